@@ -1,0 +1,116 @@
+# cibus - hand-written Makefile: bootstrap, build, run, check, bench.
+#
+#   make run     install missing Debian packages, build, start cibusd on ./var
+#   make check   the same, then build with sanitizers and run every test
+#   make demo    (not yet) a scripted initiative
+#
+# Two variants are built from the same sources: build/ (optimised, what
+# `make run` starts) and build/test/ (AddressSanitizer + UBSan, what the
+# tests start). Generated protobuf-c code goes to build/gen/ only.
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+
+DEB_PACKAGES := build-essential pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev \
+                protobuf-c-compiler libsqlite3-dev libcmocka-dev
+PKGS := libczmq libzmq libprotobuf-c sqlite3
+
+CC ?= cc
+DATA ?= ./var
+BIND ?= tcp://127.0.0.1:5570
+
+GEN := build/gen
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+INCLUDES := -Icommon -Iproto -Istore -Ibroker -Iclients -I$(GEN)
+CPPFLAGS := -D_DEFAULT_SOURCE $(INCLUDES)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lm -lpthread
+
+REL := build
+TST := build/test
+REL_CFLAGS := -O2 -g
+TST_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+CORE_SRC := common/cibus_err.c common/log.c proto/codec.c $(GEN)/cibus.pb-c.c \
+            store/store.c store/registry.c
+BROKER_SRC := $(wildcard broker/*.c)
+BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
+CLIENT_LIB_SRC := $(filter-out clients/cli.c,$(wildcard clients/*.c))
+TEST_SUPPORT_SRC := tests/harness.c
+TEST_SRC := $(filter-out $(TEST_SUPPORT_SRC),$(wildcard tests/test_*.c))
+TEST_NAMES := $(patsubst tests/%.c,%,$(TEST_SRC))
+
+obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+# ------------------------------------------------------------------ rules
+
+.PHONY: all deps build run check test-build clean bench
+all: build
+
+# Install whatever Debian package is missing. Needs root (or sudo) only the
+# first time; afterwards it is a few dpkg queries.
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "cibus: installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	@$(MAKE) --no-print-directory $(REL)/cibusd $(REL)/cibus
+
+test-build: deps
+	@$(MAKE) --no-print-directory $(TST)/cibusd $(TST)/cibus $(addprefix $(TST)/,$(TEST_NAMES))
+
+run: build
+	$(REL)/cibusd run --data $(DATA) --bind $(BIND)
+
+check: test-build
+	@tests/run $(TST) $(TEST_NAMES)
+
+clean:
+	rm -rf build
+
+$(GEN)/cibus.pb-c.c $(GEN)/cibus.pb-c.h: proto/cibus.proto
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -Iproto proto/cibus.proto
+
+# One set of object rules per variant.
+define VARIANT
+$(1)/obj/%.o: %.c | $(GEN)/cibus.pb-c.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(WARN) $(2) $$(CPPFLAGS) $$(PKG_CFLAGS) -MMD -MP -c $$< -o $$@
+
+$(1)/libcore.a: $(call obj,$(1),$(CORE_SRC))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)/libbroker.a: $(call obj,$(1),$(BROKER_LIB_SRC))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)/libcibus.a: $(call obj,$(1),$(CLIENT_LIB_SRC))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)/cibusd: $(call obj,$(1),broker/cibusd.c) $(1)/libbroker.a $(1)/libcore.a
+	$$(CC) $(2) $$^ $$(PKG_LIBS) -o $$@
+
+$(1)/cibus: $(call obj,$(1),clients/cli.c) $(1)/libcibus.a $(1)/libcore.a
+	$$(CC) $(2) $$^ $$(PKG_LIBS) -o $$@
+
+$(1)/test_%: $(call obj,$(1),tests/test_%.c $(TEST_SUPPORT_SRC)) $(1)/libcibus.a $(1)/libbroker.a $(1)/libcore.a
+	$$(CC) $(2) $$^ $$(PKG_LIBS) -lcmocka -o $$@
+
+-include $$(shell find $(1)/obj -name '*.d' 2>/dev/null)
+endef
+
+$(eval $(call VARIANT,$(REL),$(REL_CFLAGS)))
+$(eval $(call VARIANT,$(TST),$(TST_CFLAGS)))
+
+.SECONDARY:

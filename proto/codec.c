@@ -1,0 +1,443 @@
+/*  codec.c - encode, decode and structurally validate cibus messages.
+
+    This is the only file that calls protobuf-c. Decoding uses protobuf-c's
+    default allocator; a frame that does not decode is reported by the
+    caller as "malformed" and never reaches the store.                     */
+
+#include "codec.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+codec_buf_release (codec_buf_t *buf)
+{
+    if (!buf)
+        return;
+    free (buf->data);
+    buf->data = NULL;
+    buf->size = buf->capacity = 0;
+}
+
+static cibus_err_t
+s_pack (const ProtobufCMessage *msg, codec_buf_t *buf)
+{
+    size_t size = protobuf_c_message_get_packed_size (msg);
+    if (size > buf->capacity) {
+        size_t capacity = buf->capacity ? buf->capacity : 256;
+        while (capacity < size)
+            capacity *= 2;
+        uint8_t *data = realloc (buf->data, capacity);
+        if (!data)
+            return CIBUS_ERR_NOMEM;
+        buf->data = data;
+        buf->capacity = capacity;
+    }
+    buf->size = protobuf_c_message_pack (msg, buf->data);
+    return CIBUS_OK;
+}
+
+cibus_err_t
+codec_pack_request (const request_t *msg, codec_buf_t *buf)
+{
+    return s_pack (&msg->base, buf);
+}
+
+cibus_err_t
+codec_pack_reply (const reply_t *msg, codec_buf_t *buf)
+{
+    return s_pack (&msg->base, buf);
+}
+
+cibus_err_t
+codec_pack_envelope (const envelope_t *msg, codec_buf_t *buf)
+{
+    return s_pack (&msg->base, buf);
+}
+
+request_t *
+codec_request_decode (const void *data, size_t size)
+{
+    return cibus__request__unpack (NULL, size, data);
+}
+
+void
+codec_request_free (request_t *msg)
+{
+    if (msg)
+        cibus__request__free_unpacked (msg, NULL);
+}
+
+reply_t *
+codec_reply_decode (const void *data, size_t size)
+{
+    return cibus__reply__unpack (NULL, size, data);
+}
+
+void
+codec_reply_free (reply_t *msg)
+{
+    if (msg)
+        cibus__reply__free_unpacked (msg, NULL);
+}
+
+envelope_t *
+codec_envelope_decode (const void *data, size_t size)
+{
+    return cibus__envelope__unpack (NULL, size, data);
+}
+
+void
+codec_envelope_free (envelope_t *msg)
+{
+    if (msg)
+        cibus__envelope__free_unpacked (msg, NULL);
+}
+
+const char *
+codec_body_topic_kind (const envelope_t *env)
+{
+    switch (env->body_case) {
+        case CIBUS__ENVELOPE__BODY_DATA:
+            return "data";
+        case CIBUS__ENVELOPE__BODY_NOTE:
+            return "note";
+        case CIBUS__ENVELOPE__BODY_COMMITMENT:
+        case CIBUS__ENVELOPE__BODY_UPDATE:
+            return "commitment";
+        default:
+            return NULL;
+    }
+}
+
+const char *
+codec_body_name (const envelope_t *env)
+{
+    if (env->body_case == CIBUS__ENVELOPE__BODY_UPDATE)
+        return "update";
+    return codec_body_topic_kind (env);
+}
+
+static const char *s_value_status [] = {"unspecified", "final", "provisional", "estimated"};
+static const char *s_commitment_status [] = {"unspecified", "committed", "on-track",
+                                             "at-risk", "done", "dropped"};
+#define S_COUNT(a) (sizeof (a) / sizeof ((a) [0]))
+
+const char *
+codec_value_status_name (Cibus__ValueStatus status)
+{
+    return (size_t) status < S_COUNT (s_value_status) ? s_value_status [status] : "unspecified";
+}
+
+bool
+codec_value_status_parse (const char *name, Cibus__ValueStatus *status)
+{
+    for (size_t i = 1; i < S_COUNT (s_value_status); i++)
+        if (strcmp (name, s_value_status [i]) == 0) {
+            *status = (Cibus__ValueStatus) i;
+            return true;
+        }
+    return false;
+}
+
+const char *
+codec_commitment_status_name (Cibus__CommitmentStatus status)
+{
+    return (size_t) status < S_COUNT (s_commitment_status) ? s_commitment_status [status]
+                                                           : "unspecified";
+}
+
+bool
+codec_commitment_status_parse (const char *name, Cibus__CommitmentStatus *status)
+{
+    for (size_t i = 1; i < S_COUNT (s_commitment_status); i++)
+        if (strcmp (name, s_commitment_status [i]) == 0) {
+            *status = (Cibus__CommitmentStatus) i;
+            return true;
+        }
+    return false;
+}
+
+bool
+codec_topic_network (const char *topic, char *network, size_t size)
+{
+    const char *slash = topic ? strchr (topic, '/') : NULL;
+    if (!slash || (size_t) (slash - topic) >= size)
+        return false;
+    memcpy (network, topic, slash - topic);
+    network [slash - topic] = 0;
+    return true;
+}
+
+cibus_err_t
+codec_problem_set (codec_problem_t *problem, cibus_err_t code, const char *field,
+                   const char *format, ...)
+{
+    problem->code = code;
+    snprintf (problem->field, sizeof problem->field, "%s", field ? field : "");
+    va_list args;
+    va_start (args, format);
+    vsnprintf (problem->message, sizeof problem->message, format, args);
+    va_end (args);
+    return code;
+}
+
+//  ---------------------------------------------------------------- validation
+
+static bool
+s_is_digits (const char *text, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!isdigit ((unsigned char) text [i]))
+            return false;
+    return true;
+}
+
+bool
+codec_is_date (const char *text)
+{
+    if (!text || strlen (text) != 10 || text [4] != '-' || text [7] != '-'
+        || !s_is_digits (text, 4) || !s_is_digits (text + 5, 2) || !s_is_digits (text + 8, 2))
+        return false;
+    int year = atoi (text), month = atoi (text + 5), day = atoi (text + 8);
+    static const int days [] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12 || day < 1 || day > days [month - 1])
+        return false;
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return !(month == 2 && day == 29 && !leap);
+}
+
+//  A period is a school year 2025-26, a quarter 2026-Q3, a month 2026-09 or a
+//  date 2026-09-15. Which of them an indicator takes is the catalogue's rule.
+static bool
+s_is_period (const char *text)
+{
+    size_t len = strlen (text);
+    if (len < 7 || !s_is_digits (text, 4) || text [4] != '-')
+        return false;
+    if (len == 7 && text [5] == 'Q')
+        return text [6] >= '1' && text [6] <= '4';
+    if (len == 7 && s_is_digits (text + 5, 2)) {
+        int two = atoi (text + 5), year = atoi (text);
+        //  2025-26 is a school year; 2026-09 is a month. A two-digit part that
+        //  follows the year is the school year's end, otherwise a month.
+        if (two == (year + 1) % 100)
+            return true;
+        return two >= 1 && two <= 12;
+    }
+    return codec_is_date (text);
+}
+
+//  Identifiers (ids, networks, indicator ids, dimension names) are printable
+//  ASCII without spaces or slashes, so they read the same in every tool.
+static bool
+s_is_token (const char *text, bool allow_slash)
+{
+    for (const char *c = text; *c; c++)
+        if (!isgraph ((unsigned char) *c) || (*c == '/' && !allow_slash))
+            return false;
+    return true;
+}
+
+static cibus_err_t
+s_text (codec_problem_t *problem, const char *field, const char *value, size_t max,
+        bool required)
+{
+    if (!value || !*value) {
+        if (required)
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                      "field '%s' is required", field);
+        return CIBUS_OK;
+    }
+    size_t len = strlen (value);
+    if (len > max)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "field '%s' is %zu bytes, over its limit of %zu", field,
+                                  len, max);
+    return CIBUS_OK;
+}
+
+static cibus_err_t
+s_token (codec_problem_t *problem, const char *field, const char *value, size_t max)
+{
+    cibus_err_t rc = s_text (problem, field, value, max, true);
+    if (rc == CIBUS_OK && !s_is_token (value, false))
+        rc = codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                "field '%s' must be printable text without spaces or '/', "
+                                "got '%s'",
+                                field, value);
+    return rc;
+}
+
+static cibus_err_t
+s_list (codec_problem_t *problem, const char *field, char **items, size_t count,
+        size_t max_len)
+{
+    if (count > CIBUS_MAX_LIST)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "field '%s' has %zu items, over its limit of %d", field,
+                                  count, CIBUS_MAX_LIST);
+    for (size_t i = 0; i < count; i++) {
+        cibus_err_t rc = s_text (problem, field, items [i], max_len, true);
+        if (rc)
+            return rc;
+    }
+    return CIBUS_OK;
+}
+
+static cibus_err_t
+s_optional_date (codec_problem_t *problem, const char *field, const char *value, bool required)
+{
+    if (!value || !*value)
+        return required ? codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                             "field '%s' is required", field)
+                        : CIBUS_OK;
+    if (!codec_is_date (value))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "field '%s' expects a date like 2026-12-15, got '%.64s'",
+                                  field, value);
+    return CIBUS_OK;
+}
+
+static cibus_err_t
+s_validate_data (const Cibus__DataSubmission *data, codec_problem_t *problem)
+{
+    cibus_err_t rc;
+    if ((rc = s_token (problem, "data.indicator", data->indicator, CIBUS_MAX_NAME)))
+        return rc;
+    if ((rc = s_text (problem, "data.period", data->period, CIBUS_MAX_NAME, true)))
+        return rc;
+    if (!s_is_period (data->period))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.period",
+                                  "field 'data.period' expects a school year like 2025-26, "
+                                  "a quarter like 2026-Q3, a month like 2026-09 or a date "
+                                  "like 2026-09-15, got '%.64s'",
+                                  data->period);
+    if (!data->has_value)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
+                                  "field 'data.value' is required");
+    if (!isfinite (data->value))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
+                                  "field 'data.value' must be a finite number, got %g",
+                                  data->value);
+    if (data->has_numerator != data->has_denominator)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,
+                                  data->has_numerator ? "data.denominator" : "data.numerator",
+                                  "fields 'data.numerator' and 'data.denominator' go together");
+    if (data->has_numerator && data->numerator > data->denominator)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.numerator",
+                                  "field 'data.numerator' (%llu) is greater than "
+                                  "'data.denominator' (%llu)",
+                                  (unsigned long long) data->numerator,
+                                  (unsigned long long) data->denominator);
+    if (data->n_dimensions > CIBUS_MAX_LIST)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.dimensions",
+                                  "field 'data.dimensions' has %zu items, over its limit of %d",
+                                  data->n_dimensions, CIBUS_MAX_LIST);
+    for (size_t i = 0; i < data->n_dimensions; i++) {
+        const Cibus__Dimension *dim = data->dimensions [i];
+        if ((rc = s_token (problem, "data.dimensions.key", dim->key, CIBUS_MAX_NAME))
+            || (rc = s_text (problem, "data.dimensions.value", dim->value, CIBUS_MAX_NAME, true)))
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (data->dimensions [j]->key, dim->key) == 0)
+                return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.dimensions",
+                                          "dimension '%s' is given twice", dim->key);
+    }
+    if (data->has_status && data->status == CIBUS__VALUE_STATUS__VALUE_STATUS_UNSPECIFIED)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.status",
+                                  "field 'data.status' must be final, provisional or estimated");
+    if ((rc = s_text (problem, "data.source", data->source, CIBUS_MAX_NAME, false)))
+        return rc;
+    return s_optional_date (problem, "data.extracted_on", data->extracted_on, false);
+}
+
+static cibus_err_t
+s_validate_note (const Cibus__MeetingNote *note, codec_problem_t *problem)
+{
+    cibus_err_t rc;
+    if ((rc = s_text (problem, "note.title", note->title, CIBUS_MAX_TEXT, true))
+        || (rc = s_text (problem, "note.body", note->body, CIBUS_MAX_BODY, false))
+        || (rc = s_optional_date (problem, "note.held_on", note->held_on, false))
+        || (rc = s_list (problem, "note.attendees", note->attendees, note->n_attendees,
+                         CIBUS_MAX_NAME)))
+        return rc;
+    return s_list (problem, "note.decisions", note->decisions, note->n_decisions,
+                   CIBUS_MAX_TEXT);
+}
+
+static cibus_err_t
+s_validate_commitment (const Cibus__ActionCommitment *commitment, codec_problem_t *problem)
+{
+    cibus_err_t rc;
+    if ((rc = s_text (problem, "commitment.action", commitment->action, CIBUS_MAX_TEXT, true))
+        || (rc = s_optional_date (problem, "commitment.due", commitment->due, true)))
+        return rc;
+    return s_list (problem, "commitment.indicators", commitment->indicators,
+                   commitment->n_indicators, CIBUS_MAX_NAME);
+}
+
+static cibus_err_t
+s_validate_update (const Cibus__CommitmentUpdate *update, codec_problem_t *problem)
+{
+    cibus_err_t rc;
+    if ((rc = s_token (problem, "update.commitment_id", update->commitment_id, CIBUS_MAX_ID)))
+        return rc;
+    if (!update->has_status)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "update.status",
+                                  "field 'update.status' is required");
+    if (update->status < CIBUS__COMMITMENT_STATUS__ON_TRACK
+        || update->status > CIBUS__COMMITMENT_STATUS__DROPPED)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "update.status",
+                                  "field 'update.status' must be on-track, at-risk, done or "
+                                  "dropped");
+    return s_text (problem, "update.comment", update->comment, CIBUS_MAX_TEXT, false);
+}
+
+cibus_err_t
+codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
+{
+    cibus_err_t rc;
+    if ((rc = s_token (problem, "id", env->id, CIBUS_MAX_ID)))
+        return rc;
+    if ((rc = s_text (problem, "topic", env->topic, CIBUS_MAX_TOPIC, true)))
+        return rc;
+    const char *kind = codec_body_topic_kind (env);
+    if (!kind)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "body",
+                                  "field 'body' is required: one of data, note, commitment, "
+                                  "update");
+    char network [CIBUS_MAX_NETWORK + 1];
+    if (!codec_topic_network (env->topic, network, sizeof network))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
+                                  "field 'topic' must be <network>/%s with a network of at "
+                                  "most %d bytes, got '%.64s'",
+                                  kind, CIBUS_MAX_NETWORK, env->topic);
+    if (!*network)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
+                                  "field 'topic' has an empty network: expected <network>/%s",
+                                  kind);
+    if (!s_is_token (network, false))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
+                                  "field 'topic' has a network with spaces or control "
+                                  "characters: '%.64s'",
+                                  network);
+    if (strcmp (env->topic + strlen (network) + 1, kind) != 0)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
+                                  "field 'topic' is '%.64s' but a %s body goes to '%s/%s'",
+                                  env->topic, codec_body_name (env), network, kind);
+    switch (env->body_case) {
+        case CIBUS__ENVELOPE__BODY_DATA:
+            return s_validate_data (env->data, problem);
+        case CIBUS__ENVELOPE__BODY_NOTE:
+            return s_validate_note (env->note, problem);
+        case CIBUS__ENVELOPE__BODY_COMMITMENT:
+            return s_validate_commitment (env->commitment, problem);
+        default:
+            return s_validate_update (env->update, problem);
+    }
+}

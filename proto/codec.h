@@ -1,0 +1,88 @@
+/*  codec.h - the one wrapper around the generated protobuf-c code.
+
+    The broker, the client library and the tools decode and encode through
+    these functions only; they read the generated structs (the typedefs
+    below) but never call protobuf-c themselves. codec_validate_envelope()
+    is the structural check of a published entry, shared by the broker (the
+    authority) and the clients (to refuse early with the same words).     */
+
+#ifndef CIBUS_CODEC_H_INCLUDED
+#define CIBUS_CODEC_H_INCLUDED
+
+#include "cibus.pb-c.h"
+#include "cibus_err.h"
+#include "cibus_limits.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef Cibus__Request request_t;
+typedef Cibus__Reply reply_t;
+typedef Cibus__Envelope envelope_t;
+
+/* A growable byte buffer, reused across encodes to keep the hot path free of
+   per-message allocation. */
+typedef struct {
+    uint8_t *data;
+    size_t size;
+    size_t capacity;
+} codec_buf_t;
+
+void codec_buf_release (codec_buf_t *buf);
+
+/* Encode into buf (replacing its content). Return CIBUS_OK or NOMEM. */
+cibus_err_t codec_pack_request (const request_t *msg, codec_buf_t *buf);
+cibus_err_t codec_pack_reply (const reply_t *msg, codec_buf_t *buf);
+cibus_err_t codec_pack_envelope (const envelope_t *msg, codec_buf_t *buf);
+
+/* Decode; NULL when the bytes are not a valid message. Free with the
+   matching _free, which accepts NULL. */
+request_t *codec_request_decode (const void *data, size_t size);
+void codec_request_free (request_t *msg);
+reply_t *codec_reply_decode (const void *data, size_t size);
+void codec_reply_free (reply_t *msg);
+envelope_t *codec_envelope_decode (const void *data, size_t size);
+void codec_envelope_free (envelope_t *msg);
+
+/* The topic kind an envelope's body belongs to ("data", "note",
+   "commitment"), or NULL when the body is not set. Commitment updates travel
+   on the commitment topic with their commitment. */
+const char *codec_body_topic_kind (const envelope_t *env);
+
+/* The body's own name for output ("data", "note", "commitment", "update"). */
+const char *codec_body_name (const envelope_t *env);
+
+/* Enum names as users type them: final, provisional, estimated;
+   committed, on-track, at-risk, done, dropped. The parsers return false
+   for an unknown name. */
+const char *codec_value_status_name (Cibus__ValueStatus status);
+bool codec_value_status_parse (const char *name, Cibus__ValueStatus *status);
+const char *codec_commitment_status_name (Cibus__CommitmentStatus status);
+bool codec_commitment_status_parse (const char *name, Cibus__CommitmentStatus *status);
+
+/* Split a topic "<network>/<kind>" into its network (copied into network,
+   of size CIBUS_MAX_NETWORK + 1). Returns false when the topic has no '/'. */
+bool codec_topic_network (const char *topic, char *network, size_t size);
+
+/* A refusal: which rule, which field, and one line for a person. */
+typedef struct {
+    cibus_err_t code;
+    char field [64];
+    char message [256];
+} codec_problem_t;
+
+/* Fill a problem; returns problem->code for tail calls. */
+cibus_err_t codec_problem_set (codec_problem_t *problem, cibus_err_t code,
+                               const char *field, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+/* Check a publisher's envelope: id, topic shape and kind, every body field's
+   presence, size and range. Does not check who may publish where (that is
+   the broker's access control). Returns CIBUS_OK or fills problem. */
+cibus_err_t codec_validate_envelope (const envelope_t *env, codec_problem_t *problem);
+
+/* Validate a calendar date YYYY-MM-DD. */
+bool codec_is_date (const char *text);
+
+#endif

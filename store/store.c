@@ -1,0 +1,404 @@
+/*  store.c - the log in SQLite.
+
+    Design
+    ------
+    One database file holds the log, the partner registry and the schema
+    version. It is opened once with its pragmas (WAL, synchronous, foreign
+    keys, a busy timeout so a `cibusd partner add` from another process
+    waits instead of failing) and every statement is prepared once, here,
+    and reset after each use.
+
+    The invariant this file keeps is that seq is contiguous and that an
+    entry exists for readers only after its COMMIT returned SQLITE_OK. The
+    next seq is kept in memory (the broker is the only writer: it holds the
+    data directory's lock) and only advances when a commit succeeds; an
+    aborted batch gives its seqs back, so a failed commit leaves no gap.
+
+    (partner, id) has a UNIQUE index: it is both the dedupe lookup and the
+    guard that makes a second insert of the same pair fail rather than
+    store twice.                                                          */
+
+#include "store_internal.h"
+
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+//  Numbered migrations: entry i brings the schema from version i to i + 1.
+//  Never edit one that has shipped; add the next.
+static const char *s_migrations [] = {
+    //  1: the log and the partner registry
+    "CREATE TABLE log ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  partner TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  topic TEXT NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  envelope BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX log_partner_id ON log (partner, id);"
+    "CREATE TABLE partners ("
+    "  name TEXT PRIMARY KEY,"
+    "  public_key TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK (role IN ('backbone', 'partner', 'integrator')),"
+    "  added_at INTEGER NOT NULL DEFAULT (strftime('%s', 'now')));"
+    "CREATE TABLE partner_networks ("
+    "  partner TEXT NOT NULL REFERENCES partners (name) ON DELETE CASCADE,"
+    "  network TEXT NOT NULL,"
+    "  PRIMARY KEY (partner, network));",
+};
+#define S_MIGRATIONS ((int) (sizeof s_migrations / sizeof s_migrations [0]))
+
+cibus_err_t
+store_fail (store_t *self, const char *what)
+{
+    log_error ("event=store-failed op=%s db=%s error=\"%s\"", what, self->path,
+               sqlite3_errmsg (self->db));
+    return CIBUS_ERR_STORE;
+}
+
+cibus_err_t
+store_exec (store_t *self, const char *sql, const char *what)
+{
+    char *message = NULL;
+    if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+        log_error ("event=store-failed op=%s db=%s error=\"%s\"", what, self->path,
+                   message ? message : sqlite3_errmsg (self->db));
+        sqlite3_free (message);
+        return CIBUS_ERR_STORE;
+    }
+    return CIBUS_OK;
+}
+
+cibus_err_t
+store_prepare (store_t *self, sqlite3_stmt **stmt, const char *sql)
+{
+    if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL)
+        != SQLITE_OK)
+        return store_fail (self, "prepare");
+    return CIBUS_OK;
+}
+
+static int
+s_user_version (store_t *self)
+{
+    sqlite3_stmt *stmt;
+    int version = -1;
+    if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK) {
+        if (sqlite3_step (stmt) == SQLITE_ROW)
+            version = sqlite3_column_int (stmt, 0);
+        sqlite3_finalize (stmt);
+    }
+    return version;
+}
+
+//  The schema version lives in SQLite's user_version header field: it is
+//  written in the same transaction as the migration, so a crash leaves the
+//  database either wholly at the old version or wholly at the new.
+static cibus_err_t
+s_migrate (store_t *self)
+{
+    if (store_exec (self, "BEGIN IMMEDIATE", "migrate-begin"))
+        return CIBUS_ERR_STORE;
+    int version = s_user_version (self);
+    if (version < 0 || version > S_MIGRATIONS) {
+        log_error ("event=store-failed op=migrate db=%s error=\"schema version %d is not one "
+                   "this cibus knows (1..%d): is the database from a newer release?\"",
+                   self->path, version, S_MIGRATIONS);
+        store_exec (self, "ROLLBACK", "migrate-rollback");
+        return CIBUS_ERR_STORE;
+    }
+    for (int next = version; next < S_MIGRATIONS; next++) {
+        char pragma [64];
+        snprintf (pragma, sizeof pragma, "PRAGMA user_version = %d", next + 1);
+        if (store_exec (self, s_migrations [next], "migrate")
+            || store_exec (self, pragma, "migrate-version")) {
+            store_exec (self, "ROLLBACK", "migrate-rollback");
+            return CIBUS_ERR_STORE;
+        }
+        log_info ("event=store-migrated db=%s version=%d", self->path, next + 1);
+    }
+    return store_exec (self, "COMMIT", "migrate-commit");
+}
+
+static cibus_err_t
+s_prepare_all (store_t *self)
+{
+    if (store_prepare (self, &self->begin, "BEGIN IMMEDIATE")
+        || store_prepare (self, &self->commit, "COMMIT")
+        || store_prepare (self, &self->rollback, "ROLLBACK")
+        || store_prepare (self, &self->find, "SELECT seq FROM log WHERE partner = ? AND id = ?")
+        || store_prepare (self, &self->insert,
+                          "INSERT INTO log (seq, partner, id, topic, received_at, envelope) "
+                          "VALUES (?, ?, ?, ?, ?, ?)")
+        || store_prepare (self, &self->read,
+                          "SELECT seq, topic, envelope FROM log WHERE seq >= ? "
+                          "ORDER BY seq LIMIT ?")
+        || store_prepare (self, &self->data_version, "PRAGMA data_version"))
+        return CIBUS_ERR_STORE;
+    return registry_prepare (self);
+}
+
+static cibus_err_t
+s_load_last_seq (store_t *self)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2 (self->db, "SELECT COALESCE(MAX(seq), 0) FROM log", -1, &stmt, NULL)
+        != SQLITE_OK)
+        return store_fail (self, "last-seq");
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        self->last_seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW ? CIBUS_OK : store_fail (self, "last-seq");
+}
+
+store_t *
+store_new (const char *path, store_sync_t sync)
+{
+    store_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->path = strdup (path);
+    if (!self->path) {
+        free (self);
+        return NULL;
+    }
+    if (sqlite3_open_v2 (path, &self->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
+        != SQLITE_OK) {
+        log_error ("event=store-failed op=open db=%s error=\"%s\"", path,
+                   self->db ? sqlite3_errmsg (self->db) : "out of memory");
+        store_destroy (&self);
+        return NULL;
+    }
+    sqlite3_busy_timeout (self->db, 5000);
+    const char *pragmas = sync == STORE_SYNC_FULL
+                              ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                                "PRAGMA foreign_keys = ON;"
+                              : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                                "PRAGMA foreign_keys = ON;";
+    if (store_exec (self, pragmas, "pragmas") || s_migrate (self) || s_prepare_all (self)
+        || s_load_last_seq (self)) {
+        store_destroy (&self);
+        return NULL;
+    }
+    self->next_seq = self->last_seq + 1;
+    store_data_version (self);
+    return self;
+}
+
+void
+store_destroy (store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    store_t *self = *self_p;
+    if (self->in_batch)
+        store_batch_abort (self);
+    sqlite3_stmt **stmts [] = {&self->begin, &self->commit, &self->rollback, &self->find,
+                               &self->insert, &self->read, &self->data_version};
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++)
+        sqlite3_finalize (*stmts [i]);
+    registry_finalize (self);
+    if (self->db && sqlite3_close (self->db) != SQLITE_OK)
+        log_error ("event=store-failed op=close db=%s error=\"%s\"", self->path,
+                   sqlite3_errmsg (self->db));
+    free (self->path);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+store_path (store_t *self)
+{
+    return self->path;
+}
+
+uint64_t
+store_last_seq (store_t *self)
+{
+    return self->last_seq;
+}
+
+int
+store_schema_version (store_t *self)
+{
+    return s_user_version (self);
+}
+
+void
+store_inject_fault (store_t *self, store_fault_t fault)
+{
+    self->fault = fault;
+}
+
+//  Step a statement that returns no row, then reset it; any result but DONE
+//  is a failure reported under op.
+cibus_err_t
+store_step_done (store_t *self, sqlite3_stmt *stmt, const char *op)
+{
+    int rc = sqlite3_step (stmt);
+    cibus_err_t err = rc == SQLITE_DONE ? CIBUS_OK : store_fail (self, op);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    return err;
+}
+
+//  ------------------------------------------------------------ appending
+
+cibus_err_t
+store_batch_begin (store_t *self)
+{
+    if (self->in_batch)
+        return CIBUS_ERR_USAGE;
+    cibus_err_t rc = store_step_done (self, self->begin, "begin");
+    if (rc == CIBUS_OK) {
+        self->in_batch = true;
+        self->next_seq = self->last_seq + 1;
+    }
+    return rc;
+}
+
+cibus_err_t
+store_batch_reserve (store_t *self, const char *partner, const char *id, uint64_t *seq,
+                     bool *duplicate)
+{
+    if (!self->in_batch)
+        return CIBUS_ERR_USAGE;
+    sqlite3_bind_text (self->find, 1, partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (self->find, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (self->find);
+    cibus_err_t err = CIBUS_OK;
+    if (rc == SQLITE_ROW) {
+        *seq = (uint64_t) sqlite3_column_int64 (self->find, 0);
+        *duplicate = true;
+    }
+    else if (rc == SQLITE_DONE) {
+        *seq = self->next_seq;
+        *duplicate = false;
+    }
+    else
+        err = store_fail (self, "find");
+    sqlite3_reset (self->find);
+    sqlite3_clear_bindings (self->find);
+    return err;
+}
+
+cibus_err_t
+store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *id,
+                 const char *topic, int64_t received_at, const void *envelope, size_t size)
+{
+    if (!self->in_batch || seq != self->next_seq)
+        return CIBUS_ERR_USAGE;
+    if (self->fault == STORE_FAULT_ADD) {
+        self->fault = STORE_FAULT_NONE;
+        log_error ("event=store-failed op=insert db=%s error=\"injected fault\"", self->path);
+        return CIBUS_ERR_STORE;
+    }
+    sqlite3_bind_int64 (self->insert, 1, (sqlite3_int64) seq);
+    sqlite3_bind_text (self->insert, 2, partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (self->insert, 3, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (self->insert, 4, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (self->insert, 5, received_at);
+    sqlite3_bind_blob (self->insert, 6, envelope, (int) size, SQLITE_STATIC);
+    cibus_err_t rc = store_step_done (self, self->insert, "insert");
+    if (rc == CIBUS_OK)
+        self->next_seq++;
+    return rc;
+}
+
+cibus_err_t
+store_batch_commit (store_t *self)
+{
+    if (!self->in_batch)
+        return CIBUS_ERR_USAGE;
+    if (self->fault == STORE_FAULT_COMMIT) {
+        self->fault = STORE_FAULT_NONE;
+        log_error ("event=store-failed op=commit db=%s error=\"injected fault\"", self->path);
+        store_batch_abort (self);
+        return CIBUS_ERR_STORE;
+    }
+    //  If COMMIT fails we must not ack: roll back so that the seqs handed
+    //  out are reused and the log keeps no gap; the clients will retry.
+    if (store_step_done (self, self->commit, "commit")) {
+        store_batch_abort (self);
+        return CIBUS_ERR_STORE;
+    }
+    self->in_batch = false;
+    self->last_seq = self->next_seq - 1;
+    return CIBUS_OK;
+}
+
+void
+store_batch_abort (store_t *self)
+{
+    if (!self->in_batch)
+        return;
+    //  A failed COMMIT may already have rolled back on its own; then
+    //  ROLLBACK reports "no transaction is active", which is not an error.
+    if (!sqlite3_get_autocommit (self->db))
+        store_step_done (self, self->rollback, "rollback");
+    self->in_batch = false;
+    self->next_seq = self->last_seq + 1;
+}
+
+//  ------------------------------------------------------------ reading
+
+cibus_err_t
+store_read_from (store_t *self, uint64_t from, size_t max, store_read_fn *fn, void *arg,
+                 size_t *count)
+{
+    size_t read = 0;
+    sqlite3_bind_int64 (self->read, 1, (sqlite3_int64) from);
+    sqlite3_bind_int64 (self->read, 2, (sqlite3_int64) max);
+    int rc;
+    while ((rc = sqlite3_step (self->read)) == SQLITE_ROW) {
+        store_entry_t entry = {
+            .seq = (uint64_t) sqlite3_column_int64 (self->read, 0),
+            .topic = (const char *) sqlite3_column_text (self->read, 1),
+            .envelope = sqlite3_column_blob (self->read, 2),
+            .size = (size_t) sqlite3_column_bytes (self->read, 2),
+        };
+        read++;
+        if (!fn (&entry, arg)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    cibus_err_t err = rc == SQLITE_DONE ? CIBUS_OK : store_fail (self, "read");
+    sqlite3_reset (self->read);
+    sqlite3_clear_bindings (self->read);
+    if (count)
+        *count = read;
+    return err;
+}
+
+cibus_err_t
+store_check_integrity (store_t *self)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2 (self->db, "PRAGMA integrity_check", -1, &stmt, NULL) != SQLITE_OK)
+        return store_fail (self, "integrity-check");
+    cibus_err_t err = CIBUS_ERR_STORE;
+    if (sqlite3_step (stmt) == SQLITE_ROW) {
+        const char *verdict = (const char *) sqlite3_column_text (stmt, 0);
+        if (verdict && strcmp (verdict, "ok") == 0)
+            err = CIBUS_OK;
+        else
+            log_error ("event=store-corrupt db=%s integrity_check=\"%s\"", self->path,
+                       verdict ? verdict : "");
+    }
+    sqlite3_finalize (stmt);
+    return err;
+}
+
+uint64_t
+store_data_version (store_t *self)
+{
+    uint64_t version = 0;
+    if (sqlite3_step (self->data_version) == SQLITE_ROW)
+        version = (uint64_t) sqlite3_column_int64 (self->data_version, 0);
+    sqlite3_reset (self->data_version);
+    return version;
+}

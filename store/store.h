@@ -1,0 +1,138 @@
+/*  store.h - the log and the partner registry, in one SQLite file.
+
+    The store knows SQLite and nothing of ZeroMQ. Its callers never see SQL
+    or SQLite error codes: every function returns a cibus_err_t and logs the
+    database's own message where the failure happens.
+
+    The log's invariants:
+      - seq is contiguous: 1, 2, 3 ... with no gap, in commit order;
+      - (partner, id) is unique: a repeated publish finds the first seq;
+      - an entry is visible to readers, and may be acknowledged, only once
+        the transaction that appended it has committed.
+
+    Appending is a batch: store_batch_begin(), then for each publish
+    store_batch_reserve() (which finds a duplicate or hands out the next seq)
+    and store_batch_add() (which writes the entry under that seq), then
+    store_batch_commit(). If anything in the batch fails, store_batch_abort()
+    rolls everything back and the seq counter with it; nothing is acked.    */
+
+#ifndef CIBUS_STORE_H_INCLUDED
+#define CIBUS_STORE_H_INCLUDED
+
+#include "cibus_err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store_t store_t;
+
+/* Durability of a commit: FULL fsyncs the WAL at every commit (the default;
+   an acked entry survives power loss); NORMAL may lose the last commits on
+   power loss but not on a crash of the process. */
+typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NORMAL } store_sync_t;
+
+/* Open (creating if needed) the database at path and bring its schema up to
+   date. Returns NULL, after logging why, on failure. */
+store_t *store_new (const char *path, store_sync_t sync);
+void store_destroy (store_t **self_p);
+
+/* The path of the database file. */
+const char *store_path (store_t *self);
+
+/* The seq of the last committed entry, 0 for an empty log. */
+uint64_t store_last_seq (store_t *self);
+
+/* The schema version this database is at. */
+int store_schema_version (store_t *self);
+
+//  ------------------------------------------------------------ appending
+
+cibus_err_t store_batch_begin (store_t *self);
+
+/* Look up (partner, id). If present, *seq is its seq and *duplicate is
+   true; otherwise *seq is the seq the next store_batch_add() must use. */
+cibus_err_t store_batch_reserve (store_t *self, const char *partner, const char *id,
+                                 uint64_t *seq, bool *duplicate);
+
+/* Append one entry under the seq that store_batch_reserve() just handed out.
+   envelope is the encoded Envelope, stored and later returned byte for byte. */
+cibus_err_t store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *id,
+                             const char *topic, int64_t received_at, const void *envelope,
+                             size_t size);
+
+/* Commit the batch. On failure the batch is rolled back, as by abort. */
+cibus_err_t store_batch_commit (store_t *self);
+void store_batch_abort (store_t *self);
+
+//  ------------------------------------------------------------ reading
+
+/* One entry as read back from the log. The pointers are borrowed and valid
+   only during the callback. */
+typedef struct {
+    uint64_t seq;
+    const char *topic;
+    const void *envelope;
+    size_t size;
+} store_entry_t;
+
+/* Return false to stop the read early. */
+typedef bool (store_read_fn) (const store_entry_t *entry, void *arg);
+
+/* Call fn for entries with seq >= from, in seq order, at most max of them.
+   *count receives how many were read. */
+cibus_err_t store_read_from (store_t *self, uint64_t from, size_t max, store_read_fn *fn,
+                             void *arg, size_t *count);
+
+/* Integrity of the database file: CIBUS_OK when PRAGMA integrity_check
+   says "ok". */
+cibus_err_t store_check_integrity (store_t *self);
+
+//  ------------------------------------------------------------ registry
+
+typedef enum { ROLE_BACKBONE = 0, ROLE_PARTNER, ROLE_INTEGRATOR, ROLE__COUNT } role_t;
+
+const char *store_role_name (role_t role);
+bool store_role_parse (const char *name, role_t *role);
+
+#define STORE_KEY_LEN 40 /* a Z85 CURVE public key */
+
+typedef struct {
+    char name [129];
+    char public_key [STORE_KEY_LEN + 1];
+    role_t role;
+    size_t network_count;
+    char **networks; /* owned by the record; see store_partner_release */
+} store_partner_t;
+
+void store_partner_release (store_partner_t *partner);
+
+/* Register a partner. Fails with EXISTS when the name or the key is taken. */
+cibus_err_t store_partner_add (store_t *self, const char *name, const char *public_key,
+                               role_t role, const char *const *networks, size_t network_count);
+
+/* Remove a partner by name; NOT_FOUND when there is none. */
+cibus_err_t store_partner_remove (store_t *self, const char *name);
+
+/* Look a partner up by its public key; NOT_FOUND when there is none. The
+   record must be released with store_partner_release. */
+cibus_err_t store_partner_by_key (store_t *self, const char *public_key, store_partner_t *out);
+
+typedef void (store_partner_fn) (const store_partner_t *partner, void *arg);
+
+/* Every partner, in name order. */
+cibus_err_t store_partner_each (store_t *self, store_partner_fn *fn, void *arg);
+
+/* A number that changes whenever another connection has committed to the
+   database since the last call; the broker uses it to notice registry edits
+   made by `cibusd partner add|remove` while it runs. */
+uint64_t store_data_version (store_t *self);
+
+//  ------------------------------------------------------------ fault injection
+
+/* Tests make the next operation of a kind fail, to prove that failure paths
+   neither ack nor lose anything. */
+typedef enum { STORE_FAULT_NONE = 0, STORE_FAULT_ADD, STORE_FAULT_COMMIT } store_fault_t;
+void store_inject_fault (store_t *self, store_fault_t fault);
+
+#endif
