@@ -17,9 +17,9 @@ s_threshold (void)
 {
     static int threshold = -1;
     if (threshold < 0) {
-        threshold = LOG_INFO;
+        threshold = LEVEL_INFO;
         const char *env = getenv ("CIBUS_LOG");
-        for (int i = 0; env && i <= LOG_DEBUG; i++)
+        for (int i = 0; env && i <= LEVEL_DEBUG; i++)
             if (strcmp (env, s_names [i]) == 0)
                 threshold = i;
     }

@@ -7,7 +7,7 @@
 #ifndef CIBUS_LOG_H_INCLUDED
 #define CIBUS_LOG_H_INCLUDED
 
-typedef enum { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG } log_level_t;
+typedef enum { LEVEL_ERROR = 0, LEVEL_WARN, LEVEL_INFO, LEVEL_DEBUG } log_level_t;
 
 /* Whether a line at this level would be written. */
 int log_enabled (log_level_t level);
@@ -15,13 +15,13 @@ int log_enabled (log_level_t level);
 void log_line (log_level_t level, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
 
-#define log_error(...) log_line (LOG_ERROR, __VA_ARGS__)
-#define log_warn(...)  log_line (LOG_WARN, __VA_ARGS__)
-#define log_info(...)  log_line (LOG_INFO, __VA_ARGS__)
+#define log_error(...) log_line (LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_line (LEVEL_WARN, __VA_ARGS__)
+#define log_info(...)  log_line (LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) \
     do { \
-        if (log_enabled (LOG_DEBUG)) \
-            log_line (LOG_DEBUG, __VA_ARGS__); \
+        if (log_enabled (LEVEL_DEBUG)) \
+            log_line (LEVEL_DEBUG, __VA_ARGS__); \
     } while (0)
 
 #endif

@@ -1,0 +1,46 @@
+/*  auth.h - who is on the other end: the ZAP handler and the registry cache.
+
+    libzmq asks a ZAP handler, during each CURVE handshake, whether to admit
+    a client's public key. We answer from the partner registry in the store,
+    and set the ZAP user id to the key itself, so that every message the
+    broker later receives carries the key (frame metadata "User-Id"). The
+    broker looks the key up again for every request: a partner removed from
+    the registry is refused at its next request, even on a connection that
+    was admitted before.
+
+    czmq's zauth actor is not used: it admits keys from a directory of
+    certificates and could not tell us the partner name, role and networks
+    the registry holds.                                                    */
+
+#ifndef CIBUS_AUTH_H_INCLUDED
+#define CIBUS_AUTH_H_INCLUDED
+
+#include "store.h"
+
+#include <czmq.h>
+
+typedef struct auth_t auth_t;
+
+/* Bind the ZAP handler (inproc://zeromq.zap.01) and load the registry. Must
+   be created before any CURVE server socket binds. NULL on failure. */
+auth_t *auth_new (store_t *store);
+void auth_destroy (auth_t **self_p);
+
+/* The ZAP socket, for the broker's poll set. */
+zsock_t *auth_sock (auth_t *self);
+
+/* Answer every ZAP request that is waiting. */
+void auth_handle (auth_t *self);
+
+/* Reload the registry when another process changed the database. Returns
+   true when it was reloaded. */
+bool auth_refresh (auth_t *self);
+
+/* The partner registered under public_key (Z85), or NULL. Borrowed: valid
+   until the next auth_refresh. */
+const store_partner_t *auth_lookup (auth_t *self, const char *public_key);
+
+/* Whether the partner may read or publish in a network. */
+bool auth_in_network (const store_partner_t *partner, const char *network);
+
+#endif

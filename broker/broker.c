@@ -1,0 +1,737 @@
+/*  broker.c - the reactor of cibusd.
+
+    Design
+    ------
+    One thread, one ROUTER socket, one poll loop. Each turn of the loop:
+
+      1. answers the CURVE handshakes waiting on the ZAP socket;
+      2. reloads the partner registry if another process changed it;
+      3. drains every request waiting on the ROUTER (up to a bound):
+         publishes are validated and queued in the batch, everything else
+         is answered at once;
+      4. commits the batch in one transaction and only then sends its acks
+         (group commit: whatever arrived while the previous commit was
+         fsyncing is in this batch, so throughput grows with load);
+      5. moves every cursor that has credit forward, reading the log.
+
+    Invariants: an Ack is sent only after the COMMIT of its entry returned;
+    a subscriber receives entries in seq order, each once, never more than
+    its credit; live and catch-up delivery are the same code (a cursor
+    reading the log), so there is no seam between replay and live.        */
+
+#include "broker.h"
+
+#include "auth.h"
+#include "codec.h"
+#include "datadir.h"
+#include "log.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+//  The longest the loop sleeps when idle; bounds how late a registry change
+//  made by another process is noticed for connected subscribers.
+#define S_IDLE_POLL_MSEC 500
+//  Acks and deliveries queued for one client before sends fail with EAGAIN.
+//  Deliveries are bounded by credit, acks by the publisher's own window.
+#define S_SEND_HWM (CIBUS_CREDIT_MAX + 2 * CIBUS_BATCH_MAX)
+//  How long close waits to flush the last acks to their clients.
+#define S_LINGER_MSEC 2000
+#define S_ROUTING_MAX 256
+
+//  A publish waiting in the current batch.
+typedef struct {
+    zframe_t *routing;    /* who to ack */
+    request_t *request;   /* owned; request->publish->envelope is the entry */
+    char partner [129];   /* stamped into the entry */
+    uint64_t seq;
+    bool duplicate;
+} s_pending_t;
+
+//  A subscription: one per connection, a cursor into the log.
+typedef struct {
+    uint8_t routing [S_ROUTING_MAX];
+    size_t routing_size;
+    char key [STORE_KEY_LEN + 1]; /* the subscriber's public key */
+    char **prefixes;
+    size_t prefix_count;
+    uint64_t next_seq;            /* the next entry this cursor looks at */
+    uint32_t credit;              /* entries it may still be sent */
+    bool dead;                    /* the peer is gone: remove after this turn */
+} s_sub_t;
+
+struct broker_t {
+    char *data_dir;
+    int lock_fd;
+    store_t *store;
+    auth_t *auth;
+    zcert_t *cert;
+    zsock_t *router;
+    char *endpoint;
+    zhashx_t *subs;               /* routing id (hex) -> s_sub_t */
+    s_pending_t batch [CIBUS_BATCH_MAX];
+    size_t batch_size;
+    codec_buf_t entry_buf;        /* encoded envelope being appended */
+    codec_buf_t reply_buf;        /* encoded reply being sent */
+    uint64_t transactions;        /* commits since start */
+    uint64_t appended;            /* entries appended since start */
+};
+
+//  ---------------------------------------------------------------- replies
+
+//  Send one encoded reply to a client. Returns 0, or the errno of a send
+//  that failed: EHOSTUNREACH when the client is gone, EAGAIN when its queue
+//  is full.
+static int
+s_send (broker_t *self, const void *routing, size_t routing_size, const reply_t *reply)
+{
+    if (codec_pack_reply (reply, &self->reply_buf))
+        return ENOMEM;
+    void *handle = zsock_resolve (self->router);
+    if (zmq_send (handle, routing, routing_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return zmq_errno ();
+    //  The routing frame has gone out; the payload cannot fail now except by
+    //  a context shutdown (ROUTER sends are atomic per message).
+    if (zmq_send (handle, self->reply_buf.data, self->reply_buf.size, ZMQ_DONTWAIT) < 0)
+        return zmq_errno ();
+    return 0;
+}
+
+static void
+s_send_to (broker_t *self, zframe_t *routing, const reply_t *reply)
+{
+    int rc = s_send (self, zframe_data (routing), zframe_size (routing), reply);
+    if (rc)
+        log_warn ("event=reply-dropped reason=\"%s\"",
+                  rc == EHOSTUNREACH ? "client disconnected" : zmq_strerror (rc));
+}
+
+static void
+s_send_error (broker_t *self, zframe_t *routing, cibus_err_t code, const char *field,
+              const char *id, const char *message)
+{
+    Cibus__Error error = CIBUS__ERROR__INIT;
+    error.code = (char *) cibus_err_name (code);
+    error.field = (char *) (field && *field ? field : NULL);
+    error.message = (char *) message;
+    error.id = (char *) (id && *id ? id : NULL);
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_ERROR;
+    reply.error = &error;
+    s_send_to (self, routing, &reply);
+}
+
+static void
+s_refuse (broker_t *self, zframe_t *routing, const char *who, const char *request,
+          const char *id, const codec_problem_t *problem)
+{
+    log_warn ("event=refused partner=%s request=%s id=%s code=%s field=%s reason=\"%s\"", who,
+              request, id && *id ? id : "-", cibus_err_name (problem->code),
+              *problem->field ? problem->field : "-", problem->message);
+    s_send_error (self, routing, problem->code, problem->field, id, problem->message);
+}
+
+//  ---------------------------------------------------------------- publish
+
+static int64_t
+s_now_usec (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+//  Access control for a publish. The structure was checked by the codec;
+//  here: may this partner publish this kind in this network?
+static cibus_err_t
+s_may_publish (const store_partner_t *partner, const envelope_t *env, codec_problem_t *problem)
+{
+    char network [CIBUS_MAX_NETWORK + 1];
+    codec_topic_network (env->topic, network, sizeof network);
+    if (partner->role == ROLE_BACKBONE)
+        return CIBUS_OK;
+    if (partner->role == ROLE_INTEGRATOR && env->body_case != CIBUS__ENVELOPE__BODY_DATA)
+        return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "body",
+                                  "integrator '%s' may publish data submissions only, not a %s",
+                                  partner->name, codec_body_name (env));
+    if (!auth_in_network (partner, network))
+        return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "topic",
+                                  "partner '%s' may not publish to network '%s': it is not one "
+                                  "of its networks",
+                                  partner->name, network);
+    return CIBUS_OK;
+}
+
+static void
+s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
+                  const store_partner_t *partner)
+{
+    request_t *request = *request_p;
+    envelope_t *env = request->publish->envelope;
+    codec_problem_t problem;
+    cibus_err_t err;
+    if (!env)
+        err = codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "envelope",
+                                 "field 'envelope' is required");
+    else if ((err = codec_validate_envelope (env, &problem)) == CIBUS_OK)
+        err = s_may_publish (partner, env, &problem);
+    if (err) {
+        s_refuse (self, *routing_p, partner->name, "publish", env ? env->id : NULL, &problem);
+        return;
+    }
+    s_pending_t *pending = &self->batch [self->batch_size++];
+    pending->routing = *routing_p;
+    pending->request = request;
+    snprintf (pending->partner, sizeof pending->partner, "%s", partner->name);
+    *routing_p = NULL;
+    *request_p = NULL;
+}
+
+//  Append one pending publish inside the open transaction. The broker, not
+//  the client, decides seq, partner and received_at: whatever the client put
+//  in those fields is replaced before the entry is encoded, once, for good.
+static cibus_err_t
+s_append (broker_t *self, s_pending_t *pending, int64_t now)
+{
+    envelope_t *env = pending->request->publish->envelope;
+    cibus_err_t err = store_batch_reserve (self->store, pending->partner, env->id,
+                                           &pending->seq, &pending->duplicate);
+    if (err || pending->duplicate)
+        return err;
+    char *client_partner = env->partner; //  owned by the decoded request
+    env->partner = pending->partner;
+    env->has_seq = true;
+    env->seq = pending->seq;
+    env->has_received_at = true;
+    env->received_at = now;
+    err = codec_pack_envelope (env, &self->entry_buf);
+    env->partner = client_partner;
+    if (err == CIBUS_OK)
+        err = store_batch_add (self->store, pending->seq, pending->partner, env->id, env->topic,
+                               now, self->entry_buf.data, self->entry_buf.size);
+    return err;
+}
+
+static void
+s_batch_clear (broker_t *self)
+{
+    for (size_t i = 0; i < self->batch_size; i++) {
+        zframe_destroy (&self->batch [i].routing);
+        codec_request_free (self->batch [i].request);
+    }
+    self->batch_size = 0;
+}
+
+//  Commit everything queued in one transaction, then ack. If anything fails
+//  nothing was stored and nobody is acked: each publisher gets an error and
+//  retries with the same id, which is safe because publish is idempotent.
+static void
+s_commit_batch (broker_t *self)
+{
+    if (self->batch_size == 0)
+        return;
+    int64_t now = s_now_usec ();
+    cibus_err_t err = store_batch_begin (self->store);
+    size_t appended = 0;
+    for (size_t i = 0; err == CIBUS_OK && i < self->batch_size; i++) {
+        err = s_append (self, &self->batch [i], now);
+        appended += err == CIBUS_OK && !self->batch [i].duplicate;
+    }
+    if (err == CIBUS_OK)
+        err = store_batch_commit (self->store);
+    else
+        store_batch_abort (self->store);
+
+    if (err) {
+        log_error ("event=batch-failed entries=%zu reason=\"%s\"", self->batch_size,
+                   cibus_strerror (err));
+        for (size_t i = 0; i < self->batch_size; i++)
+            s_send_error (self, self->batch [i].routing, CIBUS_ERR_STORE, NULL,
+                          self->batch [i].request->publish->envelope->id,
+                          "the broker could not store this update; nothing was stored, "
+                          "retry with the same id");
+        s_batch_clear (self);
+        return;
+    }
+    self->transactions++;
+    self->appended += appended;
+    log_debug ("event=committed entries=%zu appended=%zu last_seq=%llu", self->batch_size,
+               appended, (unsigned long long) store_last_seq (self->store));
+    for (size_t i = 0; i < self->batch_size; i++) {
+        s_pending_t *pending = &self->batch [i];
+        Cibus__Ack ack = CIBUS__ACK__INIT;
+        ack.id = pending->request->publish->envelope->id;
+        ack.has_seq = ack.has_duplicate = true;
+        ack.seq = pending->seq;
+        ack.duplicate = pending->duplicate;
+        reply_t reply = CIBUS__REPLY__INIT;
+        reply.kind_case = CIBUS__REPLY__KIND_ACK;
+        reply.ack = &ack;
+        s_send_to (self, pending->routing, &reply);
+    }
+    s_batch_clear (self);
+}
+
+//  ---------------------------------------------------------------- cursors
+
+static void
+s_sub_free (void **item)
+{
+    s_sub_t *sub = *item;
+    for (size_t i = 0; i < sub->prefix_count; i++)
+        free (sub->prefixes [i]);
+    free (sub->prefixes);
+    free (sub);
+    *item = NULL;
+}
+
+static void
+s_routing_key (const void *routing, size_t size, char *key)
+{
+    static const char hex [] = "0123456789abcdef";
+    const uint8_t *bytes = routing;
+    for (size_t i = 0; i < size; i++) {
+        key [2 * i] = hex [bytes [i] >> 4];
+        key [2 * i + 1] = hex [bytes [i] & 15];
+    }
+    key [2 * size] = 0;
+}
+
+//  Whether a partner may read an entry on topic. The backbone reads
+//  everything; a partner reads its networks; an integrator reads nothing.
+static bool
+s_may_read (const store_partner_t *partner, const char *topic)
+{
+    if (partner->role == ROLE_BACKBONE)
+        return true;
+    if (partner->role != ROLE_PARTNER)
+        return false;
+    char network [CIBUS_MAX_NETWORK + 1];
+    return codec_topic_network (topic, network, sizeof network)
+           && auth_in_network (partner, network);
+}
+
+static bool
+s_matches (const s_sub_t *sub, const char *topic)
+{
+    if (sub->prefix_count == 0)
+        return true;
+    for (size_t i = 0; i < sub->prefix_count; i++)
+        if (strncmp (topic, sub->prefixes [i], strlen (sub->prefixes [i])) == 0)
+            return true;
+    return false;
+}
+
+typedef struct {
+    broker_t *broker;
+    s_sub_t *sub;
+    const store_partner_t *partner;
+    bool blocked; /* the peer's queue is full or the peer is gone */
+} s_cursor_step_t;
+
+static bool
+s_deliver_one (const store_entry_t *entry, void *arg)
+{
+    s_cursor_step_t *step = arg;
+    s_sub_t *sub = step->sub;
+    if (s_matches (sub, entry->topic) && s_may_read (step->partner, entry->topic)) {
+        Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
+        deliver.has_envelope = true;
+        deliver.envelope.data = (uint8_t *) entry->envelope;
+        deliver.envelope.len = entry->size;
+        reply_t reply = CIBUS__REPLY__INIT;
+        reply.kind_case = CIBUS__REPLY__KIND_DELIVER;
+        reply.deliver = &deliver;
+        int rc = s_send (step->broker, sub->routing, sub->routing_size, &reply);
+        if (rc) {
+            //  Gone: forget the cursor. Full: keep the entry for next turn.
+            if (rc != EAGAIN) {
+                sub->dead = true;
+                log_info ("event=subscriber-gone partner=%s reason=\"%s\"",
+                          step->partner->name, zmq_strerror (rc));
+            }
+            step->blocked = true;
+            return false;
+        }
+        sub->credit--;
+    }
+    sub->next_seq = entry->seq + 1;
+    return sub->credit > 0;
+}
+
+//  Move one cursor forward by at most CIBUS_SCAN_MAX log rows.
+static void
+s_cursor_step (broker_t *self, s_sub_t *sub)
+{
+    const store_partner_t *partner = auth_lookup (self->auth, sub->key);
+    if (!partner) {
+        //  Removed from the registry while subscribed: stop serving now.
+        log_warn ("event=subscription-ended key=%s reason=\"key no longer in the partner "
+                  "registry\"",
+                  sub->key);
+        zframe_t *routing = zframe_new (sub->routing, sub->routing_size);
+        s_send_error (self, routing, CIBUS_ERR_UNKNOWN_KEY, NULL, NULL,
+                      "this key was removed from the partner registry");
+        zframe_destroy (&routing);
+        sub->dead = true;
+        return;
+    }
+    if (sub->credit == 0 || sub->next_seq > store_last_seq (self->store))
+        return;
+    s_cursor_step_t step = {self, sub, partner, false};
+    size_t max = CIBUS_SCAN_MAX;
+    if (store_read_from (self->store, sub->next_seq, max, s_deliver_one, &step, NULL))
+        log_error ("event=cursor-read-failed partner=%s next_seq=%llu", partner->name,
+                   (unsigned long long) sub->next_seq);
+}
+
+//  One step for every cursor; true when some cursor can still move, so the
+//  loop must come back without sleeping.
+static bool
+s_deliver_pending (broker_t *self)
+{
+    bool more = false;
+    uint64_t last = store_last_seq (self->store);
+    for (s_sub_t *sub = zhashx_first (self->subs); sub; sub = zhashx_next (self->subs)) {
+        s_cursor_step (self, sub);
+        more |= !sub->dead && sub->credit > 0 && sub->next_seq <= last;
+    }
+    //  Remove the dead only now: zhashx cannot delete while iterating.
+    zlistx_t *keys = zhashx_keys (self->subs);
+    for (const char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
+        s_sub_t *sub = zhashx_lookup (self->subs, key);
+        if (sub && sub->dead)
+            zhashx_delete (self->subs, key);
+    }
+    zlistx_destroy (&keys);
+    return more;
+}
+
+static void
+s_handle_subscribe (broker_t *self, zframe_t *routing, const Cibus__Subscribe *subscribe,
+                    const store_partner_t *partner)
+{
+    codec_problem_t problem;
+    cibus_err_t err = CIBUS_OK;
+    if (partner->role == ROLE_INTEGRATOR)
+        err = codec_problem_set (&problem, CIBUS_ERR_FORBIDDEN, NULL,
+                                 "integrator '%s' reads nothing but its own acks",
+                                 partner->name);
+    else if (subscribe->n_prefixes > CIBUS_MAX_LIST)
+        err = codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "prefixes",
+                                 "field 'prefixes' has %zu items, over its limit of %d",
+                                 subscribe->n_prefixes, CIBUS_MAX_LIST);
+    else if (zframe_size (routing) > S_ROUTING_MAX)
+        err = codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL, "routing id too long");
+    for (size_t i = 0; err == CIBUS_OK && i < subscribe->n_prefixes; i++) {
+        const char *prefix = subscribe->prefixes [i];
+        char network [CIBUS_MAX_NETWORK + 1];
+        if (strlen (prefix) > CIBUS_MAX_TOPIC)
+            err = codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "prefixes",
+                                     "field 'prefixes' has a prefix over %d bytes",
+                                     CIBUS_MAX_TOPIC);
+        else if (partner->role == ROLE_PARTNER
+                 && codec_topic_network (prefix, network, sizeof network)
+                 && !auth_in_network (partner, network))
+            err = codec_problem_set (&problem, CIBUS_ERR_FORBIDDEN, "prefixes",
+                                     "partner '%s' may not read network '%s': it is not one "
+                                     "of its networks",
+                                     partner->name, network);
+    }
+    if (err) {
+        s_refuse (self, routing, partner->name, "subscribe", NULL, &problem);
+        return;
+    }
+
+    s_sub_t *sub = calloc (1, sizeof *sub);
+    if (sub && subscribe->n_prefixes)
+        sub->prefixes = calloc (subscribe->n_prefixes, sizeof (char *));
+    if (!sub || (subscribe->n_prefixes && !sub->prefixes)) {
+        free (sub);
+        s_send_error (self, routing, CIBUS_ERR_NOMEM, NULL, NULL, "broker out of memory");
+        return;
+    }
+    for (size_t i = 0; i < subscribe->n_prefixes; i++)
+        if ((sub->prefixes [i] = strdup (subscribe->prefixes [i])))
+            sub->prefix_count++;
+    sub->routing_size = zframe_size (routing);
+    memcpy (sub->routing, zframe_data (routing), sub->routing_size);
+    snprintf (sub->key, sizeof sub->key, "%s", partner->public_key);
+    uint64_t last = store_last_seq (self->store);
+    sub->next_seq = subscribe->has_from_seq && subscribe->from_seq > 0 ? subscribe->from_seq
+                                                                       : last + 1;
+    sub->credit = subscribe->has_credit ? subscribe->credit : CIBUS_CREDIT_DEFAULT;
+    if (sub->credit > CIBUS_CREDIT_MAX)
+        sub->credit = CIBUS_CREDIT_MAX;
+
+    Cibus__Subscribed subscribed = CIBUS__SUBSCRIBED__INIT;
+    subscribed.has_next_seq = true;
+    subscribed.next_seq = sub->next_seq;
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_SUBSCRIBED;
+    reply.subscribed = &subscribed;
+    s_send_to (self, routing, &reply);
+
+    char key [2 * S_ROUTING_MAX + 1];
+    s_routing_key (sub->routing, sub->routing_size, key);
+    log_info ("event=subscribed partner=%s from_seq=%llu prefixes=%zu credit=%u",
+              partner->name, (unsigned long long) sub->next_seq, sub->prefix_count,
+              sub->credit);
+    zhashx_update (self->subs, key, sub); //  replaces an earlier subscription
+}
+
+static void
+s_handle_credit (broker_t *self, zframe_t *routing, const Cibus__Credit *credit,
+                 const store_partner_t *partner)
+{
+    char key [2 * S_ROUTING_MAX + 1];
+    s_sub_t *sub = NULL;
+    if (zframe_size (routing) <= S_ROUTING_MAX) {
+        s_routing_key (zframe_data (routing), zframe_size (routing), key);
+        sub = zhashx_lookup (self->subs, key);
+    }
+    if (!sub) {
+        codec_problem_t problem;
+        codec_problem_set (&problem, CIBUS_ERR_USAGE, NULL,
+                           "credit without a subscription: send Subscribe first");
+        s_refuse (self, routing, partner->name, "credit", NULL, &problem);
+        return;
+    }
+    uint64_t total = (uint64_t) sub->credit + credit->credit;
+    sub->credit = total > CIBUS_CREDIT_MAX ? CIBUS_CREDIT_MAX : (uint32_t) total;
+}
+
+static void
+s_handle_ping (broker_t *self, zframe_t *routing, const Cibus__Ping *ping,
+               const store_partner_t *partner)
+{
+    Cibus__Pong pong = CIBUS__PONG__INIT;
+    pong.has_token = true;
+    pong.token = ping->token;
+    pong.partner = (char *) partner->name;
+    pong.role = (char *) store_role_name (partner->role);
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_PONG;
+    reply.pong = &pong;
+    s_send_to (self, routing, &reply);
+}
+
+static void
+s_handle_status (broker_t *self, zframe_t *routing)
+{
+    Cibus__StatusReply status = CIBUS__STATUS_REPLY__INIT;
+    status.has_last_seq = status.has_transactions = status.has_appended = true;
+    status.has_subscriptions = true;
+    status.last_seq = store_last_seq (self->store);
+    status.transactions = self->transactions;
+    status.appended = self->appended;
+    status.subscriptions = (uint32_t) zhashx_size (self->subs);
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_STATUS;
+    reply.status = &status;
+    s_send_to (self, routing, &reply);
+}
+
+//  ---------------------------------------------------------------- dispatch
+
+static void
+s_handle_message (broker_t *self, zmsg_t *msg)
+{
+    zframe_t *routing = zmsg_pop (msg);
+    zframe_t *payload = zmsg_pop (msg);
+    if (!routing)
+        return;
+    //  The ZAP handler set User-Id to the key it admitted; look it up again
+    //  now, so a partner removed since its handshake is refused.
+    const char *key = payload ? zframe_meta (payload, "User-Id") : NULL;
+    const store_partner_t *partner = auth_lookup (self->auth, key);
+    codec_problem_t problem;
+    request_t *request = NULL;
+    if (!partner) {
+        codec_problem_set (&problem, CIBUS_ERR_UNKNOWN_KEY, NULL,
+                           "this key is not in the partner registry: ask the backbone to run "
+                           "`cibusd partner add`");
+        s_refuse (self, routing, key ? key : "-", "any", NULL, &problem);
+    }
+    else if (!payload || zmsg_size (msg) > 0)
+        s_refuse (self, routing, partner->name, "any", NULL,
+                  (codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL,
+                                      "a request is exactly one frame holding a Request"),
+                   &problem));
+    else if (!(request = codec_request_decode (zframe_data (payload), zframe_size (payload))))
+        s_refuse (self, routing, partner->name, "any", NULL,
+                  (codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL,
+                                      "the frame (%zu bytes) does not decode as a cibus "
+                                      "Request",
+                                      zframe_size (payload)),
+                   &problem));
+    else
+        switch (request->kind_case) {
+            case CIBUS__REQUEST__KIND_PUBLISH:
+                s_handle_publish (self, &routing, &request, partner);
+                break;
+            case CIBUS__REQUEST__KIND_SUBSCRIBE:
+                s_handle_subscribe (self, routing, request->subscribe, partner);
+                break;
+            case CIBUS__REQUEST__KIND_CREDIT:
+                s_handle_credit (self, routing, request->credit, partner);
+                break;
+            case CIBUS__REQUEST__KIND_PING:
+                s_handle_ping (self, routing, request->ping, partner);
+                break;
+            case CIBUS__REQUEST__KIND_STATUS:
+                s_handle_status (self, routing);
+                break;
+            default:
+                codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "kind",
+                                   "unknown or missing request kind: expected publish, "
+                                   "subscribe, credit, ping or status");
+                s_refuse (self, routing, partner->name, "unknown", NULL, &problem);
+        }
+    codec_request_free (request);
+    zframe_destroy (&routing);
+    zframe_destroy (&payload);
+}
+
+//  Drain the ROUTER: everything waiting now, committing whenever the batch
+//  fills, and once more at the end.
+static void
+s_drain (broker_t *self)
+{
+    for (size_t turn = 0; turn < 4 * CIBUS_BATCH_MAX; turn++) {
+        if (!(zsock_events (self->router) & ZMQ_POLLIN))
+            break;
+        zmsg_t *msg = zmsg_recv (self->router);
+        if (!msg)
+            break;
+        s_handle_message (self, msg);
+        zmsg_destroy (&msg);
+        if (self->batch_size == CIBUS_BATCH_MAX)
+            s_commit_batch (self);
+    }
+    s_commit_batch (self);
+}
+
+cibus_err_t
+broker_run (broker_t *self)
+{
+    zmq_pollitem_t items [] = {
+        {zsock_resolve (auth_sock (self->auth)), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self->router), 0, ZMQ_POLLIN, 0},
+    };
+    bool more = false;
+    while (!zsys_interrupted) {
+        int rc = zmq_poll (items, 2, more ? 0 : S_IDLE_POLL_MSEC);
+        if (rc < 0 && zmq_errno () != EINTR) {
+            log_error ("event=poll-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
+            return CIBUS_ERR_IO;
+        }
+        auth_handle (self->auth);
+        auth_refresh (self->auth);
+        s_drain (self);
+        more = s_deliver_pending (self);
+    }
+    //  The last batch was committed and acked inside s_drain; anything that
+    //  arrives after the signal is left unread and unacked, so its publisher
+    //  retries it against the next broker.
+    log_info ("event=stopping last_seq=%llu transactions=%llu",
+              (unsigned long long) store_last_seq (self->store),
+              (unsigned long long) self->transactions);
+    return CIBUS_OK;
+}
+
+//  ---------------------------------------------------------------- lifecycle
+
+broker_t *
+broker_new (const broker_config_t *config)
+{
+    char error [512];
+    broker_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->lock_fd = -1;
+    self->data_dir = strdup (config->data_dir);
+    bool created;
+    if (!self->data_dir || datadir_init (config->data_dir, &created, error, sizeof error)
+        || (self->lock_fd = datadir_lock (config->data_dir, error, sizeof error)) < 0
+        || !(self->cert = datadir_cert (config->data_dir, error, sizeof error))) {
+        log_error ("event=start-failed data=%s reason=\"%s\"", config->data_dir,
+                   self->data_dir ? error : "out of memory");
+        broker_destroy (&self);
+        return NULL;
+    }
+    char db_path [PATH_MAX];
+    datadir_path (config->data_dir, DATADIR_DB, db_path, sizeof db_path);
+    if (!(self->store = store_new (db_path, config->sync))
+        || !(self->auth = auth_new (self->store))
+        || !(self->subs = zhashx_new ())) {
+        log_error ("event=start-failed data=%s reason=\"cannot open the store or the "
+                   "registry\"",
+                   config->data_dir);
+        broker_destroy (&self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->subs, s_sub_free);
+
+    self->router = zsock_new (ZMQ_ROUTER);
+    if (!self->router) {
+        broker_destroy (&self);
+        return NULL;
+    }
+    zcert_apply (self->cert, self->router);
+    zsock_set_curve_server (self->router, 1);
+    zsock_set_zap_domain (self->router, "cibus");
+    zsock_set_router_mandatory (self->router, 1);
+    zsock_set_sndhwm (self->router, S_SEND_HWM);
+    zsock_set_rcvhwm (self->router, S_SEND_HWM);
+    zsock_set_maxmsgsize (self->router, CIBUS_MAX_FRAME);
+    zsock_set_linger (self->router, S_LINGER_MSEC);
+    if (zsock_bind (self->router, "%s", config->bind) < 0) {
+        log_error ("event=start-failed bind=%s reason=\"%s\"", config->bind,
+                   zmq_strerror (zmq_errno ()));
+        broker_destroy (&self);
+        return NULL;
+    }
+    self->endpoint = zsock_last_endpoint (self->router);
+    if (!self->endpoint || datadir_write_endpoint (config->data_dir, self->endpoint)) {
+        broker_destroy (&self);
+        return NULL;
+    }
+    log_info ("event=started endpoint=%s data=%s last_seq=%llu sync=%s key=%s", self->endpoint,
+              config->data_dir, (unsigned long long) store_last_seq (self->store),
+              config->sync == STORE_SYNC_FULL ? "full" : "normal",
+              zcert_public_txt (self->cert));
+    return self;
+}
+
+const char *
+broker_endpoint (broker_t *self)
+{
+    return self->endpoint;
+}
+
+void
+broker_destroy (broker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    broker_t *self = *self_p;
+    s_batch_clear (self);
+    if (self->endpoint)
+        datadir_remove_endpoint (self->data_dir);
+    //  Closing the ROUTER with linger flushes the last acks to their clients.
+    zsock_destroy (&self->router);
+    zhashx_destroy (&self->subs);
+    auth_destroy (&self->auth);
+    store_destroy (&self->store);
+    zcert_destroy (&self->cert);
+    codec_buf_release (&self->entry_buf);
+    codec_buf_release (&self->reply_buf);
+    datadir_unlock (self->lock_fd);
+    zstr_free (&self->endpoint);
+    free (self->data_dir);
+    free (self);
+    *self_p = NULL;
+}

@@ -1,0 +1,32 @@
+/*  broker.h - cibusd's core: one ROUTER socket, the log, the cursors.
+
+    All broker state lives in one broker_t, passed to every function; there
+    is no global broker state (the only process-wide thing is czmq's
+    interrupt flag, set by SIGINT/SIGTERM).                                */
+
+#ifndef CIBUS_BROKER_H_INCLUDED
+#define CIBUS_BROKER_H_INCLUDED
+
+#include "store.h"
+
+typedef struct {
+    const char *data_dir; /* holds the database and the keypair (see datadir.h) */
+    const char *bind;     /* e.g. tcp://127.0.0.1:5570; port * picks a free one */
+    store_sync_t sync;
+} broker_config_t;
+
+typedef struct broker_t broker_t;
+
+/* Take the data directory's lock, open the store, load the keypair and the
+   registry, bind. NULL on failure, after logging why. */
+broker_t *broker_new (const broker_config_t *config);
+void broker_destroy (broker_t **self_p);
+
+/* The endpoint actually bound (with the port a '*' resolved to). */
+const char *broker_endpoint (broker_t *self);
+
+/* Serve until SIGINT or SIGTERM. The batch being committed when the signal
+   arrives is finished and acked before this returns. */
+cibus_err_t broker_run (broker_t *self);
+
+#endif
