@@ -1,1 +1,302 @@
-int main(void){return 0;}
+/*  cibusd - the cibus broker and its administration commands.
+
+        cibusd init    [--data DIR]
+        cibusd run     [--data DIR] [--bind ENDPOINT] [--sync full|normal]
+        cibusd partner add NAME --role ROLE --key CERT-OR-Z85 [--network NET]...
+        cibusd partner list   [--json]
+        cibusd partner remove NAME
+
+    Exit codes: 0 success, 2 usage error, 1 any other failure.           */
+
+#include "broker.h"
+#include "cibus_limits.h"
+#include "datadir.h"
+#include "log.h"
+#include "opts.h"
+
+#include <czmq.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define S_EXIT_FAIL  1
+#define S_EXIT_USAGE 2
+
+static const opt_def_t s_opts [] = {
+    {"data", OPT_VALUE, "DIR", "CIBUS_DATA", "./var",
+     "data directory: database, broker keypair, endpoint file"},
+    {"bind", OPT_VALUE, "ENDPOINT", "CIBUS_BIND", "tcp://127.0.0.1:5570",
+     "run: endpoint to listen on (tcp://HOST:* picks a free port)"},
+    {"sync", OPT_VALUE, "full|normal", "CIBUS_SYNC", "full",
+     "run: full fsyncs every commit before its ack (survives power loss); normal "
+     "survives a crash of the broker but not of the machine"},
+    {"role", OPT_VALUE, "ROLE", NULL, NULL, "partner add: backbone, partner or integrator"},
+    {"key", OPT_VALUE, "CERT-OR-Z85", NULL, NULL,
+     "partner add: the partner's public certificate file (from `cibus keygen`) or its "
+     "40-character Z85 public key"},
+    {"network", OPT_LIST, "NET", NULL, NULL,
+     "partner add: a network the partner publishes and reads in (repeat for several)"},
+    {"json", OPT_FLAG, NULL, NULL, NULL, "partner list: one JSON object per line"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: cibusd COMMAND [OPTIONS]\n"
+             "\n"
+             "commands:\n"
+             "  init                     create the data directory, its database and the\n"
+             "                           broker's keypair; print the broker's public key\n"
+             "  run                      run the broker in the foreground (SIGINT/SIGTERM\n"
+             "                           stop it after acking the commit in flight)\n"
+             "  partner add NAME         register a partner's key (takes effect at once,\n"
+             "                           also on a running broker)\n"
+             "  partner list             list the registry\n"
+             "  partner remove NAME      remove a partner; its next request is refused\n"
+             "\n"
+             "options:\n");
+    opts_help (s_opts, out);
+}
+
+static int
+s_usage_error (const char *format, const char *arg)
+{
+    fprintf (stderr, "cibusd: ");
+    fprintf (stderr, format, arg);
+    fprintf (stderr, " (see `cibusd --help`)\n");
+    return S_EXIT_USAGE;
+}
+
+//  Open the store of an existing data directory, for the admin commands.
+static store_t *
+s_open_store (const char *dir)
+{
+    char path [PATH_MAX];
+    struct stat st;
+    if (!datadir_path (dir, DATADIR_DB, path, sizeof path) || stat (dir, &st) != 0
+        || !S_ISDIR (st.st_mode)) {
+        fprintf (stderr,
+                 "cibusd: no data directory at '%s': run `cibusd init --data %s` first\n",
+                 dir, dir);
+        return NULL;
+    }
+    store_t *store = store_new (path, STORE_SYNC_FULL);
+    if (!store)
+        fprintf (stderr, "cibusd: cannot open the database '%s' (see the line above)\n", path);
+    return store;
+}
+
+static int
+s_cmd_init (opts_t *opts)
+{
+    const char *dir = opts_get (opts, "data");
+    char error [512];
+    bool created;
+    if (datadir_init (dir, &created, error, sizeof error)) {
+        fprintf (stderr, "cibusd: %s\n", error);
+        return S_EXIT_FAIL;
+    }
+    store_t *store = s_open_store (dir);
+    zcert_t *cert = store ? datadir_cert (dir, error, sizeof error) : NULL;
+    store_destroy (&store);
+    if (!cert) {
+        fprintf (stderr, "cibusd: %s\n", error);
+        return S_EXIT_FAIL;
+    }
+    fprintf (stderr, "cibusd: %s data directory %s; give clients the certificate %s/%s\n",
+             created ? "created" : "using existing", dir, dir, DATADIR_CERT);
+    printf ("%s\n", zcert_public_txt (cert));
+    zcert_destroy (&cert);
+    return 0;
+}
+
+static int
+s_cmd_run (opts_t *opts)
+{
+    broker_config_t config = {opts_get (opts, "data"), opts_get (opts, "bind"),
+                              STORE_SYNC_FULL};
+    const char *sync = opts_get (opts, "sync");
+    if (strcmp (sync, "normal") == 0)
+        config.sync = STORE_SYNC_NORMAL;
+    else if (strcmp (sync, "full") != 0)
+        return s_usage_error ("--sync must be full or normal, got '%s'", sync);
+    if (opts_positional_count (opts) > 1)
+        return s_usage_error ("run takes no argument, got '%s'", opts_positional (opts, 1));
+    broker_t *broker = broker_new (&config);
+    if (!broker) {
+        fprintf (stderr, "cibusd: could not start (see the line above)\n");
+        return S_EXIT_FAIL;
+    }
+    cibus_err_t err = broker_run (broker);
+    broker_destroy (&broker);
+    return err ? S_EXIT_FAIL : 0;
+}
+
+//  A public key given as a certificate file or as Z85 text, into key.
+static bool
+s_resolve_key (const char *given, char *key, size_t size)
+{
+    uint8_t raw [32];
+    if (strlen (given) == STORE_KEY_LEN && zmq_z85_decode (raw, given)) {
+        snprintf (key, size, "%s", given);
+        return true;
+    }
+    if (!zsys_file_exists (given))
+        return false;
+    zcert_t *cert = zcert_load (given);
+    if (!cert)
+        return false;
+    snprintf (key, size, "%s", zcert_public_txt (cert));
+    zcert_destroy (&cert);
+    return true;
+}
+
+static int
+s_partner_add (opts_t *opts, store_t *store)
+{
+    if (opts_positional_count (opts) != 3)
+        return s_usage_error ("%s", "partner add takes one NAME");
+    const char *name = opts_positional (opts, 2);
+    const char *role_name = opts_get (opts, "role");
+    const char *key_arg = opts_get (opts, "key");
+    role_t role;
+    if (!role_name || !store_role_parse (role_name, &role))
+        return s_usage_error ("--role must be backbone, partner or integrator, got '%s'",
+                              role_name ? role_name : "nothing");
+    if (!key_arg)
+        return s_usage_error ("%s", "--key is required: the partner's public certificate "
+                                    "file or Z85 public key");
+    if (strlen (name) == 0 || strlen (name) > CIBUS_MAX_NAME || strchr (name, ' '))
+        return s_usage_error ("partner NAME must be 1 to 128 characters without spaces, got "
+                              "'%s'",
+                              name);
+    char key [STORE_KEY_LEN + 1];
+    if (!s_resolve_key (key_arg, key, sizeof key)) {
+        fprintf (stderr,
+                 "cibusd: --key '%s' is neither a readable certificate file nor a 40-character "
+                 "Z85 key: use the public file written by `cibus keygen NAME`\n",
+                 key_arg);
+        return S_EXIT_USAGE;
+    }
+    size_t count = opts_count (opts, "network");
+    if (role == ROLE_PARTNER && count == 0)
+        return s_usage_error ("%s", "a partner needs at least one --network");
+    const char *networks [CIBUS_MAX_LIST];
+    if (count > CIBUS_MAX_LIST)
+        return s_usage_error ("%s", "too many --network options");
+    for (size_t i = 0; i < count; i++) {
+        networks [i] = opts_item (opts, "network", i);
+        if (!*networks [i] || strlen (networks [i]) > CIBUS_MAX_NETWORK
+            || strchr (networks [i], '/'))
+            return s_usage_error ("--network '%s' must be 1 to 64 characters without '/'",
+                                  networks [i]);
+    }
+    cibus_err_t err = store_partner_add (store, name, key, role, networks, count);
+    if (err == CIBUS_ERR_EXISTS) {
+        fprintf (stderr,
+                 "cibusd: a partner named '%s' or with this key is already registered: "
+                 "`cibusd partner list` shows it; remove it first to change it\n",
+                 name);
+        return S_EXIT_FAIL;
+    }
+    if (err) {
+        fprintf (stderr, "cibusd: cannot add partner '%s': %s\n", name, cibus_strerror (err));
+        return S_EXIT_FAIL;
+    }
+    printf ("added %s (%s) key %s\n", name, store_role_name (role), key);
+    return 0;
+}
+
+static void
+s_print_partner (const store_partner_t *partner, void *arg)
+{
+    bool json = *(bool *) arg;
+    if (json) {
+        //  Keys are Z85 and networks are checked on the way in; a name may
+        //  hold any character but a space, so quotes are escaped.
+        printf ("{\"name\":\"");
+        for (const char *c = partner->name; *c; c++)
+            printf (*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+        printf ("\",\"role\":\"%s\",\"key\":\"%s\",\"networks\":[",
+                store_role_name (partner->role), partner->public_key);
+        for (size_t i = 0; i < partner->network_count; i++)
+            printf ("%s\"%s\"", i ? "," : "", partner->networks [i]);
+        printf ("]}\n");
+        return;
+    }
+    printf ("%-24s %-10s %s ", partner->name, store_role_name (partner->role),
+            partner->public_key);
+    if (partner->role == ROLE_BACKBONE)
+        printf ("(all networks)");
+    for (size_t i = 0; i < partner->network_count; i++)
+        printf ("%s%s", i ? "," : "", partner->networks [i]);
+    printf ("\n");
+}
+
+static int
+s_cmd_partner (opts_t *opts)
+{
+    const char *action = opts_positional (opts, 1);
+    if (!action)
+        return s_usage_error ("%s", "partner needs add, list or remove");
+    if (strcmp (action, "add") && strcmp (action, "list") && strcmp (action, "remove"))
+        return s_usage_error ("unknown partner command '%s': use add, list or remove",
+                              action);
+    if (strcmp (action, "remove") == 0 && opts_positional_count (opts) != 3)
+        return s_usage_error ("%s", "partner remove takes one NAME");
+    store_t *store = s_open_store (opts_get (opts, "data"));
+    if (!store)
+        return S_EXIT_FAIL;
+    int rc = 0;
+    if (strcmp (action, "add") == 0)
+        rc = s_partner_add (opts, store);
+    else if (strcmp (action, "list") == 0) {
+        bool json = opts_flag (opts, "json");
+        if (store_partner_each (store, s_print_partner, &json))
+            rc = S_EXIT_FAIL;
+    }
+    else {
+        const char *name = opts_positional (opts, 2);
+        cibus_err_t err = store_partner_remove (store, name);
+        if (err == CIBUS_ERR_NOT_FOUND)
+            fprintf (stderr, "cibusd: no partner named '%s' (see `cibusd partner list`)\n",
+                     name);
+        else if (err)
+            fprintf (stderr, "cibusd: cannot remove '%s': %s\n", name, cibus_strerror (err));
+        else
+            printf ("removed %s\n", name);
+        rc = err ? S_EXIT_FAIL : 0;
+    }
+    store_destroy (&store);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    //  czmq would print its own "interrupted" lines and handle signals
+    //  itself: keep its SIGINT/SIGTERM handler (it sets zsys_interrupted,
+    //  which the broker's loop checks) but not its chatter.
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    char error [256];
+    opts_t *opts = argc > 1 ? opts_parse (s_opts, argc - 1, argv + 1, error, sizeof error) : NULL;
+    if (argc > 1 && !opts)
+        return s_usage_error ("%s", error);
+    const char *command = opts ? opts_positional (opts, 0) : NULL;
+    int rc;
+    if (!opts || opts_flag (opts, "help") || !command || strcmp (command, "help") == 0) {
+        s_usage (command || (opts && opts_flag (opts, "help")) ? stdout : stderr);
+        rc = command || (opts && opts_flag (opts, "help")) ? 0 : S_EXIT_USAGE;
+    }
+    else if (strcmp (command, "init") == 0)
+        rc = s_cmd_init (opts);
+    else if (strcmp (command, "run") == 0)
+        rc = s_cmd_run (opts);
+    else if (strcmp (command, "partner") == 0)
+        rc = s_cmd_partner (opts);
+    else
+        rc = s_usage_error ("unknown command '%s': use init, run or partner", command);
+    opts_destroy (&opts);
+    return rc;
+}

@@ -1,1 +1,672 @@
-int main(void){return 0;}
+/*  cibus - the command-line client.
+
+        cibus keygen NAME
+        cibus submit --network NET --indicator ID --period P --value V [...]
+        cibus note   --network NET --title T [--body B | --body-file F] [...]
+        cibus commit --network NET --action A --due DATE [--indicator ID]...
+        cibus update --network NET COMMITMENT_ID --status S [--comment C]
+        cibus tail   [--topic PREFIX]... [--from SEQ] [--count N] [--timeout S]
+        cibus whoami | status
+
+    Exit codes: 0 success, 2 usage error, 1 any other failure; every
+    failure prints one line on stderr that says what to do.               */
+
+#include "cibus.h"
+#include "codec.h"
+#include "json.h"
+#include "opts.h"
+#include "render.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#define S_EXIT_FAIL  1
+#define S_EXIT_USAGE 2
+#define S_MAX_OPTS   48
+
+//  Options every command that talks to the broker takes.
+static const opt_def_t s_common [] = {
+    {"broker", OPT_VALUE, "ENDPOINT", "CIBUS_BROKER", CIBUS_DEFAULT_ENDPOINT,
+     "the broker to talk to"},
+    {"broker-key", OPT_VALUE, "CERT-OR-Z85", "CIBUS_BROKER_KEY", NULL,
+     "the broker's public key or certificate file (default: DATA/broker, DATA being "
+     "$CIBUS_DATA or ./var, when it exists)"},
+    {"key", OPT_VALUE, "SECRET-CERT", "CIBUS_KEY", NULL,
+     "your secret certificate file, NAME_secret from `cibus keygen NAME`"},
+    {"timeout", OPT_VALUE, "SECONDS", "CIBUS_TIMEOUT", NULL,
+     "give up after this long without an answer (default 5; tail: without it, follow forever)"},
+    {"json", OPT_FLAG, NULL, NULL, NULL, "print JSON, one object per line"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_publish_common [] = {
+    {"network", OPT_VALUE, "NET", "CIBUS_NETWORK", NULL, "the network to publish in (required)"},
+    {"id", OPT_VALUE, "ID", NULL, NULL,
+     "idempotency id: publishing the same id again stores nothing new (default: random)"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_submit_opts [] = {
+    {"indicator", OPT_VALUE, "ID", NULL, NULL, "the shared indicator, e.g. k3-reading"},
+    {"period", OPT_VALUE, "PERIOD", NULL, NULL, "2025-26, 2026-Q3, 2026-09 or 2026-09-15"},
+    {"value", OPT_VALUE, "NUMBER", NULL, NULL, "the value"},
+    {"n", OPT_VALUE, "COUNT", NULL, NULL, "how many people the value is about"},
+    {"numerator", OPT_VALUE, "COUNT", NULL, NULL, "for rates: the count behind the value"},
+    {"denominator", OPT_VALUE, "COUNT", NULL, NULL, "for rates: the population behind it"},
+    {"dim", OPT_LIST, "KEY=VALUE", NULL, NULL, "a disaggregation, e.g. race=black (repeatable)"},
+    {"status", OPT_VALUE, "STATUS", NULL, NULL, "final (default), provisional or estimated"},
+    {"source", OPT_VALUE, "SYSTEM", NULL, NULL, "the system the value was extracted from"},
+    {"extracted-on", OPT_VALUE, "DATE", NULL, NULL, "when it was extracted, YYYY-MM-DD"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_note_opts [] = {
+    {"title", OPT_VALUE, "TEXT", NULL, NULL, "the meeting's title"},
+    {"body", OPT_VALUE, "TEXT", NULL, NULL, "the notes themselves"},
+    {"body-file", OPT_VALUE, "FILE", NULL, NULL, "read the notes from FILE (- for stdin)"},
+    {"held-on", OPT_VALUE, "DATE", NULL, NULL, "the meeting's date, YYYY-MM-DD"},
+    {"attendee", OPT_LIST, "NAME", NULL, NULL, "who attended (repeatable)"},
+    {"decision", OPT_LIST, "TEXT", NULL, NULL, "a decision taken (repeatable)"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_commit_opts [] = {
+    {"action", OPT_VALUE, "TEXT", NULL, NULL, "what will be done"},
+    {"due", OPT_VALUE, "DATE", NULL, NULL, "by when, YYYY-MM-DD"},
+    {"indicator", OPT_LIST, "ID", NULL, NULL, "an indicator it should move (repeatable)"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_update_opts [] = {
+    {"status", OPT_VALUE, "STATUS", NULL, NULL, "on-track, at-risk, done or dropped"},
+    {"comment", OPT_VALUE, "TEXT", NULL, NULL, "why"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_tail_opts [] = {
+    {"topic", OPT_LIST, "PREFIX", NULL, NULL,
+     "only topics starting with PREFIX, e.g. early-literacy/ (repeatable)"},
+    {"from", OPT_VALUE, "SEQ", NULL, NULL,
+     "replay from this seq (1 = everything), then follow live; default: only new entries"},
+    {"count", OPT_VALUE, "N", NULL, NULL, "exit after N entries"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_none [] = {{NULL, 0, NULL, NULL, NULL, NULL}};
+
+typedef struct s_command_t s_command_t;
+typedef int (s_handler_fn) (const s_command_t *command, opts_t *opts);
+
+struct s_command_t {
+    const char *name;
+    const char *usage;
+    const char *summary;
+    const opt_def_t *own;     /* options of this command */
+    bool publishes;           /* takes --network and --id */
+    bool connects;            /* takes the connection options */
+    s_handler_fn *handler;
+};
+
+//  ---------------------------------------------------------------- helpers
+
+static int
+s_usage_error (const char *command, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static int
+s_usage_error (const char *command, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    fprintf (stderr, "cibus %s: ", command);
+    vfprintf (stderr, format, args);
+    fprintf (stderr, " (see `cibus %s --help`)\n", command);
+    va_end (args);
+    return S_EXIT_USAGE;
+}
+
+//  Parse an unsigned count; false on anything but plain digits that fit.
+static bool
+s_parse_u64 (const char *text, uint64_t *value)
+{
+    if (!text || !*text || *text == '-' || *text == '+')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long parsed = strtoull (text, &end, 10);
+    if (errno || *end)
+        return false;
+    *value = parsed;
+    return true;
+}
+
+static bool
+s_parse_double (const char *text, double *value)
+{
+    if (!text || !*text)
+        return false;
+    char *end;
+    *value = strtod (text, &end);
+    return *end == 0;
+}
+
+//  The --timeout in milliseconds, or fallback when not given; -1 on error.
+static int
+s_timeout_msec (opts_t *opts, int fallback)
+{
+    const char *text = opts_get (opts, "timeout");
+    if (!text)
+        return fallback;
+    double seconds;
+    if (!s_parse_double (text, &seconds) || !(seconds > 0) || seconds > 86400)
+        return -1;
+    return (int) ceil (seconds * 1000);
+}
+
+static cibus_t *
+s_connect (const s_command_t *command, opts_t *opts, int timeout_msec)
+{
+    char default_key [PATH_MAX] = "";
+    const char *broker_key = opts_get (opts, "broker-key");
+    if (!broker_key) {
+        const char *data = getenv ("CIBUS_DATA");
+        snprintf (default_key, sizeof default_key, "%s/broker", data && *data ? data : "./var");
+        if (zsys_file_exists (default_key))
+            broker_key = default_key;
+    }
+    cibus_config_t config = {opts_get (opts, "broker"), broker_key, opts_get (opts, "key"),
+                             timeout_msec};
+    char error [512];
+    cibus_t *client = cibus_new (&config, error, sizeof error);
+    if (!client)
+        fprintf (stderr, "cibus %s: %s\n", command->name, error);
+    return client;
+}
+
+//  Report a failed call and return the exit code for it.
+static int
+s_failed (const s_command_t *command, cibus_t *client, cibus_err_t err)
+{
+    fprintf (stderr, "cibus %s: %s\n", command->name, cibus_error (client));
+    return err == CIBUS_ERR_USAGE ? S_EXIT_USAGE : S_EXIT_FAIL;
+}
+
+static char *
+s_read_file (const char *path, size_t limit, char *error, size_t size)
+{
+    FILE *file = strcmp (path, "-") == 0 ? stdin : fopen (path, "rb");
+    if (!file) {
+        snprintf (error, size, "cannot read '%s': %s", path, strerror (errno));
+        return NULL;
+    }
+    char *text = malloc (limit + 2);
+    size_t len = text ? fread (text, 1, limit + 1, file) : 0;
+    if (file != stdin)
+        fclose (file);
+    if (!text) {
+        snprintf (error, size, "out of memory");
+        return NULL;
+    }
+    if (len > limit) {
+        snprintf (error, size, "'%s' is over %zu bytes, the limit of a note's body", path,
+                  limit);
+        free (text);
+        return NULL;
+    }
+    text [len] = 0;
+    return text;
+}
+
+//  ---------------------------------------------------------------- publish
+
+//  Everything a publishing command builds before it sends. The envelope
+//  points into argv and into the arrays here, which live as long as it.
+typedef struct {
+    cibus_envelope_t env;
+    char topic [CIBUS_MAX_TOPIC + 16];
+    Cibus__DataSubmission data;
+    Cibus__Dimension dims [CIBUS_MAX_LIST];
+    Cibus__Dimension *dim_ptrs [CIBUS_MAX_LIST];
+    char dim_text [CIBUS_MAX_LIST][2 * CIBUS_MAX_NAME + 2];
+    Cibus__MeetingNote note;
+    char *attendees [CIBUS_MAX_LIST];
+    char *decisions [CIBUS_MAX_LIST];
+    char *body;               /* owned, read from --body-file */
+    Cibus__ActionCommitment commitment;
+    char *indicators [CIBUS_MAX_LIST];
+    Cibus__CommitmentUpdate update;
+} s_entry_t;
+
+//  Copy a repeatable option into an array; false when there are too many.
+static bool
+s_list (opts_t *opts, const char *name, char **items, size_t *count)
+{
+    *count = opts_count (opts, name);
+    if (*count > CIBUS_MAX_LIST)
+        return false;
+    for (size_t i = 0; i < *count; i++)
+        items [i] = (char *) opts_item (opts, name, i);
+    return true;
+}
+
+static int
+s_build_submit (const s_command_t *command, opts_t *opts, s_entry_t *entry)
+{
+    Cibus__DataSubmission *data = &entry->data;
+    cibus__data_submission__init (data);
+    data->indicator = (char *) opts_get (opts, "indicator");
+    data->period = (char *) opts_get (opts, "period");
+    const char *value = opts_get (opts, "value");
+    if (!data->indicator || !data->period || !value)
+        return s_usage_error (command->name, "--indicator, --period and --value are required");
+    if (!s_parse_double (value, &data->value))
+        return s_usage_error (command->name, "--value must be a number, got '%s'", value);
+    data->has_value = true;
+    const char *counts [] = {"n", "numerator", "denominator"};
+    uint64_t *targets [] = {&data->n, &data->numerator, &data->denominator};
+    protobuf_c_boolean *has [] = {&data->has_n, &data->has_numerator, &data->has_denominator};
+    for (size_t i = 0; i < 3; i++) {
+        const char *text = opts_get (opts, counts [i]);
+        if (text && !s_parse_u64 (text, targets [i]))
+            return s_usage_error (command->name, "--%s must be a whole number >= 0, got '%s'",
+                                  counts [i], text);
+        *has [i] = text != NULL;
+    }
+    size_t dims = opts_count (opts, "dim");
+    if (dims > CIBUS_MAX_LIST)
+        return s_usage_error (command->name, "at most %d --dim", CIBUS_MAX_LIST);
+    for (size_t i = 0; i < dims; i++) {
+        const char *pair = opts_item (opts, "dim", i);
+        const char *equals = strchr (pair, '=');
+        if (!equals || equals == pair || !equals [1] || strlen (pair) >= sizeof entry->dim_text [i])
+            return s_usage_error (command->name, "--dim expects KEY=VALUE like race=black, got "
+                                  "'%s'", pair);
+        snprintf (entry->dim_text [i], sizeof entry->dim_text [i], "%s", pair);
+        char *text = entry->dim_text [i];
+        text [equals - pair] = 0;
+        cibus__dimension__init (&entry->dims [i]);
+        entry->dims [i].key = text;
+        entry->dims [i].value = text + (equals - pair) + 1;
+        entry->dim_ptrs [i] = &entry->dims [i];
+    }
+    data->n_dimensions = dims;
+    data->dimensions = entry->dim_ptrs;
+    const char *status = opts_get (opts, "status");
+    if (status) {
+        if (!codec_value_status_parse (status, &data->status))
+            return s_usage_error (command->name,
+                                  "--status must be final, provisional or estimated, got '%s'",
+                                  status);
+        data->has_status = true;
+    }
+    data->source = (char *) opts_get (opts, "source");
+    data->extracted_on = (char *) opts_get (opts, "extracted-on");
+    entry->env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    entry->env.data = data;
+    return 0;
+}
+
+static int
+s_build_note (const s_command_t *command, opts_t *opts, s_entry_t *entry)
+{
+    Cibus__MeetingNote *note = &entry->note;
+    cibus__meeting_note__init (note);
+    note->title = (char *) opts_get (opts, "title");
+    if (!note->title)
+        return s_usage_error (command->name, "--title is required");
+    note->body = (char *) opts_get (opts, "body");
+    const char *body_file = opts_get (opts, "body-file");
+    if (note->body && body_file)
+        return s_usage_error (command->name, "give --body or --body-file, not both");
+    if (body_file) {
+        char error [512];
+        if (!(entry->body = s_read_file (body_file, CIBUS_MAX_BODY, error, sizeof error))) {
+            fprintf (stderr, "cibus %s: %s\n", command->name, error);
+            return S_EXIT_FAIL;
+        }
+        note->body = entry->body;
+    }
+    note->held_on = (char *) opts_get (opts, "held-on");
+    if (!s_list (opts, "attendee", entry->attendees, &note->n_attendees)
+        || !s_list (opts, "decision", entry->decisions, &note->n_decisions))
+        return s_usage_error (command->name, "at most %d --attendee and --decision",
+                              CIBUS_MAX_LIST);
+    note->attendees = entry->attendees;
+    note->decisions = entry->decisions;
+    entry->env.body_case = CIBUS__ENVELOPE__BODY_NOTE;
+    entry->env.note = note;
+    return 0;
+}
+
+static int
+s_build_commit (const s_command_t *command, opts_t *opts, s_entry_t *entry)
+{
+    Cibus__ActionCommitment *commitment = &entry->commitment;
+    cibus__action_commitment__init (commitment);
+    commitment->action = (char *) opts_get (opts, "action");
+    commitment->due = (char *) opts_get (opts, "due");
+    if (!commitment->action || !commitment->due)
+        return s_usage_error (command->name, "--action and --due are required");
+    if (!s_list (opts, "indicator", entry->indicators, &commitment->n_indicators))
+        return s_usage_error (command->name, "at most %d --indicator", CIBUS_MAX_LIST);
+    commitment->indicators = entry->indicators;
+    entry->env.body_case = CIBUS__ENVELOPE__BODY_COMMITMENT;
+    entry->env.commitment = commitment;
+    return 0;
+}
+
+static int
+s_build_update (const s_command_t *command, opts_t *opts, s_entry_t *entry)
+{
+    Cibus__CommitmentUpdate *update = &entry->update;
+    cibus__commitment_update__init (update);
+    if (opts_positional_count (opts) != 2)
+        return s_usage_error (command->name, "give the COMMITMENT_ID (the id `cibus commit` "
+                                             "printed)");
+    update->commitment_id = (char *) opts_positional (opts, 1);
+    const char *status = opts_get (opts, "status");
+    if (!status)
+        return s_usage_error (command->name, "--status is required");
+    if (!codec_commitment_status_parse (status, &update->status)
+        || update->status == CIBUS__COMMITMENT_STATUS__COMMITTED)
+        return s_usage_error (command->name,
+                              "--status must be on-track, at-risk, done or dropped, got '%s'",
+                              status);
+    update->has_status = true;
+    update->comment = (char *) opts_get (opts, "comment");
+    entry->env.body_case = CIBUS__ENVELOPE__BODY_UPDATE;
+    entry->env.update = update;
+    return 0;
+}
+
+static int
+s_cmd_publish (const s_command_t *command, opts_t *opts)
+{
+    s_entry_t *entry = calloc (1, sizeof *entry);
+    if (!entry) {
+        fprintf (stderr, "cibus %s: out of memory\n", command->name);
+        return S_EXIT_FAIL;
+    }
+    cibus__envelope__init (&entry->env);
+    int rc = 0;
+    const char *network = opts_get (opts, "network");
+    int timeout = s_timeout_msec (opts, CIBUS_DEFAULT_TIMEOUT_MSEC);
+    if (!network)
+        rc = s_usage_error (command->name, "--network is required: the network to publish in");
+    else if (timeout < 0)
+        rc = s_usage_error (command->name, "--timeout must be a number of seconds > 0");
+    else if (strcmp (command->name, "update") != 0 && opts_positional_count (opts) > 1)
+        rc = s_usage_error (command->name, "unexpected argument '%s'", opts_positional (opts, 1));
+    else if (strcmp (command->name, "submit") == 0)
+        rc = s_build_submit (command, opts, entry);
+    else if (strcmp (command->name, "note") == 0)
+        rc = s_build_note (command, opts, entry);
+    else if (strcmp (command->name, "commit") == 0)
+        rc = s_build_commit (command, opts, entry);
+    else
+        rc = s_build_update (command, opts, entry);
+
+    cibus_t *client = NULL;
+    if (rc == 0) {
+        snprintf (entry->topic, sizeof entry->topic, "%s/%s", network,
+                  codec_body_topic_kind (&entry->env));
+        entry->env.topic = entry->topic;
+        entry->env.id = (char *) opts_get (opts, "id");
+        if (!(client = s_connect (command, opts, timeout)))
+            rc = S_EXIT_FAIL;
+    }
+    if (rc == 0) {
+        cibus_ack_t ack;
+        cibus_err_t err = cibus_publish (client, &entry->env, &ack);
+        if (err)
+            rc = s_failed (command, client, err);
+        else if (opts_flag (opts, "json")) {
+            json_t json = {0};
+            json_object (&json);
+            json_key (&json, "seq");
+            json_u64 (&json, ack.seq);
+            json_key (&json, "id");
+            json_str (&json, ack.id);
+            json_key (&json, "duplicate");
+            json_bool (&json, ack.duplicate);
+            json_object_end (&json);
+            printf ("%s\n", json_text (&json));
+            json_release (&json);
+        }
+        else if (entry->env.body_case == CIBUS__ENVELOPE__BODY_COMMITMENT)
+            printf ("committed: seq %llu, commitment id %s%s\n", (unsigned long long) ack.seq,
+                    ack.id, ack.duplicate ? " (already stored: nothing new)" : "");
+        else
+            printf ("stored: seq %llu, id %s%s\n", (unsigned long long) ack.seq, ack.id,
+                    ack.duplicate ? " (already stored: nothing new)" : "");
+    }
+    cibus_destroy (&client);
+    free (entry->body);
+    free (entry);
+    return rc;
+}
+
+//  ---------------------------------------------------------------- tail
+
+static int
+s_cmd_tail (const s_command_t *command, opts_t *opts)
+{
+    uint64_t from = 0, count = 0;
+    const char *from_text = opts_get (opts, "from");
+    const char *count_text = opts_get (opts, "count");
+    if (from_text && (!s_parse_u64 (from_text, &from) || from == 0))
+        return s_usage_error (command->name, "--from must be a seq >= 1, got '%s'", from_text);
+    if (count_text && (!s_parse_u64 (count_text, &count) || count == 0))
+        return s_usage_error (command->name, "--count must be a number >= 1, got '%s'",
+                              count_text);
+    int idle = s_timeout_msec (opts, -1);
+    if (idle == -1 && opts_get (opts, "timeout"))
+        return s_usage_error (command->name, "--timeout must be a number of seconds > 0");
+    if (opts_positional_count (opts) > 1)
+        return s_usage_error (command->name, "unexpected argument '%s'", opts_positional (opts, 1));
+    size_t prefix_count = opts_count (opts, "topic");
+    if (prefix_count > CIBUS_MAX_LIST)
+        return s_usage_error (command->name, "at most %d --topic", CIBUS_MAX_LIST);
+    const char *prefixes [CIBUS_MAX_LIST];
+    for (size_t i = 0; i < prefix_count; i++)
+        prefixes [i] = opts_item (opts, "topic", i);
+
+    cibus_t *client = s_connect (command, opts, idle > 0 ? idle : CIBUS_DEFAULT_TIMEOUT_MSEC);
+    if (!client)
+        return S_EXIT_FAIL;
+    int rc = 0;
+    cibus_err_t err = cibus_subscribe (client, prefixes, prefix_count, from, 0, NULL);
+    if (err)
+        rc = s_failed (command, client, err);
+    bool json_out = opts_flag (opts, "json");
+    json_t json = {0};
+    for (uint64_t seen = 0; rc == 0 && (count == 0 || seen < count); seen++) {
+        cibus_envelope_t *env;
+        //  Without --timeout, wait in slices so that SIGINT is noticed.
+        err = cibus_next (client, idle > 0 ? idle : 1000, &env);
+        if (err == CIBUS_ERR_TIMEOUT && idle < 0 && !zsys_interrupted) {
+            seen--;
+            continue;
+        }
+        if (err == CIBUS_ERR_TIMEOUT || err == CIBUS_ERR_CLOSED || zsys_interrupted)
+            break; //  idle for --timeout, or interrupted: a normal end
+        if (err) {
+            rc = s_failed (command, client, err);
+            break;
+        }
+        if (json_out) {
+            json_reset (&json);
+            render_envelope_json (env, &json);
+            printf ("%s\n", json_text (&json));
+        }
+        else
+            render_envelope_text (env, stdout);
+        fflush (stdout);
+        cibus_envelope_free (env);
+    }
+    json_release (&json);
+    cibus_destroy (&client);
+    return rc;
+}
+
+//  ---------------------------------------------------------------- others
+
+static int
+s_cmd_keygen (const s_command_t *command, opts_t *opts)
+{
+    if (opts_positional_count (opts) != 2)
+        return s_usage_error (command->name, "give a NAME: keygen NAME writes NAME and "
+                                             "NAME_secret");
+    const char *name = opts_positional (opts, 1);
+    char secret [PATH_MAX];
+    snprintf (secret, sizeof secret, "%s_secret", name);
+    if (zsys_file_exists (name) || zsys_file_exists (secret)) {
+        fprintf (stderr, "cibus keygen: '%s' or '%s' already exists: a key is never "
+                 "overwritten; pick another name or remove them\n", name, secret);
+        return S_EXIT_FAIL;
+    }
+    zcert_t *cert = zcert_new ();
+    if (!cert) {
+        fprintf (stderr, "cibus keygen: cannot make a keypair: %s\n", zmq_strerror (zmq_errno ()));
+        return S_EXIT_FAIL;
+    }
+    const char *slash = strrchr (name, '/');
+    zcert_set_meta (cert, "name", "%s", slash ? slash + 1 : name);
+    mode_t mask = umask (077);
+    int rc = zcert_save_secret (cert, secret);
+    umask (mask);
+    if (rc == 0)
+        rc = zcert_save_public (cert, name);
+    if (rc != 0)
+        fprintf (stderr, "cibus keygen: cannot write '%s': %s\n", name, strerror (errno));
+    else {
+        printf ("%s\n", zcert_public_txt (cert));
+        fprintf (stderr,
+                 "cibus keygen: wrote %s (public: give it to the backbone for `cibusd partner "
+                 "add`) and %s (secret: keep it, pass it as --key)\n",
+                 name, secret);
+    }
+    zcert_destroy (&cert);
+    return rc ? S_EXIT_FAIL : 0;
+}
+
+static int
+s_cmd_whoami (const s_command_t *command, opts_t *opts)
+{
+    int timeout = s_timeout_msec (opts, CIBUS_DEFAULT_TIMEOUT_MSEC);
+    if (timeout < 0)
+        return s_usage_error (command->name, "--timeout must be a number of seconds > 0");
+    cibus_t *client = s_connect (command, opts, timeout);
+    if (!client)
+        return S_EXIT_FAIL;
+    int rc = 0;
+    if (strcmp (command->name, "whoami") == 0) {
+        char partner [160], role [32];
+        cibus_err_t err = cibus_ping (client, partner, sizeof partner, role, sizeof role);
+        if (err)
+            rc = s_failed (command, client, err);
+        else if (opts_flag (opts, "json"))
+            printf ("{\"partner\":\"%s\",\"role\":\"%s\"}\n", partner, role);
+        else
+            printf ("%s (%s)\n", partner, role);
+    }
+    else {
+        cibus_status_t status;
+        cibus_err_t err = cibus_status (client, &status);
+        if (err)
+            rc = s_failed (command, client, err);
+        else if (opts_flag (opts, "json"))
+            printf ("{\"last_seq\":%llu,\"transactions\":%llu,\"appended\":%llu,"
+                    "\"subscriptions\":%u}\n",
+                    (unsigned long long) status.last_seq,
+                    (unsigned long long) status.transactions,
+                    (unsigned long long) status.appended, status.subscriptions);
+        else
+            printf ("last seq %llu; since start: %llu entries appended in %llu transactions; "
+                    "%u subscriptions\n",
+                    (unsigned long long) status.last_seq, (unsigned long long) status.appended,
+                    (unsigned long long) status.transactions, status.subscriptions);
+    }
+    cibus_destroy (&client);
+    return rc;
+}
+
+//  ---------------------------------------------------------------- main
+
+static const s_command_t s_commands [] = {
+    {"keygen", "keygen NAME", "make a keypair: NAME (public) and NAME_secret", s_none, false,
+     false, s_cmd_keygen},
+    {"submit", "submit --network NET --indicator ID --period P --value V [options]",
+     "publish a data submission on a shared indicator", s_submit_opts, true, true,
+     s_cmd_publish},
+    {"note", "note --network NET --title T [--body B | --body-file F] [options]",
+     "publish a meeting's notes and decisions", s_note_opts, true, true, s_cmd_publish},
+    {"commit", "commit --network NET --action A --due DATE [--indicator ID]...",
+     "publish an action commitment; prints its commitment id", s_commit_opts, true, true,
+     s_cmd_publish},
+    {"update", "update --network NET COMMITMENT_ID --status S [--comment C]",
+     "publish a commitment's new status", s_update_opts, true, true, s_cmd_publish},
+    {"tail", "tail [--topic PREFIX]... [--from SEQ] [--count N] [--timeout S] [--json]",
+     "show entries as they arrive; --from 1 replays the whole readable log first",
+     s_tail_opts, false, true, s_cmd_tail},
+    {"whoami", "whoami", "ask the broker which partner and role your key is", s_none, false,
+     true, s_cmd_whoami},
+    {"status", "status", "the broker's last seq and commit counters", s_none, false, true,
+     s_cmd_whoami},
+    {NULL, NULL, NULL, NULL, false, false, NULL}};
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "usage: cibus COMMAND [OPTIONS]   (cibus COMMAND --help for its options)\n\n"
+                  "commands:\n");
+    for (const s_command_t *command = s_commands; command->name; command++)
+        fprintf (out, "  %-8s %s\n", command->name, command->summary);
+    fprintf (out, "\nexit codes: 0 done, 2 usage error, 1 anything else (refused, "
+                  "unreachable, unknown key)\n");
+}
+
+//  One table for a command: its own options, then the shared ones.
+static void
+s_merge (const s_command_t *command, opt_def_t *defs)
+{
+    size_t count = 0;
+    const opt_def_t *parts [3] = {command->own,
+                                  command->publishes ? s_publish_common : s_none,
+                                  command->connects ? s_common : s_none};
+    for (size_t p = 0; p < 3; p++)
+        for (const opt_def_t *def = parts [p]; def->name && count < S_MAX_OPTS - 1; def++)
+            defs [count++] = *def;
+    defs [count] = (opt_def_t) {NULL, 0, NULL, NULL, NULL, NULL};
+}
+
+int
+main (int argc, char **argv)
+{
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    const char *name = argc > 1 ? argv [1] : NULL;
+    if (!name || strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0
+        || strcmp (name, "help") == 0) {
+        s_usage (name ? stdout : stderr);
+        return name ? 0 : S_EXIT_USAGE;
+    }
+    const s_command_t *command = s_commands;
+    while (command->name && strcmp (command->name, name) != 0)
+        command++;
+    if (!command->name) {
+        fprintf (stderr, "cibus: unknown command '%s' (see `cibus --help`)\n", name);
+        return S_EXIT_USAGE;
+    }
+    opt_def_t defs [S_MAX_OPTS];
+    s_merge (command, defs);
+    char error [256];
+    opts_t *opts = opts_parse (defs, argc - 1, argv + 1, error, sizeof error);
+    if (!opts)
+        return s_usage_error (command->name, "%s", error);
+    int rc;
+    if (opts_flag (opts, "help")) {
+        printf ("usage: cibus %s\n\n%s\n\noptions:\n", command->usage, command->summary);
+        opts_help (defs, stdout);
+        rc = 0;
+    }
+    else
+        rc = command->handler (command, opts);
+    opts_destroy (&opts);
+    return rc;
+}

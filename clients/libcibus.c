@@ -1,0 +1,735 @@
+/*  libcibus.c - the client library; see cibus.h.
+
+    Design
+    ------
+    One DEALER socket carries everything: requests go out one frame each,
+    and replies come back in whatever order the broker sends them. So the
+    library never assumes "the next frame is my answer": every received
+    reply goes through s_dispatch(), which files it where it belongs —
+    a Deliver in the delivery queue, an Ack or an Error carrying an id to the
+    publish it answers, anything else to the one synchronous request that
+    may be waiting. A socket monitor watches the CURVE handshake so that a
+    refused key fails at once with a clear line instead of a silent timeout. */
+
+#include "cibus.h"
+
+#include "codec.h"
+
+#include <czmq.h>
+#include <string.h>
+
+#define S_NO_REPLY ((Cibus__Reply__KindCase) -1)
+#define S_ANY_REPLY ((Cibus__Reply__KindCase) -2)
+
+struct cibus_t {
+    zsock_t *dealer;
+    void *monitor;            /* PAIR receiving the DEALER's handshake events */
+    char endpoint [256];
+    int timeout_msec;
+    char error [512];
+    char field [64];
+    codec_buf_t buf;
+    char id [33];             /* the id cibus_publish made up, if it did */
+
+    //  The synchronous request waiting, if any.
+    Cibus__Reply__KindCase expect;
+    const char *expect_id;    /* for a publish: the id its ack or error names */
+    reply_t *answer;          /* what s_dispatch filed for it */
+    zframe_t *raw_answer;     /* the same, undecoded, for cibus_raw */
+
+    //  Asynchronous publishes.
+    cibus_ack_fn *handler;
+    void *handler_arg;
+    size_t window;
+    size_t in_flight;
+
+    //  The cursor.
+    zlistx_t *deliveries;     /* zframe_t *: encoded envelopes not yet returned */
+    uint32_t credit_window;
+    uint32_t consumed;        /* entries returned since credit was last granted */
+    bool hold_credit;
+
+    //  What the monitor saw.
+    bool connected;
+    bool handshaken;
+    cibus_err_t fatal;        /* set once the broker refused us for good */
+};
+
+//  ---------------------------------------------------------------- errors
+
+static cibus_err_t
+s_fail (cibus_t *self, cibus_err_t err, const char *field, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+static cibus_err_t
+s_fail (cibus_t *self, cibus_err_t err, const char *field, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->error, sizeof self->error, format, args);
+    va_end (args);
+    snprintf (self->field, sizeof self->field, "%s", field ? field : "");
+    return err;
+}
+
+static cibus_err_t
+s_fail_timeout (cibus_t *self)
+{
+    if (!self->connected)
+        return s_fail (self, CIBUS_ERR_TIMEOUT, NULL,
+                       "cannot reach the broker at %s within %d ms: is cibusd running there "
+                       "(`make run`), and is --broker right?",
+                       self->endpoint, self->timeout_msec);
+    return s_fail (self, CIBUS_ERR_TIMEOUT, NULL,
+                   "no answer from the broker at %s within %d ms: check that --broker-key is "
+                   "the broker's key (its data directory's `broker` file)",
+                   self->endpoint, self->timeout_msec);
+}
+
+const char *
+cibus_error (cibus_t *self)
+{
+    return self->error;
+}
+
+const char *
+cibus_error_field (cibus_t *self)
+{
+    return self->field;
+}
+
+//  ---------------------------------------------------------------- lifecycle
+
+//  A public key given as Z85 text or as a certificate file.
+static bool
+s_load_public_key (const char *given, char *key)
+{
+    uint8_t raw [32];
+    if (strlen (given) == 40 && zmq_z85_decode (raw, given)) {
+        memcpy (key, given, 41);
+        return true;
+    }
+    if (!zsys_file_exists (given))
+        return false;
+    zcert_t *cert = zcert_load (given);
+    if (!cert)
+        return false;
+    memcpy (key, zcert_public_txt (cert), 41);
+    zcert_destroy (&cert);
+    return true;
+}
+
+cibus_t *
+cibus_new (const cibus_config_t *config, char *error, size_t size)
+{
+    char broker_key [41];
+    if (!config->broker_key || !*config->broker_key) {
+        snprintf (error, size,
+                  "no broker key: pass --broker-key (the broker's `broker` certificate file or "
+                  "its Z85 key) or set CIBUS_BROKER_KEY");
+        return NULL;
+    }
+    if (!s_load_public_key (config->broker_key, broker_key)) {
+        snprintf (error, size,
+                  "broker key '%s' is neither a 40-character Z85 key nor a readable "
+                  "certificate file",
+                  config->broker_key);
+        return NULL;
+    }
+    if (!config->secret_cert || !*config->secret_cert) {
+        snprintf (error, size,
+                  "no key: pass --key NAME_secret (made by `cibus keygen NAME`) or set "
+                  "CIBUS_KEY");
+        return NULL;
+    }
+    zcert_t *cert = zsys_file_exists (config->secret_cert) ? zcert_load (config->secret_cert)
+                                                            : NULL;
+    static const char no_secret [] = "0000000000000000000000000000000000000000";
+    if (!cert || strcmp (zcert_secret_txt (cert), no_secret) == 0) {
+        snprintf (error, size,
+                  "key '%s' is not a readable secret certificate: pass the NAME_secret file "
+                  "written by `cibus keygen NAME`",
+                  config->secret_cert);
+        zcert_destroy (&cert);
+        return NULL;
+    }
+
+    cibus_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        zcert_destroy (&cert);
+        snprintf (error, size, "out of memory");
+        return NULL;
+    }
+    snprintf (self->endpoint, sizeof self->endpoint, "%s",
+              config->endpoint && *config->endpoint ? config->endpoint
+                                                    : CIBUS_DEFAULT_ENDPOINT);
+    self->timeout_msec = config->timeout_msec > 0 ? config->timeout_msec
+                                                  : CIBUS_DEFAULT_TIMEOUT_MSEC;
+    self->window = CIBUS_DEFAULT_WINDOW;
+    self->expect = S_NO_REPLY;
+    self->deliveries = zlistx_new ();
+    self->dealer = zsock_new (ZMQ_DEALER);
+    if (!self->deliveries || !self->dealer) {
+        snprintf (error, size, "cannot create a socket: %s", zmq_strerror (zmq_errno ()));
+        zcert_destroy (&cert);
+        cibus_destroy (&self);
+        return NULL;
+    }
+    zlistx_set_destructor (self->deliveries, (zlistx_destructor_fn *) zframe_destroy);
+    zcert_apply (cert, self->dealer);
+    zcert_destroy (&cert);
+    zsock_set_curve_serverkey (self->dealer, broker_key);
+    zsock_set_maxmsgsize (self->dealer, CIBUS_MAX_FRAME);
+    zsock_set_sndtimeo (self->dealer, self->timeout_msec);
+    zsock_set_sndhwm (self->dealer, 0);
+    zsock_set_rcvhwm (self->dealer, 0);
+    zsock_set_linger (self->dealer, 0);
+
+    //  Watch the handshake: a refused key is reported by the broker's ZAP
+    //  answer (status 400) and seen here as HANDSHAKE_FAILED_AUTH.
+    char monitor_endpoint [64];
+    snprintf (monitor_endpoint, sizeof monitor_endpoint, "inproc://cibus-monitor-%p",
+              (void *) self);
+    void *handle = zsock_resolve (self->dealer);
+    if (zmq_socket_monitor (handle, monitor_endpoint,
+                            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED
+                                | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                                | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                                | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+            == 0
+        && (self->monitor = zmq_socket (zsys_init (), ZMQ_PAIR)) != NULL) {
+        int zero = 0;
+        zmq_setsockopt (self->monitor, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_connect (self->monitor, monitor_endpoint);
+    }
+    if (zsock_connect (self->dealer, "%s", self->endpoint) != 0) {
+        snprintf (error, size, "cannot connect to '%s': %s (expected tcp://HOST:PORT)",
+                  self->endpoint, zmq_strerror (zmq_errno ()));
+        cibus_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+cibus_destroy (cibus_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cibus_t *self = *self_p;
+    if (self->dealer && self->monitor)
+        zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
+    if (self->monitor)
+        zmq_close (self->monitor);
+    zsock_destroy (&self->dealer);
+    zlistx_destroy (&self->deliveries);
+    codec_reply_free (self->answer);
+    zframe_destroy (&self->raw_answer);
+    codec_buf_release (&self->buf);
+    free (self);
+    *self_p = NULL;
+}
+
+//  ---------------------------------------------------------------- receiving
+
+//  Read the handshake events waiting on the monitor.
+static void
+s_read_monitor (cibus_t *self)
+{
+    while (self->monitor) {
+        zmq_msg_t event, address;
+        zmq_msg_init (&event);
+        if (zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&event);
+            return;
+        }
+        uint16_t kind = 0;
+        uint32_t value = 0;
+        if (zmq_msg_size (&event) >= 6) {
+            memcpy (&kind, zmq_msg_data (&event), 2);
+            memcpy (&value, (uint8_t *) zmq_msg_data (&event) + 2, 4);
+        }
+        zmq_msg_close (&event);
+        zmq_msg_init (&address);
+        zmq_msg_recv (&address, self->monitor, 0);
+        zmq_msg_close (&address);
+        if (kind == ZMQ_EVENT_CONNECTED)
+            self->connected = true;
+        else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            self->handshaken = true;
+        else if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !self->fatal)
+            self->fatal = s_fail (self, CIBUS_ERR_UNKNOWN_KEY, NULL,
+                                  "the broker at %s refused this key (status %u): ask the "
+                                  "backbone to register it with `cibusd partner add`",
+                                  self->endpoint, value);
+        else if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && !self->fatal)
+            self->fatal = s_fail (self, CIBUS_ERR_REJECTED, NULL,
+                                  "the secure handshake with %s failed: check that "
+                                  "--broker-key is the broker's key",
+                                  self->endpoint);
+        else if (kind == ZMQ_EVENT_DISCONNECTED && !self->handshaken && !self->fatal)
+            //  Closed before the handshake finished: the broker could not
+            //  decrypt our hello, which means we used the wrong server key.
+            self->fatal = s_fail (self, CIBUS_ERR_REJECTED, NULL,
+                                  "the broker at %s closed the connection during the secure "
+                                  "handshake: check that --broker-key is the broker's key "
+                                  "(its data directory's `broker` file)",
+                                  self->endpoint);
+    }
+}
+
+static cibus_err_t
+s_error_reply (cibus_t *self, const Cibus__Error *error)
+{
+    cibus_err_t code = cibus_err_from_name (error->code ? error->code : "");
+    return s_fail (self, code, error->field, "%s",
+                   error->message ? error->message : "the broker refused the request");
+}
+
+//  An ack or error for an async publish.
+static void
+s_async_answer (cibus_t *self, const reply_t *reply)
+{
+    cibus_ack_t ack = {{0}, 0, false};
+    cibus_err_t err = CIBUS_OK;
+    const char *message = NULL;
+    if (reply->kind_case == CIBUS__REPLY__KIND_ACK) {
+        snprintf (ack.id, sizeof ack.id, "%s", reply->ack->id ? reply->ack->id : "");
+        ack.seq = reply->ack->seq;
+        ack.duplicate = reply->ack->duplicate;
+    }
+    else {
+        snprintf (ack.id, sizeof ack.id, "%s", reply->error->id ? reply->error->id : "");
+        err = s_error_reply (self, reply->error);
+        message = self->error;
+    }
+    if (self->in_flight)
+        self->in_flight--;
+    if (self->handler)
+        self->handler (&ack, err, message, self->handler_arg);
+}
+
+//  File one reply where it belongs. Takes ownership of frame.
+static void
+s_dispatch (cibus_t *self, zframe_t *frame)
+{
+    reply_t *reply = codec_reply_decode (zframe_data (frame), zframe_size (frame));
+    if (!reply) {
+        self->fatal = s_fail (self, CIBUS_ERR_MALFORMED, NULL,
+                              "the broker sent %zu bytes that do not decode as a Reply",
+                              zframe_size (frame));
+        zframe_destroy (&frame);
+        return;
+    }
+    Cibus__Reply__KindCase kind = reply->kind_case;
+    const char *id = kind == CIBUS__REPLY__KIND_ACK     ? reply->ack->id
+                     : kind == CIBUS__REPLY__KIND_ERROR ? reply->error->id
+                                                        : NULL;
+    bool for_sync = false;
+    if (kind == CIBUS__REPLY__KIND_DELIVER) {
+        zframe_t *entry = zframe_new (reply->deliver->envelope.data, reply->deliver->envelope.len);
+        if (entry)
+            zlistx_add_end (self->deliveries, entry);
+    }
+    else if (self->expect == S_ANY_REPLY)
+        for_sync = true;
+    else if (self->expect_id && id && strcmp (id, self->expect_id) == 0)
+        for_sync = true;
+    else if (id && *id)
+        s_async_answer (self, reply);
+    else if (kind == CIBUS__REPLY__KIND_ERROR && self->expect != S_NO_REPLY)
+        for_sync = true; //  an error without an id answers the request waiting
+    else if (kind == CIBUS__REPLY__KIND_ERROR)
+        //  Nothing waits for it: the broker ended our session (key removed).
+        self->fatal = s_error_reply (self, reply->error);
+    else if (kind == self->expect)
+        for_sync = true;
+
+    if (for_sync && !self->answer) {
+        self->answer = reply;
+        self->raw_answer = frame;
+        return;
+    }
+    codec_reply_free (reply);
+    zframe_destroy (&frame);
+}
+
+//  Wait at most msec for one reply and dispatch it. TIMEOUT when nothing
+//  came; the fatal error when the connection is refused.
+static cibus_err_t
+s_pump (cibus_t *self, int msec)
+{
+    zmq_pollitem_t items [] = {{zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0},
+                               {self->monitor, 0, ZMQ_POLLIN, 0}};
+    int64_t until = zclock_mono () + msec;
+    while (!self->fatal) {
+        int64_t left = until - zclock_mono ();
+        int rc = zmq_poll (items, self->monitor ? 2 : 1, left > 0 ? (long) left : 0);
+        if (rc < 0) {
+            if (zmq_errno () == EINTR && !zsys_interrupted)
+                continue;
+            return s_fail (self, CIBUS_ERR_CLOSED, NULL, "interrupted");
+        }
+        if (self->monitor && (items [1].revents & ZMQ_POLLIN))
+            s_read_monitor (self);
+        if (items [0].revents & ZMQ_POLLIN) {
+            zframe_t *frame = zframe_recv (self->dealer);
+            if (frame)
+                s_dispatch (self, frame);
+            return self->fatal ? self->fatal : CIBUS_OK;
+        }
+        if (rc == 0 && left <= 0)
+            return CIBUS_ERR_TIMEOUT;
+    }
+    return self->fatal;
+}
+
+static cibus_err_t
+s_send_bytes (cibus_t *self, const void *data, size_t size)
+{
+    if (self->fatal)
+        return self->fatal;
+    if (zmq_send (zsock_resolve (self->dealer), data, size, 0) < 0)
+        return zmq_errno () == EAGAIN ? s_fail_timeout (self)
+                                      : s_fail (self, CIBUS_ERR_IO, NULL, "send failed: %s",
+                                                zmq_strerror (zmq_errno ()));
+    return CIBUS_OK;
+}
+
+static cibus_err_t
+s_send (cibus_t *self, const request_t *request)
+{
+    if (codec_pack_request (request, &self->buf))
+        return s_fail (self, CIBUS_ERR_NOMEM, NULL, "out of memory");
+    if (self->buf.size > CIBUS_MAX_FRAME)
+        return s_fail (self, CIBUS_ERR_BAD_FIELD, NULL,
+                       "the request is %zu bytes, over the limit of %d", self->buf.size,
+                       CIBUS_MAX_FRAME);
+    return s_send_bytes (self, self->buf.data, self->buf.size);
+}
+
+//  Wait for the answer to the synchronous request in self->expect.
+static cibus_err_t
+s_await (cibus_t *self)
+{
+    int64_t until = zclock_mono () + self->timeout_msec;
+    cibus_err_t err = CIBUS_OK;
+    while (!self->answer) {
+        int64_t left = until - zclock_mono ();
+        if (left <= 0) {
+            err = s_fail_timeout (self);
+            break;
+        }
+        err = s_pump (self, (int) left);
+        if (err && err != CIBUS_ERR_TIMEOUT)
+            break;
+        err = CIBUS_OK;
+    }
+    self->expect = S_NO_REPLY;
+    self->expect_id = NULL;
+    if (!err && self->answer->kind_case == CIBUS__REPLY__KIND_ERROR)
+        err = s_error_reply (self, self->answer->error);
+    return err;
+}
+
+//  Send a request and wait for its answer, of kind expect (the caller frees
+//  self->answer via s_answer_done).
+static cibus_err_t
+s_call (cibus_t *self, const request_t *request, Cibus__Reply__KindCase expect,
+        const char *expect_id)
+{
+    self->expect = expect;
+    self->expect_id = expect_id;
+    cibus_err_t err = s_send (self, request);
+    if (err) {
+        self->expect = S_NO_REPLY;
+        self->expect_id = NULL;
+        return err;
+    }
+    return s_await (self);
+}
+
+static void
+s_answer_done (cibus_t *self)
+{
+    codec_reply_free (self->answer);
+    self->answer = NULL;
+    zframe_destroy (&self->raw_answer);
+}
+
+//  ---------------------------------------------------------------- requests
+
+cibus_err_t
+cibus_ping (cibus_t *self, char *partner, size_t partner_size, char *role, size_t role_size)
+{
+    Cibus__Ping ping = CIBUS__PING__INIT;
+    ping.has_token = true;
+    ping.token = (uint64_t) zclock_mono ();
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PING;
+    request.ping = &ping;
+    cibus_err_t err = s_call (self, &request, CIBUS__REPLY__KIND_PONG, NULL);
+    if (!err) {
+        if (partner)
+            snprintf (partner, partner_size, "%s", self->answer->pong->partner);
+        if (role)
+            snprintf (role, role_size, "%s", self->answer->pong->role);
+    }
+    s_answer_done (self);
+    return err;
+}
+
+cibus_err_t
+cibus_status (cibus_t *self, cibus_status_t *status)
+{
+    Cibus__Status ask = CIBUS__STATUS__INIT;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_STATUS;
+    request.status = &ask;
+    cibus_err_t err = s_call (self, &request, CIBUS__REPLY__KIND_STATUS, NULL);
+    if (!err) {
+        const Cibus__StatusReply *reply = self->answer->status;
+        status->last_seq = reply->last_seq;
+        status->transactions = reply->transactions;
+        status->appended = reply->appended;
+        status->subscriptions = reply->subscriptions;
+    }
+    s_answer_done (self);
+    return err;
+}
+
+cibus_err_t
+cibus_raw (cibus_t *self, const void *data, size_t size, void **reply, size_t *reply_size)
+{
+    *reply = NULL;
+    *reply_size = 0;
+    self->expect = S_ANY_REPLY;
+    cibus_err_t err = s_send_bytes (self, data, size);
+    if (!err) {
+        err = s_await (self);
+        if (self->raw_answer) {
+            *reply_size = zframe_size (self->raw_answer);
+            *reply = malloc (*reply_size ? *reply_size : 1);
+            if (*reply)
+                memcpy (*reply, zframe_data (self->raw_answer), *reply_size);
+        }
+    }
+    self->expect = S_NO_REPLY;
+    s_answer_done (self);
+    return err;
+}
+
+//  ---------------------------------------------------------------- publish
+
+void
+cibus_new_id (char *id, size_t size)
+{
+    //  A random (version 4) UUID as 32 lower-case hex digits.
+    zuuid_t *uuid = zuuid_new ();
+    snprintf (id, size, "%s", uuid ? zuuid_str (uuid) : "");
+    zuuid_destroy (&uuid);
+    for (char *c = id; *c; c++)
+        if (*c >= 'A' && *c <= 'F')
+            *c = (char) (*c - 'A' + 'a');
+}
+
+//  Check and encode a publish into self->buf.
+static cibus_err_t
+s_pack_publish (cibus_t *self, cibus_envelope_t *env)
+{
+    if (!env->id) {
+        cibus_new_id (self->id, sizeof self->id);
+        env->id = self->id;
+    }
+    codec_problem_t problem;
+    if (codec_validate_envelope (env, &problem))
+        return s_fail (self, problem.code, problem.field, "%s", problem.message);
+    Cibus__Publish publish = CIBUS__PUBLISH__INIT;
+    publish.envelope = env;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
+    request.publish = &publish;
+    if (codec_pack_request (&request, &self->buf))
+        return s_fail (self, CIBUS_ERR_NOMEM, NULL, "out of memory");
+    if (self->buf.size > CIBUS_MAX_FRAME)
+        return s_fail (self, CIBUS_ERR_BAD_FIELD, NULL,
+                       "the update is %zu bytes encoded, over the limit of %d", self->buf.size,
+                       CIBUS_MAX_FRAME);
+    return CIBUS_OK;
+}
+
+cibus_err_t
+cibus_publish (cibus_t *self, cibus_envelope_t *env, cibus_ack_t *ack)
+{
+    cibus_err_t err = s_pack_publish (self, env);
+    if (err)
+        return err;
+    self->expect = CIBUS__REPLY__KIND_ACK;
+    self->expect_id = env->id;
+    err = s_send_bytes (self, self->buf.data, self->buf.size);
+    if (!err)
+        err = s_await (self);
+    else
+        self->expect = S_NO_REPLY, self->expect_id = NULL;
+    if (!err && ack) {
+        snprintf (ack->id, sizeof ack->id, "%s", env->id);
+        ack->seq = self->answer->ack->seq;
+        ack->duplicate = self->answer->ack->duplicate;
+    }
+    s_answer_done (self);
+    return err;
+}
+
+void
+cibus_set_ack_handler (cibus_t *self, cibus_ack_fn *handler, void *arg)
+{
+    self->handler = handler;
+    self->handler_arg = arg;
+}
+
+void
+cibus_set_window (cibus_t *self, size_t window)
+{
+    self->window = window ? window : 1;
+}
+
+size_t
+cibus_in_flight (cibus_t *self)
+{
+    return self->in_flight;
+}
+
+//  Wait until at most `limit` publishes are in flight; the deadline restarts
+//  whenever an answer arrives, so a long flush of a healthy broker never
+//  times out.
+static cibus_err_t
+s_drain_to (cibus_t *self, size_t limit)
+{
+    int64_t until = zclock_mono () + self->timeout_msec;
+    while (self->in_flight > limit) {
+        size_t before = self->in_flight;
+        int64_t left = until - zclock_mono ();
+        if (left <= 0)
+            return s_fail_timeout (self);
+        cibus_err_t err = s_pump (self, (int) left);
+        if (err && err != CIBUS_ERR_TIMEOUT)
+            return err;
+        if (self->in_flight < before)
+            until = zclock_mono () + self->timeout_msec;
+    }
+    return CIBUS_OK;
+}
+
+cibus_err_t
+cibus_publish_async (cibus_t *self, cibus_envelope_t *env)
+{
+    cibus_err_t err = s_drain_to (self, self->window - 1);
+    if (err)
+        return err;
+    char id [33];
+    if (!env->id) {
+        cibus_new_id (id, sizeof id);
+        env->id = id;
+    }
+    err = s_pack_publish (self, env);
+    if (err == CIBUS_OK)
+        err = s_send_bytes (self, self->buf.data, self->buf.size);
+    if (env->id == id)
+        env->id = NULL;
+    if (err)
+        return err;
+    self->in_flight++;
+    return CIBUS_OK;
+}
+
+cibus_err_t
+cibus_flush (cibus_t *self)
+{
+    return s_drain_to (self, 0);
+}
+
+//  ---------------------------------------------------------------- read
+
+cibus_err_t
+cibus_subscribe (cibus_t *self, const char *const *prefixes, size_t count, uint64_t from_seq,
+                 uint32_t credit, uint64_t *next_seq)
+{
+    Cibus__Subscribe subscribe = CIBUS__SUBSCRIBE__INIT;
+    subscribe.n_prefixes = count;
+    subscribe.prefixes = (char **) prefixes;
+    subscribe.has_from_seq = true;
+    subscribe.from_seq = from_seq;
+    subscribe.has_credit = credit > 0;
+    subscribe.credit = credit;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_SUBSCRIBE;
+    request.subscribe = &subscribe;
+    cibus_err_t err = s_call (self, &request, CIBUS__REPLY__KIND_SUBSCRIBED, NULL);
+    if (!err) {
+        self->credit_window = credit ? credit : CIBUS_CREDIT_DEFAULT;
+        if (self->credit_window > CIBUS_CREDIT_MAX)
+            self->credit_window = CIBUS_CREDIT_MAX;
+        self->consumed = 0;
+        if (next_seq)
+            *next_seq = self->answer->subscribed->next_seq;
+    }
+    s_answer_done (self);
+    return err;
+}
+
+void
+cibus_hold_credit (cibus_t *self, bool hold)
+{
+    self->hold_credit = hold;
+}
+
+//  Give back the credit of what was consumed, once half the window is used,
+//  so the broker never waits on us while we still have entries to read.
+static cibus_err_t
+s_grant_credit (cibus_t *self)
+{
+    if (self->hold_credit || self->consumed < (self->credit_window + 1) / 2)
+        return CIBUS_OK;
+    Cibus__Credit credit = CIBUS__CREDIT__INIT;
+    credit.has_credit = true;
+    credit.credit = self->consumed;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_CREDIT;
+    request.credit = &credit;
+    self->consumed = 0;
+    return s_send (self, &request);
+}
+
+cibus_err_t
+cibus_next (cibus_t *self, int timeout_msec, cibus_envelope_t **env)
+{
+    *env = NULL;
+    int64_t until = zclock_mono () + (timeout_msec < 0 ? self->timeout_msec : timeout_msec);
+    while (zlistx_size (self->deliveries) == 0) {
+        int64_t left = until - zclock_mono ();
+        if (left < 0)
+            left = 0;
+        cibus_err_t err = s_pump (self, (int) left);
+        if (err == CIBUS_ERR_TIMEOUT && zlistx_size (self->deliveries) == 0)
+            return s_fail (self, CIBUS_ERR_TIMEOUT, NULL, "nothing new within %lld ms",
+                           (long long) (timeout_msec < 0 ? self->timeout_msec : timeout_msec));
+        if (err && err != CIBUS_ERR_TIMEOUT)
+            return err;
+    }
+    zframe_t *frame = zlistx_detach (self->deliveries, NULL);
+    *env = codec_envelope_decode (zframe_data (frame), zframe_size (frame));
+    size_t size = zframe_size (frame);
+    zframe_destroy (&frame);
+    if (!*env)
+        return s_fail (self, CIBUS_ERR_MALFORMED, NULL,
+                       "the broker delivered %zu bytes that do not decode as an Envelope",
+                       size);
+    self->consumed++;
+    return s_grant_credit (self);
+}
+
+void
+cibus_envelope_free (cibus_envelope_t *env)
+{
+    codec_envelope_free (env);
+}

@@ -1,0 +1,157 @@
+/*  render.c - entries as JSON and as text; see render.h. */
+
+#include "render.h"
+
+#include "codec.h"
+
+#include <string.h>
+#include <time.h>
+
+void
+render_time (int64_t usec, char *text, size_t size)
+{
+    time_t secs = (time_t) (usec / 1000000);
+    struct tm tm;
+    gmtime_r (&secs, &tm);
+    char date [24];
+    strftime (date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf (text, size, "%s.%03dZ", date, (int) (usec % 1000000 / 1000));
+}
+
+static void
+s_str_field (json_t *json, const char *key, const char *value)
+{
+    if (value && *value) {
+        json_key (json, key);
+        json_str (json, value);
+    }
+}
+
+static void
+s_str_list (json_t *json, const char *key, char **items, size_t count)
+{
+    json_key (json, key);
+    json_array (json);
+    for (size_t i = 0; i < count; i++)
+        json_str (json, items [i]);
+    json_array_end (json);
+}
+
+static void
+s_data_json (const Cibus__DataSubmission *data, json_t *json)
+{
+    s_str_field (json, "indicator", data->indicator);
+    s_str_field (json, "period", data->period);
+    json_key (json, "value");
+    json_double (json, data->value);
+    if (data->has_n) {
+        json_key (json, "n");
+        json_u64 (json, data->n);
+    }
+    if (data->has_numerator) {
+        json_key (json, "numerator");
+        json_u64 (json, data->numerator);
+        json_key (json, "denominator");
+        json_u64 (json, data->denominator);
+    }
+    json_key (json, "dimensions");
+    json_object (json);
+    for (size_t i = 0; i < data->n_dimensions; i++) {
+        json_key (json, data->dimensions [i]->key);
+        json_str (json, data->dimensions [i]->value);
+    }
+    json_object_end (json);
+    json_key (json, "status");
+    json_str (json, codec_value_status_name (data->has_status ? data->status
+                                                              : CIBUS__VALUE_STATUS__FINAL));
+    s_str_field (json, "source", data->source);
+    s_str_field (json, "extracted_on", data->extracted_on);
+}
+
+void
+render_envelope_json (const cibus_envelope_t *env, json_t *json)
+{
+    json_object (json);
+    json_key (json, "seq");
+    json_u64 (json, env->seq);
+    s_str_field (json, "topic", env->topic);
+    s_str_field (json, "partner", env->partner);
+    s_str_field (json, "id", env->id);
+    json_key (json, "received_at");
+    json_i64 (json, env->received_at);
+    json_key (json, "kind");
+    json_str (json, codec_body_name (env));
+    switch (env->body_case) {
+        case CIBUS__ENVELOPE__BODY_DATA:
+            s_data_json (env->data, json);
+            break;
+        case CIBUS__ENVELOPE__BODY_NOTE:
+            s_str_field (json, "title", env->note->title);
+            s_str_field (json, "body", env->note->body);
+            s_str_field (json, "held_on", env->note->held_on);
+            s_str_list (json, "attendees", env->note->attendees, env->note->n_attendees);
+            s_str_list (json, "decisions", env->note->decisions, env->note->n_decisions);
+            break;
+        case CIBUS__ENVELOPE__BODY_COMMITMENT:
+            s_str_field (json, "action", env->commitment->action);
+            s_str_field (json, "due", env->commitment->due);
+            s_str_list (json, "indicators", env->commitment->indicators,
+                        env->commitment->n_indicators);
+            break;
+        case CIBUS__ENVELOPE__BODY_UPDATE:
+            s_str_field (json, "commitment_id", env->update->commitment_id);
+            json_key (json, "status");
+            json_str (json, codec_commitment_status_name (env->update->status));
+            s_str_field (json, "comment", env->update->comment);
+            break;
+        default:
+            break;
+    }
+    json_object_end (json);
+}
+
+void
+render_envelope_text (const cibus_envelope_t *env, FILE *out)
+{
+    char when [32];
+    render_time (env->received_at, when, sizeof when);
+    fprintf (out, "#%llu %s %s %s ", (unsigned long long) env->seq, when,
+             env->partner ? env->partner : "-", env->topic ? env->topic : "-");
+    switch (env->body_case) {
+        case CIBUS__ENVELOPE__BODY_DATA: {
+            const Cibus__DataSubmission *data = env->data;
+            fprintf (out, "%s %s = %g", data->indicator, data->period, data->value);
+            if (data->has_numerator)
+                fprintf (out, " (%llu/%llu)", (unsigned long long) data->numerator,
+                         (unsigned long long) data->denominator);
+            if (data->has_n)
+                fprintf (out, " n=%llu", (unsigned long long) data->n);
+            for (size_t i = 0; i < data->n_dimensions; i++)
+                fprintf (out, " %s=%s", data->dimensions [i]->key, data->dimensions [i]->value);
+            if (data->has_status && data->status != CIBUS__VALUE_STATUS__FINAL)
+                fprintf (out, " [%s]", codec_value_status_name (data->status));
+            break;
+        }
+        case CIBUS__ENVELOPE__BODY_NOTE:
+            fprintf (out, "note \"%s\"", env->note->title);
+            if (env->note->held_on)
+                fprintf (out, " held %s", env->note->held_on);
+            if (env->note->n_decisions)
+                fprintf (out, ", %zu decision%s", env->note->n_decisions,
+                         env->note->n_decisions == 1 ? "" : "s");
+            break;
+        case CIBUS__ENVELOPE__BODY_COMMITMENT:
+            fprintf (out, "commitment %s \"%s\" due %s", env->id, env->commitment->action,
+                     env->commitment->due);
+            break;
+        case CIBUS__ENVELOPE__BODY_UPDATE:
+            fprintf (out, "update %s -> %s", env->update->commitment_id,
+                     codec_commitment_status_name (env->update->status));
+            if (env->update->comment)
+                fprintf (out, " \"%s\"", env->update->comment);
+            break;
+        default:
+            fprintf (out, "(no body)");
+    }
+    fprintf (out, "\n");
+}

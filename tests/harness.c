@@ -1,0 +1,310 @@
+/*  harness.c - processes and files for the tests; see harness.h. */
+
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t
+harness_now_msec (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+char *
+harness_tmpdir (void)
+{
+    const char *base = getenv ("TMPDIR");
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/cibus-test-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp (path))
+        return NULL;
+    return strdup (path);
+}
+
+static int
+s_remove (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st, (void) flag, (void) ftw;
+    return remove (path);
+}
+
+void
+harness_rmtree (const char *dir)
+{
+    if (dir && *dir)
+        nftw (dir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void
+harness_bin (const char *name, char *path, size_t size)
+{
+    char self [PATH_MAX];
+    ssize_t len = readlink ("/proc/self/exe", self, sizeof self - 1);
+    if (len < 0)
+        len = 0;
+    self [len] = 0;
+    char *slash = strrchr (self, '/');
+    if (slash)
+        *slash = 0;
+    snprintf (path, size, "%s/%s", slash ? self : ".", name);
+}
+
+//  Sleep one short step of a bounded wait (a poll interval, not a delay to
+//  let things settle: the caller re-checks its condition after each step).
+static void
+s_step (void)
+{
+    struct timespec step = {0, 5 * 1000 * 1000};
+    nanosleep (&step, NULL);
+}
+
+bool
+harness_wait_file (const char *path, int deadline_msec)
+{
+    int64_t until = harness_now_msec () + deadline_msec;
+    while (access (path, F_OK) != 0) {
+        if (harness_now_msec () > until)
+            return false;
+        s_step ();
+    }
+    return true;
+}
+
+//  Read a whole small file into buf; false when absent or empty.
+static bool
+s_read_file (const char *path, char *buf, size_t size)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return false;
+    size_t len = fread (buf, 1, size - 1, file);
+    fclose (file);
+    buf [len] = 0;
+    while (len && (buf [len - 1] == '\n' || buf [len - 1] == ' '))
+        buf [--len] = 0;
+    return len > 0;
+}
+
+bool
+harness_broker_start (harness_broker_t *broker, const char *data_dir, const char *const *extra)
+{
+    char bin [PATH_MAX], endpoint_path [PATH_MAX], log_path [PATH_MAX];
+    harness_bin ("cibusd", bin, sizeof bin);
+    snprintf (endpoint_path, sizeof endpoint_path, "%s/cibusd.endpoint", data_dir);
+    snprintf (log_path, sizeof log_path, "%s.log", data_dir);
+    memset (broker, 0, sizeof *broker);
+    broker->data_dir = (char *) data_dir;
+    unlink (endpoint_path);
+
+    const char *argv [32] = {bin, "run", "--data", data_dir, "--bind", "tcp://127.0.0.1:*"};
+    size_t argc = 6;
+    for (size_t i = 0; extra && extra [i] && argc < 31; i++)
+        argv [argc++] = extra [i];
+    argv [argc] = NULL;
+
+    pid_t pid = fork ();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        int fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2 (fd, 2);
+            dup2 (fd, 1);
+            close (fd);
+        }
+        execv (bin, (char *const *) argv);
+        _exit (127);
+    }
+    broker->pid = pid;
+    //  Bound once the endpoint file appears; gone if the process exits first.
+    int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
+    while (!s_read_file (endpoint_path, broker->endpoint, sizeof broker->endpoint)) {
+        int status;
+        if (waitpid (pid, &status, WNOHANG) == pid) {
+            fprintf (stderr, "harness: cibusd exited before binding; see %s\n", log_path);
+            broker->pid = 0;
+            return false;
+        }
+        if (harness_now_msec () > until) {
+            harness_broker_stop (broker, SIGKILL);
+            return false;
+        }
+        s_step ();
+    }
+    char cert_path [PATH_MAX], cert [4096];
+    snprintf (cert_path, sizeof cert_path, "%s/broker", data_dir);
+    if (s_read_file (cert_path, cert, sizeof cert)) {
+        char *key = strstr (cert, "public-key = \"");
+        if (key)
+            snprintf (broker->broker_key, sizeof broker->broker_key, "%.40s", key + 14);
+    }
+    return strlen (broker->broker_key) == 40;
+}
+
+int
+harness_broker_stop (harness_broker_t *broker, int signal)
+{
+    if (broker->pid <= 0)
+        return -1;
+    kill (broker->pid, signal);
+    int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
+    int status = -1;
+    while (waitpid (broker->pid, &status, WNOHANG) == 0) {
+        if (harness_now_msec () > until) {
+            kill (broker->pid, SIGKILL);
+            waitpid (broker->pid, &status, 0);
+            status = -1;
+            break;
+        }
+        s_step ();
+    }
+    broker->pid = 0;
+    return status;
+}
+
+//  Append what is readable on fd to a growing string.
+static bool
+s_slurp (int fd, char **buf, size_t *len, size_t *cap)
+{
+    char chunk [4096];
+    ssize_t got = read (fd, chunk, sizeof chunk);
+    if (got <= 0)
+        return false;
+    if (*len + (size_t) got + 1 > *cap) {
+        size_t cap2 = (*cap ? *cap * 2 : 8192) + (size_t) got;
+        char *grown = realloc (*buf, cap2);
+        if (!grown)
+            return false;
+        *buf = grown, *cap = cap2;
+    }
+    memcpy (*buf + *len, chunk, (size_t) got);
+    *len += (size_t) got;
+    (*buf) [*len] = 0;
+    return true;
+}
+
+int
+harness_run (const char *const *argv, const char *const *env, const char *input, char **out,
+             char **err)
+{
+    int in_pipe [2], out_pipe [2], err_pipe [2];
+    if (pipe (in_pipe) || pipe (out_pipe) || pipe (err_pipe))
+        return -1;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        dup2 (in_pipe [0], 0);
+        dup2 (out_pipe [1], 1);
+        dup2 (err_pipe [1], 2);
+        close (in_pipe [0]), close (in_pipe [1]);
+        close (out_pipe [0]), close (out_pipe [1]);
+        close (err_pipe [0]), close (err_pipe [1]);
+        for (size_t i = 0; env && env [i]; i++)
+            putenv ((char *) env [i]);
+        execv (argv [0], (char *const *) argv);
+        _exit (127);
+    }
+    close (in_pipe [0]), close (out_pipe [1]), close (err_pipe [1]);
+    if (input) {
+        //  Inputs in tests are small: they fit the pipe's buffer.
+        ssize_t rc = write (in_pipe [1], input, strlen (input));
+        (void) rc;
+    }
+    close (in_pipe [1]);
+
+    char *bufs [2] = {NULL, NULL};
+    size_t lens [2] = {0, 0}, caps [2] = {0, 0};
+    struct pollfd fds [2] = {{out_pipe [0], POLLIN, 0}, {err_pipe [0], POLLIN, 0}};
+    int open_fds = 2;
+    int64_t until = harness_now_msec () + 3 * HARNESS_DEADLINE_MSEC;
+    bool overran = false;
+    while (open_fds > 0) {
+        int64_t left = until - harness_now_msec ();
+        if (left <= 0) {
+            overran = true;
+            break;
+        }
+        if (poll (fds, 2, (int) left) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++)
+            if (fds [i].fd >= 0 && fds [i].revents) {
+                if (!s_slurp (fds [i].fd, &bufs [i], &lens [i], &caps [i])) {
+                    close (fds [i].fd);
+                    fds [i].fd = -1;
+                    open_fds--;
+                }
+            }
+    }
+    if (overran)
+        kill (pid, SIGKILL);
+    for (int i = 0; i < 2; i++)
+        if (fds [i].fd >= 0)
+            close (fds [i].fd);
+    int status;
+    waitpid (pid, &status, 0);
+    for (int i = 0; i < 2; i++)
+        if (!bufs [i])
+            bufs [i] = strdup ("");
+    if (out)
+        *out = bufs [0];
+    else
+        free (bufs [0]);
+    if (err)
+        *err = bufs [1];
+    else
+        free (bufs [1]);
+    if (overran || !WIFEXITED (status))
+        return -1;
+    return WEXITSTATUS (status);
+}
+
+bool
+harness_add_partner (const char *data_dir, const char *dir, const char *name, const char *role,
+                     const char *const *networks, char *secret_path, size_t size)
+{
+    char cibus [PATH_MAX], cibusd [PATH_MAX], base [PATH_MAX];
+    harness_bin ("cibus", cibus, sizeof cibus);
+    harness_bin ("cibusd", cibusd, sizeof cibusd);
+    snprintf (base, sizeof base, "%s/%s", dir, name);
+    snprintf (secret_path, size, "%s_secret", base);
+    const char *keygen [] = {cibus, "keygen", base, NULL};
+    if (harness_run (keygen, NULL, NULL, NULL, NULL) != 0)
+        return false;
+    const char *add [32] = {cibusd, "partner", "add", "--data", data_dir, name,
+                            "--role", role, "--key", base};
+    size_t argc = 10;
+    for (size_t i = 0; networks && networks [i] && argc < 29; i++) {
+        add [argc++] = "--network";
+        add [argc++] = networks [i];
+    }
+    add [argc] = NULL;
+    char *err = NULL;
+    int rc = harness_run (add, NULL, NULL, NULL, &err);
+    if (rc != 0)
+        fprintf (stderr, "harness: partner add %s failed: %s", name, err);
+    free (err);
+    return rc == 0;
+}
+
+size_t
+harness_count (const char *text, const char *needle)
+{
+    size_t count = 0, len = strlen (needle);
+    for (const char *at = text; len && (at = strstr (at, needle)); at += len)
+        count++;
+    return count;
+}

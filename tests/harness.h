@@ -1,0 +1,71 @@
+/*  harness.h - what the tests share: scratch directories, the binaries
+    under test, a real cibusd started on a free loopback port, and child
+    processes run with their output captured.
+
+    Every wait here has a deadline; nothing sleeps to let things settle. A
+    broker is started with `--bind tcp://127.0.0.1:*` and found through the
+    endpoint file it writes once it is bound (DIR/cibusd.endpoint).        */
+
+#ifndef CIBUS_HARNESS_H_INCLUDED
+#define CIBUS_HARNESS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+//  How long a test waits for any one condition before it fails.
+#define HARNESS_DEADLINE_MSEC 20000
+
+/* A fresh directory under $TMPDIR (or /tmp); the caller frees the string. */
+char *harness_tmpdir (void);
+
+/* Remove a directory made by harness_tmpdir, with everything in it. */
+void harness_rmtree (const char *dir);
+
+/* The path of a binary built beside the running test (cibusd, cibus), in
+   path of size PATH_MAX. */
+void harness_bin (const char *name, char *path, size_t size);
+
+/* Milliseconds on the monotonic clock. */
+int64_t harness_now_msec (void);
+
+/* Wait until a file exists, up to deadline_msec; false on timeout. */
+bool harness_wait_file (const char *path, int deadline_msec);
+
+typedef struct {
+    pid_t pid;
+    char *data_dir;     /* borrowed from the caller */
+    char endpoint [256];
+    char broker_key [41];
+} harness_broker_t;
+
+/* Start `cibusd run --data DIR --bind tcp://127.0.0.1:*` (plus extra
+   arguments, NULL-terminated, may be NULL) and wait until it has bound.
+   Its log goes to DIR/../<basename>.log. Returns false on failure. */
+bool harness_broker_start (harness_broker_t *broker, const char *data_dir,
+                           const char *const *extra);
+
+/* Send a signal and wait (with the deadline) for the broker to exit.
+   Returns its exit status as from waitpid, or -1 on timeout (after which it
+   is killed). */
+int harness_broker_stop (harness_broker_t *broker, int signal);
+
+/* Run a command to its end with stdin from input (may be NULL), capturing
+   stdout and stderr (each may be NULL to discard; the caller frees). The
+   environment gets CIBUS_* variables from env (NULL-terminated "K=V" list,
+   may be NULL). Returns the exit code, or -1 when it did not exit normally
+   or overran the deadline (it is then killed). */
+int harness_run (const char *const *argv, const char *const *env, const char *input,
+                 char **out, char **err);
+
+/* Register a partner with `cibusd partner add` after generating its keypair
+   with `cibus keygen` in dir; secret_path receives DIR/NAME_secret. */
+bool harness_add_partner (const char *data_dir, const char *dir, const char *name,
+                          const char *role, const char *const *networks, char *secret_path,
+                          size_t size);
+
+/* Count the non-overlapping occurrences of needle in text. */
+size_t harness_count (const char *text, const char *needle);
+
+#endif

@@ -1,0 +1,1152 @@
+/*  test_store.c - the log and the partner registry, as the broker uses them.
+
+    Each test opens a fresh database in its own scratch directory (the
+    fixture), acts through store.h only, and checks exact seqs, bytes and
+    error codes. What store.h cannot show (the schema version stamp of a
+    file the store refused, tables left behind by a failed migration) is
+    read with a separate SQLite connection of the test's own.             */
+
+#include "harness.h"
+#include "store.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+//  The number of migrations in store.c: a fresh database is at this version.
+#define LATEST_SCHEMA 1
+
+//  Two distinct 40-character public keys (the registry checks only length).
+#define KEY_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define KEY_B "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+#define KEY_C "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"
+#define KEY_UNKNOWN "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+_Static_assert (sizeof KEY_A == STORE_KEY_LEN + 1, "KEY_A must be a full key");
+_Static_assert (sizeof KEY_B == STORE_KEY_LEN + 1, "KEY_B must be a full key");
+_Static_assert (sizeof KEY_C == STORE_KEY_LEN + 1, "KEY_C must be a full key");
+_Static_assert (sizeof KEY_UNKNOWN == STORE_KEY_LEN + 1, "KEY_UNKNOWN must be a full key");
+
+//  ------------------------------------------------------------ fixture
+
+typedef struct {
+    char *dir;
+    char path [PATH_MAX];
+    store_t *store;
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    self->dir = harness_tmpdir ();
+    if (!self->dir) {
+        free (self);
+        return -1;
+    }
+    snprintf (self->path, sizeof self->path, "%s/cibus.db", self->dir);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    *state = self;
+    return self->store ? 0 : -1;
+}
+
+//  A scratch directory with no database in it yet, for tests that prepare
+//  the file themselves.
+static int
+s_setup_empty (void **state)
+{
+    fixture_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    self->dir = harness_tmpdir ();
+    if (!self->dir) {
+        free (self);
+        return -1;
+    }
+    snprintf (self->path, sizeof self->path, "%s/cibus.db", self->dir);
+    *state = self;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = *state;
+    if (!self)
+        return 0;
+    store_destroy (&self->store);
+    harness_rmtree (self->dir);
+    free (self->dir);
+    free (self);
+    return 0;
+}
+
+//  ------------------------------------------------------------ helpers
+
+//  Reserve and, when it is new, add one entry in the open batch.
+static void
+s_publish (store_t *store, const char *partner, const char *id, const char *topic,
+           uint64_t *seq, bool *duplicate)
+{
+    assert_int_equal (store_batch_reserve (store, partner, id, seq, duplicate), CIBUS_OK);
+    if (!*duplicate)
+        assert_int_equal (store_batch_add (store, *seq, partner, id, topic, 1000, id, strlen (id)),
+                          CIBUS_OK);
+}
+
+//  One whole batch of one new entry; returns its seq.
+static uint64_t
+s_append_one (store_t *store, const char *partner, const char *id, const char *topic)
+{
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (store), CIBUS_OK);
+    s_publish (store, partner, id, topic, &seq, &duplicate);
+    assert_false (duplicate);
+    assert_int_equal (store_batch_commit (store), CIBUS_OK);
+    return seq;
+}
+
+#define COLLECT_MAX 16
+
+//  What a read saw, entry by entry, copied out of the callback.
+typedef struct {
+    size_t calls;
+    size_t stop_after; /* return false on this call; 0 = never stop */
+    const char *prefix; /* only keep entries whose topic starts so; NULL = all */
+    size_t kept;
+    uint64_t seq [COLLECT_MAX];
+    char topic [COLLECT_MAX][64];
+    unsigned char envelope [COLLECT_MAX][64];
+    size_t size [COLLECT_MAX];
+} collected_t;
+
+static bool
+s_collect (const store_entry_t *entry, void *arg)
+{
+    collected_t *seen = arg;
+    seen->calls++;
+    assert_true (seen->calls <= COLLECT_MAX);
+    if (!seen->prefix || strncmp (entry->topic, seen->prefix, strlen (seen->prefix)) == 0) {
+        size_t i = seen->kept++;
+        seen->seq [i] = entry->seq;
+        assert_true (strlen (entry->topic) < sizeof seen->topic [i]);
+        strcpy (seen->topic [i], entry->topic);
+        assert_true (entry->size <= sizeof seen->envelope [i]);
+        if (entry->size)
+            memcpy (seen->envelope [i], entry->envelope, entry->size);
+        seen->size [i] = entry->size;
+    }
+    return seen->calls != seen->stop_after;
+}
+
+//  Run one statement that returns one integer, on a connection of our own.
+static int
+s_sql_int (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    int value = sqlite3_column_int (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return value;
+}
+
+//  Create (or open) a database outside the store and run sql in it.
+static void
+s_sql_exec (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (
+        sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+    char *message = NULL;
+    int rc = sqlite3_exec (db, sql, NULL, NULL, &message);
+    if (rc != SQLITE_OK)
+        print_error ("sqlite3_exec: %s\n", message ? message : "?");
+    sqlite3_free (message);
+    sqlite3_close (db);
+    assert_int_equal (rc, SQLITE_OK);
+}
+
+//  ------------------------------------------------------------ opening
+
+static void
+test_store_new_creates_schema_at_latest_version (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
+    assert_int_equal (s_sql_int (self->path, "PRAGMA user_version"), LATEST_SCHEMA);
+}
+
+static void
+test_store_new_starts_with_empty_log (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_last_seq (self->store), 0);
+    collected_t seen = {0};
+    size_t count = 99;
+    assert_int_equal (store_read_from (self->store, 0, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 0);
+    assert_int_equal (seen.calls, 0);
+}
+
+static void
+test_store_path_is_the_opened_path (void **state)
+{
+    fixture_t *self = *state;
+    assert_string_equal (store_path (self->store), self->path);
+}
+
+static void
+test_store_new_fails_when_directory_is_missing (void **state)
+{
+    fixture_t *self = *state;
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/no-such-dir/cibus.db", self->dir);
+    assert_null (store_new (path, STORE_SYNC_FULL));
+}
+
+static void
+test_store_destroy_twice_is_harmless (void **state)
+{
+    fixture_t *self = *state;
+    store_destroy (&self->store);
+    assert_null (self->store);
+    store_destroy (&self->store);
+    assert_null (self->store);
+}
+
+//  ------------------------------------------------------------ appending
+
+static void
+test_store_batch_gives_contiguous_seqs (void **state)
+{
+    fixture_t *self = *state;
+    const char *ids [] = {"a", "b", "c", "d", "e"};
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    for (size_t i = 0; i < 5; i++) {
+        uint64_t seq = 0;
+        bool duplicate = true;
+        s_publish (self->store, "north-isd", ids [i], "north/data", &seq, &duplicate);
+        assert_false (duplicate);
+        assert_int_equal (seq, i + 1);
+    }
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_last_seq (self->store), 5);
+
+    collected_t seen = {0};
+    size_t count = 0;
+    assert_int_equal (store_read_from (self->store, 1, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal (seen.seq [i], i + 1);
+}
+
+static void
+test_store_next_batch_continues_the_seq (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_append_one (self->store, "north-isd", "a", "north/data"), 1);
+    assert_int_equal (s_append_one (self->store, "north-isd", "b", "north/data"), 2);
+    assert_int_equal (s_append_one (self->store, "north-isd", "c", "north/data"), 3);
+    assert_int_equal (store_last_seq (self->store), 3);
+}
+
+static void
+test_store_last_seq_moves_only_at_commit (void **state)
+{
+    fixture_t *self = *state;
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "a", "north/data", &seq, &duplicate);
+    s_publish (self->store, "north-isd", "b", "north/data", &seq, &duplicate);
+    assert_int_equal (store_last_seq (self->store), 0);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_last_seq (self->store), 2);
+}
+
+static void
+test_store_dedupe_within_batch_returns_first_seq (void **state)
+{
+    fixture_t *self = *state;
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "a", "north/data", &seq, &duplicate);
+    assert_int_equal (seq, 1);
+    assert_false (duplicate);
+    s_publish (self->store, "north-isd", "b", "north/data", &seq, &duplicate);
+    assert_int_equal (seq, 2);
+    assert_false (duplicate);
+
+    s_publish (self->store, "north-isd", "a", "north/data", &seq, &duplicate);
+    assert_int_equal (seq, 1);
+    assert_true (duplicate);
+
+    //  The repeat took no seq: the next new entry is 3, not 4.
+    s_publish (self->store, "north-isd", "c", "north/data", &seq, &duplicate);
+    assert_int_equal (seq, 3);
+    assert_false (duplicate);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_last_seq (self->store), 3);
+
+    collected_t seen = {0};
+    size_t count = 0;
+    assert_int_equal (store_read_from (self->store, 1, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 3);
+    assert_memory_equal (seen.envelope [0], "a", 1);
+    assert_memory_equal (seen.envelope [1], "b", 1);
+    assert_memory_equal (seen.envelope [2], "c", 1);
+}
+
+static void
+test_store_dedupe_across_batches_returns_first_seq (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_append_one (self->store, "north-isd", "a", "north/data"), 1);
+    assert_int_equal (s_append_one (self->store, "north-isd", "b", "north/data"), 2);
+
+    uint64_t seq = 0;
+    bool duplicate = false;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (store_batch_reserve (self->store, "north-isd", "a", &seq, &duplicate),
+                      CIBUS_OK);
+    assert_int_equal (seq, 1);
+    assert_true (duplicate);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+
+    assert_int_equal (store_last_seq (self->store), 2);
+    size_t count = 0;
+    collected_t seen = {0};
+    assert_int_equal (store_read_from (self->store, 1, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 2);
+}
+
+static void
+test_store_same_id_from_different_partners_is_not_a_duplicate (void **state)
+{
+    fixture_t *self = *state;
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "x-1", "north/data", &seq, &duplicate);
+    assert_int_equal (seq, 1);
+    assert_false (duplicate);
+    s_publish (self->store, "south-isd", "x-1", "south/data", &seq, &duplicate);
+    assert_int_equal (seq, 2);
+    assert_false (duplicate);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+
+    //  And each keeps its own: a repeat from either finds its own seq.
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (store_batch_reserve (self->store, "south-isd", "x-1", &seq, &duplicate),
+                      CIBUS_OK);
+    assert_int_equal (seq, 2);
+    assert_true (duplicate);
+    assert_int_equal (store_batch_reserve (self->store, "north-isd", "x-1", &seq, &duplicate),
+                      CIBUS_OK);
+    assert_int_equal (seq, 1);
+    assert_true (duplicate);
+    store_batch_abort (self->store);
+}
+
+static void
+test_store_abort_rolls_back_and_next_batch_reuses_seqs (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_append_one (self->store, "north-isd", "kept", "north/data"), 1);
+
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "a", "north/data", &seq, &duplicate);
+    assert_int_equal (seq, 2);
+    s_publish (self->store, "north-isd", "b", "north/data", &seq, &duplicate);
+    assert_int_equal (seq, 3);
+    store_batch_abort (self->store);
+
+    assert_int_equal (store_last_seq (self->store), 1);
+    size_t count = 99;
+    collected_t seen = {0};
+    assert_int_equal (store_read_from (self->store, 2, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 0);
+
+    //  The aborted ids are not remembered, and their seqs are handed out again.
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "b", "north/data", &seq, &duplicate);
+    assert_false (duplicate);
+    assert_int_equal (seq, 2);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_last_seq (self->store), 2);
+}
+
+static void
+test_store_fault_on_add_leaves_nothing_stored (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_append_one (self->store, "north-isd", "kept", "north/data"), 1);
+
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "a", "north/data", &seq, &duplicate);
+    assert_int_equal (seq, 2);
+    assert_int_equal (store_batch_reserve (self->store, "north-isd", "b", &seq, &duplicate),
+                      CIBUS_OK);
+    assert_int_equal (seq, 3);
+    store_inject_fault (self->store, STORE_FAULT_ADD);
+    assert_int_equal (store_batch_add (self->store, seq, "north-isd", "b", "north/data", 1000, "b", 1),
+                      CIBUS_ERR_STORE);
+    store_batch_abort (self->store);
+
+    assert_int_equal (store_last_seq (self->store), 1);
+    size_t count = 99;
+    collected_t seen = {0};
+    assert_int_equal (store_read_from (self->store, 0, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 1);
+    assert_int_equal (seen.seq [0], 1);
+
+    //  The fault fired once: the retry succeeds, under the same seqs.
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "a", "north/data", &seq, &duplicate);
+    assert_false (duplicate);
+    assert_int_equal (seq, 2);
+    s_publish (self->store, "north-isd", "b", "north/data", &seq, &duplicate);
+    assert_false (duplicate);
+    assert_int_equal (seq, 3);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_last_seq (self->store), 3);
+}
+
+static void
+test_store_fault_on_commit_leaves_nothing_stored (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_append_one (self->store, "north-isd", "kept", "north/data"), 1);
+
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "a", "north/data", &seq, &duplicate);
+    s_publish (self->store, "north-isd", "b", "north/data", &seq, &duplicate);
+    assert_int_equal (seq, 3);
+    store_inject_fault (self->store, STORE_FAULT_COMMIT);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_ERR_STORE);
+
+    assert_int_equal (store_last_seq (self->store), 1);
+    size_t count = 99;
+    collected_t seen = {0};
+    assert_int_equal (store_read_from (self->store, 0, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 1);
+    assert_int_equal (seen.seq [0], 1);
+
+    //  The failed commit ended the batch: a new one begins, the ids are new
+    //  again and the seqs are reused.
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "a", "north/data", &seq, &duplicate);
+    assert_false (duplicate);
+    assert_int_equal (seq, 2);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_last_seq (self->store), 2);
+}
+
+static void
+test_store_add_refuses_a_seq_it_did_not_hand_out (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (store_batch_add (self->store, 2, "north-isd", "a", "north/data", 1000, "a", 1),
+                      CIBUS_ERR_USAGE);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_last_seq (self->store), 0);
+}
+
+static void
+test_store_batch_calls_outside_a_batch_are_usage_errors (void **state)
+{
+    fixture_t *self = *state;
+    uint64_t seq = 0;
+    bool duplicate = false;
+    assert_int_equal (store_batch_reserve (self->store, "north-isd", "a", &seq, &duplicate),
+                      CIBUS_ERR_USAGE);
+    assert_int_equal (store_batch_add (self->store, 1, "north-isd", "a", "north/data", 1000, "a", 1),
+                      CIBUS_ERR_USAGE);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_ERR_USAGE);
+    assert_int_equal (store_last_seq (self->store), 0);
+}
+
+static void
+test_store_begin_inside_a_batch_is_a_usage_error (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (store_batch_begin (self->store), CIBUS_ERR_USAGE);
+    store_batch_abort (self->store);
+}
+
+//  ------------------------------------------------------------ reading
+
+//  Five entries, seqs 1..5, with mixed topics.
+static void
+s_append_five (store_t *store)
+{
+    static const char *topics [] = {"north/data", "south/data", "north/note", "northeast/data",
+                                    "north/commitment"};
+    static const char *ids [] = {"e1", "e2", "e3", "e4", "e5"};
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (store), CIBUS_OK);
+    for (size_t i = 0; i < 5; i++) {
+        s_publish (store, "north-isd", ids [i], topics [i], &seq, &duplicate);
+        assert_int_equal (seq, i + 1);
+    }
+    assert_int_equal (store_batch_commit (store), CIBUS_OK);
+}
+
+static void
+test_store_read_from_returns_entries_from_seq_in_order (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    collected_t seen = {0};
+    size_t count = 0;
+    assert_int_equal (store_read_from (self->store, 3, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 3);
+    assert_int_equal (seen.calls, 3);
+    assert_int_equal (seen.seq [0], 3);
+    assert_int_equal (seen.seq [1], 4);
+    assert_int_equal (seen.seq [2], 5);
+    assert_string_equal (seen.topic [0], "north/note");
+    assert_string_equal (seen.topic [1], "northeast/data");
+    assert_string_equal (seen.topic [2], "north/commitment");
+    assert_int_equal (seen.size [0], 2);
+    assert_memory_equal (seen.envelope [0], "e3", 2);
+}
+
+static void
+test_store_read_from_respects_max (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    collected_t seen = {0};
+    size_t count = 0;
+    assert_int_equal (store_read_from (self->store, 2, 2, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 2);
+    assert_int_equal (seen.calls, 2);
+    assert_int_equal (seen.seq [0], 2);
+    assert_int_equal (seen.seq [1], 3);
+}
+
+static void
+test_store_read_from_with_max_zero_reads_nothing (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    collected_t seen = {0};
+    size_t count = 99;
+    assert_int_equal (store_read_from (self->store, 1, 0, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 0);
+    assert_int_equal (seen.calls, 0);
+}
+
+static void
+test_store_read_from_past_the_end_reads_nothing (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    collected_t seen = {0};
+    size_t count = 99;
+    assert_int_equal (store_read_from (self->store, 6, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 0);
+    assert_int_equal (seen.calls, 0);
+}
+
+static void
+test_store_read_from_returns_envelope_bytes_exactly (void **state)
+{
+    fixture_t *self = *state;
+    //  Embedded NULs and high bytes: the envelope is a blob, not a string.
+    static const unsigned char first [] = {0x0a, 0x00, 0xff, 0x00, 0x80, 0x7f, 0x00};
+    static const unsigned char second [] = {0x00};
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (store_batch_reserve (self->store, "north-isd", "a", &seq, &duplicate),
+                      CIBUS_OK);
+    assert_int_equal (store_batch_add (self->store, seq, "north-isd", "a", "north/data", 1000,
+                                       first, sizeof first),
+                      CIBUS_OK);
+    assert_int_equal (store_batch_reserve (self->store, "north-isd", "b", &seq, &duplicate),
+                      CIBUS_OK);
+    assert_int_equal (store_batch_add (self->store, seq, "north-isd", "b", "north/data", 1000,
+                                       second, sizeof second),
+                      CIBUS_OK);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+
+    collected_t seen = {0};
+    size_t count = 0;
+    assert_int_equal (store_read_from (self->store, 1, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 2);
+    assert_int_equal (seen.size [0], sizeof first);
+    assert_memory_equal (seen.envelope [0], first, sizeof first);
+    assert_int_equal (seen.size [1], sizeof second);
+    assert_memory_equal (seen.envelope [1], second, sizeof second);
+}
+
+static void
+test_store_read_from_stops_when_callback_returns_false (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    collected_t seen = {.stop_after = 2};
+    size_t count = 0;
+    assert_int_equal (store_read_from (self->store, 1, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (seen.calls, 2);
+    assert_int_equal (count, 2);
+    assert_int_equal (seen.seq [0], 1);
+    assert_int_equal (seen.seq [1], 2);
+
+    //  The statement was reset: the next read starts afresh.
+    collected_t again = {0};
+    assert_int_equal (store_read_from (self->store, 4, 100, s_collect, &again, &count), CIBUS_OK);
+    assert_int_equal (count, 2);
+    assert_int_equal (again.seq [0], 4);
+    assert_int_equal (again.seq [1], 5);
+}
+
+static void
+test_store_topic_prefix_filter_sees_matching_entries_in_order (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    collected_t seen = {.prefix = "north/"};
+    size_t count = 0;
+    assert_int_equal (store_read_from (self->store, 1, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 5);
+    assert_int_equal (seen.kept, 3);
+    assert_int_equal (seen.seq [0], 1);
+    assert_string_equal (seen.topic [0], "north/data");
+    assert_int_equal (seen.seq [1], 3);
+    assert_string_equal (seen.topic [1], "north/note");
+    assert_int_equal (seen.seq [2], 5);
+    assert_string_equal (seen.topic [2], "north/commitment");
+}
+
+static void
+test_store_uncommitted_entries_are_invisible_to_another_connection (void **state)
+{
+    fixture_t *self = *state;
+    store_t *reader = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (reader);
+
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "a", "north/data", &seq, &duplicate);
+    collected_t seen = {0};
+    size_t count = 99;
+    assert_int_equal (store_read_from (reader, 1, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 0);
+
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_read_from (reader, 1, 100, s_collect, &seen, &count), CIBUS_OK);
+    assert_int_equal (count, 1);
+    assert_int_equal (seen.seq [0], 1);
+    store_destroy (&reader);
+}
+
+//  ------------------------------------------------------------ reopening
+
+static void
+test_store_reopen_keeps_last_seq_and_continues_it (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    store_destroy (&self->store);
+
+    self->store = store_new (self->path, STORE_SYNC_FULL);
+    assert_non_null (self->store);
+    assert_int_equal (store_last_seq (self->store), 5);
+    assert_int_equal (s_append_one (self->store, "north-isd", "e6", "north/data"), 6);
+    assert_int_equal (store_last_seq (self->store), 6);
+}
+
+static void
+test_store_reopen_keeps_dedupe (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    store_destroy (&self->store);
+
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    uint64_t seq = 0;
+    bool duplicate = false;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (store_batch_reserve (self->store, "north-isd", "e3", &seq, &duplicate),
+                      CIBUS_OK);
+    assert_int_equal (seq, 3);
+    assert_true (duplicate);
+    store_batch_abort (self->store);
+}
+
+//  ------------------------------------------------------------ migrations
+
+static void
+test_store_migrates_a_database_at_version_zero (void **state)
+{
+    fixture_t *self = *state;
+    //  A database the store has never seen: user_version 0, and a table of
+    //  someone else's that the migration must leave alone.
+    s_sql_exec (self->path, "CREATE TABLE unrelated (x INTEGER); INSERT INTO unrelated VALUES (7);");
+    assert_int_equal (s_sql_int (self->path, "PRAGMA user_version"), 0);
+
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
+    assert_int_equal (store_last_seq (self->store), 0);
+    assert_int_equal (s_append_one (self->store, "north-isd", "a", "north/data"), 1);
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (s_sql_int (self->path, "SELECT x FROM unrelated"), 7);
+}
+
+static void
+test_store_migrates_an_empty_file (void **state)
+{
+    fixture_t *self = *state;
+    FILE *file = fopen (self->path, "w");
+    assert_non_null (file);
+    fclose (file);
+
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
+    assert_int_equal (store_last_seq (self->store), 0);
+}
+
+static void
+test_store_open_twice_is_idempotent (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    store_destroy (&self->store);
+
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
+    assert_int_equal (store_last_seq (self->store), 5);
+    store_partner_t partner;
+    assert_int_equal (store_partner_by_key (self->store, KEY_A, &partner), CIBUS_OK);
+    assert_string_equal (partner.name, "north-isd");
+    store_partner_release (&partner);
+    //  Still the three tables of migration 1 and its one index, nothing twice.
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
+                      3);
+    assert_int_equal (
+        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'log_partner_id'"),
+        1);
+}
+
+static void
+test_store_failed_migration_leaves_the_old_version_whole (void **state)
+{
+    fixture_t *self = *state;
+    //  Migration 1 creates log and partners, then fails on partner_networks.
+    s_sql_exec (self->path, "CREATE TABLE partner_networks (x INTEGER);");
+    assert_null (store_new (self->path, STORE_SYNC_NORMAL));
+    assert_int_equal (s_sql_int (self->path, "PRAGMA user_version"), 0);
+    assert_int_equal (
+        s_sql_int (self->path,
+                   "SELECT count(*) FROM sqlite_master WHERE name IN ('log', 'partners')"),
+        0);
+}
+
+static void
+test_store_new_refuses_a_newer_schema (void **state)
+{
+    fixture_t *self = *state;
+    s_sql_exec (self->path, "PRAGMA user_version = 2;");
+    assert_null (store_new (self->path, STORE_SYNC_NORMAL));
+    assert_int_equal (s_sql_int (self->path, "PRAGMA user_version"), 2);
+}
+
+static void
+test_store_check_integrity_is_ok (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+    s_append_five (self->store);
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+}
+
+//  ------------------------------------------------------------ data version
+
+static void
+test_store_data_version_is_stable_without_commits (void **state)
+{
+    fixture_t *self = *state;
+    uint64_t before = store_data_version (self->store);
+    assert_int_equal (store_data_version (self->store), before);
+}
+
+static void
+test_store_data_version_changes_after_another_connection_commits (void **state)
+{
+    fixture_t *self = *state;
+    store_t *other = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (other);
+    uint64_t before = store_data_version (self->store);
+
+    assert_int_equal (store_partner_add (other, "north-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    uint64_t after = store_data_version (self->store);
+    assert_int_not_equal (after, before);
+    //  And this connection sees the other's edit.
+    store_partner_t partner;
+    assert_int_equal (store_partner_by_key (self->store, KEY_A, &partner), CIBUS_OK);
+    store_partner_release (&partner);
+    store_destroy (&other);
+}
+
+static void
+test_store_data_version_ignores_own_commits (void **state)
+{
+    fixture_t *self = *state;
+    uint64_t before = store_data_version (self->store);
+    s_append_five (self->store);
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (store_data_version (self->store), before);
+}
+
+//  ------------------------------------------------------------ registry
+
+static void
+test_registry_add_then_lookup_by_key (void **state)
+{
+    fixture_t *self = *state;
+    const char *networks [] = {"north"};
+    assert_int_equal (
+        store_partner_add (self->store, "north-isd", KEY_A, ROLE_INTEGRATOR, networks, 1),
+        CIBUS_OK);
+    store_partner_t partner;
+    assert_int_equal (store_partner_by_key (self->store, KEY_A, &partner), CIBUS_OK);
+    assert_string_equal (partner.name, "north-isd");
+    assert_string_equal (partner.public_key, KEY_A);
+    assert_int_equal (partner.role, ROLE_INTEGRATOR);
+    assert_int_equal (partner.network_count, 1);
+    assert_string_equal (partner.networks [0], "north");
+    store_partner_release (&partner);
+    assert_null (partner.networks);
+    assert_int_equal (partner.network_count, 0);
+}
+
+static void
+test_registry_lookup_of_unknown_key_is_not_found (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    store_partner_t partner;
+    assert_int_equal (store_partner_by_key (self->store, KEY_UNKNOWN, &partner),
+                      CIBUS_ERR_NOT_FOUND);
+}
+
+static void
+test_registry_networks_round_trip (void **state)
+{
+    fixture_t *self = *state;
+    const char *networks [] = {"east-side", "north", "river-valley"};
+    assert_int_equal (
+        store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, networks, 3), CIBUS_OK);
+    assert_int_equal (store_partner_add (self->store, "hub", KEY_B, ROLE_BACKBONE, NULL, 0),
+                      CIBUS_OK);
+
+    store_partner_t partner;
+    assert_int_equal (store_partner_by_key (self->store, KEY_A, &partner), CIBUS_OK);
+    assert_int_equal (partner.network_count, 3);
+    assert_string_equal (partner.networks [0], "east-side");
+    assert_string_equal (partner.networks [1], "north");
+    assert_string_equal (partner.networks [2], "river-valley");
+    store_partner_release (&partner);
+
+    assert_int_equal (store_partner_by_key (self->store, KEY_B, &partner), CIBUS_OK);
+    assert_int_equal (partner.role, ROLE_BACKBONE);
+    assert_int_equal (partner.network_count, 0);
+    assert_null (partner.networks);
+    store_partner_release (&partner);
+}
+
+#define SEEN_MAX 8
+
+typedef struct {
+    size_t count;
+    char name [SEEN_MAX][129];
+    role_t role [SEEN_MAX];
+    size_t network_count [SEEN_MAX];
+} partners_seen_t;
+
+static void
+s_partner_seen (const store_partner_t *partner, void *arg)
+{
+    partners_seen_t *seen = arg;
+    assert_true (seen->count < SEEN_MAX);
+    strcpy (seen->name [seen->count], partner->name);
+    seen->role [seen->count] = partner->role;
+    seen->network_count [seen->count] = partner->network_count;
+    seen->count++;
+}
+
+static void
+test_registry_each_visits_partners_in_name_order (void **state)
+{
+    fixture_t *self = *state;
+    const char *two [] = {"north", "south"};
+    assert_int_equal (store_partner_add (self->store, "zeta-ngo", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (store_partner_add (self->store, "alpha-isd", KEY_B, ROLE_INTEGRATOR, two, 2),
+                      CIBUS_OK);
+    assert_int_equal (store_partner_add (self->store, "mid-city", KEY_C, ROLE_BACKBONE, two, 1),
+                      CIBUS_OK);
+
+    partners_seen_t seen = {0};
+    assert_int_equal (store_partner_each (self->store, s_partner_seen, &seen), CIBUS_OK);
+    assert_int_equal (seen.count, 3);
+    assert_string_equal (seen.name [0], "alpha-isd");
+    assert_int_equal (seen.role [0], ROLE_INTEGRATOR);
+    assert_int_equal (seen.network_count [0], 2);
+    assert_string_equal (seen.name [1], "mid-city");
+    assert_int_equal (seen.role [1], ROLE_BACKBONE);
+    assert_int_equal (seen.network_count [1], 1);
+    assert_string_equal (seen.name [2], "zeta-ngo");
+    assert_int_equal (seen.role [2], ROLE_PARTNER);
+    assert_int_equal (seen.network_count [2], 0);
+}
+
+static void
+test_registry_each_on_empty_registry_visits_nothing (void **state)
+{
+    fixture_t *self = *state;
+    partners_seen_t seen = {0};
+    assert_int_equal (store_partner_each (self->store, s_partner_seen, &seen), CIBUS_OK);
+    assert_int_equal (seen.count, 0);
+}
+
+static void
+test_registry_add_of_taken_name_is_exists (void **state)
+{
+    fixture_t *self = *state;
+    const char *networks [] = {"south"};
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (
+        store_partner_add (self->store, "north-isd", KEY_B, ROLE_PARTNER, networks, 1),
+        CIBUS_ERR_EXISTS);
+
+    //  Nothing of the refused add was kept: not its key, not its network.
+    store_partner_t partner;
+    assert_int_equal (store_partner_by_key (self->store, KEY_B, &partner), CIBUS_ERR_NOT_FOUND);
+    assert_int_equal (store_partner_by_key (self->store, KEY_A, &partner), CIBUS_OK);
+    assert_int_equal (partner.network_count, 0);
+    store_partner_release (&partner);
+}
+
+static void
+test_registry_add_of_taken_key_is_exists (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (store_partner_add (self->store, "south-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_ERR_EXISTS);
+
+    partners_seen_t seen = {0};
+    assert_int_equal (store_partner_each (self->store, s_partner_seen, &seen), CIBUS_OK);
+    assert_int_equal (seen.count, 1);
+    assert_string_equal (seen.name [0], "north-isd");
+}
+
+static void
+test_registry_add_refuses_bad_arguments (void **state)
+{
+    fixture_t *self = *state;
+    char long_name [130];
+    memset (long_name, 'n', 129);
+    long_name [129] = 0;
+    assert_int_equal (store_partner_add (self->store, "", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_ERR_USAGE);
+    assert_int_equal (store_partner_add (self->store, NULL, KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_ERR_USAGE);
+    assert_int_equal (store_partner_add (self->store, long_name, KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_ERR_USAGE);
+    assert_int_equal (store_partner_add (self->store, "north-isd", "short", ROLE_PARTNER, NULL, 0),
+                      CIBUS_ERR_USAGE);
+    assert_int_equal (store_partner_add (self->store, "north-isd", NULL, ROLE_PARTNER, NULL, 0),
+                      CIBUS_ERR_USAGE);
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_A, ROLE__COUNT, NULL, 0),
+                      CIBUS_ERR_USAGE);
+
+    partners_seen_t seen = {0};
+    assert_int_equal (store_partner_each (self->store, s_partner_seen, &seen), CIBUS_OK);
+    assert_int_equal (seen.count, 0);
+
+    //  The longest name that fits the record is accepted.
+    long_name [128] = 0;
+    assert_int_equal (store_partner_add (self->store, long_name, KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+}
+
+static void
+test_registry_remove_then_lookup_is_not_found (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (store_partner_add (self->store, "south-isd", KEY_B, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (store_partner_remove (self->store, "north-isd"), CIBUS_OK);
+
+    store_partner_t partner;
+    assert_int_equal (store_partner_by_key (self->store, KEY_A, &partner), CIBUS_ERR_NOT_FOUND);
+    assert_int_equal (store_partner_by_key (self->store, KEY_B, &partner), CIBUS_OK);
+    store_partner_release (&partner);
+}
+
+static void
+test_registry_remove_of_unknown_name_is_not_found (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (store_partner_remove (self->store, "nobody"), CIBUS_ERR_NOT_FOUND);
+    //  A second remove of the same name finds nothing either.
+    assert_int_equal (store_partner_remove (self->store, "north-isd"), CIBUS_OK);
+    assert_int_equal (store_partner_remove (self->store, "north-isd"), CIBUS_ERR_NOT_FOUND);
+}
+
+static void
+test_registry_remove_drops_the_partners_networks (void **state)
+{
+    fixture_t *self = *state;
+    const char *old_networks [] = {"north", "south"};
+    const char *new_networks [] = {"west"};
+    assert_int_equal (
+        store_partner_add (self->store, "north-isd", KEY_A, ROLE_PARTNER, old_networks, 2),
+        CIBUS_OK);
+    assert_int_equal (store_partner_remove (self->store, "north-isd"), CIBUS_OK);
+    assert_int_equal (
+        store_partner_add (self->store, "north-isd", KEY_B, ROLE_PARTNER, new_networks, 1),
+        CIBUS_OK);
+
+    store_partner_t partner;
+    assert_int_equal (store_partner_by_key (self->store, KEY_B, &partner), CIBUS_OK);
+    assert_int_equal (partner.network_count, 1);
+    assert_string_equal (partner.networks [0], "west");
+    store_partner_release (&partner);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM partner_networks"), 1);
+}
+
+static void
+test_registry_role_names_round_trip (void **state)
+{
+    (void) state;
+    static const char *names [ROLE__COUNT] = {"backbone", "partner", "integrator"};
+    for (int i = 0; i < ROLE__COUNT; i++) {
+        role_t role = ROLE__COUNT;
+        assert_string_equal (store_role_name ((role_t) i), names [i]);
+        assert_true (store_role_parse (names [i], &role));
+        assert_int_equal (role, i);
+    }
+}
+
+static void
+test_registry_role_parse_refuses_unknown_names (void **state)
+{
+    (void) state;
+    role_t role = ROLE_PARTNER;
+    assert_false (store_role_parse ("admin", &role));
+    assert_false (store_role_parse ("Partner", &role));
+    assert_false (store_role_parse ("", &role));
+    assert_false (store_role_parse (NULL, &role));
+    assert_int_equal (role, ROLE_PARTNER);
+    assert_string_equal (store_role_name (ROLE__COUNT), "unknown");
+}
+
+int
+main (void)
+{
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+#define T_EMPTY(name) cmocka_unit_test_setup_teardown (name, s_setup_empty, s_teardown)
+    const struct CMUnitTest tests [] = {
+        T (test_store_new_creates_schema_at_latest_version),
+        T (test_store_new_starts_with_empty_log),
+        T (test_store_path_is_the_opened_path),
+        T (test_store_new_fails_when_directory_is_missing),
+        T (test_store_destroy_twice_is_harmless),
+        T (test_store_batch_gives_contiguous_seqs),
+        T (test_store_next_batch_continues_the_seq),
+        T (test_store_last_seq_moves_only_at_commit),
+        T (test_store_dedupe_within_batch_returns_first_seq),
+        T (test_store_dedupe_across_batches_returns_first_seq),
+        T (test_store_same_id_from_different_partners_is_not_a_duplicate),
+        T (test_store_abort_rolls_back_and_next_batch_reuses_seqs),
+        T (test_store_fault_on_add_leaves_nothing_stored),
+        T (test_store_fault_on_commit_leaves_nothing_stored),
+        T (test_store_add_refuses_a_seq_it_did_not_hand_out),
+        T (test_store_batch_calls_outside_a_batch_are_usage_errors),
+        T (test_store_begin_inside_a_batch_is_a_usage_error),
+        T (test_store_read_from_returns_entries_from_seq_in_order),
+        T (test_store_read_from_respects_max),
+        T (test_store_read_from_with_max_zero_reads_nothing),
+        T (test_store_read_from_past_the_end_reads_nothing),
+        T (test_store_read_from_returns_envelope_bytes_exactly),
+        T (test_store_read_from_stops_when_callback_returns_false),
+        T (test_store_topic_prefix_filter_sees_matching_entries_in_order),
+        T (test_store_uncommitted_entries_are_invisible_to_another_connection),
+        T (test_store_reopen_keeps_last_seq_and_continues_it),
+        T (test_store_reopen_keeps_dedupe),
+        T_EMPTY (test_store_migrates_a_database_at_version_zero),
+        T_EMPTY (test_store_migrates_an_empty_file),
+        T (test_store_open_twice_is_idempotent),
+        T_EMPTY (test_store_failed_migration_leaves_the_old_version_whole),
+        T_EMPTY (test_store_new_refuses_a_newer_schema),
+        T (test_store_check_integrity_is_ok),
+        T (test_store_data_version_is_stable_without_commits),
+        T (test_store_data_version_changes_after_another_connection_commits),
+        T (test_store_data_version_ignores_own_commits),
+        T (test_registry_add_then_lookup_by_key),
+        T (test_registry_lookup_of_unknown_key_is_not_found),
+        T (test_registry_networks_round_trip),
+        T (test_registry_each_visits_partners_in_name_order),
+        T (test_registry_each_on_empty_registry_visits_nothing),
+        T (test_registry_add_of_taken_name_is_exists),
+        T (test_registry_add_of_taken_key_is_exists),
+        T (test_registry_add_refuses_bad_arguments),
+        T (test_registry_remove_then_lookup_is_not_found),
+        T (test_registry_remove_of_unknown_name_is_not_found),
+        T (test_registry_remove_drops_the_partners_networks),
+        cmocka_unit_test (test_registry_role_names_round_trip),
+        cmocka_unit_test (test_registry_role_parse_refuses_unknown_names),
+    };
+#undef T
+#undef T_EMPTY
+    return cmocka_run_group_tests_name ("store", tests, NULL, NULL);
+}
