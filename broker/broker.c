@@ -4,8 +4,8 @@
     ------
     One thread, one ROUTER socket, one poll loop. Each turn of the loop:
 
-      1. answers the CURVE handshakes waiting on the ZAP socket;
-      2. reloads the partner registry if another process changed it;
+      1. reloads the partner registry if another process changed it;
+      2. answers the CURVE handshakes waiting on the ZAP socket;
       3. drains every request waiting on the ROUTER (up to a bound):
          publishes are validated and queued in the batch, everything else
          is answered at once;
@@ -628,8 +628,10 @@ broker_run (broker_t *self)
             log_error ("event=poll-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
             return CIBUS_ERR_IO;
         }
-        auth_handle (self->auth);
+        //  Registry edits first, so that a handshake or request arriving
+        //  right after `cibusd partner remove` is judged by the new registry.
         auth_refresh (self->auth);
+        auth_handle (self->auth);
         s_drain (self);
         more = s_deliver_pending (self);
     }

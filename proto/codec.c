@@ -348,7 +348,11 @@ s_validate_data (const Cibus__DataSubmission *data, codec_problem_t *problem)
                 return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.dimensions",
                                           "dimension '%s' is given twice", dim->key);
     }
-    if (data->has_status && data->status == CIBUS__VALUE_STATUS__VALUE_STATUS_UNSPECIFIED)
+    //  protobuf-c decodes an enum value it does not know as is: check the range,
+    //  not only for UNSPECIFIED, as for update.status.
+    if (data->has_status
+        && (data->status < CIBUS__VALUE_STATUS__FINAL
+            || data->status > CIBUS__VALUE_STATUS__ESTIMATED))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.status",
                                   "field 'data.status' must be final, provisional or estimated");
     if ((rc = s_text (problem, "data.source", data->source, CIBUS_MAX_NAME, false)))

@@ -3,7 +3,10 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include "cibus.h"
+
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -307,4 +310,91 @@ harness_count (const char *text, const char *needle)
     for (const char *at = text; len && (at = strstr (at, needle)); at += len)
         count++;
     return count;
+}
+
+//  ---------------------------------------------------------------- world
+
+bool
+harness_world_up (harness_world_t *world)
+{
+    memset (world, 0, sizeof *world);
+    if (!(world->dir = harness_tmpdir ()))
+        return false;
+    snprintf (world->data, sizeof world->data, "%s/var", world->dir);
+    const char *early [] = {"early-literacy", NULL};
+    const char *post [] = {"postsecondary", NULL};
+    if (!harness_broker_start (&world->broker, world->data, NULL))
+        return false;
+    return harness_add_partner (world->data, world->dir, "hub", "backbone", NULL, world->hub,
+                                sizeof world->hub)
+           && harness_add_partner (world->data, world->dir, "alice", "partner", early,
+                                   world->alice, sizeof world->alice)
+           && harness_add_partner (world->data, world->dir, "bob", "partner", post, world->bob,
+                                   sizeof world->bob)
+           && harness_add_partner (world->data, world->dir, "feed", "integrator", early,
+                                   world->feed, sizeof world->feed);
+}
+
+void
+harness_world_down (harness_world_t *world)
+{
+    if (world->broker.pid > 0)
+        harness_broker_stop (&world->broker, SIGKILL);
+    harness_rmtree (world->dir);
+    free (world->dir);
+    world->dir = NULL;
+}
+
+//  Collect a NULL-terminated argument list after the binary's path.
+static size_t
+s_collect (const char **argv, size_t max, const char *bin, va_list args)
+{
+    size_t argc = 0;
+    argv [argc++] = bin;
+    for (const char *arg = va_arg (args, const char *); arg && argc < max - 1;
+         arg = va_arg (args, const char *))
+        argv [argc++] = arg;
+    argv [argc] = NULL;
+    return argc;
+}
+
+int
+harness_cibus (const harness_world_t *world, char **out, char **err, ...)
+{
+    char bin [PATH_MAX], broker [512], key [PATH_MAX + 32];
+    harness_bin ("cibus", bin, sizeof bin);
+    snprintf (broker, sizeof broker, "CIBUS_BROKER=%s", world->broker.endpoint);
+    snprintf (key, sizeof key, "CIBUS_BROKER_KEY=%s/broker", world->data);
+    const char *env [] = {broker, key, NULL};
+    const char *argv [64];
+    va_list args;
+    va_start (args, err);
+    s_collect (argv, 64, bin, args);
+    va_end (args);
+    return harness_run (argv, env, NULL, out, err);
+}
+
+int
+harness_cibusd (char **out, char **err, ...)
+{
+    char bin [PATH_MAX];
+    harness_bin ("cibusd", bin, sizeof bin);
+    const char *argv [64];
+    va_list args;
+    va_start (args, err);
+    s_collect (argv, 64, bin, args);
+    va_end (args);
+    return harness_run (argv, NULL, NULL, out, err);
+}
+
+cibus_t *
+harness_client (const harness_world_t *world, const char *secret)
+{
+    char broker_cert [PATH_MAX + 16], error [512];
+    snprintf (broker_cert, sizeof broker_cert, "%s/broker", world->data);
+    cibus_config_t config = {world->broker.endpoint, broker_cert, secret, 10000};
+    cibus_t *client = cibus_new (&config, error, sizeof error);
+    if (!client)
+        fprintf (stderr, "harness: %s\n", error);
+    return client;
 }

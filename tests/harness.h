@@ -65,6 +65,30 @@ bool harness_add_partner (const char *data_dir, const char *dir, const char *nam
                           const char *role, const char *const *networks, char *secret_path,
                           size_t size);
 
+/* A running broker with a registry: the backbone "hub" (reads everything),
+   partners "alice" (network early-literacy) and "bob" (network
+   postsecondary), and the integrator "feed" (early-literacy). */
+typedef struct {
+    char *dir;                /* scratch directory, removed by world_down */
+    char data [4096];         /* the broker's data directory inside it */
+    harness_broker_t broker;
+    char hub [4096], alice [4096], bob [4096], feed [4096]; /* secret cert files */
+} harness_world_t;
+
+bool harness_world_up (harness_world_t *world);
+void harness_world_down (harness_world_t *world);
+
+/* Run the real cibus binary against the world's broker (CIBUS_BROKER and
+   CIBUS_BROKER_KEY set in its environment) with the NULL-terminated
+   arguments; like harness_run. */
+int harness_cibus (const harness_world_t *world, char **out, char **err, ...);
+
+/* Run cibusd with the NULL-terminated arguments; like harness_run. */
+int harness_cibusd (char **out, char **err, ...);
+
+/* A library connection to the world's broker under a secret cert. */
+struct cibus_t *harness_client (const harness_world_t *world, const char *secret);
+
 /* Count the non-overlapping occurrences of needle in text. */
 size_t harness_count (const char *text, const char *needle);
 

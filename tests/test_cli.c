@@ -1,0 +1,371 @@
+/*  test_cli.c - the real cibus and cibusd binaries against a real broker:
+    the README's walk-through, exit codes, and the one-line answers a user
+    gets when something is wrong. */
+
+#include "harness.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+static int
+s_setup (void **state)
+{
+    harness_world_t *world = calloc (1, sizeof *world);
+    if (!world || !harness_world_up (world)) {
+        if (world)
+            harness_world_down (world);
+        free (world);
+        return -1;
+    }
+    *state = world;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    harness_world_t *world = *state;
+    harness_world_down (world);
+    free (world);
+    return 0;
+}
+
+//  The value of "key":NUMBER in a JSON line, or 0.
+static unsigned long long
+s_json_u64 (const char *json, const char *key)
+{
+    char needle [64];
+    snprintf (needle, sizeof needle, "\"%s\":", key);
+    const char *at = strstr (json, needle);
+    return at ? strtoull (at + strlen (needle), NULL, 10) : 0;
+}
+
+//  The value of "key":"TEXT" in a JSON line, into text.
+static void
+s_json_str (const char *json, const char *key, char *text, size_t size)
+{
+    char needle [64];
+    snprintf (needle, sizeof needle, "\"%s\":\"", key);
+    const char *at = strstr (json, needle);
+    text [0] = 0;
+    if (at) {
+        at += strlen (needle);
+        size_t len = strcspn (at, "\"");
+        snprintf (text, size, "%.*s", (int) (len < size ? len : size - 1), at);
+    }
+}
+
+static void
+test_cli_readme_walkthrough_reaches_the_backbone (void **state)
+{
+    harness_world_t *world = *state;
+    char *out, *err, notes [PATH_MAX], commitment [160];
+    snprintf (notes, sizeof notes, "%s/notes.md", world->dir);
+    FILE *file = fopen (notes, "w");
+    assert_non_null (file);
+    fputs ("We reviewed Q3 reading.\n", file);
+    fclose (file);
+
+    assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
+                                     "--network", "early-literacy", "--indicator", "k3-reading",
+                                     "--period", "2026-Q3", "--value", "61.5", "--n", "412",
+                                     "--dim", "race=black", "--json", NULL),
+                      0);
+    assert_int_equal (s_json_u64 (out, "seq"), 1);
+    assert_non_null (strstr (out, "\"duplicate\":false"));
+    free (out), free (err);
+
+    assert_int_equal (harness_cibus (world, &out, &err, "note", "--key", world->alice,
+                                     "--network", "early-literacy", "--title",
+                                     "Biweekly network meeting", "--body-file", notes,
+                                     "--attendee", "alice", "--decision",
+                                     "pilot leveled libraries", NULL),
+                      0);
+    assert_string_equal (strstr (out, "stored: seq 2, id ") ? "ok" : out, "ok");
+    free (out), free (err);
+
+    assert_int_equal (harness_cibus (world, &out, &err, "commit", "--key", world->alice,
+                                     "--network", "early-literacy", "--action",
+                                     "open 3 leveled libraries", "--due", "2026-12-15",
+                                     "--indicator", "k3-reading", "--json", NULL),
+                      0);
+    assert_int_equal (s_json_u64 (out, "seq"), 3);
+    s_json_str (out, "id", commitment, sizeof commitment);
+    assert_int_equal (strlen (commitment), 32);
+    free (out), free (err);
+
+    assert_int_equal (harness_cibus (world, &out, &err, "update", "--key", world->alice,
+                                     "--network", "early-literacy", commitment, "--status",
+                                     "at-risk", "--comment", "shipping delay", "--json", NULL),
+                      0);
+    assert_int_equal (s_json_u64 (out, "seq"), 4);
+    free (out), free (err);
+
+    //  The backbone replays everything, as JSON, one object per line.
+    assert_int_equal (harness_cibus (world, &out, &err, "tail", "--key", world->hub, "--from",
+                                     "1", "--count", "4", "--json", NULL),
+                      0);
+    assert_int_equal (harness_count (out, "\n"), 4);
+    char *line = out;
+    const char *kinds [] = {"data", "note", "commitment", "update"};
+    for (unsigned seq = 1; seq <= 4; seq++) {
+        char kind [32], partner [32];
+        assert_int_equal (s_json_u64 (line, "seq"), seq);
+        s_json_str (line, "kind", kind, sizeof kind);
+        s_json_str (line, "partner", partner, sizeof partner);
+        assert_string_equal (kind, kinds [seq - 1]);
+        assert_string_equal (partner, "alice");
+        assert_true (s_json_u64 (line, "received_at") > 1600000000000000ULL);
+        line = strchr (line, '\n') + 1;
+    }
+    assert_non_null (strstr (out, "\"topic\":\"early-literacy/data\""));
+    assert_non_null (strstr (out, "\"dimensions\":{\"race\":\"black\"}"));
+    assert_non_null (strstr (out, "\"value\":61.5,\"n\":412"));
+    assert_non_null (strstr (out, "\"body\":\"We reviewed Q3 reading.\\n\""));
+    assert_non_null (strstr (out, "\"decisions\":[\"pilot leveled libraries\"]"));
+    assert_non_null (strstr (out, "\"status\":\"at-risk\",\"comment\":\"shipping delay\""));
+    assert_non_null (strstr (out, commitment));
+    free (out), free (err);
+
+    //  The readable form: one line per entry.
+    assert_int_equal (harness_cibus (world, &out, &err, "tail", "--key", world->hub, "--from",
+                                     "4", "--count", "1", NULL),
+                      0);
+    assert_non_null (strstr (out, "#4 "));
+    assert_non_null (strstr (out, " alice early-literacy/commitment update "));
+    assert_non_null (strstr (out, "-> at-risk \"shipping delay\"\n"));
+    free (out), free (err);
+}
+
+static void
+test_cli_same_id_twice_is_stored_once (void **state)
+{
+    harness_world_t *world = *state;
+    char *out, *err;
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
+                                         "--network", "early-literacy", "--indicator", "k-ready",
+                                         "--period", "2025-26", "--value", "48", "--id",
+                                         "district-export-2025-26", "--json", NULL),
+                          0);
+        assert_string_equal (out, round == 0 ? "{\"seq\":1,\"id\":\"district-export-2025-26\","
+                                               "\"duplicate\":false}\n"
+                                             : "{\"seq\":1,\"id\":\"district-export-2025-26\","
+                                               "\"duplicate\":true}\n");
+        free (out), free (err);
+    }
+    assert_int_equal (harness_cibus (world, &out, &err, "status", "--key", world->hub, "--json",
+                                     NULL),
+                      0);
+    assert_int_equal (s_json_u64 (out, "last_seq"), 1);
+    assert_int_equal (s_json_u64 (out, "appended"), 1);
+    free (out), free (err);
+}
+
+static void
+test_cli_usage_errors_exit_2_with_one_line (void **state)
+{
+    harness_world_t *world = *state;
+    char *out, *err;
+    assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
+                                     "--indicator", "k3-reading", NULL),
+                      2);
+    assert_string_equal (err, "cibus submit: --network is required: the network to publish in "
+                              "(see `cibus submit --help`)\n");
+    free (out), free (err);
+
+    assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
+                                     "--network", "early-literacy", "--indicator", "k3-reading",
+                                     "--period", "2026-Q3", "--value", "sixty", NULL),
+                      2);
+    assert_string_equal (err, "cibus submit: --value must be a number, got 'sixty' "
+                              "(see `cibus submit --help`)\n");
+    free (out), free (err);
+
+    assert_int_equal (harness_cibus (world, &out, &err, "publish", NULL), 2);
+    assert_string_equal (err, "cibus: unknown command 'publish' (see `cibus --help`)\n");
+    free (out), free (err);
+
+    assert_int_equal (harness_cibus (world, &out, &err, "tail", "--frm", "1", NULL), 2);
+    assert_string_equal (err, "cibus tail: unknown option '--frm' (see `cibus tail --help`)\n");
+    free (out), free (err);
+
+    assert_int_equal (harness_cibusd (&out, &err, "run", "--sync", "sometimes", NULL), 2);
+    assert_string_equal (err, "cibusd: --sync must be full or normal, got 'sometimes' "
+                              "(see `cibusd --help`)\n");
+    free (out), free (err);
+
+    //  Help answers on stdout and succeeds.
+    assert_int_equal (harness_cibus (world, &out, &err, "tail", "--help", NULL), 0);
+    assert_non_null (strstr (out, "--from SEQ"));
+    assert_non_null (strstr (out, "env CIBUS_BROKER"));
+    free (out), free (err);
+}
+
+static void
+test_cli_refusal_names_the_field_and_exits_1 (void **state)
+{
+    harness_world_t *world = *state;
+    char *out, *err;
+    assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
+                                     "--network", "postsecondary", "--indicator", "fafsa",
+                                     "--period", "2026-Q3", "--value", "40", NULL),
+                      1);
+    assert_string_equal (err, "cibus submit: partner 'alice' may not publish to network "
+                              "'postsecondary': it is not one of its networks\n");
+    free (out), free (err);
+
+    assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
+                                     "--network", "early-literacy", "--indicator", "k3-reading",
+                                     "--period", "2026-Q3", "--value", "nan", NULL),
+                      1);
+    assert_string_equal (err, "cibus submit: field 'data.value' must be a finite number, got "
+                              "nan\n");
+    free (out), free (err);
+
+    assert_int_equal (harness_cibus (world, &out, &err, "commit", "--key", world->alice,
+                                     "--network", "early-literacy", "--action", "x", "--due",
+                                     "2026-02-30", NULL),
+                      1);
+    assert_string_equal (err, "cibus commit: field 'commitment.due' expects a date like "
+                              "2026-12-15, got '2026-02-30'\n");
+    free (out), free (err);
+
+    assert_int_equal (harness_cibus (world, &out, &err, "status", "--key", world->hub, "--json",
+                                     NULL),
+                      0);
+    assert_int_equal (s_json_u64 (out, "last_seq"), 0);
+    free (out), free (err);
+}
+
+static void
+test_cli_unknown_key_fails_fast_with_advice (void **state)
+{
+    harness_world_t *world = *state;
+    char base [PATH_MAX], secret [PATH_MAX + 16], *out, *err;
+    snprintf (base, sizeof base, "%s/eve", world->dir);
+    snprintf (secret, sizeof secret, "%s_secret", base);
+    assert_int_equal (harness_cibus (world, &out, &err, "keygen", base, NULL), 0);
+    assert_int_equal (strlen (out), 41);
+    free (out), free (err);
+    //  Refusing a second keygen over the same files.
+    assert_int_equal (harness_cibus (world, &out, &err, "keygen", base, NULL), 1);
+    assert_non_null (strstr (err, "already exists"));
+    free (out), free (err);
+
+    int64_t start = harness_now_msec ();
+    assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", secret, "--network",
+                                     "early-literacy", "--indicator", "k3-reading", "--period",
+                                     "2026-Q3", "--value", "1", NULL),
+                      1);
+    //  Refused by the handshake, not by a timeout.
+    assert_true (harness_now_msec () - start < 4000);
+    assert_non_null (strstr (err, "refused this key"));
+    assert_non_null (strstr (err, "cibusd partner add"));
+    assert_int_equal (harness_count (err, "\n"), 1);
+    free (out), free (err);
+}
+
+static void
+test_cli_unreachable_broker_fails_within_timeout (void **state)
+{
+    harness_world_t *world = *state;
+    char *out, *err, endpoint [300], key [PATH_MAX + 16];
+    //  A port nobody listens on: the world's own broker, once stopped.
+    snprintf (endpoint, sizeof endpoint, "%s", world->broker.endpoint);
+    snprintf (key, sizeof key, "%s/broker", world->data);
+    assert_int_equal (harness_broker_stop (&world->broker, SIGTERM), 0);
+    char bin [PATH_MAX];
+    harness_bin ("cibus", bin, sizeof bin);
+    const char *argv [] = {bin, "whoami", "--broker", endpoint, "--broker-key", key, "--key",
+                           world->alice, "--timeout", "1", NULL};
+    assert_int_equal (harness_run (argv, NULL, NULL, &out, &err), 1);
+    assert_non_null (strstr (err, "cibus whoami: cannot reach the broker at "));
+    assert_non_null (strstr (err, "within 1000 ms: is cibusd running there"));
+    free (out), free (err);
+}
+
+static void
+test_cli_wrong_broker_key_is_explained (void **state)
+{
+    harness_world_t *world = *state;
+    char *out, *err, other [PATH_MAX], bin [PATH_MAX];
+    snprintf (other, sizeof other, "%s/other", world->dir);
+    assert_int_equal (harness_cibus (world, &out, &err, "keygen", other, NULL), 0);
+    free (out), free (err);
+    harness_bin ("cibus", bin, sizeof bin);
+    const char *argv [] = {bin, "whoami", "--broker", world->broker.endpoint, "--broker-key",
+                           other, "--key", world->alice, "--timeout", "3", NULL};
+    assert_int_equal (harness_run (argv, NULL, NULL, &out, &err), 1);
+    assert_non_null (strstr (err, "--broker-key"));
+    free (out), free (err);
+}
+
+static void
+test_cli_partner_remove_takes_effect_on_a_running_broker (void **state)
+{
+    harness_world_t *world = *state;
+    char *out, *err;
+    assert_int_equal (harness_cibus (world, &out, &err, "whoami", "--key", world->bob, NULL), 0);
+    assert_string_equal (out, "bob (partner)\n");
+    free (out), free (err);
+
+    assert_int_equal (harness_cibusd (&out, &err, "partner", "list", "--data", world->data,
+                                      "--json", NULL),
+                      0);
+    assert_int_equal (harness_count (out, "\n"), 4);
+    assert_non_null (strstr (out, "{\"name\":\"bob\",\"role\":\"partner\",\"key\":\""));
+    assert_non_null (strstr (out, "\"networks\":[\"postsecondary\"]}"));
+    free (out), free (err);
+
+    assert_int_equal (harness_cibusd (&out, &err, "partner", "remove", "--data", world->data,
+                                      "bob", NULL),
+                      0);
+    assert_string_equal (out, "removed bob\n");
+    free (out), free (err);
+
+    //  A fresh connection is refused at the handshake...
+    assert_int_equal (harness_cibus (world, &out, &err, "whoami", "--key", world->bob, NULL), 1);
+    assert_non_null (strstr (err, "refused this key"));
+    free (out), free (err);
+
+    assert_int_equal (harness_cibusd (&out, &err, "partner", "remove", "--data", world->data,
+                                      "bob", NULL),
+                      1);
+    assert_string_equal (err, "cibusd: no partner named 'bob' (see `cibusd partner list`)\n");
+    free (out), free (err);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_cli_readme_walkthrough_reaches_the_backbone,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_cli_same_id_twice_is_stored_once, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_cli_usage_errors_exit_2_with_one_line, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_cli_refusal_names_the_field_and_exits_1, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_cli_unknown_key_fails_fast_with_advice, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_cli_unreachable_broker_fails_within_timeout,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_cli_wrong_broker_key_is_explained, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_cli_partner_remove_takes_effect_on_a_running_broker,
+                                         s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests_name ("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,1741 @@
+/*  test_codec.c - encoding, decoding and the structural check of entries.
+
+    Validation tests start from a sample envelope that is valid, break one
+    field, and check the refusal word for word: the field it names and the
+    one line a person reads. The same words reach users through the
+    broker's Error replies and the CLI, so they are part of the contract.  */
+
+#include "codec.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+//  ------------------------------------------------------------ samples
+
+//  One valid envelope of each body kind, in storage the test owns.
+typedef struct {
+    envelope_t env;
+    Cibus__DataSubmission data;
+    Cibus__Dimension dimension [2];
+    Cibus__Dimension *dimensions [2];
+    Cibus__MeetingNote note;
+    char *attendees [2];
+    char *decisions [1];
+    Cibus__ActionCommitment commitment;
+    char *indicators [2];
+    Cibus__CommitmentUpdate update;
+} sample_t;
+
+static void
+s_sample_data (sample_t *self)
+{
+    memset (self, 0, sizeof *self);
+    self->env = (envelope_t) CIBUS__ENVELOPE__INIT;
+    self->env.id = "d-2026-001";
+    self->env.topic = "north/data";
+    self->env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    self->env.data = &self->data;
+
+    self->data = (Cibus__DataSubmission) CIBUS__DATA_SUBMISSION__INIT;
+    self->data.indicator = "k3-reading";
+    self->data.period = "2025-26";
+    self->data.has_value = 1;
+    self->data.value = 0.62;
+    self->data.has_n = 1;
+    self->data.n = 100;
+    for (size_t i = 0; i < 2; i++) {
+        self->dimension [i] = (Cibus__Dimension) CIBUS__DIMENSION__INIT;
+        self->dimensions [i] = &self->dimension [i];
+    }
+    self->dimension [0].key = "race";
+    self->dimension [0].value = "black";
+    self->dimension [1].key = "grade";
+    self->dimension [1].value = "3";
+    self->data.n_dimensions = 2;
+    self->data.dimensions = self->dimensions;
+    self->data.has_numerator = 1;
+    self->data.numerator = 62;
+    self->data.has_denominator = 1;
+    self->data.denominator = 100;
+    self->data.has_status = 1;
+    self->data.status = CIBUS__VALUE_STATUS__FINAL;
+    self->data.source = "district sis";
+    self->data.extracted_on = "2026-09-15";
+}
+
+static void
+s_sample_note (sample_t *self)
+{
+    memset (self, 0, sizeof *self);
+    self->env = (envelope_t) CIBUS__ENVELOPE__INIT;
+    self->env.id = "n-1";
+    self->env.topic = "north/note";
+    self->env.body_case = CIBUS__ENVELOPE__BODY_NOTE;
+    self->env.note = &self->note;
+
+    self->note = (Cibus__MeetingNote) CIBUS__MEETING_NOTE__INIT;
+    self->note.title = "Quarterly review";
+    self->note.body = "Reading scores are up.\nAttendance is flat.";
+    self->note.held_on = "2026-09-15";
+    self->attendees [0] = "Ana Ruiz";
+    self->attendees [1] = "Sam Lee";
+    self->note.n_attendees = 2;
+    self->note.attendees = self->attendees;
+    self->decisions [0] = "Extend the tutoring pilot to grade 3";
+    self->note.n_decisions = 1;
+    self->note.decisions = self->decisions;
+}
+
+static void
+s_sample_commitment (sample_t *self)
+{
+    memset (self, 0, sizeof *self);
+    self->env = (envelope_t) CIBUS__ENVELOPE__INIT;
+    self->env.id = "c-1";
+    self->env.topic = "north/commitment";
+    self->env.body_case = CIBUS__ENVELOPE__BODY_COMMITMENT;
+    self->env.commitment = &self->commitment;
+
+    self->commitment = (Cibus__ActionCommitment) CIBUS__ACTION_COMMITMENT__INIT;
+    self->commitment.action = "Hire two reading coaches";
+    self->commitment.due = "2026-12-15";
+    self->indicators [0] = "k3-reading";
+    self->indicators [1] = "attendance";
+    self->commitment.n_indicators = 2;
+    self->commitment.indicators = self->indicators;
+}
+
+static void
+s_sample_update (sample_t *self)
+{
+    memset (self, 0, sizeof *self);
+    self->env = (envelope_t) CIBUS__ENVELOPE__INIT;
+    self->env.id = "u-1";
+    self->env.topic = "north/commitment";
+    self->env.body_case = CIBUS__ENVELOPE__BODY_UPDATE;
+    self->env.update = &self->update;
+
+    self->update = (Cibus__CommitmentUpdate) CIBUS__COMMITMENT_UPDATE__INIT;
+    self->update.commitment_id = "c-1";
+    self->update.has_status = 1;
+    self->update.status = CIBUS__COMMITMENT_STATUS__AT_RISK;
+    self->update.comment = "One coach hired so far";
+}
+
+//  A string of n copies of c, to be freed by the caller.
+static char *
+s_repeat (char c, size_t n)
+{
+    char *text = malloc (n + 1);
+    assert_non_null (text);
+    memset (text, c, n);
+    text [n] = 0;
+    return text;
+}
+
+//  A list of n copies of one item, for the count limits.
+#define MANY (CIBUS_MAX_LIST + 1)
+
+static void
+s_many (char **items, const char *item)
+{
+    for (size_t i = 0; i < MANY; i++)
+        items [i] = (char *) item;
+}
+
+//  Validation must refuse env naming field, with exactly message.
+#define assert_refused(env, expected_field, expected_message) \
+    do { \
+        codec_problem_t problem_; \
+        memset (&problem_, 0, sizeof problem_); \
+        assert_int_equal (codec_validate_envelope ((env), &problem_), CIBUS_ERR_BAD_FIELD); \
+        assert_int_equal (problem_.code, CIBUS_ERR_BAD_FIELD); \
+        assert_string_equal (problem_.field, (expected_field)); \
+        assert_string_equal (problem_.message, (expected_message)); \
+    } while (0)
+
+#define assert_valid(env) \
+    do { \
+        codec_problem_t problem_; \
+        memset (&problem_, 0, sizeof problem_); \
+        cibus_err_t rc_ = codec_validate_envelope ((env), &problem_); \
+        if (rc_ != CIBUS_OK) \
+            print_error ("refused: field=%s message=%s\n", problem_.field, problem_.message); \
+        assert_int_equal (rc_, CIBUS_OK); \
+    } while (0)
+
+//  ------------------------------------------------------------ round trips
+
+//  Pack, decode, and pack the decoded message again: the second encoding
+//  must be the first, byte for byte.
+static envelope_t *
+s_envelope_round_trip (const envelope_t *env)
+{
+    codec_buf_t first = {0}, second = {0};
+    assert_int_equal (codec_pack_envelope (env, &first), CIBUS_OK);
+    assert_true (first.size > 0);
+    envelope_t *decoded = codec_envelope_decode (first.data, first.size);
+    assert_non_null (decoded);
+    assert_int_equal (codec_pack_envelope (decoded, &second), CIBUS_OK);
+    assert_int_equal (second.size, first.size);
+    assert_memory_equal (second.data, first.data, first.size);
+    codec_buf_release (&first);
+    codec_buf_release (&second);
+    return decoded;
+}
+
+static void
+test_codec_envelope_with_data_round_trips (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    //  The fields the broker stamps travel too.
+    sample.env.has_seq = 1;
+    sample.env.seq = 42;
+    sample.env.partner = "north-isd";
+    sample.env.has_received_at = 1;
+    sample.env.received_at = INT64_C (1789000000123456);
+
+    envelope_t *env = s_envelope_round_trip (&sample.env);
+    assert_true (env->has_seq);
+    assert_int_equal (env->seq, 42);
+    assert_string_equal (env->partner, "north-isd");
+    assert_true (env->has_received_at);
+    assert_int_equal (env->received_at, INT64_C (1789000000123456));
+    assert_string_equal (env->id, "d-2026-001");
+    assert_string_equal (env->topic, "north/data");
+    assert_int_equal (env->body_case, CIBUS__ENVELOPE__BODY_DATA);
+    const Cibus__DataSubmission *data = env->data;
+    assert_string_equal (data->indicator, "k3-reading");
+    assert_string_equal (data->period, "2025-26");
+    assert_true (data->has_value);
+    assert_true (data->value == 0.62);
+    assert_true (data->has_n);
+    assert_int_equal (data->n, 100);
+    assert_int_equal (data->n_dimensions, 2);
+    assert_string_equal (data->dimensions [0]->key, "race");
+    assert_string_equal (data->dimensions [0]->value, "black");
+    assert_string_equal (data->dimensions [1]->key, "grade");
+    assert_string_equal (data->dimensions [1]->value, "3");
+    assert_true (data->has_numerator && data->has_denominator);
+    assert_int_equal (data->numerator, 62);
+    assert_int_equal (data->denominator, 100);
+    assert_true (data->has_status);
+    assert_int_equal (data->status, CIBUS__VALUE_STATUS__FINAL);
+    assert_string_equal (data->source, "district sis");
+    assert_string_equal (data->extracted_on, "2026-09-15");
+    codec_envelope_free (env);
+}
+
+static void
+test_codec_envelope_with_note_round_trips (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    envelope_t *env = s_envelope_round_trip (&sample.env);
+    assert_string_equal (env->id, "n-1");
+    assert_string_equal (env->topic, "north/note");
+    assert_false (env->has_seq);
+    assert_int_equal (env->body_case, CIBUS__ENVELOPE__BODY_NOTE);
+    assert_string_equal (env->note->title, "Quarterly review");
+    assert_string_equal (env->note->body, "Reading scores are up.\nAttendance is flat.");
+    assert_string_equal (env->note->held_on, "2026-09-15");
+    assert_int_equal (env->note->n_attendees, 2);
+    assert_string_equal (env->note->attendees [0], "Ana Ruiz");
+    assert_string_equal (env->note->attendees [1], "Sam Lee");
+    assert_int_equal (env->note->n_decisions, 1);
+    assert_string_equal (env->note->decisions [0], "Extend the tutoring pilot to grade 3");
+    codec_envelope_free (env);
+}
+
+static void
+test_codec_envelope_with_commitment_round_trips (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    envelope_t *env = s_envelope_round_trip (&sample.env);
+    assert_string_equal (env->id, "c-1");
+    assert_string_equal (env->topic, "north/commitment");
+    assert_int_equal (env->body_case, CIBUS__ENVELOPE__BODY_COMMITMENT);
+    assert_string_equal (env->commitment->action, "Hire two reading coaches");
+    assert_string_equal (env->commitment->due, "2026-12-15");
+    assert_int_equal (env->commitment->n_indicators, 2);
+    assert_string_equal (env->commitment->indicators [0], "k3-reading");
+    assert_string_equal (env->commitment->indicators [1], "attendance");
+    codec_envelope_free (env);
+}
+
+static void
+test_codec_envelope_with_update_round_trips (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_update (&sample);
+    envelope_t *env = s_envelope_round_trip (&sample.env);
+    assert_string_equal (env->id, "u-1");
+    assert_string_equal (env->topic, "north/commitment");
+    assert_int_equal (env->body_case, CIBUS__ENVELOPE__BODY_UPDATE);
+    assert_string_equal (env->update->commitment_id, "c-1");
+    assert_true (env->update->has_status);
+    assert_int_equal (env->update->status, CIBUS__COMMITMENT_STATUS__AT_RISK);
+    assert_string_equal (env->update->comment, "One coach hired so far");
+    codec_envelope_free (env);
+}
+
+static request_t *
+s_request_round_trip (const request_t *request)
+{
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_request (request, &buf), CIBUS_OK);
+    request_t *decoded = codec_request_decode (buf.data, buf.size);
+    codec_buf_release (&buf);
+    assert_non_null (decoded);
+    assert_int_equal (decoded->kind_case, request->kind_case);
+    return decoded;
+}
+
+static void
+test_codec_request_publish_round_trips (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    Cibus__Publish publish = CIBUS__PUBLISH__INIT;
+    publish.envelope = &sample.env;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
+    request.publish = &publish;
+
+    request_t *decoded = s_request_round_trip (&request);
+    const envelope_t *env = decoded->publish->envelope;
+    assert_non_null (env);
+    assert_string_equal (env->id, "c-1");
+    assert_string_equal (env->topic, "north/commitment");
+    assert_int_equal (env->body_case, CIBUS__ENVELOPE__BODY_COMMITMENT);
+    assert_string_equal (env->commitment->due, "2026-12-15");
+    codec_request_free (decoded);
+}
+
+static void
+test_codec_request_subscribe_round_trips (void **state)
+{
+    (void) state;
+    char *prefixes [] = {"north/", "south/data"};
+    Cibus__Subscribe subscribe = CIBUS__SUBSCRIBE__INIT;
+    subscribe.n_prefixes = 2;
+    subscribe.prefixes = prefixes;
+    subscribe.has_from_seq = 1;
+    subscribe.from_seq = 17;
+    subscribe.has_credit = 1;
+    subscribe.credit = 256;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_SUBSCRIBE;
+    request.subscribe = &subscribe;
+
+    request_t *decoded = s_request_round_trip (&request);
+    assert_int_equal (decoded->subscribe->n_prefixes, 2);
+    assert_string_equal (decoded->subscribe->prefixes [0], "north/");
+    assert_string_equal (decoded->subscribe->prefixes [1], "south/data");
+    assert_true (decoded->subscribe->has_from_seq);
+    assert_int_equal (decoded->subscribe->from_seq, 17);
+    assert_true (decoded->subscribe->has_credit);
+    assert_int_equal (decoded->subscribe->credit, 256);
+    codec_request_free (decoded);
+}
+
+static void
+test_codec_request_credit_round_trips (void **state)
+{
+    (void) state;
+    Cibus__Credit credit = CIBUS__CREDIT__INIT;
+    credit.has_credit = 1;
+    credit.credit = 65536;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_CREDIT;
+    request.credit = &credit;
+
+    request_t *decoded = s_request_round_trip (&request);
+    assert_true (decoded->credit->has_credit);
+    assert_int_equal (decoded->credit->credit, 65536);
+    codec_request_free (decoded);
+}
+
+static void
+test_codec_request_ping_round_trips (void **state)
+{
+    (void) state;
+    Cibus__Ping ping = CIBUS__PING__INIT;
+    ping.has_token = 1;
+    ping.token = UINT64_MAX;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PING;
+    request.ping = &ping;
+
+    request_t *decoded = s_request_round_trip (&request);
+    assert_true (decoded->ping->has_token);
+    assert_true (decoded->ping->token == UINT64_MAX);
+    codec_request_free (decoded);
+}
+
+static void
+test_codec_request_status_round_trips (void **state)
+{
+    (void) state;
+    Cibus__Status status = CIBUS__STATUS__INIT;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_STATUS;
+    request.status = &status;
+
+    request_t *decoded = s_request_round_trip (&request);
+    assert_non_null (decoded->status);
+    codec_request_free (decoded);
+}
+
+static reply_t *
+s_reply_round_trip (const reply_t *reply)
+{
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_reply (reply, &buf), CIBUS_OK);
+    reply_t *decoded = codec_reply_decode (buf.data, buf.size);
+    codec_buf_release (&buf);
+    assert_non_null (decoded);
+    assert_int_equal (decoded->kind_case, reply->kind_case);
+    return decoded;
+}
+
+static void
+test_codec_reply_ack_round_trips (void **state)
+{
+    (void) state;
+    Cibus__Ack ack = CIBUS__ACK__INIT;
+    ack.id = "d-2026-001";
+    ack.has_seq = 1;
+    ack.seq = 9;
+    ack.has_duplicate = 1;
+    ack.duplicate = 1;
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_ACK;
+    reply.ack = &ack;
+
+    reply_t *decoded = s_reply_round_trip (&reply);
+    assert_string_equal (decoded->ack->id, "d-2026-001");
+    assert_true (decoded->ack->has_seq);
+    assert_int_equal (decoded->ack->seq, 9);
+    assert_true (decoded->ack->has_duplicate);
+    assert_true (decoded->ack->duplicate);
+    codec_reply_free (decoded);
+}
+
+static void
+test_codec_reply_error_round_trips (void **state)
+{
+    (void) state;
+    Cibus__Error error = CIBUS__ERROR__INIT;
+    error.code = "bad-field";
+    error.field = "data.value";
+    error.message = "field 'data.value' is required";
+    error.id = "d-1";
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_ERROR;
+    reply.error = &error;
+
+    reply_t *decoded = s_reply_round_trip (&reply);
+    assert_string_equal (decoded->error->code, "bad-field");
+    assert_string_equal (decoded->error->field, "data.value");
+    assert_string_equal (decoded->error->message, "field 'data.value' is required");
+    assert_string_equal (decoded->error->id, "d-1");
+    codec_reply_free (decoded);
+}
+
+static void
+test_codec_reply_deliver_carries_envelope_bytes_unchanged (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    codec_buf_t stored = {0};
+    assert_int_equal (codec_pack_envelope (&sample.env, &stored), CIBUS_OK);
+    Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
+    deliver.has_envelope = 1;
+    deliver.envelope.data = stored.data;
+    deliver.envelope.len = stored.size;
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_DELIVER;
+    reply.deliver = &deliver;
+
+    reply_t *decoded = s_reply_round_trip (&reply);
+    assert_true (decoded->deliver->has_envelope);
+    assert_int_equal (decoded->deliver->envelope.len, stored.size);
+    assert_memory_equal (decoded->deliver->envelope.data, stored.data, stored.size);
+    envelope_t *env = codec_envelope_decode (decoded->deliver->envelope.data,
+                                             decoded->deliver->envelope.len);
+    assert_non_null (env);
+    assert_string_equal (env->note->title, "Quarterly review");
+    codec_envelope_free (env);
+    codec_reply_free (decoded);
+    codec_buf_release (&stored);
+}
+
+static void
+test_codec_reply_subscribed_round_trips (void **state)
+{
+    (void) state;
+    Cibus__Subscribed subscribed = CIBUS__SUBSCRIBED__INIT;
+    subscribed.has_next_seq = 1;
+    subscribed.next_seq = 1001;
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_SUBSCRIBED;
+    reply.subscribed = &subscribed;
+
+    reply_t *decoded = s_reply_round_trip (&reply);
+    assert_true (decoded->subscribed->has_next_seq);
+    assert_int_equal (decoded->subscribed->next_seq, 1001);
+    codec_reply_free (decoded);
+}
+
+static void
+test_codec_reply_pong_round_trips (void **state)
+{
+    (void) state;
+    Cibus__Pong pong = CIBUS__PONG__INIT;
+    pong.has_token = 1;
+    pong.token = 7;
+    pong.partner = "north-isd";
+    pong.role = "integrator";
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_PONG;
+    reply.pong = &pong;
+
+    reply_t *decoded = s_reply_round_trip (&reply);
+    assert_true (decoded->pong->has_token);
+    assert_int_equal (decoded->pong->token, 7);
+    assert_string_equal (decoded->pong->partner, "north-isd");
+    assert_string_equal (decoded->pong->role, "integrator");
+    codec_reply_free (decoded);
+}
+
+static void
+test_codec_reply_status_round_trips (void **state)
+{
+    (void) state;
+    Cibus__StatusReply status = CIBUS__STATUS_REPLY__INIT;
+    status.has_last_seq = 1;
+    status.last_seq = 5000;
+    status.has_transactions = 1;
+    status.transactions = 40;
+    status.has_appended = 1;
+    status.appended = 4999;
+    status.has_subscriptions = 1;
+    status.subscriptions = 3;
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_STATUS;
+    reply.status = &status;
+
+    reply_t *decoded = s_reply_round_trip (&reply);
+    assert_int_equal (decoded->status->last_seq, 5000);
+    assert_int_equal (decoded->status->transactions, 40);
+    assert_int_equal (decoded->status->appended, 4999);
+    assert_int_equal (decoded->status->subscriptions, 3);
+    codec_reply_free (decoded);
+}
+
+static void
+test_codec_pack_replaces_the_buffer_content (void **state)
+{
+    (void) state;
+    sample_t big, small;
+    s_sample_note (&big);
+    s_sample_update (&small);
+    codec_buf_t buf = {0};
+    codec_buf_t alone = {0};
+    assert_int_equal (codec_pack_envelope (&big.env, &buf), CIBUS_OK);
+    size_t capacity = buf.capacity;
+    assert_int_equal (codec_pack_envelope (&small.env, &buf), CIBUS_OK);
+    assert_int_equal (codec_pack_envelope (&small.env, &alone), CIBUS_OK);
+    assert_int_equal (buf.size, alone.size);
+    assert_memory_equal (buf.data, alone.data, alone.size);
+    //  A smaller message reuses the buffer rather than shrinking it.
+    assert_int_equal (buf.capacity, capacity);
+    codec_buf_release (&buf);
+    codec_buf_release (&alone);
+}
+
+static void
+test_codec_pack_grows_the_buffer_for_a_large_message (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    char *body = s_repeat ('b', CIBUS_MAX_BODY);
+    sample.note.body = body;
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+    assert_true (buf.size > CIBUS_MAX_BODY);
+    assert_true (buf.capacity >= buf.size);
+    envelope_t *env = codec_envelope_decode (buf.data, buf.size);
+    assert_non_null (env);
+    assert_string_equal (env->note->body, body);
+    codec_envelope_free (env);
+    codec_buf_release (&buf);
+    free (body);
+}
+
+static void
+test_codec_buf_release_empties_the_buffer (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_update (&sample);
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+    codec_buf_release (&buf);
+    assert_null (buf.data);
+    assert_int_equal (buf.size, 0);
+    assert_int_equal (buf.capacity, 0);
+    codec_buf_release (&buf);
+    codec_buf_release (NULL);
+}
+
+static void
+test_codec_decode_of_garbage_returns_null (void **state)
+{
+    (void) state;
+    //  An unterminated varint tag.
+    static const uint8_t ones [] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff};
+    //  Field 1, length-delimited, claiming 127 bytes that are not there.
+    static const uint8_t overrun [] = {0x0a, 0x7f, 0x01, 0x02};
+    assert_null (codec_request_decode (ones, sizeof ones));
+    assert_null (codec_reply_decode (ones, sizeof ones));
+    assert_null (codec_envelope_decode (ones, sizeof ones));
+    assert_null (codec_request_decode (overrun, sizeof overrun));
+    assert_null (codec_reply_decode (overrun, sizeof overrun));
+    assert_null (codec_envelope_decode (overrun, sizeof overrun));
+}
+
+static void
+test_codec_decode_of_truncated_envelope_returns_null (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+    assert_null (codec_envelope_decode (buf.data, buf.size - 1));
+    codec_buf_release (&buf);
+}
+
+static void
+test_codec_free_accepts_null (void **state)
+{
+    (void) state;
+    codec_request_free (NULL);
+    codec_reply_free (NULL);
+    codec_envelope_free (NULL);
+}
+
+//  ------------------------------------------------------------ body kinds
+
+static void
+test_codec_body_kind_and_name_follow_the_body (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    assert_string_equal (codec_body_topic_kind (&sample.env), "data");
+    assert_string_equal (codec_body_name (&sample.env), "data");
+    s_sample_note (&sample);
+    assert_string_equal (codec_body_topic_kind (&sample.env), "note");
+    assert_string_equal (codec_body_name (&sample.env), "note");
+    s_sample_commitment (&sample);
+    assert_string_equal (codec_body_topic_kind (&sample.env), "commitment");
+    assert_string_equal (codec_body_name (&sample.env), "commitment");
+    //  An update travels on its commitment's topic under its own name.
+    s_sample_update (&sample);
+    assert_string_equal (codec_body_topic_kind (&sample.env), "commitment");
+    assert_string_equal (codec_body_name (&sample.env), "update");
+    envelope_t empty = CIBUS__ENVELOPE__INIT;
+    assert_null (codec_body_topic_kind (&empty));
+    assert_null (codec_body_name (&empty));
+}
+
+//  ------------------------------------------------------------ validation: accepted
+
+static void
+test_codec_validate_accepts_data_submission (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    assert_valid (&sample.env);
+}
+
+static void
+test_codec_validate_accepts_minimal_data_submission (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.has_n = 0;
+    sample.data.n_dimensions = 0;
+    sample.data.dimensions = NULL;
+    sample.data.has_numerator = sample.data.has_denominator = 0;
+    sample.data.has_status = 0;
+    sample.data.source = NULL;
+    sample.data.extracted_on = NULL;
+    assert_valid (&sample.env);
+}
+
+static void
+test_codec_validate_accepts_every_period_shape (void **state)
+{
+    (void) state;
+    static const char *periods [] = {"2025-26", "2099-00", "2026-Q1", "2026-Q4",
+                                     "2026-01", "2026-12", "2026-09-15", "2024-02-29"};
+    sample_t sample;
+    s_sample_data (&sample);
+    for (size_t i = 0; i < sizeof periods / sizeof periods [0]; i++) {
+        sample.data.period = (char *) periods [i];
+        assert_valid (&sample.env);
+    }
+}
+
+static void
+test_codec_validate_accepts_note (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    assert_valid (&sample.env);
+}
+
+static void
+test_codec_validate_accepts_commitment (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    assert_valid (&sample.env);
+}
+
+static void
+test_codec_validate_accepts_update (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_update (&sample);
+    assert_valid (&sample.env);
+}
+
+static void
+test_codec_validate_accepts_values_at_their_limits (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    char *id = s_repeat ('i', CIBUS_MAX_ID);
+    char *network = s_repeat ('n', CIBUS_MAX_NETWORK);
+    char topic [CIBUS_MAX_NETWORK + 16];
+    snprintf (topic, sizeof topic, "%s/note", network);
+    char *title = s_repeat ('t', CIBUS_MAX_TEXT);
+    char *body = s_repeat ('b', CIBUS_MAX_BODY);
+    char *attendee = s_repeat ('a', CIBUS_MAX_NAME);
+    char *attendees [CIBUS_MAX_LIST];
+    for (size_t i = 0; i < CIBUS_MAX_LIST; i++)
+        attendees [i] = attendee;
+    sample.env.id = id;
+    sample.env.topic = topic;
+    sample.note.title = title;
+    sample.note.body = body;
+    sample.note.n_attendees = CIBUS_MAX_LIST;
+    sample.note.attendees = attendees;
+    assert_valid (&sample.env);
+    free (id);
+    free (network);
+    free (title);
+    free (body);
+    free (attendee);
+}
+
+//  ------------------------------------------------------------ validation: envelope
+
+static void
+test_codec_validate_refuses_missing_id (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.env.id = NULL;
+    assert_refused (&sample.env, "id", "field 'id' is required");
+    sample.env.id = "";
+    assert_refused (&sample.env, "id", "field 'id' is required");
+}
+
+static void
+test_codec_validate_refuses_id_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    char *id = s_repeat ('i', CIBUS_MAX_ID + 1);
+    sample.env.id = id;
+    assert_refused (&sample.env, "id", "field 'id' is 129 bytes, over its limit of 128");
+    free (id);
+}
+
+static void
+test_codec_validate_refuses_id_with_space_or_slash (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.env.id = "d 1";
+    assert_refused (&sample.env, "id",
+                    "field 'id' must be printable text without spaces or '/', got 'd 1'");
+    sample.env.id = "d/1";
+    assert_refused (&sample.env, "id",
+                    "field 'id' must be printable text without spaces or '/', got 'd/1'");
+}
+
+static void
+test_codec_validate_refuses_missing_topic (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.env.topic = NULL;
+    assert_refused (&sample.env, "topic", "field 'topic' is required");
+    sample.env.topic = "";
+    assert_refused (&sample.env, "topic", "field 'topic' is required");
+}
+
+static void
+test_codec_validate_refuses_topic_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    char topic [CIBUS_MAX_TOPIC + 2];
+    memset (topic, 'x', sizeof topic);
+    memcpy (topic, "north/", 6);
+    topic [CIBUS_MAX_TOPIC + 1] = 0;
+    sample.env.topic = topic;
+    assert_refused (&sample.env, "topic", "field 'topic' is 129 bytes, over its limit of 128");
+}
+
+static void
+test_codec_validate_refuses_topic_without_slash (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.env.topic = "northdata";
+    assert_refused (&sample.env, "topic",
+                    "field 'topic' must be <network>/data with a network of at most 64 bytes, "
+                    "got 'northdata'");
+}
+
+static void
+test_codec_validate_refuses_network_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    char *network = s_repeat ('n', CIBUS_MAX_NETWORK + 1);
+    char topic [CIBUS_MAX_NETWORK + 16];
+    snprintf (topic, sizeof topic, "%s/data", network);
+    sample.env.topic = topic;
+    char expected [256];
+    //  The topic is quoted cut to its first 64 bytes: all of them 'n'.
+    snprintf (expected, sizeof expected,
+              "field 'topic' must be <network>/data with a network of at most 64 bytes, "
+              "got '%.64s'",
+              network);
+    assert_refused (&sample.env, "topic", expected);
+    free (network);
+}
+
+static void
+test_codec_validate_refuses_topic_with_empty_network (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.env.topic = "/data";
+    assert_refused (&sample.env, "topic",
+                    "field 'topic' has an empty network: expected <network>/data");
+}
+
+static void
+test_codec_validate_refuses_network_with_space (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    sample.env.topic = "north side/note";
+    assert_refused (&sample.env, "topic",
+                    "field 'topic' has a network with spaces or control characters: "
+                    "'north side'");
+}
+
+static void
+test_codec_validate_refuses_data_body_on_note_topic (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.env.topic = "north/note";
+    assert_refused (&sample.env, "topic",
+                    "field 'topic' is 'north/note' but a data body goes to 'north/data'");
+}
+
+static void
+test_codec_validate_refuses_note_body_on_data_topic (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    sample.env.topic = "north/data";
+    assert_refused (&sample.env, "topic",
+                    "field 'topic' is 'north/data' but a note body goes to 'north/note'");
+}
+
+static void
+test_codec_validate_refuses_update_body_off_the_commitment_topic (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_update (&sample);
+    sample.env.topic = "north/update";
+    assert_refused (&sample.env, "topic",
+                    "field 'topic' is 'north/update' but a update body goes to "
+                    "'north/commitment'");
+}
+
+static void
+test_codec_validate_refuses_topic_with_extra_segment (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.env.topic = "north/data/extra";
+    assert_refused (&sample.env, "topic",
+                    "field 'topic' is 'north/data/extra' but a data body goes to 'north/data'");
+}
+
+static void
+test_codec_validate_refuses_envelope_without_body (void **state)
+{
+    (void) state;
+    envelope_t env = CIBUS__ENVELOPE__INIT;
+    env.id = "x-1";
+    env.topic = "north/data";
+    assert_refused (&env, "body",
+                    "field 'body' is required: one of data, note, commitment, update");
+}
+
+//  ------------------------------------------------------------ validation: data
+
+static void
+test_codec_validate_refuses_missing_indicator (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.indicator = NULL;
+    assert_refused (&sample.env, "data.indicator", "field 'data.indicator' is required");
+}
+
+static void
+test_codec_validate_refuses_indicator_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    char *indicator = s_repeat ('k', CIBUS_MAX_NAME + 1);
+    sample.data.indicator = indicator;
+    assert_refused (&sample.env, "data.indicator",
+                    "field 'data.indicator' is 129 bytes, over its limit of 128");
+    free (indicator);
+}
+
+static void
+test_codec_validate_refuses_indicator_with_slash (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.indicator = "k3/reading";
+    assert_refused (&sample.env, "data.indicator",
+                    "field 'data.indicator' must be printable text without spaces or '/', "
+                    "got 'k3/reading'");
+}
+
+static void
+test_codec_validate_refuses_missing_period (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.period = NULL;
+    assert_refused (&sample.env, "data.period", "field 'data.period' is required");
+}
+
+static void
+test_codec_validate_refuses_bad_period_shapes (void **state)
+{
+    (void) state;
+    static const char *periods [] = {
+        "2026",       /* a year alone */
+        "26-27",      /* a two-digit year */
+        "2025-27",    /* neither the next year nor a month */
+        "2026-13",    /* month 13 */
+        "2026-00",    /* month 0 */
+        "2026-Q0",    /* quarter 0 */
+        "2026-Q5",    /* quarter 5 */
+        "2026-q3",    /* lower-case q */
+        "2026-9",     /* one-digit month */
+        "2026-09-1",  /* one-digit day */
+        "2026-02-30", /* no such day */
+        "2026-02-29", /* not a leap year */
+        "2026/09/15", /* wrong separator */
+        "2026-Q3 ",   /* trailing space */
+    };
+    sample_t sample;
+    s_sample_data (&sample);
+    for (size_t i = 0; i < sizeof periods / sizeof periods [0]; i++) {
+        char expected [256];
+        snprintf (expected, sizeof expected,
+                  "field 'data.period' expects a school year like 2025-26, a quarter like "
+                  "2026-Q3, a month like 2026-09 or a date like 2026-09-15, got '%s'",
+                  periods [i]);
+        sample.data.period = (char *) periods [i];
+        assert_refused (&sample.env, "data.period", expected);
+    }
+}
+
+static void
+test_codec_validate_refuses_missing_value (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.has_value = 0;
+    assert_refused (&sample.env, "data.value", "field 'data.value' is required");
+}
+
+static void
+test_codec_validate_refuses_nan_value (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.value = NAN;
+    assert_refused (&sample.env, "data.value",
+                    "field 'data.value' must be a finite number, got nan");
+}
+
+static void
+test_codec_validate_refuses_infinite_value (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.value = INFINITY;
+    assert_refused (&sample.env, "data.value",
+                    "field 'data.value' must be a finite number, got inf");
+    sample.data.value = -INFINITY;
+    assert_refused (&sample.env, "data.value",
+                    "field 'data.value' must be a finite number, got -inf");
+}
+
+static void
+test_codec_validate_refuses_numerator_without_denominator (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.has_denominator = 0;
+    assert_refused (&sample.env, "data.denominator",
+                    "fields 'data.numerator' and 'data.denominator' go together");
+}
+
+static void
+test_codec_validate_refuses_denominator_without_numerator (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.has_numerator = 0;
+    assert_refused (&sample.env, "data.numerator",
+                    "fields 'data.numerator' and 'data.denominator' go together");
+}
+
+static void
+test_codec_validate_refuses_numerator_greater_than_denominator (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.numerator = 101;
+    assert_refused (&sample.env, "data.numerator",
+                    "field 'data.numerator' (101) is greater than 'data.denominator' (100)");
+}
+
+static void
+test_codec_validate_refuses_too_many_dimensions (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    Cibus__Dimension *dimensions [MANY];
+    for (size_t i = 0; i < MANY; i++)
+        dimensions [i] = &sample.dimension [0];
+    sample.data.n_dimensions = MANY;
+    sample.data.dimensions = dimensions;
+    assert_refused (&sample.env, "data.dimensions",
+                    "field 'data.dimensions' has 65 items, over its limit of 64");
+}
+
+static void
+test_codec_validate_refuses_dimension_without_key_or_value (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.dimension [1].key = NULL;
+    assert_refused (&sample.env, "data.dimensions.key", "field 'data.dimensions.key' is required");
+    s_sample_data (&sample);
+    sample.dimension [1].value = "";
+    assert_refused (&sample.env, "data.dimensions.value",
+                    "field 'data.dimensions.value' is required");
+}
+
+static void
+test_codec_validate_refuses_dimension_value_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    char *value = s_repeat ('v', CIBUS_MAX_NAME + 1);
+    sample.dimension [0].value = value;
+    assert_refused (&sample.env, "data.dimensions.value",
+                    "field 'data.dimensions.value' is 129 bytes, over its limit of 128");
+    free (value);
+}
+
+static void
+test_codec_validate_refuses_dimension_given_twice (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.dimension [1].key = "race";
+    assert_refused (&sample.env, "data.dimensions", "dimension 'race' is given twice");
+}
+
+static void
+test_codec_validate_refuses_unspecified_data_status (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.status = CIBUS__VALUE_STATUS__VALUE_STATUS_UNSPECIFIED;
+    assert_refused (&sample.env, "data.status",
+                    "field 'data.status' must be final, provisional or estimated");
+}
+
+static void
+test_codec_validate_refuses_data_status_out_of_range (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.status = (Cibus__ValueStatus) 9;
+    //  protobuf-c decodes an enum value it does not know as is, so such a
+    //  status reaches the check from the wire.
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+    envelope_t *env = codec_envelope_decode (buf.data, buf.size);
+    assert_non_null (env);
+    assert_true (env->data->has_status);
+    assert_int_equal (env->data->status, 9);
+    assert_refused (env, "data.status",
+                    "field 'data.status' must be final, provisional or estimated");
+    codec_envelope_free (env);
+    codec_buf_release (&buf);
+}
+
+static void
+test_codec_validate_refuses_source_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    char *source = s_repeat ('s', CIBUS_MAX_NAME + 1);
+    sample.data.source = source;
+    assert_refused (&sample.env, "data.source",
+                    "field 'data.source' is 129 bytes, over its limit of 128");
+    free (source);
+}
+
+static void
+test_codec_validate_refuses_bad_extracted_on_date (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.extracted_on = "2026-02-30";
+    assert_refused (&sample.env, "data.extracted_on",
+                    "field 'data.extracted_on' expects a date like 2026-12-15, got '2026-02-30'");
+    sample.data.extracted_on = "15/09/2026";
+    assert_refused (&sample.env, "data.extracted_on",
+                    "field 'data.extracted_on' expects a date like 2026-12-15, got '15/09/2026'");
+}
+
+//  ------------------------------------------------------------ validation: note
+
+static void
+test_codec_validate_refuses_missing_note_title (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    sample.note.title = NULL;
+    assert_refused (&sample.env, "note.title", "field 'note.title' is required");
+}
+
+static void
+test_codec_validate_refuses_note_title_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    char *title = s_repeat ('t', CIBUS_MAX_TEXT + 1);
+    sample.note.title = title;
+    assert_refused (&sample.env, "note.title",
+                    "field 'note.title' is 1025 bytes, over its limit of 1024");
+    free (title);
+}
+
+static void
+test_codec_validate_refuses_note_body_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    char *body = s_repeat ('b', CIBUS_MAX_BODY + 1);
+    sample.note.body = body;
+    assert_refused (&sample.env, "note.body",
+                    "field 'note.body' is 65537 bytes, over its limit of 65536");
+    free (body);
+}
+
+static void
+test_codec_validate_refuses_bad_held_on_date (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    sample.note.held_on = "2026-13-01";
+    assert_refused (&sample.env, "note.held_on",
+                    "field 'note.held_on' expects a date like 2026-12-15, got '2026-13-01'");
+}
+
+static void
+test_codec_validate_refuses_too_many_attendees (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    char *attendees [MANY];
+    s_many (attendees, "Ana Ruiz");
+    sample.note.n_attendees = MANY;
+    sample.note.attendees = attendees;
+    assert_refused (&sample.env, "note.attendees",
+                    "field 'note.attendees' has 65 items, over its limit of 64");
+}
+
+static void
+test_codec_validate_refuses_attendee_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    char *attendee = s_repeat ('a', CIBUS_MAX_NAME + 1);
+    sample.attendees [1] = attendee;
+    assert_refused (&sample.env, "note.attendees",
+                    "field 'note.attendees' is 129 bytes, over its limit of 128");
+    free (attendee);
+}
+
+static void
+test_codec_validate_refuses_too_many_decisions (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    char *decisions [MANY];
+    s_many (decisions, "Extend the pilot");
+    sample.note.n_decisions = MANY;
+    sample.note.decisions = decisions;
+    assert_refused (&sample.env, "note.decisions",
+                    "field 'note.decisions' has 65 items, over its limit of 64");
+}
+
+static void
+test_codec_validate_refuses_decision_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    char *decision = s_repeat ('d', CIBUS_MAX_TEXT + 1);
+    sample.decisions [0] = decision;
+    assert_refused (&sample.env, "note.decisions",
+                    "field 'note.decisions' is 1025 bytes, over its limit of 1024");
+    free (decision);
+}
+
+//  ------------------------------------------------------------ validation: commitment
+
+static void
+test_codec_validate_refuses_missing_commitment_action (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    sample.commitment.action = "";
+    assert_refused (&sample.env, "commitment.action", "field 'commitment.action' is required");
+}
+
+static void
+test_codec_validate_refuses_missing_commitment_due (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    sample.commitment.due = NULL;
+    assert_refused (&sample.env, "commitment.due", "field 'commitment.due' is required");
+}
+
+static void
+test_codec_validate_refuses_bad_commitment_due_date (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    sample.commitment.due = "2026-02-29";
+    assert_refused (&sample.env, "commitment.due",
+                    "field 'commitment.due' expects a date like 2026-12-15, got '2026-02-29'");
+    sample.commitment.due = "2026-Q4";
+    assert_refused (&sample.env, "commitment.due",
+                    "field 'commitment.due' expects a date like 2026-12-15, got '2026-Q4'");
+}
+
+static void
+test_codec_validate_refuses_too_many_commitment_indicators (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    char *indicators [MANY];
+    s_many (indicators, "k3-reading");
+    sample.commitment.n_indicators = MANY;
+    sample.commitment.indicators = indicators;
+    assert_refused (&sample.env, "commitment.indicators",
+                    "field 'commitment.indicators' has 65 items, over its limit of 64");
+}
+
+static void
+test_codec_validate_refuses_commitment_action_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    char *action = s_repeat ('a', CIBUS_MAX_TEXT + 1);
+    sample.commitment.action = action;
+    assert_refused (&sample.env, "commitment.action",
+                    "field 'commitment.action' is 1025 bytes, over its limit of 1024");
+    free (action);
+}
+
+//  ------------------------------------------------------------ validation: update
+
+static void
+test_codec_validate_refuses_missing_update_commitment_id (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_update (&sample);
+    sample.update.commitment_id = NULL;
+    assert_refused (&sample.env, "update.commitment_id",
+                    "field 'update.commitment_id' is required");
+}
+
+static void
+test_codec_validate_refuses_update_commitment_id_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_update (&sample);
+    char *id = s_repeat ('c', CIBUS_MAX_ID + 1);
+    sample.update.commitment_id = id;
+    assert_refused (&sample.env, "update.commitment_id",
+                    "field 'update.commitment_id' is 129 bytes, over its limit of 128");
+    free (id);
+}
+
+static void
+test_codec_validate_refuses_missing_update_status (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_update (&sample);
+    sample.update.has_status = 0;
+    assert_refused (&sample.env, "update.status", "field 'update.status' is required");
+}
+
+static void
+test_codec_validate_refuses_update_status_committed (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_update (&sample);
+    sample.update.status = CIBUS__COMMITMENT_STATUS__COMMITTED;
+    assert_refused (&sample.env, "update.status",
+                    "field 'update.status' must be on-track, at-risk, done or dropped");
+    sample.update.status = (Cibus__CommitmentStatus) 6;
+    assert_refused (&sample.env, "update.status",
+                    "field 'update.status' must be on-track, at-risk, done or dropped");
+}
+
+static void
+test_codec_validate_refuses_update_comment_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_update (&sample);
+    char *comment = s_repeat ('c', CIBUS_MAX_TEXT + 1);
+    sample.update.comment = comment;
+    assert_refused (&sample.env, "update.comment",
+                    "field 'update.comment' is 1025 bytes, over its limit of 1024");
+    free (comment);
+}
+
+//  ------------------------------------------------------------ problems
+
+static void
+test_codec_problem_set_fills_and_returns_the_code (void **state)
+{
+    (void) state;
+    codec_problem_t problem;
+    assert_int_equal (codec_problem_set (&problem, CIBUS_ERR_FORBIDDEN, "topic",
+                                         "partner '%s' may not publish to '%s'", "a", "b/data"),
+                      CIBUS_ERR_FORBIDDEN);
+    assert_int_equal (problem.code, CIBUS_ERR_FORBIDDEN);
+    assert_string_equal (problem.field, "topic");
+    assert_string_equal (problem.message, "partner 'a' may not publish to 'b/data'");
+    assert_int_equal (codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL, "bad frame"),
+                      CIBUS_ERR_MALFORMED);
+    assert_string_equal (problem.field, "");
+    assert_string_equal (problem.message, "bad frame");
+}
+
+//  ------------------------------------------------------------ status names
+
+static void
+test_codec_value_status_names_round_trip (void **state)
+{
+    (void) state;
+    static const struct {
+        const char *name;
+        Cibus__ValueStatus status;
+    } cases [] = {
+        {"final", CIBUS__VALUE_STATUS__FINAL},
+        {"provisional", CIBUS__VALUE_STATUS__PROVISIONAL},
+        {"estimated", CIBUS__VALUE_STATUS__ESTIMATED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        Cibus__ValueStatus status = CIBUS__VALUE_STATUS__VALUE_STATUS_UNSPECIFIED;
+        assert_string_equal (codec_value_status_name (cases [i].status), cases [i].name);
+        assert_true (codec_value_status_parse (cases [i].name, &status));
+        assert_int_equal (status, cases [i].status);
+    }
+}
+
+static void
+test_codec_value_status_parse_refuses_unknown_names (void **state)
+{
+    (void) state;
+    Cibus__ValueStatus status = CIBUS__VALUE_STATUS__FINAL;
+    assert_false (codec_value_status_parse ("unspecified", &status));
+    assert_false (codec_value_status_parse ("Final", &status));
+    assert_false (codec_value_status_parse ("", &status));
+    assert_false (codec_value_status_parse ("done", &status));
+    assert_int_equal (status, CIBUS__VALUE_STATUS__FINAL);
+    assert_string_equal (
+        codec_value_status_name (CIBUS__VALUE_STATUS__VALUE_STATUS_UNSPECIFIED), "unspecified");
+    assert_string_equal (codec_value_status_name ((Cibus__ValueStatus) 4), "unspecified");
+}
+
+static void
+test_codec_commitment_status_names_round_trip (void **state)
+{
+    (void) state;
+    static const struct {
+        const char *name;
+        Cibus__CommitmentStatus status;
+    } cases [] = {
+        {"committed", CIBUS__COMMITMENT_STATUS__COMMITTED},
+        {"on-track", CIBUS__COMMITMENT_STATUS__ON_TRACK},
+        {"at-risk", CIBUS__COMMITMENT_STATUS__AT_RISK},
+        {"done", CIBUS__COMMITMENT_STATUS__DONE},
+        {"dropped", CIBUS__COMMITMENT_STATUS__DROPPED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        Cibus__CommitmentStatus status = CIBUS__COMMITMENT_STATUS__COMMITMENT_STATUS_UNSPECIFIED;
+        assert_string_equal (codec_commitment_status_name (cases [i].status), cases [i].name);
+        assert_true (codec_commitment_status_parse (cases [i].name, &status));
+        assert_int_equal (status, cases [i].status);
+    }
+}
+
+static void
+test_codec_commitment_status_parse_refuses_unknown_names (void **state)
+{
+    (void) state;
+    Cibus__CommitmentStatus status = CIBUS__COMMITMENT_STATUS__DONE;
+    assert_false (codec_commitment_status_parse ("unspecified", &status));
+    assert_false (codec_commitment_status_parse ("on_track", &status));
+    assert_false (codec_commitment_status_parse ("at risk", &status));
+    assert_false (codec_commitment_status_parse ("", &status));
+    assert_false (codec_commitment_status_parse ("final", &status));
+    assert_int_equal (status, CIBUS__COMMITMENT_STATUS__DONE);
+    assert_string_equal (codec_commitment_status_name ((Cibus__CommitmentStatus) 6),
+                         "unspecified");
+}
+
+//  ------------------------------------------------------------ topics
+
+static void
+test_codec_topic_network_splits_at_the_first_slash (void **state)
+{
+    (void) state;
+    char network [CIBUS_MAX_NETWORK + 1];
+    assert_true (codec_topic_network ("north/data", network, sizeof network));
+    assert_string_equal (network, "north");
+    assert_true (codec_topic_network ("a/b/c", network, sizeof network));
+    assert_string_equal (network, "a");
+    assert_true (codec_topic_network ("/data", network, sizeof network));
+    assert_string_equal (network, "");
+    assert_true (codec_topic_network ("north/", network, sizeof network));
+    assert_string_equal (network, "north");
+}
+
+static void
+test_codec_topic_network_refuses_topic_without_slash (void **state)
+{
+    (void) state;
+    char network [CIBUS_MAX_NETWORK + 1];
+    assert_false (codec_topic_network ("northdata", network, sizeof network));
+    assert_false (codec_topic_network ("", network, sizeof network));
+    assert_false (codec_topic_network (NULL, network, sizeof network));
+}
+
+static void
+test_codec_topic_network_refuses_network_longer_than_buffer (void **state)
+{
+    (void) state;
+    char network [CIBUS_MAX_NETWORK + 1];
+    char topic [CIBUS_MAX_NETWORK + 16];
+    memset (topic, 'n', CIBUS_MAX_NETWORK);
+    strcpy (topic + CIBUS_MAX_NETWORK, "/data");
+    assert_true (codec_topic_network (topic, network, sizeof network));
+    assert_int_equal (strlen (network), CIBUS_MAX_NETWORK);
+
+    memset (topic, 'n', CIBUS_MAX_NETWORK + 1);
+    strcpy (topic + CIBUS_MAX_NETWORK + 1, "/data");
+    assert_false (codec_topic_network (topic, network, sizeof network));
+}
+
+//  ------------------------------------------------------------ dates
+
+static void
+test_codec_is_date_accepts_calendar_dates (void **state)
+{
+    (void) state;
+    assert_true (codec_is_date ("2026-09-15"));
+    assert_true (codec_is_date ("2026-01-01"));
+    assert_true (codec_is_date ("2026-01-31"));
+    assert_true (codec_is_date ("2026-04-30"));
+    assert_true (codec_is_date ("2026-12-31"));
+    assert_true (codec_is_date ("2026-02-28"));
+}
+
+static void
+test_codec_is_date_accepts_feb_29_only_in_leap_years (void **state)
+{
+    (void) state;
+    assert_true (codec_is_date ("2024-02-29"));
+    assert_true (codec_is_date ("2028-02-29"));
+    assert_true (codec_is_date ("2000-02-29")); /* divisible by 400 */
+    assert_false (codec_is_date ("2026-02-29"));
+    assert_false (codec_is_date ("2025-02-29"));
+    assert_false (codec_is_date ("1900-02-29")); /* divisible by 100, not by 400 */
+    assert_false (codec_is_date ("2100-02-29"));
+}
+
+static void
+test_codec_is_date_refuses_days_past_the_end_of_the_month (void **state)
+{
+    (void) state;
+    assert_false (codec_is_date ("2026-02-30"));
+    assert_false (codec_is_date ("2024-02-30"));
+    assert_false (codec_is_date ("2026-02-31"));
+    assert_false (codec_is_date ("2026-04-31"));
+    assert_false (codec_is_date ("2026-06-31"));
+    assert_false (codec_is_date ("2026-09-31"));
+    assert_false (codec_is_date ("2026-11-31"));
+    assert_false (codec_is_date ("2026-01-32"));
+    assert_false (codec_is_date ("2026-01-00"));
+}
+
+static void
+test_codec_is_date_refuses_bad_months (void **state)
+{
+    (void) state;
+    assert_false (codec_is_date ("2026-00-10"));
+    assert_false (codec_is_date ("2026-13-10"));
+    assert_false (codec_is_date ("2026-99-10"));
+}
+
+static void
+test_codec_is_date_refuses_other_shapes (void **state)
+{
+    (void) state;
+    assert_false (codec_is_date (NULL));
+    assert_false (codec_is_date (""));
+    assert_false (codec_is_date ("2026-9-15"));
+    assert_false (codec_is_date ("2026-09-5"));
+    assert_false (codec_is_date ("2026/09/15"));
+    assert_false (codec_is_date ("20260915"));
+    assert_false (codec_is_date ("2026-09-15x"));
+    assert_false (codec_is_date ("2026-09-15 "));
+    assert_false (codec_is_date (" 2026-09-1"));
+    assert_false (codec_is_date ("2026-0a-15"));
+    assert_false (codec_is_date ("2026-09-1a"));
+    assert_false (codec_is_date ("+026-09-15"));
+    assert_false (codec_is_date ("2026-Q3-15"));
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_codec_envelope_with_data_round_trips),
+        cmocka_unit_test (test_codec_envelope_with_note_round_trips),
+        cmocka_unit_test (test_codec_envelope_with_commitment_round_trips),
+        cmocka_unit_test (test_codec_envelope_with_update_round_trips),
+        cmocka_unit_test (test_codec_request_publish_round_trips),
+        cmocka_unit_test (test_codec_request_subscribe_round_trips),
+        cmocka_unit_test (test_codec_request_credit_round_trips),
+        cmocka_unit_test (test_codec_request_ping_round_trips),
+        cmocka_unit_test (test_codec_request_status_round_trips),
+        cmocka_unit_test (test_codec_reply_ack_round_trips),
+        cmocka_unit_test (test_codec_reply_error_round_trips),
+        cmocka_unit_test (test_codec_reply_deliver_carries_envelope_bytes_unchanged),
+        cmocka_unit_test (test_codec_reply_subscribed_round_trips),
+        cmocka_unit_test (test_codec_reply_pong_round_trips),
+        cmocka_unit_test (test_codec_reply_status_round_trips),
+        cmocka_unit_test (test_codec_pack_replaces_the_buffer_content),
+        cmocka_unit_test (test_codec_pack_grows_the_buffer_for_a_large_message),
+        cmocka_unit_test (test_codec_buf_release_empties_the_buffer),
+        cmocka_unit_test (test_codec_decode_of_garbage_returns_null),
+        cmocka_unit_test (test_codec_decode_of_truncated_envelope_returns_null),
+        cmocka_unit_test (test_codec_free_accepts_null),
+        cmocka_unit_test (test_codec_body_kind_and_name_follow_the_body),
+        cmocka_unit_test (test_codec_validate_accepts_data_submission),
+        cmocka_unit_test (test_codec_validate_accepts_minimal_data_submission),
+        cmocka_unit_test (test_codec_validate_accepts_every_period_shape),
+        cmocka_unit_test (test_codec_validate_accepts_note),
+        cmocka_unit_test (test_codec_validate_accepts_commitment),
+        cmocka_unit_test (test_codec_validate_accepts_update),
+        cmocka_unit_test (test_codec_validate_accepts_values_at_their_limits),
+        cmocka_unit_test (test_codec_validate_refuses_missing_id),
+        cmocka_unit_test (test_codec_validate_refuses_id_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_id_with_space_or_slash),
+        cmocka_unit_test (test_codec_validate_refuses_missing_topic),
+        cmocka_unit_test (test_codec_validate_refuses_topic_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_topic_without_slash),
+        cmocka_unit_test (test_codec_validate_refuses_network_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_topic_with_empty_network),
+        cmocka_unit_test (test_codec_validate_refuses_network_with_space),
+        cmocka_unit_test (test_codec_validate_refuses_data_body_on_note_topic),
+        cmocka_unit_test (test_codec_validate_refuses_note_body_on_data_topic),
+        cmocka_unit_test (test_codec_validate_refuses_update_body_off_the_commitment_topic),
+        cmocka_unit_test (test_codec_validate_refuses_topic_with_extra_segment),
+        cmocka_unit_test (test_codec_validate_refuses_envelope_without_body),
+        cmocka_unit_test (test_codec_validate_refuses_missing_indicator),
+        cmocka_unit_test (test_codec_validate_refuses_indicator_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_indicator_with_slash),
+        cmocka_unit_test (test_codec_validate_refuses_missing_period),
+        cmocka_unit_test (test_codec_validate_refuses_bad_period_shapes),
+        cmocka_unit_test (test_codec_validate_refuses_missing_value),
+        cmocka_unit_test (test_codec_validate_refuses_nan_value),
+        cmocka_unit_test (test_codec_validate_refuses_infinite_value),
+        cmocka_unit_test (test_codec_validate_refuses_numerator_without_denominator),
+        cmocka_unit_test (test_codec_validate_refuses_denominator_without_numerator),
+        cmocka_unit_test (test_codec_validate_refuses_numerator_greater_than_denominator),
+        cmocka_unit_test (test_codec_validate_refuses_too_many_dimensions),
+        cmocka_unit_test (test_codec_validate_refuses_dimension_without_key_or_value),
+        cmocka_unit_test (test_codec_validate_refuses_dimension_value_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_dimension_given_twice),
+        cmocka_unit_test (test_codec_validate_refuses_unspecified_data_status),
+        cmocka_unit_test (test_codec_validate_refuses_data_status_out_of_range),
+        cmocka_unit_test (test_codec_validate_refuses_source_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_bad_extracted_on_date),
+        cmocka_unit_test (test_codec_validate_refuses_missing_note_title),
+        cmocka_unit_test (test_codec_validate_refuses_note_title_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_note_body_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_bad_held_on_date),
+        cmocka_unit_test (test_codec_validate_refuses_too_many_attendees),
+        cmocka_unit_test (test_codec_validate_refuses_attendee_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_too_many_decisions),
+        cmocka_unit_test (test_codec_validate_refuses_decision_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_missing_commitment_action),
+        cmocka_unit_test (test_codec_validate_refuses_missing_commitment_due),
+        cmocka_unit_test (test_codec_validate_refuses_bad_commitment_due_date),
+        cmocka_unit_test (test_codec_validate_refuses_too_many_commitment_indicators),
+        cmocka_unit_test (test_codec_validate_refuses_commitment_action_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_missing_update_commitment_id),
+        cmocka_unit_test (test_codec_validate_refuses_update_commitment_id_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_missing_update_status),
+        cmocka_unit_test (test_codec_validate_refuses_update_status_committed),
+        cmocka_unit_test (test_codec_validate_refuses_update_comment_over_its_limit),
+        cmocka_unit_test (test_codec_problem_set_fills_and_returns_the_code),
+        cmocka_unit_test (test_codec_value_status_names_round_trip),
+        cmocka_unit_test (test_codec_value_status_parse_refuses_unknown_names),
+        cmocka_unit_test (test_codec_commitment_status_names_round_trip),
+        cmocka_unit_test (test_codec_commitment_status_parse_refuses_unknown_names),
+        cmocka_unit_test (test_codec_topic_network_splits_at_the_first_slash),
+        cmocka_unit_test (test_codec_topic_network_refuses_topic_without_slash),
+        cmocka_unit_test (test_codec_topic_network_refuses_network_longer_than_buffer),
+        cmocka_unit_test (test_codec_is_date_accepts_calendar_dates),
+        cmocka_unit_test (test_codec_is_date_accepts_feb_29_only_in_leap_years),
+        cmocka_unit_test (test_codec_is_date_refuses_days_past_the_end_of_the_month),
+        cmocka_unit_test (test_codec_is_date_refuses_bad_months),
+        cmocka_unit_test (test_codec_is_date_refuses_other_shapes),
+    };
+    return cmocka_run_group_tests_name ("codec", tests, NULL, NULL);
+}
