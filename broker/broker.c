@@ -60,6 +60,7 @@ typedef struct {
     uint64_t next_seq;            /* the next entry this cursor looks at */
     uint32_t credit;              /* entries it may still be sent */
     bool dead;                    /* the peer is gone: remove after this turn */
+    int64_t last_sent;            /* monotonic msec of the last delivery or heartbeat */
 } s_sub_t;
 
 struct broker_t {
@@ -77,6 +78,7 @@ struct broker_t {
     codec_buf_t reply_buf;        /* encoded reply being sent */
     uint64_t transactions;        /* commits since start */
     uint64_t appended;            /* entries appended since start */
+    int heartbeat_msec;
 };
 
 //  ---------------------------------------------------------------- replies
@@ -356,13 +358,40 @@ s_deliver_one (const store_entry_t *entry, void *arg)
             return false;
         }
         sub->credit--;
+        sub->last_sent = zclock_mono ();
     }
     sub->next_seq = entry->seq + 1;
     return sub->credit > 0;
 }
 
-//  Move one cursor forward by at most CIBUS_SCAN_MAX log rows.
+//  A subscription that has been sent nothing for heartbeat_msec gets a
+//  Heartbeat. Its only use to the broker is the send itself: ROUTER reports a
+//  peer that has gone, and the cursor is then dropped instead of kept forever.
 static void
+s_heartbeat (broker_t *self, s_sub_t *sub, const store_partner_t *partner)
+{
+    int64_t now = zclock_mono ();
+    if (now - sub->last_sent < self->heartbeat_msec)
+        return;
+    Cibus__Heartbeat heartbeat = CIBUS__HEARTBEAT__INIT;
+    heartbeat.has_last_seq = true;
+    heartbeat.last_seq = store_last_seq (self->store);
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_HEARTBEAT;
+    reply.heartbeat = &heartbeat;
+    int rc = s_send (self, sub->routing, sub->routing_size, &reply);
+    if (rc && rc != EAGAIN) {
+        sub->dead = true;
+        log_info ("event=subscriber-gone partner=%s reason=\"%s\"", partner->name,
+                  zmq_strerror (rc));
+    }
+    sub->last_sent = now;
+}
+
+//  Move one cursor forward by at most CIBUS_SCAN_MAX log rows. Returns true
+//  when it could not send (the subscriber's queue is full or it is gone):
+//  the loop must not spin on it.
+static bool
 s_cursor_step (broker_t *self, s_sub_t *sub)
 {
     const store_partner_t *partner = auth_lookup (self->auth, sub->key);
@@ -376,15 +405,20 @@ s_cursor_step (broker_t *self, s_sub_t *sub)
                       "this key was removed from the partner registry");
         zframe_destroy (&routing);
         sub->dead = true;
-        return;
+        return true;
     }
-    if (sub->credit == 0 || sub->next_seq > store_last_seq (self->store))
-        return;
+    if (sub->credit == 0 || sub->next_seq > store_last_seq (self->store)) {
+        s_heartbeat (self, sub, partner);
+        return false;
+    }
     s_cursor_step_t step = {self, sub, partner, false};
     size_t max = CIBUS_SCAN_MAX;
-    if (store_read_from (self->store, sub->next_seq, max, s_deliver_one, &step, NULL))
+    if (store_read_from (self->store, sub->next_seq, max, s_deliver_one, &step, NULL)) {
         log_error ("event=cursor-read-failed partner=%s next_seq=%llu", partner->name,
                    (unsigned long long) sub->next_seq);
+        return true;
+    }
+    return step.blocked;
 }
 
 //  One step for every cursor; true when some cursor can still move, so the
@@ -395,8 +429,8 @@ s_deliver_pending (broker_t *self)
     bool more = false;
     uint64_t last = store_last_seq (self->store);
     for (s_sub_t *sub = zhashx_first (self->subs); sub; sub = zhashx_next (self->subs)) {
-        s_cursor_step (self, sub);
-        more |= !sub->dead && sub->credit > 0 && sub->next_seq <= last;
+        bool blocked = s_cursor_step (self, sub);
+        more |= !blocked && !sub->dead && sub->credit > 0 && sub->next_seq <= last;
     }
     //  Remove the dead only now: zhashx cannot delete while iterating.
     zlistx_t *keys = zhashx_keys (self->subs);
@@ -463,6 +497,7 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, const Cibus__Subscribe *s
     sub->next_seq = subscribe->has_from_seq && subscribe->from_seq > 0 ? subscribe->from_seq
                                                                        : last + 1;
     sub->credit = subscribe->has_credit ? subscribe->credit : CIBUS_CREDIT_DEFAULT;
+    sub->last_sent = zclock_mono ();
     if (sub->credit > CIBUS_CREDIT_MAX)
         sub->credit = CIBUS_CREDIT_MAX;
 
@@ -654,6 +689,8 @@ broker_new (const broker_config_t *config)
     if (!self)
         return NULL;
     self->lock_fd = -1;
+    self->heartbeat_msec = config->heartbeat_msec > 0 ? config->heartbeat_msec
+                                                      : CIBUS_HEARTBEAT_MSEC;
     self->data_dir = strdup (config->data_dir);
     bool created;
     if (!self->data_dir || datadir_init (config->data_dir, &created, error, sizeof error)
@@ -688,7 +725,8 @@ broker_new (const broker_config_t *config)
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_sndhwm (self->router, S_SEND_HWM);
     zsock_set_rcvhwm (self->router, S_SEND_HWM);
-    zsock_set_maxmsgsize (self->router, CIBUS_MAX_FRAME);
+    //  The limit applies to the frame as it travels, CURVE box included.
+    zsock_set_maxmsgsize (self->router, CIBUS_MAX_FRAME + CIBUS_FRAME_SLACK);
     zsock_set_linger (self->router, S_LINGER_MSEC);
     if (zsock_bind (self->router, "%s", config->bind) < 0) {
         log_error ("event=start-failed bind=%s reason=\"%s\"", config->bind,

@@ -13,6 +13,7 @@ typedef struct {
     const char *data_dir; /* holds the database and the keypair (see datadir.h) */
     const char *bind;     /* e.g. tcp://127.0.0.1:5570; port * picks a free one */
     store_sync_t sync;
+    int heartbeat_msec;   /* idle subscriptions get a Heartbeat this often; 0: the default */
 } broker_config_t;
 
 typedef struct broker_t broker_t;

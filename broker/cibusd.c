@@ -29,6 +29,9 @@ static const opt_def_t s_opts [] = {
     {"sync", OPT_VALUE, "full|normal", "CIBUS_SYNC", "full",
      "run: full fsyncs every commit before its ack (survives power loss); normal "
      "survives a crash of the broker but not of the machine"},
+    {"heartbeat", OPT_VALUE, "SECONDS", "CIBUS_HEARTBEAT", NULL,
+     "run: how often an idle subscriber is sent a heartbeat, which is also how soon a "
+     "vanished one is forgotten (default 10)"},
     {"role", OPT_VALUE, "ROLE", NULL, NULL, "partner add: backbone, partner or integrator"},
     {"key", OPT_VALUE, "CERT-OR-Z85", NULL, NULL,
      "partner add: the partner's public certificate file (from `cibus keygen`) or its "
@@ -114,7 +117,16 @@ static int
 s_cmd_run (opts_t *opts)
 {
     broker_config_t config = {opts_get (opts, "data"), opts_get (opts, "bind"),
-                              STORE_SYNC_FULL};
+                              STORE_SYNC_FULL, 0};
+    const char *heartbeat = opts_get (opts, "heartbeat");
+    if (heartbeat) {
+        char *end;
+        double seconds = strtod (heartbeat, &end);
+        if (*end || !(seconds >= 0.01 && seconds <= 3600))
+            return s_usage_error ("--heartbeat must be seconds between 0.01 and 3600, got '%s'",
+                                  heartbeat);
+        config.heartbeat_msec = (int) (seconds * 1000);
+    }
     const char *sync = opts_get (opts, "sync");
     if (strcmp (sync, "normal") == 0)
         config.sync = STORE_SYNC_NORMAL;

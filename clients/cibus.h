@@ -96,7 +96,10 @@ void cibus_set_window (cibus_t *self, size_t window);
    out or the broker drops the connection; refusals go to the handler. */
 cibus_err_t cibus_publish_async (cibus_t *self, cibus_envelope_t *env);
 
-/* Wait until every async publish has its ack or refusal. */
+/* Wait until at most limit async publishes are in flight. */
+cibus_err_t cibus_drain (cibus_t *self, size_t limit);
+
+/* Wait until every async publish has its ack or refusal: cibus_drain(0). */
 cibus_err_t cibus_flush (cibus_t *self);
 
 /* How many async publishes are in flight. */
@@ -116,9 +119,10 @@ cibus_err_t cibus_subscribe (cibus_t *self, const char *const *prefixes, size_t 
    cibus_envelope_free. */
 cibus_err_t cibus_next (cibus_t *self, int timeout_msec, cibus_envelope_t **env);
 
-/* Stop granting credit (for tests of flow control): entries stay queued in
-   the broker beyond the window already granted. */
-void cibus_hold_credit (cibus_t *self, bool hold);
+/* Stop granting credit (hold true): the broker sends nothing beyond the
+   window already granted, and new entries wait in the log. Releasing the
+   hold grants at once the credit of what was consumed meanwhile. */
+cibus_err_t cibus_hold_credit (cibus_t *self, bool hold);
 
 void cibus_envelope_free (cibus_envelope_t *env);
 

@@ -23,7 +23,7 @@
 
 struct cibus_t {
     zsock_t *dealer;
-    void *monitor;            /* PAIR receiving the DEALER's handshake events */
+    zsock_t *monitor;         /* PAIR receiving the DEALER's handshake events */
     char endpoint [256];
     int timeout_msec;
     char error [512];
@@ -179,7 +179,9 @@ cibus_new (const cibus_config_t *config, char *error, size_t size)
     zcert_apply (cert, self->dealer);
     zcert_destroy (&cert);
     zsock_set_curve_serverkey (self->dealer, broker_key);
-    zsock_set_maxmsgsize (self->dealer, CIBUS_MAX_FRAME);
+    //  A Deliver wraps an entry of up to CIBUS_MAX_FRAME in a Reply and a
+    //  CURVE box: allow for both.
+    zsock_set_maxmsgsize (self->dealer, 2 * CIBUS_MAX_FRAME);
     zsock_set_sndtimeo (self->dealer, self->timeout_msec);
     zsock_set_sndhwm (self->dealer, 0);
     zsock_set_rcvhwm (self->dealer, 0);
@@ -197,10 +199,9 @@ cibus_new (const cibus_config_t *config, char *error, size_t size)
                                 | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
             == 0
-        && (self->monitor = zmq_socket (zsys_init (), ZMQ_PAIR)) != NULL) {
-        int zero = 0;
-        zmq_setsockopt (self->monitor, ZMQ_LINGER, &zero, sizeof zero);
-        zmq_connect (self->monitor, monitor_endpoint);
+        && (self->monitor = zsock_new (ZMQ_PAIR)) != NULL) {
+        zsock_set_linger (self->monitor, 0);
+        zsock_connect (self->monitor, "%s", monitor_endpoint);
     }
     if (zsock_connect (self->dealer, "%s", self->endpoint) != 0) {
         snprintf (error, size, "cannot connect to '%s': %s (expected tcp://HOST:PORT)",
@@ -219,8 +220,7 @@ cibus_destroy (cibus_t **self_p)
     cibus_t *self = *self_p;
     if (self->dealer && self->monitor)
         zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
-    if (self->monitor)
-        zmq_close (self->monitor);
+    zsock_destroy (&self->monitor);
     zsock_destroy (&self->dealer);
     zlistx_destroy (&self->deliveries);
     codec_reply_free (self->answer);
@@ -239,7 +239,7 @@ s_read_monitor (cibus_t *self)
     while (self->monitor) {
         zmq_msg_t event, address;
         zmq_msg_init (&event);
-        if (zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv (&event, zsock_resolve (self->monitor), ZMQ_DONTWAIT) < 0) {
             zmq_msg_close (&event);
             return;
         }
@@ -251,7 +251,7 @@ s_read_monitor (cibus_t *self)
         }
         zmq_msg_close (&event);
         zmq_msg_init (&address);
-        zmq_msg_recv (&address, self->monitor, 0);
+        zmq_msg_recv (&address, zsock_resolve (self->monitor), 0);
         zmq_msg_close (&address);
         if (kind == ZMQ_EVENT_CONNECTED)
             self->connected = true;
@@ -272,8 +272,8 @@ s_read_monitor (cibus_t *self)
             //  decrypt our hello, which means we used the wrong server key.
             self->fatal = s_fail (self, CIBUS_ERR_REJECTED, NULL,
                                   "the broker at %s closed the connection during the secure "
-                                  "handshake: check that --broker-key is the broker's key "
-                                  "(its data directory's `broker` file)",
+                                  "handshake: either --broker-key is not its key (use its "
+                                  "data directory's `broker` file) or it is shutting down",
                                   self->endpoint);
     }
 }
@@ -326,7 +326,9 @@ s_dispatch (cibus_t *self, zframe_t *frame)
                      : kind == CIBUS__REPLY__KIND_ERROR ? reply->error->id
                                                         : NULL;
     bool for_sync = false;
-    if (kind == CIBUS__REPLY__KIND_DELIVER) {
+    if (kind == CIBUS__REPLY__KIND_HEARTBEAT)
+        ; //  only proves the broker is there
+    else if (kind == CIBUS__REPLY__KIND_DELIVER) {
         zframe_t *entry = zframe_new (reply->deliver->envelope.data, reply->deliver->envelope.len);
         if (entry)
             zlistx_add_end (self->deliveries, entry);
@@ -360,7 +362,8 @@ static cibus_err_t
 s_pump (cibus_t *self, int msec)
 {
     zmq_pollitem_t items [] = {{zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0},
-                               {self->monitor, 0, ZMQ_POLLIN, 0}};
+                               {self->monitor ? zsock_resolve (self->monitor) : NULL, 0,
+                                ZMQ_POLLIN, 0}};
     int64_t until = zclock_mono () + msec;
     while (!self->fatal) {
         int64_t left = until - zclock_mono ();
@@ -602,8 +605,8 @@ cibus_in_flight (cibus_t *self)
 //  Wait until at most `limit` publishes are in flight; the deadline restarts
 //  whenever an answer arrives, so a long flush of a healthy broker never
 //  times out.
-static cibus_err_t
-s_drain_to (cibus_t *self, size_t limit)
+cibus_err_t
+cibus_drain (cibus_t *self, size_t limit)
 {
     int64_t until = zclock_mono () + self->timeout_msec;
     while (self->in_flight > limit) {
@@ -623,7 +626,7 @@ s_drain_to (cibus_t *self, size_t limit)
 cibus_err_t
 cibus_publish_async (cibus_t *self, cibus_envelope_t *env)
 {
-    cibus_err_t err = s_drain_to (self, self->window - 1);
+    cibus_err_t err = cibus_drain (self, self->window - 1);
     if (err)
         return err;
     char id [33];
@@ -645,7 +648,7 @@ cibus_publish_async (cibus_t *self, cibus_envelope_t *env)
 cibus_err_t
 cibus_flush (cibus_t *self)
 {
-    return s_drain_to (self, 0);
+    return cibus_drain (self, 0);
 }
 
 //  ---------------------------------------------------------------- read
@@ -677,11 +680,6 @@ cibus_subscribe (cibus_t *self, const char *const *prefixes, size_t count, uint6
     return err;
 }
 
-void
-cibus_hold_credit (cibus_t *self, bool hold)
-{
-    self->hold_credit = hold;
-}
 
 //  Give back the credit of what was consumed, once half the window is used,
 //  so the broker never waits on us while we still have entries to read.
@@ -698,6 +696,13 @@ s_grant_credit (cibus_t *self)
     request.credit = &credit;
     self->consumed = 0;
     return s_send (self, &request);
+}
+
+cibus_err_t
+cibus_hold_credit (cibus_t *self, bool hold)
+{
+    self->hold_credit = hold;
+    return s_grant_credit (self);
 }
 
 cibus_err_t

@@ -1,4 +1,4 @@
-/*  cibus_cibus_limits.h - every size and count limit of the protocol, in one place.
+/*  cibus_limits.h - every size and count limit of the protocol, in one place.
 
     The broker enforces them and names them in its refusals; the client
     library and the CLI use the same numbers to refuse early; docs/PROTOCOL.md
@@ -15,6 +15,9 @@
 #define CIBUS_MAX_TEXT       1024          /* titles, actions, comments, decisions */
 #define CIBUS_MAX_BODY       (64 * 1024)   /* a meeting note's body */
 #define CIBUS_MAX_LIST       64            /* dimensions, attendees, decisions, indicators, prefixes */
+
+#define CIBUS_FRAME_SLACK    1024          /* CURVE box and Reply wrapping beyond MAX_FRAME */
+#define CIBUS_HEARTBEAT_MSEC 10000         /* an idle subscription hears from the broker this often */
 
 #define CIBUS_CREDIT_DEFAULT 256           /* a subscriber's credit window when it names none */
 #define CIBUS_CREDIT_MAX     65536         /* the largest credit a subscriber may hold */

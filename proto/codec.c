@@ -402,10 +402,43 @@ s_validate_update (const Cibus__CommitmentUpdate *update, codec_problem_t *probl
     return s_text (problem, "update.comment", update->comment, CIBUS_MAX_TEXT, false);
 }
 
+//  protobuf-c keeps fields it does not know and encodes them again: they
+//  would be stored and relayed unchecked, past every limit. Refuse them.
+static cibus_err_t
+s_no_unknown (codec_problem_t *problem, const char *where, const ProtobufCMessage *base)
+{
+    if (base->n_unknown_fields == 0)
+        return CIBUS_OK;
+    return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, where,
+                              "'%s' carries field number %u, which is not part of the cibus "
+                              "protocol",
+                              where, (unsigned) base->unknown_fields [0].tag);
+}
+
+static cibus_err_t
+s_known_fields_only (const envelope_t *env, codec_problem_t *problem)
+{
+    cibus_err_t rc = s_no_unknown (problem, "envelope", &env->base);
+    if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_DATA) {
+        rc = s_no_unknown (problem, "data", &env->data->base);
+        for (size_t i = 0; rc == CIBUS_OK && i < env->data->n_dimensions; i++)
+            rc = s_no_unknown (problem, "data.dimensions", &env->data->dimensions [i]->base);
+    }
+    else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_NOTE)
+        rc = s_no_unknown (problem, "note", &env->note->base);
+    else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_COMMITMENT)
+        rc = s_no_unknown (problem, "commitment", &env->commitment->base);
+    else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_UPDATE)
+        rc = s_no_unknown (problem, "update", &env->update->base);
+    return rc;
+}
+
 cibus_err_t
 codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
 {
     cibus_err_t rc;
+    if ((rc = s_known_fields_only (env, problem)))
+        return rc;
     if ((rc = s_token (problem, "id", env->id, CIBUS_MAX_ID)))
         return rc;
     if ((rc = s_text (problem, "topic", env->topic, CIBUS_MAX_TOPIC, true)))
@@ -432,8 +465,10 @@ codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
                                   network);
     if (strcmp (env->topic + strlen (network) + 1, kind) != 0)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
-                                  "field 'topic' is '%.64s' but a %s body goes to '%s/%s'",
-                                  env->topic, codec_body_name (env), network, kind);
+                                  "field 'topic' is '%.64s' but %s %s body goes to '%s/%s'",
+                                  env->topic,
+                                  env->body_case == CIBUS__ENVELOPE__BODY_UPDATE ? "an" : "a",
+                                  codec_body_name (env), network, kind);
     switch (env->body_case) {
         case CIBUS__ENVELOPE__BODY_DATA:
             return s_validate_data (env->data, problem);

@@ -338,9 +338,14 @@ harness_world_up (harness_world_t *world)
 void
 harness_world_down (harness_world_t *world)
 {
+    //  CIBUS_KEEP=1 leaves the scratch directory (and the broker's log) for
+    //  a post-mortem.
+    if (getenv ("CIBUS_KEEP") && world->dir)
+        fprintf (stderr, "harness: kept %s\n", world->dir);
     if (world->broker.pid > 0)
         harness_broker_stop (&world->broker, SIGKILL);
-    harness_rmtree (world->dir);
+    if (!getenv ("CIBUS_KEEP"))
+        harness_rmtree (world->dir);
     free (world->dir);
     world->dir = NULL;
 }
@@ -388,11 +393,11 @@ harness_cibusd (char **out, char **err, ...)
 }
 
 cibus_t *
-harness_client (const harness_world_t *world, const char *secret)
+harness_client (const harness_world_t *world, const char *secret, int timeout_msec)
 {
     char broker_cert [PATH_MAX + 16], error [512];
     snprintf (broker_cert, sizeof broker_cert, "%s/broker", world->data);
-    cibus_config_t config = {world->broker.endpoint, broker_cert, secret, 10000};
+    cibus_config_t config = {world->broker.endpoint, broker_cert, secret, timeout_msec};
     cibus_t *client = cibus_new (&config, error, sizeof error);
     if (!client)
         fprintf (stderr, "harness: %s\n", error);

@@ -86,8 +86,10 @@ int harness_cibus (const harness_world_t *world, char **out, char **err, ...);
 /* Run cibusd with the NULL-terminated arguments; like harness_run. */
 int harness_cibusd (char **out, char **err, ...);
 
-/* A library connection to the world's broker under a secret cert. */
-struct cibus_t *harness_client (const harness_world_t *world, const char *secret);
+/* A library connection to the world's broker under a secret cert, whose
+   calls wait at most timeout_msec. */
+struct cibus_t *harness_client (const harness_world_t *world, const char *secret,
+                                int timeout_msec);
 
 /* Count the non-overlapping occurrences of needle in text. */
 size_t harness_count (const char *text, const char *needle);

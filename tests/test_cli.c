@@ -367,5 +367,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_cli_partner_remove_takes_effect_on_a_running_broker,
                                          s_setup, s_teardown),
     };
+    //  CIBUS_TEST=pattern runs only the tests whose names match.
+    if (getenv ("CIBUS_TEST"))
+        cmocka_set_test_filter (getenv ("CIBUS_TEST"));
     return cmocka_run_group_tests_name ("cli", tests, NULL, NULL);
 }

@@ -782,6 +782,28 @@ test_codec_validate_refuses_missing_id (void **state)
     assert_refused (&sample.env, "id", "field 'id' is required");
 }
 
+//  Fields this protocol does not know would be stored and relayed unchecked.
+static void
+test_codec_validate_refuses_unknown_fields (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+    uint8_t bytes [4096];
+    assert_true (buf.size + 3 <= sizeof bytes);
+    memcpy (bytes, buf.data, buf.size);
+    memcpy (bytes + buf.size, "\x98\x06\x01", 3); //  field 99, varint 1
+    envelope_t *env = codec_envelope_decode (bytes, buf.size + 3);
+    assert_non_null (env);
+    assert_refused (env, "envelope",
+                    "'envelope' carries field number 99, which is not part of the cibus "
+                    "protocol");
+    codec_envelope_free (env);
+    codec_buf_release (&buf);
+}
+
 static void
 test_codec_validate_refuses_id_over_its_limit (void **state)
 {
@@ -919,7 +941,7 @@ test_codec_validate_refuses_update_body_off_the_commitment_topic (void **state)
     s_sample_update (&sample);
     sample.env.topic = "north/update";
     assert_refused (&sample.env, "topic",
-                    "field 'topic' is 'north/update' but a update body goes to "
+                    "field 'topic' is 'north/update' but an update body goes to "
                     "'north/commitment'");
 }
 
@@ -1673,6 +1695,7 @@ main (void)
         cmocka_unit_test (test_codec_validate_accepts_update),
         cmocka_unit_test (test_codec_validate_accepts_values_at_their_limits),
         cmocka_unit_test (test_codec_validate_refuses_missing_id),
+        cmocka_unit_test (test_codec_validate_refuses_unknown_fields),
         cmocka_unit_test (test_codec_validate_refuses_id_over_its_limit),
         cmocka_unit_test (test_codec_validate_refuses_id_with_space_or_slash),
         cmocka_unit_test (test_codec_validate_refuses_missing_topic),

@@ -42,23 +42,6 @@ typedef struct {
     store_t *store;
 } fixture_t;
 
-static int
-s_setup (void **state)
-{
-    fixture_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return -1;
-    self->dir = harness_tmpdir ();
-    if (!self->dir) {
-        free (self);
-        return -1;
-    }
-    snprintf (self->path, sizeof self->path, "%s/cibus.db", self->dir);
-    self->store = store_new (self->path, STORE_SYNC_NORMAL);
-    *state = self;
-    return self->store ? 0 : -1;
-}
-
 //  A scratch directory with no database in it yet, for tests that prepare
 //  the file themselves.
 static int
@@ -75,6 +58,30 @@ s_setup_empty (void **state)
     snprintf (self->path, sizeof self->path, "%s/cibus.db", self->dir);
     *state = self;
     return 0;
+}
+
+static int
+s_setup_sync (void **state, store_sync_t sync)
+{
+    if (s_setup_empty (state))
+        return -1;
+    fixture_t *self = *state;
+    self->store = store_new (self->path, sync);
+    return self->store ? 0 : -1;
+}
+
+//  A fresh store with the broker's default durability.
+static int
+s_setup (void **state)
+{
+    return s_setup_sync (state, STORE_SYNC_FULL);
+}
+
+//  The same with STORE_SYNC_NORMAL, which opens with its own pragma string.
+static int
+s_setup_normal (void **state)
+{
+    return s_setup_sync (state, STORE_SYNC_NORMAL);
 }
 
 static int
@@ -408,8 +415,9 @@ test_store_fault_on_add_leaves_nothing_stored (void **state)
                       CIBUS_OK);
     assert_int_equal (seq, 3);
     store_inject_fault (self->store, STORE_FAULT_ADD);
-    assert_int_equal (store_batch_add (self->store, seq, "north-isd", "b", "north/data", 1000, "b", 1),
-                      CIBUS_ERR_STORE);
+    assert_int_equal (
+        store_batch_add (self->store, seq, "north-isd", "b", "north/data", 1000, "b", 1),
+        CIBUS_ERR_STORE);
     store_batch_abort (self->store);
 
     assert_int_equal (store_last_seq (self->store), 1);
@@ -468,8 +476,9 @@ test_store_add_refuses_a_seq_it_did_not_hand_out (void **state)
 {
     fixture_t *self = *state;
     assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
-    assert_int_equal (store_batch_add (self->store, 2, "north-isd", "a", "north/data", 1000, "a", 1),
-                      CIBUS_ERR_USAGE);
+    assert_int_equal (
+        store_batch_add (self->store, 2, "north-isd", "a", "north/data", 1000, "a", 1),
+        CIBUS_ERR_USAGE);
     assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
     assert_int_equal (store_last_seq (self->store), 0);
 }
@@ -482,8 +491,9 @@ test_store_batch_calls_outside_a_batch_are_usage_errors (void **state)
     bool duplicate = false;
     assert_int_equal (store_batch_reserve (self->store, "north-isd", "a", &seq, &duplicate),
                       CIBUS_ERR_USAGE);
-    assert_int_equal (store_batch_add (self->store, 1, "north-isd", "a", "north/data", 1000, "a", 1),
-                      CIBUS_ERR_USAGE);
+    assert_int_equal (
+        store_batch_add (self->store, 1, "north-isd", "a", "north/data", 1000, "a", 1),
+        CIBUS_ERR_USAGE);
     assert_int_equal (store_batch_commit (self->store), CIBUS_ERR_USAGE);
     assert_int_equal (store_last_seq (self->store), 0);
 }
@@ -711,7 +721,8 @@ test_store_migrates_a_database_at_version_zero (void **state)
     fixture_t *self = *state;
     //  A database the store has never seen: user_version 0, and a table of
     //  someone else's that the migration must leave alone.
-    s_sql_exec (self->path, "CREATE TABLE unrelated (x INTEGER); INSERT INTO unrelated VALUES (7);");
+    s_sql_exec (self->path,
+                "CREATE TABLE unrelated (x INTEGER); INSERT INTO unrelated VALUES (7);");
     assert_int_equal (s_sql_int (self->path, "PRAGMA user_version"), 0);
 
     self->store = store_new (self->path, STORE_SYNC_NORMAL);
@@ -756,8 +767,8 @@ test_store_open_twice_is_idempotent (void **state)
     assert_string_equal (partner.name, "north-isd");
     store_partner_release (&partner);
     //  Still the three tables of migration 1 and its one index, nothing twice.
-    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
-                      3);
+    assert_int_equal (
+        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 3);
     assert_int_equal (
         s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'log_partner_id'"),
         1);
@@ -781,9 +792,14 @@ static void
 test_store_new_refuses_a_newer_schema (void **state)
 {
     fixture_t *self = *state;
+    //  A database this release could otherwise open, stamped by a newer one.
+    s_append_five (self->store);
+    store_destroy (&self->store);
     s_sql_exec (self->path, "PRAGMA user_version = 2;");
+
     assert_null (store_new (self->path, STORE_SYNC_NORMAL));
     assert_int_equal (s_sql_int (self->path, "PRAGMA user_version"), 2);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 5);
 }
 
 static void
@@ -1127,7 +1143,7 @@ main (void)
         T_EMPTY (test_store_migrates_an_empty_file),
         T (test_store_open_twice_is_idempotent),
         T_EMPTY (test_store_failed_migration_leaves_the_old_version_whole),
-        T_EMPTY (test_store_new_refuses_a_newer_schema),
+        T (test_store_new_refuses_a_newer_schema),
         T (test_store_check_integrity_is_ok),
         T (test_store_data_version_is_stable_without_commits),
         T (test_store_data_version_changes_after_another_connection_commits),
@@ -1143,6 +1159,8 @@ main (void)
         T (test_registry_remove_then_lookup_is_not_found),
         T (test_registry_remove_of_unknown_name_is_not_found),
         T (test_registry_remove_drops_the_partners_networks),
+        {"test_registry_remove_drops_the_partners_networks_with_sync_normal",
+         test_registry_remove_drops_the_partners_networks, s_setup_normal, s_teardown, NULL},
         cmocka_unit_test (test_registry_role_names_round_trip),
         cmocka_unit_test (test_registry_role_parse_refuses_unknown_names),
     };
