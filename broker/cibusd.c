@@ -11,6 +11,7 @@
 #include "broker.h"
 #include "cibus_limits.h"
 #include "datadir.h"
+#include "keys.h"
 #include "log.h"
 #include "opts.h"
 
@@ -144,25 +145,6 @@ s_cmd_run (opts_t *opts)
     return err ? S_EXIT_FAIL : 0;
 }
 
-//  A public key given as a certificate file or as Z85 text, into key.
-static bool
-s_resolve_key (const char *given, char *key, size_t size)
-{
-    uint8_t raw [32];
-    if (strlen (given) == STORE_KEY_LEN && zmq_z85_decode (raw, given)) {
-        snprintf (key, size, "%s", given);
-        return true;
-    }
-    if (!zsys_file_exists (given))
-        return false;
-    zcert_t *cert = zcert_load (given);
-    if (!cert)
-        return false;
-    snprintf (key, size, "%s", zcert_public_txt (cert));
-    zcert_destroy (&cert);
-    return true;
-}
-
 static int
 s_partner_add (opts_t *opts, store_t *store)
 {
@@ -183,7 +165,7 @@ s_partner_add (opts_t *opts, store_t *store)
                               "'%s'",
                               name);
     char key [STORE_KEY_LEN + 1];
-    if (!s_resolve_key (key_arg, key, sizeof key)) {
+    if (!keys_public (key_arg, key)) {
         fprintf (stderr,
                  "cibusd: --key '%s' is neither a readable certificate file nor a 40-character "
                  "Z85 key: use the public file written by `cibus keygen NAME`\n",

@@ -14,6 +14,7 @@
 #include "cibus.h"
 
 #include "codec.h"
+#include "keys.h"
 
 #include <czmq.h>
 #include <string.h>
@@ -100,25 +101,6 @@ cibus_error_field (cibus_t *self)
 
 //  ---------------------------------------------------------------- lifecycle
 
-//  A public key given as Z85 text or as a certificate file.
-static bool
-s_load_public_key (const char *given, char *key)
-{
-    uint8_t raw [32];
-    if (strlen (given) == 40 && zmq_z85_decode (raw, given)) {
-        memcpy (key, given, 41);
-        return true;
-    }
-    if (!zsys_file_exists (given))
-        return false;
-    zcert_t *cert = zcert_load (given);
-    if (!cert)
-        return false;
-    memcpy (key, zcert_public_txt (cert), 41);
-    zcert_destroy (&cert);
-    return true;
-}
-
 cibus_t *
 cibus_new (const cibus_config_t *config, char *error, size_t size)
 {
@@ -129,7 +111,7 @@ cibus_new (const cibus_config_t *config, char *error, size_t size)
                   "its Z85 key) or set CIBUS_BROKER_KEY");
         return NULL;
     }
-    if (!s_load_public_key (config->broker_key, broker_key)) {
+    if (!keys_public (config->broker_key, broker_key)) {
         snprintf (error, size,
                   "broker key '%s' is neither a 40-character Z85 key nor a readable "
                   "certificate file",

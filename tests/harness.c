@@ -350,6 +350,29 @@ harness_world_down (harness_world_t *world)
     world->dir = NULL;
 }
 
+int
+harness_world_setup (void **state)
+{
+    harness_world_t *world = calloc (1, sizeof *world);
+    if (!world || !harness_world_up (world)) {
+        if (world)
+            harness_world_down (world);
+        free (world);
+        return -1;
+    }
+    *state = world;
+    return 0;
+}
+
+int
+harness_world_teardown (void **state)
+{
+    harness_world_t *world = *state;
+    harness_world_down (world);
+    free (world);
+    return 0;
+}
+
 //  Collect a NULL-terminated argument list after the binary's path.
 static size_t
 s_collect (const char **argv, size_t max, const char *bin, va_list args)

@@ -78,6 +78,10 @@ typedef struct {
 bool harness_world_up (harness_world_t *world);
 void harness_world_down (harness_world_t *world);
 
+/* The same as cmocka setup and teardown functions: *state is the world. */
+int harness_world_setup (void **state);
+int harness_world_teardown (void **state);
+
 /* Run the real cibus binary against the world's broker (CIBUS_BROKER and
    CIBUS_BROKER_KEY set in its environment) with the NULL-terminated
    arguments; like harness_run. */

@@ -21,28 +21,8 @@
 
 #define S_TIMEOUT 10000
 
-static int
-s_setup (void **state)
-{
-    harness_world_t *world = calloc (1, sizeof *world);
-    if (!world || !harness_world_up (world)) {
-        if (world)
-            harness_world_down (world);
-        free (world);
-        return -1;
-    }
-    *state = world;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    harness_world_t *world = *state;
-    harness_world_down (world);
-    free (world);
-    return 0;
-}
+#define s_setup    harness_world_setup
+#define s_teardown harness_world_teardown
 
 //  ---------------------------------------------------------------- helpers
 

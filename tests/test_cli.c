@@ -17,28 +17,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-static int
-s_setup (void **state)
-{
-    harness_world_t *world = calloc (1, sizeof *world);
-    if (!world || !harness_world_up (world)) {
-        if (world)
-            harness_world_down (world);
-        free (world);
-        return -1;
-    }
-    *state = world;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    harness_world_t *world = *state;
-    harness_world_down (world);
-    free (world);
-    return 0;
-}
+#define s_setup    harness_world_setup
+#define s_teardown harness_world_teardown
 
 //  The value of "key":NUMBER in a JSON line, or 0.
 static unsigned long long
