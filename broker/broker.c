@@ -25,6 +25,7 @@
 #include "codec.h"
 #include "datadir.h"
 #include "log.h"
+#include "ring.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -40,6 +41,11 @@
 //  How long close waits to flush the last acks to their clients.
 #define S_LINGER_MSEC 2000
 #define S_ROUTING_MAX 256
+//  The ring of recent entries that live delivery reads instead of the disk:
+//  enough to cover a few group commits of lag; entries over 64 KiB (long
+//  meeting notes) are read from the store.
+#define S_RING_ENTRIES 1024
+#define S_RING_MAX_ENTRY (64 * 1024)
 
 //  A publish waiting in the current batch.
 typedef struct {
@@ -72,6 +78,7 @@ struct broker_t {
     zsock_t *router;
     char *endpoint;
     zhashx_t *subs;               /* routing id (hex) -> s_sub_t */
+    ring_t *ring;                 /* the last committed entries, encoded */
     s_pending_t batch [CIBUS_BATCH_MAX];
     size_t batch_size;
     codec_buf_t entry_buf;        /* encoded envelope being appended */
@@ -213,6 +220,11 @@ s_append (broker_t *self, s_pending_t *pending, int64_t now)
     if (err == CIBUS_OK)
         err = store_batch_add (self->store, pending->seq, pending->partner, env->id, env->topic,
                                now, self->entry_buf.data, self->entry_buf.size);
+    //  Into the ring now, while the bytes are at hand; a failed batch
+    //  truncates it back (see s_commit_batch), and no cursor runs meanwhile.
+    if (err == CIBUS_OK)
+        ring_push (self->ring, pending->seq, env->topic, self->entry_buf.data,
+                   self->entry_buf.size);
     return err;
 }
 
@@ -247,6 +259,7 @@ s_commit_batch (broker_t *self)
         store_batch_abort (self->store);
 
     if (err) {
+        ring_truncate (self->ring, store_last_seq (self->store));
         log_error ("event=batch-failed entries=%zu reason=\"%s\"", self->batch_size,
                    cibus_strerror (err));
         for (size_t i = 0; i < self->batch_size; i++)
@@ -413,6 +426,10 @@ s_cursor_step (broker_t *self, s_sub_t *sub)
     }
     s_cursor_step_t step = {self, sub, partner, false};
     size_t max = CIBUS_SCAN_MAX;
+    if (ring_has (self->ring, sub->next_seq)) {
+        ring_read_from (self->ring, sub->next_seq, max, s_deliver_one, &step);
+        return step.blocked;
+    }
     if (store_read_from (self->store, sub->next_seq, max, s_deliver_one, &step, NULL)) {
         log_error ("event=cursor-read-failed partner=%s next_seq=%llu", partner->name,
                    (unsigned long long) sub->next_seq);
@@ -705,7 +722,8 @@ broker_new (const broker_config_t *config)
     datadir_path (config->data_dir, DATADIR_DB, db_path, sizeof db_path);
     if (!(self->store = store_new (db_path, config->sync))
         || !(self->auth = auth_new (self->store))
-        || !(self->subs = zhashx_new ())) {
+        || !(self->subs = zhashx_new ())
+        || !(self->ring = ring_new (S_RING_ENTRIES, S_RING_MAX_ENTRY))) {
         log_error ("event=start-failed data=%s reason=\"cannot open the store or the "
                    "registry\"",
                    config->data_dir);
@@ -764,6 +782,7 @@ broker_destroy (broker_t **self_p)
     //  Closing the ROUTER with linger flushes the last acks to their clients.
     zsock_destroy (&self->router);
     zhashx_destroy (&self->subs);
+    ring_destroy (&self->ring);
     auth_destroy (&self->auth);
     store_destroy (&self->store);
     zcert_destroy (&self->cert);

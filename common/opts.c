@@ -189,21 +189,55 @@ opts_positional (opts_t *self, size_t index)
     return NULL;
 }
 
+//  Write text wrapped to S_HELP_WIDTH columns, continuation lines indented
+//  to the help column.
+#define S_HELP_INDENT 31
+#define S_HELP_WIDTH  79
+
+static void
+s_wrap (FILE *out, const char *text)
+{
+    size_t column = S_HELP_INDENT;
+    while (*text) {
+        size_t word = strcspn (text, " ");
+        if (column > S_HELP_INDENT && column + 1 + word > S_HELP_WIDTH) {
+            fprintf (out, "\n%*s", S_HELP_INDENT, "");
+            column = S_HELP_INDENT;
+        }
+        else if (column > S_HELP_INDENT) {
+            fputc (' ', out);
+            column++;
+        }
+        fprintf (out, "%.*s", (int) word, text);
+        column += word;
+        text += word;
+        while (*text == ' ')
+            text++;
+    }
+    fputc ('\n', out);
+}
+
 void
 opts_help (const opt_def_t *defs, FILE *out)
 {
     for (const opt_def_t *def = defs; def->name; def++) {
-        char left [64];
+        char left [64], help [1024];
         snprintf (left, sizeof left, "--%s%s%s%s", def->name, def->arg ? " " : "",
                   def->arg ? def->arg : "", def->kind == OPT_LIST ? "..." : "");
-        fprintf (out, "  %-28s %s", left, def->help);
         if (def->env && def->fallback)
-            fprintf (out, " (env %s; default %s)", def->env, def->fallback);
+            snprintf (help, sizeof help, "%s (env %s; default %s)", def->help, def->env,
+                      def->fallback);
         else if (def->env)
-            fprintf (out, " (env %s)", def->env);
+            snprintf (help, sizeof help, "%s (env %s)", def->help, def->env);
         else if (def->fallback)
-            fprintf (out, " (default %s)", def->fallback);
-        fputc ('\n', out);
+            snprintf (help, sizeof help, "%s (default %s)", def->help, def->fallback);
+        else
+            snprintf (help, sizeof help, "%s", def->help);
+        if (strlen (left) > S_HELP_INDENT - 3)
+            fprintf (out, "  %s\n%*s", left, S_HELP_INDENT, "");
+        else
+            fprintf (out, "  %-28s ", left);
+        s_wrap (out, help);
     }
     fprintf (out, "  %-28s %s\n", "--help", "show this help");
 }
