@@ -361,8 +361,9 @@ s_deliver_one (const store_entry_t *entry, void *arg)
         reply.deliver = &deliver;
         int rc = s_send (step->broker, sub->routing, sub->routing_size, &reply);
         if (rc) {
-            //  Gone: forget the cursor. Full: keep the entry for next turn.
-            if (rc != EAGAIN) {
+            //  Gone: forget the cursor. Full (or out of memory): keep the
+            //  entry for a later turn.
+            if (rc == EHOSTUNREACH) {
                 sub->dead = true;
                 log_info ("event=subscriber-gone partner=%s reason=\"%s\"",
                           step->partner->name, zmq_strerror (rc));
@@ -393,7 +394,7 @@ s_heartbeat (broker_t *self, s_sub_t *sub, const store_partner_t *partner)
     reply.kind_case = CIBUS__REPLY__KIND_HEARTBEAT;
     reply.heartbeat = &heartbeat;
     int rc = s_send (self, sub->routing, sub->routing_size, &reply);
-    if (rc && rc != EAGAIN) {
+    if (rc == EHOSTUNREACH) {
         sub->dead = true;
         log_info ("event=subscriber-gone partner=%s reason=\"%s\"", partner->name,
                   zmq_strerror (rc));
@@ -675,7 +676,9 @@ broker_run (broker_t *self)
     };
     bool more = false;
     while (!zsys_interrupted) {
-        int rc = zmq_poll (items, 2, more ? 0 : S_IDLE_POLL_MSEC);
+        int idle = self->heartbeat_msec < S_IDLE_POLL_MSEC ? self->heartbeat_msec
+                                                           : S_IDLE_POLL_MSEC;
+        int rc = zmq_poll (items, 2, more ? 0 : idle);
         if (rc < 0 && zmq_errno () != EINTR) {
             log_error ("event=poll-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
             return CIBUS_ERR_IO;
@@ -746,6 +749,11 @@ broker_new (const broker_config_t *config)
     //  The limit applies to the frame as it travels, CURVE box included.
     zsock_set_maxmsgsize (self->router, CIBUS_MAX_FRAME + CIBUS_FRAME_SLACK);
     zsock_set_linger (self->router, S_LINGER_MSEC);
+    //  ZMTP heartbeats close a connection whose peer vanished without
+    //  closing TCP (a laptop lid, a dead link); the cursor then goes at its
+    //  next Heartbeat.
+    zsock_set_heartbeat_ivl (self->router, self->heartbeat_msec);
+    zsock_set_heartbeat_timeout (self->router, 3 * self->heartbeat_msec);
     if (zsock_bind (self->router, "%s", config->bind) < 0) {
         log_error ("event=start-failed bind=%s reason=\"%s\"", config->bind,
                    zmq_strerror (zmq_errno ()));

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "opts.h"
 
+#include <ctype.h>
 #include <czmq.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,8 +32,8 @@ static const opt_def_t s_opts [] = {
      "run: full fsyncs every commit before its ack (survives power loss); normal "
      "survives a crash of the broker but not of the machine"},
     {"heartbeat", OPT_VALUE, "SECONDS", "CIBUS_HEARTBEAT", NULL,
-     "run: how often an idle subscriber is sent a heartbeat, which is also how soon a "
-     "vanished one is forgotten (default 10)"},
+     "run: how often an idle subscriber is sent a heartbeat; a subscriber that has gone "
+     "is forgotten at the next one, one that vanished silently within three (default 10)"},
     {"role", OPT_VALUE, "ROLE", NULL, NULL, "partner add: backbone, partner or integrator"},
     {"key", OPT_VALUE, "CERT-OR-Z85", NULL, NULL,
      "partner add: the partner's public certificate file (from `cibus keygen`) or its "
@@ -180,9 +181,12 @@ s_partner_add (opts_t *opts, store_t *store)
         return s_usage_error ("%s", "too many --network options");
     for (size_t i = 0; i < count; i++) {
         networks [i] = opts_item (opts, "network", i);
-        if (!*networks [i] || strlen (networks [i]) > CIBUS_MAX_NETWORK
-            || strchr (networks [i], '/'))
-            return s_usage_error ("--network '%s' must be 1 to 64 characters without '/'",
+        bool token = *networks [i] && strlen (networks [i]) <= CIBUS_MAX_NETWORK;
+        for (const char *c = networks [i]; token && *c; c++)
+            token = isgraph ((unsigned char) *c) && *c != '/';
+        if (!token)
+            return s_usage_error ("--network '%s' must be 1 to 64 printable characters "
+                                  "without spaces or '/'",
                                   networks [i]);
     }
     cibus_err_t err = store_partner_add (store, name, key, role, networks, count);
