@@ -66,6 +66,12 @@ typedef struct {
 
 cibus_err_t cibus_status (cibus_t *self, cibus_status_t *status);
 
+/* Ask the broker a question (indicators, values, commitments, notes,
+   report; see Cibus__Query). On success *reply is the broker's Reply, whose
+   result holds the tables; free it with cibus_reply_free. */
+cibus_err_t cibus_query (cibus_t *self, const Cibus__Query *query, Cibus__Reply **reply);
+void cibus_reply_free (Cibus__Reply *reply);
+
 //  ---------------------------------------------------------------- publish
 
 typedef struct {

@@ -87,6 +87,46 @@ static const opt_def_t s_tail_opts [] = {
     {"count", OPT_VALUE, "N", NULL, NULL, "exit after N entries"},
     {NULL, 0, NULL, NULL, NULL, NULL}};
 
+static const opt_def_t s_indicator_opts [] = {
+    {"name", OPT_VALUE, "TEXT", NULL, NULL, "what it measures, e.g. \"3rd-grade reading\""},
+    {"unit", OPT_VALUE, "UNIT", NULL, NULL, "percent, count, rate, score or currency"},
+    {"direction", OPT_VALUE, "up|down", NULL, NULL, "which way is better"},
+    {"period", OPT_VALUE, "KIND", NULL, NULL, "school-year, quarter, month or date"},
+    {"min", OPT_VALUE, "NUMBER", NULL, NULL, "the smallest value allowed"},
+    {"max", OPT_VALUE, "NUMBER", NULL, NULL, "the largest value allowed"},
+    {"dimension", OPT_LIST, "KEY", NULL, NULL,
+     "a disaggregation it may carry: race, income, gender, school, grade, ell, "
+     "disability... (repeatable)"},
+    {"baseline", OPT_VALUE, "PERIOD=VALUE", NULL, NULL, "the starting point, e.g. 2024-25=48"},
+    {"target", OPT_LIST, "PERIOD=VALUE", NULL, NULL, "a target, e.g. 2027-28=60 (repeatable)"},
+    {"network", OPT_LIST, "NET", NULL, NULL, "a network that uses it (repeatable; none: all)"},
+    {"id", OPT_VALUE, "ID", NULL, NULL, "idempotency id (default: random)"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_values_opts [] = {
+    {"indicator", OPT_VALUE, "ID", NULL, NULL, "the indicator (required)"},
+    {"by", OPT_VALUE, "DIMENSION", NULL, NULL, "break down by one dimension, e.g. race"},
+    {"network", OPT_VALUE, "NET", NULL, NULL, "only this network"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_commitments_opts [] = {
+    {"network", OPT_VALUE, "NET", NULL, NULL, "only this network"},
+    {"owner", OPT_VALUE, "PARTNER", NULL, NULL, "only this partner's commitments"},
+    {"overdue", OPT_FLAG, NULL, NULL, NULL, "only those past due and neither done nor dropped"},
+    {"today", OPT_VALUE, "DATE", NULL, NULL, "judge \"overdue\" at this date (default: today)"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_notes_opts [] = {
+    {"network", OPT_VALUE, "NET", NULL, NULL, "only this network"},
+    {"since", OPT_VALUE, "DATE", NULL, NULL, "only meetings held on or after DATE"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_report_opts [] = {
+    {"network", OPT_VALUE, "NET", NULL, NULL, "only this network"},
+    {"period", OPT_VALUE, "PERIOD", NULL, NULL, "the period to report on (required)"},
+    {"today", OPT_VALUE, "DATE", NULL, NULL, "judge \"overdue\" at this date (default: today)"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
 static const opt_def_t s_none [] = {{NULL, 0, NULL, NULL, NULL, NULL}};
 
 typedef struct s_command_t s_command_t;
@@ -252,11 +292,13 @@ s_build_submit (const s_command_t *command, opts_t *opts, s_entry_t *entry)
     data->indicator = (char *) opts_get (opts, "indicator");
     data->period = (char *) opts_get (opts, "period");
     const char *value = opts_get (opts, "value");
-    if (!data->indicator || !data->period || !value)
-        return s_usage_error (command->name, "--indicator, --period and --value are required");
-    if (!s_parse_double (value, &data->value))
+    bool ratio = opts_get (opts, "numerator") && opts_get (opts, "denominator");
+    if (!data->indicator || !data->period || (!value && !ratio))
+        return s_usage_error (command->name, "--indicator, --period and --value (or "
+                                             "--numerator and --denominator) are required");
+    if (value && !s_parse_double (value, &data->value))
         return s_usage_error (command->name, "--value must be a number, got '%s'", value);
-    data->has_value = true;
+    data->has_value = value != NULL;
     const char *counts [] = {"n", "numerator", "denominator"};
     uint64_t *targets [] = {&data->n, &data->numerator, &data->denominator};
     protobuf_c_boolean *has [] = {&data->has_n, &data->has_numerator, &data->has_denominator};
@@ -374,6 +416,37 @@ s_build_update (const s_command_t *command, opts_t *opts, s_entry_t *entry)
     return 0;
 }
 
+//  Publish, wait for the ack and print it; the exit code.
+static int
+s_publish_and_report (const s_command_t *command, opts_t *opts, cibus_t *client,
+                      cibus_envelope_t *env)
+{
+    cibus_ack_t ack;
+    cibus_err_t err = cibus_publish (client, env, &ack);
+    if (err)
+        return s_failed (command, client, err);
+    if (opts_flag (opts, "json")) {
+        json_t json = {0};
+        json_object (&json);
+        json_key (&json, "seq");
+        json_u64 (&json, ack.seq);
+        json_key (&json, "id");
+        json_str (&json, ack.id);
+        json_key (&json, "duplicate");
+        json_bool (&json, ack.duplicate);
+        json_object_end (&json);
+        printf ("%s\n", json_text (&json));
+        json_release (&json);
+    }
+    else if (env->body_case == CIBUS__ENVELOPE__BODY_COMMITMENT)
+        printf ("committed: seq %llu, commitment id %s%s\n", (unsigned long long) ack.seq,
+                ack.id, ack.duplicate ? " (already stored: nothing new)" : "");
+    else
+        printf ("stored: seq %llu, id %s%s\n", (unsigned long long) ack.seq, ack.id,
+                ack.duplicate ? " (already stored: nothing new)" : "");
+    return 0;
+}
+
 static int
 s_cmd_publish (const s_command_t *command, opts_t *opts)
 {
@@ -410,31 +483,8 @@ s_cmd_publish (const s_command_t *command, opts_t *opts)
         if (!(client = s_connect (command, opts, timeout)))
             rc = S_EXIT_FAIL;
     }
-    if (rc == 0) {
-        cibus_ack_t ack;
-        cibus_err_t err = cibus_publish (client, &entry->env, &ack);
-        if (err)
-            rc = s_failed (command, client, err);
-        else if (opts_flag (opts, "json")) {
-            json_t json = {0};
-            json_object (&json);
-            json_key (&json, "seq");
-            json_u64 (&json, ack.seq);
-            json_key (&json, "id");
-            json_str (&json, ack.id);
-            json_key (&json, "duplicate");
-            json_bool (&json, ack.duplicate);
-            json_object_end (&json);
-            printf ("%s\n", json_text (&json));
-            json_release (&json);
-        }
-        else if (entry->env.body_case == CIBUS__ENVELOPE__BODY_COMMITMENT)
-            printf ("committed: seq %llu, commitment id %s%s\n", (unsigned long long) ack.seq,
-                    ack.id, ack.duplicate ? " (already stored: nothing new)" : "");
-        else
-            printf ("stored: seq %llu, id %s%s\n", (unsigned long long) ack.seq, ack.id,
-                    ack.duplicate ? " (already stored: nothing new)" : "");
-    }
+    if (rc == 0)
+        rc = s_publish_and_report (command, opts, client, &entry->env);
     cibus_destroy (&client);
     free (entry->body);
     free (entry);
@@ -500,6 +550,170 @@ s_cmd_tail (const s_command_t *command, opts_t *opts)
         cibus_envelope_free (env);
     }
     json_release (&json);
+    cibus_destroy (&client);
+    return rc;
+}
+
+//  ---------------------------------------------------------------- catalogue
+
+//  PERIOD=VALUE into a milestone whose period points into text.
+static bool
+s_milestone (const char *given, char *text, size_t size, Cibus__Milestone *milestone)
+{
+    snprintf (text, size, "%s", given);
+    char *equals = strchr (text, '=');
+    if (!equals || equals == text)
+        return false;
+    *equals = 0;
+    cibus__milestone__init (milestone);
+    milestone->period = text;
+    milestone->has_value = s_parse_double (equals + 1, &milestone->value);
+    return milestone->has_value;
+}
+
+static int
+s_cmd_indicator (const s_command_t *command, opts_t *opts)
+{
+    if (opts_positional_count (opts) != 3 || strcmp (opts_positional (opts, 1), "define") != 0)
+        return s_usage_error (command->name, "use: cibus indicator define ID [options]");
+    int timeout = s_timeout_msec (opts, CIBUS_DEFAULT_TIMEOUT_MSEC);
+    if (timeout < 0)
+        return s_usage_error (command->name, "--timeout must be a number of seconds > 0");
+    Cibus__IndicatorDefinition def = CIBUS__INDICATOR_DEFINITION__INIT;
+    def.indicator = (char *) opts_positional (opts, 2);
+    def.name = (char *) opts_get (opts, "name");
+    const char *unit = opts_get (opts, "unit"), *direction = opts_get (opts, "direction");
+    const char *period = opts_get (opts, "period");
+    if (!def.name || !unit || !direction || !period)
+        return s_usage_error (command->name, "--name, --unit, --direction and --period are "
+                                             "required");
+    if (!codec_unit_parse (unit, &def.unit))
+        return s_usage_error (command->name,
+                              "--unit must be percent, count, rate, score or currency, got '%s'",
+                              unit);
+    if (!codec_direction_parse (direction, &def.direction))
+        return s_usage_error (command->name, "--direction must be up or down, got '%s'",
+                              direction);
+    if (!codec_period_kind_parse (period, &def.period_kind))
+        return s_usage_error (command->name,
+                              "--period must be school-year, quarter, month or date, got '%s'",
+                              period);
+    def.has_unit = def.has_direction = def.has_period_kind = true;
+    const char *bounds [] = {"min", "max"};
+    double *values [] = {&def.min, &def.max};
+    protobuf_c_boolean *has [] = {&def.has_min, &def.has_max};
+    for (size_t i = 0; i < 2; i++) {
+        const char *text = opts_get (opts, bounds [i]);
+        if (text && !s_parse_double (text, values [i]))
+            return s_usage_error (command->name, "--%s must be a number, got '%s'", bounds [i],
+                                  text);
+        *has [i] = text != NULL;
+    }
+    char *dimensions [CIBUS_MAX_LIST], *networks [CIBUS_MAX_LIST];
+    if (!s_list (opts, "dimension", dimensions, &def.n_dimensions)
+        || !s_list (opts, "network", networks, &def.n_networks))
+        return s_usage_error (command->name, "at most %d --dimension and --network",
+                              CIBUS_MAX_LIST);
+    def.dimensions = dimensions;
+    def.networks = networks;
+    char baseline_text [CIBUS_MAX_NAME + 32];
+    Cibus__Milestone baseline;
+    const char *baseline_arg = opts_get (opts, "baseline");
+    if (baseline_arg) {
+        if (!s_milestone (baseline_arg, baseline_text, sizeof baseline_text, &baseline))
+            return s_usage_error (command->name, "--baseline expects PERIOD=VALUE like "
+                                                 "2024-25=48, got '%s'",
+                                  baseline_arg);
+        def.baseline = &baseline;
+    }
+    size_t targets = opts_count (opts, "target");
+    if (targets > CIBUS_MAX_LIST)
+        return s_usage_error (command->name, "at most %d --target", CIBUS_MAX_LIST);
+    char target_text [CIBUS_MAX_LIST][CIBUS_MAX_NAME + 32];
+    Cibus__Milestone target [CIBUS_MAX_LIST];
+    Cibus__Milestone *target_ptrs [CIBUS_MAX_LIST];
+    for (size_t i = 0; i < targets; i++) {
+        const char *arg = opts_item (opts, "target", i);
+        if (!s_milestone (arg, target_text [i], sizeof target_text [i], &target [i]))
+            return s_usage_error (command->name, "--target expects PERIOD=VALUE like "
+                                                 "2027-28=60, got '%s'",
+                                  arg);
+        target_ptrs [i] = &target [i];
+    }
+    def.n_targets = targets;
+    def.targets = target_ptrs;
+
+    cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
+    env.topic = CODEC_CATALOG_NETWORK "/indicator";
+    env.id = (char *) opts_get (opts, "id");
+    env.body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
+    env.indicator = &def;
+    cibus_t *client = s_connect (command, opts, timeout);
+    if (!client)
+        return S_EXIT_FAIL;
+    int rc = s_publish_and_report (command, opts, client, &env);
+    cibus_destroy (&client);
+    return rc;
+}
+
+//  ---------------------------------------------------------------- queries
+
+static int
+s_cmd_query (const s_command_t *command, opts_t *opts)
+{
+    int timeout = s_timeout_msec (opts, CIBUS_DEFAULT_TIMEOUT_MSEC);
+    if (timeout < 0)
+        return s_usage_error (command->name, "--timeout must be a number of seconds > 0");
+    if (opts_positional_count (opts) > 1)
+        return s_usage_error (command->name, "unexpected argument '%s'", opts_positional (opts, 1));
+    Cibus__Query query = CIBUS__QUERY__INIT;
+    query.kind = (char *) command->name;
+    //  Each command's table names the filters it takes; read those it has.
+    for (const opt_def_t *def = command->own; def->name; def++) {
+        const char *value = def->kind == OPT_VALUE ? opts_get (opts, def->name) : NULL;
+        if (strcmp (def->name, "indicator") == 0)
+            query.indicator = (char *) value;
+        else if (strcmp (def->name, "by") == 0)
+            query.by = (char *) value;
+        else if (strcmp (def->name, "network") == 0)
+            query.network = (char *) value;
+        else if (strcmp (def->name, "owner") == 0)
+            query.owner = (char *) value;
+        else if (strcmp (def->name, "since") == 0)
+            query.since = (char *) value;
+        else if (strcmp (def->name, "period") == 0)
+            query.period = (char *) value;
+        else if (strcmp (def->name, "today") == 0)
+            query.today = (char *) value;
+        else if (strcmp (def->name, "overdue") == 0)
+            query.has_overdue = query.overdue = opts_flag (opts, "overdue");
+    }
+    if (strcmp (command->name, "values") == 0 && !query.indicator)
+        return s_usage_error (command->name, "--indicator is required");
+    if (strcmp (command->name, "report") == 0 && !query.period)
+        return s_usage_error (command->name, "--period is required, e.g. --period 2026-Q3");
+    const char *dates [] = {query.since, query.today};
+    for (size_t i = 0; i < 2; i++)
+        if (dates [i] && !codec_is_date (dates [i]))
+            return s_usage_error (command->name, "expected a date like 2026-12-15, got '%s'",
+                                  dates [i]);
+    cibus_t *client = s_connect (command, opts, timeout);
+    if (!client)
+        return S_EXIT_FAIL;
+    Cibus__Reply *reply = NULL;
+    cibus_err_t err = cibus_query (client, &query, &reply);
+    int rc = 0;
+    if (err)
+        rc = s_failed (command, client, err);
+    else if (opts_flag (opts, "json")) {
+        json_t json = {0};
+        render_tables_json (reply->result, &json);
+        printf ("%s\n", json_text (&json));
+        json_release (&json);
+    }
+    else
+        render_tables_text (reply->result, stdout);
+    cibus_reply_free (reply);
     cibus_destroy (&client);
     return rc;
 }
@@ -601,6 +815,22 @@ static const s_command_t s_commands [] = {
      s_cmd_publish},
     {"update", "update --network NET COMMITMENT_ID --status S [--comment C]",
      "publish a commitment's new status", s_update_opts, true, true, s_cmd_publish},
+    {"indicator", "indicator define ID --name N --unit U --direction up|down --period KIND "
+     "[options]",
+     "define (or redefine: a new version) a shared indicator; backbone only",
+     s_indicator_opts, false, true, s_cmd_indicator},
+    {"indicators", "indicators [--json]", "the indicator catalogue in force", s_none, false,
+     true, s_cmd_query},
+    {"values", "values --indicator ID [--by DIMENSION] [--network NET] [--json]",
+     "latest values per period and group, with targets and change", s_values_opts, false, true,
+     s_cmd_query},
+    {"commitments", "commitments [--network NET] [--owner P] [--overdue] [--json]",
+     "action commitments and their status", s_commitments_opts, false, true, s_cmd_query},
+    {"notes", "notes [--network NET] [--since DATE] [--json]",
+     "meetings held and the decisions taken", s_notes_opts, false, true, s_cmd_query},
+    {"report", "report --period P [--network NET] [--json]",
+     "the backbone's page: submissions, slipping commitments, indicators, gaps, meetings",
+     s_report_opts, false, true, s_cmd_query},
     {"tail", "tail [--topic PREFIX]... [--from SEQ] [--count N] [--timeout S] [--json]",
      "show entries as they arrive; --from 1 replays the whole readable log first",
      s_tail_opts, false, true, s_cmd_tail},
@@ -616,7 +846,7 @@ s_usage (FILE *out)
     fprintf (out, "usage: cibus COMMAND [OPTIONS]   (cibus COMMAND --help for its options)\n\n"
                   "commands:\n");
     for (const s_command_t *command = s_commands; command->name; command++)
-        fprintf (out, "  %-8s %s\n", command->name, command->summary);
+        fprintf (out, "  %-12s %s\n", command->name, command->summary);
     fprintf (out, "\nexit codes: 0 done, 2 usage error, 1 anything else (refused, "
                   "unreachable, unknown key)\n");
 }

@@ -484,6 +484,28 @@ cibus_status (cibus_t *self, cibus_status_t *status)
 }
 
 cibus_err_t
+cibus_query (cibus_t *self, const Cibus__Query *query, Cibus__Reply **reply)
+{
+    *reply = NULL;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_QUERY;
+    request.query = (Cibus__Query *) query;
+    cibus_err_t err = s_call (self, &request, CIBUS__REPLY__KIND_RESULT, NULL);
+    if (!err) {
+        *reply = self->answer; //  handed over to the caller
+        self->answer = NULL;
+    }
+    s_answer_done (self);
+    return err;
+}
+
+void
+cibus_reply_free (Cibus__Reply *reply)
+{
+    codec_reply_free (reply);
+}
+
+cibus_err_t
 cibus_raw (cibus_t *self, const void *data, size_t size, void **reply, size_t *reply_size)
 {
     *reply = NULL;

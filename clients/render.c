@@ -42,8 +42,14 @@ s_data_json (const Cibus__DataSubmission *data, json_t *json)
 {
     s_str_field (json, "indicator", data->indicator);
     s_str_field (json, "period", data->period);
-    json_key (json, "value");
-    json_double (json, data->value);
+    if (data->has_suppressed && data->suppressed) {
+        json_key (json, "suppressed");
+        json_bool (json, true);
+    }
+    else if (data->has_value) {
+        json_key (json, "value");
+        json_double (json, data->value);
+    }
     if (data->has_n) {
         json_key (json, "n");
         json_u64 (json, data->n);
@@ -66,6 +72,49 @@ s_data_json (const Cibus__DataSubmission *data, json_t *json)
                                                               : CIBUS__VALUE_STATUS__FINAL));
     s_str_field (json, "source", data->source);
     s_str_field (json, "extracted_on", data->extracted_on);
+}
+
+static void
+s_milestone_json (json_t *json, const Cibus__Milestone *milestone)
+{
+    json_object (json);
+    json_key (json, "period");
+    json_str (json, milestone->period);
+    json_key (json, "value");
+    json_double (json, milestone->value);
+    json_object_end (json);
+}
+
+static void
+s_indicator_json (const Cibus__IndicatorDefinition *def, json_t *json)
+{
+    s_str_field (json, "indicator", def->indicator);
+    s_str_field (json, "name", def->name);
+    json_key (json, "unit");
+    json_str (json, codec_unit_name (def->unit));
+    json_key (json, "direction");
+    json_str (json, codec_direction_name (def->direction));
+    json_key (json, "period_kind");
+    json_str (json, codec_period_kind_name (def->period_kind));
+    if (def->has_min) {
+        json_key (json, "min");
+        json_double (json, def->min);
+    }
+    if (def->has_max) {
+        json_key (json, "max");
+        json_double (json, def->max);
+    }
+    s_str_list (json, "dimensions", def->dimensions, def->n_dimensions);
+    if (def->baseline) {
+        json_key (json, "baseline");
+        s_milestone_json (json, def->baseline);
+    }
+    json_key (json, "targets");
+    json_array (json);
+    for (size_t i = 0; i < def->n_targets; i++)
+        s_milestone_json (json, def->targets [i]);
+    json_array_end (json);
+    s_str_list (json, "networks", def->networks, def->n_networks);
 }
 
 void
@@ -104,6 +153,9 @@ render_envelope_json (const cibus_envelope_t *env, json_t *json)
             json_str (json, codec_commitment_status_name (env->update->status));
             s_str_field (json, "comment", env->update->comment);
             break;
+        case CIBUS__ENVELOPE__BODY_INDICATOR:
+            s_indicator_json (env->indicator, json);
+            break;
         default:
             break;
     }
@@ -120,7 +172,11 @@ render_envelope_text (const cibus_envelope_t *env, FILE *out)
     switch (env->body_case) {
         case CIBUS__ENVELOPE__BODY_DATA: {
             const Cibus__DataSubmission *data = env->data;
-            fprintf (out, "%s %s = %g", data->indicator, data->period, data->value);
+            if (data->has_suppressed && data->suppressed)
+                fprintf (out, "%s %s = * (suppressed: small cell)", data->indicator,
+                         data->period);
+            else
+                fprintf (out, "%s %s = %g", data->indicator, data->period, data->value);
             if (data->has_numerator)
                 fprintf (out, " (%llu/%llu)", (unsigned long long) data->numerator,
                          (unsigned long long) data->denominator);
@@ -150,8 +206,112 @@ render_envelope_text (const cibus_envelope_t *env, FILE *out)
             if (env->update->comment)
                 fprintf (out, " \"%s\"", env->update->comment);
             break;
+        case CIBUS__ENVELOPE__BODY_INDICATOR:
+            fprintf (out, "indicator %s \"%s\" (%s, %s is better, by %s)",
+                     env->indicator->indicator, env->indicator->name,
+                     codec_unit_name (env->indicator->unit),
+                     env->indicator->direction == CIBUS__DIRECTION__DOWN ? "lower" : "higher",
+                     codec_period_kind_name (env->indicator->period_kind));
+            break;
         default:
             fprintf (out, "(no body)");
     }
     fprintf (out, "\n");
+}
+
+//  ---------------------------------------------------------------- tables
+
+//  A cell as text: numbers without trailing zeros, at most 4 decimals.
+static void
+s_cell_text (const Cibus__Cell *cell, char *text, size_t size)
+{
+    if (cell->has_number) {
+        snprintf (text, size, "%.4f", cell->number);
+        char *dot = strchr (text, '.');
+        if (dot) {
+            char *end = text + strlen (text) - 1;
+            while (end > dot && *end == '0')
+                *end-- = 0;
+            if (end == dot)
+                *end = 0;
+        }
+        if (strcmp (text, "-0") == 0)
+            snprintf (text, size, "0");
+    }
+    else
+        snprintf (text, size, "%s", cell->text ? cell->text : "");
+}
+
+#define S_MAX_COLUMNS 32
+
+void
+render_tables_text (const Cibus__QueryReply *result, FILE *out)
+{
+    for (size_t t = 0; t < result->n_tables; t++) {
+        const Cibus__Table *table = result->tables [t];
+        size_t columns = table->n_columns < S_MAX_COLUMNS ? table->n_columns : S_MAX_COLUMNS;
+        size_t width [S_MAX_COLUMNS];
+        for (size_t c = 0; c < columns; c++)
+            width [c] = strlen (table->columns [c]);
+        char text [512];
+        for (size_t r = 0; r < table->n_rows; r++)
+            for (size_t c = 0; c < columns && c < table->rows [r]->n_cells; c++) {
+                s_cell_text (table->rows [r]->cells [c], text, sizeof text);
+                if (strlen (text) > width [c])
+                    width [c] = strlen (text);
+            }
+        fprintf (out, "%s%s\n", t ? "\n" : "", table->title ? table->title : "");
+        for (size_t c = 0; c < columns; c++)
+            fprintf (out, "  %-*s", c + 1 < columns ? (int) width [c] : 0, table->columns [c]);
+        fprintf (out, "\n");
+        if (table->n_rows == 0)
+            fprintf (out, "  (none)\n");
+        for (size_t r = 0; r < table->n_rows; r++) {
+            const Cibus__Row *row = table->rows [r];
+            for (size_t c = 0; c < columns; c++) {
+                text [0] = 0;
+                if (c < row->n_cells)
+                    s_cell_text (row->cells [c], text, sizeof text);
+                bool number = c < row->n_cells && row->cells [c]->has_number;
+                //  Numbers align right, text left; the last column is not padded.
+                if (number)
+                    fprintf (out, "  %*s", (int) width [c], text);
+                else
+                    fprintf (out, "  %-*s", c + 1 < columns ? (int) width [c] : 0, text);
+            }
+            fprintf (out, "\n");
+        }
+    }
+}
+
+void
+render_tables_json (const Cibus__QueryReply *result, json_t *json)
+{
+    json_object (json);
+    json_key (json, "tables");
+    json_array (json);
+    for (size_t t = 0; t < result->n_tables; t++) {
+        const Cibus__Table *table = result->tables [t];
+        json_object (json);
+        json_key (json, "title");
+        json_str (json, table->title);
+        json_key (json, "rows");
+        json_array (json);
+        for (size_t r = 0; r < table->n_rows; r++) {
+            const Cibus__Row *row = table->rows [r];
+            json_object (json);
+            for (size_t c = 0; c < table->n_columns && c < row->n_cells; c++) {
+                json_key (json, table->columns [c]);
+                if (row->cells [c]->has_number)
+                    json_double (json, row->cells [c]->number);
+                else
+                    json_str (json, row->cells [c]->text);
+            }
+            json_object_end (json);
+        }
+        json_array_end (json);
+        json_object_end (json);
+    }
+    json_array_end (json);
+    json_object_end (json);
 }

@@ -109,6 +109,8 @@ codec_body_topic_kind (const envelope_t *env)
         case CIBUS__ENVELOPE__BODY_COMMITMENT:
         case CIBUS__ENVELOPE__BODY_UPDATE:
             return "commitment";
+        case CIBUS__ENVELOPE__BODY_INDICATOR:
+            return "indicator";
         default:
             return NULL;
     }
@@ -125,7 +127,77 @@ codec_body_name (const envelope_t *env)
 static const char *s_value_status [] = {"unspecified", "final", "provisional", "estimated"};
 static const char *s_commitment_status [] = {"unspecified", "committed", "on-track",
                                              "at-risk", "done", "dropped"};
+static const char *s_unit [] = {"unspecified", "percent", "count", "rate", "score", "currency"};
+static const char *s_direction [] = {"unspecified", "up", "down"};
+static const char *s_period_kind [] = {"unspecified", "school-year", "quarter", "month", "date"};
 #define S_COUNT(a) (sizeof (a) / sizeof ((a) [0]))
+
+//  The name of an enum value, or "unspecified" out of range.
+static const char *
+s_enum_name (const char **names, size_t count, int value)
+{
+    return value >= 0 && (size_t) value < count ? names [value] : names [0];
+}
+
+//  The value of a name (never the unspecified 0); false when unknown.
+static bool
+s_enum_parse (const char **names, size_t count, const char *name, int *value)
+{
+    for (size_t i = 1; name && i < count; i++)
+        if (strcmp (name, names [i]) == 0) {
+            *value = (int) i;
+            return true;
+        }
+    return false;
+}
+
+const char *
+codec_unit_name (Cibus__Unit unit)
+{
+    return s_enum_name (s_unit, S_COUNT (s_unit), (int) unit);
+}
+
+bool
+codec_unit_parse (const char *name, Cibus__Unit *unit)
+{
+    int value;
+    if (!s_enum_parse (s_unit, S_COUNT (s_unit), name, &value))
+        return false;
+    *unit = (Cibus__Unit) value;
+    return true;
+}
+
+const char *
+codec_direction_name (Cibus__Direction direction)
+{
+    return s_enum_name (s_direction, S_COUNT (s_direction), (int) direction);
+}
+
+bool
+codec_direction_parse (const char *name, Cibus__Direction *direction)
+{
+    int value;
+    if (!s_enum_parse (s_direction, S_COUNT (s_direction), name, &value))
+        return false;
+    *direction = (Cibus__Direction) value;
+    return true;
+}
+
+const char *
+codec_period_kind_name (Cibus__PeriodKind kind)
+{
+    return s_enum_name (s_period_kind, S_COUNT (s_period_kind), (int) kind);
+}
+
+bool
+codec_period_kind_parse (const char *name, Cibus__PeriodKind *kind)
+{
+    int value;
+    if (!s_enum_parse (s_period_kind, S_COUNT (s_period_kind), name, &value))
+        return false;
+    *kind = (Cibus__PeriodKind) value;
+    return true;
+}
 
 const char *
 codec_value_status_name (Cibus__ValueStatus status)
@@ -232,6 +304,43 @@ s_is_period (const char *text)
     return codec_is_date (text);
 }
 
+bool
+codec_period_is (const char *text, Cibus__PeriodKind kind)
+{
+    if (!text || strlen (text) < 7 || !s_is_digits (text, 4) || text [4] != '-')
+        return false;
+    size_t len = strlen (text);
+    switch (kind) {
+        case CIBUS__PERIOD_KIND__SCHOOL_YEAR:
+            return len == 7 && s_is_digits (text + 5, 2)
+                   && atoi (text + 5) == (atoi (text) + 1) % 100;
+        case CIBUS__PERIOD_KIND__QUARTER:
+            return len == 7 && text [5] == 'Q' && text [6] >= '1' && text [6] <= '4';
+        case CIBUS__PERIOD_KIND__MONTH:
+            return len == 7 && s_is_digits (text + 5, 2) && atoi (text + 5) >= 1
+                   && atoi (text + 5) <= 12;
+        case CIBUS__PERIOD_KIND__DATE:
+            return codec_is_date (text);
+        default:
+            return false;
+    }
+}
+
+const char *
+codec_period_example (Cibus__PeriodKind kind)
+{
+    switch (kind) {
+        case CIBUS__PERIOD_KIND__SCHOOL_YEAR:
+            return "a school year like 2025-26";
+        case CIBUS__PERIOD_KIND__QUARTER:
+            return "a quarter like 2026-Q3";
+        case CIBUS__PERIOD_KIND__MONTH:
+            return "a month like 2026-09";
+        default:
+            return "a date like 2026-09-15";
+    }
+}
+
 //  Identifiers (ids, networks, indicator ids, dimension names) are printable
 //  ASCII without spaces or slashes, so they read the same in every tool.
 static bool
@@ -317,10 +426,16 @@ s_validate_data (const Cibus__DataSubmission *data, codec_problem_t *problem)
                                   "a quarter like 2026-Q3, a month like 2026-09 or a date "
                                   "like 2026-09-15, got '%.64s'",
                                   data->period);
-    if (!data->has_value)
+    if (data->has_suppressed)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.suppressed",
+                                  "field 'data.suppressed' is set by the broker, not by a "
+                                  "publisher");
+    //  A rate or percent may come as its numerator and denominator alone:
+    //  the broker derives the value from the indicator's unit.
+    if (!data->has_value && !(data->has_numerator && data->has_denominator))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
                                   "field 'data.value' is required");
-    if (!isfinite (data->value))
+    if (data->has_value && !isfinite (data->value))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
                                   "field 'data.value' must be a finite number, got %g",
                                   data->value);
@@ -402,6 +517,81 @@ s_validate_update (const Cibus__CommitmentUpdate *update, codec_problem_t *probl
     return s_text (problem, "update.comment", update->comment, CIBUS_MAX_TEXT, false);
 }
 
+static cibus_err_t
+s_milestone (codec_problem_t *problem, const char *field, const Cibus__Milestone *milestone,
+             Cibus__PeriodKind kind)
+{
+    if (!milestone->period || !codec_period_is (milestone->period, kind))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "field '%s' needs a period that is %s, got '%.64s'", field,
+                                  codec_period_example (kind),
+                                  milestone->period ? milestone->period : "");
+    if (!milestone->has_value || !isfinite (milestone->value))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "field '%s' needs a finite value", field);
+    return CIBUS_OK;
+}
+
+static cibus_err_t
+s_validate_indicator (const Cibus__IndicatorDefinition *def, codec_problem_t *problem)
+{
+    cibus_err_t rc;
+    if ((rc = s_token (problem, "indicator.indicator", def->indicator, CIBUS_MAX_NAME))
+        || (rc = s_text (problem, "indicator.name", def->name, CIBUS_MAX_TEXT, true)))
+        return rc;
+    if (!def->has_unit || def->unit < CIBUS__UNIT__PERCENT || def->unit > CIBUS__UNIT__CURRENCY)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "indicator.unit",
+                                  "field 'indicator.unit' must be percent, count, rate, score "
+                                  "or currency");
+    if (!def->has_direction || def->direction < CIBUS__DIRECTION__UP
+        || def->direction > CIBUS__DIRECTION__DOWN)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "indicator.direction",
+                                  "field 'indicator.direction' must be up or down");
+    if (!def->has_period_kind || def->period_kind < CIBUS__PERIOD_KIND__SCHOOL_YEAR
+        || def->period_kind > CIBUS__PERIOD_KIND__DATE)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "indicator.period_kind",
+                                  "field 'indicator.period_kind' must be school-year, quarter, "
+                                  "month or date");
+    if ((def->has_min && !isfinite (def->min)) || (def->has_max && !isfinite (def->max)))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,
+                                  def->has_min && !isfinite (def->min) ? "indicator.min"
+                                                                       : "indicator.max",
+                                  "the range of an indicator must be finite numbers");
+    if (def->has_min && def->has_max && def->min > def->max)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "indicator.min",
+                                  "field 'indicator.min' (%g) is greater than 'indicator.max' "
+                                  "(%g)",
+                                  def->min, def->max);
+    if ((rc = s_list (problem, "indicator.dimensions", def->dimensions, def->n_dimensions,
+                      CIBUS_MAX_NAME))
+        || (rc = s_list (problem, "indicator.networks", def->networks, def->n_networks,
+                         CIBUS_MAX_NETWORK)))
+        return rc;
+    for (size_t i = 0; i < def->n_dimensions; i++)
+        if (!s_is_token (def->dimensions [i], false))
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "indicator.dimensions",
+                                      "dimension '%.64s' must be printable text without spaces "
+                                      "or '/'",
+                                      def->dimensions [i]);
+    for (size_t i = 0; i < def->n_networks; i++)
+        if (!s_is_token (def->networks [i], false))
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "indicator.networks",
+                                      "network '%.64s' must be printable text without spaces "
+                                      "or '/'",
+                                      def->networks [i]);
+    if (def->baseline
+        && (rc = s_milestone (problem, "indicator.baseline", def->baseline, def->period_kind)))
+        return rc;
+    if (def->n_targets > CIBUS_MAX_LIST)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "indicator.targets",
+                                  "field 'indicator.targets' has %zu items, over its limit of %d",
+                                  def->n_targets, CIBUS_MAX_LIST);
+    for (size_t i = 0; i < def->n_targets; i++)
+        if ((rc = s_milestone (problem, "indicator.targets", def->targets [i], def->period_kind)))
+            return rc;
+    return CIBUS_OK;
+}
+
 //  protobuf-c keeps fields it does not know and encodes them again: they
 //  would be stored and relayed unchecked, past every limit. Refuse them.
 static cibus_err_t
@@ -430,6 +620,8 @@ s_known_fields_only (const envelope_t *env, codec_problem_t *problem)
         rc = s_no_unknown (problem, "commitment", &env->commitment->base);
     else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_UPDATE)
         rc = s_no_unknown (problem, "update", &env->update->base);
+    else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_INDICATOR)
+        rc = s_no_unknown (problem, "indicator", &env->indicator->base);
     return rc;
 }
 
@@ -447,7 +639,7 @@ codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
     if (!kind)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "body",
                                   "field 'body' is required: one of data, note, commitment, "
-                                  "update");
+                                  "update, indicator");
     char network [CIBUS_MAX_NETWORK + 1];
     if (!codec_topic_network (env->topic, network, sizeof network))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
@@ -476,6 +668,13 @@ codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
             return s_validate_note (env->note, problem);
         case CIBUS__ENVELOPE__BODY_COMMITMENT:
             return s_validate_commitment (env->commitment, problem);
+        case CIBUS__ENVELOPE__BODY_INDICATOR:
+            if (strcmp (network, CODEC_CATALOG_NETWORK) != 0)
+                return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
+                                          "an indicator definition goes to '%s/indicator', "
+                                          "not '%.64s'",
+                                          CODEC_CATALOG_NETWORK, env->topic);
+            return s_validate_indicator (env->indicator, problem);
         default:
             return s_validate_update (env->update, problem);
     }

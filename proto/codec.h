@@ -61,6 +61,26 @@ bool codec_value_status_parse (const char *name, Cibus__ValueStatus *status);
 const char *codec_commitment_status_name (Cibus__CommitmentStatus status);
 bool codec_commitment_status_parse (const char *name, Cibus__CommitmentStatus *status);
 
+/* The same for the catalogue's enums: percent, count, rate, score,
+   currency; up, down; school-year, quarter, month, date. */
+const char *codec_unit_name (Cibus__Unit unit);
+bool codec_unit_parse (const char *name, Cibus__Unit *unit);
+const char *codec_direction_name (Cibus__Direction direction);
+bool codec_direction_parse (const char *name, Cibus__Direction *direction);
+const char *codec_period_kind_name (Cibus__PeriodKind kind);
+bool codec_period_kind_parse (const char *name, Cibus__PeriodKind *kind);
+
+/* Indicator definitions travel on CODEC_CATALOG_NETWORK "/indicator"; every
+   partner may read that network, only the backbone may publish in it. */
+#define CODEC_CATALOG_NETWORK "catalog"
+
+/* Whether a period has the shape of a kind (2025-26 is a school year only
+   when 26 follows 2025). */
+bool codec_period_is (const char *text, Cibus__PeriodKind kind);
+
+/* "a quarter like 2026-Q3", for messages. */
+const char *codec_period_example (Cibus__PeriodKind kind);
+
 /* Split a topic "<network>/<kind>" into its network (copied into network,
    of size CIBUS_MAX_NETWORK + 1). Returns false when the topic has no '/'. */
 bool codec_topic_network (const char *topic, char *network, size_t size);

@@ -964,7 +964,8 @@ test_codec_validate_refuses_envelope_without_body (void **state)
     env.id = "x-1";
     env.topic = "north/data";
     assert_refused (&env, "body",
-                    "field 'body' is required: one of data, note, commitment, update");
+                    "field 'body' is required: one of data, note, commitment, "
+                    "update, indicator");
 }
 
 //  ------------------------------------------------------------ validation: data
@@ -1054,7 +1055,142 @@ test_codec_validate_refuses_missing_value (void **state)
     sample_t sample;
     s_sample_data (&sample);
     sample.data.has_value = 0;
+    sample.data.has_numerator = sample.data.has_denominator = 0;
     assert_refused (&sample.env, "data.value", "field 'data.value' is required");
+}
+
+//  A rate or percent may come as its counts alone: the broker derives it.
+static void
+test_codec_validate_accepts_counts_without_value (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.has_value = 0;
+    codec_problem_t problem;
+    assert_int_equal (codec_validate_envelope (&sample.env, &problem), CIBUS_OK);
+}
+
+static void
+test_codec_validate_refuses_suppressed_from_a_publisher (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.has_suppressed = 1;
+    sample.data.suppressed = 1;
+    assert_refused (&sample.env, "data.suppressed",
+                    "field 'data.suppressed' is set by the broker, not by a publisher");
+}
+
+//  ------------------------------------------------------------ indicator definitions
+
+typedef struct {
+    envelope_t env;
+    Cibus__IndicatorDefinition def;
+    Cibus__Milestone baseline, target;
+    Cibus__Milestone *targets [1];
+    char *dimensions [2];
+} s_def_t;
+
+static void
+s_sample_indicator (s_def_t *self)
+{
+    memset (self, 0, sizeof *self);
+    self->env = (envelope_t) CIBUS__ENVELOPE__INIT;
+    self->env.id = "def-1";
+    self->env.topic = "catalog/indicator";
+    self->env.body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
+    self->env.indicator = &self->def;
+    self->def = (Cibus__IndicatorDefinition) CIBUS__INDICATOR_DEFINITION__INIT;
+    self->def.indicator = "k3-reading";
+    self->def.name = "3rd-grade reading proficiency";
+    self->def.has_unit = self->def.has_direction = self->def.has_period_kind = 1;
+    self->def.unit = CIBUS__UNIT__PERCENT;
+    self->def.direction = CIBUS__DIRECTION__UP;
+    self->def.period_kind = CIBUS__PERIOD_KIND__SCHOOL_YEAR;
+    self->def.has_min = self->def.has_max = 1;
+    self->def.min = 0;
+    self->def.max = 100;
+    self->dimensions [0] = "race";
+    self->dimensions [1] = "income";
+    self->def.dimensions = self->dimensions;
+    self->def.n_dimensions = 2;
+    self->baseline = (Cibus__Milestone) CIBUS__MILESTONE__INIT;
+    self->baseline.period = "2024-25";
+    self->baseline.has_value = 1;
+    self->baseline.value = 48;
+    self->def.baseline = &self->baseline;
+    self->target = (Cibus__Milestone) CIBUS__MILESTONE__INIT;
+    self->target.period = "2027-28";
+    self->target.has_value = 1;
+    self->target.value = 60;
+    self->targets [0] = &self->target;
+    self->def.targets = self->targets;
+    self->def.n_targets = 1;
+}
+
+static void
+test_codec_validate_accepts_an_indicator_definition (void **state)
+{
+    (void) state;
+    s_def_t sample;
+    s_sample_indicator (&sample);
+    codec_problem_t problem;
+    assert_int_equal (codec_validate_envelope (&sample.env, &problem), CIBUS_OK);
+    assert_string_equal (codec_body_name (&sample.env), "indicator");
+}
+
+static void
+test_codec_validate_refuses_bad_indicator_definitions (void **state)
+{
+    (void) state;
+    s_def_t sample;
+    s_sample_indicator (&sample);
+    sample.env.topic = "north/indicator";
+    assert_refused (&sample.env, "topic",
+                    "an indicator definition goes to 'catalog/indicator', not 'north/indicator'");
+    s_sample_indicator (&sample);
+    sample.def.has_unit = 0;
+    assert_refused (&sample.env, "indicator.unit",
+                    "field 'indicator.unit' must be percent, count, rate, score or currency");
+    s_sample_indicator (&sample);
+    sample.def.min = 101;
+    assert_refused (&sample.env, "indicator.min",
+                    "field 'indicator.min' (101) is greater than 'indicator.max' (100)");
+    s_sample_indicator (&sample);
+    sample.baseline.period = "2026-Q3";
+    assert_refused (&sample.env, "indicator.baseline",
+                    "field 'indicator.baseline' needs a period that is a school year like "
+                    "2025-26, got '2026-Q3'");
+    s_sample_indicator (&sample);
+    sample.dimensions [1] = "home language";
+    assert_refused (&sample.env, "indicator.dimensions",
+                    "dimension 'home language' must be printable text without spaces or '/'");
+}
+
+static void
+test_codec_period_is_checks_each_kind (void **state)
+{
+    (void) state;
+    assert_true (codec_period_is ("2025-26", CIBUS__PERIOD_KIND__SCHOOL_YEAR));
+    assert_false (codec_period_is ("2025-27", CIBUS__PERIOD_KIND__SCHOOL_YEAR));
+    assert_true (codec_period_is ("2099-00", CIBUS__PERIOD_KIND__SCHOOL_YEAR));
+    assert_true (codec_period_is ("2026-Q3", CIBUS__PERIOD_KIND__QUARTER));
+    assert_false (codec_period_is ("2026-Q5", CIBUS__PERIOD_KIND__QUARTER));
+    assert_true (codec_period_is ("2026-09", CIBUS__PERIOD_KIND__MONTH));
+    assert_false (codec_period_is ("2026-13", CIBUS__PERIOD_KIND__MONTH));
+    assert_false (codec_period_is ("2025-26", CIBUS__PERIOD_KIND__MONTH));
+    assert_true (codec_period_is ("2026-09-15", CIBUS__PERIOD_KIND__DATE));
+    assert_false (codec_period_is ("2026-09-31", CIBUS__PERIOD_KIND__DATE));
+    assert_false (codec_period_is ("2026-Q3", CIBUS__PERIOD_KIND__DATE));
+    Cibus__Unit unit;
+    assert_true (codec_unit_parse ("currency", &unit));
+    assert_string_equal (codec_unit_name (unit), "currency");
+    assert_false (codec_unit_parse ("percentage", &unit));
+    Cibus__PeriodKind kind;
+    assert_true (codec_period_kind_parse ("school-year", &kind));
+    assert_int_equal (kind, CIBUS__PERIOD_KIND__SCHOOL_YEAR);
 }
 
 static void
@@ -1715,6 +1851,11 @@ main (void)
         cmocka_unit_test (test_codec_validate_refuses_missing_period),
         cmocka_unit_test (test_codec_validate_refuses_bad_period_shapes),
         cmocka_unit_test (test_codec_validate_refuses_missing_value),
+        cmocka_unit_test (test_codec_validate_accepts_counts_without_value),
+        cmocka_unit_test (test_codec_validate_refuses_suppressed_from_a_publisher),
+        cmocka_unit_test (test_codec_validate_accepts_an_indicator_definition),
+        cmocka_unit_test (test_codec_validate_refuses_bad_indicator_definitions),
+        cmocka_unit_test (test_codec_period_is_checks_each_kind),
         cmocka_unit_test (test_codec_validate_refuses_nan_value),
         cmocka_unit_test (test_codec_validate_refuses_infinite_value),
         cmocka_unit_test (test_codec_validate_refuses_numerator_without_denominator),

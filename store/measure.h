@@ -1,0 +1,70 @@
+/*  measure.h - shared measurement over the log: the indicator catalogue,
+    the rules a data submission or a commitment update must keep, the
+    projections that answer queries, and small-cell suppression.
+
+    Projections are tables derived from the log and kept in the same
+    transaction as the append (store_project is called inside the batch),
+    so they never disagree with it: the latest definition of each
+    indicator, every data value with its history, the state of each
+    commitment, the notes and their decisions. They can always be rebuilt
+    from the log.
+
+    Everything here is judged against what the open transaction sees: an
+    update may follow its commitment, and a submission the definition of
+    its indicator, in the same batch.                                      */
+
+#ifndef CIBUS_MEASURE_H_INCLUDED
+#define CIBUS_MEASURE_H_INCLUDED
+
+#include "codec.h"
+#include "store.h"
+
+#define MEASURE_MIN_CELL_DEFAULT 10 /* the usual minimum cell size in public reporting */
+#define MEASURE_MIN_CELL_LOW     1
+#define MEASURE_MIN_CELL_HIGH    100
+
+/* Check an entry against the catalogue and the commitments before it is
+   appended, for a publisher of this role (structure was checked by the
+   codec, access by the broker). For a data submission whose value is
+   absent, derives it from numerator and denominator (writes env->data).
+   Returns CIBUS_OK, or the refusal with its field and reason:
+     - data: indicator unknown or not used in the topic's network; period
+       not of the indicator's kind; value outside [min, max]; value that
+       disagrees with numerator/denominator for a percent or rate; a
+       dimension the indicator does not allow;
+     - update: commitment unknown; publisher neither its owner nor the
+       backbone; commitment already done or dropped;
+     - indicator definition: published by anyone but the backbone.       */
+cibus_err_t store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publisher,
+                               codec_problem_t *problem);
+
+/* Bring the projections up to date with an entry just appended in the
+   open batch (env carries its seq, partner, topic, received_at). */
+cibus_err_t store_project (store_t *self, const envelope_t *env);
+
+//  ------------------------------------------------------------ config
+
+/* Settings of the initiative, kept in the database: "min-cell". */
+cibus_err_t store_config_set (store_t *self, const char *key, const char *value,
+                              char *error, size_t size);
+/* The value of a setting (copied into value), or its default. */
+cibus_err_t store_config_get (store_t *self, const char *key, char *value, size_t size);
+
+/* The minimum cell size in force. */
+int store_min_cell (store_t *self);
+
+//  ------------------------------------------------------------ suppression
+
+/* Whether the data entry must reach this reader suppressed: never for the
+   backbone or the partner that submitted it; otherwise when its n is below
+   the minimum cell size, or when it is the next-smallest cell of a group
+   (same submitter, indicator, period and single dimension key) in which
+   exactly one cell is below the minimum (complementary suppression: with
+   the total, that one could be recovered by subtraction). Judged against
+   the current projections. */
+bool store_must_suppress (store_t *self, const envelope_t *env, const store_partner_t *reader);
+
+/* Remove value, numerator and denominator and set suppressed. */
+void store_suppress (envelope_t *env);
+
+#endif
