@@ -32,7 +32,7 @@ REL_CFLAGS := -O2 -g
 TST_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 CORE_SRC := common/cibus_err.c common/keys.c common/log.c common/opts.c proto/codec.c $(GEN)/cibus.pb-c.c \
-            store/store.c store/registry.c
+            $(wildcard store/*.c)
 BROKER_SRC := $(wildcard broker/*.c)
 BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
 CLIENT_LIB_SRC := $(filter-out clients/cli.c,$(wildcard clients/*.c))

@@ -25,6 +25,8 @@
 #include "codec.h"
 #include "datadir.h"
 #include "log.h"
+#include "measure.h"
+#include "query.h"
 #include "ring.h"
 
 #include <czmq.h>
@@ -52,8 +54,11 @@ typedef struct {
     zframe_t *routing;    /* who to ack */
     request_t *request;   /* owned; request->publish->envelope is the entry */
     char partner [129];   /* stamped into the entry */
+    const store_partner_t *publisher; /* the registry's record; valid for this turn */
     uint64_t seq;
     bool duplicate;
+    bool refused;         /* the catalogue or the commitments said no */
+    codec_problem_t problem;
 } s_pending_t;
 
 //  A subscription: one per connection, a cursor into the log.
@@ -83,6 +88,7 @@ struct broker_t {
     size_t batch_size;
     codec_buf_t entry_buf;        /* encoded envelope being appended */
     codec_buf_t reply_buf;        /* encoded reply being sent */
+    codec_buf_t suppressed_buf;   /* a data entry re-encoded with its value hidden */
     uint64_t transactions;        /* commits since start */
     uint64_t appended;            /* entries appended since start */
     int heartbeat_msec;
@@ -161,6 +167,10 @@ s_may_publish (const store_partner_t *partner, const envelope_t *env, codec_prob
     codec_topic_network (env->topic, network, sizeof network);
     if (partner->role == ROLE_BACKBONE)
         return CIBUS_OK;
+    if (env->body_case == CIBUS__ENVELOPE__BODY_INDICATOR)
+        return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "body",
+                                  "only the backbone defines indicators; '%s' is a %s",
+                                  partner->name, store_role_name (partner->role));
     if (partner->role == ROLE_INTEGRATOR && env->body_case != CIBUS__ENVELOPE__BODY_DATA)
         return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "body",
                                   "integrator '%s' may publish data submissions only, not a %s",
@@ -193,6 +203,8 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     s_pending_t *pending = &self->batch [self->batch_size++];
     pending->routing = *routing_p;
     pending->request = request;
+    pending->publisher = partner;
+    pending->refused = false;
     snprintf (pending->partner, sizeof pending->partner, "%s", partner->name);
     *routing_p = NULL;
     *request_p = NULL;
@@ -209,6 +221,16 @@ s_append (broker_t *self, s_pending_t *pending, int64_t now)
                                            &pending->seq, &pending->duplicate);
     if (err || pending->duplicate)
         return err;
+    //  The rules that need the catalogue and the commitments, judged inside
+    //  the transaction so that an entry earlier in this batch counts. A
+    //  refusal skips this entry only; a store failure fails the batch.
+    err = store_check_entry (self->store, env, pending->publisher, &pending->problem);
+    if (err && err != CIBUS_ERR_STORE) {
+        pending->refused = true;
+        return CIBUS_OK;
+    }
+    if (err)
+        return err;
     char *client_partner = env->partner; //  owned by the decoded request
     env->partner = pending->partner;
     env->has_seq = true;
@@ -216,10 +238,12 @@ s_append (broker_t *self, s_pending_t *pending, int64_t now)
     env->has_received_at = true;
     env->received_at = now;
     err = codec_pack_envelope (env, &self->entry_buf);
-    env->partner = client_partner;
     if (err == CIBUS_OK)
         err = store_batch_add (self->store, pending->seq, pending->partner, env->id, env->topic,
                                now, self->entry_buf.data, self->entry_buf.size);
+    if (err == CIBUS_OK)
+        err = store_project (self->store, env);
+    env->partner = client_partner;
     //  Into the ring now, while the bytes are at hand; a failed batch
     //  truncates it back (see s_commit_batch), and no cursor runs meanwhile.
     if (err == CIBUS_OK)
@@ -251,7 +275,7 @@ s_commit_batch (broker_t *self)
     size_t appended = 0;
     for (size_t i = 0; err == CIBUS_OK && i < self->batch_size; i++) {
         err = s_append (self, &self->batch [i], now);
-        appended += err == CIBUS_OK && !self->batch [i].duplicate;
+        appended += err == CIBUS_OK && !self->batch [i].duplicate && !self->batch [i].refused;
     }
     if (err == CIBUS_OK)
         err = store_batch_commit (self->store);
@@ -276,6 +300,11 @@ s_commit_batch (broker_t *self)
                appended, (unsigned long long) store_last_seq (self->store));
     for (size_t i = 0; i < self->batch_size; i++) {
         s_pending_t *pending = &self->batch [i];
+        if (pending->refused) {
+            s_refuse (self, pending->routing, pending->partner, "publish",
+                      pending->request->publish->envelope->id, &pending->problem);
+            continue;
+        }
         Cibus__Ack ack = CIBUS__ACK__INIT;
         ack.id = pending->request->publish->envelope->id;
         ack.has_seq = ack.has_duplicate = true;
@@ -325,7 +354,7 @@ s_may_read (const store_partner_t *partner, const char *topic)
         return false;
     char network [CIBUS_MAX_NETWORK + 1];
     return codec_topic_network (topic, network, sizeof network)
-           && auth_in_network (partner, network);
+           && (auth_in_network (partner, network) || strcmp (network, CODEC_CATALOG_NETWORK) == 0);
 }
 
 static bool
@@ -346,6 +375,31 @@ typedef struct {
     bool blocked; /* the peer's queue is full or the peer is gone */
 } s_cursor_step_t;
 
+//  The bytes a reader receives for an entry: the stored ones, except for a
+//  data value too small to show this reader, re-encoded without its value.
+//  Only data entries read by someone other than the backbone are decoded.
+static void
+s_bytes_for (broker_t *self, const store_entry_t *entry, const store_partner_t *reader,
+             ProtobufCBinaryData *bytes)
+{
+    bytes->data = (uint8_t *) entry->envelope;
+    bytes->len = entry->size;
+    size_t len = strlen (entry->topic);
+    if (reader->role == ROLE_BACKBONE || len < 5 || strcmp (entry->topic + len - 5, "/data") != 0)
+        return;
+    envelope_t *env = codec_envelope_decode (entry->envelope, entry->size);
+    if (env && store_must_suppress (self->store, env, reader)) {
+        store_suppress (env);
+        if (codec_pack_envelope (env, &self->suppressed_buf) == CIBUS_OK) {
+            bytes->data = self->suppressed_buf.data;
+            bytes->len = self->suppressed_buf.size;
+        }
+        else
+            bytes->len = 0; //  never fall back to the unsuppressed bytes
+    }
+    codec_envelope_free (env);
+}
+
 static bool
 s_deliver_one (const store_entry_t *entry, void *arg)
 {
@@ -354,8 +408,11 @@ s_deliver_one (const store_entry_t *entry, void *arg)
     if (s_matches (sub, entry->topic) && s_may_read (step->partner, entry->topic)) {
         Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
         deliver.has_envelope = true;
-        deliver.envelope.data = (uint8_t *) entry->envelope;
-        deliver.envelope.len = entry->size;
+        s_bytes_for (step->broker, entry, step->partner, &deliver.envelope);
+        if (deliver.envelope.len == 0) {
+            step->blocked = true; //  out of memory: try this entry again later
+            return false;
+        }
         reply_t reply = CIBUS__REPLY__INIT;
         reply.kind_case = CIBUS__REPLY__KIND_DELIVER;
         reply.deliver = &deliver;
@@ -486,7 +543,8 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, const Cibus__Subscribe *s
                                      CIBUS_MAX_TOPIC);
         else if (partner->role == ROLE_PARTNER
                  && codec_topic_network (prefix, network, sizeof network)
-                 && !auth_in_network (partner, network))
+                 && !auth_in_network (partner, network)
+                 && strcmp (network, CODEC_CATALOG_NETWORK) != 0)
             err = codec_problem_set (&problem, CIBUS_ERR_FORBIDDEN, "prefixes",
                                      "partner '%s' may not read network '%s': it is not one "
                                      "of its networks",
@@ -587,6 +645,31 @@ s_handle_status (broker_t *self, zframe_t *routing)
     s_send_to (self, routing, &reply);
 }
 
+static void
+s_handle_query (broker_t *self, zframe_t *routing, const Cibus__Query *query,
+                const store_partner_t *partner)
+{
+    char today [16];
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    Cibus__QueryReply *result = NULL;
+    codec_problem_t problem;
+    cibus_err_t err = store_query (self->store, query, partner, today, &result, &problem);
+    if (err == CIBUS_ERR_STORE)
+        codec_problem_set (&problem, err, NULL, "the broker could not read its store");
+    if (err) {
+        s_refuse (self, routing, partner->name, "query", NULL, &problem);
+        return;
+    }
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_RESULT;
+    reply.result = result;
+    s_send_to (self, routing, &reply);
+    store_query_free (result);
+}
+
 //  ---------------------------------------------------------------- dispatch
 
 static void
@@ -637,10 +720,13 @@ s_handle_message (broker_t *self, zmsg_t *msg)
             case CIBUS__REQUEST__KIND_STATUS:
                 s_handle_status (self, routing);
                 break;
+            case CIBUS__REQUEST__KIND_QUERY:
+                s_handle_query (self, routing, request->query, partner);
+                break;
             default:
                 codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "kind",
                                    "unknown or missing request kind: expected publish, "
-                                   "subscribe, credit, ping or status");
+                                   "subscribe, credit, ping, status or query");
                 s_refuse (self, routing, partner->name, "unknown", NULL, &problem);
         }
     codec_request_free (request);
@@ -796,6 +882,7 @@ broker_destroy (broker_t **self_p)
     zcert_destroy (&self->cert);
     codec_buf_release (&self->entry_buf);
     codec_buf_release (&self->reply_buf);
+    codec_buf_release (&self->suppressed_buf);
     datadir_unlock (self->lock_fd);
     zstr_free (&self->endpoint);
     free (self->data_dir);

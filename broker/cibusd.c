@@ -5,6 +5,7 @@
         cibusd partner add NAME --role ROLE --key CERT-OR-Z85 [--network NET]...
         cibusd partner list   [--json]
         cibusd partner remove NAME
+        cibusd config set KEY VALUE | get KEY
 
     Exit codes: 0 success, 2 usage error, 1 any other failure.           */
 
@@ -13,6 +14,7 @@
 #include "datadir.h"
 #include "keys.h"
 #include "log.h"
+#include "measure.h"
 #include "opts.h"
 
 #include <ctype.h>
@@ -58,6 +60,10 @@ s_usage (FILE *out)
              "                           also on a running broker)\n"
              "  partner list             list the registry\n"
              "  partner remove NAME      remove a partner; its next request is refused\n"
+             "  config set KEY VALUE     set an initiative setting; the one setting is\n"
+             "                           min-cell, the minimum cell size below which a\n"
+             "                           value is suppressed for other partners (default 10)\n"
+             "  config get KEY           print a setting\n"
              "\n"
              "options:\n");
     opts_help (s_opts, out);
@@ -188,6 +194,10 @@ s_partner_add (opts_t *opts, store_t *store)
             return s_usage_error ("--network '%s' must be 1 to 64 printable characters "
                                   "without spaces or '/'",
                                   networks [i]);
+        if (strcmp (networks [i], CODEC_CATALOG_NETWORK) == 0)
+            return s_usage_error ("--network '%s' is reserved for the indicator catalogue, "
+                                  "which every partner reads",
+                                  networks [i]);
     }
     cibus_err_t err = store_partner_add (store, name, key, role, networks, count);
     if (err == CIBUS_ERR_EXISTS) {
@@ -269,6 +279,34 @@ s_cmd_partner (opts_t *opts)
     return rc;
 }
 
+static int
+s_cmd_config (opts_t *opts)
+{
+    const char *action = opts_positional (opts, 1);
+    bool set = action && strcmp (action, "set") == 0;
+    bool get = action && strcmp (action, "get") == 0;
+    if ((!set && !get) || opts_positional_count (opts) != (set ? 4u : 3u))
+        return s_usage_error ("%s", "use: config set KEY VALUE, or config get KEY");
+    store_t *store = s_open_store (opts_get (opts, "data"));
+    if (!store)
+        return S_EXIT_FAIL;
+    const char *key = opts_positional (opts, 2);
+    char text [256];
+    cibus_err_t err = set ? store_config_set (store, key, opts_positional (opts, 3), text,
+                                              sizeof text)
+                          : store_config_get (store, key, text, sizeof text);
+    store_destroy (&store);
+    if (err) {
+        fprintf (stderr, "cibusd: %s\n", set ? text : "unknown setting: the one setting is min-cell");
+        return err == CIBUS_ERR_BAD_FIELD || err == CIBUS_ERR_NOT_FOUND ? S_EXIT_USAGE : S_EXIT_FAIL;
+    }
+    if (set)
+        printf ("%s = %s\n", key, opts_positional (opts, 3));
+    else
+        printf ("%s\n", text);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -293,8 +331,10 @@ main (int argc, char **argv)
         rc = s_cmd_run (opts);
     else if (strcmp (command, "partner") == 0)
         rc = s_cmd_partner (opts);
+    else if (strcmp (command, "config") == 0)
+        rc = s_cmd_config (opts);
     else
-        rc = s_usage_error ("unknown command '%s': use init, run or partner", command);
+        rc = s_usage_error ("unknown command '%s': use init, run, partner or config", command);
     opts_destroy (&opts);
     return rc;
 }

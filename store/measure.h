@@ -26,15 +26,28 @@
 /* Check an entry against the catalogue and the commitments before it is
    appended, for a publisher of this role (structure was checked by the
    codec, access by the broker). For a data submission whose value is
-   absent, derives it from numerator and denominator (writes env->data).
+   absent, derives it from numerator and denominator (writes env->data:
+   pack env after this call, so the log keeps the derived value).
    Returns CIBUS_OK, or the refusal with its field and reason:
-     - data: indicator unknown or not used in the topic's network; period
-       not of the indicator's kind; value outside [min, max]; value that
-       disagrees with numerator/denominator for a percent or rate; a
-       dimension the indicator does not allow;
-     - update: commitment unknown; publisher neither its owner nor the
-       backbone; commitment already done or dropped;
-     - indicator definition: published by anyone but the backbone.       */
+     - data (BAD_FIELD): indicator unknown or not used in the topic's
+       network (data.indicator); period not of the indicator's kind
+       (data.period); a dimension the indicator does not allow
+       (data.dimensions); a zero denominator for a percent or rate
+       (data.denominator); no value for a count, score or currency, or a
+       value that disagrees with numerator/denominator for a percent or
+       rate by more than rounding to a tenth of a percent, or outside
+       [min, max] (data.value). Without min or max a percent is within
+       [0, 100], a rate [0, 1] and a count not negative;
+     - commitment (EXISTS, id): its id already names another partner's
+       commitment (updates name a commitment by id alone);
+     - update: commitment unknown (NOT_FOUND, update.commitment_id);
+       publisher neither its owner nor the backbone (FORBIDDEN,
+       update.commitment_id); commitment already done or dropped
+       (BAD_FIELD, update.status); published in another network than its
+       commitment's (BAD_FIELD, topic);
+     - indicator definition: published by anyone but the backbone
+       (FORBIDDEN, indicator).
+   A failure of the store itself is CIBUS_ERR_STORE, with a message.     */
 cibus_err_t store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publisher,
                                codec_problem_t *problem);
 
@@ -44,10 +57,14 @@ cibus_err_t store_project (store_t *self, const envelope_t *env);
 
 //  ------------------------------------------------------------ config
 
-/* Settings of the initiative, kept in the database: "min-cell". */
+/* Settings of the initiative, kept in the database: "min-cell", a whole
+   number from MEASURE_MIN_CELL_LOW to MEASURE_MIN_CELL_HIGH. An unknown key
+   or a bad value is BAD_FIELD with a message for the operator in error (of
+   size bytes; may be NULL). */
 cibus_err_t store_config_set (store_t *self, const char *key, const char *value,
                               char *error, size_t size);
-/* The value of a setting (copied into value), or its default. */
+/* The value of a setting (copied into value), or its default; NOT_FOUND
+   for a key that is no setting. */
 cibus_err_t store_config_get (store_t *self, const char *key, char *value, size_t size);
 
 /* The minimum cell size in force. */
@@ -56,12 +73,15 @@ int store_min_cell (store_t *self);
 //  ------------------------------------------------------------ suppression
 
 /* Whether the data entry must reach this reader suppressed: never for the
-   backbone or the partner that submitted it; otherwise when its n is below
+   backbone or the partner that submitted it; otherwise when its n (or its
+   denominator, when n is absent; a value with neither is shown) is below
    the minimum cell size, or when it is the next-smallest cell of a group
-   (same submitter, indicator, period and single dimension key) in which
-   exactly one cell is below the minimum (complementary suppression: with
-   the total, that one could be recovered by subtraction). Judged against
-   the current projections. */
+   (same submitter, indicator, period and single dimension key, current
+   values only) in which exactly one cell is below the minimum
+   (complementary suppression: with the total, that one could be recovered
+   by subtraction; ties go to the first group in text order). Judged
+   against the current projections; if they cannot be read, it suppresses.
+   Not for entries other than data (always false). */
 bool store_must_suppress (store_t *self, const envelope_t *env, const store_partner_t *reader);
 
 /* Remove value, numerator and denominator and set suppressed. */

@@ -10,25 +10,42 @@
     Kinds and their tables (columns in this order):
       indicators   "indicators": indicator, name, unit, direction, period,
                    min, max, dimensions, baseline, targets, networks, version
+                   (the definitions in force, by id; the catalogue is every
+                   partner's to read)
       values       "values of <id>": period, group, partner, value, n, status,
                    target, change   (Query.indicator required; Query.by
                    breaks down by one dimension; the total's group is "all";
+                   rows by period, the total first, then groups, partners;
                    change = value minus the same partner's and group's value
-                   in the previous period reported)
+                   in the previous period reported, "*" when either is
+                   hidden; target = the first target at or after the period,
+                   else the last one)
       commitments  "commitments": id, owner, network, action, due, status,
-                   updated, overdue  (Query.owner, Query.overdue filter)
+                   updated, overdue  (Query.owner, Query.overdue filter;
+                   by due date)
       notes        "notes": held_on, partner, network, title, decisions
-                   (Query.since filters)
+                   (Query.since filters; decisions joined by "; "; a note
+                   without held_on was held the day it arrived)
       report       several tables: "submissions for <period>" (partner,
-                   network, submitted yes/no, values); "commitments needing
-                   attention" (overdue or at-risk: id, owner, action, due,
-                   status, overdue); "indicators" (indicator, latest period,
-                   value, baseline, target, direction of travel: better,
-                   worse, flat, or "-" without two periods; right way yes/no);
-                   "gaps" (indicator, dimension, highest group, value,
-                   lowest group, value, gap); "proof point" (indicators
-                   moving the right way, of, share); "meetings" (held_on,
-                   partner, title, decisions).                             */
+                   network, submitted yes/no, values: one row per network of
+                   each registered partner of role partner, counting the
+                   current values whose period lies within the report's:
+                   a school year (July to June) covers its quarters, months
+                   and dates); "commitments needing attention" (overdue or
+                   at-risk: id, owner, action, due, status, overdue);
+                   "indicators" (indicator, latest period, value, baseline,
+                   target, direction of travel: better, worse, flat, or "-"
+                   without two periods or when either total is hidden; right
+                   way yes/no/-; the totals of the latest two periods, the
+                   previous from the same partner when it reported one);
+                   "gaps" (indicator, dimension, highest group, highest
+                   value, lowest group, lowest value, gap: per dimension, the
+                   widest gap between one partner's visible groups in the
+                   latest period with groups); "proof point" (indicators
+                   moving the right way, of the indicators with a direction
+                   of travel, share in percent); "meetings" (held_on,
+                   partner, title, decisions: the notes held within the
+                   period). Query.period is required.                      */
 
 #ifndef CIBUS_QUERY_H_INCLUDED
 #define CIBUS_QUERY_H_INCLUDED
@@ -37,8 +54,12 @@
 #include "store.h"
 
 /* Answer a query for a reader. today is YYYY-MM-DD (Query.today wins when
-   set). On a bad query (unknown kind, missing indicator, bad date) returns
-   BAD_FIELD or NOT_FOUND with problem filled. */
+   set; with neither, today in UTC). On a bad query (unknown kind, missing
+   indicator, bad date) returns BAD_FIELD or NOT_FOUND with problem filled;
+   an integrator, or a partner naming a network it is not in, FORBIDDEN.
+   *reply is the caller's, to free with store_query_free (never with
+   codec_reply_free: it was not allocated by the decoder); it may be put in
+   a Reply's result to be packed. */
 cibus_err_t store_query (store_t *self, const Cibus__Query *query,
                          const store_partner_t *reader, const char *today,
                          Cibus__QueryReply **reply, codec_problem_t *problem);

@@ -46,6 +46,60 @@ static const char *s_migrations [] = {
     "  partner TEXT NOT NULL REFERENCES partners (name) ON DELETE CASCADE,"
     "  network TEXT NOT NULL,"
     "  PRIMARY KEY (partner, network));",
+
+    //  2: the projections of shared measurement (measure.c), derived from the
+    //  log in the transaction that appends to it, and the initiative's
+    //  settings. A definition's own fields stay in its log entry.
+    "CREATE TABLE indicators ("
+    "  id TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL UNIQUE,"
+    "  PRIMARY KEY (id, version));"
+    "CREATE TABLE data_values ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  partner TEXT NOT NULL,"
+    "  network TEXT NOT NULL,"
+    "  indicator TEXT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  dims_key TEXT NOT NULL,"
+    "  dim_count INTEGER NOT NULL,"
+    "  dim_key TEXT,"
+    "  dim_value TEXT,"
+    "  value REAL,"
+    "  n INTEGER,"
+    "  numerator INTEGER,"
+    "  denominator INTEGER,"
+    "  status INTEGER NOT NULL,"
+    "  source TEXT,"
+    "  extracted_on TEXT,"
+    "  received_at INTEGER NOT NULL,"
+    "  current INTEGER NOT NULL CHECK (current IN (0, 1)));"
+    "CREATE UNIQUE INDEX data_values_cell ON data_values (partner, indicator, period, dims_key)"
+    "  WHERE current = 1;"
+    "CREATE INDEX data_values_indicator ON data_values (indicator, period) WHERE current = 1;"
+    "CREATE TABLE commitments ("
+    "  id TEXT PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  network TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  due TEXT NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  comment TEXT,"
+    "  created_seq INTEGER NOT NULL,"
+    "  updated_seq INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX commitments_due ON commitments (due);"
+    "CREATE TABLE notes ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  partner TEXT NOT NULL,"
+    "  network TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  held_on TEXT NOT NULL,"
+    "  decisions TEXT NOT NULL DEFAULT '[]');"
+    "CREATE INDEX notes_held_on ON notes (held_on);"
+    "CREATE TABLE config ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL);",
 };
 #define S_MIGRATIONS ((int) (sizeof s_migrations / sizeof s_migrations [0]))
 
@@ -136,7 +190,9 @@ s_prepare_all (store_t *self)
                           "ORDER BY seq LIMIT ?")
         || store_prepare (self, &self->data_version, "PRAGMA data_version"))
         return CIBUS_ERR_STORE;
-    return registry_prepare (self);
+    if (registry_prepare (self) || measure_prepare (self))
+        return CIBUS_ERR_STORE;
+    return query_prepare (self);
 }
 
 static cibus_err_t
@@ -201,6 +257,8 @@ store_destroy (store_t **self_p)
     for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++)
         sqlite3_finalize (*stmts [i]);
     registry_finalize (self);
+    measure_finalize (self);
+    query_finalize (self);
     if (self->db && sqlite3_close (self->db) != SQLITE_OK)
         log_error ("event=store-failed op=close db=%s error=\"%s\"", self->path,
                    sqlite3_errmsg (self->db));
@@ -231,6 +289,13 @@ void
 store_inject_fault (store_t *self, store_fault_t fault)
 {
     self->fault = fault;
+}
+
+void
+store_reset (sqlite3_stmt *stmt)
+{
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
 }
 
 //  Step a statement that returns no row, then reset it; any result but DONE

@@ -8,6 +8,33 @@
 #include <sqlite3.h>
 #include <stdio.h>
 
+//  The statements of shared measurement (measure.c), by name.
+typedef enum {
+    MEASURE_INDICATOR_GET = 0,
+    MEASURE_INDICATOR_ADD,
+    MEASURE_VALUE_SUPERSEDE,
+    MEASURE_VALUE_ADD,
+    MEASURE_VALUE_GROUP,
+    MEASURE_COMMITMENT_GET,
+    MEASURE_COMMITMENT_ADD,
+    MEASURE_COMMITMENT_UPDATE,
+    MEASURE_NOTE_ADD,
+    MEASURE_NOTE_DECISION,
+    MEASURE_CONFIG_GET,
+    MEASURE_CONFIG_SET,
+    MEASURE__COUNT
+} measure_stmt_t;
+
+//  The statements of the queries (query.c, report.c), by name.
+typedef enum {
+    QUERY_INDICATORS = 0,
+    QUERY_VALUES,
+    QUERY_COMMITMENTS,
+    QUERY_NOTES,
+    QUERY_SUBMITTED,
+    QUERY__COUNT
+} query_stmt_t;
+
 struct store_t {
     sqlite3 *db;
     char *path;
@@ -20,6 +47,9 @@ struct store_t {
     //  the registry's statements (registry.c)
     sqlite3_stmt *partner_insert, *network_insert, *partner_delete, *partner_by_key,
         *partner_all, *networks_of;
+    //  shared measurement's and the queries' statements (measure.c, query.c)
+    sqlite3_stmt *measure [MEASURE__COUNT];
+    sqlite3_stmt *query [QUERY__COUNT];
 };
 
 cibus_err_t store_fail (store_t *self, const char *what);
@@ -29,5 +59,37 @@ cibus_err_t store_step_done (store_t *self, sqlite3_stmt *stmt, const char *op);
 
 cibus_err_t registry_prepare (store_t *self);
 void registry_finalize (store_t *self);
+
+//  Reset a statement after use and forget its bindings.
+void store_reset (sqlite3_stmt *stmt);
+
+cibus_err_t measure_prepare (store_t *self);
+void measure_finalize (store_t *self);
+cibus_err_t query_prepare (store_t *self);
+void query_finalize (store_t *self);
+
+//  The definition in force for an indicator, as the envelope that carried it
+//  (body_case INDICATOR), with its version; *def is NULL when the catalogue
+//  has no such indicator. Free *def with codec_envelope_free.
+struct Cibus__Envelope;
+cibus_err_t measure_indicator (store_t *self, const char *id, struct Cibus__Envelope **def,
+                               int *version);
+
+//  One cell of the data, as suppression judges it.
+typedef struct {
+    const char *partner; /* who submitted it */
+    const char *indicator;
+    const char *period;
+    size_t dim_count;
+    const char *dim_key; /* the dimension when there is exactly one, else NULL */
+    const char *dim_value;
+    bool has_size; /* n, or the denominator when n is absent */
+    uint64_t size;
+} measure_cell_t;
+
+//  Whether a cell must be hidden from reader, with min_cell in force: the
+//  rule of store_must_suppress.
+bool measure_cell_hidden (store_t *self, const measure_cell_t *cell,
+                          const store_partner_t *reader, int min_cell);
 
 #endif

@@ -26,11 +26,14 @@
 
 //  ---------------------------------------------------------------- helpers
 
-//  One data submission, ready to publish; the strings are static or the
-//  caller's.
+//  One update, ready to publish: a meeting note, which needs no indicator
+//  catalogue (test_shared covers data against the catalogue). The strings
+//  are static or the struct's own.
 typedef struct {
     cibus_envelope_t env;
+    Cibus__MeetingNote note;
     Cibus__DataSubmission data;
+    char title [64];
     char topic [160];
     char id [64];
 } s_update_t;
@@ -39,13 +42,26 @@ static void
 s_update_init (s_update_t *update, const char *network, const char *id, double value)
 {
     cibus__envelope__init (&update->env);
-    cibus__data_submission__init (&update->data);
-    snprintf (update->topic, sizeof update->topic, "%s/data", network);
+    cibus__meeting_note__init (&update->note);
+    snprintf (update->topic, sizeof update->topic, "%s/note", network);
     update->env.topic = update->topic;
     if (id) {
         snprintf (update->id, sizeof update->id, "%s", id);
         update->env.id = update->id;
     }
+    snprintf (update->title, sizeof update->title, "meeting %g", value);
+    update->note.title = update->title;
+    update->env.body_case = CIBUS__ENVELOPE__BODY_NOTE;
+    update->env.note = &update->note;
+}
+
+//  A data submission, for the refusals the codec makes before any catalogue.
+static void
+s_data_init (s_update_t *update, const char *network, const char *id, double value)
+{
+    s_update_init (update, network, id, value);
+    snprintf (update->topic, sizeof update->topic, "%s/data", network);
+    cibus__data_submission__init (&update->data);
     update->data.indicator = "k3-reading";
     update->data.period = "2026-Q3";
     update->data.has_value = true;
@@ -450,7 +466,7 @@ test_broker_partners_read_only_their_networks_and_the_backbone_reads_all (void *
     s_update_init (&update, "postsecondary", NULL, 2);
     assert_int_equal (cibus_publish (bob, &update.env, &ack), CIBUS_OK); //  2
     s_update_init (&update, "early-literacy", NULL, 3);
-    assert_int_equal (cibus_publish (feed, &update.env, &ack), CIBUS_OK); //  3
+    assert_int_equal (cibus_publish (hub, &update.env, &ack), CIBUS_OK); //  3
     s_update_init (&update, "citywide", NULL, 4);
     assert_int_equal (cibus_publish (hub, &update.env, &ack), CIBUS_OK); //  4
 
@@ -640,11 +656,11 @@ test_broker_bad_input_is_refused_naming_the_field (void **state)
         {"garbage", {0}, "malformed", "",
          "the frame (3 bytes) does not decode as a cibus Request"},
         {"empty request", {0}, "bad-field", "kind",
-         "unknown or missing request kind: expected publish, subscribe, credit, ping or "
-         "status"},
+         "unknown or missing request kind: expected publish, subscribe, credit, ping, "
+         "status or query"},
         {"unknown kind", {0}, "bad-field", "kind",
-         "unknown or missing request kind: expected publish, subscribe, credit, ping or "
-         "status"},
+         "unknown or missing request kind: expected publish, subscribe, credit, ping, "
+         "status or query"},
         {"no envelope", {0}, "bad-field", "envelope", "field 'envelope' is required"},
         {"no id", {0}, "bad-field", "id", "field 'id' is required"},
         {"nan", {0}, "bad-field", "data.value", "field 'data.value' must be a finite number, got nan"},
@@ -670,9 +686,9 @@ test_broker_bad_input_is_refused_naming_the_field (void **state)
     s_update_t update;
     s_update_init (&update, "early-literacy", NULL, 1);
     s_pack_publish (&update.env, &bad [4].frame);
-    s_update_init (&update, "early-literacy", "nan-1", NAN);
+    s_data_init (&update, "early-literacy", "nan-1", NAN);
     s_pack_publish (&update.env, &bad [5].frame);
-    s_update_init (&update, "", "empty-1", 1);
+    s_data_init (&update, "", "empty-1", 1);
     s_pack_publish (&update.env, &bad [6].frame);
     Cibus__MeetingNote note = CIBUS__MEETING_NOTE__INIT;
     note.title = long_title;

@@ -56,12 +56,20 @@ test_cli_readme_walkthrough_reaches_the_backbone (void **state)
     fputs ("We reviewed Q3 reading.\n", file);
     fclose (file);
 
+    //  The backbone defines the shared indicator first (seq 1).
+    assert_int_equal (harness_cibus (world, &out, &err, "indicator", "define", "k3-reading",
+                                     "--key", world->hub, "--name", "3rd-grade reading",
+                                     "--unit", "percent", "--direction", "up", "--period",
+                                     "quarter", "--dimension", "race", NULL),
+                      0);
+    free (out), free (err);
+
     assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
                                      "--network", "early-literacy", "--indicator", "k3-reading",
                                      "--period", "2026-Q3", "--value", "61.5", "--n", "412",
                                      "--dim", "race=black", "--json", NULL),
                       0);
-    assert_int_equal (s_json_u64 (out, "seq"), 1);
+    assert_int_equal (s_json_u64 (out, "seq"), 2);
     assert_non_null (strstr (out, "\"duplicate\":false"));
     free (out), free (err);
 
@@ -71,7 +79,7 @@ test_cli_readme_walkthrough_reaches_the_backbone (void **state)
                                      "--attendee", "alice", "--decision",
                                      "pilot leveled libraries", NULL),
                       0);
-    assert_string_equal (strstr (out, "stored: seq 2, id ") ? "ok" : out, "ok");
+    assert_string_equal (strstr (out, "stored: seq 3, id ") ? "ok" : out, "ok");
     free (out), free (err);
 
     assert_int_equal (harness_cibus (world, &out, &err, "commit", "--key", world->alice,
@@ -79,7 +87,7 @@ test_cli_readme_walkthrough_reaches_the_backbone (void **state)
                                      "open 3 leveled libraries", "--due", "2026-12-15",
                                      "--indicator", "k3-reading", "--json", NULL),
                       0);
-    assert_int_equal (s_json_u64 (out, "seq"), 3);
+    assert_int_equal (s_json_u64 (out, "seq"), 4);
     s_json_str (out, "id", commitment, sizeof commitment);
     assert_int_equal (strlen (commitment), 32);
     free (out), free (err);
@@ -88,22 +96,22 @@ test_cli_readme_walkthrough_reaches_the_backbone (void **state)
                                      "--network", "early-literacy", commitment, "--status",
                                      "at-risk", "--comment", "shipping delay", "--json", NULL),
                       0);
-    assert_int_equal (s_json_u64 (out, "seq"), 4);
+    assert_int_equal (s_json_u64 (out, "seq"), 5);
     free (out), free (err);
 
-    //  The backbone replays everything, as JSON, one object per line.
+    //  The backbone replays alice's part, as JSON, one object per line.
     assert_int_equal (harness_cibus (world, &out, &err, "tail", "--key", world->hub, "--from",
-                                     "1", "--count", "4", "--json", NULL),
+                                     "2", "--count", "4", "--json", NULL),
                       0);
     assert_int_equal (harness_count (out, "\n"), 4);
     char *line = out;
     const char *kinds [] = {"data", "note", "commitment", "update"};
-    for (unsigned seq = 1; seq <= 4; seq++) {
+    for (unsigned seq = 2; seq <= 5; seq++) {
         char kind [32], partner [32];
         assert_int_equal (s_json_u64 (line, "seq"), seq);
         s_json_str (line, "kind", kind, sizeof kind);
         s_json_str (line, "partner", partner, sizeof partner);
-        assert_string_equal (kind, kinds [seq - 1]);
+        assert_string_equal (kind, kinds [seq - 2]);
         assert_string_equal (partner, "alice");
         assert_true (s_json_u64 (line, "received_at") > 1600000000000000ULL);
         line = strchr (line, '\n') + 1;
@@ -119,9 +127,9 @@ test_cli_readme_walkthrough_reaches_the_backbone (void **state)
 
     //  The readable form: one line per entry.
     assert_int_equal (harness_cibus (world, &out, &err, "tail", "--key", world->hub, "--from",
-                                     "4", "--count", "1", NULL),
+                                     "5", "--count", "1", NULL),
                       0);
-    assert_non_null (strstr (out, "#4 "));
+    assert_non_null (strstr (out, "#5 "));
     assert_non_null (strstr (out, " alice early-literacy/commitment update "));
     assert_non_null (strstr (out, "-> at-risk \"shipping delay\"\n"));
     free (out), free (err);
@@ -132,23 +140,29 @@ test_cli_same_id_twice_is_stored_once (void **state)
 {
     harness_world_t *world = *state;
     char *out, *err;
+    assert_int_equal (harness_cibus (world, &out, &err, "indicator", "define", "k-ready",
+                                     "--key", world->hub, "--name", "kindergarten readiness",
+                                     "--unit", "percent", "--direction", "up", "--period",
+                                     "school-year", NULL),
+                      0);
+    free (out), free (err);
     for (int round = 0; round < 2; round++) {
         assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
                                          "--network", "early-literacy", "--indicator", "k-ready",
                                          "--period", "2025-26", "--value", "48", "--id",
                                          "district-export-2025-26", "--json", NULL),
                           0);
-        assert_string_equal (out, round == 0 ? "{\"seq\":1,\"id\":\"district-export-2025-26\","
+        assert_string_equal (out, round == 0 ? "{\"seq\":2,\"id\":\"district-export-2025-26\","
                                                "\"duplicate\":false}\n"
-                                             : "{\"seq\":1,\"id\":\"district-export-2025-26\","
+                                             : "{\"seq\":2,\"id\":\"district-export-2025-26\","
                                                "\"duplicate\":true}\n");
         free (out), free (err);
     }
     assert_int_equal (harness_cibus (world, &out, &err, "status", "--key", world->hub, "--json",
                                      NULL),
                       0);
-    assert_int_equal (s_json_u64 (out, "last_seq"), 1);
-    assert_int_equal (s_json_u64 (out, "appended"), 1);
+    assert_int_equal (s_json_u64 (out, "last_seq"), 2);
+    assert_int_equal (s_json_u64 (out, "appended"), 2);
     free (out), free (err);
 }
 

@@ -1,0 +1,762 @@
+/*  measure.c - shared measurement: the catalogue's rules, the projections,
+    the initiative's settings and small-cell suppression.
+
+    Design
+    ------
+    The log is the truth; the tables of migration 2 are projections of it,
+    written by store_project() inside the batch that appends the entry, so
+    that an entry and its projection commit or roll back together. A
+    projection never refuses what store_check_entry() accepted: a failure
+    there would abort every publish of the batch, not only the bad one. So
+    every rule lives in the check, and the projection only records.
+
+    Indicator definitions are not copied: the indicators table maps (id,
+    version) to the seq of the log entry that holds the definition, and the
+    definition in force is decoded from there. A data value is one row per
+    submission; the latest submission of a cell (partner, indicator, period,
+    dimensions) is marked current, the earlier ones stay as its history.
+
+    Suppression is judged when an entry or a value is read, against the
+    projections as they are then: a cell is hidden from every reader but
+    the backbone and its submitter when its n (or, without n, its
+    denominator) is below the minimum cell size, or when it is the
+    next-smallest cell of a group with exactly one such small cell. When
+    the store cannot tell, it hides.                                       */
+
+#include "measure.h"
+#include "store_internal.h"
+
+#include "log.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *s_sql [MEASURE__COUNT] = {
+    [MEASURE_INDICATOR_GET] = "SELECT i.version, l.envelope FROM indicators i "
+                              "JOIN log l ON l.seq = i.seq WHERE i.id = ? "
+                              "ORDER BY i.version DESC LIMIT 1",
+    [MEASURE_INDICATOR_ADD] = "INSERT INTO indicators (id, version, seq) VALUES (?1, "
+                              "COALESCE ((SELECT MAX (version) FROM indicators WHERE id = ?1), 0)"
+                              " + 1, ?2)",
+    [MEASURE_VALUE_SUPERSEDE] = "UPDATE data_values SET current = 0 WHERE current = 1 "
+                                "AND partner = ? AND indicator = ? AND period = ? "
+                                "AND dims_key = ?",
+    [MEASURE_VALUE_ADD] = "INSERT INTO data_values (seq, partner, network, indicator, period, "
+                          "dims_key, dim_count, dim_key, dim_value, value, n, numerator, "
+                          "denominator, status, source, extracted_on, received_at, current) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+    [MEASURE_VALUE_GROUP] = "SELECT dim_value, COALESCE (n, denominator) FROM data_values "
+                            "WHERE current = 1 AND partner = ? AND indicator = ? "
+                            "AND period = ? AND dim_count = 1 AND dim_key = ?",
+    [MEASURE_COMMITMENT_GET] = "SELECT owner, network, status FROM commitments WHERE id = ?",
+    [MEASURE_COMMITMENT_ADD] = "INSERT INTO commitments (id, owner, network, action, due, "
+                               "status, created_seq, updated_seq, updated_at) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) "
+                               "ON CONFLICT (id) DO NOTHING",
+    [MEASURE_COMMITMENT_UPDATE] = "UPDATE commitments SET status = ?, "
+                                  "comment = COALESCE (?, comment), updated_seq = ?, "
+                                  "updated_at = ? WHERE id = ?",
+    [MEASURE_NOTE_ADD] = "INSERT INTO notes (seq, partner, network, title, held_on) "
+                         "VALUES (?1, ?2, ?3, ?4, "
+                         "COALESCE (?5, strftime ('%Y-%m-%d', ?6 / 1000000, 'unixepoch')))",
+    [MEASURE_NOTE_DECISION] = "UPDATE notes SET decisions = json_insert (decisions, '$[#]', ?) "
+                              "WHERE seq = ?",
+    [MEASURE_CONFIG_GET] = "SELECT value FROM config WHERE key = ?",
+    [MEASURE_CONFIG_SET] = "INSERT INTO config (key, value) VALUES (?, ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+};
+
+cibus_err_t
+measure_prepare (store_t *self)
+{
+    for (int i = 0; i < MEASURE__COUNT; i++)
+        if (store_prepare (self, &self->measure [i], s_sql [i]))
+            return CIBUS_ERR_STORE;
+    return CIBUS_OK;
+}
+
+void
+measure_finalize (store_t *self)
+{
+    for (int i = 0; i < MEASURE__COUNT; i++) {
+        sqlite3_finalize (self->measure [i]);
+        self->measure [i] = NULL;
+    }
+}
+
+//  ------------------------------------------------------------ the catalogue
+
+cibus_err_t
+measure_indicator (store_t *self, const char *id, envelope_t **def, int *version)
+{
+    sqlite3_stmt *stmt = self->measure [MEASURE_INDICATOR_GET];
+    *def = NULL;
+    sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    cibus_err_t err = CIBUS_OK;
+    if (rc == SQLITE_ROW) {
+        *def = codec_envelope_decode (sqlite3_column_blob (stmt, 1),
+                                      (size_t) sqlite3_column_bytes (stmt, 1));
+        if (version)
+            *version = sqlite3_column_int (stmt, 0);
+        if (!*def || (*def)->body_case != CIBUS__ENVELOPE__BODY_INDICATOR) {
+            log_error ("event=store-corrupt db=%s indicator=%s error=\"the log entry of its "
+                       "definition is not one\"",
+                       self->path, id);
+            codec_envelope_free (*def);
+            *def = NULL;
+            err = CIBUS_ERR_STORE;
+        }
+    }
+    else if (rc != SQLITE_DONE)
+        err = store_fail (self, "indicator-get");
+    store_reset (stmt);
+    return err;
+}
+
+static bool
+s_listed (char *const *items, size_t count, const char *item)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (items [i], item) == 0)
+            return true;
+    return false;
+}
+
+//  The value a percent or rate has by its numerator and denominator; false
+//  for other units, or without both.
+static bool
+s_derive (const Cibus__IndicatorDefinition *def, const Cibus__DataSubmission *data,
+          double *value)
+{
+    if (!data->has_numerator || !data->has_denominator || data->denominator == 0)
+        return false;
+    double fraction = (double) data->numerator / (double) data->denominator;
+    if (def->unit == CIBUS__UNIT__PERCENT)
+        *value = 100.0 * fraction;
+    else if (def->unit == CIBUS__UNIT__RATE)
+        *value = fraction;
+    else
+        return false;
+    return true;
+}
+
+//  The allowed range of a value: the definition's min and max, else what
+//  the unit implies (a percent is 0..100, a rate 0..1, a count not negative).
+static void
+s_range (const Cibus__IndicatorDefinition *def, double *low, double *high)
+{
+    *low = -INFINITY;
+    *high = INFINITY;
+    if (def->unit == CIBUS__UNIT__PERCENT || def->unit == CIBUS__UNIT__RATE
+        || def->unit == CIBUS__UNIT__COUNT)
+        *low = 0;
+    if (def->unit == CIBUS__UNIT__PERCENT)
+        *high = 100;
+    else if (def->unit == CIBUS__UNIT__RATE)
+        *high = 1;
+    if (def->has_min)
+        *low = def->min;
+    if (def->has_max)
+        *high = def->max;
+}
+
+//  The allowed dimension keys, "race, income", or "none".
+static void
+s_join (char *const *items, size_t count, char *text, size_t size)
+{
+    size_t used = 0;
+    text [0] = 0;
+    for (size_t i = 0; i < count && used < size; i++) {
+        int wrote = snprintf (text + used, size - used, "%s%s", i ? ", " : "", items [i]);
+        if (wrote < 0)
+            break;
+        used += (size_t) wrote;
+    }
+    if (count == 0)
+        snprintf (text, size, "none");
+}
+
+static cibus_err_t
+s_check_data_against (const Cibus__IndicatorDefinition *def, Cibus__DataSubmission *data,
+                      const char *network, codec_problem_t *problem)
+{
+    const char *id = def->indicator;
+    if (def->n_networks > 0 && !s_listed (def->networks, def->n_networks, network))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.indicator",
+                                  "indicator '%s' is not used in network '%s'", id, network);
+    if (!codec_period_is (data->period, def->period_kind))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.period",
+                                  "indicator '%s' expects %s, got '%.64s'", id,
+                                  codec_period_example (def->period_kind), data->period);
+    for (size_t i = 0; i < data->n_dimensions; i++)
+        if (!s_listed (def->dimensions, def->n_dimensions, data->dimensions [i]->key)) {
+            char allowed [256];
+            s_join (def->dimensions, def->n_dimensions, allowed, sizeof allowed);
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.dimensions",
+                                      "dimension '%.64s' is not one indicator '%s' allows (%s)",
+                                      data->dimensions [i]->key, id, allowed);
+        }
+    bool fraction = def->unit == CIBUS__UNIT__PERCENT || def->unit == CIBUS__UNIT__RATE;
+    if (fraction && data->has_denominator && data->denominator == 0)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.denominator",
+                                  "indicator '%s' is a %s: its denominator must be above 0", id,
+                                  codec_unit_name (def->unit));
+    double derived = 0;
+    bool has_derived = s_derive (def, data, &derived);
+    if (!data->has_value) {
+        if (!has_derived)
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
+                                      "indicator '%s' is a %s: give --value", id,
+                                      codec_unit_name (def->unit));
+        data->has_value = true;
+        data->value = derived;
+    }
+    else if (has_derived) {
+        //  A value given beside its counts must be them, rounded to one
+        //  decimal of a percent (0.05 points; 0.0005 for a rate). The small
+        //  epsilon absorbs binary rounding of the comparison itself.
+        bool percent = def->unit == CIBUS__UNIT__PERCENT;
+        double tolerance = percent ? 0.05 : 0.0005;
+        if (fabs (data->value - derived) > tolerance + 1e-9)
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
+                                      percent ? "value %g disagrees with %llu/%llu = %.2f for "
+                                                "a percent"
+                                              : "value %g disagrees with %llu/%llu = %.4f for "
+                                                "a rate",
+                                      data->value, (unsigned long long) data->numerator,
+                                      (unsigned long long) data->denominator, derived);
+    }
+    double low, high;
+    s_range (def, &low, &high);
+    if (data->value < low || data->value > high)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
+                                  "value %g is outside the range of indicator '%s' [%g, %g]",
+                                  data->value, id, low, high);
+    return CIBUS_OK;
+}
+
+static cibus_err_t
+s_store_problem (codec_problem_t *problem)
+{
+    return codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
+                              "the store could not read its projections; try again");
+}
+
+static cibus_err_t
+s_check_data (store_t *self, envelope_t *env, const char *network, codec_problem_t *problem)
+{
+    envelope_t *def = NULL;
+    if (measure_indicator (self, env->data->indicator, &def, NULL))
+        return s_store_problem (problem);
+    if (!def)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.indicator",
+                                  "indicator '%s' is not in the catalogue", env->data->indicator);
+    cibus_err_t rc = s_check_data_against (def->indicator, env->data, network, problem);
+    codec_envelope_free (def);
+    return rc;
+}
+
+//  ------------------------------------------------------------ commitments
+
+typedef struct {
+    bool found;
+    char owner [CIBUS_MAX_NAME + 1];
+    char network [CIBUS_MAX_NETWORK + 1];
+    Cibus__CommitmentStatus status;
+} s_commitment_t;
+
+static cibus_err_t
+s_commitment_get (store_t *self, const char *id, s_commitment_t *out)
+{
+    sqlite3_stmt *stmt = self->measure [MEASURE_COMMITMENT_GET];
+    memset (out, 0, sizeof *out);
+    sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        out->found = true;
+        snprintf (out->owner, sizeof out->owner, "%s", sqlite3_column_text (stmt, 0));
+        snprintf (out->network, sizeof out->network, "%s", sqlite3_column_text (stmt, 1));
+        out->status = (Cibus__CommitmentStatus) sqlite3_column_int (stmt, 2);
+    }
+    cibus_err_t err = rc == SQLITE_ROW || rc == SQLITE_DONE ? CIBUS_OK
+                                                            : store_fail (self, "commitment-get");
+    store_reset (stmt);
+    return err;
+}
+
+//  A commitment is named by its id alone in updates, so two partners may not
+//  both make one under the same id; the same partner again is a retry, which
+//  the log's dedupe answers.
+static cibus_err_t
+s_check_commitment (store_t *self, const envelope_t *env, const store_partner_t *publisher,
+                    codec_problem_t *problem)
+{
+    s_commitment_t existing;
+    if (s_commitment_get (self, env->id, &existing))
+        return s_store_problem (problem);
+    if (existing.found && strcmp (existing.owner, publisher->name) != 0)
+        return codec_problem_set (problem, CIBUS_ERR_EXISTS, "id",
+                                  "commitment '%s' already exists, made by '%s': choose another "
+                                  "id",
+                                  env->id, existing.owner);
+    return CIBUS_OK;
+}
+
+static cibus_err_t
+s_check_update (store_t *self, const envelope_t *env, const char *network,
+                const store_partner_t *publisher, codec_problem_t *problem)
+{
+    const char *id = env->update->commitment_id;
+    s_commitment_t commitment;
+    if (s_commitment_get (self, id, &commitment))
+        return s_store_problem (problem);
+    if (!commitment.found)
+        return codec_problem_set (problem, CIBUS_ERR_NOT_FOUND, "update.commitment_id",
+                                  "commitment '%s' does not exist", id);
+    if (publisher->role != ROLE_BACKBONE && strcmp (commitment.owner, publisher->name) != 0)
+        return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "update.commitment_id",
+                                  "only the owner '%s' or the backbone may update commitment "
+                                  "'%s'",
+                                  commitment.owner, id);
+    if (commitment.status == CIBUS__COMMITMENT_STATUS__DONE
+        || commitment.status == CIBUS__COMMITMENT_STATUS__DROPPED)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "update.status",
+                                  "commitment '%s' is already %s: it cannot change", id,
+                                  codec_commitment_status_name (commitment.status));
+    //  Readers of the commitment's network must see its updates in the
+    //  stream, so an update travels where its commitment did.
+    if (strcmp (commitment.network, network) != 0)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
+                                  "commitment '%s' belongs to network '%s': send its update to "
+                                  "'%s/commitment'",
+                                  id, commitment.network, commitment.network);
+    return CIBUS_OK;
+}
+
+cibus_err_t
+store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publisher,
+                   codec_problem_t *problem)
+{
+    assert (self);
+    assert (publisher);
+    char network [CIBUS_MAX_NETWORK + 1];
+    if (!codec_topic_network (env->topic, network, sizeof network))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
+                                  "field 'topic' must be <network>/<kind>");
+    switch (env->body_case) {
+        case CIBUS__ENVELOPE__BODY_DATA:
+            return s_check_data (self, env, network, problem);
+        case CIBUS__ENVELOPE__BODY_COMMITMENT:
+            return s_check_commitment (self, env, publisher, problem);
+        case CIBUS__ENVELOPE__BODY_UPDATE:
+            return s_check_update (self, env, network, publisher, problem);
+        case CIBUS__ENVELOPE__BODY_INDICATOR:
+            if (publisher->role != ROLE_BACKBONE)
+                return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "indicator",
+                                          "only the backbone defines indicators");
+            return CIBUS_OK;
+        default:
+            return CIBUS_OK;
+    }
+}
+
+//  ------------------------------------------------------------ projections
+
+static int
+s_by_key (const void *a, const void *b)
+{
+    const Cibus__Dimension *const *x = a, *const *y = b;
+    return strcmp ((*x)->key, (*y)->key);
+}
+
+//  The dimensions of a cell as one text, sorted by key, so that the same
+//  cell submitted with its dimensions in another order is the same cell.
+//  Unit and record separators cannot occur in a key and do not in practice
+//  in a value. "" is the total. NULL when out of memory.
+static char *
+s_dims_key (const Cibus__DataSubmission *data)
+{
+    size_t count = data->n_dimensions, size = 1;
+    const Cibus__Dimension **sorted = calloc (count ? count : 1, sizeof *sorted);
+    if (!sorted)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        sorted [i] = data->dimensions [i];
+        size += strlen (sorted [i]->key) + strlen (sorted [i]->value) + 2;
+    }
+    qsort (sorted, count, sizeof *sorted, s_by_key);
+    char *text = malloc (size), *end = text;
+    if (text) {
+        *end = 0;
+        for (size_t i = 0; i < count; i++)
+            end += snprintf (end, size - (size_t) (end - text), "%s\x1f%s\x1e", sorted [i]->key,
+                             sorted [i]->value);
+    }
+    free (sorted);
+    return text;
+}
+
+static void
+s_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text)
+{
+    if (text && *text)
+        sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (stmt, index);
+}
+
+static cibus_err_t
+s_project_data (store_t *self, const envelope_t *env, const char *network)
+{
+    const Cibus__DataSubmission *data = env->data;
+    //  The check derives a missing value before the entry is stored; an entry
+    //  appended without it (a replica's) is derived here, or kept without.
+    bool has_value = data->has_value;
+    double value = data->value;
+    if (!has_value && !data->suppressed) {
+        envelope_t *def = NULL;
+        if (measure_indicator (self, data->indicator, &def, NULL))
+            return CIBUS_ERR_STORE;
+        if (def)
+            has_value = s_derive (def->indicator, data, &value);
+        codec_envelope_free (def);
+    }
+    char *dims_key = s_dims_key (data);
+    if (!dims_key)
+        return CIBUS_ERR_NOMEM;
+
+    sqlite3_stmt *stmt = self->measure [MEASURE_VALUE_SUPERSEDE];
+    sqlite3_bind_text (stmt, 1, env->partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, data->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, data->period, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, dims_key, -1, SQLITE_STATIC);
+    cibus_err_t err = store_step_done (self, stmt, "value-supersede");
+    if (err) {
+        free (dims_key);
+        return err;
+    }
+    stmt = self->measure [MEASURE_VALUE_ADD];
+    bool single = data->n_dimensions == 1;
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) env->seq);
+    sqlite3_bind_text (stmt, 2, env->partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, data->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, data->period, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 6, dims_key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 7, (sqlite3_int64) data->n_dimensions);
+    s_bind_text_or_null (stmt, 8, single ? data->dimensions [0]->key : NULL);
+    s_bind_text_or_null (stmt, 9, single ? data->dimensions [0]->value : NULL);
+    if (has_value)
+        sqlite3_bind_double (stmt, 10, value);
+    if (data->has_n)
+        sqlite3_bind_int64 (stmt, 11, (sqlite3_int64) data->n);
+    if (data->has_numerator && data->has_denominator && !data->suppressed) {
+        sqlite3_bind_int64 (stmt, 12, (sqlite3_int64) data->numerator);
+        sqlite3_bind_int64 (stmt, 13, (sqlite3_int64) data->denominator);
+    }
+    sqlite3_bind_int (stmt, 14, data->has_status ? data->status : CIBUS__VALUE_STATUS__FINAL);
+    s_bind_text_or_null (stmt, 15, data->source);
+    s_bind_text_or_null (stmt, 16, data->extracted_on);
+    sqlite3_bind_int64 (stmt, 17, env->received_at);
+    err = store_step_done (self, stmt, "value-add");
+    free (dims_key);
+    return err;
+}
+
+static cibus_err_t
+s_project_note (store_t *self, const envelope_t *env, const char *network)
+{
+    const Cibus__MeetingNote *note = env->note;
+    sqlite3_stmt *stmt = self->measure [MEASURE_NOTE_ADD];
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) env->seq);
+    sqlite3_bind_text (stmt, 2, env->partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, note->title ? note->title : "", -1, SQLITE_STATIC);
+    s_bind_text_or_null (stmt, 5, note->held_on);
+    sqlite3_bind_int64 (stmt, 6, env->received_at);
+    cibus_err_t err = store_step_done (self, stmt, "note-add");
+    stmt = self->measure [MEASURE_NOTE_DECISION];
+    for (size_t i = 0; err == CIBUS_OK && i < note->n_decisions; i++) {
+        sqlite3_bind_text (stmt, 1, note->decisions [i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) env->seq);
+        err = store_step_done (self, stmt, "note-decision");
+    }
+    return err;
+}
+
+static cibus_err_t
+s_project_commitment (store_t *self, const envelope_t *env, const char *network)
+{
+    sqlite3_stmt *stmt = self->measure [MEASURE_COMMITMENT_ADD];
+    sqlite3_bind_text (stmt, 1, env->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, env->partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, env->commitment->action ? env->commitment->action : "", -1,
+                       SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, env->commitment->due ? env->commitment->due : "", -1,
+                       SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 6, CIBUS__COMMITMENT_STATUS__COMMITTED);
+    sqlite3_bind_int64 (stmt, 7, (sqlite3_int64) env->seq);
+    sqlite3_bind_int64 (stmt, 8, env->received_at);
+    cibus_err_t err = store_step_done (self, stmt, "commitment-add");
+    if (err == CIBUS_OK && sqlite3_changes (self->db) == 0)
+        log_warn ("event=projection-skipped seq=%llu commitment=%s reason=\"another partner's "
+                  "commitment has this id\"",
+                  (unsigned long long) env->seq, env->id);
+    return err;
+}
+
+static cibus_err_t
+s_project_update (store_t *self, const envelope_t *env)
+{
+    const Cibus__CommitmentUpdate *update = env->update;
+    sqlite3_stmt *stmt = self->measure [MEASURE_COMMITMENT_UPDATE];
+    sqlite3_bind_int (stmt, 1, update->status);
+    s_bind_text_or_null (stmt, 2, update->comment);
+    sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) env->seq);
+    sqlite3_bind_int64 (stmt, 4, env->received_at);
+    sqlite3_bind_text (stmt, 5, update->commitment_id, -1, SQLITE_STATIC);
+    return store_step_done (self, stmt, "commitment-update");
+}
+
+static cibus_err_t
+s_project_indicator (store_t *self, const envelope_t *env)
+{
+    sqlite3_stmt *stmt = self->measure [MEASURE_INDICATOR_ADD];
+    sqlite3_bind_text (stmt, 1, env->indicator->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) env->seq);
+    return store_step_done (self, stmt, "indicator-add");
+}
+
+cibus_err_t
+store_project (store_t *self, const envelope_t *env)
+{
+    assert (self);
+    char network [CIBUS_MAX_NETWORK + 1];
+    if (!env->partner || !codec_topic_network (env->topic, network, sizeof network))
+        return CIBUS_ERR_USAGE;
+    switch (env->body_case) {
+        case CIBUS__ENVELOPE__BODY_DATA:
+            return s_project_data (self, env, network);
+        case CIBUS__ENVELOPE__BODY_NOTE:
+            return s_project_note (self, env, network);
+        case CIBUS__ENVELOPE__BODY_COMMITMENT:
+            return s_project_commitment (self, env, network);
+        case CIBUS__ENVELOPE__BODY_UPDATE:
+            return s_project_update (self, env);
+        case CIBUS__ENVELOPE__BODY_INDICATOR:
+            return s_project_indicator (self, env);
+        default:
+            return CIBUS_OK;
+    }
+}
+
+//  ------------------------------------------------------------ config
+
+//  The initiative's settings: name, limits and default. Every setting is a
+//  whole number for now; set, get and the refusals all read this table.
+static const struct {
+    const char *name;
+    long low, high, fallback;
+} s_settings [] = {
+    //  the smallest n a value may have to be shown to readers other than the
+    //  backbone and the partner that submitted it
+    {"min-cell", MEASURE_MIN_CELL_LOW, MEASURE_MIN_CELL_HIGH, MEASURE_MIN_CELL_DEFAULT},
+};
+#define S_SETTINGS ((int) (sizeof s_settings / sizeof s_settings [0]))
+
+static int
+s_setting (const char *key)
+{
+    for (int i = 0; key && i < S_SETTINGS; i++)
+        if (strcmp (s_settings [i].name, key) == 0)
+            return i;
+    return -1;
+}
+
+//  Parse a whole number within the setting's limits.
+static bool
+s_setting_parse (int setting, const char *text, long *value)
+{
+    if (!text || !*text)
+        return false;
+    char *end = NULL;
+    errno = 0;
+    long number = strtol (text, &end, 10);
+    if (errno || *end || number < s_settings [setting].low || number > s_settings [setting].high)
+        return false;
+    *value = number;
+    return true;
+}
+
+cibus_err_t
+store_config_set (store_t *self, const char *key, const char *value, char *error, size_t size)
+{
+    assert (self);
+    char ignored [1];
+    if (!error || size == 0) {
+        error = ignored;
+        size = sizeof ignored;
+    }
+    error [0] = 0;
+    int setting = s_setting (key);
+    if (setting < 0) {
+        char names [256];
+        size_t used = 0;
+        names [0] = 0;
+        for (int i = 0; i < S_SETTINGS && used < sizeof names; i++)
+            used += (size_t) snprintf (names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                       s_settings [i].name);
+        snprintf (error, size, "unknown setting '%.64s': the settings are %s", key ? key : "",
+                  names);
+        return CIBUS_ERR_BAD_FIELD;
+    }
+    long number;
+    if (!s_setting_parse (setting, value, &number)) {
+        snprintf (error, size, "%s must be a whole number from %ld to %ld, got '%.64s'",
+                  s_settings [setting].name, s_settings [setting].low,
+                  s_settings [setting].high, value ? value : "");
+        return CIBUS_ERR_BAD_FIELD;
+    }
+    char canonical [32];
+    snprintf (canonical, sizeof canonical, "%ld", number);
+    sqlite3_stmt *stmt = self->measure [MEASURE_CONFIG_SET];
+    sqlite3_bind_text (stmt, 1, s_settings [setting].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, canonical, -1, SQLITE_STATIC);
+    cibus_err_t err = store_step_done (self, stmt, "config-set");
+    if (err)
+        snprintf (error, size, "the setting could not be saved: see the log");
+    else
+        log_info ("event=config-set db=%s key=%s value=%s", self->path,
+                  s_settings [setting].name, canonical);
+    return err;
+}
+
+cibus_err_t
+store_config_get (store_t *self, const char *key, char *value, size_t size)
+{
+    assert (self);
+    int setting = s_setting (key);
+    if (setting < 0)
+        return CIBUS_ERR_NOT_FOUND;
+    sqlite3_stmt *stmt = self->measure [MEASURE_CONFIG_GET];
+    sqlite3_bind_text (stmt, 1, s_settings [setting].name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    cibus_err_t err = CIBUS_OK;
+    if (rc == SQLITE_ROW)
+        snprintf (value, size, "%s", sqlite3_column_text (stmt, 0));
+    else if (rc == SQLITE_DONE)
+        snprintf (value, size, "%ld", s_settings [setting].fallback);
+    else
+        err = store_fail (self, "config-get");
+    store_reset (stmt);
+    return err;
+}
+
+int
+store_min_cell (store_t *self)
+{
+    char text [32] = "";
+    long number = MEASURE_MIN_CELL_DEFAULT;
+    //  Fail closed: when the setting cannot be read, the default still hides
+    //  small cells.
+    if (store_config_get (self, "min-cell", text, sizeof text) == CIBUS_OK
+        && !s_setting_parse (s_setting ("min-cell"), text, &number))
+        log_error ("event=config-invalid db=%s key=min-cell value=\"%s\" using=%d", self->path,
+                   text, MEASURE_MIN_CELL_DEFAULT);
+    return (int) number;
+}
+
+//  ------------------------------------------------------------ suppression
+
+bool
+measure_cell_hidden (store_t *self, const measure_cell_t *cell, const store_partner_t *reader,
+                     int min_cell)
+{
+    bool own = cell->partner && strcmp (cell->partner, reader->name) == 0;
+    if (reader->role == ROLE_BACKBONE || own)
+        return false;
+    if (cell->has_size && cell->size < (uint64_t) min_cell)
+        return true;
+    if (cell->dim_count != 1 || !cell->dim_key || !cell->dim_value)
+        return false;
+
+    //  Complementary suppression: in the cell's group, count the cells below
+    //  the minimum and find the next-smallest one (ties go to the first
+    //  value in text order, so every reader hides the same one).
+    sqlite3_stmt *stmt = self->measure [MEASURE_VALUE_GROUP];
+    sqlite3_bind_text (stmt, 1, cell->partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, cell->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, cell->period, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, cell->dim_key, -1, SQLITE_STATIC);
+    size_t small = 0;
+    bool have_next = false;
+    uint64_t next_size = 0;
+    char next [CIBUS_MAX_NAME + 1] = "";
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (sqlite3_column_type (stmt, 1) == SQLITE_NULL)
+            continue;
+        const char *value = (const char *) sqlite3_column_text (stmt, 0);
+        uint64_t size = (uint64_t) sqlite3_column_int64 (stmt, 1);
+        if (size < (uint64_t) min_cell)
+            small++;
+        else if (!have_next || size < next_size
+                 || (size == next_size && strcmp (value, next) < 0)) {
+            have_next = true;
+            next_size = size;
+            snprintf (next, sizeof next, "%s", value);
+        }
+    }
+    bool hidden;
+    if (rc != SQLITE_DONE) {
+        store_fail (self, "value-group");
+        hidden = true; /* when the store cannot tell, it hides */
+    }
+    else
+        hidden = small == 1 && have_next && strcmp (next, cell->dim_value) == 0;
+    store_reset (stmt);
+    return hidden;
+}
+
+bool
+store_must_suppress (store_t *self, const envelope_t *env, const store_partner_t *reader)
+{
+    assert (self);
+    assert (reader);
+    if (env->body_case != CIBUS__ENVELOPE__BODY_DATA)
+        return false;
+    const Cibus__DataSubmission *data = env->data;
+    bool single = data->n_dimensions == 1;
+    measure_cell_t cell = {
+        .partner = env->partner,
+        .indicator = data->indicator,
+        .period = data->period,
+        .dim_count = data->n_dimensions,
+        .dim_key = single ? data->dimensions [0]->key : NULL,
+        .dim_value = single ? data->dimensions [0]->value : NULL,
+        .has_size = data->has_n || data->has_denominator,
+        .size = data->has_n ? data->n : data->denominator,
+    };
+    return measure_cell_hidden (self, &cell, reader, store_min_cell (self));
+}
+
+void
+store_suppress (envelope_t *env)
+{
+    if (env->body_case != CIBUS__ENVELOPE__BODY_DATA)
+        return;
+    Cibus__DataSubmission *data = env->data;
+    data->has_value = false;
+    data->value = 0;
+    data->has_numerator = false;
+    data->numerator = 0;
+    data->has_denominator = false;
+    data->denominator = 0;
+    data->has_suppressed = true;
+    data->suppressed = true;
+}

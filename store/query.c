@@ -1,0 +1,749 @@
+/*  query.c - questions answered from the projections, as tables.
+
+    Design
+    ------
+    An answer is built as generated protobuf-c structs, allocated here with
+    malloc and freed by store_query_free's own walk (never by protobuf-c,
+    whose free_unpacked expects its own allocation). Each kind reads its
+    rows with a statement prepared once, and filters them in C for the
+    reader: the reader's networks are a short list, and every row passes
+    through the same two gates, query_reads() for access and
+    measure_cell_hidden() for small-cell suppression, so no kind can forget
+    one. A value hidden from the reader is the text "*"; so is anything
+    computed from it (a change), and it never enters an aggregate (a gap).
+
+    The report, the longest kind, lives in report.c.                      */
+
+#include "query_internal.h"
+
+#include "log.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *s_sql [QUERY__COUNT] = {
+    [QUERY_INDICATORS] = "SELECT i.version, l.envelope FROM indicators i "
+                         "JOIN log l ON l.seq = i.seq WHERE i.version = "
+                         "(SELECT MAX (j.version) FROM indicators j WHERE j.id = i.id) "
+                         "ORDER BY i.id",
+    [QUERY_VALUES] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
+                     "value, n, COALESCE (n, denominator), status FROM data_values "
+                     "WHERE current = 1 AND indicator = ? AND dim_count <= 1",
+    [QUERY_COMMITMENTS] = "SELECT id, owner, network, action, due, status, "
+                          "strftime ('%Y-%m-%d', updated_at / 1000000, 'unixepoch') "
+                          "FROM commitments ORDER BY due, id",
+    [QUERY_NOTES] = "SELECT held_on, partner, network, title, "
+                    "(SELECT group_concat (value, '; ') FROM json_each (notes.decisions)) "
+                    "FROM notes WHERE held_on >= ?1 AND held_on <= ?2 ORDER BY held_on, seq",
+    [QUERY_SUBMITTED] = "SELECT COUNT (*) FROM data_values WHERE current = 1 AND partner = ? "
+                        "AND network = ? AND cibus_period_within (period, ?)",
+};
+
+//  cibus_period_within (period, outer): whether a period lies within
+//  another (2026-Q3 within 2026-27; 2026-09-15 within 2026-09).
+static void
+s_period_within (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+    (void) argc;
+    char start [QUERY_DATE_SIZE], end [QUERY_DATE_SIZE];
+    char outer_start [QUERY_DATE_SIZE], outer_end [QUERY_DATE_SIZE];
+    const char *period = (const char *) sqlite3_value_text (argv [0]);
+    const char *outer = (const char *) sqlite3_value_text (argv [1]);
+    bool within = query_period_range (period, start, end)
+                  && query_period_range (outer, outer_start, outer_end)
+                  && strcmp (start, outer_start) >= 0 && strcmp (end, outer_end) <= 0;
+    sqlite3_result_int (context, within);
+}
+
+cibus_err_t
+query_prepare (store_t *self)
+{
+    if (sqlite3_create_function_v2 (self->db, "cibus_period_within", 2,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, s_period_within,
+                                    NULL, NULL, NULL)
+        != SQLITE_OK)
+        return store_fail (self, "create-function");
+    for (int i = 0; i < QUERY__COUNT; i++)
+        if (store_prepare (self, &self->query [i], s_sql [i]))
+            return CIBUS_ERR_STORE;
+    return CIBUS_OK;
+}
+
+void
+query_finalize (store_t *self)
+{
+    for (int i = 0; i < QUERY__COUNT; i++) {
+        sqlite3_finalize (self->query [i]);
+        self->query [i] = NULL;
+    }
+}
+
+//  ------------------------------------------------------------ the builder
+
+static char *
+s_strdup (query_t *q, const char *text)
+{
+    char *copy = strdup (text ? text : "");
+    if (!copy)
+        q->nomem = true;
+    return copy;
+}
+
+//  Grow an array of pointers by one slot; false (and nomem) on failure.
+static bool
+s_grow (query_t *q, void ***array, size_t count)
+{
+    void **grown = realloc (*array, (count + 1) * sizeof (void *));
+    if (!grown) {
+        q->nomem = true;
+        return false;
+    }
+    *array = grown;
+    return true;
+}
+
+Cibus__Table *
+query_table (query_t *q, const char *title, const char *const *columns, size_t count)
+{
+    Cibus__Table *table = q->nomem ? NULL : malloc (sizeof *table);
+    if (!table || !s_grow (q, (void ***) &q->reply->tables, q->reply->n_tables)) {
+        free (table);
+        q->nomem = true;
+        return NULL;
+    }
+    *table = (Cibus__Table) CIBUS__TABLE__INIT;
+    q->reply->tables [q->reply->n_tables++] = table;
+    table->title = s_strdup (q, title);
+    table->columns = calloc (count ? count : 1, sizeof (char *));
+    if (!table->columns)
+        q->nomem = true;
+    for (size_t i = 0; table->columns && i < count; i++)
+        if ((table->columns [i] = s_strdup (q, columns [i])))
+            table->n_columns++;
+    return q->nomem ? NULL : table;
+}
+
+Cibus__Row *
+query_row (query_t *q, Cibus__Table *table)
+{
+    if (!table || q->nomem)
+        return NULL;
+    Cibus__Row *row = malloc (sizeof *row);
+    if (!row || !s_grow (q, (void ***) &table->rows, table->n_rows)) {
+        free (row);
+        q->nomem = true;
+        return NULL;
+    }
+    *row = (Cibus__Row) CIBUS__ROW__INIT;
+    table->rows [table->n_rows++] = row;
+    return row;
+}
+
+static Cibus__Cell *
+s_cell (query_t *q, Cibus__Row *row)
+{
+    if (!row || q->nomem)
+        return NULL;
+    Cibus__Cell *cell = malloc (sizeof *cell);
+    if (!cell || !s_grow (q, (void ***) &row->cells, row->n_cells)) {
+        free (cell);
+        q->nomem = true;
+        return NULL;
+    }
+    *cell = (Cibus__Cell) CIBUS__CELL__INIT;
+    row->cells [row->n_cells++] = cell;
+    return cell;
+}
+
+void
+query_text (query_t *q, Cibus__Row *row, const char *text)
+{
+    Cibus__Cell *cell = s_cell (q, row);
+    if (cell)
+        cell->text = s_strdup (q, text);
+}
+
+void
+query_number (query_t *q, Cibus__Row *row, double number)
+{
+    Cibus__Cell *cell = s_cell (q, row);
+    if (cell) {
+        cell->has_number = true;
+        cell->number = number;
+    }
+}
+
+void
+query_empty (query_t *q, Cibus__Row *row)
+{
+    s_cell (q, row);
+}
+
+void
+store_query_free (Cibus__QueryReply *reply)
+{
+    if (!reply)
+        return;
+    for (size_t t = 0; t < reply->n_tables; t++) {
+        Cibus__Table *table = reply->tables [t];
+        for (size_t c = 0; c < table->n_columns; c++)
+            free (table->columns [c]);
+        for (size_t r = 0; r < table->n_rows; r++) {
+            Cibus__Row *row = table->rows [r];
+            for (size_t c = 0; c < row->n_cells; c++) {
+                free (row->cells [c]->text);
+                free (row->cells [c]);
+            }
+            free (row->cells);
+            free (row);
+        }
+        free (table->rows);
+        free (table->columns);
+        free (table->title);
+        free (table);
+    }
+    free (reply->tables);
+    free (reply);
+}
+
+//  ------------------------------------------------------------ shared helpers
+
+cibus_err_t
+query_store_problem (codec_problem_t *problem)
+{
+    return codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
+                              "the store could not answer; see the broker's log");
+}
+
+bool
+query_reads (const query_t *q, const char *network)
+{
+    if (!network || (q->network && strcmp (network, q->network) != 0))
+        return false;
+    if (q->reader->role == ROLE_BACKBONE)
+        return true;
+    for (size_t i = 0; i < q->reader->network_count; i++)
+        if (strcmp (q->reader->networks [i], network) == 0)
+            return true;
+    return false;
+}
+
+bool
+query_indicator_visible (const query_t *q, const Cibus__IndicatorDefinition *def)
+{
+    if (def->n_networks == 0)
+        return q->network || q->reader->role == ROLE_BACKBONE || q->reader->network_count > 0;
+    for (size_t i = 0; i < def->n_networks; i++)
+        if (query_reads (q, def->networks [i]))
+            return true;
+    return false;
+}
+
+bool
+query_target (const Cibus__IndicatorDefinition *def, const char *period, double *value)
+{
+    const Cibus__Milestone *next = NULL, *last = NULL, *first = NULL;
+    for (size_t i = 0; i < def->n_targets; i++) {
+        const Cibus__Milestone *target = def->targets [i];
+        if (!target->period || !target->has_value)
+            continue;
+        if (!first || strcmp (target->period, first->period) < 0)
+            first = target;
+        if (!last || strcmp (target->period, last->period) > 0)
+            last = target;
+        if (period && strcmp (target->period, period) >= 0
+            && (!next || strcmp (target->period, next->period) < 0))
+            next = target;
+    }
+    const Cibus__Milestone *chosen = !period ? first : next ? next : last;
+    if (chosen)
+        *value = chosen->value;
+    return chosen != NULL;
+}
+
+bool
+query_period_range (const char *period, char *start, char *end)
+{
+    if (!period)
+        return false;
+    int year = atoi (period);
+    if (codec_period_is (period, CIBUS__PERIOD_KIND__SCHOOL_YEAR)) {
+        snprintf (start, QUERY_DATE_SIZE, "%04d-07-01", year);
+        snprintf (end, QUERY_DATE_SIZE, "%04d-06-31", year + 1);
+    }
+    else if (codec_period_is (period, CIBUS__PERIOD_KIND__QUARTER)) {
+        int quarter = period [6] - '0';
+        snprintf (start, QUERY_DATE_SIZE, "%04d-%02d-01", year, 3 * quarter - 2);
+        snprintf (end, QUERY_DATE_SIZE, "%04d-%02d-31", year, 3 * quarter);
+    }
+    else if (codec_period_is (period, CIBUS__PERIOD_KIND__MONTH)) {
+        snprintf (start, QUERY_DATE_SIZE, "%.7s-01", period);
+        snprintf (end, QUERY_DATE_SIZE, "%.7s-31", period);
+    }
+    else if (codec_period_is (period, CIBUS__PERIOD_KIND__DATE)) {
+        snprintf (start, QUERY_DATE_SIZE, "%s", period);
+        snprintf (end, QUERY_DATE_SIZE, "%s", period);
+    }
+    else
+        return false;
+    return true;
+}
+
+double
+query_round (double number)
+{
+    return round (number * 1e6) / 1e6;
+}
+
+void
+query_values_release (query_values_t *values)
+{
+    for (size_t i = 0; i < values->count; i++) {
+        query_value_t *value = &values->items [i];
+        free (value->partner);
+        free (value->network);
+        free (value->period);
+        free (value->dim_key);
+        free (value->dim_value);
+    }
+    free (values->items);
+    values->items = NULL;
+    values->count = 0;
+}
+
+static char *
+s_column_strdup (query_t *q, sqlite3_stmt *stmt, int column)
+{
+    if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+        return NULL;
+    return s_strdup (q, (const char *) sqlite3_column_text (stmt, column));
+}
+
+//  Whether a row of QUERY_VALUES belongs to the cells asked for.
+static bool
+s_cells_match (sqlite3_stmt *stmt, query_cells_t cells, const char *by)
+{
+    bool total = sqlite3_column_int (stmt, 4) == 0;
+    const char *key = (const char *) sqlite3_column_text (stmt, 5);
+    switch (cells) {
+        case QUERY_CELLS_TOTALS:
+            return total;
+        case QUERY_CELLS_BY:
+            return total || (key && by && strcmp (key, by) == 0);
+        default:
+            return !total;
+    }
+}
+
+cibus_err_t
+query_values_read (query_t *q, const char *indicator, query_cells_t cells, const char *by,
+                   query_values_t *out)
+{
+    memset (out, 0, sizeof *out);
+    sqlite3_stmt *stmt = q->store->query [QUERY_VALUES];
+    sqlite3_bind_text (stmt, 1, indicator, -1, SQLITE_STATIC);
+    size_t capacity = 0;
+    int rc = SQLITE_DONE;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (!query_reads (q, (const char *) sqlite3_column_text (stmt, 2))
+            || !s_cells_match (stmt, cells, by))
+            continue;
+        if (out->count == capacity) {
+            size_t grown_capacity = capacity ? 2 * capacity : 16;
+            query_value_t *grown = realloc (out->items, grown_capacity * sizeof *grown);
+            if (!grown) {
+                q->nomem = true;
+                break;
+            }
+            out->items = grown;
+            capacity = grown_capacity;
+        }
+        query_value_t *value = &out->items [out->count++];
+        memset (value, 0, sizeof *value);
+        value->seq = sqlite3_column_int64 (stmt, 0);
+        value->partner = s_column_strdup (q, stmt, 1);
+        value->network = s_column_strdup (q, stmt, 2);
+        value->period = s_column_strdup (q, stmt, 3);
+        value->dim_key = s_column_strdup (q, stmt, 5);
+        value->dim_value = s_column_strdup (q, stmt, 6);
+        value->has_value = sqlite3_column_type (stmt, 7) != SQLITE_NULL;
+        value->value = sqlite3_column_double (stmt, 7);
+        value->has_n = sqlite3_column_type (stmt, 8) != SQLITE_NULL;
+        value->n = (uint64_t) sqlite3_column_int64 (stmt, 8);
+        value->status = sqlite3_column_int (stmt, 10);
+        if (q->nomem)
+            break;
+        measure_cell_t cell = {
+            .partner = value->partner,
+            .indicator = indicator,
+            .period = value->period,
+            .dim_count = value->dim_key ? 1 : 0,
+            .dim_key = value->dim_key,
+            .dim_value = value->dim_value,
+            .has_size = sqlite3_column_type (stmt, 9) != SQLITE_NULL,
+            .size = (uint64_t) sqlite3_column_int64 (stmt, 9),
+        };
+        value->hidden = measure_cell_hidden (q->store, &cell, q->reader, q->min_cell);
+    }
+    cibus_err_t err = CIBUS_OK;
+    if (q->nomem)
+        err = CIBUS_ERR_NOMEM;
+    else if (rc != SQLITE_DONE)
+        err = store_fail (q->store, "query-values");
+    store_reset (stmt);
+    if (err)
+        query_values_release (out);
+    return err;
+}
+
+//  ------------------------------------------------------------ indicators
+
+static void
+s_join_cell (query_t *q, Cibus__Row *row, char *const *items, size_t count, const char *none)
+{
+    size_t size = 1;
+    for (size_t i = 0; i < count; i++)
+        size += strlen (items [i]) + 2;
+    char *text = malloc (size);
+    if (!text) {
+        q->nomem = true;
+        return;
+    }
+    text [0] = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            strcat (text, ", ");
+        strcat (text, items [i]);
+    }
+    query_text (q, row, count ? text : none);
+    free (text);
+}
+
+static void
+s_number_or_empty (query_t *q, Cibus__Row *row, bool has, double number)
+{
+    if (has)
+        query_number (q, row, number);
+    else
+        query_empty (q, row);
+}
+
+static cibus_err_t
+s_indicators (query_t *q, codec_problem_t *problem)
+{
+    static const char *const columns [] = {
+        "indicator", "name", "unit",    "direction", "period",   "min",
+        "max",       "dimensions", "baseline", "targets", "networks", "version"};
+    Cibus__Table *table = query_table (q, "indicators", columns, 12);
+    sqlite3_stmt *stmt = q->store->query [QUERY_INDICATORS];
+    int rc = SQLITE_DONE;
+    cibus_err_t err = CIBUS_OK;
+    while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        envelope_t *env = codec_envelope_decode (sqlite3_column_blob (stmt, 1),
+                                                 (size_t) sqlite3_column_bytes (stmt, 1));
+        if (!env || env->body_case != CIBUS__ENVELOPE__BODY_INDICATOR) {
+            codec_envelope_free (env);
+            log_error ("event=store-corrupt db=%s error=\"an indicator's log entry is not a "
+                       "definition\"",
+                       store_path (q->store));
+            err = CIBUS_ERR_STORE;
+            break;
+        }
+        const Cibus__IndicatorDefinition *def = env->indicator;
+        Cibus__Row *row = query_row (q, table);
+        query_text (q, row, def->indicator);
+        query_text (q, row, def->name);
+        query_text (q, row, codec_unit_name (def->unit));
+        query_text (q, row, codec_direction_name (def->direction));
+        query_text (q, row, codec_period_kind_name (def->period_kind));
+        s_number_or_empty (q, row, def->has_min, def->min);
+        s_number_or_empty (q, row, def->has_max, def->max);
+        s_join_cell (q, row, def->dimensions, def->n_dimensions, "");
+        if (def->baseline) {
+            char baseline [CIBUS_MAX_NAME + 32];
+            snprintf (baseline, sizeof baseline, "%s=%g", def->baseline->period,
+                      def->baseline->value);
+            query_text (q, row, baseline);
+        }
+        else
+            query_empty (q, row);
+        char *targets = NULL;
+        size_t size = 0;
+        FILE *stream = open_memstream (&targets, &size);
+        for (size_t i = 0; stream && i < def->n_targets; i++)
+            fprintf (stream, "%s%s=%g", i ? ", " : "", def->targets [i]->period,
+                     def->targets [i]->value);
+        if (stream && fclose (stream) == 0)
+            query_text (q, row, targets);
+        else
+            q->nomem = true;
+        free (targets);
+        s_join_cell (q, row, def->networks, def->n_networks, "all");
+        query_number (q, row, sqlite3_column_int (stmt, 0));
+        codec_envelope_free (env);
+    }
+    if (err == CIBUS_OK && !q->nomem && rc != SQLITE_DONE)
+        err = store_fail (q->store, "query-indicators");
+    store_reset (stmt);
+    return err == CIBUS_ERR_STORE ? query_store_problem (problem) : err;
+}
+
+//  ------------------------------------------------------------ values
+
+static bool
+s_same_group (const query_value_t *a, const query_value_t *b)
+{
+    if (!a->dim_value || !b->dim_value)
+        return !a->dim_value && !b->dim_value;
+    return strcmp (a->dim_value, b->dim_value) == 0;
+}
+
+//  Periods, then the total before its groups, then partners.
+static int
+s_by_period_group_partner (const void *a, const void *b)
+{
+    const query_value_t *x = a, *y = b;
+    int order = strcmp (x->period, y->period);
+    if (order == 0 && !s_same_group (x, y))
+        order = !x->dim_value ? -1 : !y->dim_value ? 1 : strcmp (x->dim_value, y->dim_value);
+    if (order == 0)
+        order = strcmp (x->partner, y->partner);
+    return order;
+}
+
+static cibus_err_t
+s_values (query_t *q, codec_problem_t *problem)
+{
+    const Cibus__Query *query = q->query;
+    if (!query->indicator || !*query->indicator)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "query.indicator",
+                                  "values needs --indicator");
+    envelope_t *env = NULL;
+    if (measure_indicator (q->store, query->indicator, &env, NULL))
+        return query_store_problem (problem);
+    if (!env)
+        return codec_problem_set (problem, CIBUS_ERR_NOT_FOUND, "query.indicator",
+                                  "indicator '%.128s' is not in the catalogue", query->indicator);
+    const Cibus__IndicatorDefinition *def = env->indicator;
+    const char *by = query->by && *query->by ? query->by : NULL;
+    bool allowed = !by;
+    for (size_t i = 0; by && i < def->n_dimensions; i++)
+        allowed = allowed || strcmp (def->dimensions [i], by) == 0;
+    if (!allowed) {
+        cibus_err_t rc = codec_problem_set (
+            problem, CIBUS_ERR_BAD_FIELD, "query.by",
+            "indicator '%s' is not broken down by '%.64s': see its dimensions in 'cibus "
+            "indicators'",
+            def->indicator, by);
+        codec_envelope_free (env);
+        return rc;
+    }
+    query_values_t values;
+    query_cells_t cells = by ? QUERY_CELLS_BY : QUERY_CELLS_TOTALS;
+    cibus_err_t err = query_values_read (q, def->indicator, cells, by, &values);
+    if (err) {
+        codec_envelope_free (env);
+        return err == CIBUS_ERR_STORE ? query_store_problem (problem) : err;
+    }
+    if (values.count > 1)
+        qsort (values.items, values.count, sizeof *values.items, s_by_period_group_partner);
+
+    static const char *const columns [] = {"period", "group",  "partner", "value",
+                                           "n",      "status", "target",  "change"};
+    char title [CIBUS_MAX_NAME + 16];
+    snprintf (title, sizeof title, "values of %s", def->indicator);
+    Cibus__Table *table = query_table (q, title, columns, 8);
+    for (size_t i = 0; i < values.count; i++) {
+        const query_value_t *value = &values.items [i];
+        //  The previous period this partner reported for this group: the
+        //  nearest earlier row of both, as rows are in period order.
+        const query_value_t *previous = NULL;
+        for (size_t j = i; j-- > 0 && !previous;)
+            if (strcmp (values.items [j].period, value->period) < 0
+                && strcmp (values.items [j].partner, value->partner) == 0
+                && s_same_group (&values.items [j], value))
+                previous = &values.items [j];
+        Cibus__Row *row = query_row (q, table);
+        query_text (q, row, value->period);
+        query_text (q, row, value->dim_value ? value->dim_value : "all");
+        query_text (q, row, value->partner);
+        if (value->hidden)
+            query_text (q, row, "*");
+        else
+            s_number_or_empty (q, row, value->has_value, value->value);
+        s_number_or_empty (q, row, value->has_n, (double) value->n);
+        query_text (q, row, codec_value_status_name ((Cibus__ValueStatus) value->status));
+        double target = 0;
+        bool has_target = query_target (def, value->period, &target);
+        s_number_or_empty (q, row, has_target, target);
+        if (previous && (value->hidden || previous->hidden))
+            query_text (q, row, "*");
+        else
+            s_number_or_empty (q, row, previous && value->has_value && previous->has_value,
+                               previous ? query_round (value->value - previous->value) : 0);
+    }
+    query_values_release (&values);
+    codec_envelope_free (env);
+    return CIBUS_OK;
+}
+
+//  ------------------------------------------------------------ commitments
+
+static bool
+s_overdue (const query_t *q, const char *due, int status)
+{
+    return strcmp (due, q->today) < 0 && status != CIBUS__COMMITMENT_STATUS__DONE
+           && status != CIBUS__COMMITMENT_STATUS__DROPPED;
+}
+
+static cibus_err_t
+s_commitments (query_t *q, codec_problem_t *problem)
+{
+    static const char *const columns [] = {"id",  "owner",  "network", "action",
+                                           "due", "status", "updated", "overdue"};
+    Cibus__Table *table = query_table (q, "commitments", columns, 8);
+    const char *owner = q->query->owner && *q->query->owner ? q->query->owner : NULL;
+    bool only_overdue = q->query->has_overdue && q->query->overdue;
+    sqlite3_stmt *stmt = q->store->query [QUERY_COMMITMENTS];
+    int rc = SQLITE_DONE;
+    while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        const char *id = (const char *) sqlite3_column_text (stmt, 0);
+        const char *who = (const char *) sqlite3_column_text (stmt, 1);
+        const char *network = (const char *) sqlite3_column_text (stmt, 2);
+        const char *due = (const char *) sqlite3_column_text (stmt, 4);
+        int status = sqlite3_column_int (stmt, 5);
+        bool overdue = s_overdue (q, due, status);
+        if (!query_reads (q, network) || (owner && strcmp (owner, who) != 0)
+            || (only_overdue && !overdue))
+            continue;
+        Cibus__Row *row = query_row (q, table);
+        query_text (q, row, id);
+        query_text (q, row, who);
+        query_text (q, row, network);
+        query_text (q, row, (const char *) sqlite3_column_text (stmt, 3));
+        query_text (q, row, due);
+        query_text (q, row, codec_commitment_status_name ((Cibus__CommitmentStatus) status));
+        query_text (q, row, (const char *) sqlite3_column_text (stmt, 6));
+        query_text (q, row, overdue ? "yes" : "no");
+    }
+    cibus_err_t err = !q->nomem && rc != SQLITE_DONE ? store_fail (q->store, "query-commitments")
+                                                     : CIBUS_OK;
+    store_reset (stmt);
+    return err ? query_store_problem (problem) : CIBUS_OK;
+}
+
+//  ------------------------------------------------------------ notes
+
+static cibus_err_t
+s_notes (query_t *q, codec_problem_t *problem)
+{
+    const char *since = q->query->since && *q->query->since ? q->query->since : NULL;
+    if (since && !codec_is_date (since))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "query.since",
+                                  "field 'query.since' expects a date like 2026-12-15, got "
+                                  "'%.64s'",
+                                  since);
+    static const char *const columns [] = {"held_on", "partner", "network", "title",
+                                           "decisions"};
+    Cibus__Table *table = query_table (q, "notes", columns, 5);
+    sqlite3_stmt *stmt = q->store->query [QUERY_NOTES];
+    sqlite3_bind_text (stmt, 1, since ? since : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, "9999-12-31", -1, SQLITE_STATIC);
+    int rc = SQLITE_DONE;
+    while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (!query_reads (q, (const char *) sqlite3_column_text (stmt, 2)))
+            continue;
+        Cibus__Row *row = query_row (q, table);
+        for (int column = 0; column < 5; column++)
+            query_text (q, row, (const char *) sqlite3_column_text (stmt, column));
+    }
+    cibus_err_t err = !q->nomem && rc != SQLITE_DONE ? store_fail (q->store, "query-notes")
+                                                     : CIBUS_OK;
+    store_reset (stmt);
+    return err ? query_store_problem (problem) : CIBUS_OK;
+}
+
+//  ------------------------------------------------------------ dispatch
+
+static const struct {
+    const char *kind;
+    cibus_err_t (*answer) (query_t *q, codec_problem_t *problem);
+} s_kinds [] = {
+    {"indicators", s_indicators}, {"values", s_values}, {"commitments", s_commitments},
+    {"notes", s_notes},           {"report", query_report},
+};
+#define S_KINDS (sizeof s_kinds / sizeof s_kinds [0])
+#define S_KIND_NAMES "indicators, values, commitments, notes or report"
+
+static cibus_err_t
+s_today (query_t *q, const char *today, codec_problem_t *problem)
+{
+    const char *when = q->query->today && *q->query->today ? q->query->today : today;
+    if (when && !codec_is_date (when))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "query.today",
+                                  "field 'query.today' expects a date like 2026-12-15, got "
+                                  "'%.64s'",
+                                  when);
+    if (when)
+        snprintf (q->today, sizeof q->today, "%s", when);
+    else {
+        time_t now = time (NULL);
+        struct tm utc;
+        gmtime_r (&now, &utc);
+        strftime (q->today, sizeof q->today, "%Y-%m-%d", &utc);
+    }
+    return CIBUS_OK;
+}
+
+cibus_err_t
+store_query (store_t *self, const Cibus__Query *query, const store_partner_t *reader,
+             const char *today, Cibus__QueryReply **reply, codec_problem_t *problem)
+{
+    assert (self);
+    assert (query);
+    assert (reader);
+    *reply = NULL;
+    if (reader->role == ROLE_INTEGRATOR)
+        return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, NULL,
+                                  "integrator '%s' reads nothing but its own acks", reader->name);
+    size_t kind = 0;
+    while (kind < S_KINDS && !(query->kind && strcmp (query->kind, s_kinds [kind].kind) == 0))
+        kind++;
+    if (!query->kind || !*query->kind)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "query.kind",
+                                  "field 'query.kind' is required: " S_KIND_NAMES);
+    if (kind == S_KINDS)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "query.kind",
+                                  "unknown query kind '%.64s': ask for " S_KIND_NAMES,
+                                  query->kind);
+    query_t q = {.store = self, .query = query, .reader = reader};
+    cibus_err_t rc = s_today (&q, today, problem);
+    if (rc)
+        return rc;
+    if (query->network && *query->network) {
+        q.network = query->network;
+        if (!query_reads (&q, q.network))
+            return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "query.network",
+                                      "partner '%s' does not read network '%.64s'", reader->name,
+                                      q.network);
+    }
+    q.min_cell = store_min_cell (self);
+    q.reply = malloc (sizeof *q.reply);
+    if (!q.reply)
+        return codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
+    *q.reply = (Cibus__QueryReply) CIBUS__QUERY_REPLY__INIT;
+    rc = s_kinds [kind].answer (&q, problem);
+    if (rc == CIBUS_OK && q.nomem)
+        rc = CIBUS_ERR_NOMEM;
+    if (rc == CIBUS_ERR_NOMEM)
+        codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
+    if (rc) {
+        store_query_free (q.reply);
+        return rc;
+    }
+    *reply = q.reply;
+    return CIBUS_OK;
+}

@@ -1,0 +1,93 @@
+/*  query_internal.h - what query.c and report.c share: one answer being
+    built, its table builder, read access and the current values of an
+    indicator as one reader may see them. Not for callers.                */
+
+#ifndef CIBUS_QUERY_INTERNAL_H_INCLUDED
+#define CIBUS_QUERY_INTERNAL_H_INCLUDED
+
+#include "measure.h"
+#include "query.h"
+#include "store_internal.h"
+
+//  A date YYYY-MM-DD and its terminator, with room to spare for snprintf.
+#define QUERY_DATE_SIZE 24
+
+typedef struct {
+    store_t *store;
+    const Cibus__Query *query;
+    const store_partner_t *reader;
+    const char *network; /* Query.network, or NULL for every readable one */
+    char today [QUERY_DATE_SIZE];
+    int min_cell;
+    Cibus__QueryReply *reply;
+    bool nomem; /* an allocation failed: the answer is dropped */
+} query_t;
+
+//  The table builder. Each call appends to the answer; when memory runs out
+//  it sets q->nomem and returns NULL, and a NULL table or row makes later
+//  calls do nothing, so callers need not check every step.
+Cibus__Table *query_table (query_t *q, const char *title, const char *const *columns,
+                           size_t count);
+Cibus__Row *query_row (query_t *q, Cibus__Table *table);
+void query_text (query_t *q, Cibus__Row *row, const char *text);
+void query_number (query_t *q, Cibus__Row *row, double number);
+//  A cell with neither text nor number: nothing to show.
+void query_empty (query_t *q, Cibus__Row *row);
+
+//  Whether the reader may see entries of a network (and the query asked for
+//  it, when it named one).
+bool query_reads (const query_t *q, const char *network);
+
+//  Whether an indicator is used in a network the reader may see.
+bool query_indicator_visible (const query_t *q, const Cibus__IndicatorDefinition *def);
+
+//  The target in force for a period: the first target at or after it, else
+//  the last one. NULL period: the first target. False without targets.
+bool query_target (const Cibus__IndicatorDefinition *def, const char *period, double *value);
+
+//  The first and last day a period covers, as YYYY-MM-DD texts that compare
+//  in date order: a school year runs from July to June, and every month
+//  ends on its "31st" so that one rule serves months of any length. False
+//  when the text is no period.
+bool query_period_range (const char *period, char *start, char *end);
+
+//  Round away the binary noise of a difference (61.65 - 60.1).
+double query_round (double number);
+
+//  One current value of an indicator, as the reader sees it.
+typedef struct {
+    int64_t seq;
+    char *partner, *network, *period;
+    char *dim_key, *dim_value; /* NULL for the total */
+    bool has_value;
+    double value;
+    bool has_n;
+    uint64_t n;
+    int status;
+    bool hidden; /* suppressed for this reader */
+} query_value_t;
+
+typedef struct {
+    query_value_t *items;
+    size_t count;
+} query_values_t;
+
+typedef enum {
+    QUERY_CELLS_TOTALS, /* the totals only */
+    QUERY_CELLS_BY,     /* the totals and the cells of one dimension */
+    QUERY_CELLS_SINGLE  /* every cell of exactly one dimension, no totals */
+} query_cells_t;
+
+//  The current values of an indicator in the networks the reader may see,
+//  in no particular order. by names the dimension for QUERY_CELLS_BY.
+cibus_err_t query_values_read (query_t *q, const char *indicator, query_cells_t cells,
+                               const char *by, query_values_t *out);
+void query_values_release (query_values_t *values);
+
+//  Fill problem for a store failure; returns CIBUS_ERR_STORE.
+cibus_err_t query_store_problem (codec_problem_t *problem);
+
+//  The report kind (report.c).
+cibus_err_t query_report (query_t *q, codec_problem_t *problem);
+
+#endif

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# tests/demo.sh BUILD_DIR - a realistic initiative, end to end, then the
+# backbone's report. Started by `make demo`; everything lives in a scratch
+# data directory that is removed at the end (DEMO_KEEP=1 keeps it).
+#
+# Cast: the backbone "united-way"; four partners in two networks
+#   early-literacy: "eastside-sd" (a school district), "read-ahead" (a nonprofit)
+#   postsecondary:  "metro-college", "youth-works"
+# and the integrator "state-feed", which loads the district's assessment file.
+set -euo pipefail
+bin=$(cd "${1:-build}" && pwd)
+export PATH="$bin:$PATH"
+work=$(mktemp -d "${TMPDIR:-/tmp}/cibus-demo-XXXXXX")
+export CIBUS_DATA="$work/var"
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  if [ -n "${DEMO_KEEP:-}" ]; then echo "demo: kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+say() { printf '\n== %s\n' "$*"; }
+
+cibusd init >/dev/null 2>&1
+cibusd config set min-cell 10 >/dev/null 2>&1
+cibusd run --bind 'tcp://127.0.0.1:*' 2>"$work/cibusd.log" &
+pid=$!
+for _ in $(seq 1 200); do [ -s "$CIBUS_DATA/cibusd.endpoint" ] && break; sleep 0.05; done
+[ -s "$CIBUS_DATA/cibusd.endpoint" ] || { echo "demo: cibusd did not start; see $work/cibusd.log" >&2; exit 1; }
+export CIBUS_BROKER=$(cat "$CIBUS_DATA/cibusd.endpoint")
+
+say "registry"
+cd "$work"
+add() { # NAME ROLE NETWORK...
+  local name=$1 role=$2; shift 2
+  cibus keygen "$name" >/dev/null 2>&1
+  local nets=(); for n in "$@"; do nets+=(--network "$n"); done
+  cibusd partner add "$name" --role "$role" --key "$name" "${nets[@]}" >/dev/null
+}
+add united-way backbone
+add eastside-sd partner early-literacy
+add read-ahead partner early-literacy
+add metro-college partner postsecondary
+add youth-works partner postsecondary
+add state-feed integrator early-literacy
+cibusd partner list
+
+as() { local who=$1; shift; CIBUS_KEY="$work/${who}_secret" cibus "$@"; }
+
+say "catalogue: five shared indicators"
+as united-way indicator define k3-benchmark --name "3rd-grade reading at benchmark" \
+  --unit percent --direction up --period quarter --min 0 --max 100 \
+  --dimension race --dimension income --baseline 2025-Q3=41 --target 2026-Q2=48 \
+  --network early-literacy >/dev/null
+as united-way indicator define chronic-absence --name "Chronically absent students" \
+  --unit percent --direction down --period quarter --min 0 --max 100 --dimension race \
+  --baseline 2025-Q3=24 --target 2026-Q2=18 --network early-literacy >/dev/null
+as united-way indicator define tutoring-hours --name "Hours of volunteer tutoring" \
+  --unit count --direction up --period quarter --min 0 \
+  --baseline 2025-Q3=1200 --target 2026-Q2=2000 --network early-literacy >/dev/null
+as united-way indicator define fafsa-completion --name "Seniors completing the FAFSA" \
+  --unit percent --direction up --period quarter --min 0 --max 100 --dimension race \
+  --baseline 2025-Q3=38 --target 2026-Q2=55 --network postsecondary >/dev/null
+as united-way indicator define college-enrollment --name "Graduates enrolled in college" \
+  --unit percent --direction up --period quarter --min 0 --max 100 --dimension income \
+  --baseline 2025-Q3=52 --target 2026-Q2=58 --network postsecondary >/dev/null
+as united-way indicators
+
+say "a school year of quarterly data"
+quarters=(2025-Q3 2025-Q4 2026-Q1 2026-Q2)
+submit() { # WHO NETWORK INDICATOR PERIOD NUM DEN [DIM]
+  local who=$1 net=$2 ind=$3 period=$4 num=$5 den=$6 dim=${7:-}
+  local id="$ind:$period:${dim:-all}"
+  local args=(submit --network "$net" --indicator "$ind" --period "$period"
+              --numerator "$num" --denominator "$den" --n "$den" --id "$id"
+              --source "district-sis" --extracted-on 2026-07-01)
+  [ -n "$dim" ] && args+=(--dim "$dim")
+  as "$who" "${args[@]}" >/dev/null
+}
+# The state feed loads the district's benchmark results: total and by race.
+# Asian students at Eastside are few (n=6): that cell is suppressed for
+# everyone but the backbone and the district.
+read_num=(168 181 190 205); read_den=(410 408 405 412)
+for i in 0 1 2 3; do
+  q=${quarters[$i]}
+  submit state-feed early-literacy k3-benchmark "$q" "${read_num[$i]}" "${read_den[$i]}"
+  submit state-feed early-literacy k3-benchmark "$q" $((52 + 4 * i)) 160 race=black
+  submit state-feed early-literacy k3-benchmark "$q" $((38 + 3 * i)) 104 race=hispanic
+  submit state-feed early-literacy k3-benchmark "$q" $((75 + 2 * i)) 140 race=white
+  submit state-feed early-literacy k3-benchmark "$q" 3 6 race=asian
+  submit eastside-sd early-literacy chronic-absence "$q" $((98 - 6 * i)) 410
+  as read-ahead submit --network early-literacy --indicator tutoring-hours --period "$q" \
+     --value $((1250 + 240 * i)) --id "tutoring:$q" --status final >/dev/null
+  submit metro-college postsecondary fafsa-completion "$q" $((120 + 18 * i)) 300
+  submit metro-college postsecondary fafsa-completion "$q" $((30 + 6 * i)) 90 race=black
+  submit metro-college postsecondary fafsa-completion "$q" $((55 + 7 * i)) 120 race=white
+  submit youth-works postsecondary college-enrollment "$q" $((160 - 3 * i)) 280
+done
+# A correction: Q2 tutoring hours were provisional, then counted again.
+as read-ahead submit --network early-literacy --indicator tutoring-hours --period 2026-Q2 \
+   --value 1900 --status provisional --id tutoring:2026-Q2:provisional >/dev/null
+as read-ahead submit --network early-literacy --indicator tutoring-hours --period 2026-Q2 \
+   --value 1985 --status final --id tutoring:2026-Q2:final >/dev/null
+echo "submitted; the same cell twice is a correction: the latest counts, both are kept"
+
+say "meetings"
+printf 'Reviewed Q1 benchmark results by school.\nLeveled libraries are in 4 of 9 schools.\n' > notes-early.md
+as read-ahead note --network early-literacy --title "Early literacy network, biweekly" \
+   --held-on 2026-04-14 --body-file notes-early.md --attendee eastside-sd --attendee read-ahead \
+   --decision "put leveled libraries in the 5 remaining schools" \
+   --decision "recruit 40 more tutors for grade 3" >/dev/null
+as metro-college note --network postsecondary --title "FAFSA completion push" \
+   --held-on 2026-05-06 --body "Counselors report the new form confused families." \
+   --attendee metro-college --attendee youth-works \
+   --decision "run FAFSA nights at every high school in October" >/dev/null
+echo "two meetings recorded"
+
+say "commitments, in every state"
+commit() { # WHO NETWORK DUE ACTION -> prints the commitment id
+  as "$1" commit --network "$2" --due "$3" --action "$4" --json | sed 's/.*"id":"\([^"]*\)".*/\1/'
+}
+c1=$(commit eastside-sd early-literacy 2026-09-30 "open leveled libraries in 5 schools")
+c2=$(commit read-ahead early-literacy 2026-08-31 "recruit 40 grade-3 tutors")
+c3=$(commit read-ahead early-literacy 2026-06-15 "summer reading kits for 300 families")
+c4=$(commit metro-college postsecondary 2026-03-31 "train counselors on the new FAFSA")
+c5=$(commit youth-works postsecondary 2026-05-31 "paid summer internships for 50 seniors")
+c6=$(commit eastside-sd early-literacy 2026-04-30 "attendance text alerts for parents")
+as read-ahead update --network early-literacy "$c2" --status on-track --comment "28 recruited" >/dev/null
+as read-ahead update --network early-literacy "$c3" --status at-risk --comment "printer delay" >/dev/null
+as metro-college update --network postsecondary "$c4" --status done --comment "all 12 trained" >/dev/null
+as youth-works update --network postsecondary "$c5" --status dropped --comment "funding fell through" >/dev/null
+echo "six commitments: committed, on-track, at-risk, done, dropped, and one left overdue"
+as united-way commitments --today 2026-06-30
+
+say "what another partner sees: the small cell is suppressed"
+as read-ahead values --indicator k3-benchmark --by race
+
+say "the backbone's report for 2026-Q2"
+as united-way report --period 2026-Q2 --today 2026-06-30
