@@ -1,0 +1,417 @@
+/*  ceilings.c - what this machine does without cibus, measured in the same
+    run, in the same scratch directory as the broker's data:
+
+      c1  appends of one entry's size, each followed by fdatasync: the
+          floor under any durable ack;
+      c2  raw inserts into a database with the store's own schema (made by
+          store_new, so the DDL and indexes are the store's, not a copy),
+          WAL, synchronous=FULL: (a) one row per transaction, (b) 1,000;
+          and, for locating a gap, the same through the store's batch API;
+      c3  ZeroMQ DEALER->ROUTER over CURVE on loopback: throughput of
+          entry-sized messages, and the echo round trip. Each socket has
+          its own context, as the broker and a client in two processes
+          would, and no ZAP handler (CURVE still encrypts every frame).  */
+
+#define _GNU_SOURCE
+#include "bench.h"
+
+#include "codec.h"
+#include "store.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_CURVE_KEY_BYTES 32
+
+//  ---------------------------------------------------------------- c1 fsync
+
+static bool
+s_fsync_run (bench_t *self, double *ops, double *p50)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/ceiling-fsync", self->root);
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    if (fd < 0) {
+        bench_fail (self, "c1: cannot open %s: %s", path, strerror (errno));
+        return false;
+    }
+    uint8_t block [BENCH_ENTRY_SIZE];
+    memset (block, 'e', sizeof block);
+    samples_t latency = {0};
+    bool ok = true;
+    size_t done = 0;
+    int64_t start = bench_now_nsec ();
+    while (!bench_span_over (&self->size.fsync, start, done)) {
+        int64_t before = bench_now_nsec ();
+        if (write (fd, block, sizeof block) != (ssize_t) sizeof block || fdatasync (fd) != 0) {
+            bench_fail (self, "c1: append to %s failed: %s", path, strerror (errno));
+            ok = false;
+            break;
+        }
+        samples_add (&latency, (double) (bench_now_nsec () - before) / 1000.0);
+        done++;
+    }
+    *ops = (double) done / ((double) (bench_now_nsec () - start) / 1e9);
+    *p50 = samples_quantile (&latency, 0.5);
+    samples_release (&latency);
+    close (fd);
+    unlink (path);
+    return ok;
+}
+
+//  ---------------------------------------------------------------- c2 SQLite
+
+static void
+s_db_remove (const char *path)
+{
+    char side [PATH_MAX + 64];
+    unlink (path);
+    snprintf (side, sizeof side, "%s-wal", path);
+    unlink (side);
+    snprintf (side, sizeof side, "%s-shm", path);
+    unlink (side);
+}
+
+//  Step a statement that returns no row and reset it.
+static bool
+s_step (sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE;
+}
+
+//  Insert rows for the span, per_txn rows in each transaction, with the
+//  statements prepared once as the store does. The envelope is encoded
+//  once: encoding is the broker's work, not the database's.
+static bool
+s_sqlite_run (bench_t *self, size_t per_txn, const bench_span_t *span, double *rows_per_sec)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/ceiling.db", self->root);
+    s_db_remove (path);
+    store_t *store = store_new (path, STORE_SYNC_FULL);
+    store_destroy (&store);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *begin = NULL, *commit = NULL, *insert = NULL;
+    bool ok =
+        sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK
+        && sqlite3_exec (db,
+                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                         "PRAGMA foreign_keys = ON;",
+                         NULL, NULL, NULL)
+               == SQLITE_OK
+        && sqlite3_prepare_v2 (db, "BEGIN IMMEDIATE", -1, &begin, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2 (db, "COMMIT", -1, &commit, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2 (db,
+                               "INSERT INTO log (seq, partner, id, topic, received_at, "
+                               "envelope) VALUES (?, ?, ?, ?, ?, ?)",
+                               -1, &insert, NULL)
+               == SQLITE_OK;
+    bench_update_t update;
+    bench_update_init (self, &update);
+    codec_buf_t entry = {NULL, 0, 0};
+    ok = ok && codec_pack_envelope (&update.env, &entry) == CIBUS_OK;
+    unsigned epoch = self->epoch++;
+    size_t rows = 0;
+    int64_t start = bench_now_nsec ();
+    while (ok && !bench_span_over (span, start, rows)) {
+        ok = s_step (begin);
+        int64_t now = (int64_t) time (NULL) * 1000000;
+        for (size_t k = 0; ok && k < per_txn; k++, rows++) {
+            bench_update_set (&update, epoch, 0, rows, rows);
+            sqlite3_bind_int64 (insert, 1, (sqlite3_int64) rows + 1);
+            sqlite3_bind_text (insert, 2, BENCH_PUBLISHER, -1, SQLITE_STATIC);
+            sqlite3_bind_text (insert, 3, update.id, -1, SQLITE_STATIC);
+            sqlite3_bind_text (insert, 4, BENCH_TOPIC, -1, SQLITE_STATIC);
+            sqlite3_bind_int64 (insert, 5, now);
+            sqlite3_bind_blob (insert, 6, entry.data, (int) entry.size, SQLITE_STATIC);
+            ok = s_step (insert);
+        }
+        ok = ok && s_step (commit);
+    }
+    *rows_per_sec = (double) rows / ((double) (bench_now_nsec () - start) / 1e9);
+    if (!ok)
+        bench_fail (self, "c2: raw SQLite insert into %s failed: %s", path,
+                    db ? sqlite3_errmsg (db) : "cannot open");
+    codec_buf_release (&entry);
+    sqlite3_finalize (begin);
+    sqlite3_finalize (commit);
+    sqlite3_finalize (insert);
+    sqlite3_close (db);
+    s_db_remove (path);
+    return ok;
+}
+
+//  The broker's own storage path without the network: per entry a dedupe
+//  lookup, an encode with seq, partner and received_at, an insert; one
+//  commit per BENCH_LOG_BATCH.
+static bool
+s_store_run (bench_t *self, double *rows_per_sec)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/ceiling-store.db", self->root);
+    s_db_remove (path);
+    store_t *store = store_new (path, STORE_SYNC_FULL);
+    if (!store) {
+        bench_fail (self, "c2: cannot open %s", path);
+        return false;
+    }
+    bench_update_t update;
+    bench_update_init (self, &update);
+    update.env.partner = BENCH_PUBLISHER;
+    update.env.has_seq = update.env.has_received_at = true;
+    codec_buf_t entry = {NULL, 0, 0};
+    unsigned epoch = self->epoch++;
+    cibus_err_t err = CIBUS_OK;
+    size_t rows = 0;
+    int64_t start = bench_now_nsec ();
+    while (err == CIBUS_OK && !bench_span_over (&self->size.batch, start, rows)) {
+        err = store_batch_begin (store);
+        int64_t now = (int64_t) time (NULL) * 1000000;
+        for (size_t k = 0; err == CIBUS_OK && k < BENCH_LOG_BATCH; k++, rows++) {
+            bench_update_set (&update, epoch, 0, rows, rows);
+            bool duplicate;
+            err = store_batch_reserve (store, BENCH_PUBLISHER, update.id, &update.env.seq,
+                                       &duplicate);
+            update.env.received_at = now;
+            if (err == CIBUS_OK)
+                err = codec_pack_envelope (&update.env, &entry);
+            if (err == CIBUS_OK)
+                err = store_batch_add (store, update.env.seq, BENCH_PUBLISHER, update.id,
+                                       BENCH_TOPIC, now, entry.data, entry.size);
+        }
+        err = err ? (store_batch_abort (store), err) : store_batch_commit (store);
+    }
+    *rows_per_sec = (double) rows / ((double) (bench_now_nsec () - start) / 1e9);
+    if (err)
+        bench_fail (self, "c2: store batch into %s failed: %s", path, cibus_strerror (err));
+    codec_buf_release (&entry);
+    store_destroy (&store);
+    s_db_remove (path);
+    return err == CIBUS_OK;
+}
+
+//  ---------------------------------------------------------------- c3 ZeroMQ
+
+//  The ROUTER side in its thread. It counts entry-sized frames until an
+//  empty one, which it answers with the count (sink), or echoes every
+//  frame (echo); a one-byte frame ends it. Its receive timeout bounds
+//  every wait.
+typedef struct {
+    void *ctx, *router;        /* the receiving "process" */
+    void *client_ctx, *dealer; /* the sending one */
+    bool echo;
+    pthread_t thread;
+    bool running;
+} s_pair_t;
+
+static void *
+s_router_run (void *arg)
+{
+    s_pair_t *pair = arg;
+    uint64_t count = 0;
+    while (true) {
+        zmq_msg_t routing, body;
+        zmq_msg_init (&routing);
+        zmq_msg_init (&body);
+        if (zmq_msg_recv (&routing, pair->router, 0) < 0
+            || zmq_msg_recv (&body, pair->router, 0) < 0) {
+            zmq_msg_close (&routing);
+            zmq_msg_close (&body);
+            break;
+        }
+        size_t size = zmq_msg_size (&body);
+        bool quit = size == 1;
+        if (!quit && (pair->echo || size == 0)) {
+            zmq_msg_send (&routing, pair->router, ZMQ_SNDMORE);
+            if (size == 0) {
+                zmq_send (pair->router, &count, sizeof count, 0);
+                count = 0;
+            } else
+                zmq_msg_send (&body, pair->router, 0);
+        } else
+            count++;
+        zmq_msg_close (&routing);
+        zmq_msg_close (&body);
+        if (quit)
+            break;
+    }
+    return NULL;
+}
+
+static void
+s_pair_down (s_pair_t *pair)
+{
+    if (pair->running) {
+        zmq_send (pair->dealer, "q", 1, 0);
+        pthread_join (pair->thread, NULL);
+    }
+    if (pair->dealer)
+        zmq_close (pair->dealer);
+    if (pair->router)
+        zmq_close (pair->router);
+    if (pair->client_ctx)
+        zmq_ctx_term (pair->client_ctx);
+    if (pair->ctx)
+        zmq_ctx_term (pair->ctx);
+    memset (pair, 0, sizeof *pair);
+}
+
+static void
+s_set_int (void *socket, int option, int value)
+{
+    zmq_setsockopt (socket, option, &value, sizeof value);
+}
+
+//  Both sockets, CURVE keys from zcert_new, connected and handshaken (one
+//  empty frame answered) before anything is timed.
+static bool
+s_pair_up (bench_t *self, s_pair_t *pair, bool echo)
+{
+    memset (pair, 0, sizeof *pair);
+    pair->echo = echo;
+    zcert_t *server = zcert_new (), *client = zcert_new ();
+    char endpoint [256];
+    size_t len = sizeof endpoint;
+    bool ok = server && client && (pair->ctx = zmq_ctx_new ())
+              && (pair->client_ctx = zmq_ctx_new ())
+              && (pair->router = zmq_socket (pair->ctx, ZMQ_ROUTER))
+              && (pair->dealer = zmq_socket (pair->client_ctx, ZMQ_DEALER));
+    if (ok) {
+        s_set_int (pair->router, ZMQ_CURVE_SERVER, 1);
+        zmq_setsockopt (pair->router, ZMQ_CURVE_SECRETKEY, zcert_secret_key (server),
+                        S_CURVE_KEY_BYTES);
+        zmq_setsockopt (pair->dealer, ZMQ_CURVE_SERVERKEY, zcert_public_key (server),
+                        S_CURVE_KEY_BYTES);
+        zmq_setsockopt (pair->dealer, ZMQ_CURVE_PUBLICKEY, zcert_public_key (client),
+                        S_CURVE_KEY_BYTES);
+        zmq_setsockopt (pair->dealer, ZMQ_CURVE_SECRETKEY, zcert_secret_key (client),
+                        S_CURVE_KEY_BYTES);
+        void *sockets [] = {pair->router, pair->dealer};
+        for (size_t i = 0; i < 2; i++) {
+            s_set_int (sockets [i], ZMQ_RCVTIMEO, BENCH_DEADLINE_MSEC);
+            s_set_int (sockets [i], ZMQ_SNDTIMEO, BENCH_DEADLINE_MSEC);
+            s_set_int (sockets [i], ZMQ_LINGER, 0);
+        }
+        ok = zmq_bind (pair->router, "tcp://127.0.0.1:*") == 0
+             && zmq_getsockopt (pair->router, ZMQ_LAST_ENDPOINT, endpoint, &len) == 0
+             && zmq_connect (pair->dealer, endpoint) == 0;
+    }
+    zcert_destroy (&server);
+    zcert_destroy (&client);
+    if (ok && pthread_create (&pair->thread, NULL, s_router_run, pair) == 0)
+        pair->running = true;
+    //  The handshake: an empty frame is answered in both modes.
+    uint64_t count;
+    ok = ok && pair->running && zmq_send (pair->dealer, "", 0, 0) == 0
+         && zmq_recv (pair->dealer, &count, sizeof count, 0) >= 0;
+    if (!ok) {
+        bench_fail (self, "c3: cannot set up a CURVE DEALER/ROUTER pair: %s",
+                    zmq_strerror (zmq_errno ()));
+        s_pair_down (pair);
+    }
+    return ok;
+}
+
+static bool
+s_zmq_throughput (bench_t *self, double *per_sec)
+{
+    s_pair_t pair;
+    if (!s_pair_up (self, &pair, false))
+        return false;
+    uint8_t payload [BENCH_ENTRY_SIZE];
+    memset (payload, 'z', sizeof payload);
+    size_t sent = 0;
+    bool ok = true;
+    int64_t start = bench_now_nsec ();
+    while (ok && !bench_span_over (&self->size.zmq, start, sent)) {
+        ok = zmq_send (pair.dealer, payload, sizeof payload, 0) == (int) sizeof payload;
+        sent += ok;
+    }
+    //  Timed to the receiver's count, so that nothing still queued counts.
+    uint64_t counted = 0;
+    ok = ok && zmq_send (pair.dealer, "", 0, 0) == 0
+         && zmq_recv (pair.dealer, &counted, sizeof counted, 0) == (int) sizeof counted;
+    *per_sec = (double) counted / ((double) (bench_now_nsec () - start) / 1e9);
+    if (!ok || counted != sent)
+        bench_fail (self, "c3: ROUTER counted %llu of %zu messages sent: %s",
+                    (unsigned long long) counted, sent, zmq_strerror (zmq_errno ()));
+    s_pair_down (&pair);
+    return ok && counted == sent;
+}
+
+static bool
+s_zmq_round_trip (bench_t *self, double *p50, double *per_sec)
+{
+    s_pair_t pair;
+    if (!s_pair_up (self, &pair, true))
+        return false;
+    uint8_t payload [BENCH_ENTRY_SIZE], back [BENCH_ENTRY_SIZE];
+    memset (payload, 'r', sizeof payload);
+    samples_t latency = {0};
+    size_t done = 0;
+    bool ok = true;
+    int64_t start = bench_now_nsec ();
+    while (ok && !bench_span_over (&self->size.zmq, start, done)) {
+        int64_t before = bench_now_nsec ();
+        ok = zmq_send (pair.dealer, payload, sizeof payload, 0) == (int) sizeof payload
+             && zmq_recv (pair.dealer, back, sizeof back, 0) == (int) sizeof back;
+        if (ok) {
+            samples_add (&latency, (double) (bench_now_nsec () - before) / 1000.0);
+            done++;
+        }
+    }
+    *per_sec = (double) done / ((double) (bench_now_nsec () - start) / 1e9);
+    *p50 = samples_quantile (&latency, 0.5);
+    if (!ok)
+        bench_fail (self, "c3: echo round trip %zu failed: %s", done + 1,
+                    zmq_strerror (zmq_errno ()));
+    samples_release (&latency);
+    s_pair_down (&pair);
+    return ok;
+}
+
+//  ---------------------------------------------------------------- all
+
+void
+bench_ceilings (bench_t *self)
+{
+    double fsync_ops [BENCH_RUNS_MAX], fsync_p50 [BENCH_RUNS_MAX];
+    double one [BENCH_RUNS_MAX], batch [BENCH_RUNS_MAX], store [BENCH_RUNS_MAX];
+    double thr [BENCH_RUNS_MAX], rtt [BENCH_RUNS_MAX], rtt_rate [BENCH_RUNS_MAX];
+    int n1 = 0, n2 = 0, n3 = 0;
+    for (int run = 1; bench_wants (self, "c1") && run <= self->runs && !zsys_interrupted; run++) {
+        bench_progress (self, "c1", run, "fsync: 256-byte appends with fdatasync");
+        n1 += s_fsync_run (self, &fsync_ops [n1], &fsync_p50 [n1]);
+    }
+    for (int run = 1; bench_wants (self, "c2") && run <= self->runs && !zsys_interrupted; run++) {
+        bench_progress (self, "c2", run,
+                        "SQLite: 1 row per transaction, 1,000 per "
+                        "transaction, store API");
+        if (s_sqlite_run (self, 1, &self->size.fsync, &one [n2])
+            && s_sqlite_run (self, BENCH_LOG_BATCH, &self->size.batch, &batch [n2])
+            && s_store_run (self, &store [n2]))
+            n2++;
+    }
+    for (int run = 1; bench_wants (self, "c3") && run <= self->runs && !zsys_interrupted; run++) {
+        bench_progress (self, "c3", run, "ZeroMQ over CURVE: throughput, round trip");
+        if (s_zmq_throughput (self, &thr [n3])
+            && s_zmq_round_trip (self, &rtt [n3], &rtt_rate [n3]))
+            n3++;
+    }
+    report_t *report = self->report;
+    report_add (report, "c1.fsync", "fsync: append 256 B + fdatasync", "/s", fsync_ops, n1);
+    report_add (report, "c1.fsync_p50", "fsync: latency p50", "us", fsync_p50, n1);
+    report_add (report, "c2.one", "SQLite (a): 1 row per transaction", "/s", one, n2);
+    report_add (report, "c2.batch", "SQLite (b): 1,000 rows per transaction", "/s", batch, n2);
+    report_add (report, "c2.store", "store API: 1,000 per txn, lookup+encode+add", "/s", store, n2);
+    report_add (report, "c3.thr", "ZeroMQ CURVE: DEALER->ROUTER 256 B", "/s", thr, n3);
+    report_add (report, "c3.rtt", "ZeroMQ CURVE: echo round trip p50", "us", rtt, n3);
+    report_add (report, "c3.rtt_rate", "ZeroMQ CURVE: echo round trips", "/s", rtt_rate, n3);
+}

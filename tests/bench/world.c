@@ -1,0 +1,774 @@
+/*  world.c - the things every scenario needs: data directories with the
+    bench's partners registered, a cibusd child, handshaken clients,
+    entries of a known size, and the bookkeeping that proves each run lost
+    and duplicated nothing. See bench.h.                                  */
+
+#define _GNU_SOURCE
+#include "bench.h"
+
+#include "codec.h"
+#include "datadir.h"
+#include "store.h"
+
+#include <czmq.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+//  ---------------------------------------------------------------- scratch
+
+//  dir/name+suffix into out; false when it does not fit.
+static bool
+s_path (char *out, size_t size, const char *dir, const char *name, const char *suffix)
+{
+    int len = snprintf (out, size, "%s/%s%s", dir, name, suffix);
+    return len > 0 && (size_t) len < size;
+}
+
+//  A keypair in the scratch directory, as `cibus keygen NAME` writes it:
+//  NAME (public) and NAME_secret.
+static bool
+s_keypair (bench_t *self, const char *name, char *secret, char *key)
+{
+    char path [PATH_MAX];
+    if (!s_path (path, sizeof path, self->root, name, "")
+        || !s_path (secret, PATH_MAX, self->root, name, "_secret")) {
+        fprintf (stderr, "cibus-bench: scratch path %s is too long\n", self->root);
+        return false;
+    }
+    zcert_t *cert = zcert_new ();
+    if (!cert)
+        return false;
+    zcert_set_meta (cert, "name", "%s", name);
+    int rc = zcert_save (cert, path);
+    snprintf (key, 41, "%s", zcert_public_txt (cert));
+    zcert_destroy (&cert);
+    if (rc != 0)
+        fprintf (stderr, "cibus-bench: cannot write the keypair %s: %s\n", path, strerror (errno));
+    return rc == 0;
+}
+
+bool
+bench_world_up (bench_t *self, const char *parent)
+{
+    snprintf (self->root, sizeof self->root, "%s/bench-tmp-XXXXXX", parent);
+    if (!mkdtemp (self->root)) {
+        fprintf (stderr, "cibus-bench: cannot make a scratch directory in %s: %s\n", parent,
+                 strerror (errno));
+        self->root [0] = 0;
+        return false;
+    }
+    return s_keypair (self, BENCH_PUBLISHER, self->pub_secret, self->pub_key)
+           && s_keypair (self, BENCH_READER, self->hub_secret, self->hub_key);
+}
+
+void
+bench_world_down (bench_t *self, bool keep)
+{
+    if (!*self->root)
+        return;
+    if (keep)
+        fprintf (stderr, "cibus-bench: kept %s\n", self->root);
+    else
+        harness_rmtree (self->root);
+}
+
+bool
+bench_data_new (bench_t *self, char *data, size_t size)
+{
+    snprintf (data, size, "%s/data-%u", self->root, ++self->data_count);
+    char db [PATH_MAX];
+    if (mkdir (data, 0700) != 0 || !datadir_path (data, DATADIR_DB, db, sizeof db)) {
+        bench_fail (self, "cannot make the data directory %s: %s", data, strerror (errno));
+        return false;
+    }
+    store_t *store = store_new (db, STORE_SYNC_FULL);
+    const char *networks [] = {BENCH_NETWORK};
+    bool ok =
+        store
+        && store_partner_add (store, BENCH_PUBLISHER, self->pub_key, ROLE_PARTNER, networks, 1)
+               == CIBUS_OK
+        && store_partner_add (store, BENCH_READER, self->hub_key, ROLE_BACKBONE, NULL, 0)
+               == CIBUS_OK;
+    store_destroy (&store);
+    if (!ok)
+        bench_fail (self, "cannot register the bench's partners in %s (see the line above)", db);
+    return ok;
+}
+
+void
+bench_data_remove (const char *data)
+{
+    char log [PATH_MAX + 8];
+    snprintf (log, sizeof log, "%s.log", data);
+    harness_rmtree (data);
+    unlink (log);
+}
+
+static int64_t
+s_now_usec_realtime (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+//  The id of the index-th of count prebuilt entries. Real ids are random,
+//  so a real log's dedupe index holds keys spread evenly over the whole
+//  key space, and that is what live inserts into it must contend with.
+//  These ids are spread the same way but rise with the index, so building
+//  the index only ever appends at its right edge. Random ids would make
+//  every insert dirty a random index page, once the index outgrows
+//  SQLite's page cache: about a page written per entry, which turns the
+//  build of a long log from a minute into an hour.
+static void
+s_spread_id (char *id, size_t size, uint64_t index, size_t count)
+{
+    uint64_t step = UINT64_MAX / (count ? count : 1);
+    snprintf (id, size, "%016" PRIx64 "%016" PRIx64, index * step, index);
+}
+
+bool
+bench_log_fill (bench_t *self, const char *data, size_t count)
+{
+    char db [PATH_MAX];
+    datadir_path (data, DATADIR_DB, db, sizeof db);
+    store_t *store = store_new (db, STORE_SYNC_FULL);
+    if (!store) {
+        bench_fail (self, "cannot open %s to build a log", db);
+        return false;
+    }
+    bench_update_t update;
+    bench_update_init (self, &update);
+    update.env.partner = BENCH_PUBLISHER;
+    update.env.has_seq = update.env.has_received_at = true;
+    codec_buf_t buf = {NULL, 0, 0};
+    cibus_err_t err = CIBUS_OK;
+    size_t done = 0, tenth = count / 10 ? count / 10 : 1, next_note = tenth;
+    //  Ids are not looked up (store_batch_reserve): they are unique by
+    //  construction, and the build is not what is measured.
+    while (err == CIBUS_OK && done < count && !zsys_interrupted) {
+        int64_t now = s_now_usec_realtime ();
+        err = store_batch_begin (store);
+        uint64_t seq = store_last_seq (store) + 1;
+        for (size_t i = 0; err == CIBUS_OK && i < BENCH_LOG_BATCH && done < count; i++) {
+            bench_update_set (&update, 0, 0, done, done);
+            s_spread_id (update.id, sizeof update.id, done, count);
+            update.env.seq = seq;
+            update.env.received_at = now;
+            err = codec_pack_envelope (&update.env, &buf);
+            if (err == CIBUS_OK)
+                err = store_batch_add (store, seq, BENCH_PUBLISHER, update.env.id, update.env.topic,
+                                       now, buf.data, buf.size);
+            seq++, done++;
+        }
+        err = err ? (store_batch_abort (store), err) : store_batch_commit (store);
+        if (done >= next_note && done < count) {
+            bench_progress (self, "log", 0, "%zu of %zu entries written", done, count);
+            next_note += tenth;
+        }
+    }
+    codec_buf_release (&buf);
+    bool ok = err == CIBUS_OK && done == count && store_last_seq (store) == count;
+    store_destroy (&store);
+    if (!ok)
+        bench_fail (self, "building a log of %zu entries in %s stopped at %zu: %s", count, db, done,
+                    zsys_interrupted ? "interrupted" : cibus_strerror (err));
+    return ok;
+}
+
+//  ---------------------------------------------------------------- broker
+
+bool
+bench_broker_up (bench_t *self, bench_broker_t *broker, const char *data)
+{
+    memset (broker, 0, sizeof *broker);
+    snprintf (broker->data, sizeof broker->data, "%s", data);
+    datadir_path (data, DATADIR_CERT, broker->cert, sizeof broker->cert);
+    if (!harness_broker_start (&broker->broker, broker->data, NULL)) {
+        bench_fail (self, "cibusd did not start on %s (its log: %s.log)", data, data);
+        return false;
+    }
+    return true;
+}
+
+bool
+bench_broker_down (bench_t *self, bench_broker_t *broker)
+{
+    if (broker->broker.pid <= 0)
+        return true;
+    int status = harness_broker_stop (&broker->broker, SIGTERM);
+    if (status < 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        bench_fail (self, "cibusd on %s did not stop cleanly (wait status %d; its log: %s.log)",
+                    broker->data, status, broker->data);
+        return false;
+    }
+    return true;
+}
+
+long
+bench_broker_rss_kib (bench_broker_t *broker)
+{
+    char path [64], line [256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) broker->broker.pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    long rss = -1;
+    while (rss < 0 && fgets (line, sizeof line, file))
+        if (strncmp (line, "VmRSS:", 6) == 0)
+            rss = atol (line + 6);
+    fclose (file);
+    return rss;
+}
+
+//  One thread's name and CPU seconds from /proc/PID/task/TID/stat. The
+//  name is in parentheses and may hold spaces; utime and stime are the
+//  12th and 13th fields after it.
+static bool
+s_thread_cpu (const char *path, char *name, size_t size, double *seconds)
+{
+    char line [1024];
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return false;
+    bool ok = fgets (line, sizeof line, file) != NULL;
+    fclose (file);
+    char *open = ok ? strchr (line, '(') : NULL, *close = ok ? strrchr (line, ')') : NULL;
+    if (!open || !close || close < open)
+        return false;
+    snprintf (name, size, "%.*s", (int) (close - open - 1), open + 1);
+    unsigned long long utime, stime;
+    if (sscanf (close + 2, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &utime, &stime)
+        != 2)
+        return false;
+    *seconds = (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
+    return true;
+}
+
+void
+bench_cpu_sample (bench_broker_t *broker, bench_cpu_t *sample)
+{
+    memset (sample, 0, sizeof *sample);
+    sample->wall_nsec = bench_now_nsec ();
+    struct rusage usage;
+    if (getrusage (RUSAGE_SELF, &usage) == 0)
+        sample->self_sec = (double) usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6
+                           + (double) usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+    char dir_path [64];
+    snprintf (dir_path, sizeof dir_path, "/proc/%d/task", (int) broker->broker.pid);
+    DIR *dir = opendir (dir_path);
+    struct dirent *entry;
+    while (dir && (entry = readdir (dir))) {
+        char path [128], name [64];
+        double seconds;
+        if (entry->d_name [0] == '.')
+            continue;
+        snprintf (path, sizeof path, "%s/%.32s/stat", dir_path, entry->d_name);
+        if (!s_thread_cpu (path, name, sizeof name, &seconds))
+            continue;
+        if (atoi (entry->d_name) == broker->broker.pid)
+            sample->main_sec += seconds;
+        else if (strncmp (name, "ZMQbg/IO", 8) == 0)
+            sample->io_sec += seconds;
+    }
+    if (dir)
+        closedir (dir);
+}
+
+bench_load_t
+bench_cpu_load (const bench_cpu_t *from, const bench_cpu_t *to)
+{
+    double wall = (double) (to->wall_nsec - from->wall_nsec) / 1e9;
+    bench_load_t load = {NAN, NAN, NAN};
+    if (wall > 0) {
+        load.main = 100 * (to->main_sec - from->main_sec) / wall;
+        load.io = 100 * (to->io_sec - from->io_sec) / wall;
+        load.self = 100 * (to->self_sec - from->self_sec) / wall;
+    }
+    return load;
+}
+
+void
+bench_report_load (bench_t *self, const char *part, const bench_load_t *load, size_t count)
+{
+    double main [BENCH_RUNS_MAX], io [BENCH_RUNS_MAX], bench [BENCH_RUNS_MAX];
+    for (size_t i = 0; i < count && i < BENCH_RUNS_MAX; i++) {
+        main [i] = load [i].main;
+        io [i] = load [i].io;
+        bench [i] = load [i].self;
+    }
+    char id [32];
+    snprintf (id, sizeof id, "%s.cpu_main", part);
+    report_add (self->report, id, "  CPU: broker main thread (reactor)", "%", main, count);
+    snprintf (id, sizeof id, "%s.cpu_io", part);
+    report_add (self->report, id, "  CPU: broker ZeroMQ I/O thread", "%", io, count);
+    snprintf (id, sizeof id, "%s.cpu_bench", part);
+    report_add (self->report, id, "  CPU: bench process (all clients)", "%", bench, count);
+}
+
+cibus_t *
+bench_connect (bench_t *self, bench_broker_t *broker, const char *secret)
+{
+    char error [512];
+    cibus_config_t config = {broker->broker.endpoint, broker->cert, secret, BENCH_DEADLINE_MSEC};
+    cibus_t *client = cibus_new (&config, error, sizeof error);
+    if (!client)
+        bench_fail (self, "cannot connect: %s", error);
+    return client;
+}
+
+cibus_t *
+bench_client (bench_t *self, bench_broker_t *broker, const char *secret)
+{
+    cibus_t *client = bench_connect (self, broker, secret);
+    if (client && cibus_ping (client, NULL, 0, NULL, 0) != CIBUS_OK) {
+        bench_fail (self, "the broker did not answer a ping: %s", cibus_error (client));
+        cibus_destroy (&client);
+    }
+    return client;
+}
+
+//  The broker's status: last_seq must be expected_last and appended
+//  expected_appended.
+static bool
+s_check_status (bench_t *self, cibus_t *client, const char *part, uint64_t expected_last,
+                uint64_t expected_appended, cibus_status_t *out)
+{
+    cibus_status_t status;
+    if (cibus_status (client, &status) != CIBUS_OK) {
+        bench_fail (self, "%s: status failed: %s", part, cibus_error (client));
+        return false;
+    }
+    if (status.last_seq != expected_last || status.appended != expected_appended) {
+        bench_fail (self,
+                    "%s: the broker reports last_seq %" PRIu64 " and %" PRIu64
+                    " appended; expected %" PRIu64 " and %" PRIu64,
+                    part, status.last_seq, status.appended, expected_last, expected_appended);
+        return false;
+    }
+    if (out)
+        *out = status;
+    return true;
+}
+
+//  Define BENCH_INDICATOR as the backbone: a percent, by quarter, that may
+//  be split by BENCH_DIMENSION, used in BENCH_NETWORK.
+static bool
+s_define_indicator (bench_t *self, bench_stage_t *stage)
+{
+    cibus_t *hub = bench_client (self, &stage->broker, self->hub_secret);
+    if (!hub)
+        return false;
+    Cibus__IndicatorDefinition def = CIBUS__INDICATOR_DEFINITION__INIT;
+    char *dimensions [] = {BENCH_DIMENSION}, *networks [] = {BENCH_NETWORK};
+    def.indicator = BENCH_INDICATOR;
+    def.name = "3rd-grade reading proficiency";
+    def.has_unit = def.has_direction = def.has_period_kind = true;
+    def.unit = CIBUS__UNIT__PERCENT;
+    def.direction = CIBUS__DIRECTION__UP;
+    def.period_kind = CIBUS__PERIOD_KIND__QUARTER;
+    def.dimensions = dimensions;
+    def.n_dimensions = 1;
+    def.networks = networks;
+    def.n_networks = 1;
+    cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
+    env.topic = CODEC_CATALOG_NETWORK "/indicator";
+    env.id = "bench-" BENCH_INDICATOR;
+    env.body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
+    env.indicator = &def;
+    cibus_ack_t ack;
+    bool ok = cibus_publish (hub, &env, &ack) == CIBUS_OK && !ack.duplicate;
+    if (ok) {
+        stage->base = ack.seq;
+        stage->appended = 1;
+    } else
+        bench_fail (self, "defining the indicator %s failed: %s", BENCH_INDICATOR,
+                    cibus_error (hub));
+    cibus_destroy (&hub);
+    return ok;
+}
+
+bool
+bench_stage_up (bench_t *self, bench_stage_t *stage, size_t fill)
+{
+    memset (stage, 0, sizeof *stage);
+    return bench_data_new (self, stage->data, sizeof stage->data)
+           && (fill == 0 || bench_log_fill (self, stage->data, fill))
+           && bench_broker_up (self, &stage->broker, stage->data)
+           && s_define_indicator (self, stage);
+}
+
+bool
+bench_stage_down (bench_t *self, bench_stage_t *stage)
+{
+    bool ok = bench_broker_down (self, &stage->broker);
+    if (*stage->data)
+        bench_data_remove (stage->data);
+    stage->data [0] = 0;
+    return ok;
+}
+
+//  ---------------------------------------------------------------- entries
+
+//  SplitMix64: a cheap, well-spread hash of the id's number.
+static uint64_t
+s_mix (uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+//  The index takes the low 40 bits of the id's tail, the publisher the rest.
+#define S_INDEX_BITS 40
+
+void
+bench_update_init (bench_t *self, bench_update_t *update)
+{
+    memset (update, 0, sizeof *update);
+    cibus__envelope__init (&update->env);
+    cibus__data_submission__init (&update->data);
+    cibus__dimension__init (&update->dim);
+    update->env.topic = BENCH_TOPIC;
+    update->env.id = update->id;
+    update->env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    update->env.data = &update->data;
+    update->data.indicator = BENCH_INDICATOR;
+    update->data.period = "2026-Q3";
+    update->data.has_value = update->data.has_n = update->data.has_status = true;
+    update->data.status = CIBUS__VALUE_STATUS__FINAL;
+    update->dim.key = BENCH_DIMENSION;
+    update->dim.value = "black";
+    update->dims [0] = &update->dim;
+    update->data.dimensions = update->dims;
+    update->data.n_dimensions = 1;
+    update->data.extracted_on = "2026-10-01";
+    //  The padding is what makes an entry BENCH_ENTRY_SIZE bytes: a long
+    //  source-system name, as some district exports carry.
+    static const char stem [] = "district-sis-export/";
+    size_t len =
+        self->source_len < sizeof update->source ? self->source_len : sizeof update->source - 1;
+    for (size_t i = 0; i < len; i++)
+        update->source [i] = i < sizeof stem - 1 ? stem [i] : (char) ('a' + i % 26);
+    update->source [len] = 0;
+    update->data.source = len ? update->source : NULL;
+    bench_update_set (update, 0, 0, 0, 0);
+}
+
+void
+bench_update_set (bench_update_t *update, unsigned epoch, uint32_t publisher, uint64_t index,
+                  uint64_t stamp)
+{
+    uint64_t tail = ((uint64_t) publisher << S_INDEX_BITS) | index;
+    snprintf (update->id, sizeof update->id, "%016" PRIx64 "%016" PRIx64,
+              s_mix (tail ^ ((uint64_t) epoch << 52)), tail);
+    update->data.value = (double) (index % 1000) / 10.0;
+    update->data.n = stamp;
+}
+
+bool
+bench_id_parse (const char *id, uint32_t *publisher, uint64_t *index)
+{
+    if (!id || strlen (id) != 32)
+        return false;
+    char *end;
+    uint64_t tail = strtoull (id + 16, &end, 16);
+    if (*end)
+        return false;
+    *publisher = (uint32_t) (tail >> S_INDEX_BITS);
+    *index = tail & ((UINT64_C (1) << S_INDEX_BITS) - 1);
+    return true;
+}
+
+bool
+bench_entry_calibrate (bench_t *self)
+{
+    //  Size a stored entry as the broker writes it, with a seq, a
+    //  received_at and a send time in data.n of realistic magnitudes.
+    codec_buf_t buf = {NULL, 0, 0};
+    bool found = false;
+    for (size_t len = 0; len <= CIBUS_MAX_NAME && !found; len++) {
+        self->source_len = len;
+        bench_update_t update;
+        bench_update_init (self, &update);
+        bench_update_set (&update, 1, 1, 1000000, (uint64_t) bench_now_nsec ());
+        update.env.partner = BENCH_PUBLISHER;
+        update.env.has_seq = update.env.has_received_at = true;
+        update.env.seq = 1000000;
+        update.env.received_at = s_now_usec_realtime ();
+        if (codec_pack_envelope (&update.env, &buf) != CIBUS_OK)
+            break;
+        self->entry_size = buf.size;
+        found = buf.size >= BENCH_ENTRY_SIZE;
+    }
+    codec_buf_release (&buf);
+    if (!found)
+        fprintf (stderr, "cibus-bench: cannot pad an entry to %d bytes (got %zu)\n",
+                 BENCH_ENTRY_SIZE, self->entry_size);
+    return found;
+}
+
+//  ---------------------------------------------------------------- acks
+
+void
+bench_acks_init (bench_acks_t *self, uint32_t publisher)
+{
+    memset (self, 0, sizeof *self);
+    self->publisher = publisher;
+}
+
+void
+bench_acks_release (bench_acks_t *self)
+{
+    free (self->seq_of);
+    self->seq_of = NULL;
+    self->capacity = 0;
+}
+
+bool
+bench_acks_reserve (bench_acks_t *self, uint64_t index)
+{
+    if (index < self->capacity)
+        return true;
+    size_t capacity = self->capacity ? self->capacity * 2 : 4096;
+    while (capacity <= index)
+        capacity *= 2;
+    uint64_t *grown = realloc (self->seq_of, capacity * sizeof (uint64_t));
+    if (!grown)
+        return false;
+    memset (grown + self->capacity, 0, (capacity - self->capacity) * sizeof (uint64_t));
+    self->seq_of = grown;
+    self->capacity = capacity;
+    return true;
+}
+
+void
+bench_acks_record (bench_acks_t *self, const cibus_ack_t *ack, cibus_err_t err, const char *message)
+{
+    if (err) {
+        if (self->refused++ == 0)
+            snprintf (self->refusal, sizeof self->refusal, "%s (%s)", message ? message : "refused",
+                      cibus_strerror (err));
+        return;
+    }
+    uint32_t publisher;
+    uint64_t index;
+    if (!bench_id_parse (ack->id, &publisher, &index) || publisher != self->publisher
+        || index >= self->published || ack->seq == 0)
+        self->strays++;
+    else if (self->seq_of [index] || ack->duplicate)
+        self->duplicates++;
+    else {
+        self->seq_of [index] = ack->seq;
+        self->acked++;
+        self->last_ack_nsec = bench_now_nsec ();
+    }
+}
+
+void
+bench_acks_handler (const cibus_ack_t *ack, cibus_err_t err, const char *message, void *arg)
+{
+    bench_acks_record (arg, ack, err, message);
+}
+
+static int
+s_compare_u64 (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return (x > y) - (x < y);
+}
+
+//  Every publish acked once, and the acked seqs exactly first, first + 1 ...
+static bool
+s_acks_verify (bench_t *self, const char *part, bench_acks_t *acks, size_t count, uint64_t first)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++) {
+        bench_acks_t *one = &acks [i];
+        if (one->acked != one->published || one->duplicates || one->refused || one->strays) {
+            bench_fail (self,
+                        "%s: publisher %u published %zu, got %zu acks, %zu duplicate acks, "
+                        "%zu refusals%s%s, %zu acks for ids it never sent",
+                        part, one->publisher, one->published, one->acked, one->duplicates,
+                        one->refused, one->refused ? ": " : "", one->refusal, one->strays);
+            return false;
+        }
+        total += one->published;
+    }
+    uint64_t *seqs = malloc ((total ? total : 1) * sizeof (uint64_t));
+    if (!seqs) {
+        bench_fail (self, "%s: out of memory checking %zu seqs", part, total);
+        return false;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        for (size_t k = 0; k < acks [i].published; k++)
+            seqs [n++] = acks [i].seq_of [k];
+    qsort (seqs, n, sizeof (uint64_t), s_compare_u64);
+    bool ok = true;
+    for (size_t k = 0; ok && k < n; k++)
+        if (seqs [k] != first + k) {
+            bench_fail (self,
+                        "%s: acked seqs are not %" PRIu64 "..%" PRIu64
+                        " each once: at position %zu found %" PRIu64 " (%s)",
+                        part, first, first + n - 1, k, seqs [k],
+                        k && seqs [k] == seqs [k - 1] ? "acked twice" : "a gap");
+            ok = false;
+        }
+    free (seqs);
+    return ok;
+}
+
+bool
+bench_verify_run (bench_t *self, const char *part, bench_stage_t *stage, cibus_t *client,
+                  bench_acks_t *acks, size_t count, cibus_status_t *status)
+{
+    size_t published = 0;
+    for (size_t i = 0; i < count; i++)
+        published += acks [i].published;
+    if (!s_acks_verify (self, part, acks, count, stage->base + 1)
+        || !s_check_status (self, client, part, stage->base + published,
+                            stage->appended + published, status))
+        return false;
+    stage->base += published;
+    stage->appended += published;
+    return true;
+}
+
+//  ---------------------------------------------------------------- publishing
+
+bool
+bench_publish_pipelined (bench_t *self, const char *part, cibus_t *client, bench_acks_t *acks,
+                         const bench_span_t *span, size_t window, int64_t *first_nsec,
+                         int64_t *last_nsec)
+{
+    cibus_set_ack_handler (client, bench_acks_handler, acks);
+    cibus_set_window (client, window);
+    bench_update_t update;
+    bench_update_init (self, &update);
+    unsigned epoch = self->epoch++;
+    cibus_err_t err = CIBUS_OK;
+    *first_nsec = bench_now_nsec ();
+    while (!zsys_interrupted && !bench_span_over (span, *first_nsec, acks->published)) {
+        uint64_t index = acks->published;
+        if (!bench_acks_reserve (acks, index)) {
+            bench_fail (self, "%s: out of memory after %zu publishes", part, acks->published);
+            return false;
+        }
+        bench_update_set (&update, epoch, acks->publisher, index, index);
+        //  Counted before the send: an ack handled inside this very call
+        //  must find its index in range.
+        acks->published++;
+        if ((err = cibus_publish_async (client, &update.env)) != CIBUS_OK) {
+            acks->published--;
+            break;
+        }
+    }
+    if (err == CIBUS_OK)
+        err = cibus_flush (client);
+    *last_nsec = acks->last_ack_nsec ? acks->last_ack_nsec : bench_now_nsec ();
+    if (err || zsys_interrupted) {
+        bench_fail (self, "%s: publishing stopped after %zu: %s", part, acks->published,
+                    zsys_interrupted ? "interrupted" : cibus_error (client));
+        return false;
+    }
+    return true;
+}
+
+//  ---------------------------------------------------------------- subscribers
+
+static void *
+s_sub_run (void *arg)
+{
+    bench_sub_t *sub = arg;
+    int64_t quiet_since = bench_now_nsec ();
+    while (sub->received < atomic_load (&sub->want) && !atomic_load (&sub->stop)
+           && !zsys_interrupted) {
+        cibus_envelope_t *env;
+        //  Short waits, so that a stop or a newly known want is seen soon.
+        cibus_err_t err = cibus_next (sub->client, 100, &env);
+        int64_t now = bench_now_nsec ();
+        if (err == CIBUS_ERR_TIMEOUT) {
+            if (now - quiet_since > (int64_t) BENCH_DEADLINE_MSEC * 1000000) {
+                snprintf (sub->error, sizeof sub->error,
+                          "nothing delivered for %d ms while waiting for seq %" PRIu64,
+                          BENCH_DEADLINE_MSEC, sub->next_seq);
+                break;
+            }
+            continue;
+        }
+        if (err) {
+            snprintf (sub->error, sizeof sub->error, "%s", cibus_error (sub->client));
+            break;
+        }
+        quiet_since = now;
+        if (env->seq != sub->next_seq) {
+            snprintf (sub->error, sizeof sub->error,
+                      "expected seq %" PRIu64 " next, was delivered %" PRIu64, sub->next_seq,
+                      env->seq);
+            cibus_envelope_free (env);
+            break;
+        }
+        if (sub->latency && env->data && env->data->has_n)
+            samples_add (sub->latency, (double) (now - (int64_t) env->data->n) / 1000.0);
+        if (sub->received++ == 0)
+            sub->first_nsec = now;
+        sub->last_nsec = now;
+        sub->next_seq++;
+        cibus_envelope_free (env);
+    }
+    return NULL;
+}
+
+bool
+bench_sub_start (bench_t *self, bench_broker_t *broker, bench_sub_t *sub, uint64_t from_seq,
+                 uint32_t credit, samples_t *latency)
+{
+    memset (sub, 0, sizeof *sub);
+    atomic_init (&sub->want, SIZE_MAX);
+    atomic_init (&sub->stop, false);
+    sub->latency = latency;
+    if (!(sub->client = bench_client (self, broker, self->hub_secret)))
+        return false;
+    sub->subscribed_nsec = bench_now_nsec ();
+    if (cibus_subscribe (sub->client, NULL, 0, from_seq, credit, &sub->next_seq) != CIBUS_OK) {
+        bench_fail (self, "subscribe failed: %s", cibus_error (sub->client));
+        cibus_destroy (&sub->client);
+        return false;
+    }
+    if (pthread_create (&sub->thread, NULL, s_sub_run, sub) != 0) {
+        bench_fail (self, "cannot start a subscriber thread: %s", strerror (errno));
+        cibus_destroy (&sub->client);
+        return false;
+    }
+    sub->running = true;
+    return true;
+}
+
+bool
+bench_sub_join (bench_t *self, const char *part, bench_sub_t *sub)
+{
+    if (!sub->running)
+        return false;
+    pthread_join (sub->thread, NULL);
+    sub->running = false;
+    cibus_destroy (&sub->client);
+    size_t want = atomic_load (&sub->want);
+    if (*sub->error || sub->received != want) {
+        bench_fail (self, "%s: a subscriber received %zu of %zu entries: %s", part, sub->received,
+                    want, *sub->error ? sub->error : "stopped");
+        return false;
+    }
+    return true;
+}
