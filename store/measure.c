@@ -81,6 +81,7 @@ measure_prepare (store_t *self)
 void
 measure_finalize (store_t *self)
 {
+    measure_cache_clear (self);
     for (int i = 0; i < MEASURE__COUNT; i++) {
         sqlite3_finalize (self->measure [i]);
         self->measure [i] = NULL;
@@ -89,17 +90,58 @@ measure_finalize (store_t *self)
 
 //  ------------------------------------------------------------ the catalogue
 
+void
+measure_cache_clear (store_t *self)
+{
+    for (size_t i = 0; i < self->catalog_count; i++)
+        free (self->catalog [i].blob);
+    self->catalog_count = 0;
+}
+
+//  The cached definition of id, or NULL.
+static bool
+s_cache_get (store_t *self, const char *id, envelope_t **def, int *version)
+{
+    for (size_t i = 0; i < self->catalog_count; i++)
+        if (strcmp (self->catalog [i].id, id) == 0) {
+            *def = codec_envelope_decode (self->catalog [i].blob, self->catalog [i].size);
+            if (version)
+                *version = self->catalog [i].version;
+            return *def != NULL;
+        }
+    return false;
+}
+
+static void
+s_cache_put (store_t *self, const char *id, int version, const void *blob, size_t size)
+{
+    if (self->catalog_count == STORE_CATALOG_CACHE || strlen (id) >= sizeof self->catalog [0].id)
+        return;
+    void *copy = malloc (size ? size : 1);
+    if (!copy)
+        return;
+    memcpy (copy, blob, size);
+    size_t i = self->catalog_count++;
+    snprintf (self->catalog [i].id, sizeof self->catalog [i].id, "%s", id);
+    self->catalog [i].version = version;
+    self->catalog [i].blob = copy;
+    self->catalog [i].size = size;
+}
+
 cibus_err_t
 measure_indicator (store_t *self, const char *id, envelope_t **def, int *version)
 {
-    sqlite3_stmt *stmt = self->measure [MEASURE_INDICATOR_GET];
     *def = NULL;
+    if (s_cache_get (self, id, def, version))
+        return CIBUS_OK;
+    sqlite3_stmt *stmt = self->measure [MEASURE_INDICATOR_GET];
     sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step (stmt);
     cibus_err_t err = CIBUS_OK;
     if (rc == SQLITE_ROW) {
-        *def = codec_envelope_decode (sqlite3_column_blob (stmt, 1),
-                                      (size_t) sqlite3_column_bytes (stmt, 1));
+        const void *blob = sqlite3_column_blob (stmt, 1);
+        size_t size = (size_t) sqlite3_column_bytes (stmt, 1);
+        *def = codec_envelope_decode (blob, size);
         if (version)
             *version = sqlite3_column_int (stmt, 0);
         if (!*def || (*def)->body_case != CIBUS__ENVELOPE__BODY_INDICATOR) {
@@ -110,6 +152,8 @@ measure_indicator (store_t *self, const char *id, envelope_t **def, int *version
             *def = NULL;
             err = CIBUS_ERR_STORE;
         }
+        else
+            s_cache_put (self, id, sqlite3_column_int (stmt, 0), blob, size);
     }
     else if (rc != SQLITE_DONE)
         err = store_fail (self, "indicator-get");
@@ -526,6 +570,7 @@ s_project_update (store_t *self, const envelope_t *env)
 static cibus_err_t
 s_project_indicator (store_t *self, const envelope_t *env)
 {
+    measure_cache_clear (self);
     sqlite3_stmt *stmt = self->measure [MEASURE_INDICATOR_ADD];
     sqlite3_bind_text (stmt, 1, env->indicator->indicator, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) env->seq);

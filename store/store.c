@@ -25,6 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  SQLite's page cache for this connection: 16 MiB instead of the default
+//  2 MiB, so that the upper levels of the log's and the dedupe index's
+//  B-trees stay in memory as the log grows (a profile of a publish storm
+//  showed a tenth of the broker's time in pread of pages it had just
+//  evicted).
+#define STORE_CACHE_PRAGMA "PRAGMA cache_size = -16384;"
+
 //  Numbered migrations: entry i brings the schema from version i to i + 1.
 //  Never edit one that has shipped; add the next.
 static const char *s_migrations [] = {
@@ -231,9 +238,9 @@ store_new (const char *path, store_sync_t sync)
     sqlite3_busy_timeout (self->db, 5000);
     const char *pragmas = sync == STORE_SYNC_FULL
                               ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                                "PRAGMA foreign_keys = ON;"
+                                "PRAGMA foreign_keys = ON;" STORE_CACHE_PRAGMA
                               : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                                "PRAGMA foreign_keys = ON;";
+                                "PRAGMA foreign_keys = ON;" STORE_CACHE_PRAGMA;
     if (store_exec (self, pragmas, "pragmas") || s_migrate (self) || s_prepare_all (self)
         || s_load_last_seq (self)) {
         store_destroy (&self);
@@ -404,6 +411,8 @@ store_batch_abort (store_t *self)
     //  ROLLBACK reports "no transaction is active", which is not an error.
     if (!sqlite3_get_autocommit (self->db))
         store_step_done (self, self->rollback, "rollback");
+    //  A definition projected in the rolled-back batch is gone again.
+    measure_cache_clear (self);
     self->in_batch = false;
     self->next_seq = self->last_seq + 1;
 }

@@ -35,6 +35,8 @@ typedef enum {
     QUERY__COUNT
 } query_stmt_t;
 
+#define STORE_CATALOG_CACHE 64 /* indicators kept decoded-ready; more are read each time */
+
 struct store_t {
     sqlite3 *db;
     char *path;
@@ -50,7 +52,20 @@ struct store_t {
     //  shared measurement's and the queries' statements (measure.c, query.c)
     sqlite3_stmt *measure [MEASURE__COUNT];
     sqlite3_stmt *query [QUERY__COUNT];
+    //  The catalogue's definitions in force, encoded, so that checking a
+    //  data submission does not read the log for its indicator each time;
+    //  emptied whenever a definition is projected and when a batch aborts.
+    struct {
+        char id [129];
+        int version;
+        void *blob;
+        size_t size;
+    } catalog [STORE_CATALOG_CACHE];
+    size_t catalog_count;
 };
+
+//  Forget the cached catalogue (measure.c).
+void measure_cache_clear (store_t *self);
 
 cibus_err_t store_fail (store_t *self, const char *what);
 cibus_err_t store_exec (store_t *self, const char *sql, const char *what);
