@@ -25,12 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  SQLite's page cache for this connection: 16 MiB instead of the default
-//  2 MiB, so that the upper levels of the log's and the dedupe index's
-//  B-trees stay in memory as the log grows (a profile of a publish storm
-//  showed a tenth of the broker's time in pread of pages it had just
-//  evicted).
-#define STORE_CACHE_PRAGMA "PRAGMA cache_size = -16384;"
 
 //  Numbered migrations: entry i brings the schema from version i to i + 1.
 //  Never edit one that has shipped; add the next.
@@ -238,9 +232,9 @@ store_new (const char *path, store_sync_t sync)
     sqlite3_busy_timeout (self->db, 5000);
     const char *pragmas = sync == STORE_SYNC_FULL
                               ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                                "PRAGMA foreign_keys = ON;" STORE_CACHE_PRAGMA
+                                "PRAGMA foreign_keys = ON;"
                               : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                                "PRAGMA foreign_keys = ON;" STORE_CACHE_PRAGMA;
+                                "PRAGMA foreign_keys = ON;";
     if (store_exec (self, pragmas, "pragmas") || s_migrate (self) || s_prepare_all (self)
         || s_load_last_seq (self)) {
         store_destroy (&self);
