@@ -169,8 +169,10 @@ s_may_publish (const store_partner_t *partner, const envelope_t *env, codec_prob
         return CIBUS_OK;
     if (env->body_case == CIBUS__ENVELOPE__BODY_INDICATOR)
         return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "body",
-                                  "only the backbone defines indicators; '%s' is a %s",
-                                  partner->name, store_role_name (partner->role));
+                                  "only the backbone defines indicators; '%s' is %s %s",
+                                  partner->name,
+                                  partner->role == ROLE_INTEGRATOR ? "an" : "a",
+                                  store_role_name (partner->role));
     if (partner->role == ROLE_INTEGRATOR && env->body_case != CIBUS__ENVELOPE__BODY_DATA)
         return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "body",
                                   "integrator '%s' may publish data submissions only, not a %s",

@@ -620,8 +620,14 @@ s_known_fields_only (const envelope_t *env, codec_problem_t *problem)
         rc = s_no_unknown (problem, "commitment", &env->commitment->base);
     else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_UPDATE)
         rc = s_no_unknown (problem, "update", &env->update->base);
-    else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_INDICATOR)
-        rc = s_no_unknown (problem, "indicator", &env->indicator->base);
+    else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_INDICATOR) {
+        const Cibus__IndicatorDefinition *def = env->indicator;
+        rc = s_no_unknown (problem, "indicator", &def->base);
+        if (rc == CIBUS_OK && def->baseline)
+            rc = s_no_unknown (problem, "indicator.baseline", &def->baseline->base);
+        for (size_t i = 0; rc == CIBUS_OK && i < def->n_targets; i++)
+            rc = s_no_unknown (problem, "indicator.targets", &def->targets [i]->base);
+    }
     return rc;
 }
 
@@ -659,8 +665,19 @@ codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
                                   "field 'topic' is '%.64s' but %s %s body goes to '%s/%s'",
                                   env->topic,
-                                  env->body_case == CIBUS__ENVELOPE__BODY_UPDATE ? "an" : "a",
+                                  env->body_case == CIBUS__ENVELOPE__BODY_UPDATE
+                                          || env->body_case == CIBUS__ENVELOPE__BODY_INDICATOR
+                                      ? "an"
+                                      : "a",
                                   codec_body_name (env), network, kind);
+    if (strcmp (network, CODEC_CATALOG_NETWORK) == 0
+        && env->body_case != CIBUS__ENVELOPE__BODY_INDICATOR)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
+                                  "network '%s' carries the indicator catalogue only: publish "
+                                  "%s %s to one of your networks",
+                                  CODEC_CATALOG_NETWORK,
+                                  env->body_case == CIBUS__ENVELOPE__BODY_UPDATE ? "an" : "a",
+                                  codec_body_name (env));
     switch (env->body_case) {
         case CIBUS__ENVELOPE__BODY_DATA:
             return s_validate_data (env->data, problem);

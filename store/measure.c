@@ -178,11 +178,12 @@ s_derive (const Cibus__IndicatorDefinition *def, const Cibus__DataSubmission *da
 {
     if (!data->has_numerator || !data->has_denominator || data->denominator == 0)
         return false;
-    double fraction = (double) data->numerator / (double) data->denominator;
+    //  100 * num / den rather than 100 * (num / den): 230/400 is then 57.5
+    //  exactly, not 57.499999999999993.
     if (def->unit == CIBUS__UNIT__PERCENT)
-        *value = 100.0 * fraction;
+        *value = 100.0 * (double) data->numerator / (double) data->denominator;
     else if (def->unit == CIBUS__UNIT__RATE)
-        *value = fraction;
+        *value = (double) data->numerator / (double) data->denominator;
     else
         return false;
     return true;

@@ -1170,6 +1170,33 @@ test_codec_validate_refuses_bad_indicator_definitions (void **state)
 }
 
 static void
+test_codec_validate_keeps_the_catalog_network_for_definitions (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.env.topic = "catalog/data";
+    assert_refused (&sample.env, "topic",
+                    "network 'catalog' carries the indicator catalogue only: publish a data to "
+                    "one of your networks");
+}
+
+static void
+test_codec_validate_refuses_unknown_fields_in_milestones (void **state)
+{
+    (void) state;
+    s_def_t sample;
+    s_sample_indicator (&sample);
+    ProtobufCMessageUnknownField unknown = {99, PROTOBUF_C_WIRE_TYPE_VARINT, 1,
+                                            (uint8_t *) "\x01"};
+    sample.target.base.n_unknown_fields = 1;
+    sample.target.base.unknown_fields = &unknown;
+    assert_refused (&sample.env, "indicator.targets",
+                    "'indicator.targets' carries field number 99, which is not part of the "
+                    "cibus protocol");
+}
+
+static void
 test_codec_period_is_checks_each_kind (void **state)
 {
     (void) state;
@@ -1856,6 +1883,8 @@ main (void)
         cmocka_unit_test (test_codec_validate_accepts_an_indicator_definition),
         cmocka_unit_test (test_codec_validate_refuses_bad_indicator_definitions),
         cmocka_unit_test (test_codec_period_is_checks_each_kind),
+        cmocka_unit_test (test_codec_validate_keeps_the_catalog_network_for_definitions),
+        cmocka_unit_test (test_codec_validate_refuses_unknown_fields_in_milestones),
         cmocka_unit_test (test_codec_validate_refuses_nan_value),
         cmocka_unit_test (test_codec_validate_refuses_infinite_value),
         cmocka_unit_test (test_codec_validate_refuses_numerator_without_denominator),
