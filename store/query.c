@@ -299,16 +299,21 @@ query_round (double number)
 }
 
 void
+query_value_release (query_value_t *value)
+{
+    free (value->partner);
+    free (value->network);
+    free (value->period);
+    free (value->dim_key);
+    free (value->dim_value);
+    memset (value, 0, sizeof *value);
+}
+
+void
 query_values_release (query_values_t *values)
 {
-    for (size_t i = 0; i < values->count; i++) {
-        query_value_t *value = &values->items [i];
-        free (value->partner);
-        free (value->network);
-        free (value->period);
-        free (value->dim_key);
-        free (value->dim_value);
-    }
+    for (size_t i = 0; i < values->count; i++)
+        query_value_release (&values->items [i]);
     free (values->items);
     values->items = NULL;
     values->count = 0;

@@ -72,6 +72,9 @@ typedef struct {
     size_t count;
 } query_values_t;
 
+//  Free one value's strings (query_values_release does it for all).
+void query_value_release (query_value_t *value);
+
 typedef enum {
     QUERY_CELLS_TOTALS, /* the totals only */
     QUERY_CELLS_BY,     /* the totals and the cells of one dimension */

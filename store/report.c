@@ -121,6 +121,28 @@ typedef struct {
     size_t moving_right, with_travel;
 } s_curve_t;
 
+//  A report looks back from its period: drop the values of periods that
+//  begin after the report's period ends (a 2024-25 report does not show
+//  2025-26 values).
+static void
+s_until_report (query_t *q, query_values_t *values)
+{
+    char report_start [QUERY_DATE_SIZE], report_end [QUERY_DATE_SIZE];
+    if (!q->query->period || !query_period_range (q->query->period, report_start, report_end))
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < values->count; i++) {
+        char start [QUERY_DATE_SIZE], end [QUERY_DATE_SIZE];
+        bool later = query_period_range (values->items [i].period, start, end)
+                     && strcmp (start, report_end) > 0;
+        if (later)
+            query_value_release (&values->items [i]);
+        else
+            values->items [kept++] = values->items [i];
+    }
+    values->count = kept;
+}
+
 //  Latest period first, and within a period the latest submission first.
 static int
 s_latest_first (const void *a, const void *b)
@@ -140,6 +162,7 @@ s_curve (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
     cibus_err_t err = query_values_read (q, def->indicator, QUERY_CELLS_TOTALS, NULL, &totals);
     if (err)
         return err;
+    s_until_report (q, &totals);
     if (totals.count > 1)
         qsort (totals.items, totals.count, sizeof *totals.items, s_latest_first);
     const query_value_t *latest = totals.count ? &totals.items [0] : NULL, *previous = NULL;
@@ -221,6 +244,7 @@ s_gaps (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
     cibus_err_t err = query_values_read (q, def->indicator, QUERY_CELLS_SINGLE, NULL, &cells);
     if (err)
         return err;
+    s_until_report (q, &cells);
     if (cells.count > 1)
         qsort (cells.items, cells.count, sizeof *cells.items, s_by_dimension);
     const char *latest = cells.count ? cells.items [0].period : NULL;

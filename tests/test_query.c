@@ -573,14 +573,14 @@ test_query_report_is_the_backbones_page (void **state)
                          "right way\n"
                          "absence|2026-02|0.18||0.1|better|yes\n"
                          "fafsa|2025-26|280|||worse|no\n"
-                         "k3-reading|2026-Q2|63|58.2|62|better|yes\n");
+                         "k3-reading|2026-Q1|55|58.2|62|worse|no\n");
     assert_string_equal (world_render (reply, "gaps"),
                          "indicator|dimension|highest group|highest value|lowest group|"
                          "lowest value|gap\n"
-                         "k3-reading|race|asian|80|black|55|25\n");
+                         "k3-reading|race|asian|75|black|52|23\n");
     assert_string_equal (world_render (reply, "proof point"),
                          "indicators moving the right way|of|share\n"
-                         "2|3|66.7\n");
+                         "1|3|33.3\n");
     assert_string_equal (world_render (reply, "meetings"),
                          "held_on|partner|title|decisions\n"
                          "2026-02-10|alice|network meeting|open libraries in 3 schools; share "
@@ -610,10 +610,10 @@ test_query_report_for_a_partner_covers_its_networks (void **state)
                          "indicator|latest period|value|baseline|target|direction of travel|"
                          "right way\n"
                          "absence|2026-02|0.18||0.1|better|yes\n"
-                         "k3-reading|2026-Q2|63|58.2|62|better|yes\n");
+                         "k3-reading|2026-Q1|55|58.2|62|worse|no\n");
     assert_string_equal (world_render (reply, "proof point"),
                          "indicators moving the right way|of|share\n"
-                         "2|2|100\n");
+                         "1|2|50\n");
     assert_string_equal (world_render (reply, "meetings"),
                          "held_on|partner|title|decisions\n"
                          "2026-02-10|alice|network meeting|open libraries in 3 schools; share "
