@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,25 +69,65 @@ harness_bin (const char *name, char *path, size_t size)
     snprintf (path, size, "%s/%s", slash ? self : ".", name);
 }
 
-//  Sleep one short step of a bounded wait (a poll interval, not a delay to
-//  let things settle: the caller re-checks its condition after each step).
-static void
-s_step (void)
+//  Waits are driven by events, not by sleeping: inotify reports changes in a
+//  directory, and a pidfd becomes readable when its process exits. Each
+//  wait polls them with the time left before its deadline, then the caller
+//  checks its condition again.
+
+//  A pidfd for a child, or -1 (then only the deadline ends the wait).
+static int
+s_pidfd (pid_t pid)
 {
-    struct timespec step = {0, 5 * 1000 * 1000};
-    nanosleep (&step, NULL);
+    return (int) syscall (SYS_pidfd_open, pid, 0);
+}
+
+//  An inotify descriptor watching dir for files being created or renamed
+//  into it, or -1.
+static int
+s_watch_dir (const char *dir)
+{
+    int fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+    if (fd >= 0 && inotify_add_watch (fd, dir, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+        close (fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+//  Wait until one of the descriptors (either may be -1) is readable or the
+//  deadline passes; false once it has passed. Drains inotify's events.
+static bool
+s_wait_event (int watch_fd, int pidfd, int64_t until)
+{
+    int64_t left = until - harness_now_msec ();
+    if (left <= 0)
+        return false;
+    struct pollfd fds [2] = {{watch_fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    int rc = poll (fds, 2, (int) left);
+    if (rc > 0 && watch_fd >= 0 && (fds [0].revents & POLLIN)) {
+        char events [4096];
+        while (read (watch_fd, events, sizeof events) > 0)
+            ;
+    }
+    return rc >= 0 || errno == EINTR;
 }
 
 bool
 harness_wait_file (const char *path, int deadline_msec)
 {
     int64_t until = harness_now_msec () + deadline_msec;
-    while (access (path, F_OK) != 0) {
-        if (harness_now_msec () > until)
-            return false;
-        s_step ();
-    }
-    return true;
+    char dir [PATH_MAX];
+    snprintf (dir, sizeof dir, "%s", path);
+    char *slash = strrchr (dir, '/');
+    if (slash)
+        *slash = 0;
+    int watch = s_watch_dir (slash ? dir : ".");
+    bool found;
+    while (!(found = access (path, F_OK) == 0) && s_wait_event (watch, -1, until))
+        ;
+    if (watch >= 0)
+        close (watch);
+    return found;
 }
 
 //  Read a whole small file into buf; false when absent or empty.
@@ -120,9 +162,16 @@ harness_broker_start (harness_broker_t *broker, const char *data_dir, const char
         argv [argc++] = extra [i];
     argv [argc] = NULL;
 
+    //  The broker would make its data directory itself; made here first so
+    //  that it can be watched for the endpoint file from the start.
+    mkdir (data_dir, 0700);
+    int watch = s_watch_dir (data_dir);
     pid_t pid = fork ();
-    if (pid < 0)
+    if (pid < 0) {
+        if (watch >= 0)
+            close (watch);
         return false;
+    }
     if (pid == 0) {
         int fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) {
@@ -135,19 +184,27 @@ harness_broker_start (harness_broker_t *broker, const char *data_dir, const char
     }
     broker->pid = pid;
     //  Bound once the endpoint file appears; gone if the process exits first.
+    int pidfd = s_pidfd (pid);
     int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
-    while (!s_read_file (endpoint_path, broker->endpoint, sizeof broker->endpoint)) {
+    bool bound = false, exited = false;
+    while (!(bound = s_read_file (endpoint_path, broker->endpoint, sizeof broker->endpoint))) {
         int status;
-        if (waitpid (pid, &status, WNOHANG) == pid) {
-            fprintf (stderr, "harness: cibusd exited before binding; see %s\n", log_path);
-            broker->pid = 0;
-            return false;
-        }
-        if (harness_now_msec () > until) {
-            harness_broker_stop (broker, SIGKILL);
-            return false;
-        }
-        s_step ();
+        if ((exited = waitpid (pid, &status, WNOHANG) == pid)
+            || !s_wait_event (watch, pidfd, until))
+            break;
+    }
+    if (watch >= 0)
+        close (watch);
+    if (pidfd >= 0)
+        close (pidfd);
+    if (exited) {
+        fprintf (stderr, "harness: cibusd exited before binding; see %s\n", log_path);
+        broker->pid = 0;
+        return false;
+    }
+    if (!bound) {
+        harness_broker_stop (broker, SIGKILL);
+        return false;
     }
     char cert_path [PATH_MAX], cert [4096];
     snprintf (cert_path, sizeof cert_path, "%s/broker", data_dir);
@@ -164,18 +221,20 @@ harness_broker_stop (harness_broker_t *broker, int signal)
 {
     if (broker->pid <= 0)
         return -1;
+    int pidfd = s_pidfd (broker->pid);
     kill (broker->pid, signal);
     int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
     int status = -1;
     while (waitpid (broker->pid, &status, WNOHANG) == 0) {
-        if (harness_now_msec () > until) {
+        if (!s_wait_event (-1, pidfd, until)) {
             kill (broker->pid, SIGKILL);
             waitpid (broker->pid, &status, 0);
             status = -1;
             break;
         }
-        s_step ();
     }
+    if (pidfd >= 0)
+        close (pidfd);
     broker->pid = 0;
     return status;
 }
