@@ -668,7 +668,18 @@ s_handle_query (broker_t *self, zframe_t *routing, const Cibus__Query *query,
     reply_t reply = CIBUS__REPLY__INIT;
     reply.kind_case = CIBUS__REPLY__KIND_RESULT;
     reply.result = result;
-    s_send_to (self, routing, &reply);
+    //  An answer travels in one frame like any reply; one that would not
+    //  fit is refused with a way to narrow it, not sent to be dropped.
+    size_t size = protobuf_c_message_get_packed_size (&reply.base);
+    if (size > CIBUS_MAX_FRAME) {
+        codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, NULL,
+                           "the answer is %zu bytes, over the limit of %d: narrow it with "
+                           "--network, --since, --owner or --indicator",
+                           size, CIBUS_MAX_FRAME);
+        s_refuse (self, routing, partner->name, "query", NULL, &problem);
+    }
+    else
+        s_send_to (self, routing, &reply);
     store_query_free (result);
 }
 

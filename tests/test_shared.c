@@ -4,6 +4,7 @@
     values, report), the commitment lifecycle, and the demo. */
 
 #include "cibus.h"
+#include "cibus_limits.h"
 #include "harness.h"
 
 #include <limits.h>
@@ -425,6 +426,47 @@ test_shared_integrators_read_nothing (void **state)
     free (out), free (err);
 }
 
+//  An answer too large for one frame is refused with a way to narrow it.
+static void
+test_shared_an_answer_over_the_frame_limit_is_refused (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    static char decision [CIBUS_MAX_TEXT];
+    memset (decision, 'd', sizeof decision - 1);
+    char *decisions [CIBUS_MAX_LIST];
+    for (size_t i = 0; i < CIBUS_MAX_LIST; i++)
+        decisions [i] = decision;
+    //  20 meetings of 64 decisions of 1 KiB: about 1.3 MiB of notes.
+    for (int i = 0; i < 20; i++) {
+        Cibus__MeetingNote note = CIBUS__MEETING_NOTE__INIT;
+        note.title = "a long meeting";
+        note.held_on = "2026-03-01";
+        note.n_decisions = CIBUS_MAX_LIST;
+        note.decisions = decisions;
+        cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
+        env.topic = "early-literacy/note";
+        env.body_case = CIBUS__ENVELOPE__BODY_NOTE;
+        env.note = &note;
+        cibus_ack_t ack;
+        assert_int_equal (cibus_publish (alice, &env, &ack), CIBUS_OK);
+    }
+    Cibus__Query query = CIBUS__QUERY__INIT;
+    query.kind = "notes";
+    Cibus__Reply *reply = NULL;
+    assert_int_equal (cibus_query (alice, &query, &reply), CIBUS_ERR_BAD_FIELD);
+    assert_null (reply);
+    assert_non_null (strstr (cibus_error (alice), "over the limit of 1048576: narrow it with "
+                                                  "--network, --since, --owner or --indicator"));
+    //  Narrowed, it is answered.
+    query.since = "2026-04-01";
+    assert_int_equal (cibus_query (alice, &query, &reply), CIBUS_OK);
+    assert_int_equal (reply->result->n_tables, 1);
+    assert_int_equal (reply->result->tables [0]->n_rows, 0);
+    cibus_reply_free (reply);
+    cibus_destroy (&alice);
+}
+
 //  ---------------------------------------------------------------- demo
 
 static void
@@ -465,6 +507,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_shared_commitment_lifecycle, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_shared_integrators_read_nothing, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_shared_an_answer_over_the_frame_limit_is_refused,
+                                         s_setup, s_teardown),
         cmocka_unit_test (test_shared_demo_tells_the_whole_story),
     };
     if (getenv ("CIBUS_TEST"))
