@@ -270,6 +270,7 @@ typedef struct {
     Cibus__ActionCommitment commitment;
     char *indicators [CIBUS_MAX_LIST];
     Cibus__CommitmentUpdate update;
+    char id [33];             /* a fresh id, when --id was not given */
 } s_entry_t;
 
 //  Copy a repeatable option into an array; false when there are too many.
@@ -416,6 +417,24 @@ s_build_update (const s_command_t *command, opts_t *opts, s_entry_t *entry)
     return 0;
 }
 
+//  Check an entry as the broker will before connecting: what the user typed
+//  wrong is a usage error (exit 2), said in the broker's own words. Gives
+//  the entry a fresh id when it has none (id: room for it).
+static int
+s_check_locally (const s_command_t *command, cibus_envelope_t *env, char *id, size_t size)
+{
+    if (!env->id) {
+        cibus_new_id (id, size);
+        env->id = id;
+    }
+    codec_problem_t problem;
+    if (codec_validate_envelope (env, &problem) == CIBUS_OK)
+        return 0;
+    fprintf (stderr, "cibus %s: %s (see `cibus %s --help`)\n", command->name, problem.message,
+             command->name);
+    return S_EXIT_USAGE;
+}
+
 //  Publish, wait for the ack and print it; the exit code.
 static int
 s_publish_and_report (const s_command_t *command, opts_t *opts, cibus_t *client,
@@ -480,7 +499,8 @@ s_cmd_publish (const s_command_t *command, opts_t *opts)
                   codec_body_topic_kind (&entry->env));
         entry->env.topic = entry->topic;
         entry->env.id = (char *) opts_get (opts, "id");
-        if (!(client = s_connect (command, opts, timeout)))
+        rc = s_check_locally (command, &entry->env, entry->id, sizeof entry->id);
+        if (rc == 0 && !(client = s_connect (command, opts, timeout)))
             rc = S_EXIT_FAIL;
     }
     if (rc == 0)
@@ -648,6 +668,10 @@ s_cmd_indicator (const s_command_t *command, opts_t *opts)
     env.id = (char *) opts_get (opts, "id");
     env.body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
     env.indicator = &def;
+    char id [33];
+    int checked = s_check_locally (command, &env, id, sizeof id);
+    if (checked)
+        return checked;
     cibus_t *client = s_connect (command, opts, timeout);
     if (!client)
         return S_EXIT_FAIL;
@@ -765,6 +789,8 @@ s_cmd_whoami (const s_command_t *command, opts_t *opts)
     int timeout = s_timeout_msec (opts, CIBUS_DEFAULT_TIMEOUT_MSEC);
     if (timeout < 0)
         return s_usage_error (command->name, "--timeout must be a number of seconds > 0");
+    if (opts_positional_count (opts) > 1)
+        return s_usage_error (command->name, "unexpected argument '%s'", opts_positional (opts, 1));
     cibus_t *client = s_connect (command, opts, timeout);
     if (!client)
         return S_EXIT_FAIL;

@@ -45,16 +45,22 @@ struct cibus_t {
     void *handler_arg;
     size_t window;
     size_t in_flight;
+    zhashx_t *async_ids;      /* id -> count in flight; answers for others are stale */
 
     //  The cursor.
-    zlistx_t *deliveries;     /* zframe_t *: encoded envelopes not yet returned */
+    zlistx_t *deliveries;     /* envelope_t *: entries received, not yet returned */
+    bool subscribed;          /* a cursor is open: renew it after a reconnect */
+    char **prefixes;          /* its prefixes, owned */
+    size_t prefix_count;
+    uint64_t next_seq;        /* the seq the cursor is at: the next one expected */
     uint32_t credit_window;
     uint32_t consumed;        /* entries returned since credit was last granted */
     bool hold_credit;
 
     //  What the monitor saw.
     bool connected;
-    bool handshaken;
+    bool handshaken;          /* the current connection completed its handshake */
+    bool ever_handshaken;     /* some connection did: the key and server key are right */
     cibus_err_t fatal;        /* set once the broker refused us for good */
 };
 
@@ -102,6 +108,46 @@ cibus_error_field (cibus_t *self)
 }
 
 //  ---------------------------------------------------------------- lifecycle
+
+static void
+s_envelope_destroy (void **item)
+{
+    codec_envelope_free (*item);
+    *item = NULL;
+}
+
+static void
+s_forget_prefixes (cibus_t *self)
+{
+    for (size_t i = 0; i < self->prefix_count; i++)
+        free (self->prefixes [i]);
+    free (self->prefixes);
+    self->prefixes = NULL;
+    self->prefix_count = 0;
+}
+
+static cibus_err_t s_send (cibus_t *self, const request_t *request);
+
+//  Open the cursor again where it was, on a new connection: the broker
+//  keys a subscription by connection, so a reconnect (a broker restart, a
+//  network blip) left it behind. Entries already received stay queued;
+//  the new cursor starts after them.
+static void
+s_resubscribe (cibus_t *self)
+{
+    Cibus__Subscribe subscribe = CIBUS__SUBSCRIBE__INIT;
+    subscribe.n_prefixes = self->prefix_count;
+    subscribe.prefixes = self->prefixes;
+    subscribe.has_from_seq = subscribe.has_credit = true;
+    subscribe.from_seq = self->next_seq;
+    size_t queued = zlistx_size (self->deliveries);
+    subscribe.credit = queued < self->credit_window ? self->credit_window - (uint32_t) queued : 1;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_SUBSCRIBE;
+    request.subscribe = &subscribe;
+    self->consumed = 0;
+    s_send (self, &request);
+}
 
 cibus_t *
 cibus_new (const cibus_config_t *config, char *error, size_t size)
@@ -152,14 +198,15 @@ cibus_new (const cibus_config_t *config, char *error, size_t size)
     self->window = CIBUS_DEFAULT_WINDOW;
     self->expect = S_NO_REPLY;
     self->deliveries = zlistx_new ();
+    self->async_ids = zhashx_new ();
     self->dealer = zsock_new (ZMQ_DEALER);
-    if (!self->deliveries || !self->dealer) {
+    if (!self->deliveries || !self->async_ids || !self->dealer) {
         snprintf (error, size, "cannot create a socket: %s", zmq_strerror (zmq_errno ()));
         zcert_destroy (&cert);
         cibus_destroy (&self);
         return NULL;
     }
-    zlistx_set_destructor (self->deliveries, (zlistx_destructor_fn *) zframe_destroy);
+    zlistx_set_destructor (self->deliveries, s_envelope_destroy);
     zcert_apply (cert, self->dealer);
     zcert_destroy (&cert);
     zsock_set_curve_serverkey (self->dealer, broker_key);
@@ -207,6 +254,8 @@ cibus_destroy (cibus_t **self_p)
     zsock_destroy (&self->monitor);
     zsock_destroy (&self->dealer);
     zlistx_destroy (&self->deliveries);
+    zhashx_destroy (&self->async_ids);
+    s_forget_prefixes (self);
     codec_reply_free (self->answer);
     zframe_destroy (&self->raw_answer);
     codec_buf_release (&self->buf);
@@ -239,8 +288,12 @@ s_read_monitor (cibus_t *self)
         zmq_msg_close (&address);
         if (kind == ZMQ_EVENT_CONNECTED)
             self->connected = true;
-        else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
-            self->handshaken = true;
+        else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            bool reconnected = self->ever_handshaken && !self->handshaken;
+            self->handshaken = self->ever_handshaken = true;
+            if (reconnected && self->subscribed)
+                s_resubscribe (self);
+        }
         else if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !self->fatal)
             self->fatal = s_fail (self, CIBUS_ERR_UNKNOWN_KEY, NULL,
                                   "the broker at %s refused this key (status %u): ask the "
@@ -251,7 +304,9 @@ s_read_monitor (cibus_t *self)
                                   "the secure handshake with %s failed: check that "
                                   "--broker-key is the broker's key",
                                   self->endpoint);
-        else if (kind == ZMQ_EVENT_DISCONNECTED && !self->handshaken && !self->fatal)
+        else if (kind == ZMQ_EVENT_DISCONNECTED && self->handshaken)
+            self->handshaken = false; //  libzmq reconnects; see HANDSHAKE_SUCCEEDED
+        else if (kind == ZMQ_EVENT_DISCONNECTED && !self->ever_handshaken && !self->fatal)
             //  Closed before the handshake finished: the broker could not
             //  decrypt our hello, which means we used the wrong server key.
             self->fatal = s_fail (self, CIBUS_ERR_REJECTED, NULL,
@@ -287,6 +342,15 @@ s_async_answer (cibus_t *self, const reply_t *reply)
         err = s_error_reply (self, reply->error);
         message = self->error;
     }
+    //  Only an answer to a publish still in flight counts: a late answer to a
+    //  publish whose wait timed out must not stand for another one.
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->async_ids, ack.id);
+    if (count == 0)
+        return;
+    if (count > 1)
+        zhashx_update (self->async_ids, ack.id, (void *) (count - 1));
+    else
+        zhashx_delete (self->async_ids, ack.id);
     if (self->in_flight)
         self->in_flight--;
     if (self->handler)
@@ -313,9 +377,21 @@ s_dispatch (cibus_t *self, zframe_t *frame)
     if (kind == CIBUS__REPLY__KIND_HEARTBEAT)
         ; //  only proves the broker is there
     else if (kind == CIBUS__REPLY__KIND_DELIVER) {
-        zframe_t *entry = zframe_new (reply->deliver->envelope.data, reply->deliver->envelope.len);
-        if (entry)
-            zlistx_add_end (self->deliveries, entry);
+        //  Decoded here, once, so that the cursor's position is known even
+        //  for entries not yet returned (a renewed cursor starts after them).
+        envelope_t *env = codec_envelope_decode (reply->deliver->envelope.data,
+                                                 reply->deliver->envelope.len);
+        if (!env)
+            self->fatal = s_fail (self, CIBUS_ERR_MALFORMED, NULL,
+                                  "the broker delivered %zu bytes that do not decode as an "
+                                  "Envelope",
+                                  (size_t) reply->deliver->envelope.len);
+        else if (self->subscribed && env->seq < self->next_seq)
+            codec_envelope_free (env); //  left over from a cursor since replaced
+        else {
+            self->next_seq = env->seq + 1;
+            zlistx_add_end (self->deliveries, env);
+        }
     }
     else if (self->expect == S_ANY_REPLY)
         for_sync = true;
@@ -332,6 +408,11 @@ s_dispatch (cibus_t *self, zframe_t *frame)
         for_sync = true;
 
     if (for_sync && !self->answer) {
+        //  A new cursor: whatever the old one delivered and was not read is
+        //  not part of it (the broker sends Subscribed before any Deliver of
+        //  the new cursor).
+        if (kind == CIBUS__REPLY__KIND_SUBSCRIBED)
+            zlistx_purge (self->deliveries);
         self->answer = reply;
         self->raw_answer = frame;
         return;
@@ -670,12 +751,14 @@ cibus_publish_async (cibus_t *self, cibus_envelope_t *env)
     err = s_pack_publish (self, env);
     if (err == CIBUS_OK)
         err = s_send_bytes (self, self->buf.data, self->buf.size);
+    if (err == CIBUS_OK) {
+        uintptr_t count = (uintptr_t) zhashx_lookup (self->async_ids, env->id);
+        zhashx_update (self->async_ids, env->id, (void *) (count + 1));
+        self->in_flight++;
+    }
     if (env->id == id)
         env->id = NULL;
-    if (err)
-        return err;
-    self->in_flight++;
-    return CIBUS_OK;
+    return err;
 }
 
 cibus_err_t
@@ -706,8 +789,15 @@ cibus_subscribe (cibus_t *self, const char *const *prefixes, size_t count, uint6
         if (self->credit_window > CIBUS_CREDIT_MAX)
             self->credit_window = CIBUS_CREDIT_MAX;
         self->consumed = 0;
+        self->next_seq = self->answer->subscribed->next_seq;
+        s_forget_prefixes (self);
+        self->prefixes = count ? calloc (count, sizeof (char *)) : NULL;
+        for (size_t i = 0; self->prefixes && i < count; i++)
+            if ((self->prefixes [i] = strdup (prefixes [i])))
+                self->prefix_count++;
+        self->subscribed = self->prefix_count == count;
         if (next_seq)
-            *next_seq = self->answer->subscribed->next_seq;
+            *next_seq = self->next_seq;
     }
     s_answer_done (self);
     return err;
@@ -754,14 +844,7 @@ cibus_next (cibus_t *self, int timeout_msec, cibus_envelope_t **env)
         if (err && err != CIBUS_ERR_TIMEOUT)
             return err;
     }
-    zframe_t *frame = zlistx_detach (self->deliveries, NULL);
-    *env = codec_envelope_decode (zframe_data (frame), zframe_size (frame));
-    size_t size = zframe_size (frame);
-    zframe_destroy (&frame);
-    if (!*env)
-        return s_fail (self, CIBUS_ERR_MALFORMED, NULL,
-                       "the broker delivered %zu bytes that do not decode as an Envelope",
-                       size);
+    *env = zlistx_detach (self->deliveries, NULL);
     self->consumed++;
     return s_grant_credit (self);
 }

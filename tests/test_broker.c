@@ -416,6 +416,92 @@ test_broker_tail_cli_during_a_storm_is_exactly_once_in_order (void **state)
     free (out), free (err);
 }
 
+//  A subscription lives on a connection; when the broker restarts, the
+//  library opens it again where it was, and nothing is lost or repeated.
+static void
+test_broker_subscription_survives_a_broker_restart (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    assert_int_equal (cibus_subscribe (hub, NULL, 0, 0, 0, NULL), CIBUS_OK);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    s_publish_async (alice, 0, 1);
+    assert_int_equal (cibus_flush (alice), CIBUS_OK);
+    cibus_destroy (&alice);
+    cibus_envelope_t *env;
+    assert_int_equal (cibus_next (hub, S_TIMEOUT, &env), CIBUS_OK);
+    assert_int_equal (env->seq, 1);
+    cibus_envelope_free (env);
+
+    assert_int_equal (harness_broker_stop (&world->broker, SIGTERM), 0);
+    //  The same data directory, on another port: the endpoint is the
+    //  client's to keep, so start it on the same one.
+    char bind [300];
+    snprintf (bind, sizeof bind, "%s", world->broker.endpoint);
+    const char *extra [] = {"--bind", bind, NULL};
+    assert_true (harness_broker_start (&world->broker, world->data, extra));
+    alice = harness_client (world, world->alice, S_TIMEOUT);
+    s_publish_async (alice, 1, 2);
+    assert_int_equal (cibus_flush (alice), CIBUS_OK);
+    cibus_destroy (&alice);
+    for (uint64_t seq = 2; seq <= 3; seq++) {
+        assert_int_equal (cibus_next (hub, S_TIMEOUT, &env), CIBUS_OK);
+        assert_int_equal (env->seq, seq);
+        cibus_envelope_free (env);
+    }
+    cibus_destroy (&hub);
+}
+
+//  A second Subscribe replaces the cursor: nothing of the first one is
+//  returned after it.
+static void
+test_broker_subscribing_again_starts_the_new_cursor_cleanly (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    s_publish_async (alice, 0, 20);
+    assert_int_equal (cibus_flush (alice), CIBUS_OK);
+    cibus_destroy (&alice);
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    assert_int_equal (cibus_subscribe (hub, NULL, 0, 1, 10, NULL), CIBUS_OK);
+    cibus_envelope_t *env;
+    assert_int_equal (cibus_next (hub, S_TIMEOUT, &env), CIBUS_OK);
+    assert_int_equal (env->seq, 1);
+    cibus_envelope_free (env);
+    assert_int_equal (cibus_subscribe (hub, NULL, 0, 15, 10, NULL), CIBUS_OK);
+    for (uint64_t seq = 15; seq <= 20; seq++) {
+        assert_int_equal (cibus_next (hub, S_TIMEOUT, &env), CIBUS_OK);
+        assert_int_equal (env->seq, seq);
+        cibus_envelope_free (env);
+    }
+    cibus_destroy (&hub);
+}
+
+//  An ack that comes after its synchronous publish gave up waiting does not
+//  stand for an asynchronous publish still in flight.
+static void
+test_broker_late_ack_of_a_timed_out_publish_is_not_taken_for_another (void **state)
+{
+    harness_world_t *world = *state;
+    s_acks_t *acks = calloc (1, sizeof *acks);
+    cibus_t *alice = harness_client (world, world->alice, 1000);
+    assert_int_equal (cibus_ping (alice, NULL, 0, NULL, 0), CIBUS_OK);
+    cibus_set_ack_handler (alice, s_on_ack, acks);
+    assert_int_equal (kill (world->broker.pid, SIGSTOP), 0);
+    s_update_t update;
+    s_update_init (&update, "early-literacy", "k-7", 7);
+    cibus_ack_t ack;
+    assert_int_equal (cibus_publish (alice, &update.env, &ack), CIBUS_ERR_TIMEOUT);
+    s_publish_async (alice, 3, 1); //  k-3
+    assert_int_equal (kill (world->broker.pid, SIGCONT), 0);
+    assert_int_equal (cibus_flush (alice), CIBUS_OK);
+    assert_true (acks->acked [3]);
+    assert_false (acks->acked [7]);
+    assert_int_equal (acks->acks, 1);
+    cibus_destroy (&alice);
+    free (acks);
+}
+
 static void
 test_broker_stalled_subscriber_is_sent_no_more_than_its_credit (void **state)
 {
@@ -772,6 +858,13 @@ main (void)
             test_broker_tail_cli_during_a_storm_is_exactly_once_in_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_broker_stalled_subscriber_is_sent_no_more_than_its_credit, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_subscription_survives_a_broker_restart,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_subscribing_again_starts_the_new_cursor_cleanly, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_late_ack_of_a_timed_out_publish_is_not_taken_for_another, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_broker_partners_read_only_their_networks_and_the_backbone_reads_all, s_setup,

@@ -186,6 +186,13 @@ test_cli_usage_errors_exit_2_with_one_line (void **state)
                               "(see `cibus submit --help`)\n");
     free (out), free (err);
 
+    assert_int_equal (harness_cibus (world, &out, &err, "whoami", "--key", world->alice, "extra",
+                                     NULL),
+                      2);
+    assert_string_equal (err, "cibus whoami: unexpected argument 'extra' (see `cibus whoami "
+                              "--help`)\n");
+    free (out), free (err);
+
     assert_int_equal (harness_cibus (world, &out, &err, "publish", NULL), 2);
     assert_string_equal (err, "cibus: unknown command 'publish' (see `cibus --help`)\n");
     free (out), free (err);
@@ -206,6 +213,8 @@ test_cli_usage_errors_exit_2_with_one_line (void **state)
     free (out), free (err);
 }
 
+//  The broker's refusals exit 1; what the command line itself got wrong
+//  (found before connecting, in the same words as the broker) exits 2.
 static void
 test_cli_refusal_names_the_field_and_exits_1 (void **state)
 {
@@ -222,17 +231,17 @@ test_cli_refusal_names_the_field_and_exits_1 (void **state)
     assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
                                      "--network", "early-literacy", "--indicator", "k3-reading",
                                      "--period", "2026-Q3", "--value", "nan", NULL),
-                      1);
+                      2);
     assert_string_equal (err, "cibus submit: field 'data.value' must be a finite number, got "
-                              "nan\n");
+                              "nan (see `cibus submit --help`)\n");
     free (out), free (err);
 
     assert_int_equal (harness_cibus (world, &out, &err, "commit", "--key", world->alice,
                                      "--network", "early-literacy", "--action", "x", "--due",
                                      "2026-02-30", NULL),
-                      1);
+                      2);
     assert_string_equal (err, "cibus commit: field 'commitment.due' expects a date like "
-                              "2026-12-15, got '2026-02-30'\n");
+                              "2026-12-15, got '2026-02-30' (see `cibus commit --help`)\n");
     free (out), free (err);
 
     assert_int_equal (harness_cibus (world, &out, &err, "status", "--key", world->hub, "--json",

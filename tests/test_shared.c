@@ -98,10 +98,13 @@ test_shared_only_the_backbone_defines_indicators (void **state)
     free (out), free (err);
 }
 
+//  exit 1: the broker refused it against the catalogue; exit 2: the command
+//  line itself was wrong, found before connecting.
 typedef struct {
     const char *why;
     const char *args [12];
     const char *message;
+    int exit_code;
 } s_refusal_t;
 
 static void
@@ -113,25 +116,27 @@ test_shared_data_is_checked_against_the_catalogue (void **state)
     s_refusal_t refusals [] = {
         {"unknown indicator",
          {"--indicator", "k3-readin", "--period", "2025-26", "--value", "50"},
-         "indicator 'k3-readin' is not in the catalogue"},
+         "indicator 'k3-readin' is not in the catalogue", 1},
         {"period of another kind",
          {"--indicator", "k3-reading", "--period", "2026-Q3", "--value", "50"},
-         "indicator 'k3-reading' expects a school year like 2025-26, got '2026-Q3'"},
+         "indicator 'k3-reading' expects a school year like 2025-26, got '2026-Q3'", 1},
         {"out of range",
          {"--indicator", "k3-reading", "--period", "2025-26", "--value", "140"},
-         "value 140 is outside the range of indicator 'k3-reading' [0, 100]"},
+         "value 140 is outside the range of indicator 'k3-reading' [0, 100]", 1},
         {"numerator over denominator",
          {"--indicator", "k3-reading", "--period", "2025-26", "--numerator", "500",
           "--denominator", "412"},
-         "field 'data.numerator' (500) is greater than 'data.denominator' (412)"},
+         "field 'data.numerator' (500) is greater than 'data.denominator' (412) "
+         "(see `cibus submit --help`)",
+         2},
         {"value against its counts",
          {"--indicator", "k3-reading", "--period", "2025-26", "--value", "60", "--numerator",
           "254", "--denominator", "412"},
-         "value 60 disagrees with 254/412 = 61.65 for a percent"},
+         "value 60 disagrees with 254/412 = 61.65 for a percent", 1},
         {"dimension not allowed",
          {"--indicator", "k3-reading", "--period", "2025-26", "--value", "50", "--dim",
           "zip=45202"},
-         "dimension 'zip' is not one indicator 'k3-reading' allows (race, income)"},
+         "dimension 'zip' is not one indicator 'k3-reading' allows (race, income)", 1},
     };
     for (size_t i = 0; i < sizeof refusals / sizeof refusals [0]; i++) {
         const char *const *a = refusals [i].args;
@@ -143,7 +148,7 @@ test_shared_data_is_checked_against_the_catalogue (void **state)
         snprintf (expect, sizeof expect, "cibus submit: %s\n", refusals [i].message);
         if (strcmp (err, expect) != 0)
             fprintf (stderr, "case '%s'\n", refusals [i].why);
-        assert_int_equal (rc, 1);
+        assert_int_equal (rc, refusals [i].exit_code);
         assert_string_equal (err, expect);
         free (out), free (err);
     }
