@@ -112,8 +112,13 @@ auth_refresh (auth_t *self)
     uint64_t version = store_data_version (self->store);
     if (version == self->data_version)
         return false;
+    //  Only a registry actually loaded counts as seen: after a failed load
+    //  the next turn tries again, rather than serving the old registry
+    //  until the database changes once more.
+    if (s_load (self) != CIBUS_OK)
+        return false;
     self->data_version = version;
-    return s_load (self) == CIBUS_OK;
+    return true;
 }
 
 const store_partner_t *

@@ -568,6 +568,14 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, const Cibus__Subscribe *s
     for (size_t i = 0; i < subscribe->n_prefixes; i++)
         if ((sub->prefixes [i] = strdup (subscribe->prefixes [i])))
             sub->prefix_count++;
+    if (sub->prefix_count < subscribe->n_prefixes) {
+        //  A cursor missing a prefix would read more than was asked for.
+        sub->prefix_count = subscribe->n_prefixes; //  free them all; holes are NULL
+        void *item = sub;
+        s_sub_free (&item);
+        s_send_error (self, routing, CIBUS_ERR_NOMEM, NULL, NULL, "broker out of memory");
+        return;
+    }
     sub->routing_size = zframe_size (routing);
     memcpy (sub->routing, zframe_data (routing), sub->routing_size);
     snprintf (sub->key, sizeof sub->key, "%s", partner->public_key);
