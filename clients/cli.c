@@ -106,6 +106,8 @@ static const opt_def_t s_indicator_opts [] = {
 static const opt_def_t s_values_opts [] = {
     {"indicator", OPT_VALUE, "ID", NULL, NULL, "the indicator (required)"},
     {"by", OPT_VALUE, "DIMENSION", NULL, NULL, "break down by one dimension, e.g. race"},
+    {"history", OPT_FLAG, NULL, NULL, NULL,
+     "also list every submission, corrections included, with who sent it and when"},
     {"network", OPT_VALUE, "NET", NULL, NULL, "only this network"},
     {NULL, 0, NULL, NULL, NULL, NULL}};
 
@@ -711,6 +713,8 @@ s_cmd_query (const s_command_t *command, opts_t *opts)
             query.today = (char *) value;
         else if (strcmp (def->name, "overdue") == 0)
             query.has_overdue = query.overdue = opts_flag (opts, "overdue");
+        else if (strcmp (def->name, "history") == 0)
+            query.has_history = query.history = opts_flag (opts, "history");
     }
     if (strcmp (command->name, "values") == 0 && !query.indicator)
         return s_usage_error (command->name, "--indicator is required");
@@ -847,7 +851,7 @@ static const s_command_t s_commands [] = {
      s_indicator_opts, false, true, s_cmd_indicator},
     {"indicators", "indicators [--json]", "the indicator catalogue in force", s_none, false,
      true, s_cmd_query},
-    {"values", "values --indicator ID [--by DIMENSION] [--network NET] [--json]",
+    {"values", "values --indicator ID [--by DIMENSION] [--network NET] [--history] [--json]",
      "latest values per period and group, with targets and change", s_values_opts, false, true,
      s_cmd_query},
     {"commitments", "commitments [--network NET] [--owner P] [--overdue] [--json]",

@@ -40,6 +40,10 @@ static const char *s_sql [QUERY__COUNT] = {
                     "FROM notes WHERE held_on >= ?1 AND held_on <= ?2 ORDER BY held_on, seq",
     [QUERY_SUBMITTED] = "SELECT COUNT (*) FROM data_values WHERE current = 1 AND partner = ? "
                         "AND network = ? AND cibus_period_within (period, ?)",
+    [QUERY_HISTORY] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
+                      "value, n, COALESCE (n, denominator), status, received_at, current "
+                      "FROM data_values WHERE indicator = ? AND dim_count <= 1 "
+                      "ORDER BY period, dim_key, dim_value, partner, seq",
 };
 
 //  cibus_period_within (period, outer): whether a period lies within
@@ -519,6 +523,8 @@ s_by_period_group_partner (const void *a, const void *b)
     return order;
 }
 
+static cibus_err_t s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by);
+
 static cibus_err_t
 s_values (query_t *q, codec_problem_t *problem)
 {
@@ -591,8 +597,72 @@ s_values (query_t *q, codec_problem_t *problem)
                                previous ? query_round (value->value - previous->value) : 0);
     }
     query_values_release (&values);
+    err = query->has_history && query->history ? s_history (q, def, by) : CIBUS_OK;
     codec_envelope_free (env);
-    return CIBUS_OK;
+    return err == CIBUS_ERR_STORE ? query_store_problem (problem) : err;
+}
+
+//  Every submission of the indicator's cells, corrections included: who sent
+//  which value when, and which one is current. The same access and
+//  suppression as the values themselves.
+static cibus_err_t
+s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
+{
+    static const char *const columns [] = {"period", "group",  "partner", "value",
+                                           "n",      "status", "received", "current"};
+    char title [CIBUS_MAX_NAME + 16];
+    snprintf (title, sizeof title, "history of %s", def->indicator);
+    Cibus__Table *table = query_table (q, title, columns, 8);
+    sqlite3_stmt *stmt = q->store->query [QUERY_HISTORY];
+    sqlite3_bind_text (stmt, 1, def->indicator, -1, SQLITE_STATIC);
+    query_cells_t cells = by ? QUERY_CELLS_BY : QUERY_CELLS_TOTALS;
+    int rc;
+    while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (!query_reads (q, (const char *) sqlite3_column_text (stmt, 2))
+            || !s_cells_match (stmt, cells, by))
+            continue;
+        const char *partner = (const char *) sqlite3_column_text (stmt, 1);
+        const char *period = (const char *) sqlite3_column_text (stmt, 3);
+        const char *dim_key = (const char *) sqlite3_column_text (stmt, 5);
+        const char *dim_value = (const char *) sqlite3_column_text (stmt, 6);
+        measure_cell_t cell = {
+            .partner = partner,
+            .indicator = def->indicator,
+            .period = period,
+            .dim_count = dim_key ? 1 : 0,
+            .dim_key = dim_key,
+            .dim_value = dim_value,
+            .has_size = sqlite3_column_type (stmt, 9) != SQLITE_NULL,
+            .size = (uint64_t) sqlite3_column_int64 (stmt, 9),
+        };
+        bool hidden = measure_cell_hidden (q->store, &cell, q->reader, q->min_cell);
+        Cibus__Row *row = query_row (q, table);
+        query_text (q, row, period);
+        query_text (q, row, dim_value ? dim_value : "all");
+        query_text (q, row, partner);
+        if (hidden)
+            query_text (q, row, "*");
+        else
+            s_number_or_empty (q, row, sqlite3_column_type (stmt, 7) != SQLITE_NULL,
+                               sqlite3_column_double (stmt, 7));
+        s_number_or_empty (q, row, sqlite3_column_type (stmt, 8) != SQLITE_NULL,
+                           (double) sqlite3_column_int64 (stmt, 8));
+        query_text (q, row,
+                    codec_value_status_name ((Cibus__ValueStatus) sqlite3_column_int (stmt, 10)));
+        int64_t usec = sqlite3_column_int64 (stmt, 11);
+        time_t secs = (time_t) (usec / 1000000);
+        struct tm tm;
+        char when [32];
+        gmtime_r (&secs, &tm);
+        strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        query_text (q, row, when);
+        query_text (q, row, sqlite3_column_int (stmt, 12) ? "yes" : "no");
+    }
+    cibus_err_t err = q->nomem ? CIBUS_ERR_NOMEM
+                      : rc != SQLITE_DONE ? store_fail (q->store, "query-history")
+                                          : CIBUS_OK;
+    store_reset (stmt);
+    return err;
 }
 
 //  ------------------------------------------------------------ commitments

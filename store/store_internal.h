@@ -32,6 +32,7 @@ typedef enum {
     QUERY_COMMITMENTS,
     QUERY_NOTES,
     QUERY_SUBMITTED,
+    QUERY_HISTORY,
     QUERY__COUNT
 } query_stmt_t;
 

@@ -201,8 +201,22 @@ test_shared_a_correction_keeps_both_and_the_latest_counts (void **state)
     assert_non_null (strstr (out, "\"period\":\"2025-26\",\"group\":\"all\",\"partner\":\"alice\","
                                   "\"value\":52.5,\"n\":400,\"status\":\"final\""));
     assert_null (strstr (out, "50.5"));
+    assert_null (strstr (out, "history of"));
     free (out), free (err);
-    //  The history: both, with who and when.
+    //  The history: both, with who and when, the latest current.
+    assert_int_equal (AS (world, world->hub, &out, &err, "values", "--indicator", "k3-reading",
+                          "--history", "--json"),
+                      0);
+    assert_non_null (strstr (out, "{\"title\":\"history of k3-reading\",\"rows\":["
+                                  "{\"period\":\"2025-26\",\"group\":\"all\",\"partner\":"
+                                  "\"alice\",\"value\":50.5,\"n\":400,\"status\":"
+                                  "\"provisional\",\"received\":\"20"));
+    assert_non_null (strstr (out, "\"current\":\"no\"},{\"period\":\"2025-26\",\"group\":"
+                                  "\"all\",\"partner\":\"alice\",\"value\":52.5,\"n\":400,"
+                                  "\"status\":\"final\",\"received\":\"20"));
+    assert_non_null (strstr (out, "\"current\":\"yes\"}]}"));
+    free (out), free (err);
+    //  ...and in the log itself.
     assert_int_equal (AS (world, world->hub, &out, &err, "tail", "--from", "2", "--count", "2",
                           "--json"),
                       0);
@@ -323,6 +337,15 @@ test_shared_small_cells_are_suppressed_on_every_path (void **state)
     assert_non_null (strstr (out, "\"group\":\"asian\",\"partner\":\"alice\",\"value\":\"*\""));
     assert_non_null (strstr (out, "\"group\":\"black\",\"partner\":\"alice\",\"value\":\"*\""));
     assert_non_null (strstr (out, "\"group\":\"white\",\"partner\":\"alice\",\"value\":62"));
+    free (out), free (err);
+    //  ...and in the history of submissions.
+    assert_int_equal (AS (world, carol, &out, &err, "values", "--indicator", "k3-reading", "--by",
+                          "race", "--history", "--json"),
+                      0);
+    assert_int_equal (harness_count (out, "\"group\":\"asian\",\"partner\":\"alice\","
+                                          "\"value\":\"*\""),
+                      2);
+    assert_null (strstr (out, "\"value\":75"));
     free (out), free (err);
     assert_int_equal (AS (world, world->hub, &out, &err, "values", "--indicator", "k3-reading",
                           "--by", "race", "--json"),
