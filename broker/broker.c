@@ -390,7 +390,11 @@ s_bytes_for (broker_t *self, const store_entry_t *entry, const store_partner_t *
     if (reader->role == ROLE_BACKBONE || len < 5 || strcmp (entry->topic + len - 5, "/data") != 0)
         return;
     envelope_t *env = codec_envelope_decode (entry->envelope, entry->size);
-    if (env && store_must_suppress (self->store, env, reader)) {
+    if (!env) {
+        bytes->len = 0; //  cannot judge it: send nothing now rather than all of it
+        return;
+    }
+    if (store_must_suppress (self->store, env, reader)) {
         store_suppress (env);
         if (codec_pack_envelope (env, &self->suppressed_buf) == CIBUS_OK) {
             bytes->data = self->suppressed_buf.data;

@@ -51,6 +51,10 @@ static const char *s_sql [MEASURE__COUNT] = {
     [MEASURE_VALUE_GROUP] = "SELECT dim_value, COALESCE (n, denominator) FROM data_values "
                             "WHERE current = 1 AND partner = ? AND indicator = ? "
                             "AND period = ? AND dim_count = 1 AND dim_key = ?",
+    [MEASURE_VALUE_CROSS_SMALL] = "SELECT COUNT (*) FROM data_values WHERE current = 1 "
+                                  "AND partner = ? AND indicator = ? AND period = ? "
+                                  "AND dim_count >= 2 AND (COALESCE (n, denominator) IS NULL "
+                                  "OR COALESCE (n, denominator) < ?)",
     [MEASURE_COMMITMENT_GET] = "SELECT owner, network, status FROM commitments WHERE id = ?",
     [MEASURE_COMMITMENT_ADD] = "INSERT INTO commitments (id, owner, network, action, due, "
                                "status, created_seq, updated_seq, updated_at) "
@@ -719,6 +723,109 @@ store_min_cell (store_t *self)
 
 //  ------------------------------------------------------------ suppression
 
+//  One cell of a group, as complementary suppression weighs it.
+typedef struct {
+    char value [CIBUS_MAX_NAME + 1];
+    bool known;      /* its size is known */
+    uint64_t size;
+    bool hidden;
+} s_group_cell_t;
+
+//  Whether a cell of this size is too small to show by itself. A cell of a
+//  breakdown whose size nobody gave is treated as small: when the store
+//  cannot tell, it hides.
+static bool
+s_primary (bool known, uint64_t size, int min_cell)
+{
+    return !known || size < (uint64_t) min_cell;
+}
+
+#define S_GROUP_MAX 256 /* cells of one breakdown weighed at once; a larger one hides all */
+
+//  Complementary suppression of a single-dimension group (one partner,
+//  indicator, period and dimension key): the cells too small to show, and
+//  then the smallest others until the hidden cells are at least two and
+//  together at least min_cell people, so that neither one hidden cell nor
+//  the hidden cells' sum can be worked out from the total and the rest.
+//  Ties go to the first value in text order, so every reader hides the same.
+static bool
+s_group_hides (store_t *self, const measure_cell_t *cell, int min_cell)
+{
+    sqlite3_stmt *stmt = self->measure [MEASURE_VALUE_GROUP];
+    sqlite3_bind_text (stmt, 1, cell->partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, cell->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, cell->period, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, cell->dim_key, -1, SQLITE_STATIC);
+    s_group_cell_t *cells = calloc (S_GROUP_MAX, sizeof *cells);
+    size_t count = 0;
+    bool overflow = false;
+    int rc;
+    while (cells && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (count == S_GROUP_MAX) {
+            overflow = true;
+            break;
+        }
+        s_group_cell_t *item = &cells [count++];
+        snprintf (item->value, sizeof item->value, "%s", sqlite3_column_text (stmt, 0));
+        item->known = sqlite3_column_type (stmt, 1) != SQLITE_NULL;
+        item->size = (uint64_t) sqlite3_column_int64 (stmt, 1);
+    }
+    bool failed = !cells || overflow || rc != SQLITE_DONE;
+    if (cells && !overflow && rc != SQLITE_DONE)
+        store_fail (self, "value-group");
+    store_reset (stmt);
+    if (failed) {
+        free (cells);
+        return true; /* when the store cannot tell, it hides */
+    }
+    size_t hidden = 0;
+    uint64_t hidden_people = 0;
+    for (size_t i = 0; i < count; i++)
+        if ((cells [i].hidden = s_primary (cells [i].known, cells [i].size, min_cell))) {
+            hidden++;
+            hidden_people += cells [i].known ? cells [i].size : 0;
+        }
+    while (hidden > 0 && (hidden == 1 || hidden_people < (uint64_t) min_cell)) {
+        s_group_cell_t *next = NULL;
+        for (size_t i = 0; i < count; i++)
+            if (!cells [i].hidden
+                && (!next || cells [i].size < next->size
+                    || (cells [i].size == next->size && strcmp (cells [i].value, next->value) < 0)))
+                next = &cells [i];
+        if (!next)
+            break;
+        next->hidden = true;
+        hidden++;
+        hidden_people += next->size;
+    }
+    bool hides = false;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (cells [i].value, cell->dim_value) == 0)
+            hides = cells [i].hidden;
+    free (cells);
+    return hides;
+}
+
+//  A cross-tabulated cell (two dimensions or more) is hidden whenever any
+//  cell of the same cross-tabulation is small: complementary suppression
+//  along every margin is not done, so the whole table stays hidden rather
+//  than leak one cell by subtraction from the single-dimension cells.
+static bool
+s_cross_hides (store_t *self, const measure_cell_t *cell, int min_cell)
+{
+    sqlite3_stmt *stmt = self->measure [MEASURE_VALUE_CROSS_SMALL];
+    sqlite3_bind_text (stmt, 1, cell->partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, cell->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, cell->period, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 4, min_cell);
+    int rc = sqlite3_step (stmt);
+    bool hides = rc != SQLITE_ROW || sqlite3_column_int64 (stmt, 0) > 0;
+    if (rc != SQLITE_ROW)
+        store_fail (self, "value-cross");
+    store_reset (stmt);
+    return hides;
+}
+
 bool
 measure_cell_hidden (store_t *self, const measure_cell_t *cell, const store_partner_t *reader,
                      int min_cell)
@@ -728,45 +835,13 @@ measure_cell_hidden (store_t *self, const measure_cell_t *cell, const store_part
         return false;
     if (cell->has_size && cell->size < (uint64_t) min_cell)
         return true;
-    if (cell->dim_count != 1 || !cell->dim_key || !cell->dim_value)
-        return false;
-
-    //  Complementary suppression: in the cell's group, count the cells below
-    //  the minimum and find the next-smallest one (ties go to the first
-    //  value in text order, so every reader hides the same one).
-    sqlite3_stmt *stmt = self->measure [MEASURE_VALUE_GROUP];
-    sqlite3_bind_text (stmt, 1, cell->partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, cell->indicator, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, cell->period, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 4, cell->dim_key, -1, SQLITE_STATIC);
-    size_t small = 0;
-    bool have_next = false;
-    uint64_t next_size = 0;
-    char next [CIBUS_MAX_NAME + 1] = "";
-    int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        if (sqlite3_column_type (stmt, 1) == SQLITE_NULL)
-            continue;
-        const char *value = (const char *) sqlite3_column_text (stmt, 0);
-        uint64_t size = (uint64_t) sqlite3_column_int64 (stmt, 1);
-        if (size < (uint64_t) min_cell)
-            small++;
-        else if (!have_next || size < next_size
-                 || (size == next_size && strcmp (value, next) < 0)) {
-            have_next = true;
-            next_size = size;
-            snprintf (next, sizeof next, "%s", value);
-        }
-    }
-    bool hidden;
-    if (rc != SQLITE_DONE) {
-        store_fail (self, "value-group");
-        hidden = true; /* when the store cannot tell, it hides */
-    }
-    else
-        hidden = small == 1 && have_next && strcmp (next, cell->dim_value) == 0;
-    store_reset (stmt);
-    return hidden;
+    if (cell->dim_count == 0)
+        return false; //  a total of unknown size hides no one by itself
+    if (cell->dim_count >= 2)
+        return !cell->has_size || s_cross_hides (self, cell, min_cell);
+    if (!cell->dim_key || !cell->dim_value)
+        return true;
+    return s_group_hides (self, cell, min_cell);
 }
 
 bool

@@ -73,15 +73,14 @@ int store_min_cell (store_t *self);
 //  ------------------------------------------------------------ suppression
 
 /* Whether the data entry must reach this reader suppressed: never for the
-   backbone or the partner that submitted it; otherwise when its n (or its
-   denominator, when n is absent; a value with neither is shown) is below
-   the minimum cell size, or when it is the next-smallest cell of a group
-   (same submitter, indicator, period and single dimension key, current
-   values only) in which exactly one cell is below the minimum
-   (complementary suppression: with the total, that one could be recovered
-   by subtraction; ties go to the first group in text order). Judged
-   against the current projections; if they cannot be read, it suppresses.
-   Not for entries other than data (always false). */
+   backbone or the partner that submitted it; otherwise when its size (n,
+   or the denominator) is below the minimum cell size, or unknown for a
+   cell of a breakdown; when it is hidden to protect a small cell of its
+   group (same submitter, indicator, period and single dimension key: the
+   small cells, then the smallest others until at least two cells and
+   min-cell people are hidden); or, for a cross-tabulated cell, when any
+   cell of its cross-tabulation is small. Judged against the current
+   projections (docs/PROTOCOL.md 7.6). */
 bool store_must_suppress (store_t *self, const envelope_t *env, const store_partner_t *reader);
 
 /* Remove value, numerator and denominator and set suppressed. */

@@ -635,7 +635,14 @@ s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
             .has_size = sqlite3_column_type (stmt, 9) != SQLITE_NULL,
             .size = (uint64_t) sqlite3_column_int64 (stmt, 9),
         };
-        bool hidden = measure_cell_hidden (q->store, &cell, q->reader, q->min_cell);
+        //  A replaced value is shown only to those who see everything: the
+        //  cell's group is judged as it is now, and an old total beside
+        //  today's groups could give a hidden cell away by subtraction.
+        bool privileged = q->reader->role == ROLE_BACKBONE
+                          || strcmp (partner, q->reader->name) == 0;
+        bool current = sqlite3_column_int (stmt, 12) != 0;
+        bool hidden = (!current && !privileged)
+                      || measure_cell_hidden (q->store, &cell, q->reader, q->min_cell);
         Cibus__Row *row = query_row (q, table);
         query_text (q, row, period);
         query_text (q, row, dim_value ? dim_value : "all");

@@ -627,19 +627,71 @@ test_measure_small_cell_and_its_complement_are_suppressed_for_other_readers (voi
     assert_string_equal (s_suppressed_for (self, &self->alice), "----");
 }
 
+//  Two small cells hide each other only if together they are min-cell
+//  people: asian (4) and pacific (3) are 7, so the next-smallest, black
+//  (30), is hidden too; otherwise total - black - white would give the two
+//  small cells' sum, and all-0 % or all-100 % would show through.
 static void
-test_measure_no_complement_when_two_cells_are_small (void **state)
+test_measure_small_cells_hidden_together_reach_min_cell (void **state)
 {
     world_t *self = *state;
     s_publish_race_group (self);
     data_msg_t m;
     data_cell (&m, "pacific", "k3-reading", "2026-Q1", "race", "pacific", 60, 3);
     PUBLISH_OK (self, &self->alice, &m.env);
-    //  asian and pacific hide each other: black is shown again.
-    assert_string_equal (s_suppressed_for (self, &self->carol), "S---");
+    assert_string_equal (s_suppressed_for (self, &self->carol), "SS--");
     envelope_t *env = s_stored (self, 6);
     assert_true (store_must_suppress (self->store, env, &self->carol));
     codec_envelope_free (env);
+    //  With a big enough second small cell, two are enough.
+    assert_int_equal (store_config_set (self->store, "min-cell", "5", NULL, 0), CIBUS_OK);
+    assert_string_equal (s_suppressed_for (self, &self->carol), "S---");
+}
+
+//  A breakdown cell whose size nobody gave is treated as small: it cannot
+//  be shown beside a small cell it could give away.
+static void
+test_measure_a_group_cell_of_unknown_size_is_hidden (void **state)
+{
+    world_t *self = *state;
+    s_publish_race_group (self);
+    data_msg_t m;
+    data_msg (&m, "hispanic", "early-literacy", "k3-reading", "2026-Q1");
+    data_value (&m, 58);
+    data_dim (&m, "race", "hispanic");
+    PUBLISH_OK (self, &self->alice, &m.env);
+    envelope_t *env = s_stored (self, 6);
+    assert_true (store_must_suppress (self->store, env, &self->carol));
+    assert_false (store_must_suppress (self->store, env, &self->hub));
+    codec_envelope_free (env);
+    //  asian (4) and hispanic (unknown: 0 counted) are under 10 together:
+    //  the next-smallest, black, stays hidden.
+    assert_string_equal (s_suppressed_for (self, &self->carol), "SS--");
+}
+
+//  Cross-tabulated cells are not complemented along every margin, so they
+//  are all hidden once one of them is small.
+static void
+test_measure_a_cross_tab_with_a_small_cell_is_hidden_whole (void **state)
+{
+    world_t *self = *state;
+    s_publish_race_group (self);
+    data_msg_t m;
+    data_cell (&m, "asian-high", "k3-reading", "2026-Q1", "race", "asian", 80, 30);
+    data_dim (&m, "income", "high");
+    PUBLISH_OK (self, &self->alice, &m.env);
+    envelope_t *env = s_stored (self, 6);
+    assert_false (store_must_suppress (self->store, env, &self->carol));
+    codec_envelope_free (env);
+    data_cell (&m, "asian-low", "k3-reading", "2026-Q1", "race", "asian", 50, 4);
+    data_dim (&m, "income", "low");
+    PUBLISH_OK (self, &self->alice, &m.env);
+    for (uint64_t seq = 6; seq <= 7; seq++) {
+        env = s_stored (self, seq);
+        assert_true (store_must_suppress (self->store, env, &self->carol));
+        assert_false (store_must_suppress (self->store, env, &self->alice));
+        codec_envelope_free (env);
+    }
 }
 
 static void
@@ -898,7 +950,9 @@ main (void)
         T (test_measure_config_sets_min_cell_and_keeps_it),
         T (test_measure_config_refuses_bad_settings),
         T (test_measure_small_cell_and_its_complement_are_suppressed_for_other_readers),
-        T (test_measure_no_complement_when_two_cells_are_small),
+        T (test_measure_small_cells_hidden_together_reach_min_cell),
+        T (test_measure_a_group_cell_of_unknown_size_is_hidden),
+        T (test_measure_a_cross_tab_with_a_small_cell_is_hidden_whole),
         T (test_measure_suppression_follows_the_min_cell_setting),
         T (test_measure_groups_are_per_submitter_period_and_dimension),
         T (test_measure_the_denominator_stands_for_a_missing_n),

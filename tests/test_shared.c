@@ -216,6 +216,20 @@ test_shared_a_correction_keeps_both_and_the_latest_counts (void **state)
                                   "\"status\":\"final\",\"received\":\"20"));
     assert_non_null (strstr (out, "\"current\":\"yes\"}]}"));
     free (out), free (err);
+    //  Another partner sees the value in force, not the one it replaced: an
+    //  old total beside today's groups could give a hidden cell away.
+    const char *early [] = {"early-literacy", NULL};
+    char carol [PATH_MAX];
+    assert_true (harness_add_partner (world->data, world->dir, "carol", "partner", early, carol,
+                                      sizeof carol));
+    assert_int_equal (AS (world, carol, &out, &err, "values", "--indicator", "k3-reading",
+                          "--history", "--json"),
+                      0);
+    assert_non_null (strstr (out, "\"partner\":\"alice\",\"value\":\"*\",\"n\":400,"
+                                  "\"status\":\"provisional\""));
+    assert_non_null (strstr (out, "\"value\":52.5"));
+    assert_null (strstr (out, "50.5"));
+    free (out), free (err);
     //  ...and in the log itself.
     assert_int_equal (AS (world, world->hub, &out, &err, "tail", "--from", "2", "--count", "2",
                           "--json"),
