@@ -36,7 +36,7 @@ TST := build/test
 REL_CFLAGS := -O2 -g
 TST_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-CORE_SRC := common/cibus_err.c common/keys.c common/log.c common/opts.c proto/codec.c $(GEN)/cibus.pb-c.c \
+CORE_SRC := common/cibus_err.c common/json.c common/keys.c common/log.c common/opts.c proto/codec.c $(GEN)/cibus.pb-c.c \
             $(wildcard store/*.c)
 BROKER_SRC := $(wildcard broker/*.c)
 BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
@@ -152,4 +152,7 @@ $(eval $(call VARIANT,$(TST),$(TST_CFLAGS)))
 # The bench's sources include the test harness's header.
 $(REL)/obj/tests/bench/%.o $(TST)/obj/tests/bench/%.o: CPPFLAGS += -Itests
 
-.SECONDARY:
+# Objects made through pattern rules are kept (not deleted as intermediates),
+# without making every target secondary: a secondary object that is missing
+# would not be remade when its archive looked newer.
+.PRECIOUS: $(REL)/obj/%.o $(TST)/obj/%.o

@@ -12,6 +12,7 @@
 #include "broker.h"
 #include "cibus_limits.h"
 #include "datadir.h"
+#include "json.h"
 #include "keys.h"
 #include "log.h"
 #include "measure.h"
@@ -218,18 +219,23 @@ s_partner_add (opts_t *opts, store_t *store)
 static void
 s_print_partner (const store_partner_t *partner, void *arg)
 {
-    bool json = *(bool *) arg;
+    json_t *json = arg;
     if (json) {
-        //  Keys are Z85 and networks are checked on the way in; a name may
-        //  hold any character but a space, so quotes are escaped.
-        printf ("{\"name\":\"");
-        for (const char *c = partner->name; *c; c++)
-            printf (*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-        printf ("\",\"role\":\"%s\",\"key\":\"%s\",\"networks\":[",
-                store_role_name (partner->role), partner->public_key);
+        json_reset (json);
+        json_object (json);
+        json_key (json, "name");
+        json_str (json, partner->name);
+        json_key (json, "role");
+        json_str (json, store_role_name (partner->role));
+        json_key (json, "key");
+        json_str (json, partner->public_key);
+        json_key (json, "networks");
+        json_array (json);
         for (size_t i = 0; i < partner->network_count; i++)
-            printf ("%s\"%s\"", i ? "," : "", partner->networks [i]);
-        printf ("]}\n");
+            json_str (json, partner->networks [i]);
+        json_array_end (json);
+        json_object_end (json);
+        printf ("%s\n", json_text (json));
         return;
     }
     printf ("%-24s %-10s %s ", partner->name, store_role_name (partner->role),
@@ -259,9 +265,11 @@ s_cmd_partner (opts_t *opts)
     if (strcmp (action, "add") == 0)
         rc = s_partner_add (opts, store);
     else if (strcmp (action, "list") == 0) {
-        bool json = opts_flag (opts, "json");
-        if (store_partner_each (store, s_print_partner, &json))
+        json_t json = {0};
+        if (store_partner_each (store, s_print_partner,
+                                opts_flag (opts, "json") ? &json : NULL))
             rc = S_EXIT_FAIL;
+        json_release (&json);
     }
     else {
         const char *name = opts_positional (opts, 2);

@@ -804,8 +804,17 @@ s_cmd_whoami (const s_command_t *command, opts_t *opts)
         cibus_err_t err = cibus_ping (client, partner, sizeof partner, role, sizeof role);
         if (err)
             rc = s_failed (command, client, err);
-        else if (opts_flag (opts, "json"))
-            printf ("{\"partner\":\"%s\",\"role\":\"%s\"}\n", partner, role);
+        else if (opts_flag (opts, "json")) {
+            json_t json = {0};
+            json_object (&json);
+            json_key (&json, "partner");
+            json_str (&json, partner);
+            json_key (&json, "role");
+            json_str (&json, role);
+            json_object_end (&json);
+            printf ("%s\n", json_text (&json));
+            json_release (&json);
+        }
         else
             printf ("%s (%s)\n", partner, role);
     }
