@@ -20,6 +20,7 @@
     reading the log), so there is no seam between replay and live.        */
 
 #include "broker.h"
+#include "broker_internal.h"
 
 #include "auth.h"
 #include "codec.h"
@@ -697,16 +698,17 @@ s_handle_query (broker_t *self, zframe_t *routing, const Cibus__Query *query,
 
 //  ---------------------------------------------------------------- dispatch
 
+//  One request from one connection: who sent it (the key the ZAP handler
+//  admitted, NULL when none), what it sent (the single payload frame, or
+//  NULL when the message had no payload or more than one frame). Takes the
+//  routing frame; the publish path keeps it until the ack.
 static void
-s_handle_message (broker_t *self, zmsg_t *msg)
+s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, const void *data,
+                  size_t size, bool one_frame)
 {
-    zframe_t *routing = zmsg_pop (msg);
-    zframe_t *payload = zmsg_pop (msg);
-    if (!routing)
-        return;
-    //  The ZAP handler set User-Id to the key it admitted; look it up again
-    //  now, so a partner removed since its handshake is refused.
-    const char *key = payload ? zframe_meta (payload, "User-Id") : NULL;
+    zframe_t *routing = *routing_p;
+    //  Look the key up again now, so a partner removed since its handshake
+    //  is refused.
     const store_partner_t *partner = auth_lookup (self->auth, key);
     codec_problem_t problem;
     request_t *request = NULL;
@@ -716,22 +718,22 @@ s_handle_message (broker_t *self, zmsg_t *msg)
                            "`cibusd partner add`");
         s_refuse (self, routing, key ? key : "-", "any", NULL, &problem);
     }
-    else if (!payload || zmsg_size (msg) > 0)
+    else if (!one_frame)
         s_refuse (self, routing, partner->name, "any", NULL,
                   (codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL,
                                       "a request is exactly one frame holding a Request"),
                    &problem));
-    else if (!(request = codec_request_decode (zframe_data (payload), zframe_size (payload))))
+    else if (!(request = codec_request_decode (data, size)))
         s_refuse (self, routing, partner->name, "any", NULL,
                   (codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL,
                                       "the frame (%zu bytes) does not decode as a cibus "
                                       "Request",
-                                      zframe_size (payload)),
+                                      size),
                    &problem));
     else
         switch (request->kind_case) {
             case CIBUS__REQUEST__KIND_PUBLISH:
-                s_handle_publish (self, &routing, &request, partner);
+                s_handle_publish (self, routing_p, &request, partner);
                 break;
             case CIBUS__REQUEST__KIND_SUBSCRIBE:
                 s_handle_subscribe (self, routing, request->subscribe, partner);
@@ -755,8 +757,43 @@ s_handle_message (broker_t *self, zmsg_t *msg)
                 s_refuse (self, routing, partner->name, "unknown", NULL, &problem);
         }
     codec_request_free (request);
+}
+
+static void
+s_handle_message (broker_t *self, zmsg_t *msg)
+{
+    zframe_t *routing = zmsg_pop (msg);
+    zframe_t *payload = zmsg_pop (msg);
+    if (!routing)
+        return;
+    //  The ZAP handler set User-Id to the key it admitted.
+    const char *key = payload ? zframe_meta (payload, "User-Id") : NULL;
+    s_handle_request (self, &routing, key, payload ? zframe_data (payload) : NULL,
+                      payload ? zframe_size (payload) : 0, payload && zmsg_size (msg) == 0);
     zframe_destroy (&routing);
     zframe_destroy (&payload);
+}
+
+void
+broker_dispatch (broker_t *self, const void *routing, size_t routing_size, const char *key,
+                 const void *payload, size_t size)
+{
+    assert (self);
+    zframe_t *frame = zframe_new (routing, routing_size);
+    if (!frame)
+        return;
+    s_handle_request (self, &frame, key, payload, size, true);
+    zframe_destroy (&frame);
+    if (self->batch_size == CIBUS_BATCH_MAX)
+        s_commit_batch (self);
+}
+
+void
+broker_flush (broker_t *self)
+{
+    assert (self);
+    s_commit_batch (self);
+    s_deliver_pending (self);
 }
 
 //  Drain the ROUTER: everything waiting now, committing whenever the batch
