@@ -24,6 +24,7 @@
 
 #include "auth.h"
 #include "codec.h"
+#include "conns.h"
 #include "datadir.h"
 #include "log.h"
 #include "measure.h"
@@ -33,6 +34,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 //  The longest the loop sleeps when idle; bounds how late a registry change
@@ -49,6 +51,12 @@
 //  meeting notes) are read from the store.
 #define S_RING_ENTRIES 1024
 #define S_RING_MAX_ENTRY (64 * 1024)
+//  Log rows all cursors together may read in one turn of the loop, so that
+//  cursors scanning a long log never hold up acks, handshakes and replies.
+#define S_TURN_ROWS (4 * CIBUS_SCAN_MAX)
+//  How long one turn may spend taking requests before it commits, answers
+//  handshakes and delivers.
+#define S_TURN_MSEC 20
 
 //  A publish waiting in the current batch.
 typedef struct {
@@ -62,17 +70,26 @@ typedef struct {
     codec_problem_t problem;
 } s_pending_t;
 
-//  A subscription: one per connection, a cursor into the log.
+//  A subscription: one per connection, a cursor into the log. It belongs
+//  to the key that made it and to the connection it came on: a request
+//  under the same routing id from another key or another connection ends
+//  it, and so does the connection's close (see s_conn_gone).
 typedef struct {
     uint8_t routing [S_ROUTING_MAX];
     size_t routing_size;
     char key [STORE_KEY_LEN + 1]; /* the subscriber's public key */
+    int fd;                       /* the connection's descriptor; -1 when unknown */
     char **prefixes;
     size_t prefix_count;
     uint64_t next_seq;            /* the next entry this cursor looks at */
     uint32_t credit;              /* entries it may still be sent */
     bool dead;                    /* the peer is gone: remove after this turn */
     int64_t last_sent;            /* monotonic msec of the last delivery or heartbeat */
+    //  Bytes in flight: the sizes of the entries delivered and not yet paid
+    //  back by a Credit, oldest first, in a ring that grows as needed.
+    uint32_t *sizes;
+    size_t sizes_cap, sizes_head, sizes_count;
+    uint64_t inflight;            /* their sum */
 } s_sub_t;
 
 struct broker_t {
@@ -82,6 +99,7 @@ struct broker_t {
     auth_t *auth;
     zcert_t *cert;
     zsock_t *router;
+    conns_t *conns;               /* the router's connections, from its monitor */
     char *endpoint;
     zhashx_t *subs;               /* routing id (hex) -> s_sub_t */
     ring_t *ring;                 /* the last committed entries, encoded */
@@ -93,6 +111,10 @@ struct broker_t {
     uint64_t transactions;        /* commits since start */
     uint64_t appended;            /* entries appended since start */
     int heartbeat_msec;
+    uint64_t max_inflight;        /* bytes a subscriber may have unpaid */
+    s_sub_t **turn;               /* the cursors of this turn, in rotating order */
+    size_t turn_cap;
+    size_t turn_rotate;
 };
 
 //  ---------------------------------------------------------------- replies
@@ -330,6 +352,7 @@ s_sub_free (void **item)
     for (size_t i = 0; i < sub->prefix_count; i++)
         free (sub->prefixes [i]);
     free (sub->prefixes);
+    free (sub->sizes);
     free (sub);
     *item = NULL;
 }
@@ -344,6 +367,50 @@ s_routing_key (const void *routing, size_t size, char *key)
         key [2 * i + 1] = hex [bytes [i] & 15];
     }
     key [2 * size] = 0;
+}
+
+//  Note an entry of size bytes as delivered and not yet paid back by a
+//  Credit. False when the ring could not grow: the entry is not sent.
+static bool
+s_sub_owe (s_sub_t *sub, size_t size)
+{
+    if (sub->sizes_count == sub->sizes_cap) {
+        size_t cap = sub->sizes_cap ? 2 * sub->sizes_cap : 64;
+        uint32_t *sizes = malloc (cap * sizeof *sizes);
+        if (!sizes)
+            return false;
+        for (size_t i = 0; i < sub->sizes_count; i++)
+            sizes [i] = sub->sizes [(sub->sizes_head + i) % sub->sizes_cap];
+        free (sub->sizes);
+        sub->sizes = sizes;
+        sub->sizes_cap = cap;
+        sub->sizes_head = 0;
+    }
+    sub->sizes [(sub->sizes_head + sub->sizes_count) % sub->sizes_cap] = (uint32_t) size;
+    sub->sizes_count++;
+    sub->inflight += size;
+    return true;
+}
+
+//  A Credit of n pays back the n oldest entries delivered: the client
+//  grants credit for what it has consumed, in order.
+static void
+s_sub_pay (s_sub_t *sub, uint32_t n)
+{
+    while (n-- > 0 && sub->sizes_count > 0) {
+        sub->inflight -= sub->sizes [sub->sizes_head];
+        sub->sizes_head = (sub->sizes_head + 1) % sub->sizes_cap;
+        sub->sizes_count--;
+    }
+}
+
+//  Whether a routing id is one libzmq made for a connection (a zero byte
+//  and four more). One a client chose for itself is refused: a routing id
+//  that anyone may claim is no name for a connection.
+static bool
+s_routing_generated (const void *routing, size_t size)
+{
+    return size == 5 && ((const uint8_t *) routing) [0] == 0;
 }
 
 //  Whether a partner may read an entry on topic. The backbone reads
@@ -376,6 +443,7 @@ typedef struct {
     s_sub_t *sub;
     const store_partner_t *partner;
     bool blocked; /* the peer's queue is full or the peer is gone */
+    bool full;    /* the subscriber has max_inflight bytes unpaid */
 } s_cursor_step_t;
 
 //  The bytes a reader receives for an entry: the stored ones, except for a
@@ -412,11 +480,19 @@ s_deliver_one (const store_entry_t *entry, void *arg)
 {
     s_cursor_step_t *step = arg;
     s_sub_t *sub = step->sub;
-    if (s_matches (sub, entry->topic) && s_may_read (step->partner, entry->topic)) {
+    if (entry->envelope && s_matches (sub, entry->topic)
+        && s_may_read (step->partner, entry->topic)) {
+        //  Credit counts entries; memory is bytes. A subscriber that does not
+        //  read costs at most max_inflight bytes (and one entry, so that an
+        //  entry larger than the window still goes out).
+        if (sub->inflight > 0 && sub->inflight + entry->size > step->broker->max_inflight) {
+            step->full = true;
+            return false;
+        }
         Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
         deliver.has_envelope = true;
         s_bytes_for (step->broker, entry, step->partner, &deliver.envelope);
-        if (deliver.envelope.len == 0) {
+        if (deliver.envelope.len == 0 || !s_sub_owe (sub, deliver.envelope.len)) {
             step->blocked = true; //  out of memory: try this entry again later
             return false;
         }
@@ -432,6 +508,9 @@ s_deliver_one (const store_entry_t *entry, void *arg)
                 log_info ("event=subscriber-gone partner=%s reason=\"%s\"",
                           step->partner->name, zmq_strerror (rc));
             }
+            //  Not sent: not owed.
+            sub->sizes_count--;
+            sub->inflight -= deliver.envelope.len;
             step->blocked = true;
             return false;
         }
@@ -466,12 +545,21 @@ s_heartbeat (broker_t *self, s_sub_t *sub, const store_partner_t *partner)
     sub->last_sent = now;
 }
 
-//  Move one cursor forward by at most CIBUS_SCAN_MAX log rows. Returns true
-//  when it could not send (the subscriber's queue is full or it is gone):
-//  the loop must not spin on it.
 static bool
-s_cursor_step (broker_t *self, s_sub_t *sub)
+s_wanted (const char *topic, void *arg)
 {
+    s_cursor_step_t *step = arg;
+    return s_matches (step->sub, topic) && s_may_read (step->partner, topic);
+}
+
+//  Move one cursor forward by at most max log rows; *rows receives how many
+//  it read. Returns true when it could not send (the subscriber's queue is
+//  full, its bytes in flight are at the limit, or it is gone): the loop
+//  must not spin on it.
+static bool
+s_cursor_step (broker_t *self, s_sub_t *sub, size_t max, size_t *rows)
+{
+    *rows = 0;
     const store_partner_t *partner = auth_lookup (self->auth, sub->key);
     if (!partner) {
         //  Removed from the registry while subscribed: stop serving now.
@@ -489,29 +577,69 @@ s_cursor_step (broker_t *self, s_sub_t *sub)
         s_heartbeat (self, sub, partner);
         return false;
     }
-    s_cursor_step_t step = {self, sub, partner, false};
-    size_t max = CIBUS_SCAN_MAX;
+    s_cursor_step_t step = {self, sub, partner, false, false};
     if (ring_has (self->ring, sub->next_seq)) {
-        ring_read_from (self->ring, sub->next_seq, max, s_deliver_one, &step);
-        return step.blocked;
+        *rows = ring_read_from (self->ring, sub->next_seq, max, s_deliver_one, &step);
+        return step.blocked || step.full;
     }
-    if (store_read_from (self->store, sub->next_seq, max, s_deliver_one, &step, NULL)) {
+    if (store_read_matching (self->store, sub->next_seq, max, s_wanted, s_deliver_one, &step,
+                             rows)) {
         log_error ("event=cursor-read-failed partner=%s next_seq=%llu", partner->name,
                    (unsigned long long) sub->next_seq);
         return true;
     }
-    return step.blocked;
+    return step.blocked || step.full;
 }
 
-//  One step for every cursor; true when some cursor can still move, so the
-//  loop must come back without sleeping.
+static void
+s_conn_gone (int fd, void *arg)
+{
+    broker_t *self = arg;
+    for (s_sub_t *sub = zhashx_first (self->subs); sub; sub = zhashx_next (self->subs))
+        if (sub->fd == fd && !sub->dead) {
+            sub->dead = true;
+            log_debug ("event=subscriber-gone fd=%d reason=\"connection closed\"", fd);
+        }
+}
+
+//  One step for every cursor, within one turn's budget of log rows, taken
+//  in an order that rotates from turn to turn so that no cursor is always
+//  last. Returns true when some cursor can still move, so the loop must
+//  come back without sleeping.
 static bool
 s_deliver_pending (broker_t *self)
 {
+    //  Closed connections first: a cursor must end before its routing id
+    //  can be given to anyone else.
+    if (self->conns)
+        conns_handle (self->conns, s_conn_gone, self);
+    size_t count = zhashx_size (self->subs);
+    if (count > self->turn_cap) {
+        s_sub_t **turn = realloc (self->turn, count * sizeof *turn);
+        if (!turn)
+            return true;
+        self->turn = turn;
+        self->turn_cap = count;
+    }
+    size_t n = 0;
+    for (s_sub_t *sub = zhashx_first (self->subs); sub; sub = zhashx_next (self->subs))
+        self->turn [n++] = sub;
     bool more = false;
     uint64_t last = store_last_seq (self->store);
-    for (s_sub_t *sub = zhashx_first (self->subs); sub; sub = zhashx_next (self->subs)) {
-        bool blocked = s_cursor_step (self, sub);
+    size_t budget = S_TURN_ROWS;
+    size_t first = n ? self->turn_rotate++ % n : 0;
+    for (size_t i = 0; i < n; i++) {
+        s_sub_t *sub = self->turn [(first + i) % n];
+        if (sub->dead)
+            continue;
+        if (budget == 0) {
+            more |= sub->credit > 0 && sub->next_seq <= last;
+            continue;
+        }
+        size_t rows;
+        bool blocked = s_cursor_step (self, sub, budget < CIBUS_SCAN_MAX ? budget : CIBUS_SCAN_MAX,
+                                      &rows);
+        budget -= rows < budget ? rows : budget;
         more |= !blocked && !sub->dead && sub->credit > 0 && sub->next_seq <= last;
     }
     //  Remove the dead only now: zhashx cannot delete while iterating.
@@ -526,7 +654,7 @@ s_deliver_pending (broker_t *self)
 }
 
 static void
-s_handle_subscribe (broker_t *self, zframe_t *routing, const Cibus__Subscribe *subscribe,
+s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subscribe *subscribe,
                     const store_partner_t *partner)
 {
     codec_problem_t problem;
@@ -584,6 +712,7 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, const Cibus__Subscribe *s
     sub->routing_size = zframe_size (routing);
     memcpy (sub->routing, zframe_data (routing), sub->routing_size);
     snprintf (sub->key, sizeof sub->key, "%s", partner->public_key);
+    sub->fd = fd;
     uint64_t last = store_last_seq (self->store);
     sub->next_seq = subscribe->has_from_seq && subscribe->from_seq > 0 ? subscribe->from_seq
                                                                        : last + 1;
@@ -608,16 +737,23 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, const Cibus__Subscribe *s
     zhashx_update (self->subs, key, sub); //  replaces an earlier subscription
 }
 
+//  The subscription made on this connection, if any. s_handle_request has
+//  already ended one that another key or connection made under this id.
+static s_sub_t *
+s_sub_of (broker_t *self, zframe_t *routing)
+{
+    char key [2 * S_ROUTING_MAX + 1];
+    if (zframe_size (routing) > S_ROUTING_MAX)
+        return NULL;
+    s_routing_key (zframe_data (routing), zframe_size (routing), key);
+    return zhashx_lookup (self->subs, key);
+}
+
 static void
 s_handle_credit (broker_t *self, zframe_t *routing, const Cibus__Credit *credit,
                  const store_partner_t *partner)
 {
-    char key [2 * S_ROUTING_MAX + 1];
-    s_sub_t *sub = NULL;
-    if (zframe_size (routing) <= S_ROUTING_MAX) {
-        s_routing_key (zframe_data (routing), zframe_size (routing), key);
-        sub = zhashx_lookup (self->subs, key);
-    }
+    s_sub_t *sub = s_sub_of (self, routing);
     if (!sub) {
         codec_problem_t problem;
         codec_problem_set (&problem, CIBUS_ERR_USAGE, NULL,
@@ -627,6 +763,7 @@ s_handle_credit (broker_t *self, zframe_t *routing, const Cibus__Credit *credit,
     }
     uint64_t total = (uint64_t) sub->credit + credit->credit;
     sub->credit = total > CIBUS_CREDIT_MAX ? CIBUS_CREDIT_MAX : (uint32_t) total;
+    s_sub_pay (sub, credit->credit);
 }
 
 static void
@@ -702,9 +839,27 @@ s_handle_query (broker_t *self, zframe_t *routing, const Cibus__Query *query,
 //  admitted, NULL when none), what it sent (the single payload frame, or
 //  NULL when the message had no payload or more than one frame). Takes the
 //  routing frame; the publish path keeps it until the ack.
+//  A request under a routing id whose subscription another key or another
+//  connection made: that connection has gone and this one took its id, so
+//  the subscription ends here, before this request is served.
 static void
-s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, const void *data,
-                  size_t size, bool one_frame)
+s_unbind_stale (broker_t *self, zframe_t *routing, const char *key, int fd)
+{
+    char hex [2 * S_ROUTING_MAX + 1];
+    if (zframe_size (routing) > S_ROUTING_MAX)
+        return;
+    s_routing_key (zframe_data (routing), zframe_size (routing), hex);
+    s_sub_t *sub = zhashx_lookup (self->subs, hex);
+    if (sub && (strcmp (sub->key, key) != 0 || sub->fd != fd)) {
+        log_info ("event=subscription-ended reason=\"its routing id now names another "
+                  "connection\"");
+        zhashx_delete (self->subs, hex);
+    }
+}
+
+static void
+s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
+                  const void *data, size_t size, bool one_frame)
 {
     zframe_t *routing = *routing_p;
     //  Look the key up again now, so a partner removed since its handshake
@@ -718,7 +873,14 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, const v
                            "`cibusd partner add`");
         s_refuse (self, routing, key ? key : "-", "any", NULL, &problem);
     }
-    else if (!one_frame)
+    else if (!s_routing_generated (zframe_data (routing), zframe_size (routing)))
+        s_refuse (self, routing, partner->name, "any", NULL,
+                  (codec_problem_set (&problem, CIBUS_ERR_FORBIDDEN, NULL,
+                                      "this connection chose its own routing id "
+                                      "(ZMQ_ROUTING_ID): the broker names connections "
+                                      "itself, connect without one"),
+                   &problem));
+    else if ((s_unbind_stale (self, routing, key, fd), !one_frame))
         s_refuse (self, routing, partner->name, "any", NULL,
                   (codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL,
                                       "a request is exactly one frame holding a Request"),
@@ -736,7 +898,7 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, const v
                 s_handle_publish (self, routing_p, &request, partner);
                 break;
             case CIBUS__REQUEST__KIND_SUBSCRIBE:
-                s_handle_subscribe (self, routing, request->subscribe, partner);
+                s_handle_subscribe (self, routing, fd, request->subscribe, partner);
                 break;
             case CIBUS__REQUEST__KIND_CREDIT:
                 s_handle_credit (self, routing, request->credit, partner);
@@ -759,19 +921,44 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, const v
     codec_request_free (request);
 }
 
-static void
-s_handle_message (broker_t *self, zmsg_t *msg)
+//  Take one message from the ROUTER: the routing frame, the payload and
+//  whatever else was sent (a request is one frame; more is refused). The
+//  frames are read as zmq_msg_t to learn the connection they came on.
+//  False when nothing could be read.
+static bool
+s_handle_message (broker_t *self)
 {
-    zframe_t *routing = zmsg_pop (msg);
-    zframe_t *payload = zmsg_pop (msg);
-    if (!routing)
-        return;
+    void *router = zsock_resolve (self->router);
+    zmq_msg_t routing_msg, payload;
+    zmq_msg_init (&routing_msg);
+    zmq_msg_init (&payload);
+    if (zmq_msg_recv (&routing_msg, router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&routing_msg);
+        zmq_msg_close (&payload);
+        return false;
+    }
+    bool has_payload = zmq_msg_more (&routing_msg) && zmq_msg_recv (&payload, router, 0) >= 0;
+    bool one_frame = has_payload && !zmq_msg_more (&payload);
+    //  Frames beyond the payload are read and dropped, one at a time.
+    for (bool more = has_payload && zmq_msg_more (&payload); more;) {
+        zmq_msg_t extra;
+        zmq_msg_init (&extra);
+        more = zmq_msg_recv (&extra, router, 0) >= 0 && zmq_msg_more (&extra);
+        zmq_msg_close (&extra);
+    }
     //  The ZAP handler set User-Id to the key it admitted.
-    const char *key = payload ? zframe_meta (payload, "User-Id") : NULL;
-    s_handle_request (self, &routing, key, payload ? zframe_data (payload) : NULL,
-                      payload ? zframe_size (payload) : 0, payload && zmsg_size (msg) == 0);
+    const char *key = has_payload ? zmq_msg_gets (&payload, "User-Id") : NULL;
+    int fd = has_payload ? zmq_msg_get (&payload, ZMQ_SRCFD) : -1;
+    if (key && auth_lookup (self->auth, key) && self->conns)
+        conns_seen (self->conns, fd);
+    zframe_t *routing = zframe_new (zmq_msg_data (&routing_msg), zmq_msg_size (&routing_msg));
+    if (routing)
+        s_handle_request (self, &routing, key, fd, has_payload ? zmq_msg_data (&payload) : NULL,
+                          has_payload ? zmq_msg_size (&payload) : 0, one_frame);
     zframe_destroy (&routing);
-    zframe_destroy (&payload);
+    zmq_msg_close (&routing_msg);
+    zmq_msg_close (&payload);
+    return true;
 }
 
 void
@@ -782,7 +969,7 @@ broker_dispatch (broker_t *self, const void *routing, size_t routing_size, const
     zframe_t *frame = zframe_new (routing, routing_size);
     if (!frame)
         return;
-    s_handle_request (self, &frame, key, payload, size, true);
+    s_handle_request (self, &frame, key, -1, payload, size, true);
     zframe_destroy (&frame);
     if (self->batch_size == CIBUS_BATCH_MAX)
         s_commit_batch (self);
@@ -796,21 +983,22 @@ broker_flush (broker_t *self)
     s_deliver_pending (self);
 }
 
-//  Drain the ROUTER: everything waiting now, committing whenever the batch
-//  fills, and once more at the end.
+//  Drain the ROUTER: what is waiting now, committing whenever the batch
+//  fills, and once more at the end. A turn takes at most S_TURN_MSEC of
+//  requests, so that however much one client sends, the commit, the
+//  handshakes and the deliveries of everyone else come round soon; libzmq
+//  takes the requests from the connections in turn, so each gets its share.
 static void
 s_drain (broker_t *self)
 {
+    int64_t deadline = zclock_mono () + S_TURN_MSEC;
     for (size_t turn = 0; turn < 4 * CIBUS_BATCH_MAX; turn++) {
-        if (!(zsock_events (self->router) & ZMQ_POLLIN))
+        if (!(zsock_events (self->router) & ZMQ_POLLIN) || !s_handle_message (self))
             break;
-        zmsg_t *msg = zmsg_recv (self->router);
-        if (!msg)
-            break;
-        s_handle_message (self, msg);
-        zmsg_destroy (&msg);
         if (self->batch_size == CIBUS_BATCH_MAX)
             s_commit_batch (self);
+        if (zclock_mono () >= deadline)
+            break;
     }
     s_commit_batch (self);
 }
@@ -821,12 +1009,13 @@ broker_run (broker_t *self)
     zmq_pollitem_t items [] = {
         {zsock_resolve (auth_sock (self->auth)), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (self->router), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (conns_sock (self->conns)), 0, ZMQ_POLLIN, 0},
     };
     bool more = false;
     while (!zsys_interrupted) {
         int idle = self->heartbeat_msec < S_IDLE_POLL_MSEC ? self->heartbeat_msec
                                                            : S_IDLE_POLL_MSEC;
-        int rc = zmq_poll (items, 2, more ? 0 : idle);
+        int rc = zmq_poll (items, 3, more ? 0 : idle);
         if (rc < 0 && zmq_errno () != EINTR) {
             log_error ("event=poll-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
             return CIBUS_ERR_IO;
@@ -849,6 +1038,30 @@ broker_run (broker_t *self)
 
 //  ---------------------------------------------------------------- lifecycle
 
+//  Every connection costs a descriptor, a stranger's too: take all the
+//  machine allows, so that the cap on handshakes (not the descriptor limit)
+//  decides who waits. At the limit libzmq cannot accept and retries at once,
+//  which spins the I/O thread and locks every newcomer out.
+static void
+s_raise_fd_limit (void)
+{
+    struct rlimit limit;
+    if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+        return;
+    rlim_t was = limit.rlim_cur;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &limit) != 0) {
+            log_warn ("event=fd-limit-unchanged soft=%llu hard=%llu error=\"%s\"",
+                      (unsigned long long) was, (unsigned long long) limit.rlim_max,
+                      strerror (errno));
+            return;
+        }
+    }
+    log_info ("event=fd-limit was=%llu now=%llu", (unsigned long long) was,
+              (unsigned long long) limit.rlim_cur);
+}
+
 broker_t *
 broker_new (const broker_config_t *config)
 {
@@ -859,7 +1072,9 @@ broker_new (const broker_config_t *config)
     self->lock_fd = -1;
     self->heartbeat_msec = config->heartbeat_msec > 0 ? config->heartbeat_msec
                                                       : CIBUS_HEARTBEAT_MSEC;
+    self->max_inflight = config->max_inflight ? config->max_inflight : BROKER_INFLIGHT_DEFAULT;
     self->data_dir = strdup (config->data_dir);
+    s_raise_fd_limit ();
     bool created;
     if (!self->data_dir || datadir_init (config->data_dir, &created, error, sizeof error)
         || (self->lock_fd = datadir_lock (config->data_dir, error, sizeof error)) < 0
@@ -888,6 +1103,16 @@ broker_new (const broker_config_t *config)
         broker_destroy (&self);
         return NULL;
     }
+    //  The monitor first, so that no connection is accepted unseen.
+    if (!(self->conns = conns_new (self->router, config->max_pending ? config->max_pending
+                                                                     : BROKER_PENDING_DEFAULT))) {
+        broker_destroy (&self);
+        return NULL;
+    }
+    //  A connection has this long to finish its handshake; a stranger that
+    //  connects and says nothing is closed then.
+    zsock_set_handshake_ivl (self->router, config->handshake_msec ? config->handshake_msec
+                                                                  : BROKER_HANDSHAKE_DEFAULT);
     zcert_apply (self->cert, self->router);
     zsock_set_curve_server (self->router, 1);
     zsock_set_zap_domain (self->router, "cibus");
@@ -935,8 +1160,10 @@ broker_destroy (broker_t **self_p)
     s_batch_clear (self);
     if (self->endpoint)
         datadir_remove_endpoint (self->data_dir);
+    conns_destroy (&self->conns);
     //  Closing the ROUTER with linger flushes the last acks to their clients.
     zsock_destroy (&self->router);
+    free (self->turn);
     zhashx_destroy (&self->subs);
     ring_destroy (&self->ring);
     auth_destroy (&self->auth);

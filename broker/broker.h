@@ -9,11 +9,20 @@
 
 #include "store.h"
 
+//  Defaults of the per-client bounds (see cibusd run --help).
+#define BROKER_HANDSHAKE_DEFAULT 5000            /* msec to finish a handshake */
+#define BROKER_PENDING_DEFAULT   512             /* connections in their handshake at once */
+#define BROKER_INFLIGHT_DEFAULT  (8 * 1024 * 1024) /* bytes a subscriber may have unpaid */
+
 typedef struct {
     const char *data_dir; /* holds the database and the keypair (see datadir.h) */
     const char *bind;     /* e.g. tcp://127.0.0.1:5570; port * picks a free one */
     store_sync_t sync;
     int heartbeat_msec;   /* idle subscriptions get a Heartbeat this often; 0: the default */
+    int handshake_msec;   /* a connection's handshake must end within; 0: the default */
+    size_t max_pending;   /* connections in their handshake at once; 0: the default */
+    uint64_t max_inflight; /* bytes delivered to a subscriber and not yet paid back by
+                              credit; 0: the default */
 } broker_config_t;
 
 typedef struct broker_t broker_t;

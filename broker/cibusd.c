@@ -19,6 +19,7 @@
 #include "opts.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <czmq.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,13 @@ static const opt_def_t s_opts [] = {
     {"heartbeat", OPT_VALUE, "SECONDS", "CIBUS_HEARTBEAT", NULL,
      "run: how often an idle subscriber is sent a heartbeat; a subscriber that has gone "
      "is forgotten at the next one, one that vanished silently within three (default 10)"},
+    {"handshake-timeout", OPT_VALUE, "SECONDS", "CIBUS_HANDSHAKE_TIMEOUT", "5",
+     "run: a connection that has not finished its CURVE handshake by then is closed"},
+    {"max-pending", OPT_VALUE, "N", "CIBUS_MAX_PENDING", "512",
+     "run: connections allowed in their handshake at once; past it the oldest are closed"},
+    {"max-inflight", OPT_VALUE, "BYTES", "CIBUS_MAX_INFLIGHT", "8M",
+     "run: bytes delivered to one subscriber and not yet paid back by its credit; a "
+     "subscriber that stops reading costs at most this (suffix K, M or G)"},
     {"role", OPT_VALUE, "ROLE", NULL, NULL, "partner add: backbone, partner or integrator"},
     {"key", OPT_VALUE, "CERT-OR-Z85", NULL, NULL,
      "partner add: the partner's public certificate file (from `cibus keygen`) or its "
@@ -122,14 +130,55 @@ s_cmd_init (opts_t *opts)
     return 0;
 }
 
+//  A count or a size from the command line: digits with an optional K, M or
+//  G (powers of 1024), between min and max. False when it is not.
+static bool
+s_parse_size (const char *text, uint64_t min, uint64_t max, uint64_t *value)
+{
+    char *end;
+    errno = 0;
+    unsigned long long number = strtoull (text, &end, 10);
+    if (end == text || errno || *text == '-')
+        return false;
+    uint64_t unit = 1;
+    if (*end == 'K' || *end == 'k')
+        unit = 1024, end++;
+    else if (*end == 'M' || *end == 'm')
+        unit = 1024 * 1024, end++;
+    else if (*end == 'G' || *end == 'g')
+        unit = 1024 * 1024 * 1024, end++;
+    if (*end || number > max / unit)
+        return false;
+    *value = (uint64_t) number * unit;
+    return *value >= min && *value <= max;
+}
+
 static int
 s_cmd_run (opts_t *opts)
 {
-    broker_config_t config = {opts_get (opts, "data"), opts_get (opts, "bind"),
-                              STORE_SYNC_FULL, 0};
+    broker_config_t config = {.data_dir = opts_get (opts, "data"),
+                              .bind = opts_get (opts, "bind"),
+                              .sync = STORE_SYNC_FULL};
+    const char *handshake = opts_get (opts, "handshake-timeout");
+    char *end;
+    double handshake_sec = strtod (handshake, &end);
+    if (*end || !(handshake_sec >= 0.1 && handshake_sec <= 600))
+        return s_usage_error ("--handshake-timeout must be seconds between 0.1 and 600, got '%s'",
+                              handshake);
+    config.handshake_msec = (int) (handshake_sec * 1000);
+    uint64_t value;
+    const char *pending = opts_get (opts, "max-pending");
+    if (!s_parse_size (pending, 1, 1000000, &value))
+        return s_usage_error ("--max-pending must be a count between 1 and 1000000, got '%s'",
+                              pending);
+    config.max_pending = (size_t) value;
+    const char *inflight = opts_get (opts, "max-inflight");
+    if (!s_parse_size (inflight, CIBUS_MAX_FRAME, (uint64_t) 1 << 40, &config.max_inflight))
+        return s_usage_error ("--max-inflight must be bytes between 1M and 1024G (suffix K, M "
+                              "or G), got '%s'",
+                              inflight);
     const char *heartbeat = opts_get (opts, "heartbeat");
     if (heartbeat) {
-        char *end;
         double seconds = strtod (heartbeat, &end);
         if (*end || !(seconds >= 0.01 && seconds <= 3600))
             return s_usage_error ("--heartbeat must be seconds between 0.01 and 3600, got '%s'",

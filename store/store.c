@@ -417,6 +417,13 @@ cibus_err_t
 store_read_from (store_t *self, uint64_t from, size_t max, store_read_fn *fn, void *arg,
                  size_t *count)
 {
+    return store_read_matching (self, from, max, NULL, fn, arg, count);
+}
+
+cibus_err_t
+store_read_matching (store_t *self, uint64_t from, size_t max, store_match_fn *match,
+                     store_read_fn *fn, void *arg, size_t *count)
+{
     size_t read = 0;
     sqlite3_bind_int64 (self->read, 1, (sqlite3_int64) from);
     sqlite3_bind_int64 (self->read, 2, (sqlite3_int64) max);
@@ -425,9 +432,13 @@ store_read_from (store_t *self, uint64_t from, size_t max, store_read_fn *fn, vo
         store_entry_t entry = {
             .seq = (uint64_t) sqlite3_column_int64 (self->read, 0),
             .topic = (const char *) sqlite3_column_text (self->read, 1),
-            .envelope = sqlite3_column_blob (self->read, 2),
-            .size = (size_t) sqlite3_column_bytes (self->read, 2),
         };
+        //  The envelope of a row the reader does not want is never read: a
+        //  large one lives in overflow pages that would cost I/O for nothing.
+        if (!match || match (entry.topic, arg)) {
+            entry.envelope = sqlite3_column_blob (self->read, 2);
+            entry.size = (size_t) sqlite3_column_bytes (self->read, 2);
+        }
         read++;
         if (!fn (&entry, arg)) {
             rc = SQLITE_DONE;

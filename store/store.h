@@ -84,6 +84,15 @@ typedef bool (store_read_fn) (const store_entry_t *entry, void *arg);
 cibus_err_t store_read_from (store_t *self, uint64_t from, size_t max, store_read_fn *fn,
                              void *arg, size_t *count);
 
+/* Whether the reader wants the entry on this topic. */
+typedef bool (store_match_fn) (const char *topic, void *arg);
+
+/* Like store_read_from, but for a row that match turns down fn receives
+   the entry with envelope NULL and size 0, and its envelope is not read. */
+cibus_err_t store_read_matching (store_t *self, uint64_t from, size_t max,
+                                 store_match_fn *match, store_read_fn *fn, void *arg,
+                                 size_t *count);
+
 /* Integrity of the database file: CIBUS_OK when PRAGMA integrity_check
    says "ok". */
 cibus_err_t store_check_integrity (store_t *self);

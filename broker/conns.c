@@ -1,0 +1,226 @@
+/*  conns.c - the broker's TCP connections, as the ROUTER's monitor reports
+    them (see conns.h for why). */
+
+#include "conns.h"
+
+#include "log.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+//  The cap's log line is written at most this often, with what it did
+//  since the last one: a flood of strangers must not become a flood of lines.
+#define S_SHED_LOG_MSEC 10000
+
+typedef struct {
+    int64_t accepted_at; /* monotonic msec; 0 when the descriptor is not open */
+    bool seen;           /* carried an authenticated request */
+    bool shed;           /* closed by the cap; its events are still to come */
+} s_conn_t;
+
+struct conns_t {
+    zsock_t *monitor;    /* PAIR, connected to the router's monitor */
+    void *router;        /* borrowed libzmq handle */
+    char endpoint [64];
+    s_conn_t *conns;     /* indexed by descriptor */
+    size_t conns_size;
+    size_t max_pending;
+    size_t open;
+    size_t seen;         /* open connections that carried a request */
+    uint64_t accepted;   /* events since start */
+    uint64_t settled;    /* handshakes that succeeded or failed */
+    size_t shedding;     /* closed by the cap, disconnect not yet reported */
+    size_t shed;         /* closed by the cap since start */
+    size_t shed_unlogged;
+    int64_t shed_logged_at;
+};
+
+conns_t *
+conns_new (zsock_t *router, size_t max_pending)
+{
+    conns_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->router = zsock_resolve (router);
+    self->max_pending = max_pending;
+    snprintf (self->endpoint, sizeof self->endpoint, "inproc://cibus-monitor-%p",
+              (void *) self);
+    int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED
+                 | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (zmq_socket_monitor (self->router, self->endpoint, events) != 0
+        || !(self->monitor = zsock_new_pair (self->endpoint))) {
+        log_error ("event=monitor-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
+        conns_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+conns_destroy (conns_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    conns_t *self = *self_p;
+    if (self->monitor)
+        zmq_socket_monitor (self->router, NULL, 0);
+    zsock_destroy (&self->monitor);
+    free (self->conns);
+    free (self);
+    *self_p = NULL;
+}
+
+zsock_t *
+conns_sock (conns_t *self)
+{
+    return self->monitor;
+}
+
+static s_conn_t *
+s_conn (conns_t *self, int fd, bool grow)
+{
+    if (fd < 0)
+        return NULL;
+    if ((size_t) fd >= self->conns_size) {
+        if (!grow)
+            return NULL;
+        size_t size = self->conns_size ? self->conns_size : 256;
+        while (size <= (size_t) fd)
+            size *= 2;
+        s_conn_t *grown = realloc (self->conns, size * sizeof *grown);
+        if (!grown)
+            return NULL;
+        memset (grown + self->conns_size, 0, (size - self->conns_size) * sizeof *grown);
+        self->conns = grown;
+        self->conns_size = size;
+    }
+    return &self->conns [fd];
+}
+
+static void
+s_closed (conns_t *self, int fd, conns_gone_fn *gone, void *arg)
+{
+    s_conn_t *conn = s_conn (self, fd, false);
+    if (!conn || !conn->accepted_at)
+        return;
+    self->open--;
+    self->seen -= conn->seen;
+    //  A connection the cap closed has reported its failed handshake by
+    //  now (libzmq reports it before the disconnect): it is settled.
+    self->shedding -= conn->shed;
+    conn->accepted_at = 0;
+    conn->seen = conn->shed = false;
+    if (gone)
+        gone (fd, arg);
+}
+
+size_t
+conns_pending (conns_t *self)
+{
+    //  From the counts of events; never more than the open connections that
+    //  have not carried a request, should an event have been missed.
+    uint64_t counted = self->accepted > self->settled ? self->accepted - self->settled : 0;
+    counted = counted > self->shedding ? counted - self->shedding : 0;
+    size_t unseen = self->open - self->seen - self->shedding;
+    return counted < unseen ? (size_t) counted : unseen;
+}
+
+//  Close the oldest connections that have not carried a request until no
+//  more than max_pending are in their handshake. shutdown() rather than
+//  close(): the descriptor stays libzmq's, which sees the end of the stream
+//  and closes it as it would any peer's.
+static void
+s_shed (conns_t *self)
+{
+    size_t pending = conns_pending (self);
+    if (pending <= self->max_pending)
+        return;
+    size_t excess = pending - self->max_pending;
+    while (excess > 0) {
+        s_conn_t *oldest = NULL;
+        for (size_t fd = 0; fd < self->conns_size; fd++) {
+            s_conn_t *conn = &self->conns [fd];
+            if (conn->accepted_at && !conn->seen && !conn->shed
+                && (!oldest || conn->accepted_at < oldest->accepted_at))
+                oldest = conn;
+        }
+        if (!oldest)
+            break;
+        int fd = (int) (oldest - self->conns);
+        shutdown (fd, SHUT_RDWR);
+        //  Not pending from now on, although its events come later: they
+        //  must not make this loop close another one in its place.
+        oldest->shed = true;
+        self->shedding++;
+        self->shed++;
+        self->shed_unlogged++;
+        excess--;
+    }
+    int64_t now = zclock_mono ();
+    if (now - self->shed_logged_at >= S_SHED_LOG_MSEC) {
+        log_warn ("event=handshake-cap-reached closed=%zu pending=%zu cap=%zu "
+                  "reason=\"too many connections in their handshake; the oldest were closed\"",
+                  self->shed_unlogged, conns_pending (self), self->max_pending);
+        self->shed_unlogged = 0;
+        self->shed_logged_at = now;
+    }
+}
+
+void
+conns_handle (conns_t *self, conns_gone_fn *gone, void *arg)
+{
+    while (zsock_events (self->monitor) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv (self->monitor);
+        if (!msg)
+            break;
+        zframe_t *frame = zmsg_first (msg);
+        if (frame && zframe_size (frame) >= 6) {
+            uint16_t event;
+            uint32_t value;
+            memcpy (&event, zframe_data (frame), sizeof event);
+            memcpy (&value, zframe_data (frame) + 2, sizeof value);
+            int fd = (int) value;
+            if (event == ZMQ_EVENT_ACCEPTED) {
+                s_conn_t *conn = s_conn (self, fd, true);
+                self->accepted++;
+                if (conn && !conn->accepted_at) {
+                    conn->accepted_at = zclock_mono ();
+                    conn->seen = false;
+                    self->open++;
+                }
+            }
+            else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                     || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                     || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                     || event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+                self->settled++;
+            else if (event == ZMQ_EVENT_DISCONNECTED || event == ZMQ_EVENT_CLOSED)
+                s_closed (self, fd, gone, arg);
+        }
+        zmsg_destroy (&msg);
+    }
+    s_shed (self);
+}
+
+void
+conns_seen (conns_t *self, int fd)
+{
+    s_conn_t *conn = s_conn (self, fd, false);
+    if (conn && conn->accepted_at && !conn->seen && !conn->shed) {
+        conn->seen = true;
+        self->seen++;
+    }
+}
+
+size_t
+conns_open (conns_t *self)
+{
+    return self->open;
+}
+
+size_t
+conns_shed (conns_t *self)
+{
+    return self->shed;
+}

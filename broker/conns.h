@@ -1,0 +1,59 @@
+/*  conns.h - the broker's TCP connections, as the ROUTER's monitor reports
+    them.
+
+    libzmq accepts connections and runs their handshakes in its own I/O
+    thread and tells the application nothing about them, so a stranger that
+    opens a socket and never speaks costs a file descriptor that the broker
+    cannot see. The socket monitor reports each connection's life (accepted,
+    handshake succeeded or failed, disconnected), and this module keeps the
+    account: which descriptors are open, since when, and which of them have
+    carried an authenticated request. From that it
+
+      - counts the connections still in their handshake (not yet
+        authenticated) and, when there are more than max_pending of them,
+        closes the oldest, so strangers can never crowd out partners;
+      - tells the broker when a connection is gone, so that a cursor bound
+        to it ends before its routing id can be reused by anyone else.
+
+    The handshake-succeeded event does not name its descriptor (libzmq 4.3
+    reports 0), so the count of connections in their handshake is taken
+    from the counts of events, and the connections closed when it is over
+    the cap are the oldest that have not yet sent an authenticated request. */
+
+#ifndef CIBUS_CONNS_H_INCLUDED
+#define CIBUS_CONNS_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct conns_t conns_t;
+
+/* Called for every connection the monitor reports closed. */
+typedef void (conns_gone_fn) (int fd, void *arg);
+
+/* Monitor the router (which must not be bound yet, so no connection is
+   missed). max_pending is the most connections allowed in their handshake
+   at once. NULL on failure, after logging why. */
+conns_t *conns_new (zsock_t *router, size_t max_pending);
+void conns_destroy (conns_t **self_p);
+
+/* The monitor socket, to poll for events. */
+zsock_t *conns_sock (conns_t *self);
+
+/* Take every event waiting: keep the account, call gone for each closed
+   connection, and close the oldest connections in their handshake while
+   there are more than max_pending. */
+void conns_handle (conns_t *self, conns_gone_fn *gone, void *arg);
+
+/* An authenticated request arrived on the connection fd. */
+void conns_seen (conns_t *self, int fd);
+
+/* Connections open now, and those of them still in their handshake. */
+size_t conns_open (conns_t *self);
+size_t conns_pending (conns_t *self);
+
+/* Connections closed by the cap since start. */
+size_t conns_shed (conns_t *self);
+
+#endif
