@@ -87,9 +87,26 @@ query_finalize (store_t *self)
 
 //  ------------------------------------------------------------ the builder
 
+//  Bytes of protobuf framing counted for each string, cell and row (a tag
+//  and a length, generously): the answer is measured as it grows, and the
+//  building stops once it would not fit in a frame, so a question about a
+//  large log costs at most a frame's worth of memory, never the log's.
+#define S_WIRE_OVERHEAD 6
+
+static bool
+s_count (query_t *q, size_t bytes)
+{
+    q->bytes += bytes + S_WIRE_OVERHEAD;
+    if (q->bytes > CIBUS_MAX_FRAME)
+        q->full = q->nomem = true;
+    return !q->full;
+}
+
 static char *
 s_strdup (query_t *q, const char *text)
 {
+    if (!s_count (q, text ? strlen (text) : 0))
+        return NULL;
     char *copy = strdup (text ? text : "");
     if (!copy)
         q->nomem = true;
@@ -133,7 +150,7 @@ query_table (query_t *q, const char *title, const char *const *columns, size_t c
 Cibus__Row *
 query_row (query_t *q, Cibus__Table *table)
 {
-    if (!table || q->nomem)
+    if (!table || q->nomem || !s_count (q, 0))
         return NULL;
     Cibus__Row *row = malloc (sizeof *row);
     if (!row || !s_grow (q, (void ***) &table->rows, table->n_rows)) {
@@ -149,7 +166,7 @@ query_row (query_t *q, Cibus__Table *table)
 static Cibus__Cell *
 s_cell (query_t *q, Cibus__Row *row)
 {
-    if (!row || q->nomem)
+    if (!row || q->nomem || !s_count (q, 0))
         return NULL;
     Cibus__Cell *cell = malloc (sizeof *cell);
     if (!cell || !s_grow (q, (void ***) &row->cells, row->n_cells)) {
@@ -227,12 +244,7 @@ query_reads (const query_t *q, const char *network)
 {
     if (!network || (q->network && strcmp (network, q->network) != 0))
         return false;
-    if (q->reader->role == ROLE_BACKBONE)
-        return true;
-    for (size_t i = 0; i < q->reader->network_count; i++)
-        if (strcmp (q->reader->networks [i], network) == 0)
-            return true;
-    return false;
+    return store_may_read (q->reader, network);
 }
 
 bool
@@ -455,9 +467,10 @@ s_indicators (query_t *q, codec_problem_t *problem)
                                                  (size_t) sqlite3_column_bytes (stmt, 1));
         if (!env || env->body_case != CIBUS__ENVELOPE__BODY_INDICATOR) {
             codec_envelope_free (env);
-            log_error ("event=store-corrupt db=%s error=\"an indicator's log entry is not a "
-                       "definition\"",
-                       store_path (q->store));
+            log_value_t db;
+            log_error ("event=store-corrupt db=\"%s\" error=\"an indicator's log entry is "
+                       "not a definition\"",
+                       log_escape (&db, store_path (q->store)));
             err = CIBUS_ERR_STORE;
             break;
         }
@@ -818,7 +831,12 @@ store_query (store_t *self, const Cibus__Query *query, const store_partner_t *re
         return codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
     *q.reply = (Cibus__QueryReply) CIBUS__QUERY_REPLY__INIT;
     rc = s_kinds [kind].answer (&q, problem);
-    if (rc == CIBUS_OK && q.nomem)
+    if (q.full)
+        rc = codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, NULL,
+                                "the answer is more than %d bytes, over the limit of %d: "
+                                "narrow it with --network, --since, --owner or --indicator",
+                                CIBUS_MAX_FRAME, CIBUS_MAX_FRAME);
+    else if (rc == CIBUS_OK && q.nomem)
         rc = CIBUS_ERR_NOMEM;
     if (rc == CIBUS_ERR_NOMEM)
         codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");

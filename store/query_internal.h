@@ -20,7 +20,9 @@ typedef struct {
     char today [QUERY_DATE_SIZE];
     int min_cell;
     Cibus__QueryReply *reply;
-    bool nomem; /* an allocation failed: the answer is dropped */
+    bool nomem; /* an allocation failed, or the answer is full: it is dropped */
+    bool full;  /* the answer grew past the frame limit while it was built */
+    size_t bytes; /* what the answer will take on the wire, near enough */
 } query_t;
 
 //  The table builder. Each call appends to the answer; when memory runs out
