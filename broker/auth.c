@@ -7,12 +7,14 @@
 #include <string.h>
 
 #define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define S_EVENT_REFUSED "auth-refused"
 
 struct auth_t {
     store_t *store;         /* borrowed */
     zsock_t *zap;           /* REP, bound at the ZAP endpoint */
     zhashx_t *partners;     /* public key -> store_partner_t * */
     uint64_t data_version;  /* of the store when partners was loaded */
+    log_limit_t *limit;     /* of the refusals a stranger can repeat at will */
 };
 
 static void
@@ -73,6 +75,11 @@ auth_new (store_t *store)
     if (!self)
         return NULL;
     self->store = store;
+    self->limit = log_limit_new (LOG_LIMIT_BURST, LOG_LIMIT_WINDOW_MSEC);
+    if (!self->limit) {
+        auth_destroy (&self);
+        return NULL;
+    }
     self->zap = zsock_new (ZMQ_REP);
     if (!self->zap || zsock_bind (self->zap, S_ZAP_ENDPOINT) != 0) {
         log_error ("event=zap-bind-failed endpoint=%s error=\"%s\"", S_ZAP_ENDPOINT,
@@ -96,6 +103,7 @@ auth_destroy (auth_t **self_p)
     auth_t *self = *self_p;
     zsock_destroy (&self->zap);
     zhashx_destroy (&self->partners);
+    log_limit_destroy (&self->limit);
     free (self);
     *self_p = NULL;
 }
@@ -166,19 +174,29 @@ s_handle_one (auth_t *self, zmsg_t *request)
         if (partner) {
             status = "200";
             text = "OK";
-            log_debug ("event=auth-admitted partner=%s address=%s", partner->name,
-                       address ? address : "");
+            if (log_enabled (LEVEL_DEBUG)) {
+                log_value_t name, from;
+                log_line (LEVEL_DEBUG, "event=auth-admitted partner=\"%s\" address=\"%s\"",
+                          log_escape (&name, partner->name), log_escape (&from, address));
+            }
         }
-        else {
+        else
             text = "key not in the partner registry";
-            log_warn ("event=auth-refused key=%s address=%s reason=\"not in the partner "
-                      "registry\"",
-                      key, address ? address : "");
-        }
     }
-    else
-        log_warn ("event=auth-refused mechanism=%s address=%s reason=\"%s\"",
-                  mechanism ? mechanism : "", address ? address : "", text);
+    //  A stranger can handshake as often as it likes, with no key at all:
+    //  its refusals are rate-limited (a line per handshake would let it
+    //  fill the disk), and every value in them came from the network.
+    if (strcmp (status, "200") != 0 && log_enabled (LEVEL_WARN)
+        && log_limit_allow (self->limit, LEVEL_WARN, S_EVENT_REFUSED)) {
+        log_value_t what, from;
+        if (*key)
+            log_warn ("event=" S_EVENT_REFUSED " key=\"%s\" address=\"%s\" reason=\"%s\"",
+                      log_escape (&what, key), log_escape (&from, address), text);
+        else
+            log_warn ("event=" S_EVENT_REFUSED " mechanism=\"%s\" address=\"%s\" "
+                      "reason=\"%s\"",
+                      log_escape (&what, mechanism), log_escape (&from, address), text);
+    }
 
     zmsg_t *reply = zmsg_new ();
     zmsg_addstr (reply, "1.0");
@@ -204,6 +222,7 @@ s_handle_one (auth_t *self, zmsg_t *request)
 void
 auth_handle (auth_t *self)
 {
+    log_limit_tick (self->limit);
     while (zsock_events (self->zap) & ZMQ_POLLIN) {
         zmsg_t *request = zmsg_recv (self->zap);
         if (!request)

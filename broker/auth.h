@@ -29,7 +29,10 @@ void auth_destroy (auth_t **self_p);
 /* The ZAP socket, for the broker's poll set. */
 zsock_t *auth_sock (auth_t *self);
 
-/* Answer every ZAP request that is waiting. */
+/* Answer every ZAP request that is waiting. Refusals are logged at most
+   LOG_LIMIT_BURST a minute, the rest counted; call it at every turn of the
+   reactor, also when nothing is waiting, so that the count is written once
+   its minute has passed. */
 void auth_handle (auth_t *self);
 
 /* Reload the registry when another process changed the database. Returns

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 
 //  The longest the loop sleeps when idle; bounds how late a registry change
@@ -49,7 +50,7 @@
 //  The ring of recent entries that live delivery reads instead of the disk:
 //  enough to cover a few group commits of lag; entries over 64 KiB (long
 //  meeting notes) are read from the store.
-#define S_RING_ENTRIES 1024
+#define S_RING_ENTRIES   1024
 #define S_RING_MAX_ENTRY (64 * 1024)
 //  Log rows all cursors together may read in one turn of the loop, so that
 //  cursors scanning a long log never hold up acks, handshakes and replies.
@@ -60,13 +61,14 @@
 
 //  A publish waiting in the current batch.
 typedef struct {
-    zframe_t *routing;    /* who to ack */
-    request_t *request;   /* owned; request->publish->envelope is the entry */
-    char partner [129];   /* stamped into the entry */
+    zframe_t *routing;                /* who to ack */
+    request_t *request;               /* owned; request->publish->envelope is the entry */
+    char partner [129];               /* stamped into the entry */
     const store_partner_t *publisher; /* the registry's record; valid for this turn */
     uint64_t seq;
     bool duplicate;
-    bool refused;         /* the catalogue or the commitments said no */
+    bool refused; /* the catalogue or the commitments said no */
+    size_t size;  /* bytes of the entry as stored */
     codec_problem_t problem;
 } s_pending_t;
 
@@ -81,15 +83,15 @@ typedef struct {
     int fd;                       /* the connection's descriptor; -1 when unknown */
     char **prefixes;
     size_t prefix_count;
-    uint64_t next_seq;            /* the next entry this cursor looks at */
-    uint32_t credit;              /* entries it may still be sent */
-    bool dead;                    /* the peer is gone: remove after this turn */
-    int64_t last_sent;            /* monotonic msec of the last delivery or heartbeat */
+    uint64_t next_seq; /* the next entry this cursor looks at */
+    uint32_t credit;   /* entries it may still be sent */
+    bool dead;         /* the peer is gone: remove after this turn */
+    int64_t last_sent; /* monotonic msec of the last delivery or heartbeat */
     //  Bytes in flight: the sizes of the entries delivered and not yet paid
     //  back by a Credit, oldest first, in a ring that grows as needed.
     uint32_t *sizes;
     size_t sizes_cap, sizes_head, sizes_count;
-    uint64_t inflight;            /* their sum */
+    uint64_t inflight; /* their sum */
 } s_sub_t;
 
 struct broker_t {
@@ -99,20 +101,27 @@ struct broker_t {
     auth_t *auth;
     zcert_t *cert;
     zsock_t *router;
-    conns_t *conns;               /* the router's connections, from its monitor */
+    conns_t *conns; /* the router's connections, from its monitor */
     char *endpoint;
-    zhashx_t *subs;               /* routing id (hex) -> s_sub_t */
-    ring_t *ring;                 /* the last committed entries, encoded */
+    zhashx_t *subs; /* routing id (hex) -> s_sub_t */
+    ring_t *ring;   /* the last committed entries, encoded */
     s_pending_t batch [CIBUS_BATCH_MAX];
     size_t batch_size;
-    codec_buf_t entry_buf;        /* encoded envelope being appended */
-    codec_buf_t reply_buf;        /* encoded reply being sent */
-    codec_buf_t suppressed_buf;   /* a data entry re-encoded with its value hidden */
-    uint64_t transactions;        /* commits since start */
-    uint64_t appended;            /* entries appended since start */
+    codec_buf_t entry_buf;      /* encoded envelope being appended */
+    codec_buf_t reply_buf;      /* encoded reply being sent */
+    codec_buf_t suppressed_buf; /* a data entry re-encoded with its value hidden */
+    uint64_t transactions;      /* commits since start */
+    uint64_t appended;          /* entries appended since start */
     int heartbeat_msec;
-    uint64_t max_inflight;        /* bytes a subscriber may have unpaid */
-    s_sub_t **turn;               /* the cursors of this turn, in rotating order */
+    uint64_t max_inflight;  /* bytes a subscriber may have unpaid */
+    uint64_t quota_rate;    /* bytes a second a partner may publish; 0: no limit */
+    uint64_t quota_total;   /* bytes a partner may have stored; 0: no limit */
+    zhashx_t *quotas;       /* partner name -> s_quota_t */
+    log_limit_t *limit;     /* lines of events a client can repeat at will */
+    uint64_t max_memory;    /* resident bytes at which the broker stops; 0: none */
+    int64_t memory_checked; /* monotonic msec of the last look at it */
+    int64_t recover_at;     /* when a degraded store is next reopened as usual */
+    s_sub_t **turn;         /* the cursors of this turn, in rotating order */
     size_t turn_cap;
     size_t turn_rotate;
 };
@@ -142,8 +151,8 @@ s_send_to (broker_t *self, zframe_t *routing, const reply_t *reply)
 {
     int rc = s_send (self, zframe_data (routing), zframe_size (routing), reply);
     if (rc)
-        log_warn ("event=reply-dropped reason=\"%s\"",
-                  rc == EHOSTUNREACH ? "client disconnected" : zmq_strerror (rc));
+        log_limited (self->limit, LEVEL_WARN, "reply-dropped", "event=reply-dropped reason=\"%s\"",
+                     rc == EHOSTUNREACH ? "client disconnected" : zmq_strerror (rc));
 }
 
 static void
@@ -151,10 +160,10 @@ s_send_error (broker_t *self, zframe_t *routing, cibus_err_t code, const char *f
               const char *id, const char *message)
 {
     Cibus__Error error = CIBUS__ERROR__INIT;
-    error.code = (char *) cibus_err_name (code);
-    error.field = (char *) (field && *field ? field : NULL);
-    error.message = (char *) message;
-    error.id = (char *) (id && *id ? id : NULL);
+    error.code = (char *)cibus_err_name (code);
+    error.field = (char *)(field && *field ? field : NULL);
+    error.message = (char *)message;
+    error.id = (char *)(id && *id ? id : NULL);
     reply_t reply = CIBUS__REPLY__INIT;
     reply.kind_case = CIBUS__REPLY__KIND_ERROR;
     reply.error = &error;
@@ -162,13 +171,101 @@ s_send_error (broker_t *self, zframe_t *routing, cibus_err_t code, const char *f
 }
 
 static void
-s_refuse (broker_t *self, zframe_t *routing, const char *who, const char *request,
-          const char *id, const codec_problem_t *problem)
+s_refuse (broker_t *self, zframe_t *routing, const char *who, const char *request, const char *id,
+          const codec_problem_t *problem)
 {
-    log_warn ("event=refused partner=%s request=%s id=%s code=%s field=%s reason=\"%s\"", who,
-              request, id && *id ? id : "-", cibus_err_name (problem->code),
-              *problem->field ? problem->field : "-", problem->message);
+    //  Everything here may come from the client: the key or name, the id,
+    //  the field and the reason (which quotes what was sent).
+    log_value_t who_v, id_v, field_v, reason_v;
+    log_limited (self->limit, LEVEL_WARN, "refused",
+                 "event=refused partner=\"%s\" request=%s id=\"%s\" code=%s field=\"%s\" "
+                 "reason=\"%s\"",
+                 log_escape (&who_v, who), request, log_escape (&id_v, id && *id ? id : "-"),
+                 cibus_err_name (problem->code),
+                 log_escape (&field_v, *problem->field ? problem->field : "-"),
+                 log_escape (&reason_v, problem->message));
     s_send_error (self, routing, problem->code, problem->field, id, problem->message);
+}
+
+//  ---------------------------------------------------------------- quotas
+
+//  A partner's account: a token bucket of bytes for its rate, and the bytes
+//  it has stored, read once from the store and counted from there.
+typedef struct {
+    double tokens;
+    int64_t refilled; /* monotonic msec */
+    uint64_t stored;
+    bool loaded;
+} s_quota_t;
+
+static void
+s_quota_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+//  The bucket holds this many seconds of the rate: a partner that has been
+//  quiet may send a burst (a day's data at once), not a flood.
+#define S_QUOTA_BURST_SEC 10
+
+static s_quota_t *
+s_quota_of (broker_t *self, const char *partner)
+{
+    s_quota_t *quota = zhashx_lookup (self->quotas, partner);
+    if (!quota && (quota = calloc (1, sizeof *quota))) {
+        quota->tokens = (double)self->quota_rate * S_QUOTA_BURST_SEC;
+        quota->refilled = zclock_mono ();
+        zhashx_insert (self->quotas, partner, quota);
+    }
+    if (quota && !quota->loaded && self->quota_total
+        && store_partner_usage (self->store, partner, &quota->stored) == CIBUS_OK)
+        quota->loaded = true;
+    return quota;
+}
+
+//  Whether a partner may publish an entry of size bytes now. The backbone
+//  is exempt: it runs the initiative, and a quota on it would only stop it.
+static cibus_err_t
+s_within_quota (broker_t *self, const store_partner_t *partner, size_t size,
+                codec_problem_t *problem)
+{
+    if (partner->role == ROLE_BACKBONE || (!self->quota_rate && !self->quota_total))
+        return CIBUS_OK;
+    s_quota_t *quota = s_quota_of (self, partner->name);
+    if (!quota)
+        return codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "broker out of memory");
+    if (self->quota_total) {
+        if (!quota->loaded)
+            return codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
+                                      "the broker could not read its store; retry with the "
+                                      "same id");
+        if (quota->stored + size > self->quota_total)
+            return codec_problem_set (problem, CIBUS_ERR_QUOTA, NULL,
+                                      "partner '%s' has stored %llu bytes and may store %llu "
+                                      "in all: ask the backbone to raise the broker's "
+                                      "--quota-total",
+                                      partner->name, (unsigned long long)quota->stored,
+                                      (unsigned long long)self->quota_total);
+    }
+    if (self->quota_rate) {
+        double burst = (double)self->quota_rate * S_QUOTA_BURST_SEC;
+        int64_t now = zclock_mono ();
+        quota->tokens += (double)(now - quota->refilled) * (double)self->quota_rate / 1000;
+        quota->refilled = now;
+        if (quota->tokens > burst)
+            quota->tokens = burst;
+        if (quota->tokens < (double)size) {
+            double wait = ((double)size - quota->tokens) / (double)self->quota_rate;
+            return codec_problem_set (problem, CIBUS_ERR_QUOTA, NULL,
+                                      "partner '%s' is over its publish rate of %llu bytes a "
+                                      "second: retry in %.0f s",
+                                      partner->name, (unsigned long long)self->quota_rate,
+                                      wait < 1 ? 1 : wait + 0.5);
+        }
+        quota->tokens -= (double)size;
+    }
+    return CIBUS_OK;
 }
 
 //  ---------------------------------------------------------------- publish
@@ -178,7 +275,7 @@ s_now_usec (void)
 {
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
-    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
 //  Access control for a publish. The structure was checked by the codec;
@@ -193,8 +290,7 @@ s_may_publish (const store_partner_t *partner, const envelope_t *env, codec_prob
     if (env->body_case == CIBUS__ENVELOPE__BODY_INDICATOR)
         return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "body",
                                   "only the backbone defines indicators; '%s' is %s %s",
-                                  partner->name,
-                                  partner->role == ROLE_INTEGRATOR ? "an" : "a",
+                                  partner->name, partner->role == ROLE_INTEGRATOR ? "an" : "a",
                                   store_role_name (partner->role));
     if (partner->role == ROLE_INTEGRATOR && env->body_case != CIBUS__ENVELOPE__BODY_DATA)
         return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "body",
@@ -213,14 +309,12 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
                   const store_partner_t *partner)
 {
     request_t *request = *request_p;
-    envelope_t *env = request->publish->envelope;
+    envelope_t *env = request->publish->envelope; //  checked by codec_validate_request
     codec_problem_t problem;
-    cibus_err_t err;
-    if (!env)
-        err = codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "envelope",
-                                 "field 'envelope' is required");
-    else if ((err = codec_validate_envelope (env, &problem)) == CIBUS_OK)
-        err = s_may_publish (partner, env, &problem);
+    cibus_err_t err = s_may_publish (partner, env, &problem);
+    if (err == CIBUS_OK)
+        err = s_within_quota (self, partner, protobuf_c_message_get_packed_size (&env->base),
+                              &problem);
     if (err) {
         s_refuse (self, *routing_p, partner->name, "publish", env ? env->id : NULL, &problem);
         return;
@@ -242,8 +336,8 @@ static cibus_err_t
 s_append (broker_t *self, s_pending_t *pending, int64_t now)
 {
     envelope_t *env = pending->request->publish->envelope;
-    cibus_err_t err = store_batch_reserve (self->store, pending->partner, env->id,
-                                           &pending->seq, &pending->duplicate);
+    cibus_err_t err = store_batch_reserve (self->store, pending->partner, env->id, &pending->seq,
+                                           &pending->duplicate);
     if (err || pending->duplicate)
         return err;
     //  The rules that need the catalogue and the commitments, judged inside
@@ -263,6 +357,7 @@ s_append (broker_t *self, s_pending_t *pending, int64_t now)
     env->has_received_at = true;
     env->received_at = now;
     err = codec_pack_envelope (env, &self->entry_buf);
+    pending->size = self->entry_buf.size;
     if (err == CIBUS_OK)
         err = store_batch_add (self->store, pending->seq, pending->partner, env->id, env->topic,
                                now, self->entry_buf.data, self->entry_buf.size);
@@ -309,20 +404,37 @@ s_commit_batch (broker_t *self)
 
     if (err) {
         ring_truncate (self->ring, store_last_seq (self->store));
-        log_error ("event=batch-failed entries=%zu reason=\"%s\"", self->batch_size,
-                   cibus_strerror (err));
+        bool full = store_full (self->store);
+        log_limited (self->limit, LEVEL_ERROR, "batch-failed",
+                     "event=batch-failed entries=%zu reason=\"%s\"", self->batch_size,
+                     full ? "storage full" : cibus_strerror (err));
         for (size_t i = 0; i < self->batch_size; i++)
-            s_send_error (self, self->batch [i].routing, CIBUS_ERR_STORE, NULL,
-                          self->batch [i].request->publish->envelope->id,
-                          "the broker could not store this update; nothing was stored, "
-                          "retry with the same id");
+            s_send_error (self, self->batch [i].routing, full ? CIBUS_ERR_FULL : CIBUS_ERR_STORE,
+                          NULL, self->batch [i].request->publish->envelope->id,
+                          full ? "storage full: the broker's disk has no space left; nothing "
+                                 "was stored, retry with the same id later"
+                               : "the broker could not store this update; nothing was stored, "
+                                 "retry with the same id");
         s_batch_clear (self);
         return;
     }
+    //  A commit went through on a store opened without shared memory: there
+    //  is space again, so open it as usual (other processes can then open
+    //  the database too).
+    if (store_degraded (self->store))
+        self->recover_at = 0;
     self->transactions++;
     self->appended += appended;
-    log_debug ("event=committed entries=%zu appended=%zu last_seq=%llu", self->batch_size,
-               appended, (unsigned long long) store_last_seq (self->store));
+    for (size_t i = 0; i < self->batch_size; i++) {
+        s_pending_t *pending = &self->batch [i];
+        s_quota_t *quota = pending->duplicate || pending->refused
+                               ? NULL
+                               : zhashx_lookup (self->quotas, pending->partner);
+        if (quota)
+            quota->stored += pending->size;
+    }
+    log_debug ("event=committed entries=%zu appended=%zu last_seq=%llu", self->batch_size, appended,
+               (unsigned long long)store_last_seq (self->store));
     for (size_t i = 0; i < self->batch_size; i++) {
         s_pending_t *pending = &self->batch [i];
         if (pending->refused) {
@@ -386,7 +498,7 @@ s_sub_owe (s_sub_t *sub, size_t size)
         sub->sizes_cap = cap;
         sub->sizes_head = 0;
     }
-    sub->sizes [(sub->sizes_head + sub->sizes_count) % sub->sizes_cap] = (uint32_t) size;
+    sub->sizes [(sub->sizes_head + sub->sizes_count) % sub->sizes_cap] = (uint32_t)size;
     sub->sizes_count++;
     sub->inflight += size;
     return true;
@@ -410,7 +522,7 @@ s_sub_pay (s_sub_t *sub, uint32_t n)
 static bool
 s_routing_generated (const void *routing, size_t size)
 {
-    return size == 5 && ((const uint8_t *) routing) [0] == 0;
+    return size == 5 && ((const uint8_t *)routing) [0] == 0;
 }
 
 //  Whether a partner may read an entry on topic. The backbone reads
@@ -453,7 +565,7 @@ static void
 s_bytes_for (broker_t *self, const store_entry_t *entry, const store_partner_t *reader,
              ProtobufCBinaryData *bytes)
 {
-    bytes->data = (uint8_t *) entry->envelope;
+    bytes->data = (uint8_t *)entry->envelope;
     bytes->len = entry->size;
     size_t len = strlen (entry->topic);
     if (reader->role == ROLE_BACKBONE || len < 5 || strcmp (entry->topic + len - 5, "/data") != 0)
@@ -468,8 +580,7 @@ s_bytes_for (broker_t *self, const store_entry_t *entry, const store_partner_t *
         if (codec_pack_envelope (env, &self->suppressed_buf) == CIBUS_OK) {
             bytes->data = self->suppressed_buf.data;
             bytes->len = self->suppressed_buf.size;
-        }
-        else
+        } else
             bytes->len = 0; //  never fall back to the unsuppressed bytes
     }
     codec_envelope_free (env);
@@ -505,8 +616,10 @@ s_deliver_one (const store_entry_t *entry, void *arg)
             //  entry for a later turn.
             if (rc == EHOSTUNREACH) {
                 sub->dead = true;
-                log_info ("event=subscriber-gone partner=%s reason=\"%s\"",
-                          step->partner->name, zmq_strerror (rc));
+                log_value_t who;
+                log_limited (step->broker->limit, LEVEL_INFO, "subscriber-gone",
+                             "event=subscriber-gone partner=\"%s\" reason=\"%s\"",
+                             log_escape (&who, step->partner->name), zmq_strerror (rc));
             }
             //  Not sent: not owed.
             sub->sizes_count--;
@@ -539,8 +652,10 @@ s_heartbeat (broker_t *self, s_sub_t *sub, const store_partner_t *partner)
     int rc = s_send (self, sub->routing, sub->routing_size, &reply);
     if (rc == EHOSTUNREACH) {
         sub->dead = true;
-        log_info ("event=subscriber-gone partner=%s reason=\"%s\"", partner->name,
-                  zmq_strerror (rc));
+        log_value_t who;
+        log_limited (self->limit, LEVEL_INFO, "subscriber-gone",
+                     "event=subscriber-gone partner=\"%s\" reason=\"%s\"",
+                     log_escape (&who, partner->name), zmq_strerror (rc));
     }
     sub->last_sent = now;
 }
@@ -563,9 +678,11 @@ s_cursor_step (broker_t *self, s_sub_t *sub, size_t max, size_t *rows)
     const store_partner_t *partner = auth_lookup (self->auth, sub->key);
     if (!partner) {
         //  Removed from the registry while subscribed: stop serving now.
-        log_warn ("event=subscription-ended key=%s reason=\"key no longer in the partner "
-                  "registry\"",
-                  sub->key);
+        log_value_t key;
+        log_limited (self->limit, LEVEL_WARN, "subscription-ended",
+                     "event=subscription-ended key=\"%s\" reason=\"key no longer in the "
+                     "partner registry\"",
+                     log_escape (&key, sub->key));
         zframe_t *routing = zframe_new (sub->routing, sub->routing_size);
         s_send_error (self, routing, CIBUS_ERR_UNKNOWN_KEY, NULL, NULL,
                       "this key was removed from the partner registry");
@@ -584,8 +701,10 @@ s_cursor_step (broker_t *self, s_sub_t *sub, size_t max, size_t *rows)
     }
     if (store_read_matching (self->store, sub->next_seq, max, s_wanted, s_deliver_one, &step,
                              rows)) {
-        log_error ("event=cursor-read-failed partner=%s next_seq=%llu", partner->name,
-                   (unsigned long long) sub->next_seq);
+        log_value_t who;
+        log_limited (self->limit, LEVEL_ERROR, "cursor-read-failed",
+                     "event=cursor-read-failed partner=\"%s\" next_seq=%llu",
+                     log_escape (&who, partner->name), (unsigned long long)sub->next_seq);
         return true;
     }
     return step.blocked || step.full;
@@ -637,8 +756,8 @@ s_deliver_pending (broker_t *self)
             continue;
         }
         size_t rows;
-        bool blocked = s_cursor_step (self, sub, budget < CIBUS_SCAN_MAX ? budget : CIBUS_SCAN_MAX,
-                                      &rows);
+        bool blocked =
+            s_cursor_step (self, sub, budget < CIBUS_SCAN_MAX ? budget : CIBUS_SCAN_MAX, &rows);
         budget -= rows < budget ? rows : budget;
         more |= !blocked && !sub->dead && sub->credit > 0 && sub->next_seq <= last;
     }
@@ -661,8 +780,7 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
     cibus_err_t err = CIBUS_OK;
     if (partner->role == ROLE_INTEGRATOR)
         err = codec_problem_set (&problem, CIBUS_ERR_FORBIDDEN, NULL,
-                                 "integrator '%s' reads nothing but its own acks",
-                                 partner->name);
+                                 "integrator '%s' reads nothing but its own acks", partner->name);
     else if (subscribe->n_prefixes > CIBUS_MAX_LIST)
         err = codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "prefixes",
                                  "field 'prefixes' has %zu items, over its limit of %d",
@@ -673,9 +791,9 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
         const char *prefix = subscribe->prefixes [i];
         char network [CIBUS_MAX_NETWORK + 1];
         if (strlen (prefix) > CIBUS_MAX_TOPIC)
-            err = codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "prefixes",
-                                     "field 'prefixes' has a prefix over %d bytes",
-                                     CIBUS_MAX_TOPIC);
+            err =
+                codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "prefixes",
+                                   "field 'prefixes' has a prefix over %d bytes", CIBUS_MAX_TOPIC);
         else if (partner->role == ROLE_PARTNER
                  && codec_topic_network (prefix, network, sizeof network)
                  && !auth_in_network (partner, network)
@@ -690,6 +808,11 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
         return;
     }
 
+    //  Every connection closed before this request arrived has been
+    //  reported by now; take those reports first, so that the close of an
+    //  earlier connection that had this descriptor cannot end this cursor.
+    if (self->conns)
+        conns_handle (self->conns, s_conn_gone, self);
     s_sub_t *sub = calloc (1, sizeof *sub);
     if (sub && subscribe->n_prefixes)
         sub->prefixes = calloc (subscribe->n_prefixes, sizeof (char *));
@@ -714,8 +837,8 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
     snprintf (sub->key, sizeof sub->key, "%s", partner->public_key);
     sub->fd = fd;
     uint64_t last = store_last_seq (self->store);
-    sub->next_seq = subscribe->has_from_seq && subscribe->from_seq > 0 ? subscribe->from_seq
-                                                                       : last + 1;
+    sub->next_seq =
+        subscribe->has_from_seq && subscribe->from_seq > 0 ? subscribe->from_seq : last + 1;
     sub->credit = subscribe->has_credit ? subscribe->credit : CIBUS_CREDIT_DEFAULT;
     sub->last_sent = zclock_mono ();
     if (sub->credit > CIBUS_CREDIT_MAX)
@@ -731,10 +854,17 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
 
     char key [2 * S_ROUTING_MAX + 1];
     s_routing_key (sub->routing, sub->routing_size, key);
-    log_info ("event=subscribed partner=%s from_seq=%llu prefixes=%zu credit=%u",
-              partner->name, (unsigned long long) sub->next_seq, sub->prefix_count,
-              sub->credit);
+    log_value_t who;
+    log_limited (self->limit, LEVEL_INFO, "subscribed",
+                 "event=subscribed partner=\"%s\" from_seq=%llu prefixes=%zu credit=%u",
+                 log_escape (&who, partner->name), (unsigned long long)sub->next_seq,
+                 sub->prefix_count, sub->credit);
     zhashx_update (self->subs, key, sub); //  replaces an earlier subscription
+    //  The first step now: what the log holds for the cursor goes out before
+    //  any later reply on this connection, so a client that asks for
+    //  Status after Subscribed has been sent every entry that was there.
+    size_t rows;
+    s_cursor_step (self, sub, CIBUS_SCAN_MAX, &rows);
 }
 
 //  The subscription made on this connection, if any. s_handle_request has
@@ -761,8 +891,8 @@ s_handle_credit (broker_t *self, zframe_t *routing, const Cibus__Credit *credit,
         s_refuse (self, routing, partner->name, "credit", NULL, &problem);
         return;
     }
-    uint64_t total = (uint64_t) sub->credit + credit->credit;
-    sub->credit = total > CIBUS_CREDIT_MAX ? CIBUS_CREDIT_MAX : (uint32_t) total;
+    uint64_t total = (uint64_t)sub->credit + credit->credit;
+    sub->credit = total > CIBUS_CREDIT_MAX ? CIBUS_CREDIT_MAX : (uint32_t)total;
     s_sub_pay (sub, credit->credit);
 }
 
@@ -773,8 +903,8 @@ s_handle_ping (broker_t *self, zframe_t *routing, const Cibus__Ping *ping,
     Cibus__Pong pong = CIBUS__PONG__INIT;
     pong.has_token = true;
     pong.token = ping->token;
-    pong.partner = (char *) partner->name;
-    pong.role = (char *) store_role_name (partner->role);
+    pong.partner = (char *)partner->name;
+    pong.role = (char *)store_role_name (partner->role);
     reply_t reply = CIBUS__REPLY__INIT;
     reply.kind_case = CIBUS__REPLY__KIND_PONG;
     reply.pong = &pong;
@@ -790,7 +920,7 @@ s_handle_status (broker_t *self, zframe_t *routing)
     status.last_seq = store_last_seq (self->store);
     status.transactions = self->transactions;
     status.appended = self->appended;
-    status.subscriptions = (uint32_t) zhashx_size (self->subs);
+    status.subscriptions = (uint32_t)zhashx_size (self->subs);
     reply_t reply = CIBUS__REPLY__INIT;
     reply.kind_case = CIBUS__REPLY__KIND_STATUS;
     reply.status = &status;
@@ -827,8 +957,7 @@ s_handle_query (broker_t *self, zframe_t *routing, const Cibus__Query *query,
                            "--network, --since, --owner or --indicator",
                            size, CIBUS_MAX_FRAME);
         s_refuse (self, routing, partner->name, "query", NULL, &problem);
-    }
-    else
+    } else
         s_send_to (self, routing, &reply);
     store_query_free (result);
 }
@@ -839,6 +968,21 @@ s_handle_query (broker_t *self, zframe_t *routing, const Cibus__Query *query,
 //  admitted, NULL when none), what it sent (the single payload frame, or
 //  NULL when the message had no payload or more than one frame). Takes the
 //  routing frame; the publish path keeps it until the ack.
+//  The request's kind as the log names it.
+static const char *
+s_kind_name (const request_t *request)
+{
+    switch (request->kind_case) {
+        case CIBUS__REQUEST__KIND_PUBLISH: return "publish";
+        case CIBUS__REQUEST__KIND_SUBSCRIBE: return "subscribe";
+        case CIBUS__REQUEST__KIND_CREDIT: return "credit";
+        case CIBUS__REQUEST__KIND_PING: return "ping";
+        case CIBUS__REQUEST__KIND_STATUS: return "status";
+        case CIBUS__REQUEST__KIND_QUERY: return "query";
+        default: return "unknown";
+    }
+}
+
 //  A request under a routing id whose subscription another key or another
 //  connection made: that connection has gone and this one took its id, so
 //  the subscription ends here, before this request is served.
@@ -851,15 +995,16 @@ s_unbind_stale (broker_t *self, zframe_t *routing, const char *key, int fd)
     s_routing_key (zframe_data (routing), zframe_size (routing), hex);
     s_sub_t *sub = zhashx_lookup (self->subs, hex);
     if (sub && (strcmp (sub->key, key) != 0 || sub->fd != fd)) {
-        log_info ("event=subscription-ended reason=\"its routing id now names another "
-                  "connection\"");
+        log_limited (self->limit, LEVEL_INFO, "subscription-taken",
+                     "event=subscription-ended reason=\"its routing id now names another "
+                     "connection\"");
         zhashx_delete (self->subs, hex);
     }
 }
 
 static void
-s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
-                  const void *data, size_t size, bool one_frame)
+s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd, const void *data,
+                  size_t size, bool one_frame)
 {
     zframe_t *routing = *routing_p;
     //  Look the key up again now, so a partner removed since its handshake
@@ -872,8 +1017,7 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
                            "this key is not in the partner registry: ask the backbone to run "
                            "`cibusd partner add`");
         s_refuse (self, routing, key ? key : "-", "any", NULL, &problem);
-    }
-    else if (!s_routing_generated (zframe_data (routing), zframe_size (routing)))
+    } else if (!s_routing_generated (zframe_data (routing), zframe_size (routing)))
         s_refuse (self, routing, partner->name, "any", NULL,
                   (codec_problem_set (&problem, CIBUS_ERR_FORBIDDEN, NULL,
                                       "this connection chose its own routing id "
@@ -892,6 +1036,13 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
                                       "Request",
                                       size),
                    &problem));
+    //  Structure, limits and UTF-8 of every field, before anything reads it.
+    else if (codec_validate_request (request, &problem))
+        s_refuse (self, routing, partner->name, s_kind_name (request),
+                  request->kind_case == CIBUS__REQUEST__KIND_PUBLISH && request->publish->envelope
+                      ? request->publish->envelope->id
+                      : NULL,
+                  &problem);
     else
         switch (request->kind_case) {
             case CIBUS__REQUEST__KIND_PUBLISH:
@@ -1003,6 +1154,50 @@ s_drain (broker_t *self)
     s_commit_batch (self);
 }
 
+//  How often a store opened without shared memory (a full disk at start)
+//  is tried again as usual, when no commit has shown that space is back.
+#define S_RECOVER_MSEC 60000
+
+//  How often the resident size is read against --max-memory.
+#define S_MEMORY_CHECK_MSEC 100
+
+//  The resident size of this process in bytes, from /proc; 0 if unknown.
+static uint64_t
+s_resident_bytes (void)
+{
+    FILE *file = fopen ("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    if (!file)
+        return 0;
+    if (fscanf (file, "%llu %llu", &size, &resident) != 2)
+        resident = 0;
+    fclose (file);
+    return (uint64_t)resident * (uint64_t)sysconf (_SC_PAGESIZE);
+}
+
+//  Whether the broker has grown past --max-memory. Some costs cannot be
+//  bounded from here (libzmq holds every frame of a multipart message until
+//  the last one arrives), so the last defence is to stop: every ack was sent
+//  after its commit, so stopping loses nothing, and the supervisor (see
+//  contrib/cibusd.service) starts the broker again.
+static bool
+s_over_memory (broker_t *self)
+{
+    if (!self->max_memory)
+        return false;
+    int64_t now = zclock_mono ();
+    if (now - self->memory_checked < S_MEMORY_CHECK_MSEC)
+        return false;
+    self->memory_checked = now;
+    uint64_t resident = s_resident_bytes ();
+    if (resident <= self->max_memory)
+        return false;
+    log_error ("event=memory-limit resident=%llu limit=%llu reason=\"the broker grew past "
+               "--max-memory; it stops so that its supervisor restarts it\"",
+               (unsigned long long)resident, (unsigned long long)self->max_memory);
+    return true;
+}
+
 cibus_err_t
 broker_run (broker_t *self)
 {
@@ -1013,8 +1208,8 @@ broker_run (broker_t *self)
     };
     bool more = false;
     while (!zsys_interrupted) {
-        int idle = self->heartbeat_msec < S_IDLE_POLL_MSEC ? self->heartbeat_msec
-                                                           : S_IDLE_POLL_MSEC;
+        int idle =
+            self->heartbeat_msec < S_IDLE_POLL_MSEC ? self->heartbeat_msec : S_IDLE_POLL_MSEC;
         int rc = zmq_poll (items, 3, more ? 0 : idle);
         if (rc < 0 && zmq_errno () != EINTR) {
             log_error ("event=poll-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
@@ -1026,13 +1221,23 @@ broker_run (broker_t *self)
         auth_handle (self->auth);
         s_drain (self);
         more = s_deliver_pending (self);
+        log_limit_tick (self->limit);
+        if (s_over_memory (self))
+            return CIBUS_ERR_NOMEM;
+        if (store_degraded (self->store) && zclock_mono () >= self->recover_at) {
+            if (store_recover (self->store) == CIBUS_ERR_STORE) {
+                log_error ("event=store-lost reason=\"the database could not be reopened\"");
+                return CIBUS_ERR_STORE;
+            }
+            self->recover_at = zclock_mono () + S_RECOVER_MSEC;
+        }
     }
     //  The last batch was committed and acked inside s_drain; anything that
     //  arrives after the signal is left unread and unacked, so its publisher
     //  retries it against the next broker.
     log_info ("event=stopping last_seq=%llu transactions=%llu",
-              (unsigned long long) store_last_seq (self->store),
-              (unsigned long long) self->transactions);
+              (unsigned long long)store_last_seq (self->store),
+              (unsigned long long)self->transactions);
     return CIBUS_OK;
 }
 
@@ -1053,13 +1258,13 @@ s_raise_fd_limit (void)
         limit.rlim_cur = limit.rlim_max;
         if (setrlimit (RLIMIT_NOFILE, &limit) != 0) {
             log_warn ("event=fd-limit-unchanged soft=%llu hard=%llu error=\"%s\"",
-                      (unsigned long long) was, (unsigned long long) limit.rlim_max,
+                      (unsigned long long)was, (unsigned long long)limit.rlim_max,
                       strerror (errno));
             return;
         }
     }
-    log_info ("event=fd-limit was=%llu now=%llu", (unsigned long long) was,
-              (unsigned long long) limit.rlim_cur);
+    log_info ("event=fd-limit was=%llu now=%llu", (unsigned long long)was,
+              (unsigned long long)limit.rlim_cur);
 }
 
 broker_t *
@@ -1070,9 +1275,16 @@ broker_new (const broker_config_t *config)
     if (!self)
         return NULL;
     self->lock_fd = -1;
-    self->heartbeat_msec = config->heartbeat_msec > 0 ? config->heartbeat_msec
-                                                      : CIBUS_HEARTBEAT_MSEC;
+    if (!(self->limit = log_limit_new (LOG_LIMIT_BURST, LOG_LIMIT_WINDOW_MSEC))) {
+        free (self);
+        return NULL;
+    }
+    self->heartbeat_msec =
+        config->heartbeat_msec > 0 ? config->heartbeat_msec : CIBUS_HEARTBEAT_MSEC;
     self->max_inflight = config->max_inflight ? config->max_inflight : BROKER_INFLIGHT_DEFAULT;
+    self->quota_rate = config->quota_rate;
+    self->quota_total = config->quota_total;
+    self->max_memory = config->max_memory;
     self->data_dir = strdup (config->data_dir);
     s_raise_fd_limit ();
     bool created;
@@ -1086,9 +1298,8 @@ broker_new (const broker_config_t *config)
     }
     char db_path [PATH_MAX];
     datadir_path (config->data_dir, DATADIR_DB, db_path, sizeof db_path);
-    if (!(self->store = store_new (db_path, config->sync))
-        || !(self->auth = auth_new (self->store))
-        || !(self->subs = zhashx_new ())
+    if (!(self->store = store_new (db_path, config->sync)) || !(self->auth = auth_new (self->store))
+        || !(self->subs = zhashx_new ()) || !(self->quotas = zhashx_new ())
         || !(self->ring = ring_new (S_RING_ENTRIES, S_RING_MAX_ENTRY))) {
         log_error ("event=start-failed data=%s reason=\"cannot open the store or the "
                    "registry\"",
@@ -1097,6 +1308,9 @@ broker_new (const broker_config_t *config)
         return NULL;
     }
     zhashx_set_destructor (self->subs, s_sub_free);
+    if (store_degraded (self->store))
+        self->recover_at = zclock_mono () + S_RECOVER_MSEC;
+    zhashx_set_destructor (self->quotas, s_quota_free);
 
     self->router = zsock_new (ZMQ_ROUTER);
     if (!self->router) {
@@ -1134,14 +1348,18 @@ broker_new (const broker_config_t *config)
         return NULL;
     }
     self->endpoint = zsock_last_endpoint (self->router);
-    if (!self->endpoint || datadir_write_endpoint (config->data_dir, self->endpoint)) {
+    if (!self->endpoint) {
         broker_destroy (&self);
         return NULL;
     }
+    //  The endpoint file is a convenience for local clients; a broker on a
+    //  full disk cannot write it and serves anyway (its clients name the
+    //  endpoint). A stale file from an earlier run must not stay behind.
+    if (datadir_write_endpoint (config->data_dir, self->endpoint))
+        datadir_remove_endpoint (config->data_dir);
     log_info ("event=started endpoint=%s data=%s last_seq=%llu sync=%s key=%s", self->endpoint,
-              config->data_dir, (unsigned long long) store_last_seq (self->store),
-              config->sync == STORE_SYNC_FULL ? "full" : "normal",
-              zcert_public_txt (self->cert));
+              config->data_dir, (unsigned long long)store_last_seq (self->store),
+              config->sync == STORE_SYNC_FULL ? "full" : "normal", zcert_public_txt (self->cert));
     return self;
 }
 
@@ -1165,6 +1383,7 @@ broker_destroy (broker_t **self_p)
     zsock_destroy (&self->router);
     free (self->turn);
     zhashx_destroy (&self->subs);
+    zhashx_destroy (&self->quotas);
     ring_destroy (&self->ring);
     auth_destroy (&self->auth);
     store_destroy (&self->store);
@@ -1173,6 +1392,7 @@ broker_destroy (broker_t **self_p)
     codec_buf_release (&self->reply_buf);
     codec_buf_release (&self->suppressed_buf);
     datadir_unlock (self->lock_fd);
+    log_limit_destroy (&self->limit);
     zstr_free (&self->endpoint);
     free (self->data_dir);
     free (self);

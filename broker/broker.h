@@ -23,6 +23,9 @@ typedef struct {
     size_t max_pending;   /* connections in their handshake at once; 0: the default */
     uint64_t max_inflight; /* bytes delivered to a subscriber and not yet paid back by
                               credit; 0: the default */
+    uint64_t quota_rate;  /* bytes a second one partner may publish; 0: no limit */
+    uint64_t quota_total; /* bytes one partner may have stored; 0: no limit */
+    uint64_t max_memory;  /* resident bytes past which broker_run stops; 0: no limit */
 } broker_config_t;
 
 typedef struct broker_t broker_t;
@@ -36,7 +39,8 @@ void broker_destroy (broker_t **self_p);
 const char *broker_endpoint (broker_t *self);
 
 /* Serve until SIGINT or SIGTERM. The batch being committed when the signal
-   arrives is finished and acked before this returns. */
+   arrives is finished and acked before this returns. CIBUS_ERR_NOMEM when
+   it stopped because the process grew past max_memory. */
 cibus_err_t broker_run (broker_t *self);
 
 #endif

@@ -7,7 +7,8 @@
         cibusd partner remove NAME
         cibusd config set KEY VALUE | get KEY
 
-    Exit codes: 0 success, 2 usage error, 1 any other failure.           */
+    Exit codes: 0 success, 2 usage error, 3 stopped at --max-memory, 1 any
+    other failure.           */
 
 #include "broker.h"
 #include "cibus_limits.h"
@@ -26,6 +27,7 @@
 
 #define S_EXIT_FAIL  1
 #define S_EXIT_USAGE 2
+#define S_EXIT_MEMORY 3
 
 static const opt_def_t s_opts [] = {
     {"data", OPT_VALUE, "DIR", "CIBUS_DATA", "./var",
@@ -45,6 +47,14 @@ static const opt_def_t s_opts [] = {
     {"max-inflight", OPT_VALUE, "BYTES", "CIBUS_MAX_INFLIGHT", "8M",
      "run: bytes delivered to one subscriber and not yet paid back by its credit; a "
      "subscriber that stops reading costs at most this (suffix K, M or G)"},
+    {"quota-rate", OPT_VALUE, "BYTES", "CIBUS_QUOTA_RATE", "1M",
+     "run: bytes a second one partner or integrator may publish, with bursts of ten "
+     "seconds' worth; 0 for no limit (the backbone has none)"},
+    {"quota-total", OPT_VALUE, "BYTES", "CIBUS_QUOTA_TOTAL", "1G",
+     "run: bytes one partner or integrator may have stored in the log; 0 for no limit"},
+    {"max-memory", OPT_VALUE, "BYTES", "CIBUS_MAX_MEMORY", "0",
+     "run: stop (exit 3) when the broker's resident memory passes this, for a supervisor to "
+     "restart it; nothing acked is lost (see contrib/cibusd.service); 0 for no limit"},
     {"role", OPT_VALUE, "ROLE", NULL, NULL, "partner add: backbone, partner or integrator"},
     {"key", OPT_VALUE, "CERT-OR-Z85", NULL, NULL,
      "partner add: the partner's public certificate file (from `cibus keygen`) or its "
@@ -177,6 +187,22 @@ s_cmd_run (opts_t *opts)
         return s_usage_error ("--max-inflight must be bytes between 1M and 1024G (suffix K, M "
                               "or G), got '%s'",
                               inflight);
+    const char *rate = opts_get (opts, "quota-rate");
+    if (!s_parse_size (rate, 0, (uint64_t) 1 << 40, &config.quota_rate))
+        return s_usage_error ("--quota-rate must be bytes a second (suffix K, M or G; 0 for no "
+                              "limit), got '%s'",
+                              rate);
+    const char *total = opts_get (opts, "quota-total");
+    if (!s_parse_size (total, 0, (uint64_t) 1 << 50, &config.quota_total))
+        return s_usage_error ("--quota-total must be bytes (suffix K, M or G; 0 for no limit), "
+                              "got '%s'",
+                              total);
+    const char *memory = opts_get (opts, "max-memory");
+    if (!s_parse_size (memory, 0, (uint64_t) 1 << 50, &config.max_memory)
+        || (config.max_memory && config.max_memory < 16 * 1024 * 1024))
+        return s_usage_error ("--max-memory must be bytes, at least 16M (suffix K, M or G; 0 "
+                              "for no limit), got '%s'",
+                              memory);
     const char *heartbeat = opts_get (opts, "heartbeat");
     if (heartbeat) {
         double seconds = strtod (heartbeat, &end);
@@ -199,6 +225,11 @@ s_cmd_run (opts_t *opts)
     }
     cibus_err_t err = broker_run (broker);
     broker_destroy (&broker);
+    if (err == CIBUS_ERR_NOMEM) {
+        fprintf (stderr, "cibusd: stopped at its --max-memory limit; nothing acked was lost, "
+                         "start it again (a supervisor does: see contrib/cibusd.service)\n");
+        return S_EXIT_MEMORY;
+    }
     return err ? S_EXIT_FAIL : 0;
 }
 
@@ -287,12 +318,15 @@ s_print_partner (const store_partner_t *partner, void *arg)
         printf ("%s\n", json_text (json));
         return;
     }
-    printf ("%-24s %-10s %s ", partner->name, store_role_name (partner->role),
-            partner->public_key);
+    //  What the registry holds goes to a terminal: a name written into the
+    //  database by other means than `partner add` must not drive it.
+    log_value_t name, key, network;
+    printf ("%-24s %-10s %s ", log_escape (&name, partner->name),
+            store_role_name (partner->role), log_escape (&key, partner->public_key));
     if (partner->role == ROLE_BACKBONE)
         printf ("(all networks)");
     for (size_t i = 0; i < partner->network_count; i++)
-        printf ("%s%s", i ? "," : "", partner->networks [i]);
+        printf ("%s%s", i ? "," : "", log_escape (&network, partner->networks [i]));
     printf ("\n");
 }
 
@@ -357,10 +391,11 @@ s_cmd_config (opts_t *opts)
         fprintf (stderr, "cibusd: %s\n", set ? text : "unknown setting: the one setting is min-cell");
         return err == CIBUS_ERR_BAD_FIELD || err == CIBUS_ERR_NOT_FOUND ? S_EXIT_USAGE : S_EXIT_FAIL;
     }
+    log_value_t value;
     if (set)
         printf ("%s = %s\n", key, opts_positional (opts, 3));
     else
-        printf ("%s\n", text);
+        printf ("%s\n", log_escape (&value, text)); //  as read from the database
     return 0;
 }
 

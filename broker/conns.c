@@ -19,18 +19,18 @@ typedef struct {
 } s_conn_t;
 
 struct conns_t {
-    zsock_t *monitor;    /* PAIR, connected to the router's monitor */
-    void *router;        /* borrowed libzmq handle */
+    zsock_t *monitor; /* PAIR, connected to the router's monitor */
+    void *router;     /* borrowed libzmq handle */
     char endpoint [64];
-    s_conn_t *conns;     /* indexed by descriptor */
+    s_conn_t *conns; /* indexed by descriptor */
     size_t conns_size;
     size_t max_pending;
     size_t open;
-    size_t seen;         /* open connections that carried a request */
-    uint64_t accepted;   /* events since start */
-    uint64_t settled;    /* handshakes that succeeded or failed */
-    size_t shedding;     /* closed by the cap, disconnect not yet reported */
-    size_t shed;         /* closed by the cap since start */
+    size_t seen;       /* open connections that carried a request */
+    uint64_t accepted; /* events since start */
+    uint64_t settled;  /* handshakes that succeeded or failed */
+    size_t shedding;   /* closed by the cap, disconnect not yet reported */
+    size_t shed;       /* closed by the cap since start */
     size_t shed_unlogged;
     int64_t shed_logged_at;
 };
@@ -43,8 +43,7 @@ conns_new (zsock_t *router, size_t max_pending)
         return NULL;
     self->router = zsock_resolve (router);
     self->max_pending = max_pending;
-    snprintf (self->endpoint, sizeof self->endpoint, "inproc://cibus-monitor-%p",
-              (void *) self);
+    snprintf (self->endpoint, sizeof self->endpoint, "inproc://cibus-monitor-%p", (void *)self);
     int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED
                  | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
                  | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
@@ -82,11 +81,11 @@ s_conn (conns_t *self, int fd, bool grow)
 {
     if (fd < 0)
         return NULL;
-    if ((size_t) fd >= self->conns_size) {
+    if ((size_t)fd >= self->conns_size) {
         if (!grow)
             return NULL;
         size_t size = self->conns_size ? self->conns_size : 256;
-        while (size <= (size_t) fd)
+        while (size <= (size_t)fd)
             size *= 2;
         s_conn_t *grown = realloc (self->conns, size * sizeof *grown);
         if (!grown)
@@ -123,7 +122,7 @@ conns_pending (conns_t *self)
     uint64_t counted = self->accepted > self->settled ? self->accepted - self->settled : 0;
     counted = counted > self->shedding ? counted - self->shedding : 0;
     size_t unseen = self->open - self->seen - self->shedding;
-    return counted < unseen ? (size_t) counted : unseen;
+    return counted < unseen ? (size_t)counted : unseen;
 }
 
 //  Close the oldest connections that have not carried a request until no
@@ -147,7 +146,7 @@ s_shed (conns_t *self)
         }
         if (!oldest)
             break;
-        int fd = (int) (oldest - self->conns);
+        int fd = (int)(oldest - self->conns);
         shutdown (fd, SHUT_RDWR);
         //  Not pending from now on, although its events come later: they
         //  must not make this loop close another one in its place.
@@ -180,7 +179,7 @@ conns_handle (conns_t *self, conns_gone_fn *gone, void *arg)
             uint32_t value;
             memcpy (&event, zframe_data (frame), sizeof event);
             memcpy (&value, zframe_data (frame) + 2, sizeof value);
-            int fd = (int) value;
+            int fd = (int)value;
             if (event == ZMQ_EVENT_ACCEPTED) {
                 s_conn_t *conn = s_conn (self, fd, true);
                 self->accepted++;
@@ -189,11 +188,10 @@ conns_handle (conns_t *self, conns_gone_fn *gone, void *arg)
                     conn->seen = false;
                     self->open++;
                 }
-            }
-            else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-                     || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-                     || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                     || event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                       || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                       || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                       || event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
                 self->settled++;
             else if (event == ZMQ_EVENT_DISCONNECTED || event == ZMQ_EVENT_CLOSED)
                 s_closed (self, fd, gone, arg);

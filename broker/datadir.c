@@ -112,13 +112,19 @@ datadir_write_endpoint (const char *dir, const char *endpoint)
         return CIBUS_ERR_USAGE;
     FILE *file = fopen (temp, "w");
     if (!file) {
-        log_error ("event=endpoint-write-failed path=%s error=\"%s\"", temp, strerror (errno));
+        int error = errno;
+        log_value_t where;
+        log_error ("event=endpoint-write-failed path=\"%s\" error=\"%s\"",
+                   log_escape (&where, temp), strerror (error));
         return CIBUS_ERR_IO;
     }
     int ok = fprintf (file, "%s\n", endpoint) > 0;
     ok &= fclose (file) == 0;
     if (!ok || rename (temp, path) != 0) {
-        log_error ("event=endpoint-write-failed path=%s error=\"%s\"", path, strerror (errno));
+        int error = errno;
+        log_value_t where;
+        log_error ("event=endpoint-write-failed path=\"%s\" error=\"%s\"",
+                   log_escape (&where, path), strerror (error));
         unlink (temp);
         return CIBUS_ERR_IO;
     }

@@ -23,6 +23,8 @@ static const struct {
     [CIBUS_ERR_TIMEOUT] = {"timeout", "no answer in time"},
     [CIBUS_ERR_REJECTED] = {"rejected", "rejected by the broker"},
     [CIBUS_ERR_CLOSED] = {"closed", "interrupted"},
+    [CIBUS_ERR_QUOTA] = {"over-quota", "over the partner's quota"},
+    [CIBUS_ERR_FULL] = {"storage-full", "storage full"},
 };
 
 const char *

@@ -24,6 +24,8 @@ typedef enum {
     CIBUS_ERR_TIMEOUT,    /* no answer within the deadline */
     CIBUS_ERR_REJECTED,   /* the broker refused the request */
     CIBUS_ERR_CLOSED,     /* interrupted or shut down */
+    CIBUS_ERR_QUOTA,      /* the partner is over its publish rate or its total */
+    CIBUS_ERR_FULL,       /* the broker's disk is full: reads go on, writes wait */
     CIBUS_ERR__COUNT
 } cibus_err_t;
 

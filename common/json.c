@@ -1,6 +1,7 @@
 /*  json.c - a small JSON writer; see json.h. */
 
 #include "json.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -84,27 +85,39 @@ json_array_end (json_t *self)
     self->comma = true;
 }
 
+//  A string is written as UTF-8, with what JSON requires escaped. Text from
+//  the log is not always well-formed: entries stored before the codec
+//  refused invalid UTF-8 may hold any bytes. Each byte that does not belong
+//  to a well-formed sequence is written as U+FFFD, the replacement
+//  character, so that the output stays valid JSON whatever it is given.
 static void
 s_string (json_t *self, const char *value)
 {
+    static const char replacement [] = "\xEF\xBF\xBD"; //  U+FFFD
     s_put (self, "\"", 1);
-    for (const unsigned char *c = (const unsigned char *) value; *c; c++) {
+    size_t len = strlen (value);
+    for (size_t at = 0; at < len;) {
+        uint32_t code = 0;
+        size_t size = utf8_decode (value + at, len - at, &code);
         char escaped [8];
-        if (*c == '"' || *c == '\\')
-            snprintf (escaped, sizeof escaped, "\\%c", *c);
-        else if (*c == '\n')
-            snprintf (escaped, sizeof escaped, "\\n");
-        else if (*c == '\t')
-            snprintf (escaped, sizeof escaped, "\\t");
-        else if (*c == '\r')
-            snprintf (escaped, sizeof escaped, "\\r");
-        else if (*c < 0x20)
-            snprintf (escaped, sizeof escaped, "\\u%04x", *c);
-        else {
-            s_put (self, (const char *) c, 1);
-            continue;
+        if (size == 0) {
+            s_put (self, replacement, sizeof replacement - 1);
+            size = 1;
         }
-        s_put (self, escaped, strlen (escaped));
+        else if (code == '"' || code == '\\')
+            s_put (self, escaped, (size_t) snprintf (escaped, sizeof escaped, "\\%c", (char) code));
+        else if (code == '\n')
+            s_put (self, "\\n", 2);
+        else if (code == '\t')
+            s_put (self, "\\t", 2);
+        else if (code == '\r')
+            s_put (self, "\\r", 2);
+        else if (code < 0x20)
+            s_put (self, escaped,
+                   (size_t) snprintf (escaped, sizeof escaped, "\\u%04x", (unsigned) code));
+        else
+            s_put (self, value + at, size);
+        at += size;
     }
     s_put (self, "\"", 1);
 }

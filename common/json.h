@@ -2,7 +2,9 @@
 
     Commas and escaping are the writer's business, so output is always
     valid JSON whatever the order of calls, as long as opens and closes
-    pair up. Out of memory is sticky: json_text() then returns NULL.      */
+    pair up, and whatever bytes a string holds: each byte that is not part
+    of well-formed UTF-8 is written as U+FFFD. Out of memory is sticky:
+    json_text() then returns NULL.                                        */
 
 #ifndef CIBUS_JSON_H_INCLUDED
 #define CIBUS_JSON_H_INCLUDED

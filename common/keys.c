@@ -8,13 +8,16 @@
 bool
 keys_public (const char *given, char *key)
 {
+    //  A file first: a path of 40 characters is also valid Z85 (letters,
+    //  digits, '/', '-' and '.' all are), and must not be taken for a key.
     uint8_t raw [32];
-    if (strlen (given) == KEYS_Z85_LEN && zmq_z85_decode (raw, given)) {
-        memcpy (key, given, KEYS_Z85_LEN + 1);
-        return true;
-    }
-    if (!zsys_file_exists (given))
+    if (!zsys_file_exists (given)) {
+        if (strlen (given) == KEYS_Z85_LEN && zmq_z85_decode (raw, given)) {
+            memcpy (key, given, KEYS_Z85_LEN + 1);
+            return true;
+        }
         return false;
+    }
     zcert_t *cert = zcert_load (given);
     if (!cert)
         return false;

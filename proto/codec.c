@@ -5,6 +5,7 @@
     caller as "malformed" and never reaches the store.                     */
 
 #include "codec.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -255,6 +256,23 @@ codec_problem_set (codec_problem_t *problem, cibus_err_t code, const char *field
     va_start (args, format);
     vsnprintf (problem->message, sizeof problem->message, format, args);
     va_end (args);
+    //  A value quoted with a precision (%.64s) or cut by the buffer may end
+    //  inside a character: drop what is left of it, so that the message
+    //  stays valid UTF-8 like every other string on the wire.
+    char *message = problem->message, *to = message;
+    size_t len = strlen (message);
+    for (size_t at = 0; at < len;) {
+        uint32_t code_point;
+        size_t size = utf8_decode (message + at, len - at, &code_point);
+        if (size == 0)
+            at++;
+        else {
+            memmove (to, message + at, size);
+            to += size;
+            at += size;
+        }
+    }
+    *to = 0;
     return code;
 }
 
@@ -409,6 +427,90 @@ s_optional_date (codec_problem_t *problem, const char *field, const char *value,
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
                                   "field '%s' expects a date like 2026-12-15, got '%.64s'",
                                   field, value);
+    return CIBUS_OK;
+}
+
+//  ---------------------------------------------------------------- text
+
+bool
+codec_valid_utf8 (const char *text, size_t len)
+{
+    uint32_t code;
+    for (size_t at = 0, size; at < len; at += size)
+        if (!(size = utf8_decode (text + at, len - at, &code)))
+            return false;
+    return true;
+}
+
+//  Whether a code point is a control character that text may not hold. Text
+//  is shown in terminals, written to logs and put in JSON: a control
+//  character other than tab, newline and carriage return (C0, DEL, C1)
+//  could move a terminal's cursor, rewrite a line or start an escape
+//  sequence, and no field of the protocol has a use for one.
+static bool
+s_is_forbidden_control (uint32_t code)
+{
+    if (code == '\t' || code == '\n' || code == '\r')
+        return false;
+    return code < 0x20 || (code >= 0x7F && code <= 0x9F);
+}
+
+static cibus_err_t
+s_valid_text (codec_problem_t *problem, const char *field, const char *value)
+{
+    size_t len = strlen (value);
+    if (!codec_valid_utf8 (value, len))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "field '%s' is not valid UTF-8", field);
+    uint32_t code = 0;
+    for (size_t at = 0, size; at < len; at += size) {
+        size = utf8_decode (value + at, len - at, &code);
+        if (s_is_forbidden_control (code))
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                      "field '%s' holds the control character U+%04X: text may "
+                                      "hold tab, newline and carriage return, no other",
+                                      field, (unsigned) code);
+    }
+    return CIBUS_OK;
+}
+
+//  Every string field of a message and of the messages inside it, walked
+//  through protobuf-c's descriptors rather than named one by one, so that a
+//  field added to the schema is checked without anyone remembering to. A
+//  field is named by its path from where the walk started (path "" for an
+//  envelope: "id", "note.decisions", "data.dimensions.key"); a repeated
+//  field's items share its name.
+static cibus_err_t
+s_walk_text (const ProtobufCMessage *message, const char *path, codec_problem_t *problem)
+{
+    const ProtobufCMessageDescriptor *descriptor = message->descriptor;
+    const char *base = (const char *) message;
+    for (unsigned i = 0; i < descriptor->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &descriptor->fields [i];
+        if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        //  Members of a oneof share their storage: only the one set is there.
+        if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+            && *(const uint32_t *) (base + field->quantifier_offset) != field->id)
+            continue;
+        char name [sizeof problem->field];
+        snprintf (name, sizeof name, "%s%s%s", path, *path ? "." : "", field->name);
+        const void *const *items = (const void *const *) (base + field->offset);
+        size_t count = 1;
+        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
+            count = *(const size_t *) (base + field->quantifier_offset);
+            items = *(const void *const *const *) (base + field->offset);
+        }
+        for (size_t j = 0; j < count; j++) {
+            cibus_err_t rc = CIBUS_OK;
+            if (items [j] && field->type == PROTOBUF_C_TYPE_STRING)
+                rc = s_valid_text (problem, name, items [j]);
+            else if (items [j])
+                rc = s_walk_text (items [j], name, problem);
+            if (rc)
+                return rc;
+        }
+    }
     return CIBUS_OK;
 }
 
@@ -637,6 +739,9 @@ codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
     cibus_err_t rc;
     if ((rc = s_known_fields_only (env, problem)))
         return rc;
+    //  Before any rule that quotes a value back: a refusal is text too.
+    if ((rc = s_walk_text (&env->base, "", problem)))
+        return rc;
     if ((rc = s_token (problem, "id", env->id, CIBUS_MAX_ID)))
         return rc;
     if ((rc = s_text (problem, "topic", env->topic, CIBUS_MAX_TOPIC, true)))
@@ -695,4 +800,78 @@ codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
         default:
             return s_validate_update (env->update, problem);
     }
+}
+
+//  ---------------------------------------------------------------- requests
+
+static cibus_err_t
+s_validate_subscribe (const Cibus__Subscribe *subscribe, codec_problem_t *problem)
+{
+    if (subscribe->n_prefixes > CIBUS_MAX_LIST)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "prefixes",
+                                  "field 'prefixes' has %zu items, over its limit of %d",
+                                  subscribe->n_prefixes, CIBUS_MAX_LIST);
+    for (size_t i = 0; i < subscribe->n_prefixes; i++)
+        if (strlen (subscribe->prefixes [i]) > CIBUS_MAX_TOPIC)
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "prefixes",
+                                      "field 'prefixes' has a prefix over %d bytes",
+                                      CIBUS_MAX_TOPIC);
+    return CIBUS_OK;
+}
+
+static cibus_err_t
+s_validate_query (const Cibus__Query *query, codec_problem_t *problem)
+{
+    cibus_err_t rc;
+    if ((rc = s_text (problem, "query.kind", query->kind, CIBUS_MAX_NAME, false))
+        || (rc = s_text (problem, "query.indicator", query->indicator, CIBUS_MAX_NAME, false))
+        || (rc = s_text (problem, "query.by", query->by, CIBUS_MAX_NAME, false))
+        || (rc = s_text (problem, "query.network", query->network, CIBUS_MAX_NETWORK, false))
+        || (rc = s_text (problem, "query.owner", query->owner, CIBUS_MAX_NAME, false))
+        || (rc = s_text (problem, "query.since", query->since, CIBUS_MAX_NAME, false))
+        || (rc = s_text (problem, "query.period", query->period, CIBUS_MAX_NAME, false)))
+        return rc;
+    return s_text (problem, "query.today", query->today, CIBUS_MAX_NAME, false);
+}
+
+cibus_err_t
+codec_validate_request (const request_t *request, codec_problem_t *problem)
+{
+    const ProtobufCMessage *kind = NULL;
+    switch (request->kind_case) {
+        case CIBUS__REQUEST__KIND_PUBLISH:
+            if (!request->publish->envelope)
+                return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "envelope",
+                                          "field 'envelope' is required");
+            //  The envelope's own walk names its fields from the envelope.
+            return codec_validate_envelope (request->publish->envelope, problem);
+        case CIBUS__REQUEST__KIND_SUBSCRIBE:
+            kind = &request->subscribe->base;
+            break;
+        case CIBUS__REQUEST__KIND_CREDIT:
+            kind = &request->credit->base;
+            break;
+        case CIBUS__REQUEST__KIND_PING:
+            kind = &request->ping->base;
+            break;
+        case CIBUS__REQUEST__KIND_STATUS:
+            kind = &request->status->base;
+            break;
+        case CIBUS__REQUEST__KIND_QUERY:
+            kind = &request->query->base;
+            break;
+        default:
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "kind",
+                                      "unknown or missing request kind: expected publish, "
+                                      "subscribe, credit, ping, status or query");
+    }
+    //  A query's fields have always been named 'query.<name>' in refusals, a
+    //  subscription's by their own names ('prefixes'): the walk keeps that.
+    bool query = request->kind_case == CIBUS__REQUEST__KIND_QUERY;
+    cibus_err_t rc = s_walk_text (kind, query ? "query" : "", problem);
+    if (rc == CIBUS_OK && query)
+        rc = s_validate_query (request->query, problem);
+    else if (rc == CIBUS_OK && request->kind_case == CIBUS__REQUEST__KIND_SUBSCRIBE)
+        rc = s_validate_subscribe (request->subscribe, problem);
+    return rc;
 }

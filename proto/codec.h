@@ -4,7 +4,9 @@
     these functions only; they read the generated structs (the typedefs
     below) but never call protobuf-c themselves. codec_validate_envelope()
     is the structural check of a published entry, shared by the broker (the
-    authority) and the clients (to refuse early with the same words).     */
+    authority) and the clients (to refuse early with the same words);
+    codec_validate_request() checks a request of any kind, the envelope of
+    a publish included, and every string of it for UTF-8.                 */
 
 #ifndef CIBUS_CODEC_H_INCLUDED
 #define CIBUS_CODEC_H_INCLUDED
@@ -97,10 +99,34 @@ cibus_err_t codec_problem_set (codec_problem_t *problem, cibus_err_t code,
                                const char *field, const char *format, ...)
     __attribute__ ((format (printf, 4, 5)));
 
-/* Check a publisher's envelope: id, topic shape and kind, every body field's
-   presence, size and range. Does not check who may publish where (that is
-   the broker's access control). Returns CIBUS_OK or fills problem. */
+/* Whether len bytes at text are well-formed UTF-8 (RFC 3629): no overlong
+   form, no surrogate (U+D800 to U+DFFF), nothing above U+10FFFF, no
+   sequence cut short. The empty text is. */
+bool codec_valid_utf8 (const char *text, size_t len);
+
+/* Check a publisher's envelope: every string field valid UTF-8 (below),
+   id, topic shape and kind, every body field's presence, size and range.
+   Does not check who may publish where (that is the broker's access
+   control). Returns CIBUS_OK or fills problem. */
 cibus_err_t codec_validate_envelope (const envelope_t *env, codec_problem_t *problem);
+
+/* Check a request of any kind as it was decoded, before it is served:
+     - every string field of the request, found by walking the schema (so
+       a field added to proto/cibus.proto is covered without a change
+       here), is valid UTF-8 and holds no control character but tab,
+       newline and carriage return; the refusal names the field by its
+       path, as in "field 'note.decisions' is not valid UTF-8" (a query's
+       fields are 'query.<name>', a subscription's and an envelope's go by
+       their own names);
+     - a publish carries an envelope, which codec_validate_envelope accepts;
+     - a subscribe has at most CIBUS_MAX_LIST prefixes of at most
+       CIBUS_MAX_TOPIC bytes each;
+     - a query's strings are within their limits (CIBUS_MAX_NETWORK for
+       its network, CIBUS_MAX_NAME for the others);
+     - the kind is one of publish, subscribe, credit, ping, status, query.
+   Access is the broker's to judge, after this. Every refusal is BAD_FIELD
+   with the field named; returns CIBUS_OK or fills problem. */
+cibus_err_t codec_validate_request (const request_t *request, codec_problem_t *problem);
 
 /* Validate a calendar date YYYY-MM-DD. */
 bool codec_is_date (const char *text);

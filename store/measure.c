@@ -24,6 +24,8 @@
     the store cannot tell, it hides.                                       */
 
 #include "measure.h"
+
+#include "json.h"
 #include "store_internal.h"
 
 #include "log.h"
@@ -63,11 +65,9 @@ static const char *s_sql [MEASURE__COUNT] = {
     [MEASURE_COMMITMENT_UPDATE] = "UPDATE commitments SET status = ?, "
                                   "comment = COALESCE (?, comment), updated_seq = ?, "
                                   "updated_at = ? WHERE id = ?",
-    [MEASURE_NOTE_ADD] = "INSERT INTO notes (seq, partner, network, title, held_on) "
+    [MEASURE_NOTE_ADD] = "INSERT INTO notes (seq, partner, network, title, held_on, decisions) "
                          "VALUES (?1, ?2, ?3, ?4, "
-                         "COALESCE (?5, strftime ('%Y-%m-%d', ?6 / 1000000, 'unixepoch')))",
-    [MEASURE_NOTE_DECISION] = "UPDATE notes SET decisions = json_insert (decisions, '$[#]', ?) "
-                              "WHERE seq = ?",
+                         "COALESCE (?5, strftime ('%Y-%m-%d', ?6 / 1000000, 'unixepoch')), ?7)",
     [MEASURE_CONFIG_GET] = "SELECT value FROM config WHERE key = ?",
     [MEASURE_CONFIG_SET] = "INSERT INTO config (key, value) VALUES (?, ?) "
                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -337,9 +337,25 @@ s_commitment_get (store_t *self, const char *id, s_commitment_t *out)
     return err;
 }
 
+bool
+store_may_read (const store_partner_t *reader, const char *network)
+{
+    assert (reader);
+    if (!network || reader->role == ROLE_INTEGRATOR)
+        return false;
+    if (reader->role == ROLE_BACKBONE || strcmp (network, CODEC_CATALOG_NETWORK) == 0)
+        return true;
+    for (size_t i = 0; i < reader->network_count; i++)
+        if (strcmp (reader->networks [i], network) == 0)
+            return true;
+    return false;
+}
+
 //  A commitment is named by its id alone in updates, so two partners may not
 //  both make one under the same id; the same partner again is a retry, which
-//  the log's dedupe answers.
+//  the log's dedupe answers. That the id is taken cannot be hidden (ids are
+//  one namespace across networks), but who took it, and where, is told only
+//  to a publisher that may read the commitment anyway.
 static cibus_err_t
 s_check_commitment (store_t *self, const envelope_t *env, const store_partner_t *publisher,
                     codec_problem_t *problem)
@@ -347,12 +363,14 @@ s_check_commitment (store_t *self, const envelope_t *env, const store_partner_t 
     s_commitment_t existing;
     if (s_commitment_get (self, env->id, &existing))
         return s_store_problem (problem);
-    if (existing.found && strcmp (existing.owner, publisher->name) != 0)
+    if (!existing.found || strcmp (existing.owner, publisher->name) == 0)
+        return CIBUS_OK;
+    if (!store_may_read (publisher, existing.network))
         return codec_problem_set (problem, CIBUS_ERR_EXISTS, "id",
-                                  "commitment '%s' already exists, made by '%s': choose another "
-                                  "id",
-                                  env->id, existing.owner);
-    return CIBUS_OK;
+                                  "commitment '%s' already exists: choose another id", env->id);
+    return codec_problem_set (problem, CIBUS_ERR_EXISTS, "id",
+                              "commitment '%s' already exists, made by '%s': choose another id",
+                              env->id, existing.owner);
 }
 
 static cibus_err_t
@@ -363,7 +381,11 @@ s_check_update (store_t *self, const envelope_t *env, const char *network,
     s_commitment_t commitment;
     if (s_commitment_get (self, id, &commitment))
         return s_store_problem (problem);
-    if (!commitment.found)
+    //  A commitment the publisher may not read is one it cannot know of: its
+    //  refusal is word for word the one for an id nobody used, so that no
+    //  answer tells an outsider that the id exists, whose it is, where it
+    //  lives or what state it is in. Every rule below may name those.
+    if (!commitment.found || !store_may_read (publisher, commitment.network))
         return codec_problem_set (problem, CIBUS_ERR_NOT_FOUND, "update.commitment_id",
                                   "commitment '%s' does not exist", id);
     if (publisher->role != ROLE_BACKBONE && strcmp (commitment.owner, publisher->name) != 0)
@@ -424,8 +446,9 @@ s_by_key (const void *a, const void *b)
 
 //  The dimensions of a cell as one text, sorted by key, so that the same
 //  cell submitted with its dimensions in another order is the same cell.
-//  Unit and record separators cannot occur in a key and do not in practice
-//  in a value. "" is the total. NULL when out of memory.
+//  Unit and record separators cannot occur in a key (a token) nor in a value
+//  (the codec refuses control characters in text). "" is the total. NULL
+//  when out of memory.
 static char *
 s_dims_key (const Cibus__DataSubmission *data)
 {
@@ -527,13 +550,23 @@ s_project_note (store_t *self, const envelope_t *env, const char *network)
     sqlite3_bind_text (stmt, 4, note->title ? note->title : "", -1, SQLITE_STATIC);
     s_bind_text_or_null (stmt, 5, note->held_on);
     sqlite3_bind_int64 (stmt, 6, env->received_at);
-    cibus_err_t err = store_step_done (self, stmt, "note-add");
-    stmt = self->measure [MEASURE_NOTE_DECISION];
-    for (size_t i = 0; err == CIBUS_OK && i < note->n_decisions; i++) {
-        sqlite3_bind_text (stmt, 1, note->decisions [i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) env->seq);
-        err = store_step_done (self, stmt, "note-decision");
+    //  The decisions as one JSON array, written once: a statement per
+    //  decision rewrote the array each time, which made a note's cost in the
+    //  commit grow with the square of its decisions.
+    json_t decisions = {0};
+    json_array (&decisions);
+    for (size_t i = 0; i < note->n_decisions; i++)
+        json_str (&decisions, note->decisions [i]);
+    json_array_end (&decisions);
+    const char *text = json_text (&decisions);
+    cibus_err_t err = CIBUS_ERR_NOMEM;
+    if (text) {
+        sqlite3_bind_text (stmt, 7, text, -1, SQLITE_STATIC);
+        err = store_step_done (self, stmt, "note-add");
     }
+    else
+        store_reset (stmt);
+    json_release (&decisions);
     return err;
 }
 

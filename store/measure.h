@@ -39,17 +39,25 @@
        [min, max] (data.value). Without min or max a percent is within
        [0, 100], a rate [0, 1] and a count not negative;
      - commitment (EXISTS, id): its id already names another partner's
-       commitment (updates name a commitment by id alone);
-     - update: commitment unknown (NOT_FOUND, update.commitment_id);
-       publisher neither its owner nor the backbone (FORBIDDEN,
-       update.commitment_id); commitment already done or dropped
-       (BAD_FIELD, update.status); published in another network than its
-       commitment's (BAD_FIELD, topic);
+       commitment (updates name a commitment by id alone); the owner is
+       named only to a publisher that may read the commitment's network;
+     - update: commitment unknown, or in a network the publisher may not
+       read (store_may_read), in the same words for both (NOT_FOUND,
+       update.commitment_id); publisher neither its owner nor the
+       backbone (FORBIDDEN, update.commitment_id); commitment already
+       done or dropped (BAD_FIELD, update.status); published in another
+       network than its commitment's (BAD_FIELD, topic);
      - indicator definition: published by anyone but the backbone
        (FORBIDDEN, indicator).
    A failure of the store itself is CIBUS_ERR_STORE, with a message.     */
 cibus_err_t store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publisher,
                                codec_problem_t *problem);
+
+/* Whether reader may read what lives in network: the backbone every
+   network, a partner its own networks and CODEC_CATALOG_NETWORK, an
+   integrator none. The one rule of read access for queries and for what a
+   refusal may reveal. */
+bool store_may_read (const store_partner_t *reader, const char *network);
 
 /* Bring the projections up to date with an entry just appended in the
    open batch (env carries its seq, partner, topic, received_at). */

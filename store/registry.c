@@ -53,12 +53,13 @@ registry_prepare (store_t *self)
 void
 registry_finalize (store_t *self)
 {
-    sqlite3_finalize (self->partner_insert);
-    sqlite3_finalize (self->network_insert);
-    sqlite3_finalize (self->partner_delete);
-    sqlite3_finalize (self->partner_by_key);
-    sqlite3_finalize (self->partner_all);
-    sqlite3_finalize (self->networks_of);
+    sqlite3_stmt **stmts [] = {&self->partner_insert, &self->network_insert,
+                               &self->partner_delete, &self->partner_by_key,
+                               &self->partner_all,    &self->networks_of};
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++) {
+        sqlite3_finalize (*stmts [i]);
+        *stmts [i] = NULL;
+    }
 }
 
 void

@@ -300,9 +300,10 @@ s_indicators (query_t *q, s_curve_t *curve)
         envelope_t *env = codec_envelope_decode (sqlite3_column_blob (stmt, 1),
                                                  (size_t) sqlite3_column_bytes (stmt, 1));
         if (!env || env->body_case != CIBUS__ENVELOPE__BODY_INDICATOR) {
-            log_error ("event=store-corrupt db=%s error=\"an indicator's log entry is not a "
-                       "definition\"",
-                       store_path (q->store));
+            log_value_t db;
+            log_error ("event=store-corrupt db=\"%s\" error=\"an indicator's log entry is "
+                       "not a definition\"",
+                       log_escape (&db, store_path (q->store)));
             err = CIBUS_ERR_STORE;
         }
         else if (query_indicator_visible (q, env->indicator)) {

@@ -107,8 +107,14 @@ static const char *s_migrations [] = {
 cibus_err_t
 store_fail (store_t *self, const char *what)
 {
-    log_error ("event=store-failed op=%s db=%s error=\"%s\"", what, self->path,
-               sqlite3_errmsg (self->db));
+    //  A full disk is the operator's to fix, and the broker's to say so:
+    //  remember it for store_full(); a commit that goes through forgets it.
+    if ((sqlite3_errcode (self->db) & 0xff) == SQLITE_FULL)
+        self->full = true;
+    //  SQLite's message may quote a name from the database: escape it too.
+    log_value_t db, error;
+    log_error ("event=store-failed op=%s db=\"%s\" error=\"%s\"", what,
+               log_escape (&db, self->path), log_escape (&error, sqlite3_errmsg (self->db)));
     return CIBUS_ERR_STORE;
 }
 
@@ -117,8 +123,10 @@ store_exec (store_t *self, const char *sql, const char *what)
 {
     char *message = NULL;
     if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK) {
-        log_error ("event=store-failed op=%s db=%s error=\"%s\"", what, self->path,
-                   message ? message : sqlite3_errmsg (self->db));
+        log_value_t db, error;
+        log_error ("event=store-failed op=%s db=\"%s\" error=\"%s\"", what,
+                   log_escape (&db, self->path),
+                   log_escape (&error, message ? message : sqlite3_errmsg (self->db)));
         sqlite3_free (message);
         return CIBUS_ERR_STORE;
     }
@@ -157,9 +165,10 @@ s_migrate (store_t *self)
         return CIBUS_ERR_STORE;
     int version = s_user_version (self);
     if (version < 0 || version > S_MIGRATIONS) {
-        log_error ("event=store-failed op=migrate db=%s error=\"schema version %d is not one "
-                   "this cibus knows (1..%d): is the database from a newer release?\"",
-                   self->path, version, S_MIGRATIONS);
+        log_value_t db;
+        log_error ("event=store-failed op=migrate db=\"%s\" error=\"schema version %d is not "
+                   "one this cibus knows (1..%d): is the database from a newer release?\"",
+                   log_escape (&db, self->path), version, S_MIGRATIONS);
         store_exec (self, "ROLLBACK", "migrate-rollback");
         return CIBUS_ERR_STORE;
     }
@@ -171,7 +180,9 @@ s_migrate (store_t *self)
             store_exec (self, "ROLLBACK", "migrate-rollback");
             return CIBUS_ERR_STORE;
         }
-        log_info ("event=store-migrated db=%s version=%d", self->path, next + 1);
+        log_value_t db;
+        log_info ("event=store-migrated db=\"%s\" version=%d", log_escape (&db, self->path),
+                  next + 1);
     }
     return store_exec (self, "COMMIT", "migrate-commit");
 }
@@ -210,39 +221,120 @@ s_load_last_seq (store_t *self)
     return rc == SQLITE_ROW ? CIBUS_OK : store_fail (self, "last-seq");
 }
 
+//  Close the connection and everything prepared on it.
+static void
+s_close (store_t *self)
+{
+    if (self->in_batch)
+        store_batch_abort (self);
+    sqlite3_stmt **stmts [] = {&self->begin, &self->commit, &self->rollback, &self->find,
+                               &self->insert, &self->read, &self->data_version};
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++) {
+        sqlite3_finalize (*stmts [i]);
+        *stmts [i] = NULL;
+    }
+    registry_finalize (self);
+    measure_finalize (self);
+    query_finalize (self);
+    measure_cache_clear (self);
+    if (self->db && sqlite3_close (self->db) != SQLITE_OK) {
+        log_value_t db, error;
+        log_error ("event=store-failed op=close db=\"%s\" error=\"%s\"",
+                   log_escape (&db, self->path), log_escape (&error, sqlite3_errmsg (self->db)));
+    }
+    self->db = NULL;
+}
+
+//  Open the connection with its pragmas, migrate, prepare. Without shared
+//  memory (exclusive) SQLite keeps the WAL index on the heap instead of in
+//  the -shm file, which a full disk cannot grow: the log can then still be
+//  read, and written once space returns.
+static cibus_err_t
+s_open (store_t *self, bool exclusive)
+{
+    if (sqlite3_open_v2 (self->path, &self->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
+        != SQLITE_OK) {
+        log_value_t db, error;
+        log_error ("event=store-failed op=open db=\"%s\" error=\"%s\"",
+                   log_escape (&db, self->path),
+                   log_escape (&error, self->db ? sqlite3_errmsg (self->db) : "out of memory"));
+        return CIBUS_ERR_STORE;
+    }
+    sqlite3_busy_timeout (self->db, 5000);
+    const char *pragmas = self->sync == STORE_SYNC_FULL
+                              ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                                "PRAGMA foreign_keys = ON;"
+                              : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                                "PRAGMA foreign_keys = ON;";
+    if ((exclusive && store_exec (self, "PRAGMA locking_mode = EXCLUSIVE", "pragmas"))
+        || store_exec (self, pragmas, "pragmas") || s_migrate (self) || s_prepare_all (self)
+        || s_load_last_seq (self))
+        return CIBUS_ERR_STORE;
+    self->exclusive = exclusive;
+    self->next_seq = self->last_seq + 1;
+    store_data_version (self);
+    return CIBUS_OK;
+}
+
 store_t *
 store_new (const char *path, store_sync_t sync)
 {
     store_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->sync = sync;
     self->path = strdup (path);
     if (!self->path) {
         free (self);
         return NULL;
     }
-    if (sqlite3_open_v2 (path, &self->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
-        != SQLITE_OK) {
-        log_error ("event=store-failed op=open db=%s error=\"%s\"", path,
-                   self->db ? sqlite3_errmsg (self->db) : "out of memory");
-        store_destroy (&self);
-        return NULL;
+    if (s_open (self, false) != CIBUS_OK) {
+        //  On a full disk the shared-memory file cannot be made: open
+        //  without it, so that the broker serves what it has.
+        s_close (self);
+        if (s_open (self, true) != CIBUS_OK) {
+            store_destroy (&self);
+            return NULL;
+        }
+        log_value_t db;
+        log_warn ("event=store-degraded db=\"%s\" reason=\"could not open it as usual (a full "
+                  "disk?): opened for this process alone; reads are served, writes are refused "
+                  "until there is space\"",
+                  log_escape (&db, self->path));
     }
-    sqlite3_busy_timeout (self->db, 5000);
-    const char *pragmas = sync == STORE_SYNC_FULL
-                              ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                                "PRAGMA foreign_keys = ON;"
-                              : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                                "PRAGMA foreign_keys = ON;";
-    if (store_exec (self, pragmas, "pragmas") || s_migrate (self) || s_prepare_all (self)
-        || s_load_last_seq (self)) {
-        store_destroy (&self);
-        return NULL;
-    }
-    self->next_seq = self->last_seq + 1;
-    store_data_version (self);
     return self;
+}
+
+bool
+store_degraded (store_t *self)
+{
+    return self->exclusive;
+}
+
+cibus_err_t
+store_recover (store_t *self)
+{
+    if (!self->exclusive || self->in_batch)
+        return CIBUS_OK;
+    //  Leaving exclusive mode needs a new connection (SQLite keeps a WAL
+    //  database opened without shared memory exclusive until it closes).
+    s_close (self);
+    if (s_open (self, false) == CIBUS_OK) {
+        log_value_t db;
+        log_info ("event=store-recovered db=\"%s\"", log_escape (&db, self->path));
+        return CIBUS_OK;
+    }
+    s_close (self);
+    if (s_open (self, true) != CIBUS_OK)
+        return CIBUS_ERR_STORE; //  the caller cannot use the store now
+    return CIBUS_ERR_FULL;
+}
+
+bool
+store_full (store_t *self)
+{
+    return self->full;
 }
 
 void
@@ -251,18 +343,7 @@ store_destroy (store_t **self_p)
     if (!self_p || !*self_p)
         return;
     store_t *self = *self_p;
-    if (self->in_batch)
-        store_batch_abort (self);
-    sqlite3_stmt **stmts [] = {&self->begin, &self->commit, &self->rollback, &self->find,
-                               &self->insert, &self->read, &self->data_version};
-    for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++)
-        sqlite3_finalize (*stmts [i]);
-    registry_finalize (self);
-    measure_finalize (self);
-    query_finalize (self);
-    if (self->db && sqlite3_close (self->db) != SQLITE_OK)
-        log_error ("event=store-failed op=close db=%s error=\"%s\"", self->path,
-                   sqlite3_errmsg (self->db));
+    s_close (self);
     free (self->path);
     free (self);
     *self_p = NULL;
@@ -359,7 +440,9 @@ store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *i
         return CIBUS_ERR_USAGE;
     if (self->fault == STORE_FAULT_ADD) {
         self->fault = STORE_FAULT_NONE;
-        log_error ("event=store-failed op=insert db=%s error=\"injected fault\"", self->path);
+        log_value_t db;
+        log_error ("event=store-failed op=insert db=\"%s\" error=\"injected fault\"",
+                   log_escape (&db, self->path));
         return CIBUS_ERR_STORE;
     }
     sqlite3_bind_int64 (self->insert, 1, (sqlite3_int64) seq);
@@ -381,7 +464,9 @@ store_batch_commit (store_t *self)
         return CIBUS_ERR_USAGE;
     if (self->fault == STORE_FAULT_COMMIT) {
         self->fault = STORE_FAULT_NONE;
-        log_error ("event=store-failed op=commit db=%s error=\"injected fault\"", self->path);
+        log_value_t db;
+        log_error ("event=store-failed op=commit db=\"%s\" error=\"injected fault\"",
+                   log_escape (&db, self->path));
         store_batch_abort (self);
         return CIBUS_ERR_STORE;
     }
@@ -393,6 +478,7 @@ store_batch_commit (store_t *self)
     }
     self->in_batch = false;
     self->last_seq = self->next_seq - 1;
+    self->full = false;
     return CIBUS_OK;
 }
 
@@ -454,6 +540,26 @@ store_read_matching (store_t *self, uint64_t from, size_t max, store_match_fn *m
 }
 
 cibus_err_t
+store_partner_usage (store_t *self, const char *partner, uint64_t *bytes)
+{
+    //  length() of a blob reads its size from the record header, not the
+    //  blob itself; the partner's rows are found through log_partner_id.
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT COALESCE (SUM (length (envelope)), 0) FROM log "
+                            "WHERE partner = ?",
+                            -1, &stmt, NULL)
+        != SQLITE_OK)
+        return store_fail (self, "usage");
+    sqlite3_bind_text (stmt, 1, partner, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *bytes = (uint64_t) sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW ? CIBUS_OK : store_fail (self, "usage");
+}
+
+cibus_err_t
 store_check_integrity (store_t *self)
 {
     sqlite3_stmt *stmt;
@@ -464,9 +570,12 @@ store_check_integrity (store_t *self)
         const char *verdict = (const char *) sqlite3_column_text (stmt, 0);
         if (verdict && strcmp (verdict, "ok") == 0)
             err = CIBUS_OK;
-        else
-            log_error ("event=store-corrupt db=%s integrity_check=\"%s\"", self->path,
-                       verdict ? verdict : "");
+        else {
+            //  The verdict names tables and pages of a damaged file.
+            log_value_t db, said;
+            log_error ("event=store-corrupt db=\"%s\" integrity_check=\"%s\"",
+                       log_escape (&db, self->path), log_escape (&said, verdict));
+        }
     }
     sqlite3_finalize (stmt);
     return err;

@@ -93,6 +93,24 @@ cibus_err_t store_read_matching (store_t *self, uint64_t from, size_t max,
                                  store_match_fn *match, store_read_fn *fn, void *arg,
                                  size_t *count);
 
+/* Whether the last failure was a full disk (SQLITE_FULL); a commit that
+   succeeds clears it. The broker then says "storage full", not "error". */
+bool store_full (store_t *self);
+
+/* Whether the store was opened without shared memory because it could not
+   be opened as usual (a full disk at start): reads work, writes fail until
+   there is space, and other processes cannot open the database. */
+bool store_degraded (store_t *self);
+
+/* For a degraded store: reopen it as usual. CIBUS_OK when it is no longer
+   degraded (or never was), CIBUS_ERR_FULL when it still is, CIBUS_ERR_STORE
+   when it could not be reopened at all. Not inside a batch. */
+cibus_err_t store_recover (store_t *self);
+
+/* The bytes of log entries a partner has stored, for its quota. Reads
+   every entry's header: call it once per partner and count from there. */
+cibus_err_t store_partner_usage (store_t *self, const char *partner, uint64_t *bytes);
+
 /* Integrity of the database file: CIBUS_OK when PRAGMA integrity_check
    says "ok". */
 cibus_err_t store_check_integrity (store_t *self);

@@ -20,7 +20,6 @@ typedef enum {
     MEASURE_COMMITMENT_ADD,
     MEASURE_COMMITMENT_UPDATE,
     MEASURE_NOTE_ADD,
-    MEASURE_NOTE_DECISION,
     MEASURE_CONFIG_GET,
     MEASURE_CONFIG_SET,
     MEASURE__COUNT
@@ -45,6 +44,9 @@ struct store_t {
     uint64_t last_seq; /* last committed seq */
     uint64_t next_seq; /* the seq the next add in this batch takes */
     bool in_batch;
+    store_sync_t sync;
+    bool exclusive;    /* opened without shared memory (a full disk at start) */
+    bool full;         /* the last failure was a full disk */
     store_fault_t fault;
     //  the log's statements, prepared once
     sqlite3_stmt *begin, *commit, *rollback, *find, *insert, *read, *data_version;

@@ -5,6 +5,7 @@
 
 #include "cibus.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -145,18 +146,26 @@ s_read_file (const char *path, char *buf, size_t size)
     return len > 0;
 }
 
-bool
-harness_broker_start (harness_broker_t *broker, const char *data_dir, const char *const *extra)
+//  Start the broker bound to bind, and wait until it has bound: for a tcp
+//  endpoint with a port of '*', until the endpoint file names the port; for
+//  an ipc endpoint, until its socket file exists.
+static bool
+s_broker_start (harness_broker_t *broker, const char *data_dir, const char *bind,
+                const char *const *extra)
 {
     char bin [PATH_MAX], endpoint_path [PATH_MAX], log_path [PATH_MAX];
     harness_bin ("cibusd", bin, sizeof bin);
-    snprintf (endpoint_path, sizeof endpoint_path, "%s/cibusd.endpoint", data_dir);
+    bool ipc = strncmp (bind, "ipc://", 6) == 0;
+    if (ipc)
+        snprintf (endpoint_path, sizeof endpoint_path, "%s", bind + 6);
+    else
+        snprintf (endpoint_path, sizeof endpoint_path, "%s/cibusd.endpoint", data_dir);
     snprintf (log_path, sizeof log_path, "%s.log", data_dir);
     memset (broker, 0, sizeof *broker);
     broker->data_dir = (char *) data_dir;
     unlink (endpoint_path);
 
-    const char *argv [32] = {bin, "run", "--data", data_dir, "--bind", "tcp://127.0.0.1:*"};
+    const char *argv [32] = {bin, "run", "--data", data_dir, "--bind", bind};
     size_t argc = 6;
     for (size_t i = 0; extra && extra [i] && argc < 31; i++)
         argv [argc++] = extra [i];
@@ -165,7 +174,12 @@ harness_broker_start (harness_broker_t *broker, const char *data_dir, const char
     //  The broker would make its data directory itself; made here first so
     //  that it can be watched for the endpoint file from the start.
     mkdir (data_dir, 0700);
-    int watch = s_watch_dir (data_dir);
+    char watched [PATH_MAX];
+    snprintf (watched, sizeof watched, "%s", endpoint_path);
+    char *slash = strrchr (watched, '/');
+    if (slash)
+        *slash = 0;
+    int watch = s_watch_dir (slash ? watched : ".");
     pid_t pid = fork ();
     if (pid < 0) {
         if (watch >= 0)
@@ -187,7 +201,9 @@ harness_broker_start (harness_broker_t *broker, const char *data_dir, const char
     int pidfd = s_pidfd (pid);
     int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
     bool bound = false, exited = false;
-    while (!(bound = s_read_file (endpoint_path, broker->endpoint, sizeof broker->endpoint))) {
+    while (!(bound = ipc ? access (endpoint_path, F_OK) == 0
+                         : s_read_file (endpoint_path, broker->endpoint,
+                                        sizeof broker->endpoint))) {
         int status;
         if ((exited = waitpid (pid, &status, WNOHANG) == pid)
             || !s_wait_event (watch, pidfd, until))
@@ -206,6 +222,8 @@ harness_broker_start (harness_broker_t *broker, const char *data_dir, const char
         harness_broker_stop (broker, SIGKILL);
         return false;
     }
+    if (ipc)
+        snprintf (broker->endpoint, sizeof broker->endpoint, "%s", bind);
     char cert_path [PATH_MAX], cert [4096];
     snprintf (cert_path, sizeof cert_path, "%s/broker", data_dir);
     if (s_read_file (cert_path, cert, sizeof cert)) {
@@ -214,6 +232,21 @@ harness_broker_start (harness_broker_t *broker, const char *data_dir, const char
             snprintf (broker->broker_key, sizeof broker->broker_key, "%.40s", key + 14);
     }
     return strlen (broker->broker_key) == 40;
+}
+
+bool
+harness_broker_start (harness_broker_t *broker, const char *data_dir, const char *const *extra)
+{
+    return s_broker_start (broker, data_dir, "tcp://127.0.0.1:*", extra);
+}
+
+bool
+harness_broker_start_ipc (harness_broker_t *broker, const char *data_dir, const char *socket,
+                          const char *const *extra)
+{
+    char bind [PATH_MAX + 8];
+    snprintf (bind, sizeof bind, "ipc://%s", socket);
+    return s_broker_start (broker, data_dir, bind, extra);
 }
 
 int
@@ -484,4 +517,84 @@ harness_client (const harness_world_t *world, const char *secret, int timeout_ms
     if (!client)
         fprintf (stderr, "harness: %s\n", error);
     return client;
+}
+
+//  ---------------------------------------------------------------- inspection
+
+char *
+harness_read_all (const char *path)
+{
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    while (s_slurp (fd, &buf, &len, &cap))
+        ;
+    close (fd);
+    return buf ? buf : strdup ("");
+}
+
+bool
+harness_wait_text (const char *path, const char *needle, int deadline_msec)
+{
+    int64_t until = harness_now_msec () + deadline_msec;
+    //  Watch the file for writes once it exists; until then, its directory.
+    int watch = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+    bool watching = false, found = false;
+    while (true) {
+        if (!watching && watch >= 0)
+            watching = inotify_add_watch (watch, path, IN_MODIFY | IN_CLOSE_WRITE) >= 0;
+        char *text = harness_read_all (path);
+        found = text && strstr (text, needle);
+        free (text);
+        if (found)
+            break;
+        //  Not yet watched (the file is absent): its directory says when it
+        //  appears.
+        int dir_watch = -1;
+        if (!watching) {
+            char dir [PATH_MAX];
+            snprintf (dir, sizeof dir, "%s", path);
+            char *slash = strrchr (dir, '/');
+            if (slash)
+                *slash = 0;
+            dir_watch = s_watch_dir (slash ? dir : ".");
+        }
+        bool more = s_wait_event (watching ? watch : dir_watch, -1, until);
+        if (dir_watch >= 0)
+            close (dir_watch);
+        if (!more)
+            break;
+    }
+    if (watch >= 0)
+        close (watch);
+    return found;
+}
+
+int
+harness_fd_count (pid_t pid)
+{
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/fd", (int) pid);
+    DIR *dir = opendir (path);
+    if (!dir)
+        return -1;
+    int count = 0;
+    for (struct dirent *entry; (entry = readdir (dir));)
+        count += entry->d_name [0] != '.';
+    closedir (dir);
+    return count;
+}
+
+long
+harness_rss_kib (pid_t pid)
+{
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    char *status = harness_read_all (path);
+    const char *line = status ? strstr (status, "\nVmRSS:") : NULL;
+    long kib = line ? strtol (line + 7, NULL, 10) : -1;
+    free (status);
+    return kib;
 }

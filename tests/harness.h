@@ -46,6 +46,12 @@ typedef struct {
 bool harness_broker_start (harness_broker_t *broker, const char *data_dir,
                            const char *const *extra);
 
+/* The same, bound to ipc://SOCKET instead (a path outside the data
+   directory): bound once the socket file exists. For a data directory where
+   the endpoint file cannot be written (a full disk). */
+bool harness_broker_start_ipc (harness_broker_t *broker, const char *data_dir, const char *socket,
+                               const char *const *extra);
+
 /* Send a signal and wait (with the deadline) for the broker to exit.
    Returns its exit status as from waitpid, or -1 on timeout (after which it
    is killed). */
@@ -97,5 +103,19 @@ struct cibus_t *harness_client (const harness_world_t *world, const char *secret
 
 /* Count the non-overlapping occurrences of needle in text. */
 size_t harness_count (const char *text, const char *needle);
+
+/* The whole of a file as a string (the caller frees), or NULL when it
+   cannot be read. */
+char *harness_read_all (const char *path);
+
+/* Wait until the file holds needle, up to deadline_msec (driven by inotify,
+   not by sleeping); false on timeout. */
+bool harness_wait_text (const char *path, const char *needle, int deadline_msec);
+
+/* The descriptors a process has open (the entries of /proc/PID/fd), or -1. */
+int harness_fd_count (pid_t pid);
+
+/* A process's resident set size in KiB (VmRSS in /proc/PID/status), or -1. */
+long harness_rss_kib (pid_t pid);
 
 #endif

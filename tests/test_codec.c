@@ -1618,6 +1618,373 @@ test_codec_validate_refuses_update_comment_over_its_limit (void **state)
     free (comment);
 }
 
+//  ------------------------------------------------------------ text encoding
+
+static void
+test_codec_valid_utf8_accepts_well_formed_text (void **state)
+{
+    (void) state;
+    static const char *const good [] = {
+        "",
+        "plain ASCII",
+        "Bogot\xc3\xa1",            /* Bogotá */
+        "\xe6\x9d\xb1\xe4\xba\xac", /* 東京 */
+        "\xf0\x9f\x98\x80",         /* an emoji, U+1F600 */
+        "\xc2\x80",                 /* U+0080, the first of two bytes */
+        "\xdf\xbf",                 /* U+07FF */
+        "\xe0\xa0\x80",             /* U+0800, the first of three */
+        "\xed\x9f\xbf",             /* U+D7FF, just below the surrogates */
+        "\xee\x80\x80",             /* U+E000, just above them */
+        "\xef\xbf\xbf",             /* U+FFFF */
+        "\xf0\x90\x80\x80",         /* U+10000, the first of four */
+        "\xf4\x8f\xbf\xbf",         /* U+10FFFF, the last code point */
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
+        if (!codec_valid_utf8 (good [i], strlen (good [i])))
+            print_error ("refused good text %zu\n", i);
+        assert_true (codec_valid_utf8 (good [i], strlen (good [i])));
+    }
+}
+
+static void
+test_codec_valid_utf8_refuses_malformed_text (void **state)
+{
+    (void) state;
+    static const char *const bad [] = {
+        "\xff\xfe",         /* bytes that never occur in UTF-8 */
+        "\xc0\xaf",         /* '/' overlong in two bytes */
+        "\xc1\xbf",         /* U+007F overlong */
+        "\xe0\x80\xaf",     /* '/' overlong in three bytes */
+        "\xf0\x80\x80\xaf", /* '/' overlong in four bytes */
+        "\xed\xa0\x80",     /* U+D800, a surrogate */
+        "\xed\xbf\xbf",     /* U+DFFF, a surrogate */
+        "\xf4\x90\x80\x80", /* U+110000, past Unicode */
+        "\xf5\x80\x80\x80", /* a lead byte past Unicode */
+        "\xe2\x82",         /* the euro sign cut short */
+        "caf\xc3",          /* a character cut at the end */
+        "\x80",             /* a continuation byte alone */
+        "\xe2\x28\xa1",     /* a lead byte without its continuation */
+        "Bogot\xe1",        /* Latin-1, not UTF-8 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        if (codec_valid_utf8 (bad [i], strlen (bad [i])))
+            print_error ("accepted bad text %zu\n", i);
+        assert_false (codec_valid_utf8 (bad [i], strlen (bad [i])));
+    }
+    //  Only len bytes are read: a whole character is cut by a shorter len.
+    assert_true (codec_valid_utf8 ("\xe2\x82\xac", 3));
+    assert_false (codec_valid_utf8 ("\xe2\x82\xac", 2));
+}
+
+static void
+test_codec_validate_refuses_invalid_utf8_naming_the_field (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    sample.note.body = "\xff\xfe";
+    assert_refused (&sample.env, "note.body", "field 'note.body' is not valid UTF-8");
+    s_sample_note (&sample);
+    sample.note.title = "Review \xe2\x82";
+    assert_refused (&sample.env, "note.title", "field 'note.title' is not valid UTF-8");
+    s_sample_note (&sample);
+    sample.decisions [0] = "\xc0\xaf";
+    assert_refused (&sample.env, "note.decisions", "field 'note.decisions' is not valid UTF-8");
+    s_sample_note (&sample);
+    sample.attendees [1] = "\xed\xa0\x80";
+    assert_refused (&sample.env, "note.attendees", "field 'note.attendees' is not valid UTF-8");
+
+    s_sample_data (&sample);
+    sample.dimension [1].value = "\xed\xa0\x80";
+    assert_refused (&sample.env, "data.dimensions.value",
+                    "field 'data.dimensions.value' is not valid UTF-8");
+    s_sample_data (&sample);
+    sample.dimension [0].key = "r\xc3";
+    assert_refused (&sample.env, "data.dimensions.key",
+                    "field 'data.dimensions.key' is not valid UTF-8");
+    s_sample_data (&sample);
+    sample.data.source = "SIS \xff";
+    assert_refused (&sample.env, "data.source", "field 'data.source' is not valid UTF-8");
+    s_sample_data (&sample);
+    sample.data.period = "2025-\xe2\x82";
+    assert_refused (&sample.env, "data.period", "field 'data.period' is not valid UTF-8");
+
+    s_sample_commitment (&sample);
+    sample.commitment.action = "Hire \xc0\xaf coaches";
+    assert_refused (&sample.env, "commitment.action",
+                    "field 'commitment.action' is not valid UTF-8");
+    s_sample_commitment (&sample);
+    sample.indicators [1] = "\xf4\x90\x80\x80";
+    assert_refused (&sample.env, "commitment.indicators",
+                    "field 'commitment.indicators' is not valid UTF-8");
+    s_sample_update (&sample);
+    sample.update.comment = "\xe2\x82";
+    assert_refused (&sample.env, "update.comment", "field 'update.comment' is not valid UTF-8");
+
+    //  The envelope's own fields, the one the broker overwrites included:
+    //  it is a string of the request like any other.
+    s_sample_note (&sample);
+    sample.env.id = "n-\xff";
+    assert_refused (&sample.env, "id", "field 'id' is not valid UTF-8");
+    s_sample_note (&sample);
+    sample.env.topic = "nor\xc3th/note";
+    assert_refused (&sample.env, "topic", "field 'topic' is not valid UTF-8");
+    s_sample_note (&sample);
+    sample.env.partner = "\xff\xfe";
+    assert_refused (&sample.env, "partner", "field 'partner' is not valid UTF-8");
+}
+
+static void
+test_codec_validate_refuses_invalid_utf8_in_an_indicator_definition (void **state)
+{
+    (void) state;
+    s_def_t sample;
+    s_sample_indicator (&sample);
+    sample.def.name = "Tasa de graduaci\xf3n";
+    assert_refused (&sample.env, "indicator.name", "field 'indicator.name' is not valid UTF-8");
+    s_sample_indicator (&sample);
+    sample.dimensions [1] = "\xed\xa0\x80";
+    assert_refused (&sample.env, "indicator.dimensions",
+                    "field 'indicator.dimensions' is not valid UTF-8");
+    //  Inside the milestones, one message further down.
+    s_sample_indicator (&sample);
+    sample.baseline.period = "2024-\xc0\xaf";
+    assert_refused (&sample.env, "indicator.baseline.period",
+                    "field 'indicator.baseline.period' is not valid UTF-8");
+    s_sample_indicator (&sample);
+    sample.target.period = "\xe2\x82";
+    assert_refused (&sample.env, "indicator.targets.period",
+                    "field 'indicator.targets.period' is not valid UTF-8");
+}
+
+static void
+test_codec_validate_accepts_multibyte_text (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    //  Reunión en Bogotá; 東京 and an emoji; José Núñez; the euro sign.
+    sample.note.title = "Reuni\xc3\xb3n en Bogot\xc3\xa1";
+    sample.note.body = "\xe6\x9d\xb1\xe4\xba\xac\tTokyo\r\n\xf0\x9f\x98\x80";
+    sample.attendees [0] = "Jos\xc3\xa9 N\xc3\xba\xc3\xb1\x65z";
+    sample.decisions [0] = "\xe2\x82\xac 10 000 for books \xf0\x9f\x93\x9a";
+    assert_valid (&sample.env);
+    s_sample_data (&sample);
+    sample.dimension [1].key = "school";
+    sample.dimension [1].value = "\xe6\x9d\xb1\xe4\xba\xac";
+    sample.data.source = "Secretar\xc3\xad\x61 de Educaci\xc3\xb3n";
+    assert_valid (&sample.env);
+    s_sample_update (&sample);
+    sample.update.comment = "Avanzamos \xf0\x9f\x8e\x89";
+    assert_valid (&sample.env);
+    s_def_t def;
+    s_sample_indicator (&def);
+    def.def.name = "Tasa de graduaci\xc3\xb3n";
+    assert_valid (&def.env);
+}
+
+static void
+test_codec_validate_refuses_control_characters_in_text (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    sample.note.title = "\x1b[2JAll clear";
+    assert_refused (&sample.env, "note.title",
+                    "field 'note.title' holds the control character U+001B: text may hold tab, "
+                    "newline and carriage return, no other");
+    s_sample_note (&sample);
+    sample.note.body = "deleted\x7f";
+    assert_refused (&sample.env, "note.body",
+                    "field 'note.body' holds the control character U+007F: text may hold tab, "
+                    "newline and carriage return, no other");
+    //  C1 controls are well-formed UTF-8, and some terminals obey them.
+    s_sample_data (&sample);
+    sample.dimension [0].value = "\xc2\x9b[31m";
+    assert_refused (&sample.env, "data.dimensions.value",
+                    "field 'data.dimensions.value' holds the control character U+009B: text "
+                    "may hold tab, newline and carriage return, no other");
+    s_sample_update (&sample);
+    sample.update.comment = "a\x1f-b";
+    assert_refused (&sample.env, "update.comment",
+                    "field 'update.comment' holds the control character U+001F: text may hold "
+                    "tab, newline and carriage return, no other");
+    //  Tab, newline and carriage return are text.
+    s_sample_note (&sample);
+    sample.note.title = "Review\tQ3";
+    sample.note.body = "line one\r\nline two\n";
+    assert_valid (&sample.env);
+}
+
+//  Bytes that are not UTF-8 reach the validator as they were sent:
+//  protobuf-c does not check strings, so the codec must.
+static void
+test_codec_invalid_utf8_survives_decoding_and_is_refused (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    sample.note.body = "\xff\xfe";
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+    envelope_t *decoded = codec_envelope_decode (buf.data, buf.size);
+    codec_buf_release (&buf);
+    assert_non_null (decoded);
+    assert_string_equal (decoded->note->body, "\xff\xfe");
+    assert_refused (decoded, "note.body", "field 'note.body' is not valid UTF-8");
+    codec_envelope_free (decoded);
+}
+
+//  Validate a request that must be refused with field and message.
+#define assert_request_refused(request, expected_field, expected_message) \
+    do { \
+        codec_problem_t problem_; \
+        memset (&problem_, 0, sizeof problem_); \
+        assert_int_equal (codec_validate_request ((request), &problem_), CIBUS_ERR_BAD_FIELD); \
+        assert_int_equal (problem_.code, CIBUS_ERR_BAD_FIELD); \
+        assert_string_equal (problem_.field, (expected_field)); \
+        assert_string_equal (problem_.message, (expected_message)); \
+    } while (0)
+
+#define assert_request_valid(request) \
+    do { \
+        codec_problem_t problem_; \
+        memset (&problem_, 0, sizeof problem_); \
+        cibus_err_t rc_ = codec_validate_request ((request), &problem_); \
+        if (rc_ != CIBUS_OK) \
+            print_error ("refused: field=%s message=%s\n", problem_.field, problem_.message); \
+        assert_int_equal (rc_, CIBUS_OK); \
+    } while (0)
+
+static void
+test_codec_validate_request_checks_a_publish (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    Cibus__Publish publish = CIBUS__PUBLISH__INIT;
+    publish.envelope = &sample.env;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
+    request.publish = &publish;
+    assert_request_valid (&request);
+    //  The envelope's fields keep the names they have in a publish's refusal.
+    sample.decisions [0] = "\xed\xa0\x80";
+    assert_request_refused (&request, "note.decisions",
+                            "field 'note.decisions' is not valid UTF-8");
+    s_sample_note (&sample);
+    sample.note.title = NULL;
+    assert_request_refused (&request, "note.title", "field 'note.title' is required");
+    publish.envelope = NULL;
+    assert_request_refused (&request, "envelope", "field 'envelope' is required");
+}
+
+static void
+test_codec_validate_request_checks_a_subscribe (void **state)
+{
+    (void) state;
+    char *prefixes [MANY] = {"north/", "Bogot\xc3\xa1/"};
+    Cibus__Subscribe subscribe = CIBUS__SUBSCRIBE__INIT;
+    subscribe.n_prefixes = 2;
+    subscribe.prefixes = prefixes;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_SUBSCRIBE;
+    request.subscribe = &subscribe;
+    assert_request_valid (&request);
+    prefixes [1] = "north\xff/";
+    assert_request_refused (&request, "prefixes", "field 'prefixes' is not valid UTF-8");
+    prefixes [1] = "north\n/";
+    assert_request_valid (&request);
+    prefixes [1] = "north\x1b/";
+    assert_request_refused (&request, "prefixes",
+                            "field 'prefixes' holds the control character U+001B: text may "
+                            "hold tab, newline and carriage return, no other");
+    char *longest = s_repeat ('p', CIBUS_MAX_TOPIC + 1);
+    prefixes [1] = longest;
+    assert_request_refused (&request, "prefixes", "field 'prefixes' has a prefix over 128 bytes");
+    free (longest);
+    s_many (prefixes, "north/");
+    subscribe.n_prefixes = MANY;
+    assert_request_refused (&request, "prefixes",
+                            "field 'prefixes' has 65 items, over its limit of 64");
+}
+
+static void
+test_codec_validate_request_checks_a_query (void **state)
+{
+    (void) state;
+    Cibus__Query query = CIBUS__QUERY__INIT;
+    query.kind = "values";
+    query.indicator = "k3-reading";
+    query.owner = "Bogot\xc3\xa1 Unida";
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_QUERY;
+    request.query = &query;
+    assert_request_valid (&request);
+    query.owner = "Bogot\xe1";
+    assert_request_refused (&request, "query.owner", "field 'query.owner' is not valid UTF-8");
+    query.owner = NULL;
+    query.kind = "\xc0\xaf";
+    assert_request_refused (&request, "query.kind", "field 'query.kind' is not valid UTF-8");
+    query.kind = "values";
+    query.since = "2026-\xe2\x82";
+    assert_request_refused (&request, "query.since", "field 'query.since' is not valid UTF-8");
+    query.since = NULL;
+    char *network = s_repeat ('n', CIBUS_MAX_NETWORK + 1);
+    query.network = network;
+    assert_request_refused (&request, "query.network",
+                            "field 'query.network' is 65 bytes, over its limit of 64");
+    free (network);
+    query.network = NULL;
+    char *by = s_repeat ('b', CIBUS_MAX_NAME + 1);
+    query.by = by;
+    assert_request_refused (&request, "query.by",
+                            "field 'query.by' is 129 bytes, over its limit of 128");
+    free (by);
+}
+
+static void
+test_codec_validate_request_checks_the_other_kinds (void **state)
+{
+    (void) state;
+    Cibus__Credit credit = CIBUS__CREDIT__INIT;
+    Cibus__Ping ping = CIBUS__PING__INIT;
+    Cibus__Status status = CIBUS__STATUS__INIT;
+    request_t request = CIBUS__REQUEST__INIT;
+    assert_request_refused (&request, "kind",
+                            "unknown or missing request kind: expected publish, subscribe, "
+                            "credit, ping, status or query");
+    request.kind_case = CIBUS__REQUEST__KIND_CREDIT;
+    request.credit = &credit;
+    assert_request_valid (&request);
+    request.kind_case = CIBUS__REQUEST__KIND_PING;
+    request.ping = &ping;
+    assert_request_valid (&request);
+    request.kind_case = CIBUS__REQUEST__KIND_STATUS;
+    request.status = &status;
+    assert_request_valid (&request);
+}
+
+static void
+test_codec_problem_set_never_cuts_a_character_in_two (void **state)
+{
+    (void) state;
+    codec_problem_t problem;
+    //  A precision counts bytes: six of "Bogotá" end inside the "á".
+    codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "topic", "got '%.6s'", "Bogot\xc3\xa1/x");
+    assert_string_equal (problem.message, "got 'Bogot'");
+    assert_true (codec_valid_utf8 (problem.message, strlen (problem.message)));
+    //  The same at the end of the buffer.
+    char *text = malloc (sizeof problem.message + 2);
+    assert_non_null (text);
+    memset (text, 'a', sizeof problem.message - 2);
+    strcpy (text + sizeof problem.message - 2, "\xe6\x9d\xb1");
+    codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, NULL, "%s", text);
+    assert_int_equal (strlen (problem.message), sizeof problem.message - 2);
+    assert_true (codec_valid_utf8 (problem.message, strlen (problem.message)));
+    free (text);
+}
+
 //  ------------------------------------------------------------ problems
 
 static void
@@ -1916,6 +2283,18 @@ main (void)
         cmocka_unit_test (test_codec_validate_refuses_missing_update_status),
         cmocka_unit_test (test_codec_validate_refuses_update_status_committed),
         cmocka_unit_test (test_codec_validate_refuses_update_comment_over_its_limit),
+        cmocka_unit_test (test_codec_valid_utf8_accepts_well_formed_text),
+        cmocka_unit_test (test_codec_valid_utf8_refuses_malformed_text),
+        cmocka_unit_test (test_codec_validate_refuses_invalid_utf8_naming_the_field),
+        cmocka_unit_test (test_codec_validate_refuses_invalid_utf8_in_an_indicator_definition),
+        cmocka_unit_test (test_codec_validate_accepts_multibyte_text),
+        cmocka_unit_test (test_codec_validate_refuses_control_characters_in_text),
+        cmocka_unit_test (test_codec_invalid_utf8_survives_decoding_and_is_refused),
+        cmocka_unit_test (test_codec_validate_request_checks_a_publish),
+        cmocka_unit_test (test_codec_validate_request_checks_a_subscribe),
+        cmocka_unit_test (test_codec_validate_request_checks_a_query),
+        cmocka_unit_test (test_codec_validate_request_checks_the_other_kinds),
+        cmocka_unit_test (test_codec_problem_set_never_cuts_a_character_in_two),
         cmocka_unit_test (test_codec_problem_set_fills_and_returns_the_code),
         cmocka_unit_test (test_codec_value_status_names_round_trip),
         cmocka_unit_test (test_codec_value_status_parse_refuses_unknown_names),

@@ -466,12 +466,64 @@ test_measure_only_the_owner_or_the_backbone_updates_a_commitment (void **state)
     update_msg (&c, "u1", "early-literacy", "c1", CIBUS__COMMITMENT_STATUS__DONE, NULL);
     PUBLISH_REFUSED (self, &self->carol, &c.env, CIBUS_ERR_FORBIDDEN, "update.commitment_id",
                      "only the owner 'alice' or the backbone may update commitment 'c1'");
-    PUBLISH_REFUSED (self, &self->feed, &c.env, CIBUS_ERR_FORBIDDEN, "update.commitment_id",
-                     "only the owner 'alice' or the backbone may update commitment 'c1'");
+    //  An integrator reads nothing, so it is not told that c1 exists.
+    PUBLISH_REFUSED (self, &self->feed, &c.env, CIBUS_ERR_NOT_FOUND, "update.commitment_id",
+                     "commitment 'c1' does not exist");
     update_msg (&c, "u1", "early-literacy", "c1", CIBUS__COMMITMENT_STATUS__AT_RISK,
                 "checked in with alice");
     PUBLISH_OK (self, &self->hub, &c.env);
     assert_non_null (strstr (s_commitments (self, &self->hub), "|at-risk|"));
+}
+
+//  The refusal of an update, as a publisher sees it.
+static codec_problem_t
+s_update_refusal (world_t *self, const store_partner_t *who, const char *network,
+                  const char *commitment)
+{
+    collab_msg_t c;
+    update_msg (&c, "u-probe", network, commitment, CIBUS__COMMITMENT_STATUS__DONE, NULL);
+    codec_problem_t problem;
+    assert_int_not_equal (world_publish (self, who, &c.env, &problem), CIBUS_OK);
+    return problem;
+}
+
+static void
+test_measure_a_commitment_outside_the_readers_networks_is_not_found (void **state)
+{
+    world_t *self = *state;
+    //  What bob (postsecondary) is told of c1 before anyone made it...
+    codec_problem_t missing = s_update_refusal (self, &self->bob, "postsecondary", "c1");
+    assert_int_equal (missing.code, CIBUS_ERR_NOT_FOUND);
+    assert_string_equal (missing.field, "update.commitment_id");
+    assert_string_equal (missing.message, "commitment 'c1' does not exist");
+    //  ...is what he is told once alice made it in early-literacy, word for
+    //  word: not that it exists, nor whose it is, where it lives or its state.
+    collab_msg_t c;
+    commitment_msg (&c, "c1", "early-literacy", "open 3 leveled libraries", "2026-12-15");
+    PUBLISH_OK (self, &self->alice, &c.env);
+    codec_problem_t hidden = s_update_refusal (self, &self->bob, "postsecondary", "c1");
+    assert_int_equal (hidden.code, missing.code);
+    assert_memory_equal (hidden.field, missing.field, sizeof missing.field);
+    assert_memory_equal (hidden.message, missing.message, sizeof missing.message);
+    update_msg (&c, "u1", "early-literacy", "c1", CIBUS__COMMITMENT_STATUS__DONE, NULL);
+    PUBLISH_OK (self, &self->alice, &c.env);
+    hidden = s_update_refusal (self, &self->bob, "postsecondary", "c1");
+    assert_int_equal (hidden.code, missing.code);
+    assert_memory_equal (hidden.message, missing.message, sizeof missing.message);
+    //  The same under the commitment's own topic, were the broker to let
+    //  it through.
+    hidden = s_update_refusal (self, &self->bob, "early-literacy", "c1");
+    assert_int_equal (hidden.code, missing.code);
+    assert_memory_equal (hidden.message, missing.message, sizeof missing.message);
+    //  Readers of the network keep the reasons they may read.
+    codec_problem_t told = s_update_refusal (self, &self->carol, "early-literacy", "c1");
+    assert_int_equal (told.code, CIBUS_ERR_FORBIDDEN);
+    assert_string_equal (told.message,
+                         "only the owner 'alice' or the backbone may update commitment 'c1'");
+    told = s_update_refusal (self, &self->hub, "early-literacy", "c1");
+    assert_int_equal (told.code, CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (told.message, "commitment 'c1' is already done: it cannot change");
+    assert_int_equal (store_last_seq (self->store), 2);
 }
 
 static void
@@ -516,6 +568,35 @@ test_measure_a_commitment_id_belongs_to_one_partner (void **state)
     commitment_msg (&c, "c1", "early-literacy", "open 3 leveled libraries", "2026-12-15");
     PUBLISH_OK (self, &self->alice, &c.env);
     assert_int_equal (store_last_seq (self->store), 1);
+}
+
+static void
+test_measure_a_taken_commitment_id_names_no_owner_to_an_outsider (void **state)
+{
+    world_t *self = *state;
+    collab_msg_t c;
+    commitment_msg (&c, "c1", "early-literacy", "open 3 leveled libraries", "2026-12-15");
+    PUBLISH_OK (self, &self->alice, &c.env);
+    //  Ids are one namespace, so bob must hear that c1 is taken; not by whom.
+    commitment_msg (&c, "c1", "postsecondary", "tutor 40 students", "2026-10-01");
+    PUBLISH_REFUSED (self, &self->bob, &c.env, CIBUS_ERR_EXISTS, "id",
+                     "commitment 'c1' already exists: choose another id");
+    assert_int_equal (store_last_seq (self->store), 1);
+}
+
+static void
+test_measure_who_may_read_a_network (void **state)
+{
+    world_t *self = *state;
+    assert_true (store_may_read (&self->hub, "early-literacy"));
+    assert_true (store_may_read (&self->hub, "anywhere"));
+    assert_true (store_may_read (&self->alice, "early-literacy"));
+    assert_false (store_may_read (&self->alice, "postsecondary"));
+    //  The catalogue is every partner's to read, and no integrator's.
+    assert_true (store_may_read (&self->bob, CODEC_CATALOG_NETWORK));
+    assert_false (store_may_read (&self->feed, "early-literacy"));
+    assert_false (store_may_read (&self->feed, CODEC_CATALOG_NETWORK));
+    assert_false (store_may_read (&self->alice, NULL));
 }
 
 //  ------------------------------------------------------------ config
@@ -943,9 +1024,12 @@ main (void)
         T (test_measure_a_dropped_commitment_cannot_change),
         T (test_measure_update_of_an_unknown_commitment_is_refused),
         T (test_measure_only_the_owner_or_the_backbone_updates_a_commitment),
+        T (test_measure_a_commitment_outside_the_readers_networks_is_not_found),
         T (test_measure_an_update_travels_in_its_commitment_network),
         T (test_measure_an_update_may_follow_its_commitment_in_one_batch),
         T (test_measure_a_commitment_id_belongs_to_one_partner),
+        T (test_measure_a_taken_commitment_id_names_no_owner_to_an_outsider),
+        T (test_measure_who_may_read_a_network),
         T (test_measure_min_cell_defaults_to_ten),
         T (test_measure_config_sets_min_cell_and_keeps_it),
         T (test_measure_config_refuses_bad_settings),
