@@ -8,6 +8,8 @@
 #   make bench-scale   the long scenario: a log of 10,000,000 entries
 #   make bench-smoke   every bench scenario, tiny, checked for loss only
 #   make demo    a school year of a small initiative, then the backbone's report
+#   make fuzz    the request dispatcher under libFuzzer for FUZZ_SECONDS
+#                (tests/fuzz/; `make check` runs it briefly)
 #
 # Two variants are built from the same sources: build/ (optimised, what
 # `make run` starts) and build/test/ (AddressSanitizer + UBSan, what the
@@ -92,6 +94,7 @@ SMOKE = ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 check: test-build
 	@tests/run $(TST) $(TEST_NAMES)
 	@$(SMOKE)
+	@$(MAKE) --no-print-directory fuzz-check
 
 # The bench measures the optimised build: it starts the cibusd beside it.
 bench: deps
@@ -156,3 +159,92 @@ $(REL)/obj/tests/bench/%.o $(TST)/obj/tests/bench/%.o: CPPFLAGS += -Itests
 # without making every target secondary: a secondary object that is missing
 # would not be remade when its archive looked newer.
 .PRECIOUS: $(REL)/obj/%.o $(TST)/obj/%.o
+
+# ------------------------------------------------------------------ fuzz
+#
+# The request dispatcher's libFuzzer target (tests/fuzz/), built with clang
+# into build/fuzz/: every library object with the sanitizers and libFuzzer's
+# coverage, the target linked with libFuzzer's main. Inputs it finds go to
+# build/fuzz/corpus, crashes to build/fuzz/artifacts; the committed seeds in
+# tests/fuzz/corpus are read, never written. The compiler, the runtimes and
+# the symbolizer are of one LLVM version.
+
+FUZZ := build/fuzz
+FUZZ_CC := clang-14
+# libFuzzer and the sanitizers' runtimes are in libclang-rt-14-dev (clang-14
+# only recommends it); llvm-14 has the symbolizer that puts file:line in
+# their reports.
+DEB_PACKAGES += clang-14 libclang-rt-14-dev llvm-14
+FUZZ_SYMBOLIZER := /usr/lib/llvm-14/bin/llvm-symbolizer
+# Every warning of the gcc builds stays an error.
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC := tests/fuzz/fuzz_dispatch.c tests/fuzz/fuzz_seeds.c $(TEST_SUPPORT_SRC) \
+            $(CLIENT_LIB_SRC) $(BROKER_LIB_SRC) $(CORE_SRC)
+FUZZ_SECONDS ?= 600
+FUZZ_CHECK_RUNS ?= 500000
+FUZZ_TIMEOUT ?= 20
+# The broker's log level during the run: debug, so that every log line is
+# formatted and its guards run as in cibusd (at error, a warn line's code is
+# never reached). Above error the lines are not shown: libFuzzer closes the
+# target's stderr after set-up and keeps its own and the sanitizers' reports
+# (a failed assert's line goes with it; its stack, with file and line, stays).
+FUZZ_LOG ?= debug
+
+.PHONY: fuzz fuzz-check fuzz-seeds
+
+# Run the target with the writable corpus $(1) and the committed seeds,
+# with libFuzzer flags $(2). The broker's scratch directory is made in
+# build/fuzz/tmp, removed by the target at exit and by this recipe even
+# after a crash.
+fuzz_run = rm -rf $(FUZZ)/tmp; mkdir -p $(FUZZ)/tmp $(FUZZ)/artifacts $(1); \
+  TMPDIR=$(CURDIR)/$(FUZZ)/tmp CIBUS_LOG=$(FUZZ_LOG) ASAN_SYMBOLIZER_PATH=$(FUZZ_SYMBOLIZER) \
+  ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+  UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+  $(FUZZ)/fuzz-dispatch -artifact_prefix=$(FUZZ)/artifacts/ -timeout=$(FUZZ_TIMEOUT) \
+    -dict=tests/fuzz/dispatch.dict $(if $(filter-out error,$(FUZZ_LOG)),-close_fd_mask=2) \
+    $(2) $(1) tests/fuzz/corpus; \
+  rc=$$?; rm -rf $(FUZZ)/tmp; exit $$rc
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ)/fuzz-dispatch
+	@$(call fuzz_run,$(FUZZ)/corpus,-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1)
+
+# The short run of `make check`: the seeds and a fixed number of mutations
+# from a fixed seed, from an empty corpus each time (about 7 s here; at
+# most 15 s on a slower machine). Quiet unless it fails. First, the
+# committed seeds must be what tests/fuzz/seeds.c writes.
+fuzz-check: deps
+	@$(MAKE) --no-print-directory $(FUZZ)/fuzz-dispatch $(TST)/fuzz-seeds
+	@rm -rf $(FUZZ)/seeds && mkdir -p $(FUZZ)/seeds && $(TST)/fuzz-seeds $(FUZZ)/seeds
+	@diff -r $(FUZZ)/seeds tests/fuzz/corpus || { \
+	  echo "fuzz: tests/fuzz/corpus is not what tests/fuzz/seeds.c writes: run make fuzz-seeds"; \
+	  exit 1; }
+	@rm -rf $(FUZZ)/check-corpus; \
+	( $(call fuzz_run,$(FUZZ)/check-corpus,-seed=1 -runs=$(FUZZ_CHECK_RUNS) -max_total_time=15) ) \
+	  >$(FUZZ)/check.log 2>&1 || { cat $(FUZZ)/check.log; \
+	  echo "fuzz: failed (log above; the input is in $(FUZZ)/artifacts/)"; exit 1; }
+	@echo "fuzz: $$(ls $(FUZZ)/check-corpus | wc -l) new inputs," \
+	  "$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) .*/\1 runs in \2 s/p' $(FUZZ)/check.log)," \
+	  "no crash, leak or sanitizer report"
+
+# Rewrite the committed seed corpus from tests/fuzz/seeds.c.
+fuzz-seeds: deps
+	@$(MAKE) --no-print-directory $(TST)/fuzz-seeds
+	rm -rf tests/fuzz/corpus && mkdir -p tests/fuzz/corpus && $(TST)/fuzz-seeds tests/fuzz/corpus
+
+$(FUZZ)/obj/%.o: %.c | $(GEN)/cibus.pb-c.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) $(PKG_CFLAGS) \
+	  -MMD -MP -c $< -o $@
+
+$(FUZZ)/fuzz-dispatch: $(call obj,$(FUZZ),$(FUZZ_SRC))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
+
+$(TST)/fuzz-seeds: $(call obj,$(TST),tests/fuzz/seeds.c tests/fuzz/fuzz_seeds.c) $(TST)/libcore.a
+	$(CC) $(TST_CFLAGS) $^ $(PKG_LIBS) -o $@
+
+# The target's sources include the test harness's header.
+$(FUZZ)/obj/tests/fuzz/%.o: CPPFLAGS += -Itests
+
+-include $(shell find $(FUZZ)/obj -name '*.d' 2>/dev/null)
+.PRECIOUS: $(FUZZ)/obj/%.o

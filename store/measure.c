@@ -69,8 +69,8 @@ static const char *s_sql [MEASURE__COUNT] = {
                          "VALUES (?1, ?2, ?3, ?4, "
                          "COALESCE (?5, strftime ('%Y-%m-%d', ?6 / 1000000, 'unixepoch')), ?7)",
     [MEASURE_CONFIG_GET] = "SELECT value FROM config WHERE key = ?",
-    [MEASURE_CONFIG_SET] = "INSERT INTO config (key, value) VALUES (?, ?) "
-                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [MEASURE_CONFIG_SET] = ("INSERT INTO config (key, value) VALUES (?, ?) "
+                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
 };
 
 cibus_err_t
