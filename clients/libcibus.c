@@ -804,12 +804,19 @@ cibus_subscribe (cibus_t *self, const char *const *prefixes, size_t count, uint6
 }
 
 
-//  Give back the credit of what was consumed, once half the window is used,
-//  so the broker never waits on us while we still have entries to read.
+//  Give back the credit of what was consumed, once half the window is used
+//  (so the broker never waits on us while we still have entries to read),
+//  and whenever we are idle (idle: everything received was consumed).
 static cibus_err_t
-s_grant_credit (cibus_t *self)
+s_grant_credit (cibus_t *self, bool idle)
 {
-    if (self->hold_credit || self->consumed < (self->credit_window + 1) / 2)
+    //  Half the window consumed, or everything received consumed and about
+    //  to wait for more: the broker also bounds the bytes it has sent and
+    //  not been paid back for, and with large entries that bound can be
+    //  reached before half the window is; holding the credit then would
+    //  leave both sides waiting for each other.
+    if (self->hold_credit || self->consumed == 0
+        || (!idle && self->consumed < (self->credit_window + 1) / 2))
         return CIBUS_OK;
     Cibus__Credit credit = CIBUS__CREDIT__INIT;
     credit.has_credit = true;
@@ -825,7 +832,7 @@ cibus_err_t
 cibus_hold_credit (cibus_t *self, bool hold)
 {
     self->hold_credit = hold;
-    return s_grant_credit (self);
+    return s_grant_credit (self, true);
 }
 
 cibus_err_t
@@ -834,6 +841,9 @@ cibus_next (cibus_t *self, int timeout_msec, cibus_envelope_t **env)
     *env = NULL;
     int64_t until = zclock_mono () + (timeout_msec < 0 ? self->timeout_msec : timeout_msec);
     while (zlistx_size (self->deliveries) == 0) {
+        cibus_err_t granted = s_grant_credit (self, true);
+        if (granted)
+            return granted;
         int64_t left = until - zclock_mono ();
         if (left < 0)
             left = 0;
@@ -846,7 +856,7 @@ cibus_next (cibus_t *self, int timeout_msec, cibus_envelope_t **env)
     }
     *env = zlistx_detach (self->deliveries, NULL);
     self->consumed++;
-    return s_grant_credit (self);
+    return s_grant_credit (self, false);
 }
 
 void
