@@ -399,6 +399,12 @@ s_dispatch (cibus_t *self, zframe_t *frame)
         for_sync = true;
     else if (id && *id)
         s_async_answer (self, reply);
+    else if (kind == CIBUS__REPLY__KIND_ERROR && self->subscribed
+             && cibus_err_from_name (reply->error->code) == CIBUS_ERR_USAGE
+             && self->expect != CIBUS__REPLY__KIND_SUBSCRIBED)
+        //  Our Credit found no cursor: the connection was renewed before we
+        //  noticed. Open the cursor again where it was (PROTOCOL.md 4.6).
+        s_resubscribe (self);
     else if (kind == CIBUS__REPLY__KIND_ERROR && self->expect != S_NO_REPLY)
         for_sync = true; //  an error without an id answers the request waiting
     else if (kind == CIBUS__REPLY__KIND_ERROR)
@@ -817,6 +823,10 @@ s_grant_credit (cibus_t *self, bool idle)
     //  leave both sides waiting for each other.
     if (self->hold_credit || self->consumed == 0
         || (!idle && self->consumed < (self->credit_window + 1) / 2))
+        return CIBUS_OK;
+    //  Between a disconnect and the renewed cursor there is no cursor to
+    //  credit: the renewal (s_resubscribe) grants a whole window.
+    if (self->ever_handshaken && !self->handshaken)
         return CIBUS_OK;
     Cibus__Credit credit = CIBUS__CREDIT__INIT;
     credit.has_credit = true;
