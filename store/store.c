@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 //  Numbered migrations: entry i brings the schema from version i to i + 1.
 //  Never edit one that has shipped; add the next.
 static const char *s_migrations [] = {
@@ -102,7 +101,7 @@ static const char *s_migrations [] = {
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL);",
 };
-#define S_MIGRATIONS ((int) (sizeof s_migrations / sizeof s_migrations [0]))
+#define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 
 cibus_err_t
 store_fail (store_t *self, const char *what)
@@ -136,8 +135,7 @@ store_exec (store_t *self, const char *sql, const char *what)
 cibus_err_t
 store_prepare (store_t *self, sqlite3_stmt **stmt, const char *sql)
 {
-    if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL)
-        != SQLITE_OK)
+    if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK)
         return store_fail (self, "prepare");
     return CIBUS_OK;
 }
@@ -200,6 +198,9 @@ s_prepare_all (store_t *self)
         || store_prepare (self, &self->read,
                           "SELECT seq, topic, envelope FROM log WHERE seq >= ? "
                           "ORDER BY seq LIMIT ?")
+        || store_prepare (self, &self->read_topics,
+                          "SELECT seq, topic FROM log WHERE seq >= ? ORDER BY seq LIMIT ?")
+        || store_prepare (self, &self->read_one, "SELECT envelope FROM log WHERE seq = ?")
         || store_prepare (self, &self->data_version, "PRAGMA data_version"))
         return CIBUS_ERR_STORE;
     if (registry_prepare (self) || measure_prepare (self))
@@ -216,7 +217,7 @@ s_load_last_seq (store_t *self)
         return store_fail (self, "last-seq");
     int rc = sqlite3_step (stmt);
     if (rc == SQLITE_ROW)
-        self->last_seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
+        self->last_seq = (uint64_t)sqlite3_column_int64 (stmt, 0);
     sqlite3_finalize (stmt);
     return rc == SQLITE_ROW ? CIBUS_OK : store_fail (self, "last-seq");
 }
@@ -227,8 +228,9 @@ s_close (store_t *self)
 {
     if (self->in_batch)
         store_batch_abort (self);
-    sqlite3_stmt **stmts [] = {&self->begin, &self->commit, &self->rollback, &self->find,
-                               &self->insert, &self->read, &self->data_version};
+    sqlite3_stmt **stmts [] = {&self->begin,       &self->commit,   &self->rollback,
+                               &self->find,        &self->insert,   &self->read,
+                               &self->read_topics, &self->read_one, &self->data_version};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++) {
         sqlite3_finalize (*stmts [i]);
         *stmts [i] = NULL;
@@ -418,14 +420,12 @@ store_batch_reserve (store_t *self, const char *partner, const char *id, uint64_
     int rc = sqlite3_step (self->find);
     cibus_err_t err = CIBUS_OK;
     if (rc == SQLITE_ROW) {
-        *seq = (uint64_t) sqlite3_column_int64 (self->find, 0);
+        *seq = (uint64_t)sqlite3_column_int64 (self->find, 0);
         *duplicate = true;
-    }
-    else if (rc == SQLITE_DONE) {
+    } else if (rc == SQLITE_DONE) {
         *seq = self->next_seq;
         *duplicate = false;
-    }
-    else
+    } else
         err = store_fail (self, "find");
     sqlite3_reset (self->find);
     sqlite3_clear_bindings (self->find);
@@ -445,12 +445,12 @@ store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *i
                    log_escape (&db, self->path));
         return CIBUS_ERR_STORE;
     }
-    sqlite3_bind_int64 (self->insert, 1, (sqlite3_int64) seq);
+    sqlite3_bind_int64 (self->insert, 1, (sqlite3_int64)seq);
     sqlite3_bind_text (self->insert, 2, partner, -1, SQLITE_STATIC);
     sqlite3_bind_text (self->insert, 3, id, -1, SQLITE_STATIC);
     sqlite3_bind_text (self->insert, 4, topic, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (self->insert, 5, received_at);
-    sqlite3_bind_blob (self->insert, 6, envelope, (int) size, SQLITE_STATIC);
+    sqlite3_bind_blob (self->insert, 6, envelope, (int)size, SQLITE_STATIC);
     cibus_err_t rc = store_step_done (self, self->insert, "insert");
     if (rc == CIBUS_OK)
         self->next_seq++;
@@ -510,30 +510,47 @@ cibus_err_t
 store_read_matching (store_t *self, uint64_t from, size_t max, store_match_fn *match,
                      store_read_fn *fn, void *arg, size_t *count)
 {
+    //  With a filter the rows are read without their envelopes, and the
+    //  envelope of a row the reader wants is fetched by seq: SQLite builds
+    //  every column of a result row when it steps, so an envelope in the
+    //  same statement would be read (overflow pages and all) for rows the
+    //  reader then skips.
+    sqlite3_stmt *rows = match ? self->read_topics : self->read;
     size_t read = 0;
-    sqlite3_bind_int64 (self->read, 1, (sqlite3_int64) from);
-    sqlite3_bind_int64 (self->read, 2, (sqlite3_int64) max);
+    sqlite3_bind_int64 (rows, 1, (sqlite3_int64)from);
+    sqlite3_bind_int64 (rows, 2, (sqlite3_int64)max);
     int rc;
-    while ((rc = sqlite3_step (self->read)) == SQLITE_ROW) {
+    bool stop = false;
+    while (!stop && (rc = sqlite3_step (rows)) == SQLITE_ROW) {
         store_entry_t entry = {
-            .seq = (uint64_t) sqlite3_column_int64 (self->read, 0),
-            .topic = (const char *) sqlite3_column_text (self->read, 1),
+            .seq = (uint64_t)sqlite3_column_int64 (rows, 0),
+            .topic = (const char *)sqlite3_column_text (rows, 1),
         };
-        //  The envelope of a row the reader does not want is never read: a
-        //  large one lives in overflow pages that would cost I/O for nothing.
-        if (!match || match (entry.topic, arg)) {
-            entry.envelope = sqlite3_column_blob (self->read, 2);
-            entry.size = (size_t) sqlite3_column_bytes (self->read, 2);
-        }
         read++;
-        if (!fn (&entry, arg)) {
-            rc = SQLITE_DONE;
-            break;
+        if (!match) {
+            entry.envelope = sqlite3_column_blob (rows, 2);
+            entry.size = (size_t)sqlite3_column_bytes (rows, 2);
+            stop = !fn (&entry, arg);
+        } else if (!match (entry.topic, arg))
+            stop = !fn (&entry, arg);
+        else {
+            sqlite3_bind_int64 (self->read_one, 1, (sqlite3_int64)entry.seq);
+            int one = sqlite3_step (self->read_one);
+            if (one == SQLITE_ROW) {
+                entry.envelope = sqlite3_column_blob (self->read_one, 0);
+                entry.size = (size_t)sqlite3_column_bytes (self->read_one, 0);
+                stop = !fn (&entry, arg);
+            }
+            sqlite3_reset (self->read_one);
+            if (one != SQLITE_ROW) {
+                rc = one;
+                break;
+            }
         }
     }
-    cibus_err_t err = rc == SQLITE_DONE ? CIBUS_OK : store_fail (self, "read");
-    sqlite3_reset (self->read);
-    sqlite3_clear_bindings (self->read);
+    cibus_err_t err = stop || rc == SQLITE_DONE ? CIBUS_OK : store_fail (self, "read");
+    sqlite3_reset (rows);
+    sqlite3_clear_bindings (rows);
     if (count)
         *count = read;
     return err;
@@ -554,7 +571,7 @@ store_partner_usage (store_t *self, const char *partner, uint64_t *bytes)
     sqlite3_bind_text (stmt, 1, partner, -1, SQLITE_STATIC);
     int rc = sqlite3_step (stmt);
     if (rc == SQLITE_ROW)
-        *bytes = (uint64_t) sqlite3_column_int64 (stmt, 0);
+        *bytes = (uint64_t)sqlite3_column_int64 (stmt, 0);
     sqlite3_finalize (stmt);
     return rc == SQLITE_ROW ? CIBUS_OK : store_fail (self, "usage");
 }
@@ -567,7 +584,7 @@ store_check_integrity (store_t *self)
         return store_fail (self, "integrity-check");
     cibus_err_t err = CIBUS_ERR_STORE;
     if (sqlite3_step (stmt) == SQLITE_ROW) {
-        const char *verdict = (const char *) sqlite3_column_text (stmt, 0);
+        const char *verdict = (const char *)sqlite3_column_text (stmt, 0);
         if (verdict && strcmp (verdict, "ok") == 0)
             err = CIBUS_OK;
         else {
@@ -586,7 +603,7 @@ store_data_version (store_t *self)
 {
     uint64_t version = 0;
     if (sqlite3_step (self->data_version) == SQLITE_ROW)
-        version = (uint64_t) sqlite3_column_int64 (self->data_version, 0);
+        version = (uint64_t)sqlite3_column_int64 (self->data_version, 0);
     sqlite3_reset (self->data_version);
     return version;
 }

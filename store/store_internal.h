@@ -49,7 +49,8 @@ struct store_t {
     bool full;         /* the last failure was a full disk */
     store_fault_t fault;
     //  the log's statements, prepared once
-    sqlite3_stmt *begin, *commit, *rollback, *find, *insert, *read, *data_version;
+    sqlite3_stmt *begin, *commit, *rollback, *find, *insert, *read, *read_topics, *read_one,
+        *data_version;
     //  the registry's statements (registry.c)
     sqlite3_stmt *partner_insert, *network_insert, *partner_delete, *partner_by_key,
         *partner_all, *networks_of;
