@@ -39,30 +39,6 @@ typedef struct {
 } s_fixture_t;
 
 static int
-s_setup (void **state)
-{
-    s_fixture_t *self = calloc (1, sizeof *self);
-    assert_non_null (self);
-    harness_world_t *world = &self->world;
-    assert_non_null (world->dir = harness_tmpdir ());
-    snprintf (world->data, sizeof world->data, "%s/var", world->dir);
-    snprintf (self->disk, sizeof self->disk, "%s", world->data);
-    assert_int_equal (mkdir (self->disk, 0700), 0);
-    if (mount ("tmpfs", self->disk, "tmpfs", 0, S_DISK_SIZE) != 0)
-        fail_msg ("cannot mount a tmpfs on %s: %s (the tests run as root)", self->disk,
-                  strerror (errno));
-    self->mounted = true;
-    const char *early [] = {"early-literacy", NULL};
-    assert_true (harness_broker_start (&world->broker, world->data, NULL));
-    assert_true (harness_add_partner (world->data, world->dir, "hub", "backbone", NULL,
-                                      world->hub, sizeof world->hub));
-    assert_true (harness_add_partner (world->data, world->dir, "alice", "partner", early,
-                                      world->alice, sizeof world->alice));
-    *state = self;
-    return 0;
-}
-
-static int
 s_teardown (void **state)
 {
     s_fixture_t *self = *state;
@@ -73,6 +49,38 @@ s_teardown (void **state)
         fprintf (stderr, "test_disk: cannot unmount %s: %s\n", self->disk, strerror (errno));
     harness_world_down (world);
     free (self);
+    return 0;
+}
+
+//  A world whose data directory is a small tmpfs. A setup that fails half
+//  way undoes what it did (cmocka runs no teardown after a failed setup).
+static int
+s_setup (void **state)
+{
+    s_fixture_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    *state = self;
+    harness_world_t *world = &self->world;
+    const char *early [] = {"early-literacy", NULL};
+    bool ok = (world->dir = harness_tmpdir ()) != NULL;
+    if (ok) {
+        snprintf (world->data, sizeof world->data, "%s/var", world->dir);
+        snprintf (self->disk, sizeof self->disk, "%s", world->data);
+        ok = mkdir (self->disk, 0700) == 0;
+    }
+    if (ok && !(self->mounted = mount ("tmpfs", self->disk, "tmpfs", 0, S_DISK_SIZE) == 0))
+        fprintf (stderr, "test_disk: cannot mount a tmpfs on %s: %s (the tests run as root)\n",
+                 self->disk, strerror (errno));
+    ok = ok && self->mounted && harness_broker_start (&world->broker, world->data, NULL)
+         && harness_add_partner (world->data, world->dir, "hub", "backbone", NULL, world->hub,
+                                 sizeof world->hub)
+         && harness_add_partner (world->data, world->dir, "alice", "partner", early,
+                                 world->alice, sizeof world->alice);
+    if (!ok) {
+        s_teardown (state);
+        return -1;
+    }
     return 0;
 }
 

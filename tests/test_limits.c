@@ -27,23 +27,34 @@
 
 //  ---------------------------------------------------------------- helpers
 
+//  Each test's world, brought down by the teardown even when the test
+//  fails half-way: no broker or directory outlives its test.
+static int
+s_setup (void **state)
+{
+    *state = calloc (1, sizeof (harness_world_t));
+    return *state ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    harness_world_t *world = *state;
+    if (world->dir)
+        harness_world_down (world);
+    free (world);
+    return 0;
+}
+
 //  The harness world, its broker restarted with these options.
 static harness_world_t *
-s_world (const char *const *extra)
+s_world (void **state, const char *const *extra)
 {
-    harness_world_t *world = calloc (1, sizeof *world);
-    assert_non_null (world);
+    harness_world_t *world = *state;
     assert_true (harness_world_up (world));
     assert_int_equal (harness_broker_stop (&world->broker, SIGTERM), 0);
     assert_true (harness_broker_start (&world->broker, world->data, extra));
     return world;
-}
-
-static void
-s_world_down (harness_world_t *world)
-{
-    harness_world_down (world);
-    free (world);
 }
 
 //  A meeting note of body_size bytes.
@@ -59,8 +70,7 @@ s_note_init (s_note_t *self, const char *network, const char *id, size_t body_si
 {
     cibus__envelope__init (&self->env);
     cibus__meeting_note__init (&self->note);
-    self->env.topic = strcmp (network, "citywide") == 0 ? "citywide/note"
-                                                        : "early-literacy/note";
+    self->env.topic = strcmp (network, "citywide") == 0 ? "citywide/note" : "early-literacy/note";
     snprintf (self->id, sizeof self->id, "%s", id);
     self->env.id = self->id;
     self->note.title = "network meeting";
@@ -139,9 +149,8 @@ s_publish_raw (cibus_t *client, envelope_t *env, cibus_err_t expected)
 static void
 test_limits_publish_rate_refuses_a_flood_with_its_reason_and_spares_the_backbone (void **state)
 {
-    (void) state;
     static const char *const extra [] = {"--quota-rate", "64K", "--quota-total", "0", NULL};
-    harness_world_t *world = s_world (extra);
+    harness_world_t *world = s_world (state, extra);
     cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
     cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
     assert_non_null (alice);
@@ -182,15 +191,13 @@ test_limits_publish_rate_refuses_a_flood_with_its_reason_and_spares_the_backbone
     assert_int_equal (s_last_seq (hub), acked + 200);
     cibus_destroy (&alice);
     cibus_destroy (&hub);
-    s_world_down (world);
 }
 
 static void
 test_limits_total_quota_counts_what_is_stored_across_restarts (void **state)
 {
-    (void) state;
     static const char *const extra [] = {"--quota-rate", "0", "--quota-total", "100K", NULL};
-    harness_world_t *world = s_world (extra);
+    harness_world_t *world = s_world (state, extra);
     cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
     assert_non_null (alice);
     size_t acked = 0;
@@ -231,7 +238,6 @@ test_limits_total_quota_counts_what_is_stored_across_restarts (void **state)
     assert_int_equal (ack.seq, acked + 1);
     s_note_release (&note);
     cibus_destroy (&alice);
-    s_world_down (world);
 }
 
 //  ---------------------------------------------------------------- memory
@@ -243,9 +249,8 @@ test_limits_total_quota_counts_what_is_stored_across_restarts (void **state)
 static void
 test_limits_multipart_flood_costs_a_restart_never_data (void **state)
 {
-    (void) state;
     static const char *const extra [] = {"--max-memory", "64M", NULL};
-    harness_world_t *world = s_world (extra);
+    harness_world_t *world = s_world (state, extra);
     cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
     assert_non_null (alice);
     for (int i = 0; i < 10; i++) {
@@ -275,7 +280,7 @@ test_limits_multipart_flood_costs_a_restart_never_data (void **state)
     void *handle = zsock_resolve (dealer);
     for (int i = 0; i < 256; i++)
         assert_int_equal (zmq_send (handle, frame, frame_size, i < 255 ? ZMQ_SNDMORE : 0),
-                          (int) frame_size);
+                          (int)frame_size);
     free (frame);
 
     //  The broker stops on its own (signal 0 only waits), with exit code 3.
@@ -299,12 +304,11 @@ test_limits_multipart_flood_costs_a_restart_never_data (void **state)
         assert_int_equal (cibus_next (hub, S_TIMEOUT, &env), CIBUS_OK);
         assert_int_equal (env->seq, seq);
         char id [32];
-        snprintf (id, sizeof id, "before-%d", (int) seq - 1);
+        snprintf (id, sizeof id, "before-%d", (int)seq - 1);
         assert_string_equal (env->id, id);
         cibus_envelope_free (env);
     }
     cibus_destroy (&hub);
-    s_world_down (world);
 }
 
 //  ---------------------------------------------------------------- logs
@@ -314,8 +318,7 @@ test_limits_multipart_flood_costs_a_restart_never_data (void **state)
 static void
 test_limits_newline_in_an_id_forges_no_log_line (void **state)
 {
-    (void) state;
-    harness_world_t *world = s_world (NULL);
+    harness_world_t *world = s_world (state, NULL);
     cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
     assert_non_null (alice);
     s_note_t note;
@@ -343,7 +346,6 @@ test_limits_newline_in_an_id_forges_no_log_line (void **state)
     assert_true (lines > 0);
     assert_int_equal (forged_lines, 0);
     free (log);
-    s_world_down (world);
 }
 
 //  Bytes that are not UTF-8 in a note's body: refused naming the field,
@@ -351,8 +353,7 @@ test_limits_newline_in_an_id_forges_no_log_line (void **state)
 static void
 test_limits_invalid_utf8_is_refused_naming_the_field (void **state)
 {
-    (void) state;
-    harness_world_t *world = s_world (NULL);
+    harness_world_t *world = s_world (state, NULL);
     cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
     assert_non_null (alice);
     s_note_t note;
@@ -375,7 +376,6 @@ test_limits_invalid_utf8_is_refused_naming_the_field (void **state)
     note.note.body = note.body;
     s_note_release (&note);
     cibus_destroy (&alice);
-    s_world_down (world);
 }
 
 //  A stranger with a key the registry lacks, trying again and again: the
@@ -383,8 +383,7 @@ test_limits_invalid_utf8_is_refused_naming_the_field (void **state)
 static void
 test_limits_refused_handshakes_are_logged_at_a_bounded_rate (void **state)
 {
-    (void) state;
-    harness_world_t *world = s_world (NULL);
+    harness_world_t *world = s_world (state, NULL);
     char stranger [PATH_MAX + 16];
     snprintf (stranger, sizeof stranger, "%s/stranger_secret", world->dir);
     zcert_t *cert = zcert_new ();
@@ -408,20 +407,25 @@ test_limits_refused_handshakes_are_logged_at_a_bounded_rate (void **state)
     size_t refused = harness_count (log, "event=auth-refused");
     assert_in_range (refused, 1, 10);
     free (log);
-    s_world_down (world);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (
-            test_limits_publish_rate_refuses_a_flood_with_its_reason_and_spares_the_backbone),
-        cmocka_unit_test (test_limits_total_quota_counts_what_is_stored_across_restarts),
-        cmocka_unit_test (test_limits_multipart_flood_costs_a_restart_never_data),
-        cmocka_unit_test (test_limits_newline_in_an_id_forges_no_log_line),
-        cmocka_unit_test (test_limits_invalid_utf8_is_refused_naming_the_field),
-        cmocka_unit_test (test_limits_refused_handshakes_are_logged_at_a_bounded_rate),
+        cmocka_unit_test_setup_teardown (
+            test_limits_publish_rate_refuses_a_flood_with_its_reason_and_spares_the_backbone,
+            s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_limits_total_quota_counts_what_is_stored_across_restarts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_limits_multipart_flood_costs_a_restart_never_data,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_limits_newline_in_an_id_forges_no_log_line, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_limits_invalid_utf8_is_refused_naming_the_field,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_limits_refused_handshakes_are_logged_at_a_bounded_rate, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
