@@ -144,22 +144,21 @@ measure_indicator (store_t *self, const char *id, envelope_t **def, int *version
     cibus_err_t err = CIBUS_OK;
     if (rc == SQLITE_ROW) {
         const void *blob = sqlite3_column_blob (stmt, 1);
-        size_t size = (size_t) sqlite3_column_bytes (stmt, 1);
+        size_t size = (size_t)sqlite3_column_bytes (stmt, 1);
         *def = codec_envelope_decode (blob, size);
         if (version)
             *version = sqlite3_column_int (stmt, 0);
         if (!*def || (*def)->body_case != CIBUS__ENVELOPE__BODY_INDICATOR) {
-            log_error ("event=store-corrupt db=%s indicator=%s error=\"the log entry of its "
-                       "definition is not one\"",
-                       self->path, id);
+            log_value_t db, indicator;
+            log_error ("event=store-corrupt db=\"%s\" indicator=\"%s\" error=\"the log entry "
+                       "of its definition is not one\"",
+                       log_escape (&db, self->path), log_escape (&indicator, id));
             codec_envelope_free (*def);
             *def = NULL;
             err = CIBUS_ERR_STORE;
-        }
-        else
+        } else
             s_cache_put (self, id, sqlite3_column_int (stmt, 0), blob, size);
-    }
-    else if (rc != SQLITE_DONE)
+    } else if (rc != SQLITE_DONE)
         err = store_fail (self, "indicator-get");
     store_reset (stmt);
     return err;
@@ -177,17 +176,16 @@ s_listed (char *const *items, size_t count, const char *item)
 //  The value a percent or rate has by its numerator and denominator; false
 //  for other units, or without both.
 static bool
-s_derive (const Cibus__IndicatorDefinition *def, const Cibus__DataSubmission *data,
-          double *value)
+s_derive (const Cibus__IndicatorDefinition *def, const Cibus__DataSubmission *data, double *value)
 {
     if (!data->has_numerator || !data->has_denominator || data->denominator == 0)
         return false;
     //  100 * num / den rather than 100 * (num / den): 230/400 is then 57.5
     //  exactly, not 57.499999999999993.
     if (def->unit == CIBUS__UNIT__PERCENT)
-        *value = 100.0 * (double) data->numerator / (double) data->denominator;
+        *value = 100.0 * (double)data->numerator / (double)data->denominator;
     else if (def->unit == CIBUS__UNIT__RATE)
-        *value = (double) data->numerator / (double) data->denominator;
+        *value = (double)data->numerator / (double)data->denominator;
     else
         return false;
     return true;
@@ -223,7 +221,7 @@ s_join (char *const *items, size_t count, char *text, size_t size)
         int wrote = snprintf (text + used, size - used, "%s%s", i ? ", " : "", items [i]);
         if (wrote < 0)
             break;
-        used += (size_t) wrote;
+        used += (size_t)wrote;
     }
     if (count == 0)
         snprintf (text, size, "none");
@@ -263,8 +261,7 @@ s_check_data_against (const Cibus__IndicatorDefinition *def, Cibus__DataSubmissi
                                       codec_unit_name (def->unit));
         data->has_value = true;
         data->value = derived;
-    }
-    else if (has_derived) {
+    } else if (has_derived) {
         //  A value given beside its counts must be them, rounded to one
         //  decimal of a percent (0.05 points; 0.0005 for a rate). The small
         //  epsilon absorbs binary rounding of the comparison itself.
@@ -276,8 +273,8 @@ s_check_data_against (const Cibus__IndicatorDefinition *def, Cibus__DataSubmissi
                                                 "a percent"
                                               : "value %g disagrees with %llu/%llu = %.4f for "
                                                 "a rate",
-                                      data->value, (unsigned long long) data->numerator,
-                                      (unsigned long long) data->denominator, derived);
+                                      data->value, (unsigned long long)data->numerator,
+                                      (unsigned long long)data->denominator, derived);
     }
     double low, high;
     s_range (def, &low, &high);
@@ -329,10 +326,10 @@ s_commitment_get (store_t *self, const char *id, s_commitment_t *out)
         out->found = true;
         snprintf (out->owner, sizeof out->owner, "%s", sqlite3_column_text (stmt, 0));
         snprintf (out->network, sizeof out->network, "%s", sqlite3_column_text (stmt, 1));
-        out->status = (Cibus__CommitmentStatus) sqlite3_column_int (stmt, 2);
+        out->status = (Cibus__CommitmentStatus)sqlite3_column_int (stmt, 2);
     }
-    cibus_err_t err = rc == SQLITE_ROW || rc == SQLITE_DONE ? CIBUS_OK
-                                                            : store_fail (self, "commitment-get");
+    cibus_err_t err =
+        rc == SQLITE_ROW || rc == SQLITE_DONE ? CIBUS_OK : store_fail (self, "commitment-get");
     store_reset (stmt);
     return err;
 }
@@ -465,7 +462,7 @@ s_dims_key (const Cibus__DataSubmission *data)
     if (text) {
         *end = 0;
         for (size_t i = 0; i < count; i++)
-            end += snprintf (end, size - (size_t) (end - text), "%s\x1f%s\x1e", sorted [i]->key,
+            end += snprintf (end, size - (size_t)(end - text), "%s\x1f%s\x1e", sorted [i]->key,
                              sorted [i]->value);
     }
     free (sorted);
@@ -513,22 +510,22 @@ s_project_data (store_t *self, const envelope_t *env, const char *network)
     }
     stmt = self->measure [MEASURE_VALUE_ADD];
     bool single = data->n_dimensions == 1;
-    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) env->seq);
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
     sqlite3_bind_text (stmt, 2, env->partner, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 3, network, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 4, data->indicator, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 5, data->period, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 6, dims_key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 7, (sqlite3_int64) data->n_dimensions);
+    sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)data->n_dimensions);
     s_bind_text_or_null (stmt, 8, single ? data->dimensions [0]->key : NULL);
     s_bind_text_or_null (stmt, 9, single ? data->dimensions [0]->value : NULL);
     if (has_value)
         sqlite3_bind_double (stmt, 10, value);
     if (data->has_n)
-        sqlite3_bind_int64 (stmt, 11, (sqlite3_int64) data->n);
+        sqlite3_bind_int64 (stmt, 11, (sqlite3_int64)data->n);
     if (data->has_numerator && data->has_denominator && !data->suppressed) {
-        sqlite3_bind_int64 (stmt, 12, (sqlite3_int64) data->numerator);
-        sqlite3_bind_int64 (stmt, 13, (sqlite3_int64) data->denominator);
+        sqlite3_bind_int64 (stmt, 12, (sqlite3_int64)data->numerator);
+        sqlite3_bind_int64 (stmt, 13, (sqlite3_int64)data->denominator);
     }
     sqlite3_bind_int (stmt, 14, data->has_status ? data->status : CIBUS__VALUE_STATUS__FINAL);
     s_bind_text_or_null (stmt, 15, data->source);
@@ -544,7 +541,7 @@ s_project_note (store_t *self, const envelope_t *env, const char *network)
 {
     const Cibus__MeetingNote *note = env->note;
     sqlite3_stmt *stmt = self->measure [MEASURE_NOTE_ADD];
-    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) env->seq);
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
     sqlite3_bind_text (stmt, 2, env->partner, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 3, network, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 4, note->title ? note->title : "", -1, SQLITE_STATIC);
@@ -563,8 +560,7 @@ s_project_note (store_t *self, const envelope_t *env, const char *network)
     if (text) {
         sqlite3_bind_text (stmt, 7, text, -1, SQLITE_STATIC);
         err = store_step_done (self, stmt, "note-add");
-    }
-    else
+    } else
         store_reset (stmt);
     json_release (&decisions);
     return err;
@@ -582,13 +578,15 @@ s_project_commitment (store_t *self, const envelope_t *env, const char *network)
     sqlite3_bind_text (stmt, 5, env->commitment->due ? env->commitment->due : "", -1,
                        SQLITE_STATIC);
     sqlite3_bind_int (stmt, 6, CIBUS__COMMITMENT_STATUS__COMMITTED);
-    sqlite3_bind_int64 (stmt, 7, (sqlite3_int64) env->seq);
+    sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
     sqlite3_bind_int64 (stmt, 8, env->received_at);
     cibus_err_t err = store_step_done (self, stmt, "commitment-add");
-    if (err == CIBUS_OK && sqlite3_changes (self->db) == 0)
-        log_warn ("event=projection-skipped seq=%llu commitment=%s reason=\"another partner's "
-                  "commitment has this id\"",
-                  (unsigned long long) env->seq, env->id);
+    if (err == CIBUS_OK && sqlite3_changes (self->db) == 0) {
+        log_value_t id;
+        log_warn ("event=projection-skipped seq=%llu commitment=\"%s\" reason=\"another "
+                  "partner's commitment has this id\"",
+                  (unsigned long long)env->seq, log_escape (&id, env->id));
+    }
     return err;
 }
 
@@ -599,7 +597,7 @@ s_project_update (store_t *self, const envelope_t *env)
     sqlite3_stmt *stmt = self->measure [MEASURE_COMMITMENT_UPDATE];
     sqlite3_bind_int (stmt, 1, update->status);
     s_bind_text_or_null (stmt, 2, update->comment);
-    sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) env->seq);
+    sqlite3_bind_int64 (stmt, 3, (sqlite3_int64)env->seq);
     sqlite3_bind_int64 (stmt, 4, env->received_at);
     sqlite3_bind_text (stmt, 5, update->commitment_id, -1, SQLITE_STATIC);
     return store_step_done (self, stmt, "commitment-update");
@@ -611,7 +609,7 @@ s_project_indicator (store_t *self, const envelope_t *env)
     measure_cache_clear (self);
     sqlite3_stmt *stmt = self->measure [MEASURE_INDICATOR_ADD];
     sqlite3_bind_text (stmt, 1, env->indicator->indicator, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) env->seq);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)env->seq);
     return store_step_done (self, stmt, "indicator-add");
 }
 
@@ -650,7 +648,7 @@ static const struct {
     //  backbone and the partner that submitted it
     {"min-cell", MEASURE_MIN_CELL_LOW, MEASURE_MIN_CELL_HIGH, MEASURE_MIN_CELL_DEFAULT},
 };
-#define S_SETTINGS ((int) (sizeof s_settings / sizeof s_settings [0]))
+#define S_SETTINGS ((int)(sizeof s_settings / sizeof s_settings [0]))
 
 static int
 s_setting (const char *key)
@@ -692,8 +690,8 @@ store_config_set (store_t *self, const char *key, const char *value, char *error
         size_t used = 0;
         names [0] = 0;
         for (int i = 0; i < S_SETTINGS && used < sizeof names; i++)
-            used += (size_t) snprintf (names + used, sizeof names - used, "%s%s", i ? ", " : "",
-                                       s_settings [i].name);
+            used += (size_t)snprintf (names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                      s_settings [i].name);
         snprintf (error, size, "unknown setting '%.64s': the settings are %s", key ? key : "",
                   names);
         return CIBUS_ERR_BAD_FIELD;
@@ -701,8 +699,8 @@ store_config_set (store_t *self, const char *key, const char *value, char *error
     long number;
     if (!s_setting_parse (setting, value, &number)) {
         snprintf (error, size, "%s must be a whole number from %ld to %ld, got '%.64s'",
-                  s_settings [setting].name, s_settings [setting].low,
-                  s_settings [setting].high, value ? value : "");
+                  s_settings [setting].name, s_settings [setting].low, s_settings [setting].high,
+                  value ? value : "");
         return CIBUS_ERR_BAD_FIELD;
     }
     char canonical [32];
@@ -713,9 +711,11 @@ store_config_set (store_t *self, const char *key, const char *value, char *error
     cibus_err_t err = store_step_done (self, stmt, "config-set");
     if (err)
         snprintf (error, size, "the setting could not be saved: see the log");
-    else
-        log_info ("event=config-set db=%s key=%s value=%s", self->path,
-                  s_settings [setting].name, canonical);
+    else {
+        log_value_t db, shown;
+        log_info ("event=config-set db=\"%s\" key=%s value=\"%s\"", log_escape (&db, self->path),
+                  s_settings [setting].name, log_escape (&shown, canonical));
+    }
     return err;
 }
 
@@ -748,10 +748,13 @@ store_min_cell (store_t *self)
     //  Fail closed: when the setting cannot be read, the default still hides
     //  small cells.
     if (store_config_get (self, "min-cell", text, sizeof text) == CIBUS_OK
-        && !s_setting_parse (s_setting ("min-cell"), text, &number))
-        log_error ("event=config-invalid db=%s key=min-cell value=\"%s\" using=%d", self->path,
-                   text, MEASURE_MIN_CELL_DEFAULT);
-    return (int) number;
+        && !s_setting_parse (s_setting ("min-cell"), text, &number)) {
+        log_value_t db, value;
+        log_error ("event=config-invalid db=\"%s\" key=min-cell value=\"%s\" using=%d",
+                   log_escape (&db, self->path), log_escape (&value, text),
+                   MEASURE_MIN_CELL_DEFAULT);
+    }
+    return (int)number;
 }
 
 //  ------------------------------------------------------------ suppression
@@ -759,7 +762,7 @@ store_min_cell (store_t *self)
 //  One cell of a group, as complementary suppression weighs it.
 typedef struct {
     char value [CIBUS_MAX_NAME + 1];
-    bool known;      /* its size is known */
+    bool known; /* its size is known */
     uint64_t size;
     bool hidden;
 } s_group_cell_t;
@@ -770,7 +773,7 @@ typedef struct {
 static bool
 s_primary (bool known, uint64_t size, int min_cell)
 {
-    return !known || size < (uint64_t) min_cell;
+    return !known || size < (uint64_t)min_cell;
 }
 
 #define S_GROUP_MAX 256 /* cells of one breakdown weighed at once; a larger one hides all */
@@ -801,7 +804,7 @@ s_group_hides (store_t *self, const measure_cell_t *cell, int min_cell)
         s_group_cell_t *item = &cells [count++];
         snprintf (item->value, sizeof item->value, "%s", sqlite3_column_text (stmt, 0));
         item->known = sqlite3_column_type (stmt, 1) != SQLITE_NULL;
-        item->size = (uint64_t) sqlite3_column_int64 (stmt, 1);
+        item->size = (uint64_t)sqlite3_column_int64 (stmt, 1);
     }
     bool failed = !cells || overflow || rc != SQLITE_DONE;
     if (cells && !overflow && rc != SQLITE_DONE)
@@ -818,7 +821,7 @@ s_group_hides (store_t *self, const measure_cell_t *cell, int min_cell)
             hidden++;
             hidden_people += cells [i].known ? cells [i].size : 0;
         }
-    while (hidden > 0 && (hidden == 1 || hidden_people < (uint64_t) min_cell)) {
+    while (hidden > 0 && (hidden == 1 || hidden_people < (uint64_t)min_cell)) {
         s_group_cell_t *next = NULL;
         for (size_t i = 0; i < count; i++)
             if (!cells [i].hidden
@@ -866,7 +869,7 @@ measure_cell_hidden (store_t *self, const measure_cell_t *cell, const store_part
     bool own = cell->partner && strcmp (cell->partner, reader->name) == 0;
     if (reader->role == ROLE_BACKBONE || own)
         return false;
-    if (cell->has_size && cell->size < (uint64_t) min_cell)
+    if (cell->has_size && cell->size < (uint64_t)min_cell)
         return true;
     if (cell->dim_count == 0)
         return false; //  a total of unknown size hides no one by itself
