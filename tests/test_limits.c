@@ -146,6 +146,28 @@ s_publish_raw (cibus_t *client, envelope_t *env, cibus_err_t expected)
 
 //  ---------------------------------------------------------------- quotas
 
+//  Publish notes of 8 KiB, ids "<prefix>-<i>", until one is refused (which
+//  must be for the quota) or `most` went through. Returns how many did.
+static size_t
+s_publish_until_refused (cibus_t *client, const char *network, const char *prefix, int most)
+{
+    size_t acked = 0;
+    cibus_err_t err = CIBUS_OK;
+    for (int i = 0; i < most && err == CIBUS_OK; i++) {
+        s_note_t note;
+        char id [32];
+        snprintf (id, sizeof id, "%s-%d", prefix, i);
+        s_note_init (&note, network, id, 8 * 1024);
+        cibus_ack_t ack;
+        if ((err = cibus_publish (client, &note.env, &ack)) == CIBUS_OK)
+            acked++;
+        s_note_release (&note);
+    }
+    if (err != CIBUS_OK)
+        assert_int_equal (err, CIBUS_ERR_QUOTA);
+    return acked;
+}
+
 static void
 test_limits_publish_rate_refuses_a_flood_with_its_reason_and_spares_the_backbone (void **state)
 {
@@ -157,19 +179,8 @@ test_limits_publish_rate_refuses_a_flood_with_its_reason_and_spares_the_backbone
     assert_non_null (hub);
     //  A bucket of ten seconds at 64 KiB a second holds 640 KiB: 8 KiB
     //  notes go through some 80 times, then the rate says no.
-    size_t acked = 0;
-    cibus_err_t err = CIBUS_OK;
-    for (int i = 0; i < 200 && err == CIBUS_OK; i++) {
-        s_note_t note;
-        char id [32];
-        snprintf (id, sizeof id, "a-%d", i);
-        s_note_init (&note, "early-literacy", id, 8 * 1024);
-        cibus_ack_t ack;
-        if ((err = cibus_publish (alice, &note.env, &ack)) == CIBUS_OK)
-            acked++;
-        s_note_release (&note);
-    }
-    assert_int_equal (err, CIBUS_ERR_QUOTA);
+    size_t acked = s_publish_until_refused (alice, "early-literacy", "a", 200);
+    assert_true (acked < 200);
     assert_in_range (acked, 70, 80);
     const char *expected = "partner 'alice' is over its publish rate of 65536 bytes a "
                            "second: retry in ";
@@ -179,15 +190,7 @@ test_limits_publish_rate_refuses_a_flood_with_its_reason_and_spares_the_backbone
     assert_int_equal (s_last_seq (hub), acked);
 
     //  The backbone publishes as much as it likes.
-    for (int i = 0; i < 200; i++) {
-        s_note_t note;
-        char id [32];
-        snprintf (id, sizeof id, "h-%d", i);
-        s_note_init (&note, "citywide", id, 8 * 1024);
-        cibus_ack_t ack;
-        assert_int_equal (cibus_publish (hub, &note.env, &ack), CIBUS_OK);
-        s_note_release (&note);
-    }
+    assert_int_equal (s_publish_until_refused (hub, "citywide", "h", 200), 200);
     assert_int_equal (s_last_seq (hub), acked + 200);
     cibus_destroy (&alice);
     cibus_destroy (&hub);
@@ -200,19 +203,8 @@ test_limits_total_quota_counts_what_is_stored_across_restarts (void **state)
     harness_world_t *world = s_world (state, extra);
     cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
     assert_non_null (alice);
-    size_t acked = 0;
-    cibus_err_t err = CIBUS_OK;
-    for (int i = 0; i < 40 && err == CIBUS_OK; i++) {
-        s_note_t note;
-        char id [32];
-        snprintf (id, sizeof id, "a-%d", i);
-        s_note_init (&note, "early-literacy", id, 8 * 1024);
-        cibus_ack_t ack;
-        if ((err = cibus_publish (alice, &note.env, &ack)) == CIBUS_OK)
-            acked++;
-        s_note_release (&note);
-    }
-    assert_int_equal (err, CIBUS_ERR_QUOTA);
+    size_t acked = s_publish_until_refused (alice, "early-literacy", "a", 40);
+    assert_true (acked < 40);
     //  About 8.3 KiB an entry: twelve fit in 100 KiB, a thirteenth does not.
     assert_int_equal (acked, 12);
     const char *expected = "partner 'alice' has stored ";
