@@ -11,7 +11,7 @@
 
 //  Defaults of the per-client bounds (see cibusd run --help).
 #define BROKER_HANDSHAKE_DEFAULT 5000            /* msec to finish a handshake */
-#define BROKER_PENDING_DEFAULT   512             /* connections in their handshake at once */
+#define BROKER_PENDING_DEFAULT   4096            /* connections in their handshake at once */
 #define BROKER_INFLIGHT_DEFAULT  (8 * 1024 * 1024) /* bytes a subscriber may have unpaid */
 
 typedef struct {

@@ -42,7 +42,7 @@ static const opt_def_t s_opts [] = {
      "is forgotten at the next one, one that vanished silently within three (default 10)"},
     {"handshake-timeout", OPT_VALUE, "SECONDS", "CIBUS_HANDSHAKE_TIMEOUT", "5",
      "run: a connection that has not finished its CURVE handshake by then is closed"},
-    {"max-pending", OPT_VALUE, "N", "CIBUS_MAX_PENDING", "512",
+    {"max-pending", OPT_VALUE, "N", "CIBUS_MAX_PENDING", "4096",
      "run: connections allowed in their handshake at once; past it the oldest are closed"},
     {"max-inflight", OPT_VALUE, "BYTES", "CIBUS_MAX_INFLIGHT", "8M",
      "run: bytes delivered to one subscriber and not yet paid back by its credit; a "

@@ -157,7 +157,7 @@ s_shed (conns_t *self)
         excess--;
     }
     int64_t now = zclock_mono ();
-    if (now - self->shed_logged_at >= S_SHED_LOG_MSEC) {
+    if (self->shed_unlogged && now - self->shed_logged_at >= S_SHED_LOG_MSEC) {
         log_warn ("event=handshake-cap-reached closed=%zu pending=%zu cap=%zu "
                   "reason=\"too many connections in their handshake; the oldest were closed\"",
                   self->shed_unlogged, conns_pending (self), self->max_pending);

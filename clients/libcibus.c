@@ -20,6 +20,9 @@
 #include <string.h>
 
 #define S_NO_REPLY ((Cibus__Reply__KindCase) -1)
+//  Connections closed during the handshake before the library concludes
+//  that the broker's key is wrong (see s_monitor).
+#define S_CLOSED_IN_HANDSHAKE_MAX 3
 #define S_ANY_REPLY ((Cibus__Reply__KindCase) -2)
 //  Replies taken off the socket in one go before polling again.
 #define S_DRAIN_MAX 256
@@ -61,6 +64,7 @@ struct cibus_t {
     bool connected;
     bool handshaken;          /* the current connection completed its handshake */
     bool ever_handshaken;     /* some connection did: the key and server key are right */
+    int closed_in_handshake;  /* connections closed during the handshake, none done yet */
     cibus_err_t fatal;        /* set once the broker refused us for good */
 };
 
@@ -306,9 +310,12 @@ s_read_monitor (cibus_t *self)
                                   self->endpoint);
         else if (kind == ZMQ_EVENT_DISCONNECTED && self->handshaken)
             self->handshaken = false; //  libzmq reconnects; see HANDSHAKE_SUCCEEDED
-        else if (kind == ZMQ_EVENT_DISCONNECTED && !self->ever_handshaken && !self->fatal)
-            //  Closed before the handshake finished: the broker could not
-            //  decrypt our hello, which means we used the wrong server key.
+        else if (kind == ZMQ_EVENT_DISCONNECTED && !self->ever_handshaken && !self->fatal
+                 && ++self->closed_in_handshake >= S_CLOSED_IN_HANDSHAKE_MAX)
+            //  Closed before the handshake finished, again and again: the
+            //  broker could not decrypt our hello, which means we used the
+            //  wrong server key. Once could be the broker shedding
+            //  connections under a flood of strangers; libzmq reconnects.
             self->fatal = s_fail (self, CIBUS_ERR_REJECTED, NULL,
                                   "the broker at %s closed the connection during the secure "
                                   "handshake: either --broker-key is not its key (use its "

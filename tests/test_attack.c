@@ -682,8 +682,10 @@ test_attack_broker_raises_a_low_descriptor_limit_at_start (void **state)
     print_message ("broker descriptors: at most %d beside %d strangers; honest ping in %lld ms\n",
                    max_fds, S_STRANGERS, (long long)(harness_now_msec () - start));
     assert_int_equal (connected, S_STRANGERS);
-    //  The default cap (512 in their handshake) holds too.
-    assert_true (max_fds < 512 + 250);
+    //  Under the default cap (4096 in their handshake) the broker holds every
+    //  stranger: past the 1,024 descriptors it was started with, so its
+    //  raised limit is what made room for them and for the honest client.
+    assert_true (max_fds > 1024);
     //  It says what it did, once, at start.
     char log [4200], expect [128];
     snprintf (log, sizeof log, "%s.log", world->data);
