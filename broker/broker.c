@@ -92,6 +92,8 @@ typedef struct {
     uint32_t *sizes;
     size_t sizes_cap, sizes_head, sizes_count;
     uint64_t inflight; /* their sum */
+    bool asked;        /* sent a Heartbeat to ask for credit since the last Credit */
+    bool sparse;       /* few rows are for it: read topics first, envelopes after */
 } s_sub_t;
 
 struct broker_t {
@@ -554,8 +556,9 @@ typedef struct {
     broker_t *broker;
     s_sub_t *sub;
     const store_partner_t *partner;
-    bool blocked; /* the peer's queue is full or the peer is gone */
-    bool full;    /* the subscriber has max_inflight bytes unpaid */
+    bool blocked;  /* the peer's queue is full or the peer is gone */
+    bool full;     /* the subscriber has max_inflight bytes unpaid */
+    size_t wanted; /* rows for this subscriber */
 } s_cursor_step_t;
 
 //  The bytes a reader receives for an entry: the stored ones, except for a
@@ -593,6 +596,7 @@ s_deliver_one (const store_entry_t *entry, void *arg)
     s_sub_t *sub = step->sub;
     if (entry->envelope && s_matches (sub, entry->topic)
         && s_may_read (step->partner, entry->topic)) {
+        step->wanted++;
         //  Credit counts entries; memory is bytes. A subscriber that does not
         //  read costs at most max_inflight bytes (and one entry, so that an
         //  entry larger than the window still goes out).
@@ -634,15 +638,16 @@ s_deliver_one (const store_entry_t *entry, void *arg)
     return sub->credit > 0;
 }
 
-//  A subscription that has been sent nothing for heartbeat_msec gets a
-//  Heartbeat. Its only use to the broker is the send itself: ROUTER reports a
+//  A subscription that has been sent nothing for heartbeat_msec (or, with
+//  now_anyway, one that must be asked for credit) gets a Heartbeat; true
+//  when it went out. Its only use to the broker is the send itself: ROUTER reports a
 //  peer that has gone, and the cursor is then dropped instead of kept forever.
-static void
-s_heartbeat (broker_t *self, s_sub_t *sub, const store_partner_t *partner)
+static bool
+s_heartbeat (broker_t *self, s_sub_t *sub, const store_partner_t *partner, bool now_anyway)
 {
     int64_t now = zclock_mono ();
-    if (now - sub->last_sent < self->heartbeat_msec)
-        return;
+    if (!now_anyway && now - sub->last_sent < self->heartbeat_msec)
+        return false;
     Cibus__Heartbeat heartbeat = CIBUS__HEARTBEAT__INIT;
     heartbeat.has_last_seq = true;
     heartbeat.last_seq = store_last_seq (self->store);
@@ -658,6 +663,7 @@ s_heartbeat (broker_t *self, s_sub_t *sub, const store_partner_t *partner)
                      log_escape (&who, partner->name), zmq_strerror (rc));
     }
     sub->last_sent = now;
+    return rc == 0;
 }
 
 static bool
@@ -691,22 +697,30 @@ s_cursor_step (broker_t *self, s_sub_t *sub, size_t max, size_t *rows)
         return true;
     }
     if (sub->credit == 0 || sub->next_seq > store_last_seq (self->store)) {
-        s_heartbeat (self, sub, partner);
+        s_heartbeat (self, sub, partner, false);
         return false;
     }
-    s_cursor_step_t step = {self, sub, partner, false, false};
-    if (ring_has (self->ring, sub->next_seq)) {
+    s_cursor_step_t step = {self, sub, partner, false, false, 0};
+    if (ring_has (self->ring, sub->next_seq))
         *rows = ring_read_from (self->ring, sub->next_seq, max, s_deliver_one, &step);
-        return step.blocked || step.full;
-    }
-    if (store_read_matching (self->store, sub->next_seq, max, s_wanted, s_deliver_one, &step,
-                             rows)) {
+    else if (store_read_matching (self->store, sub->next_seq, max,
+                                  sub->sparse ? s_wanted : NULL, s_deliver_one, &step, rows)) {
         log_value_t who;
         log_limited (self->limit, LEVEL_ERROR, "cursor-read-failed",
                      "event=cursor-read-failed partner=\"%s\" next_seq=%llu",
                      log_escape (&who, partner->name), (unsigned long long)sub->next_seq);
         return true;
     }
+    //  Whether the next read from the store should skip unwanted envelopes:
+    //  worth it when most rows are not this subscriber's, a second lookup
+    //  per row when most are.
+    if (*rows >= 16)
+        sub->sparse = 2 * step.wanted < *rows;
+    //  Stopped by the bytes in flight: the client must pay them back, and
+    //  one that waits for half its window of entries first would wait for
+    //  ever. A Heartbeat asks it to (PROTOCOL.md 4.4), once until it does.
+    if (step.full && !sub->asked)
+        sub->asked = s_heartbeat (self, sub, partner, true);
     return step.blocked || step.full;
 }
 
@@ -836,6 +850,7 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
     memcpy (sub->routing, zframe_data (routing), sub->routing_size);
     snprintf (sub->key, sizeof sub->key, "%s", partner->public_key);
     sub->fd = fd;
+    sub->sparse = subscribe->n_prefixes > 0 || partner->role != ROLE_BACKBONE;
     uint64_t last = store_last_seq (self->store);
     sub->next_seq =
         subscribe->has_from_seq && subscribe->from_seq > 0 ? subscribe->from_seq : last + 1;
@@ -894,6 +909,7 @@ s_handle_credit (broker_t *self, zframe_t *routing, const Cibus__Credit *credit,
     uint64_t total = (uint64_t)sub->credit + credit->credit;
     sub->credit = total > CIBUS_CREDIT_MAX ? CIBUS_CREDIT_MAX : (uint32_t)total;
     s_sub_pay (sub, credit->credit);
+    sub->asked = false;
 }
 
 static void

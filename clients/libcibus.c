@@ -59,6 +59,7 @@ struct cibus_t {
     uint32_t credit_window;
     uint32_t consumed;        /* entries returned since credit was last granted */
     bool hold_credit;
+    bool owe_credit;          /* a Heartbeat asked for the credit of what was consumed */
 
     //  What the monitor saw.
     bool connected;
@@ -382,7 +383,9 @@ s_dispatch (cibus_t *self, zframe_t *frame)
                                                         : NULL;
     bool for_sync = false;
     if (kind == CIBUS__REPLY__KIND_HEARTBEAT)
-        ; //  only proves the broker is there
+        //  Proves the broker is there, and asks for the credit of what we
+        //  consume: it may have stopped at its bound of bytes in flight.
+        self->owe_credit = true;
     else if (kind == CIBUS__REPLY__KIND_DELIVER) {
         //  Decoded here, once, so that the cursor's position is known even
         //  for entries not yet returned (a renewed cursor starts after them).
@@ -819,14 +822,14 @@ cibus_subscribe (cibus_t *self, const char *const *prefixes, size_t count, uint6
 
 //  Give back the credit of what was consumed, once half the window is used
 //  (so the broker never waits on us while we still have entries to read),
-//  and whenever we are idle (idle: everything received was consumed).
+//  and, once a Heartbeat asked for it, as soon as everything received was
+//  consumed (idle).
 static cibus_err_t
 s_grant_credit (cibus_t *self, bool idle)
 {
-    //  Half the window consumed, or everything received consumed and about
-    //  to wait for more: the broker also bounds the bytes it has sent and
-    //  not been paid back for, and with large entries that bound can be
-    //  reached before half the window is; holding the credit then would
+    //  The broker also bounds the bytes it has sent and not been paid back
+    //  for; with large entries that bound can be reached before half the
+    //  window is, and it then sends a Heartbeat: holding the credit would
     //  leave both sides waiting for each other.
     if (self->hold_credit || self->consumed == 0
         || (!idle && self->consumed < (self->credit_window + 1) / 2))
@@ -842,6 +845,7 @@ s_grant_credit (cibus_t *self, bool idle)
     request.kind_case = CIBUS__REQUEST__KIND_CREDIT;
     request.credit = &credit;
     self->consumed = 0;
+    self->owe_credit = false;
     return s_send (self, &request);
 }
 
@@ -858,7 +862,7 @@ cibus_next (cibus_t *self, int timeout_msec, cibus_envelope_t **env)
     *env = NULL;
     int64_t until = zclock_mono () + (timeout_msec < 0 ? self->timeout_msec : timeout_msec);
     while (zlistx_size (self->deliveries) == 0) {
-        cibus_err_t granted = s_grant_credit (self, true);
+        cibus_err_t granted = s_grant_credit (self, self->owe_credit);
         if (granted)
             return granted;
         int64_t left = until - zclock_mono ();
