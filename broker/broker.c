@@ -58,6 +58,14 @@
 //  How long one turn may spend taking requests before it commits, answers
 //  handshakes and delivers.
 #define S_TURN_MSEC 20
+//  How soon a cursor waiting for its reader's kernel buffer to drain is
+//  tried again; libzmq cannot tell when one peer's connection has room.
+#define S_WAIT_POLL_MSEC 2
+//  Bytes one cursor step sends at most, whatever the credit says.
+#define S_STEP_BYTES CIBUS_MAX_FRAME
+//  Subscriptions one key may hold at once (a sync client, a tail, a
+//  dashboard or two): each costs the broker up to a few megabytes.
+#define S_SUBS_PER_KEY 16
 
 //  A publish waiting in the current batch.
 typedef struct {
@@ -69,6 +77,7 @@ typedef struct {
     bool duplicate;
     bool refused; /* the catalogue or the commitments said no */
     size_t size;  /* bytes of the entry as stored */
+    size_t quoted; /* bytes counted against the publisher's total while queued */
     codec_problem_t problem;
 } s_pending_t;
 
@@ -123,6 +132,7 @@ struct broker_t {
     uint64_t max_memory;    /* resident bytes at which the broker stops; 0: none */
     int64_t memory_checked; /* monotonic msec of the last look at it */
     int64_t recover_at;     /* when a degraded store is next reopened as usual */
+    bool waiting;           /* a cursor waits for its reader to catch up: poll soon */
     s_sub_t **turn;         /* the cursors of this turn, in rotating order */
     size_t turn_cap;
     size_t turn_rotate;
@@ -197,6 +207,7 @@ typedef struct {
     double tokens;
     int64_t refilled; /* monotonic msec */
     uint64_t stored;
+    uint64_t queued; /* bytes accepted into the batch, not yet committed */
     bool loaded;
 } s_quota_t;
 
@@ -206,6 +217,10 @@ s_quota_free (void **item)
     free (*item);
     *item = NULL;
 }
+
+//  What stamping the partner's name (beyond its length), seq and receive
+//  time adds to an envelope at most: three tags, three lengths or varints.
+#define S_STAMP_BYTES 32
 
 //  The bucket holds this many seconds of the rate: a partner that has been
 //  quiet may send a burst (a day's data at once), not a flood.
@@ -229,9 +244,10 @@ s_quota_of (broker_t *self, const char *partner)
 //  Whether a partner may publish an entry of size bytes now. The backbone
 //  is exempt: it runs the initiative, and a quota on it would only stop it.
 static cibus_err_t
-s_within_quota (broker_t *self, const store_partner_t *partner, size_t size,
+s_within_quota (broker_t *self, const store_partner_t *partner, size_t size, size_t *quoted,
                 codec_problem_t *problem)
 {
+    *quoted = 0;
     if (partner->role == ROLE_BACKBONE || (!self->quota_rate && !self->quota_total))
         return CIBUS_OK;
     s_quota_t *quota = s_quota_of (self, partner->name);
@@ -242,12 +258,15 @@ s_within_quota (broker_t *self, const store_partner_t *partner, size_t size,
             return codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
                                       "the broker could not read its store; retry with the "
                                       "same id");
-        if (quota->stored + size > self->quota_total)
+        //  What waits in the batch counts: the account is updated only at
+        //  the commit, and a batch holds up to a thousand entries.
+        if (quota->stored + quota->queued + size > self->quota_total)
             return codec_problem_set (problem, CIBUS_ERR_QUOTA, NULL,
                                       "partner '%s' has stored %llu bytes and may store %llu "
                                       "in all: ask the backbone to raise the broker's "
                                       "--quota-total",
-                                      partner->name, (unsigned long long)quota->stored,
+                                      partner->name,
+                                      (unsigned long long)(quota->stored + quota->queued),
                                       (unsigned long long)self->quota_total);
     }
     if (self->quota_rate) {
@@ -266,6 +285,10 @@ s_within_quota (broker_t *self, const store_partner_t *partner, size_t size,
                                       wait < 1 ? 1 : wait + 0.5);
         }
         quota->tokens -= (double)size;
+    }
+    if (self->quota_total) {
+        quota->queued += size;
+        *quoted = size;
     }
     return CIBUS_OK;
 }
@@ -314,9 +337,21 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     envelope_t *env = request->publish->envelope; //  checked by codec_validate_request
     codec_problem_t problem;
     cibus_err_t err = s_may_publish (partner, env, &problem);
+    //  The entry as stored is the envelope with the partner's name, a seq
+    //  and a time stamped in (at most S_STAMP_BYTES more): counted as that,
+    //  the total is never passed.
+    size_t quoted = 0;
     if (err == CIBUS_OK)
-        err = s_within_quota (self, partner, protobuf_c_message_get_packed_size (&env->base),
-                              &problem);
+        err = s_within_quota (self, partner,
+                              protobuf_c_message_get_packed_size (&env->base)
+                                  + strlen (partner->name) + S_STAMP_BYTES,
+                              &quoted, &problem);
+    //  A retry of an entry already stored is acked as the duplicate it is,
+    //  quota or not: a publisher whose ack was lost must learn it was kept.
+    uint64_t stored_seq;
+    if (err == CIBUS_ERR_QUOTA
+        && store_seq_of (self->store, partner->name, env->id, &stored_seq) == CIBUS_OK)
+        err = CIBUS_OK;
     if (err) {
         s_refuse (self, *routing_p, partner->name, "publish", env ? env->id : NULL, &problem);
         return;
@@ -326,6 +361,7 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     pending->request = request;
     pending->publisher = partner;
     pending->refused = false;
+    pending->quoted = quoted;
     snprintf (pending->partner, sizeof pending->partner, "%s", partner->name);
     *routing_p = NULL;
     *request_p = NULL;
@@ -378,6 +414,10 @@ static void
 s_batch_clear (broker_t *self)
 {
     for (size_t i = 0; i < self->batch_size; i++) {
+        s_quota_t *quota =
+            self->batch [i].quoted ? zhashx_lookup (self->quotas, self->batch [i].partner) : NULL;
+        if (quota)
+            quota->queued -= self->batch [i].quoted;
         zframe_destroy (&self->batch [i].routing);
         codec_request_free (self->batch [i].request);
     }
@@ -558,7 +598,9 @@ typedef struct {
     const store_partner_t *partner;
     bool blocked;  /* the peer's queue is full or the peer is gone */
     bool full;     /* the subscriber has max_inflight bytes unpaid */
+    bool capped;   /* this step sent S_STEP_BYTES: more next turn */
     size_t wanted; /* rows for this subscriber */
+    uint64_t sent; /* bytes sent in this step */
 } s_cursor_step_t;
 
 //  The bytes a reader receives for an entry: the stored ones, except for a
@@ -604,6 +646,13 @@ s_deliver_one (const store_entry_t *entry, void *arg)
             step->full = true;
             return false;
         }
+        //  And one step sends at most S_STEP_BYTES: a client may pay credit
+        //  back without reading, and what it has not read stays in libzmq's
+        //  queue until its kernel buffer drains (see s_cursor_step).
+        if (step->sent > 0 && step->sent + entry->size > S_STEP_BYTES) {
+            step->capped = true;
+            return false;
+        }
         Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
         deliver.has_envelope = true;
         s_bytes_for (step->broker, entry, step->partner, &deliver.envelope);
@@ -632,6 +681,9 @@ s_deliver_one (const store_entry_t *entry, void *arg)
             return false;
         }
         sub->credit--;
+        step->sent += deliver.envelope.len;
+        if (step->broker->conns)
+            conns_charge (step->broker->conns, sub->fd, deliver.envelope.len);
         sub->last_sent = zclock_mono ();
     }
     sub->next_seq = entry->seq + 1;
@@ -700,7 +752,13 @@ s_cursor_step (broker_t *self, s_sub_t *sub, size_t max, size_t *rows)
         s_heartbeat (self, sub, partner, false);
         return false;
     }
-    s_cursor_step_t step = {self, sub, partner, false, false, 0};
+    //  A reader whose kernel buffer is full has not read what it was sent:
+    //  anything more would wait in the broker's memory. Try again soon.
+    if (self->conns && conns_backlogged (self->conns, sub->fd)) {
+        self->waiting = true;
+        return true;
+    }
+    s_cursor_step_t step = {self, sub, partner, false, false, false, 0, 0};
     if (ring_has (self->ring, sub->next_seq))
         *rows = ring_read_from (self->ring, sub->next_seq, max, s_deliver_one, &step);
     else if (store_read_matching (self->store, sub->next_seq, max,
@@ -758,6 +816,7 @@ s_deliver_pending (broker_t *self)
     for (s_sub_t *sub = zhashx_first (self->subs); sub; sub = zhashx_next (self->subs))
         self->turn [n++] = sub;
     bool more = false;
+    self->waiting = false;
     uint64_t last = store_last_seq (self->store);
     size_t budget = S_TURN_ROWS;
     size_t first = n ? self->turn_rotate++ % n : 0;
@@ -784,6 +843,18 @@ s_deliver_pending (broker_t *self)
     }
     zlistx_destroy (&keys);
     return more;
+}
+
+//  The subscription made on this connection, if any. s_handle_request has
+//  already ended one that another key or connection made under this id.
+static s_sub_t *
+s_sub_of (broker_t *self, zframe_t *routing)
+{
+    char key [2 * S_ROUTING_MAX + 1];
+    if (zframe_size (routing) > S_ROUTING_MAX)
+        return NULL;
+    s_routing_key (zframe_data (routing), zframe_size (routing), key);
+    return zhashx_lookup (self->subs, key);
 }
 
 static void
@@ -816,6 +887,18 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
                                      "partner '%s' may not read network '%s': it is not one "
                                      "of its networks",
                                      partner->name, network);
+    }
+    if (err == CIBUS_OK) {
+        //  The one this request replaces does not count.
+        s_sub_t *mine = s_sub_of (self, routing);
+        size_t held = 0;
+        for (s_sub_t *sub = zhashx_first (self->subs); sub; sub = zhashx_next (self->subs))
+            held += sub != mine && !sub->dead && strcmp (sub->key, partner->public_key) == 0;
+        if (held >= S_SUBS_PER_KEY)
+            err = codec_problem_set (&problem, CIBUS_ERR_QUOTA, NULL,
+                                     "partner '%s' already holds %d subscriptions, the most one "
+                                     "key may: close one before opening another",
+                                     partner->name, S_SUBS_PER_KEY);
     }
     if (err) {
         s_refuse (self, routing, partner->name, "subscribe", NULL, &problem);
@@ -882,17 +965,6 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
     s_cursor_step (self, sub, CIBUS_SCAN_MAX, &rows);
 }
 
-//  The subscription made on this connection, if any. s_handle_request has
-//  already ended one that another key or connection made under this id.
-static s_sub_t *
-s_sub_of (broker_t *self, zframe_t *routing)
-{
-    char key [2 * S_ROUTING_MAX + 1];
-    if (zframe_size (routing) > S_ROUTING_MAX)
-        return NULL;
-    s_routing_key (zframe_data (routing), zframe_size (routing), key);
-    return zhashx_lookup (self->subs, key);
-}
 
 static void
 s_handle_credit (broker_t *self, zframe_t *routing, const Cibus__Credit *credit,
@@ -944,9 +1016,19 @@ s_handle_status (broker_t *self, zframe_t *routing)
 }
 
 static void
-s_handle_query (broker_t *self, zframe_t *routing, const Cibus__Query *query,
+s_handle_query (broker_t *self, zframe_t *routing, int fd, const Cibus__Query *query,
                 const store_partner_t *partner)
 {
+    //  An answer can be a megabyte; one the client does not read stays in
+    //  the broker's memory. Answer no more until it has read.
+    if (self->conns && conns_backlogged (self->conns, fd)) {
+        codec_problem_t busy;
+        codec_problem_set (&busy, CIBUS_ERR_QUOTA, NULL,
+                           "this connection has not read the answers it was sent: read them "
+                           "before asking again");
+        s_refuse (self, routing, partner->name, "query", NULL, &busy);
+        return;
+    }
     char today [16];
     time_t now = time (NULL);
     struct tm tm;
@@ -964,6 +1046,8 @@ s_handle_query (broker_t *self, zframe_t *routing, const Cibus__Query *query,
     reply_t reply = CIBUS__REPLY__INIT;
     reply.kind_case = CIBUS__REPLY__KIND_RESULT;
     reply.result = result;
+    if (self->conns)
+        conns_charge (self->conns, fd, protobuf_c_message_get_packed_size (&reply.base));
     //  An answer travels in one frame like any reply; one that would not
     //  fit is refused with a way to narrow it, not sent to be dropped.
     size_t size = protobuf_c_message_get_packed_size (&reply.base);
@@ -1077,7 +1161,7 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
                 s_handle_status (self, routing);
                 break;
             case CIBUS__REQUEST__KIND_QUERY:
-                s_handle_query (self, routing, request->query, partner);
+                s_handle_query (self, routing, fd, request->query, partner);
                 break;
             default:
                 codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "kind",
@@ -1226,6 +1310,8 @@ broker_run (broker_t *self)
     while (!zsys_interrupted) {
         int idle =
             self->heartbeat_msec < S_IDLE_POLL_MSEC ? self->heartbeat_msec : S_IDLE_POLL_MSEC;
+        if (self->waiting && idle > S_WAIT_POLL_MSEC)
+            idle = S_WAIT_POLL_MSEC;
         int rc = zmq_poll (items, 3, more ? 0 : idle);
         if (rc < 0 && zmq_errno () != EINTR) {
             log_error ("event=poll-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
@@ -1235,6 +1321,7 @@ broker_run (broker_t *self)
         //  right after `cibusd partner remove` is judged by the new registry.
         auth_refresh (self->auth);
         auth_handle (self->auth);
+        conns_next_turn (self->conns);
         s_drain (self);
         more = s_deliver_pending (self);
         log_limit_tick (self->limit);

@@ -6,6 +6,8 @@
 #include "log.h"
 
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 //  The cap's log line is written at most this often, with what it did
@@ -16,6 +18,8 @@ typedef struct {
     int64_t accepted_at; /* monotonic msec; 0 when the descriptor is not open */
     bool seen;           /* carried an authenticated request */
     bool shed;           /* closed by the cap; its events are still to come */
+    uint64_t turn;       /* the turn of the loop its turn_bytes are for */
+    uint64_t turn_bytes; /* bytes sent to it in that turn */
 } s_conn_t;
 
 struct conns_t {
@@ -32,6 +36,7 @@ struct conns_t {
     size_t shedding;   /* closed by the cap, disconnect not yet reported */
     size_t shed;       /* closed by the cap since start */
     size_t shed_unlogged;
+    uint64_t turn;       /* turns of the broker's loop since start */
     int64_t shed_logged_at;
 };
 
@@ -209,6 +214,45 @@ conns_seen (conns_t *self, int fd)
         conn->seen = true;
         self->seen++;
     }
+}
+
+void
+conns_next_turn (conns_t *self)
+{
+    self->turn++;
+}
+
+void
+conns_charge (conns_t *self, int fd, size_t bytes)
+{
+    s_conn_t *conn = s_conn (self, fd, false);
+    if (!conn || !conn->accepted_at)
+        return;
+    if (conn->turn != self->turn) {
+        conn->turn = self->turn;
+        conn->turn_bytes = 0;
+    }
+    conn->turn_bytes += bytes;
+}
+
+bool
+conns_backlogged (conns_t *self, int fd)
+{
+    s_conn_t *conn = s_conn (self, fd, false);
+    if (!conn || !conn->accepted_at || conn->shed)
+        return false;
+    //  What was sent in this turn is still in libzmq's queue: the kernel
+    //  cannot have taken it yet.
+    if (conn->turn == self->turn && conn->turn_bytes >= CONNS_TURN_BYTES)
+        return true;
+    int queued = 0, size = 0;
+    socklen_t len = sizeof size;
+    if (ioctl (fd, SIOCOUTQ, &queued) != 0
+        || getsockopt (fd, SOL_SOCKET, SO_SNDBUF, &size, &len) != 0 || size <= 0)
+        return false;
+    //  The kernel counts a buffer's overhead against SO_SNDBUF as well as
+    //  its bytes: a send queue stops taking more at about half of it.
+    return (int64_t) queued * 8 >= (int64_t) size * 3;
 }
 
 size_t

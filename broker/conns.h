@@ -49,6 +49,27 @@ void conns_handle (conns_t *self, conns_gone_fn *gone, void *arg);
 /* An authenticated request arrived on the connection fd. */
 void conns_seen (conns_t *self, int fd);
 
+/* Bytes the broker sends one connection in one turn of its loop at most,
+   beyond the first reply: within a turn libzmq has not yet handed what was
+   sent to the kernel, so the kernel's queue cannot tell yet. */
+#define CONNS_TURN_BYTES (1024 * 1024)
+
+/* A new turn of the broker's loop. */
+void conns_next_turn (conns_t *self);
+
+/* Count bytes sent to the connection fd in this turn. */
+void conns_charge (conns_t *self, int fd, size_t bytes);
+
+/* Whether the connection fd is not keeping up with what is sent to it:
+   CONNS_TURN_BYTES were sent to it in this turn, or its kernel send queue
+   holds three eighths of SO_SNDBUF or more (it takes no more at about half,
+   the rest being the kernel's overhead). What the broker sends
+   then stays in libzmq's queue, in the broker's memory, and nothing in
+   libzmq bounds that queue in bytes; so the broker sends nothing more of
+   any size to such a connection until it has read. False for a descriptor
+   the monitor does not know. */
+bool conns_backlogged (conns_t *self, int fd);
+
 /* Connections open now, and those of them still in their handshake. */
 size_t conns_open (conns_t *self);
 size_t conns_pending (conns_t *self);

@@ -35,9 +35,13 @@ static const char *s_sql [QUERY__COUNT] = {
     [QUERY_COMMITMENTS] = "SELECT id, owner, network, action, due, status, "
                           "strftime ('%Y-%m-%d', updated_at / 1000000, 'unixepoch') "
                           "FROM commitments ORDER BY due, id",
-    [QUERY_NOTES] = "SELECT held_on, partner, network, title, "
-                    "(SELECT group_concat (value, '; ') FROM json_each (notes.decisions)) "
+    //  The decisions are read and joined only for the notes the reader may
+    //  see (query_decisions): reading them for every note made a question
+    //  about one network cost as much as the whole log.
+    [QUERY_NOTES] = "SELECT held_on, partner, network, title, seq "
                     "FROM notes WHERE held_on >= ?1 AND held_on <= ?2 ORDER BY held_on, seq",
+    [QUERY_NOTE_DECISIONS] = "SELECT group_concat (j.value, '; ') "
+                             "FROM notes n, json_each (n.decisions) j WHERE n.seq = ?",
     [QUERY_SUBMITTED] = "SELECT COUNT (*) FROM data_values WHERE current = 1 AND partner = ? "
                         "AND network = ? AND cibus_period_within (period, ?)",
     [QUERY_HISTORY] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
@@ -732,6 +736,17 @@ s_commitments (query_t *q, codec_problem_t *problem)
 
 //  ------------------------------------------------------------ notes
 
+int
+query_decisions (query_t *q, Cibus__Row *row, int64_t seq)
+{
+    sqlite3_stmt *join = q->store->query [QUERY_NOTE_DECISIONS];
+    sqlite3_bind_int64 (join, 1, seq);
+    int rc = sqlite3_step (join);
+    query_text (q, row, rc == SQLITE_ROW ? (const char *) sqlite3_column_text (join, 0) : NULL);
+    store_reset (join);
+    return rc;
+}
+
 static cibus_err_t
 s_notes (query_t *q, codec_problem_t *problem)
 {
@@ -752,8 +767,10 @@ s_notes (query_t *q, codec_problem_t *problem)
         if (!query_reads (q, (const char *) sqlite3_column_text (stmt, 2)))
             continue;
         Cibus__Row *row = query_row (q, table);
-        for (int column = 0; column < 5; column++)
+        for (int column = 0; column < 4; column++)
             query_text (q, row, (const char *) sqlite3_column_text (stmt, column));
+        if ((rc = query_decisions (q, row, sqlite3_column_int64 (stmt, 4))) != SQLITE_ROW)
+            break;
     }
     cibus_err_t err = !q->nomem && rc != SQLITE_DONE ? store_fail (q->store, "query-notes")
                                                      : CIBUS_OK;

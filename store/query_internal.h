@@ -36,6 +36,11 @@ void query_number (query_t *q, Cibus__Row *row, double number);
 //  A cell with neither text nor number: nothing to show.
 void query_empty (query_t *q, Cibus__Row *row);
 
+//  A cell of the decisions of the note at seq, joined with "; ", from the
+//  JSON array the notes table keeps. Returns SQLITE_ROW, or the failing
+//  step's code.
+int query_decisions (query_t *q, Cibus__Row *row, int64_t seq);
+
 //  Whether the reader may see entries of a network (and the query asked for
 //  it, when it named one).
 bool query_reads (const query_t *q, const char *network);

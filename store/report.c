@@ -337,7 +337,8 @@ s_meetings (query_t *q, const char *start, const char *end)
         query_text (q, row, (const char *) sqlite3_column_text (stmt, 0));
         query_text (q, row, (const char *) sqlite3_column_text (stmt, 1));
         query_text (q, row, (const char *) sqlite3_column_text (stmt, 3));
-        query_text (q, row, (const char *) sqlite3_column_text (stmt, 4));
+        if ((rc = query_decisions (q, row, sqlite3_column_int64 (stmt, 4))) != SQLITE_ROW)
+            break;
     }
     cibus_err_t err = !q->nomem && rc != SQLITE_DONE ? store_fail (q->store, "query-meetings")
                                                      : CIBUS_OK;

@@ -111,9 +111,12 @@ store_fail (store_t *self, const char *what)
     if ((sqlite3_errcode (self->db) & 0xff) == SQLITE_FULL)
         self->full = true;
     //  SQLite's message may quote a name from the database: escape it too.
+    //  A client can make a failure repeat (a publish a second on a full
+    //  disk): the lines are limited like any such event.
     log_value_t db, error;
-    log_error ("event=store-failed op=%s db=\"%s\" error=\"%s\"", what,
-               log_escape (&db, self->path), log_escape (&error, sqlite3_errmsg (self->db)));
+    log_limited (self->limit, LEVEL_ERROR, "store-failed",
+                 "event=store-failed op=%s db=\"%s\" error=\"%s\"", what,
+                 log_escape (&db, self->path), log_escape (&error, sqlite3_errmsg (self->db)));
     return CIBUS_ERR_STORE;
 }
 
@@ -122,10 +125,13 @@ store_exec (store_t *self, const char *sql, const char *what)
 {
     char *message = NULL;
     if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+        if ((sqlite3_errcode (self->db) & 0xff) == SQLITE_FULL)
+            self->full = true;
         log_value_t db, error;
-        log_error ("event=store-failed op=%s db=\"%s\" error=\"%s\"", what,
-                   log_escape (&db, self->path),
-                   log_escape (&error, message ? message : sqlite3_errmsg (self->db)));
+        log_limited (self->limit, LEVEL_ERROR, "store-failed",
+                     "event=store-failed op=%s db=\"%s\" error=\"%s\"", what,
+                     log_escape (&db, self->path),
+                     log_escape (&error, message ? message : sqlite3_errmsg (self->db)));
         sqlite3_free (message);
         return CIBUS_ERR_STORE;
     }
@@ -287,7 +293,10 @@ store_new (const char *path, store_sync_t sync)
         return NULL;
     self->sync = sync;
     self->path = strdup (path);
-    if (!self->path) {
+    self->limit = log_limit_new (LOG_LIMIT_BURST, LOG_LIMIT_WINDOW_MSEC);
+    if (!self->path || !self->limit) {
+        free (self->path);
+        log_limit_destroy (&self->limit);
         free (self);
         return NULL;
     }
@@ -346,6 +355,7 @@ store_destroy (store_t **self_p)
         return;
     store_t *self = *self_p;
     s_close (self);
+    log_limit_destroy (&self->limit);
     free (self->path);
     free (self);
     *self_p = NULL;
@@ -426,6 +436,23 @@ store_batch_reserve (store_t *self, const char *partner, const char *id, uint64_
         *seq = self->next_seq;
         *duplicate = false;
     } else
+        err = store_fail (self, "find");
+    sqlite3_reset (self->find);
+    sqlite3_clear_bindings (self->find);
+    return err;
+}
+
+cibus_err_t
+store_seq_of (store_t *self, const char *partner, const char *id, uint64_t *seq)
+{
+    sqlite3_bind_text (self->find, 1, partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (self->find, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (self->find);
+    cibus_err_t err = CIBUS_ERR_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        *seq = (uint64_t)sqlite3_column_int64 (self->find, 0);
+        err = CIBUS_OK;
+    } else if (rc != SQLITE_DONE)
         err = store_fail (self, "find");
     sqlite3_reset (self->find);
     sqlite3_clear_bindings (self->find);

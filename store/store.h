@@ -107,6 +107,10 @@ bool store_degraded (store_t *self);
    when it could not be reopened at all. Not inside a batch. */
 cibus_err_t store_recover (store_t *self);
 
+/* The seq of the entry a partner stored under id: CIBUS_OK, or NOT_FOUND
+   when there is none (STORE when the store could not be read). */
+cibus_err_t store_seq_of (store_t *self, const char *partner, const char *id, uint64_t *seq);
+
 /* The bytes of log entries a partner has stored, for its quota. Reads
    every entry's header: call it once per partner and count from there. */
 cibus_err_t store_partner_usage (store_t *self, const char *partner, uint64_t *bytes);

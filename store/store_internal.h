@@ -5,6 +5,8 @@
 
 #include "store.h"
 
+#include "log.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 
@@ -31,6 +33,7 @@ typedef enum {
     QUERY_VALUES,
     QUERY_COMMITMENTS,
     QUERY_NOTES,
+    QUERY_NOTE_DECISIONS,
     QUERY_SUBMITTED,
     QUERY_HISTORY,
     QUERY__COUNT
@@ -47,6 +50,7 @@ struct store_t {
     store_sync_t sync;
     bool exclusive;    /* opened without shared memory (a full disk at start) */
     bool full;         /* the last failure was a full disk */
+    log_limit_t *limit; /* store-failed lines: a client can make a failure repeat */
     store_fault_t fault;
     //  the log's statements, prepared once
     sqlite3_stmt *begin, *commit, *rollback, *find, *insert, *read, *read_topics, *read_one,

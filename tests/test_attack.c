@@ -783,6 +783,86 @@ test_attack_subscriber_that_never_reads_costs_bounded_bytes (void **state)
     cibus_destroy (&hub);
 }
 
+//  The same subscriber, paying credit back without reading a byte: credit
+//  is only the client's word, so the broker also looks at the connection's
+//  kernel buffer and sends nothing while it is full.
+static void
+test_attack_credit_paid_without_reading_costs_bounded_bytes (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    s_publish_notes (hub, "big", 0, S_BIG_NOTES, CIBUS_MAX_BODY, 0);
+    long baseline = s_settled_rss (world, hub);
+    zsock_t *liar = s_dealer (world, world->hub, NULL, 0, 1, 4096);
+    s_send_subscribe (liar, NULL, 1, CIBUS_CREDIT_MAX);
+    //  Credit for everything, again and again, each after a round trip of
+    //  the honest client (a whole turn of the broker's loop).
+    for (int i = 0; i < 40; i++) {
+        s_send_credit (liar, CIBUS_CREDIT_MAX);
+        assert_int_equal (cibus_ping (hub, NULL, 0, NULL, 0), CIBUS_OK);
+    }
+    long loaded = s_settled_rss (world, hub);
+    print_message ("broker RSS %ld KiB before, %ld KiB with a reader that pays credit without "
+                   "reading\n",
+                   baseline, loaded);
+    //  The old broker queued the whole log (about 64 MiB) for it.
+    assert_true (loaded - baseline < S_RSS_ALLOWANCE_MIB * 1024);
+    zsock_destroy (&liar);
+    cibus_destroy (&hub);
+}
+
+//  Large query answers asked for and never read: the broker stops
+//  answering a connection whose kernel buffer is full, and says why.
+#define S_UNREAD_QUERIES 200
+static void
+test_attack_unread_query_answers_cost_bounded_bytes (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    //  Notes whose listing is close to the frame limit: 15 x 64 decisions
+    //  of 1 KiB.
+    s_publish_notes (hub, "long", 0, 15, 0, CIBUS_MAX_LIST);
+    long baseline = s_settled_rss (world, hub);
+    zsock_t *asker = s_dealer (world, world->alice, NULL, 0, 1, 4096);
+    for (int i = 0; i < S_UNREAD_QUERIES; i++)
+        s_send_notes_query (asker);
+    //  Round trips of the honest client while the requests are taken in.
+    for (int i = 0; i < 20; i++)
+        assert_int_equal (cibus_ping (hub, NULL, 0, NULL, 0), CIBUS_OK);
+    long loaded = s_settled_rss (world, hub);
+    print_message ("broker RSS %ld KiB before, %ld KiB with %d answers of ~1 MB unread\n",
+                   baseline, loaded, S_UNREAD_QUERIES);
+    //  What it was told, once it reads: answers, then refusals that say why.
+    size_t results = 0, refused = 0;
+    int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
+    while (results + refused < S_UNREAD_QUERIES) {
+        reply_t *reply = s_recv (asker, until);
+        if (!reply)
+            break;
+        if (reply->kind_case == CIBUS__REPLY__KIND_RESULT)
+            results++;
+        else {
+            s_assert_error (reply, "over-quota",
+                            "this connection has not read the answers it was sent: read them "
+                            "before asking again");
+            refused++;
+        }
+        codec_reply_free (reply);
+    }
+    print_message ("%zu answers, %zu refusals\n", results, refused);
+    assert_int_equal (results + refused, S_UNREAD_QUERIES);
+    //  The old broker held every answer: 200 MB and more. Building one
+    //  answer of 15 x 64 decisions makes thousands of small allocations, and
+    //  under AddressSanitizer what they free stays in its quarantine: the
+    //  bound allows for the few answers built, not for 200.
+    assert_true (results <= 8);
+    assert_true (loaded - baseline < 96 * 1024);
+    assert_true (results > 0);
+    assert_true (refused > 0);
+    zsock_destroy (&asker);
+    cibus_destroy (&hub);
+}
+
 //  ---------------------------------------------------------------- fairness
 
 #define S_SAMPLES 20
@@ -920,6 +1000,10 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_attack_subscriber_that_never_reads_costs_bounded_bytes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_attack_credit_paid_without_reading_costs_bounded_bytes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_attack_unread_query_answers_cost_bounded_bytes,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_attack_pipelined_slow_queries_do_not_hold_up_an_honest_ack, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_attack_cursors_matching_nothing_do_not_starve_a_ping,

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -232,6 +233,81 @@ test_limits_total_quota_counts_what_is_stored_across_restarts (void **state)
     cibus_destroy (&alice);
 }
 
+//  Quota and the batch: publishes pipelined into one commit count against
+//  the total while they wait, and a retry of what is already stored is
+//  acked as a duplicate even when the partner is over its quota.
+typedef struct {
+    size_t acked, refused;
+} s_outcome_t;
+
+static void
+s_count_ack (const cibus_ack_t *ack, cibus_err_t err, const char *message, void *arg)
+{
+    (void) ack;
+    (void) message;
+    s_outcome_t *outcome = arg;
+    if (err == CIBUS_OK)
+        outcome->acked++;
+    else {
+        assert_int_equal (err, CIBUS_ERR_QUOTA);
+        outcome->refused++;
+    }
+}
+
+static void
+test_limits_total_quota_holds_for_a_pipelined_batch_and_spares_retries (void **state)
+{
+    static const char *const extra [] = {"--quota-rate", "0", "--quota-total", "1M", NULL};
+    harness_world_t *world = s_world (state, extra);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    assert_non_null (alice);
+    s_outcome_t outcome = {0, 0};
+    cibus_set_ack_handler (alice, s_count_ack, &outcome);
+    cibus_set_window (alice, 1000);
+    static s_note_t notes [200];
+    for (int i = 0; i < 200; i++) {
+        char id [32];
+        snprintf (id, sizeof id, "p-%d", i);
+        s_note_init (&notes [i], "early-literacy", id, 60 * 1024);
+        assert_int_equal (cibus_publish_async (alice, &notes [i].env), CIBUS_OK);
+    }
+    assert_int_equal (cibus_flush (alice), CIBUS_OK);
+    assert_int_equal (outcome.acked + outcome.refused, 200);
+    //  About 60 KiB an entry: some sixteen fit in a MiB.
+    assert_in_range (outcome.acked, 15, 17);
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    assert_non_null (hub);
+    assert_int_equal (s_last_seq (hub), outcome.acked);
+    cibus_destroy (&hub);
+    //  What is stored is within the total, and one entry more would not be.
+    char path [PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/cibus.db", world->data);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT SUM (length (envelope)), MAX (length (envelope)) "
+                                          "FROM log WHERE partner = 'alice'",
+                                          -1, &stmt, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    sqlite3_int64 stored = sqlite3_column_int64 (stmt, 0);
+    sqlite3_int64 largest = sqlite3_column_int64 (stmt, 1);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    assert_true (stored <= 1024 * 1024);
+    assert_true (stored + largest > 1024 * 1024 - 64 * (sqlite3_int64) outcome.acked);
+    //  The ack of the first was lost, say: its retry is acked, as a duplicate.
+    cibus_set_ack_handler (alice, NULL, NULL);
+    cibus_ack_t ack;
+    assert_int_equal (cibus_publish (alice, &notes [0].env, &ack), CIBUS_OK);
+    assert_true (ack.duplicate);
+    assert_int_equal (ack.seq, 1);
+    for (int i = 0; i < 200; i++)
+        s_note_release (&notes [i]);
+    cibus_destroy (&alice);
+}
+
 //  ---------------------------------------------------------------- memory
 
 //  One multipart message of many large frames: libzmq keeps every frame
@@ -410,6 +486,9 @@ main (void)
             s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_limits_total_quota_counts_what_is_stored_across_restarts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_limits_total_quota_holds_for_a_pipelined_batch_and_spares_retries, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_limits_multipart_flood_costs_a_restart_never_data,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_limits_newline_in_an_id_forges_no_log_line, s_setup,
