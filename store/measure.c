@@ -57,14 +57,15 @@ static const char *s_sql [MEASURE__COUNT] = {
                                   "AND partner = ? AND indicator = ? AND period = ? "
                                   "AND dim_count >= 2 AND (COALESCE (n, denominator) IS NULL "
                                   "OR COALESCE (n, denominator) < ?)",
-    [MEASURE_COMMITMENT_GET] = "SELECT owner, network, status FROM commitments WHERE id = ?",
+    [MEASURE_COMMITMENT_GET] = "SELECT owner, network, status FROM commitments "
+                               "WHERE network = ? AND id = ?",
     [MEASURE_COMMITMENT_ADD] = "INSERT INTO commitments (id, owner, network, action, due, "
                                "status, created_seq, updated_seq, updated_at) "
                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) "
-                               "ON CONFLICT (id) DO NOTHING",
+                               "ON CONFLICT (network, id) DO NOTHING",
     [MEASURE_COMMITMENT_UPDATE] = "UPDATE commitments SET status = ?, "
                                   "comment = COALESCE (?, comment), updated_seq = ?, "
-                                  "updated_at = ? WHERE id = ?",
+                                  "updated_at = ? WHERE network = ? AND id = ?",
     [MEASURE_NOTE_ADD] = "INSERT INTO notes (seq, partner, network, title, held_on, decisions) "
                          "VALUES (?1, ?2, ?3, ?4, "
                          "COALESCE (?5, strftime ('%Y-%m-%d', ?6 / 1000000, 'unixepoch')), ?7)",
@@ -316,11 +317,12 @@ typedef struct {
 } s_commitment_t;
 
 static cibus_err_t
-s_commitment_get (store_t *self, const char *id, s_commitment_t *out)
+s_commitment_get (store_t *self, const char *network, const char *id, s_commitment_t *out)
 {
     sqlite3_stmt *stmt = self->measure [MEASURE_COMMITMENT_GET];
     memset (out, 0, sizeof *out);
-    sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 1, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step (stmt);
     if (rc == SQLITE_ROW) {
         out->found = true;
@@ -348,23 +350,20 @@ store_may_read (const store_partner_t *reader, const char *network)
     return false;
 }
 
-//  A commitment is named by its id alone in updates, so two partners may not
-//  both make one under the same id; the same partner again is a retry, which
-//  the log's dedupe answers. That the id is taken cannot be hidden (ids are
-//  one namespace across networks), but who took it, and where, is told only
-//  to a publisher that may read the commitment anyway.
+//  A commitment is named by its network and its id (an update names the id
+//  and travels in the network), so two partners may not both make one under
+//  the same id in one network; the same partner again is a retry, which the
+//  log's dedupe answers. In another network the id is free: a publisher
+//  learns nothing of networks it may not read.
 static cibus_err_t
-s_check_commitment (store_t *self, const envelope_t *env, const store_partner_t *publisher,
-                    codec_problem_t *problem)
+s_check_commitment (store_t *self, const envelope_t *env, const char *network,
+                    const store_partner_t *publisher, codec_problem_t *problem)
 {
     s_commitment_t existing;
-    if (s_commitment_get (self, env->id, &existing))
+    if (s_commitment_get (self, network, env->id, &existing))
         return s_store_problem (problem);
     if (!existing.found || strcmp (existing.owner, publisher->name) == 0)
         return CIBUS_OK;
-    if (!store_may_read (publisher, existing.network))
-        return codec_problem_set (problem, CIBUS_ERR_EXISTS, "id",
-                                  "commitment '%s' already exists: choose another id", env->id);
     return codec_problem_set (problem, CIBUS_ERR_EXISTS, "id",
                               "commitment '%s' already exists, made by '%s': choose another id",
                               env->id, existing.owner);
@@ -376,7 +375,7 @@ s_check_update (store_t *self, const envelope_t *env, const char *network,
 {
     const char *id = env->update->commitment_id;
     s_commitment_t commitment;
-    if (s_commitment_get (self, id, &commitment))
+    if (s_commitment_get (self, network, id, &commitment))
         return s_store_problem (problem);
     //  A commitment the publisher may not read is one it cannot know of: its
     //  refusal is word for word the one for an id nobody used, so that no
@@ -395,13 +394,6 @@ s_check_update (store_t *self, const envelope_t *env, const char *network,
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "update.status",
                                   "commitment '%s' is already %s: it cannot change", id,
                                   codec_commitment_status_name (commitment.status));
-    //  Readers of the commitment's network must see its updates in the
-    //  stream, so an update travels where its commitment did.
-    if (strcmp (commitment.network, network) != 0)
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
-                                  "commitment '%s' belongs to network '%s': send its update to "
-                                  "'%s/commitment'",
-                                  id, commitment.network, commitment.network);
     return CIBUS_OK;
 }
 
@@ -419,7 +411,7 @@ store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publis
         case CIBUS__ENVELOPE__BODY_DATA:
             return s_check_data (self, env, network, problem);
         case CIBUS__ENVELOPE__BODY_COMMITMENT:
-            return s_check_commitment (self, env, publisher, problem);
+            return s_check_commitment (self, env, network, publisher, problem);
         case CIBUS__ENVELOPE__BODY_UPDATE:
             return s_check_update (self, env, network, publisher, problem);
         case CIBUS__ENVELOPE__BODY_INDICATOR:
@@ -591,7 +583,7 @@ s_project_commitment (store_t *self, const envelope_t *env, const char *network)
 }
 
 static cibus_err_t
-s_project_update (store_t *self, const envelope_t *env)
+s_project_update (store_t *self, const envelope_t *env, const char *network)
 {
     const Cibus__CommitmentUpdate *update = env->update;
     sqlite3_stmt *stmt = self->measure [MEASURE_COMMITMENT_UPDATE];
@@ -599,7 +591,8 @@ s_project_update (store_t *self, const envelope_t *env)
     s_bind_text_or_null (stmt, 2, update->comment);
     sqlite3_bind_int64 (stmt, 3, (sqlite3_int64)env->seq);
     sqlite3_bind_int64 (stmt, 4, env->received_at);
-    sqlite3_bind_text (stmt, 5, update->commitment_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 6, update->commitment_id, -1, SQLITE_STATIC);
     return store_step_done (self, stmt, "commitment-update");
 }
 
@@ -628,7 +621,7 @@ store_project (store_t *self, const envelope_t *env)
         case CIBUS__ENVELOPE__BODY_COMMITMENT:
             return s_project_commitment (self, env, network);
         case CIBUS__ENVELOPE__BODY_UPDATE:
-            return s_project_update (self, env);
+            return s_project_update (self, env, network);
         case CIBUS__ENVELOPE__BODY_INDICATOR:
             return s_project_indicator (self, env);
         default:

@@ -100,6 +100,29 @@ static const char *s_migrations [] = {
     "CREATE TABLE config ("
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL);",
+
+    //  3: a commitment is named by its id within its network. One namespace
+    //  across networks told a partner that an id was taken in a network it
+    //  may not read.
+    "CREATE TABLE commitments_by_network ("
+    "  id TEXT NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  network TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  due TEXT NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  comment TEXT,"
+    "  created_seq INTEGER NOT NULL,"
+    "  updated_seq INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (network, id));"
+    "INSERT INTO commitments_by_network (id, owner, network, action, due, status, comment, "
+    "  created_seq, updated_seq, updated_at) "
+    "  SELECT id, owner, network, action, due, status, comment, created_seq, updated_seq, "
+    "  updated_at FROM commitments;"
+    "DROP TABLE commitments;"
+    "ALTER TABLE commitments_by_network RENAME TO commitments;"
+    "CREATE INDEX commitments_due ON commitments (due);",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 

@@ -526,6 +526,8 @@ test_measure_a_commitment_outside_the_readers_networks_is_not_found (void **stat
     assert_int_equal (store_last_seq (self->store), 2);
 }
 
+//  A commitment is found in the network its update travels in: the same
+//  id elsewhere is another commitment, or none.
 static void
 test_measure_an_update_travels_in_its_commitment_network (void **state)
 {
@@ -534,9 +536,8 @@ test_measure_an_update_travels_in_its_commitment_network (void **state)
     commitment_msg (&c, "c1", "early-literacy", "open 3 leveled libraries", "2026-12-15");
     PUBLISH_OK (self, &self->alice, &c.env);
     update_msg (&c, "u1", "postsecondary", "c1", CIBUS__COMMITMENT_STATUS__ON_TRACK, NULL);
-    PUBLISH_REFUSED (self, &self->hub, &c.env, CIBUS_ERR_BAD_FIELD, "topic",
-                     "commitment 'c1' belongs to network 'early-literacy': send its update to "
-                     "'early-literacy/commitment'");
+    PUBLISH_REFUSED (self, &self->hub, &c.env, CIBUS_ERR_NOT_FOUND, "update.commitment_id",
+                     "commitment 'c1' does not exist");
 }
 
 static void
@@ -570,18 +571,23 @@ test_measure_a_commitment_id_belongs_to_one_partner (void **state)
     assert_int_equal (store_last_seq (self->store), 1);
 }
 
+//  An id taken in a network bob may not read tells him nothing: in his own
+//  network it is free, and his commitment and alice's live side by side.
 static void
-test_measure_a_taken_commitment_id_names_no_owner_to_an_outsider (void **state)
+test_measure_a_taken_commitment_id_tells_an_outsider_nothing (void **state)
 {
     world_t *self = *state;
     collab_msg_t c;
     commitment_msg (&c, "c1", "early-literacy", "open 3 leveled libraries", "2026-12-15");
     PUBLISH_OK (self, &self->alice, &c.env);
-    //  Ids are one namespace, so bob must hear that c1 is taken; not by whom.
     commitment_msg (&c, "c1", "postsecondary", "tutor 40 students", "2026-10-01");
-    PUBLISH_REFUSED (self, &self->bob, &c.env, CIBUS_ERR_EXISTS, "id",
-                     "commitment 'c1' already exists: choose another id");
-    assert_int_equal (store_last_seq (self->store), 1);
+    PUBLISH_OK (self, &self->bob, &c.env);
+    assert_int_equal (store_last_seq (self->store), 2);
+    update_msg (&c, "u1", "postsecondary", "c1", CIBUS__COMMITMENT_STATUS__ON_TRACK, NULL);
+    PUBLISH_OK (self, &self->bob, &c.env);
+    const char *seen = s_commitments (self, &self->hub);
+    assert_non_null (strstr (seen, "|alice|early-literacy|open 3 leveled libraries|"));
+    assert_non_null (strstr (seen, "|bob|postsecondary|tutor 40 students|"));
 }
 
 static void
@@ -982,7 +988,7 @@ test_measure_a_version_1_database_is_migrated_with_empty_projections (void **sta
 
     self->store = store_new (path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
-    assert_int_equal (store_schema_version (self->store), 2);
+    assert_int_equal (store_schema_version (self->store), 3);
     assert_int_equal (store_last_seq (self->store), 1);
     const char *projections [] = {"indicators", "data_values", "commitments", "notes", "config"};
     for (size_t i = 0; i < sizeof projections / sizeof projections [0]; i++)
@@ -1028,7 +1034,7 @@ main (void)
         T (test_measure_an_update_travels_in_its_commitment_network),
         T (test_measure_an_update_may_follow_its_commitment_in_one_batch),
         T (test_measure_a_commitment_id_belongs_to_one_partner),
-        T (test_measure_a_taken_commitment_id_names_no_owner_to_an_outsider),
+        T (test_measure_a_taken_commitment_id_tells_an_outsider_nothing),
         T (test_measure_who_may_read_a_network),
         T (test_measure_min_cell_defaults_to_ten),
         T (test_measure_config_sets_min_cell_and_keeps_it),

@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 2
+#define LATEST_SCHEMA 3
 
 //  The tables the migrations create: the log, partners and partner_networks
 //  (1); indicators, data_values, commitments, notes and config (2).
