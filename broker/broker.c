@@ -374,40 +374,21 @@ static cibus_err_t
 s_append (broker_t *self, s_pending_t *pending, int64_t now)
 {
     envelope_t *env = pending->request->publish->envelope;
-    cibus_err_t err = store_batch_reserve (self->store, pending->partner, env->id, &pending->seq,
-                                           &pending->duplicate);
-    if (err || pending->duplicate)
-        return err;
-    //  The rules that need the catalogue and the commitments, judged inside
-    //  the transaction so that an entry earlier in this batch counts. A
-    //  refusal skips this entry only; a store failure fails the batch.
-    err = store_check_entry (self->store, env, pending->publisher, &pending->problem);
+    cibus_err_t err = store_append (self->store, env, pending->publisher, now, &self->entry_buf,
+                                    &pending->seq, &pending->duplicate, &pending->problem);
+    //  A refusal by the catalogue or the commitments skips this entry only;
+    //  a store failure fails the batch.
     if (err && err != CIBUS_ERR_STORE) {
         pending->refused = true;
         return CIBUS_OK;
     }
-    if (err)
+    if (err || pending->duplicate)
         return err;
-    char *client_partner = env->partner; //  owned by the decoded request
-    env->partner = pending->partner;
-    env->has_seq = true;
-    env->seq = pending->seq;
-    env->has_received_at = true;
-    env->received_at = now;
-    err = codec_pack_envelope (env, &self->entry_buf);
     pending->size = self->entry_buf.size;
-    if (err == CIBUS_OK)
-        err = store_batch_add (self->store, pending->seq, pending->partner, env->id, env->topic,
-                               now, self->entry_buf.data, self->entry_buf.size);
-    if (err == CIBUS_OK)
-        err = store_project (self->store, env);
-    env->partner = client_partner;
     //  Into the ring now, while the bytes are at hand; a failed batch
     //  truncates it back (see s_commit_batch), and no cursor runs meanwhile.
-    if (err == CIBUS_OK)
-        ring_push (self->ring, pending->seq, env->topic, self->entry_buf.data,
-                   self->entry_buf.size);
-    return err;
+    ring_push (self->ring, pending->seq, env->topic, self->entry_buf.data, self->entry_buf.size);
+    return CIBUS_OK;
 }
 
 static void

@@ -607,6 +607,40 @@ s_project_indicator (store_t *self, const envelope_t *env)
 }
 
 cibus_err_t
+store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
+              int64_t received_at, codec_buf_t *buf, uint64_t *seq, bool *duplicate,
+              codec_problem_t *problem)
+{
+    assert (self);
+    assert (env);
+    assert (publisher);
+    cibus_err_t err = store_batch_reserve (self, publisher->name, env->id, seq, duplicate);
+    if (err || *duplicate)
+        return err;
+    //  Judged inside the transaction, so that an entry earlier in the same
+    //  batch counts (a definition and a submission that uses it).
+    err = store_check_entry (self, env, publisher, problem);
+    if (err)
+        return err;
+    char *client_partner = env->partner;
+    env->partner = (char *)publisher->name;
+    env->has_seq = true;
+    env->seq = *seq;
+    env->has_received_at = true;
+    env->received_at = received_at;
+    err = codec_pack_envelope (env, buf);
+    if (err == CIBUS_OK)
+        err = store_batch_add (self, *seq, publisher->name, env->id, env->topic, received_at,
+                               buf->data, buf->size);
+    if (err == CIBUS_OK)
+        err = store_project (self, env);
+    env->partner = client_partner;
+    //  An entry that could not be encoded or stored fails the batch: it
+    //  passed every rule, so the fault is the store's or the memory's.
+    return err == CIBUS_OK || err == CIBUS_ERR_STORE ? err : CIBUS_ERR_STORE;
+}
+
+cibus_err_t
 store_project (store_t *self, const envelope_t *env)
 {
     assert (self);

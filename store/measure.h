@@ -39,14 +39,13 @@
        [min, max] (data.value). Without min or max a percent is within
        [0, 100], a rate [0, 1] and a count not negative;
      - commitment (EXISTS, id): its id already names another partner's
-       commitment (updates name a commitment by id alone); the owner is
-       named only to a publisher that may read the commitment's network;
-     - update: commitment unknown, or in a network the publisher may not
-       read (store_may_read), in the same words for both (NOT_FOUND,
-       update.commitment_id); publisher neither its owner nor the
-       backbone (FORBIDDEN, update.commitment_id); commitment already
-       done or dropped (BAD_FIELD, update.status); published in another
-       network than its commitment's (BAD_FIELD, topic);
+       commitment in the same network (a commitment is named by network
+       and id);
+     - update: no such commitment in the update's network, or one in a
+       network the publisher may not read (store_may_read), in the same
+       words for both (NOT_FOUND, update.commitment_id); publisher neither
+       its owner nor the backbone (FORBIDDEN, update.commitment_id);
+       commitment already done or dropped (BAD_FIELD, update.status);
      - indicator definition: published by anyone but the backbone
        (FORBIDDEN, indicator).
    A failure of the store itself is CIBUS_ERR_STORE, with a message.     */
@@ -62,6 +61,19 @@ bool store_may_read (const store_partner_t *reader, const char *network);
 /* Bring the projections up to date with an entry just appended in the
    open batch (env carries its seq, partner, topic, received_at). */
 cibus_err_t store_project (store_t *self, const envelope_t *env);
+
+/* Append one published entry inside the open batch: the one append path,
+   the broker's and every test's. In order: the (publisher, id) lookup (a
+   duplicate sets *duplicate and *seq to the first entry's and stops there),
+   the rules of store_check_entry (a refusal returns its code with problem
+   filled: nothing was added and the batch goes on), the stamps (partner,
+   seq, received_at) into env, one encoding into buf, the insert and the
+   projections. CIBUS_ERR_STORE fails the batch. env->partner is the
+   caller's again on return (it points at publisher->name meanwhile). The
+   structure of env was checked before (codec_validate_envelope). */
+cibus_err_t store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
+                          int64_t received_at, codec_buf_t *buf, uint64_t *seq, bool *duplicate,
+                          codec_problem_t *problem);
 
 //  ------------------------------------------------------------ config
 
