@@ -1075,7 +1075,7 @@ s_unbind_stale (broker_t *self, zframe_t *routing, const char *key, int fd)
         return;
     s_routing_key (zframe_data (routing), zframe_size (routing), hex);
     s_sub_t *sub = zhashx_lookup (self->subs, hex);
-    if (sub && (strcmp (sub->key, key) != 0 || sub->fd != fd)) {
+    if (sub && (!key || strcmp (sub->key, key) != 0 || sub->fd != fd)) {
         log_limited (self->limit, LEVEL_INFO, "subscription-taken",
                      "event=subscription-ended reason=\"its routing id now names another "
                      "connection\"");

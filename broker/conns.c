@@ -130,6 +130,20 @@ conns_pending (conns_t *self)
     return counted < unseen ? (size_t)counted : unseen;
 }
 
+//  A candidate for closing: when it was accepted, and its descriptor.
+typedef struct {
+    int64_t accepted_at;
+    int fd;
+} s_candidate_t;
+
+static int
+s_older_first (const void *a, const void *b)
+{
+    int64_t at_a = ((const s_candidate_t *)a)->accepted_at;
+    int64_t at_b = ((const s_candidate_t *)b)->accepted_at;
+    return at_a < at_b ? -1 : at_a > at_b;
+}
+
 //  Close the oldest connections that have not carried a request until no
 //  more than max_pending are in their handshake. shutdown() rather than
 //  close(): the descriptor stays libzmq's, which sees the end of the stream
@@ -141,26 +155,28 @@ s_shed (conns_t *self)
     if (pending <= self->max_pending)
         return;
     size_t excess = pending - self->max_pending;
-    while (excess > 0) {
-        s_conn_t *oldest = NULL;
-        for (size_t fd = 0; fd < self->conns_size; fd++) {
-            s_conn_t *conn = &self->conns [fd];
-            if (conn->accepted_at && !conn->seen && !conn->shed
-                && (!oldest || conn->accepted_at < oldest->accepted_at))
-                oldest = conn;
-        }
-        if (!oldest)
-            break;
-        int fd = (int)(oldest - self->conns);
-        shutdown (fd, SHUT_RDWR);
+    //  The candidates, oldest first: one pass and a sort, however many
+    //  strangers came at once.
+    s_candidate_t *oldest = malloc (self->open * sizeof *oldest);
+    size_t count = 0;
+    for (size_t fd = 0; oldest && fd < self->conns_size && count < self->open; fd++) {
+        s_conn_t *conn = &self->conns [fd];
+        if (conn->accepted_at && !conn->seen && !conn->shed)
+            oldest [count++] = (s_candidate_t){conn->accepted_at, (int)fd};
+    }
+    if (oldest && count > excess)
+        qsort (oldest, count, sizeof *oldest, s_older_first);
+    for (size_t i = 0; oldest && i < count && i < excess; i++) {
+        s_conn_t *conn = &self->conns [oldest [i].fd];
+        shutdown (oldest [i].fd, SHUT_RDWR);
         //  Not pending from now on, although its events come later: they
         //  must not make this loop close another one in its place.
-        oldest->shed = true;
+        conn->shed = true;
         self->shedding++;
         self->shed++;
         self->shed_unlogged++;
-        excess--;
     }
+    free (oldest);
     int64_t now = zclock_mono ();
     if (self->shed_unlogged && now - self->shed_logged_at >= S_SHED_LOG_MSEC) {
         log_warn ("event=handshake-cap-reached closed=%zu pending=%zu cap=%zu "
