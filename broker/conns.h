@@ -61,9 +61,11 @@ void conns_next_turn (conns_t *self);
 void conns_charge (conns_t *self, int fd, size_t bytes);
 
 /* Whether the connection fd is not keeping up with what is sent to it:
-   CONNS_TURN_BYTES were sent to it in this turn, or its kernel send queue
-   holds three eighths of SO_SNDBUF or more (it takes no more at about half,
-   the rest being the kernel's overhead). What the broker sends
+   CONNS_TURN_BYTES were sent to it in this turn, or as much is still in
+   libzmq's queue (what conns_charge counted, less what the kernel has taken,
+   for TCP), or its kernel send queue holds three eighths of SO_SNDBUF or
+   more (it takes no more at about half, the rest being the kernel's
+   overhead). What the broker sends
    then stays in libzmq's queue, in the broker's memory, and nothing in
    libzmq bounds that queue in bytes; so the broker sends nothing more of
    any size to such a connection until it has read. False for a descriptor
