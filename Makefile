@@ -19,7 +19,7 @@
 .SUFFIXES:
 
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev \
-                protobuf-c-compiler libsqlite3-dev libcmocka-dev
+                protobuf-c-compiler libsqlite3-dev libcmocka-dev libglpk-dev
 PKGS := libczmq libzmq libprotobuf-c sqlite3
 
 CC ?= cc
@@ -28,10 +28,10 @@ BIND ?= tcp://127.0.0.1:5570
 
 GEN := build/gen
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-INCLUDES := -Icommon -Iproto -Istore -Ibroker -Iclients -I$(GEN)
+INCLUDES := -Icommon -Iproto -Istore -Ibroker -Iclients -Idisclosure -I$(GEN)
 CPPFLAGS := -D_DEFAULT_SOURCE $(INCLUDES)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lm -lpthread
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lglpk -lm -lpthread
 
 REL := build
 TST := build/test
@@ -39,7 +39,7 @@ REL_CFLAGS := -O2 -g
 TST_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 CORE_SRC := common/cibus_err.c common/json.c common/keys.c common/log.c common/opts.c proto/codec.c $(GEN)/cibus.pb-c.c \
-            $(wildcard store/*.c)
+            $(wildcard store/*.c) $(wildcard disclosure/*.c)
 BROKER_SRC := $(wildcard broker/*.c)
 BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
 CLIENT_LIB_SRC := $(filter-out clients/cli.c,$(wildcard clients/*.c))
