@@ -10,6 +10,7 @@
 #   make demo    a school year of a small initiative, then the backbone's report
 #   make fuzz    the request dispatcher under libFuzzer for FUZZ_SECONDS
 #                (tests/fuzz/; `make check` runs it briefly)
+#   make fuzz-disclosure   the disclosure rules under libFuzzer, the same way
 #
 # Two variants are built from the same sources: build/ (optimised, what
 # `make run` starts) and build/test/ (AddressSanitizer + UBSan, what the
@@ -190,7 +191,18 @@ FUZZ_TIMEOUT ?= 20
 # (a failed assert's line goes with it; its stack, with file and line, stays).
 FUZZ_LOG ?= debug
 
-.PHONY: fuzz fuzz-check fuzz-seeds
+.PHONY: fuzz fuzz-check fuzz-seeds fuzz-disclosure
+
+# The disclosure rules' own target: pure functions, no broker. Its seeds in
+# tests/fuzz/disclosure-corpus are inputs an earlier run found.
+FUZZ_DISCLOSURE_SRC := tests/fuzz/fuzz_disclosure.c $(CORE_SRC)
+FUZZ_DISCLOSURE_CHECK_RUNS ?= 20000
+fuzz_disclosure_run = mkdir -p $(FUZZ)/artifacts $(1); \
+  ASAN_SYMBOLIZER_PATH=$(FUZZ_SYMBOLIZER) \
+  ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+  UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+  $(FUZZ)/fuzz-disclosure -artifact_prefix=$(FUZZ)/artifacts/ -timeout=$(FUZZ_TIMEOUT) \
+    $(2) $(1) tests/fuzz/disclosure-corpus
 
 # Run the target with the writable corpus $(1) and the committed seeds,
 # with libFuzzer flags $(2). The broker's scratch directory is made in
@@ -209,6 +221,10 @@ fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ)/fuzz-dispatch
 	@$(call fuzz_run,$(FUZZ)/corpus,-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1)
 
+fuzz-disclosure: deps
+	@$(MAKE) --no-print-directory $(FUZZ)/fuzz-disclosure
+	@$(call fuzz_disclosure_run,$(FUZZ)/disclosure-corpus,-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1)
+
 # The short run of `make check`: the seeds and a fixed number of mutations
 # from a fixed seed, from an empty corpus each time (about 7 s here; at
 # most 15 s on a slower machine). Quiet unless it fails. First, the
@@ -226,6 +242,14 @@ fuzz-check: deps
 	@echo "fuzz: $$(ls $(FUZZ)/check-corpus | wc -l) new inputs," \
 	  "$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) .*/\1 runs in \2 s/p' $(FUZZ)/check.log)," \
 	  "no crash, leak or sanitizer report"
+	@$(MAKE) --no-print-directory $(FUZZ)/fuzz-disclosure
+	@rm -rf $(FUZZ)/check-disclosure; \
+	( $(call fuzz_disclosure_run,$(FUZZ)/check-disclosure,-seed=1 -runs=$(FUZZ_DISCLOSURE_CHECK_RUNS) -max_total_time=15) ) \
+	  >$(FUZZ)/check-disclosure.log 2>&1 || { cat $(FUZZ)/check-disclosure.log; \
+	  echo "fuzz: the disclosure rules failed (log above; the input is in $(FUZZ)/artifacts/)"; exit 1; }
+	@echo "fuzz: disclosure rules," \
+	  "$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) .*/\1 runs in \2 s/p' $(FUZZ)/check-disclosure.log)," \
+	  "every table decided, no cell exposed"
 
 # Rewrite the committed seed corpus from tests/fuzz/seeds.c.
 fuzz-seeds: deps
@@ -238,6 +262,9 @@ $(FUZZ)/obj/%.o: %.c | $(GEN)/cibus.pb-c.h
 	  -MMD -MP -c $< -o $@
 
 $(FUZZ)/fuzz-dispatch: $(call obj,$(FUZZ),$(FUZZ_SRC))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
+
+$(FUZZ)/fuzz-disclosure: $(call obj,$(FUZZ),$(FUZZ_DISCLOSURE_SRC))
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
 
 $(TST)/fuzz-seeds: $(call obj,$(TST),tests/fuzz/seeds.c tests/fuzz/fuzz_seeds.c) $(TST)/libcore.a
