@@ -263,8 +263,7 @@ s_within_quota (broker_t *self, const store_partner_t *partner, size_t size, siz
         if (quota->stored + quota->queued + size > self->quota_total)
             return codec_problem_set (problem, CIBUS_ERR_QUOTA, NULL,
                                       "partner '%s' has stored %llu bytes and may store %llu "
-                                      "in all: ask the backbone to raise the broker's "
-                                      "--quota-total",
+                                      "in all: ask the backbone to raise the quota",
                                       partner->name,
                                       (unsigned long long)(quota->stored + quota->queued),
                                       (unsigned long long)self->quota_total);
@@ -1035,7 +1034,7 @@ s_handle_query (broker_t *self, zframe_t *routing, int fd, const Cibus__Query *q
     if (size > CIBUS_MAX_FRAME) {
         codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, NULL,
                            "the answer is %zu bytes, over the limit of %d: narrow it with "
-                           "--network, --since, --owner or --indicator",
+                           "the fields network, since, owner or indicator",
                            size, CIBUS_MAX_FRAME);
         s_refuse (self, routing, partner->name, "query", NULL, &problem);
     } else

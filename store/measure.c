@@ -258,7 +258,8 @@ s_check_data_against (const Cibus__IndicatorDefinition *def, Cibus__DataSubmissi
     if (!data->has_value) {
         if (!has_derived)
             return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
-                                      "indicator '%s' is a %s: give --value", id,
+                                      "indicator '%s' is a %s: field 'data.value' is required",
+                                      id,
                                       codec_unit_name (def->unit));
         data->has_value = true;
         data->value = derived;

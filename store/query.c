@@ -548,7 +548,7 @@ s_values (query_t *q, codec_problem_t *problem)
     const Cibus__Query *query = q->query;
     if (!query->indicator || !*query->indicator)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "query.indicator",
-                                  "values needs --indicator");
+                                  "field 'query.indicator' is required for a values query");
     envelope_t *env = NULL;
     if (measure_indicator (q->store, query->indicator, &env, NULL))
         return query_store_problem (problem);
@@ -851,7 +851,7 @@ store_query (store_t *self, const Cibus__Query *query, const store_partner_t *re
     if (q.full)
         rc = codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, NULL,
                                 "the answer is more than %d bytes, over the limit of %d: "
-                                "narrow it with --network, --since, --owner or --indicator",
+                                "narrow it with the fields network, since, owner or indicator",
                                 CIBUS_MAX_FRAME, CIBUS_MAX_FRAME);
     else if (rc == CIBUS_OK && q.nomem)
         rc = CIBUS_ERR_NOMEM;

@@ -354,7 +354,7 @@ query_report (query_t *q, codec_problem_t *problem)
     const char *period = q->query->period;
     if (!period || !*period)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "query.period",
-                                  "report needs --period");
+                                  "field 'query.period' is required for a report");
     char start [QUERY_DATE_SIZE], end [QUERY_DATE_SIZE];
     if (!query_period_range (period, start, end))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "query.period",

@@ -212,7 +212,7 @@ test_limits_total_quota_counts_what_is_stored_across_restarts (void **state)
     assert_memory_equal (cibus_error (alice), expected, strlen (expected));
     assert_non_null (strstr (cibus_error (alice),
                              " bytes and may store 102400 in all: ask the backbone to raise "
-                             "the broker's --quota-total"));
+                             "the quota"));
     cibus_destroy (&alice);
 
     //  A restart does not reset the account: it is read from the log.

@@ -286,7 +286,7 @@ test_measure_a_count_needs_its_value (void **state)
     data_msg (&m, "d1", "postsecondary", "fafsa", "2025-26");
     data_counts (&m, 120, 300);
     PUBLISH_REFUSED (self, &self->bob, &m.env, CIBUS_ERR_BAD_FIELD, "data.value",
-                     "indicator 'fafsa' is a count: give --value");
+                     "indicator 'fafsa' is a count: field 'data.value' is required");
     data_value (&m, 120);
     PUBLISH_OK (self, &self->bob, &m.env);
 }

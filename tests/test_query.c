@@ -233,7 +233,7 @@ test_query_values_refuses_a_missing_or_unknown_indicator (void **state)
     world_define_k3 (self);
     Cibus__Query query = s_query ("values");
     s_refused (self, &query, &self->hub, CIBUS_ERR_BAD_FIELD, "query.indicator",
-               "values needs --indicator");
+               "field 'query.indicator' is required for a values query");
     query.indicator = "k3-readin";
     s_refused (self, &query, &self->hub, CIBUS_ERR_NOT_FOUND, "query.indicator",
                "indicator 'k3-readin' is not in the catalogue");
@@ -538,7 +538,7 @@ test_query_report_needs_a_period (void **state)
     world_t *self = *state;
     Cibus__Query query = s_query ("report");
     s_refused (self, &query, &self->hub, CIBUS_ERR_BAD_FIELD, "query.period",
-               "report needs --period");
+               "field 'query.period' is required for a report");
     query.period = "2026-13";
     s_refused (self, &query, &self->hub, CIBUS_ERR_BAD_FIELD, "query.period",
                "report needs a period like 2025-26, 2026-Q3, 2026-09 or 2026-09-15, got "

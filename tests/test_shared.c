@@ -499,7 +499,8 @@ test_shared_an_answer_over_the_frame_limit_is_refused (void **state)
     assert_int_equal (cibus_query (alice, &query, &reply), CIBUS_ERR_BAD_FIELD);
     assert_null (reply);
     assert_non_null (strstr (cibus_error (alice), "over the limit of 1048576: narrow it with "
-                                                  "--network, --since, --owner or --indicator"));
+                                                  "the fields network, since, owner or "
+                                                  "indicator"));
     //  Narrowed, it is answered.
     query.since = "2026-04-01";
     assert_int_equal (cibus_query (alice, &query, &reply), CIBUS_OK);
