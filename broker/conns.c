@@ -224,8 +224,10 @@ conns_handle (conns_t *self, conns_gone_fn *gone, void *arg)
                 s_conn_t *conn = s_conn (self, fd, true);
                 self->accepted++;
                 if (conn && !conn->accepted_at) {
-                    conn->accepted_at = zclock_mono ();
-                    conn->seen = false;
+                    //  A new connection on a descriptor an earlier one had:
+                    //  nothing of the earlier one's account may carry over
+                    //  (its bytes sent would make this one look backlogged).
+                    *conn = (s_conn_t){.accepted_at = zclock_mono ()};
                     self->open++;
                 }
             } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED
