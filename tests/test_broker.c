@@ -452,6 +452,38 @@ test_broker_subscription_survives_a_broker_restart (void **state)
     cibus_destroy (&hub);
 }
 
+//  Readers one after the other, each on a new connection that likely gets
+//  the descriptor the one before had: each replays the whole log. What the
+//  broker counted of an earlier connection (bytes sent to it, which pace
+//  what it sends) must not carry over to the next.
+static void
+test_broker_readers_in_turn_each_replay_everything (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    static char body [60 * 1024];
+    memset (body, 'b', sizeof body - 1);
+    for (int i = 0; i < 40; i++) {
+        s_update_t update;
+        s_update_init (&update, "citywide", NULL, i);
+        update.note.body = body;
+        cibus_ack_t ack;
+        assert_int_equal (cibus_publish (hub, &update.env, &ack), CIBUS_OK);
+    }
+    cibus_destroy (&hub);
+    for (int reader = 0; reader < 3; reader++) {
+        hub = harness_client (world, world->hub, S_TIMEOUT);
+        assert_int_equal (cibus_subscribe (hub, NULL, 0, 1, 0, NULL), CIBUS_OK);
+        for (uint64_t seq = 1; seq <= 40; seq++) {
+            cibus_envelope_t *env;
+            assert_int_equal (cibus_next (hub, S_TIMEOUT, &env), CIBUS_OK);
+            assert_int_equal (env->seq, seq);
+            cibus_envelope_free (env);
+        }
+        cibus_destroy (&hub);
+    }
+}
+
 //  A second Subscribe replaces the cursor: nothing of the first one is
 //  returned after it.
 static void
@@ -859,6 +891,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_broker_stalled_subscriber_is_sent_no_more_than_its_credit, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_readers_in_turn_each_replay_everything,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_subscription_survives_a_broker_restart,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
