@@ -94,9 +94,10 @@ static const opt_def_t s_indicator_opts [] = {
     {"period", OPT_VALUE, "KIND", NULL, NULL, "school-year, quarter, month or date"},
     {"min", OPT_VALUE, "NUMBER", NULL, NULL, "the smallest value allowed"},
     {"max", OPT_VALUE, "NUMBER", NULL, NULL, "the largest value allowed"},
-    {"dimension", OPT_LIST, "KEY", NULL, NULL,
+    {"dimension", OPT_LIST, "KEY[=CATEGORY,...]", NULL, NULL,
      "a disaggregation it may carry: race, income, gender, school, grade, ell, "
-     "disability... (repeatable)"},
+     "disability...; with its categories (race=asian,black,hispanic,white) a value "
+     "outside them is refused (repeatable)"},
     {"baseline", OPT_VALUE, "PERIOD=VALUE", NULL, NULL, "the starting point, e.g. 2024-25=48"},
     {"target", OPT_LIST, "PERIOD=VALUE", NULL, NULL, "a target, e.g. 2027-28=60 (repeatable)"},
     {"network", OPT_LIST, "NET", NULL, NULL, "a network that uses it (repeatable; none: all)"},
@@ -286,6 +287,15 @@ s_list (opts_t *opts, const char *name, char **items, size_t *count)
         items [i] = (char *) opts_item (opts, name, i);
     return true;
 }
+
+//  The categories of an indicator's dimensions as `--dimension KEY=A,B`
+//  gives them: the copies the lists point into, and the lists.
+typedef struct {
+    char text [CIBUS_MAX_LIST][CIBUS_MAX_NAME * 8];
+    char *items [CIBUS_MAX_LIST][CIBUS_MAX_LIST];
+    Cibus__DimensionCategories lists [CIBUS_MAX_LIST];
+    Cibus__DimensionCategories *pointers [CIBUS_MAX_LIST];
+} s_categories_t;
 
 static int
 s_build_submit (const s_command_t *command, opts_t *opts, s_entry_t *entry)
@@ -665,20 +675,48 @@ s_cmd_indicator (const s_command_t *command, opts_t *opts)
     def.n_targets = targets;
     def.targets = target_ptrs;
 
+    //  KEY=CATEGORY,CATEGORY...: the key is the dimension, the rest its
+    //  categories (split in a copy; the codec judges what they hold).
+    s_categories_t *categories = calloc (1, sizeof *categories);
+    if (!categories)
+        return s_usage_error (command->name, "out of memory");
+    char *dimension_keys [CIBUS_MAX_LIST];
+    for (size_t i = 0; i < def.n_dimensions; i++) {
+        if (strlen (dimensions [i]) >= sizeof categories->text [i]) {
+            free (categories);
+            return s_usage_error (command->name, "--dimension '%.64s...' is over %zu bytes",
+                                  dimensions [i], sizeof categories->text [i] - 1);
+        }
+        dimension_keys [i] = categories->text [i];
+        snprintf (categories->text [i], sizeof categories->text [i], "%s", dimensions [i]);
+        char *equals = strchr (categories->text [i], '=');
+        if (!equals)
+            continue;
+        *equals = 0;
+        Cibus__DimensionCategories *list = &categories->lists [def.n_categories];
+        cibus__dimension_categories__init (list);
+        list->dimension = categories->text [i];
+        list->categories = categories->items [def.n_categories];
+        for (char *item = strtok (equals + 1, ","); item && list->n_categories < CIBUS_MAX_LIST;
+             item = strtok (NULL, ","))
+            list->categories [list->n_categories++] = item;
+        categories->pointers [def.n_categories++] = list;
+    }
+    def.dimensions = dimension_keys;
+    def.categories = categories->pointers;
+
     cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
     env.topic = CODEC_CATALOG_NETWORK "/indicator";
     env.id = (char *) opts_get (opts, "id");
     env.body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
     env.indicator = &def;
     char id [33];
-    int checked = s_check_locally (command, &env, id, sizeof id);
-    if (checked)
-        return checked;
-    cibus_t *client = s_connect (command, opts, timeout);
-    if (!client)
-        return S_EXIT_FAIL;
-    int rc = s_publish_and_report (command, opts, client, &env);
+    int rc = s_check_locally (command, &env, id, sizeof id);
+    cibus_t *client = rc ? NULL : s_connect (command, opts, timeout);
+    if (!rc)
+        rc = client ? s_publish_and_report (command, opts, client, &env) : S_EXIT_FAIL;
     cibus_destroy (&client);
+    free (categories);
     return rc;
 }
 

@@ -127,7 +127,7 @@ codec_body_name (const envelope_t *env)
 
 static const char *s_value_status [] = {"unspecified", "final", "provisional", "estimated"};
 static const char *s_commitment_status [] = {"unspecified", "committed", "on-track",
-                                             "at-risk", "done", "dropped"};
+                                             "at-risk",     "done",      "dropped"};
 static const char *s_unit [] = {"unspecified", "percent", "count", "rate", "score", "currency"};
 static const char *s_direction [] = {"unspecified", "up", "down"};
 static const char *s_period_kind [] = {"unspecified", "school-year", "quarter", "month", "date"};
@@ -137,7 +137,7 @@ static const char *s_period_kind [] = {"unspecified", "school-year", "quarter", 
 static const char *
 s_enum_name (const char **names, size_t count, int value)
 {
-    return value >= 0 && (size_t) value < count ? names [value] : names [0];
+    return value >= 0 && (size_t)value < count ? names [value] : names [0];
 }
 
 //  The value of a name (never the unspecified 0); false when unknown.
@@ -146,7 +146,7 @@ s_enum_parse (const char **names, size_t count, const char *name, int *value)
 {
     for (size_t i = 1; name && i < count; i++)
         if (strcmp (name, names [i]) == 0) {
-            *value = (int) i;
+            *value = (int)i;
             return true;
         }
     return false;
@@ -155,7 +155,7 @@ s_enum_parse (const char **names, size_t count, const char *name, int *value)
 const char *
 codec_unit_name (Cibus__Unit unit)
 {
-    return s_enum_name (s_unit, S_COUNT (s_unit), (int) unit);
+    return s_enum_name (s_unit, S_COUNT (s_unit), (int)unit);
 }
 
 bool
@@ -164,14 +164,14 @@ codec_unit_parse (const char *name, Cibus__Unit *unit)
     int value;
     if (!s_enum_parse (s_unit, S_COUNT (s_unit), name, &value))
         return false;
-    *unit = (Cibus__Unit) value;
+    *unit = (Cibus__Unit)value;
     return true;
 }
 
 const char *
 codec_direction_name (Cibus__Direction direction)
 {
-    return s_enum_name (s_direction, S_COUNT (s_direction), (int) direction);
+    return s_enum_name (s_direction, S_COUNT (s_direction), (int)direction);
 }
 
 bool
@@ -180,14 +180,14 @@ codec_direction_parse (const char *name, Cibus__Direction *direction)
     int value;
     if (!s_enum_parse (s_direction, S_COUNT (s_direction), name, &value))
         return false;
-    *direction = (Cibus__Direction) value;
+    *direction = (Cibus__Direction)value;
     return true;
 }
 
 const char *
 codec_period_kind_name (Cibus__PeriodKind kind)
 {
-    return s_enum_name (s_period_kind, S_COUNT (s_period_kind), (int) kind);
+    return s_enum_name (s_period_kind, S_COUNT (s_period_kind), (int)kind);
 }
 
 bool
@@ -196,14 +196,14 @@ codec_period_kind_parse (const char *name, Cibus__PeriodKind *kind)
     int value;
     if (!s_enum_parse (s_period_kind, S_COUNT (s_period_kind), name, &value))
         return false;
-    *kind = (Cibus__PeriodKind) value;
+    *kind = (Cibus__PeriodKind)value;
     return true;
 }
 
 const char *
 codec_value_status_name (Cibus__ValueStatus status)
 {
-    return (size_t) status < S_COUNT (s_value_status) ? s_value_status [status] : "unspecified";
+    return (size_t)status < S_COUNT (s_value_status) ? s_value_status [status] : "unspecified";
 }
 
 bool
@@ -211,7 +211,7 @@ codec_value_status_parse (const char *name, Cibus__ValueStatus *status)
 {
     for (size_t i = 1; i < S_COUNT (s_value_status); i++)
         if (strcmp (name, s_value_status [i]) == 0) {
-            *status = (Cibus__ValueStatus) i;
+            *status = (Cibus__ValueStatus)i;
             return true;
         }
     return false;
@@ -220,8 +220,8 @@ codec_value_status_parse (const char *name, Cibus__ValueStatus *status)
 const char *
 codec_commitment_status_name (Cibus__CommitmentStatus status)
 {
-    return (size_t) status < S_COUNT (s_commitment_status) ? s_commitment_status [status]
-                                                           : "unspecified";
+    return (size_t)status < S_COUNT (s_commitment_status) ? s_commitment_status [status]
+                                                          : "unspecified";
 }
 
 bool
@@ -229,7 +229,7 @@ codec_commitment_status_parse (const char *name, Cibus__CommitmentStatus *status
 {
     for (size_t i = 1; i < S_COUNT (s_commitment_status); i++)
         if (strcmp (name, s_commitment_status [i]) == 0) {
-            *status = (Cibus__CommitmentStatus) i;
+            *status = (Cibus__CommitmentStatus)i;
             return true;
         }
     return false;
@@ -239,7 +239,7 @@ bool
 codec_topic_network (const char *topic, char *network, size_t size)
 {
     const char *slash = topic ? strchr (topic, '/') : NULL;
-    if (!slash || (size_t) (slash - topic) >= size)
+    if (!slash || (size_t)(slash - topic) >= size)
         return false;
     memcpy (network, topic, slash - topic);
     network [slash - topic] = 0;
@@ -282,7 +282,7 @@ static bool
 s_is_digits (const char *text, size_t count)
 {
     for (size_t i = 0; i < count; i++)
-        if (!isdigit ((unsigned char) text [i]))
+        if (!isdigit ((unsigned char)text [i]))
             return false;
     return true;
 }
@@ -290,8 +290,8 @@ s_is_digits (const char *text, size_t count)
 bool
 codec_is_date (const char *text)
 {
-    if (!text || strlen (text) != 10 || text [4] != '-' || text [7] != '-'
-        || !s_is_digits (text, 4) || !s_is_digits (text + 5, 2) || !s_is_digits (text + 8, 2))
+    if (!text || strlen (text) != 10 || text [4] != '-' || text [7] != '-' || !s_is_digits (text, 4)
+        || !s_is_digits (text + 5, 2) || !s_is_digits (text + 8, 2))
         return false;
     int year = atoi (text), month = atoi (text + 5), day = atoi (text + 8);
     static const int days [] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -365,26 +365,25 @@ static bool
 s_is_token (const char *text, bool allow_slash)
 {
     for (const char *c = text; *c; c++)
-        if (!isgraph ((unsigned char) *c) || (*c == '/' && !allow_slash))
+        if (!isgraph ((unsigned char)*c) || (*c == '/' && !allow_slash))
             return false;
     return true;
 }
 
 static cibus_err_t
-s_text (codec_problem_t *problem, const char *field, const char *value, size_t max,
-        bool required)
+s_text (codec_problem_t *problem, const char *field, const char *value, size_t max, bool required)
 {
     if (!value || !*value) {
         if (required)
-            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
-                                      "field '%s' is required", field);
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field, "field '%s' is required",
+                                      field);
         return CIBUS_OK;
     }
     size_t len = strlen (value);
     if (len > max)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
-                                  "field '%s' is %zu bytes, over its limit of %zu", field,
-                                  len, max);
+                                  "field '%s' is %zu bytes, over its limit of %zu", field, len,
+                                  max);
     return CIBUS_OK;
 }
 
@@ -401,13 +400,12 @@ s_token (codec_problem_t *problem, const char *field, const char *value, size_t 
 }
 
 static cibus_err_t
-s_list (codec_problem_t *problem, const char *field, char **items, size_t count,
-        size_t max_len)
+s_list (codec_problem_t *problem, const char *field, char **items, size_t count, size_t max_len)
 {
     if (count > CIBUS_MAX_LIST)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
-                                  "field '%s' has %zu items, over its limit of %d", field,
-                                  count, CIBUS_MAX_LIST);
+                                  "field '%s' has %zu items, over its limit of %d", field, count,
+                                  CIBUS_MAX_LIST);
     for (size_t i = 0; i < count; i++) {
         cibus_err_t rc = s_text (problem, field, items [i], max_len, true);
         if (rc)
@@ -425,8 +423,8 @@ s_optional_date (codec_problem_t *problem, const char *field, const char *value,
                         : CIBUS_OK;
     if (!codec_is_date (value))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
-                                  "field '%s' expects a date like 2026-12-15, got '%.64s'",
-                                  field, value);
+                                  "field '%s' expects a date like 2026-12-15, got '%.64s'", field,
+                                  value);
     return CIBUS_OK;
 }
 
@@ -469,7 +467,7 @@ s_valid_text (codec_problem_t *problem, const char *field, const char *value)
             return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
                                       "field '%s' holds the control character U+%04X: text may "
                                       "hold tab, newline and carriage return, no other",
-                                      field, (unsigned) code);
+                                      field, (unsigned)code);
     }
     return CIBUS_OK;
 }
@@ -484,22 +482,22 @@ static cibus_err_t
 s_walk_text (const ProtobufCMessage *message, const char *path, codec_problem_t *problem)
 {
     const ProtobufCMessageDescriptor *descriptor = message->descriptor;
-    const char *base = (const char *) message;
+    const char *base = (const char *)message;
     for (unsigned i = 0; i < descriptor->n_fields; i++) {
         const ProtobufCFieldDescriptor *field = &descriptor->fields [i];
         if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;
         //  Members of a oneof share their storage: only the one set is there.
         if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-            && *(const uint32_t *) (base + field->quantifier_offset) != field->id)
+            && *(const uint32_t *)(base + field->quantifier_offset) != field->id)
             continue;
         char name [sizeof problem->field];
         snprintf (name, sizeof name, "%s%s%s", path, *path ? "." : "", field->name);
-        const void *const *items = (const void *const *) (base + field->offset);
+        const void *const *items = (const void *const *)(base + field->offset);
         size_t count = 1;
         if (field->label == PROTOBUF_C_LABEL_REPEATED) {
-            count = *(const size_t *) (base + field->quantifier_offset);
-            items = *(const void *const *const *) (base + field->offset);
+            count = *(const size_t *)(base + field->quantifier_offset);
+            items = *(const void *const *const *)(base + field->offset);
         }
         for (size_t j = 0; j < count; j++) {
             cibus_err_t rc = CIBUS_OK;
@@ -549,8 +547,8 @@ s_validate_data (const Cibus__DataSubmission *data, codec_problem_t *problem)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.numerator",
                                   "field 'data.numerator' (%llu) is greater than "
                                   "'data.denominator' (%llu)",
-                                  (unsigned long long) data->numerator,
-                                  (unsigned long long) data->denominator);
+                                  (unsigned long long)data->numerator,
+                                  (unsigned long long)data->denominator);
     if (data->n_dimensions > CIBUS_MAX_LIST)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.dimensions",
                                   "field 'data.dimensions' has %zu items, over its limit of %d",
@@ -587,8 +585,7 @@ s_validate_note (const Cibus__MeetingNote *note, codec_problem_t *problem)
         || (rc = s_list (problem, "note.attendees", note->attendees, note->n_attendees,
                          CIBUS_MAX_NAME)))
         return rc;
-    return s_list (problem, "note.decisions", note->decisions, note->n_decisions,
-                   CIBUS_MAX_TEXT);
+    return s_list (problem, "note.decisions", note->decisions, note->n_decisions, CIBUS_MAX_TEXT);
 }
 
 static cibus_err_t
@@ -631,6 +628,72 @@ s_milestone (codec_problem_t *problem, const char *field, const Cibus__Milestone
     if (!milestone->has_value || !isfinite (milestone->value))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
                                   "field '%s' needs a finite value", field);
+    return CIBUS_OK;
+}
+
+//  The categories of a definition's dimensions: each list names one of its
+//  dimensions, once; its categories are tokens, each once; and no category
+//  is listed under two dimensions, so that a cell's category says which
+//  dimension it belongs to.
+static cibus_err_t
+s_categories (codec_problem_t *problem, const Cibus__IndicatorDefinition *def)
+{
+    if (def->n_categories > CIBUS_MAX_LIST)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "indicator.categories",
+                                  "field 'indicator.categories' has %zu items, over its limit "
+                                  "of %d",
+                                  def->n_categories, CIBUS_MAX_LIST);
+    for (size_t i = 0; i < def->n_categories; i++) {
+        const Cibus__DimensionCategories *list = def->categories [i];
+        cibus_err_t rc =
+            s_token (problem, "indicator.categories.dimension", list->dimension, CIBUS_MAX_NAME);
+        if (rc)
+            return rc;
+        bool known = false;
+        for (size_t d = 0; d < def->n_dimensions; d++)
+            known |= strcmp (def->dimensions [d], list->dimension) == 0;
+        if (!known)
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,
+                                      "indicator.categories.dimension",
+                                      "categories are given for '%.64s', which is not one of "
+                                      "the indicator's dimensions",
+                                      list->dimension);
+        if (list->n_categories == 0)
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,
+                                      "indicator.categories.categories",
+                                      "dimension '%.64s' is given no categories", list->dimension);
+        if ((rc = s_list (problem, "indicator.categories.categories", list->categories,
+                          list->n_categories, CIBUS_MAX_NAME)))
+            return rc;
+        for (size_t c = 0; c < list->n_categories; c++) {
+            if (!s_is_token (list->categories [c], false))
+                return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,
+                                          "indicator.categories.categories",
+                                          "category '%.64s' must be printable text without "
+                                          "spaces or '/'",
+                                          list->categories [c]);
+            for (size_t e = 0; e < c; e++)
+                if (strcmp (list->categories [e], list->categories [c]) == 0)
+                    return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,
+                                              "indicator.categories.categories",
+                                              "category '%.64s' is listed twice under '%.64s'",
+                                              list->categories [c], list->dimension);
+        }
+        for (size_t j = 0; j < i; j++) {
+            const Cibus__DimensionCategories *other = def->categories [j];
+            if (strcmp (other->dimension, list->dimension) == 0)
+                return codec_problem_set (
+                    problem, CIBUS_ERR_BAD_FIELD, "indicator.categories.dimension",
+                    "the categories of '%.64s' are given twice", list->dimension);
+            for (size_t c = 0; c < list->n_categories; c++)
+                for (size_t e = 0; e < other->n_categories; e++)
+                    if (strcmp (other->categories [e], list->categories [c]) == 0)
+                        return codec_problem_set (
+                            problem, CIBUS_ERR_BAD_FIELD, "indicator.categories.categories",
+                            "category '%.64s' is listed under both '%.64s' and '%.64s'",
+                            list->categories [c], other->dimension, list->dimension);
+        }
+    }
     return CIBUS_OK;
 }
 
@@ -681,6 +744,8 @@ s_validate_indicator (const Cibus__IndicatorDefinition *def, codec_problem_t *pr
                                       "network '%.64s' must be printable text without spaces "
                                       "or '/'",
                                       def->networks [i]);
+    if ((rc = s_categories (problem, def)))
+        return rc;
     if (def->baseline
         && (rc = s_milestone (problem, "indicator.baseline", def->baseline, def->period_kind)))
         return rc;
@@ -704,7 +769,7 @@ s_no_unknown (codec_problem_t *problem, const char *where, const ProtobufCMessag
     return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, where,
                               "'%s' carries field number %u, which is not part of the cibus "
                               "protocol",
-                              where, (unsigned) base->unknown_fields [0].tag);
+                              where, (unsigned)base->unknown_fields [0].tag);
 }
 
 static cibus_err_t
@@ -715,8 +780,7 @@ s_known_fields_only (const envelope_t *env, codec_problem_t *problem)
         rc = s_no_unknown (problem, "data", &env->data->base);
         for (size_t i = 0; rc == CIBUS_OK && i < env->data->n_dimensions; i++)
             rc = s_no_unknown (problem, "data.dimensions", &env->data->dimensions [i]->base);
-    }
-    else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_NOTE)
+    } else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_NOTE)
         rc = s_no_unknown (problem, "note", &env->note->base);
     else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_COMMITMENT)
         rc = s_no_unknown (problem, "commitment", &env->commitment->base);
@@ -729,6 +793,8 @@ s_known_fields_only (const envelope_t *env, codec_problem_t *problem)
             rc = s_no_unknown (problem, "indicator.baseline", &def->baseline->base);
         for (size_t i = 0; rc == CIBUS_OK && i < def->n_targets; i++)
             rc = s_no_unknown (problem, "indicator.targets", &def->targets [i]->base);
+        for (size_t i = 0; rc == CIBUS_OK && i < def->n_categories; i++)
+            rc = s_no_unknown (problem, "indicator.categories", &def->categories [i]->base);
     }
     return rc;
 }

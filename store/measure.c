@@ -248,6 +248,20 @@ s_check_data_against (const Cibus__IndicatorDefinition *def, Cibus__DataSubmissi
                                       "dimension '%.64s' is not one indicator '%s' allows (%s)",
                                       data->dimensions [i]->key, id, allowed);
         }
+    //  A dimension with categories in the catalogue takes only those.
+    for (size_t i = 0; i < data->n_dimensions; i++)
+        for (size_t c = 0; c < def->n_categories; c++) {
+            const Cibus__DimensionCategories *list = def->categories [c];
+            if (strcmp (list->dimension, data->dimensions [i]->key) != 0
+                || s_listed (list->categories, list->n_categories, data->dimensions [i]->value))
+                continue;
+            char allowed [256];
+            s_join (list->categories, list->n_categories, allowed, sizeof allowed);
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.dimensions",
+                                      "'%.64s' is not a category of '%.64s' in indicator '%s' "
+                                      "(%s)",
+                                      data->dimensions [i]->value, list->dimension, id, allowed);
+        }
     bool fraction = def->unit == CIBUS__UNIT__PERCENT || def->unit == CIBUS__UNIT__RATE;
     if (fraction && data->has_denominator && data->denominator == 0)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.denominator",

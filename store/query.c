@@ -487,7 +487,24 @@ s_indicators (query_t *q, codec_problem_t *problem)
         query_text (q, row, codec_period_kind_name (def->period_kind));
         s_number_or_empty (q, row, def->has_min, def->min);
         s_number_or_empty (q, row, def->has_max, def->max);
-        s_join_cell (q, row, def->dimensions, def->n_dimensions, "");
+        //  Each dimension, with its categories when the catalogue lists
+        //  them: "race=asian|black|hispanic|white, grade".
+        char *dimensions = NULL;
+        size_t dimensions_size = 0;
+        FILE *listing = open_memstream (&dimensions, &dimensions_size);
+        for (size_t i = 0; listing && i < def->n_dimensions; i++) {
+            fprintf (listing, "%s%s", i ? ", " : "", def->dimensions [i]);
+            for (size_t c = 0; c < def->n_categories; c++)
+                if (strcmp (def->categories [c]->dimension, def->dimensions [i]) == 0)
+                    for (size_t k = 0; k < def->categories [c]->n_categories; k++)
+                        fprintf (listing, "%s%s", k ? "|" : "=",
+                                 def->categories [c]->categories [k]);
+        }
+        if (listing && fclose (listing) == 0)
+            query_text (q, row, dimensions);
+        else
+            q->nomem = true;
+        free (dimensions);
         if (def->baseline) {
             char baseline [CIBUS_MAX_NAME + 32];
             snprintf (baseline, sizeof baseline, "%s=%g", def->baseline->period,

@@ -49,16 +49,16 @@ as() { local who=$1; shift; CIBUS_KEY="$work/${who}_secret" cibus "$@"; }
 say "catalogue: five shared indicators"
 as united-way indicator define k3-benchmark --name "3rd-grade reading at benchmark" \
   --unit percent --direction up --period quarter --min 0 --max 100 \
-  --dimension race --dimension income --baseline 2025-Q3=41 --target 2026-Q2=48 \
+  --dimension race=asian,black,hispanic,white --dimension income --baseline 2025-Q3=41 --target 2026-Q2=48 \
   --network early-literacy >/dev/null
 as united-way indicator define chronic-absence --name "Chronically absent students" \
-  --unit percent --direction down --period quarter --min 0 --max 100 --dimension race \
+  --unit percent --direction down --period quarter --min 0 --max 100 --dimension race=asian,black,hispanic,white \
   --baseline 2025-Q3=24 --target 2026-Q2=18 --network early-literacy >/dev/null
 as united-way indicator define tutoring-hours --name "Hours of volunteer tutoring" \
   --unit count --direction up --period quarter --min 0 \
   --baseline 2025-Q3=1200 --target 2026-Q2=2000 --network early-literacy >/dev/null
 as united-way indicator define fafsa-completion --name "Seniors completing the FAFSA" \
-  --unit percent --direction up --period quarter --min 0 --max 100 --dimension race \
+  --unit percent --direction up --period quarter --min 0 --max 100 --dimension race=asian,black,hispanic,white \
   --baseline 2025-Q3=38 --target 2026-Q2=55 --network postsecondary >/dev/null
 as united-way indicator define college-enrollment --name "Graduates enrolled in college" \
   --unit percent --direction up --period quarter --min 0 --max 100 --dimension income \

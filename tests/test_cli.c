@@ -60,8 +60,23 @@ test_cli_readme_walkthrough_reaches_the_backbone (void **state)
     assert_int_equal (harness_cibus (world, &out, &err, "indicator", "define", "k3-reading",
                                      "--key", world->hub, "--name", "3rd-grade reading",
                                      "--unit", "percent", "--direction", "up", "--period",
-                                     "quarter", "--dimension", "race", NULL),
+                                     "quarter", "--dimension",
+                                     "race=asian,black,hispanic,white", NULL),
                       0);
+    free (out), free (err);
+    assert_int_equal (harness_cibus (world, &out, &err, "indicators", "--key", world->alice,
+                                     "--json", NULL),
+                      0);
+    assert_non_null (strstr (out, "race=asian|black|hispanic|white"));
+    free (out), free (err);
+    //  A race the catalogue does not list is refused, and nothing is stored.
+    assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
+                                     "--network", "early-literacy", "--indicator", "k3-reading",
+                                     "--period", "2026-Q3", "--value", "61.5", "--n", "412",
+                                     "--dim", "race=martian", NULL),
+                      1);
+    assert_non_null (strstr (err, "'martian' is not a category of 'race' in indicator "
+                                  "'k3-reading' (asian, black, hispanic, white)"));
     free (out), free (err);
 
     assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,

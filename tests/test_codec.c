@@ -1169,6 +1169,51 @@ test_codec_validate_refuses_bad_indicator_definitions (void **state)
                     "dimension 'home language' must be printable text without spaces or '/'");
 }
 
+//  The categories of a dimension: race=asian,black,hispanic,white.
+static void
+test_codec_validate_judges_the_categories_of_dimensions (void **state)
+{
+    (void) state;
+    s_def_t sample;
+    char *race [] = {"asian", "black", "hispanic", "white"};
+    char *income [] = {"low", "high"};
+    Cibus__DimensionCategories lists [2] = {CIBUS__DIMENSION_CATEGORIES__INIT,
+                                            CIBUS__DIMENSION_CATEGORIES__INIT};
+    Cibus__DimensionCategories *pointers [2] = {&lists [0], &lists [1]};
+    s_sample_indicator (&sample);
+    lists [0].dimension = sample.dimensions [0];
+    lists [0].categories = race;
+    lists [0].n_categories = 4;
+    lists [1].dimension = sample.dimensions [1];
+    lists [1].categories = income;
+    lists [1].n_categories = 2;
+    sample.def.categories = pointers;
+    sample.def.n_categories = 2;
+    codec_problem_t problem;
+    assert_int_equal (codec_validate_envelope (&sample.env, &problem), CIBUS_OK);
+
+    lists [1].dimension = "gender";
+    assert_refused (&sample.env, "indicator.categories.dimension",
+                    "categories are given for 'gender', which is not one of the indicator's "
+                    "dimensions");
+    lists [1].dimension = sample.dimensions [0];
+    assert_refused (&sample.env, "indicator.categories.dimension",
+                    "the categories of 'race' are given twice");
+    lists [1].dimension = sample.dimensions [1];
+    income [1] = "hispanic";
+    assert_refused (&sample.env, "indicator.categories.categories",
+                    "category 'hispanic' is listed under both 'race' and 'income'");
+    income [1] = "low";
+    assert_refused (&sample.env, "indicator.categories.categories",
+                    "category 'low' is listed twice under 'income'");
+    income [1] = "very high";
+    assert_refused (&sample.env, "indicator.categories.categories",
+                    "category 'very high' must be printable text without spaces or '/'");
+    lists [1].n_categories = 0;
+    assert_refused (&sample.env, "indicator.categories.categories",
+                    "dimension 'income' is given no categories");
+}
+
 static void
 test_codec_validate_keeps_the_catalog_network_for_definitions (void **state)
 {
@@ -2249,6 +2294,7 @@ main (void)
         cmocka_unit_test (test_codec_validate_refuses_suppressed_from_a_publisher),
         cmocka_unit_test (test_codec_validate_accepts_an_indicator_definition),
         cmocka_unit_test (test_codec_validate_refuses_bad_indicator_definitions),
+        cmocka_unit_test (test_codec_validate_judges_the_categories_of_dimensions),
         cmocka_unit_test (test_codec_period_is_checks_each_kind),
         cmocka_unit_test (test_codec_validate_keeps_the_catalog_network_for_definitions),
         cmocka_unit_test (test_codec_validate_refuses_unknown_fields_in_milestones),

@@ -315,6 +315,43 @@ test_measure_refuses_a_numerator_above_its_denominator (void **state)
                      "field 'data.numerator' (5) is greater than 'data.denominator' (4)");
 }
 
+//  A dimension with categories in the catalogue takes only those.
+static void
+test_measure_a_dimension_takes_only_its_categories (void **state)
+{
+    world_t *self = *state;
+    indicator_msg_t d;
+    indicator_msg (&d, "def-k3c", "k3-cat", "3rd-grade reading by race", CIBUS__UNIT__PERCENT,
+                   CIBUS__DIRECTION__UP, CIBUS__PERIOD_KIND__QUARTER);
+    indicator_dim (&d, "race");
+    indicator_dim (&d, "grade");
+    char *races [] = {"asian", "black", "hispanic", "white"};
+    Cibus__DimensionCategories race = CIBUS__DIMENSION_CATEGORIES__INIT;
+    Cibus__DimensionCategories *lists [] = {&race};
+    race.dimension = "race";
+    race.categories = races;
+    race.n_categories = 4;
+    d.def.categories = lists;
+    d.def.n_categories = 1;
+    PUBLISH_OK (self, &self->hub, &d.env);
+    data_msg_t m;
+    data_msg (&m, "d1", "early-literacy", "k3-cat", "2026-Q1");
+    data_value (&m, 61);
+    data_dim (&m, "race", "martian");
+    PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_BAD_FIELD, "data.dimensions",
+                     "'martian' is not a category of 'race' in indicator 'k3-cat' (asian, black, "
+                     "hispanic, white)");
+    data_msg (&m, "d2", "early-literacy", "k3-cat", "2026-Q1");
+    data_value (&m, 61);
+    data_dim (&m, "race", "black");
+    PUBLISH_OK (self, &self->alice, &m.env);
+    //  A dimension without categories takes any value.
+    data_msg (&m, "d3", "early-literacy", "k3-cat", "2026-Q1");
+    data_value (&m, 61);
+    data_dim (&m, "grade", "3");
+    PUBLISH_OK (self, &self->alice, &m.env);
+}
+
 static void
 test_measure_refuses_a_dimension_the_indicator_does_not_allow (void **state)
 {
@@ -1024,6 +1061,7 @@ main (void)
         T (test_measure_refuses_a_zero_denominator),
         T (test_measure_refuses_a_numerator_above_its_denominator),
         T (test_measure_refuses_a_dimension_the_indicator_does_not_allow),
+        T (test_measure_a_dimension_takes_only_its_categories),
         T (test_measure_a_submission_may_follow_its_definition_in_one_batch),
         T (test_measure_an_aborted_batch_leaves_no_projection),
         T (test_measure_commitment_lifecycle_committed_at_risk_done),
