@@ -6,18 +6,25 @@
 
       1. reloads the partner registry if another process changed it;
       2. answers the CURVE handshakes waiting on the ZAP socket;
-      3. drains every request waiting on the ROUTER (up to a bound):
+      3. drains the requests waiting on the ROUTER, for at most S_TURN_MSEC:
          publishes are validated and queued in the batch, everything else
          is answered at once;
       4. commits the batch in one transaction and only then sends its acks
          (group commit: whatever arrived while the previous commit was
          fsyncing is in this batch, so throughput grows with load);
-      5. moves every cursor that has credit forward, reading the log.
+      5. takes the monitor's news of connections (conns.c): a cursor whose
+         connection closed ends, strangers past the handshake cap go;
+      6. moves the cursors forward, in rotating order, within one budget of
+         log rows, each at most S_STEP_BYTES and none whose connection has
+         not read what it was sent;
+      7. stops if the process grew past --max-memory.
 
     Invariants: an Ack is sent only after the COMMIT of its entry returned;
     a subscriber receives entries in seq order, each once, never more than
     its credit; live and catch-up delivery are the same code (a cursor
-    reading the log), so there is no seam between replay and live.        */
+    reading the log), so there is no seam between replay and live; a
+    subscription serves only the key and the connection that made it; what
+    one client costs is bounded in bytes and in time (PROTOCOL.md 1.5).  */
 
 #include "broker.h"
 #include "broker_internal.h"
