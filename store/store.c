@@ -16,7 +16,13 @@
 
     (partner, id) has a UNIQUE index: it is both the dedupe lookup and the
     guard that makes a second insert of the same pair fail rather than
-    store twice.                                                          */
+    store twice.
+
+    A full disk is a state, not an end: when the database cannot be opened
+    as usual (SQLite's shared-memory index needs space), it is opened
+    without shared memory, for this process alone; reads work, commits fail
+    with SQLITE_FULL (store_full says so) until there is space, and
+    store_recover opens it as usual again.                                */
 
 #include "store_internal.h"
 
