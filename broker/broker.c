@@ -853,20 +853,12 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
     if (partner->role == ROLE_INTEGRATOR)
         err = codec_problem_set (&problem, CIBUS_ERR_FORBIDDEN, NULL,
                                  "integrator '%s' reads nothing but its own acks", partner->name);
-    else if (subscribe->n_prefixes > CIBUS_MAX_LIST)
-        err = codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "prefixes",
-                                 "field 'prefixes' has %zu items, over its limit of %d",
-                                 subscribe->n_prefixes, CIBUS_MAX_LIST);
-    else if (zframe_size (routing) > S_ROUTING_MAX)
-        err = codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL, "routing id too long");
+    //  The count and length of the prefixes were checked with the request
+    //  (codec_validate_request), and the routing id is libzmq's own.
     for (size_t i = 0; err == CIBUS_OK && i < subscribe->n_prefixes; i++) {
         const char *prefix = subscribe->prefixes [i];
         char network [CIBUS_MAX_NETWORK + 1];
-        if (strlen (prefix) > CIBUS_MAX_TOPIC)
-            err =
-                codec_problem_set (&problem, CIBUS_ERR_BAD_FIELD, "prefixes",
-                                   "field 'prefixes' has a prefix over %d bytes", CIBUS_MAX_TOPIC);
-        else if (partner->role == ROLE_PARTNER
+        if (partner->role == ROLE_PARTNER
                  && codec_topic_network (prefix, network, sizeof network)
                  && !auth_in_network (partner, network)
                  && strcmp (network, CODEC_CATALOG_NETWORK) != 0)
@@ -1097,6 +1089,9 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
     //  Look the key up again now, so a partner removed since its handshake
     //  is refused.
     const store_partner_t *partner = auth_lookup (self->auth, key);
+    //  An authenticated request: the connection is past its handshake.
+    if (partner && self->conns)
+        conns_seen (self->conns, fd);
     codec_problem_t problem;
     request_t *request = NULL;
     if (!partner) {
@@ -1187,8 +1182,6 @@ s_handle_message (broker_t *self)
     //  The ZAP handler set User-Id to the key it admitted.
     const char *key = has_payload ? zmq_msg_gets (&payload, "User-Id") : NULL;
     int fd = has_payload ? zmq_msg_get (&payload, ZMQ_SRCFD) : -1;
-    if (key && auth_lookup (self->auth, key) && self->conns)
-        conns_seen (self->conns, fd);
     zframe_t *routing = zframe_new (zmq_msg_data (&routing_msg), zmq_msg_size (&routing_msg));
     if (routing)
         s_handle_request (self, &routing, key, fd, has_payload ? zmq_msg_data (&payload) : NULL,
