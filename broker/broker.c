@@ -125,9 +125,8 @@ struct broker_t {
     ring_t *ring;   /* the last committed entries, encoded */
     s_pending_t batch [CIBUS_BATCH_MAX];
     size_t batch_size;
-    codec_buf_t entry_buf;      /* encoded envelope being appended */
+    store_appended_t appended_entry; /* the entry being appended, encoded */
     codec_buf_t reply_buf;      /* encoded reply being sent */
-    codec_buf_t suppressed_buf; /* a data entry re-encoded with its value hidden */
     uint64_t transactions;      /* commits since start */
     uint64_t appended;          /* entries appended since start */
     int heartbeat_msec;
@@ -380,8 +379,11 @@ static cibus_err_t
 s_append (broker_t *self, s_pending_t *pending, int64_t now)
 {
     envelope_t *env = pending->request->publish->envelope;
-    cibus_err_t err = store_append (self->store, env, pending->publisher, now, &self->entry_buf,
-                                    &pending->seq, &pending->duplicate, &pending->problem);
+    store_appended_t *out = &self->appended_entry;
+    cibus_err_t err = store_append (self->store, env, pending->publisher, now, out,
+                                    &pending->problem);
+    pending->seq = out->seq;
+    pending->duplicate = out->duplicate;
     //  A refusal by the catalogue or the commitments skips this entry only;
     //  a store failure fails the batch.
     if (err && err != CIBUS_ERR_STORE) {
@@ -390,10 +392,23 @@ s_append (broker_t *self, s_pending_t *pending, int64_t now)
     }
     if (err || pending->duplicate)
         return err;
-    pending->size = self->entry_buf.size;
+    pending->size = out->whole.size;
+    //  A correction made its previous version's masked copy a marker: the
+    //  ring may hold the old copy.
+    if (out->superseded && ring_has (self->ring, out->superseded))
+        ring_clear (self->ring);
     //  Into the ring now, while the bytes are at hand; a failed batch
     //  truncates it back (see s_commit_batch), and no cursor runs meanwhile.
-    ring_push (self->ring, pending->seq, env->topic, self->entry_buf.data, self->entry_buf.size);
+    store_entry_t entry = {
+        .seq = out->seq,
+        .topic = env->topic,
+        .envelope = out->whole.data,
+        .size = out->whole.size,
+        .owner = out->masked.size ? out->owner : NULL,
+        .masked = out->masked.data,
+        .masked_size = out->masked.size,
+    };
+    ring_push (self->ring, &entry);
     return CIBUS_OK;
 }
 
@@ -590,34 +605,6 @@ typedef struct {
     uint64_t sent; /* bytes sent in this step */
 } s_cursor_step_t;
 
-//  The bytes a reader receives for an entry: the stored ones, except for a
-//  data value too small to show this reader, re-encoded without its value.
-//  Only data entries read by someone other than the backbone are decoded.
-static void
-s_bytes_for (broker_t *self, const store_entry_t *entry, const store_partner_t *reader,
-             ProtobufCBinaryData *bytes)
-{
-    bytes->data = (uint8_t *)entry->envelope;
-    bytes->len = entry->size;
-    size_t len = strlen (entry->topic);
-    if (reader->role == ROLE_BACKBONE || len < 5 || strcmp (entry->topic + len - 5, "/data") != 0)
-        return;
-    envelope_t *env = codec_envelope_decode (entry->envelope, entry->size);
-    if (!env) {
-        bytes->len = 0; //  cannot judge it: send nothing now rather than all of it
-        return;
-    }
-    if (store_must_suppress (self->store, env, reader)) {
-        store_suppress (env);
-        if (codec_pack_envelope (env, &self->suppressed_buf) == CIBUS_OK) {
-            bytes->data = self->suppressed_buf.data;
-            bytes->len = self->suppressed_buf.size;
-        } else
-            bytes->len = 0; //  never fall back to the unsuppressed bytes
-    }
-    codec_envelope_free (env);
-}
-
 static bool
 s_deliver_one (const store_entry_t *entry, void *arg)
 {
@@ -642,7 +629,8 @@ s_deliver_one (const store_entry_t *entry, void *arg)
         }
         Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
         deliver.has_envelope = true;
-        s_bytes_for (step->broker, entry, step->partner, &deliver.envelope);
+        deliver.envelope.data =
+            (uint8_t *)store_entry_bytes (entry, step->partner, &deliver.envelope.len);
         if (deliver.envelope.len == 0 || !s_sub_owe (sub, deliver.envelope.len)) {
             step->blocked = true; //  out of memory: try this entry again later
             return false;
@@ -1471,9 +1459,8 @@ broker_destroy (broker_t **self_p)
     auth_destroy (&self->auth);
     store_destroy (&self->store);
     zcert_destroy (&self->cert);
-    codec_buf_release (&self->entry_buf);
+    store_appended_release (&self->appended_entry);
     codec_buf_release (&self->reply_buf);
-    codec_buf_release (&self->suppressed_buf);
     datadir_unlock (self->lock_fd);
     log_limit_destroy (&self->limit);
     zstr_free (&self->endpoint);

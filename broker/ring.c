@@ -13,8 +13,11 @@
 typedef struct {
     uint64_t seq;
     char topic [CIBUS_MAX_TOPIC + 1];
-    uint8_t *data;
+    char owner [CIBUS_MAX_NAME + 1];
+    bool has_owner;
+    uint8_t *data; /* the envelope, then its masked copy */
     size_t size;
+    size_t masked_size;
     size_t capacity;
 } s_slot_t;
 
@@ -60,13 +63,23 @@ s_empty (ring_t *self)
     self->first = self->last = 0;
 }
 
-bool
-ring_push (ring_t *self, uint64_t seq, const char *topic, const void *envelope, size_t size)
+void
+ring_clear (ring_t *self)
 {
+    s_empty (self);
+}
+
+bool
+ring_push (ring_t *self, const store_entry_t *entry)
+{
+    uint64_t seq = entry->seq;
     if (self->first && seq != self->last + 1)
         s_empty (self);
-    size_t topic_len = strlen (topic);
-    if (size > self->max_entry || topic_len > CIBUS_MAX_TOPIC) {
+    size_t topic_len = strlen (entry->topic);
+    size_t owner_len = entry->owner ? strlen (entry->owner) : 0;
+    size_t masked_size = entry->owner ? entry->masked_size : 0;
+    size_t size = entry->size + masked_size;
+    if (size > self->max_entry || topic_len > CIBUS_MAX_TOPIC || owner_len > CIBUS_MAX_NAME) {
         s_empty (self);
         return true;
     }
@@ -80,9 +93,15 @@ ring_push (ring_t *self, uint64_t seq, const char *topic, const void *envelope, 
         slot->data = data;
         slot->capacity = size;
     }
-    memcpy (slot->data, envelope, size);
-    memcpy (slot->topic, topic, topic_len + 1);
-    slot->size = size;
+    memcpy (slot->data, entry->envelope, entry->size);
+    if (masked_size)
+        memcpy (slot->data + entry->size, entry->masked, masked_size);
+    memcpy (slot->topic, entry->topic, topic_len + 1);
+    slot->has_owner = entry->owner != NULL;
+    if (entry->owner)
+        memcpy (slot->owner, entry->owner, owner_len + 1);
+    slot->size = entry->size;
+    slot->masked_size = masked_size;
     slot->seq = seq;
     if (!self->first)
         self->first = seq;
@@ -115,7 +134,15 @@ ring_read_from (ring_t *self, uint64_t from, size_t max, store_read_fn *fn, void
     size_t read = 0;
     for (uint64_t seq = from; ring_has (self, seq) && read < max; seq++) {
         const s_slot_t *slot = &self->slots [seq % self->capacity];
-        store_entry_t entry = {slot->seq, slot->topic, slot->data, slot->size};
+        store_entry_t entry = {
+            .seq = slot->seq,
+            .topic = slot->topic,
+            .envelope = slot->data,
+            .size = slot->size,
+            .owner = slot->has_owner ? slot->owner : NULL,
+            .masked = slot->has_owner ? slot->data + slot->size : NULL,
+            .masked_size = slot->masked_size,
+        };
         read++;
         if (!fn (&entry, arg))
             break;

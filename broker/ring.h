@@ -26,9 +26,14 @@ typedef struct ring_t ring_t;
 ring_t *ring_new (size_t capacity, size_t max_entry);
 void ring_destroy (ring_t **self_p);
 
-/* Append the entry with this seq. A seq that does not follow the last one
-   empties the ring first. Returns false (ring emptied) on out of memory. */
-bool ring_push (ring_t *self, uint64_t seq, const char *topic, const void *envelope, size_t size);
+/* Append an entry (copied: its envelope, and its masked copy and owner when
+   it has them). A seq that does not follow the last one empties the ring
+   first. Returns false (ring emptied) on out of memory. */
+bool ring_push (ring_t *self, const store_entry_t *entry);
+
+/* Forget every entry: an entry already held changed in the store (a data
+   table's masked copy became a marker when a correction superseded it). */
+void ring_clear (ring_t *self);
 
 /* Forget every entry after seq (a failed batch). */
 void ring_truncate (ring_t *self, uint64_t seq);

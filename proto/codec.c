@@ -512,6 +512,85 @@ s_walk_text (const ProtobufCMessage *message, const char *path, codec_problem_t 
     return CIBUS_OK;
 }
 
+//  A cell's name in a message: "the total", or "cell race=hispanic,income=low"
+//  (each part cut at 64 bytes; the whole fits in size).
+static const char *
+s_cell_name (const Cibus__DataCell *cell, bool total, char *name, size_t size)
+{
+    if (total || cell->n_dimensions == 0)
+        return snprintf (name, size, "the total"), name;
+    size_t used = (size_t)snprintf (name, size, "cell ");
+    for (size_t i = 0; i < cell->n_dimensions && used < size; i++) {
+        const Cibus__Dimension *dim = cell->dimensions [i];
+        used += (size_t)snprintf (name + used, size - used, "%s%.64s=%.64s", i ? "," : "",
+                                  dim->key ? dim->key : "", dim->value ? dim->value : "");
+    }
+    return name;
+}
+
+//  One cell's structure: its dimensions and which counts it carries. What
+//  the counts must agree on (a numerator above its denominator, n against
+//  the denominator, sums against the total) is the disclosure module's
+//  check, which knows the indicator's unit.
+static cibus_err_t
+s_validate_cell (const Cibus__DataCell *cell, bool total, const char *field,
+                 codec_problem_t *problem)
+{
+    char name [CIBUS_MAX_CROSS * 140 + 8];
+    s_cell_name (cell, total, name, sizeof name);
+    if (total && cell->n_dimensions)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.total.dimensions",
+                                  "the total has no categories; a cell with categories goes "
+                                  "in 'data.cells'");
+    if (!total && cell->n_dimensions == 0)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.cells.dimensions",
+                                  "a cell of a breakdown needs at least one category "
+                                  "(dimension=category); the total goes in 'data.total'");
+    if (cell->n_dimensions > CIBUS_MAX_CROSS)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.cells.dimensions",
+                                  "%s crosses %zu dimensions, over the limit of %d", name,
+                                  cell->n_dimensions, CIBUS_MAX_CROSS);
+    for (size_t i = 0; i < cell->n_dimensions; i++) {
+        const Cibus__Dimension *dim = cell->dimensions [i];
+        cibus_err_t rc;
+        if ((rc = s_token (problem, "data.cells.dimensions.key", dim->key, CIBUS_MAX_NAME))
+            || (rc = s_token (problem, "data.cells.dimensions.value", dim->value,
+                              CIBUS_MAX_NAME)))
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (cell->dimensions [j]->key, dim->key) == 0)
+                return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,
+                                          "data.cells.dimensions",
+                                          "%s names dimension '%.64s' twice", name, dim->key);
+    }
+    if (cell->has_disclosure || cell->has_low || cell->has_high)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "%s: 'disclosure', 'low' and 'high' are set by the broker, "
+                                  "not by a publisher",
+                                  name);
+    if (cell->has_value && !isfinite (cell->value))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "%s: its value must be a finite number, got %g", name,
+                                  cell->value);
+    if (cell->has_suppressed && cell->suppressed
+        && (cell->has_numerator || cell->has_value))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "%s is suppressed at source and must carry no numerator "
+                                  "or value, only its size when known",
+                                  name);
+    if (!(cell->has_suppressed && cell->suppressed) && !cell->has_value
+        && !(cell->has_numerator && cell->has_denominator))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "%s needs numerator and denominator (percent, rate) or a "
+                                  "value and n (count, score, currency), or to be marked "
+                                  "suppressed at source",
+                                  name);
+    if (cell->has_numerator && !cell->has_denominator)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "%s has a numerator without its denominator", name);
+    return CIBUS_OK;
+}
+
 static cibus_err_t
 s_validate_data (const Cibus__DataSubmission *data, codec_problem_t *problem)
 {
@@ -526,43 +605,30 @@ s_validate_data (const Cibus__DataSubmission *data, codec_problem_t *problem)
                                   "a quarter like 2026-Q3, a month like 2026-09 or a date "
                                   "like 2026-09-15, got '%.64s'",
                                   data->period);
-    if (data->has_suppressed)
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.suppressed",
-                                  "field 'data.suppressed' is set by the broker, not by a "
-                                  "publisher");
-    //  A rate or percent may come as its numerator and denominator alone:
-    //  the broker derives the value from the indicator's unit.
-    if (!data->has_value && !(data->has_numerator && data->has_denominator))
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
-                                  "field 'data.value' is required");
-    if (data->has_value && !isfinite (data->value))
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
-                                  "field 'data.value' must be a finite number, got %g",
-                                  data->value);
-    if (data->has_numerator != data->has_denominator)
+    if (data->unit && (rc = s_token (problem, "data.unit", data->unit, CIBUS_MAX_NAME)))
+        return rc;
+    if (data->owner && (rc = s_token (problem, "data.owner", data->owner, CIBUS_MAX_NAME)))
+        return rc;
+    if (data->has_version || data->has_masked || data->has_superseded)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,
-                                  data->has_numerator ? "data.denominator" : "data.numerator",
-                                  "fields 'data.numerator' and 'data.denominator' go together");
-    if (data->has_numerator && data->numerator > data->denominator)
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.numerator",
-                                  "field 'data.numerator' (%llu) is greater than "
-                                  "'data.denominator' (%llu)",
-                                  (unsigned long long)data->numerator,
-                                  (unsigned long long)data->denominator);
-    if (data->n_dimensions > CIBUS_MAX_LIST)
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.dimensions",
-                                  "field 'data.dimensions' has %zu items, over its limit of %d",
-                                  data->n_dimensions, CIBUS_MAX_LIST);
-    for (size_t i = 0; i < data->n_dimensions; i++) {
-        const Cibus__Dimension *dim = data->dimensions [i];
-        if ((rc = s_token (problem, "data.dimensions.key", dim->key, CIBUS_MAX_NAME))
-            || (rc = s_text (problem, "data.dimensions.value", dim->value, CIBUS_MAX_NAME, true)))
+                                  data->has_version  ? "data.version"
+                                  : data->has_masked ? "data.masked"
+                                                     : "data.superseded",
+                                  "fields 'data.version', 'data.masked' and 'data.superseded' "
+                                  "are set by the broker, not by a publisher");
+    if (!data->total)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.total",
+                                  "field 'data.total' is required: a table is released with "
+                                  "its total");
+    if ((rc = s_validate_cell (data->total, true, "data.total", problem)))
+        return rc;
+    if (data->n_cells > CIBUS_MAX_CELLS)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.cells",
+                                  "field 'data.cells' has %zu items, over its limit of %d",
+                                  data->n_cells, CIBUS_MAX_CELLS);
+    for (size_t i = 0; i < data->n_cells; i++)
+        if ((rc = s_validate_cell (data->cells [i], false, "data.cells", problem)))
             return rc;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp (data->dimensions [j]->key, dim->key) == 0)
-                return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.dimensions",
-                                          "dimension '%s' is given twice", dim->key);
-    }
     //  protobuf-c decodes an enum value it does not know as is: check the range,
     //  not only for UNSPECIFIED, as for update.status.
     if (data->has_status
@@ -777,9 +843,17 @@ s_known_fields_only (const envelope_t *env, codec_problem_t *problem)
 {
     cibus_err_t rc = s_no_unknown (problem, "envelope", &env->base);
     if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_DATA) {
-        rc = s_no_unknown (problem, "data", &env->data->base);
-        for (size_t i = 0; rc == CIBUS_OK && i < env->data->n_dimensions; i++)
-            rc = s_no_unknown (problem, "data.dimensions", &env->data->dimensions [i]->base);
+        const Cibus__DataSubmission *data = env->data;
+        rc = s_no_unknown (problem, "data", &data->base);
+        for (size_t i = 0; rc == CIBUS_OK && i <= data->n_cells; i++) {
+            const Cibus__DataCell *cell = i < data->n_cells ? data->cells [i] : data->total;
+            const char *where = i < data->n_cells ? "data.cells" : "data.total";
+            if (!cell)
+                continue;
+            rc = s_no_unknown (problem, where, &cell->base);
+            for (size_t d = 0; rc == CIBUS_OK && d < cell->n_dimensions; d++)
+                rc = s_no_unknown (problem, "data.cells.dimensions", &cell->dimensions [d]->base);
+        }
     } else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_NOTE)
         rc = s_no_unknown (problem, "note", &env->note->base);
     else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_COMMITMENT)

@@ -25,6 +25,8 @@
 
 #include "measure.h"
 
+#include "tables.h"
+
 #include "json.h"
 #include "store_internal.h"
 
@@ -43,20 +45,6 @@ static const char *s_sql [MEASURE__COUNT] = {
     [MEASURE_INDICATOR_ADD] = "INSERT INTO indicators (id, version, seq) VALUES (?1, "
                               "COALESCE ((SELECT MAX (version) FROM indicators WHERE id = ?1), 0)"
                               " + 1, ?2)",
-    [MEASURE_VALUE_SUPERSEDE] = "UPDATE data_values SET current = 0 WHERE current = 1 "
-                                "AND partner = ? AND indicator = ? AND period = ? "
-                                "AND dims_key = ?",
-    [MEASURE_VALUE_ADD] = "INSERT INTO data_values (seq, partner, network, indicator, period, "
-                          "dims_key, dim_count, dim_key, dim_value, value, n, numerator, "
-                          "denominator, status, source, extracted_on, received_at, current) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-    [MEASURE_VALUE_GROUP] = "SELECT dim_value, COALESCE (n, denominator) FROM data_values "
-                            "WHERE current = 1 AND partner = ? AND indicator = ? "
-                            "AND period = ? AND dim_count = 1 AND dim_key = ?",
-    [MEASURE_VALUE_CROSS_SMALL] = "SELECT COUNT (*) FROM data_values WHERE current = 1 "
-                                  "AND partner = ? AND indicator = ? AND period = ? "
-                                  "AND dim_count >= 2 AND (COALESCE (n, denominator) IS NULL "
-                                  "OR COALESCE (n, denominator) < ?)",
     [MEASURE_COMMITMENT_GET] = "SELECT owner, network, status FROM commitments "
                                "WHERE network = ? AND id = ?",
     [MEASURE_COMMITMENT_ADD] = "INSERT INTO commitments (id, owner, network, action, due, "
@@ -165,161 +153,11 @@ measure_indicator (store_t *self, const char *id, envelope_t **def, int *version
     return err;
 }
 
-static bool
-s_listed (char *const *items, size_t count, const char *item)
-{
-    for (size_t i = 0; i < count; i++)
-        if (strcmp (items [i], item) == 0)
-            return true;
-    return false;
-}
-
-//  The value a percent or rate has by its numerator and denominator; false
-//  for other units, or without both.
-static bool
-s_derive (const Cibus__IndicatorDefinition *def, const Cibus__DataSubmission *data, double *value)
-{
-    if (!data->has_numerator || !data->has_denominator || data->denominator == 0)
-        return false;
-    //  100 * num / den rather than 100 * (num / den): 230/400 is then 57.5
-    //  exactly, not 57.499999999999993.
-    if (def->unit == CIBUS__UNIT__PERCENT)
-        *value = 100.0 * (double)data->numerator / (double)data->denominator;
-    else if (def->unit == CIBUS__UNIT__RATE)
-        *value = (double)data->numerator / (double)data->denominator;
-    else
-        return false;
-    return true;
-}
-
-//  The allowed range of a value: the definition's min and max, else what
-//  the unit implies (a percent is 0..100, a rate 0..1, a count not negative).
-static void
-s_range (const Cibus__IndicatorDefinition *def, double *low, double *high)
-{
-    *low = -INFINITY;
-    *high = INFINITY;
-    if (def->unit == CIBUS__UNIT__PERCENT || def->unit == CIBUS__UNIT__RATE
-        || def->unit == CIBUS__UNIT__COUNT)
-        *low = 0;
-    if (def->unit == CIBUS__UNIT__PERCENT)
-        *high = 100;
-    else if (def->unit == CIBUS__UNIT__RATE)
-        *high = 1;
-    if (def->has_min)
-        *low = def->min;
-    if (def->has_max)
-        *high = def->max;
-}
-
-//  The allowed dimension keys, "race, income", or "none".
-static void
-s_join (char *const *items, size_t count, char *text, size_t size)
-{
-    size_t used = 0;
-    text [0] = 0;
-    for (size_t i = 0; i < count && used < size; i++) {
-        int wrote = snprintf (text + used, size - used, "%s%s", i ? ", " : "", items [i]);
-        if (wrote < 0)
-            break;
-        used += (size_t)wrote;
-    }
-    if (count == 0)
-        snprintf (text, size, "none");
-}
-
-static cibus_err_t
-s_check_data_against (const Cibus__IndicatorDefinition *def, Cibus__DataSubmission *data,
-                      const char *network, codec_problem_t *problem)
-{
-    const char *id = def->indicator;
-    if (def->n_networks > 0 && !s_listed (def->networks, def->n_networks, network))
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.indicator",
-                                  "indicator '%s' is not used in network '%s'", id, network);
-    if (!codec_period_is (data->period, def->period_kind))
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.period",
-                                  "indicator '%s' expects %s, got '%.64s'", id,
-                                  codec_period_example (def->period_kind), data->period);
-    for (size_t i = 0; i < data->n_dimensions; i++)
-        if (!s_listed (def->dimensions, def->n_dimensions, data->dimensions [i]->key)) {
-            char allowed [256];
-            s_join (def->dimensions, def->n_dimensions, allowed, sizeof allowed);
-            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.dimensions",
-                                      "dimension '%.64s' is not one indicator '%s' allows (%s)",
-                                      data->dimensions [i]->key, id, allowed);
-        }
-    //  A dimension with categories in the catalogue takes only those.
-    for (size_t i = 0; i < data->n_dimensions; i++)
-        for (size_t c = 0; c < def->n_categories; c++) {
-            const Cibus__DimensionCategories *list = def->categories [c];
-            if (strcmp (list->dimension, data->dimensions [i]->key) != 0
-                || s_listed (list->categories, list->n_categories, data->dimensions [i]->value))
-                continue;
-            char allowed [256];
-            s_join (list->categories, list->n_categories, allowed, sizeof allowed);
-            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.dimensions",
-                                      "'%.64s' is not a category of '%.64s' in indicator '%s' "
-                                      "(%s)",
-                                      data->dimensions [i]->value, list->dimension, id, allowed);
-        }
-    bool fraction = def->unit == CIBUS__UNIT__PERCENT || def->unit == CIBUS__UNIT__RATE;
-    if (fraction && data->has_denominator && data->denominator == 0)
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.denominator",
-                                  "indicator '%s' is a %s: its denominator must be above 0", id,
-                                  codec_unit_name (def->unit));
-    double derived = 0;
-    bool has_derived = s_derive (def, data, &derived);
-    if (!data->has_value) {
-        if (!has_derived)
-            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
-                                      "indicator '%s' is a %s: field 'data.value' is required",
-                                      id,
-                                      codec_unit_name (def->unit));
-        data->has_value = true;
-        data->value = derived;
-    } else if (has_derived) {
-        //  A value given beside its counts must be them, rounded to one
-        //  decimal of a percent (0.05 points; 0.0005 for a rate). The small
-        //  epsilon absorbs binary rounding of the comparison itself.
-        bool percent = def->unit == CIBUS__UNIT__PERCENT;
-        double tolerance = percent ? 0.05 : 0.0005;
-        if (fabs (data->value - derived) > tolerance + 1e-9)
-            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
-                                      percent ? "value %g disagrees with %llu/%llu = %.2f for "
-                                                "a percent"
-                                              : "value %g disagrees with %llu/%llu = %.4f for "
-                                                "a rate",
-                                      data->value, (unsigned long long)data->numerator,
-                                      (unsigned long long)data->denominator, derived);
-    }
-    double low, high;
-    s_range (def, &low, &high);
-    if (data->value < low || data->value > high)
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.value",
-                                  "value %g is outside the range of indicator '%s' [%g, %g]",
-                                  data->value, id, low, high);
-    return CIBUS_OK;
-}
-
 static cibus_err_t
 s_store_problem (codec_problem_t *problem)
 {
     return codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
                               "the store could not read its projections; try again");
-}
-
-static cibus_err_t
-s_check_data (store_t *self, envelope_t *env, const char *network, codec_problem_t *problem)
-{
-    envelope_t *def = NULL;
-    if (measure_indicator (self, env->data->indicator, &def, NULL))
-        return s_store_problem (problem);
-    if (!def)
-        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.indicator",
-                                  "indicator '%s' is not in the catalogue", env->data->indicator);
-    cibus_err_t rc = s_check_data_against (def->indicator, env->data, network, problem);
-    codec_envelope_free (def);
-    return rc;
 }
 
 //  ------------------------------------------------------------ commitments
@@ -424,7 +262,7 @@ store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publis
                                   "field 'topic' must be <network>/<kind>");
     switch (env->body_case) {
         case CIBUS__ENVELOPE__BODY_DATA:
-            return s_check_data (self, env, network, problem);
+            return tables_check (self, env, network, publisher, NULL, problem);
         case CIBUS__ENVELOPE__BODY_COMMITMENT:
             return s_check_commitment (self, env, network, publisher, problem);
         case CIBUS__ENVELOPE__BODY_UPDATE:
@@ -441,41 +279,6 @@ store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publis
 
 //  ------------------------------------------------------------ projections
 
-static int
-s_by_key (const void *a, const void *b)
-{
-    const Cibus__Dimension *const *x = a, *const *y = b;
-    return strcmp ((*x)->key, (*y)->key);
-}
-
-//  The dimensions of a cell as one text, sorted by key, so that the same
-//  cell submitted with its dimensions in another order is the same cell.
-//  Unit and record separators cannot occur in a key (a token) nor in a value
-//  (the codec refuses control characters in text). "" is the total. NULL
-//  when out of memory.
-static char *
-s_dims_key (const Cibus__DataSubmission *data)
-{
-    size_t count = data->n_dimensions, size = 1;
-    const Cibus__Dimension **sorted = calloc (count ? count : 1, sizeof *sorted);
-    if (!sorted)
-        return NULL;
-    for (size_t i = 0; i < count; i++) {
-        sorted [i] = data->dimensions [i];
-        size += strlen (sorted [i]->key) + strlen (sorted [i]->value) + 2;
-    }
-    qsort (sorted, count, sizeof *sorted, s_by_key);
-    char *text = malloc (size), *end = text;
-    if (text) {
-        *end = 0;
-        for (size_t i = 0; i < count; i++)
-            end += snprintf (end, size - (size_t)(end - text), "%s\x1f%s\x1e", sorted [i]->key,
-                             sorted [i]->value);
-    }
-    free (sorted);
-    return text;
-}
-
 static void
 s_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text)
 {
@@ -483,64 +286,6 @@ s_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text)
         sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null (stmt, index);
-}
-
-static cibus_err_t
-s_project_data (store_t *self, const envelope_t *env, const char *network)
-{
-    const Cibus__DataSubmission *data = env->data;
-    //  The check derives a missing value before the entry is stored; an entry
-    //  appended without it (a replica's) is derived here, or kept without.
-    bool has_value = data->has_value;
-    double value = data->value;
-    if (!has_value && !data->suppressed) {
-        envelope_t *def = NULL;
-        if (measure_indicator (self, data->indicator, &def, NULL))
-            return CIBUS_ERR_STORE;
-        if (def)
-            has_value = s_derive (def->indicator, data, &value);
-        codec_envelope_free (def);
-    }
-    char *dims_key = s_dims_key (data);
-    if (!dims_key)
-        return CIBUS_ERR_NOMEM;
-
-    sqlite3_stmt *stmt = self->measure [MEASURE_VALUE_SUPERSEDE];
-    sqlite3_bind_text (stmt, 1, env->partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, data->indicator, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, data->period, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 4, dims_key, -1, SQLITE_STATIC);
-    cibus_err_t err = store_step_done (self, stmt, "value-supersede");
-    if (err) {
-        free (dims_key);
-        return err;
-    }
-    stmt = self->measure [MEASURE_VALUE_ADD];
-    bool single = data->n_dimensions == 1;
-    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
-    sqlite3_bind_text (stmt, 2, env->partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, network, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 4, data->indicator, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 5, data->period, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 6, dims_key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)data->n_dimensions);
-    s_bind_text_or_null (stmt, 8, single ? data->dimensions [0]->key : NULL);
-    s_bind_text_or_null (stmt, 9, single ? data->dimensions [0]->value : NULL);
-    if (has_value)
-        sqlite3_bind_double (stmt, 10, value);
-    if (data->has_n)
-        sqlite3_bind_int64 (stmt, 11, (sqlite3_int64)data->n);
-    if (data->has_numerator && data->has_denominator && !data->suppressed) {
-        sqlite3_bind_int64 (stmt, 12, (sqlite3_int64)data->numerator);
-        sqlite3_bind_int64 (stmt, 13, (sqlite3_int64)data->denominator);
-    }
-    sqlite3_bind_int (stmt, 14, data->has_status ? data->status : CIBUS__VALUE_STATUS__FINAL);
-    s_bind_text_or_null (stmt, 15, data->source);
-    s_bind_text_or_null (stmt, 16, data->extracted_on);
-    sqlite3_bind_int64 (stmt, 17, env->received_at);
-    err = store_step_done (self, stmt, "value-add");
-    free (dims_key);
-    return err;
 }
 
 static cibus_err_t
@@ -621,50 +366,13 @@ s_project_indicator (store_t *self, const envelope_t *env)
     return store_step_done (self, stmt, "indicator-add");
 }
 
-cibus_err_t
-store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
-              int64_t received_at, codec_buf_t *buf, uint64_t *seq, bool *duplicate,
-              codec_problem_t *problem)
+//  Bring the projections up to date with an entry just appended in the
+//  open batch (env carries its seq, partner, topic, received_at). Data
+//  tables are projected by tables_append.
+static cibus_err_t
+s_project (store_t *self, const envelope_t *env, const char *network)
 {
-    assert (self);
-    assert (env);
-    assert (publisher);
-    cibus_err_t err = store_batch_reserve (self, publisher->name, env->id, seq, duplicate);
-    if (err || *duplicate)
-        return err;
-    //  Judged inside the transaction, so that an entry earlier in the same
-    //  batch counts (a definition and a submission that uses it).
-    err = store_check_entry (self, env, publisher, problem);
-    if (err)
-        return err;
-    char *client_partner = env->partner;
-    env->partner = (char *)publisher->name;
-    env->has_seq = true;
-    env->seq = *seq;
-    env->has_received_at = true;
-    env->received_at = received_at;
-    err = codec_pack_envelope (env, buf);
-    if (err == CIBUS_OK)
-        err = store_batch_add (self, *seq, publisher->name, env->id, env->topic, received_at,
-                               buf->data, buf->size);
-    if (err == CIBUS_OK)
-        err = store_project (self, env);
-    env->partner = client_partner;
-    //  An entry that could not be encoded or stored fails the batch: it
-    //  passed every rule, so the fault is the store's or the memory's.
-    return err == CIBUS_OK || err == CIBUS_ERR_STORE ? err : CIBUS_ERR_STORE;
-}
-
-cibus_err_t
-store_project (store_t *self, const envelope_t *env)
-{
-    assert (self);
-    char network [CIBUS_MAX_NETWORK + 1];
-    if (!env->partner || !codec_topic_network (env->topic, network, sizeof network))
-        return CIBUS_ERR_USAGE;
     switch (env->body_case) {
-        case CIBUS__ENVELOPE__BODY_DATA:
-            return s_project_data (self, env, network);
         case CIBUS__ENVELOPE__BODY_NOTE:
             return s_project_note (self, env, network);
         case CIBUS__ENVELOPE__BODY_COMMITMENT:
@@ -678,6 +386,66 @@ store_project (store_t *self, const envelope_t *env)
     }
 }
 
+void
+store_appended_release (store_appended_t *out)
+{
+    if (!out)
+        return;
+    codec_buf_release (&out->whole);
+    codec_buf_release (&out->masked);
+}
+
+cibus_err_t
+store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
+              int64_t received_at, store_appended_t *out, codec_problem_t *problem)
+{
+    assert (self);
+    assert (env);
+    assert (publisher);
+    assert (out);
+    out->whole.size = out->masked.size = 0;
+    out->owner [0] = 0;
+    out->superseded = 0;
+    cibus_err_t err = store_batch_reserve (self, publisher->name, env->id, &out->seq,
+                                           &out->duplicate);
+    if (err || out->duplicate)
+        return err;
+    char network [CIBUS_MAX_NETWORK + 1];
+    if (!codec_topic_network (env->topic, network, sizeof network))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
+                                  "field 'topic' must be <network>/<kind>");
+    //  Judged inside the transaction, so that an entry earlier in the same
+    //  batch counts (a definition and a submission that uses it, or an
+    //  earlier version of the same table).
+    tables_work_t *work = NULL;
+    if (env->body_case == CIBUS__ENVELOPE__BODY_DATA)
+        err = tables_check (self, env, network, publisher, &work, problem);
+    else
+        err = store_check_entry (self, env, publisher, problem);
+    if (err)
+        return err;
+    char *client_partner = env->partner;
+    env->partner = (char *)publisher->name;
+    env->has_seq = true;
+    env->seq = out->seq;
+    env->has_received_at = true;
+    env->received_at = received_at;
+    err = codec_pack_envelope (env, &out->whole);
+    if (err == CIBUS_OK)
+        err = store_batch_add (self, out->seq, publisher->name, env->id, env->topic,
+                               received_at, out->whole.data, out->whole.size);
+    if (err == CIBUS_OK && work) {
+        snprintf (out->owner, sizeof out->owner, "%s", tables_owner (work));
+        err = tables_append (self, env, network, work, &out->masked, &out->superseded);
+    } else if (err == CIBUS_OK)
+        err = s_project (self, env, network);
+    env->partner = client_partner;
+    tables_restore (env, &work);
+    //  An entry that could not be encoded or stored fails the batch: it
+    //  passed every rule, so the fault is the store's or the memory's.
+    return err == CIBUS_OK || err == CIBUS_ERR_STORE ? err : CIBUS_ERR_STORE;
+}
+
 //  ------------------------------------------------------------ config
 
 //  The initiative's settings: name, limits and default. Every setting is a
@@ -689,6 +457,14 @@ static const struct {
     //  the smallest n a value may have to be shown to readers other than the
     //  backbone and the partner that submitted it
     {"min-cell", MEASURE_MIN_CELL_LOW, MEASURE_MIN_CELL_HIGH, MEASURE_MIN_CELL_DEFAULT},
+    //  1 to show a percent near 0 or 100 as a range by the size of its
+    //  group (NCES 2011-603's bands), 0 to show it as it is
+    {"coding", 0, 1, 1},
+    //  how wide, in percent of its size, the range of a small hidden cell's
+    //  numerator must stay for every reader (the audit's protection level)
+    {"protection", 1, 100, 50},
+    //  the same for a count, score or amount: +- this percent of its value
+    {"value-protection", 1, 100, 10},
 };
 #define S_SETTINGS ((int)(sizeof s_settings / sizeof s_settings [0]))
 
@@ -782,180 +558,54 @@ store_config_get (store_t *self, const char *key, char *value, size_t size)
     return err;
 }
 
+long
+measure_setting (store_t *self, const char *key)
+{
+    int setting = s_setting (key);
+    assert (setting >= 0);
+    char text [32] = "";
+    long number = s_settings [setting].fallback;
+    //  Fail closed: when the setting cannot be read, the default (which
+    //  hides and codes) is used.
+    if (store_config_get (self, key, text, sizeof text) == CIBUS_OK
+        && !s_setting_parse (setting, text, &number)) {
+        log_value_t db, value;
+        log_error ("event=config-invalid db=\"%s\" key=%s value=\"%s\" using=%ld",
+                   log_escape (&db, self->path), key, log_escape (&value, text),
+                   s_settings [setting].fallback);
+        number = s_settings [setting].fallback;
+    }
+    return number;
+}
+
 int
 store_min_cell (store_t *self)
 {
-    char text [32] = "";
-    long number = MEASURE_MIN_CELL_DEFAULT;
-    //  Fail closed: when the setting cannot be read, the default still hides
-    //  small cells.
-    if (store_config_get (self, "min-cell", text, sizeof text) == CIBUS_OK
-        && !s_setting_parse (s_setting ("min-cell"), text, &number)) {
-        log_value_t db, value;
-        log_error ("event=config-invalid db=\"%s\" key=min-cell value=\"%s\" using=%d",
-                   log_escape (&db, self->path), log_escape (&value, text),
-                   MEASURE_MIN_CELL_DEFAULT);
-    }
-    return (int)number;
-}
-
-//  ------------------------------------------------------------ suppression
-
-//  One cell of a group, as complementary suppression weighs it.
-typedef struct {
-    char value [CIBUS_MAX_NAME + 1];
-    bool known; /* its size is known */
-    uint64_t size;
-    bool hidden;
-} s_group_cell_t;
-
-//  Whether a cell of this size is too small to show by itself. A cell of a
-//  breakdown whose size nobody gave is treated as small: when the store
-//  cannot tell, it hides.
-static bool
-s_primary (bool known, uint64_t size, int min_cell)
-{
-    return !known || size < (uint64_t)min_cell;
-}
-
-#define S_GROUP_MAX 256 /* cells of one breakdown weighed at once; a larger one hides all */
-
-//  Complementary suppression of a single-dimension group (one partner,
-//  indicator, period and dimension key): the cells too small to show, and
-//  then the smallest others until the hidden cells are at least two and
-//  together at least min_cell people, so that neither one hidden cell nor
-//  the hidden cells' sum can be worked out from the total and the rest.
-//  Ties go to the first value in text order, so every reader hides the same.
-static bool
-s_group_hides (store_t *self, const measure_cell_t *cell, int min_cell)
-{
-    sqlite3_stmt *stmt = self->measure [MEASURE_VALUE_GROUP];
-    sqlite3_bind_text (stmt, 1, cell->partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, cell->indicator, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, cell->period, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 4, cell->dim_key, -1, SQLITE_STATIC);
-    s_group_cell_t *cells = calloc (S_GROUP_MAX, sizeof *cells);
-    size_t count = 0;
-    bool overflow = false;
-    int rc;
-    while (cells && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        if (count == S_GROUP_MAX) {
-            overflow = true;
-            break;
-        }
-        s_group_cell_t *item = &cells [count++];
-        snprintf (item->value, sizeof item->value, "%s", sqlite3_column_text (stmt, 0));
-        item->known = sqlite3_column_type (stmt, 1) != SQLITE_NULL;
-        item->size = (uint64_t)sqlite3_column_int64 (stmt, 1);
-    }
-    bool failed = !cells || overflow || rc != SQLITE_DONE;
-    if (cells && !overflow && rc != SQLITE_DONE)
-        store_fail (self, "value-group");
-    store_reset (stmt);
-    if (failed) {
-        free (cells);
-        return true; /* when the store cannot tell, it hides */
-    }
-    size_t hidden = 0;
-    uint64_t hidden_people = 0;
-    for (size_t i = 0; i < count; i++)
-        if ((cells [i].hidden = s_primary (cells [i].known, cells [i].size, min_cell))) {
-            hidden++;
-            hidden_people += cells [i].known ? cells [i].size : 0;
-        }
-    while (hidden > 0 && (hidden == 1 || hidden_people < (uint64_t)min_cell)) {
-        s_group_cell_t *next = NULL;
-        for (size_t i = 0; i < count; i++)
-            if (!cells [i].hidden
-                && (!next || cells [i].size < next->size
-                    || (cells [i].size == next->size && strcmp (cells [i].value, next->value) < 0)))
-                next = &cells [i];
-        if (!next)
-            break;
-        next->hidden = true;
-        hidden++;
-        hidden_people += next->size;
-    }
-    bool hides = false;
-    for (size_t i = 0; i < count; i++)
-        if (strcmp (cells [i].value, cell->dim_value) == 0)
-            hides = cells [i].hidden;
-    free (cells);
-    return hides;
-}
-
-//  A cross-tabulated cell (two dimensions or more) is hidden whenever any
-//  cell of the same cross-tabulation is small: complementary suppression
-//  along every margin is not done, so the whole table stays hidden rather
-//  than leak one cell by subtraction from the single-dimension cells.
-static bool
-s_cross_hides (store_t *self, const measure_cell_t *cell, int min_cell)
-{
-    sqlite3_stmt *stmt = self->measure [MEASURE_VALUE_CROSS_SMALL];
-    sqlite3_bind_text (stmt, 1, cell->partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, cell->indicator, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, cell->period, -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 4, min_cell);
-    int rc = sqlite3_step (stmt);
-    bool hides = rc != SQLITE_ROW || sqlite3_column_int64 (stmt, 0) > 0;
-    if (rc != SQLITE_ROW)
-        store_fail (self, "value-cross");
-    store_reset (stmt);
-    return hides;
-}
-
-bool
-measure_cell_hidden (store_t *self, const measure_cell_t *cell, const store_partner_t *reader,
-                     int min_cell)
-{
-    bool own = cell->partner && strcmp (cell->partner, reader->name) == 0;
-    if (reader->role == ROLE_BACKBONE || own)
-        return false;
-    if (cell->has_size && cell->size < (uint64_t)min_cell)
-        return true;
-    if (cell->dim_count == 0)
-        return false; //  a total of unknown size hides no one by itself
-    if (cell->dim_count >= 2)
-        return !cell->has_size || s_cross_hides (self, cell, min_cell);
-    if (!cell->dim_key || !cell->dim_value)
-        return true;
-    return s_group_hides (self, cell, min_cell);
-}
-
-bool
-store_must_suppress (store_t *self, const envelope_t *env, const store_partner_t *reader)
-{
-    assert (self);
-    assert (reader);
-    if (env->body_case != CIBUS__ENVELOPE__BODY_DATA)
-        return false;
-    const Cibus__DataSubmission *data = env->data;
-    bool single = data->n_dimensions == 1;
-    measure_cell_t cell = {
-        .partner = env->partner,
-        .indicator = data->indicator,
-        .period = data->period,
-        .dim_count = data->n_dimensions,
-        .dim_key = single ? data->dimensions [0]->key : NULL,
-        .dim_value = single ? data->dimensions [0]->value : NULL,
-        .has_size = data->has_n || data->has_denominator,
-        .size = data->has_n ? data->n : data->denominator,
-    };
-    return measure_cell_hidden (self, &cell, reader, store_min_cell (self));
+    return (int)measure_setting (self, "min-cell");
 }
 
 void
-store_suppress (envelope_t *env)
+store_set_disclosure_rules (store_t *self, const disclosure_rules_t *rules)
 {
-    if (env->body_case != CIBUS__ENVELOPE__BODY_DATA)
+    assert (self);
+    self->has_rules = rules != NULL;
+    if (rules)
+        self->rules = *rules;
+}
+
+void
+tables_rules (store_t *self, disclosure_rules_t *rules)
+{
+    if (self->has_rules) {
+        *rules = self->rules;
         return;
-    Cibus__DataSubmission *data = env->data;
-    data->has_value = false;
-    data->value = 0;
-    data->has_numerator = false;
-    data->numerator = 0;
-    data->has_denominator = false;
-    data->denominator = 0;
-    data->has_suppressed = true;
-    data->suppressed = true;
+    }
+    disclosure_rules_default (rules);
+    rules->min_cell = (uint64_t)store_min_cell (self);
+    rules->ratio_protection = (double)measure_setting (self, "protection") / 100.0;
+    rules->value_protection = (double)measure_setting (self, "value-protection") / 100.0;
+    if (!measure_setting (self, "coding")) {
+        rules->bands = NULL;
+        rules->band_count = 0;
+    }
 }

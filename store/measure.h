@@ -17,6 +17,7 @@
 #define CIBUS_MEASURE_H_INCLUDED
 
 #include "codec.h"
+#include "disclosure.h"
 #include "store.h"
 
 #define MEASURE_MIN_CELL_DEFAULT 10 /* the usual minimum cell size in public reporting */
@@ -58,22 +59,35 @@ cibus_err_t store_check_entry (store_t *self, envelope_t *env, const store_partn
    refusal may reveal. */
 bool store_may_read (const store_partner_t *reader, const char *network);
 
-/* Bring the projections up to date with an entry just appended in the
-   open batch (env carries its seq, partner, topic, received_at). */
-cibus_err_t store_project (store_t *self, const envelope_t *env);
+/* What store_append did. whole and masked are the caller's buffers,
+   reused from append to append (store_appended_release frees them). */
+typedef struct {
+    codec_buf_t whole;  /* the entry as stored */
+    codec_buf_t masked; /* a data table's masked copy; size 0 for other entries */
+    uint64_t seq;
+    bool duplicate;
+    char owner [CIBUS_MAX_NAME + 1]; /* a data table's owner; "" otherwise */
+    uint64_t superseded; /* the version whose masked copy became a marker; 0 for none */
+} store_appended_t;
+
+void store_appended_release (store_appended_t *out);
 
 /* Append one published entry inside the open batch: the one append path,
    the broker's and every test's. In order: the (publisher, id) lookup (a
-   duplicate sets *duplicate and *seq to the first entry's and stops there),
-   the rules of store_check_entry (a refusal returns its code with problem
-   filled: nothing was added and the batch goes on), the stamps (partner,
-   seq, received_at) into env, one encoding into buf, the insert and the
-   projections. CIBUS_ERR_STORE fails the batch. env->partner is the
-   caller's again on return (it points at publisher->name meanwhile). The
-   structure of env was checked before (codec_validate_envelope). */
+   duplicate sets out->duplicate and out->seq to the first entry's and
+   stops there), the rules (store_check_entry; for a data table, its
+   owner, the catalogue, its structure and its suppression decided over
+   it and its earlier versions: a refusal returns its code with problem
+   filled, nothing was added and the batch goes on), the stamps (partner,
+   seq, received_at; a table's owner and version) into env, one encoding
+   into out->whole, the insert and the projections; for a table also its
+   decision, its masked copy (out->masked) and the marker that replaces
+   its previous version's. CIBUS_ERR_STORE fails the batch. env->partner
+   and env->data->owner are the caller's again on return; a table's cells
+   in env are left masked. The structure of env was checked before
+   (codec_validate_envelope). */
 cibus_err_t store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
-                          int64_t received_at, codec_buf_t *buf, uint64_t *seq, bool *duplicate,
-                          codec_problem_t *problem);
+                          int64_t received_at, store_appended_t *out, codec_problem_t *problem);
 
 //  ------------------------------------------------------------ config
 
@@ -90,20 +104,12 @@ cibus_err_t store_config_get (store_t *self, const char *key, char *value, size_
 /* The minimum cell size in force. */
 int store_min_cell (store_t *self);
 
-//  ------------------------------------------------------------ suppression
+//  ------------------------------------------------------------ disclosure
 
-/* Whether the data entry must reach this reader suppressed: never for the
-   backbone or the partner that submitted it; otherwise when its size (n,
-   or the denominator) is below the minimum cell size, or unknown for a
-   cell of a breakdown; when it is hidden to protect a small cell of its
-   group (same submitter, indicator, period and single dimension key: the
-   small cells, then the smallest others until at least two cells and
-   min-cell people are hidden); or, for a cross-tabulated cell, when any
-   cell of its cross-tabulation is small. Judged against the current
-   projections (docs/PROTOCOL.md 7.6). */
-bool store_must_suppress (store_t *self, const envelope_t *env, const store_partner_t *reader);
-
-/* Remove value, numerator and denominator and set suppressed. */
-void store_suppress (envelope_t *env);
+/* Replace the rules the settings give (min-cell, coding, protection,
+   value-protection) with these, for tests and the benchmark that must
+   show what a weaker rule leaks; NULL goes back to the settings. Never
+   used by cibusd. */
+void store_set_disclosure_rules (store_t *self, const disclosure_rules_t *rules);
 
 #endif

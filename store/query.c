@@ -30,7 +30,7 @@ static const char *s_sql [QUERY__COUNT] = {
                          "(SELECT MAX (j.version) FROM indicators j WHERE j.id = i.id) "
                          "ORDER BY i.id",
     [QUERY_VALUES] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
-                     "value, n, COALESCE (n, denominator), status FROM data_values "
+                     "value, n, unit, status, mark, low, high, size_shown FROM data_values "
                      "WHERE current = 1 AND indicator = ? AND dim_count <= 1",
     [QUERY_COMMITMENTS] = "SELECT id, owner, network, action, due, status, "
                           "strftime ('%Y-%m-%d', updated_at / 1000000, 'unixepoch') "
@@ -45,9 +45,10 @@ static const char *s_sql [QUERY__COUNT] = {
     [QUERY_SUBMITTED] = "SELECT COUNT (*) FROM data_values WHERE current = 1 AND partner = ? "
                         "AND network = ? AND cibus_period_within (period, ?)",
     [QUERY_HISTORY] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
-                      "value, n, COALESCE (n, denominator), status, received_at, current "
+                      "value, n, unit, status, received_at, current, mark, low, high, "
+                      "size_shown, version, publisher "
                       "FROM data_values WHERE indicator = ? AND dim_count <= 1 "
-                      "ORDER BY period, dim_key, dim_value, partner, seq",
+                      "ORDER BY period, dim_key, dim_value, partner, unit, seq",
 };
 
 //  cibus_period_within (period, outer): whether a period lies within
@@ -347,6 +348,63 @@ s_column_strdup (query_t *q, sqlite3_stmt *stmt, int column)
     return s_strdup (q, (const char *) sqlite3_column_text (stmt, column));
 }
 
+//  Who reported a value: the owner, or "owner/unit" for a unit under it.
+static char *
+s_owner_unit (query_t *q, sqlite3_stmt *stmt, int owner, int unit)
+{
+    const char *name = (const char *) sqlite3_column_text (stmt, owner);
+    const char *under = (const char *) sqlite3_column_text (stmt, unit);
+    char text [2 * CIBUS_MAX_NAME + 2];
+    snprintf (text, sizeof text, "%s%s%s", name ? name : "", under && *under ? "/" : "",
+              under ? under : "");
+    return s_strdup (q, text);
+}
+
+bool
+query_sees_whole (const query_t *q, const char *owner)
+{
+    return q->reader->role == ROLE_BACKBONE || (owner && strcmp (owner, q->reader->name) == 0);
+}
+
+void
+query_value_disclose (const query_t *q, query_value_t *value, int mark, double low, double high,
+                      bool size_shown, bool current)
+{
+    //  value->partner may be "owner/unit": the owner is what comes before '/'.
+    char owner [CIBUS_MAX_NAME + 1];
+    snprintf (owner, sizeof owner, "%s", value->partner ? value->partner : "");
+    char *slash = strchr (owner, '/');
+    if (slash)
+        *slash = 0;
+    if (query_sees_whole (q, owner))
+        return;
+    value->hidden = !current || mark != 0;
+    value->coded = current && mark == 3;
+    value->low = low;
+    value->high = high;
+    if (!current || (!size_shown && mark != 0))
+        value->has_n = false, value->n = 0;
+}
+
+void
+query_value_cell (query_t *q, Cibus__Row *row, const query_value_t *value, int unit)
+{
+    if (value->coded) {
+        double scale = unit == CIBUS__UNIT__RATE ? 0.01 : 1;
+        char text [32];
+        if (value->low <= 0)
+            snprintf (text, sizeof text, "<=%g", value->high * scale);
+        else
+            snprintf (text, sizeof text, ">=%g", value->low * scale);
+        query_text (q, row, text);
+    } else if (value->hidden)
+        query_text (q, row, "*");
+    else if (value->has_value)
+        query_number (q, row, value->value);
+    else
+        query_empty (q, row);
+}
+
 //  Whether a row of QUERY_VALUES belongs to the cells asked for.
 static bool
 s_cells_match (sqlite3_stmt *stmt, query_cells_t cells, const char *by)
@@ -389,7 +447,7 @@ query_values_read (query_t *q, const char *indicator, query_cells_t cells, const
         query_value_t *value = &out->items [out->count++];
         memset (value, 0, sizeof *value);
         value->seq = sqlite3_column_int64 (stmt, 0);
-        value->partner = s_column_strdup (q, stmt, 1);
+        value->partner = s_owner_unit (q, stmt, 1, 9);
         value->network = s_column_strdup (q, stmt, 2);
         value->period = s_column_strdup (q, stmt, 3);
         value->dim_key = s_column_strdup (q, stmt, 5);
@@ -399,19 +457,11 @@ query_values_read (query_t *q, const char *indicator, query_cells_t cells, const
         value->has_n = sqlite3_column_type (stmt, 8) != SQLITE_NULL;
         value->n = (uint64_t) sqlite3_column_int64 (stmt, 8);
         value->status = sqlite3_column_int (stmt, 10);
+        query_value_disclose (q, value, sqlite3_column_int (stmt, 11),
+                              sqlite3_column_double (stmt, 12), sqlite3_column_double (stmt, 13),
+                              sqlite3_column_int (stmt, 14) != 0, true);
         if (q->nomem)
             break;
-        measure_cell_t cell = {
-            .partner = value->partner,
-            .indicator = indicator,
-            .period = value->period,
-            .dim_count = value->dim_key ? 1 : 0,
-            .dim_key = value->dim_key,
-            .dim_value = value->dim_value,
-            .has_size = sqlite3_column_type (stmt, 9) != SQLITE_NULL,
-            .size = (uint64_t) sqlite3_column_int64 (stmt, 9),
-        };
-        value->hidden = measure_cell_hidden (q->store, &cell, q->reader, q->min_cell);
     }
     cibus_err_t err = CIBUS_OK;
     if (q->nomem)
@@ -615,11 +665,11 @@ s_values (query_t *q, codec_problem_t *problem)
         query_text (q, row, value->period);
         query_text (q, row, value->dim_value ? value->dim_value : "all");
         query_text (q, row, value->partner);
-        if (value->hidden)
+        query_value_cell (q, row, value, def->unit);
+        if (value->hidden && !value->has_n)
             query_text (q, row, "*");
         else
-            s_number_or_empty (q, row, value->has_value, value->value);
-        s_number_or_empty (q, row, value->has_n, (double) value->n);
+            s_number_or_empty (q, row, value->has_n, (double) value->n);
         query_text (q, row, codec_value_status_name ((Cibus__ValueStatus) value->status));
         double target = 0;
         bool has_target = query_target (def, value->period, &target);
@@ -642,11 +692,11 @@ s_values (query_t *q, codec_problem_t *problem)
 static cibus_err_t
 s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
 {
-    static const char *const columns [] = {"period", "group",  "partner", "value",
-                                           "n",      "status", "received", "current"};
+    static const char *const columns [] = {"period", "group",  "partner", "value",   "n",
+                                           "status", "version", "sent by", "received", "current"};
     char title [CIBUS_MAX_NAME + 16];
     snprintf (title, sizeof title, "history of %s", def->indicator);
-    Cibus__Table *table = query_table (q, title, columns, 8);
+    Cibus__Table *table = query_table (q, title, columns, 10);
     sqlite3_stmt *stmt = q->store->query [QUERY_HISTORY];
     sqlite3_bind_text (stmt, 1, def->indicator, -1, SQLITE_STATIC);
     query_cells_t cells = by ? QUERY_CELLS_BY : QUERY_CELLS_TOTALS;
@@ -655,41 +705,37 @@ s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
         if (!query_reads (q, (const char *) sqlite3_column_text (stmt, 2))
             || !s_cells_match (stmt, cells, by))
             continue;
-        const char *partner = (const char *) sqlite3_column_text (stmt, 1);
-        const char *period = (const char *) sqlite3_column_text (stmt, 3);
-        const char *dim_key = (const char *) sqlite3_column_text (stmt, 5);
-        const char *dim_value = (const char *) sqlite3_column_text (stmt, 6);
-        measure_cell_t cell = {
-            .partner = partner,
-            .indicator = def->indicator,
-            .period = period,
-            .dim_count = dim_key ? 1 : 0,
-            .dim_key = dim_key,
-            .dim_value = dim_value,
-            .has_size = sqlite3_column_type (stmt, 9) != SQLITE_NULL,
-            .size = (uint64_t) sqlite3_column_int64 (stmt, 9),
+        query_value_t value = {
+            .partner = s_owner_unit (q, stmt, 1, 9),
+            .has_value = sqlite3_column_type (stmt, 7) != SQLITE_NULL,
+            .value = sqlite3_column_double (stmt, 7),
+            .has_n = sqlite3_column_type (stmt, 8) != SQLITE_NULL,
+            .n = (uint64_t) sqlite3_column_int64 (stmt, 8),
         };
-        //  A replaced value is shown only to those who see everything: the
-        //  cell's group is judged as it is now, and an old total beside
-        //  today's groups could give a hidden cell away by subtraction.
-        bool privileged = q->reader->role == ROLE_BACKBONE
-                          || strcmp (partner, q->reader->name) == 0;
+        if (q->nomem)
+            break;
+        //  A superseded version is shown only to those who see the table
+        //  whole: the current version's decision covers what it hid.
         bool current = sqlite3_column_int (stmt, 12) != 0;
-        bool hidden = (!current && !privileged)
-                      || measure_cell_hidden (q->store, &cell, q->reader, q->min_cell);
+        query_value_disclose (q, &value, sqlite3_column_int (stmt, 13),
+                              sqlite3_column_double (stmt, 14), sqlite3_column_double (stmt, 15),
+                              sqlite3_column_int (stmt, 16) != 0, current);
+        const char *period = (const char *) sqlite3_column_text (stmt, 3);
+        const char *dim_value = (const char *) sqlite3_column_text (stmt, 6);
         Cibus__Row *row = query_row (q, table);
         query_text (q, row, period);
         query_text (q, row, dim_value ? dim_value : "all");
-        query_text (q, row, partner);
-        if (hidden)
+        query_text (q, row, value.partner);
+        query_value_cell (q, row, &value, def->unit);
+        if (value.hidden && !value.has_n)
             query_text (q, row, "*");
         else
-            s_number_or_empty (q, row, sqlite3_column_type (stmt, 7) != SQLITE_NULL,
-                               sqlite3_column_double (stmt, 7));
-        s_number_or_empty (q, row, sqlite3_column_type (stmt, 8) != SQLITE_NULL,
-                           (double) sqlite3_column_int64 (stmt, 8));
+            s_number_or_empty (q, row, value.has_n, (double) value.n);
         query_text (q, row,
                     codec_value_status_name ((Cibus__ValueStatus) sqlite3_column_int (stmt, 10)));
+        query_number (q, row, (double) sqlite3_column_int64 (stmt, 17));
+        query_text (q, row, (const char *) sqlite3_column_text (stmt, 18));
+        free (value.partner);
         int64_t usec = sqlite3_column_int64 (stmt, 11);
         time_t secs = (time_t) (usec / 1000000);
         struct tm tm;

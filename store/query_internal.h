@@ -71,8 +71,25 @@ typedef struct {
     bool has_n;
     uint64_t n;
     int status;
-    bool hidden; /* suppressed for this reader */
+    bool hidden; /* its value is not for this reader: hidden, or coded */
+    bool coded;  /* shown to this reader only as a range of percent [low, high] */
+    double low, high;
 } query_value_t;
+
+//  Whether the reader sees a table of this owner whole: its owner and the
+//  backbone do.
+bool query_sees_whole (const query_t *q, const char *owner);
+
+//  How the reader sees a cell, from its stored decision (mark, low, high,
+//  size_shown): sets value->hidden, coded, low, high, and clears the size
+//  when it is not shown. current false is a superseded version: only
+//  those who see the table whole get its values.
+void query_value_disclose (const query_t *q, query_value_t *value, int mark, double low,
+                           double high, bool size_shown, bool current);
+
+//  The value of a cell in a row: the number, "*" when hidden, "<=5" or
+//  ">=95" when coded (in the indicator's scale: a rate's range is 0..1).
+void query_value_cell (query_t *q, Cibus__Row *row, const query_value_t *value, int unit);
 
 typedef struct {
     query_value_t *items;

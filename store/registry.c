@@ -45,7 +45,13 @@ registry_prepare (store_t *self)
                           "SELECT name, public_key, role FROM partners ORDER BY name")
         || store_prepare (self, &self->networks_of,
                           "SELECT network FROM partner_networks WHERE partner = ? "
-                          "ORDER BY network"))
+                          "ORDER BY network")
+        || store_prepare (self, &self->feeds_of,
+                          "SELECT partner FROM partner_feeds WHERE integrator = ? "
+                          "ORDER BY partner")
+        || store_prepare (self, &self->feed_insert,
+                          "INSERT OR IGNORE INTO partner_feeds (integrator, partner) "
+                          "VALUES (?, ?)"))
         return CIBUS_ERR_STORE;
     return CIBUS_OK;
 }
@@ -55,7 +61,8 @@ registry_finalize (store_t *self)
 {
     sqlite3_stmt **stmts [] = {&self->partner_insert, &self->network_insert,
                                &self->partner_delete, &self->partner_by_key,
-                               &self->partner_all,    &self->networks_of};
+                               &self->partner_all,    &self->networks_of,
+                               &self->feeds_of,       &self->feed_insert};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++) {
         sqlite3_finalize (*stmts [i]);
         *stmts [i] = NULL;
@@ -72,6 +79,53 @@ store_partner_release (store_partner_t *partner)
     free (partner->networks);
     partner->networks = NULL;
     partner->network_count = 0;
+    for (size_t i = 0; i < partner->feed_count; i++)
+        free (partner->feeds [i]);
+    free (partner->feeds);
+    partner->feeds = NULL;
+    partner->feed_count = 0;
+}
+
+cibus_err_t
+store_partner_add_feeds (store_t *self, const char *integrator, const char *const *partners,
+                         size_t count)
+{
+    if (!integrator || (count && !partners))
+        return CIBUS_ERR_USAGE;
+    cibus_err_t err = CIBUS_OK;
+    for (size_t i = 0; err == CIBUS_OK && i < count; i++) {
+        sqlite3_bind_text (self->feed_insert, 1, integrator, -1, SQLITE_STATIC);
+        sqlite3_bind_text (self->feed_insert, 2, partners [i], -1, SQLITE_STATIC);
+        err = store_step_done (self, self->feed_insert, "partner-add-feed");
+    }
+    return err;
+}
+
+//  Read the names stmt (bound to one partner) yields into a list.
+static cibus_err_t
+s_names (store_t *self, sqlite3_stmt *stmt, const char *partner, char ***names, size_t *count)
+{
+    sqlite3_bind_text (stmt, 1, partner, -1, SQLITE_TRANSIENT);
+    int rc;
+    cibus_err_t err = CIBUS_OK;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        char **grown = realloc (*names, (*count + 1) * sizeof (char *));
+        char *name = strdup ((const char *) sqlite3_column_text (stmt, 0));
+        if (!grown || !name) {
+            free (name);
+            if (grown)
+                *names = grown;
+            err = CIBUS_ERR_NOMEM;
+            break;
+        }
+        *names = grown;
+        (*names) [(*count)++] = name;
+    }
+    if (err == CIBUS_OK && rc != SQLITE_DONE)
+        err = store_fail (self, "partner-names");
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    return err;
 }
 
 cibus_err_t
@@ -127,26 +181,10 @@ s_partner_from_row (store_t *self, sqlite3_stmt *stmt, store_partner_t *out)
               (const char *) sqlite3_column_text (stmt, 1));
     store_role_parse ((const char *) sqlite3_column_text (stmt, 2), &out->role);
 
-    sqlite3_bind_text (self->networks_of, 1, out->name, -1, SQLITE_TRANSIENT);
-    int rc;
-    cibus_err_t err = CIBUS_OK;
-    while ((rc = sqlite3_step (self->networks_of)) == SQLITE_ROW) {
-        char **grown = realloc (out->networks, (out->network_count + 1) * sizeof (char *));
-        char *network = strdup ((const char *) sqlite3_column_text (self->networks_of, 0));
-        if (!grown || !network) {
-            free (network);
-            if (grown)
-                out->networks = grown;
-            err = CIBUS_ERR_NOMEM;
-            break;
-        }
-        out->networks = grown;
-        out->networks [out->network_count++] = network;
-    }
-    if (err == CIBUS_OK && rc != SQLITE_DONE)
-        err = store_fail (self, "partner-networks");
-    sqlite3_reset (self->networks_of);
-    sqlite3_clear_bindings (self->networks_of);
+    cibus_err_t err = s_names (self, self->networks_of, out->name, &out->networks,
+                               &out->network_count);
+    if (err == CIBUS_OK && out->role == ROLE_INTEGRATOR)
+        err = s_names (self, self->feeds_of, out->name, &out->feeds, &out->feed_count);
     if (err)
         store_partner_release (out);
     return err;

@@ -25,6 +25,7 @@
     store_recover opens it as usual again.                                */
 
 #include "store_internal.h"
+#include "tables.h"
 
 #include "log.h"
 
@@ -129,6 +130,65 @@ static const char *s_migrations [] = {
     "DROP TABLE commitments;"
     "ALTER TABLE commitments_by_network RENAME TO commitments;"
     "CREATE INDEX commitments_due ON commitments (due);",
+
+    //  4: data is released as tables (protocol version 3). A table is one
+    //  indicator, period and reporting unit of an owner; each version of it
+    //  is one log entry. data_values holds a row per cell of every version
+    //  with the decision made for it at write time (mark: 0 shown, 1 hidden
+    //  as small, 2 hidden as a complement, 3 coded to [low, high]); masked
+    //  holds the copy of each data entry that readers other than its owner
+    //  and the backbone receive. Entries of version 2 were single cells and
+    //  are not carried over: no deployed log holds any.
+    "DROP TABLE data_values;"
+    "CREATE TABLE data_values ("
+    "  seq INTEGER NOT NULL,"
+    "  cell INTEGER NOT NULL,"
+    "  partner TEXT NOT NULL,"
+    "  publisher TEXT NOT NULL,"
+    "  network TEXT NOT NULL,"
+    "  indicator TEXT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  unit TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  dims_key TEXT NOT NULL,"
+    "  dim_count INTEGER NOT NULL,"
+    "  dim_key TEXT,"
+    "  dim_value TEXT,"
+    "  value REAL,"
+    "  n INTEGER,"
+    "  numerator INTEGER,"
+    "  denominator INTEGER,"
+    "  suppressed INTEGER NOT NULL,"
+    "  mark INTEGER NOT NULL,"
+    "  low REAL,"
+    "  high REAL,"
+    "  size_shown INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  source TEXT,"
+    "  extracted_on TEXT,"
+    "  received_at INTEGER NOT NULL,"
+    "  current INTEGER NOT NULL CHECK (current IN (0, 1)),"
+    "  PRIMARY KEY (seq, cell));"
+    "CREATE INDEX data_values_indicator ON data_values (indicator, period) WHERE current = 1;"
+    "CREATE INDEX data_values_table ON data_values (network, partner, unit, indicator, period) "
+    "  WHERE current = 1;"
+    "CREATE TABLE data_tables ("
+    "  network TEXT NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  unit TEXT NOT NULL,"
+    "  indicator TEXT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL UNIQUE,"
+    "  PRIMARY KEY (network, owner, unit, indicator, period, version));"
+    "CREATE TABLE masked ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  envelope BLOB NOT NULL);"
+    "CREATE TABLE partner_feeds ("
+    "  integrator TEXT NOT NULL REFERENCES partners (name) ON DELETE CASCADE,"
+    "  partner TEXT NOT NULL,"
+    "  PRIMARY KEY (integrator, partner));",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 
@@ -231,14 +291,16 @@ s_prepare_all (store_t *self)
                           "INSERT INTO log (seq, partner, id, topic, received_at, envelope) "
                           "VALUES (?, ?, ?, ?, ?, ?)")
         || store_prepare (self, &self->read,
-                          "SELECT seq, topic, envelope FROM log WHERE seq >= ? "
-                          "ORDER BY seq LIMIT ?")
+                          "SELECT l.seq, l.topic, l.envelope, m.owner, m.envelope FROM log l "
+                          "LEFT JOIN masked m ON m.seq = l.seq WHERE l.seq >= ? "
+                          "ORDER BY l.seq LIMIT ?")
         || store_prepare (self, &self->read_topics,
                           "SELECT seq, topic FROM log WHERE seq >= ? ORDER BY seq LIMIT ?")
-        || store_prepare (self, &self->read_one, "SELECT envelope FROM log WHERE seq = ?")
+        || store_prepare (self, &self->read_one, "SELECT l.envelope, m.owner, m.envelope FROM log l "
+                          "LEFT JOIN masked m ON m.seq = l.seq WHERE l.seq = ?")
         || store_prepare (self, &self->data_version, "PRAGMA data_version"))
         return CIBUS_ERR_STORE;
-    if (registry_prepare (self) || measure_prepare (self))
+    if (registry_prepare (self) || measure_prepare (self) || tables_prepare (self))
         return CIBUS_ERR_STORE;
     return query_prepare (self);
 }
@@ -272,6 +334,7 @@ s_close (store_t *self)
     }
     registry_finalize (self);
     measure_finalize (self);
+    tables_finalize (self);
     query_finalize (self);
     measure_cache_clear (self);
     if (self->db && sqlite3_close (self->db) != SQLITE_OK) {
@@ -555,6 +618,20 @@ store_batch_abort (store_t *self)
 
 //  ------------------------------------------------------------ reading
 
+//  The envelope, the masked copy's owner and the masked copy, from column
+//  first of a row on.
+static void
+s_entry_columns (sqlite3_stmt *stmt, int first, store_entry_t *entry)
+{
+    entry->envelope = sqlite3_column_blob (stmt, first);
+    entry->size = (size_t)sqlite3_column_bytes (stmt, first);
+    entry->owner = (const char *)sqlite3_column_text (stmt, first + 1);
+    entry->masked = sqlite3_column_blob (stmt, first + 2);
+    entry->masked_size = (size_t)sqlite3_column_bytes (stmt, first + 2);
+    if (!entry->owner)
+        entry->masked = NULL, entry->masked_size = 0;
+}
+
 cibus_err_t
 store_read_from (store_t *self, uint64_t from, size_t max, store_read_fn *fn, void *arg,
                  size_t *count)
@@ -584,8 +661,7 @@ store_read_matching (store_t *self, uint64_t from, size_t max, store_match_fn *m
         };
         read++;
         if (!match) {
-            entry.envelope = sqlite3_column_blob (rows, 2);
-            entry.size = (size_t)sqlite3_column_bytes (rows, 2);
+            s_entry_columns (rows, 2, &entry);
             stop = !fn (&entry, arg);
         } else if (!match (entry.topic, arg))
             stop = !fn (&entry, arg);
@@ -593,8 +669,7 @@ store_read_matching (store_t *self, uint64_t from, size_t max, store_match_fn *m
             sqlite3_bind_int64 (self->read_one, 1, (sqlite3_int64)entry.seq);
             int one = sqlite3_step (self->read_one);
             if (one == SQLITE_ROW) {
-                entry.envelope = sqlite3_column_blob (self->read_one, 0);
-                entry.size = (size_t)sqlite3_column_bytes (self->read_one, 0);
+                s_entry_columns (self->read_one, 0, &entry);
                 stop = !fn (&entry, arg);
             }
             sqlite3_reset (self->read_one);
@@ -610,6 +685,21 @@ store_read_matching (store_t *self, uint64_t from, size_t max, store_match_fn *m
     if (count)
         *count = read;
     return err;
+}
+
+const void *
+store_entry_bytes (const store_entry_t *entry, const store_partner_t *reader, size_t *size)
+{
+    size_t len = strlen (entry->topic);
+    bool data = len >= 5 && strcmp (entry->topic + len - 5, "/data") == 0;
+    if (!data || reader->role == ROLE_BACKBONE
+        || (entry->owner && strcmp (entry->owner, reader->name) == 0)) {
+        *size = entry->size;
+        return entry->envelope;
+    }
+    //  Fail closed: a table without its masked copy goes to no one else.
+    *size = entry->owner ? entry->masked_size : 0;
+    return entry->owner ? entry->masked : NULL;
 }
 
 cibus_err_t

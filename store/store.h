@@ -68,12 +68,17 @@ void store_batch_abort (store_t *self);
 //  ------------------------------------------------------------ reading
 
 /* One entry as read back from the log. The pointers are borrowed and valid
-   only during the callback. */
+   only during the callback. A data table also has a masked copy: what
+   readers other than its owner and the backbone receive (store_bytes_for
+   chooses); other entries have none (masked NULL, owner NULL). */
 typedef struct {
     uint64_t seq;
     const char *topic;
     const void *envelope;
     size_t size;
+    const char *owner;  /* the owner of a data table */
+    const void *masked; /* its masked copy */
+    size_t masked_size;
 } store_entry_t;
 
 /* Return false to stop the read early. */
@@ -134,6 +139,8 @@ typedef struct {
     role_t role;
     size_t network_count;
     char **networks; /* owned by the record; see store_partner_release */
+    size_t feed_count;
+    char **feeds; /* an integrator's: the partners whose tables it may submit */
 } store_partner_t;
 
 void store_partner_release (store_partner_t *partner);
@@ -141,6 +148,11 @@ void store_partner_release (store_partner_t *partner);
 /* Register a partner. Fails with EXISTS when the name or the key is taken. */
 cibus_err_t store_partner_add (store_t *self, const char *name, const char *public_key,
                                role_t role, const char *const *networks, size_t network_count);
+
+/* Let an integrator submit tables on behalf of these partners (--feeds).
+   A name already listed is kept once. */
+cibus_err_t store_partner_add_feeds (store_t *self, const char *integrator,
+                                     const char *const *partners, size_t count);
 
 /* Remove a partner by name; NOT_FOUND when there is none. */
 cibus_err_t store_partner_remove (store_t *self, const char *name);
@@ -153,6 +165,13 @@ typedef void (store_partner_fn) (const store_partner_t *partner, void *arg);
 
 /* Every partner, in name order. */
 cibus_err_t store_partner_each (store_t *self, store_partner_fn *fn, void *arg);
+
+/* The bytes a reader receives for an entry: the entry itself, except for
+   a data table read by anyone but its owner and the backbone, who get
+   its masked copy (a table without one goes to them as nothing: NULL,
+   *size 0). The one rule of which copy, for delivery and replay alike. */
+const void *store_entry_bytes (const store_entry_t *entry, const store_partner_t *reader,
+                               size_t *size);
 
 /* A number that changes whenever another connection has committed to the
    database since the last call; the broker uses it to notice registry edits

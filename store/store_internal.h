@@ -5,6 +5,7 @@
 
 #include "store.h"
 
+#include "disclosure.h"
 #include "log.h"
 
 #include <sqlite3.h>
@@ -39,6 +40,19 @@ typedef enum {
     QUERY__COUNT
 } query_stmt_t;
 
+//  The statements of data tables (tables.c), by name.
+typedef enum {
+    TABLES_VERSIONS = 0,
+    TABLES_ENVELOPE,
+    TABLES_MARKS,
+    TABLES_PARTNER_IN,
+    TABLES_ADD,
+    TABLES_MASKED_PUT,
+    TABLES_SUPERSEDE,
+    TABLES_VALUE_ADD,
+    TABLES__COUNT
+} tables_stmt_t;
+
 #define STORE_CATALOG_CACHE 64 /* indicators kept decoded-ready; more are read each time */
 
 struct store_t {
@@ -57,10 +71,14 @@ struct store_t {
         *data_version;
     //  the registry's statements (registry.c)
     sqlite3_stmt *partner_insert, *network_insert, *partner_delete, *partner_by_key,
-        *partner_all, *networks_of;
+        *partner_all, *networks_of, *feeds_of, *feed_insert;
     //  shared measurement's and the queries' statements (measure.c, query.c)
     sqlite3_stmt *measure [MEASURE__COUNT];
     sqlite3_stmt *query [QUERY__COUNT];
+    sqlite3_stmt *tables [TABLES__COUNT];
+    //  Rules that replace the settings (store_set_disclosure_rules).
+    bool has_rules;
+    disclosure_rules_t rules;
     //  The catalogue's definitions in force, encoded, so that checking a
     //  data submission does not read the log for its indicator each time;
     //  emptied whenever a definition is projected and when a batch aborts.
@@ -99,21 +117,8 @@ struct Cibus__Envelope;
 cibus_err_t measure_indicator (store_t *self, const char *id, struct Cibus__Envelope **def,
                                int *version);
 
-//  One cell of the data, as suppression judges it.
-typedef struct {
-    const char *partner; /* who submitted it */
-    const char *indicator;
-    const char *period;
-    size_t dim_count;
-    const char *dim_key; /* the dimension when there is exactly one, else NULL */
-    const char *dim_value;
-    bool has_size; /* n, or the denominator when n is absent */
-    uint64_t size;
-} measure_cell_t;
-
-//  Whether a cell must be hidden from reader, with min_cell in force: the
-//  rule of store_must_suppress.
-bool measure_cell_hidden (store_t *self, const measure_cell_t *cell,
-                          const store_partner_t *reader, int min_cell);
+//  A whole-number setting of the initiative, or its default when unset or
+//  unreadable (measure.c).
+long measure_setting (store_t *self, const char *key);
 
 #endif

@@ -1,0 +1,785 @@
+/*  tables.c - data tables in the store; see tables.h.
+
+    Design
+    ------
+    A table is identified by its network, owner, unit, indicator and
+    period; each version is one log entry, listed in data_tables. Its
+    suppression is decided here, inside the append transaction, by the
+    disclosure module over the whole table and every earlier version as
+    readers received it, and the decision is kept twice: per cell in
+    data_values (mark, low, high, size_shown), which the queries and the
+    next correction read, and as the masked copy of the entry in masked,
+    which live delivery and replay send. Both are written once, in the
+    transaction that appends the entry, so no reader can ever be served
+    a value before the decision that hides it exists.
+
+    When a correction arrives the previous version's masked copy becomes
+    a marker: the table's name and version, superseded, no cells. Readers
+    other than the owner and the backbone then get only the current
+    version's values on replay; its marks already hide everything any
+    earlier version hid, and the change between versions was judged.     */
+
+#include "tables.h"
+
+#include "measure.h"
+#include "store_internal.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *s_sql [TABLES__COUNT] = {
+    [TABLES_VERSIONS] = "SELECT seq FROM data_tables WHERE network = ? AND owner = ? "
+                        "AND unit = ? AND indicator = ? AND period = ? ORDER BY version",
+    [TABLES_ENVELOPE] = "SELECT envelope FROM log WHERE seq = ?",
+    [TABLES_MARKS] = "SELECT cell, mark, low, high, size_shown FROM data_values "
+                     "WHERE seq = ? ORDER BY cell",
+    [TABLES_PARTNER_IN] = "SELECT EXISTS (SELECT 1 FROM partner_networks "
+                          "WHERE partner = ?1 AND network = ?2), "
+                          "EXISTS (SELECT 1 FROM partners WHERE name = ?1)",
+    [TABLES_ADD] = "INSERT INTO data_tables (network, owner, unit, indicator, period, version, "
+                   "seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [TABLES_MASKED_PUT] = "INSERT OR REPLACE INTO masked (seq, owner, envelope) VALUES (?, ?, ?)",
+    [TABLES_SUPERSEDE] = "UPDATE data_values SET current = 0 WHERE current = 1 "
+                         "AND network = ? AND partner = ? AND unit = ? AND indicator = ? "
+                         "AND period = ?",
+    [TABLES_VALUE_ADD] = "INSERT INTO data_values (seq, cell, partner, publisher, network, "
+                         "indicator, period, unit, version, dims_key, dim_count, dim_key, "
+                         "dim_value, value, n, numerator, denominator, suppressed, mark, low, "
+                         "high, size_shown, status, source, extracted_on, received_at, current) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                         "?, ?, ?, ?, ?, ?, 1)",
+};
+
+cibus_err_t
+tables_prepare (store_t *self)
+{
+    for (int i = 0; i < TABLES__COUNT; i++)
+        if (store_prepare (self, &self->tables [i], s_sql [i]))
+            return CIBUS_ERR_STORE;
+    return CIBUS_OK;
+}
+
+void
+tables_finalize (store_t *self)
+{
+    for (int i = 0; i < TABLES__COUNT; i++) {
+        sqlite3_finalize (self->tables [i]);
+        self->tables [i] = NULL;
+    }
+}
+
+//  ------------------------------------------------------------ one version
+
+//  One version of the table as the disclosure module sees it.
+typedef struct {
+    envelope_t *env; /* an earlier version's entry (owned); NULL for the new one */
+    const Cibus__DataSubmission *data;
+    uint64_t seq;
+    disclosure_table_t table;
+    disclosure_cell_t *cells;
+    disclosure_coord_t *coords;
+    disclosure_mark_t *marks;
+    disclosure_decision_t decision;
+} s_version_t;
+
+struct tables_work_t {
+    char owner [CIBUS_MAX_NAME + 1];
+    char *client_owner; /* what the publisher sent in data.owner */
+    const char *unit;   /* "" for the owner itself */
+    envelope_t *def;    /* the indicator's definition in force */
+    disclosure_kind_t kind;
+    disclosure_dimension_t *dimensions;
+    const char **categories; /* every dimension's categories, one array */
+    s_version_t *versions;   /* the earlier versions, then the new one */
+    size_t count;
+};
+
+static void
+s_version_release (s_version_t *version)
+{
+    codec_envelope_free (version->env);
+    free (version->cells);
+    free (version->coords);
+    free (version->marks);
+}
+
+static void
+s_work_free (tables_work_t *work)
+{
+    if (!work)
+        return;
+    for (size_t i = 0; i < work->count; i++)
+        s_version_release (&work->versions [i]);
+    free (work->versions);
+    free (work->dimensions);
+    free (work->categories);
+    codec_envelope_free (work->def);
+    free (work);
+}
+
+const char *
+tables_owner (const tables_work_t *work)
+{
+    return work->owner;
+}
+
+void
+tables_restore (envelope_t *env, tables_work_t **work_p)
+{
+    tables_work_t *work = work_p ? *work_p : NULL;
+    if (!work)
+        return;
+    if (env && env->body_case == CIBUS__ENVELOPE__BODY_DATA)
+        env->data->owner = work->client_owner;
+    s_work_free (work);
+    *work_p = NULL;
+}
+
+static bool
+s_ratio (const Cibus__IndicatorDefinition *def)
+{
+    return def->unit == CIBUS__UNIT__PERCENT || def->unit == CIBUS__UNIT__RATE;
+}
+
+//  The cell of the disclosure module for a cell of the wire. A score is a
+//  mean: the module adds values up across cells, so it is passed as its
+//  sum (mean * n).
+static void
+s_cell (const Cibus__IndicatorDefinition *def, const Cibus__DataCell *cell,
+        disclosure_cell_t *out)
+{
+    memset (out, 0, sizeof *out);
+    out->suppressed = cell->has_suppressed && cell->suppressed;
+    out->has_n = cell->has_n;
+    out->n = cell->n;
+    if (s_ratio (def)) {
+        out->has_numerator = cell->has_numerator;
+        out->numerator = cell->numerator;
+        out->has_denominator = cell->has_denominator;
+        out->denominator = cell->denominator;
+    } else if (cell->has_value) {
+        out->has_value = true;
+        out->value = cell->value;
+        if (def->unit == CIBUS__UNIT__SCORE)
+            out->value = cell->has_n ? cell->value * (double)cell->n : cell->value;
+    }
+}
+
+//  Build the disclosure table of one version from its data.
+static cibus_err_t
+s_version_fill (tables_work_t *work, s_version_t *version)
+{
+    const Cibus__IndicatorDefinition *def = work->def->indicator;
+    const Cibus__DataSubmission *data = version->data;
+    size_t coords = 0;
+    for (size_t i = 0; i < data->n_cells; i++)
+        coords += data->cells [i]->n_dimensions;
+    version->cells = calloc (data->n_cells ? data->n_cells : 1, sizeof *version->cells);
+    version->coords = calloc (coords ? coords : 1, sizeof *version->coords);
+    version->marks = calloc (data->n_cells ? data->n_cells : 1, sizeof *version->marks);
+    if (!version->cells || !version->coords || !version->marks)
+        return CIBUS_ERR_NOMEM;
+    size_t used = 0;
+    for (size_t i = 0; i < data->n_cells; i++) {
+        const Cibus__DataCell *cell = data->cells [i];
+        s_cell (def, cell, &version->cells [i]);
+        version->cells [i].coords = &version->coords [used];
+        version->cells [i].coord_count = cell->n_dimensions;
+        for (size_t d = 0; d < cell->n_dimensions; d++, used++) {
+            version->coords [used].dimension = cell->dimensions [d]->key;
+            version->coords [used].category = cell->dimensions [d]->value;
+        }
+    }
+    disclosure_table_t *table = &version->table;
+    table->indicator = data->indicator;
+    table->period = data->period;
+    table->unit = work->unit;
+    table->kind = work->kind;
+    table->dimensions = work->dimensions;
+    table->dimension_count = def->n_dimensions;
+    s_cell (def, data->total, &table->total);
+    table->cells = version->cells;
+    table->cell_count = data->n_cells;
+    version->decision.cells = version->marks;
+    return CIBUS_OK;
+}
+
+static bool
+s_listed (const char *const *items, size_t count, const char *item)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (items [i], item) == 0)
+            return true;
+    return false;
+}
+
+//  The dimensions of the indicator with their categories: the catalogue's
+//  list where it gives one, else every category the versions use (a
+//  dimension without a list takes any value).
+static cibus_err_t
+s_dimensions (tables_work_t *work)
+{
+    const Cibus__IndicatorDefinition *def = work->def->indicator;
+    size_t room = 0;
+    for (size_t c = 0; c < def->n_categories; c++)
+        room += def->categories [c]->n_categories;
+    for (size_t v = 0; v < work->count; v++)
+        for (size_t i = 0; i < work->versions [v].data->n_cells; i++)
+            room += work->versions [v].data->cells [i]->n_dimensions;
+    work->dimensions = calloc (def->n_dimensions ? def->n_dimensions : 1,
+                               sizeof *work->dimensions);
+    work->categories = calloc (room ? room : 1, sizeof *work->categories);
+    if (!work->dimensions || !work->categories)
+        return CIBUS_ERR_NOMEM;
+    size_t used = 0;
+    for (size_t d = 0; d < def->n_dimensions; d++) {
+        disclosure_dimension_t *dimension = &work->dimensions [d];
+        dimension->name = def->dimensions [d];
+        dimension->categories = &work->categories [used];
+        const Cibus__DimensionCategories *list = NULL;
+        for (size_t c = 0; c < def->n_categories && !list; c++)
+            if (strcmp (def->categories [c]->dimension, dimension->name) == 0)
+                list = def->categories [c];
+        if (list) {
+            for (size_t c = 0; c < list->n_categories; c++)
+                work->categories [used++] = list->categories [c];
+        } else {
+            for (size_t v = 0; v < work->count; v++) {
+                const Cibus__DataSubmission *data = work->versions [v].data;
+                for (size_t i = 0; i < data->n_cells; i++)
+                    for (size_t k = 0; k < data->cells [i]->n_dimensions; k++) {
+                        const Cibus__Dimension *coord = data->cells [i]->dimensions [k];
+                        if (strcmp (coord->key, dimension->name) == 0
+                            && !s_listed (dimension->categories,
+                                          (size_t)(&work->categories [used]
+                                                   - dimension->categories),
+                                          coord->value))
+                            work->categories [used++] = coord->value;
+                    }
+            }
+        }
+        dimension->category_count = (size_t)(&work->categories [used] - dimension->categories);
+    }
+    return CIBUS_OK;
+}
+
+//  ------------------------------------------------------------ the checks
+
+//  The allowed range of a value: the definition's min and max, else what
+//  the unit implies (a percent is 0..100, a rate 0..1, a count not negative).
+static void
+s_range (const Cibus__IndicatorDefinition *def, double *low, double *high)
+{
+    *low = -INFINITY;
+    *high = INFINITY;
+    if (s_ratio (def) || def->unit == CIBUS__UNIT__COUNT)
+        *low = 0;
+    if (def->unit == CIBUS__UNIT__PERCENT)
+        *high = 100;
+    else if (def->unit == CIBUS__UNIT__RATE)
+        *high = 1;
+    if (def->has_min)
+        *low = def->min;
+    if (def->has_max)
+        *high = def->max;
+}
+
+//  A cell's name in a message: "the total" or "cell race=black,income=low".
+static const char *
+s_cell_name (const Cibus__DataCell *cell, char *name, size_t size)
+{
+    if (cell->n_dimensions == 0)
+        return snprintf (name, size, "the total"), name;
+    size_t used = (size_t)snprintf (name, size, "cell ");
+    for (size_t i = 0; i < cell->n_dimensions && used < size; i++)
+        used += (size_t)snprintf (name + used, size - used, "%s%.64s=%.64s", i ? "," : "",
+                                  cell->dimensions [i]->key, cell->dimensions [i]->value);
+    return name;
+}
+
+//  Derive a percent's or rate's value from its counts (or check the one
+//  given against them), and keep every value within the indicator's range.
+static cibus_err_t
+s_check_values (const Cibus__IndicatorDefinition *def, Cibus__DataCell *cell, const char *field,
+                codec_problem_t *problem)
+{
+    char name [CIBUS_MAX_CROSS * 140 + 8];
+    if (s_ratio (def) && cell->has_numerator && cell->has_denominator && cell->denominator > 0
+        && cell->numerator <= cell->denominator) {
+        //  100 * num / den rather than 100 * (num / den): 230/400 is then
+        //  57.5 exactly, not 57.499999999999993.
+        bool percent = def->unit == CIBUS__UNIT__PERCENT;
+        double derived = percent ? 100.0 * (double)cell->numerator / (double)cell->denominator
+                                 : (double)cell->numerator / (double)cell->denominator;
+        //  A value given beside its counts must be them, rounded to one
+        //  decimal of a percent (0.05 points; 0.0005 for a rate).
+        double tolerance = percent ? 0.05 : 0.0005;
+        if (cell->has_value && fabs (cell->value - derived) > tolerance + 1e-9)
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                      "%s: value %g disagrees with %llu/%llu = %.4g",
+                                      s_cell_name (cell, name, sizeof name), cell->value,
+                                      (unsigned long long)cell->numerator,
+                                      (unsigned long long)cell->denominator, derived);
+        cell->has_value = true;
+        cell->value = derived;
+        return CIBUS_OK;
+    }
+    if (s_ratio (def) || !cell->has_value)
+        return CIBUS_OK; //  the table's check names what is missing
+    double low, high;
+    s_range (def, &low, &high);
+    if (cell->value < low || cell->value > high)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                                  "%s: value %g is outside the range of indicator '%s' [%g, %g]",
+                                  s_cell_name (cell, name, sizeof name), cell->value,
+                                  def->indicator, low, high);
+    return CIBUS_OK;
+}
+
+//  Who owns the table, and whether the publisher may submit it: a partner
+//  its own tables, an integrator those of the partners it is registered
+//  to feed, the backbone anyone's. The owner must belong to the network.
+static cibus_err_t
+s_check_owner (store_t *self, tables_work_t *work, const Cibus__DataSubmission *data,
+               const char *network, const store_partner_t *publisher, codec_problem_t *problem)
+{
+    const char *owner = data->owner && *data->owner ? data->owner : NULL;
+    if (publisher->role == ROLE_INTEGRATOR) {
+        if (!owner)
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.owner",
+                                      "field 'data.owner' is required: an integrator names "
+                                      "the partner each table belongs to");
+        if (!s_listed ((const char *const *)publisher->feeds, publisher->feed_count, owner))
+            return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "data.owner",
+                                      "'%s' is not registered to submit tables for '%.128s'",
+                                      publisher->name, owner);
+    } else if (publisher->role == ROLE_PARTNER && owner
+               && strcmp (owner, publisher->name) != 0)
+        return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "data.owner",
+                                  "a partner submits its own tables only; the owner of a table "
+                                  "is the publisher, '%s'",
+                                  publisher->name);
+    snprintf (work->owner, sizeof work->owner, "%s", owner ? owner : publisher->name);
+    if (!owner || strcmp (owner, publisher->name) == 0)
+        return CIBUS_OK;
+    sqlite3_stmt *stmt = self->tables [TABLES_PARTNER_IN];
+    sqlite3_bind_text (stmt, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, network, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    bool member = rc == SQLITE_ROW && sqlite3_column_int (stmt, 0);
+    bool known = rc == SQLITE_ROW && sqlite3_column_int (stmt, 1);
+    store_reset (stmt);
+    if (rc != SQLITE_ROW)
+        return store_fail (self, "table-owner"), codec_problem_set (problem, CIBUS_ERR_STORE,
+                                                                    NULL,
+                                                                    "the store could not read "
+                                                                    "the registry; try again");
+    if (!known || (!member && publisher->role == ROLE_INTEGRATOR))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.owner",
+                                  "partner '%.128s' is not in the registry", owner);
+    if (!member)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.owner",
+                                  "partner '%.128s' is not a member of network '%s'", owner,
+                                  network);
+    return CIBUS_OK;
+}
+
+//  Read the earlier versions of the table, each with the decision stored
+//  for it, into work->versions (oldest first).
+static cibus_err_t
+s_earlier (store_t *self, tables_work_t *work, const Cibus__DataSubmission *data,
+           const char *network)
+{
+    sqlite3_stmt *list = self->tables [TABLES_VERSIONS];
+    sqlite3_bind_text (list, 1, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (list, 2, work->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (list, 3, work->unit, -1, SQLITE_STATIC);
+    sqlite3_bind_text (list, 4, data->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_text (list, 5, data->period, -1, SQLITE_STATIC);
+    int rc;
+    cibus_err_t err = CIBUS_OK;
+    while (err == CIBUS_OK && (rc = sqlite3_step (list)) == SQLITE_ROW) {
+        if (work->count == CIBUS_MAX_VERSIONS) {
+            err = CIBUS_ERR_QUOTA;
+            break;
+        }
+        s_version_t *version = &work->versions [work->count];
+        memset (version, 0, sizeof *version);
+        version->seq = (uint64_t)sqlite3_column_int64 (list, 0);
+        sqlite3_stmt *one = self->tables [TABLES_ENVELOPE];
+        sqlite3_bind_int64 (one, 1, (sqlite3_int64)version->seq);
+        if (sqlite3_step (one) == SQLITE_ROW)
+            version->env = codec_envelope_decode (sqlite3_column_blob (one, 0),
+                                                  (size_t)sqlite3_column_bytes (one, 0));
+        store_reset (one);
+        if (!version->env || version->env->body_case != CIBUS__ENVELOPE__BODY_DATA
+            || !version->env->data->total) {
+            codec_envelope_free (version->env);
+            err = store_fail (self, "table-version");
+            break;
+        }
+        version->data = version->env->data;
+        work->count++;
+    }
+    if (err == CIBUS_OK && rc != SQLITE_DONE)
+        err = store_fail (self, "table-versions");
+    store_reset (list);
+    return err;
+}
+
+//  The marks stored for an earlier version.
+static cibus_err_t
+s_marks (store_t *self, s_version_t *version)
+{
+    sqlite3_stmt *stmt = self->tables [TABLES_MARKS];
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)version->seq);
+    int rc;
+    size_t seen = 0;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        long cell = (long)sqlite3_column_int64 (stmt, 0);
+        disclosure_mark_t *mark = cell < 0 ? &version->decision.total
+                                  : (size_t)cell < version->table.cell_count
+                                      ? &version->marks [cell]
+                                      : NULL;
+        if (!mark)
+            continue;
+        mark->state = (disclosure_state_t)sqlite3_column_int (stmt, 1);
+        mark->low = sqlite3_column_double (stmt, 2);
+        mark->high = sqlite3_column_double (stmt, 3);
+        mark->size_shown = sqlite3_column_int (stmt, 4) != 0;
+        seen++;
+    }
+    cibus_err_t err = rc == SQLITE_DONE && seen == version->table.cell_count + 1
+                          ? CIBUS_OK
+                          : store_fail (self, "table-marks");
+    store_reset (stmt);
+    return err;
+}
+
+//  Map a refusal of the disclosure module onto the wire's fields.
+static cibus_err_t
+s_refused (const disclosure_problem_t *found, codec_problem_t *problem)
+{
+    const char *field = found->cell == DISCLOSURE_TOTAL ? "data.total"
+                        : found->cell >= 0             ? "data.cells"
+                                                       : "data";
+    cibus_err_t code = found->code == CIBUS_ERR_NOMEM ? CIBUS_ERR_NOMEM : CIBUS_ERR_BAD_FIELD;
+    return codec_problem_set (problem, code, field, "%s", found->message);
+}
+
+cibus_err_t
+tables_check (store_t *self, envelope_t *env, const char *network,
+              const store_partner_t *publisher, tables_work_t **work_p,
+              codec_problem_t *problem)
+{
+    assert (env->body_case == CIBUS__ENVELOPE__BODY_DATA);
+    Cibus__DataSubmission *data = env->data;
+    tables_work_t *work = calloc (1, sizeof *work);
+    if (!work)
+        return codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
+    work->client_owner = data->owner;
+    work->unit = data->unit ? data->unit : "";
+    cibus_err_t err = CIBUS_OK;
+    if (measure_indicator (self, data->indicator, &work->def, NULL))
+        err = codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
+                                 "the store could not read the catalogue; try again");
+    else if (!work->def)
+        err = codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.indicator",
+                                 "indicator '%s' is not in the catalogue", data->indicator);
+    const Cibus__IndicatorDefinition *def = err ? NULL : work->def->indicator;
+    if (def && def->n_networks > 0
+        && !s_listed ((const char *const *)def->networks, def->n_networks, network))
+        err = codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.indicator",
+                                 "indicator '%s' is not used in network '%s'", def->indicator,
+                                 network);
+    if (def && !err && !codec_period_is (data->period, def->period_kind))
+        err = codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.period",
+                                 "indicator '%s' expects %s, got '%.64s'", def->indicator,
+                                 codec_period_example (def->period_kind), data->period);
+    if (!err)
+        err = s_check_owner (self, work, data, network, publisher, problem);
+    if (!err)
+        err = s_check_values (def, data->total, "data.total", problem);
+    for (size_t i = 0; !err && i < data->n_cells; i++)
+        err = s_check_values (def, data->cells [i], "data.cells", problem);
+    if (!err) {
+        work->kind = s_ratio (def) ? DISCLOSURE_RATIO : DISCLOSURE_VALUE;
+        work->versions = calloc (CIBUS_MAX_VERSIONS + 1, sizeof *work->versions);
+        if (!work->versions)
+            err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
+    }
+    if (!err) {
+        err = s_earlier (self, work, data, network);
+        if (err == CIBUS_ERR_QUOTA)
+            err = codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.period",
+                                     "table %s %s of '%s' has %d versions, the most a table "
+                                     "may have",
+                                     data->indicator, data->period, work->owner,
+                                     CIBUS_MAX_VERSIONS);
+        else if (err)
+            err = codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
+                                     "the store could not read the table's versions; try again");
+    }
+    if (!err) {
+        s_version_t *latest = &work->versions [work->count++];
+        memset (latest, 0, sizeof *latest);
+        latest->data = data;
+        if (s_dimensions (work))
+            err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
+    }
+    for (size_t v = 0; !err && v < work->count; v++)
+        if (s_version_fill (work, &work->versions [v]))
+            err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
+    for (size_t v = 0; !err && v + 1 < work->count; v++)
+        if (s_marks (self, &work->versions [v]))
+            err = codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
+                                     "the store could not read the table's decisions; try "
+                                     "again");
+    if (!err) {
+        disclosure_rules_t rules;
+        tables_rules (self, &rules);
+        s_version_t *latest = &work->versions [work->count - 1];
+        disclosure_problem_t found = {0};
+        cibus_err_t rc;
+        if (work->count == 1)
+            rc = disclosure_decide (&latest->table, &rules, &latest->decision, &found);
+        else {
+            disclosure_view_t views [CIBUS_MAX_VERSIONS];
+            for (size_t v = 0; v + 1 < work->count; v++)
+                views [v] = (disclosure_view_t){&work->versions [v].table,
+                                                &work->versions [v].decision};
+            rc = disclosure_decide_correction (views, work->count - 1, &latest->table, &rules,
+                                               &latest->decision, &found);
+        }
+        if (rc)
+            err = s_refused (&found, problem);
+    }
+    if (err || !work_p) {
+        s_work_free (work);
+        return err;
+    }
+    data->owner = work->owner;
+    data->has_version = true;
+    data->version = (uint32_t)work->count;
+    *work_p = work;
+    return CIBUS_OK;
+}
+
+//  ------------------------------------------------------------ the append
+
+//  Mask a cell in place as its mark says: the copy readers other than the
+//  owner and the backbone receive.
+static void
+s_mask (const Cibus__IndicatorDefinition *def, Cibus__DataCell *cell,
+        const disclosure_mark_t *mark)
+{
+    static const Cibus__Disclosure states [] = {
+        [DISCLOSURE_SHOWN] = CIBUS__DISCLOSURE__SHOWN,
+        [DISCLOSURE_HIDDEN_PRIMARY] = CIBUS__DISCLOSURE__HIDDEN_SMALL,
+        [DISCLOSURE_HIDDEN_COMPLEMENT] = CIBUS__DISCLOSURE__HIDDEN_COMPLEMENT,
+        [DISCLOSURE_CODED] = CIBUS__DISCLOSURE__CODED,
+    };
+    cell->has_disclosure = true;
+    cell->disclosure = states [mark->state];
+    if (mark->state == DISCLOSURE_SHOWN)
+        return;
+    cell->has_numerator = false;
+    cell->numerator = 0;
+    cell->has_value = false;
+    cell->value = 0;
+    if (!mark->size_shown) {
+        cell->has_denominator = false;
+        cell->denominator = 0;
+        cell->has_n = false;
+        cell->n = 0;
+    }
+    if (mark->state == DISCLOSURE_CODED) {
+        //  The module codes percents; a rate is shown in its own scale.
+        double scale = def->unit == CIBUS__UNIT__RATE ? 0.01 : 1;
+        cell->has_low = cell->has_high = true;
+        cell->low = mark->low * scale;
+        cell->high = mark->high * scale;
+    } else {
+        cell->has_suppressed = true;
+        cell->suppressed = true;
+    }
+}
+
+//  Make the previous version's masked copy a marker: the table's name and
+//  version, superseded, without a cell.
+static cibus_err_t
+s_marker (store_t *self, tables_work_t *work, const char *network)
+{
+    (void)network;
+    const s_version_t *previous = &work->versions [work->count - 2];
+    const envelope_t *old = previous->env;
+    Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
+    data.indicator = old->data->indicator;
+    data.period = old->data->period;
+    data.unit = old->data->unit;
+    data.owner = work->owner;
+    data.has_version = old->data->has_version;
+    data.version = old->data->version;
+    data.has_status = old->data->has_status;
+    data.status = old->data->status;
+    data.has_masked = data.masked = true;
+    data.has_superseded = data.superseded = true;
+    envelope_t marker = CIBUS__ENVELOPE__INIT;
+    marker.has_seq = old->has_seq;
+    marker.seq = old->seq;
+    marker.topic = old->topic;
+    marker.partner = old->partner;
+    marker.id = old->id;
+    marker.has_received_at = old->has_received_at;
+    marker.received_at = old->received_at;
+    marker.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    marker.data = &data;
+    codec_buf_t buf = {0};
+    cibus_err_t err = codec_pack_envelope (&marker, &buf);
+    if (err == CIBUS_OK) {
+        sqlite3_stmt *stmt = self->tables [TABLES_MASKED_PUT];
+        sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)previous->seq);
+        sqlite3_bind_text (stmt, 2, work->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_blob (stmt, 3, buf.data, (int)buf.size, SQLITE_STATIC);
+        err = store_step_done (self, stmt, "table-marker");
+    }
+    codec_buf_release (&buf);
+    return err;
+}
+
+static int
+s_by_key (const void *a, const void *b)
+{
+    const Cibus__Dimension *const *x = a, *const *y = b;
+    return strcmp ((*x)->key, (*y)->key);
+}
+
+//  A cell's dimensions as one text, sorted by key: "" for the total. Unit
+//  and record separators cannot occur in a token.
+static void
+s_dims_key (const Cibus__DataCell *cell, char *text, size_t size)
+{
+    const Cibus__Dimension *sorted [CIBUS_MAX_CROSS];
+    size_t count = cell->n_dimensions < CIBUS_MAX_CROSS ? cell->n_dimensions : CIBUS_MAX_CROSS;
+    memcpy (sorted, cell->dimensions, count * sizeof *sorted);
+    qsort (sorted, count, sizeof *sorted, s_by_key);
+    size_t used = 0;
+    text [0] = 0;
+    for (size_t i = 0; i < count && used < size; i++)
+        used += (size_t)snprintf (text + used, size - used, "%s\x1f%s\x1e", sorted [i]->key,
+                                  sorted [i]->value);
+}
+
+static void
+s_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text)
+{
+    if (text && *text)
+        sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (stmt, index);
+}
+
+//  One projection row: the cell as sent (whole) with its mark.
+static cibus_err_t
+s_project_cell (store_t *self, const envelope_t *env, const char *network,
+                const tables_work_t *work, long index, const Cibus__DataCell *cell,
+                const disclosure_mark_t *mark)
+{
+    const Cibus__DataSubmission *data = env->data;
+    char dims_key [CIBUS_MAX_CROSS * 2 * (CIBUS_MAX_NAME + 1) + 1];
+    s_dims_key (cell, dims_key, sizeof dims_key);
+    sqlite3_stmt *stmt = self->tables [TABLES_VALUE_ADD];
+    bool single = cell->n_dimensions == 1;
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
+    sqlite3_bind_int64 (stmt, 2, index);
+    sqlite3_bind_text (stmt, 3, work->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, env->partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 6, data->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 7, data->period, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 8, work->unit, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 9, (sqlite3_int64)data->version);
+    sqlite3_bind_text (stmt, 10, dims_key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64 (stmt, 11, (sqlite3_int64)cell->n_dimensions);
+    s_bind_text_or_null (stmt, 12, single ? cell->dimensions [0]->key : NULL);
+    s_bind_text_or_null (stmt, 13, single ? cell->dimensions [0]->value : NULL);
+    if (cell->has_value)
+        sqlite3_bind_double (stmt, 14, cell->value);
+    if (cell->has_n || cell->has_denominator)
+        sqlite3_bind_int64 (stmt, 15, (sqlite3_int64)(cell->has_n ? cell->n : cell->denominator));
+    if (cell->has_numerator)
+        sqlite3_bind_int64 (stmt, 16, (sqlite3_int64)cell->numerator);
+    if (cell->has_denominator)
+        sqlite3_bind_int64 (stmt, 17, (sqlite3_int64)cell->denominator);
+    sqlite3_bind_int (stmt, 18, cell->has_suppressed && cell->suppressed);
+    sqlite3_bind_int (stmt, 19, (int)mark->state);
+    if (mark->state == DISCLOSURE_CODED) {
+        sqlite3_bind_double (stmt, 20, mark->low);
+        sqlite3_bind_double (stmt, 21, mark->high);
+    }
+    sqlite3_bind_int (stmt, 22, mark->size_shown);
+    sqlite3_bind_int (stmt, 23, data->has_status ? data->status : CIBUS__VALUE_STATUS__FINAL);
+    s_bind_text_or_null (stmt, 24, data->source);
+    s_bind_text_or_null (stmt, 25, data->extracted_on);
+    sqlite3_bind_int64 (stmt, 26, env->received_at);
+    return store_step_done (self, stmt, "table-value");
+}
+
+cibus_err_t
+tables_append (store_t *self, envelope_t *env, const char *network, tables_work_t *work,
+               codec_buf_t *masked, uint64_t *superseded)
+{
+    Cibus__DataSubmission *data = env->data;
+    const s_version_t *latest = &work->versions [work->count - 1];
+    *superseded = 0;
+    cibus_err_t err = CIBUS_OK;
+    if (work->count > 1) {
+        err = s_marker (self, work, network);
+        *superseded = work->versions [work->count - 2].seq;
+    }
+    //  The projection first, from the whole table; then the same cells
+    //  masked in place for the copy.
+    if (err == CIBUS_OK) {
+        sqlite3_stmt *stmt = self->tables [TABLES_SUPERSEDE];
+        sqlite3_bind_text (stmt, 1, network, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 2, work->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 3, work->unit, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 4, data->indicator, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 5, data->period, -1, SQLITE_STATIC);
+        err = store_step_done (self, stmt, "table-supersede");
+    }
+    if (err == CIBUS_OK)
+        err = s_project_cell (self, env, network, work, -1, data->total, &latest->decision.total);
+    for (size_t i = 0; err == CIBUS_OK && i < data->n_cells; i++)
+        err = s_project_cell (self, env, network, work, (long)i, data->cells [i],
+                              &latest->marks [i]);
+    if (err == CIBUS_OK) {
+        sqlite3_stmt *stmt = self->tables [TABLES_ADD];
+        sqlite3_bind_text (stmt, 1, network, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 2, work->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 3, work->unit, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 4, data->indicator, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 5, data->period, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)data->version);
+        sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
+        err = store_step_done (self, stmt, "table-add");
+    }
+    if (err)
+        return err;
+    const Cibus__IndicatorDefinition *def = work->def->indicator;
+    s_mask (def, data->total, &latest->decision.total);
+    for (size_t i = 0; i < data->n_cells; i++)
+        s_mask (def, data->cells [i], &latest->marks [i]);
+    data->has_masked = data->masked = true;
+    err = codec_pack_envelope (env, masked);
+    if (err == CIBUS_OK) {
+        sqlite3_stmt *stmt = self->tables [TABLES_MASKED_PUT];
+        sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
+        sqlite3_bind_text (stmt, 2, work->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_blob (stmt, 3, masked->data, (int)masked->size, SQLITE_STATIC);
+        err = store_step_done (self, stmt, "table-masked");
+    }
+    return err;
+}
