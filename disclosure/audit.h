@@ -31,11 +31,7 @@
         the range lies: an earlier version shown whole may bound it on one
         side, which no later pattern can undo.
     A large cell hidden only as a complement needs no range of its own:
-    its rate may be narrowed, no one in it is identified. A cell hidden
-    in a version but shown with the same counts in an earlier one is
-    taken as known: a reader assumes what a correction did not change
-    stayed as it was, so hiding it later protects nothing (it is judged
-    where it was shown).
+    its rate may be narrowed, no one in it is identified.
 
     The program is the LP relaxation, what tau-ARGUS audits: the interval
     is the one a reader computes with linear algebra and bounds. Bounds

@@ -91,8 +91,36 @@ typedef struct {
     disclosure_mark_t *marks;  //  one per node of model; a remainder's is not read
     audit_version_t *versions; //  the earlier versions, then this one
     size_t version_count;
+    bool *known; //  per node: an earlier version showed it with the same counts
     disclosure_problem_t *problem;
 } s_decider_t;
+
+//  Which nodes of the new version an earlier version showed with the same
+//  counts. A reader takes what a correction did not change as it stood,
+//  so hiding such a cell as a complement protects nothing: the relation
+//  rule counts it as known, and it is never picked to protect another.
+//  (The audit itself proves what follows for certain; this is the margin
+//  the decision keeps beyond it.)
+static void
+s_known_before (s_decider_t *self)
+{
+    const model_t *model = self->model;
+    for (size_t i = 0; i < model->node_count; i++) {
+        const node_t *node = &model->nodes [i];
+        self->known [i] = false;
+        for (size_t e = 0; node->kind != NODE_REMAINDER && e + 1 < self->version_count; e++) {
+            const model_t *earlier = self->versions [e].model;
+            long j = model_find_node (earlier, node->key);
+            if (j < 0 || self->versions [e].marks [j].state != DISCLOSURE_SHOWN)
+                continue;
+            const node_t *before = &earlier->nodes [j];
+            if (before->num_known && node->num_known && before->num == node->num
+                && before->size_known == node->size_known
+                && (!node->size_known || before->size == node->size))
+                self->known [i] = true;
+        }
+    }
+}
 
 static bool
 s_published (const node_t *node)
@@ -178,16 +206,22 @@ s_carry (s_decider_t *self)
 //  beside it, or hidden members under a shown margin that cover fewer than
 //  min_cell people.
 static bool
-s_needs (const s_decider_t *self, const relation_t *relation)
+s_unknown (const s_decider_t *self, size_t i, bool with_known)
+{
+    return model_unknown (self->marks [i].state) && !(with_known && self->known [i]);
+}
+
+static bool
+s_needs (const s_decider_t *self, const relation_t *relation, bool with_known)
 {
     const node_t *nodes = self->model->nodes;
     const disclosure_mark_t *marks = self->marks;
     uint64_t min_cell = self->rules->min_cell;
-    size_t unknown = model_unknown (marks [relation->margin].state) ? 1 : 0;
+    size_t unknown = s_unknown (self, relation->margin, with_known) ? 1 : 0;
     uint64_t covered = 0;
     for (size_t k = 0; k < relation->member_count; k++) {
         size_t m = relation->members [k];
-        if (model_unknown (marks [m].state)) {
+        if (s_unknown (self, m, with_known)) {
             unknown++;
             if (nodes [m].size_known)
                 covered += nodes [m].size;
@@ -228,16 +262,17 @@ s_helps (const s_decider_t *self, size_t c, size_t skip)
     size_t helps = 0;
     for (size_t k = 0; k < node->relation_count; k++)
         if (node->relations [k] != skip
-            && s_needs (self, &self->model->relations [node->relations [k]]))
+            && s_needs (self, &self->model->relations [node->relations [k]], false))
             helps++;
     return helps;
 }
 
 //  The cell to hide for a relation that needs it: the smallest shown member
 //  (preferring one that mends another relation too), else the margin, else
-//  a coded one (hiding it outright).
+//  a coded one (hiding it outright); with fresh_only, none that an earlier
+//  version showed.
 static long
-s_pick (const s_decider_t *self, size_t r)
+s_pick (const s_decider_t *self, size_t r, bool fresh_only)
 {
     const relation_t *relation = &self->model->relations [r];
     for (int pass = 0; pass < 4; pass++) {
@@ -247,7 +282,7 @@ s_pick (const s_decider_t *self, size_t r)
         size_t count = pass % 2 ? 1 : relation->member_count;
         for (size_t k = 0; k < count; k++) {
             size_t c = pass % 2 ? relation->margin : relation->members [k];
-            if (self->marks [c].state != state)
+            if (self->marks [c].state != state || (fresh_only && self->known [c]))
                 continue;
             size_t score = s_helps (self, c, r);
             if (s_better (self, c, score, best, best_score))
@@ -259,24 +294,40 @@ s_pick (const s_decider_t *self, size_t r)
     return -1;
 }
 
-//  Step 3: the relation rule, until no relation needs mending.
+//  Step 3: the relation rule, until no relation needs mending. A relation
+//  that needs mending only because a hidden member is known from an
+//  earlier version is mended with a cell no earlier version showed, when
+//  there is one.
 static cibus_err_t
 s_complement (s_decider_t *self)
 {
     const model_t *model = self->model;
     for (;;) {
-        size_t k = 0;
-        while (k < model->relation_count
-               && !s_needs (self, &model->relations [model->relation_order [k]]))
-            k++;
-        if (k == model->relation_count)
+        bool hid = false;
+        for (size_t k = 0; k < model->relation_count && !hid; k++) {
+            size_t r = model->relation_order [k];
+            const relation_t *relation = &model->relations [r];
+            long pick;
+            if (s_needs (self, relation, false)) {
+                pick = s_pick (self, r, true);
+                if (pick < 0)
+                    pick = s_pick (self, r, false);
+                if (pick < 0) //  a relation with nothing left to hide has no lone unknown
+                    return model_problem (self->problem, CIBUS_ERR_USAGE, DISCLOSURE_NO_CELL,
+                                          "complementary suppression found nothing to hide "
+                                          "in %s",
+                                          relation->name);
+            } else if (s_needs (self, relation, true))
+                pick = s_pick (self, r, true);
+            else
+                continue;
+            if (pick >= 0) {
+                s_hide (self, (size_t)pick);
+                hid = true;
+            }
+        }
+        if (!hid)
             return CIBUS_OK;
-        long pick = s_pick (self, model->relation_order [k]);
-        if (pick < 0) //  a relation with nothing left to hide has no lone unknown
-            return model_problem (self->problem, CIBUS_ERR_USAGE, DISCLOSURE_NO_CELL,
-                                  "complementary suppression found nothing to hide in %s",
-                                  model->relations [model->relation_order [k]].name);
-        s_hide (self, (size_t)pick);
     }
 }
 
@@ -460,17 +511,19 @@ s_decide (const disclosure_view_t *earlier, size_t earlier_count, const disclosu
         .marks = calloc (model->node_count, sizeof *self.marks),
         .versions = calloc (earlier_count + 1, sizeof *self.versions),
         .version_count = earlier_count + 1,
+        .known = calloc (model->node_count, sizeof *self.known),
         .problem = problem,
     };
     model_t **models = calloc (earlier_count + 1, sizeof *models);
     disclosure_mark_t **marks = calloc (earlier_count + 1, sizeof *marks);
-    if (!self.marks || !self.versions || !models || !marks) {
+    if (!self.marks || !self.versions || !self.known || !models || !marks) {
         model_problem (problem, CIBUS_ERR_NOMEM, DISCLOSURE_NO_CELL, "out of memory");
         rc = CIBUS_ERR_NOMEM;
     } else
         rc = s_earlier (&self, earlier, earlier_count, table, models, marks);
     if (!rc) {
         self.versions [earlier_count] = (audit_version_t){model, self.marks, earlier_count};
+        s_known_before (&self);
         s_primary (&self);
         s_code (&self);
         s_carry (&self);
@@ -491,6 +544,7 @@ s_decide (const disclosure_view_t *earlier, size_t earlier_count, const disclosu
     free (models);
     free (marks);
     free (self.versions);
+    free (self.known);
     free (self.marks);
     model_destroy (&model);
     return rc;

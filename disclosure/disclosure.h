@@ -42,7 +42,10 @@
          relation whose margin is shown cover at least min_cell people
          (else their sum is itself a small cell). Where a relation fails,
          the smallest shown cell of it is hidden, preferring one that also
-         mends another relation.
+         mends another relation. In a correction, a cell an earlier
+         version showed with the same counts counts as known (a reader
+         takes what did not change as it stood) and is not picked while
+         a cell no version showed is there to pick.
       4. Proof. The audit (audit.h) runs over the result; while it finds
          a cell a reader can pin down, one more cell next to it is hidden.
 

@@ -92,26 +92,6 @@ s_add_row (program_t *self, size_t version, long relation, int type, int len)
     return true;
 }
 
-bool
-program_shown_before (const audit_version_t *versions, size_t v, size_t i)
-{
-    const node_t *node = &versions [v].model->nodes [i];
-    if (node->kind == NODE_REMAINDER)
-        return false;
-    for (size_t u = 0; u < v; u++) {
-        const model_t *earlier = versions [u].model;
-        long j = model_find_node (earlier, node->key);
-        if (j < 0 || versions [u].marks [j].state != DISCLOSURE_SHOWN)
-            continue;
-        const node_t *before = &earlier->nodes [j];
-        if (before->num_known && node->num_known && before->num == node->num
-            && before->size_known == node->size_known
-            && (!node->size_known || before->size == node->size))
-            return true;
-    }
-    return false;
-}
-
 //  The columns of one version: what the reader saw of each node.
 static void
 s_columns (program_t *self, size_t v)
@@ -135,10 +115,7 @@ s_columns (program_t *self, size_t v)
             continue;
         }
         const disclosure_mark_t *mark = &version->marks [i];
-        disclosure_state_t state = mark->state;
-        if (state != DISCLOSURE_SHOWN && program_shown_before (self->versions, v, i))
-            state = DISCLOSURE_SHOWN;
-        switch (state) {
+        switch (mark->state) {
             case DISCLOSURE_SHOWN:
                 if (node->size_known)
                     glp_set_col_bnds (lp, size, GLP_FX, people, people);

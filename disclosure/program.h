@@ -63,14 +63,6 @@ typedef struct {
     size_t point_next;
 } program_t;
 
-//  Whether an earlier version showed node i of version v with the same
-//  counts. A reader who saw it then takes it as known now, hidden or not:
-//  corrections usually leave most cells as they were, and a cell hidden
-//  as a complement in a correction protects nothing if its earlier value
-//  still stands. The program fixes such a cell to that value; the audit
-//  does not judge it again (it was judged where it was shown).
-bool program_shown_before (const audit_version_t *versions, size_t v, size_t i);
-
 //  A program over these versions; nothing is built until it is needed.
 void program_init (program_t *self, const audit_version_t *versions, size_t count,
                    const disclosure_rules_t *rules, bool explain, disclosure_problem_t *problem);

@@ -259,10 +259,7 @@ s_node_text (text_t *text, const program_t *self, size_t v, size_t i)
     }
     const disclosure_mark_t *mark = &self->versions [v].marks [i];
     text_printf (text, "%s ", node->name);
-    bool before = mark->state != DISCLOSURE_SHOWN && program_shown_before (self->versions, v, i);
-    if (mark->state == DISCLOSURE_SHOWN || before) {
-        if (before)
-            text_printf (text, "(as an earlier version showed) ");
+    if (mark->state == DISCLOSURE_SHOWN) {
         if (ratio)
             text_printf (text, "%.0f/%" PRIu64, node->num, node->size);
         else if (node->size_known)
@@ -530,9 +527,6 @@ s_cells_of (s_audit_t *self, size_t v, bool *stop)
             .earlier = v,
             .node = i,
         };
-        if (node->kind != NODE_REMAINDER && version->marks [i].state != DISCLOSURE_SHOWN
-            && program_shown_before (self->lp.versions, v, i))
-            continue;
         if (node->kind != NODE_REMAINDER && version->marks [i].state == DISCLOSURE_SHOWN) {
             if (!audit_small (node, min_cell))
                 continue;
