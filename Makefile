@@ -20,8 +20,8 @@
 .SUFFIXES:
 
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev \
-                protobuf-c-compiler libsqlite3-dev libcmocka-dev libglpk-dev
-PKGS := libczmq libzmq libprotobuf-c sqlite3
+                protobuf-c-compiler libsqlite3-dev libcmocka-dev libglpk-dev libjansson-dev
+PKGS := libczmq libzmq libprotobuf-c sqlite3 jansson
 
 CC ?= cc
 DATA ?= ./var

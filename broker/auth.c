@@ -45,6 +45,19 @@ s_partner_keep (const store_partner_t *partner, void *arg)
             break;
         copy->network_count = i + 1;
     }
+    //  An integrator's feeds too: the record lent to us is released when
+    //  this callback returns.
+    copy->feeds = NULL;
+    copy->feed_count = 0;
+    for (size_t i = 0; i < partner->feed_count; i++) {
+        char **grown = realloc (copy->feeds, (i + 1) * sizeof (char *));
+        if (!grown)
+            break;
+        copy->feeds = grown;
+        if (!(copy->feeds [i] = strdup (partner->feeds [i])))
+            break;
+        copy->feed_count = i + 1;
+    }
     zhashx_update (partners, copy->public_key, copy);
 }
 

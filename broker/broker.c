@@ -372,6 +372,23 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     *request_p = NULL;
 }
 
+//  Deciding a table's suppression takes time that its bytes do not show
+//  (a table of hundreds of cells and many versions, tenths of a second):
+//  it is charged to the publisher's rate as S_BYTES_PER_USEC bytes per
+//  microsecond, so that at the default rate a partner can keep the broker
+//  busy for at most a tenth of each second, after a burst of one second.
+#define S_BYTES_PER_USEC 10
+
+static void
+s_charge_time (broker_t *self, const store_partner_t *partner, uint64_t usec)
+{
+    if (!usec || !self->quota_rate || partner->role == ROLE_BACKBONE)
+        return;
+    s_quota_t *quota = s_quota_of (self, partner->name);
+    if (quota)
+        quota->tokens -= (double)usec * S_BYTES_PER_USEC;
+}
+
 //  Append one pending publish inside the open transaction. The broker, not
 //  the client, decides seq, partner and received_at: whatever the client put
 //  in those fields is replaced before the entry is encoded, once, for good.
@@ -384,6 +401,7 @@ s_append (broker_t *self, s_pending_t *pending, int64_t now)
                                     &pending->problem);
     pending->seq = out->seq;
     pending->duplicate = out->duplicate;
+    s_charge_time (self, pending->publisher, out->cost_usec);
     //  A refusal by the catalogue or the commitments skips this entry only;
     //  a store failure fails the batch.
     if (err && err != CIBUS_ERR_STORE) {
@@ -612,26 +630,36 @@ s_deliver_one (const store_entry_t *entry, void *arg)
     s_sub_t *sub = step->sub;
     if (entry->envelope && s_matches (sub, entry->topic)
         && s_may_read (step->partner, entry->topic)) {
+        //  The copy this reader gets: a data table's masked copy for anyone
+        //  but its owner and the backbone. A table stored without one goes
+        //  to them as nothing (fail closed), and the cursor moves past it.
+        Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
+        deliver.has_envelope = true;
+        deliver.envelope.data =
+            (uint8_t *)store_entry_bytes (entry, step->partner, &deliver.envelope.len);
+        if (!deliver.envelope.data) {
+            log_limited (step->broker->limit, LEVEL_ERROR, "masked-copy-missing",
+                         "event=masked-copy-missing seq=%llu", (unsigned long long)entry->seq);
+            sub->next_seq = entry->seq + 1;
+            return true;
+        }
+        size_t size = deliver.envelope.len;
         step->wanted++;
         //  Credit counts entries; memory is bytes. A subscriber that does not
         //  read costs at most max_inflight bytes (and one entry, so that an
         //  entry larger than the window still goes out).
-        if (sub->inflight > 0 && sub->inflight + entry->size > step->broker->max_inflight) {
+        if (sub->inflight > 0 && sub->inflight + size > step->broker->max_inflight) {
             step->full = true;
             return false;
         }
         //  And one step sends at most S_STEP_BYTES: a client may pay credit
         //  back without reading, and what it has not read stays in libzmq's
         //  queue until its kernel buffer drains (see s_cursor_step).
-        if (step->sent > 0 && step->sent + entry->size > S_STEP_BYTES) {
+        if (step->sent > 0 && step->sent + size > S_STEP_BYTES) {
             step->capped = true;
             return false;
         }
-        Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
-        deliver.has_envelope = true;
-        deliver.envelope.data =
-            (uint8_t *)store_entry_bytes (entry, step->partner, &deliver.envelope.len);
-        if (deliver.envelope.len == 0 || !s_sub_owe (sub, deliver.envelope.len)) {
+        if (!s_sub_owe (sub, size)) {
             step->blocked = true; //  out of memory: try this entry again later
             return false;
         }
@@ -1084,8 +1112,8 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
     request_t *request = NULL;
     if (!partner) {
         codec_problem_set (&problem, CIBUS_ERR_UNKNOWN_KEY, NULL,
-                           "this key is not in the partner registry: ask the backbone to run "
-                           "`cibusd partner add`");
+                           "this key is not in the partner registry: ask the backbone to "
+                           "register it");
         s_refuse (self, routing, key ? key : "-", "any", NULL, &problem);
     } else if (!s_routing_generated (zframe_data (routing), zframe_size (routing)))
         s_refuse (self, routing, partner->name, "any", NULL,

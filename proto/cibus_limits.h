@@ -17,6 +17,7 @@
 #define CIBUS_MAX_CELLS      256           /* cells of one data table, besides its total */
 #define CIBUS_MAX_CROSS      3             /* dimensions one cell of a table may cross */
 #define CIBUS_MAX_VERSIONS   32            /* versions of one data table: the first and its corrections */
+#define CIBUS_MAX_HISTORY    2048          /* cells of all the versions of one table, together */
 #define CIBUS_MAX_LIST       64            /* dimensions, attendees, decisions, indicators, prefixes */
 
 #define CIBUS_FRAME_SLACK    1024          /* CURVE box and Reply wrapping beyond MAX_FRAME */

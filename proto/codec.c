@@ -513,7 +513,11 @@ s_walk_text (const ProtobufCMessage *message, const char *path, codec_problem_t 
 }
 
 //  A cell's name in a message: "the total", or "cell race=hispanic,income=low"
-//  (each part cut at 64 bytes; the whole fits in size).
+//  (each part cut at 48 bytes, the whole at S_CELL_NAME bytes with "..."),
+//  short enough that the sentence around it still fits in a problem's
+//  message: a cell of 65 dimensions must still be told how many it has.
+#define S_CELL_NAME 160
+
 static const char *
 s_cell_name (const Cibus__DataCell *cell, bool total, char *name, size_t size)
 {
@@ -522,9 +526,11 @@ s_cell_name (const Cibus__DataCell *cell, bool total, char *name, size_t size)
     size_t used = (size_t)snprintf (name, size, "cell ");
     for (size_t i = 0; i < cell->n_dimensions && used < size; i++) {
         const Cibus__Dimension *dim = cell->dimensions [i];
-        used += (size_t)snprintf (name + used, size - used, "%s%.64s=%.64s", i ? "," : "",
+        used += (size_t)snprintf (name + used, size - used, "%s%.48s=%.48s", i ? "," : "",
                                   dim->key ? dim->key : "", dim->value ? dim->value : "");
     }
+    if (used >= size)
+        memcpy (name + size - 4, "...", 4);
     return name;
 }
 
@@ -536,7 +542,7 @@ static cibus_err_t
 s_validate_cell (const Cibus__DataCell *cell, bool total, const char *field,
                  codec_problem_t *problem)
 {
-    char name [CIBUS_MAX_CROSS * 140 + 8];
+    char name [S_CELL_NAME];
     s_cell_name (cell, total, name, sizeof name);
     if (total && cell->n_dimensions)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.total.dimensions",
@@ -605,9 +611,12 @@ s_validate_data (const Cibus__DataSubmission *data, codec_problem_t *problem)
                                   "a quarter like 2026-Q3, a month like 2026-09 or a date "
                                   "like 2026-09-15, got '%.64s'",
                                   data->period);
-    if (data->unit && (rc = s_token (problem, "data.unit", data->unit, CIBUS_MAX_NAME)))
+    //  An empty string is absent, as everywhere on the wire.
+    if (data->unit && *data->unit
+        && (rc = s_token (problem, "data.unit", data->unit, CIBUS_MAX_NAME)))
         return rc;
-    if (data->owner && (rc = s_token (problem, "data.owner", data->owner, CIBUS_MAX_NAME)))
+    if (data->owner && *data->owner
+        && (rc = s_token (problem, "data.owner", data->owner, CIBUS_MAX_NAME)))
         return rc;
     if (data->has_version || data->has_masked || data->has_superseded)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,

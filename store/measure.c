@@ -1,5 +1,5 @@
 /*  measure.c - shared measurement: the catalogue's rules, the projections,
-    the initiative's settings and small-cell suppression.
+    the initiative's settings, and the one append path.
 
     Design
     ------
@@ -12,16 +12,9 @@
 
     Indicator definitions are not copied: the indicators table maps (id,
     version) to the seq of the log entry that holds the definition, and the
-    definition in force is decoded from there. A data value is one row per
-    submission; the latest submission of a cell (partner, indicator, period,
-    dimensions) is marked current, the earlier ones stay as its history.
-
-    Suppression is judged when an entry or a value is read, against the
-    projections as they are then: a cell is hidden from every reader but
-    the backbone and its submitter when its n (or, without n, its
-    denominator) is below the minimum cell size, or when it is the
-    next-smallest cell of a group with exactly one such small cell. When
-    the store cannot tell, it hides.                                       */
+    definition in force is decoded from there. Data tables - their checks,
+    their suppression decided once and stored, their versions, their
+    projection - are tables.c's.                                          */
 
 #include "measure.h"
 
@@ -37,6 +30,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *s_sql [MEASURE__COUNT] = {
     [MEASURE_INDICATOR_GET] = "SELECT i.version, l.envelope FROM indicators i "
@@ -418,9 +412,16 @@ store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
     //  batch counts (a definition and a submission that uses it, or an
     //  earlier version of the same table).
     tables_work_t *work = NULL;
-    if (env->body_case == CIBUS__ENVELOPE__BODY_DATA)
+    out->cost_usec = 0;
+    if (env->body_case == CIBUS__ENVELOPE__BODY_DATA) {
+        struct timespec start, end;
+        clock_gettime (CLOCK_MONOTONIC, &start);
         err = tables_check (self, env, network, publisher, &work, problem);
-    else
+        clock_gettime (CLOCK_MONOTONIC, &end);
+        int64_t usec = (int64_t)(end.tv_sec - start.tv_sec) * 1000000
+                       + (end.tv_nsec - start.tv_nsec) / 1000;
+        out->cost_usec = usec > 0 ? (uint64_t)usec : 0;
+    } else
         err = store_check_entry (self, env, publisher, problem);
     if (err)
         return err;

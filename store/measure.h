@@ -1,9 +1,10 @@
 /*  measure.h - shared measurement over the log: the indicator catalogue,
-    the rules a data submission or a commitment update must keep, the
-    projections that answer queries, and small-cell suppression.
+    the rules an entry must keep, the projections that answer queries,
+    the initiative's settings, and the one append path. A data table's
+    suppression is decided in that path, once, and stored (tables.c).
 
     Projections are tables derived from the log and kept in the same
-    transaction as the append (store_project is called inside the batch),
+    transaction as the append (store_append writes them inside the batch),
     so they never disagree with it: the latest definition of each
     indicator, every data value with its history, the state of each
     commitment, the notes and their decisions. They can always be rebuilt
@@ -26,19 +27,15 @@
 
 /* Check an entry against the catalogue and the commitments before it is
    appended, for a publisher of this role (structure was checked by the
-   codec, access by the broker). For a data submission whose value is
-   absent, derives it from numerator and denominator (writes env->data:
-   pack env after this call, so the log keeps the derived value).
+   codec, access by the broker). For a data table this is the whole of
+   tables.c's check, its suppression decided and thrown away (it derives
+   each percent's and rate's value into env->data and stamps its owner
+   and version meanwhile: use store_append to append one).
    Returns CIBUS_OK, or the refusal with its field and reason:
-     - data (BAD_FIELD): indicator unknown or not used in the topic's
-       network (data.indicator); period not of the indicator's kind
-       (data.period); a dimension the indicator does not allow
-       (data.dimensions); a zero denominator for a percent or rate
-       (data.denominator); no value for a count, score or currency, or a
-       value that disagrees with numerator/denominator for a percent or
-       rate by more than rounding to a tenth of a percent, or outside
-       [min, max] (data.value). Without min or max a percent is within
-       [0, 100], a rate [0, 1] and a count not negative;
+     - data (BAD_FIELD, FORBIDDEN): see docs/PROTOCOL.md 7.2 - the
+       indicator, its network and period kind, the owner and whether the
+       publisher may submit for it, each cell against the catalogue and
+       the table's structure, naming the cell;
      - commitment (EXISTS, id): its id already names another partner's
        commitment in the same network (a commitment is named by network
        and id);
@@ -68,6 +65,7 @@ typedef struct {
     bool duplicate;
     char owner [CIBUS_MAX_NAME + 1]; /* a data table's owner; "" otherwise */
     uint64_t superseded; /* the version whose masked copy became a marker; 0 for none */
+    uint64_t cost_usec;  /* time spent checking and deciding a table, for the publisher's quota */
 } store_appended_t;
 
 void store_appended_release (store_appended_t *out);

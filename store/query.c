@@ -8,9 +8,12 @@
     rows with a statement prepared once, and filters them in C for the
     reader: the reader's networks are a short list, and every row passes
     through the same two gates, query_reads() for access and
-    measure_cell_hidden() for small-cell suppression, so no kind can forget
-    one. A value hidden from the reader is the text "*"; so is anything
-    computed from it (a change), and it never enters an aggregate (a gap).
+    query_value_disclose() for the decision stored with the table when it
+    was appended (tables.c), so no kind can forget one and no kind decides
+    anything of its own. A value hidden from the reader is the text "*", a
+    coded one its range ("<=5"); so is anything computed from it (a change
+    is "*"), and it never enters an aggregate (a gap). A superseded
+    version's values are for those who see the table whole.
 
     The report, the longest kind, lives in report.c.                      */
 
@@ -630,8 +633,8 @@ s_values (query_t *q, codec_problem_t *problem)
     if (!allowed) {
         cibus_err_t rc = codec_problem_set (
             problem, CIBUS_ERR_BAD_FIELD, "query.by",
-            "indicator '%s' is not broken down by '%.64s': see its dimensions in 'cibus "
-            "indicators'",
+            "indicator '%s' is not broken down by '%.64s': its dimensions are in the "
+            "catalogue (an indicators query)",
             def->indicator, by);
         codec_envelope_free (env);
         return rc;

@@ -2,9 +2,10 @@
     projections, answered as tables.
 
     Every answer applies the asker's read access (a partner sees its
-    networks; the backbone everything; an integrator nothing) and
-    small-cell suppression (store_must_suppress: a suppressed value shows
-    as the text "*"). The result is a Cibus__QueryReply the caller sends
+    networks; the backbone everything; an integrator nothing) and the
+    suppression decided for each table when it was appended (a hidden
+    value shows as the text "*", a coded one as "<=5" or ">=95"; the
+    owner of a table and the backbone see it whole). The result is a Cibus__QueryReply the caller sends
     as is and frees with store_query_free.
 
     Kinds and their tables (columns in this order):

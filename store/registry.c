@@ -92,7 +92,20 @@ store_partner_add_feeds (store_t *self, const char *integrator, const char *cons
 {
     if (!integrator || (count && !partners))
         return CIBUS_ERR_USAGE;
-    cibus_err_t err = CIBUS_OK;
+    //  Only a registered integrator feeds anyone: NOT_FOUND for a name that
+    //  is not registered, USAGE for one of another role.
+    sqlite3_stmt *role;
+    if (store_prepare (self, &role, "SELECT role FROM partners WHERE name = ?"))
+        return CIBUS_ERR_STORE;
+    sqlite3_bind_text (role, 1, integrator, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (role);
+    cibus_err_t err = rc == SQLITE_ROW
+                          ? (strcmp ((const char *)sqlite3_column_text (role, 0), "integrator") == 0
+                                 ? CIBUS_OK
+                                 : CIBUS_ERR_USAGE)
+                      : rc == SQLITE_DONE ? CIBUS_ERR_NOT_FOUND
+                                          : store_fail (self, "partner-feeds-role");
+    sqlite3_finalize (role);
     for (size_t i = 0; err == CIBUS_OK && i < count; i++) {
         sqlite3_bind_text (self->feed_insert, 1, integrator, -1, SQLITE_STATIC);
         sqlite3_bind_text (self->feed_insert, 2, partners [i], -1, SQLITE_STATIC);

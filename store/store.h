@@ -150,7 +150,8 @@ cibus_err_t store_partner_add (store_t *self, const char *name, const char *publ
                                role_t role, const char *const *networks, size_t network_count);
 
 /* Let an integrator submit tables on behalf of these partners (--feeds).
-   A name already listed is kept once. */
+   A name already listed is kept once. NOT_FOUND when no partner has the
+   name integrator, USAGE when it is not an integrator. */
 cibus_err_t store_partner_add_feeds (store_t *self, const char *integrator,
                                      const char *const *partners, size_t count);
 

@@ -72,37 +72,25 @@ tables_finalize (store_t *self)
 
 //  ------------------------------------------------------------ one version
 
-//  One version of the table as the disclosure module sees it.
-typedef struct {
-    envelope_t *env; /* an earlier version's entry (owned); NULL for the new one */
-    const Cibus__DataSubmission *data;
-    uint64_t seq;
-    disclosure_table_t table;
-    disclosure_cell_t *cells;
-    disclosure_coord_t *coords;
-    disclosure_mark_t *marks;
-    disclosure_decision_t decision;
-} s_version_t;
-
 struct tables_work_t {
     char owner [CIBUS_MAX_NAME + 1];
     char *client_owner; /* what the publisher sent in data.owner */
     const char *unit;   /* "" for the owner itself */
     envelope_t *def;    /* the indicator's definition in force */
-    disclosure_kind_t kind;
     disclosure_dimension_t *dimensions;
     const char **categories; /* every dimension's categories, one array */
-    s_version_t *versions;   /* the earlier versions, then the new one */
+    tables_version_t *versions;   /* the earlier versions, then the new one */
     size_t count;
 };
 
-static void
-s_version_release (s_version_t *version)
+void
+tables_version_release (tables_version_t *version)
 {
     codec_envelope_free (version->env);
     free (version->cells);
     free (version->coords);
     free (version->marks);
+    memset (version, 0, sizeof *version);
 }
 
 static void
@@ -111,7 +99,7 @@ s_work_free (tables_work_t *work)
     if (!work)
         return;
     for (size_t i = 0; i < work->count; i++)
-        s_version_release (&work->versions [i]);
+        tables_version_release (&work->versions [i]);
     free (work->versions);
     free (work->dimensions);
     free (work->categories);
@@ -154,12 +142,14 @@ s_cell (const Cibus__IndicatorDefinition *def, const Cibus__DataCell *cell,
     out->suppressed = cell->has_suppressed && cell->suppressed;
     out->has_n = cell->has_n;
     out->n = cell->n;
-    if (s_ratio (def)) {
-        out->has_numerator = cell->has_numerator;
-        out->numerator = cell->numerator;
-        out->has_denominator = cell->has_denominator;
-        out->denominator = cell->denominator;
-    } else if (cell->has_value) {
+    //  Counts go to the module whatever the unit: a count, score or currency
+    //  that carries a numerator or denominator is refused there, not
+    //  stored beside a value that ignores them.
+    out->has_numerator = cell->has_numerator;
+    out->numerator = cell->numerator;
+    out->has_denominator = cell->has_denominator;
+    out->denominator = cell->denominator;
+    if (!s_ratio (def) && cell->has_value) {
         out->has_value = true;
         out->value = cell->value;
         if (def->unit == CIBUS__UNIT__SCORE)
@@ -167,18 +157,18 @@ s_cell (const Cibus__IndicatorDefinition *def, const Cibus__DataCell *cell,
     }
 }
 
-//  Build the disclosure table of one version from its data.
-static cibus_err_t
-s_version_fill (tables_work_t *work, s_version_t *version)
+cibus_err_t
+tables_version_fill (const Cibus__IndicatorDefinition *def, const char *unit,
+                     const disclosure_dimension_t *dimensions, tables_version_t *version)
 {
-    const Cibus__IndicatorDefinition *def = work->def->indicator;
     const Cibus__DataSubmission *data = version->data;
     size_t coords = 0;
     for (size_t i = 0; i < data->n_cells; i++)
         coords += data->cells [i]->n_dimensions;
     version->cells = calloc (data->n_cells ? data->n_cells : 1, sizeof *version->cells);
     version->coords = calloc (coords ? coords : 1, sizeof *version->coords);
-    version->marks = calloc (data->n_cells ? data->n_cells : 1, sizeof *version->marks);
+    if (!version->marks)
+        version->marks = calloc (data->n_cells ? data->n_cells : 1, sizeof *version->marks);
     if (!version->cells || !version->coords || !version->marks)
         return CIBUS_ERR_NOMEM;
     size_t used = 0;
@@ -195,9 +185,9 @@ s_version_fill (tables_work_t *work, s_version_t *version)
     disclosure_table_t *table = &version->table;
     table->indicator = data->indicator;
     table->period = data->period;
-    table->unit = work->unit;
-    table->kind = work->kind;
-    table->dimensions = work->dimensions;
+    table->unit = unit;
+    table->kind = s_ratio (def) ? DISCLOSURE_RATIO : DISCLOSURE_VALUE;
+    table->dimensions = dimensions;
     table->dimension_count = def->n_dimensions;
     s_cell (def, data->total, &table->total);
     table->cells = version->cells;
@@ -215,52 +205,47 @@ s_listed (const char *const *items, size_t count, const char *item)
     return false;
 }
 
-//  The dimensions of the indicator with their categories: the catalogue's
-//  list where it gives one, else every category the versions use (a
-//  dimension without a list takes any value).
-static cibus_err_t
-s_dimensions (tables_work_t *work)
+cibus_err_t
+tables_dimensions (const Cibus__IndicatorDefinition *def, const tables_version_t *versions,
+                   size_t count, disclosure_dimension_t **dimensions_p,
+                   const char ***categories_p)
 {
-    const Cibus__IndicatorDefinition *def = work->def->indicator;
     size_t room = 0;
     for (size_t c = 0; c < def->n_categories; c++)
         room += def->categories [c]->n_categories;
-    for (size_t v = 0; v < work->count; v++)
-        for (size_t i = 0; i < work->versions [v].data->n_cells; i++)
-            room += work->versions [v].data->cells [i]->n_dimensions;
-    work->dimensions = calloc (def->n_dimensions ? def->n_dimensions : 1,
-                               sizeof *work->dimensions);
-    work->categories = calloc (room ? room : 1, sizeof *work->categories);
-    if (!work->dimensions || !work->categories)
+    for (size_t v = 0; v < count; v++)
+        for (size_t i = 0; i < versions [v].data->n_cells; i++)
+            room += versions [v].data->cells [i]->n_dimensions;
+    disclosure_dimension_t *dimensions =
+        calloc (def->n_dimensions ? def->n_dimensions : 1, sizeof *dimensions);
+    const char **categories = calloc (room ? room : 1, sizeof *categories);
+    *dimensions_p = dimensions;
+    *categories_p = categories;
+    if (!dimensions || !categories)
         return CIBUS_ERR_NOMEM;
     size_t used = 0;
     for (size_t d = 0; d < def->n_dimensions; d++) {
-        disclosure_dimension_t *dimension = &work->dimensions [d];
+        disclosure_dimension_t *dimension = &dimensions [d];
         dimension->name = def->dimensions [d];
-        dimension->categories = &work->categories [used];
+        dimension->categories = &categories [used];
         const Cibus__DimensionCategories *list = NULL;
         for (size_t c = 0; c < def->n_categories && !list; c++)
             if (strcmp (def->categories [c]->dimension, dimension->name) == 0)
                 list = def->categories [c];
-        if (list) {
-            for (size_t c = 0; c < list->n_categories; c++)
-                work->categories [used++] = list->categories [c];
-        } else {
-            for (size_t v = 0; v < work->count; v++) {
-                const Cibus__DataSubmission *data = work->versions [v].data;
-                for (size_t i = 0; i < data->n_cells; i++)
-                    for (size_t k = 0; k < data->cells [i]->n_dimensions; k++) {
-                        const Cibus__Dimension *coord = data->cells [i]->dimensions [k];
-                        if (strcmp (coord->key, dimension->name) == 0
-                            && !s_listed (dimension->categories,
-                                          (size_t)(&work->categories [used]
-                                                   - dimension->categories),
-                                          coord->value))
-                            work->categories [used++] = coord->value;
-                    }
-            }
+        for (size_t c = 0; list && c < list->n_categories; c++)
+            categories [used++] = list->categories [c];
+        for (size_t v = 0; !list && v < count; v++) {
+            const Cibus__DataSubmission *data = versions [v].data;
+            for (size_t i = 0; i < data->n_cells; i++)
+                for (size_t k = 0; k < data->cells [i]->n_dimensions; k++) {
+                    const Cibus__Dimension *coord = data->cells [i]->dimensions [k];
+                    size_t listed = (size_t)(&categories [used] - dimension->categories);
+                    if (strcmp (coord->key, dimension->name) == 0
+                        && !s_listed (dimension->categories, listed, coord->value))
+                        categories [used++] = coord->value;
+                }
         }
-        dimension->category_count = (size_t)(&work->categories [used] - dimension->categories);
+        dimension->category_count = (size_t)(&categories [used] - dimension->categories);
     }
     return CIBUS_OK;
 }
@@ -324,10 +309,9 @@ s_check_values (const Cibus__IndicatorDefinition *def, Cibus__DataCell *cell, co
                                       (unsigned long long)cell->denominator, derived);
         cell->has_value = true;
         cell->value = derived;
-        return CIBUS_OK;
-    }
-    if (s_ratio (def) || !cell->has_value)
+    } else if (s_ratio (def) || !cell->has_value)
         return CIBUS_OK; //  the table's check names what is missing
+    //  A derived value is judged against the range like a given one.
     double low, high;
     s_range (def, &low, &high);
     if (cell->value < low || cell->value > high)
@@ -405,7 +389,7 @@ s_earlier (store_t *self, tables_work_t *work, const Cibus__DataSubmission *data
             err = CIBUS_ERR_QUOTA;
             break;
         }
-        s_version_t *version = &work->versions [work->count];
+        tables_version_t *version = &work->versions [work->count];
         memset (version, 0, sizeof *version);
         version->seq = (uint64_t)sqlite3_column_int64 (list, 0);
         sqlite3_stmt *one = self->tables [TABLES_ENVELOPE];
@@ -426,34 +410,43 @@ s_earlier (store_t *self, tables_work_t *work, const Cibus__DataSubmission *data
     if (err == CIBUS_OK && rc != SQLITE_DONE)
         err = store_fail (self, "table-versions");
     store_reset (list);
+    //  The new version would be one more than the most a table may have.
+    if (err == CIBUS_OK && work->count >= CIBUS_MAX_VERSIONS)
+        err = CIBUS_ERR_QUOTA;
     return err;
 }
 
-//  The marks stored for an earlier version.
-static cibus_err_t
-s_marks (store_t *self, s_version_t *version)
+cibus_err_t
+tables_version_marks (store_t *self, tables_version_t *version)
 {
+    size_t cells = version->data->n_cells;
+    if (!version->marks && !(version->marks = calloc (cells ? cells : 1, sizeof *version->marks)))
+        return CIBUS_ERR_NOMEM;
+    version->decision.cells = version->marks;
     sqlite3_stmt *stmt = self->tables [TABLES_MARKS];
     sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)version->seq);
     int rc;
     size_t seen = 0;
+    bool strange = false;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         long cell = (long)sqlite3_column_int64 (stmt, 0);
-        disclosure_mark_t *mark = cell < 0 ? &version->decision.total
-                                  : (size_t)cell < version->table.cell_count
-                                      ? &version->marks [cell]
-                                      : NULL;
-        if (!mark)
+        int state = sqlite3_column_int (stmt, 1);
+        disclosure_mark_t *mark = cell == -1                          ? &version->decision.total
+                                  : cell >= 0 && (size_t)cell < cells ? &version->marks [cell]
+                                                                      : NULL;
+        if (!mark || state < DISCLOSURE_SHOWN || state > DISCLOSURE_CODED) {
+            strange = true;
             continue;
-        mark->state = (disclosure_state_t)sqlite3_column_int (stmt, 1);
+        }
+        mark->state = (disclosure_state_t)state;
         mark->low = sqlite3_column_double (stmt, 2);
         mark->high = sqlite3_column_double (stmt, 3);
         mark->size_shown = sqlite3_column_int (stmt, 4) != 0;
         seen++;
     }
-    cibus_err_t err = rc == SQLITE_DONE && seen == version->table.cell_count + 1
-                          ? CIBUS_OK
-                          : store_fail (self, "table-marks");
+    cibus_err_t err = rc != SQLITE_DONE             ? store_fail (self, "table-marks")
+                      : strange || seen != cells + 1 ? CIBUS_ERR_BAD_FIELD
+                                                     : CIBUS_OK;
     store_reset (stmt);
     return err;
 }
@@ -505,7 +498,6 @@ tables_check (store_t *self, envelope_t *env, const char *network,
     for (size_t i = 0; !err && i < data->n_cells; i++)
         err = s_check_values (def, data->cells [i], "data.cells", problem);
     if (!err) {
-        work->kind = s_ratio (def) ? DISCLOSURE_RATIO : DISCLOSURE_VALUE;
         work->versions = calloc (CIBUS_MAX_VERSIONS + 1, sizeof *work->versions);
         if (!work->versions)
             err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
@@ -523,24 +515,39 @@ tables_check (store_t *self, envelope_t *env, const char *network,
                                      "the store could not read the table's versions; try again");
     }
     if (!err) {
-        s_version_t *latest = &work->versions [work->count++];
+        //  Deciding a correction weighs every earlier version: its cost
+        //  grows with all their cells, so that is what is bounded.
+        size_t history = data->n_cells + 1;
+        for (size_t v = 0; v < work->count; v++)
+            history += work->versions [v].data->n_cells + 1;
+        if (history > CIBUS_MAX_HISTORY)
+            err = codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.cells",
+                                     "table %s %s of '%s' would hold %zu cells over its %zu "
+                                     "versions, more than the %d one table may hold",
+                                     data->indicator, data->period, work->owner, history,
+                                     work->count + 1, CIBUS_MAX_HISTORY);
+    }
+    if (!err) {
+        tables_version_t *latest = &work->versions [work->count++];
         memset (latest, 0, sizeof *latest);
         latest->data = data;
-        if (s_dimensions (work))
+        if (tables_dimensions (work->def->indicator, work->versions, work->count,
+                               &work->dimensions, &work->categories))
             err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
     }
     for (size_t v = 0; !err && v < work->count; v++)
-        if (s_version_fill (work, &work->versions [v]))
+        if (tables_version_fill (work->def->indicator, work->unit, work->dimensions,
+                                 &work->versions [v]))
             err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
     for (size_t v = 0; !err && v + 1 < work->count; v++)
-        if (s_marks (self, &work->versions [v]))
+        if (tables_version_marks (self, &work->versions [v]))
             err = codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
                                      "the store could not read the table's decisions; try "
                                      "again");
     if (!err) {
         disclosure_rules_t rules;
         tables_rules (self, &rules);
-        s_version_t *latest = &work->versions [work->count - 1];
+        tables_version_t *latest = &work->versions [work->count - 1];
         disclosure_problem_t found = {0};
         cibus_err_t rc;
         if (work->count == 1)
@@ -613,7 +620,7 @@ static cibus_err_t
 s_marker (store_t *self, tables_work_t *work, const char *network)
 {
     (void)network;
-    const s_version_t *previous = &work->versions [work->count - 2];
+    const tables_version_t *previous = &work->versions [work->count - 2];
     const envelope_t *old = previous->env;
     Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
     data.indicator = old->data->indicator;
@@ -663,7 +670,8 @@ s_dims_key (const Cibus__DataCell *cell, char *text, size_t size)
 {
     const Cibus__Dimension *sorted [CIBUS_MAX_CROSS];
     size_t count = cell->n_dimensions < CIBUS_MAX_CROSS ? cell->n_dimensions : CIBUS_MAX_CROSS;
-    memcpy (sorted, cell->dimensions, count * sizeof *sorted);
+    if (count) //  the total has none, and dimensions may then be NULL
+        memcpy (sorted, cell->dimensions, count * sizeof *sorted);
     qsort (sorted, count, sizeof *sorted, s_by_key);
     size_t used = 0;
     text [0] = 0;
@@ -732,7 +740,7 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
                codec_buf_t *masked, uint64_t *superseded)
 {
     Cibus__DataSubmission *data = env->data;
-    const s_version_t *latest = &work->versions [work->count - 1];
+    const tables_version_t *latest = &work->versions [work->count - 1];
     *superseded = 0;
     cibus_err_t err = CIBUS_OK;
     if (work->count > 1) {

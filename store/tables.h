@@ -13,6 +13,44 @@
 
 typedef struct tables_work_t tables_work_t;
 
+/* One version of a table as the disclosure module sees it: the whole
+   table (from data, which env owns when set) and its decision. The
+   decision and the audit are made on the same numbers because both build
+   them here: a percent or rate by its counts, a count or amount by its
+   value, a score (a mean) as its sum, mean * n. */
+typedef struct {
+    envelope_t *env; /* the log entry that carries data, or NULL */
+    const Cibus__DataSubmission *data;
+    uint64_t seq;
+    disclosure_table_t table;
+    disclosure_cell_t *cells;
+    disclosure_coord_t *coords;
+    disclosure_mark_t *marks;
+    disclosure_decision_t decision;
+} tables_version_t;
+
+/* The indicator's dimensions with their categories, for every version of
+   one table: the catalogue's list where it gives one, else every category
+   the versions use (a dimension without a list takes any value). The
+   caller frees both arrays. */
+cibus_err_t tables_dimensions (const Cibus__IndicatorDefinition *def,
+                               const tables_version_t *versions, size_t count,
+                               disclosure_dimension_t **dimensions, const char ***categories);
+
+/* Build version->table from version->data (unit names the table in
+   messages; dimensions from tables_dimensions, kept by the caller). */
+cibus_err_t tables_version_fill (const Cibus__IndicatorDefinition *def, const char *unit,
+                                 const disclosure_dimension_t *dimensions,
+                                 tables_version_t *version);
+
+/* Read the decision stored for version->seq into version->decision:
+   CIBUS_OK, STORE, NOMEM, or BAD_FIELD when the marks stored do not fit
+   the table's cells. */
+cibus_err_t tables_version_marks (store_t *self, tables_version_t *version);
+
+/* Free what a version holds (its entry too) and clear it. */
+void tables_version_release (tables_version_t *version);
+
 /* Check a data table before it is appended: the owner (data.owner, or the
    publisher) and whether the publisher may submit for it, the catalogue's
    rules for every cell, the table's structure (disclosure_table_check),

@@ -367,9 +367,12 @@ harness_run (const char *const *argv, const char *const *env, const char *input,
     return WEXITSTATUS (status);
 }
 
-bool
-harness_add_partner (const char *data_dir, const char *dir, const char *name, const char *role,
-                     const char *const *networks, char *secret_path, size_t size)
+//  `cibus keygen`, then `cibusd partner add` with its networks and, for an
+//  integrator, the partners it feeds.
+static bool
+s_add_partner (const char *data_dir, const char *dir, const char *name, const char *role,
+               const char *const *networks, const char *const *feeds, char *secret_path,
+               size_t size)
 {
     char cibus [PATH_MAX], cibusd [PATH_MAX], base [PATH_MAX];
     harness_bin ("cibus", cibus, sizeof cibus);
@@ -386,6 +389,10 @@ harness_add_partner (const char *data_dir, const char *dir, const char *name, co
         add [argc++] = "--network";
         add [argc++] = networks [i];
     }
+    for (size_t i = 0; feeds && feeds [i] && argc < 29; i++) {
+        add [argc++] = "--feeds";
+        add [argc++] = feeds [i];
+    }
     add [argc] = NULL;
     char *err = NULL;
     int rc = harness_run (add, NULL, NULL, NULL, &err);
@@ -393,6 +400,21 @@ harness_add_partner (const char *data_dir, const char *dir, const char *name, co
         fprintf (stderr, "harness: partner add %s failed: %s", name, err);
     free (err);
     return rc == 0;
+}
+
+bool
+harness_add_partner (const char *data_dir, const char *dir, const char *name, const char *role,
+                     const char *const *networks, char *secret_path, size_t size)
+{
+    return s_add_partner (data_dir, dir, name, role, networks, NULL, secret_path, size);
+}
+
+bool
+harness_add_integrator (const char *data_dir, const char *dir, const char *name,
+                        const char *const *networks, const char *const *feeds, char *secret_path,
+                        size_t size)
+{
+    return s_add_partner (data_dir, dir, name, "integrator", networks, feeds, secret_path, size);
 }
 
 size_t

@@ -71,9 +71,16 @@ bool harness_add_partner (const char *data_dir, const char *dir, const char *nam
                           const char *role, const char *const *networks, char *secret_path,
                           size_t size);
 
+/* The same for an integrator, with the partners whose tables it submits
+   on their behalf (`--feeds`; NULL-terminated, may be NULL). */
+bool harness_add_integrator (const char *data_dir, const char *dir, const char *name,
+                             const char *const *networks, const char *const *feeds,
+                             char *secret_path, size_t size);
+
 /* A running broker with a registry: the backbone "hub" (reads everything),
    partners "alice" (network early-literacy) and "bob" (network
-   postsecondary), and the integrator "feed" (early-literacy). */
+   postsecondary), and the integrator "feed" (early-literacy), registered
+   to feed no one (harness_add_integrator registers one that does). */
 typedef struct {
     char *dir;                /* scratch directory, removed by world_down */
     char data [4096];         /* the broker's data directory inside it */

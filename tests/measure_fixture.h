@@ -2,9 +2,20 @@
     in a scratch directory with a registry (the backbone "hub", partners
     "alice" and "carol" in early-literacy, "bob" in postsecondary, the
     integrator "feed" in early-literacy), builders for the envelopes a
-    publisher sends, and a publish that goes the broker's way through the
-    store: codec validation, then store_append (the broker's own append
-    path: duplicate lookup, rules, stamps, insert, projections), commit.
+    publisher sends - a data table is written as the command line writes
+    it: a total "168/410", cells "race=black" "52/160" or
+    "race=hispanic,income=low" "20/70", "310.5@12" for a score of 12
+    pupils, "*" for a cell suppressed at source (its size, when known,
+    after a slash or an at sign) - and a publish that goes the broker's
+    way through the store: codec validation, then store_append, the one
+    append path (duplicate lookup, rules, stamps, insert, projections, a
+    table's decision and its masked copy), then commit.
+
+    The fixture also keeps what the broker would have sent live for every
+    entry it appended: the whole entry and, for a data table, its masked
+    copy as store_append returned them. A correction later turns a masked
+    copy in the log into a marker; what a reader received live stays what
+    it was, and a test of disclosure must judge both.
 
     Header-only (static inline) because the Makefile links each test from
     its own file and the harness only.                                     */
@@ -33,28 +44,46 @@
 #define FIXTURE_EPOCH_USEC (1767571200LL * 1000000)
 #define FIXTURE_DAY_USEC   (86400LL * 1000000)
 
-static char s_early_literacy [] = "early-literacy";
-static char s_postsecondary [] = "postsecondary";
-static char *s_el_networks [] = {s_early_literacy};
-static char *s_ps_networks [] = {s_postsecondary};
+//  What the broker sent live for one appended entry: the whole entry (to
+//  its owner and the backbone, and to everyone for an entry that is no
+//  table) and a table's masked copy (to everyone else).
+typedef struct {
+    uint64_t seq;
+    char owner [CIBUS_MAX_NAME + 1]; /* a table's owner; "" otherwise */
+    void *whole;
+    size_t whole_size;
+    void *masked; /* NULL for an entry that is no table */
+    size_t masked_size;
+} world_sent_t;
 
 typedef struct {
     char *dir;
     char path [PATH_MAX];
     store_t *store;
     int64_t clock; /* received_at of the next entry; a day passes per entry */
-    store_partner_t hub, alice, carol, bob, feed;
+    store_partner_t hub, alice, carol, bob, feed; /* as the registry has them */
+    store_appended_t appended; /* what the last store_append did; its buffers are reused */
+    world_sent_t *sent;        /* every entry appended, in the order appended */
+    size_t sent_count;
 } world_t;
 
+//  The key the fixture gives the i-th partner it registers.
 static inline void
-s_partner_init (store_partner_t *partner, const char *name, role_t role, char **networks,
-                size_t count)
+s_partner_key (size_t i, char *key)
 {
-    memset (partner, 0, sizeof *partner);
-    snprintf (partner->name, sizeof partner->name, "%s", name);
-    partner->role = role;
-    partner->networks = networks;
-    partner->network_count = count;
+    memset (key, 'A' + (int) i, STORE_KEY_LEN);
+    key [STORE_KEY_LEN] = 0;
+}
+
+//  The i-th partner as the registry has it (networks and feeds included),
+//  as the broker looks a publisher up.
+static inline void
+world_reload (world_t *self, store_partner_t *partner, size_t i)
+{
+    char key [STORE_KEY_LEN + 1];
+    s_partner_key (i, key);
+    store_partner_release (partner);
+    assert_int_equal (store_partner_by_key (self->store, key, partner), CIBUS_OK);
 }
 
 static inline int world_teardown (void **state);
@@ -76,20 +105,26 @@ world_setup (void **state)
     if (!self->store)
         return world_teardown (state), -1;
     self->clock = FIXTURE_EPOCH_USEC;
-    s_partner_init (&self->hub, "hub", ROLE_BACKBONE, NULL, 0);
-    s_partner_init (&self->alice, "alice", ROLE_PARTNER, s_el_networks, 1);
-    s_partner_init (&self->carol, "carol", ROLE_PARTNER, s_el_networks, 1);
-    s_partner_init (&self->bob, "bob", ROLE_PARTNER, s_ps_networks, 1);
-    s_partner_init (&self->feed, "feed", ROLE_INTEGRATOR, s_el_networks, 1);
-    const store_partner_t *all [] = {&self->hub, &self->alice, &self->carol, &self->bob,
-                                     &self->feed};
-    for (size_t i = 0; i < sizeof all / sizeof all [0]; i++) {
+    static const struct {
+        const char *name;
+        role_t role;
+        const char *network;
+    } registry [] = {
+        {"hub", ROLE_BACKBONE, NULL},
+        {"alice", ROLE_PARTNER, "early-literacy"},
+        {"carol", ROLE_PARTNER, "early-literacy"},
+        {"bob", ROLE_PARTNER, "postsecondary"},
+        {"feed", ROLE_INTEGRATOR, "early-literacy"},
+    };
+    store_partner_t *records [] = {&self->hub, &self->alice, &self->carol, &self->bob,
+                                   &self->feed};
+    for (size_t i = 0; i < sizeof registry / sizeof registry [0]; i++) {
         char key [STORE_KEY_LEN + 1];
-        memset (key, 'A' + (int) i, STORE_KEY_LEN);
-        key [STORE_KEY_LEN] = 0;
-        if (store_partner_add (self->store, all [i]->name, key, all [i]->role,
-                               (const char *const *) all [i]->networks,
-                               all [i]->network_count))
+        s_partner_key (i, key);
+        const char *networks [] = {registry [i].network};
+        if (store_partner_add (self->store, registry [i].name, key, registry [i].role, networks,
+                               registry [i].network ? 1 : 0)
+            || store_partner_by_key (self->store, key, records [i]))
             return world_teardown (state), -1;
     }
     return 0;
@@ -105,16 +140,83 @@ world_teardown (void **state)
     if (self->dir)
         harness_rmtree (self->dir);
     free (self->dir);
+    store_partner_t *records [] = {&self->hub, &self->alice, &self->carol, &self->bob,
+                                   &self->feed};
+    for (size_t i = 0; i < sizeof records / sizeof records [0]; i++)
+        store_partner_release (records [i]);
+    store_appended_release (&self->appended);
+    for (size_t i = 0; i < self->sent_count; i++) {
+        free (self->sent [i].whole);
+        free (self->sent [i].masked);
+    }
+    free (self->sent);
     free (self);
     *state = NULL;
     return 0;
 }
 
+//  Register the integrator "feed" to submit tables for partner, as
+//  `cibusd partner add ... --feeds` does, and read its record again.
+static inline void
+world_feeds (world_t *self, const char *partner)
+{
+    const char *partners [] = {partner};
+    assert_int_equal (store_partner_add_feeds (self->store, "feed", partners, 1), CIBUS_OK);
+    world_reload (self, &self->feed, 4);
+}
+
 //  ------------------------------------------------------------ publishing
 
+static inline void *
+s_copy (const void *data, size_t size)
+{
+    void *copy = malloc (size ? size : 1);
+    assert_non_null (copy);
+    if (size)
+        memcpy (copy, data, size);
+    return copy;
+}
+
+//  Keep what the broker would have sent live for the entry just appended.
+static inline void
+s_world_keep_sent (world_t *self)
+{
+    const store_appended_t *out = &self->appended;
+    world_sent_t *grown = realloc (self->sent, (self->sent_count + 1) * sizeof *grown);
+    assert_non_null (grown);
+    self->sent = grown;
+    world_sent_t *sent = &self->sent [self->sent_count++];
+    memset (sent, 0, sizeof *sent);
+    sent->seq = out->seq;
+    snprintf (sent->owner, sizeof sent->owner, "%s", out->owner);
+    sent->whole = s_copy (out->whole.data, out->whole.size);
+    sent->whole_size = out->whole.size;
+    if (out->masked.size) {
+        sent->masked = s_copy (out->masked.data, out->masked.size);
+        sent->masked_size = out->masked.size;
+    }
+}
+
+//  What was sent live for seq, or NULL when the fixture appended no such
+//  entry (the latest append under seq: a batch that failed gave its seq
+//  back).
+static inline const world_sent_t *
+world_sent (const world_t *self, uint64_t seq)
+{
+    for (size_t i = self->sent_count; i-- > 0;)
+        if (self->sent [i].seq == seq)
+            return &self->sent [i];
+    return NULL;
+}
+
 //  Publish one entry inside the open batch, as the broker does: refuse what
-//  the codec or the catalogue refuses, else append and project it. The
-//  envelope gets the broker's stamps (seq, partner, received_at).
+//  the codec refuses, else store_append it (the broker's own append path,
+//  with the fixture's clock); self->appended then says what it did, and
+//  self->sent keeps it (a test that aborts its own batch afterwards must
+//  not read it there). The envelope gets the broker's stamps (seq,
+//  received_at; a table's version, and its cells are left masked as
+//  store_append leaves them); partner is set to the publisher's name for
+//  the caller to read, as a reader would.
 static inline cibus_err_t
 world_add (world_t *self, const store_partner_t *who, envelope_t *env, codec_problem_t *problem)
 {
@@ -122,16 +224,11 @@ world_add (world_t *self, const store_partner_t *who, envelope_t *env, codec_pro
     cibus_err_t rc = codec_validate_envelope (env, problem);
     if (rc)
         return rc;
-    //  The broker's own append path, with the fixture's clock.
-    uint64_t seq = 0;
-    bool duplicate = false;
-    codec_buf_t buf = {0};
-    rc = store_append (self->store, env, who, self->clock, &buf, &seq, &duplicate, problem);
-    codec_buf_release (&buf);
+    rc = store_append (self->store, env, who, self->clock, &self->appended, problem);
     assert_int_not_equal (rc, CIBUS_ERR_STORE);
-    if (rc == CIBUS_OK && !duplicate) {
-        //  The caller reads what was stored from env, as the broker's readers do.
+    if (rc == CIBUS_OK && !self->appended.duplicate) {
         env->partner = (char *) who->name;
+        s_world_keep_sent (self);
         self->clock += FIXTURE_DAY_USEC;
     }
     return rc;
@@ -151,7 +248,7 @@ world_publish (world_t *self, const store_partner_t *who, envelope_t *env,
     return rc;
 }
 
-//  Publish what must be accepted.
+//  Publish what must be accepted; self->appended says what was stored.
 #define PUBLISH_OK(world, who, env) \
     do { \
         codec_problem_t problem_; \
@@ -171,78 +268,213 @@ world_publish (world_t *self, const store_partner_t *who, envelope_t *env,
         assert_string_equal (problem_.message, (message_)); \
     } while (0)
 
-//  ------------------------------------------------------------ builders
+//  ------------------------------------------------------------ reading
 
+typedef struct {
+    const store_partner_t *reader;
+    codec_buf_t *bytes;
+    bool found;
+} s_world_read_t;
+
+static inline bool
+s_world_read_one (const store_entry_t *entry, void *arg)
+{
+    s_world_read_t *self = arg;
+    size_t size = 0;
+    const void *bytes = store_entry_bytes (entry, self->reader, &size);
+    self->found = true;
+    self->bytes->size = 0;
+    if (bytes && size) {
+        self->bytes->data = s_copy (bytes, size);
+        self->bytes->size = size;
+    }
+    return false;
+}
+
+//  The bytes reader gets for seq on replay (store_read_from, then
+//  store_entry_bytes: the copy the broker sends). size 0 when nothing is
+//  sent to this reader. Release with codec_buf_release.
+static inline void
+world_replay_bytes (world_t *self, uint64_t seq, const store_partner_t *reader, codec_buf_t *out)
+{
+    memset (out, 0, sizeof *out);
+    s_world_read_t read = {.reader = reader, .bytes = out};
+    assert_int_equal (store_read_from (self->store, seq, 1, s_world_read_one, &read, NULL),
+                      CIBUS_OK);
+    assert_true (read.found);
+}
+
+//  The entry reader gets for seq on replay, decoded; NULL when it gets
+//  nothing. Free with codec_envelope_free.
+static inline envelope_t *
+world_replay (world_t *self, uint64_t seq, const store_partner_t *reader)
+{
+    codec_buf_t bytes;
+    world_replay_bytes (self, seq, reader, &bytes);
+    envelope_t *env = bytes.size ? codec_envelope_decode (bytes.data, bytes.size) : NULL;
+    if (bytes.size)
+        assert_non_null (env);
+    codec_buf_release (&bytes);
+    return env;
+}
+
+//  ------------------------------------------------------------ tables
+
+#define TABLE_MAX_CELLS 32
+#define TABLE_NAME_SIZE 128
+
+//  A data table being built: data.total and data.cells point into it.
 typedef struct {
     char topic [CIBUS_MAX_TOPIC + 1];
     envelope_t env;
     Cibus__DataSubmission data;
-    Cibus__Dimension dims [4];
-    Cibus__Dimension *dim_list [4];
-} data_msg_t;
+    Cibus__DataCell total;
+    Cibus__DataCell cells [TABLE_MAX_CELLS];
+    Cibus__DataCell *cell_list [TABLE_MAX_CELLS];
+    Cibus__Dimension dims [TABLE_MAX_CELLS][CIBUS_MAX_CROSS];
+    Cibus__Dimension *dim_list [TABLE_MAX_CELLS][CIBUS_MAX_CROSS];
+    char names [TABLE_MAX_CELLS][TABLE_NAME_SIZE]; /* "race=black,income=low", split */
+} table_msg_t;
 
+//  The counts of a cell as the command line writes them: "NUM/DEN" (a
+//  percent or rate), "VALUE@N" or "VALUE" (a count, score or currency),
+//  "*" (suppressed at source), "*/SIZE" (suppressed, with its denominator)
+//  or "*@SIZE" (suppressed, with its n).
+static inline void
+table_counts (Cibus__DataCell *cell, const char *text)
+{
+    char *end = NULL;
+    if (text [0] == '*') {
+        cell->has_suppressed = cell->suppressed = true;
+        if (text [1] == '/' || text [1] == '@') {
+            uint64_t size = strtoull (text + 2, &end, 10);
+            assert_true (end > text + 2 && *end == 0);
+            if (text [1] == '/')
+                cell->has_denominator = true, cell->denominator = size;
+            else
+                cell->has_n = true, cell->n = size;
+        } else
+            assert_int_equal (text [1], 0);
+        return;
+    }
+    const char *slash = strchr (text, '/');
+    if (slash) {
+        cell->has_numerator = cell->has_denominator = true;
+        cell->numerator = strtoull (text, &end, 10);
+        assert_true (end == slash);
+        cell->denominator = strtoull (slash + 1, &end, 10);
+        assert_true (end > slash + 1 && *end == 0);
+        return;
+    }
+    cell->has_value = true;
+    cell->value = strtod (text, &end);
+    assert_true (end > text);
+    if (*end == '@') {
+        const char *n = end + 1;
+        cell->has_n = true;
+        cell->n = strtoull (n, &end, 10);
+        assert_true (end > n);
+    }
+    assert_int_equal (*end, 0);
+}
+
+//  A table of indicator for period in network, with its total's counts.
 static inline envelope_t *
-data_msg (data_msg_t *m, const char *id, const char *network, const char *indicator,
-          const char *period)
+table_msg (table_msg_t *m, const char *id, const char *network, const char *indicator,
+           const char *period, const char *total)
 {
     memset (m, 0, sizeof *m);
     snprintf (m->topic, sizeof m->topic, "%s/data", network);
     m->env = (envelope_t) CIBUS__ENVELOPE__INIT;
     m->data = (Cibus__DataSubmission) CIBUS__DATA_SUBMISSION__INIT;
+    m->total = (Cibus__DataCell) CIBUS__DATA_CELL__INIT;
     m->env.id = (char *) id;
     m->env.topic = m->topic;
     m->env.body_case = CIBUS__ENVELOPE__BODY_DATA;
     m->env.data = &m->data;
     m->data.indicator = (char *) indicator;
     m->data.period = (char *) period;
-    m->data.dimensions = m->dim_list;
+    m->data.total = &m->total;
+    m->data.cells = m->cell_list;
+    table_counts (&m->total, total);
     return &m->env;
 }
 
-static inline void
-data_value (data_msg_t *m, double value)
+//  A cell of the table: its categories as "race=black" or
+//  "race=hispanic,income=low", and its counts as table_counts reads them.
+static inline Cibus__DataCell *
+table_cell (table_msg_t *m, const char *categories, const char *counts)
 {
-    m->data.has_value = true;
-    m->data.value = value;
+    size_t i = m->data.n_cells++;
+    assert_true (i < TABLE_MAX_CELLS);
+    Cibus__DataCell *cell = &m->cells [i];
+    *cell = (Cibus__DataCell) CIBUS__DATA_CELL__INIT;
+    m->cell_list [i] = cell;
+    assert_true (strlen (categories) < TABLE_NAME_SIZE);
+    snprintf (m->names [i], TABLE_NAME_SIZE, "%s", categories);
+    cell->dimensions = m->dim_list [i];
+    char *save = NULL;
+    for (char *part = strtok_r (m->names [i], ",", &save); part;
+         part = strtok_r (NULL, ",", &save)) {
+        size_t d = cell->n_dimensions++;
+        assert_true (d < CIBUS_MAX_CROSS);
+        char *equals = strchr (part, '=');
+        assert_non_null (equals);
+        *equals = 0;
+        m->dims [i][d] = (Cibus__Dimension) CIBUS__DIMENSION__INIT;
+        m->dims [i][d].key = part;
+        m->dims [i][d].value = equals + 1;
+        m->dim_list [i][d] = &m->dims [i][d];
+    }
+    table_counts (cell, counts);
+    return cell;
+}
+
+//  Give a cell (or the total) a value beside its counts, as a publisher
+//  may for a percent or rate.
+static inline void
+table_value (Cibus__DataCell *cell, double value)
+{
+    cell->has_value = true;
+    cell->value = value;
 }
 
 static inline void
-data_n (data_msg_t *m, uint64_t n)
+table_unit (table_msg_t *m, const char *unit)
 {
-    m->data.has_n = true;
-    m->data.n = n;
+    m->data.unit = (char *) unit;
+}
+
+//  The partner the table belongs to (data.owner).
+static inline void
+table_owner (table_msg_t *m, const char *owner)
+{
+    m->data.owner = (char *) owner;
 }
 
 static inline void
-data_counts (data_msg_t *m, uint64_t numerator, uint64_t denominator)
+table_status (table_msg_t *m, Cibus__ValueStatus status)
 {
-    m->data.has_numerator = m->data.has_denominator = true;
-    m->data.numerator = numerator;
-    m->data.denominator = denominator;
+    m->data.has_status = true;
+    m->data.status = status;
 }
 
-static inline void
-data_dim (data_msg_t *m, const char *key, const char *value)
+//  Publish a table that must be accepted: its total, then its cells as
+//  pairs of categories and counts, ended by NULL. Returns its seq.
+static inline uint64_t
+world_table (world_t *self, const store_partner_t *who, const char *id, const char *network,
+             const char *indicator, const char *period, const char *total, ...)
 {
-    size_t i = m->data.n_dimensions++;
-    assert_true (i < 4);
-    m->dims [i] = (Cibus__Dimension) CIBUS__DIMENSION__INIT;
-    m->dims [i].key = (char *) key;
-    m->dims [i].value = (char *) value;
-    m->dim_list [i] = &m->dims [i];
-}
-
-//  A value with its n, for one group (key NULL: the total).
-static inline envelope_t *
-data_cell (data_msg_t *m, const char *id, const char *indicator, const char *period,
-           const char *key, const char *group, double value, uint64_t n)
-{
-    envelope_t *env = data_msg (m, id, "early-literacy", indicator, period);
-    data_value (m, value);
-    data_n (m, n);
-    if (key)
-        data_dim (m, key, group);
-    return env;
+    table_msg_t m;
+    table_msg (&m, id, network, indicator, period, total);
+    va_list cells;
+    va_start (cells, total);
+    const char *categories;
+    while ((categories = va_arg (cells, const char *)) != NULL)
+        table_cell (&m, categories, va_arg (cells, const char *));
+    va_end (cells);
+    PUBLISH_OK (self, who, &m.env);
+    return self->appended.seq;
 }
 
 typedef struct {

@@ -1,6 +1,8 @@
 /*  test_broker.c - a real cibusd driven through the client library:
     durability across kill -9, dedupe, group commit, cursors and credit,
-    access control, refusals of bad input, shutdown and restart. */
+    access control, data tables (the masked copy a reader other than the
+    owner gets, the same bytes live and on replay; an integrator's tables
+    on behalf of a partner), refusals of bad input, shutdown and restart. */
 
 #include "cibus.h"
 #include "codec.h"
@@ -33,6 +35,7 @@ typedef struct {
     cibus_envelope_t env;
     Cibus__MeetingNote note;
     Cibus__DataSubmission data;
+    Cibus__DataCell total;
     char title [64];
     char topic [160];
     char id [64];
@@ -55,17 +58,20 @@ s_update_init (s_update_t *update, const char *network, const char *id, double v
     update->env.note = &update->note;
 }
 
-//  A data submission, for the refusals the codec makes before any catalogue.
+//  A data table of a total alone, for the refusals the codec makes before
+//  any catalogue.
 static void
 s_data_init (s_update_t *update, const char *network, const char *id, double value)
 {
     s_update_init (update, network, id, value);
     snprintf (update->topic, sizeof update->topic, "%s/data", network);
     cibus__data_submission__init (&update->data);
+    cibus__data_cell__init (&update->total);
     update->data.indicator = "k3-reading";
     update->data.period = "2026-Q3";
-    update->data.has_value = true;
-    update->data.value = value;
+    update->total.has_value = true;
+    update->total.value = value;
+    update->data.total = &update->total;
     update->env.body_case = CIBUS__ENVELOPE__BODY_DATA;
     update->env.data = &update->data;
 }
@@ -725,13 +731,364 @@ test_broker_removed_partner_is_refused_on_an_open_connection (void **state)
     s_update_init (&update, "early-literacy", NULL, 1);
     assert_int_equal (cibus_publish (alice, &update.env, &ack), CIBUS_ERR_UNKNOWN_KEY);
     assert_string_equal (cibus_error (alice), "this key is not in the partner registry: ask the "
-                                              "backbone to run `cibusd partner add`");
+                                              "backbone to register it");
     //  The open subscription is ended too.
     cibus_envelope_t *env = NULL;
     assert_int_equal (cibus_next (reader, S_TIMEOUT, &env), CIBUS_ERR_UNKNOWN_KEY);
     assert_string_equal (cibus_error (reader), "this key was removed from the partner registry");
     cibus_destroy (&alice);
     cibus_destroy (&reader);
+}
+
+//  ---------------------------------------------------------------- data tables
+
+//  k3-reading: a percent by quarter, broken down by race, used in
+//  early-literacy. Published by the backbone.
+static void
+s_define_k3 (cibus_t *hub)
+{
+    char *dimensions [] = {"race"};
+    char *races [] = {"asian", "black", "hispanic", "white"};
+    char *networks [] = {"early-literacy"};
+    Cibus__DimensionCategories race = CIBUS__DIMENSION_CATEGORIES__INIT;
+    race.dimension = "race";
+    race.n_categories = 4;
+    race.categories = races;
+    Cibus__DimensionCategories *lists [] = {&race};
+    Cibus__IndicatorDefinition def = CIBUS__INDICATOR_DEFINITION__INIT;
+    def.indicator = "k3-reading";
+    def.name = "3rd-grade reading proficiency";
+    def.has_unit = def.has_direction = def.has_period_kind = true;
+    def.unit = CIBUS__UNIT__PERCENT;
+    def.direction = CIBUS__DIRECTION__UP;
+    def.period_kind = CIBUS__PERIOD_KIND__QUARTER;
+    def.n_dimensions = 1;
+    def.dimensions = dimensions;
+    def.n_categories = 1;
+    def.categories = lists;
+    def.n_networks = 1;
+    def.networks = networks;
+    cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
+    env.topic = "catalog/indicator";
+    env.body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
+    env.indicator = &def;
+    cibus_ack_t ack;
+    assert_int_equal (cibus_publish (hub, &env, &ack), CIBUS_OK);
+}
+
+//  The district's k3 result of issue 10: total 168/410, black 52/160,
+//  hispanic 38/104, white 75/140 and asian 3/6, a cell under the minimum
+//  size (10 by default).
+static const struct {
+    const char *race;
+    uint64_t numerator, denominator;
+} s_k3 [] = {{"black", 52, 160}, {"hispanic", 38, 104}, {"white", 75, 140}, {"asian", 3, 6}};
+#define S_K3_CELLS (sizeof s_k3 / sizeof s_k3 [0])
+#define S_K3_SMALL 3 /* asian */
+
+typedef struct {
+    cibus_envelope_t env;
+    Cibus__DataSubmission data;
+    Cibus__DataCell total, cell [S_K3_CELLS];
+    Cibus__DataCell *cells [S_K3_CELLS];
+    Cibus__Dimension race [S_K3_CELLS];
+    Cibus__Dimension *dimensions [S_K3_CELLS][1];
+} s_table_t;
+
+static void
+s_table_init (s_table_t *table)
+{
+    memset (table, 0, sizeof *table);
+    cibus__envelope__init (&table->env);
+    cibus__data_submission__init (&table->data);
+    cibus__data_cell__init (&table->total);
+    table->env.topic = "early-literacy/data";
+    table->env.id = "k3-2026-Q3";
+    table->env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    table->env.data = &table->data;
+    table->data.indicator = "k3-reading";
+    table->data.period = "2026-Q3";
+    table->total.has_numerator = table->total.has_denominator = true;
+    table->total.numerator = 168;
+    table->total.denominator = 410;
+    table->data.total = &table->total;
+    for (size_t i = 0; i < S_K3_CELLS; i++) {
+        cibus__dimension__init (&table->race [i]);
+        table->race [i].key = "race";
+        table->race [i].value = (char *) s_k3 [i].race;
+        table->dimensions [i][0] = &table->race [i];
+        cibus__data_cell__init (&table->cell [i]);
+        table->cell [i].n_dimensions = 1;
+        table->cell [i].dimensions = table->dimensions [i];
+        table->cell [i].has_numerator = table->cell [i].has_denominator = true;
+        table->cell [i].numerator = s_k3 [i].numerator;
+        table->cell [i].denominator = s_k3 [i].denominator;
+        table->cells [i] = &table->cell [i];
+    }
+    table->data.n_cells = S_K3_CELLS;
+    table->data.cells = table->cells;
+}
+
+//  The next entry on a cursor, which must be the table at seq, and its
+//  bytes. A delivery's envelope is the stored one byte for byte; decoded
+//  and packed again by the same codec it is those bytes again, so two
+//  deliveries are the same bytes exactly when these are.
+static envelope_t *
+s_next_table (cibus_t *client, uint64_t seq, codec_buf_t *bytes)
+{
+    cibus_envelope_t *env = NULL;
+    assert_int_equal (cibus_next (client, S_TIMEOUT, &env), CIBUS_OK);
+    assert_int_equal (env->seq, seq);
+    assert_int_equal (env->body_case, CIBUS__ENVELOPE__BODY_DATA);
+    assert_int_equal (codec_pack_envelope (env, bytes), CIBUS_OK);
+    return env;
+}
+
+//  The whole table, as its owner and the backbone receive it.
+static void
+s_assert_whole (const envelope_t *env)
+{
+    const Cibus__DataSubmission *data = env->data;
+    assert_string_equal (env->partner, "alice");
+    assert_string_equal (data->owner, "alice");
+    assert_true (data->has_version);
+    assert_int_equal (data->version, 1);
+    assert_false (data->has_masked && data->masked);
+    assert_int_equal (data->total->numerator, 168);
+    assert_int_equal (data->total->denominator, 410);
+    assert_int_equal (data->n_cells, S_K3_CELLS);
+    for (size_t i = 0; i < S_K3_CELLS; i++) {
+        const Cibus__DataCell *cell = data->cells [i];
+        assert_string_equal (cell->dimensions [0]->value, s_k3 [i].race);
+        assert_false (cell->has_suppressed && cell->suppressed);
+        assert_true (cell->has_numerator && cell->has_denominator);
+        assert_int_equal (cell->numerator, s_k3 [i].numerator);
+        assert_int_equal (cell->denominator, s_k3 [i].denominator);
+    }
+}
+
+//  The masked copy: the small cell hidden without its numerator, value or
+//  size, at least one other hidden as its complement (else the total less
+//  the cells shown would give it), everything shown as sent.
+static void
+s_assert_masked (const envelope_t *env)
+{
+    const Cibus__DataSubmission *data = env->data;
+    assert_string_equal (env->partner, "alice");
+    assert_string_equal (data->owner, "alice");
+    assert_int_equal (data->version, 1);
+    assert_true (data->has_masked && data->masked);
+    assert_false (data->has_superseded && data->superseded);
+    assert_int_equal (data->n_cells, S_K3_CELLS);
+    const Cibus__DataCell *small = data->cells [S_K3_SMALL];
+    assert_string_equal (small->dimensions [0]->value, "asian");
+    assert_true (small->has_disclosure);
+    assert_int_equal (small->disclosure, CIBUS__DISCLOSURE__HIDDEN_SMALL);
+    assert_true (small->has_suppressed && small->suppressed);
+    assert_false (small->has_numerator);
+    assert_false (small->has_value);
+    assert_false (small->has_denominator);
+    assert_false (small->has_n);
+    size_t complements = 0;
+    uint64_t shown = 0;
+    for (size_t i = 0; i < S_K3_CELLS; i++) {
+        const Cibus__DataCell *cell = data->cells [i];
+        assert_string_equal (cell->dimensions [0]->value, s_k3 [i].race);
+        assert_true (cell->has_disclosure);
+        if (cell->disclosure == CIBUS__DISCLOSURE__SHOWN) {
+            assert_int_equal (cell->numerator, s_k3 [i].numerator);
+            assert_int_equal (cell->denominator, s_k3 [i].denominator);
+            shown += cell->numerator;
+            continue;
+        }
+        assert_true (cell->suppressed);
+        assert_false (cell->has_numerator || cell->has_value);
+        complements += cell->disclosure == CIBUS__DISCLOSURE__HIDDEN_COMPLEMENT;
+    }
+    assert_true (complements >= 1);
+    //  The total is shown, and what is hidden is more than the small cell.
+    assert_int_equal (data->total->disclosure, CIBUS__DISCLOSURE__SHOWN);
+    assert_int_equal (data->total->numerator, 168);
+    assert_true (168 - shown > 3);
+}
+
+//  What a store read hands out, copied.
+typedef struct {
+    codec_buf_t whole, masked;
+    char owner [64];
+} s_stored_t;
+
+static bool
+s_keep_stored (const store_entry_t *entry, void *arg)
+{
+    s_stored_t *stored = arg;
+    envelope_t *whole = codec_envelope_decode (entry->envelope, entry->size);
+    envelope_t *masked = entry->masked ? codec_envelope_decode (entry->masked, entry->masked_size)
+                                       : NULL;
+    assert_non_null (whole);
+    assert_non_null (masked);
+    assert_int_equal (codec_pack_envelope (whole, &stored->whole), CIBUS_OK);
+    assert_int_equal (codec_pack_envelope (masked, &stored->masked), CIBUS_OK);
+    //  The store's bytes are the codec's: packing the decoded entry again
+    //  gives them back.
+    assert_int_equal (stored->whole.size, entry->size);
+    assert_memory_equal (stored->whole.data, entry->envelope, entry->size);
+    assert_int_equal (stored->masked.size, entry->masked_size);
+    assert_memory_equal (stored->masked.data, entry->masked, entry->masked_size);
+    snprintf (stored->owner, sizeof stored->owner, "%s", entry->owner ? entry->owner : "");
+    codec_envelope_free (whole);
+    codec_envelope_free (masked);
+    return true;
+}
+
+#define assert_same_bytes(a, b) \
+    do { \
+        assert_int_equal ((a)->size, (b)->size); \
+        assert_memory_equal ((a)->data, (b)->data, (a)->size); \
+    } while (0)
+
+//  Suppression is decided once, when the table is appended: a reader other
+//  than the owner and the backbone receives the masked copy, live and on
+//  replay, the same bytes each time; the owner and the backbone the whole
+//  table.
+static void
+test_broker_a_reader_other_than_the_owner_gets_the_masked_copy_live_and_on_replay (void **state)
+{
+    harness_world_t *world = *state;
+    //  carol: another partner of early-literacy, registered while the
+    //  broker runs.
+    const char *early [] = {"early-literacy", NULL};
+    char carol_secret [4096];
+    assert_true (harness_add_partner (world->data, world->dir, "carol", "partner", early,
+                                      carol_secret, sizeof carol_secret));
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    cibus_t *carol = harness_client (world, carol_secret, S_TIMEOUT);
+    cibus_t *publisher = harness_client (world, world->alice, S_TIMEOUT);
+    s_define_k3 (hub); //  seq 1
+
+    //  Live cursors, opened before the table exists.
+    const char *tables [] = {"early-literacy/data"};
+    assert_int_equal (cibus_subscribe (hub, tables, 1, 0, 0, NULL), CIBUS_OK);
+    assert_int_equal (cibus_subscribe (alice, tables, 1, 0, 0, NULL), CIBUS_OK);
+    assert_int_equal (cibus_subscribe (carol, tables, 1, 0, 0, NULL), CIBUS_OK);
+    s_table_t table;
+    s_table_init (&table);
+    cibus_ack_t ack;
+    assert_int_equal (cibus_publish (publisher, &table.env, &ack), CIBUS_OK);
+    assert_int_equal (ack.seq, 2);
+
+    codec_buf_t live = {0}, owner = {0}, backbone = {0}, again = {0};
+    envelope_t *env = s_next_table (carol, 2, &live);
+    s_assert_masked (env);
+    cibus_envelope_free (env);
+    env = s_next_table (alice, 2, &owner);
+    s_assert_whole (env);
+    cibus_envelope_free (env);
+    env = s_next_table (hub, 2, &backbone);
+    s_assert_whole (env);
+    cibus_envelope_free (env);
+    assert_same_bytes (&owner, &backbone);
+    assert_true (live.size != owner.size || memcmp (live.data, owner.data, live.size) != 0);
+
+    //  Replay, later, on a connection of its own: the same bytes.
+    cibus_t *replay = harness_client (world, carol_secret, S_TIMEOUT);
+    assert_int_equal (cibus_subscribe (replay, tables, 1, 1, 0, NULL), CIBUS_OK);
+    env = s_next_table (replay, 2, &again);
+    cibus_envelope_free (env);
+    assert_same_bytes (&again, &live);
+    cibus_destroy (&replay);
+    cibus_destroy (&hub);
+    cibus_destroy (&alice);
+    cibus_destroy (&carol);
+    cibus_destroy (&publisher);
+
+    //  After a restart the ring is empty and the replay comes from the
+    //  store: the same bytes again, for carol and for the owner.
+    assert_int_equal (harness_broker_stop (&world->broker, SIGTERM), 0);
+    assert_true (harness_broker_start (&world->broker, world->data, NULL));
+    replay = harness_client (world, carol_secret, S_TIMEOUT);
+    assert_int_equal (cibus_subscribe (replay, tables, 1, 1, 0, NULL), CIBUS_OK);
+    env = s_next_table (replay, 2, &again);
+    s_assert_masked (env);
+    cibus_envelope_free (env);
+    assert_same_bytes (&again, &live);
+    cibus_destroy (&replay);
+    alice = harness_client (world, world->alice, S_TIMEOUT);
+    assert_int_equal (cibus_subscribe (alice, tables, 1, 1, 0, NULL), CIBUS_OK);
+    env = s_next_table (alice, 2, &again);
+    cibus_envelope_free (env);
+    assert_same_bytes (&again, &owner);
+    cibus_destroy (&alice);
+
+    //  What was delivered is what the store keeps: the entry and its masked
+    //  copy, each encoded once, when the table was appended.
+    assert_int_equal (harness_broker_stop (&world->broker, SIGTERM), 0);
+    char db [4200];
+    snprintf (db, sizeof db, "%s/cibus.db", world->data);
+    store_t *store = store_new (db, STORE_SYNC_FULL);
+    assert_non_null (store);
+    s_stored_t stored = {0};
+    size_t count = 0;
+    assert_int_equal (store_read_from (store, 2, 1, s_keep_stored, &stored, &count), CIBUS_OK);
+    assert_int_equal (count, 1);
+    assert_string_equal (stored.owner, "alice");
+    assert_same_bytes (&stored.whole, &owner);
+    assert_same_bytes (&stored.masked, &live);
+    store_destroy (&store);
+    codec_buf_release (&stored.whole);
+    codec_buf_release (&stored.masked);
+    codec_buf_release (&live);
+    codec_buf_release (&owner);
+    codec_buf_release (&backbone);
+    codec_buf_release (&again);
+}
+
+//  An integrator submits the tables of the partners it feeds, naming the
+//  owner of each: the owner then receives its table whole, with the
+//  integrator as its publisher.
+static void
+test_broker_integrator_submits_tables_for_the_partners_it_feeds (void **state)
+{
+    harness_world_t *world = *state;
+    //  "relay", registered while the broker runs, feeds alice.
+    const char *early [] = {"early-literacy", NULL}, *fed [] = {"alice", NULL};
+    char relay_secret [4096];
+    assert_true (harness_add_integrator (world->data, world->dir, "relay", early, fed,
+                                         relay_secret, sizeof relay_secret));
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    cibus_t *relay = harness_client (world, relay_secret, S_TIMEOUT);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    s_define_k3 (hub); //  seq 1
+    s_table_t table;
+    s_table_init (&table);
+    cibus_ack_t ack;
+    assert_int_equal (cibus_publish (relay, &table.env, &ack), CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (cibus_error_field (relay), "data.owner");
+    assert_string_equal (cibus_error (relay), "field 'data.owner' is required: an integrator "
+                                              "names the partner each table belongs to");
+    table.data.owner = "bob";
+    assert_int_equal (cibus_publish (relay, &table.env, &ack), CIBUS_ERR_FORBIDDEN);
+    assert_string_equal (cibus_error (relay),
+                         "'relay' is not registered to submit tables for 'bob'");
+    table.data.owner = "alice";
+    assert_int_equal (cibus_publish (relay, &table.env, &ack), CIBUS_OK);
+    assert_int_equal (ack.seq, 2);
+
+    const char *tables [] = {"early-literacy/data"};
+    assert_int_equal (cibus_subscribe (alice, tables, 1, 1, 0, NULL), CIBUS_OK);
+    cibus_envelope_t *env = NULL;
+    assert_int_equal (cibus_next (alice, S_TIMEOUT, &env), CIBUS_OK);
+    assert_int_equal (env->seq, 2);
+    assert_string_equal (env->partner, "relay");
+    assert_string_equal (env->data->owner, "alice");
+    assert_false (env->data->has_masked && env->data->masked);
+    assert_true (env->data->cells [S_K3_SMALL]->has_numerator);
+    assert_int_equal (env->data->cells [S_K3_SMALL]->numerator, 3);
+    cibus_envelope_free (env);
+    cibus_destroy (&hub);
+    cibus_destroy (&relay);
+    cibus_destroy (&alice);
 }
 
 //  ---------------------------------------------------------------- bad input
@@ -781,7 +1138,7 @@ test_broker_bad_input_is_refused_naming_the_field (void **state)
          "status or query"},
         {"no envelope", {0}, "bad-field", "envelope", "field 'envelope' is required"},
         {"no id", {0}, "bad-field", "id", "field 'id' is required"},
-        {"nan", {0}, "bad-field", "data.value", "field 'data.value' must be a finite number, got nan"},
+        {"nan", {0}, "bad-field", "data.total", "the total: its value must be a finite number, got nan"},
         {"empty network", {0}, "bad-field", "topic",
          "field 'topic' has an empty network: expected <network>/data"},
         {"over limit", {0}, "bad-field", "note.title",
@@ -913,6 +1270,12 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_bad_input_is_refused_naming_the_field,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_a_reader_other_than_the_owner_gets_the_masked_copy_live_and_on_replay,
+            s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_integrator_submits_tables_for_the_partners_it_feeds, s_setup,
+            s_teardown),
     };
     //  CIBUS_TEST=pattern runs only the tests whose names match.
     if (getenv ("CIBUS_TEST"))

@@ -6,6 +6,7 @@
     broker's Error replies and the CLI, so they are part of the contract.  */
 
 #include "codec.h"
+#include "disclosure.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -24,8 +25,12 @@
 typedef struct {
     envelope_t env;
     Cibus__DataSubmission data;
-    Cibus__Dimension dimension [2];
-    Cibus__Dimension *dimensions [2];
+    Cibus__DataCell total;
+    Cibus__DataCell cell [3];
+    Cibus__DataCell *cells [3];
+    //  race=black; race=hispanic and income=low; race=asian
+    Cibus__Dimension dimension [4];
+    Cibus__Dimension *black [1], *cross [2], *asian [1];
     Cibus__MeetingNote note;
     char *attendees [2];
     char *decisions [1];
@@ -34,6 +39,18 @@ typedef struct {
     Cibus__CommitmentUpdate update;
 } sample_t;
 
+//  A cell of numerator/denominator.
+static void
+s_cell_counts (Cibus__DataCell *cell, uint64_t numerator, uint64_t denominator)
+{
+    cell->has_numerator = cell->has_denominator = 1;
+    cell->numerator = numerator;
+    cell->denominator = denominator;
+}
+
+//  A data table: a school's k3 result, its total 168/410, race=black
+//  52/160, the cross race=hispanic,income=low 20/70, and race=asian
+//  suppressed at source with its size ('*/6' in a state file).
 static void
 s_sample_data (sample_t *self)
 {
@@ -47,24 +64,43 @@ s_sample_data (sample_t *self)
     self->data = (Cibus__DataSubmission) CIBUS__DATA_SUBMISSION__INIT;
     self->data.indicator = "k3-reading";
     self->data.period = "2025-26";
-    self->data.has_value = 1;
-    self->data.value = 0.62;
-    self->data.has_n = 1;
-    self->data.n = 100;
-    for (size_t i = 0; i < 2; i++) {
+    self->data.unit = "lincoln-elementary";
+    self->data.owner = "north-isd";
+    for (size_t i = 0; i < 4; i++)
         self->dimension [i] = (Cibus__Dimension) CIBUS__DIMENSION__INIT;
-        self->dimensions [i] = &self->dimension [i];
-    }
     self->dimension [0].key = "race";
     self->dimension [0].value = "black";
-    self->dimension [1].key = "grade";
-    self->dimension [1].value = "3";
-    self->data.n_dimensions = 2;
-    self->data.dimensions = self->dimensions;
-    self->data.has_numerator = 1;
-    self->data.numerator = 62;
-    self->data.has_denominator = 1;
-    self->data.denominator = 100;
+    self->dimension [1].key = "race";
+    self->dimension [1].value = "hispanic";
+    self->dimension [2].key = "income";
+    self->dimension [2].value = "low";
+    self->dimension [3].key = "race";
+    self->dimension [3].value = "asian";
+    self->black [0] = &self->dimension [0];
+    self->cross [0] = &self->dimension [1];
+    self->cross [1] = &self->dimension [2];
+    self->asian [0] = &self->dimension [3];
+
+    self->total = (Cibus__DataCell) CIBUS__DATA_CELL__INIT;
+    s_cell_counts (&self->total, 168, 410);
+    for (size_t i = 0; i < 3; i++) {
+        self->cell [i] = (Cibus__DataCell) CIBUS__DATA_CELL__INIT;
+        self->cells [i] = &self->cell [i];
+    }
+    self->cell [0].n_dimensions = 1;
+    self->cell [0].dimensions = self->black;
+    s_cell_counts (&self->cell [0], 52, 160);
+    self->cell [1].n_dimensions = 2;
+    self->cell [1].dimensions = self->cross;
+    s_cell_counts (&self->cell [1], 20, 70);
+    self->cell [2].n_dimensions = 1;
+    self->cell [2].dimensions = self->asian;
+    self->cell [2].has_suppressed = self->cell [2].suppressed = 1;
+    self->cell [2].has_denominator = 1;
+    self->cell [2].denominator = 6;
+    self->data.total = &self->total;
+    self->data.n_cells = 3;
+    self->data.cells = self->cells;
     self->data.has_status = 1;
     self->data.status = CIBUS__VALUE_STATUS__FINAL;
     self->data.source = "district sis";
@@ -217,22 +253,102 @@ test_codec_envelope_with_data_round_trips (void **state)
     const Cibus__DataSubmission *data = env->data;
     assert_string_equal (data->indicator, "k3-reading");
     assert_string_equal (data->period, "2025-26");
-    assert_true (data->has_value);
-    assert_true (data->value == 0.62);
-    assert_true (data->has_n);
-    assert_int_equal (data->n, 100);
-    assert_int_equal (data->n_dimensions, 2);
-    assert_string_equal (data->dimensions [0]->key, "race");
-    assert_string_equal (data->dimensions [0]->value, "black");
-    assert_string_equal (data->dimensions [1]->key, "grade");
-    assert_string_equal (data->dimensions [1]->value, "3");
-    assert_true (data->has_numerator && data->has_denominator);
-    assert_int_equal (data->numerator, 62);
-    assert_int_equal (data->denominator, 100);
+    assert_string_equal (data->unit, "lincoln-elementary");
+    assert_string_equal (data->owner, "north-isd");
+    assert_non_null (data->total);
+    assert_int_equal (data->total->n_dimensions, 0);
+    assert_true (data->total->has_numerator && data->total->has_denominator);
+    assert_int_equal (data->total->numerator, 168);
+    assert_int_equal (data->total->denominator, 410);
+    assert_false (data->total->has_value);
+    assert_int_equal (data->n_cells, 3);
+    const Cibus__DataCell *black = data->cells [0];
+    assert_int_equal (black->n_dimensions, 1);
+    assert_string_equal (black->dimensions [0]->key, "race");
+    assert_string_equal (black->dimensions [0]->value, "black");
+    assert_int_equal (black->numerator, 52);
+    assert_int_equal (black->denominator, 160);
+    const Cibus__DataCell *cross = data->cells [1];
+    assert_int_equal (cross->n_dimensions, 2);
+    assert_string_equal (cross->dimensions [0]->key, "race");
+    assert_string_equal (cross->dimensions [0]->value, "hispanic");
+    assert_string_equal (cross->dimensions [1]->key, "income");
+    assert_string_equal (cross->dimensions [1]->value, "low");
+    assert_int_equal (cross->numerator, 20);
+    assert_int_equal (cross->denominator, 70);
+    const Cibus__DataCell *asian = data->cells [2];
+    assert_string_equal (asian->dimensions [0]->value, "asian");
+    assert_true (asian->has_suppressed && asian->suppressed);
+    assert_false (asian->has_numerator);
+    assert_true (asian->has_denominator);
+    assert_int_equal (asian->denominator, 6);
+    assert_false (data->has_version || data->has_masked || data->has_superseded);
     assert_true (data->has_status);
     assert_int_equal (data->status, CIBUS__VALUE_STATUS__FINAL);
     assert_string_equal (data->source, "district sis");
     assert_string_equal (data->extracted_on, "2026-09-15");
+    codec_envelope_free (env);
+}
+
+//  The masked copy the broker makes: its stamps and each cell's decision
+//  travel, and so does a superseded version's marker.
+static void
+test_codec_envelope_with_masked_table_round_trips (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.has_version = 1;
+    sample.data.version = 2;
+    sample.data.has_masked = sample.data.masked = 1;
+    sample.total.has_disclosure = 1;
+    sample.total.disclosure = CIBUS__DISCLOSURE__SHOWN;
+    sample.cell [0].has_disclosure = 1;
+    sample.cell [0].disclosure = CIBUS__DISCLOSURE__CODED;
+    sample.cell [0].has_numerator = sample.cell [0].has_denominator = 0;
+    sample.cell [0].has_low = sample.cell [0].has_high = 1;
+    sample.cell [0].low = 95;
+    sample.cell [0].high = 100;
+    sample.cell [1].has_disclosure = 1;
+    sample.cell [1].disclosure = CIBUS__DISCLOSURE__HIDDEN_COMPLEMENT;
+    sample.cell [1].has_numerator = sample.cell [1].has_denominator = 0;
+    sample.cell [1].has_suppressed = sample.cell [1].suppressed = 1;
+    sample.cell [2].has_disclosure = 1;
+    sample.cell [2].disclosure = CIBUS__DISCLOSURE__HIDDEN_SMALL;
+    sample.cell [2].has_denominator = 0;
+    envelope_t *env = s_envelope_round_trip (&sample.env);
+    const Cibus__DataSubmission *data = env->data;
+    assert_true (data->has_version);
+    assert_int_equal (data->version, 2);
+    assert_true (data->has_masked && data->masked);
+    assert_false (data->has_superseded);
+    assert_int_equal (data->total->disclosure, CIBUS__DISCLOSURE__SHOWN);
+    assert_int_equal (data->total->numerator, 168);
+    assert_int_equal (data->cells [0]->disclosure, CIBUS__DISCLOSURE__CODED);
+    assert_false (data->cells [0]->has_numerator);
+    assert_true (data->cells [0]->has_low && data->cells [0]->has_high);
+    assert_true (data->cells [0]->low == 95 && data->cells [0]->high == 100);
+    assert_int_equal (data->cells [1]->disclosure, CIBUS__DISCLOSURE__HIDDEN_COMPLEMENT);
+    assert_true (data->cells [1]->suppressed);
+    assert_false (data->cells [1]->has_numerator || data->cells [1]->has_denominator);
+    assert_int_equal (data->cells [2]->disclosure, CIBUS__DISCLOSURE__HIDDEN_SMALL);
+    assert_false (data->cells [2]->has_denominator);
+    codec_envelope_free (env);
+
+    //  A marker: the table's name and version, superseded, no cell.
+    s_sample_data (&sample);
+    sample.data.total = NULL;
+    sample.data.n_cells = 0;
+    sample.data.cells = NULL;
+    sample.data.has_version = 1;
+    sample.data.version = 1;
+    sample.data.has_masked = sample.data.masked = 1;
+    sample.data.has_superseded = sample.data.superseded = 1;
+    env = s_envelope_round_trip (&sample.env);
+    assert_true (env->data->has_superseded && env->data->superseded);
+    assert_int_equal (env->data->version, 1);
+    assert_null (env->data->total);
+    assert_int_equal (env->data->n_cells, 0);
     codec_envelope_free (env);
 }
 
@@ -687,13 +803,82 @@ test_codec_validate_accepts_minimal_data_submission (void **state)
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.data.has_n = 0;
-    sample.data.n_dimensions = 0;
-    sample.data.dimensions = NULL;
-    sample.data.has_numerator = sample.data.has_denominator = 0;
+    //  A count's total alone: its value, without n, unit, owner or cells.
+    sample.data.unit = NULL;
+    sample.data.owner = NULL;
+    sample.data.n_cells = 0;
+    sample.data.cells = NULL;
+    sample.total = (Cibus__DataCell) CIBUS__DATA_CELL__INIT;
+    sample.total.has_value = 1;
+    sample.total.value = 31;
     sample.data.has_status = 0;
     sample.data.source = NULL;
     sample.data.extracted_on = NULL;
+    assert_valid (&sample.env);
+}
+
+//  Each way a cell may carry its counts: numerator/denominator, a value
+//  with n, a value alone, '*' suppressed at source with or without its
+//  size (a denominator or an n).
+static void
+test_codec_validate_accepts_every_shape_of_cell (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    Cibus__DataCell *cell = &sample.cell [0];
+    *cell = (Cibus__DataCell) CIBUS__DATA_CELL__INIT;
+    cell->n_dimensions = 1;
+    cell->dimensions = sample.black;
+    s_cell_counts (cell, 0, 160);
+    assert_valid (&sample.env);
+    cell->has_numerator = cell->has_denominator = 0;
+    cell->has_value = cell->has_n = 1;
+    cell->value = 412.5;
+    cell->n = 160;
+    assert_valid (&sample.env);
+    cell->has_n = 0;
+    assert_valid (&sample.env);
+    cell->has_value = 0;
+    cell->has_suppressed = cell->suppressed = 1;
+    assert_valid (&sample.env);
+    cell->has_n = 1;
+    assert_valid (&sample.env);
+    cell->has_n = 0;
+    cell->has_denominator = 1;
+    assert_valid (&sample.env);
+    //  The total may be suppressed at source too.
+    sample.total = (Cibus__DataCell) CIBUS__DATA_CELL__INIT;
+    sample.total.has_suppressed = sample.total.suppressed = 1;
+    assert_valid (&sample.env);
+}
+
+//  Crosses of up to CIBUS_MAX_CROSS dimensions, and up to CIBUS_MAX_CELLS
+//  cells besides the total.
+static void
+test_codec_validate_accepts_a_table_at_its_limits (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    Cibus__Dimension dimension [CIBUS_MAX_CROSS];
+    Cibus__Dimension *dimensions [CIBUS_MAX_CROSS];
+    static const char *keys [] = {"race", "income", "gender"};
+    assert_int_equal (sizeof keys / sizeof keys [0], CIBUS_MAX_CROSS);
+    for (size_t i = 0; i < CIBUS_MAX_CROSS; i++) {
+        dimension [i] = (Cibus__Dimension) CIBUS__DIMENSION__INIT;
+        dimension [i].key = (char *) keys [i];
+        dimension [i].value = "x";
+        dimensions [i] = &dimension [i];
+    }
+    sample.cell [1].n_dimensions = CIBUS_MAX_CROSS;
+    sample.cell [1].dimensions = dimensions;
+    assert_valid (&sample.env);
+    Cibus__DataCell *cells [CIBUS_MAX_CELLS];
+    for (size_t i = 0; i < CIBUS_MAX_CELLS; i++)
+        cells [i] = &sample.cell [0];
+    sample.data.n_cells = CIBUS_MAX_CELLS;
+    sample.data.cells = cells;
     assert_valid (&sample.env);
 }
 
@@ -1048,15 +1233,37 @@ test_codec_validate_refuses_bad_period_shapes (void **state)
     }
 }
 
+//  A cell carries its counts, or is marked suppressed at source.
 static void
-test_codec_validate_refuses_missing_value (void **state)
+test_codec_validate_refuses_a_cell_without_counts (void **state)
 {
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.data.has_value = 0;
-    sample.data.has_numerator = sample.data.has_denominator = 0;
-    assert_refused (&sample.env, "data.value", "field 'data.value' is required");
+    sample.total.has_numerator = sample.total.has_denominator = 0;
+    assert_refused (&sample.env, "data.total",
+                    "the total needs numerator and denominator (percent, rate) or a value and n "
+                    "(count, score, currency), or to be marked suppressed at source");
+    s_sample_data (&sample);
+    sample.cell [1].has_numerator = sample.cell [1].has_denominator = 0;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=hispanic,income=low needs numerator and denominator (percent, "
+                    "rate) or a value and n (count, score, currency), or to be marked "
+                    "suppressed at source");
+    //  n alone is a size, not a result.
+    s_sample_data (&sample);
+    sample.cell [0].has_numerator = sample.cell [0].has_denominator = 0;
+    sample.cell [0].has_n = 1;
+    sample.cell [0].n = 160;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=black needs numerator and denominator (percent, rate) or a value "
+                    "and n (count, score, currency), or to be marked suppressed at source");
+    //  suppressed=false is not a mark.
+    s_sample_data (&sample);
+    sample.cell [2].suppressed = 0;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=asian needs numerator and denominator (percent, rate) or a value "
+                    "and n (count, score, currency), or to be marked suppressed at source");
 }
 
 //  A rate or percent may come as its counts alone: the broker derives it.
@@ -1066,21 +1273,172 @@ test_codec_validate_accepts_counts_without_value (void **state)
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.data.has_value = 0;
+    assert_false (sample.total.has_value || sample.cell [0].has_value);
     codec_problem_t problem;
     assert_int_equal (codec_validate_envelope (&sample.env, &problem), CIBUS_OK);
 }
 
+//  A '*' in a state file hides the result at source: a cell that says so
+//  and still carries its numerator or value would publish what it hides.
 static void
-test_codec_validate_refuses_suppressed_from_a_publisher (void **state)
+test_codec_validate_refuses_a_suppressed_cell_carrying_a_result (void **state)
 {
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.data.has_suppressed = 1;
-    sample.data.suppressed = 1;
-    assert_refused (&sample.env, "data.suppressed",
-                    "field 'data.suppressed' is set by the broker, not by a publisher");
+    sample.cell [2].has_numerator = 1;
+    sample.cell [2].numerator = 3;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=asian is suppressed at source and must carry no numerator or "
+                    "value, only its size when known");
+    s_sample_data (&sample);
+    sample.cell [2].has_value = 1;
+    sample.cell [2].value = 50;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=asian is suppressed at source and must carry no numerator or "
+                    "value, only its size when known");
+    s_sample_data (&sample);
+    sample.total.has_suppressed = sample.total.suppressed = 1;
+    assert_refused (&sample.env, "data.total",
+                    "the total is suppressed at source and must carry no numerator or value, "
+                    "only its size when known");
+}
+
+//  The broker decides how each cell is disclosed and stamps the table; a
+//  publisher that set any of it would decide in the broker's place.
+static void
+test_codec_validate_refuses_broker_set_fields_from_a_publisher (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.has_version = 1;
+    sample.data.version = 1;
+    assert_refused (&sample.env, "data.version",
+                    "fields 'data.version', 'data.masked' and 'data.superseded' are set by the "
+                    "broker, not by a publisher");
+    s_sample_data (&sample);
+    sample.data.has_masked = 1;
+    assert_refused (&sample.env, "data.masked",
+                    "fields 'data.version', 'data.masked' and 'data.superseded' are set by the "
+                    "broker, not by a publisher");
+    s_sample_data (&sample);
+    sample.data.has_superseded = sample.data.superseded = 1;
+    assert_refused (&sample.env, "data.superseded",
+                    "fields 'data.version', 'data.masked' and 'data.superseded' are set by the "
+                    "broker, not by a publisher");
+    //  Present is set, whatever the value: masked=false is the broker's too.
+    s_sample_data (&sample);
+    sample.data.has_masked = 1;
+    sample.data.masked = 0;
+    assert_refused (&sample.env, "data.masked",
+                    "fields 'data.version', 'data.masked' and 'data.superseded' are set by the "
+                    "broker, not by a publisher");
+
+    s_sample_data (&sample);
+    sample.cell [0].has_disclosure = 1;
+    sample.cell [0].disclosure = CIBUS__DISCLOSURE__SHOWN;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=black: 'disclosure', 'low' and 'high' are set by the broker, not "
+                    "by a publisher");
+    s_sample_data (&sample);
+    sample.cell [1].has_low = 1;
+    sample.cell [1].low = 0;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=hispanic,income=low: 'disclosure', 'low' and 'high' are set by "
+                    "the broker, not by a publisher");
+    s_sample_data (&sample);
+    sample.cell [2].has_high = 1;
+    sample.cell [2].high = 100;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=asian: 'disclosure', 'low' and 'high' are set by the broker, not "
+                    "by a publisher");
+    s_sample_data (&sample);
+    sample.total.has_disclosure = 1;
+    sample.total.disclosure = CIBUS__DISCLOSURE__HIDDEN_SMALL;
+    assert_refused (&sample.env, "data.total",
+                    "the total: 'disclosure', 'low' and 'high' are set by the broker, not by a "
+                    "publisher");
+}
+
+//  A table is released with its total: a breakdown without it is refused.
+static void
+test_codec_validate_refuses_a_table_without_its_total (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.total = NULL;
+    assert_refused (&sample.env, "data.total",
+                    "field 'data.total' is required: a table is released with its total");
+    //  Without cells too: a table is never empty.
+    sample.data.n_cells = 0;
+    sample.data.cells = NULL;
+    assert_refused (&sample.env, "data.total",
+                    "field 'data.total' is required: a table is released with its total");
+}
+
+static void
+test_codec_validate_refuses_a_total_with_dimensions (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.total.n_dimensions = 1;
+    sample.total.dimensions = sample.black;
+    assert_refused (&sample.env, "data.total.dimensions",
+                    "the total has no categories; a cell with categories goes in 'data.cells'");
+}
+
+static void
+test_codec_validate_refuses_a_cell_without_dimensions (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.cell [1].n_dimensions = 0;
+    sample.cell [1].dimensions = NULL;
+    assert_refused (&sample.env, "data.cells.dimensions",
+                    "a cell of a breakdown needs at least one category (dimension=category); the "
+                    "total goes in 'data.total'");
+}
+
+static void
+test_codec_validate_refuses_a_cross_over_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    Cibus__Dimension dimension [CIBUS_MAX_CROSS + 1];
+    Cibus__Dimension *dimensions [CIBUS_MAX_CROSS + 1];
+    static const char *keys [] = {"race", "income", "gender", "grade"};
+    assert_int_equal (sizeof keys / sizeof keys [0], CIBUS_MAX_CROSS + 1);
+    for (size_t i = 0; i <= CIBUS_MAX_CROSS; i++) {
+        dimension [i] = (Cibus__Dimension) CIBUS__DIMENSION__INIT;
+        dimension [i].key = (char *) keys [i];
+        dimension [i].value = "x";
+        dimensions [i] = &dimension [i];
+    }
+    sample.cell [1].n_dimensions = CIBUS_MAX_CROSS + 1;
+    sample.cell [1].dimensions = dimensions;
+    assert_refused (&sample.env, "data.cells.dimensions",
+                    "cell race=x,income=x,gender=x,grade=x crosses 4 dimensions, over the limit "
+                    "of 3");
+}
+
+static void
+test_codec_validate_refuses_more_cells_than_its_limit (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    Cibus__DataCell *cells [CIBUS_MAX_CELLS + 1];
+    for (size_t i = 0; i <= CIBUS_MAX_CELLS; i++)
+        cells [i] = &sample.cell [0];
+    sample.data.n_cells = CIBUS_MAX_CELLS + 1;
+    sample.data.cells = cells;
+    assert_refused (&sample.env, "data.cells",
+                    "field 'data.cells' has 257 items, over its limit of 256");
 }
 
 //  ------------------------------------------------------------ indicator definitions
@@ -1271,9 +1629,14 @@ test_codec_validate_refuses_nan_value (void **state)
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.data.value = NAN;
-    assert_refused (&sample.env, "data.value",
-                    "field 'data.value' must be a finite number, got nan");
+    sample.total.has_value = 1;
+    sample.total.value = NAN;
+    assert_refused (&sample.env, "data.total", "the total: its value must be a finite number, got nan");
+    s_sample_data (&sample);
+    sample.cell [0].has_value = 1;
+    sample.cell [0].value = NAN;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=black: its value must be a finite number, got nan");
 }
 
 static void
@@ -1282,12 +1645,13 @@ test_codec_validate_refuses_infinite_value (void **state)
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.data.value = INFINITY;
-    assert_refused (&sample.env, "data.value",
-                    "field 'data.value' must be a finite number, got inf");
-    sample.data.value = -INFINITY;
-    assert_refused (&sample.env, "data.value",
-                    "field 'data.value' must be a finite number, got -inf");
+    sample.cell [1].has_value = 1;
+    sample.cell [1].value = INFINITY;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=hispanic,income=low: its value must be a finite number, got inf");
+    sample.cell [1].value = -INFINITY;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=hispanic,income=low: its value must be a finite number, got -inf");
 }
 
 static void
@@ -1296,33 +1660,103 @@ test_codec_validate_refuses_numerator_without_denominator (void **state)
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.data.has_denominator = 0;
-    assert_refused (&sample.env, "data.denominator",
-                    "fields 'data.numerator' and 'data.denominator' go together");
+    sample.cell [0].has_denominator = 0;
+    sample.cell [0].has_value = 1;
+    sample.cell [0].value = 32.5;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=black has a numerator without its denominator");
+    s_sample_data (&sample);
+    sample.total.has_denominator = 0;
+    sample.total.has_value = 1;
+    sample.total.value = 41;
+    assert_refused (&sample.env, "data.total",
+                    "the total has a numerator without its denominator");
+    //  Without a value either, it has no result at all.
+    s_sample_data (&sample);
+    sample.cell [0].has_denominator = 0;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=black needs numerator and denominator (percent, rate) or a value "
+                    "and n (count, score, currency), or to be marked suppressed at source");
 }
 
+//  A denominator alone is a size: a result needs its numerator too, unless
+//  the cell is suppressed at source.
 static void
 test_codec_validate_refuses_denominator_without_numerator (void **state)
 {
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.data.has_numerator = 0;
-    assert_refused (&sample.env, "data.numerator",
-                    "fields 'data.numerator' and 'data.denominator' go together");
+    sample.cell [0].has_numerator = 0;
+    assert_refused (&sample.env, "data.cells",
+                    "cell race=black needs numerator and denominator (percent, rate) or a value "
+                    "and n (count, score, currency), or to be marked suppressed at source");
+    sample.cell [0].has_suppressed = sample.cell [0].suppressed = 1;
+    assert_valid (&sample.env);
+}
+
+//  The codec judges structure; what counts must agree on (a numerator
+//  above its denominator, n against the denominator, cells against the
+//  total) depends on the indicator's unit, and is the table check of the
+//  disclosure module, which the store runs with the catalogue in hand and
+//  which names the cell. The codec lets such a table through; the check
+//  refuses it.
+static void
+s_assert_table_refused (uint64_t numerator, uint64_t denominator, bool has_n, uint64_t n,
+                        const char *expected)
+{
+    static const char *races [] = {"black", "hispanic", "asian"};
+    const disclosure_dimension_t dimensions [] = {{"race", races, 3}};
+    const disclosure_coord_t black = {"race", "black"};
+    disclosure_cell_t cell = {.coords = &black,
+                              .coord_count = 1,
+                              .has_numerator = true,
+                              .numerator = numerator,
+                              .has_denominator = true,
+                              .denominator = denominator,
+                              .has_n = has_n,
+                              .n = n};
+    disclosure_table_t table = {.indicator = "k3-reading",
+                                .period = "2025-26",
+                                .kind = DISCLOSURE_RATIO,
+                                .dimensions = dimensions,
+                                .dimension_count = 1,
+                                .cells = &cell,
+                                .cell_count = 1};
+    table.total = (disclosure_cell_t) {.has_numerator = true,
+                                       .numerator = 168,
+                                       .has_denominator = true,
+                                       .denominator = 410};
+    disclosure_problem_t problem;
+    memset (&problem, 0, sizeof problem);
+    assert_int_equal (disclosure_table_check (&table, &problem), CIBUS_ERR_BAD_FIELD);
+    assert_int_equal (problem.cell, 0);
+    assert_string_equal (problem.message, expected);
 }
 
 static void
-test_codec_validate_refuses_numerator_greater_than_denominator (void **state)
+test_codec_validate_leaves_counts_that_disagree_to_the_table_check (void **state)
 {
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.data.numerator = 101;
-    assert_refused (&sample.env, "data.numerator",
-                    "field 'data.numerator' (101) is greater than 'data.denominator' (100)");
+    sample.cell [0].numerator = 161;
+    assert_valid (&sample.env);
+    s_assert_table_refused (161, 160, false, 0,
+                            "cell race=black: 161/160 has a numerator above its denominator");
+    s_sample_data (&sample);
+    sample.cell [0].has_n = 1;
+    sample.cell [0].n = 38;
+    assert_valid (&sample.env);
+    s_assert_table_refused (52, 160, true, 38,
+                            "cell race=black: n 38 disagrees with its denominator 160");
 }
 
+//  A cell names its categories, at most CIBUS_MAX_CROSS of them; a list
+//  of 65 (the old limit of a value's dimensions, CIBUS_MAX_LIST, and one)
+//  is refused like any cross over the limit, and the refusal still says
+//  how many and what the limit is: the cell's name in it is cut short to
+//  leave room for that.
 static void
 test_codec_validate_refuses_too_many_dimensions (void **state)
 {
@@ -1332,10 +1766,18 @@ test_codec_validate_refuses_too_many_dimensions (void **state)
     Cibus__Dimension *dimensions [MANY];
     for (size_t i = 0; i < MANY; i++)
         dimensions [i] = &sample.dimension [0];
-    sample.data.n_dimensions = MANY;
-    sample.data.dimensions = dimensions;
-    assert_refused (&sample.env, "data.dimensions",
-                    "field 'data.dimensions' has 65 items, over its limit of 64");
+    sample.cell [0].n_dimensions = MANY;
+    sample.cell [0].dimensions = dimensions;
+    codec_problem_t problem;
+    memset (&problem, 0, sizeof problem);
+    assert_int_equal (codec_validate_envelope (&sample.env, &problem), CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (problem.field, "data.cells.dimensions");
+    const char *start = "cell race=black,race=black,";
+    assert_memory_equal (problem.message, start, strlen (start));
+    const char *end = " crosses 65 dimensions, over the limit of 3";
+    size_t len = strlen (problem.message);
+    assert_true (len > strlen (end));
+    assert_string_equal (problem.message + len - strlen (end), end);
 }
 
 static void
@@ -1344,12 +1786,13 @@ test_codec_validate_refuses_dimension_without_key_or_value (void **state)
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.dimension [1].key = NULL;
-    assert_refused (&sample.env, "data.dimensions.key", "field 'data.dimensions.key' is required");
+    sample.dimension [2].key = NULL;
+    assert_refused (&sample.env, "data.cells.dimensions.key",
+                    "field 'data.cells.dimensions.key' is required");
     s_sample_data (&sample);
-    sample.dimension [1].value = "";
-    assert_refused (&sample.env, "data.dimensions.value",
-                    "field 'data.dimensions.value' is required");
+    sample.dimension [2].value = "";
+    assert_refused (&sample.env, "data.cells.dimensions.value",
+                    "field 'data.cells.dimensions.value' is required");
 }
 
 static void
@@ -1360,8 +1803,8 @@ test_codec_validate_refuses_dimension_value_over_its_limit (void **state)
     s_sample_data (&sample);
     char *value = s_repeat ('v', CIBUS_MAX_NAME + 1);
     sample.dimension [0].value = value;
-    assert_refused (&sample.env, "data.dimensions.value",
-                    "field 'data.dimensions.value' is 129 bytes, over its limit of 128");
+    assert_refused (&sample.env, "data.cells.dimensions.value",
+                    "field 'data.cells.dimensions.value' is 129 bytes, over its limit of 128");
     free (value);
 }
 
@@ -1371,8 +1814,61 @@ test_codec_validate_refuses_dimension_given_twice (void **state)
     (void) state;
     sample_t sample;
     s_sample_data (&sample);
-    sample.dimension [1].key = "race";
-    assert_refused (&sample.env, "data.dimensions", "dimension 'race' is given twice");
+    sample.dimension [2].key = "race";
+    assert_refused (&sample.env, "data.cells.dimensions",
+                    "cell race=hispanic,race=low names dimension 'race' twice");
+}
+
+//  Fields this protocol does not know, one message down and two: in a
+//  cell (the total or a breakdown's) and in a cell's dimension.
+static void
+test_codec_validate_refuses_unknown_fields_inside_a_data_cell (void **state)
+{
+    (void) state;
+    uint8_t varint = 1;
+    ProtobufCMessageUnknownField unknown = {99, PROTOBUF_C_WIRE_TYPE_VARINT, 1, &varint};
+    static const struct {
+        int where; /* 0 the total, 1 a cell, 2 a cell's dimension */
+        const char *field;
+    } cases [] = {{0, "data.total"}, {1, "data.cells"}, {2, "data.cells.dimensions"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        sample_t sample;
+        s_sample_data (&sample);
+        ProtobufCMessage *base = cases [i].where == 0   ? &sample.total.base
+                                 : cases [i].where == 1 ? &sample.cell [1].base
+                                                        : &sample.dimension [2].base;
+        base->n_unknown_fields = 1;
+        base->unknown_fields = &unknown;
+        //  Through the wire, as a client would send it.
+        codec_buf_t buf = {0};
+        assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+        envelope_t *env = codec_envelope_decode (buf.data, buf.size);
+        assert_non_null (env);
+        char expected [160];
+        snprintf (expected, sizeof expected,
+                  "'%s' carries field number 99, which is not part of the cibus protocol",
+                  cases [i].field);
+        assert_refused (env, cases [i].field, expected);
+        codec_envelope_free (env);
+        codec_buf_release (&buf);
+    }
+}
+
+static void
+test_codec_validate_refuses_bad_unit_or_owner (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.data.unit = "lincoln elementary";
+    assert_refused (&sample.env, "data.unit",
+                    "field 'data.unit' must be printable text without spaces or '/', got "
+                    "'lincoln elementary'");
+    s_sample_data (&sample);
+    sample.data.owner = "north/isd";
+    assert_refused (&sample.env, "data.owner",
+                    "field 'data.owner' must be printable text without spaces or '/', got "
+                    "'north/isd'");
 }
 
 static void
@@ -1740,13 +2236,26 @@ test_codec_validate_refuses_invalid_utf8_naming_the_field (void **state)
     assert_refused (&sample.env, "note.attendees", "field 'note.attendees' is not valid UTF-8");
 
     s_sample_data (&sample);
-    sample.dimension [1].value = "\xed\xa0\x80";
-    assert_refused (&sample.env, "data.dimensions.value",
-                    "field 'data.dimensions.value' is not valid UTF-8");
+    sample.dimension [2].value = "\xed\xa0\x80";
+    assert_refused (&sample.env, "data.cells.dimensions.value",
+                    "field 'data.cells.dimensions.value' is not valid UTF-8");
     s_sample_data (&sample);
     sample.dimension [0].key = "r\xc3";
-    assert_refused (&sample.env, "data.dimensions.key",
-                    "field 'data.dimensions.key' is not valid UTF-8");
+    assert_refused (&sample.env, "data.cells.dimensions.key",
+                    "field 'data.cells.dimensions.key' is not valid UTF-8");
+    //  The walk goes into the total too, wherever a string may be.
+    s_sample_data (&sample);
+    sample.total.n_dimensions = 1;
+    sample.total.dimensions = sample.black;
+    sample.dimension [0].value = "\xff";
+    assert_refused (&sample.env, "data.total.dimensions.value",
+                    "field 'data.total.dimensions.value' is not valid UTF-8");
+    s_sample_data (&sample);
+    sample.data.unit = "Lincoln-\xc3";
+    assert_refused (&sample.env, "data.unit", "field 'data.unit' is not valid UTF-8");
+    s_sample_data (&sample);
+    sample.data.owner = "\xe2\x82";
+    assert_refused (&sample.env, "data.owner", "field 'data.owner' is not valid UTF-8");
     s_sample_data (&sample);
     sample.data.source = "SIS \xff";
     assert_refused (&sample.env, "data.source", "field 'data.source' is not valid UTF-8");
@@ -1814,10 +2323,10 @@ test_codec_validate_accepts_multibyte_text (void **state)
     sample.attendees [0] = "Jos\xc3\xa9 N\xc3\xba\xc3\xb1\x65z";
     sample.decisions [0] = "\xe2\x82\xac 10 000 for books \xf0\x9f\x93\x9a";
     assert_valid (&sample.env);
+    //  A table's text (its source) may be any language; its categories are
+    //  identifiers (below).
     s_sample_data (&sample);
-    sample.dimension [1].key = "school";
-    sample.dimension [1].value = "\xe6\x9d\xb1\xe4\xba\xac";
-    sample.data.source = "Secretar\xc3\xad\x61 de Educaci\xc3\xb3n";
+    sample.data.source = "Secretar\xc3\xad\x61 de Educaci\xc3\xb3n \xe6\x9d\xb1\xe4\xba\xac";
     assert_valid (&sample.env);
     s_sample_update (&sample);
     sample.update.comment = "Avanzamos \xf0\x9f\x8e\x89";
@@ -1826,6 +2335,34 @@ test_codec_validate_accepts_multibyte_text (void **state)
     s_sample_indicator (&def);
     def.def.name = "Tasa de graduaci\xc3\xb3n";
     assert_valid (&def.env);
+}
+
+//  A cell's category names which dimension it belongs to, as the
+//  catalogue's categories do: it is an identifier like them (a token),
+//  where a data value's dimension used to take any text. A school named
+//  in another script goes in as an identifier ("tokyo-3").
+static void
+test_codec_validate_refuses_a_category_that_is_not_a_token (void **state)
+{
+    (void) state;
+    static const char *values [] = {"\xe6\x9d\xb1\xe4\xba\xac", "low income", "k/3"};
+    for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
+        sample_t sample;
+        s_sample_data (&sample);
+        sample.dimension [2].value = (char *) values [i];
+        char expected [160];
+        snprintf (expected, sizeof expected,
+                  "field 'data.cells.dimensions.value' must be printable text without spaces "
+                  "or '/', got '%s'",
+                  values [i]);
+        assert_refused (&sample.env, "data.cells.dimensions.value", expected);
+    }
+    sample_t sample;
+    s_sample_data (&sample);
+    sample.dimension [2].key = "home language";
+    assert_refused (&sample.env, "data.cells.dimensions.key",
+                    "field 'data.cells.dimensions.key' must be printable text without spaces or "
+                    "'/', got 'home language'");
 }
 
 static void
@@ -1846,9 +2383,9 @@ test_codec_validate_refuses_control_characters_in_text (void **state)
     //  C1 controls are well-formed UTF-8, and some terminals obey them.
     s_sample_data (&sample);
     sample.dimension [0].value = "\xc2\x9b[31m";
-    assert_refused (&sample.env, "data.dimensions.value",
-                    "field 'data.dimensions.value' holds the control character U+009B: text "
-                    "may hold tab, newline and carriage return, no other");
+    assert_refused (&sample.env, "data.cells.dimensions.value",
+                    "field 'data.cells.dimensions.value' holds the control character U+009B: "
+                    "text may hold tab, newline and carriage return, no other");
     s_sample_update (&sample);
     sample.update.comment = "a\x1f-b";
     assert_refused (&sample.env, "update.comment",
@@ -2241,6 +2778,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_codec_envelope_with_data_round_trips),
+        cmocka_unit_test (test_codec_envelope_with_masked_table_round_trips),
         cmocka_unit_test (test_codec_envelope_with_note_round_trips),
         cmocka_unit_test (test_codec_envelope_with_commitment_round_trips),
         cmocka_unit_test (test_codec_envelope_with_update_round_trips),
@@ -2264,6 +2802,8 @@ main (void)
         cmocka_unit_test (test_codec_body_kind_and_name_follow_the_body),
         cmocka_unit_test (test_codec_validate_accepts_data_submission),
         cmocka_unit_test (test_codec_validate_accepts_minimal_data_submission),
+        cmocka_unit_test (test_codec_validate_accepts_every_shape_of_cell),
+        cmocka_unit_test (test_codec_validate_accepts_a_table_at_its_limits),
         cmocka_unit_test (test_codec_validate_accepts_every_period_shape),
         cmocka_unit_test (test_codec_validate_accepts_note),
         cmocka_unit_test (test_codec_validate_accepts_commitment),
@@ -2289,9 +2829,15 @@ main (void)
         cmocka_unit_test (test_codec_validate_refuses_indicator_with_slash),
         cmocka_unit_test (test_codec_validate_refuses_missing_period),
         cmocka_unit_test (test_codec_validate_refuses_bad_period_shapes),
-        cmocka_unit_test (test_codec_validate_refuses_missing_value),
+        cmocka_unit_test (test_codec_validate_refuses_a_cell_without_counts),
         cmocka_unit_test (test_codec_validate_accepts_counts_without_value),
-        cmocka_unit_test (test_codec_validate_refuses_suppressed_from_a_publisher),
+        cmocka_unit_test (test_codec_validate_refuses_a_suppressed_cell_carrying_a_result),
+        cmocka_unit_test (test_codec_validate_refuses_broker_set_fields_from_a_publisher),
+        cmocka_unit_test (test_codec_validate_refuses_a_table_without_its_total),
+        cmocka_unit_test (test_codec_validate_refuses_a_total_with_dimensions),
+        cmocka_unit_test (test_codec_validate_refuses_a_cell_without_dimensions),
+        cmocka_unit_test (test_codec_validate_refuses_a_cross_over_its_limit),
+        cmocka_unit_test (test_codec_validate_refuses_more_cells_than_its_limit),
         cmocka_unit_test (test_codec_validate_accepts_an_indicator_definition),
         cmocka_unit_test (test_codec_validate_refuses_bad_indicator_definitions),
         cmocka_unit_test (test_codec_validate_judges_the_categories_of_dimensions),
@@ -2302,11 +2848,13 @@ main (void)
         cmocka_unit_test (test_codec_validate_refuses_infinite_value),
         cmocka_unit_test (test_codec_validate_refuses_numerator_without_denominator),
         cmocka_unit_test (test_codec_validate_refuses_denominator_without_numerator),
-        cmocka_unit_test (test_codec_validate_refuses_numerator_greater_than_denominator),
+        cmocka_unit_test (test_codec_validate_leaves_counts_that_disagree_to_the_table_check),
         cmocka_unit_test (test_codec_validate_refuses_too_many_dimensions),
         cmocka_unit_test (test_codec_validate_refuses_dimension_without_key_or_value),
         cmocka_unit_test (test_codec_validate_refuses_dimension_value_over_its_limit),
         cmocka_unit_test (test_codec_validate_refuses_dimension_given_twice),
+        cmocka_unit_test (test_codec_validate_refuses_unknown_fields_inside_a_data_cell),
+        cmocka_unit_test (test_codec_validate_refuses_bad_unit_or_owner),
         cmocka_unit_test (test_codec_validate_refuses_unspecified_data_status),
         cmocka_unit_test (test_codec_validate_refuses_data_status_out_of_range),
         cmocka_unit_test (test_codec_validate_refuses_source_over_its_limit),
@@ -2334,6 +2882,7 @@ main (void)
         cmocka_unit_test (test_codec_validate_refuses_invalid_utf8_naming_the_field),
         cmocka_unit_test (test_codec_validate_refuses_invalid_utf8_in_an_indicator_definition),
         cmocka_unit_test (test_codec_validate_accepts_multibyte_text),
+        cmocka_unit_test (test_codec_validate_refuses_a_category_that_is_not_a_token),
         cmocka_unit_test (test_codec_validate_refuses_control_characters_in_text),
         cmocka_unit_test (test_codec_invalid_utf8_survives_decoding_and_is_refused),
         cmocka_unit_test (test_codec_validate_request_checks_a_publish),

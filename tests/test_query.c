@@ -1,5 +1,6 @@
 /*  test_query.c - the questions the backbone and partners ask of the
-    projections, with read access and small-cell suppression applied.
+    projections, with read access applied and every data table's values as
+    the decision stored with it when it was appended shows them.
 
     Each answer is rendered as text (columns, then rows; cells separated by
     '|') and compared whole, so that a test states exactly what a reader
@@ -9,42 +10,41 @@
 
 //  ------------------------------------------------------------ data
 
-static void
-s_cell (world_t *self, const store_partner_t *who, const char *id, const char *indicator,
-        const char *period, const char *key, const char *group, double value, uint64_t n)
-{
-    data_msg_t m;
-    data_cell (&m, id, indicator, period, key, group, value, n);
-    PUBLISH_OK (self, who, &m.env);
-}
-
-//  A school year of k3-reading from alice, by race, with a correction, and
-//  carol's total for 2026-Q1.
+//  A school year of k3-reading from alice, one table a quarter, with a
+//  correction, and carol's table for 2026-Q1:
+//    2025-Q3  total 291/500 (58.2)
+//    2025-Q4  total 236/400 (59); race asian 14/20 (70), black 14/28 (50),
+//             white 69/100 (69) - 252 pupils not reported by race
+//    2026-Q1  total 31/50 (62), corrected to 32/50 (64) with race asian
+//             3/4 (75), black 8/16 (50), white 21/30 (70) - every pupil -
+//             and income low 10/20 (50)
+//    2026-Q2  provisional; total 252/400 (63); race asian 12/15 (80),
+//             black 11/20 (55), white 36/50 (72)
+//    carol's 2026-Q1: total 110/200 (55)
+//  Asian pupils in 2026-Q1 are 4, below min-cell: the smallest other cell of
+//  race, black (16), is hidden beside them, or 32 - 8 - 21 would be 3.
 static void
 s_publish_k3_year (world_t *self)
 {
     world_define_k3 (self);
-    s_cell (self, &self->alice, "t-q3", "k3-reading", "2025-Q3", NULL, NULL, 58.2, 400);
-    s_cell (self, &self->alice, "t-q4", "k3-reading", "2025-Q4", NULL, NULL, 59, 410);
-    s_cell (self, &self->alice, "t-q1", "k3-reading", "2026-Q1", NULL, NULL, 60.5, 405);
-    s_cell (self, &self->alice, "t-q1-fix", "k3-reading", "2026-Q1", NULL, NULL, 61, 405);
-    data_msg_t m;
-    data_cell (&m, "t-q2", "k3-reading", "2026-Q2", NULL, NULL, 63, 420);
-    m.data.has_status = true;
-    m.data.status = CIBUS__VALUE_STATUS__PROVISIONAL;
+    world_table (self, &self->alice, "t-q3", "early-literacy", "k3-reading", "2025-Q3", "291/500",
+                 NULL);
+    world_table (self, &self->alice, "t-q4", "early-literacy", "k3-reading", "2025-Q4", "236/400",
+                 "race=asian", "14/20", "race=black", "14/28", "race=white", "69/100", NULL);
+    world_table (self, &self->alice, "t-q1", "early-literacy", "k3-reading", "2026-Q1", "31/50",
+                 NULL);
+    world_table (self, &self->alice, "t-q1-fix", "early-literacy", "k3-reading", "2026-Q1",
+                 "32/50", "race=asian", "3/4", "race=black", "8/16", "race=white", "21/30",
+                 "income=low", "10/20", NULL);
+    table_msg_t m;
+    table_msg (&m, "t-q2", "early-literacy", "k3-reading", "2026-Q2", "252/400");
+    table_cell (&m, "race=asian", "12/15");
+    table_cell (&m, "race=black", "11/20");
+    table_cell (&m, "race=white", "36/50");
+    table_status (&m, CIBUS__VALUE_STATUS__PROVISIONAL);
     PUBLISH_OK (self, &self->alice, &m.env);
-    s_cell (self, &self->carol, "c-t-q1", "k3-reading", "2026-Q1", NULL, NULL, 55, 200);
-
-    s_cell (self, &self->alice, "q4-asian", "k3-reading", "2025-Q4", "race", "asian", 70, 12);
-    s_cell (self, &self->alice, "q4-black", "k3-reading", "2025-Q4", "race", "black", 50, 28);
-    s_cell (self, &self->alice, "q4-white", "k3-reading", "2025-Q4", "race", "white", 69, 52);
-    s_cell (self, &self->alice, "q1-asian", "k3-reading", "2026-Q1", "race", "asian", 75, 4);
-    s_cell (self, &self->alice, "q1-black", "k3-reading", "2026-Q1", "race", "black", 52, 30);
-    s_cell (self, &self->alice, "q1-white", "k3-reading", "2026-Q1", "race", "white", 70, 50);
-    s_cell (self, &self->alice, "q2-asian", "k3-reading", "2026-Q2", "race", "asian", 80, 15);
-    s_cell (self, &self->alice, "q2-black", "k3-reading", "2026-Q2", "race", "black", 55, 31);
-    s_cell (self, &self->alice, "q2-white", "k3-reading", "2026-Q2", "race", "white", 72, 49);
-    s_cell (self, &self->alice, "q1-low", "k3-reading", "2026-Q1", "income", "low", 50, 200);
+    world_table (self, &self->carol, "c-t-q1", "early-literacy", "k3-reading", "2026-Q1",
+                 "110/200", NULL);
 }
 
 //  Absence (monthly, lower is better) from alice, FAFSA completions (yearly)
@@ -54,21 +54,12 @@ s_publish_the_rest (world_t *self)
 {
     world_define_absence (self);
     world_define_fafsa (self);
-    data_msg_t m;
-    data_msg (&m, "a-01", "early-literacy", "absence", "2026-01");
-    data_value (&m, 0.2);
-    data_n (&m, 400);
-    PUBLISH_OK (self, &self->alice, &m.env);
-    data_msg (&m, "a-02", "early-literacy", "absence", "2026-02");
-    data_value (&m, 0.18);
-    data_n (&m, 400);
-    PUBLISH_OK (self, &self->alice, &m.env);
-    data_msg (&m, "f-24", "postsecondary", "fafsa", "2024-25");
-    data_value (&m, 300);
-    PUBLISH_OK (self, &self->bob, &m.env);
-    data_msg (&m, "f-25", "postsecondary", "fafsa", "2025-26");
-    data_value (&m, 280);
-    PUBLISH_OK (self, &self->bob, &m.env);
+    world_table (self, &self->alice, "a-01", "early-literacy", "absence", "2026-01", "80/400",
+                 NULL);
+    world_table (self, &self->alice, "a-02", "early-literacy", "absence", "2026-02", "72/400",
+                 NULL);
+    world_table (self, &self->bob, "f-24", "postsecondary", "fafsa", "2024-25", "300", NULL);
+    world_table (self, &self->bob, "f-25", "postsecondary", "fafsa", "2025-26", "280", NULL);
 
     collab_msg_t c;
     commitment_msg (&c, "c-late", "early-literacy", "open 3 leveled libraries", "2026-03-01");
@@ -240,8 +231,8 @@ test_query_values_refuses_a_missing_or_unknown_indicator (void **state)
     query.indicator = "k3-reading";
     query.by = "zip";
     s_refused (self, &query, &self->hub, CIBUS_ERR_BAD_FIELD, "query.by",
-               "indicator 'k3-reading' is not broken down by 'zip': see its dimensions in "
-               "'cibus indicators'");
+               "indicator 'k3-reading' is not broken down by 'zip': its dimensions are in the "
+               "catalogue (an indicators query)");
 }
 
 static void
@@ -253,11 +244,11 @@ test_query_values_shows_the_totals_with_target_and_change (void **state)
     query.indicator = "k3-reading";
     assert_string_equal (s_ask (self, &query, &self->hub, "values of k3-reading"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2025-Q3|all|alice|58.2|400|final|62|\n"
-                         "2025-Q4|all|alice|59|410|final|62|0.8\n"
-                         "2026-Q1|all|alice|61|405|final|62|2\n"
+                         "2025-Q3|all|alice|58.2|500|final|62|\n"
+                         "2025-Q4|all|alice|59|400|final|62|0.8\n"
+                         "2026-Q1|all|alice|64|50|final|62|5\n"
                          "2026-Q1|all|carol|55|200|final|62|\n"
-                         "2026-Q2|all|alice|63|420|provisional|62|2\n");
+                         "2026-Q2|all|alice|63|400|provisional|62|-1\n");
 }
 
 static bool
@@ -272,43 +263,47 @@ test_query_values_a_correction_is_current_and_both_stay_in_the_log (void **state
 {
     world_t *self = *state;
     world_define_k3 (self);
-    s_cell (self, &self->alice, "t-q1", "k3-reading", "2026-Q1", NULL, NULL, 60.5, 405);
-    s_cell (self, &self->alice, "t-q1-fix", "k3-reading", "2026-Q1", NULL, NULL, 61, 405);
+    world_table (self, &self->alice, "t-q1", "early-literacy", "k3-reading", "2026-Q1", "242/400",
+                 NULL);
+    world_table (self, &self->alice, "t-q1-fix", "early-literacy", "k3-reading", "2026-Q1",
+                 "244/400", NULL);
     Cibus__Query query = s_query ("values");
     query.indicator = "k3-reading";
     assert_string_equal (s_ask (self, &query, &self->carol, "values of k3-reading"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2026-Q1|all|alice|61|405|final|62|\n");
-    //  The history: both submissions, with who and when, in the log.
+                         "2026-Q1|all|alice|61|400|final|62|\n");
+    //  The history: both versions of the table, with who and when, in the log.
     assert_int_equal (store_last_seq (self->store), 3);
     for (uint64_t seq = 2; seq <= 3; seq++) {
         envelope_t *env = NULL;
         assert_int_equal (store_read_from (self->store, seq, 1, s_first, &env, NULL), CIBUS_OK);
         assert_non_null (env);
         assert_string_equal (env->partner, "alice");
-        assert_true (env->data->value == (seq == 2 ? 60.5 : 61));
+        assert_int_equal (env->data->version, seq - 1);
+        assert_true (env->data->total->value == (seq == 2 ? 60.5 : 61));
         assert_int_equal (env->received_at,
                           FIXTURE_EPOCH_USEC + (int64_t) (seq - 1) * FIXTURE_DAY_USEC);
         codec_envelope_free (env);
     }
 }
 
+//  A cell has the status of its table: 2026-Q2's are provisional.
 static const char *s_k3_by_race_unsuppressed =
     "period|group|partner|value|n|status|target|change\n"
-    "2025-Q3|all|alice|58.2|400|final|62|\n"
-    "2025-Q4|all|alice|59|410|final|62|0.8\n"
-    "2025-Q4|asian|alice|70|12|final|62|\n"
+    "2025-Q3|all|alice|58.2|500|final|62|\n"
+    "2025-Q4|all|alice|59|400|final|62|0.8\n"
+    "2025-Q4|asian|alice|70|20|final|62|\n"
     "2025-Q4|black|alice|50|28|final|62|\n"
-    "2025-Q4|white|alice|69|52|final|62|\n"
-    "2026-Q1|all|alice|61|405|final|62|2\n"
+    "2025-Q4|white|alice|69|100|final|62|\n"
+    "2026-Q1|all|alice|64|50|final|62|5\n"
     "2026-Q1|all|carol|55|200|final|62|\n"
     "2026-Q1|asian|alice|75|4|final|62|5\n"
-    "2026-Q1|black|alice|52|30|final|62|2\n"
-    "2026-Q1|white|alice|70|50|final|62|1\n"
-    "2026-Q2|all|alice|63|420|provisional|62|2\n"
-    "2026-Q2|asian|alice|80|15|final|62|5\n"
-    "2026-Q2|black|alice|55|31|final|62|3\n"
-    "2026-Q2|white|alice|72|49|final|62|2\n";
+    "2026-Q1|black|alice|50|16|final|62|0\n"
+    "2026-Q1|white|alice|70|30|final|62|1\n"
+    "2026-Q2|all|alice|63|400|provisional|62|-1\n"
+    "2026-Q2|asian|alice|80|15|provisional|62|5\n"
+    "2026-Q2|black|alice|55|20|provisional|62|5\n"
+    "2026-Q2|white|alice|72|50|provisional|62|2\n";
 
 static void
 test_query_values_by_dimension_for_the_backbone_and_the_submitter (void **state)
@@ -332,24 +327,25 @@ test_query_values_suppresses_small_cells_and_their_complement_for_other_partners
     Cibus__Query query = s_query ("values");
     query.indicator = "k3-reading";
     query.by = "race";
-    //  2026-Q1: asian (n=4) is small, black (n=30) its complement; a change
-    //  from or to a hidden value is hidden too.
+    //  2026-Q1: asian (4 pupils) is small, black (16) its complement; their
+    //  sizes are hidden with them, and a change from or to a hidden value is
+    //  hidden too.
     assert_string_equal (s_ask (self, &query, &self->carol, "values of k3-reading"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2025-Q3|all|alice|58.2|400|final|62|\n"
-                         "2025-Q4|all|alice|59|410|final|62|0.8\n"
-                         "2025-Q4|asian|alice|70|12|final|62|\n"
+                         "2025-Q3|all|alice|58.2|500|final|62|\n"
+                         "2025-Q4|all|alice|59|400|final|62|0.8\n"
+                         "2025-Q4|asian|alice|70|20|final|62|\n"
                          "2025-Q4|black|alice|50|28|final|62|\n"
-                         "2025-Q4|white|alice|69|52|final|62|\n"
-                         "2026-Q1|all|alice|61|405|final|62|2\n"
+                         "2025-Q4|white|alice|69|100|final|62|\n"
+                         "2026-Q1|all|alice|64|50|final|62|5\n"
                          "2026-Q1|all|carol|55|200|final|62|\n"
-                         "2026-Q1|asian|alice|*|4|final|62|*\n"
-                         "2026-Q1|black|alice|*|30|final|62|*\n"
-                         "2026-Q1|white|alice|70|50|final|62|1\n"
-                         "2026-Q2|all|alice|63|420|provisional|62|2\n"
-                         "2026-Q2|asian|alice|80|15|final|62|*\n"
-                         "2026-Q2|black|alice|55|31|final|62|*\n"
-                         "2026-Q2|white|alice|72|49|final|62|2\n");
+                         "2026-Q1|asian|alice|*|*|final|62|*\n"
+                         "2026-Q1|black|alice|*|*|final|62|*\n"
+                         "2026-Q1|white|alice|70|30|final|62|1\n"
+                         "2026-Q2|all|alice|63|400|provisional|62|-1\n"
+                         "2026-Q2|asian|alice|80|15|provisional|62|*\n"
+                         "2026-Q2|black|alice|55|20|provisional|62|*\n"
+                         "2026-Q2|white|alice|72|50|provisional|62|2\n");
 }
 
 static void
@@ -358,13 +354,9 @@ test_query_values_shows_only_the_readers_networks (void **state)
     world_t *self = *state;
     s_publish_k3_year (self);
     world_define_absence (self);
-    data_msg_t m;
-    data_msg (&m, "a-bob", "postsecondary", "absence", "2026-01");
-    data_value (&m, 0.3);
-    PUBLISH_OK (self, &self->bob, &m.env);
-    data_msg (&m, "a-alice", "early-literacy", "absence", "2026-01");
-    data_value (&m, 0.2);
-    PUBLISH_OK (self, &self->alice, &m.env);
+    world_table (self, &self->bob, "a-bob", "postsecondary", "absence", "2026-01", "30/100", NULL);
+    world_table (self, &self->alice, "a-alice", "early-literacy", "absence", "2026-01", "80/400",
+                 NULL);
     Cibus__Query query = s_query ("values");
     query.indicator = "k3-reading";
     assert_string_equal (s_ask (self, &query, &self->bob, "values of k3-reading"),
@@ -372,18 +364,18 @@ test_query_values_shows_only_the_readers_networks (void **state)
     query.indicator = "absence";
     assert_string_equal (s_ask (self, &query, &self->bob, "values of absence"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2026-01|all|bob|0.3||final|0.1|\n");
+                         "2026-01|all|bob|0.3|100|final|0.1|\n");
     assert_string_equal (s_ask (self, &query, &self->carol, "values of absence"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2026-01|all|alice|0.2||final|0.1|\n");
+                         "2026-01|all|alice|0.2|400|final|0.1|\n");
     assert_string_equal (s_ask (self, &query, &self->hub, "values of absence"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2026-01|all|alice|0.2||final|0.1|\n"
-                         "2026-01|all|bob|0.3||final|0.1|\n");
+                         "2026-01|all|alice|0.2|400|final|0.1|\n"
+                         "2026-01|all|bob|0.3|100|final|0.1|\n");
     query.network = "postsecondary";
     assert_string_equal (s_ask (self, &query, &self->hub, "values of absence"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2026-01|all|bob|0.3||final|0.1|\n");
+                         "2026-01|all|bob|0.3|100|final|0.1|\n");
 }
 
 static void
@@ -393,32 +385,28 @@ test_query_values_orders_periods_of_each_kind (void **state)
     world_define_absence (self);
     world_define_fafsa (self);
     const char *months [] = {"2026-11", "2026-09", "2026-10", "2027-01"};
-    const double rates [] = {0.15, 0.2, 0.18, 0.12};
+    const char *rates [] = {"60/400", "80/400", "72/400", "48/400"};
     for (size_t i = 0; i < 4; i++) {
-        data_msg_t m;
         char id [16];
         snprintf (id, sizeof id, "m%zu", i);
-        data_msg (&m, id, "early-literacy", "absence", months [i]);
-        data_value (&m, rates [i]);
-        PUBLISH_OK (self, &self->alice, &m.env);
+        world_table (self, &self->alice, id, "early-literacy", "absence", months [i], rates [i],
+                     NULL);
     }
     const char *years [] = {"2026-27", "2024-25", "2025-26"};
+    const char *counts [] = {"100", "200", "300"};
     for (size_t i = 0; i < 3; i++) {
-        data_msg_t m;
         char id [16];
         snprintf (id, sizeof id, "y%zu", i);
-        data_msg (&m, id, "postsecondary", "fafsa", years [i]);
-        data_value (&m, 100.0 * (double) (i + 1));
-        PUBLISH_OK (self, &self->bob, &m.env);
+        world_table (self, &self->bob, id, "postsecondary", "fafsa", years [i], counts [i], NULL);
     }
     Cibus__Query query = s_query ("values");
     query.indicator = "absence";
     assert_string_equal (s_ask (self, &query, &self->hub, "values of absence"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2026-09|all|alice|0.2||final|0.1|\n"
-                         "2026-10|all|alice|0.18||final|0.1|-0.02\n"
-                         "2026-11|all|alice|0.15||final|0.1|-0.03\n"
-                         "2027-01|all|alice|0.12||final|0.1|-0.03\n");
+                         "2026-09|all|alice|0.2|400|final|0.1|\n"
+                         "2026-10|all|alice|0.18|400|final|0.1|-0.02\n"
+                         "2026-11|all|alice|0.15|400|final|0.1|-0.03\n"
+                         "2027-01|all|alice|0.12|400|final|0.1|-0.03\n");
     query.indicator = "fafsa";
     assert_string_equal (s_ask (self, &query, &self->hub, "values of fafsa"),
                          "period|group|partner|value|n|status|target|change\n"
@@ -577,7 +565,7 @@ test_query_report_is_the_backbones_page (void **state)
     assert_string_equal (world_render (reply, "gaps"),
                          "indicator|dimension|highest group|highest value|lowest group|"
                          "lowest value|gap\n"
-                         "k3-reading|race|asian|75|black|52|23\n");
+                         "k3-reading|race|asian|75|black|50|25\n");
     assert_string_equal (world_render (reply, "proof point"),
                          "indicators moving the right way|of|share\n"
                          "1|3|33.3\n");
@@ -633,8 +621,10 @@ test_query_report_for_a_partner_covers_its_networks (void **state)
     store_query_free (reply);
 }
 
-//  pre-k (a quarterly percent) from alice with small totals, and a k3-reading
-//  race group for 2026-Q1: asian n=4, black n=30, hispanic n=40, white n=50.
+//  pre-k (a quarterly percent) from alice with small totals - 3/8 (37.5) in
+//  2025-Q4, 2/5 (40) in 2026-Q1 - and her k3-reading table for 2026-Q1:
+//  total 62/100, race asian 3/4 (75), black 13/26 (50), hispanic 18/30
+//  (60), white 28/40 (70).
 static void
 s_publish_small_cells (world_t *self)
 {
@@ -643,13 +633,11 @@ s_publish_small_cells (world_t *self)
     indicator_msg (&def, "def-prek", "pre-k", "pre-k enrollment", CIBUS__UNIT__PERCENT,
                    CIBUS__DIRECTION__UP, CIBUS__PERIOD_KIND__QUARTER);
     PUBLISH_OK (self, &self->hub, &def.env);
-    s_cell (self, &self->alice, "p-q4", "pre-k", "2025-Q4", NULL, NULL, 38, 7);
-    s_cell (self, &self->alice, "p-q1", "pre-k", "2026-Q1", NULL, NULL, 40, 6);
-    s_cell (self, &self->alice, "asian", "k3-reading", "2026-Q1", "race", "asian", 75, 4);
-    s_cell (self, &self->alice, "black", "k3-reading", "2026-Q1", "race", "black", 52, 30);
-    s_cell (self, &self->alice, "hisp", "k3-reading", "2026-Q1", "race", "hispanic", 58, 40);
-    s_cell (self, &self->alice, "white", "k3-reading", "2026-Q1", "race", "white", 70, 50);
-    s_cell (self, &self->alice, "total", "k3-reading", "2026-Q1", NULL, NULL, 63, 124);
+    world_table (self, &self->alice, "p-q4", "early-literacy", "pre-k", "2025-Q4", "3/8", NULL);
+    world_table (self, &self->alice, "p-q1", "early-literacy", "pre-k", "2026-Q1", "2/5", NULL);
+    world_table (self, &self->alice, "k3", "early-literacy", "k3-reading", "2026-Q1", "62/100",
+                 "race=asian", "3/4", "race=black", "13/26", "race=hispanic", "18/30",
+                 "race=white", "28/40", NULL);
 }
 
 static void
@@ -665,30 +653,30 @@ test_query_report_keeps_suppressed_cells_out_of_gaps_and_travel (void **state)
         assert_string_equal (world_render (reply, "indicators"),
                              "indicator|latest period|value|baseline|target|direction of "
                              "travel|right way\n"
-                             "k3-reading|2026-Q1|63|58.2|62|-|-\n"
+                             "k3-reading|2026-Q1|62|58.2|62|-|-\n"
                              "pre-k|2026-Q1|40|||better|yes\n");
         assert_string_equal (world_render (reply, "gaps"),
                              "indicator|dimension|highest group|highest value|lowest group|"
-                         "lowest value|gap\n"
-                             "k3-reading|race|asian|75|black|52|23\n");
+                             "lowest value|gap\n"
+                             "k3-reading|race|asian|75|black|50|25\n");
         assert_string_equal (world_render (reply, "proof point"),
                              "indicators moving the right way|of|share\n"
                              "1|1|100\n");
         store_query_free (reply);
     }
-    //  carol may not see asian (n=4), black (its complement) nor pre-k's
-    //  small totals: the gap is between what she sees, and no direction of
-    //  travel is told from hidden values.
+    //  carol may not see asian (4 pupils), black (its complement, the
+    //  smallest other cell) nor pre-k's small totals: the gap is between what
+    //  she sees, and no direction of travel is told from hidden values.
     Cibus__QueryReply *reply = world_query (self, &query, &self->carol);
     assert_string_equal (world_render (reply, "indicators"),
                          "indicator|latest period|value|baseline|target|direction of "
                          "travel|right way\n"
-                         "k3-reading|2026-Q1|63|58.2|62|-|-\n"
+                         "k3-reading|2026-Q1|62|58.2|62|-|-\n"
                          "pre-k|2026-Q1|*|||-|-\n");
     assert_string_equal (world_render (reply, "gaps"),
                          "indicator|dimension|highest group|highest value|lowest group|"
                          "lowest value|gap\n"
-                         "k3-reading|race|white|70|hispanic|58|12\n");
+                         "k3-reading|race|white|70|hispanic|60|10\n");
     assert_string_equal (world_render (reply, "proof point"),
                          "indicators moving the right way|of|share\n"
                          "0|0|\n");
@@ -704,17 +692,21 @@ test_query_values_suppression_of_small_totals (void **state)
     query.indicator = "pre-k";
     assert_string_equal (s_ask (self, &query, &self->carol, "values of pre-k"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2025-Q4|all|alice|*|7|final||\n"
-                         "2026-Q1|all|alice|*|6|final||*\n");
+                         "2025-Q4|all|alice|*|*|final||\n"
+                         "2026-Q1|all|alice|*|*|final||*\n");
     assert_string_equal (s_ask (self, &query, &self->alice, "values of pre-k"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2025-Q4|all|alice|38|7|final||\n"
-                         "2026-Q1|all|alice|40|6|final||2\n");
+                         "2025-Q4|all|alice|37.5|8|final||\n"
+                         "2026-Q1|all|alice|40|5|final||2.5\n");
+    //  A smaller min-cell judges the tables appended from then on; the ones
+    //  already decided stay as they were sent.
     assert_int_equal (store_config_set (self->store, "min-cell", "5", NULL, 0), CIBUS_OK);
+    world_table (self, &self->alice, "p-q2", "early-literacy", "pre-k", "2026-Q2", "3/6", NULL);
     assert_string_equal (s_ask (self, &query, &self->carol, "values of pre-k"),
                          "period|group|partner|value|n|status|target|change\n"
-                         "2025-Q4|all|alice|38|7|final||\n"
-                         "2026-Q1|all|alice|40|6|final||2\n");
+                         "2025-Q4|all|alice|*|*|final||\n"
+                         "2026-Q1|all|alice|*|*|final||*\n"
+                         "2026-Q2|all|alice|50|6|final||*\n");
 }
 
 static void
@@ -722,22 +714,17 @@ test_query_report_counts_a_cell_once_whatever_its_dimension_order (void **state)
 {
     world_t *self = *state;
     world_define_k3 (self);
-    data_msg_t m;
-    data_msg (&m, "d1", "early-literacy", "k3-reading", "2026-Q1");
-    data_value (&m, 50);
-    data_dim (&m, "race", "black");
-    data_dim (&m, "income", "low");
-    PUBLISH_OK (self, &self->alice, &m.env);
-    data_msg (&m, "d2", "early-literacy", "k3-reading", "2026-Q1");
-    data_value (&m, 51);
-    data_dim (&m, "income", "low");
-    data_dim (&m, "race", "black");
-    PUBLISH_OK (self, &self->alice, &m.env);
+    //  The correction names the cross cell with its dimensions the other
+    //  way round: it is the same cell, counted once beside the total.
+    world_table (self, &self->alice, "d1", "early-literacy", "k3-reading", "2026-Q1", "20/40",
+                 "race=black,income=low", "10/20", NULL);
+    world_table (self, &self->alice, "d2", "early-literacy", "k3-reading", "2026-Q1", "20/40",
+                 "income=low,race=black", "11/20", NULL);
     Cibus__Query query = s_query ("report");
     query.period = "2026-Q1";
     assert_string_equal (s_ask (self, &query, &self->hub, "submissions for 2026-Q1"),
                          "partner|network|submitted|values\n"
-                         "alice|early-literacy|yes|1\n"
+                         "alice|early-literacy|yes|2\n"
                          "bob|postsecondary|no|0\n"
                          "carol|early-literacy|no|0\n");
 }

@@ -22,11 +22,12 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 3
+#define LATEST_SCHEMA 4
 
 //  The tables the migrations create: the log, partners and partner_networks
-//  (1); indicators, data_values, commitments, notes and config (2).
-#define LATEST_TABLES 8
+//  (1); indicators, data_values, commitments, notes and config (2; 3 rebuilds
+//  commitments, 4 data_values); data_tables, masked and partner_feeds (4).
+#define LATEST_TABLES 11
 
 //  Two distinct 40-character public keys (the registry checks only length).
 #define KEY_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -682,6 +683,110 @@ test_store_uncommitted_entries_are_invisible_to_another_connection (void **state
     store_destroy (&reader);
 }
 
+//  ------------------------------------------------------------ which copy
+
+static store_partner_t
+s_reader (const char *name, role_t role)
+{
+    store_partner_t reader;
+    memset (&reader, 0, sizeof reader);
+    snprintf (reader.name, sizeof reader.name, "%s", name);
+    reader.role = role;
+    return reader;
+}
+
+//  The one rule of which copy a reader gets: a data table whole for its
+//  owner and the backbone, its masked copy for everyone else; any other
+//  entry whole for everyone.
+static void
+test_store_entry_bytes_picks_the_copy_for_each_reader (void **state)
+{
+    (void) state;
+    static const char whole [] = "whole", masked [] = "masked";
+    store_entry_t table = {.seq = 1,
+                           .topic = "north/data",
+                           .envelope = whole,
+                           .size = sizeof whole,
+                           .owner = "north-isd",
+                           .masked = masked,
+                           .masked_size = sizeof masked};
+    store_partner_t owner = s_reader ("north-isd", ROLE_PARTNER);
+    store_partner_t other = s_reader ("south-isd", ROLE_PARTNER);
+    store_partner_t hub = s_reader ("hub", ROLE_BACKBONE);
+    store_partner_t feed = s_reader ("feed-co", ROLE_INTEGRATOR);
+    size_t size = 0;
+    assert_ptr_equal (store_entry_bytes (&table, &owner, &size), whole);
+    assert_int_equal (size, sizeof whole);
+    assert_ptr_equal (store_entry_bytes (&table, &hub, &size), whole);
+    assert_int_equal (size, sizeof whole);
+    assert_ptr_equal (store_entry_bytes (&table, &other, &size), masked);
+    assert_int_equal (size, sizeof masked);
+    assert_ptr_equal (store_entry_bytes (&table, &feed, &size), masked);
+    assert_int_equal (size, sizeof masked);
+
+    store_entry_t note = {.seq = 2, .topic = "north/note", .envelope = whole, .size = sizeof whole};
+    assert_ptr_equal (store_entry_bytes (&note, &other, &size), whole);
+    assert_int_equal (size, sizeof whole);
+    assert_ptr_equal (store_entry_bytes (&note, &owner, &size), whole);
+    assert_int_equal (size, sizeof whole);
+}
+
+//  A data entry without its masked copy fails closed: only the backbone
+//  gets it; nobody else gets anything.
+static void
+test_store_a_data_entry_without_a_masked_copy_goes_to_the_backbone_only (void **state)
+{
+    (void) state;
+    static const char whole [] = "whole";
+    store_entry_t entry = {
+        .seq = 1, .topic = "north/data", .envelope = whole, .size = sizeof whole};
+    store_partner_t partner = s_reader ("north-isd", ROLE_PARTNER);
+    store_partner_t hub = s_reader ("hub", ROLE_BACKBONE);
+    size_t size = 99;
+    assert_null (store_entry_bytes (&entry, &partner, &size));
+    assert_int_equal (size, 0);
+    assert_ptr_equal (store_entry_bytes (&entry, &hub, &size), whole);
+    assert_int_equal (size, sizeof whole);
+}
+
+typedef struct {
+    size_t count;
+    bool owner_seen, masked_seen;
+    const store_partner_t *reader;
+    size_t sizes [COLLECT_MAX];
+} s_copies_t;
+
+static bool
+s_copies (const store_entry_t *entry, void *arg)
+{
+    s_copies_t *self = arg;
+    self->owner_seen = self->owner_seen || entry->owner;
+    self->masked_seen = self->masked_seen || entry->masked || entry->masked_size;
+    size_t size = 0;
+    store_entry_bytes (entry, self->reader, &size);
+    self->sizes [self->count++] = size;
+    return self->count < COLLECT_MAX;
+}
+
+//  Entries appended without a table's decision (store_batch_add alone, as
+//  the log's own tests do) have no owner and no masked copy: read back,
+//  their data entries go to no partner, the rest to everyone.
+static void
+test_store_read_from_gives_no_masked_copy_without_a_decision (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    store_partner_t partner = s_reader ("north-isd", ROLE_PARTNER);
+    s_copies_t seen = {.reader = &partner};
+    assert_int_equal (store_read_from (self->store, 1, 100, s_copies, &seen, NULL), CIBUS_OK);
+    assert_int_equal (seen.count, 5);
+    assert_false (seen.owner_seen);
+    assert_false (seen.masked_seen);
+    //  north/data, south/data, north/note, northeast/data, north/commitment
+    size_t expected [] = {0, 0, 2, 0, 2};
+    assert_memory_equal (seen.sizes, expected, sizeof expected);
+}
+
 //  ------------------------------------------------------------ reopening
 
 static void
@@ -751,6 +856,71 @@ test_store_migrates_an_empty_file (void **state)
     assert_non_null (self->store);
     assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
     assert_int_equal (store_last_seq (self->store), 0);
+}
+
+//  A database at version 3, as the migrations of store.c left it, with a
+//  data value of the cell-by-cell projection in it.
+static const char *s_version_3 =
+    "CREATE TABLE log (seq INTEGER PRIMARY KEY, partner TEXT NOT NULL, id TEXT NOT NULL,"
+    "  topic TEXT NOT NULL, received_at INTEGER NOT NULL, envelope BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX log_partner_id ON log (partner, id);"
+    "CREATE TABLE partners (name TEXT PRIMARY KEY, public_key TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK (role IN ('backbone', 'partner', 'integrator')),"
+    "  added_at INTEGER NOT NULL DEFAULT (strftime('%s', 'now')));"
+    "CREATE TABLE partner_networks ("
+    "  partner TEXT NOT NULL REFERENCES partners (name) ON DELETE CASCADE,"
+    "  network TEXT NOT NULL, PRIMARY KEY (partner, network));"
+    "CREATE TABLE indicators (id TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL UNIQUE, PRIMARY KEY (id, version));"
+    "CREATE TABLE data_values (seq INTEGER PRIMARY KEY, partner TEXT NOT NULL,"
+    "  network TEXT NOT NULL, indicator TEXT NOT NULL, period TEXT NOT NULL,"
+    "  dims_key TEXT NOT NULL, dim_count INTEGER NOT NULL, dim_key TEXT, dim_value TEXT,"
+    "  value REAL, n INTEGER, numerator INTEGER, denominator INTEGER,"
+    "  status INTEGER NOT NULL, source TEXT, extracted_on TEXT,"
+    "  received_at INTEGER NOT NULL, current INTEGER NOT NULL CHECK (current IN (0, 1)));"
+    "CREATE UNIQUE INDEX data_values_cell ON data_values (partner, indicator, period, dims_key)"
+    "  WHERE current = 1;"
+    "CREATE INDEX data_values_indicator ON data_values (indicator, period) WHERE current = 1;"
+    "CREATE TABLE notes (seq INTEGER PRIMARY KEY, partner TEXT NOT NULL, network TEXT NOT NULL,"
+    "  title TEXT NOT NULL, held_on TEXT NOT NULL, decisions TEXT NOT NULL DEFAULT '[]');"
+    "CREATE INDEX notes_held_on ON notes (held_on);"
+    "CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE commitments (id TEXT NOT NULL, owner TEXT NOT NULL, network TEXT NOT NULL,"
+    "  action TEXT NOT NULL, due TEXT NOT NULL, status INTEGER NOT NULL, comment TEXT,"
+    "  created_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL, PRIMARY KEY (network, id));"
+    "CREATE INDEX commitments_due ON commitments (due);"
+    "INSERT INTO log VALUES (1, 'north-isd', 'd1', 'north/data', 0, x'0a');"
+    "INSERT INTO data_values (seq, partner, network, indicator, period, dims_key, dim_count,"
+    "  value, n, status, received_at, current)"
+    "  VALUES (1, 'north-isd', 'north', 'k3', '2026-Q1', '', 0, 61, 400, 1, 0, 1);"
+    "PRAGMA user_version = 3;";
+
+//  Migration 4 replaces the cell-by-cell projection of data (no deployed log
+//  holds a cell: tables came with protocol version 3) and adds the tables'
+//  own; the log is kept whole.
+static void
+test_store_migration_4_replaces_the_projection_of_cells (void **state)
+{
+    fixture_t *self = *state;
+    s_sql_exec (self->path, s_version_3);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), 4);
+    assert_int_equal (store_last_seq (self->store), 1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_values"), 0);
+    //  The new projection: a row per cell of each version, with its mark.
+    assert_int_equal (
+        s_sql_int (self->path, "SELECT count(*) FROM pragma_table_info ('data_values') "
+                               "WHERE name IN ('cell', 'version', 'mark', 'size_shown', "
+                               "'publisher', 'unit')"),
+        6);
+    assert_int_equal (
+        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                               "name IN ('data_tables', 'masked', 'partner_feeds')"),
+        3);
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
 static void
@@ -1087,6 +1257,81 @@ test_registry_remove_drops_the_partners_networks (void **state)
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM partner_networks"), 1);
 }
 
+//  An integrator's feeds: the partners whose tables it may submit.
+static void
+test_registry_feeds_round_trip (void **state)
+{
+    fixture_t *self = *state;
+    const char *networks [] = {"north"};
+    assert_int_equal (
+        store_partner_add (self->store, "feed-co", KEY_A, ROLE_INTEGRATOR, networks, 1), CIBUS_OK);
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_B, ROLE_PARTNER, networks,
+                                         1),
+                      CIBUS_OK);
+    store_partner_t partner;
+    assert_int_equal (store_partner_by_key (self->store, KEY_A, &partner), CIBUS_OK);
+    assert_int_equal (partner.feed_count, 0);
+    assert_null (partner.feeds);
+    store_partner_release (&partner);
+
+    const char *feeds [] = {"south-isd", "north-isd"};
+    assert_int_equal (store_partner_add_feeds (self->store, "feed-co", feeds, 2), CIBUS_OK);
+    //  A name already listed is kept once; none is a change of nothing.
+    assert_int_equal (store_partner_add_feeds (self->store, "feed-co", feeds + 1, 1), CIBUS_OK);
+    assert_int_equal (store_partner_add_feeds (self->store, "feed-co", NULL, 0), CIBUS_OK);
+    assert_int_equal (store_partner_by_key (self->store, KEY_A, &partner), CIBUS_OK);
+    assert_int_equal (partner.feed_count, 2);
+    assert_string_equal (partner.feeds [0], "north-isd");
+    assert_string_equal (partner.feeds [1], "south-isd");
+    store_partner_release (&partner);
+    assert_null (partner.feeds);
+    assert_int_equal (partner.feed_count, 0);
+    //  A partner feeds no one.
+    assert_int_equal (store_partner_by_key (self->store, KEY_B, &partner), CIBUS_OK);
+    assert_int_equal (partner.feed_count, 0);
+    store_partner_release (&partner);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM partner_feeds"), 2);
+}
+
+static void
+test_registry_add_feeds_refuses_bad_arguments (void **state)
+{
+    fixture_t *self = *state;
+    const char *feeds [] = {"north-isd"};
+    assert_int_equal (store_partner_add (self->store, "feed-co", KEY_A, ROLE_INTEGRATOR, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (store_partner_add_feeds (self->store, NULL, feeds, 1), CIBUS_ERR_USAGE);
+    assert_int_equal (store_partner_add_feeds (self->store, "feed-co", NULL, 1), CIBUS_ERR_USAGE);
+    //  Only a registered integrator feeds anyone.
+    assert_int_equal (store_partner_add_feeds (self->store, "nobody", feeds, 1),
+                      CIBUS_ERR_NOT_FOUND);
+    assert_int_equal (store_partner_add (self->store, "north-isd", KEY_B, ROLE_PARTNER, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (store_partner_add_feeds (self->store, "north-isd", feeds, 1),
+                      CIBUS_ERR_USAGE);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM partner_feeds"), 0);
+}
+
+//  Removing an integrator removes what it fed: a new integrator of the same
+//  name starts with none.
+static void
+test_registry_remove_drops_the_integrators_feeds (void **state)
+{
+    fixture_t *self = *state;
+    const char *feeds [] = {"north-isd"};
+    assert_int_equal (store_partner_add (self->store, "feed-co", KEY_A, ROLE_INTEGRATOR, NULL, 0),
+                      CIBUS_OK);
+    assert_int_equal (store_partner_add_feeds (self->store, "feed-co", feeds, 1), CIBUS_OK);
+    assert_int_equal (store_partner_remove (self->store, "feed-co"), CIBUS_OK);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM partner_feeds"), 0);
+    assert_int_equal (store_partner_add (self->store, "feed-co", KEY_B, ROLE_INTEGRATOR, NULL, 0),
+                      CIBUS_OK);
+    store_partner_t partner;
+    assert_int_equal (store_partner_by_key (self->store, KEY_B, &partner), CIBUS_OK);
+    assert_int_equal (partner.feed_count, 0);
+    store_partner_release (&partner);
+}
+
 static void
 test_registry_role_names_round_trip (void **state)
 {
@@ -1143,11 +1388,15 @@ main (void)
         T (test_store_read_from_returns_envelope_bytes_exactly),
         T (test_store_read_from_stops_when_callback_returns_false),
         T (test_store_topic_prefix_filter_sees_matching_entries_in_order),
+        cmocka_unit_test (test_store_entry_bytes_picks_the_copy_for_each_reader),
+        cmocka_unit_test (test_store_a_data_entry_without_a_masked_copy_goes_to_the_backbone_only),
+        T (test_store_read_from_gives_no_masked_copy_without_a_decision),
         T (test_store_uncommitted_entries_are_invisible_to_another_connection),
         T (test_store_reopen_keeps_last_seq_and_continues_it),
         T (test_store_reopen_keeps_dedupe),
         T_EMPTY (test_store_migrates_a_database_at_version_zero),
         T_EMPTY (test_store_migrates_an_empty_file),
+        T_EMPTY (test_store_migration_4_replaces_the_projection_of_cells),
         T (test_store_open_twice_is_idempotent),
         T_EMPTY (test_store_failed_migration_leaves_the_old_version_whole),
         T (test_store_new_refuses_a_newer_schema),
@@ -1168,6 +1417,9 @@ main (void)
         T (test_registry_remove_drops_the_partners_networks),
         {"test_registry_remove_drops_the_partners_networks_with_sync_normal",
          test_registry_remove_drops_the_partners_networks, s_setup_normal, s_teardown, NULL},
+        T (test_registry_feeds_round_trip),
+        T (test_registry_add_feeds_refuses_bad_arguments),
+        T (test_registry_remove_drops_the_integrators_feeds),
         cmocka_unit_test (test_registry_role_names_round_trip),
         cmocka_unit_test (test_registry_role_parse_refuses_unknown_names),
     };

@@ -56,6 +56,7 @@ static const bench_sizes_t s_full = {
     .steady = {3000, SIZE_MAX},
     .idle_clients = 1000,
     .scale_log = 10000000,
+    .audit_tables = 100000,
 };
 
 static const bench_sizes_t s_smoke = {
@@ -72,6 +73,7 @@ static const bench_sizes_t s_smoke = {
     .steady = {S_SMOKE_MSEC, 300},
     .idle_clients = 50,
     .scale_log = 3000,
+    .audit_tables = 300,
 };
 
 //  The parts in the order they run; the ceilings come first because the
@@ -97,6 +99,7 @@ static const s_part_t s_parts [] = {
     {"s7", bench_s7_stalled_subscriber, true},
     {"s8", bench_s8_idle_clients, true},
     {"s9", bench_s9_large_log, false},
+    {"a1", bench_a1_audit, true},
 };
 
 //  The option table holds defaults as text.
@@ -109,7 +112,7 @@ static const opt_def_t s_opts [] = {
      "runs per figure, 1 to " S_XSTR (BENCH_RUNS_MAX) "; the median is reported"},
     {"only", OPT_VALUE, "PARTS", NULL, NULL,
      "run only these parts, comma-separated: c1 c2 c3 (the ceilings: fsync, SQLite, "
-     "ZeroMQ), s1 ... s9 (the scenarios)"},
+     "ZeroMQ), s1 ... s9 (the scenarios), a1 (the disclosure audit of 100,000 tables)"},
     {"smoke", OPT_FLAG, NULL, NULL, NULL,
      "every scenario at a tiny size, one run: checks that nothing is lost or duplicated, "
      "judges no figure (make check runs this)"},

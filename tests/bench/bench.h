@@ -25,6 +25,7 @@
 #include "cibus.h"
 #include "cibus_limits.h"
 #include "harness.h"
+#include "measure.h"
 #include "report.h"
 
 #include <limits.h>
@@ -45,6 +46,7 @@
 #define BENCH_TOPIC         BENCH_NETWORK "/data"
 #define BENCH_INDICATOR     "k3-reading" /* defined in the catalogue before any run */
 #define BENCH_DIMENSION     "race"
+#define BENCH_CELLS         3 /* breakdown cells of a bench table, besides its total */
 #define BENCH_PUBLISHER     "bench-pub" /* a partner of BENCH_NETWORK: publishes */
 #define BENCH_READER        "bench-hub" /* the backbone: reads everything */
 
@@ -70,6 +72,7 @@ typedef struct {
     bench_span_t steady;    /* scenario 7: the phase over which RSS growth is judged */
     size_t idle_clients;    /* scenario 8 */
     size_t scale_log;       /* scenario 9: entries in the log */
+    size_t audit_tables;    /* a1: data tables in the log the audit reads */
 } bench_sizes_t;
 
 typedef struct {
@@ -136,10 +139,18 @@ void bench_world_down (bench_t *self, bool keep);
 bool bench_data_new (bench_t *self, char *data, size_t size);
 void bench_data_remove (const char *data);
 
-/* Append count entries straight into data's database with the store's
-   batch API, before any broker runs on it: the same encoded envelopes the
-   broker would store (seq, partner, received_at stamped). */
+/* Append count entries straight into data's database through the
+   store's one append path (store_append), before any broker runs on it:
+   the bench's indicator defined by the backbone, then count tables of the
+   publisher, stored as the broker would store them (stamped, decided,
+   their masked copies and projections written). */
 bool bench_log_fill (bench_t *self, const char *data, size_t count);
+
+/* Open the store at path (SQLite's own file, made if need be) with the
+   bench's two partners registered and BENCH_INDICATOR defined in its
+   catalogue; *publisher receives BENCH_PUBLISHER's record (release it with
+   store_partner_release). NULL, with a failure recorded, on error. */
+store_t *bench_store_ready (bench_t *self, const char *path, store_partner_t *publisher);
 
 typedef struct {
     harness_broker_t broker;
@@ -197,16 +208,24 @@ bool bench_stage_down (bench_t *self, bench_stage_t *stage);
 
 //  ---------------------------------------------------------------- entries
 
-//  One data submission of BENCH_ENTRY_SIZE bytes once stored. Its id names
-//  the publisher and the index (so an ack finds its publish), after 16 hex
-//  digits of hash that make ids fall all over the dedupe index like the
-//  random ids real clients use.
+//  One data table of BENCH_ENTRY_SIZE bytes once stored: a school's
+//  result, its total and BENCH_CELLS cells of a breakdown by race, every
+//  one large and away from 0 and 100 %, so that the broker shows it whole
+//  to every reader and the bench measures the relay path, not the
+//  suppression's. Its id names the publisher and the index (so an ack
+//  finds its publish), after 16 hex digits of hash that make ids fall all
+//  over the dedupe index like the random ids real clients use; those 16
+//  digits name its unit (the school), so that each entry is a table of
+//  its own, never a correction of another.
 typedef struct {
     cibus_envelope_t env;
     Cibus__DataSubmission data;
-    Cibus__Dimension dim;
-    Cibus__Dimension *dims [1];
+    Cibus__DataCell total, cell [BENCH_CELLS];
+    Cibus__DataCell *cells [BENCH_CELLS];
+    Cibus__Dimension dim [BENCH_CELLS];
+    Cibus__Dimension *dims [BENCH_CELLS][1];
     char id [33];
+    char unit [17];
     char source [CIBUS_MAX_NAME + 1];
 } bench_update_t;
 
@@ -214,10 +233,17 @@ typedef struct {
 bool bench_entry_calibrate (bench_t *self);
 
 void bench_update_init (bench_t *self, bench_update_t *update);
-/* Give the update the id of (epoch, publisher, index) and stamp data.n
-   (scenario 4 puts the send time there). */
-void bench_update_set (bench_update_t *update, unsigned epoch, uint32_t publisher, uint64_t index,
-                       uint64_t stamp);
+/* Make the update the table of (epoch, publisher, index): its id, its
+   unit and its counts. Every cell is made afresh, so an update the store
+   stamped and masked in place (store_append) may be set and sent again. */
+void bench_update_set (bench_update_t *update, unsigned epoch, uint32_t publisher, uint64_t index);
+
+/* Append the update, as publisher, inside store's open batch, as the
+   broker does; out is the caller's, reused (store_appended_release). A
+   refusal is recorded as a failure with its message. */
+cibus_err_t bench_store_append (bench_t *self, store_t *store, bench_update_t *update,
+                                const store_partner_t *publisher, int64_t received_at,
+                                store_appended_t *out);
 /* The publisher and index back from an id; false when it is not ours. */
 bool bench_id_parse (const char *id, uint32_t *publisher, uint64_t *index);
 
@@ -262,6 +288,19 @@ bool bench_publish_pipelined (bench_t *self, const char *part, cibus_t *client, 
 
 //  ---------------------------------------------------------------- subscribers
 
+//  When each publish of one publisher was sent, by index, on the monotonic
+//  clock: written by the publishing thread before the send, read by a
+//  subscriber's thread when the entry is delivered (scenario 4).
+typedef struct {
+    atomic_int_least64_t *nsec; /* 0 until sent */
+    size_t count;
+} bench_stamps_t;
+
+bool bench_stamps_init (bench_stamps_t *self, size_t count);
+void bench_stamps_release (bench_stamps_t *self);
+/* Record that index is being sent now. */
+void bench_stamps_mark (bench_stamps_t *self, uint64_t index);
+
 //  A subscriber reading in its own thread, checking that seqs come in
 //  order, each once.
 typedef struct {
@@ -272,16 +311,18 @@ typedef struct {
     size_t received;
     int64_t subscribed_nsec; /* just before the Subscribe was sent */
     int64_t first_nsec, last_nsec;
-    samples_t *latency; /* when set: usec from data.n (a send time) to delivery */
+    samples_t *latency;           /* when set: usec from its send to its delivery */
+    const bench_stamps_t *stamps; /* the send times, by index, latency needs */
     char error [512];
     pthread_t thread;
     bool running;
 } bench_sub_t;
 
 /* Connect as the backbone, subscribe from from_seq (0: from now) with
-   credit, and start reading. */
+   credit, and start reading. With latency (and the stamps of the one
+   publisher it measures), each delivery adds its time since the send. */
 bool bench_sub_start (bench_t *self, bench_broker_t *broker, bench_sub_t *sub, uint64_t from_seq,
-                      uint32_t credit, samples_t *latency);
+                      uint32_t credit, samples_t *latency, const bench_stamps_t *stamps);
 /* Wait for the thread (which stops after want entries, on a stall of
    BENCH_DEADLINE_MSEC, or when told to stop); true when it received want
    entries in order. Destroys the client. */
@@ -299,5 +340,13 @@ void bench_s6_fan_out (bench_t *self);
 void bench_s7_stalled_subscriber (bench_t *self);
 void bench_s8_idle_clients (bench_t *self);
 void bench_s9_large_log (bench_t *self);
+
+/* a1: build a log of `tables` data tables in dir (a new data directory)
+   through store_append, and time `cibusd audit` over it: *seconds. Returns
+   the audit's exit code (0 nothing exposed), or -1 when the log could not
+   be built. bench_a1_audit runs it at the bench's size and reports it
+   against the 60 s goal. */
+int bench_audit (const char *dir, size_t tables, double *seconds);
+void bench_a1_audit (bench_t *self);
 
 #endif

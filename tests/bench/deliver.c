@@ -29,10 +29,11 @@ s_sleep_until (int64_t nsec)
         ;
 }
 
-//  Publish count entries at S_RATE_PER_SEC, each stamped with its send
-//  time (data.n, on the monotonic clock the subscriber thread reads too).
+//  Publish count entries at S_RATE_PER_SEC, each with its send time in
+//  stamps (on the monotonic clock the subscriber thread reads too).
 static bool
-s_publish_at_rate (bench_t *self, cibus_t *client, bench_acks_t *acks, size_t count)
+s_publish_at_rate (bench_t *self, cibus_t *client, bench_acks_t *acks, bench_stamps_t *stamps,
+                   size_t count)
 {
     cibus_set_ack_handler (client, bench_acks_handler, acks);
     cibus_set_window (client, BENCH_WINDOW);
@@ -49,7 +50,8 @@ s_publish_at_rate (bench_t *self, cibus_t *client, bench_acks_t *acks, size_t co
             bench_fail (self, "s4: out of memory after %zu publishes", i);
             return false;
         }
-        bench_update_set (&update, epoch, acks->publisher, i, (uint64_t) bench_now_nsec ());
+        bench_update_set (&update, epoch, acks->publisher, i);
+        bench_stamps_mark (stamps, i);
         acks->published++;
         if ((err = cibus_publish_async (client, &update.env)) != CIBUS_OK)
             acks->published--;
@@ -75,13 +77,16 @@ bench_s4_end_to_end (bench_t *self)
         bench_stage_t stage;
         bench_sub_t sub = {0};
         samples_t latency = {0};
+        bench_stamps_t stamps = {0};
         cibus_t *pub = NULL;
         bench_acks_t acks;
         bench_acks_init (&acks, 1);
-        bool ok = bench_stage_up (self, &stage, 0)
-                  && bench_sub_start (self, &stage.broker, &sub, 0, BENCH_SUB_CREDIT, &latency)
+        bool ok = bench_stamps_init (&stamps, self->size.rate_count)
+                  && bench_stage_up (self, &stage, 0)
+                  && bench_sub_start (self, &stage.broker, &sub, 0, BENCH_SUB_CREDIT, &latency,
+                                      &stamps)
                   && (pub = bench_client (self, &stage.broker, self->pub_secret))
-                  && s_publish_at_rate (self, pub, &acks, self->size.rate_count);
+                  && s_publish_at_rate (self, pub, &acks, &stamps, self->size.rate_count);
         //  What was acked is stored, and must all be delivered; a refused
         //  publish fails the run below, without waiting for it here.
         atomic_store (&sub.want, acks.acked);
@@ -98,6 +103,7 @@ bench_s4_end_to_end (bench_t *self)
         bench_stage_down (self, &stage);
         bench_acks_release (&acks);
         samples_release (&latency);
+        bench_stamps_release (&stamps);
     }
     report_t *report = self->report;
     //  The floor under a delivery: one fsync for the commit, and the two
@@ -133,7 +139,7 @@ bench_s5_replay (bench_t *self)
         bench_cpu_t from, to;
         bool ok = bench_broker_up (self, &broker, data);
         bench_cpu_sample (&broker, &from);
-        ok = ok && bench_sub_start (self, &broker, &sub, 1, BENCH_SUB_CREDIT, NULL);
+        ok = ok && bench_sub_start (self, &broker, &sub, 1, BENCH_SUB_CREDIT, NULL, NULL);
         if (ok)
             atomic_store (&sub.want, entries);
         ok = bench_sub_join (self, "s5", &sub) && ok;
@@ -161,7 +167,8 @@ s_fan_out_run (bench_t *self, bench_stage_t *stage, bench_sub_t *subs, size_t co
 {
     size_t started = 0;
     while (started < count
-           && bench_sub_start (self, &stage->broker, &subs [started], 0, BENCH_SUB_CREDIT, NULL))
+           && bench_sub_start (self, &stage->broker, &subs [started], 0, BENCH_SUB_CREDIT, NULL,
+                              NULL))
         started++;
     cibus_t *pub = NULL;
     bench_acks_t acks;

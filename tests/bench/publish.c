@@ -38,7 +38,7 @@ s_publish_one_by_one (bench_t *self, cibus_t *client, bench_acks_t *acks, sample
             bench_fail (self, "s1: out of memory after %zu publishes", acks->published);
             return false;
         }
-        bench_update_set (&update, epoch, acks->publisher, index, index);
+        bench_update_set (&update, epoch, acks->publisher, index);
         acks->published++;
         cibus_ack_t ack;
         int64_t before = bench_now_nsec ();
@@ -180,7 +180,7 @@ s_many_run (bench_t *self, bench_stage_t *stage, cibus_t **clients, bench_acks_t
                 ok = false;
                 break;
             }
-            bench_update_set (&update, epoch, acks [i].publisher, index, index);
+            bench_update_set (&update, epoch, acks [i].publisher, index);
             acks [i].published++;
             if (cibus_publish_async (clients [i], &update.env) != CIBUS_OK) {
                 bench_fail (self, "s3: publisher %zu: %s", i + 1, cibus_error (clients [i]));

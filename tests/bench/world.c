@@ -82,6 +82,17 @@ bench_world_down (bench_t *self, bool keep)
         harness_rmtree (self->root);
 }
 
+//  Register the bench's two partners, as `cibusd partner add` would.
+static bool
+s_register (bench_t *self, store_t *store)
+{
+    const char *networks [] = {BENCH_NETWORK};
+    return store_partner_add (store, BENCH_PUBLISHER, self->pub_key, ROLE_PARTNER, networks, 1)
+               == CIBUS_OK
+           && store_partner_add (store, BENCH_READER, self->hub_key, ROLE_BACKBONE, NULL, 0)
+                  == CIBUS_OK;
+}
+
 bool
 bench_data_new (bench_t *self, char *data, size_t size)
 {
@@ -92,13 +103,7 @@ bench_data_new (bench_t *self, char *data, size_t size)
         return false;
     }
     store_t *store = store_new (db, STORE_SYNC_FULL);
-    const char *networks [] = {BENCH_NETWORK};
-    bool ok =
-        store
-        && store_partner_add (store, BENCH_PUBLISHER, self->pub_key, ROLE_PARTNER, networks, 1)
-               == CIBUS_OK
-        && store_partner_add (store, BENCH_READER, self->hub_key, ROLE_BACKBONE, NULL, 0)
-               == CIBUS_OK;
+    bool ok = store && s_register (self, store);
     store_destroy (&store);
     if (!ok)
         bench_fail (self, "cannot register the bench's partners in %s (see the line above)", db);
@@ -137,39 +142,114 @@ s_spread_id (char *id, size_t size, uint64_t index, size_t count)
     snprintf (id, size, "%016" PRIx64 "%016" PRIx64, index * step, index);
 }
 
+//  BENCH_INDICATOR's definition, as the backbone publishes it: a percent,
+//  by quarter, broken down by BENCH_DIMENSION into the categories the
+//  bench's tables use, in BENCH_NETWORK. The strings are static.
+static char *s_races [] = {"asian", "black", "hispanic", "white"};
+
+static void
+s_definition (Cibus__IndicatorDefinition *def, Cibus__DimensionCategories *race,
+              Cibus__DimensionCategories **lists, cibus_envelope_t *env)
+{
+    static char *dimensions [] = {BENCH_DIMENSION}, *networks [] = {BENCH_NETWORK};
+    cibus__dimension_categories__init (race);
+    race->dimension = BENCH_DIMENSION;
+    race->categories = s_races;
+    race->n_categories = sizeof s_races / sizeof s_races [0];
+    lists [0] = race;
+    cibus__indicator_definition__init (def);
+    def->indicator = BENCH_INDICATOR;
+    def->name = "3rd-grade reading proficiency";
+    def->has_unit = def->has_direction = def->has_period_kind = true;
+    def->unit = CIBUS__UNIT__PERCENT;
+    def->direction = CIBUS__DIRECTION__UP;
+    def->period_kind = CIBUS__PERIOD_KIND__QUARTER;
+    def->dimensions = dimensions;
+    def->n_dimensions = 1;
+    def->categories = lists;
+    def->n_categories = 1;
+    def->networks = networks;
+    def->n_networks = 1;
+    cibus__envelope__init (env);
+    env->topic = CODEC_CATALOG_NETWORK "/indicator";
+    env->id = "bench-" BENCH_INDICATOR;
+    env->body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
+    env->indicator = def;
+}
+
+store_t *
+bench_store_ready (bench_t *self, const char *path, store_partner_t *publisher)
+{
+    memset (publisher, 0, sizeof *publisher);
+    store_t *store = store_new (path, STORE_SYNC_FULL);
+    store_partner_t hub = {0};
+    cibus_err_t err = store ? CIBUS_OK : CIBUS_ERR_STORE;
+    //  A data directory of bench_data_new has them already.
+    if (!err && store_partner_by_key (store, self->pub_key, publisher) == CIBUS_ERR_NOT_FOUND)
+        err = s_register (self, store) ? CIBUS_OK : CIBUS_ERR_STORE;
+    if (!err && !*publisher->name)
+        err = store_partner_by_key (store, self->pub_key, publisher);
+    if (!err)
+        err = store_partner_by_key (store, self->hub_key, &hub);
+    Cibus__IndicatorDefinition def;
+    Cibus__DimensionCategories race, *lists [1];
+    cibus_envelope_t env;
+    s_definition (&def, &race, lists, &env);
+    store_appended_t out = {0};
+    codec_problem_t problem = {0};
+    if (!err && !(err = store_batch_begin (store))) {
+        err = store_append (store, &env, &hub, s_now_usec_realtime (), &out, &problem);
+        err = err ? (store_batch_abort (store), err) : store_batch_commit (store);
+    }
+    store_appended_release (&out);
+    store_partner_release (&hub);
+    if (err) {
+        bench_fail (self, "cannot register the partners and define %s in %s: %s",
+                    BENCH_INDICATOR, path,
+                    *problem.message ? problem.message : cibus_strerror (err));
+        store_partner_release (publisher);
+        store_destroy (&store);
+    }
+    return store;
+}
+
+cibus_err_t
+bench_store_append (bench_t *self, store_t *store, bench_update_t *update,
+                    const store_partner_t *publisher, int64_t received_at, store_appended_t *out)
+{
+    codec_problem_t problem = {0};
+    cibus_err_t err = store_append (store, &update->env, publisher, received_at, out, &problem);
+    if (err)
+        bench_fail (self, "store_append of %s: %s", update->id,
+                    *problem.message ? problem.message : cibus_strerror (err));
+    return err;
+}
+
 bool
 bench_log_fill (bench_t *self, const char *data, size_t count)
 {
     char db [PATH_MAX];
     datadir_path (data, DATADIR_DB, db, sizeof db);
-    store_t *store = store_new (db, STORE_SYNC_FULL);
-    if (!store) {
-        bench_fail (self, "cannot open %s to build a log", db);
+    store_partner_t publisher;
+    store_t *store = bench_store_ready (self, db, &publisher);
+    if (!store)
         return false;
-    }
+    uint64_t first = store_last_seq (store) + 1;
     bench_update_t update;
     bench_update_init (self, &update);
-    update.env.partner = BENCH_PUBLISHER;
-    update.env.has_seq = update.env.has_received_at = true;
-    codec_buf_t buf = {NULL, 0, 0};
+    store_appended_t out = {0};
     cibus_err_t err = CIBUS_OK;
     size_t done = 0, tenth = count / 10 ? count / 10 : 1, next_note = tenth;
-    //  Ids are not looked up (store_batch_reserve): they are unique by
-    //  construction, and the build is not what is measured.
     while (err == CIBUS_OK && done < count && !zsys_interrupted) {
         int64_t now = s_now_usec_realtime ();
         err = store_batch_begin (store);
-        uint64_t seq = store_last_seq (store) + 1;
         for (size_t i = 0; err == CIBUS_OK && i < BENCH_LOG_BATCH && done < count; i++) {
-            bench_update_set (&update, 0, 0, done, done);
+            bench_update_set (&update, 0, 0, done);
             s_spread_id (update.id, sizeof update.id, done, count);
-            update.env.seq = seq;
-            update.env.received_at = now;
-            err = codec_pack_envelope (&update.env, &buf);
-            if (err == CIBUS_OK)
-                err = store_batch_add (store, seq, BENCH_PUBLISHER, update.env.id, update.env.topic,
-                                       now, buf.data, buf.size);
-            seq++, done++;
+            err = bench_store_append (self, store, &update, &publisher, now, &out);
+            if (err == CIBUS_OK && out.duplicate)
+                err = CIBUS_ERR_EXISTS;
+            done++;
         }
         err = err ? (store_batch_abort (store), err) : store_batch_commit (store);
         if (done >= next_note && done < count) {
@@ -177,8 +257,9 @@ bench_log_fill (bench_t *self, const char *data, size_t count)
             next_note += tenth;
         }
     }
-    codec_buf_release (&buf);
-    bool ok = err == CIBUS_OK && done == count && store_last_seq (store) == count;
+    store_appended_release (&out);
+    store_partner_release (&publisher);
+    bool ok = err == CIBUS_OK && done == count && store_last_seq (store) == first - 1 + count;
     store_destroy (&store);
     if (!ok)
         bench_fail (self, "building a log of %zu entries in %s stopped at %zu: %s", count, db, done,
@@ -365,31 +446,21 @@ s_check_status (bench_t *self, cibus_t *client, const char *part, uint64_t expec
     return true;
 }
 
-//  Define BENCH_INDICATOR as the backbone: a percent, by quarter, that may
-//  be split by BENCH_DIMENSION, used in BENCH_NETWORK.
+//  Define BENCH_INDICATOR as the backbone, through the broker. A log that
+//  bench_log_fill built has it already: this is then its next version,
+//  the same definition again (under another id, or it would be a
+//  duplicate).
 static bool
 s_define_indicator (bench_t *self, bench_stage_t *stage)
 {
     cibus_t *hub = bench_client (self, &stage->broker, self->hub_secret);
     if (!hub)
         return false;
-    Cibus__IndicatorDefinition def = CIBUS__INDICATOR_DEFINITION__INIT;
-    char *dimensions [] = {BENCH_DIMENSION}, *networks [] = {BENCH_NETWORK};
-    def.indicator = BENCH_INDICATOR;
-    def.name = "3rd-grade reading proficiency";
-    def.has_unit = def.has_direction = def.has_period_kind = true;
-    def.unit = CIBUS__UNIT__PERCENT;
-    def.direction = CIBUS__DIRECTION__UP;
-    def.period_kind = CIBUS__PERIOD_KIND__QUARTER;
-    def.dimensions = dimensions;
-    def.n_dimensions = 1;
-    def.networks = networks;
-    def.n_networks = 1;
-    cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
-    env.topic = CODEC_CATALOG_NETWORK "/indicator";
-    env.id = "bench-" BENCH_INDICATOR;
-    env.body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
-    env.indicator = &def;
+    Cibus__IndicatorDefinition def;
+    Cibus__DimensionCategories race, *lists [1];
+    cibus_envelope_t env;
+    s_definition (&def, &race, lists, &env);
+    env.id = "bench-" BENCH_INDICATOR "-live";
     cibus_ack_t ack;
     bool ok = cibus_publish (hub, &env, &ack) == CIBUS_OK && !ack.duplicate;
     if (ok) {
@@ -442,22 +513,10 @@ bench_update_init (bench_t *self, bench_update_t *update)
 {
     memset (update, 0, sizeof *update);
     cibus__envelope__init (&update->env);
-    cibus__data_submission__init (&update->data);
-    cibus__dimension__init (&update->dim);
     update->env.topic = BENCH_TOPIC;
     update->env.id = update->id;
     update->env.body_case = CIBUS__ENVELOPE__BODY_DATA;
     update->env.data = &update->data;
-    update->data.indicator = BENCH_INDICATOR;
-    update->data.period = "2026-Q3";
-    update->data.has_value = update->data.has_n = update->data.has_status = true;
-    update->data.status = CIBUS__VALUE_STATUS__FINAL;
-    update->dim.key = BENCH_DIMENSION;
-    update->dim.value = "black";
-    update->dims [0] = &update->dim;
-    update->data.dimensions = update->dims;
-    update->data.n_dimensions = 1;
-    update->data.extracted_on = "2026-10-01";
     //  The padding is what makes an entry BENCH_ENTRY_SIZE bytes: a long
     //  source-system name, as some district exports carry.
     static const char stem [] = "district-sis-export/";
@@ -466,19 +525,57 @@ bench_update_init (bench_t *self, bench_update_t *update)
     for (size_t i = 0; i < len; i++)
         update->source [i] = i < sizeof stem - 1 ? stem [i] : (char) ('a' + i % 26);
     update->source [len] = 0;
-    update->data.source = len ? update->source : NULL;
-    bench_update_set (update, 0, 0, 0, 0);
+    bench_update_set (update, 0, 0, 0);
 }
 
+//  A cell's size and the share of it that passed, per race: sizes of a
+//  mid-sized school's grade, far above the minimum cell size; shares that
+//  move with the index between 30 and 69 %, far from the ends a percent is
+//  coded at.
+static const uint64_t s_sizes [BENCH_CELLS] = {120, 95, 80};
+
 void
-bench_update_set (bench_update_t *update, unsigned epoch, uint32_t publisher, uint64_t index,
-                  uint64_t stamp)
+bench_update_set (bench_update_t *update, unsigned epoch, uint32_t publisher, uint64_t index)
 {
     uint64_t tail = ((uint64_t) publisher << S_INDEX_BITS) | index;
     snprintf (update->id, sizeof update->id, "%016" PRIx64 "%016" PRIx64,
               s_mix (tail ^ ((uint64_t) epoch << 52)), tail);
-    update->data.value = (double) (index % 1000) / 10.0;
-    update->data.n = stamp;
+    memcpy (update->unit, update->id, 16);
+    update->unit [16] = 0;
+    //  Made afresh: store_append stamps the table and its cells in place.
+    cibus__data_submission__init (&update->data);
+    update->data.indicator = BENCH_INDICATOR;
+    update->data.period = "2026-Q3";
+    update->data.unit = update->unit;
+    update->data.has_status = true;
+    update->data.status = CIBUS__VALUE_STATUS__FINAL;
+    update->data.extracted_on = "2026-10-01";
+    update->data.source = *update->source ? update->source : NULL;
+    uint64_t passed = 0, size = 0;
+    for (size_t i = 0; i < BENCH_CELLS; i++) {
+        Cibus__DataCell *cell = &update->cell [i];
+        cibus__dimension__init (&update->dim [i]);
+        update->dim [i].key = BENCH_DIMENSION;
+        update->dim [i].value = s_races [i + 1];
+        update->dims [i][0] = &update->dim [i];
+        cibus__data_cell__init (cell);
+        cell->dimensions = update->dims [i];
+        cell->n_dimensions = 1;
+        cell->has_numerator = cell->has_denominator = true;
+        cell->denominator = s_sizes [i];
+        cell->numerator = s_sizes [i] * (30 + (index + 13 * i) % 40) / 100;
+        passed += cell->numerator;
+        size += cell->denominator;
+        update->cells [i] = cell;
+    }
+    //  The cells are the whole grade: no remainder.
+    cibus__data_cell__init (&update->total);
+    update->total.has_numerator = update->total.has_denominator = true;
+    update->total.numerator = passed;
+    update->total.denominator = size;
+    update->data.total = &update->total;
+    update->data.cells = update->cells;
+    update->data.n_cells = BENCH_CELLS;
 }
 
 bool
@@ -495,22 +592,39 @@ bench_id_parse (const char *id, uint32_t *publisher, uint64_t *index)
     return true;
 }
 
+//  Stamp an update as the store would store it: seq, partner, received_at,
+//  the table's owner and version, and each cell's value derived from its
+//  counts (a percent of them).
+static void
+s_as_stored (bench_update_t *update, uint64_t seq)
+{
+    update->env.partner = BENCH_PUBLISHER;
+    update->env.has_seq = update->env.has_received_at = true;
+    update->env.seq = seq;
+    update->env.received_at = s_now_usec_realtime ();
+    update->data.owner = BENCH_PUBLISHER;
+    update->data.has_version = true;
+    update->data.version = 1;
+    for (size_t i = 0; i <= BENCH_CELLS; i++) {
+        Cibus__DataCell *cell = i < BENCH_CELLS ? &update->cell [i] : &update->total;
+        cell->has_value = true;
+        cell->value = 100.0 * (double) cell->numerator / (double) cell->denominator;
+    }
+}
+
 bool
 bench_entry_calibrate (bench_t *self)
 {
-    //  Size a stored entry as the broker writes it, with a seq, a
-    //  received_at and a send time in data.n of realistic magnitudes.
+    //  Size a stored entry as the broker writes it, with a seq and a
+    //  received_at of realistic magnitudes.
     codec_buf_t buf = {NULL, 0, 0};
     bool found = false;
     for (size_t len = 0; len <= CIBUS_MAX_NAME && !found; len++) {
         self->source_len = len;
         bench_update_t update;
         bench_update_init (self, &update);
-        bench_update_set (&update, 1, 1, 1000000, (uint64_t) bench_now_nsec ());
-        update.env.partner = BENCH_PUBLISHER;
-        update.env.has_seq = update.env.has_received_at = true;
-        update.env.seq = 1000000;
-        update.env.received_at = s_now_usec_realtime ();
+        bench_update_set (&update, 1, 1, 1000000);
+        s_as_stored (&update, 1000000);
         if (codec_pack_envelope (&update.env, &buf) != CIBUS_OK)
             break;
         self->entry_size = buf.size;
@@ -670,7 +784,7 @@ bench_publish_pipelined (bench_t *self, const char *part, cibus_t *client, bench
             bench_fail (self, "%s: out of memory after %zu publishes", part, acks->published);
             return false;
         }
-        bench_update_set (&update, epoch, acks->publisher, index, index);
+        bench_update_set (&update, epoch, acks->publisher, index);
         //  Counted before the send: an ack handled inside this very call
         //  must find its index in range.
         acks->published++;
@@ -724,8 +838,14 @@ s_sub_run (void *arg)
             cibus_envelope_free (env);
             break;
         }
-        if (sub->latency && env->data && env->data->has_n)
-            samples_add (sub->latency, (double) (now - (int64_t) env->data->n) / 1000.0);
+        uint32_t publisher;
+        uint64_t index;
+        if (sub->latency && sub->stamps && bench_id_parse (env->id, &publisher, &index)
+            && index < sub->stamps->count) {
+            int64_t sent = atomic_load (&sub->stamps->nsec [index]);
+            if (sent)
+                samples_add (sub->latency, (double) (now - sent) / 1000.0);
+        }
         if (sub->received++ == 0)
             sub->first_nsec = now;
         sub->last_nsec = now;
@@ -736,13 +856,42 @@ s_sub_run (void *arg)
 }
 
 bool
+bench_stamps_init (bench_stamps_t *self, size_t count)
+{
+    self->count = 0;
+    self->nsec = malloc ((count ? count : 1) * sizeof *self->nsec);
+    if (!self->nsec)
+        return false;
+    for (size_t i = 0; i < count; i++)
+        atomic_init (&self->nsec [i], 0);
+    self->count = count;
+    return true;
+}
+
+void
+bench_stamps_release (bench_stamps_t *self)
+{
+    free (self->nsec);
+    self->nsec = NULL;
+    self->count = 0;
+}
+
+void
+bench_stamps_mark (bench_stamps_t *self, uint64_t index)
+{
+    if (index < self->count)
+        atomic_store (&self->nsec [index], bench_now_nsec ());
+}
+
+bool
 bench_sub_start (bench_t *self, bench_broker_t *broker, bench_sub_t *sub, uint64_t from_seq,
-                 uint32_t credit, samples_t *latency)
+                 uint32_t credit, samples_t *latency, const bench_stamps_t *stamps)
 {
     memset (sub, 0, sizeof *sub);
     atomic_init (&sub->want, SIZE_MAX);
     atomic_init (&sub->stop, false);
     sub->latency = latency;
+    sub->stamps = stamps;
     if (!(sub->client = bench_client (self, broker, self->hub_secret)))
         return false;
     sub->subscribed_nsec = bench_now_nsec ();

@@ -64,6 +64,16 @@ s_fail (const char *what)
     exit (1);
 }
 
+//  The partners each integrator submits tables for (`--feeds`): feed
+//  those of early-literacy, pipe those of postsecondary.
+static const struct {
+    fuzz_sender_t integrator;
+    const char *feeds [3];
+} s_feeds [] = {
+    {FUZZ_FEED, {"alice", "carol", NULL}},
+    {FUZZ_PIPE, {"bob", "carol", NULL}},
+};
+
 //  What `cibusd init` and `cibusd partner add` do, for every partner of
 //  the registry, each with a fresh keypair.
 static void
@@ -91,6 +101,14 @@ s_registry (void)
         if (store_partner_add (store, partner->name, s_fuzz.keys [i], partner->role,
                                partner->networks, count))
             s_fail ("a partner could not be registered (see the line above)");
+    }
+    for (size_t i = 0; i < sizeof s_feeds / sizeof s_feeds [0]; i++) {
+        size_t count = 0;
+        while (s_feeds [i].feeds [count])
+            count++;
+        if (store_partner_add_feeds (store, fuzz_partners [s_feeds [i].integrator].name,
+                                     s_feeds [i].feeds, count))
+            s_fail ("an integrator's feeds could not be registered (see the line above)");
     }
     store_destroy (&store);
 }

@@ -90,7 +90,13 @@ static cibus_err_t
 s_indicator_percent (codec_buf_t *buf)
 {
     char *dimensions [] = {"race", "grade", "ell"};
+    char *races [] = {"asian", "black", "hispanic", "white"};
     char *networks [] = {"early-literacy"};
+    Cibus__DimensionCategories race = CIBUS__DIMENSION_CATEGORIES__INIT;
+    race.dimension = "race";
+    race.n_categories = 4;
+    race.categories = races;
+    Cibus__DimensionCategories *categories [] = {&race};
     Cibus__Milestone baseline = s_milestone ("2024-25", 55);
     Cibus__Milestone target = s_milestone ("2026-27", 70);
     Cibus__Milestone *targets [] = {&target};
@@ -103,6 +109,8 @@ s_indicator_percent (codec_buf_t *buf)
     def.period_kind = CIBUS__PERIOD_KIND__SCHOOL_YEAR;
     def.n_dimensions = 3;
     def.dimensions = dimensions;
+    def.n_categories = 1;
+    def.categories = categories;
     def.baseline = &baseline;
     def.n_targets = 1;
     def.targets = targets;
@@ -161,136 +169,211 @@ s_indicator_count (codec_buf_t *buf)
     return s_publish (&env, buf);
 }
 
+//  A cell of a data table. The strings are static; dims points into the
+//  caller's storage.
+static Cibus__DataCell
+s_cell (Cibus__Dimension **dims, size_t count)
+{
+    Cibus__DataCell cell = CIBUS__DATA_CELL__INIT;
+    cell.n_dimensions = count;
+    cell.dimensions = count ? dims : NULL;
+    return cell;
+}
+
+static void
+s_counts (Cibus__DataCell *cell, uint64_t numerator, uint64_t denominator)
+{
+    cell->has_numerator = cell->has_denominator = true;
+    cell->numerator = numerator;
+    cell->denominator = denominator;
+}
+
+static Cibus__Dimension
+s_dimension (const char *key, const char *value)
+{
+    Cibus__Dimension dimension = CIBUS__DIMENSION__INIT;
+    dimension.key = (char *) key;
+    dimension.value = (char *) value;
+    return dimension;
+}
+
+static cibus_err_t
+s_publish_table (const char *id, const char *topic, Cibus__DataSubmission *data,
+                 codec_buf_t *buf)
+{
+    envelope_t env = s_envelope (id, topic);
+    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    env.data = data;
+    return s_publish (&env, buf);
+}
+
+//  alice's k3 table of a school for 2025-26, as in issue 10: total 168/410,
+//  four races (asian 3/6 is under the minimum cell size: hidden, with a
+//  complement, from every reader but alice and the backbone), and a cross
+//  of race and ell. The correction below changes asian and the total.
+static cibus_err_t
+s_k3_table (const char *id, bool corrected, codec_buf_t *buf)
+{
+    static const struct {
+        const char *race;
+        uint64_t numerator, denominator;
+    } races [] = {{"black", 52, 160}, {"hispanic", 38, 104}, {"white", 75, 140}, {"asian", 3, 6}};
+    Cibus__Dimension race [4], ell = s_dimension ("ell", "yes");
+    Cibus__Dimension *dims [4][1], *cross [2];
+    Cibus__DataCell cells [5], total = s_cell (NULL, 0);
+    Cibus__DataCell *list [5];
+    s_counts (&total, corrected ? 169 : 168, corrected ? 411 : 410);
+    for (size_t i = 0; i < 4; i++) {
+        race [i] = s_dimension ("race", races [i].race);
+        dims [i][0] = &race [i];
+        cells [i] = s_cell (dims [i], 1);
+        s_counts (&cells [i], races [i].numerator, races [i].denominator);
+        list [i] = &cells [i];
+    }
+    if (corrected)
+        s_counts (&cells [3], 4, 7);
+    cross [0] = &race [0];
+    cross [1] = &ell;
+    cells [4] = s_cell (cross, 2);
+    s_counts (&cells [4], 12, 40);
+    list [4] = &cells [4];
+    Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
+    data.indicator = "k3-reading";
+    data.period = "2025-26";
+    data.unit = "lincoln";
+    data.total = &total;
+    data.n_cells = 5;
+    data.cells = list;
+    data.has_status = true;
+    data.status = corrected ? CIBUS__VALUE_STATUS__FINAL : CIBUS__VALUE_STATUS__PROVISIONAL;
+    data.source = "district sis";
+    data.extracted_on = corrected ? "2026-10-01" : "2026-09-15";
+    return s_publish_table (id, "early-literacy/data", &data, buf);
+}
+
 static cibus_err_t
 s_data_full (codec_buf_t *buf)
 {
-    Cibus__Dimension race = CIBUS__DIMENSION__INIT;
-    race.key = "race";
-    race.value = "black";
-    Cibus__Dimension grade = CIBUS__DIMENSION__INIT;
-    grade.key = "grade";
-    grade.value = "3";
-    Cibus__Dimension *dimensions [] = {&race, &grade};
-    Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
-    data.indicator = "k3-reading";
-    data.period = "2025-26";
-    data.has_value = data.has_n = data.has_numerator = data.has_denominator = true;
-    data.value = 62;
-    data.n = 100;
-    data.numerator = 62;
-    data.denominator = 100;
-    data.n_dimensions = 2;
-    data.dimensions = dimensions;
-    data.has_status = true;
-    data.status = CIBUS__VALUE_STATUS__FINAL;
-    data.source = "district sis";
-    data.extracted_on = "2026-09-15";
-    envelope_t env = s_envelope ("d-alice-1", "early-literacy/data");
-    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
-    env.data = &data;
-    return s_publish (&env, buf);
+    return s_k3_table ("d-alice-1", false, buf);
 }
 
-//  One group of a breakdown below the minimum cell size: suppressed, with
-//  its next-smallest neighbour, for every reader but the submitter and the
-//  backbone.
+//  A correction: the same table (indicator, period, unit) again, its next
+//  version. The first version's masked copy becomes a marker.
+static cibus_err_t
+s_data_correction (codec_buf_t *buf)
+{
+    return s_k3_table ("d-alice-1-corrected", true, buf);
+}
+
+//  Cells suppressed at source, as a state file's '*' and '*/4' arrive:
+//  without a result, with or without their size.
 static cibus_err_t
 s_data_small_cell (codec_buf_t *buf)
 {
-    Cibus__Dimension race = CIBUS__DIMENSION__INIT;
-    race.key = "race";
-    race.value = "asian";
-    Cibus__Dimension *dimensions [] = {&race};
+    Cibus__Dimension asian = s_dimension ("race", "asian"), black = s_dimension ("race", "black");
+    Cibus__Dimension *a [] = {&asian}, *b [] = {&black};
+    Cibus__DataCell total = s_cell (NULL, 0), star = s_cell (a, 1), sized = s_cell (b, 1);
+    s_counts (&total, 200, 400);
+    star.has_suppressed = star.suppressed = true;
+    sized.has_suppressed = sized.suppressed = true;
+    sized.has_denominator = true;
+    sized.denominator = 4;
+    Cibus__DataCell *cells [] = {&star, &sized};
     Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
     data.indicator = "k3-reading";
     data.period = "2025-26";
-    data.has_value = data.has_n = true;
-    data.value = 50;
-    data.n = 4;
-    data.n_dimensions = 1;
-    data.dimensions = dimensions;
+    data.unit = "jefferson";
+    data.total = &total;
+    data.n_cells = 2;
+    data.cells = cells;
     data.has_status = true;
     data.status = CIBUS__VALUE_STATUS__PROVISIONAL;
-    envelope_t env = s_envelope ("d-alice-2", "early-literacy/data");
-    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
-    env.data = &data;
-    return s_publish (&env, buf);
+    return s_publish_table ("d-alice-2", "early-literacy/data", &data, buf);
 }
 
-//  A total given as numerator and denominator only: the broker derives the
-//  value from the indicator's unit.
+//  An integrator's table, on behalf of alice (whom it feeds), given as a
+//  total's counts only: the broker derives the value from the unit.
 static cibus_err_t
 s_data_derived (codec_buf_t *buf)
 {
+    Cibus__DataCell total = s_cell (NULL, 0);
+    s_counts (&total, 610, 1000);
     Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
     data.indicator = "k3-reading";
     data.period = "2025-26";
-    data.has_numerator = data.has_denominator = true;
-    data.numerator = 610;
-    data.denominator = 1000;
-    envelope_t env = s_envelope ("feed-2025-26-total", "early-literacy/data");
-    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
-    env.data = &data;
-    return s_publish (&env, buf);
+    data.owner = "alice";
+    data.total = &total;
+    return s_publish_table ("feed-2025-26-total", "early-literacy/data", &data, buf);
+}
+
+//  Refused: an integrator must name the partner a table belongs to.
+static cibus_err_t
+s_data_no_owner (codec_buf_t *buf)
+{
+    Cibus__DataCell total = s_cell (NULL, 0);
+    s_counts (&total, 61, 100);
+    Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
+    data.indicator = "k3-reading";
+    data.period = "2025-26";
+    data.total = &total;
+    return s_publish_table ("feed-no-owner", "early-literacy/data", &data, buf);
 }
 
 static cibus_err_t
 s_data_rate (codec_buf_t *buf)
 {
-    Cibus__Dimension income = CIBUS__DIMENSION__INIT;
-    income.key = "income";
-    income.value = "low";
-    Cibus__Dimension *dimensions [] = {&income};
+    Cibus__Dimension low = s_dimension ("income", "low"), high = s_dimension ("income", "high");
+    Cibus__Dimension *l [] = {&low}, *h [] = {&high};
+    Cibus__DataCell total = s_cell (NULL, 0), first = s_cell (l, 1), second = s_cell (h, 1);
+    s_counts (&total, 123, 300);
+    s_counts (&first, 41, 100);
+    s_counts (&second, 82, 200);
+    Cibus__DataCell *cells [] = {&first, &second};
     Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
     data.indicator = "fafsa-completion";
     data.period = "2026-Q3";
-    data.has_value = data.has_n = true;
-    data.value = 0.41;
-    data.n = 300;
-    data.n_dimensions = 1;
-    data.dimensions = dimensions;
+    data.total = &total;
+    data.n_cells = 2;
+    data.cells = cells;
     data.has_status = true;
     data.status = CIBUS__VALUE_STATUS__ESTIMATED;
-    envelope_t env = s_envelope ("d-bob-1", "postsecondary/data");
-    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
-    env.data = &data;
-    return s_publish (&env, buf);
+    return s_publish_table ("d-bob-1", "postsecondary/data", &data, buf);
 }
 
+//  A count: value and n.
 static cibus_err_t
 s_data_count (codec_buf_t *buf)
 {
-    Cibus__Dimension school = CIBUS__DIMENSION__INIT;
-    school.key = "school";
-    school.value = "lincoln";
-    Cibus__Dimension *dimensions [] = {&school};
+    Cibus__Dimension school = s_dimension ("school", "lincoln");
+    Cibus__Dimension *dims [] = {&school};
+    Cibus__DataCell total = s_cell (NULL, 0), cell = s_cell (dims, 1);
+    total.has_value = total.has_n = true;
+    total.value = 31;
+    total.n = 410;
+    cell.has_value = cell.has_n = true;
+    cell.value = 12;
+    cell.n = 150;
+    Cibus__DataCell *cells [] = {&cell};
     Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
     data.indicator = "chronic-absence";
     data.period = "2026-09";
-    data.has_value = data.has_n = true;
-    data.value = 31;
-    data.n = 410;
-    data.n_dimensions = 1;
-    data.dimensions = dimensions;
-    envelope_t env = s_envelope ("d-carol-1", "postsecondary/data");
-    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
-    env.data = &data;
-    return s_publish (&env, buf);
+    data.total = &total;
+    data.n_cells = 1;
+    data.cells = cells;
+    return s_publish_table ("d-carol-1", "postsecondary/data", &data, buf);
 }
 
 //  Refused: alice is not in postsecondary.
 static cibus_err_t
 s_data_other_network (codec_buf_t *buf)
 {
+    Cibus__DataCell total = s_cell (NULL, 0);
+    s_counts (&total, 1, 2);
     Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
     data.indicator = "fafsa-completion";
     data.period = "2026-Q3";
-    data.has_value = true;
-    data.value = 0.5;
-    envelope_t env = s_envelope ("d-alice-elsewhere", "postsecondary/data");
-    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
-    env.data = &data;
-    return s_publish (&env, buf);
+    data.total = &total;
+    return s_publish_table ("d-alice-elsewhere", "postsecondary/data", &data, buf);
 }
 
 static cibus_err_t
@@ -386,8 +469,9 @@ s_subscribe_prefixes (codec_buf_t *buf)
     return codec_pack_request (&request, buf);
 }
 
-//  From the small cell alice published (the fifth entry in replay order):
-//  carol, in the same network, is delivered it suppressed.
+//  From alice's first table (the fourth entry in replay order): carol, in
+//  the same network, is delivered the marker its correction left, then
+//  the masked copies of alice's later tables.
 static cibus_err_t
 s_subscribe_small_cell (codec_buf_t *buf)
 {
@@ -396,7 +480,7 @@ s_subscribe_small_cell (codec_buf_t *buf)
     subscribe.n_prefixes = 1;
     subscribe.prefixes = prefixes;
     subscribe.has_from_seq = subscribe.has_credit = true;
-    subscribe.from_seq = 5;
+    subscribe.from_seq = 4;
     subscribe.credit = 4;
     request_t request = CIBUS__REQUEST__INIT;
     request.kind_case = CIBUS__REQUEST__KIND_SUBSCRIBE;
@@ -545,7 +629,9 @@ static const struct {
     {"publish-indicator-count", FUZZ_SELECTOR (FUZZ_HUB, 0), s_indicator_count},
     {"publish-data-alice", FUZZ_SELECTOR (FUZZ_ALICE, 1), s_data_full},
     {"publish-data-small-cell", FUZZ_SELECTOR (FUZZ_ALICE, 1), s_data_small_cell},
+    {"publish-data-correction", FUZZ_SELECTOR (FUZZ_ALICE, 1), s_data_correction},
     {"publish-data-derived-feed", FUZZ_SELECTOR (FUZZ_FEED, 4), s_data_derived},
+    {"publish-data-feed-no-owner", FUZZ_SELECTOR (FUZZ_FEED, 4), s_data_no_owner},
     {"publish-data-rate-bob", FUZZ_SELECTOR (FUZZ_BOB, 2), s_data_rate},
     {"publish-data-count-carol", FUZZ_SELECTOR (FUZZ_CAROL, 3), s_data_count},
     {"publish-data-forbidden", FUZZ_SELECTOR (FUZZ_ALICE, 1), s_data_other_network},

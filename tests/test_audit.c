@@ -1,0 +1,860 @@
+/*  test_audit.c - the disclosure audit over a data directory (`cibusd
+    audit`, broker/audit.h), and the proof that the tables the store
+    decides leak nothing.
+
+    The generated test publishes a few thousand random tables through
+    store_append, the one append path, from a fixed seed (printed; set
+    CIBUS_AUDIT_SEED to try another): percents by race and income and
+    counts with n, small cells, zeros, cells where everyone passed,
+    crosses race x income, remainders (people of no race given, rows left
+    out), cells suppressed at source with and without their size, chains
+    of corrections from the owner, from its integrator and from the
+    backbone, two units under one owner and two networks. Every table is
+    counted from a small world of pupils, so it adds up by construction,
+    and a correction is the same world with a pupil or three changed.
+    Audited for each partner and for a reader who owns nothing, no cell
+    is exposed. The same generator with complementary suppression turned
+    off (and with primary suppression only) leaves cells a reader can
+    work out, and the audit finds them: it is shown to catch leaks.       */
+
+#include "cibusd_audit.h"
+#include "audit_log.h"
+#include "codec.h"
+#include "harness.h"
+#include "measure.h"
+#include "store.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#define S_SEED        20261203ULL
+#define S_EVENTS      3000 /* tables published by the generated test, corrections included */
+#define S_LEAK_EVENTS 1000 /* the same, with a weaker rule */
+#define S_BATCH       200  /* entries per transaction */
+#define S_MAX_PUPILS  400
+#define S_MAX_CELLS   17 /* 5 races, 2 incomes, 10 crosses */
+#define S_MAX_VERSION 6  /* a chain of corrections stops here */
+
+//  ------------------------------------------------------------ the registry
+
+#define S_NETWORK_EL "early-literacy"
+#define S_NETWORK_PS "postsecondary"
+
+static char s_el [] = S_NETWORK_EL;
+
+typedef struct {
+    const char *name;
+    role_t role;
+    const char *const *networks;
+    size_t network_count;
+} s_who_t;
+
+static const char *const s_el_only [] = {S_NETWORK_EL};
+static const char *const s_el_ps [] = {S_NETWORK_EL, S_NETWORK_PS};
+
+enum { S_HUB = 0, S_EAST, S_WEST, S_FEED, S_WHO };
+
+static const s_who_t s_registry [S_WHO] = {
+    [S_HUB] = {"hub", ROLE_BACKBONE, NULL, 0},
+    [S_EAST] = {"eastside-sd", ROLE_PARTNER, s_el_only, 1},
+    [S_WEST] = {"westside-sd", ROLE_PARTNER, s_el_ps, 2},
+    [S_FEED] = {"state-feed", ROLE_INTEGRATOR, s_el_only, 1}, /* feeds eastside-sd */
+};
+
+static const char *const s_races [] = {"asian", "black", "hispanic", "white", "native"};
+static const char *const s_incomes [] = {"low", "high"};
+
+//  Where a table can live: network, owner, unit and indicator (0 k3, a
+//  percent by quarter, in early-literacy; 1 fafsa, a count by school
+//  year, in every network).
+typedef struct {
+    const char *network;
+    int owner;
+    const char *unit;
+    int indicator;
+} s_place_t;
+
+static const s_place_t s_places [] = {
+    {S_NETWORK_EL, S_EAST, "", 0},        {S_NETWORK_EL, S_EAST, "lincoln", 0},
+    {S_NETWORK_EL, S_EAST, "adams", 0},   {S_NETWORK_EL, S_WEST, "", 0},
+    {S_NETWORK_EL, S_WEST, "north", 0},   {S_NETWORK_EL, S_EAST, "", 1},
+    {S_NETWORK_EL, S_EAST, "lincoln", 1}, {S_NETWORK_EL, S_WEST, "", 1},
+    {S_NETWORK_PS, S_WEST, "", 1},        {S_NETWORK_PS, S_WEST, "north", 1},
+};
+#define S_PLACES        (sizeof s_places / sizeof s_places [0])
+#define S_PERIODS_K3    400 /* 2000-Q1 to 2099-Q4 */
+#define S_PERIODS_FAFSA 99  /* 2000-01 to 2098-99 */
+
+//  ------------------------------------------------------------ the world
+
+typedef struct {
+    uint8_t race; /* 0..4, or 5: not reported */
+    uint8_t income;
+    uint8_t passed;
+    uint8_t count; /* what a pupil adds to a count */
+} s_pupil_t;
+
+//  One table: where it lives, and the pupils every version is counted from.
+typedef struct {
+    size_t place;
+    int period;
+    unsigned versions;
+    bool income, cross;
+    int race_shape [5]; /* 0 sent, 1 left out, 2 '*', 3 '*' with its size */
+    s_pupil_t pupils [S_MAX_PUPILS];
+    size_t count;
+} s_table_t;
+
+typedef struct {
+    uint64_t rng;
+    s_table_t *tables;
+    size_t table_count;
+    int next_period [S_PLACES];
+    //  What each reader receives: every table, and those of the networks
+    //  each partner reads that it does not own.
+    size_t for_anyone, for_east, for_west;
+} s_gen_t;
+
+static uint32_t
+s_random (s_gen_t *gen, uint32_t below)
+{
+    gen->rng = gen->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)((gen->rng >> 33) % below);
+}
+
+static void
+s_pupil (s_gen_t *gen, s_table_t *table, const double *weights, const double *rates)
+{
+    if (table->count == S_MAX_PUPILS)
+        return;
+    double roll = s_random (gen, 10000) / 10000.0, sum = 0;
+    uint8_t race = 5;
+    for (uint8_t r = 0; r < 6; r++)
+        if (roll < (sum += weights [r])) {
+            race = r;
+            break;
+        }
+    s_pupil_t *pupil = &table->pupils [table->count++];
+    pupil->race = race;
+    pupil->income = (uint8_t)s_random (gen, 2);
+    pupil->passed = s_random (gen, 1000) < rates [race] * 1000;
+    pupil->count = (uint8_t)s_random (gen, 4);
+}
+
+//  A new world: group sizes from tiny to large, rates from none to all.
+static void
+s_world (s_gen_t *gen, s_table_t *table)
+{
+    table->income = s_random (gen, 2);
+    table->cross = s_random (gen, 2);
+    for (int r = 0; r < 5; r++) {
+        uint32_t shape = s_random (gen, 10);
+        table->race_shape [r] = shape < 7 ? 0 : (int)shape - 6;
+    }
+    static const double rate_choices [] = {0, 0, 0.05, 0.3, 0.5, 0.7, 0.97, 1, 1};
+    double weights [6], rates [6], total = 0;
+    for (int r = 0; r < 6; r++) {
+        weights [r] = (double)(1 + s_random (gen, r == 5 ? 3 : 40));
+        weights [r] *= weights [r];
+        total += weights [r];
+        rates [r] = rate_choices [s_random (gen, 9)];
+    }
+    for (int r = 0; r < 6; r++)
+        weights [r] /= total;
+    table->count = 0;
+    size_t pupils = 3 + s_random (gen, s_random (gen, 3) ? 60 : 380);
+    for (size_t k = 0; k < pupils; k++)
+        s_pupil (gen, table, weights, rates);
+}
+
+//  The next version: a late-enrolled pupil or three, one who left, or a
+//  corrected result.
+static void
+s_world_change (s_gen_t *gen, s_table_t *table)
+{
+    static const double weights [] = {0.2, 0.2, 0.2, 0.2, 0.15, 0.05};
+    static const double rates [] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
+    switch (s_random (gen, 4)) {
+        case 0:
+            s_pupil (gen, table, weights, rates);
+            break;
+        case 1:
+            for (uint32_t k = 1 + s_random (gen, 3); k > 0; k--)
+                s_pupil (gen, table, weights, rates);
+            break;
+        case 2:
+            if (table->count > 2) {
+                size_t gone = s_random (gen, (uint32_t)table->count);
+                table->pupils [gone] = table->pupils [table->count - 1];
+                table->count--;
+            }
+            break;
+        default: {
+            s_pupil_t *pupil = &table->pupils [s_random (gen, (uint32_t)table->count)];
+            pupil->passed = !pupil->passed;
+        }
+    }
+}
+
+//  ------------------------------------------------------------ the envelope
+
+typedef struct {
+    char topic [CIBUS_MAX_TOPIC + 1];
+    char id [32];
+    char period [16];
+    envelope_t env;
+    Cibus__DataSubmission data;
+    Cibus__DataCell total;
+    Cibus__DataCell cells [S_MAX_CELLS];
+    Cibus__DataCell *cell_list [S_MAX_CELLS];
+    Cibus__Dimension dims [S_MAX_CELLS][2];
+    Cibus__Dimension *dim_list [S_MAX_CELLS][2];
+} s_msg_t;
+
+static envelope_t *
+s_msg (s_msg_t *m, const char *id, const char *network, const char *indicator, const char *period,
+       const char *unit, const char *owner)
+{
+    memset (m, 0, sizeof *m);
+    snprintf (m->topic, sizeof m->topic, "%s/data", network);
+    snprintf (m->id, sizeof m->id, "%s", id);
+    snprintf (m->period, sizeof m->period, "%s", period);
+    m->env = (envelope_t)CIBUS__ENVELOPE__INIT;
+    m->data = (Cibus__DataSubmission)CIBUS__DATA_SUBMISSION__INIT;
+    m->total = (Cibus__DataCell)CIBUS__DATA_CELL__INIT;
+    m->env.id = m->id;
+    m->env.topic = m->topic;
+    m->env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    m->env.data = &m->data;
+    m->data.indicator = (char *)indicator;
+    m->data.period = m->period;
+    m->data.unit = unit && *unit ? (char *)unit : NULL;
+    m->data.owner = (char *)owner;
+    m->data.total = &m->total;
+    m->data.cells = m->cell_list;
+    return &m->env;
+}
+
+//  A cell with these categories (NULL: the total).
+static Cibus__DataCell *
+s_msg_cell (s_msg_t *m, const char *race, const char *income)
+{
+    if (!race && !income)
+        return &m->total;
+    size_t i = m->data.n_cells++;
+    assert_true (i < S_MAX_CELLS);
+    Cibus__DataCell *cell = &m->cells [i];
+    *cell = (Cibus__DataCell)CIBUS__DATA_CELL__INIT;
+    m->cell_list [i] = cell;
+    cell->dimensions = m->dim_list [i];
+    const char *keys [] = {"race", "income"}, *values [] = {race, income};
+    for (int d = 0; d < 2; d++) {
+        if (!values [d])
+            continue;
+        Cibus__Dimension *dim = &m->dims [i][cell->n_dimensions];
+        *dim = (Cibus__Dimension)CIBUS__DIMENSION__INIT;
+        dim->key = (char *)keys [d];
+        dim->value = (char *)values [d];
+        m->dim_list [i][cell->n_dimensions++] = dim;
+    }
+    return cell;
+}
+
+static void
+s_ratio_cell (Cibus__DataCell *cell, uint64_t numerator, uint64_t denominator)
+{
+    cell->has_numerator = cell->has_denominator = true;
+    cell->numerator = numerator;
+    cell->denominator = denominator;
+}
+
+//  Count the pupils of race (or any, -1) and income (or any) into a cell
+//  of the envelope, in shape (as s_table_t's race_shape).
+static void
+s_count_cell (s_msg_t *m, const s_table_t *table, bool ratio, int race, int income, int shape)
+{
+    uint64_t size = 0, passed = 0, value = 0;
+    for (size_t k = 0; k < table->count; k++) {
+        const s_pupil_t *pupil = &table->pupils [k];
+        if ((race >= 0 && pupil->race != race) || (income >= 0 && pupil->income != income))
+            continue;
+        size++;
+        passed += pupil->passed;
+        value += pupil->count;
+    }
+    if (size == 0 || shape == 1)
+        return;
+    Cibus__DataCell *cell =
+        s_msg_cell (m, race >= 0 ? s_races [race] : NULL, income >= 0 ? s_incomes [income] : NULL);
+    if (shape >= 2) {
+        cell->has_suppressed = cell->suppressed = true;
+        if (shape == 3 && ratio)
+            cell->has_denominator = true, cell->denominator = size;
+        if (shape == 3 && !ratio)
+            cell->has_n = true, cell->n = size;
+        return;
+    }
+    if (ratio)
+        s_ratio_cell (cell, passed, size);
+    else {
+        cell->has_value = cell->has_n = true;
+        cell->value = (double)value;
+        cell->n = size;
+    }
+}
+
+static void
+s_period (const s_table_t *table, char *text, size_t size)
+{
+    int year = 2000 + (s_places [table->place].indicator == 0 ? table->period / 4 : table->period);
+    if (s_places [table->place].indicator == 0)
+        snprintf (text, size, "%d-Q%d", year, table->period % 4 + 1);
+    else
+        snprintf (text, size, "%d-%02d", year, (year + 1) % 100);
+}
+
+//  The envelope of the current version of a table, sent by who.
+static envelope_t *
+s_table_msg (s_msg_t *m, const s_table_t *table, int who, size_t serial)
+{
+    const s_place_t *place = &s_places [table->place];
+    bool ratio = place->indicator == 0;
+    char id [32], period [16];
+    snprintf (id, sizeof id, "t%zu", serial);
+    s_period (table, period, sizeof period);
+    //  A partner may leave the owner out; the integrator and the backbone
+    //  must name it.
+    const char *owner = who == place->owner && serial % 2 ? NULL : s_registry [place->owner].name;
+    envelope_t *env =
+        s_msg (m, id, place->network, ratio ? "k3" : "fafsa", period, place->unit, owner);
+    s_count_cell (m, table, ratio, -1, -1, 0);
+    for (int r = 0; r < 5; r++)
+        s_count_cell (m, table, ratio, r, -1, table->race_shape [r]);
+    if (table->income)
+        for (int i = 0; i < 2; i++)
+            s_count_cell (m, table, ratio, -1, i, 0);
+    if (table->cross)
+        for (int r = 0; r < 5; r++) {
+            //  A cross cell needs its margin; under a '*' without size, a
+            //  state file's cross cells are '*' with their sizes.
+            bool margin = false;
+            for (size_t i = 0; i < m->data.n_cells; i++)
+                margin |= m->cells [i].n_dimensions == 1
+                          && strcmp (m->cells [i].dimensions [0]->value, s_races [r]) == 0;
+            if (!margin)
+                continue;
+            for (int i = 0; i < 2; i++)
+                s_count_cell (m, table, ratio, r, i, table->race_shape [r] == 2 ? 3 : 0);
+        }
+    return env;
+}
+
+//  ------------------------------------------------------------ the fixture
+
+typedef struct {
+    char *dir;
+    char path [PATH_MAX];
+    store_t *store;
+    store_partner_t who [S_WHO];
+    size_t serial;
+    s_gen_t gen;
+    char *text; /* the last audit's output */
+} s_fixture_t;
+
+static void
+s_key (int index, char *key)
+{
+    memset (key, 'A' + index, STORE_KEY_LEN);
+    key [STORE_KEY_LEN] = 0;
+}
+
+static void
+s_publish_ok (s_fixture_t *self, int who, envelope_t *env)
+{
+    codec_problem_t problem = {0};
+    cibus_err_t rc = codec_validate_envelope (env, &problem);
+    store_appended_t out = {0};
+    if (rc == CIBUS_OK)
+        rc = store_append (self->store, env, &self->who [who], 0, &out, &problem);
+    if (rc)
+        print_error ("%s's %s refused: %s (%s)\n", s_registry [who].name, env->id, problem.message,
+                     problem.field);
+    assert_int_equal (rc, CIBUS_OK);
+    assert_false (out.duplicate);
+    store_appended_release (&out);
+}
+
+//  An indicator by race (its first races categories) and income, defined
+//  by the backbone in the entry def-ID-VERSION.
+static void
+s_define (s_fixture_t *self, const char *id, int version, Cibus__Unit unit, Cibus__PeriodKind kind,
+          char **networks, size_t network_count, size_t races)
+{
+    envelope_t env = CIBUS__ENVELOPE__INIT;
+    Cibus__IndicatorDefinition def = CIBUS__INDICATOR_DEFINITION__INIT;
+    Cibus__DimensionCategories race = CIBUS__DIMENSION_CATEGORIES__INIT;
+    Cibus__DimensionCategories income = CIBUS__DIMENSION_CATEGORIES__INIT;
+    Cibus__DimensionCategories *lists [] = {&race, &income};
+    char race_key [] = "race", income_key [] = "income";
+    char *dimensions [] = {race_key, income_key};
+    char id_text [64];
+    snprintf (id_text, sizeof id_text, "def-%s-%d", id, version);
+    env.id = id_text;
+    env.topic = (char *)CODEC_CATALOG_NETWORK "/indicator";
+    env.body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
+    env.indicator = &def;
+    def.indicator = (char *)id;
+    def.name = (char *)id;
+    def.has_unit = def.has_direction = def.has_period_kind = true;
+    def.unit = unit;
+    def.direction = CIBUS__DIRECTION__UP;
+    def.period_kind = kind;
+    def.dimensions = dimensions;
+    def.n_dimensions = 2;
+    def.networks = networks;
+    def.n_networks = network_count;
+    race.dimension = race_key;
+    race.categories = (char **)s_races;
+    race.n_categories = races;
+    income.dimension = income_key;
+    income.categories = (char **)s_incomes;
+    income.n_categories = 2;
+    def.categories = lists;
+    def.n_categories = 2;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish_ok (self, S_HUB, &env);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fixture_t *self = *state;
+    if (!self)
+        return 0;
+    for (int i = 0; i < S_WHO; i++)
+        store_partner_release (&self->who [i]);
+    store_destroy (&self->store);
+    free (self->gen.tables);
+    free (self->text);
+    if (self->dir)
+        harness_rmtree (self->dir);
+    free (self->dir);
+    free (self);
+    *state = NULL;
+    return 0;
+}
+
+//  A store in a data directory of its own (DIR/cibus.db, as cibusd keeps
+//  it), with the registry and the catalogue.
+static int
+s_setup (void **state)
+{
+    s_fixture_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    *state = self;
+    self->dir = harness_tmpdir ();
+    if (!self->dir)
+        return s_teardown (state), -1;
+    snprintf (self->path, sizeof self->path, "%s/cibus.db", self->dir);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    if (!self->store)
+        return s_teardown (state), -1;
+    for (int i = 0; i < S_WHO; i++) {
+        char key [STORE_KEY_LEN + 1];
+        s_key (i, key);
+        if (store_partner_add (self->store, s_registry [i].name, key, s_registry [i].role,
+                               s_registry [i].networks, s_registry [i].network_count))
+            return s_teardown (state), -1;
+    }
+    const char *fed [] = {s_registry [S_EAST].name};
+    if (store_partner_add_feeds (self->store, s_registry [S_FEED].name, fed, 1))
+        return s_teardown (state), -1;
+    //  The records as the broker reads them, feeds included.
+    for (int i = 0; i < S_WHO; i++) {
+        char key [STORE_KEY_LEN + 1];
+        s_key (i, key);
+        if (store_partner_by_key (self->store, key, &self->who [i]))
+            return s_teardown (state), -1;
+    }
+    char *el [] = {s_el};
+    s_define (self, "k3", 1, CIBUS__UNIT__PERCENT, CIBUS__PERIOD_KIND__QUARTER, el, 1, 5);
+    s_define (self, "fafsa", 1, CIBUS__UNIT__COUNT, CIBUS__PERIOD_KIND__SCHOOL_YEAR, NULL, 0, 5);
+    return 0;
+}
+
+//  ------------------------------------------------------------ the generator
+
+static uint64_t
+s_seed (void)
+{
+    const char *text = getenv ("CIBUS_AUDIT_SEED");
+    uint64_t seed = text && *text ? strtoull (text, NULL, 10) : S_SEED;
+    print_message ("generator seed %llu (CIBUS_AUDIT_SEED=%llu to repeat)\n",
+                   (unsigned long long)seed, (unsigned long long)seed);
+    return seed;
+}
+
+//  A new table at a place with periods left.
+static s_table_t *
+s_new_table (s_gen_t *gen)
+{
+    size_t place = s_random (gen, S_PLACES);
+    bool room = false;
+    for (size_t tries = 0; tries < S_PLACES && !room; tries++) {
+        int periods = s_places [place].indicator == 0 ? S_PERIODS_K3 : S_PERIODS_FAFSA;
+        room = gen->next_period [place] < periods;
+        if (!room)
+            place = (place + 1) % S_PLACES;
+    }
+    assert_true (room);
+    s_table_t *table = &gen->tables [gen->table_count++];
+    memset (table, 0, sizeof *table);
+    table->place = place;
+    table->period = gen->next_period [place]++;
+    s_world (gen, table);
+    const s_place_t *where = &s_places [place];
+    gen->for_anyone++;
+    gen->for_east += strcmp (where->network, S_NETWORK_EL) == 0 && where->owner != S_EAST;
+    gen->for_west += where->owner != S_WEST; //  westside reads both networks
+    return table;
+}
+
+//  Who sends a version: the owner, or for eastside-sd its integrator as
+//  often; a correction now and then from the backbone.
+static int
+s_sender (s_gen_t *gen, const s_table_t *table, bool correction)
+{
+    int owner = s_places [table->place].owner;
+    if (correction && s_random (gen, 8) == 0)
+        return S_HUB;
+    if (owner == S_EAST && s_random (gen, 2))
+        return S_FEED;
+    return owner;
+}
+
+//  Publish events tables - new ones and corrections of earlier ones - in
+//  batches, with the rules the store has.
+static void
+s_generate (s_fixture_t *self, s_gen_t *gen, uint64_t seed, size_t events)
+{
+    memset (gen, 0, sizeof *gen);
+    gen->rng = seed * 2654435761ULL + 1;
+    gen->tables = calloc (events, sizeof *gen->tables);
+    assert_non_null (gen->tables);
+    s_msg_t m;
+    for (size_t e = 0; e < events; e++) {
+        if (e % S_BATCH == 0)
+            assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        s_table_t *table = NULL;
+        bool correction = gen->table_count > 0 && s_random (gen, 4) == 0;
+        if (correction) {
+            table = &gen->tables [s_random (gen, (uint32_t)gen->table_count)];
+            if (table->versions >= S_MAX_VERSION)
+                correction = false;
+            else
+                s_world_change (gen, table);
+        }
+        if (!correction)
+            table = s_new_table (gen);
+        int who = s_sender (gen, table, correction);
+        s_publish_ok (self, who, s_table_msg (&m, table, who, self->serial++));
+        table->versions++;
+        if (e % S_BATCH == S_BATCH - 1 || e + 1 == events)
+            assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    }
+}
+
+//  Audit as reader (NULL: owns nothing); the output is kept in self->text.
+static audit_summary_t
+s_audit (s_fixture_t *self, const store_partner_t *reader)
+{
+    free (self->text);
+    self->text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&self->text, &size);
+    assert_non_null (out);
+    audit_summary_t summary;
+    cibus_err_t rc = audit_store (self->store, reader, out, NULL, &summary);
+    fclose (out);
+    assert_int_equal (rc, CIBUS_OK);
+    return summary;
+}
+
+//  The command itself, over a data directory (NULL: the fixture's); the
+//  output is kept in self->text.
+static int
+s_audit_main (s_fixture_t *self, const char *dir, const char *as)
+{
+    free (self->text);
+    self->text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&self->text, &size);
+    assert_non_null (out);
+    int rc = audit_main (dir ? dir : self->dir, as, out);
+    fclose (out);
+    return rc;
+}
+
+//  How many rows the query counts in the fixture's database, read with a
+//  connection of the test's own.
+static long long
+s_count (s_fixture_t *self, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        print_error ("%s: %s\n", sql, sqlite3_errmsg (db));
+    assert_non_null (stmt);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    long long count = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return count;
+}
+
+//  The generator made what it promises: the store's decisions and
+//  projection hold every kind of cell and every kind of chain.
+static void
+s_assert_covers (s_fixture_t *self)
+{
+    static const char *const what [] = {
+        //  every decision: hidden as small, as a complement, coded
+        "SELECT COUNT(*) FROM data_values WHERE mark = 1",
+        "SELECT COUNT(*) FROM data_values WHERE mark = 2",
+        "SELECT COUNT(*) FROM data_values WHERE mark = 3",
+        //  zeros, all passed, small cells, crosses, counts with n
+        "SELECT COUNT(*) FROM data_values WHERE numerator = 0",
+        "SELECT COUNT(*) FROM data_values WHERE numerator = denominator",
+        "SELECT COUNT(*) FROM data_values WHERE n < 10 AND suppressed = 0",
+        "SELECT COUNT(*) FROM data_values WHERE dim_count = 2",
+        "SELECT COUNT(*) FROM data_values WHERE indicator = 'fafsa' AND cell >= 0",
+        //  suppressed at source, with and without its size
+        "SELECT COUNT(*) FROM data_values WHERE suppressed = 1 AND n IS NOT NULL",
+        "SELECT COUNT(*) FROM data_values WHERE suppressed = 1 AND n IS NULL",
+        //  remainders: race cells that leave people of the total out
+        "SELECT COUNT(*) FROM (SELECT t.seq FROM data_values t JOIN data_values c "
+        "ON c.seq = t.seq AND c.dim_key = 'race' WHERE t.cell = -1 AND c.suppressed = 0 "
+        "GROUP BY t.seq HAVING SUM (c.n) < MAX (t.n))",
+        //  corrections from the owner, its integrator and the backbone
+        "SELECT COUNT(*) FROM data_values WHERE cell = -1 AND version > 1 "
+        "AND publisher = 'eastside-sd'",
+        "SELECT COUNT(*) FROM data_values WHERE cell = -1 AND version > 1 "
+        "AND publisher = 'state-feed'",
+        "SELECT COUNT(*) FROM data_values WHERE cell = -1 AND version > 1 AND publisher = 'hub'",
+        "SELECT COUNT(*) FROM data_values WHERE cell = -1 AND version > 2",
+        //  one table from two senders; two units under one owner
+        "SELECT COUNT(*) FROM (SELECT 1 FROM data_values WHERE cell = -1 "
+        "GROUP BY network, partner, unit, indicator, period HAVING COUNT (DISTINCT publisher) > 1)",
+        "SELECT COUNT(*) FROM data_values WHERE partner = 'eastside-sd' AND unit = 'lincoln'",
+        "SELECT COUNT(*) FROM data_values WHERE partner = 'eastside-sd' AND unit = 'adams'",
+        "SELECT COUNT(*) FROM data_values WHERE network = 'postsecondary'",
+    };
+    for (size_t k = 0; k < sizeof what / sizeof what [0]; k++) {
+        long long count = s_count (self, what [k]);
+        if (count == 0)
+            print_error ("the generator made none of: %s\n", what [k]);
+        assert_true (count > 0);
+    }
+}
+
+//  ------------------------------------------------------------ tests
+
+static void
+test_audit_generated_tables_expose_nothing_to_any_reader (void **state)
+{
+    s_fixture_t *self = *state;
+    s_gen_t *gen = &self->gen;
+    s_generate (self, gen, s_seed (), S_EVENTS);
+    print_message ("%zu tables, %d versions\n", gen->table_count, S_EVENTS);
+    s_assert_covers (self);
+    struct {
+        const store_partner_t *reader;
+        size_t tables;
+    } readers [] = {
+        {NULL, gen->for_anyone},
+        {&self->who [S_EAST], gen->for_east},
+        {&self->who [S_WEST], gen->for_west},
+        {&self->who [S_HUB], 0},  //  sees every table whole
+        {&self->who [S_FEED], 0}, //  reads no network
+    };
+    for (size_t k = 0; k < sizeof readers / sizeof readers [0]; k++) {
+        audit_summary_t summary = s_audit (self, readers [k].reader);
+        if (summary.exposed || summary.unreadable)
+            print_error ("%s", self->text);
+        assert_int_equal (summary.exposed, 0);
+        assert_int_equal (summary.unreadable, 0);
+        assert_int_equal (summary.tables, readers [k].tables);
+        if (readers [k].tables)
+            assert_true (summary.cells > summary.tables);
+        char last [128];
+        snprintf (last, sizeof last, "checked %zu tables and %zu cells: 0 exposed\n",
+                  summary.tables, summary.cells);
+        assert_non_null (strstr (self->text, last));
+    }
+    //  The command says the same, and that it covers queries and exports.
+    assert_int_equal (s_audit_main (self, NULL, "eastside-sd"), 0);
+    const char *first = "audit as eastside-sd (partner): every version of every table it could "
+                        "receive, live or on replay; queries, --history, the report and exports "
+                        "serve the same stored decisions, so this covers them too\n";
+    assert_int_equal (strncmp (self->text, first, strlen (first)), 0);
+}
+
+//  The same generator with a weaker rule in the store: the audit (with the
+//  rules in force, the settings) finds cells a reader can work out.
+static void
+s_leaks (s_fixture_t *self, const disclosure_rules_t *weak)
+{
+    store_set_disclosure_rules (self->store, weak);
+    s_generate (self, &self->gen, s_seed (), S_LEAK_EVENTS);
+    store_set_disclosure_rules (self->store, NULL);
+    audit_summary_t summary = s_audit (self, NULL);
+    print_message ("%zu of %zu cells of %zu tables exposed\n", summary.exposed, summary.cells,
+                   summary.tables);
+    assert_int_equal (summary.tables, self->gen.for_anyone);
+    assert_int_equal (summary.unreadable, 0);
+    assert_true (summary.exposed > 0);
+    assert_non_null (strstr (self->text, "\nexposed in "));
+    //  The command exits 1 for a partner too.
+    assert_int_equal (s_audit_main (self, NULL, "westside-sd"), 1);
+}
+
+static void
+test_audit_finds_leaks_without_complementary_suppression (void **state)
+{
+    disclosure_rules_t weak;
+    disclosure_rules_default (&weak);
+    weak.complement = false;
+    s_leaks (*state, &weak);
+}
+
+static void
+test_audit_finds_leaks_with_primary_suppression_only (void **state)
+{
+    disclosure_rules_t weak;
+    disclosure_rules_default (&weak);
+    weak.complement = false;
+    weak.bands = NULL;
+    weak.band_count = 0;
+    s_leaks (*state, &weak);
+}
+
+//  Route 5 of issue 10: two hidden cells of 6 and 5 pupils with 0 passing,
+//  the shown cells accounting for every pass.
+static void
+s_route5 (s_fixture_t *self)
+{
+    s_msg_t m;
+    envelope_t *env = s_msg (&m, "route5", S_NETWORK_EL, "k3", "2026-Q3", NULL, NULL);
+    s_ratio_cell (s_msg_cell (&m, NULL, NULL), 120, 301);
+    s_ratio_cell (s_msg_cell (&m, "black", NULL), 60, 150);
+    s_ratio_cell (s_msg_cell (&m, "white", NULL), 60, 140);
+    s_ratio_cell (s_msg_cell (&m, "asian", NULL), 0, 6);
+    s_ratio_cell (s_msg_cell (&m, "native", NULL), 0, 5);
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish_ok (self, S_EAST, env);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+}
+
+static void
+test_audit_route5_extremes_exposed_without_suppression (void **state)
+{
+    s_fixture_t *self = *state;
+    disclosure_rules_t naive;
+    disclosure_rules_default (&naive);
+    naive.complement = false;
+    store_set_disclosure_rules (self->store, &naive);
+    s_route5 (self);
+    store_set_disclosure_rules (self->store, NULL);
+    assert_int_equal (s_audit_main (self, NULL, "westside-sd"), 1);
+    assert_string_equal (
+        self->text,
+        "audit as westside-sd (partner): every version of every table it could receive, live "
+        "or on replay; queries, --history, the report and exports serve the same stored "
+        "decisions, so this covers them too\n"
+        "rules: min-cell 10, protection 50 % of a small cell's size, value-protection 10 %\n"
+        "exposed in early-literacy: k3 2026-Q3 eastside-sd: cell race=asian\n"
+        "    a reader can work out that its numerator is 0: none of its 6 people passed, from: "
+        "total 120/301 = race=black 60/150 + race=white 60/140 + race=asian * + race=native *\n"
+        "exposed in early-literacy: k3 2026-Q3 eastside-sd: cell race=native\n"
+        "    a reader can work out that its numerator is 0: none of its 5 people passed, from: "
+        "total 120/301 = race=black 60/150 + race=white 60/140 + race=asian * + race=native *\n"
+        "checked 1 tables and 5 cells: 2 exposed\n");
+    //  Its owner sees it whole: nothing of it is hidden from eastside-sd.
+    assert_int_equal (s_audit_main (self, NULL, "eastside-sd"), 0);
+    assert_non_null (strstr (self->text, "\nchecked 0 tables and 0 cells: 0 exposed\n"));
+}
+
+static void
+test_audit_route5_extremes_hidden_with_suppression (void **state)
+{
+    s_fixture_t *self = *state;
+    s_route5 (self);
+    int rc = s_audit_main (self, NULL, NULL);
+    if (rc)
+        print_error ("%s", self->text);
+    assert_int_equal (rc, 0);
+    assert_non_null (strstr (self->text, "\nchecked 1 tables and "));
+    assert_non_null (strstr (self->text, " cells: 0 exposed\n"));
+    assert_null (strstr (self->text, "exposed in "));
+}
+
+//  A table the audit cannot judge is named, and the command exits 2: here
+//  the catalogue dropped a category the table uses.
+static void
+test_audit_names_a_table_it_cannot_audit (void **state)
+{
+    s_fixture_t *self = *state;
+    s_route5 (self);
+    char *el [] = {s_el};
+    s_define (self, "k3", 2, CIBUS__UNIT__PERCENT, CIBUS__PERIOD_KIND__QUARTER, el, 1, 4);
+    assert_int_equal (s_audit_main (self, NULL, NULL), 2);
+    assert_non_null (strstr (self->text, "\ncannot audit in early-literacy: k3 2026-Q3 "
+                                         "eastside-sd (view 1): cell race=native: 'native' is "
+                                         "not a category of race\n"));
+    assert_non_null (strstr (self->text, "\nchecked 0 tables and 0 cells: 0 exposed\n"
+                                         "1 tables could not be audited (named above)\n"));
+}
+
+static void
+test_audit_refuses_an_unknown_partner_and_a_missing_directory (void **state)
+{
+    s_fixture_t *self = *state;
+    assert_int_equal (s_audit_main (self, NULL, "nobody"), 2);
+    assert_string_equal (self->text, "");
+    char missing [PATH_MAX];
+    snprintf (missing, sizeof missing, "%s/none", self->dir);
+    assert_int_equal (s_audit_main (self, missing, NULL), 2);
+    assert_string_equal (self->text, "");
+    //  No database is made where there was none.
+    char db [PATH_MAX + 16];
+    snprintf (db, sizeof db, "%s/cibus.db", missing);
+    assert_null (harness_read_all (db));
+}
+
+int
+main (void)
+{
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+    const struct CMUnitTest tests [] = {
+        T (test_audit_generated_tables_expose_nothing_to_any_reader),
+        T (test_audit_finds_leaks_without_complementary_suppression),
+        T (test_audit_finds_leaks_with_primary_suppression_only),
+        T (test_audit_route5_extremes_exposed_without_suppression),
+        T (test_audit_route5_extremes_hidden_with_suppression),
+        T (test_audit_names_a_table_it_cannot_audit),
+        T (test_audit_refuses_an_unknown_partner_and_a_missing_directory),
+    };
+    return cmocka_run_group_tests_name ("audit", tests, NULL, NULL);
+}
