@@ -3,14 +3,18 @@
         cibusd init    [--data DIR]
         cibusd run     [--data DIR] [--bind ENDPOINT] [--sync full|normal]
         cibusd partner add NAME --role ROLE --key CERT-OR-Z85 [--network NET]...
+                           [--feeds PARTNER]...
         cibusd partner list   [--json]
         cibusd partner remove NAME
         cibusd config set KEY VALUE | get KEY
+        cibusd audit   [--data DIR] [--as PARTNER]
 
     Exit codes: 0 success, 2 usage error, 3 stopped at --max-memory, 1 any
-    other failure.           */
+    other failure. audit: 0 no cell exposed, 1 a cell exposed, 2 it could
+    not audit.           */
 
 #include "broker.h"
+#include "cibusd_audit.h"
 #include "cibus_limits.h"
 #include "datadir.h"
 #include "json.h"
@@ -32,6 +36,9 @@
 static const opt_def_t s_opts [] = {
     {"data", OPT_VALUE, "DIR", "CIBUS_DATA", "./var",
      "data directory: database, broker keypair, endpoint file"},
+    {"as", OPT_VALUE, "PARTNER", NULL, NULL,
+     "audit: what this partner receives (default: a reader of every network who owns no "
+     "table)"},
     {"bind", OPT_VALUE, "ENDPOINT", "CIBUS_BIND", "tcp://127.0.0.1:5570",
      "run: endpoint to listen on (tcp://HOST:* picks a free port)"},
     {"sync", OPT_VALUE, "full|normal", "CIBUS_SYNC", "full",
@@ -61,6 +68,9 @@ static const opt_def_t s_opts [] = {
      "40-character Z85 public key"},
     {"network", OPT_LIST, "NET", NULL, NULL,
      "partner add: a network the partner publishes and reads in (repeat for several)"},
+    {"feeds", OPT_LIST, "PARTNER", NULL, NULL,
+     "partner add, for an integrator: a partner whose tables it submits (with `cibus submit "
+     "--for PARTNER`; repeat for several)"},
     {"json", OPT_FLAG, NULL, NULL, NULL, "partner list: one JSON object per line"},
     {NULL, 0, NULL, NULL, NULL, NULL}};
 
@@ -76,13 +86,25 @@ s_usage (FILE *out)
              "  run                      run the broker in the foreground (SIGINT/SIGTERM\n"
              "                           stop it after acking the commit in flight)\n"
              "  partner add NAME         register a partner's key (takes effect at once,\n"
-             "                           also on a running broker)\n"
+             "                           also on a running broker); an integrator with\n"
+             "                           the partners it feeds (--feeds)\n"
              "  partner list             list the registry\n"
              "  partner remove NAME      remove a partner; its next request is refused\n"
-             "  config set KEY VALUE     set an initiative setting; the one setting is\n"
-             "                           min-cell, the minimum cell size below which a\n"
-             "                           value is suppressed for other partners (default 10)\n"
+             "  config set KEY VALUE     set an initiative setting, for tables appended\n"
+             "                           from then on (what was decided stays decided):\n"
+             "                             min-cell          a cell of fewer people is\n"
+             "                                               hidden (1..100, default 10)\n"
+             "                             coding            1 shows a percent near 0 or\n"
+             "                                               100 as a range, 0 as it is (1)\n"
+             "                             protection        a small hidden cell's range\n"
+             "                                               spans this %% of its size (50)\n"
+             "                             value-protection  the same for a count or amount,\n"
+             "                                               +- this %% of its value (10)\n"
              "  config get KEY           print a setting\n"
+             "  audit                    prove that no hidden cell of any table can be\n"
+             "                           worked out from what a reader received (--as a\n"
+             "                           partner; default a reader of every network);\n"
+             "                           exits 1 naming each cell that can\n"
              "\n"
              "options:\n");
     opts_help (s_opts, out);
@@ -280,6 +302,24 @@ s_partner_add (opts_t *opts, store_t *store)
                                   "which every partner reads",
                                   networks [i]);
     }
+    size_t feed_count = opts_count (opts, "feeds");
+    if (feed_count && role != ROLE_INTEGRATOR)
+        return s_usage_error ("--feeds is for an integrator, which submits tables on behalf of "
+                              "the partners it feeds; '%s' is not one (--role integrator)",
+                              name);
+    if (feed_count > CIBUS_MAX_LIST)
+        return s_usage_error ("%s", "too many --feeds options");
+    const char *feeds [CIBUS_MAX_LIST];
+    for (size_t i = 0; i < feed_count; i++) {
+        feeds [i] = opts_item (opts, "feeds", i);
+        bool token = *feeds [i] && strlen (feeds [i]) <= CIBUS_MAX_NAME;
+        for (const char *c = feeds [i]; token && *c; c++)
+            token = isgraph ((unsigned char) *c) && *c != '/';
+        if (!token)
+            return s_usage_error ("--feeds '%s' must be a partner's name: 1 to 128 printable "
+                                  "characters without spaces or '/'",
+                                  feeds [i]);
+    }
     cibus_err_t err = store_partner_add (store, name, key, role, networks, count);
     if (err == CIBUS_ERR_EXISTS) {
         fprintf (stderr,
@@ -292,7 +332,19 @@ s_partner_add (opts_t *opts, store_t *store)
         fprintf (stderr, "cibusd: cannot add partner '%s': %s\n", name, cibus_strerror (err));
         return S_EXIT_FAIL;
     }
-    printf ("added %s (%s) key %s\n", name, store_role_name (role), key);
+    //  Recorded after the partner: were it to fail, the integrator would
+    //  stand registered without them, so it is removed again.
+    err = feed_count ? store_partner_add_feeds (store, name, feeds, feed_count) : CIBUS_OK;
+    if (err) {
+        store_partner_remove (store, name);
+        fprintf (stderr, "cibusd: cannot record which partners '%s' feeds: %s; it was not added\n",
+                 name, cibus_strerror (err));
+        return S_EXIT_FAIL;
+    }
+    printf ("added %s (%s) key %s", name, store_role_name (role), key);
+    for (size_t i = 0; i < feed_count; i++)
+        printf ("%s%s", i ? "," : " feeds ", feeds [i]);
+    printf ("\n");
     return 0;
 }
 
@@ -314,6 +366,13 @@ s_print_partner (const store_partner_t *partner, void *arg)
         for (size_t i = 0; i < partner->network_count; i++)
             json_str (json, partner->networks [i]);
         json_array_end (json);
+        if (partner->role == ROLE_INTEGRATOR) {
+            json_key (json, "feeds");
+            json_array (json);
+            for (size_t i = 0; i < partner->feed_count; i++)
+                json_str (json, partner->feeds [i]);
+            json_array_end (json);
+        }
         json_object_end (json);
         printf ("%s\n", json_text (json));
         return;
@@ -327,6 +386,8 @@ s_print_partner (const store_partner_t *partner, void *arg)
         printf ("(all networks)");
     for (size_t i = 0; i < partner->network_count; i++)
         printf ("%s%s", i ? "," : "", log_escape (&network, partner->networks [i]));
+    for (size_t i = 0; i < partner->feed_count; i++)
+        printf ("%s%s", i ? "," : " feeds ", log_escape (&network, partner->feeds [i]));
     printf ("\n");
 }
 
@@ -388,7 +449,10 @@ s_cmd_config (opts_t *opts)
                           : store_config_get (store, key, text, sizeof text);
     store_destroy (&store);
     if (err) {
-        fprintf (stderr, "cibusd: %s\n", set ? text : "unknown setting: the one setting is min-cell");
+        fprintf (stderr, "cibusd: %s\n",
+                 set ? text
+                     : "unknown setting: the settings are min-cell, coding, protection and "
+                       "value-protection");
         return err == CIBUS_ERR_BAD_FIELD || err == CIBUS_ERR_NOT_FOUND ? S_EXIT_USAGE : S_EXIT_FAIL;
     }
     log_value_t value;
@@ -425,8 +489,14 @@ main (int argc, char **argv)
         rc = s_cmd_partner (opts);
     else if (strcmp (command, "config") == 0)
         rc = s_cmd_config (opts);
+    else if (strcmp (command, "audit") == 0) {
+        if (opts_positional_count (opts) > 1)
+            rc = s_usage_error ("audit takes no argument, got '%s'", opts_positional (opts, 1));
+        else
+            rc = audit_main (opts_get (opts, "data"), opts_get (opts, "as"), stdout);
+    }
     else
-        rc = s_usage_error ("unknown command '%s': use init, run, partner or config", command);
+        rc = s_usage_error ("unknown command '%s': use init, run, partner, config or audit", command);
     opts_destroy (&opts);
     return rc;
 }

@@ -15,6 +15,10 @@
     seq order, each once, and grants the broker credit as they are
     consumed.
 
+    Tables: a cibus_table_t puts a data table together from the text
+    forms the cibus command takes (52/160, 310.5@12, *) or from its JSON
+    form, and becomes the body of an envelope to publish.
+
     On failure, cibus_error() holds one line for a person, naming what to
     do; cibus_error_field() the field the broker named, if any.            */
 
@@ -137,5 +141,64 @@ void cibus_envelope_free (cibus_envelope_t *env);
    with free(). */
 cibus_err_t cibus_raw (cibus_t *self, const void *data, size_t size, void **reply,
                        size_t *reply_size);
+
+//  ---------------------------------------------------------------- tables
+
+//  A data table being put together for publishing: one indicator, one
+//  period and one reporting unit, with its total and any number of cells,
+//  in the text forms the cibus command and its JSON tables use.
+//
+//  A value is written
+//      NUM/DEN    a percent or rate: 52 of 160 people (52/160)
+//      VALUE@N    a count, score or currency about N people (310.5@12)
+//      *          suppressed at source (a '*' in a state file), size unknown
+//      *@N        the same, of N people: the size of a count, score or currency
+//      */SIZE     the same, of SIZE people: sets the denominator, the size of
+//                 a percent or rate (the broker judges it against the unit)
+//  and a cell KEY=CATEGORY (race=black), or a cross of dimensions joined
+//  by commas (race=hispanic,income=low). A bare number is refused: without
+//  its size no one can tell whether it may be shown.
+//
+//  The table owns copies of everything it is given. Each call returns
+//  CIBUS_OK, or USAGE (NOMEM) with one line in cibus_table_error() that
+//  quotes what was wrong and names no command-line option: the caller
+//  knows where the text came from and says so. What the broker checks -
+//  the catalogue, sums against the total, sizes - is left to it.
+typedef struct cibus_table_t cibus_table_t;
+
+cibus_table_t *cibus_table_new (void);
+void cibus_table_destroy (cibus_table_t **self_p);
+
+/* The last failure, as one line for a person. */
+const char *cibus_table_error (cibus_table_t *self);
+
+/* Set a field by its name in the JSON form: indicator, period, unit (a
+   unit under the owner, e.g. a school), for (the partner the table
+   belongs to: an integrator must name it), status (final, provisional or
+   estimated), source, extracted_on (YYYY-MM-DD). */
+cibus_err_t cibus_table_set (cibus_table_t *self, const char *field, const char *value);
+
+/* The total's value, replacing any earlier one. */
+cibus_err_t cibus_table_set_total (cibus_table_t *self, const char *value);
+
+/* Add a cell. One of the same categories (in any order) read from JSON
+   is replaced: what is given one by one completes and overrides a file;
+   one added by this call before is refused as given twice. */
+cibus_err_t cibus_table_add_cell (cibus_table_t *self, const char *cell, const char *value);
+
+/* Read a table in its JSON form, one object whose members are the fields
+   above, "total" and "cells" (an object of cell and value), every value
+   a string:
+       {"indicator": "k3", "period": "2026-Q3", "unit": "lincoln-el",
+        "for": "eastside-sd", "total": "168/410",
+        "cells": {"race=black": "52/160", "race=asian": "3/6",
+                  "race=hispanic,income=low": "20/70", "race=native": "*"}}
+   A member given twice, an unknown member or a value that is not a
+   string is refused. What it names replaces what the table held. */
+cibus_err_t cibus_table_load_json (cibus_table_t *self, const char *text);
+
+/* Make env's body the table (borrowed: valid until the table changes or
+   is destroyed); the caller sets the topic. NOMEM when out of memory. */
+cibus_err_t cibus_table_envelope (cibus_table_t *self, cibus_envelope_t *env);
 
 #endif

@@ -1,7 +1,8 @@
 /*  cibus - the command-line client.
 
         cibus keygen NAME
-        cibus submit --network NET --indicator ID --period P --value V [...]
+        cibus submit --network NET --indicator ID --period P --total V
+                     [--cell CELL:V]... | --table FILE  [...]
         cibus note   --network NET --title T [--body B | --body-file F] [...]
         cibus commit --network NET --action A --due DATE [--indicator ID]...
         cibus update --network NET COMMITMENT_ID --status S [--comment C]
@@ -49,15 +50,50 @@ static const opt_def_t s_publish_common [] = {
 static const opt_def_t s_submit_opts [] = {
     {"indicator", OPT_VALUE, "ID", NULL, NULL, "the shared indicator, e.g. k3-reading"},
     {"period", OPT_VALUE, "PERIOD", NULL, NULL, "2025-26, 2026-Q3, 2026-09 or 2026-09-15"},
-    {"value", OPT_VALUE, "NUMBER", NULL, NULL, "the value"},
-    {"n", OPT_VALUE, "COUNT", NULL, NULL, "how many people the value is about"},
-    {"numerator", OPT_VALUE, "COUNT", NULL, NULL, "for rates: the count behind the value"},
-    {"denominator", OPT_VALUE, "COUNT", NULL, NULL, "for rates: the population behind it"},
-    {"dim", OPT_LIST, "KEY=VALUE", NULL, NULL, "a disaggregation, e.g. race=black (repeatable)"},
+    {"unit", OPT_VALUE, "UNIT", NULL, NULL,
+     "the reporting unit under the owner the table is about, e.g. a school (default: the "
+     "owner as a whole)"},
+    {"for", OPT_VALUE, "PARTNER", NULL, NULL,
+     "the partner the table belongs to: an integrator names one it is registered to feed"},
+    {"total", OPT_VALUE, "VALUE", NULL, NULL, "the table's total, e.g. 168/410 (required)"},
+    {"cell", OPT_LIST, "CELL:VALUE", NULL, NULL,
+     "a cell of a breakdown, e.g. race=black:52/160, or of a cross, "
+     "race=hispanic,income=low:20/70 (repeatable)"},
+    {"table", OPT_VALUE, "FILE", NULL, NULL,
+     "read the table from a JSON file (- for stdin); the options above complete or override "
+     "it"},
     {"status", OPT_VALUE, "STATUS", NULL, NULL, "final (default), provisional or estimated"},
-    {"source", OPT_VALUE, "SYSTEM", NULL, NULL, "the system the value was extracted from"},
-    {"extracted-on", OPT_VALUE, "DATE", NULL, NULL, "when it was extracted, YYYY-MM-DD"},
+    {"source", OPT_VALUE, "SYSTEM", NULL, NULL, "the system the values were extracted from"},
+    {"extracted-on", OPT_VALUE, "DATE", NULL, NULL, "when they were extracted, YYYY-MM-DD"},
     {NULL, 0, NULL, NULL, NULL, NULL}};
+
+//  After the options of `cibus submit --help`: how a table is written.
+static const char s_submit_details [] =
+    "A table is one indicator, one period and one reporting unit: its total and any\n"
+    "number of cells, each one category of a dimension or a cross of up to 3.\n"
+    "\n"
+    "values (of --total and of each --cell):\n"
+    "  NUM/DEN   a percent or rate: 52/160 is 52 of 160 people\n"
+    "  VALUE@N   a count, score or currency about N people: 1250@40, 310.5@12\n"
+    "  *         suppressed at source (a '*' in a state file), size unknown;\n"
+    "            with its size, */SIZE for a percent or rate, *@N for the others\n"
+    "\n"
+    "example (quote a '*' from the shell):\n"
+    "  cibus submit --network early-literacy --indicator k3 --period 2026-Q3 \\\n"
+    "    --total 168/410 --cell race=black:52/160 --cell race=asian:3/6 \\\n"
+    "    --cell race=hispanic,income=low:20/70 --cell 'race=native:*' --cell 'race=pacific:*/4'\n"
+    "\n"
+    "the same table as a file, for --table FILE:\n"
+    "  {\"indicator\": \"k3\", \"period\": \"2026-Q3\", \"unit\": \"lincoln-el\",\n"
+    "   \"for\": \"eastside-sd\", \"total\": \"168/410\",\n"
+    "   \"cells\": {\"race=black\": \"52/160\", \"race=asian\": \"3/6\",\n"
+    "             \"race=hispanic,income=low\": \"20/70\", \"race=native\": \"*\"}}\n"
+    "  (also \"status\", \"source\" and \"extracted_on\"; every value a string)\n"
+    "\n"
+    "Readers other than the owner and the backbone get the table as the broker\n"
+    "decided once for it: small cells and those that would give them away hidden\n"
+    "(*), percents near 0 or 100 shown as a range. Sending the same indicator,\n"
+    "period and unit again is a correction: its next version.\n";
 
 static const opt_def_t s_note_opts [] = {
     {"title", OPT_VALUE, "TEXT", NULL, NULL, "the meeting's title"},
@@ -143,6 +179,7 @@ struct s_command_t {
     bool publishes;           /* takes --network and --id */
     bool connects;            /* takes the connection options */
     s_handler_fn *handler;
+    const char *details;      /* printed after the options by --help, or NULL */
 };
 
 //  ---------------------------------------------------------------- helpers
@@ -229,8 +266,10 @@ s_failed (const s_command_t *command, cibus_t *client, cibus_err_t err)
     return err == CIBUS_ERR_USAGE ? S_EXIT_USAGE : S_EXIT_FAIL;
 }
 
+//  The whole of a file (- for stdin) of at most limit bytes, what it is
+//  named as in the message when it is over.
 static char *
-s_read_file (const char *path, size_t limit, char *error, size_t size)
+s_read_file (const char *path, size_t limit, const char *what, char *error, size_t size)
 {
     FILE *file = strcmp (path, "-") == 0 ? stdin : fopen (path, "rb");
     if (!file) {
@@ -246,8 +285,7 @@ s_read_file (const char *path, size_t limit, char *error, size_t size)
         return NULL;
     }
     if (len > limit) {
-        snprintf (error, size, "'%s' is over %zu bytes, the limit of a note's body", path,
-                  limit);
+        snprintf (error, size, "'%s' is over %zu bytes, the limit of %s", path, limit, what);
         free (text);
         return NULL;
     }
@@ -262,10 +300,7 @@ s_read_file (const char *path, size_t limit, char *error, size_t size)
 typedef struct {
     cibus_envelope_t env;
     char topic [CIBUS_MAX_TOPIC + 16];
-    Cibus__DataSubmission data;
-    Cibus__Dimension dims [CIBUS_MAX_LIST];
-    Cibus__Dimension *dim_ptrs [CIBUS_MAX_LIST];
-    char dim_text [CIBUS_MAX_LIST][2 * CIBUS_MAX_NAME + 2];
+    cibus_table_t *table;     /* owned: the data table a submit sends */
     Cibus__MeetingNote note;
     char *attendees [CIBUS_MAX_LIST];
     char *decisions [CIBUS_MAX_LIST];
@@ -297,62 +332,83 @@ typedef struct {
     Cibus__DimensionCategories *pointers [CIBUS_MAX_LIST];
 } s_categories_t;
 
+//  --cell CELL:VALUE: the cell is everything before the last ':' (a value
+//  has none), checked by the library in its own words.
+static int
+s_submit_cell (const s_command_t *command, cibus_table_t *table, const char *arg)
+{
+    const char *colon = strrchr (arg, ':');
+    if (!colon || colon [1] == 0)
+        return s_usage_error (command->name,
+                              "--cell '%s' needs a value after ':' like 52/160, 310.5@12, * "
+                              "or */4",
+                              arg);
+    char *cell = strndup (arg, (size_t) (colon - arg));
+    if (!cell)
+        return s_usage_error (command->name, "out of memory");
+    cibus_err_t err = cibus_table_add_cell (table, cell, colon + 1);
+    free (cell);
+    if (err)
+        return s_usage_error (command->name, "--cell '%s': %s", arg, cibus_table_error (table));
+    return 0;
+}
+
+//  The table: from --table FILE when given, then completed and overridden
+//  by the options, each in the place the JSON form has for it.
 static int
 s_build_submit (const s_command_t *command, opts_t *opts, s_entry_t *entry)
 {
-    Cibus__DataSubmission *data = &entry->data;
-    cibus__data_submission__init (data);
-    data->indicator = (char *) opts_get (opts, "indicator");
-    data->period = (char *) opts_get (opts, "period");
-    const char *value = opts_get (opts, "value");
-    bool ratio = opts_get (opts, "numerator") && opts_get (opts, "denominator");
-    if (!data->indicator || !data->period || (!value && !ratio))
-        return s_usage_error (command->name, "--indicator, --period and --value (or "
-                                             "--numerator and --denominator) are required");
-    if (value && !s_parse_double (value, &data->value))
-        return s_usage_error (command->name, "--value must be a number, got '%s'", value);
-    data->has_value = value != NULL;
-    const char *counts [] = {"n", "numerator", "denominator"};
-    uint64_t *targets [] = {&data->n, &data->numerator, &data->denominator};
-    protobuf_c_boolean *has [] = {&data->has_n, &data->has_numerator, &data->has_denominator};
-    for (size_t i = 0; i < 3; i++) {
-        const char *text = opts_get (opts, counts [i]);
-        if (text && !s_parse_u64 (text, targets [i]))
-            return s_usage_error (command->name, "--%s must be a whole number >= 0, got '%s'",
-                                  counts [i], text);
-        *has [i] = text != NULL;
+    cibus_table_t *table = entry->table = cibus_table_new ();
+    if (!table) {
+        fprintf (stderr, "cibus %s: out of memory\n", command->name);
+        return S_EXIT_FAIL;
     }
-    size_t dims = opts_count (opts, "dim");
-    if (dims > CIBUS_MAX_LIST)
-        return s_usage_error (command->name, "at most %d --dim", CIBUS_MAX_LIST);
-    for (size_t i = 0; i < dims; i++) {
-        const char *pair = opts_item (opts, "dim", i);
-        const char *equals = strchr (pair, '=');
-        if (!equals || equals == pair || !equals [1] || strlen (pair) >= sizeof entry->dim_text [i])
-            return s_usage_error (command->name, "--dim expects KEY=VALUE like race=black, got "
-                                  "'%s'", pair);
-        snprintf (entry->dim_text [i], sizeof entry->dim_text [i], "%s", pair);
-        char *text = entry->dim_text [i];
-        text [equals - pair] = 0;
-        cibus__dimension__init (&entry->dims [i]);
-        entry->dims [i].key = text;
-        entry->dims [i].value = text + (equals - pair) + 1;
-        entry->dim_ptrs [i] = &entry->dims [i];
+    const char *file = opts_get (opts, "table");
+    if (file) {
+        char error [512];
+        char *text = s_read_file (file, CIBUS_MAX_FRAME, "a table", error, sizeof error);
+        if (!text) {
+            fprintf (stderr, "cibus %s: %s\n", command->name, error);
+            return S_EXIT_FAIL;
+        }
+        cibus_err_t err = cibus_table_load_json (table, text);
+        free (text);
+        if (err)
+            return s_usage_error (command->name, "--table %s: %s", file,
+                                  cibus_table_error (table));
     }
-    data->n_dimensions = dims;
-    data->dimensions = entry->dim_ptrs;
     const char *status = opts_get (opts, "status");
-    if (status) {
-        if (!codec_value_status_parse (status, &data->status))
-            return s_usage_error (command->name,
-                                  "--status must be final, provisional or estimated, got '%s'",
-                                  status);
-        data->has_status = true;
+    Cibus__ValueStatus parsed;
+    if (status && !codec_value_status_parse (status, &parsed))
+        return s_usage_error (command->name,
+                              "--status must be final, provisional or estimated, got '%s'",
+                              status);
+    static const char *const fields [][2] = {
+        {"indicator", "indicator"}, {"period", "period"}, {"unit", "unit"},
+        {"for", "for"},             {"status", "status"}, {"source", "source"},
+        {"extracted-on", "extracted_on"}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields [0]; i++) {
+        const char *value = opts_get (opts, fields [i][0]);
+        if (value && cibus_table_set (table, fields [i][1], value))
+            return s_usage_error (command->name, "--%s: %s", fields [i][0],
+                                  cibus_table_error (table));
     }
-    data->source = (char *) opts_get (opts, "source");
-    data->extracted_on = (char *) opts_get (opts, "extracted-on");
-    entry->env.body_case = CIBUS__ENVELOPE__BODY_DATA;
-    entry->env.data = data;
+    const char *total = opts_get (opts, "total");
+    if (total && cibus_table_set_total (table, total))
+        return s_usage_error (command->name, "--total %s", cibus_table_error (table));
+    for (size_t i = 0; i < opts_count (opts, "cell"); i++) {
+        int rc = s_submit_cell (command, table, opts_item (opts, "cell", i));
+        if (rc)
+            return rc;
+    }
+    if (cibus_table_envelope (table, &entry->env)) {
+        fprintf (stderr, "cibus %s: %s\n", command->name, cibus_table_error (table));
+        return S_EXIT_FAIL;
+    }
+    const Cibus__DataSubmission *data = entry->env.data;
+    if (!data->indicator || !data->period || !data->total)
+        return s_usage_error (command->name, "--indicator, --period and --total are required "
+                                             "(or give them in --table FILE)");
     return 0;
 }
 
@@ -370,7 +426,9 @@ s_build_note (const s_command_t *command, opts_t *opts, s_entry_t *entry)
         return s_usage_error (command->name, "give --body or --body-file, not both");
     if (body_file) {
         char error [512];
-        if (!(entry->body = s_read_file (body_file, CIBUS_MAX_BODY, error, sizeof error))) {
+        entry->body = s_read_file (body_file, CIBUS_MAX_BODY, "a note's body", error,
+                                   sizeof error);
+        if (!entry->body) {
             fprintf (stderr, "cibus %s: %s\n", command->name, error);
             return S_EXIT_FAIL;
         }
@@ -518,6 +576,7 @@ s_cmd_publish (const s_command_t *command, opts_t *opts)
     if (rc == 0)
         rc = s_publish_and_report (command, opts, client, &entry->env);
     cibus_destroy (&client);
+    cibus_table_destroy (&entry->table);
     free (entry->body);
     free (entry);
     return rc;
@@ -881,41 +940,43 @@ s_cmd_whoami (const s_command_t *command, opts_t *opts)
 
 static const s_command_t s_commands [] = {
     {"keygen", "keygen NAME", "make a keypair: NAME (public) and NAME_secret", s_none, false,
-     false, s_cmd_keygen},
-    {"submit", "submit --network NET --indicator ID --period P --value V [options]",
-     "publish a data submission on a shared indicator", s_submit_opts, true, true,
-     s_cmd_publish},
+     false, s_cmd_keygen, NULL},
+    {"submit",
+     "submit --network NET --indicator ID --period P --total VALUE [--cell CELL:VALUE]... "
+     "[options]\n   or: cibus submit --network NET --table FILE [options]",
+     "publish a data table on a shared indicator: its total and breakdowns", s_submit_opts,
+     true, true, s_cmd_publish, s_submit_details},
     {"note", "note --network NET --title T [--body B | --body-file F] [options]",
-     "publish a meeting's notes and decisions", s_note_opts, true, true, s_cmd_publish},
+     "publish a meeting's notes and decisions", s_note_opts, true, true, s_cmd_publish, NULL},
     {"commit", "commit --network NET --action A --due DATE [--indicator ID]...",
      "publish an action commitment; prints its commitment id", s_commit_opts, true, true,
-     s_cmd_publish},
+     s_cmd_publish, NULL},
     {"update", "update --network NET COMMITMENT_ID --status S [--comment C]",
-     "publish a commitment's new status", s_update_opts, true, true, s_cmd_publish},
+     "publish a commitment's new status", s_update_opts, true, true, s_cmd_publish, NULL},
     {"indicator", "indicator define ID --name N --unit U --direction up|down --period KIND "
      "[options]",
      "define (or redefine: a new version) a shared indicator; backbone only",
-     s_indicator_opts, false, true, s_cmd_indicator},
+     s_indicator_opts, false, true, s_cmd_indicator, NULL},
     {"indicators", "indicators [--json]", "the indicator catalogue in force", s_none, false,
-     true, s_cmd_query},
+     true, s_cmd_query, NULL},
     {"values", "values --indicator ID [--by DIMENSION] [--network NET] [--history] [--json]",
      "latest values per period and group, with targets and change", s_values_opts, false, true,
-     s_cmd_query},
+     s_cmd_query, NULL},
     {"commitments", "commitments [--network NET] [--owner P] [--overdue] [--json]",
-     "action commitments and their status", s_commitments_opts, false, true, s_cmd_query},
+     "action commitments and their status", s_commitments_opts, false, true, s_cmd_query, NULL},
     {"notes", "notes [--network NET] [--since DATE] [--json]",
-     "meetings held and the decisions taken", s_notes_opts, false, true, s_cmd_query},
+     "meetings held and the decisions taken", s_notes_opts, false, true, s_cmd_query, NULL},
     {"report", "report --period P [--network NET] [--json]",
      "the backbone's page: submissions, slipping commitments, indicators, gaps, meetings",
-     s_report_opts, false, true, s_cmd_query},
+     s_report_opts, false, true, s_cmd_query, NULL},
     {"tail", "tail [--topic PREFIX]... [--from SEQ] [--count N] [--timeout S] [--json]",
      "show entries as they arrive; --from 1 replays the whole readable log first",
-     s_tail_opts, false, true, s_cmd_tail},
+     s_tail_opts, false, true, s_cmd_tail, NULL},
     {"whoami", "whoami", "ask the broker which partner and role your key is", s_none, false,
-     true, s_cmd_whoami},
+     true, s_cmd_whoami, NULL},
     {"status", "status", "the broker's last seq and commit counters", s_none, false, true,
-     s_cmd_whoami},
-    {NULL, NULL, NULL, NULL, false, false, NULL}};
+     s_cmd_whoami, NULL},
+    {NULL, NULL, NULL, NULL, false, false, NULL, NULL}};
 
 static void
 s_usage (FILE *out)
@@ -970,6 +1031,8 @@ main (int argc, char **argv)
     if (opts_flag (opts, "help")) {
         printf ("usage: cibus %s\n\n%s\n\noptions:\n", command->usage, command->summary);
         opts_help (defs, stdout);
+        if (command->details)
+            printf ("\n%s", command->details);
         rc = 0;
     }
     else

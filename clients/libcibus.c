@@ -9,7 +9,14 @@
     a Deliver in the delivery queue, an Ack or an Error carrying an id to the
     publish it answers, anything else to the one synchronous request that
     may be waiting. A socket monitor watches the CURVE handshake so that a
-    refused key fails at once with a clear line instead of a silent timeout. */
+    refused key fails at once with a clear line instead of a silent timeout.
+
+    Tables (cibus_table_t) are built here rather than by each caller so
+    that the command line, a feed written in C and the tests read a value
+    like 52/160 or a JSON table the same way, with one set of messages that
+    quote the text and name no option. The JSON form is read with jansson;
+    everything the broker judges (the catalogue, sums, sizes) is left to
+    it, so the two can never disagree.                                   */
 
 #include "cibus.h"
 
@@ -17,6 +24,9 @@
 #include "keys.h"
 
 #include <czmq.h>
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
 #include <string.h>
 
 #define S_NO_REPLY ((Cibus__Reply__KindCase) -1)
@@ -884,4 +894,411 @@ void
 cibus_envelope_free (cibus_envelope_t *env)
 {
     codec_envelope_free (env);
+}
+
+//  ---------------------------------------------------------------- tables
+
+//  A cell being put together: the wire's cell, and the storage its
+//  categories point into.
+typedef struct {
+    Cibus__DataCell cell;
+    Cibus__Dimension *dims;       /* the categories, owned */
+    Cibus__Dimension **dim_ptrs;  /* into dims, owned */
+    char *text;                   /* the categories' strings, split in place, owned */
+    bool loaded;                  /* read from JSON: an added cell of its categories replaces it */
+} s_cell_t;
+
+//  The table's own fields, by their names in the JSON form.
+typedef enum {
+    S_FIELD_INDICATOR,
+    S_FIELD_PERIOD,
+    S_FIELD_UNIT,
+    S_FIELD_FOR,
+    S_FIELD_STATUS,
+    S_FIELD_SOURCE,
+    S_FIELD_EXTRACTED_ON,
+    S_FIELD__COUNT
+} s_field_t;
+
+static const char *const s_field_names [S_FIELD__COUNT] = {
+    "indicator", "period", "unit", "for", "status", "source", "extracted_on"};
+
+struct cibus_table_t {
+    Cibus__DataSubmission data;
+    char *fields [S_FIELD__COUNT]; /* owned copies */
+    Cibus__ValueStatus status;
+    s_cell_t total;
+    bool has_total;
+    s_cell_t **cells;              /* owned, in the order given */
+    size_t count;
+    Cibus__DataCell **cell_ptrs;   /* what data.cells points to, owned */
+    char error [512];
+};
+
+#define S_VALUE_EXAMPLES "like 52/160, 310.5@12, * or */4"
+
+static cibus_err_t
+s_table_fail (cibus_table_t *self, cibus_err_t err, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static cibus_err_t
+s_table_fail (cibus_table_t *self, cibus_err_t err, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->error, sizeof self->error, format, args);
+    va_end (args);
+    return err;
+}
+
+static void
+s_cell_release (s_cell_t *cell)
+{
+    free (cell->dims);
+    free (cell->dim_ptrs);
+    free (cell->text);
+    memset (cell, 0, sizeof *cell);
+}
+
+cibus_table_t *
+cibus_table_new (void)
+{
+    cibus_table_t *self = calloc (1, sizeof *self);
+    if (self)
+        cibus__data_submission__init (&self->data);
+    return self;
+}
+
+void
+cibus_table_destroy (cibus_table_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cibus_table_t *self = *self_p;
+    for (size_t i = 0; i < S_FIELD__COUNT; i++)
+        free (self->fields [i]);
+    s_cell_release (&self->total);
+    for (size_t i = 0; i < self->count; i++) {
+        s_cell_release (self->cells [i]);
+        free (self->cells [i]);
+    }
+    free (self->cells);
+    free (self->cell_ptrs);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+cibus_table_error (cibus_table_t *self)
+{
+    return self->error;
+}
+
+//  A whole number of people: digits only, that fit in 64 bits.
+static bool
+s_count (const char *text, uint64_t *value)
+{
+    if (!*text)
+        return false;
+    for (const char *c = text; *c; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    errno = 0;
+    unsigned long long parsed = strtoull (text, NULL, 10);
+    if (errno)
+        return false;
+    *value = parsed;
+    return true;
+}
+
+//  A number as strtod reads it, the whole text and nothing else. Whether
+//  it is finite is the codec's to say, in the broker's words.
+static bool
+s_number (const char *text, double *value)
+{
+    if (!*text || isspace ((unsigned char) *text))
+        return false;
+    char *end;
+    *value = strtod (text, &end);
+    return *end == 0;
+}
+
+//  Read a value (NUM/DEN, VALUE@N, *, *@N, or * with /SIZE) into cell's counts.
+static cibus_err_t
+s_parse_value (cibus_table_t *self, const char *text, Cibus__DataCell *cell)
+{
+    char copy [64];
+    if (strlen (text) >= sizeof copy)
+        return s_table_fail (self, CIBUS_ERR_USAGE, "'%.32s...' is not a value " S_VALUE_EXAMPLES,
+                             text);
+    snprintf (copy, sizeof copy, "%s", text);
+    Cibus__DataCell parsed = CIBUS__DATA_CELL__INIT;
+    char *slash = strchr (copy, '/'), *at = strchr (copy, '@');
+    bool ok = false;
+    if (slash && at)
+        ok = false; //  one size, not two
+    else if (copy [0] == '*') {
+        parsed.has_suppressed = parsed.suppressed = true;
+        if (copy [1] == 0)
+            ok = true;
+        else if (copy [1] == '/')
+            ok = (parsed.has_denominator = s_count (copy + 2, &parsed.denominator));
+        else if (copy [1] == '@')
+            ok = (parsed.has_n = s_count (copy + 2, &parsed.n));
+    }
+    else if (slash) {
+        *slash = 0;
+        ok = s_count (copy, &parsed.numerator) && s_count (slash + 1, &parsed.denominator);
+        parsed.has_numerator = parsed.has_denominator = ok;
+    }
+    else if (at) {
+        *at = 0;
+        ok = s_number (copy, &parsed.value) && s_count (at + 1, &parsed.n);
+        parsed.has_value = parsed.has_n = ok;
+    }
+    else if (s_number (copy, &parsed.value))
+        return s_table_fail (self, CIBUS_ERR_USAGE,
+                             "'%s' has no size: write %s@N for a count, score or currency "
+                             "about N people, or NUM/DEN for a percent or rate",
+                             text, text);
+    if (!ok)
+        return s_table_fail (self, CIBUS_ERR_USAGE, "'%s' is not a value " S_VALUE_EXAMPLES,
+                             text);
+    //  Only the counts: the cell's categories stay as they are.
+    parsed.n_dimensions = cell->n_dimensions;
+    parsed.dimensions = cell->dimensions;
+    *cell = parsed;
+    return CIBUS_OK;
+}
+
+//  Read a cell's categories (race=black, race=hispanic,income=low) into
+//  cell, which owns them from then on.
+static cibus_err_t
+s_parse_categories (cibus_table_t *self, const char *text, s_cell_t *cell)
+{
+    size_t count = 1;
+    for (const char *c = text; *c; c++)
+        count += *c == ',';
+    cell->text = strdup (text);
+    cell->dims = calloc (count, sizeof *cell->dims);
+    cell->dim_ptrs = calloc (count, sizeof *cell->dim_ptrs);
+    if (!cell->text || !cell->dims || !cell->dim_ptrs)
+        return s_table_fail (self, CIBUS_ERR_NOMEM, "out of memory");
+    char *item = cell->text;
+    for (size_t i = 0; i < count; i++) {
+        char *comma = strchr (item, ',');
+        if (comma)
+            *comma = 0;
+        char *equals = strchr (item, '=');
+        if (!equals || equals == item || equals [1] == 0)
+            return s_table_fail (self, CIBUS_ERR_USAGE,
+                                 "'%s' is not a cell like race=black or "
+                                 "race=hispanic,income=low",
+                                 text);
+        *equals = 0;
+        cibus__dimension__init (&cell->dims [i]);
+        cell->dims [i].key = item;
+        cell->dims [i].value = equals + 1;
+        cell->dim_ptrs [i] = &cell->dims [i];
+        item = comma ? comma + 1 : item;
+    }
+    cell->cell.n_dimensions = count;
+    cell->cell.dimensions = cell->dim_ptrs;
+    return CIBUS_OK;
+}
+
+//  Whether two cells name the same categories, in whatever order.
+static bool
+s_same_cell (const Cibus__DataCell *a, const Cibus__DataCell *b)
+{
+    if (a->n_dimensions != b->n_dimensions)
+        return false;
+    for (size_t i = 0; i < a->n_dimensions; i++) {
+        bool found = false;
+        for (size_t j = 0; j < b->n_dimensions && !found; j++)
+            found = strcmp (a->dimensions [i]->key, b->dimensions [j]->key) == 0
+                    && strcmp (a->dimensions [i]->value, b->dimensions [j]->value) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+cibus_err_t
+cibus_table_set (cibus_table_t *self, const char *field, const char *value)
+{
+    size_t index = 0;
+    while (index < S_FIELD__COUNT && strcmp (s_field_names [index], field) != 0)
+        index++;
+    if (index == S_FIELD__COUNT)
+        return s_table_fail (self, CIBUS_ERR_USAGE,
+                             "'%.64s' is not a field of a table: it has indicator, period, "
+                             "unit, for, total, cells, status, source and extracted_on",
+                             field);
+    if (index == S_FIELD_STATUS && value && !codec_value_status_parse (value, &self->status))
+        return s_table_fail (self, CIBUS_ERR_USAGE,
+                             "status must be final, provisional or estimated, got '%.64s'",
+                             value);
+    char *copy = value ? strdup (value) : NULL;
+    if (value && !copy)
+        return s_table_fail (self, CIBUS_ERR_NOMEM, "out of memory");
+    free (self->fields [index]);
+    self->fields [index] = copy;
+    return CIBUS_OK;
+}
+
+cibus_err_t
+cibus_table_set_total (cibus_table_t *self, const char *value)
+{
+    cibus_err_t err = s_parse_value (self, value, &self->total.cell);
+    if (err == CIBUS_OK)
+        self->has_total = true;
+    return err;
+}
+
+//  Add a cell. loaded: it was read from JSON (where a cell given twice is
+//  refused); an added one replaces the cell of the same categories read
+//  from JSON, and refuses one added before.
+static cibus_err_t
+s_add_cell (cibus_table_t *self, const char *text, const char *value, bool loaded)
+{
+    s_cell_t *cell = calloc (1, sizeof *cell);
+    if (!cell)
+        return s_table_fail (self, CIBUS_ERR_NOMEM, "out of memory");
+    cibus__data_cell__init (&cell->cell);
+    cibus_err_t err = s_parse_categories (self, text, cell);
+    if (err == CIBUS_OK)
+        err = s_parse_value (self, value, &cell->cell);
+    size_t same = 0;
+    while (err == CIBUS_OK && same < self->count
+           && !s_same_cell (&self->cells [same]->cell, &cell->cell))
+        same++;
+    bool replace = err == CIBUS_OK && same < self->count;
+    if (replace && (loaded || !self->cells [same]->loaded))
+        err = s_table_fail (self, CIBUS_ERR_USAGE, "cell '%s' is given twice", text);
+    if (err == CIBUS_OK && !replace) {
+        s_cell_t **grown = realloc (self->cells, (self->count + 1) * sizeof *grown);
+        if (grown)
+            self->cells = grown;
+        else
+            err = s_table_fail (self, CIBUS_ERR_NOMEM, "out of memory");
+    }
+    if (err) {
+        s_cell_release (cell);
+        free (cell);
+        return err;
+    }
+    cell->loaded = loaded;
+    if (replace) {
+        s_cell_release (self->cells [same]);
+        free (self->cells [same]);
+        self->cells [same] = cell;
+    }
+    else
+        self->cells [self->count++] = cell;
+    return CIBUS_OK;
+}
+
+cibus_err_t
+cibus_table_add_cell (cibus_table_t *self, const char *cell, const char *value)
+{
+    return s_add_cell (self, cell, value, false);
+}
+
+//  The cells of the JSON form: an object of cell and value.
+static cibus_err_t
+s_load_cells (cibus_table_t *self, json_t *cells)
+{
+    if (!json_is_object (cells))
+        return s_table_fail (self, CIBUS_ERR_USAGE,
+                             "\"cells\" must be an object of cell and value, like "
+                             "{\"race=black\": \"52/160\"}");
+    const char *name;
+    json_t *value;
+    json_object_foreach (cells, name, value) {
+        if (!json_is_string (value))
+            return s_table_fail (self, CIBUS_ERR_USAGE,
+                                 "cell \"%.128s\" must have its value as a string "
+                                 S_VALUE_EXAMPLES,
+                                 name);
+        //  A value that does not read is named with its cell; a cell that
+        //  does not, or one given twice, names itself.
+        Cibus__DataCell scratch = CIBUS__DATA_CELL__INIT;
+        if (s_parse_value (self, json_string_value (value), &scratch)) {
+            char reason [sizeof self->error];
+            snprintf (reason, sizeof reason, "%s", self->error);
+            return s_table_fail (self, CIBUS_ERR_USAGE, "cell \"%.128s\": %s", name, reason);
+        }
+        cibus_err_t err = s_add_cell (self, name, json_string_value (value), true);
+        if (err)
+            return err;
+    }
+    return CIBUS_OK;
+}
+
+cibus_err_t
+cibus_table_load_json (cibus_table_t *self, const char *text)
+{
+    json_error_t error;
+    json_t *root = json_loads (text, JSON_REJECT_DUPLICATES, &error);
+    if (!root)
+        return s_table_fail (self, CIBUS_ERR_USAGE, "not JSON: line %d, column %d: %s",
+                             error.line, error.column, error.text);
+    cibus_err_t err = CIBUS_OK;
+    if (!json_is_object (root))
+        err = s_table_fail (self, CIBUS_ERR_USAGE,
+                            "a table is one JSON object, like {\"indicator\": \"k3\", "
+                            "\"period\": \"2026-Q3\", \"total\": \"168/410\", \"cells\": "
+                            "{\"race=black\": \"52/160\"}}");
+    const char *name;
+    json_t *value;
+    if (err == CIBUS_OK)
+        json_object_foreach (root, name, value) {
+            if (strcmp (name, "cells") == 0)
+                err = s_load_cells (self, value);
+            else if (!json_is_string (value))
+                err = s_table_fail (self, CIBUS_ERR_USAGE, "\"%.64s\" must be a string", name);
+            else if (strcmp (name, "total") == 0) {
+                err = cibus_table_set_total (self, json_string_value (value));
+                if (err == CIBUS_ERR_USAGE) {
+                    char reason [sizeof self->error];
+                    snprintf (reason, sizeof reason, "%s", self->error);
+                    s_table_fail (self, err, "\"total\": %s", reason);
+                }
+            }
+            else
+                err = cibus_table_set (self, name, json_string_value (value));
+            if (err)
+                break;
+        }
+    json_decref (root);
+    return err;
+}
+
+cibus_err_t
+cibus_table_envelope (cibus_table_t *self, cibus_envelope_t *env)
+{
+    Cibus__DataCell **pointers = realloc (self->cell_ptrs,
+                                          (self->count ? self->count : 1) * sizeof *pointers);
+    if (!pointers)
+        return s_table_fail (self, CIBUS_ERR_NOMEM, "out of memory");
+    self->cell_ptrs = pointers;
+    for (size_t i = 0; i < self->count; i++)
+        pointers [i] = &self->cells [i]->cell;
+    Cibus__DataSubmission *data = &self->data;
+    cibus__data_submission__init (data);
+    data->indicator = self->fields [S_FIELD_INDICATOR];
+    data->period = self->fields [S_FIELD_PERIOD];
+    data->unit = self->fields [S_FIELD_UNIT];
+    data->owner = self->fields [S_FIELD_FOR];
+    data->source = self->fields [S_FIELD_SOURCE];
+    data->extracted_on = self->fields [S_FIELD_EXTRACTED_ON];
+    data->has_status = self->fields [S_FIELD_STATUS] != NULL;
+    data->status = self->status;
+    data->total = self->has_total ? &self->total.cell : NULL;
+    data->n_cells = self->count;
+    data->cells = pointers;
+    env->body_case = CIBUS__ENVELOPE__BODY_DATA;
+    env->data = data;
+    return CIBUS_OK;
 }

@@ -1,9 +1,16 @@
-/*  render.c - entries as JSON and as text; see render.h. */
+/*  render.c - entries as JSON and as text; see render.h.
+
+    A data table is rendered as the copy the reader received: the owner's
+    and the backbone's copy whole, everyone else's as the broker masked it
+    when it stored the table. Nothing here decides what to hide; it only
+    says what the copy carries, so that a hidden cell reads as '*' and a
+    coded one as its range, never as a number the reader does not have. */
 
 #include "render.h"
 
 #include "codec.h"
 
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,41 +44,222 @@ s_str_list (json_t *json, const char *key, char **items, size_t count)
     json_array_end (json);
 }
 
+//  ---------------------------------------------------------------- data tables
+
+static const char *
+s_disclosure_name (Cibus__Disclosure disclosure)
+{
+    switch (disclosure) {
+        case CIBUS__DISCLOSURE__SHOWN:
+            return "shown";
+        case CIBUS__DISCLOSURE__HIDDEN_SMALL:
+            return "hidden-small";
+        case CIBUS__DISCLOSURE__HIDDEN_COMPLEMENT:
+            return "hidden-complement";
+        case CIBUS__DISCLOSURE__CODED:
+            return "coded";
+        default:
+            return "unspecified";
+    }
+}
+
+//  A cell as JSON: its categories (none for the total), its counts as the
+//  copy carries them, and the broker's decision when the copy is masked.
+static void
+s_cell_json (const Cibus__DataCell *cell, json_t *json)
+{
+    json_object (json);
+    if (cell->n_dimensions) {
+        json_key (json, "dimensions");
+        json_object (json);
+        for (size_t i = 0; i < cell->n_dimensions; i++) {
+            json_key (json, cell->dimensions [i]->key);
+            json_str (json, cell->dimensions [i]->value);
+        }
+        json_object_end (json);
+    }
+    if (cell->has_numerator) {
+        json_key (json, "numerator");
+        json_u64 (json, cell->numerator);
+    }
+    if (cell->has_denominator) {
+        json_key (json, "denominator");
+        json_u64 (json, cell->denominator);
+    }
+    if (cell->has_value) {
+        json_key (json, "value");
+        json_double (json, cell->value);
+    }
+    if (cell->has_n) {
+        json_key (json, "n");
+        json_u64 (json, cell->n);
+    }
+    if (cell->has_suppressed && cell->suppressed) {
+        json_key (json, "suppressed");
+        json_bool (json, true);
+    }
+    if (cell->has_disclosure) {
+        json_key (json, "disclosure");
+        json_str (json, s_disclosure_name (cell->disclosure));
+    }
+    if (cell->has_low) {
+        json_key (json, "low");
+        json_double (json, cell->low);
+    }
+    if (cell->has_high) {
+        json_key (json, "high");
+        json_double (json, cell->high);
+    }
+    json_object_end (json);
+}
+
 static void
 s_data_json (const Cibus__DataSubmission *data, json_t *json)
 {
     s_str_field (json, "indicator", data->indicator);
     s_str_field (json, "period", data->period);
-    if (data->has_suppressed && data->suppressed) {
-        json_key (json, "suppressed");
-        json_bool (json, true);
+    s_str_field (json, "owner", data->owner);
+    s_str_field (json, "unit", data->unit);
+    if (data->has_version) {
+        json_key (json, "version");
+        json_u64 (json, data->version);
     }
-    else if (data->has_value) {
-        json_key (json, "value");
-        json_double (json, data->value);
+    json_key (json, "masked");
+    json_bool (json, data->has_masked && data->masked);
+    json_key (json, "superseded");
+    json_bool (json, data->has_superseded && data->superseded);
+    if (data->total) {
+        json_key (json, "total");
+        s_cell_json (data->total, json);
     }
-    if (data->has_n) {
-        json_key (json, "n");
-        json_u64 (json, data->n);
-    }
-    if (data->has_numerator) {
-        json_key (json, "numerator");
-        json_u64 (json, data->numerator);
-        json_key (json, "denominator");
-        json_u64 (json, data->denominator);
-    }
-    json_key (json, "dimensions");
-    json_object (json);
-    for (size_t i = 0; i < data->n_dimensions; i++) {
-        json_key (json, data->dimensions [i]->key);
-        json_str (json, data->dimensions [i]->value);
-    }
-    json_object_end (json);
+    json_key (json, "cells");
+    json_array (json);
+    for (size_t i = 0; i < data->n_cells; i++)
+        s_cell_json (data->cells [i], json);
+    json_array_end (json);
     json_key (json, "status");
     json_str (json, codec_value_status_name (data->has_status ? data->status
                                                               : CIBUS__VALUE_STATUS__FINAL));
     s_str_field (json, "source", data->source);
     s_str_field (json, "extracted_on", data->extracted_on);
+}
+
+//  A number with at most `decimals` decimals and no trailing zeros.
+static void
+s_short_number (double number, int decimals, char *text, size_t size)
+{
+    snprintf (text, size, "%.*f", decimals, number);
+    char *dot = strchr (text, '.');
+    if (dot) {
+        char *end = text + strlen (text) - 1;
+        while (end > dot && *end == '0')
+            *end-- = 0;
+        if (end == dot)
+            *end = 0;
+    }
+    if (strcmp (text, "-0") == 0)
+        snprintf (text, size, "0");
+}
+
+//  A cell's value as a person reads it:
+//      52/160 (32.5%)    a percent shown (0.325 for a rate)
+//      310.5 (n=12)      a count, score or currency
+//      * (n=104)         hidden from this reader, with its size when shown
+//      <=5% (n=30)       a percent near 0 or 100, coded as a range
+//      * at source       suppressed by its publisher (the owner's copy)
+//  The entry does not say the indicator's unit: a percent is told from a
+//  rate by its value (100 * numerator / denominator), and a coded rate by
+//  its bound, which lies in 0..1 (a percent's bands are 1 to 99).
+static void
+s_value_text (const Cibus__DataCell *cell, char *text, size_t size)
+{
+    char number [64];
+    uint64_t size_of = cell->has_denominator ? cell->denominator : cell->n;
+    bool sized = cell->has_denominator || cell->has_n;
+    size_t used = 0;
+    bool coded = cell->has_disclosure && cell->disclosure == CIBUS__DISCLOSURE__CODED;
+    if (coded) {
+        bool at_most = !(cell->low > 0);
+        double bound = at_most ? cell->high : cell->low;
+        bool rate = bound < 1;
+        s_short_number (bound, rate ? 4 : 1, number, sizeof number);
+        used = (size_t) snprintf (text, size, "%s%s%s", at_most ? "<=" : ">=", number,
+                                  rate ? "" : "%");
+    }
+    else if (cell->has_suppressed && cell->suppressed) {
+        bool hidden = cell->has_disclosure;
+        used = (size_t) snprintf (text, size, "*%s", hidden ? "" : " at source");
+    }
+    else if (cell->has_numerator && cell->has_denominator) {
+        used = (size_t) snprintf (text, size, "%llu/%llu", (unsigned long long) cell->numerator,
+                                  (unsigned long long) cell->denominator);
+        if (cell->has_value && cell->denominator > 0) {
+            double percent = 100.0 * (double) cell->numerator / (double) cell->denominator;
+            bool is_percent = fabs (cell->value - percent) < 1e-9 * (1 + percent);
+            s_short_number (cell->value, is_percent ? 1 : 4, number, sizeof number);
+            if (used < size)
+                used += (size_t) snprintf (text + used, size - used, " (%s%s)", number,
+                                           is_percent ? "%" : "");
+        }
+        sized = false; //  the denominator is its size, already said
+    }
+    else if (cell->has_value) {
+        s_short_number (cell->value, 4, number, sizeof number);
+        used = (size_t) snprintf (text, size, "%s", number);
+    }
+    else
+        used = (size_t) snprintf (text, size, "-");
+    if (sized && used < size)
+        snprintf (text + used, size - used, " (n=%llu)", (unsigned long long) size_of);
+}
+
+//  A cell's categories: "total", race=black, race=hispanic,income=low.
+static void
+s_categories_text (const Cibus__DataCell *cell, char *name, size_t size)
+{
+    if (cell->n_dimensions == 0) {
+        snprintf (name, size, "total");
+        return;
+    }
+    size_t used = 0;
+    name [0] = 0;
+    for (size_t i = 0; i < cell->n_dimensions && used < size; i++)
+        used += (size_t) snprintf (name + used, size - used, "%s%s=%s", i ? "," : "",
+                                   cell->dimensions [i]->key, cell->dimensions [i]->value);
+}
+
+//  The rest of a table's first line, then a line per cell, names aligned.
+static void
+s_data_text (const cibus_envelope_t *env, FILE *out)
+{
+    const Cibus__DataSubmission *data = env->data;
+    fprintf (out, "%s %s", data->indicator, data->period);
+    if (data->has_version)
+        fprintf (out, " version %u", data->version);
+    if (env->partner && data->owner && strcmp (env->partner, data->owner) != 0)
+        fprintf (out, ", sent by %s", env->partner);
+    if (data->has_status && data->status != CIBUS__VALUE_STATUS__FINAL)
+        fprintf (out, " [%s]", codec_value_status_name (data->status));
+    if (data->has_superseded && data->superseded) {
+        fprintf (out, " (superseded by a later version)\n");
+        return;
+    }
+    fprintf (out, "\n");
+    char name [CIBUS_MAX_CROSS * (2 * CIBUS_MAX_NAME + 2) + 8], value [160];
+    int width = 5; //  "total"
+    for (size_t i = 0; i < data->n_cells; i++) {
+        s_categories_text (data->cells [i], name, sizeof name);
+        if ((int) strlen (name) > width)
+            width = (int) strlen (name);
+    }
+    for (size_t i = 0; i <= data->n_cells; i++) {
+        const Cibus__DataCell *cell = i == 0 ? data->total : data->cells [i - 1];
+        if (!cell)
+            continue;
+        s_categories_text (cell, name, sizeof name);
+        s_value_text (cell, value, sizeof value);
+        fprintf (out, "  %-*s  %s\n", width, name, value);
+    }
 }
 
 static void
@@ -167,27 +355,19 @@ render_envelope_text (const cibus_envelope_t *env, FILE *out)
 {
     char when [32];
     render_time (env->received_at, when, sizeof when);
-    fprintf (out, "#%llu %s %s %s ", (unsigned long long) env->seq, when,
-             env->partner ? env->partner : "-", env->topic ? env->topic : "-");
+    //  A table goes by its owner (and unit): the partner it is about, who
+    //  may not be the one who sent it.
+    const Cibus__DataSubmission *data =
+        env->body_case == CIBUS__ENVELOPE__BODY_DATA ? env->data : NULL;
+    const char *who = data && data->owner ? data->owner : env->partner;
+    fprintf (out, "#%llu %s %s%s%s %s ", (unsigned long long) env->seq, when, who ? who : "-",
+             data && data->unit ? "/" : "", data && data->unit ? data->unit : "",
+             env->topic ? env->topic : "-");
+    if (data) {
+        s_data_text (env, out);
+        return;
+    }
     switch (env->body_case) {
-        case CIBUS__ENVELOPE__BODY_DATA: {
-            const Cibus__DataSubmission *data = env->data;
-            if (data->has_suppressed && data->suppressed)
-                fprintf (out, "%s %s = * (suppressed: small cell)", data->indicator,
-                         data->period);
-            else
-                fprintf (out, "%s %s = %g", data->indicator, data->period, data->value);
-            if (data->has_numerator)
-                fprintf (out, " (%llu/%llu)", (unsigned long long) data->numerator,
-                         (unsigned long long) data->denominator);
-            if (data->has_n)
-                fprintf (out, " n=%llu", (unsigned long long) data->n);
-            for (size_t i = 0; i < data->n_dimensions; i++)
-                fprintf (out, " %s=%s", data->dimensions [i]->key, data->dimensions [i]->value);
-            if (data->has_status && data->status != CIBUS__VALUE_STATUS__FINAL)
-                fprintf (out, " [%s]", codec_value_status_name (data->status));
-            break;
-        }
         case CIBUS__ENVELOPE__BODY_NOTE:
             fprintf (out, "note \"%s\"", env->note->title);
             if (env->note->held_on)

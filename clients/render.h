@@ -1,9 +1,24 @@
 /*  render.h - an entry of the log as people and scripts read it.
 
-    The JSON form is one object per entry with seq, topic, partner, id,
-    received_at (microseconds since the epoch, UTC), kind (data, note,
-    commitment, update) and the body's fields under their own names. The
-    text form is one readable line.                                        */
+    The JSON form is one object per entry with seq, topic, partner (who
+    sent it), id, received_at (microseconds since the epoch, UTC), kind
+    (data, note, commitment, update, indicator) and the body's fields under
+    their own names. A data table's are indicator, period, owner, unit,
+    version, masked, superseded, total and cells (each an object of its
+    dimensions, numerator, denominator, value, n, suppressed, and on a
+    masked copy its disclosure - shown, hidden-small, hidden-complement,
+    coded - with low and high), status, source and extracted_on; a field the
+    copy does not carry is left out.
+
+    The text form is one readable line per entry; a table's line names its
+    owner (and unit) where other entries name their sender, says who sent
+    it when that is someone else, and is followed by a line per cell:
+
+        #7 2026-10-01T09:12:44.418Z eastside-sd el/data k3 2026-Q3 version 2, sent by state-feed
+          total          168/410 (41%)
+          race=black     52/160 (32.5%)
+          race=asian     *
+          race=white     >=95% (n=40)                                    */
 
 #ifndef CIBUS_RENDER_H_INCLUDED
 #define CIBUS_RENDER_H_INCLUDED
@@ -16,7 +31,8 @@
 /* Append the entry as one JSON object to json. */
 void render_envelope_json (const cibus_envelope_t *env, json_t *json);
 
-/* Write the entry as one line (with its newline) to out. */
+/* Write the entry as text to out: one line, and a line per cell of a data
+   table (each with its newline). */
 void render_envelope_text (const cibus_envelope_t *env, FILE *out);
 
 /* A query's tables as aligned text: a title line, a header, the rows (or

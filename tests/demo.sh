@@ -6,7 +6,8 @@
 # Cast: the backbone "united-way"; four partners in two networks
 #   early-literacy: "eastside-sd" (a school district), "read-ahead" (a nonprofit)
 #   postsecondary:  "metro-college", "youth-works"
-# and the integrator "state-feed", which loads the district's assessment file.
+# and the integrator "state-feed", registered to feed eastside-sd, which loads
+# the district's assessment file as tables the district owns (--for).
 set -euo pipefail
 bin=$(cd "${1:-build}" && pwd)
 export PATH="$bin:$PATH"
@@ -30,18 +31,21 @@ export CIBUS_BROKER=$(cat "$CIBUS_DATA/cibusd.endpoint")
 
 say "registry"
 cd "$work"
-add() { # NAME ROLE NETWORK...
+add() { # NAME ROLE NETWORK... [-- FED-PARTNER...]
   local name=$1 role=$2; shift 2
   cibus keygen "$name" >/dev/null 2>&1
-  local nets=(); for n in "$@"; do nets+=(--network "$n"); done
-  cibusd partner add "$name" --role "$role" --key "$name" "${nets[@]}" >/dev/null
+  local args=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=(--network "$1"); shift; done
+  [ $# -gt 0 ] && shift
+  for p in "$@"; do args+=(--feeds "$p"); done
+  cibusd partner add "$name" --role "$role" --key "$name" "${args[@]}" >/dev/null
 }
 add united-way backbone
 add eastside-sd partner early-literacy
 add read-ahead partner early-literacy
 add metro-college partner postsecondary
 add youth-works partner postsecondary
-add state-feed integrator early-literacy
+add state-feed integrator early-literacy -- eastside-sd
 cibusd partner list
 
 as() { local who=$1; shift; CIBUS_KEY="$work/${who}_secret" cibus "$@"; }
@@ -65,42 +69,44 @@ as united-way indicator define college-enrollment --name "Graduates enrolled in 
   --baseline 2025-Q3=52 --target 2026-Q2=58 --network postsecondary >/dev/null
 as united-way indicators
 
-say "a school year of quarterly data"
+say "a school year of quarterly data, one table per indicator, partner and quarter"
 quarters=(2025-Q3 2025-Q4 2026-Q1 2026-Q2)
-submit() { # WHO NETWORK INDICATOR PERIOD NUM DEN [DIM]
-  local who=$1 net=$2 ind=$3 period=$4 num=$5 den=$6 dim=${7:-}
-  local id="$ind:$period:${dim:-all}"
-  local args=(submit --network "$net" --indicator "$ind" --period "$period"
-              --numerator "$num" --denominator "$den" --n "$den" --id "$id"
-              --source "district-sis" --extracted-on 2026-07-01)
-  [ -n "$dim" ] && args+=(--dim "$dim")
+table() { # WHO NETWORK INDICATOR PERIOD TOTAL [CELL:VALUE...]: one table, its total and cells
+  local who=$1 net=$2 ind=$3 period=$4 total=$5; shift 5
+  local args=(submit --network "$net" --indicator "$ind" --period "$period" --total "$total"
+              --id "$ind:$period" --source "district-sis" --extracted-on 2026-07-01)
+  for cell in "$@"; do args+=(--cell "$cell"); done
   as "$who" "${args[@]}" >/dev/null
 }
-# The state feed loads the district's benchmark results: total and by race.
-# Asian students at Eastside are few (n=6): that cell is suppressed for
-# everyone but the backbone and the district.
-read_num=(168 181 190 205); read_den=(410 408 405 412)
+# The state feed loads the district's benchmark results for it (--for):
+# the total and the breakdown by race, one table a quarter. Asian students
+# at Eastside are few (6): the broker hides that cell, and the one that
+# would give it away, from everyone but the backbone and the district.
+read_den=(410 408 405 412)
 for i in 0 1 2 3; do
   q=${quarters[$i]}
-  submit state-feed early-literacy k3-benchmark "$q" "${read_num[$i]}" "${read_den[$i]}"
-  submit state-feed early-literacy k3-benchmark "$q" $((52 + 4 * i)) 160 race=black
-  submit state-feed early-literacy k3-benchmark "$q" $((38 + 3 * i)) 104 race=hispanic
-  submit state-feed early-literacy k3-benchmark "$q" $((75 + 2 * i)) 140 race=white
-  submit state-feed early-literacy k3-benchmark "$q" 3 6 race=asian
-  submit eastside-sd early-literacy chronic-absence "$q" $((98 - 6 * i)) 410
-  as read-ahead submit --network early-literacy --indicator tutoring-hours --period "$q" \
-     --value $((1250 + 240 * i)) --id "tutoring:$q" --status final >/dev/null
-  submit metro-college postsecondary fafsa-completion "$q" $((120 + 18 * i)) 300
-  submit metro-college postsecondary fafsa-completion "$q" $((30 + 6 * i)) 90 race=black
-  submit metro-college postsecondary fafsa-completion "$q" $((55 + 7 * i)) 120 race=white
-  submit youth-works postsecondary college-enrollment "$q" $((160 - 3 * i)) 280
+  black=$((52 + 4 * i)) hispanic=$((38 + 3 * i)) white=$((75 + 2 * i)) asian=3
+  as state-feed submit --network early-literacy --for eastside-sd --indicator k3-benchmark \
+     --period "$q" --total "$((black + hispanic + white + asian))/${read_den[$i]}" \
+     --cell "race=black:$black/160" --cell "race=hispanic:$hispanic/104" \
+     --cell "race=white:$white/$((read_den[$i] - 270))" --cell "race=asian:$asian/6" \
+     --id "k3-benchmark:$q:eastside-sd" --source state-assessment --extracted-on 2026-07-01 >/dev/null
+  # The district's own absence file marks its smallest group '*' at source.
+  table eastside-sd early-literacy chronic-absence "$q" "$((98 - 6 * i))/410" \
+    "race=black:$((40 - 2 * i))/160" "race=hispanic:$((25 - 2 * i))/104" \
+    "race=white:$((30 - 2 * i))/140" 'race=asian:*/6'
+  table read-ahead early-literacy tutoring-hours "$q" "$((1250 + 240 * i))@40"
+  table metro-college postsecondary fafsa-completion "$q" "$((120 + 18 * i))/300" \
+    "race=black:$((30 + 6 * i))/90" "race=white:$((55 + 7 * i))/120"
+  table youth-works postsecondary college-enrollment "$q" "$((160 - 3 * i))/280"
 done
-# A correction: Q2 tutoring hours were provisional, then counted again.
+# A correction: Q2 tutoring hours were provisional, then counted again; the
+# second is the table's next version.
 as read-ahead submit --network early-literacy --indicator tutoring-hours --period 2026-Q2 \
-   --value 1900 --status provisional --id tutoring:2026-Q2:provisional >/dev/null
+   --total 1900@40 --status provisional --id tutoring:2026-Q2:provisional >/dev/null
 as read-ahead submit --network early-literacy --indicator tutoring-hours --period 2026-Q2 \
-   --value 1985 --status final --id tutoring:2026-Q2:final >/dev/null
-echo "submitted; the same cell twice is a correction: the latest counts, both are kept"
+   --total 1985@40 --status final --id tutoring:2026-Q2:final >/dev/null
+echo "submitted; the same table again is a correction: its next version counts, all are kept"
 
 say "meetings"
 printf 'Reviewed Q1 benchmark results by school.\nLeveled libraries are in 4 of 9 schools.\n' > notes-early.md
@@ -131,7 +137,8 @@ as youth-works update --network postsecondary "$c5" --status dropped --comment "
 echo "six commitments: committed, on-track, at-risk, done, dropped, and one left overdue"
 as united-way commitments --today 2026-06-30
 
-say "what another partner sees: the small cell is suppressed"
+say "what another partner sees: the small cell and its complement are hidden"
+as read-ahead tail --from 1 --topic early-literacy/data --count 1
 as read-ahead values --indicator k3-benchmark --by race
 
 say "the backbone's report for 2026-Q2"
