@@ -1010,6 +1010,81 @@ s_handle_status (broker_t *self, zframe_t *routing)
     s_send_to (self, routing, &reply);
 }
 
+//  The wire's QueryReply for a store answer: containers of its own, whose
+//  strings are the answer's (borrowed; s_answer_release frees only the
+//  containers). NULL when out of memory.
+static void
+s_answer_release (Cibus__QueryReply *reply)
+{
+    if (!reply)
+        return;
+    for (size_t t = 0; t < reply->n_tables; t++) {
+        Cibus__Table *table = reply->tables [t];
+        for (size_t r = 0; table && r < table->n_rows; r++) {
+            Cibus__Row *row = table->rows [r];
+            for (size_t c = 0; row && c < row->n_cells; c++)
+                free (row->cells [c]);
+            if (row)
+                free (row->cells);
+            free (row);
+        }
+        if (table)
+            free (table->rows);
+        free (table);
+    }
+    free (reply->tables);
+    free (reply);
+}
+
+static Cibus__QueryReply *
+s_answer_encode (const store_answer_t *answer)
+{
+    Cibus__QueryReply *reply = calloc (1, sizeof *reply);
+    if (!reply)
+        return NULL;
+    cibus__query_reply__init (reply);
+    reply->tables = calloc (answer->n_tables ? answer->n_tables : 1, sizeof *reply->tables);
+    bool ok = reply->tables != NULL;
+    for (size_t t = 0; ok && t < answer->n_tables; t++) {
+        const store_table_t *from = answer->tables [t];
+        Cibus__Table *table = calloc (1, sizeof *table);
+        if (!(ok = table != NULL))
+            break;
+        cibus__table__init (table);
+        reply->tables [reply->n_tables++] = table;
+        table->title = from->title;
+        table->n_columns = from->n_columns;
+        table->columns = from->columns;
+        table->rows = calloc (from->n_rows ? from->n_rows : 1, sizeof *table->rows);
+        ok = table->rows != NULL;
+        for (size_t r = 0; ok && r < from->n_rows; r++) {
+            const store_row_t *source = from->rows [r];
+            Cibus__Row *row = calloc (1, sizeof *row);
+            if (!(ok = row != NULL))
+                break;
+            cibus__row__init (row);
+            table->rows [table->n_rows++] = row;
+            row->cells = calloc (source->n_cells ? source->n_cells : 1, sizeof *row->cells);
+            ok = row->cells != NULL;
+            for (size_t c = 0; ok && c < source->n_cells; c++) {
+                Cibus__Cell *cell = calloc (1, sizeof *cell);
+                if (!(ok = cell != NULL))
+                    break;
+                cibus__cell__init (cell);
+                row->cells [row->n_cells++] = cell;
+                cell->text = source->cells [c]->text;
+                cell->has_number = source->cells [c]->has_number;
+                cell->number = source->cells [c]->number;
+            }
+        }
+    }
+    if (!ok) {
+        s_answer_release (reply);
+        return NULL;
+    }
+    return reply;
+}
+
 static void
 s_handle_query (broker_t *self, zframe_t *routing, int fd, const Cibus__Query *query,
                 const store_partner_t *partner)
@@ -1029,13 +1104,20 @@ s_handle_query (broker_t *self, zframe_t *routing, int fd, const Cibus__Query *q
     struct tm tm;
     gmtime_r (&now, &tm);
     strftime (today, sizeof today, "%Y-%m-%d", &tm);
-    Cibus__QueryReply *result = NULL;
+    store_answer_t *answer = NULL;
     codec_problem_t problem;
-    cibus_err_t err = store_query (self->store, query, partner, today, &result, &problem);
+    cibus_err_t err = store_query (self->store, query, partner, today, &answer, &problem);
     if (err == CIBUS_ERR_STORE)
         codec_problem_set (&problem, err, NULL, "the broker could not read its store");
     if (err) {
         s_refuse (self, routing, partner->name, "query", NULL, &problem);
+        return;
+    }
+    Cibus__QueryReply *result = s_answer_encode (answer);
+    if (!result) {
+        codec_problem_set (&problem, CIBUS_ERR_NOMEM, NULL, "broker out of memory");
+        s_refuse (self, routing, partner->name, "query", NULL, &problem);
+        store_answer_free (answer);
         return;
     }
     reply_t reply = CIBUS__REPLY__INIT;
@@ -1054,7 +1136,8 @@ s_handle_query (broker_t *self, zframe_t *routing, int fd, const Cibus__Query *q
         s_refuse (self, routing, partner->name, "query", NULL, &problem);
     } else
         s_send_to (self, routing, &reply);
-    store_query_free (result);
+    s_answer_release (result);
+    store_answer_free (answer);
 }
 
 //  ---------------------------------------------------------------- dispatch

@@ -3,7 +3,7 @@
     Design
     ------
     An answer is built as generated protobuf-c structs, allocated here with
-    malloc and freed by store_query_free's own walk (never by protobuf-c,
+    malloc and freed by store_answer_free's own walk (never by protobuf-c,
     whose free_unpacked expects its own allocation). Each kind reads its
     rows with a statement prepared once, and filters them in C for the
     reader: the reader's networks are a short list, and every row passes
@@ -134,16 +134,16 @@ s_grow (query_t *q, void ***array, size_t count)
     return true;
 }
 
-Cibus__Table *
+store_table_t *
 query_table (query_t *q, const char *title, const char *const *columns, size_t count)
 {
-    Cibus__Table *table = q->nomem ? NULL : malloc (sizeof *table);
+    store_table_t *table = q->nomem ? NULL : malloc (sizeof *table);
     if (!table || !s_grow (q, (void ***) &q->reply->tables, q->reply->n_tables)) {
         free (table);
         q->nomem = true;
         return NULL;
     }
-    *table = (Cibus__Table) CIBUS__TABLE__INIT;
+    *table = (store_table_t) {0};
     q->reply->tables [q->reply->n_tables++] = table;
     table->title = s_strdup (q, title);
     table->columns = calloc (count ? count : 1, sizeof (char *));
@@ -155,50 +155,50 @@ query_table (query_t *q, const char *title, const char *const *columns, size_t c
     return q->nomem ? NULL : table;
 }
 
-Cibus__Row *
-query_row (query_t *q, Cibus__Table *table)
+store_row_t *
+query_row (query_t *q, store_table_t *table)
 {
     if (!table || q->nomem || !s_count (q, 0))
         return NULL;
-    Cibus__Row *row = malloc (sizeof *row);
+    store_row_t *row = malloc (sizeof *row);
     if (!row || !s_grow (q, (void ***) &table->rows, table->n_rows)) {
         free (row);
         q->nomem = true;
         return NULL;
     }
-    *row = (Cibus__Row) CIBUS__ROW__INIT;
+    *row = (store_row_t) {0};
     table->rows [table->n_rows++] = row;
     return row;
 }
 
-static Cibus__Cell *
-s_cell (query_t *q, Cibus__Row *row)
+static store_cell_t *
+s_cell (query_t *q, store_row_t *row)
 {
     if (!row || q->nomem || !s_count (q, 0))
         return NULL;
-    Cibus__Cell *cell = malloc (sizeof *cell);
+    store_cell_t *cell = malloc (sizeof *cell);
     if (!cell || !s_grow (q, (void ***) &row->cells, row->n_cells)) {
         free (cell);
         q->nomem = true;
         return NULL;
     }
-    *cell = (Cibus__Cell) CIBUS__CELL__INIT;
+    *cell = (store_cell_t) {0};
     row->cells [row->n_cells++] = cell;
     return cell;
 }
 
 void
-query_text (query_t *q, Cibus__Row *row, const char *text)
+query_text (query_t *q, store_row_t *row, const char *text)
 {
-    Cibus__Cell *cell = s_cell (q, row);
+    store_cell_t *cell = s_cell (q, row);
     if (cell)
         cell->text = s_strdup (q, text);
 }
 
 void
-query_number (query_t *q, Cibus__Row *row, double number)
+query_number (query_t *q, store_row_t *row, double number)
 {
-    Cibus__Cell *cell = s_cell (q, row);
+    store_cell_t *cell = s_cell (q, row);
     if (cell) {
         cell->has_number = true;
         cell->number = number;
@@ -206,22 +206,22 @@ query_number (query_t *q, Cibus__Row *row, double number)
 }
 
 void
-query_empty (query_t *q, Cibus__Row *row)
+query_empty (query_t *q, store_row_t *row)
 {
     s_cell (q, row);
 }
 
 void
-store_query_free (Cibus__QueryReply *reply)
+store_answer_free (store_answer_t *reply)
 {
     if (!reply)
         return;
     for (size_t t = 0; t < reply->n_tables; t++) {
-        Cibus__Table *table = reply->tables [t];
+        store_table_t *table = reply->tables [t];
         for (size_t c = 0; c < table->n_columns; c++)
             free (table->columns [c]);
         for (size_t r = 0; r < table->n_rows; r++) {
-            Cibus__Row *row = table->rows [r];
+            store_row_t *row = table->rows [r];
             for (size_t c = 0; c < row->n_cells; c++) {
                 free (row->cells [c]->text);
                 free (row->cells [c]);
@@ -390,7 +390,7 @@ query_value_disclose (const query_t *q, query_value_t *value, int mark, double l
 }
 
 void
-query_value_cell (query_t *q, Cibus__Row *row, const query_value_t *value, int unit)
+query_value_cell (query_t *q, store_row_t *row, const query_value_t *value, int unit)
 {
     if (value->coded) {
         double scale = unit == CIBUS__UNIT__RATE ? 0.01 : 1;
@@ -480,7 +480,7 @@ query_values_read (query_t *q, const char *indicator, query_cells_t cells, const
 //  ------------------------------------------------------------ indicators
 
 static void
-s_join_cell (query_t *q, Cibus__Row *row, char *const *items, size_t count, const char *none)
+s_join_cell (query_t *q, store_row_t *row, char *const *items, size_t count, const char *none)
 {
     size_t size = 1;
     for (size_t i = 0; i < count; i++)
@@ -501,7 +501,7 @@ s_join_cell (query_t *q, Cibus__Row *row, char *const *items, size_t count, cons
 }
 
 static void
-s_number_or_empty (query_t *q, Cibus__Row *row, bool has, double number)
+s_number_or_empty (query_t *q, store_row_t *row, bool has, double number)
 {
     if (has)
         query_number (q, row, number);
@@ -515,7 +515,7 @@ s_indicators (query_t *q, codec_problem_t *problem)
     static const char *const columns [] = {
         "indicator", "name", "unit",    "direction", "period",   "min",
         "max",       "dimensions", "baseline", "targets", "networks", "version"};
-    Cibus__Table *table = query_table (q, "indicators", columns, 12);
+    store_table_t *table = query_table (q, "indicators", columns, 12);
     sqlite3_stmt *stmt = q->store->query [QUERY_INDICATORS];
     int rc = SQLITE_DONE;
     cibus_err_t err = CIBUS_OK;
@@ -532,7 +532,7 @@ s_indicators (query_t *q, codec_problem_t *problem)
             break;
         }
         const Cibus__IndicatorDefinition *def = env->indicator;
-        Cibus__Row *row = query_row (q, table);
+        store_row_t *row = query_row (q, table);
         query_text (q, row, def->indicator);
         query_text (q, row, def->name);
         query_text (q, row, codec_unit_name (def->unit));
@@ -653,7 +653,7 @@ s_values (query_t *q, codec_problem_t *problem)
                                            "n",      "status", "target",  "change"};
     char title [CIBUS_MAX_NAME + 16];
     snprintf (title, sizeof title, "values of %s", def->indicator);
-    Cibus__Table *table = query_table (q, title, columns, 8);
+    store_table_t *table = query_table (q, title, columns, 8);
     for (size_t i = 0; i < values.count; i++) {
         const query_value_t *value = &values.items [i];
         //  The previous period this partner reported for this group: the
@@ -664,7 +664,7 @@ s_values (query_t *q, codec_problem_t *problem)
                 && strcmp (values.items [j].partner, value->partner) == 0
                 && s_same_group (&values.items [j], value))
                 previous = &values.items [j];
-        Cibus__Row *row = query_row (q, table);
+        store_row_t *row = query_row (q, table);
         query_text (q, row, value->period);
         query_text (q, row, value->dim_value ? value->dim_value : "all");
         query_text (q, row, value->partner);
@@ -699,7 +699,7 @@ s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
                                            "status", "version", "sent by", "received", "current"};
     char title [CIBUS_MAX_NAME + 16];
     snprintf (title, sizeof title, "history of %s", def->indicator);
-    Cibus__Table *table = query_table (q, title, columns, 10);
+    store_table_t *table = query_table (q, title, columns, 10);
     sqlite3_stmt *stmt = q->store->query [QUERY_HISTORY];
     sqlite3_bind_text (stmt, 1, def->indicator, -1, SQLITE_STATIC);
     query_cells_t cells = by ? QUERY_CELLS_BY : QUERY_CELLS_TOTALS;
@@ -725,7 +725,7 @@ s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
                               sqlite3_column_int (stmt, 16) != 0, current);
         const char *period = (const char *) sqlite3_column_text (stmt, 3);
         const char *dim_value = (const char *) sqlite3_column_text (stmt, 6);
-        Cibus__Row *row = query_row (q, table);
+        store_row_t *row = query_row (q, table);
         query_text (q, row, period);
         query_text (q, row, dim_value ? dim_value : "all");
         query_text (q, row, value.partner);
@@ -769,7 +769,7 @@ s_commitments (query_t *q, codec_problem_t *problem)
 {
     static const char *const columns [] = {"id",  "owner",  "network", "action",
                                            "due", "status", "updated", "overdue"};
-    Cibus__Table *table = query_table (q, "commitments", columns, 8);
+    store_table_t *table = query_table (q, "commitments", columns, 8);
     const char *owner = q->query->owner && *q->query->owner ? q->query->owner : NULL;
     bool only_overdue = q->query->has_overdue && q->query->overdue;
     sqlite3_stmt *stmt = q->store->query [QUERY_COMMITMENTS];
@@ -784,7 +784,7 @@ s_commitments (query_t *q, codec_problem_t *problem)
         if (!query_reads (q, network) || (owner && strcmp (owner, who) != 0)
             || (only_overdue && !overdue))
             continue;
-        Cibus__Row *row = query_row (q, table);
+        store_row_t *row = query_row (q, table);
         query_text (q, row, id);
         query_text (q, row, who);
         query_text (q, row, network);
@@ -803,7 +803,7 @@ s_commitments (query_t *q, codec_problem_t *problem)
 //  ------------------------------------------------------------ notes
 
 int
-query_decisions (query_t *q, Cibus__Row *row, int64_t seq)
+query_decisions (query_t *q, store_row_t *row, int64_t seq)
 {
     sqlite3_stmt *join = q->store->query [QUERY_NOTE_DECISIONS];
     sqlite3_bind_int64 (join, 1, seq);
@@ -824,7 +824,7 @@ s_notes (query_t *q, codec_problem_t *problem)
                                   since);
     static const char *const columns [] = {"held_on", "partner", "network", "title",
                                            "decisions"};
-    Cibus__Table *table = query_table (q, "notes", columns, 5);
+    store_table_t *table = query_table (q, "notes", columns, 5);
     sqlite3_stmt *stmt = q->store->query [QUERY_NOTES];
     sqlite3_bind_text (stmt, 1, since ? since : "", -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 2, "9999-12-31", -1, SQLITE_STATIC);
@@ -832,7 +832,7 @@ s_notes (query_t *q, codec_problem_t *problem)
     while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         if (!query_reads (q, (const char *) sqlite3_column_text (stmt, 2)))
             continue;
-        Cibus__Row *row = query_row (q, table);
+        store_row_t *row = query_row (q, table);
         for (int column = 0; column < 4; column++)
             query_text (q, row, (const char *) sqlite3_column_text (stmt, column));
         if ((rc = query_decisions (q, row, sqlite3_column_int64 (stmt, 4))) != SQLITE_ROW)
@@ -878,7 +878,7 @@ s_today (query_t *q, const char *today, codec_problem_t *problem)
 
 cibus_err_t
 store_query (store_t *self, const Cibus__Query *query, const store_partner_t *reader,
-             const char *today, Cibus__QueryReply **reply, codec_problem_t *problem)
+             const char *today, store_answer_t **reply, codec_problem_t *problem)
 {
     assert (self);
     assert (query);
@@ -912,7 +912,7 @@ store_query (store_t *self, const Cibus__Query *query, const store_partner_t *re
     q.reply = malloc (sizeof *q.reply);
     if (!q.reply)
         return codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
-    *q.reply = (Cibus__QueryReply) CIBUS__QUERY_REPLY__INIT;
+    *q.reply = (store_answer_t) {0};
     rc = s_kinds [kind].answer (&q, problem);
     if (q.full)
         rc = codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, NULL,
@@ -924,7 +924,7 @@ store_query (store_t *self, const Cibus__Query *query, const store_partner_t *re
     if (rc == CIBUS_ERR_NOMEM)
         codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
     if (rc) {
-        store_query_free (q.reply);
+        store_answer_free (q.reply);
         return rc;
     }
     *reply = q.reply;

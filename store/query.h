@@ -5,8 +5,8 @@
     networks; the backbone everything; an integrator nothing) and the
     suppression decided for each table when it was appended (a hidden
     value shows as the text "*", a coded one as "<=5" or ">=95"; the
-    owner of a table and the backbone see it whole). The result is a Cibus__QueryReply the caller sends
-    as is and frees with store_query_free.
+    owner of a table and the backbone see it whole). The result is a store_answer_t, which the broker
+    encodes for the wire and frees with store_answer_free.
 
     Kinds and their tables (columns in this order):
       indicators   "indicators": indicator, name, unit, direction, period,
@@ -54,17 +54,42 @@
 #include "codec.h"
 #include "store.h"
 
+/* An answer: tables of rows of cells, in the store's own structs (the
+   broker encodes them for the wire as a QueryReply). A cell holds a text
+   (a suppressed value is "*"), a number, or neither (empty). */
+typedef struct {
+    char *text;
+    bool has_number;
+    double number;
+} store_cell_t;
+
+typedef struct {
+    size_t n_cells;
+    store_cell_t **cells;
+} store_row_t;
+
+typedef struct {
+    char *title;
+    size_t n_columns;
+    char **columns;
+    size_t n_rows;
+    store_row_t **rows;
+} store_table_t;
+
+typedef struct {
+    size_t n_tables;
+    store_table_t **tables;
+} store_answer_t;
+
 /* Answer a query for a reader. today is YYYY-MM-DD (Query.today wins when
    set; with neither, today in UTC). On a bad query (unknown kind, missing
    indicator, bad date) returns BAD_FIELD or NOT_FOUND with problem filled;
    an integrator, or a partner naming a network it is not in, FORBIDDEN.
-   *reply is the caller's, to free with store_query_free (never with
-   codec_reply_free: it was not allocated by the decoder); it may be put in
-   a Reply's result to be packed. */
+   *answer is the caller's, to free with store_answer_free. */
 cibus_err_t store_query (store_t *self, const Cibus__Query *query,
                          const store_partner_t *reader, const char *today,
-                         Cibus__QueryReply **reply, codec_problem_t *problem);
+                         store_answer_t **answer, codec_problem_t *problem);
 
-void store_query_free (Cibus__QueryReply *reply);
+void store_answer_free (store_answer_t *answer);
 
 #endif

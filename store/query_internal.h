@@ -19,7 +19,7 @@ typedef struct {
     const char *network; /* Query.network, or NULL for every readable one */
     char today [QUERY_DATE_SIZE];
     int min_cell;
-    Cibus__QueryReply *reply;
+    store_answer_t *reply;
     bool nomem; /* an allocation failed, or the answer is full: it is dropped */
     bool full;  /* the answer grew past the frame limit while it was built */
     size_t bytes; /* what the answer will take on the wire, near enough */
@@ -28,18 +28,18 @@ typedef struct {
 //  The table builder. Each call appends to the answer; when memory runs out
 //  it sets q->nomem and returns NULL, and a NULL table or row makes later
 //  calls do nothing, so callers need not check every step.
-Cibus__Table *query_table (query_t *q, const char *title, const char *const *columns,
+store_table_t *query_table (query_t *q, const char *title, const char *const *columns,
                            size_t count);
-Cibus__Row *query_row (query_t *q, Cibus__Table *table);
-void query_text (query_t *q, Cibus__Row *row, const char *text);
-void query_number (query_t *q, Cibus__Row *row, double number);
+store_row_t *query_row (query_t *q, store_table_t *table);
+void query_text (query_t *q, store_row_t *row, const char *text);
+void query_number (query_t *q, store_row_t *row, double number);
 //  A cell with neither text nor number: nothing to show.
-void query_empty (query_t *q, Cibus__Row *row);
+void query_empty (query_t *q, store_row_t *row);
 
 //  A cell of the decisions of the note at seq, joined with "; ", from the
 //  JSON array the notes table keeps. Returns SQLITE_ROW, or the failing
 //  step's code.
-int query_decisions (query_t *q, Cibus__Row *row, int64_t seq);
+int query_decisions (query_t *q, store_row_t *row, int64_t seq);
 
 //  Whether the reader may see entries of a network (and the query asked for
 //  it, when it named one).
@@ -89,7 +89,7 @@ void query_value_disclose (const query_t *q, query_value_t *value, int mark, dou
 
 //  The value of a cell in a row: the number, "*" when hidden, "<=5" or
 //  ">=95" when coded (in the indicator's scale: a rate's range is 0..1).
-void query_value_cell (query_t *q, Cibus__Row *row, const query_value_t *value, int unit);
+void query_value_cell (query_t *q, store_row_t *row, const query_value_t *value, int unit);
 
 typedef struct {
     query_value_t *items;

@@ -26,7 +26,7 @@
 
 typedef struct {
     query_t *q;
-    Cibus__Table *table;
+    store_table_t *table;
     const char *period;
     cibus_err_t err;
 } s_submissions_t;
@@ -62,7 +62,7 @@ s_submissions_of (const store_partner_t *partner, void *arg)
         int64_t count = 0;
         if ((self->err = s_submitted (self->q, partner->name, network, self->period, &count)))
             return;
-        Cibus__Row *row = query_row (self->q, self->table);
+        store_row_t *row = query_row (self->q, self->table);
         query_text (self->q, row, partner->name);
         query_text (self->q, row, network);
         query_text (self->q, row, count > 0 ? "yes" : "no");
@@ -88,7 +88,7 @@ static cibus_err_t
 s_attention (query_t *q)
 {
     static const char *const columns [] = {"id", "owner", "action", "due", "status", "overdue"};
-    Cibus__Table *table = query_table (q, "commitments needing attention", columns, 6);
+    store_table_t *table = query_table (q, "commitments needing attention", columns, 6);
     sqlite3_stmt *stmt = q->store->query [QUERY_COMMITMENTS];
     int rc = SQLITE_DONE;
     while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
@@ -100,7 +100,7 @@ s_attention (query_t *q)
         if (!query_reads (q, network)
             || !(overdue || status == CIBUS__COMMITMENT_STATUS__AT_RISK))
             continue;
-        Cibus__Row *row = query_row (q, table);
+        store_row_t *row = query_row (q, table);
         query_text (q, row, (const char *) sqlite3_column_text (stmt, 0));
         query_text (q, row, (const char *) sqlite3_column_text (stmt, 1));
         query_text (q, row, (const char *) sqlite3_column_text (stmt, 3));
@@ -117,7 +117,7 @@ s_attention (query_t *q)
 //  ------------------------------------------------------------ indicators
 
 typedef struct {
-    Cibus__Table *indicators, *gaps;
+    store_table_t *indicators, *gaps;
     size_t moving_right, with_travel;
 } s_curve_t;
 
@@ -184,7 +184,7 @@ s_curve (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
         curve->with_travel++;
         curve->moving_right += strcmp (travel, "better") == 0;
     }
-    Cibus__Row *row = query_row (q, curve->indicators);
+    store_row_t *row = query_row (q, curve->indicators);
     query_text (q, row, def->indicator);
     if (latest) {
         query_text (q, row, latest->period);
@@ -277,7 +277,7 @@ s_gaps (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
         }
         if (!high)
             continue;
-        Cibus__Row *row = query_row (q, curve->gaps);
+        store_row_t *row = query_row (q, curve->gaps);
         query_text (q, row, def->indicator);
         query_text (q, row, key);
         query_text (q, row, high->dim_value);
@@ -325,7 +325,7 @@ static cibus_err_t
 s_meetings (query_t *q, const char *start, const char *end)
 {
     static const char *const columns [] = {"held_on", "partner", "title", "decisions"};
-    Cibus__Table *table = query_table (q, "meetings", columns, 4);
+    store_table_t *table = query_table (q, "meetings", columns, 4);
     sqlite3_stmt *stmt = q->store->query [QUERY_NOTES];
     sqlite3_bind_text (stmt, 1, start, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 2, end, -1, SQLITE_STATIC);
@@ -333,7 +333,7 @@ s_meetings (query_t *q, const char *start, const char *end)
     while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         if (!query_reads (q, (const char *) sqlite3_column_text (stmt, 2)))
             continue;
-        Cibus__Row *row = query_row (q, table);
+        store_row_t *row = query_row (q, table);
         query_text (q, row, (const char *) sqlite3_column_text (stmt, 0));
         query_text (q, row, (const char *) sqlite3_column_text (stmt, 1));
         query_text (q, row, (const char *) sqlite3_column_text (stmt, 3));
@@ -381,7 +381,7 @@ query_report (query_t *q, codec_problem_t *problem)
 
     static const char *const proof_columns [] = {"indicators moving the right way", "of",
                                                  "share"};
-    Cibus__Row *row = query_row (q, query_table (q, "proof point", proof_columns, 3));
+    store_row_t *row = query_row (q, query_table (q, "proof point", proof_columns, 3));
     query_number (q, row, (double) curve.moving_right);
     query_number (q, row, (double) curve.with_travel);
     if (curve.with_travel)

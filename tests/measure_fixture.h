@@ -669,10 +669,10 @@ world_define_absence (world_t *self)
 //  ------------------------------------------------------------ answers
 
 //  Ask a query as reader, which must be answered.
-static inline Cibus__QueryReply *
+static inline store_answer_t *
 world_query (world_t *self, const Cibus__Query *query, const store_partner_t *reader)
 {
-    Cibus__QueryReply *reply = NULL;
+    store_answer_t *reply = NULL;
     codec_problem_t problem;
     memset (&problem, 0, sizeof problem);
     cibus_err_t rc = store_query (self->store, query, reader, "2026-06-01", &reply, &problem);
@@ -687,10 +687,10 @@ world_query (world_t *self, const Cibus__Query *query, const store_partner_t *re
 //  separated by '|', a number as %g, an empty cell as nothing. The result
 //  lives in a static buffer until the next call.
 static inline const char *
-world_render (const Cibus__QueryReply *reply, const char *title)
+world_render (const store_answer_t *reply, const char *title)
 {
     static char text [16384];
-    const Cibus__Table *table = NULL;
+    const store_table_t *table = NULL;
     for (size_t i = 0; i < reply->n_tables && !table; i++)
         if (strcmp (reply->tables [i]->title, title) == 0)
             table = reply->tables [i];
@@ -705,10 +705,10 @@ world_render (const Cibus__QueryReply *reply, const char *title)
         S_PUT ("%s%s", c ? "|" : "", table->columns [c]);
     S_PUT ("\n");
     for (size_t r = 0; r < table->n_rows; r++) {
-        const Cibus__Row *row = table->rows [r];
+        const store_row_t *row = table->rows [r];
         assert_int_equal (row->n_cells, table->n_columns);
         for (size_t c = 0; c < row->n_cells; c++) {
-            const Cibus__Cell *cell = row->cells [c];
+            const store_cell_t *cell = row->cells [c];
             if (c)
                 S_PUT ("|");
             if (cell->has_number)
@@ -725,7 +725,7 @@ world_render (const Cibus__QueryReply *reply, const char *title)
 
 //  The titles of an answer's tables, joined by '|'.
 static inline const char *
-world_titles (const Cibus__QueryReply *reply)
+world_titles (const store_answer_t *reply)
 {
     static char text [1024];
     size_t used = 0;
