@@ -82,6 +82,7 @@ typedef struct {
     const store_partner_t *publisher; /* the registry's record; valid for this turn */
     uint64_t seq;
     bool duplicate;
+    uint32_t version; /* a data table's version; 0 for other entries and duplicates */
     bool refused; /* the catalogue or the commitments said no */
     size_t size;  /* bytes of the entry as stored */
     size_t quoted; /* bytes counted against the publisher's total while queued */
@@ -334,6 +335,70 @@ s_may_publish (const store_partner_t *partner, const envelope_t *env, codec_prob
     return CIBUS_OK;
 }
 
+//  Deciding a table's suppression takes time that its bytes do not show
+//  (a table of hundreds of cells and many versions, tenths of a second):
+//  it is charged to the publisher's rate as S_BYTES_PER_USEC bytes per
+//  microsecond, so that at the default rate a partner can keep the broker
+//  busy for at most a tenth of each second, after a burst of one second.
+#define S_BYTES_PER_USEC 10
+
+static void
+s_charge_time (broker_t *self, const store_partner_t *partner, uint64_t usec)
+{
+    if (!usec || !self->quota_rate || partner->role == ROLE_BACKBONE)
+        return;
+    s_quota_t *quota = s_quota_of (self, partner->name);
+    if (quota)
+        quota->tokens -= (double)usec * S_BYTES_PER_USEC;
+}
+
+//  A dry run: the entry is appended in a transaction of its own that is
+//  rolled back at once, so every rule judges it as it would be judged now
+//  (entries still waiting in the batch are not seen), and nothing is
+//  stored, delivered or counted against the total quota. The time it
+//  takes is charged like a publish's.
+static void
+s_dry_run (broker_t *self, zframe_t *routing, const store_partner_t *partner, envelope_t *env,
+           size_t quoted)
+{
+    if (quoted) {
+        s_quota_t *quota = zhashx_lookup (self->quotas, partner->name);
+        if (quota)
+            quota->queued -= quoted;
+    }
+    codec_problem_t problem;
+    store_appended_t *out = &self->appended_entry;
+    cibus_err_t err = store_batch_begin (self->store);
+    if (err == CIBUS_OK) {
+        err = store_append (self->store, env, partner, s_now_usec (), out, &problem);
+        store_batch_abort (self->store);
+        s_charge_time (self, partner, out->cost_usec);
+    }
+    if (err == CIBUS_ERR_STORE)
+        codec_problem_set (&problem, err, NULL,
+                           "the broker could not check this update; nothing was stored");
+    if (err) {
+        s_refuse (self, routing, partner->name, "publish", env->id, &problem);
+        return;
+    }
+    Cibus__Ack ack = CIBUS__ACK__INIT;
+    ack.id = env->id;
+    ack.has_dry_run = ack.dry_run = true;
+    ack.has_duplicate = true;
+    ack.duplicate = out->duplicate;
+    if (out->duplicate) {
+        ack.has_seq = true;
+        ack.seq = out->seq;
+    } else if (env->body_case == CIBUS__ENVELOPE__BODY_DATA && env->data->has_version) {
+        ack.has_version = true;
+        ack.version = env->data->version;
+    }
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_ACK;
+    reply.ack = &ack;
+    s_send_to (self, routing, &reply);
+}
+
 static void
 s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
                   const store_partner_t *partner)
@@ -361,6 +426,10 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
         s_refuse (self, *routing_p, partner->name, "publish", env ? env->id : NULL, &problem);
         return;
     }
+    if (request->publish->has_dry_run && request->publish->dry_run) {
+        s_dry_run (self, *routing_p, partner, env, quoted);
+        return;
+    }
     s_pending_t *pending = &self->batch [self->batch_size++];
     pending->routing = *routing_p;
     pending->request = request;
@@ -370,23 +439,6 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     snprintf (pending->partner, sizeof pending->partner, "%s", partner->name);
     *routing_p = NULL;
     *request_p = NULL;
-}
-
-//  Deciding a table's suppression takes time that its bytes do not show
-//  (a table of hundreds of cells and many versions, tenths of a second):
-//  it is charged to the publisher's rate as S_BYTES_PER_USEC bytes per
-//  microsecond, so that at the default rate a partner can keep the broker
-//  busy for at most a tenth of each second, after a burst of one second.
-#define S_BYTES_PER_USEC 10
-
-static void
-s_charge_time (broker_t *self, const store_partner_t *partner, uint64_t usec)
-{
-    if (!usec || !self->quota_rate || partner->role == ROLE_BACKBONE)
-        return;
-    s_quota_t *quota = s_quota_of (self, partner->name);
-    if (quota)
-        quota->tokens -= (double)usec * S_BYTES_PER_USEC;
 }
 
 //  Append one pending publish inside the open transaction. The broker, not
@@ -401,6 +453,10 @@ s_append (broker_t *self, s_pending_t *pending, int64_t now)
                                     &pending->problem);
     pending->seq = out->seq;
     pending->duplicate = out->duplicate;
+    pending->version = !out->duplicate && env->body_case == CIBUS__ENVELOPE__BODY_DATA
+                               && env->data->has_version
+                           ? env->data->version
+                           : 0;
     s_charge_time (self, pending->publisher, out->cost_usec);
     //  A refusal by the catalogue or the commitments skips this entry only;
     //  a store failure fails the batch.
@@ -509,6 +565,8 @@ s_commit_batch (broker_t *self)
         ack.has_seq = ack.has_duplicate = true;
         ack.seq = pending->seq;
         ack.duplicate = pending->duplicate;
+        ack.has_version = pending->version > 0;
+        ack.version = pending->version;
         reply_t reply = CIBUS__REPLY__INIT;
         reply.kind_case = CIBUS__REPLY__KIND_ACK;
         reply.ack = &ack;

@@ -80,8 +80,10 @@ void cibus_reply_free (Cibus__Reply *reply);
 
 typedef struct {
     char id [129];
-    uint64_t seq;
-    bool duplicate;
+    uint64_t seq;     /* 0 for a dry run of a new entry */
+    bool duplicate;   /* the id was stored before: seq is the first entry's */
+    uint32_t version; /* a data table's: 1 new, 2 and on a correction; 0 otherwise */
+    bool dry_run;     /* the answer to a dry run: nothing was stored */
 } cibus_ack_t;
 
 /* A fresh random message id (32 hex characters) into id, of size >= 33. */
@@ -100,6 +102,11 @@ typedef void (cibus_ack_fn) (const cibus_ack_t *ack, cibus_err_t err, const char
 
 void cibus_set_ack_handler (cibus_t *self, cibus_ack_fn *handler, void *arg);
 void cibus_set_window (cibus_t *self, size_t window);
+
+/* With dry_run, every publish from now on is checked by the broker as if
+   appended - every rule it would meet - and answered the same way, but
+   nothing is stored (the ack has dry_run set). */
+void cibus_set_dry_run (cibus_t *self, bool dry_run);
 
 /* Send without waiting for the ack, unless `window` publishes are already
    in flight: then wait for the oldest acks first. Fails when the wait times

@@ -56,6 +56,7 @@ struct cibus_t {
     //  Asynchronous publishes.
     cibus_ack_fn *handler;
     void *handler_arg;
+    bool dry_run; /* publishes are checked, not stored (cibus_set_dry_run) */
     size_t window;
     size_t in_flight;
     zhashx_t *async_ids;      /* id -> count in flight; answers for others are stale */
@@ -347,13 +348,16 @@ s_error_reply (cibus_t *self, const Cibus__Error *error)
 static void
 s_async_answer (cibus_t *self, const reply_t *reply)
 {
-    cibus_ack_t ack = {{0}, 0, false};
+    cibus_ack_t ack;
+    memset (&ack, 0, sizeof ack);
     cibus_err_t err = CIBUS_OK;
     const char *message = NULL;
     if (reply->kind_case == CIBUS__REPLY__KIND_ACK) {
         snprintf (ack.id, sizeof ack.id, "%s", reply->ack->id ? reply->ack->id : "");
         ack.seq = reply->ack->seq;
         ack.duplicate = reply->ack->duplicate;
+        ack.version = reply->ack->version;
+        ack.dry_run = reply->ack->dry_run;
     }
     else {
         snprintf (ack.id, sizeof ack.id, "%s", reply->error->id ? reply->error->id : "");
@@ -689,6 +693,7 @@ s_pack_publish (cibus_t *self, cibus_envelope_t *env)
         return s_fail (self, problem.code, problem.field, "%s", problem.message);
     Cibus__Publish publish = CIBUS__PUBLISH__INIT;
     publish.envelope = env;
+    publish.has_dry_run = publish.dry_run = self->dry_run;
     request_t request = CIBUS__REQUEST__INIT;
     request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
     request.publish = &publish;
@@ -718,6 +723,8 @@ cibus_publish (cibus_t *self, cibus_envelope_t *env, cibus_ack_t *ack)
         snprintf (ack->id, sizeof ack->id, "%s", env->id);
         ack->seq = self->answer->ack->seq;
         ack->duplicate = self->answer->ack->duplicate;
+        ack->version = self->answer->ack->version;
+        ack->dry_run = self->answer->ack->dry_run;
     }
     s_answer_done (self);
     return err;
@@ -728,6 +735,13 @@ cibus_set_ack_handler (cibus_t *self, cibus_ack_fn *handler, void *arg)
 {
     self->handler = handler;
     self->handler_arg = arg;
+}
+
+void
+cibus_set_dry_run (cibus_t *self, bool dry_run)
+{
+    assert (self);
+    self->dry_run = dry_run;
 }
 
 void

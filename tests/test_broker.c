@@ -1091,6 +1091,58 @@ test_broker_integrator_submits_tables_for_the_partners_it_feeds (void **state)
     cibus_destroy (&alice);
 }
 
+//  A dry run is answered as a publish would be and stores nothing; a
+//  table's ack carries its version: 1 new, 2 a correction.
+static void
+test_broker_dry_run_stores_nothing_and_acks_say_the_version (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    s_define_k3 (hub); //  seq 1
+    s_table_t table;
+    s_table_init (&table);
+    cibus_ack_t ack;
+    cibus_set_dry_run (alice, true);
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_OK);
+    assert_true (ack.dry_run);
+    assert_false (ack.duplicate);
+    assert_int_equal (ack.seq, 0);
+    assert_int_equal (ack.version, 1);
+    //  A refusal is the one the publish would get.
+    table.cell [0].numerator = 170;
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_ERR_BAD_FIELD);
+    assert_non_null (strstr (cibus_error (alice), "race=black"));
+    table.cell [0].numerator = 52;
+    assert_int_equal (s_last_seq (hub), 1);
+
+    cibus_set_dry_run (alice, false);
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_OK);
+    assert_false (ack.dry_run);
+    assert_int_equal (ack.seq, 2);
+    assert_int_equal (ack.version, 1);
+    //  The same id again is the duplicate, dry or not.
+    cibus_set_dry_run (alice, true);
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_OK);
+    assert_true (ack.duplicate);
+    assert_int_equal (ack.seq, 2);
+    //  Changed values under a new id: a correction, version 2.
+    table.env.id = "k3-2026-Q3-corrected";
+    table.total.numerator = 169;
+    table.total.denominator = 411;
+    table.cell [3].numerator = 4;
+    table.cell [3].denominator = 7;
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_OK);
+    assert_int_equal (ack.version, 2);
+    assert_int_equal (s_last_seq (hub), 2);
+    cibus_set_dry_run (alice, false);
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_OK);
+    assert_int_equal (ack.seq, 3);
+    assert_int_equal (ack.version, 2);
+    cibus_destroy (&hub);
+    cibus_destroy (&alice);
+}
+
 //  ---------------------------------------------------------------- bad input
 
 typedef struct {
@@ -1276,6 +1328,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_broker_integrator_submits_tables_for_the_partners_it_feeds, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_dry_run_stores_nothing_and_acks_say_the_version, s_setup, s_teardown),
     };
     //  CIBUS_TEST=pattern runs only the tests whose names match.
     if (getenv ("CIBUS_TEST"))
