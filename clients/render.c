@@ -34,6 +34,25 @@ s_str_field (json_t *json, const char *key, const char *value)
     }
 }
 
+//  A number under key, when the entry carries it (has).
+static void
+s_u64_field (json_t *json, const char *key, bool has, uint64_t value)
+{
+    if (has) {
+        json_key (json, key);
+        json_u64 (json, value);
+    }
+}
+
+static void
+s_double_field (json_t *json, const char *key, bool has, double value)
+{
+    if (has) {
+        json_key (json, key);
+        json_double (json, value);
+    }
+}
+
 static void
 s_str_list (json_t *json, const char *key, char **items, size_t count)
 {
@@ -78,22 +97,10 @@ s_cell_json (const Cibus__DataCell *cell, json_t *json)
         }
         json_object_end (json);
     }
-    if (cell->has_numerator) {
-        json_key (json, "numerator");
-        json_u64 (json, cell->numerator);
-    }
-    if (cell->has_denominator) {
-        json_key (json, "denominator");
-        json_u64 (json, cell->denominator);
-    }
-    if (cell->has_value) {
-        json_key (json, "value");
-        json_double (json, cell->value);
-    }
-    if (cell->has_n) {
-        json_key (json, "n");
-        json_u64 (json, cell->n);
-    }
+    s_u64_field (json, "numerator", cell->has_numerator, cell->numerator);
+    s_u64_field (json, "denominator", cell->has_denominator, cell->denominator);
+    s_double_field (json, "value", cell->has_value, cell->value);
+    s_u64_field (json, "n", cell->has_n, cell->n);
     if (cell->has_suppressed && cell->suppressed) {
         json_key (json, "suppressed");
         json_bool (json, true);
@@ -102,14 +109,8 @@ s_cell_json (const Cibus__DataCell *cell, json_t *json)
         json_key (json, "disclosure");
         json_str (json, s_disclosure_name (cell->disclosure));
     }
-    if (cell->has_low) {
-        json_key (json, "low");
-        json_double (json, cell->low);
-    }
-    if (cell->has_high) {
-        json_key (json, "high");
-        json_double (json, cell->high);
-    }
+    s_double_field (json, "low", cell->has_low, cell->low);
+    s_double_field (json, "high", cell->has_high, cell->high);
     json_object_end (json);
 }
 
@@ -120,10 +121,7 @@ s_data_json (const Cibus__DataSubmission *data, json_t *json)
     s_str_field (json, "period", data->period);
     s_str_field (json, "owner", data->owner);
     s_str_field (json, "unit", data->unit);
-    if (data->has_version) {
-        json_key (json, "version");
-        json_u64 (json, data->version);
-    }
+    s_u64_field (json, "version", data->has_version, data->version);
     json_key (json, "masked");
     json_bool (json, data->has_masked && data->masked);
     json_key (json, "superseded");
@@ -284,14 +282,8 @@ s_indicator_json (const Cibus__IndicatorDefinition *def, json_t *json)
     json_str (json, codec_direction_name (def->direction));
     json_key (json, "period_kind");
     json_str (json, codec_period_kind_name (def->period_kind));
-    if (def->has_min) {
-        json_key (json, "min");
-        json_double (json, def->min);
-    }
-    if (def->has_max) {
-        json_key (json, "max");
-        json_double (json, def->max);
-    }
+    s_double_field (json, "min", def->has_min, def->min);
+    s_double_field (json, "max", def->has_max, def->max);
     s_str_list (json, "dimensions", def->dimensions, def->n_dimensions);
     if (def->baseline) {
         json_key (json, "baseline");
@@ -405,19 +397,8 @@ render_envelope_text (const cibus_envelope_t *env, FILE *out)
 static void
 s_cell_text (const Cibus__Cell *cell, char *text, size_t size)
 {
-    if (cell->has_number) {
-        snprintf (text, size, "%.4f", cell->number);
-        char *dot = strchr (text, '.');
-        if (dot) {
-            char *end = text + strlen (text) - 1;
-            while (end > dot && *end == '0')
-                *end-- = 0;
-            if (end == dot)
-                *end = 0;
-        }
-        if (strcmp (text, "-0") == 0)
-            snprintf (text, size, "0");
-    }
+    if (cell->has_number)
+        s_short_number (cell->number, 4, text, size);
     else
         snprintf (text, size, "%s", cell->text ? cell->text : "");
 }

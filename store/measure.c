@@ -59,20 +59,14 @@ static const char *s_sql [MEASURE__COUNT] = {
 cibus_err_t
 measure_prepare (store_t *self)
 {
-    for (int i = 0; i < MEASURE__COUNT; i++)
-        if (store_prepare (self, &self->measure [i], s_sql [i]))
-            return CIBUS_ERR_STORE;
-    return CIBUS_OK;
+    return store_prepare_all (self, self->measure, s_sql, MEASURE__COUNT);
 }
 
 void
 measure_finalize (store_t *self)
 {
     measure_cache_clear (self);
-    for (int i = 0; i < MEASURE__COUNT; i++) {
-        sqlite3_finalize (self->measure [i]);
-        self->measure [i] = NULL;
-    }
+    store_finalize_all (self->measure, MEASURE__COUNT);
 }
 
 //  ------------------------------------------------------------ the catalogue
@@ -273,15 +267,6 @@ store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publis
 
 //  ------------------------------------------------------------ projections
 
-static void
-s_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text)
-{
-    if (text && *text)
-        sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null (stmt, index);
-}
-
 static cibus_err_t
 s_project_note (store_t *self, const envelope_t *env, const char *network)
 {
@@ -291,7 +276,7 @@ s_project_note (store_t *self, const envelope_t *env, const char *network)
     sqlite3_bind_text (stmt, 2, env->partner, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 3, network, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 4, note->title ? note->title : "", -1, SQLITE_STATIC);
-    s_bind_text_or_null (stmt, 5, note->held_on);
+    store_bind_text_or_null (stmt, 5, note->held_on);
     sqlite3_bind_int64 (stmt, 6, env->received_at);
     //  The decisions as one JSON array, written once: a statement per
     //  decision rewrote the array each time, which made a note's cost in the
@@ -342,7 +327,7 @@ s_project_update (store_t *self, const envelope_t *env, const char *network)
     const Cibus__CommitmentUpdate *update = env->update;
     sqlite3_stmt *stmt = self->measure [MEASURE_COMMITMENT_UPDATE];
     sqlite3_bind_int (stmt, 1, update->status);
-    s_bind_text_or_null (stmt, 2, update->comment);
+    store_bind_text_or_null (stmt, 2, update->comment);
     sqlite3_bind_int64 (stmt, 3, (sqlite3_int64)env->seq);
     sqlite3_bind_int64 (stmt, 4, env->received_at);
     sqlite3_bind_text (stmt, 5, network, -1, SQLITE_STATIC);

@@ -78,19 +78,13 @@ query_prepare (store_t *self)
                                     NULL, NULL, NULL)
         != SQLITE_OK)
         return store_fail (self, "create-function");
-    for (int i = 0; i < QUERY__COUNT; i++)
-        if (store_prepare (self, &self->query [i], s_sql [i]))
-            return CIBUS_ERR_STORE;
-    return CIBUS_OK;
+    return store_prepare_all (self, self->query, s_sql, QUERY__COUNT);
 }
 
 void
 query_finalize (store_t *self)
 {
-    for (int i = 0; i < QUERY__COUNT; i++) {
-        sqlite3_finalize (self->query [i]);
-        self->query [i] = NULL;
-    }
+    store_finalize_all (self->query, QUERY__COUNT);
 }
 
 //  ------------------------------------------------------------ the builder

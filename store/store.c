@@ -235,6 +235,33 @@ store_prepare (store_t *self, sqlite3_stmt **stmt, const char *sql)
     return CIBUS_OK;
 }
 
+cibus_err_t
+store_prepare_all (store_t *self, sqlite3_stmt **stmts, const char *const *sql, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (store_prepare (self, &stmts [i], sql [i]))
+            return CIBUS_ERR_STORE;
+    return CIBUS_OK;
+}
+
+void
+store_finalize_all (sqlite3_stmt **stmts, int count)
+{
+    for (int i = 0; i < count; i++) {
+        sqlite3_finalize (stmts [i]);
+        stmts [i] = NULL;
+    }
+}
+
+void
+store_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text)
+{
+    if (text && *text)
+        sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (stmt, index);
+}
+
 static int
 s_user_version (store_t *self)
 {

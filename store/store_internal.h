@@ -93,6 +93,15 @@ void measure_cache_clear (store_t *self);
 cibus_err_t store_fail (store_t *self, const char *what);
 cibus_err_t store_exec (store_t *self, const char *sql, const char *what);
 cibus_err_t store_prepare (store_t *self, sqlite3_stmt **stmt, const char *sql);
+//  Prepare count statements, stmts [i] from sql [i], as store_prepare
+//  does; on failure the ones prepared stay for store_finalize_all.
+cibus_err_t store_prepare_all (store_t *self, sqlite3_stmt **stmts, const char *const *sql,
+                               int count);
+//  Finalize count statements (NULL ones too) and set each to NULL.
+void store_finalize_all (sqlite3_stmt **stmts, int count);
+//  Bind text to parameter index (it must outlive the step), or NULL when
+//  it is NULL or empty.
+void store_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text);
 cibus_err_t store_step_done (store_t *self, sqlite3_stmt *stmt, const char *op);
 
 cibus_err_t registry_prepare (store_t *self);

@@ -55,19 +55,13 @@ static const char *s_sql [TABLES__COUNT] = {
 cibus_err_t
 tables_prepare (store_t *self)
 {
-    for (int i = 0; i < TABLES__COUNT; i++)
-        if (store_prepare (self, &self->tables [i], s_sql [i]))
-            return CIBUS_ERR_STORE;
-    return CIBUS_OK;
+    return store_prepare_all (self, self->tables, s_sql, TABLES__COUNT);
 }
 
 void
 tables_finalize (store_t *self)
 {
-    for (int i = 0; i < TABLES__COUNT; i++) {
-        sqlite3_finalize (self->tables [i]);
-        self->tables [i] = NULL;
-    }
+    store_finalize_all (self->tables, TABLES__COUNT);
 }
 
 //  ------------------------------------------------------------ one version
@@ -370,6 +364,20 @@ s_check_owner (store_t *self, tables_work_t *work, const Cibus__DataSubmission *
     return CIBUS_OK;
 }
 
+//  Bind the table's key - network, owner, unit, indicator, period - to
+//  the first five parameters of stmt, where every statement on a table
+//  names it.
+static void
+s_bind_key (sqlite3_stmt *stmt, const char *network, const tables_work_t *work,
+            const Cibus__DataSubmission *data)
+{
+    sqlite3_bind_text (stmt, 1, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, work->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, work->unit, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, data->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, data->period, -1, SQLITE_STATIC);
+}
+
 //  Read the earlier versions of the table, each with the decision stored
 //  for it, into work->versions (oldest first).
 static cibus_err_t
@@ -377,11 +385,7 @@ s_earlier (store_t *self, tables_work_t *work, const Cibus__DataSubmission *data
            const char *network)
 {
     sqlite3_stmt *list = self->tables [TABLES_VERSIONS];
-    sqlite3_bind_text (list, 1, network, -1, SQLITE_STATIC);
-    sqlite3_bind_text (list, 2, work->owner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (list, 3, work->unit, -1, SQLITE_STATIC);
-    sqlite3_bind_text (list, 4, data->indicator, -1, SQLITE_STATIC);
-    sqlite3_bind_text (list, 5, data->period, -1, SQLITE_STATIC);
+    s_bind_key (list, network, work, data);
     int rc;
     cibus_err_t err = CIBUS_OK;
     while (err == CIBUS_OK && (rc = sqlite3_step (list)) == SQLITE_ROW) {
@@ -680,15 +684,6 @@ s_dims_key (const Cibus__DataCell *cell, char *text, size_t size)
                                   sorted [i]->value);
 }
 
-static void
-s_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text)
-{
-    if (text && *text)
-        sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null (stmt, index);
-}
-
 //  One projection row: the cell as sent (whole) with its mark.
 static cibus_err_t
 s_project_cell (store_t *self, const envelope_t *env, const char *network,
@@ -711,8 +706,8 @@ s_project_cell (store_t *self, const envelope_t *env, const char *network,
     sqlite3_bind_int64 (stmt, 9, (sqlite3_int64)data->version);
     sqlite3_bind_text (stmt, 10, dims_key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64 (stmt, 11, (sqlite3_int64)cell->n_dimensions);
-    s_bind_text_or_null (stmt, 12, single ? cell->dimensions [0]->key : NULL);
-    s_bind_text_or_null (stmt, 13, single ? cell->dimensions [0]->value : NULL);
+    store_bind_text_or_null (stmt, 12, single ? cell->dimensions [0]->key : NULL);
+    store_bind_text_or_null (stmt, 13, single ? cell->dimensions [0]->value : NULL);
     if (cell->has_value)
         sqlite3_bind_double (stmt, 14, cell->value);
     if (cell->has_n || cell->has_denominator)
@@ -729,8 +724,8 @@ s_project_cell (store_t *self, const envelope_t *env, const char *network,
     }
     sqlite3_bind_int (stmt, 22, mark->size_shown);
     sqlite3_bind_int (stmt, 23, data->has_status ? data->status : CIBUS__VALUE_STATUS__FINAL);
-    s_bind_text_or_null (stmt, 24, data->source);
-    s_bind_text_or_null (stmt, 25, data->extracted_on);
+    store_bind_text_or_null (stmt, 24, data->source);
+    store_bind_text_or_null (stmt, 25, data->extracted_on);
     sqlite3_bind_int64 (stmt, 26, env->received_at);
     return store_step_done (self, stmt, "table-value");
 }
@@ -751,11 +746,7 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
     //  masked in place for the copy.
     if (err == CIBUS_OK) {
         sqlite3_stmt *stmt = self->tables [TABLES_SUPERSEDE];
-        sqlite3_bind_text (stmt, 1, network, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 2, work->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 3, work->unit, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 4, data->indicator, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 5, data->period, -1, SQLITE_STATIC);
+        s_bind_key (stmt, network, work, data);
         err = store_step_done (self, stmt, "table-supersede");
     }
     if (err == CIBUS_OK)
@@ -765,11 +756,7 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
                               &latest->marks [i]);
     if (err == CIBUS_OK) {
         sqlite3_stmt *stmt = self->tables [TABLES_ADD];
-        sqlite3_bind_text (stmt, 1, network, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 2, work->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 3, work->unit, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 4, data->indicator, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 5, data->period, -1, SQLITE_STATIC);
+        s_bind_key (stmt, network, work, data);
         sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)data->version);
         sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
         err = store_step_done (self, stmt, "table-add");

@@ -11,7 +11,8 @@
     of corrections from the owner, from its integrator and from the
     backbone, two units under one owner and two networks. Every table is
     counted from a small world of pupils, so it adds up by construction,
-    and a correction is the same world with a pupil or three changed.
+    and a correction is the same world with a pupil or three changed (the
+    generator is tests/table_gen.h, which the bench's a1 shares).
     Audited for each partner and for a reader who owns nothing, no cell
     is exposed. The same generator with complementary suppression turned
     off (and with primary suppression only) leaves cells a reader can
@@ -23,6 +24,7 @@
 #include "harness.h"
 #include "measure.h"
 #include "store.h"
+#include "table_gen.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -40,8 +42,6 @@
 #define S_EVENTS      3000 /* tables published by the generated test, corrections included */
 #define S_LEAK_EVENTS 1000 /* the same, with a weaker rule */
 #define S_BATCH       200  /* entries per transaction */
-#define S_MAX_PUPILS  400
-#define S_MAX_CELLS   17 /* 5 races, 2 incomes, 10 crosses */
 #define S_MAX_VERSION 6  /* a chain of corrections stops here */
 
 //  ------------------------------------------------------------ the registry
@@ -70,9 +70,6 @@ static const s_who_t s_registry [S_WHO] = {
     [S_FEED] = {"state-feed", ROLE_INTEGRATOR, s_el_only, 1}, /* feeds eastside-sd */
 };
 
-static const char *const s_races [] = {"asian", "black", "hispanic", "white", "native"};
-static const char *const s_incomes [] = {"low", "high"};
-
 //  Where a table can live: network, owner, unit and indicator (0 k3, a
 //  percent by quarter, in early-literacy; 1 fafsa, a count by school
 //  year, in every network).
@@ -96,22 +93,12 @@ static const s_place_t s_places [] = {
 
 //  ------------------------------------------------------------ the world
 
-typedef struct {
-    uint8_t race; /* 0..4, or 5: not reported */
-    uint8_t income;
-    uint8_t passed;
-    uint8_t count; /* what a pupil adds to a count */
-} s_pupil_t;
-
 //  One table: where it lives, and the pupils every version is counted from.
 typedef struct {
     size_t place;
     int period;
     unsigned versions;
-    bool income, cross;
-    int race_shape [5]; /* 0 sent, 1 left out, 2 '*', 3 '*' with its size */
-    s_pupil_t pupils [S_MAX_PUPILS];
-    size_t count;
+    table_gen_world_t world;
 } s_table_t;
 
 typedef struct {
@@ -124,193 +111,7 @@ typedef struct {
     size_t for_anyone, for_east, for_west;
 } s_gen_t;
 
-static uint32_t
-s_random (s_gen_t *gen, uint32_t below)
-{
-    gen->rng = gen->rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)((gen->rng >> 33) % below);
-}
-
-static void
-s_pupil (s_gen_t *gen, s_table_t *table, const double *weights, const double *rates)
-{
-    if (table->count == S_MAX_PUPILS)
-        return;
-    double roll = s_random (gen, 10000) / 10000.0, sum = 0;
-    uint8_t race = 5;
-    for (uint8_t r = 0; r < 6; r++)
-        if (roll < (sum += weights [r])) {
-            race = r;
-            break;
-        }
-    s_pupil_t *pupil = &table->pupils [table->count++];
-    pupil->race = race;
-    pupil->income = (uint8_t)s_random (gen, 2);
-    pupil->passed = s_random (gen, 1000) < rates [race] * 1000;
-    pupil->count = (uint8_t)s_random (gen, 4);
-}
-
-//  A new world: group sizes from tiny to large, rates from none to all.
-static void
-s_world (s_gen_t *gen, s_table_t *table)
-{
-    table->income = s_random (gen, 2);
-    table->cross = s_random (gen, 2);
-    for (int r = 0; r < 5; r++) {
-        uint32_t shape = s_random (gen, 10);
-        table->race_shape [r] = shape < 7 ? 0 : (int)shape - 6;
-    }
-    static const double rate_choices [] = {0, 0, 0.05, 0.3, 0.5, 0.7, 0.97, 1, 1};
-    double weights [6], rates [6], total = 0;
-    for (int r = 0; r < 6; r++) {
-        weights [r] = (double)(1 + s_random (gen, r == 5 ? 3 : 40));
-        weights [r] *= weights [r];
-        total += weights [r];
-        rates [r] = rate_choices [s_random (gen, 9)];
-    }
-    for (int r = 0; r < 6; r++)
-        weights [r] /= total;
-    table->count = 0;
-    size_t pupils = 3 + s_random (gen, s_random (gen, 3) ? 60 : 380);
-    for (size_t k = 0; k < pupils; k++)
-        s_pupil (gen, table, weights, rates);
-}
-
-//  The next version: a late-enrolled pupil or three, one who left, or a
-//  corrected result.
-static void
-s_world_change (s_gen_t *gen, s_table_t *table)
-{
-    static const double weights [] = {0.2, 0.2, 0.2, 0.2, 0.15, 0.05};
-    static const double rates [] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
-    switch (s_random (gen, 4)) {
-        case 0:
-            s_pupil (gen, table, weights, rates);
-            break;
-        case 1:
-            for (uint32_t k = 1 + s_random (gen, 3); k > 0; k--)
-                s_pupil (gen, table, weights, rates);
-            break;
-        case 2:
-            if (table->count > 2) {
-                size_t gone = s_random (gen, (uint32_t)table->count);
-                table->pupils [gone] = table->pupils [table->count - 1];
-                table->count--;
-            }
-            break;
-        default: {
-            s_pupil_t *pupil = &table->pupils [s_random (gen, (uint32_t)table->count)];
-            pupil->passed = !pupil->passed;
-        }
-    }
-}
-
 //  ------------------------------------------------------------ the envelope
-
-typedef struct {
-    char topic [CIBUS_MAX_TOPIC + 1];
-    char id [32];
-    char period [16];
-    envelope_t env;
-    Cibus__DataSubmission data;
-    Cibus__DataCell total;
-    Cibus__DataCell cells [S_MAX_CELLS];
-    Cibus__DataCell *cell_list [S_MAX_CELLS];
-    Cibus__Dimension dims [S_MAX_CELLS][2];
-    Cibus__Dimension *dim_list [S_MAX_CELLS][2];
-} s_msg_t;
-
-static envelope_t *
-s_msg (s_msg_t *m, const char *id, const char *network, const char *indicator, const char *period,
-       const char *unit, const char *owner)
-{
-    memset (m, 0, sizeof *m);
-    snprintf (m->topic, sizeof m->topic, "%s/data", network);
-    snprintf (m->id, sizeof m->id, "%s", id);
-    snprintf (m->period, sizeof m->period, "%s", period);
-    m->env = (envelope_t)CIBUS__ENVELOPE__INIT;
-    m->data = (Cibus__DataSubmission)CIBUS__DATA_SUBMISSION__INIT;
-    m->total = (Cibus__DataCell)CIBUS__DATA_CELL__INIT;
-    m->env.id = m->id;
-    m->env.topic = m->topic;
-    m->env.body_case = CIBUS__ENVELOPE__BODY_DATA;
-    m->env.data = &m->data;
-    m->data.indicator = (char *)indicator;
-    m->data.period = m->period;
-    m->data.unit = unit && *unit ? (char *)unit : NULL;
-    m->data.owner = (char *)owner;
-    m->data.total = &m->total;
-    m->data.cells = m->cell_list;
-    return &m->env;
-}
-
-//  A cell with these categories (NULL: the total).
-static Cibus__DataCell *
-s_msg_cell (s_msg_t *m, const char *race, const char *income)
-{
-    if (!race && !income)
-        return &m->total;
-    size_t i = m->data.n_cells++;
-    assert_true (i < S_MAX_CELLS);
-    Cibus__DataCell *cell = &m->cells [i];
-    *cell = (Cibus__DataCell)CIBUS__DATA_CELL__INIT;
-    m->cell_list [i] = cell;
-    cell->dimensions = m->dim_list [i];
-    const char *keys [] = {"race", "income"}, *values [] = {race, income};
-    for (int d = 0; d < 2; d++) {
-        if (!values [d])
-            continue;
-        Cibus__Dimension *dim = &m->dims [i][cell->n_dimensions];
-        *dim = (Cibus__Dimension)CIBUS__DIMENSION__INIT;
-        dim->key = (char *)keys [d];
-        dim->value = (char *)values [d];
-        m->dim_list [i][cell->n_dimensions++] = dim;
-    }
-    return cell;
-}
-
-static void
-s_ratio_cell (Cibus__DataCell *cell, uint64_t numerator, uint64_t denominator)
-{
-    cell->has_numerator = cell->has_denominator = true;
-    cell->numerator = numerator;
-    cell->denominator = denominator;
-}
-
-//  Count the pupils of race (or any, -1) and income (or any) into a cell
-//  of the envelope, in shape (as s_table_t's race_shape).
-static void
-s_count_cell (s_msg_t *m, const s_table_t *table, bool ratio, int race, int income, int shape)
-{
-    uint64_t size = 0, passed = 0, value = 0;
-    for (size_t k = 0; k < table->count; k++) {
-        const s_pupil_t *pupil = &table->pupils [k];
-        if ((race >= 0 && pupil->race != race) || (income >= 0 && pupil->income != income))
-            continue;
-        size++;
-        passed += pupil->passed;
-        value += pupil->count;
-    }
-    if (size == 0 || shape == 1)
-        return;
-    Cibus__DataCell *cell =
-        s_msg_cell (m, race >= 0 ? s_races [race] : NULL, income >= 0 ? s_incomes [income] : NULL);
-    if (shape >= 2) {
-        cell->has_suppressed = cell->suppressed = true;
-        if (shape == 3 && ratio)
-            cell->has_denominator = true, cell->denominator = size;
-        if (shape == 3 && !ratio)
-            cell->has_n = true, cell->n = size;
-        return;
-    }
-    if (ratio)
-        s_ratio_cell (cell, passed, size);
-    else {
-        cell->has_value = cell->has_n = true;
-        cell->value = (double)value;
-        cell->n = size;
-    }
-}
 
 static void
 s_period (const s_table_t *table, char *text, size_t size)
@@ -324,7 +125,7 @@ s_period (const s_table_t *table, char *text, size_t size)
 
 //  The envelope of the current version of a table, sent by who.
 static envelope_t *
-s_table_msg (s_msg_t *m, const s_table_t *table, int who, size_t serial)
+s_table_msg (table_gen_msg_t *m, const s_table_t *table, int who, size_t serial)
 {
     const s_place_t *place = &s_places [table->place];
     bool ratio = place->indicator == 0;
@@ -335,26 +136,8 @@ s_table_msg (s_msg_t *m, const s_table_t *table, int who, size_t serial)
     //  must name it.
     const char *owner = who == place->owner && serial % 2 ? NULL : s_registry [place->owner].name;
     envelope_t *env =
-        s_msg (m, id, place->network, ratio ? "k3" : "fafsa", period, place->unit, owner);
-    s_count_cell (m, table, ratio, -1, -1, 0);
-    for (int r = 0; r < 5; r++)
-        s_count_cell (m, table, ratio, r, -1, table->race_shape [r]);
-    if (table->income)
-        for (int i = 0; i < 2; i++)
-            s_count_cell (m, table, ratio, -1, i, 0);
-    if (table->cross)
-        for (int r = 0; r < 5; r++) {
-            //  A cross cell needs its margin; under a '*' without size, a
-            //  state file's cross cells are '*' with their sizes.
-            bool margin = false;
-            for (size_t i = 0; i < m->data.n_cells; i++)
-                margin |= m->cells [i].n_dimensions == 1
-                          && strcmp (m->cells [i].dimensions [0]->value, s_races [r]) == 0;
-            if (!margin)
-                continue;
-            for (int i = 0; i < 2; i++)
-                s_count_cell (m, table, ratio, r, i, table->race_shape [r] == 2 ? 3 : 0);
-        }
+        table_gen_msg (m, id, place->network, ratio ? "k3" : "fafsa", period, place->unit, owner);
+    table_gen_msg_cells (m, &table->world, ratio);
     return env;
 }
 
@@ -381,10 +164,8 @@ static void
 s_publish_ok (s_fixture_t *self, int who, envelope_t *env)
 {
     codec_problem_t problem = {0};
-    cibus_err_t rc = codec_validate_envelope (env, &problem);
     store_appended_t out = {0};
-    if (rc == CIBUS_OK)
-        rc = store_append (self->store, env, &self->who [who], 0, &out, &problem);
+    cibus_err_t rc = table_gen_append (self->store, &self->who [who], env, &out, &problem);
     if (rc)
         print_error ("%s's %s refused: %s (%s)\n", s_registry [who].name, env->id, problem.message,
                      problem.field);
@@ -393,46 +174,27 @@ s_publish_ok (s_fixture_t *self, int who, envelope_t *env)
     store_appended_release (&out);
 }
 
+//  The same, in a transaction of its own.
+static void
+s_publish_one (s_fixture_t *self, int who, envelope_t *env)
+{
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish_ok (self, who, env);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+}
+
 //  An indicator by race (its first races categories) and income, defined
 //  by the backbone in the entry def-ID-VERSION.
 static void
 s_define (s_fixture_t *self, const char *id, int version, Cibus__Unit unit, Cibus__PeriodKind kind,
           char **networks, size_t network_count, size_t races)
 {
-    envelope_t env = CIBUS__ENVELOPE__INIT;
-    Cibus__IndicatorDefinition def = CIBUS__INDICATOR_DEFINITION__INIT;
-    Cibus__DimensionCategories race = CIBUS__DIMENSION_CATEGORIES__INIT;
-    Cibus__DimensionCategories income = CIBUS__DIMENSION_CATEGORIES__INIT;
-    Cibus__DimensionCategories *lists [] = {&race, &income};
-    char race_key [] = "race", income_key [] = "income";
-    char *dimensions [] = {race_key, income_key};
-    char id_text [64];
-    snprintf (id_text, sizeof id_text, "def-%s-%d", id, version);
-    env.id = id_text;
-    env.topic = (char *)CODEC_CATALOG_NETWORK "/indicator";
-    env.body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
-    env.indicator = &def;
-    def.indicator = (char *)id;
-    def.name = (char *)id;
-    def.has_unit = def.has_direction = def.has_period_kind = true;
-    def.unit = unit;
-    def.direction = CIBUS__DIRECTION__UP;
-    def.period_kind = kind;
-    def.dimensions = dimensions;
-    def.n_dimensions = 2;
-    def.networks = networks;
-    def.n_networks = network_count;
-    race.dimension = race_key;
-    race.categories = (char **)s_races;
-    race.n_categories = races;
-    income.dimension = income_key;
-    income.categories = (char **)s_incomes;
-    income.n_categories = 2;
-    def.categories = lists;
-    def.n_categories = 2;
-    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
-    s_publish_ok (self, S_HUB, &env);
-    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    char entry_id [64];
+    snprintf (entry_id, sizeof entry_id, "def-%s-%d", id, version);
+    table_gen_def_t def;
+    envelope_t *env =
+        table_gen_def (&def, entry_id, id, unit, kind, networks, network_count, races);
+    s_publish_one (self, S_HUB, env);
 }
 
 static int
@@ -509,7 +271,7 @@ s_seed (void)
 static s_table_t *
 s_new_table (s_gen_t *gen)
 {
-    size_t place = s_random (gen, S_PLACES);
+    size_t place = table_gen_random (&gen->rng, S_PLACES);
     bool room = false;
     for (size_t tries = 0; tries < S_PLACES && !room; tries++) {
         int periods = s_places [place].indicator == 0 ? S_PERIODS_K3 : S_PERIODS_FAFSA;
@@ -522,7 +284,7 @@ s_new_table (s_gen_t *gen)
     memset (table, 0, sizeof *table);
     table->place = place;
     table->period = gen->next_period [place]++;
-    s_world (gen, table);
+    table_gen_world (&gen->rng, &table->world);
     const s_place_t *where = &s_places [place];
     gen->for_anyone++;
     gen->for_east += strcmp (where->network, S_NETWORK_EL) == 0 && where->owner != S_EAST;
@@ -536,9 +298,9 @@ static int
 s_sender (s_gen_t *gen, const s_table_t *table, bool correction)
 {
     int owner = s_places [table->place].owner;
-    if (correction && s_random (gen, 8) == 0)
+    if (correction && table_gen_random (&gen->rng, 8) == 0)
         return S_HUB;
-    if (owner == S_EAST && s_random (gen, 2))
+    if (owner == S_EAST && table_gen_random (&gen->rng, 2))
         return S_FEED;
     return owner;
 }
@@ -549,21 +311,21 @@ static void
 s_generate (s_fixture_t *self, s_gen_t *gen, uint64_t seed, size_t events)
 {
     memset (gen, 0, sizeof *gen);
-    gen->rng = seed * 2654435761ULL + 1;
+    gen->rng = table_gen_rng (seed);
     gen->tables = calloc (events, sizeof *gen->tables);
     assert_non_null (gen->tables);
-    s_msg_t m;
+    table_gen_msg_t m;
     for (size_t e = 0; e < events; e++) {
         if (e % S_BATCH == 0)
             assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
         s_table_t *table = NULL;
-        bool correction = gen->table_count > 0 && s_random (gen, 4) == 0;
+        bool correction = gen->table_count > 0 && table_gen_random (&gen->rng, 4) == 0;
         if (correction) {
-            table = &gen->tables [s_random (gen, (uint32_t)gen->table_count)];
+            table = &gen->tables [table_gen_random (&gen->rng, (uint32_t)gen->table_count)];
             if (table->versions >= S_MAX_VERSION)
                 correction = false;
             else
-                s_world_change (gen, table);
+                table_gen_change (&gen->rng, &table->world);
         }
         if (!correction)
             table = s_new_table (gen);
@@ -755,16 +517,14 @@ test_audit_finds_leaks_with_primary_suppression_only (void **state)
 static void
 s_route5 (s_fixture_t *self)
 {
-    s_msg_t m;
-    envelope_t *env = s_msg (&m, "route5", S_NETWORK_EL, "k3", "2026-Q3", NULL, NULL);
-    s_ratio_cell (s_msg_cell (&m, NULL, NULL), 120, 301);
-    s_ratio_cell (s_msg_cell (&m, "black", NULL), 60, 150);
-    s_ratio_cell (s_msg_cell (&m, "white", NULL), 60, 140);
-    s_ratio_cell (s_msg_cell (&m, "asian", NULL), 0, 6);
-    s_ratio_cell (s_msg_cell (&m, "native", NULL), 0, 5);
-    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
-    s_publish_ok (self, S_EAST, env);
-    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    table_gen_msg_t m;
+    envelope_t *env = table_gen_msg (&m, "route5", S_NETWORK_EL, "k3", "2026-Q3", NULL, NULL);
+    table_gen_msg_ratio (table_gen_msg_cell (&m, NULL, NULL), 120, 301);
+    table_gen_msg_ratio (table_gen_msg_cell (&m, "black", NULL), 60, 150);
+    table_gen_msg_ratio (table_gen_msg_cell (&m, "white", NULL), 60, 140);
+    table_gen_msg_ratio (table_gen_msg_cell (&m, "asian", NULL), 0, 6);
+    table_gen_msg_ratio (table_gen_msg_cell (&m, "native", NULL), 0, 5);
+    s_publish_one (self, S_EAST, env);
 }
 
 static void

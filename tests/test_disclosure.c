@@ -7,6 +7,7 @@
 
 #include "audit.h"
 #include "disclosure.h"
+#include "table_gen.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -22,13 +23,12 @@
 
 //  ---------------------------------------------------------------- fixtures
 
-static const char *const s_races [] = {"asian", "black", "hispanic", "white", "native"};
-static const char *const s_incomes [] = {"low", "high"};
+//  The races and incomes are those of the generated tables' worlds.
 static const char *const s_ethnicities [] = {"hispanic", "other"};
 
 static const disclosure_dimension_t s_catalogue [] = {
-    {"race", s_races, 5},
-    {"income", s_incomes, 2},
+    {"race", table_gen_races, TABLE_GEN_RACES},
+    {"income", table_gen_incomes, TABLE_GEN_INCOMES},
     {"ethnicity", s_ethnicities, 2},
 };
 
@@ -767,152 +767,53 @@ test_disclosure_values_are_protected_by_ten_percent (void **state)
 
 //  ---------------------------------------------------------------- generated
 
-//  A small world of pupils from which every version of a table is counted,
-//  so that every table adds up by construction.
-typedef struct {
-    uint8_t race;   /* 0..4, or 5: not reported */
-    uint8_t income; /* 0..1 */
-    uint8_t passed;
-    uint8_t count; /* for a value kind: what each pupil adds */
-} s_pupil_t;
-
-#define S_MAX_PUPILS 420
-
+//  A small world of pupils from which every version of a table is counted
+//  (tests/table_gen.h), so that every table adds up by construction; one
+//  in eight tables is of a value kind, the others percents.
 typedef struct {
     uint64_t rng;
     disclosure_kind_t kind;
-    bool income, cross;
-    int race_shape [5]; /* 0 sent, 1 left out, 2 '*', 3 '*' with its size */
-    s_pupil_t pupils [S_MAX_PUPILS];
-    size_t count;
+    table_gen_world_t pupils;
 } s_world_t;
-
-static uint32_t
-s_random (s_world_t *world, uint32_t below)
-{
-    world->rng = world->rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)((world->rng >> 33) % below);
-}
-
-static void
-s_pupil (s_world_t *world, const double *weights, const double *rates)
-{
-    if (world->count == S_MAX_PUPILS)
-        return;
-    double roll = s_random (world, 10000) / 10000.0, sum = 0;
-    uint8_t race = 5;
-    for (uint8_t r = 0; r < 6; r++)
-        if (roll < (sum += weights [r])) {
-            race = r;
-            break;
-        }
-    s_pupil_t *pupil = &world->pupils [world->count++];
-    pupil->race = race;
-    pupil->income = (uint8_t)s_random (world, 2);
-    pupil->passed = s_random (world, 1000) < rates [race] * 1000;
-    pupil->count = (uint8_t)s_random (world, 4);
-}
 
 static void
 s_world (s_world_t *world, uint64_t seed)
 {
     memset (world, 0, sizeof *world);
-    world->rng = seed * 2654435761ULL + 1;
-    world->kind = s_random (world, 8) == 0 ? DISCLOSURE_VALUE : DISCLOSURE_RATIO;
-    world->income = s_random (world, 2);
-    world->cross = s_random (world, 2);
-    for (int r = 0; r < 5; r++) {
-        uint32_t shape = s_random (world, 10);
-        world->race_shape [r] = shape < 7 ? 0 : (int)shape - 6;
-    }
-    //  Group sizes from tiny to large, rates from none to all.
-    static const double rate_choices [] = {0, 0, 0.05, 0.3, 0.5, 0.7, 0.97, 1, 1};
-    double weights [6], rates [6], total = 0;
-    for (int r = 0; r < 6; r++) {
-        weights [r] = (double)(1 + s_random (world, r == 5 ? 3 : 40));
-        weights [r] *= weights [r];
-        total += weights [r];
-        rates [r] = rate_choices [s_random (world, 9)];
-    }
-    for (int r = 0; r < 6; r++)
-        weights [r] /= total;
-    size_t pupils = 3 + s_random (world, s_random (world, 3) ? 60 : 380);
-    for (size_t k = 0; k < pupils; k++)
-        s_pupil (world, weights, rates);
-}
-
-//  The next version: a late-enrolled pupil or three, one who left, or a
-//  corrected result.
-static void
-s_world_change (s_world_t *world)
-{
-    static const double weights [] = {0.2, 0.2, 0.2, 0.2, 0.15, 0.05};
-    static const double rates [] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
-    switch (s_random (world, 4)) {
-        case 0:
-            s_pupil (world, weights, rates);
-            break;
-        case 1:
-            for (uint32_t k = 1 + s_random (world, 3); k > 0; k--)
-                s_pupil (world, weights, rates);
-            break;
-        case 2:
-            if (world->count > 2) {
-                size_t gone = s_random (world, (uint32_t)world->count);
-                world->pupils [gone] = world->pupils [world->count - 1];
-                world->count--;
-            }
-            break;
-        default: {
-            s_pupil_t *pupil = &world->pupils [s_random (world, (uint32_t)world->count)];
-            pupil->passed = !pupil->passed;
-        }
-    }
-}
-
-//  Count a cell of the world: pupils of race (or any, -1) and income (or any).
-static void
-s_count (const s_world_t *world, int race, int income, uint64_t *size, uint64_t *passed,
-         double *value)
-{
-    *size = *passed = 0;
-    *value = 0;
-    for (size_t k = 0; k < world->count; k++) {
-        const s_pupil_t *pupil = &world->pupils [k];
-        if ((race >= 0 && pupil->race != race) || (income >= 0 && pupil->income != income))
-            continue;
-        (*size)++;
-        *passed += pupil->passed;
-        *value += pupil->count;
-    }
+    world->rng = table_gen_rng (seed);
+    world->kind = table_gen_random (&world->rng, 8) == 0 ? DISCLOSURE_VALUE : DISCLOSURE_RATIO;
+    table_gen_world (&world->rng, &world->pupils);
 }
 
 static void
-s_world_cell (s_table_t *table, const s_world_t *world, const char *name, int race, int income,
-              int shape)
+s_world_cell (s_table_t *table, disclosure_kind_t kind, const table_gen_cell_t *counted)
 {
-    uint64_t size, passed;
-    double value;
-    s_count (world, race, income, &size, &passed, &value);
-    if (size == 0 || shape == 1)
-        return;
-    disclosure_cell_t *cell = name ? s_cell (table, name) : &table->table.total;
-    if (shape >= 2) {
+    char name [S_MAX_NAME] = "";
+    const char *race = counted->race >= 0 ? table_gen_races [counted->race] : NULL;
+    const char *income = counted->income >= 0 ? table_gen_incomes [counted->income] : NULL;
+    if (race && income)
+        snprintf (name, sizeof name, "race=%s,income=%s", race, income);
+    else if (race)
+        snprintf (name, sizeof name, "race=%s", race);
+    else if (income)
+        snprintf (name, sizeof name, "income=%s", income);
+    disclosure_cell_t *cell = *name ? s_cell (table, name) : &table->table.total;
+    if (counted->shape >= 2) {
         cell->suppressed = true;
-        if (shape == 3 && world->kind == DISCLOSURE_RATIO)
-            cell->has_denominator = true, cell->denominator = size;
-        if (shape == 3 && world->kind == DISCLOSURE_VALUE)
-            cell->has_n = true, cell->n = size;
+        if (counted->shape == 3 && kind == DISCLOSURE_RATIO)
+            cell->has_denominator = true, cell->denominator = counted->size;
+        if (counted->shape == 3 && kind == DISCLOSURE_VALUE)
+            cell->has_n = true, cell->n = counted->size;
         return;
     }
-    if (world->kind == DISCLOSURE_RATIO) {
+    if (kind == DISCLOSURE_RATIO) {
         cell->has_numerator = cell->has_denominator = true;
-        cell->numerator = passed;
-        cell->denominator = size;
+        cell->numerator = counted->passed;
+        cell->denominator = counted->size;
     } else {
         cell->has_value = cell->has_n = true;
-        cell->value = value;
-        cell->n = size;
+        cell->value = (double)counted->value;
+        cell->n = counted->size;
     }
 }
 
@@ -920,28 +821,10 @@ static void
 s_world_table (s_table_t *table, const s_world_t *world, const char *unit)
 {
     s_table_init (table, world->kind, unit);
-    s_world_cell (table, world, NULL, -1, -1, 0);
-    char name [S_MAX_NAME];
-    for (int r = 0; r < 5; r++) {
-        snprintf (name, sizeof name, "race=%s", s_races [r]);
-        s_world_cell (table, world, name, r, -1, world->race_shape [r]);
-    }
-    if (world->income)
-        for (int i = 0; i < 2; i++) {
-            snprintf (name, sizeof name, "income=%s", s_incomes [i]);
-            s_world_cell (table, world, name, -1, i, 0);
-        }
-    if (world->cross)
-        for (int r = 0; r < 5; r++) {
-            snprintf (name, sizeof name, "race=%s", s_races [r]);
-            if (s_find (table, name) < 0)
-                continue; //  a cross cell needs its margin
-            for (int i = 0; i < 2; i++) {
-                snprintf (name, sizeof name, "race=%s,income=%s", s_races [r], s_incomes [i]);
-                //  Under a '*' without size, a state file's cross cells are '*' too.
-                s_world_cell (table, world, name, r, i, world->race_shape [r] == 2 ? 3 : 0);
-            }
-        }
+    table_gen_cell_t cells [TABLE_GEN_MAX_CELLS];
+    size_t count = table_gen_cells (&world->pupils, cells);
+    for (size_t k = 0; k < count; k++)
+        s_world_cell (table, world->kind, &cells [k]);
 }
 
 //  ---------------------------------------------------------------- exhaustive
@@ -985,27 +868,26 @@ test_disclosure_audit_agrees_with_an_exhaustive_search (void **state)
 {
     (void)state;
     disclosure_rules_t rules = s_rules ();
-    s_world_t world;
     size_t exposed_total = 0, tables = 400;
     for (uint64_t seed = 1; seed <= tables; seed++) {
-        world.rng = seed * 7919;
+        uint64_t rng = seed * 7919;
         s_table_t table;
         s_table_init (&table, DISCLOSURE_RATIO, NULL);
-        size_t cells = 2 + s_random (&world, 4);
+        size_t cells = 2 + table_gen_random (&rng, 4);
         uint64_t total_size = 0, total_num = 0, hidden_num = 0;
         s_search_t search = {0};
         for (size_t i = 0; i < cells; i++) {
-            uint64_t size = 1 + s_random (&world, 14);
-            uint32_t shape = s_random (&world, 4);
+            uint64_t size = 1 + table_gen_random (&rng, 14);
+            uint32_t shape = table_gen_random (&rng, 4);
             uint64_t num = shape == 0   ? 0
                            : shape == 1 ? size
-                                        : s_random (&world, (uint32_t)size + 1);
+                                        : table_gen_random (&rng, (uint32_t)size + 1);
             char name [S_MAX_NAME];
-            snprintf (name, sizeof name, "race=%s", s_races [i]);
+            snprintf (name, sizeof name, "race=%s", table_gen_races [i]);
             s_ratio (&table, name, num, size);
             total_size += size;
             total_num += num;
-            bool hidden = s_random (&world, 5) < 2;
+            bool hidden = table_gen_random (&rng, 5) < 2;
             table.marks [i] = (disclosure_mark_t){
                 hidden ? (size < 10 ? DISCLOSURE_HIDDEN_PRIMARY : DISCLOSURE_HIDDEN_COMPLEMENT)
                        : DISCLOSURE_SHOWN,
@@ -1016,8 +898,8 @@ test_disclosure_audit_agrees_with_an_exhaustive_search (void **state)
             }
         }
         //  A remainder, sometimes: people of no race given.
-        uint64_t rest = s_random (&world, 3) ? 0 : 1 + s_random (&world, 12);
-        uint64_t rest_num = rest ? s_random (&world, (uint32_t)rest + 1) : 0;
+        uint64_t rest = table_gen_random (&rng, 3) ? 0 : 1 + table_gen_random (&rng, 12);
+        uint64_t rest_num = rest ? table_gen_random (&rng, (uint32_t)rest + 1) : 0;
         if (rest)
             search.size [search.count++] = rest;
         s_total (&table, total_num + rest_num, total_size + rest);
@@ -1108,11 +990,11 @@ s_publish (uint64_t seed, size_t count, const disclosure_rules_t *decide,
             s_world (&world, seed + w);
             size_t slot = (w - first) * S_VERSIONS;
             snprintf (units [w - first], sizeof units [0], "school-%zu", w);
-            size_t versions = 1 + (size_t)s_random (&world, S_VERSIONS);
+            size_t versions = 1 + (size_t)table_gen_random (&world.rng, S_VERSIONS);
             for (size_t v = 0; v < versions; v++) {
                 s_table_t *table = &tables [slot + v];
                 if (v)
-                    s_world_change (&world);
+                    table_gen_change (&world.rng, &world.pupils);
                 s_world_table (table, &world, units [w - first]);
                 s_table_t *earlier [S_VERSIONS];
                 for (size_t e = 0; e < v; e++)

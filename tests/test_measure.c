@@ -67,6 +67,48 @@ s_k3_table (world_t *self, const char *id)
                         "race=asian", "3/6", NULL);
 }
 
+//  Route 2's table: the without asian, whose 6 pupils are left
+//  out of the feed (a remainder of the total), from alice.
+static uint64_t
+s_k3_remainder_table (world_t *self, const char *id, const char *period, const char *total)
+{
+    return world_table (self, &self->alice, id, "early-literacy", "k3", period, total, "race=black",
+                        "52/160", "race=hispanic", "38/104", "race=white", "75/140", NULL);
+}
+
+//  The table as a message, its total only: the cells follow.
+static envelope_t *
+s_k3_msg (table_msg_t *m, const char *id)
+{
+    return table_msg (m, id, "early-literacy", "k3", "2026-Q3", "168/410");
+}
+
+//  The table with these cells (pairs of categories and counts,
+//  ended by NULL), from alice, which the store must refuse in data.cells
+//  with message.
+static void
+s_k3_refused (world_t *self, const char *id, const char *message, ...)
+{
+    table_msg_t m;
+    s_k3_msg (&m, id);
+    va_list cells;
+    va_start (cells, message);
+    const char *categories;
+    while ((categories = va_arg (cells, const char *)) != NULL)
+        table_cell (&m, categories, va_arg (cells, const char *));
+    va_end (cells);
+    PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_BAD_FIELD, "data.cells", message);
+}
+
+//  The table with its one small cell: black 52/160, asian 3/6.
+static void
+s_k3_small_msg (table_msg_t *m, const char *id)
+{
+    s_k3_msg (m, id);
+    table_cell (m, "race=black", "52/160");
+    table_cell (m, "race=asian", "3/6");
+}
+
 //  ------------------------------------------------------------ what a reader gets
 
 //  A cell's name as the command line writes it: "total", "race=black",
@@ -488,12 +530,12 @@ s_values (world_t *self, const store_partner_t *reader, const char *indicator, c
     query.indicator = (char *) indicator;
     query.by = (char *) by;
     query.has_history = query.history = history;
-    Cibus__QueryReply *reply = world_query (self, &query, reader);
+    store_answer_t *reply = world_query (self, &query, reader);
     static char text [16384];
     char title [128];
     snprintf (title, sizeof title, "%s of %s", history ? "history" : "values", indicator);
     snprintf (text, sizeof text, "%s", world_render (reply, title));
-    store_query_free (reply);
+    store_answer_free (reply);
     return text;
 }
 
@@ -766,11 +808,8 @@ test_measure_a_dimension_takes_only_its_categories (void **state)
 {
     world_t *self = *state;
     s_define_k3 (self);
-    table_msg_t m;
-    table_msg (&m, "d1", "early-literacy", "k3", "2026-Q3", "168/410");
-    table_cell (&m, "race=martian", "3/6");
-    PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_BAD_FIELD, "data.cells",
-                     "cell race=martian: 'martian' is not a category of race");
+    s_k3_refused (self, "d1", "cell race=martian: 'martian' is not a category of race",
+                  "race=martian", "3/6", NULL);
     //  A dimension without categories takes any.
     world_table (self, &self->alice, "d2", "early-literacy", "k3", "2026-Q3", "168/410",
                  "race=black", "52/160", "ethnicity=latino", "38/104", NULL);
@@ -805,7 +844,7 @@ test_measure_a_table_has_its_total (void **state)
     world_t *self = *state;
     s_define_k3 (self);
     table_msg_t m;
-    table_msg (&m, "d1", "early-literacy", "k3", "2026-Q3", "168/410");
+    s_k3_msg (&m, "d1");
     table_cell (&m, "race=black", "52/160");
     m.data.total = NULL;
     PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_BAD_FIELD, "data.total",
@@ -820,14 +859,11 @@ test_measure_refuses_a_category_of_two_dimensions (void **state)
 {
     world_t *self = *state;
     s_define_k3 (self);
-    table_msg_t m;
-    table_msg (&m, "d1", "early-literacy", "k3", "2026-Q3", "168/410");
-    table_cell (&m, "race=black", "52/160");
-    table_cell (&m, "race=hispanic", "38/104");
-    table_cell (&m, "ethnicity=hispanic", "38/104");
-    PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_BAD_FIELD, "data.cells",
-                     "cell ethnicity=hispanic: category 'hispanic' is listed under both race and "
-                     "ethnicity, so its people would be counted twice");
+    s_k3_refused (self, "d1",
+                  "cell ethnicity=hispanic: category 'hispanic' is listed under both race and "
+                  "ethnicity, so its people would be counted twice",
+                  "race=black", "52/160", "race=hispanic", "38/104", "ethnicity=hispanic", "38/104",
+                  NULL);
     assert_int_equal (store_last_seq (self->store), 1);
 }
 
@@ -836,24 +872,17 @@ test_measure_refuses_cells_above_their_total (void **state)
 {
     world_t *self = *state;
     s_define_k3 (self);
-    table_msg_t m;
-    table_msg (&m, "d1", "early-literacy", "k3", "2026-Q3", "168/410");
-    table_cell (&m, "race=black", "52/160");
-    table_cell (&m, "race=hispanic", "38/104");
-    table_cell (&m, "race=white", "75/140");
-    table_cell (&m, "race=asian", "3/6");
-    table_cell (&m, "race=native", "1/10");
-    PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_BAD_FIELD, "data.cells",
-                     "cell race=native: the cells of race add up to 420 people, more than the "
-                     "410 of the total");
+    s_k3_refused (self, "d1",
+                  "cell race=native: the cells of race add up to 420 people, more than the 410 "
+                  "of the total",
+                  "race=black", "52/160", "race=hispanic", "38/104", "race=white", "75/140",
+                  "race=asian", "3/6", "race=native", "1/10", NULL);
     //  A cross against its margin, the same way.
-    table_msg (&m, "d2", "early-literacy", "k3", "2026-Q3", "168/410");
-    table_cell (&m, "race=hispanic", "38/104");
-    table_cell (&m, "race=hispanic,income=low", "20/70");
-    table_cell (&m, "race=hispanic,income=high", "18/40");
-    PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_BAD_FIELD, "data.cells",
-                     "cell race=hispanic,income=high: the cells of race=hispanic by income add up "
-                     "to 110 people, more than the 104 of race=hispanic");
+    s_k3_refused (self, "d2",
+                  "cell race=hispanic,income=high: the cells of race=hispanic by income add up "
+                  "to 110 people, more than the 104 of race=hispanic",
+                  "race=hispanic", "38/104", "race=hispanic,income=low", "20/70",
+                  "race=hispanic,income=high", "18/40", NULL);
     assert_int_equal (store_last_seq (self->store), 1);
 }
 
@@ -862,18 +891,11 @@ test_measure_refuses_a_numerator_above_the_denominator_naming_the_cell (void **s
 {
     world_t *self = *state;
     s_define_k3 (self);
-    table_msg_t m;
-    table_msg (&m, "d1", "early-literacy", "k3", "2026-Q3", "168/410");
-    table_cell (&m, "race=black", "52/160");
-    table_cell (&m, "race=asian", "7/6");
-    PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_BAD_FIELD, "data.cells",
-                     "cell race=asian: 7/6 has a numerator above its denominator");
+    s_k3_refused (self, "d1", "cell race=asian: 7/6 has a numerator above its denominator",
+                  "race=black", "52/160", "race=asian", "7/6", NULL);
     //  The same cell twice, whatever the order of its categories.
-    table_msg (&m, "d2", "early-literacy", "k3", "2026-Q3", "168/410");
-    table_cell (&m, "race=hispanic,income=low", "20/70");
-    table_cell (&m, "income=low,race=hispanic", "20/70");
-    PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_BAD_FIELD, "data.cells",
-                     "cell income=low,race=hispanic: is given twice");
+    s_k3_refused (self, "d2", "cell income=low,race=hispanic: is given twice",
+                  "race=hispanic,income=low", "20/70", "income=low,race=hispanic", "20/70", NULL);
     assert_int_equal (store_last_seq (self->store), 1);
 }
 
@@ -904,10 +926,10 @@ test_measure_a_correction_may_follow_its_table_in_one_batch (void **state)
     world_t *self = *state;
     s_define_k3 (self);
     table_msg_t first, second;
-    table_msg (&first, "v1", "early-literacy", "k3", "2026-Q3", "168/410");
+    s_k3_msg (&first, "v1");
     table_cell (&first, "race=asian", "3/6");
     table_cell (&first, "race=hispanic", "38/104");
-    table_msg (&second, "v2", "early-literacy", "k3", "2026-Q3", "168/410");
+    s_k3_msg (&second, "v2");
     table_cell (&second, "race=asian", "3/6");
     table_cell (&second, "race=hispanic", "38/104");
     table_cell (&second, "race=black", "52/160");
@@ -1018,10 +1040,10 @@ s_commitments (world_t *self, const store_partner_t *reader)
     Cibus__Query query = CIBUS__QUERY__INIT;
     query.kind = "commitments";
     query.today = "2026-06-01";
-    Cibus__QueryReply *reply = world_query (self, &query, reader);
+    store_answer_t *reply = world_query (self, &query, reader);
     static char text [16384];
     snprintf (text, sizeof text, "%s", world_render (reply, "commitments"));
-    store_query_free (reply);
+    store_answer_free (reply);
     return text;
 }
 
@@ -1422,16 +1444,12 @@ test_measure_route2_the_remainder_counts (void **state)
 {
     world_t *self = *state;
     s_define_k3 (self);
-    uint64_t seq = world_table (self, &self->alice, "k3-q3", "early-literacy", "k3", "2026-Q3",
-                                "168/410", "race=black", "52/160", "race=hispanic", "38/104",
-                                "race=white", "75/140", NULL);
+    uint64_t seq = s_k3_remainder_table (self, "k3-q3", "2026-Q3", "168/410");
     assert_string_equal (s_seen (self, seq, &self->carol),
                          "v1 masked: total 168/410, race=black 52/160, race=hispanic *complement, "
                          "race=white 75/140");
     s_assert_protected (self, &self->carol, &seq, 1);
-    seq = world_table (self, &self->alice, "k3-q4", "early-literacy", "k3", "2026-Q4", "178/420",
-                       "race=black", "52/160", "race=hispanic", "38/104", "race=white", "75/140",
-                       NULL);
+    seq = s_k3_remainder_table (self, "k3-q4", "2026-Q4", "178/420");
     assert_string_equal (s_seen (self, seq, &self->carol),
                          "v1 masked: total 178/420, race=black 52/160, race=hispanic 38/104, "
                          "race=white 75/140");
@@ -1451,17 +1469,13 @@ test_measure_the_audit_finds_what_naive_suppression_leaks (void **state)
     disclosure_rules_default (&naive);
     naive.complement = false;
     store_set_disclosure_rules (self->store, &naive);
-    uint64_t seq = world_table (self, &self->alice, "k3-q3", "early-literacy", "k3", "2026-Q3",
-                                "168/410", "race=black", "52/160", "race=hispanic", "38/104",
-                                "race=white", "75/140", NULL);
+    uint64_t seq = s_k3_remainder_table (self, "k3-q3", "2026-Q3", "168/410");
     assert_string_equal (s_seen (self, seq, &self->carol),
                          "v1 masked: total 168/410, race=black 52/160, race=hispanic 38/104, "
                          "race=white 75/140");
     assert_int_equal (s_audit_received (self, &self->carol, &seq, 1, false), 1);
     store_set_disclosure_rules (self->store, NULL);
-    seq = world_table (self, &self->alice, "k3-q4", "early-literacy", "k3", "2026-Q4", "168/410",
-                       "race=black", "52/160", "race=hispanic", "38/104", "race=white", "75/140",
-                       NULL);
+    seq = s_k3_remainder_table (self, "k3-q4", "2026-Q4", "168/410");
     assert_string_equal (s_seen (self, seq, &self->carol),
                          "v1 masked: total 168/410, race=black 52/160, race=hispanic *complement, "
                          "race=white 75/140");
@@ -1599,18 +1613,30 @@ test_measure_protection_changes_the_decision (void **state)
 
 //  ------------------------------------------------------------ owners
 
+//  s_k3_small_msg's table as its owner reads it (whole) and as another
+//  partner of the network reads it (asian hidden).
+static void
+s_assert_small_table (world_t *self, uint64_t seq, const store_partner_t *owner,
+                      const store_partner_t *other)
+{
+    assert_string_equal (s_seen (self, seq, owner),
+                         "v1 whole: total 168/410, race=black 52/160, race=asian 3/6");
+    assert_string_equal (s_seen (self, seq, other),
+                         "v1 masked: total 168/410, race=black 52/160, race=asian *small");
+}
+
 static void
 test_measure_a_partner_submits_its_own_tables_only (void **state)
 {
     world_t *self = *state;
     s_define_k3 (self);
     table_msg_t m;
-    table_msg (&m, "d1", "early-literacy", "k3", "2026-Q3", "168/410");
+    s_k3_msg (&m, "d1");
     table_owner (&m, "carol");
     PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_FORBIDDEN, "data.owner",
                      "a partner submits its own tables only; the owner of a table is the "
                      "publisher, 'alice'");
-    table_msg (&m, "d1", "early-literacy", "k3", "2026-Q3", "168/410");
+    s_k3_msg (&m, "d1");
     table_owner (&m, "alice");
     PUBLISH_OK (self, &self->alice, &m.env);
     assert_string_equal (self->appended.owner, "alice");
@@ -1626,9 +1652,7 @@ test_measure_an_integrator_submits_for_the_partners_it_feeds (void **state)
     world_t *self = *state;
     s_define_k3 (self);
     table_msg_t m;
-    table_msg (&m, "d1", "early-literacy", "k3", "2026-Q3", "168/410");
-    table_cell (&m, "race=black", "52/160");
-    table_cell (&m, "race=asian", "3/6");
+    s_k3_small_msg (&m, "d1");
     PUBLISH_REFUSED (self, &self->feed, &m.env, CIBUS_ERR_BAD_FIELD, "data.owner",
                      "field 'data.owner' is required: an integrator names the partner each "
                      "table belongs to");
@@ -1645,12 +1669,9 @@ test_measure_an_integrator_submits_for_the_partners_it_feeds (void **state)
     assert_string_equal (env->partner, "feed");
     assert_string_equal (env->data->owner, "alice");
     codec_envelope_free (env);
-    assert_string_equal (s_seen (self, seq, &self->alice),
-                         "v1 whole: total 168/410, race=black 52/160, race=asian 3/6");
-    assert_string_equal (s_seen (self, seq, &self->carol),
-                         "v1 masked: total 168/410, race=black 52/160, race=asian *small");
+    s_assert_small_table (self, seq, &self->alice, &self->carol);
     //  Not for a partner it does not feed, nor for one outside the network.
-    table_msg (&m, "d2", "early-literacy", "k3", "2026-Q3", "168/410");
+    s_k3_msg (&m, "d2");
     table_owner (&m, "carol");
     PUBLISH_REFUSED (self, &self->feed, &m.env, CIBUS_ERR_FORBIDDEN, "data.owner",
                      "'feed' is not registered to submit tables for 'carol'");
@@ -1673,18 +1694,13 @@ test_measure_the_backbone_may_name_any_owner (void **state)
     world_t *self = *state;
     s_define_k3 (self);
     table_msg_t m;
-    table_msg (&m, "d1", "early-literacy", "k3", "2026-Q3", "168/410");
-    table_cell (&m, "race=black", "52/160");
-    table_cell (&m, "race=asian", "3/6");
+    s_k3_small_msg (&m, "d1");
     table_owner (&m, "carol");
     PUBLISH_OK (self, &self->hub, &m.env);
     uint64_t seq = self->appended.seq;
     assert_string_equal (self->appended.owner, "carol");
-    assert_string_equal (s_seen (self, seq, &self->carol),
-                         "v1 whole: total 168/410, race=black 52/160, race=asian 3/6");
-    assert_string_equal (s_seen (self, seq, &self->alice),
-                         "v1 masked: total 168/410, race=black 52/160, race=asian *small");
-    table_msg (&m, "d2", "early-literacy", "k3", "2026-Q3", "168/410");
+    s_assert_small_table (self, seq, &self->carol, &self->alice);
+    s_k3_msg (&m, "d2");
     table_owner (&m, "zed");
     PUBLISH_REFUSED (self, &self->hub, &m.env, CIBUS_ERR_BAD_FIELD, "data.owner",
                      "partner 'zed' is not in the registry");
@@ -1833,7 +1849,7 @@ test_measure_route1_the_order_of_the_rows_changes_nothing (void **state)
         snprintf (id, sizeof id, "order-%zu", orders);
         snprintf (unit, sizeof unit, "school-%zu", orders);
         table_msg_t m;
-        table_msg (&m, id, "early-literacy", "k3", "2026-Q3", "168/410");
+        s_k3_msg (&m, id);
         table_unit (&m, unit);
         for (int k = 0; k < 4; k++)
             table_cell (&m, names [order [k]], counts [order [k]]);
@@ -1941,7 +1957,7 @@ test_measure_route6_n_disagreeing_with_the_denominator_is_refused (void **state)
     world_t *self = *state;
     s_define_k3 (self);
     table_msg_t m;
-    table_msg (&m, "d1", "early-literacy", "k3", "2026-Q3", "168/410");
+    s_k3_msg (&m, "d1");
     table_cell (&m, "race=black", "52/160");
     Cibus__DataCell *asian = table_cell (&m, "race=asian", "1/4");
     asian->has_n = true;
@@ -1970,7 +1986,7 @@ test_measure_route7_two_senders_of_one_table (void **state)
                          "v1 masked: total 168/410, race=black 52/160, race=hispanic *small, "
                          "race=white 75/140, race=asian *small");
     table_msg_t m;
-    table_msg (&m, "state-k3-q3", "early-literacy", "k3", "2026-Q3", "168/410");
+    s_k3_msg (&m, "state-k3-q3");
     table_owner (&m, "alice");
     table_cell (&m, "race=black", "52/160");
     table_cell (&m, "race=hispanic", "38/104");
