@@ -11,6 +11,7 @@
 #   make fuzz    the request dispatcher under libFuzzer for FUZZ_SECONDS
 #                (tests/fuzz/; `make check` runs it briefly)
 #   make fuzz-disclosure   the disclosure rules under libFuzzer, the same way
+#   make fuzz-feed   the feed's CSV, JSON Lines and mapping reader, the same way
 #
 # Two variants are built from the same sources: build/ (optimised, what
 # `make run` starts) and build/test/ (AddressSanitizer + UBSan, what the
@@ -20,7 +21,8 @@
 .SUFFIXES:
 
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev \
-                protobuf-c-compiler libsqlite3-dev libcmocka-dev libglpk-dev libjansson-dev
+                protobuf-c-compiler libsqlite3-dev libcmocka-dev libglpk-dev libjansson-dev \
+                libcsv-dev
 PKGS := libczmq libzmq libprotobuf-c sqlite3 jansson
 
 CC ?= cc
@@ -32,14 +34,14 @@ WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 INCLUDES := -Icommon -Iproto -Istore -Ibroker -Iclients -Idisclosure -I$(GEN)
 CPPFLAGS := -D_DEFAULT_SOURCE $(INCLUDES)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lglpk -lm -lpthread
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lcsv -lglpk -lm -lpthread
 
 REL := build
 TST := build/test
 REL_CFLAGS := -O2 -g
 TST_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-CORE_SRC := common/cibus_err.c common/json.c common/keys.c common/log.c common/opts.c proto/codec.c $(GEN)/cibus.pb-c.c \
+CORE_SRC := common/cibus_err.c common/cibus_json.c common/keys.c common/log.c common/opts.c proto/codec.c $(GEN)/cibus.pb-c.c \
             $(wildcard store/*.c) $(wildcard disclosure/*.c)
 BROKER_SRC := $(wildcard broker/*.c)
 BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
@@ -97,17 +99,18 @@ check: test-build
 	@$(SMOKE)
 	@$(MAKE) --no-print-directory fuzz-check
 
-# The bench measures the optimised build: it starts the cibusd beside it.
+# The bench measures the optimised build: it starts the cibusd beside it,
+# and its scenario f1 runs the cibus beside it.
 bench: deps
-	@$(MAKE) --no-print-directory $(REL)/cibusd $(REL)/cibus-bench
+	@$(MAKE) --no-print-directory $(REL)/cibusd $(REL)/cibus $(REL)/cibus-bench
 	$(REL)/cibus-bench $(BENCH_ARGS)
 
 bench-scale: deps
-	@$(MAKE) --no-print-directory $(REL)/cibusd $(REL)/cibus-bench
+	@$(MAKE) --no-print-directory $(REL)/cibusd $(REL)/cibus $(REL)/cibus-bench
 	$(REL)/cibus-bench --scale $(BENCH_ARGS)
 
 bench-smoke: deps
-	@$(MAKE) --no-print-directory $(TST)/cibusd $(TST)/cibus-bench
+	@$(MAKE) --no-print-directory $(TST)/cibusd $(TST)/cibus $(TST)/cibus-bench
 	@$(SMOKE)
 
 clean:
@@ -191,7 +194,7 @@ FUZZ_TIMEOUT ?= 20
 # (a failed assert's line goes with it; its stack, with file and line, stays).
 FUZZ_LOG ?= debug
 
-.PHONY: fuzz fuzz-check fuzz-seeds fuzz-disclosure
+.PHONY: fuzz fuzz-check fuzz-seeds fuzz-disclosure fuzz-feed
 
 # The disclosure rules' own target: pure functions, no broker. Its seeds in
 # tests/fuzz/disclosure-corpus are inputs an earlier run found.
@@ -203,6 +206,19 @@ fuzz_disclosure_run = mkdir -p $(FUZZ)/artifacts $(1); \
   UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   $(FUZZ)/fuzz-disclosure -artifact_prefix=$(FUZZ)/artifacts/ -timeout=$(FUZZ_TIMEOUT) \
     $(2) $(1) tests/fuzz/disclosure-corpus
+
+# The feed's reader (clients/feed.h): the CSV and JSON Lines readers and
+# the mapping, pure functions, no broker. Its seeds in
+# tests/fuzz/feed-corpus are written by hand: the README's CAASPP example
+# as CSV and JSON Lines, malformed lines, mappings of every kind of value.
+FUZZ_FEED_SRC := tests/fuzz/fuzz_feed.c $(CLIENT_LIB_SRC) $(CORE_SRC)
+FUZZ_FEED_CHECK_RUNS ?= 50000
+fuzz_feed_run = mkdir -p $(FUZZ)/artifacts $(1); \
+  ASAN_SYMBOLIZER_PATH=$(FUZZ_SYMBOLIZER) \
+  ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+  UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+  $(FUZZ)/fuzz-feed -artifact_prefix=$(FUZZ)/artifacts/ -timeout=$(FUZZ_TIMEOUT) \
+    -dict=tests/fuzz/feed.dict $(2) $(1) tests/fuzz/feed-corpus
 
 # Run the target with the writable corpus $(1) and the committed seeds,
 # with libFuzzer flags $(2). The broker's scratch directory is made in
@@ -250,6 +266,18 @@ fuzz-check: deps
 	@echo "fuzz: disclosure rules," \
 	  "$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) .*/\1 runs in \2 s/p' $(FUZZ)/check-disclosure.log)," \
 	  "every table decided, no cell exposed"
+	@$(MAKE) --no-print-directory $(FUZZ)/fuzz-feed
+	@rm -rf $(FUZZ)/check-feed; \
+	( $(call fuzz_feed_run,$(FUZZ)/check-feed,-seed=1 -runs=$(FUZZ_FEED_CHECK_RUNS) -max_total_time=15) ) \
+	  >$(FUZZ)/check-feed.log 2>&1 || { cat $(FUZZ)/check-feed.log; \
+	  echo "fuzz: the feed's reader failed (log above; the input is in $(FUZZ)/artifacts/)"; exit 1; }
+	@echo "fuzz: feed reader," \
+	  "$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) .*/\1 runs in \2 s/p' $(FUZZ)/check-feed.log)," \
+	  "every row counted once"
+
+fuzz-feed: deps
+	@$(MAKE) --no-print-directory $(FUZZ)/fuzz-feed
+	@$(call fuzz_feed_run,$(FUZZ)/feed-corpus,-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1)
 
 # Rewrite the committed seed corpus from tests/fuzz/seeds.c.
 fuzz-seeds: deps
@@ -265,6 +293,9 @@ $(FUZZ)/fuzz-dispatch: $(call obj,$(FUZZ),$(FUZZ_SRC))
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
 
 $(FUZZ)/fuzz-disclosure: $(call obj,$(FUZZ),$(FUZZ_DISCLOSURE_SRC))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
+
+$(FUZZ)/fuzz-feed: $(call obj,$(FUZZ),$(FUZZ_FEED_SRC))
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
 
 $(TST)/fuzz-seeds: $(call obj,$(TST),tests/fuzz/seeds.c tests/fuzz/fuzz_seeds.c) $(TST)/libcore.a

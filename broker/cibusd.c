@@ -15,9 +15,9 @@
 
 #include "broker.h"
 #include "cibusd_audit.h"
+#include "cibus_json.h"
 #include "cibus_limits.h"
 #include "datadir.h"
-#include "json.h"
 #include "keys.h"
 #include "log.h"
 #include "measure.h"
@@ -348,33 +348,50 @@ s_partner_add (opts_t *opts, store_t *store)
     return 0;
 }
 
+//  A list of texts as a new JSON array; NULL when out of memory.
+static json_t *
+s_json_list (char **items, size_t count)
+{
+    json_t *list = json_array ();
+    int failed = 0;
+    for (size_t i = 0; i < count; i++)
+        failed |= json_array_append_new (list, cibus_json_string (items [i]));
+    if (failed) {
+        json_decref (list);
+        return NULL;
+    }
+    return list;
+}
+
+//  The partner as one JSON line; a name or key that is not well-formed
+//  UTF-8 (written into the database by other means) has U+FFFD for each
+//  byte that is not part of a character. Out of memory leaves the line out
+//  and counts it in *failed.
+static void
+s_print_partner_json (const store_partner_t *partner, int *failed)
+{
+    json_t *json = json_object ();
+    int rc = cibus_json_set (json, "name", cibus_json_string (partner->name));
+    rc |= cibus_json_set (json, "role", cibus_json_string (store_role_name (partner->role)));
+    rc |= cibus_json_set (json, "key", cibus_json_string (partner->public_key));
+    rc |= cibus_json_set (json, "networks",
+                          s_json_list (partner->networks, partner->network_count));
+    if (partner->role == ROLE_INTEGRATOR)
+        rc |= cibus_json_set (json, "feeds", s_json_list (partner->feeds, partner->feed_count));
+    if (rc) {
+        json_decref (json);
+        json = NULL;
+    }
+    if (!cibus_json_print (json, stdout))
+        (*failed)++;
+}
+
 static void
 s_print_partner (const store_partner_t *partner, void *arg)
 {
-    json_t *json = arg;
-    if (json) {
-        json_reset (json);
-        json_object (json);
-        json_key (json, "name");
-        json_str (json, partner->name);
-        json_key (json, "role");
-        json_str (json, store_role_name (partner->role));
-        json_key (json, "key");
-        json_str (json, partner->public_key);
-        json_key (json, "networks");
-        json_array (json);
-        for (size_t i = 0; i < partner->network_count; i++)
-            json_str (json, partner->networks [i]);
-        json_array_end (json);
-        if (partner->role == ROLE_INTEGRATOR) {
-            json_key (json, "feeds");
-            json_array (json);
-            for (size_t i = 0; i < partner->feed_count; i++)
-                json_str (json, partner->feeds [i]);
-            json_array_end (json);
-        }
-        json_object_end (json);
-        printf ("%s\n", json_text (json));
+    int *json_failed = arg;
+    if (json_failed) {
+        s_print_partner_json (partner, json_failed);
         return;
     }
     //  What the registry holds goes to a terminal: a name written into the
@@ -409,11 +426,15 @@ s_cmd_partner (opts_t *opts)
     if (strcmp (action, "add") == 0)
         rc = s_partner_add (opts, store);
     else if (strcmp (action, "list") == 0) {
-        json_t json = {0};
+        int json_failed = 0;
         if (store_partner_each (store, s_print_partner,
-                                opts_flag (opts, "json") ? &json : NULL))
+                                opts_flag (opts, "json") ? &json_failed : NULL))
             rc = S_EXIT_FAIL;
-        json_release (&json);
+        if (json_failed) {
+            fprintf (stderr, "cibusd: out of memory while writing JSON: %d partner%s left "
+                     "out\n", json_failed, json_failed == 1 ? "" : "s");
+            rc = S_EXIT_FAIL;
+        }
     }
     else {
         const char *name = opts_positional (opts, 2);

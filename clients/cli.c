@@ -6,6 +6,8 @@
         cibus note   --network NET --title T [--body B | --body-file F] [...]
         cibus commit --network NET --action A --due DATE [--indicator ID]...
         cibus update --network NET COMMITMENT_ID --status S [--comment C]
+        cibus feed   FILE|- --network NET [--format csv|jsonl] [--map MAP] [--for P]
+                     [--dry-run] [--window N]
         cibus tail   [--topic PREFIX]... [--from SEQ] [--count N] [--timeout S]
         cibus whoami | status
 
@@ -13,8 +15,9 @@
     failure prints one line on stderr that says what to do.               */
 
 #include "cibus.h"
+#include "cibus_json.h"
 #include "codec.h"
-#include "json.h"
+#include "feed.h"
 #include "opts.h"
 #include "render.h"
 
@@ -22,10 +25,15 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_EXIT_FAIL  1
 #define S_EXIT_USAGE 2
 #define S_MAX_OPTS   48
+
+//  A number as the text of an option's default.
+#define S_STR(x)  #x
+#define S_XSTR(x) S_STR (x)
 
 //  Options every command that talks to the broker takes.
 static const opt_def_t s_common [] = {
@@ -166,6 +174,35 @@ static const opt_def_t s_report_opts [] = {
     {"today", OPT_VALUE, "DATE", NULL, NULL, "judge \"overdue\" at this date (default: today)"},
     {NULL, 0, NULL, NULL, NULL, NULL}};
 
+static const opt_def_t s_feed_opts [] = {
+    {"network", OPT_VALUE, "NET", "CIBUS_NETWORK", NULL, "the network to publish in (required)"},
+    {"format", OPT_VALUE, "csv|jsonl", NULL, NULL,
+     "the file's format (default: jsonl for a name ending in .jsonl or .ndjson, else csv)"},
+    {"map", OPT_VALUE, "MAP", NULL, NULL,
+     "the mapping (JSON): which rows to take and how their columns make tables (default: "
+     "columns named indicator, period, unit, for, cell and value)"},
+    {"for", OPT_VALUE, "PARTNER", NULL, NULL,
+     "the partner every table belongs to, instead of the mapping's owner"},
+    {"dry-run", OPT_FLAG, NULL, NULL, NULL,
+     "have the broker check every table as it would store it, and store nothing"},
+    {"window", OPT_VALUE, "N", NULL, S_XSTR (FEED_DEFAULT_WINDOW),
+     "tables sent ahead of the broker's answers"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+//  After the options of `cibus feed --help`.
+static const char s_feed_details [] =
+    "Reads a CSV (RFC 4180: a byte-order mark, CRLF or LF, quoted fields) or JSON Lines\n"
+    "export, maps each row with MAP into a cell of a table, groups the rows into one\n"
+    "table per owner, indicator, period and unit whatever their order, and publishes\n"
+    "the tables. Each table's id is made from its content: running the same file\n"
+    "again stores nothing twice, and a table whose values changed is a correction.\n"
+    "The README's guide for integrators describes the mapping, with an example.\n"
+    "\n"
+    "At the end it prints, on stdout, how many tables were published, corrected,\n"
+    "unchanged or refused, and how many rows were read, skipped (the mapping takes\n"
+    "nothing from them) or refused; on stderr each refused row or table with its\n"
+    "line numbers and the reason. Exit code 0 only when nothing was refused.\n";
+
 static const opt_def_t s_none [] = {{NULL, 0, NULL, NULL, NULL, NULL}};
 
 typedef struct s_command_t s_command_t;
@@ -264,6 +301,21 @@ s_failed (const s_command_t *command, cibus_t *client, cibus_err_t err)
 {
     fprintf (stderr, "cibus %s: %s\n", command->name, cibus_error (client));
     return err == CIBUS_ERR_USAGE ? S_EXIT_USAGE : S_EXIT_FAIL;
+}
+
+//  Print value (built with jansson; NULL, or failed nonzero, when building
+//  it ran out of memory) as one JSON line, dropping it; the exit code.
+static int
+s_print_json (const s_command_t *command, json_t *value, int failed)
+{
+    if (failed) {
+        json_decref (value);
+        value = NULL;
+    }
+    if (cibus_json_print (value, stdout))
+        return 0;
+    fprintf (stderr, "cibus %s: out of memory while writing JSON\n", command->name);
+    return S_EXIT_FAIL;
 }
 
 //  The whole of a file (- for stdin) of at most limit bytes, what it is
@@ -515,17 +567,11 @@ s_publish_and_report (const s_command_t *command, opts_t *opts, cibus_t *client,
     if (err)
         return s_failed (command, client, err);
     if (opts_flag (opts, "json")) {
-        json_t json = {0};
-        json_object (&json);
-        json_key (&json, "seq");
-        json_u64 (&json, ack.seq);
-        json_key (&json, "id");
-        json_str (&json, ack.id);
-        json_key (&json, "duplicate");
-        json_bool (&json, ack.duplicate);
-        json_object_end (&json);
-        printf ("%s\n", json_text (&json));
-        json_release (&json);
+        json_t *json = json_object ();
+        int failed = cibus_json_set (json, "seq", cibus_json_u64 (ack.seq));
+        failed |= cibus_json_set (json, "id", cibus_json_string (ack.id));
+        failed |= cibus_json_set (json, "duplicate", json_boolean (ack.duplicate));
+        return s_print_json (command, json, failed);
     }
     else if (env->body_case == CIBUS__ENVELOPE__BODY_COMMITMENT)
         printf ("committed: seq %llu, commitment id %s%s\n", (unsigned long long) ack.seq,
@@ -615,7 +661,6 @@ s_cmd_tail (const s_command_t *command, opts_t *opts)
     if (err)
         rc = s_failed (command, client, err);
     bool json_out = opts_flag (opts, "json");
-    json_t json = {0};
     for (uint64_t seen = 0; rc == 0 && (count == 0 || seen < count); seen++) {
         cibus_envelope_t *env;
         //  Without --timeout, wait in slices so that SIGINT is noticed.
@@ -630,17 +675,13 @@ s_cmd_tail (const s_command_t *command, opts_t *opts)
             rc = s_failed (command, client, err);
             break;
         }
-        if (json_out) {
-            json_reset (&json);
-            render_envelope_json (env, &json);
-            printf ("%s\n", json_text (&json));
-        }
+        if (json_out)
+            rc = s_print_json (command, render_envelope_json (env), 0);
         else
             render_envelope_text (env, stdout);
         fflush (stdout);
         cibus_envelope_free (env);
     }
-    json_release (&json);
     cibus_destroy (&client);
     return rc;
 }
@@ -830,16 +871,481 @@ s_cmd_query (const s_command_t *command, opts_t *opts)
     int rc = 0;
     if (err)
         rc = s_failed (command, client, err);
-    else if (opts_flag (opts, "json")) {
-        json_t json = {0};
-        render_tables_json (reply->result, &json);
-        printf ("%s\n", json_text (&json));
-        json_release (&json);
-    }
+    else if (opts_flag (opts, "json"))
+        rc = s_print_json (command, render_tables_json (reply->result), 0);
     else
         render_tables_text (reply->result, stdout);
     cibus_reply_free (reply);
     cibus_destroy (&client);
+    return rc;
+}
+
+//  ---------------------------------------------------------------- feed
+
+//  A feed's publishing: every table sent once, with FEED_DEFAULT_WINDOW
+//  (--window) in flight, each answer counted as it comes. The broker's
+//  answers drive it: a table refused is reported with its lines; a rate
+//  quota's refusal ("retry in 3 s") or a failed commit puts the table
+//  back, to be sent again once the wait is over; a refusal of the owner
+//  (not fed by this integrator, not in the registry) stops every other
+//  table of that owner before it is sent.
+
+#define S_FEED_CHUNK       (64 * 1024) /* bytes read from the file at a time */
+#define S_FEED_RETRIES     20   /* sends of one table a rate quota or a failed commit allows */
+#define S_FEED_STORE_RETRY 1000 /* msec before a table whose commit failed is sent again */
+#define S_FEED_DRAW_MSEC   100  /* the progress line is redrawn at most this often */
+
+typedef enum { S_TABLE_WAITING = 0, S_TABLE_SENT, S_TABLE_AGAIN, S_TABLE_DONE } s_table_state_t;
+
+typedef struct {
+    const char *file; /* as the user named it, for messages */
+    bool default_map; /* no --map: the file's columns are cibus's own */
+    feed_t *feed;
+    feed_account_t *account;
+    cibus_t *client;
+    zhashx_t *by_id; /* table id -> index + 1 */
+    uint8_t *state;  /* s_table_state_t, per table */
+    uint8_t *sends;  /* per table */
+    size_t *again;   /* tables to send again, once resume_at has passed */
+    size_t again_count;
+    int64_t resume_at;        /* no send before this (a rate quota asked to wait) */
+    zhashx_t *owners_refused; /* owner ("" for the publisher) -> the broker's message */
+    size_t to_answer, answered;
+    //  Progress, drawn on stderr when it is a terminal.
+    bool tty, drawn;
+    int64_t started, publishing_since, drawn_at;
+} s_feed_run_t;
+
+static void
+s_feed_clear (s_feed_run_t *run)
+{
+    if (run->drawn)
+        fputs ("\r\033[K", stderr);
+    run->drawn = false;
+}
+
+//  Rows read; once publishing, tables answered, their rate and the time
+//  left at that rate.
+static void
+s_feed_draw (s_feed_run_t *run, bool publishing)
+{
+    int64_t now = zclock_mono ();
+    if (!run->tty || now - run->drawn_at < S_FEED_DRAW_MSEC)
+        return;
+    run->drawn_at = now;
+    run->drawn = true;
+    fprintf (stderr, "\r\033[Kcibus feed: %zu rows read", feed_rows (run->feed));
+    if (!publishing) {
+        fflush (stderr);
+        return;
+    }
+    double seconds = (double) (now - run->publishing_since) / 1000;
+    double rate = seconds > 0 ? (double) run->answered / seconds : 0;
+    fprintf (stderr, "; %zu of %zu tables answered", run->answered, run->to_answer);
+    if (rate > 0)
+        fprintf (stderr, ", %.0f a second, %.0f s left", rate,
+                 ceil ((double) (run->to_answer - run->answered) / rate));
+    fflush (stderr);
+}
+
+static void
+s_feed_refuse (s_feed_run_t *run, size_t index, const char *message)
+{
+    const feed_table_t *table = feed_table (run->feed, index);
+    char lines [256], name [512];
+    feed_lines_text (table->lines, table->line_count, lines, sizeof lines);
+    feed_table_name (table, name, sizeof name);
+    s_feed_clear (run);
+    fprintf (stderr, "cibus feed: %s line%s %s: table %s: %s\n", run->file,
+             table->line_count > 1 ? "s" : "", lines, name, message);
+    feed_account_refuse (run->account, lines, name, message);
+    if (run->state [index] != S_TABLE_DONE)
+        run->answered++;
+    run->state [index] = S_TABLE_DONE;
+}
+
+//  How long the broker asks to wait before the refused table is sent
+//  again, in msec; -1 when sending it again would be refused again.
+static int64_t
+s_feed_retry_after (cibus_err_t err, const char *message)
+{
+    //  PROTOCOL.md 3.8: a rate quota's refusal ends "retry in N s"; the
+    //  total quota's does not pass with time.
+    const char *retry = err == CIBUS_ERR_QUOTA && message ? strstr (message, "retry in ") : NULL;
+    if (retry)
+        return (int64_t) atoi (retry + strlen ("retry in ")) * 1000;
+    if (err == CIBUS_ERR_STORE)
+        return S_FEED_STORE_RETRY;
+    return -1;
+}
+
+//  Whether the broker refused the publish (rather than the connection
+//  failing): the feed goes on with the next table.
+static bool
+s_feed_refusal (cibus_err_t err)
+{
+    return err == CIBUS_ERR_BAD_FIELD || err == CIBUS_ERR_FORBIDDEN || err == CIBUS_ERR_NOT_FOUND
+           || err == CIBUS_ERR_EXISTS || err == CIBUS_ERR_QUOTA || err == CIBUS_ERR_STORE
+           || err == CIBUS_ERR_FULL || err == CIBUS_ERR_USAGE;
+}
+
+//  A refusal about the owner itself: no table of that owner can pass.
+static bool
+s_feed_owner_refused (s_feed_run_t *run, cibus_err_t err, size_t index, const char *message)
+{
+    if (strcmp (cibus_error_field (run->client), "data.owner") != 0
+        || (err != CIBUS_ERR_FORBIDDEN && err != CIBUS_ERR_BAD_FIELD))
+        return false;
+    const char *owner = feed_table (run->feed, index)->owner;
+    if (!zhashx_lookup (run->owners_refused, owner ? owner : ""))
+        zhashx_insert (run->owners_refused, owner ? owner : "", strdup (message));
+    return true;
+}
+
+static void
+s_feed_answer (const cibus_ack_t *ack, cibus_err_t err, const char *message, void *arg)
+{
+    s_feed_run_t *run = arg;
+    size_t index = (size_t) (uintptr_t) zhashx_lookup (run->by_id, ack->id);
+    if (index-- == 0 || run->state [index] != S_TABLE_SENT)
+        return;
+    if (err == CIBUS_OK) {
+        feed_account_count (run->account, ack->duplicate     ? FEED_UNCHANGED
+                                          : ack->version > 1 ? FEED_CORRECTED
+                                                             : FEED_PUBLISHED);
+        run->state [index] = S_TABLE_DONE;
+        run->answered++;
+        return;
+    }
+    int64_t wait = s_feed_retry_after (err, message);
+    if (wait >= 0 && run->sends [index] < S_FEED_RETRIES) {
+        run->state [index] = S_TABLE_AGAIN;
+        run->again [run->again_count++] = index;
+        if (zclock_mono () + wait > run->resume_at)
+            run->resume_at = zclock_mono () + wait;
+        return;
+    }
+    s_feed_owner_refused (run, err, index, message);
+    s_feed_refuse (run, index, message);
+}
+
+//  The table as an envelope of the network, checked as the broker will
+//  check it; false (message set) when it cannot be sent.
+static bool
+s_feed_envelope (s_feed_run_t *run, size_t index, const char *topic, cibus_table_t *table,
+                 cibus_envelope_t *env, char *message, size_t size)
+{
+    const feed_table_t *t = feed_table (run->feed, index);
+    codec_problem_t problem;
+    cibus__envelope__init (env);
+    env->topic = (char *) topic;
+    env->id = (char *) t->id;
+    if (feed_table_build (t, table) || cibus_table_envelope (table, env)) {
+        snprintf (message, size, "%s", cibus_table_error (table));
+        return false;
+    }
+    if (codec_validate_envelope (env, &problem)) {
+        snprintf (message, size, "%s", problem.message);
+        return false;
+    }
+    return true;
+}
+
+//  Send one table; refusals go to the account. Fails only when the
+//  connection does.
+static cibus_err_t
+s_feed_send (s_feed_run_t *run, size_t index, const char *topic)
+{
+    const feed_table_t *t = feed_table (run->feed, index);
+    const char *refused = zhashx_lookup (run->owners_refused, t->owner ? t->owner : "");
+    if (refused) {
+        s_feed_refuse (run, index, refused);
+        return CIBUS_OK;
+    }
+    cibus_table_t *table = cibus_table_new ();
+    if (!table)
+        return CIBUS_ERR_NOMEM;
+    cibus_envelope_t env;
+    char message [512];
+    cibus_err_t err = CIBUS_OK;
+    if (!s_feed_envelope (run, index, topic, table, &env, message, sizeof message))
+        s_feed_refuse (run, index, message);
+    else {
+        run->state [index] = S_TABLE_SENT;
+        run->sends [index]++;
+        err = cibus_publish_async (run->client, &env);
+    }
+    cibus_table_destroy (&table);
+    return err;
+}
+
+//  Before anything is sent: a dry run of one table of each owner. A
+//  refusal of the owner (an integrator not registered to feed it, an
+//  owner not in the registry) refuses all its tables here, none sent.
+static cibus_err_t
+s_feed_probe (s_feed_run_t *run, const char *topic, bool dry_run)
+{
+    zhashx_t *probed = zhashx_new ();
+    if (!probed)
+        return CIBUS_ERR_NOMEM;
+    cibus_set_dry_run (run->client, true);
+    cibus_err_t err = CIBUS_OK;
+    for (size_t i = 0; i < feed_table_count (run->feed) && !err; i++) {
+        const feed_table_t *t = feed_table (run->feed, i);
+        const char *owner = t->owner ? t->owner : "";
+        cibus_table_t *table = cibus_table_new ();
+        cibus_envelope_t env;
+        char message [512];
+        if (!table)
+            err = CIBUS_ERR_NOMEM;
+        else if (!t->refusal && !zhashx_lookup (probed, owner)
+                 && s_feed_envelope (run, i, topic, table, &env, message, sizeof message)) {
+            zhashx_insert (probed, owner, (void *) 1);
+            for (int tries = 0; !err && tries < S_FEED_RETRIES; tries++) {
+                cibus_ack_t ack;
+                err = cibus_publish (run->client, &env, &ack);
+                int64_t wait = err ? s_feed_retry_after (err, cibus_error (run->client)) : -1;
+                if (wait < 0 || zsys_interrupted)
+                    break;
+                zclock_sleep ((int) wait);
+                err = CIBUS_OK;
+            }
+            if (s_feed_refusal (err)) {
+                s_feed_owner_refused (run, err, i, cibus_error (run->client));
+                err = CIBUS_OK; //  the table itself is judged when it is sent
+            }
+        }
+        cibus_table_destroy (&table);
+    }
+    cibus_set_dry_run (run->client, dry_run);
+    zhashx_destroy (&probed);
+    return err;
+}
+
+//  Every table not refused already, with the window in flight; then the
+//  tables a quota or a failed commit sent back, after the wait asked for.
+static cibus_err_t
+s_feed_publish (s_feed_run_t *run, const char *topic)
+{
+    size_t count = feed_table_count (run->feed), next = 0;
+    run->publishing_since = zclock_mono ();
+    cibus_err_t err = CIBUS_OK;
+    while (!err) {
+        if (zsys_interrupted)
+            return CIBUS_ERR_CLOSED;
+        int64_t now = zclock_mono ();
+        if (now < run->resume_at) {
+            //  Let what is in flight be answered, then wait out the rest.
+            err = cibus_flush (run->client);
+            now = zclock_mono ();
+            if (!err && now < run->resume_at)
+                zclock_sleep ((int) (run->resume_at - now));
+            continue;
+        }
+        size_t index;
+        if (run->again_count)
+            index = run->again [--run->again_count];
+        else if (next < count)
+            index = next++;
+        else {
+            err = cibus_flush (run->client);
+            if (!err && run->again_count == 0 && cibus_in_flight (run->client) == 0)
+                break;
+            continue;
+        }
+        if (run->state [index] == S_TABLE_DONE)
+            continue;
+        err = s_feed_send (run, index, topic);
+        s_feed_draw (run, true);
+    }
+    return err;
+}
+
+//  Read the whole file: tables are made of rows from anywhere in it.
+static int
+s_feed_read (const s_command_t *command, s_feed_run_t *run, const char *path)
+{
+    FILE *file = strcmp (path, "-") == 0 ? stdin : fopen (path, "rb");
+    if (!file) {
+        fprintf (stderr, "cibus %s: cannot read '%s': %s\n", command->name, path, strerror (errno));
+        return S_EXIT_FAIL;
+    }
+    char *chunk = malloc (S_FEED_CHUNK);
+    cibus_err_t err = chunk ? CIBUS_OK : CIBUS_ERR_NOMEM;
+    size_t got;
+    while (!err && (got = fread (chunk, 1, S_FEED_CHUNK, file)) > 0) {
+        err = feed_push (run->feed, chunk, got);
+        s_feed_draw (run, false);
+    }
+    bool failed = ferror (file);
+    if (file != stdin)
+        fclose (file);
+    free (chunk);
+    if (!err && failed) {
+        fprintf (stderr, "cibus %s: cannot read '%s': %s\n", command->name, path, strerror (errno));
+        return S_EXIT_FAIL;
+    }
+    if (!err)
+        err = feed_finish (run->feed);
+    if (err) {
+        s_feed_clear (run);
+        fprintf (stderr, "cibus %s: %s: %s%s\n", command->name, run->file,
+                 err == CIBUS_ERR_NOMEM ? "out of memory" : feed_error (run->feed),
+                 err == CIBUS_ERR_USAGE && run->default_map
+                     ? " (without --map, a file's columns are indicator, period, cell and value, "
+                       "and unit and for when it has them: pass --map for any other)"
+                     : "");
+        return S_EXIT_FAIL;
+    }
+    s_feed_clear (run);
+    for (size_t i = 0; i < feed_problem_count (run->feed); i++) {
+        const feed_problem_t *problem = feed_problem (run->feed, i);
+        if (problem->last_line > problem->first_line)
+            fprintf (stderr, "cibus %s: %s lines %zu-%zu: %s\n", command->name, run->file,
+                     problem->first_line, problem->last_line, problem->message);
+        else
+            fprintf (stderr, "cibus %s: %s line %zu: %s\n", command->name, run->file,
+                     problem->first_line, problem->message);
+    }
+    return 0;
+}
+
+//  The account, on stdout: one line, or one JSON object.
+static void
+s_feed_account (s_feed_run_t *run, bool json, const char *stopped)
+{
+    if (json) {
+        if (stopped)
+            feed_account_stop (run->account, stopped);
+        char *text = feed_account_json (run->account, run->feed);
+        if (text)
+            printf ("%s\n", text);
+        free (text);
+        return;
+    }
+    feed_tally_t tally = feed_account_tally (run->account, run->feed);
+    printf ("%s%s%zu tables from %s: %zu published, %zu corrected, %zu unchanged, %zu refused",
+            tally.dry_run ? "dry run, nothing stored: " : "", stopped ? "stopped: " : "",
+            tally.tables, run->file, tally.published, tally.corrected, tally.unchanged,
+            tally.refused);
+    if (stopped)
+        printf (", %zu unanswered", run->to_answer - run->answered);
+    printf ("; %zu rows read, %zu skipped, %zu refused\n", tally.rows, tally.skipped,
+            tally.rows_refused);
+}
+
+static int
+s_cmd_feed (const s_command_t *command, opts_t *opts)
+{
+    const char *network = opts_get (opts, "network"), *map_path = opts_get (opts, "map");
+    const char *format = opts_get (opts, "format"), *window_text = opts_get (opts, "window");
+    int timeout = s_timeout_msec (opts, CIBUS_DEFAULT_TIMEOUT_MSEC);
+    uint64_t window = 0;
+    if (opts_positional_count (opts) != 2)
+        return s_usage_error (command->name, "give the FILE to read (- for stdin)");
+    const char *path = opts_positional (opts, 1);
+    if (!network)
+        return s_usage_error (command->name, "--network is required: the network to publish in");
+    if (timeout < 0)
+        return s_usage_error (command->name, "--timeout must be a number of seconds > 0");
+    if (!s_parse_u64 (window_text, &window) || window == 0 || window > FEED_WINDOW_MAX)
+        return s_usage_error (command->name, "--window must be a number from 1 to %d, got '%s'",
+                              FEED_WINDOW_MAX, window_text);
+    size_t len = strlen (path);
+    bool jsonl = (len > 6 && strcmp (path + len - 6, ".jsonl") == 0)
+                 || (len > 7 && strcmp (path + len - 7, ".ndjson") == 0);
+    if (format && strcmp (format, "csv") != 0 && strcmp (format, "jsonl") != 0)
+        return s_usage_error (command->name, "--format must be csv or jsonl, got '%s'", format);
+    if (format)
+        jsonl = strcmp (format, "jsonl") == 0;
+    char error [512];
+    char *map_text = map_path
+                         ? s_read_file (map_path, CIBUS_MAX_FRAME, "a mapping", error, sizeof error)
+                         : strdup (feed_map_default);
+    if (!map_text) {
+        fprintf (stderr, "cibus %s: %s\n", command->name, map_path ? error : "out of memory");
+        return S_EXIT_FAIL;
+    }
+    feed_map_t *map = feed_map_new (map_text, error, sizeof error);
+    free (map_text);
+    if (!map)
+        return s_usage_error (command->name, "--map %s: %s", map_path ? map_path : "(default)",
+                              error);
+
+    bool dry_run = opts_flag (opts, "dry-run"), json = opts_flag (opts, "json");
+    feed_config_t config = {map, jsonl ? FEED_JSONL : FEED_CSV, network, opts_get (opts, "for")};
+    s_feed_run_t run = {0};
+    run.file = strcmp (path, "-") == 0 ? "(stdin)" : path;
+    run.default_map = !map_path;
+    run.feed = feed_new (&config);
+    run.account = feed_account_new (dry_run);
+    run.by_id = zhashx_new ();
+    run.owners_refused = zhashx_new ();
+    run.tty = isatty (STDERR_FILENO);
+    run.started = zclock_mono ();
+    int rc = run.feed && run.account && run.by_id && run.owners_refused ? 0 : S_EXIT_FAIL;
+    if (rc)
+        fprintf (stderr, "cibus %s: out of memory\n", command->name);
+    if (!rc)
+        rc = s_feed_read (command, &run, path);
+    size_t count = rc ? 0 : feed_table_count (run.feed);
+    if (!rc) {
+        zhashx_set_destructor (run.owners_refused, (zhashx_destructor_fn *) zstr_free);
+        run.state = calloc (count + 1, 1);
+        run.sends = calloc (count + 1, 1);
+        run.again = calloc (count + 1, sizeof *run.again);
+        if (!run.state || !run.sends || !run.again)
+            rc = S_EXIT_FAIL;
+    }
+    //  Tables the feed refuses itself (a refused row, no total) are
+    //  reported before any is sent.
+    for (size_t i = 0; !rc && i < count; i++) {
+        const feed_table_t *table = feed_table (run.feed, i);
+        if (table->refusal)
+            s_feed_refuse (&run, i, table->refusal);
+        else {
+            zhashx_insert (run.by_id, table->id, (void *) (uintptr_t) (i + 1));
+            run.to_answer++;
+        }
+    }
+    char topic [CIBUS_MAX_TOPIC + 16];
+    snprintf (topic, sizeof topic, "%s/data", network);
+    run.answered = 0;
+    cibus_err_t err = CIBUS_OK;
+    if (!rc && run.to_answer) {
+        if (!(run.client = s_connect (command, opts, timeout)))
+            rc = S_EXIT_FAIL;
+        else {
+            cibus_set_window (run.client, (size_t) window);
+            cibus_set_ack_handler (run.client, s_feed_answer, &run);
+            err = s_feed_probe (&run, topic, dry_run);
+            if (!err)
+                err = s_feed_publish (&run, topic);
+        }
+    }
+    s_feed_clear (&run);
+    char stopped [768] = "";
+    if (err) {
+        snprintf (stopped, sizeof stopped, "%s",
+                  err == CIBUS_ERR_CLOSED && zsys_interrupted ? "interrupted"
+                                                              : cibus_error (run.client));
+        fprintf (stderr,
+                 "cibus %s: %s: %zu of %zu tables were answered; run the same feed again: "
+                 "a table already stored is not stored twice\n",
+                 command->name, stopped, run.answered, run.to_answer);
+    }
+    if (!rc || err) {
+        s_feed_account (&run, json, err ? stopped : NULL);
+        feed_tally_t tally = feed_account_tally (run.account, run.feed);
+        rc = err || tally.refused || tally.rows_refused ? S_EXIT_FAIL : 0;
+    }
+    cibus_destroy (&run.client);
+    zhashx_destroy (&run.by_id);
+    zhashx_destroy (&run.owners_refused);
+    free (run.state), free (run.sends), free (run.again);
+    feed_account_destroy (&run.account);
+    feed_destroy (&run.feed);
+    feed_map_destroy (&map);
     return rc;
 }
 
@@ -902,15 +1408,10 @@ s_cmd_whoami (const s_command_t *command, opts_t *opts)
         if (err)
             rc = s_failed (command, client, err);
         else if (opts_flag (opts, "json")) {
-            json_t json = {0};
-            json_object (&json);
-            json_key (&json, "partner");
-            json_str (&json, partner);
-            json_key (&json, "role");
-            json_str (&json, role);
-            json_object_end (&json);
-            printf ("%s\n", json_text (&json));
-            json_release (&json);
+            json_t *json = json_object ();
+            int failed = cibus_json_set (json, "partner", cibus_json_string (partner));
+            failed |= cibus_json_set (json, "role", cibus_json_string (role));
+            rc = s_print_json (command, json, failed);
         }
         else
             printf ("%s (%s)\n", partner, role);
@@ -920,12 +1421,14 @@ s_cmd_whoami (const s_command_t *command, opts_t *opts)
         cibus_err_t err = cibus_status (client, &status);
         if (err)
             rc = s_failed (command, client, err);
-        else if (opts_flag (opts, "json"))
-            printf ("{\"last_seq\":%llu,\"transactions\":%llu,\"appended\":%llu,"
-                    "\"subscriptions\":%u}\n",
-                    (unsigned long long) status.last_seq,
-                    (unsigned long long) status.transactions,
-                    (unsigned long long) status.appended, status.subscriptions);
+        else if (opts_flag (opts, "json")) {
+            json_t *json = json_object ();
+            int failed = cibus_json_set (json, "last_seq", cibus_json_u64 (status.last_seq));
+            failed |= cibus_json_set (json, "transactions", cibus_json_u64 (status.transactions));
+            failed |= cibus_json_set (json, "appended", cibus_json_u64 (status.appended));
+            failed |= cibus_json_set (json, "subscriptions", cibus_json_u64 (status.subscriptions));
+            rc = s_print_json (command, json, failed);
+        }
         else
             printf ("last seq %llu; since start: %llu entries appended in %llu transactions; "
                     "%u subscriptions\n",
@@ -969,6 +1472,12 @@ static const s_command_t s_commands [] = {
     {"report", "report --period P [--network NET] [--json]",
      "the backbone's page: submissions, slipping commitments, indicators, gaps, meetings",
      s_report_opts, false, true, s_cmd_query, NULL},
+    {"feed",
+     "feed FILE|- --network NET [--format csv|jsonl] [--map MAP] [--for PARTNER] [--dry-run] "
+     "[--window N]",
+     "load an export (CSV or JSON Lines) as data tables: idempotent, pipelined, every "
+     "refusal with its line",
+     s_feed_opts, false, true, s_cmd_feed, s_feed_details},
     {"tail", "tail [--topic PREFIX]... [--from SEQ] [--count N] [--timeout S] [--json]",
      "show entries as they arrive; --from 1 replays the whole readable log first",
      s_tail_opts, false, true, s_cmd_tail, NULL},

@@ -25,42 +25,51 @@ render_time (int64_t usec, char *text, size_t size)
     snprintf (text, size, "%s.%03dZ", date, (int) (usec % 1000000 / 1000));
 }
 
-static void
-s_str_field (json_t *json, const char *key, const char *value)
+//  Each JSON helper below sets fields of object and returns 0, or -1 when
+//  memory ran out (a NULL object fails too); the caller then drops the
+//  whole entry, so that a line is printed whole or not at all.
+
+//  A text under key, always (NULL as "").
+static int
+s_str (json_t *object, const char *key, const char *value)
 {
-    if (value && *value) {
-        json_key (json, key);
-        json_str (json, value);
-    }
+    return cibus_json_set (object, key, cibus_json_string (value));
+}
+
+//  A text under key, when the entry carries one.
+static int
+s_str_field (json_t *object, const char *key, const char *value)
+{
+    return value && *value ? s_str (object, key, value) : 0;
 }
 
 //  A number under key, when the entry carries it (has).
-static void
-s_u64_field (json_t *json, const char *key, bool has, uint64_t value)
+static int
+s_u64_field (json_t *object, const char *key, bool has, uint64_t value)
 {
-    if (has) {
-        json_key (json, key);
-        json_u64 (json, value);
-    }
+    return has ? cibus_json_set (object, key, cibus_json_u64 (value)) : 0;
 }
 
-static void
-s_double_field (json_t *json, const char *key, bool has, double value)
+static int
+s_double_field (json_t *object, const char *key, bool has, double value)
 {
-    if (has) {
-        json_key (json, key);
-        json_double (json, value);
-    }
+    return has ? cibus_json_set (object, key, cibus_json_number (value)) : 0;
 }
 
-static void
-s_str_list (json_t *json, const char *key, char **items, size_t count)
+static int
+s_bool_field (json_t *object, const char *key, bool value)
 {
-    json_key (json, key);
-    json_array (json);
+    return cibus_json_set (object, key, json_boolean (value));
+}
+
+static int
+s_str_list (json_t *object, const char *key, char **items, size_t count)
+{
+    json_t *list = json_array ();
+    int rc = 0;
     for (size_t i = 0; i < count; i++)
-        json_str (json, items [i]);
-    json_array_end (json);
+        rc |= json_array_append_new (list, cibus_json_string (items [i]));
+    return rc | cibus_json_set (object, key, list);
 }
 
 //  ---------------------------------------------------------------- data tables
@@ -84,62 +93,58 @@ s_disclosure_name (Cibus__Disclosure disclosure)
 
 //  A cell as JSON: its categories (none for the total), its counts as the
 //  copy carries them, and the broker's decision when the copy is masked.
-static void
-s_cell_json (const Cibus__DataCell *cell, json_t *json)
+static json_t *
+s_cell_json (const Cibus__DataCell *cell)
 {
-    json_object (json);
+    json_t *object = json_object ();
+    int rc = 0;
     if (cell->n_dimensions) {
-        json_key (json, "dimensions");
-        json_object (json);
-        for (size_t i = 0; i < cell->n_dimensions; i++) {
-            json_key (json, cell->dimensions [i]->key);
-            json_str (json, cell->dimensions [i]->value);
-        }
-        json_object_end (json);
+        json_t *dimensions = json_object ();
+        for (size_t i = 0; i < cell->n_dimensions; i++)
+            rc |= cibus_json_set (dimensions, cell->dimensions [i]->key,
+                                  cibus_json_string (cell->dimensions [i]->value));
+        rc |= cibus_json_set (object, "dimensions", dimensions);
     }
-    s_u64_field (json, "numerator", cell->has_numerator, cell->numerator);
-    s_u64_field (json, "denominator", cell->has_denominator, cell->denominator);
-    s_double_field (json, "value", cell->has_value, cell->value);
-    s_u64_field (json, "n", cell->has_n, cell->n);
-    if (cell->has_suppressed && cell->suppressed) {
-        json_key (json, "suppressed");
-        json_bool (json, true);
+    rc |= s_u64_field (object, "numerator", cell->has_numerator, cell->numerator);
+    rc |= s_u64_field (object, "denominator", cell->has_denominator, cell->denominator);
+    rc |= s_double_field (object, "value", cell->has_value, cell->value);
+    rc |= s_u64_field (object, "n", cell->has_n, cell->n);
+    if (cell->has_suppressed && cell->suppressed)
+        rc |= s_bool_field (object, "suppressed", true);
+    if (cell->has_disclosure)
+        rc |= s_str (object, "disclosure", s_disclosure_name (cell->disclosure));
+    rc |= s_double_field (object, "low", cell->has_low, cell->low);
+    rc |= s_double_field (object, "high", cell->has_high, cell->high);
+    if (rc) {
+        json_decref (object);
+        return NULL;
     }
-    if (cell->has_disclosure) {
-        json_key (json, "disclosure");
-        json_str (json, s_disclosure_name (cell->disclosure));
-    }
-    s_double_field (json, "low", cell->has_low, cell->low);
-    s_double_field (json, "high", cell->has_high, cell->high);
-    json_object_end (json);
+    return object;
 }
 
-static void
-s_data_json (const Cibus__DataSubmission *data, json_t *json)
+static int
+s_data_json (const Cibus__DataSubmission *data, json_t *object)
 {
-    s_str_field (json, "indicator", data->indicator);
-    s_str_field (json, "period", data->period);
-    s_str_field (json, "owner", data->owner);
-    s_str_field (json, "unit", data->unit);
-    s_u64_field (json, "version", data->has_version, data->version);
-    json_key (json, "masked");
-    json_bool (json, data->has_masked && data->masked);
-    json_key (json, "superseded");
-    json_bool (json, data->has_superseded && data->superseded);
-    if (data->total) {
-        json_key (json, "total");
-        s_cell_json (data->total, json);
-    }
-    json_key (json, "cells");
-    json_array (json);
+    int rc = 0;
+    rc |= s_str_field (object, "indicator", data->indicator);
+    rc |= s_str_field (object, "period", data->period);
+    rc |= s_str_field (object, "owner", data->owner);
+    rc |= s_str_field (object, "unit", data->unit);
+    rc |= s_u64_field (object, "version", data->has_version, data->version);
+    rc |= s_bool_field (object, "masked", data->has_masked && data->masked);
+    rc |= s_bool_field (object, "superseded", data->has_superseded && data->superseded);
+    if (data->total)
+        rc |= cibus_json_set (object, "total", s_cell_json (data->total));
+    json_t *cells = json_array ();
     for (size_t i = 0; i < data->n_cells; i++)
-        s_cell_json (data->cells [i], json);
-    json_array_end (json);
-    json_key (json, "status");
-    json_str (json, codec_value_status_name (data->has_status ? data->status
-                                                              : CIBUS__VALUE_STATUS__FINAL));
-    s_str_field (json, "source", data->source);
-    s_str_field (json, "extracted_on", data->extracted_on);
+        rc |= json_array_append_new (cells, s_cell_json (data->cells [i]));
+    rc |= cibus_json_set (object, "cells", cells);
+    rc |= s_str (object, "status",
+                 codec_value_status_name (data->has_status ? data->status
+                                                           : CIBUS__VALUE_STATUS__FINAL));
+    rc |= s_str_field (object, "source", data->source);
+    rc |= s_str_field (object, "extracted_on", data->extracted_on);
+    return rc;
 }
 
 //  A number with at most `decimals` decimals and no trailing zeros.
@@ -260,86 +265,85 @@ s_data_text (const cibus_envelope_t *env, FILE *out)
     }
 }
 
-static void
-s_milestone_json (json_t *json, const Cibus__Milestone *milestone)
+static json_t *
+s_milestone_json (const Cibus__Milestone *milestone)
 {
-    json_object (json);
-    json_key (json, "period");
-    json_str (json, milestone->period);
-    json_key (json, "value");
-    json_double (json, milestone->value);
-    json_object_end (json);
-}
-
-static void
-s_indicator_json (const Cibus__IndicatorDefinition *def, json_t *json)
-{
-    s_str_field (json, "indicator", def->indicator);
-    s_str_field (json, "name", def->name);
-    json_key (json, "unit");
-    json_str (json, codec_unit_name (def->unit));
-    json_key (json, "direction");
-    json_str (json, codec_direction_name (def->direction));
-    json_key (json, "period_kind");
-    json_str (json, codec_period_kind_name (def->period_kind));
-    s_double_field (json, "min", def->has_min, def->min);
-    s_double_field (json, "max", def->has_max, def->max);
-    s_str_list (json, "dimensions", def->dimensions, def->n_dimensions);
-    if (def->baseline) {
-        json_key (json, "baseline");
-        s_milestone_json (json, def->baseline);
+    json_t *object = json_object ();
+    int rc = s_str (object, "period", milestone->period);
+    rc |= cibus_json_set (object, "value", cibus_json_number (milestone->value));
+    if (rc) {
+        json_decref (object);
+        return NULL;
     }
-    json_key (json, "targets");
-    json_array (json);
-    for (size_t i = 0; i < def->n_targets; i++)
-        s_milestone_json (json, def->targets [i]);
-    json_array_end (json);
-    s_str_list (json, "networks", def->networks, def->n_networks);
+    return object;
 }
 
-void
-render_envelope_json (const cibus_envelope_t *env, json_t *json)
+static int
+s_indicator_json (const Cibus__IndicatorDefinition *def, json_t *object)
 {
-    json_object (json);
-    json_key (json, "seq");
-    json_u64 (json, env->seq);
-    s_str_field (json, "topic", env->topic);
-    s_str_field (json, "partner", env->partner);
-    s_str_field (json, "id", env->id);
-    json_key (json, "received_at");
-    json_i64 (json, env->received_at);
-    json_key (json, "kind");
-    json_str (json, codec_body_name (env));
+    int rc = 0;
+    rc |= s_str_field (object, "indicator", def->indicator);
+    rc |= s_str_field (object, "name", def->name);
+    rc |= s_str (object, "unit", codec_unit_name (def->unit));
+    rc |= s_str (object, "direction", codec_direction_name (def->direction));
+    rc |= s_str (object, "period_kind", codec_period_kind_name (def->period_kind));
+    rc |= s_double_field (object, "min", def->has_min, def->min);
+    rc |= s_double_field (object, "max", def->has_max, def->max);
+    rc |= s_str_list (object, "dimensions", def->dimensions, def->n_dimensions);
+    if (def->baseline)
+        rc |= cibus_json_set (object, "baseline", s_milestone_json (def->baseline));
+    json_t *targets = json_array ();
+    for (size_t i = 0; i < def->n_targets; i++)
+        rc |= json_array_append_new (targets, s_milestone_json (def->targets [i]));
+    rc |= cibus_json_set (object, "targets", targets);
+    rc |= s_str_list (object, "networks", def->networks, def->n_networks);
+    return rc;
+}
+
+json_t *
+render_envelope_json (const cibus_envelope_t *env)
+{
+    json_t *object = json_object ();
+    int rc = 0;
+    rc |= cibus_json_set (object, "seq", cibus_json_u64 (env->seq));
+    rc |= s_str_field (object, "topic", env->topic);
+    rc |= s_str_field (object, "partner", env->partner);
+    rc |= s_str_field (object, "id", env->id);
+    rc |= cibus_json_set (object, "received_at", json_integer (env->received_at));
+    rc |= s_str (object, "kind", codec_body_name (env));
     switch (env->body_case) {
         case CIBUS__ENVELOPE__BODY_DATA:
-            s_data_json (env->data, json);
+            rc |= s_data_json (env->data, object);
             break;
         case CIBUS__ENVELOPE__BODY_NOTE:
-            s_str_field (json, "title", env->note->title);
-            s_str_field (json, "body", env->note->body);
-            s_str_field (json, "held_on", env->note->held_on);
-            s_str_list (json, "attendees", env->note->attendees, env->note->n_attendees);
-            s_str_list (json, "decisions", env->note->decisions, env->note->n_decisions);
+            rc |= s_str_field (object, "title", env->note->title);
+            rc |= s_str_field (object, "body", env->note->body);
+            rc |= s_str_field (object, "held_on", env->note->held_on);
+            rc |= s_str_list (object, "attendees", env->note->attendees, env->note->n_attendees);
+            rc |= s_str_list (object, "decisions", env->note->decisions, env->note->n_decisions);
             break;
         case CIBUS__ENVELOPE__BODY_COMMITMENT:
-            s_str_field (json, "action", env->commitment->action);
-            s_str_field (json, "due", env->commitment->due);
-            s_str_list (json, "indicators", env->commitment->indicators,
-                        env->commitment->n_indicators);
+            rc |= s_str_field (object, "action", env->commitment->action);
+            rc |= s_str_field (object, "due", env->commitment->due);
+            rc |= s_str_list (object, "indicators", env->commitment->indicators,
+                              env->commitment->n_indicators);
             break;
         case CIBUS__ENVELOPE__BODY_UPDATE:
-            s_str_field (json, "commitment_id", env->update->commitment_id);
-            json_key (json, "status");
-            json_str (json, codec_commitment_status_name (env->update->status));
-            s_str_field (json, "comment", env->update->comment);
+            rc |= s_str_field (object, "commitment_id", env->update->commitment_id);
+            rc |= s_str (object, "status", codec_commitment_status_name (env->update->status));
+            rc |= s_str_field (object, "comment", env->update->comment);
             break;
         case CIBUS__ENVELOPE__BODY_INDICATOR:
-            s_indicator_json (env->indicator, json);
+            rc |= s_indicator_json (env->indicator, object);
             break;
         default:
             break;
     }
-    json_object_end (json);
+    if (rc) {
+        json_decref (object);
+        return NULL;
+    }
+    return object;
 }
 
 void
@@ -445,34 +449,44 @@ render_tables_text (const Cibus__QueryReply *result, FILE *out)
     }
 }
 
-void
-render_tables_json (const Cibus__QueryReply *result, json_t *json)
+//  One table: its title (always, "" when it has none) and its rows, each
+//  an object of column: cell.
+static json_t *
+s_table_json (const Cibus__Table *table)
 {
-    json_object (json);
-    json_key (json, "tables");
-    json_array (json);
-    for (size_t t = 0; t < result->n_tables; t++) {
-        const Cibus__Table *table = result->tables [t];
-        json_object (json);
-        json_key (json, "title");
-        json_str (json, table->title);
-        json_key (json, "rows");
-        json_array (json);
-        for (size_t r = 0; r < table->n_rows; r++) {
-            const Cibus__Row *row = table->rows [r];
-            json_object (json);
-            for (size_t c = 0; c < table->n_columns && c < row->n_cells; c++) {
-                json_key (json, table->columns [c]);
-                if (row->cells [c]->has_number)
-                    json_double (json, row->cells [c]->number);
-                else
-                    json_str (json, row->cells [c]->text);
-            }
-            json_object_end (json);
-        }
-        json_array_end (json);
-        json_object_end (json);
+    json_t *object = json_object ();
+    int rc = s_str (object, "title", table->title);
+    json_t *rows = json_array ();
+    for (size_t r = 0; r < table->n_rows; r++) {
+        const Cibus__Row *row = table->rows [r];
+        json_t *cells = json_object ();
+        for (size_t c = 0; c < table->n_columns && c < row->n_cells; c++)
+            rc |= cibus_json_set (cells, table->columns [c],
+                                  row->cells [c]->has_number
+                                      ? cibus_json_number (row->cells [c]->number)
+                                      : cibus_json_string (row->cells [c]->text));
+        rc |= json_array_append_new (rows, cells);
     }
-    json_array_end (json);
-    json_object_end (json);
+    rc |= cibus_json_set (object, "rows", rows);
+    if (rc) {
+        json_decref (object);
+        return NULL;
+    }
+    return object;
+}
+
+json_t *
+render_tables_json (const Cibus__QueryReply *result)
+{
+    json_t *object = json_object ();
+    json_t *tables = json_array ();
+    int rc = 0;
+    for (size_t t = 0; t < result->n_tables; t++)
+        rc |= json_array_append_new (tables, s_table_json (result->tables [t]));
+    rc |= cibus_json_set (object, "tables", tables);
+    if (rc) {
+        json_decref (object);
+        return NULL;
+    }
+    return object;
 }

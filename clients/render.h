@@ -8,7 +8,10 @@
     dimensions, numerator, denominator, value, n, suppressed, and on a
     masked copy its disclosure - shown, hidden-small, hidden-complement,
     coded - with low and high), status, source and extracted_on; a field the
-    copy does not carry is left out.
+    copy does not carry is left out. The JSON is built with jansson through
+    common/cibus_json.h, so it is valid whatever bytes an entry stored
+    before the codec checked text holds: each byte that is not part of
+    well-formed UTF-8 is written as U+FFFD.
 
     The text form is one readable line per entry; a table's line names its
     owner (and unit) where other entries name their sender, says who sent
@@ -24,12 +27,13 @@
 #define CIBUS_RENDER_H_INCLUDED
 
 #include "cibus.h"
-#include "json.h"
+#include "cibus_json.h"
 
 #include <stdio.h>
 
-/* Append the entry as one JSON object to json. */
-void render_envelope_json (const cibus_envelope_t *env, json_t *json);
+/* The entry as one new JSON object (print it with cibus_json_print ());
+   NULL when out of memory. */
+json_t *render_envelope_json (const cibus_envelope_t *env);
 
 /* Write the entry as text to out: one line, and a line per cell of a data
    table (each with its newline). */
@@ -39,9 +43,10 @@ void render_envelope_text (const cibus_envelope_t *env, FILE *out);
    "(none)"), a blank line between tables. */
 void render_tables_text (const Cibus__QueryReply *result, FILE *out);
 
-/* The same as one JSON object: {"tables":[{"title":..., "rows":[{column:
-   cell, ...}]}]}, numbers as numbers, texts as strings. */
-void render_tables_json (const Cibus__QueryReply *result, json_t *json);
+/* The same as one new JSON object: {"tables":[{"title":..., "rows":
+   [{column: cell, ...}]}]}, numbers as numbers, texts as strings; NULL when
+   out of memory. */
+json_t *render_tables_json (const Cibus__QueryReply *result);
 
 /* received_at as 2026-11-23T10:49:20.263Z into text (size >= 32). */
 void render_time (int64_t usec, char *text, size_t size);

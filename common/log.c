@@ -6,7 +6,7 @@
     message with quoting off (the quotes of the format are meant) and the
     room left in the line as the cap. Either way a control byte, a byte
     outside well-formed UTF-8 (as common/utf8.h, shared with the codec and
-    the JSON writer, decides it), or a UTF-8 character that acts as a
+    the JSON output, decides it), or a UTF-8 character that acts as a
     control is written as \xNN, so what reaches stderr is one line of valid
     UTF-8 whatever a client sent.                                          */
 

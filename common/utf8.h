@@ -2,8 +2,9 @@
 
     Two places must agree on what well-formed UTF-8 is: the codec, which
     refuses a request whose text is not (proto/codec.c), and the JSON
-    writer, which must never print what a JSON reader would reject
-    (common/json.c). They share this decoder so that they cannot disagree.
+    output, which must never print what a JSON reader would reject and
+    repairs such text before jansson sees it (common/cibus_json.h). They
+    share this decoder so that they cannot disagree.
 
     It follows RFC 3629 (and Unicode's table 3-7 of well-formed byte
     sequences) to the letter: an overlong form (C0 AF for '/'), a surrogate

@@ -20,7 +20,7 @@
 
 #include "tables.h"
 
-#include "json.h"
+#include "cibus_json.h"
 #include "store_internal.h"
 
 #include "log.h"
@@ -280,20 +280,21 @@ s_project_note (store_t *self, const envelope_t *env, const char *network)
     sqlite3_bind_int64 (stmt, 6, env->received_at);
     //  The decisions as one JSON array, written once: a statement per
     //  decision rewrote the array each time, which made a note's cost in the
-    //  commit grow with the square of its decisions.
-    json_t decisions = {0};
-    json_array (&decisions);
+    //  commit grow with the square of its decisions. The codec let only
+    //  well-formed UTF-8 in, so cibus_json_string () repairs nothing here.
+    json_t *decisions = json_array ();
+    int failed = 0;
     for (size_t i = 0; i < note->n_decisions; i++)
-        json_str (&decisions, note->decisions [i]);
-    json_array_end (&decisions);
-    const char *text = json_text (&decisions);
+        failed |= json_array_append_new (decisions, cibus_json_string (note->decisions [i]));
+    char *text = failed ? NULL : json_dumps (decisions, JSON_COMPACT);
+    json_decref (decisions);
     cibus_err_t err = CIBUS_ERR_NOMEM;
     if (text) {
         sqlite3_bind_text (stmt, 7, text, -1, SQLITE_STATIC);
         err = store_step_done (self, stmt, "note-add");
     } else
         store_reset (stmt);
-    json_release (&decisions);
+    free (text);
     return err;
 }
 

@@ -57,6 +57,7 @@ static const bench_sizes_t s_full = {
     .idle_clients = 1000,
     .scale_log = 10000000,
     .audit_tables = 100000,
+    .feed_rows = 100000,
 };
 
 static const bench_sizes_t s_smoke = {
@@ -74,6 +75,7 @@ static const bench_sizes_t s_smoke = {
     .idle_clients = 50,
     .scale_log = 3000,
     .audit_tables = 300,
+    .feed_rows = 400,
 };
 
 //  The parts in the order they run; the ceilings come first because the
@@ -100,6 +102,7 @@ static const s_part_t s_parts [] = {
     {"s8", bench_s8_idle_clients, true},
     {"s9", bench_s9_large_log, false},
     {"a1", bench_a1_audit, true},
+    {"f1", bench_f1_feed, true},
 };
 
 //  The option table holds defaults as text.
@@ -112,7 +115,8 @@ static const opt_def_t s_opts [] = {
      "runs per figure, 1 to " S_XSTR (BENCH_RUNS_MAX) "; the median is reported"},
     {"only", OPT_VALUE, "PARTS", NULL, NULL,
      "run only these parts, comma-separated: c1 c2 c3 (the ceilings: fsync, SQLite, "
-     "ZeroMQ), s1 ... s9 (the scenarios), a1 (the disclosure audit of 100,000 tables)"},
+     "ZeroMQ), s1 ... s9 (the scenarios), a1 (the disclosure audit of 100,000 tables), f1 "
+     "(cibus feed loading a 100,000-row export)"},
     {"smoke", OPT_FLAG, NULL, NULL, NULL,
      "every scenario at a tiny size, one run: checks that nothing is lost or duplicated, "
      "judges no figure (make check runs this)"},

@@ -17,7 +17,8 @@
     The parts: bench.c (options, order of the parts), world.c (data
     directories, brokers, clients, entries, ack and seq bookkeeping),
     ceilings.c, publish.c (scenarios 1, 2, 3, 7), deliver.c (4, 5, 6, 8),
-    scale.c (9), report.c (the table and the JSON).                       */
+    scale.c (9), audit.c (a1), feed.c (f1: `cibus feed` loading an
+    export), report.c (the table and the JSON).                       */
 
 #ifndef CIBUS_BENCH_H_INCLUDED
 #define CIBUS_BENCH_H_INCLUDED
@@ -73,6 +74,7 @@ typedef struct {
     size_t idle_clients;    /* scenario 8 */
     size_t scale_log;       /* scenario 9: entries in the log */
     size_t audit_tables;    /* a1: data tables in the log the audit reads */
+    size_t feed_rows;       /* f1: rows of the export `cibus feed` loads */
 } bench_sizes_t;
 
 typedef struct {
@@ -348,5 +350,10 @@ void bench_s9_large_log (bench_t *self);
    against the 60 s goal. */
 int bench_audit (const char *dir, size_t tables, double *seconds);
 void bench_a1_audit (bench_t *self);
+
+/* f1: `cibus feed` (the binary built beside cibus-bench) loads an export
+   of feed_rows rows, four a table, into a fresh broker; its tables a
+   second, judged against scenario 2's acks a second. */
+void bench_f1_feed (bench_t *self);
 
 #endif

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "report.h"
 
+#include "cibus_json.h"
+
 #include <czmq.h>
 #include <limits.h>
 #include <math.h>
@@ -368,111 +370,80 @@ report_print (report_t *self, FILE *out)
 
 //  ---------------------------------------------------------------- JSON
 
-static void
-s_json_string (FILE *out, const char *text)
+//  The results as one JSON document, through jansson like every JSON cibus
+//  writes (common/cibus_json.h).
+static json_t *
+s_json_row (report_t *self, const s_row_t *row)
 {
-    fputc ('"', out);
-    for (const unsigned char *c = (const unsigned char *) text; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            fprintf (out, "\\%c", *c);
-        else if (*c < 0x20)
-            fprintf (out, "\\u%04x", *c);
-        else
-            fputc (*c, out);
-    }
-    fputc ('"', out);
-}
-
-static void
-s_json_number (FILE *out, double value)
-{
-    if (isfinite (value))
-        fprintf (out, "%.6g", value);
-    else
-        fprintf (out, "null");
-}
-
-static void
-s_json_row (report_t *self, FILE *out, const s_row_t *row)
-{
-    fprintf (out, "    {\"id\": ");
-    s_json_string (out, row->id);
-    fprintf (out, ", \"label\": ");
-    s_json_string (out, row->label);
-    fprintf (out, ", \"unit\": ");
-    s_json_string (out, row->unit);
-    fprintf (out, ", \"median\": ");
-    s_json_number (out, row->median);
-    fprintf (out, ", \"min\": ");
-    s_json_number (out, row->min);
-    fprintf (out, ", \"max\": ");
-    s_json_number (out, row->max);
-    fprintf (out, ", \"runs\": [");
-    for (size_t i = 0; i < row->count; i++) {
-        fputs (i ? ", " : "", out);
-        s_json_number (out, row->runs [i]);
-    }
-    fprintf (out, "]");
+    json_t *object = json_object ();
+    json_t *runs = json_array ();
+    for (size_t i = 0; runs && i < row->count; i++)
+        json_array_append_new (runs, cibus_json_number (row->runs [i]));
+    cibus_json_set (object, "id", cibus_json_string (row->id));
+    cibus_json_set (object, "label", cibus_json_string (row->label));
+    cibus_json_set (object, "unit", cibus_json_string (row->unit));
+    cibus_json_set (object, "median", cibus_json_number (row->median));
+    cibus_json_set (object, "min", cibus_json_number (row->min));
+    cibus_json_set (object, "max", cibus_json_number (row->max));
+    cibus_json_set (object, "runs", runs);
     if (row->goal != REPORT_INFO) {
-        fprintf (out, ", \"target\": {\"goal\": \"%s\", \"factor\": ",
-                 row->goal == REPORT_AT_LEAST ? "at_least" : "at_most");
-        s_json_number (out, row->factor);
-        fprintf (out, ", \"reference\": ");
-        if (*row->ref_id)
-            s_json_string (out, row->ref_id);
-        else
-            fprintf (out, "null");
-        fprintf (out, ", \"reference_value\": ");
-        s_json_number (out, s_reference (self, row));
-        fprintf (out, ", \"what\": ");
-        s_json_string (out, row->what);
-        fprintf (out, "}, \"ratio\": ");
-        s_json_number (out, s_ratio (self, row));
+        json_t *target = json_object ();
+        cibus_json_set (target, "goal",
+                        json_string (row->goal == REPORT_AT_LEAST ? "at_least" : "at_most"));
+        cibus_json_set (target, "factor", cibus_json_number (row->factor));
+        cibus_json_set (target, "reference",
+                        *row->ref_id ? cibus_json_string (row->ref_id) : json_null ());
+        cibus_json_set (target, "reference_value", cibus_json_number (s_reference (self, row)));
+        cibus_json_set (target, "what", cibus_json_string (row->what));
+        cibus_json_set (object, "target", target);
+        cibus_json_set (object, "ratio", cibus_json_number (s_ratio (self, row)));
         int verdict = s_verdict (self, row);
-        fprintf (out, ", \"met\": %s", verdict < 0 ? "null" : verdict ? "true" : "false");
+        cibus_json_set (object, "met", verdict < 0 ? json_null () : json_boolean (verdict));
     }
-    fprintf (out, "}");
+    return object;
 }
 
 bool
 report_write_json (report_t *self, const char *path)
 {
-    FILE *out = fopen (path, "w");
-    if (!out) {
-        fprintf (stderr, "cibus-bench: cannot write %s: %s\n", path, strerror (errno));
-        return false;
-    }
-    fprintf (out, "{\n  \"tool\": \"cibus-bench\",\n  \"smoke\": %s,\n  \"runs\": %d,\n",
-             self->smoke ? "true" : "false", self->runs);
-    fprintf (out, "  \"entry_bytes\": %zu,\n  \"elapsed_sec\": ", self->entry_size);
-    s_json_number (out, self->elapsed);
-    fprintf (out, ",\n  \"machine\": {\"cpu\": ");
-    s_json_string (out, self->cpu);
-    fprintf (out, ", \"cores\": %ld, \"memory_mib\": %ld, \"kernel\": ", self->cores,
-             self->memory_mib);
-    s_json_string (out, self->kernel);
-    fprintf (out, ", \"filesystem\": ");
-    s_json_string (out, self->filesystem);
-    fprintf (out, ", \"libraries\": ");
-    s_json_string (out, self->libraries);
-    fprintf (out, "},\n  \"figures\": [\n");
-    for (size_t i = 0; i < self->row_count; i++) {
-        s_json_row (self, out, &self->rows [i]);
-        fprintf (out, i + 1 < self->row_count ? ",\n" : "\n");
-    }
+    json_t *root = json_object ();
+    cibus_json_set (root, "tool", json_string ("cibus-bench"));
+    cibus_json_set (root, "smoke", json_boolean (self->smoke));
+    cibus_json_set (root, "runs", json_integer (self->runs));
+    cibus_json_set (root, "entry_bytes", cibus_json_u64 (self->entry_size));
+    cibus_json_set (root, "elapsed_sec", cibus_json_number (self->elapsed));
+    json_t *machine = json_object ();
+    cibus_json_set (machine, "cpu", cibus_json_string (self->cpu));
+    cibus_json_set (machine, "cores", json_integer (self->cores));
+    cibus_json_set (machine, "memory_mib", json_integer (self->memory_mib));
+    cibus_json_set (machine, "kernel", cibus_json_string (self->kernel));
+    cibus_json_set (machine, "filesystem", cibus_json_string (self->filesystem));
+    cibus_json_set (machine, "libraries", cibus_json_string (self->libraries));
+    cibus_json_set (root, "machine", machine);
+    json_t *figures = json_array ();
+    for (size_t i = 0; figures && i < self->row_count; i++)
+        json_array_append_new (figures, s_json_row (self, &self->rows [i]));
+    cibus_json_set (root, "figures", figures);
     size_t met, missed;
     report_tally (self, &met, &missed);
-    fprintf (out, "  ],\n  \"targets\": {\"met\": %zu, \"missed\": %zu},\n  \"failures\": [", met,
-             missed);
-    for (size_t i = 0; i < self->failure_count; i++) {
-        fputs (i ? ", " : "", out);
-        s_json_string (out, self->failures [i]);
-    }
-    fprintf (out, "]\n}\n");
-    bool ok = !ferror (out);
-    if (fclose (out) != 0 || !ok) {
-        fprintf (stderr, "cibus-bench: cannot write %s: %s\n", path, strerror (errno));
-        return false;
-    }
-    return true;
+    json_t *targets = json_object ();
+    cibus_json_set (targets, "met", cibus_json_u64 (met));
+    cibus_json_set (targets, "missed", cibus_json_u64 (missed));
+    cibus_json_set (root, "targets", targets);
+    json_t *failures = json_array ();
+    for (size_t i = 0; failures && i < self->failure_count; i++)
+        json_array_append_new (failures, cibus_json_string (self->failures [i]));
+    cibus_json_set (root, "failures", failures);
+    FILE *out = fopen (path, "w");
+    bool ok = false;
+    if (out)
+        ok = cibus_json_print (root, out) && !ferror (out); //  drops root
+    else
+        json_decref (root);
+    if (out && fclose (out) != 0)
+        ok = false;
+    if (!ok)
+        fprintf (stderr, "cibus-bench: cannot write %s: %s\n", path,
+                 errno ? strerror (errno) : "out of memory");
+    return ok;
 }

@@ -1,0 +1,919 @@
+/*  feed.c - an integrator's export read as data tables; see feed.h.
+
+    Design
+    ------
+    Reading is line by line, whatever the chunks the file comes in: bytes
+    gather into a line until LF, CRLF or a lone CR, so that every row
+    knows the lines it came from. A CSV line goes to libcsv, a JSON Lines
+    line to jansson; neither format is parsed here by hand. libcsv runs
+    strict: a quote inside an unquoted field, text after a closing quote,
+    or a quoted field never closed is an error, which this file turns into
+    a problem at the line the record started on - and then it reads again
+    from the next line, so that one stray quote costs one row rather than
+    the rest of the file. For that the lines of the record in progress are
+    held, at most FEED_RECORD_LINES_MAX of them (a record longer than that
+    is taken for an unclosed quote).
+
+    A row is read into an array of the mapping's own columns (each name
+    once), so that a CSV header and a JSON object are looked up the same
+    way, once per row; the mapping (feed_map.c) then says what the row
+    is, and this file puts its cell in its table.
+
+    The invariant the fuzz target checks on every input: each data row is
+    counted once, as a cell of a table, as skipped, or as a problem:
+        rows == cells of all tables, totals included + skipped + problems
+    A table with a refused row is refused whole (its `refusal`): sending
+    it without that cell would publish a table the file does not hold.  */
+
+#include "feed.h"
+
+#include "feed_map.h"
+
+#include <csv.h>
+#include <czmq.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+//  Lines of a table's refused rows named in its refusal.
+#define S_REFUSED_NAMED 8
+#define S_CSV_OPTIONS   (CSV_STRICT | CSV_STRICT_FINI)
+
+//  ---------------------------------------------------------------- feed
+
+typedef struct {
+    feed_table_t table; /* what callers see: first, so the two convert */
+    size_t cell_cap, line_cap;
+    size_t refused [S_REFUSED_NAMED]; /* lines of its refused rows */
+    size_t refused_count;
+} s_table_t;
+
+struct feed_t {
+    feed_config_t config;
+    const feed_map_t *map;
+    cibus_err_t fatal;
+    char error [512];
+    bool finished;
+
+    //  The line being gathered.
+    char *line;
+    size_t line_len, line_cap;
+    bool line_over;  /* past FEED_LINE_MAX: the rest is dropped */
+    bool pending_cr; /* the last byte was CR: LF may follow */
+    size_t line_no;  /* lines ended so far */
+
+    //  CSV: the record in progress, its lines held, its fields.
+    struct csv_parser csv;
+    bool csv_ready;
+    bool in_record;
+    size_t record_start, record_line;
+    char *held;
+    size_t held_len, held_cap;
+    size_t *held_ends; /* where each held line ends in held */
+    size_t held_count, held_ends_cap;
+    char *fields; /* each field NUL-terminated, one after the other */
+    size_t fields_len, fields_cap;
+    size_t *field_at; /* where each field starts in fields */
+    size_t field_count, field_at_cap;
+    bool field_nul; /* a field holds a NUL byte */
+    bool have_header;
+    size_t header_count;
+    size_t *column_at; /* per mapping column: its place in the header, or SIZE_MAX */
+
+    //  The row being mapped: a value per mapping column, or NULL.
+    const char **values;
+    char (*numbers) [64]; /* JSON numbers as text, per mapping column */
+    feed_row_t row;       /* the row as the mapping reads it */
+
+    size_t rows, skipped;
+    feed_problem_t *problems;
+    size_t problem_count, problem_cap;
+    s_table_t **tables;
+    size_t table_count, table_cap;
+    zhashx_t *by_key;       /* owner, indicator, period, unit -> index + 1 */
+    cibus_table_t *scratch; /* the mapping reads values of the forms of `cibus submit` with it */
+};
+
+static void s_fatal (feed_t *self, cibus_err_t err, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void
+s_fatal (feed_t *self, cibus_err_t err, const char *format, ...)
+{
+    if (self->fatal)
+        return;
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->error, sizeof self->error, format, args);
+    va_end (args);
+    self->fatal = err;
+}
+
+static void s_reason (feed_t *self, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static void
+s_reason (feed_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->row.reason, sizeof self->row.reason, format, args);
+    va_end (args);
+}
+
+//  A row that could not be read or mapped: counted, with its lines.
+static void
+s_refuse_row (feed_t *self, size_t first, size_t last, const char *message)
+{
+    self->rows++;
+    if (self->problem_count == self->problem_cap) {
+        size_t cap = self->problem_cap ? self->problem_cap * 2 : 16;
+        feed_problem_t *grown = realloc (self->problems, cap * sizeof *grown);
+        if (!grown) {
+            s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+            return;
+        }
+        self->problems = grown;
+        self->problem_cap = cap;
+    }
+    char *copy = strdup (message);
+    if (!copy) {
+        s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+        return;
+    }
+    self->problems [self->problem_count++] = (feed_problem_t){first, last, copy};
+}
+
+feed_t *
+feed_new (const feed_config_t *config)
+{
+    feed_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->config = *config;
+    self->map = config->map;
+    size_t columns = feed_map_column_count (self->map) ? feed_map_column_count (self->map) : 1;
+    self->values = calloc (columns, sizeof *self->values);
+    self->numbers = calloc (columns, sizeof *self->numbers);
+    self->column_at = calloc (columns, sizeof *self->column_at);
+    self->by_key = zhashx_new ();
+    self->scratch = cibus_table_new ();
+    if (!self->values || !self->numbers || !self->column_at || !self->by_key || !self->scratch
+        || csv_init (&self->csv, S_CSV_OPTIONS) != 0) {
+        feed_destroy (&self);
+        return NULL;
+    }
+    self->csv_ready = true;
+    return self;
+}
+
+static void
+s_table_destroy (s_table_t *table)
+{
+    feed_table_t *t = &table->table;
+    free (t->owner), free (t->indicator), free (t->period), free (t->unit);
+    free (t->status), free (t->source), free (t->extracted_on);
+    free (t->total.name), free (t->total.value);
+    for (size_t i = 0; i < t->cell_count; i++)
+        free (t->cells [i].name), free (t->cells [i].value);
+    free (t->cells);
+    free (t->lines);
+    free (t->refusal);
+    free (table);
+}
+
+void
+feed_destroy (feed_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    feed_t *self = *self_p;
+    if (self->csv_ready)
+        csv_free (&self->csv);
+    free (self->line);
+    free (self->held);
+    free (self->held_ends);
+    free (self->fields);
+    free (self->field_at);
+    free (self->column_at);
+    free (self->values);
+    free (self->numbers);
+    for (size_t i = 0; i < self->problem_count; i++)
+        free (self->problems [i].message);
+    free (self->problems);
+    for (size_t i = 0; i < self->table_count; i++)
+        s_table_destroy (self->tables [i]);
+    free (self->tables);
+    zhashx_destroy (&self->by_key);
+    cibus_table_destroy (&self->scratch);
+    free (self);
+    *self_p = NULL;
+}
+
+//  ---------------------------------------------------------------- a row
+
+//  The key that groups rows into one table.
+static void
+s_key (char *key, size_t size, const char *owner, const char *indicator, const char *period,
+       const char *unit)
+{
+    const char *parts [] = {owner, indicator, period, unit};
+    size_t used = 0;
+    for (size_t i = 0; i < 4 && used < size; i++)
+        used += parts [i] ? (size_t) snprintf (key + used, size - used, "+%zu:%s",
+                                               strlen (parts [i]), parts [i])
+                          : (size_t) snprintf (key + used, size - used, "-");
+}
+
+static char *
+s_dup (feed_t *self, const char *text)
+{
+    char *copy = text ? strdup (text) : NULL;
+    if (text && !copy)
+        s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+    return copy;
+}
+
+//  The table of these keys, made when new. NULL when out of memory.
+static s_table_t *
+s_table_of (feed_t *self, const char *owner, const char *indicator, const char *period,
+            const char *unit, bool *made)
+{
+    char key [4 * (FEED_NAME_SIZE + 24)];
+    s_key (key, sizeof key, owner, indicator, period, unit);
+    uintptr_t index = (uintptr_t) zhashx_lookup (self->by_key, key);
+    *made = index == 0;
+    if (index)
+        return self->tables [index - 1];
+    if (self->table_count == self->table_cap) {
+        size_t cap = self->table_cap ? self->table_cap * 2 : 64;
+        s_table_t **grown = realloc (self->tables, cap * sizeof *grown);
+        if (!grown) {
+            s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+            return NULL;
+        }
+        self->tables = grown;
+        self->table_cap = cap;
+    }
+    s_table_t *table = calloc (1, sizeof *table);
+    if (!table) {
+        s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    feed_table_t *t = &table->table;
+    t->owner = s_dup (self, owner);
+    t->indicator = s_dup (self, indicator);
+    t->period = s_dup (self, period);
+    t->unit = s_dup (self, unit);
+    self->tables [self->table_count++] = table;
+    zhashx_insert (self->by_key, key, (void *) (uintptr_t) self->table_count);
+    return self->fatal ? NULL : table;
+}
+
+//  Record that a row of the table is on line.
+static void
+s_table_line (feed_t *self, s_table_t *table, size_t line)
+{
+    feed_table_t *t = &table->table;
+    if (t->line_count && t->lines [t->line_count - 1] == line)
+        return;
+    if (t->line_count == table->line_cap) {
+        size_t cap = table->line_cap ? table->line_cap * 2 : 8;
+        size_t *grown = realloc (t->lines, cap * sizeof *grown);
+        if (!grown) {
+            s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+            return;
+        }
+        t->lines = grown;
+        table->line_cap = cap;
+    }
+    t->lines [t->line_count++] = line;
+}
+
+//  The row on line is refused, and with it the table it belongs to.
+static void
+s_refuse_in_table (feed_t *self, s_table_t *table, size_t first, size_t last)
+{
+    s_refuse_row (self, first, last, self->row.reason);
+    if (!table)
+        return;
+    s_table_line (self, table, first);
+    if (table->refused_count < S_REFUSED_NAMED)
+        table->refused [table->refused_count] = first;
+    table->refused_count++;
+}
+
+//  Map the row in self->values, from lines first to last, and put its
+//  cell in its table.
+static void
+s_row (feed_t *self, size_t first, size_t last)
+{
+    feed_row_t *row = &self->row;
+    feed_map_row (self->map, self->values, self->config.owner, self->scratch, row);
+    if (row->kind == FEED_ROW_SKIPPED) {
+        self->rows++, self->skipped++;
+        return;
+    }
+    if (row->kind == FEED_ROW_REFUSED && !row->keyed) {
+        s_refuse_row (self, first, last, row->reason);
+        return;
+    }
+    bool made;
+    s_table_t *table = s_table_of (self, row->has_owner ? row->owner : NULL, row->indicator,
+                                   row->period, row->has_unit ? row->unit : NULL, &made);
+    if (!table)
+        return;
+    if (row->kind == FEED_ROW_REFUSED) {
+        s_refuse_in_table (self, table, first, last);
+        return;
+    }
+    feed_table_t *t = &table->table;
+    //  Its first row gives the table's status, source and date.
+    if (made) {
+        t->status = *row->status ? s_dup (self, row->status) : NULL;
+        t->source = *row->source ? s_dup (self, row->source) : NULL;
+        t->extracted_on = *row->extracted_on ? s_dup (self, row->extracted_on) : NULL;
+    }
+    bool total = strcmp (row->group, "total") == 0;
+    const feed_cell_t *twice = total && t->total.name ? &t->total : NULL;
+    for (size_t i = 0; !total && !twice && i < t->cell_count; i++)
+        if (strcmp (t->cells [i].name, row->group) == 0)
+            twice = &t->cells [i];
+    char name [512];
+    if (twice) {
+        feed_table_name (t, name, sizeof name);
+        s_reason (self, "%s gives %s of table %s again (line %zu gave it first)", row->group_label,
+                  row->group, name, twice->line);
+        s_refuse_in_table (self, table, first, last);
+        return;
+    }
+    if (!total && t->cell_count >= CIBUS_MAX_CELLS) {
+        feed_table_name (t, name, sizeof name);
+        s_reason (self, "table %s has %d cells besides its total, the most a table may have", name,
+                  CIBUS_MAX_CELLS);
+        s_refuse_in_table (self, table, first, last);
+        return;
+    }
+    if (!total && t->cell_count == table->cell_cap) {
+        size_t cap = table->cell_cap ? table->cell_cap * 2 : 8;
+        feed_cell_t *grown = realloc (t->cells, cap * sizeof *grown);
+        if (!grown) {
+            s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+            return;
+        }
+        t->cells = grown;
+        table->cell_cap = cap;
+    }
+    feed_cell_t *cell = total ? &t->total : &t->cells [t->cell_count++];
+    *cell = (feed_cell_t){s_dup (self, row->group), s_dup (self, row->value), first};
+    s_table_line (self, table, first);
+    self->rows++;
+}
+
+//  ---------------------------------------------------------------- CSV
+
+static bool
+s_blank (const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (line [i] != ' ' && line [i] != '\t' && line [i] != '\r' && line [i] != '\n')
+            return false;
+    return true;
+}
+
+static bool
+s_grow (feed_t *self, void **buffer, size_t *cap, size_t need, size_t item)
+{
+    if (need <= *cap)
+        return true;
+    size_t grown_cap = *cap ? *cap : 64;
+    while (grown_cap < need)
+        grown_cap *= 2;
+    void *grown = realloc (*buffer, grown_cap * item);
+    if (!grown) {
+        s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+        return false;
+    }
+    *buffer = grown;
+    *cap = grown_cap;
+    return true;
+}
+
+static void
+s_csv_field (void *data, size_t len, void *arg)
+{
+    feed_t *self = arg;
+    if (self->fatal
+        || !s_grow (self, (void **) &self->fields, &self->fields_cap, self->fields_len + len + 1, 1)
+        || !s_grow (self, (void **) &self->field_at, &self->field_at_cap, self->field_count + 1,
+                    sizeof (size_t)))
+        return;
+    if (len && memchr (data, 0, len))
+        self->field_nul = true;
+    self->field_at [self->field_count++] = self->fields_len;
+    if (len)
+        memcpy (self->fields + self->fields_len, data, len);
+    self->fields_len += len;
+    self->fields [self->fields_len++] = 0;
+}
+
+//  The first record: where each column the mapping reads is.
+static void
+s_header (feed_t *self)
+{
+    self->header_count = self->field_count;
+    for (size_t c = 0; c < feed_map_column_count (self->map) && !self->fatal; c++) {
+        bool required;
+        const char *name = feed_map_column (self->map, c, &required);
+        self->column_at [c] = SIZE_MAX;
+        for (size_t f = 0; f < self->field_count; f++) {
+            if (strcmp (self->fields + self->field_at [f], name) != 0)
+                continue;
+            if (self->column_at [c] != SIZE_MAX)
+                s_fatal (self, CIBUS_ERR_USAGE,
+                         "the header (line %zu) names column '%s' twice, as columns %zu and %zu",
+                         self->record_start, name, self->column_at [c] + 1, f + 1);
+            self->column_at [c] = f;
+        }
+        if (self->column_at [c] == SIZE_MAX && required) {
+            char names [320] = "";
+            size_t used = 0;
+            for (size_t f = 0; f < self->field_count && used < sizeof names; f++)
+                used += (size_t) snprintf (names + used, sizeof names - used, "%s%s", f ? ", " : "",
+                                           self->fields + self->field_at [f]);
+            s_fatal (self, CIBUS_ERR_USAGE,
+                     "the header (line %zu) has no column '%s', which the mapping reads; its "
+                     "columns are: %s",
+                     self->record_start, name, names);
+        }
+    }
+    self->have_header = true;
+}
+
+static void
+s_csv_end (int terminator, void *arg)
+{
+    (void) terminator;
+    feed_t *self = arg;
+    size_t first = self->record_start, last = self->record_line;
+    if (self->fatal)
+        ;
+    else if (!self->have_header)
+        s_header (self);
+    else if (self->field_count != self->header_count) {
+        char message [96];
+        snprintf (message, sizeof message, "it has %zu fields; the header has %zu",
+                  self->field_count, self->header_count);
+        s_refuse_row (self, first, last, message);
+    } else if (self->field_nul)
+        s_refuse_row (self, first, last, "a field holds a NUL byte");
+    else {
+        for (size_t c = 0; c < feed_map_column_count (self->map); c++)
+            self->values [c] = self->column_at [c] == SIZE_MAX
+                                   ? NULL
+                                   : self->fields + self->field_at [self->column_at [c]];
+        s_row (self, first, last);
+    }
+    self->fields_len = self->field_count = 0;
+    self->field_nul = false;
+    self->in_record = false;
+    self->held_len = self->held_count = 0;
+}
+
+static void s_csv_line (feed_t *self, const char *line, size_t len, size_t number);
+
+//  The record that started at record_start cannot be read: a problem at
+//  that line, then the lines after it are read again as fresh records.
+static void
+s_csv_malformed (feed_t *self, size_t found, const char *what)
+{
+    size_t start = self->record_start;
+    char message [256];
+    if (found > start)
+        snprintf (message, sizeof message, "not CSV: %s (found on line %zu)", what, found);
+    else
+        snprintf (message, sizeof message, "not CSV: %s", what);
+    s_refuse_row (self, start, start, message);
+    csv_free (&self->csv);
+    csv_init (&self->csv, S_CSV_OPTIONS);
+    self->fields_len = self->field_count = 0;
+    self->field_nul = false;
+    self->in_record = false;
+    //  Take the held lines: reading them again holds them anew.
+    char *held = self->held;
+    size_t *ends = self->held_ends, count = self->held_count;
+    self->held = NULL, self->held_ends = NULL;
+    self->held_len = self->held_cap = self->held_count = self->held_ends_cap = 0;
+    for (size_t i = 1; i < count && !self->fatal; i++)
+        s_csv_line (self, held + ends [i - 1], ends [i] - ends [i - 1], start + i);
+    free (held);
+    free (ends);
+}
+
+static void
+s_csv_line (feed_t *self, const char *line, size_t len, size_t number)
+{
+    if (!self->in_record) {
+        if (s_blank (line, len))
+            return;
+        self->in_record = true;
+        self->record_start = number;
+        self->held_len = self->held_count = 0;
+    }
+    if (number - self->record_start >= FEED_RECORD_LINES_MAX) {
+        char what [128];
+        snprintf (what, sizeof what,
+                  "a quoted field opened on line %zu is not closed within %d "
+                  "lines",
+                  self->record_start, FEED_RECORD_LINES_MAX);
+        s_csv_malformed (self, self->record_start, what);
+        s_csv_line (self, line, len, number);
+        return;
+    }
+    if (!s_grow (self, (void **) &self->held, &self->held_cap, self->held_len + len, 1)
+        || !s_grow (self, (void **) &self->held_ends, &self->held_ends_cap, self->held_count + 1,
+                    sizeof (size_t)))
+        return;
+    memcpy (self->held + self->held_len, line, len);
+    self->held_len += len;
+    self->held_ends [self->held_count++] = self->held_len;
+    self->record_line = number;
+    size_t done = csv_parse (&self->csv, line, len, s_csv_field, s_csv_end, self);
+    if (done < len && !self->fatal) {
+        if (csv_error (&self->csv) == CSV_EPARSE && number > self->record_start)
+            s_csv_malformed (self, number,
+                             "a quote on this line opens a field that is not closed properly");
+        else if (csv_error (&self->csv) == CSV_EPARSE)
+            s_csv_malformed (self, number,
+                             "a quote out of place: inside an unquoted field, or followed by "
+                             "text where the field should end");
+        else
+            s_fatal (self, CIBUS_ERR_NOMEM, "out of memory reading line %zu", number);
+    }
+}
+
+static void
+s_csv_eof (feed_t *self)
+{
+    while (!self->fatal) {
+        self->record_line = self->line_no;
+        if (csv_fini (&self->csv, s_csv_field, s_csv_end, self) == 0)
+            break;
+        s_csv_malformed (self, self->line_no,
+                         "a quoted field is not closed by the end of the file");
+    }
+}
+
+//  ---------------------------------------------------------------- JSON Lines
+
+//  A JSON number as the file would have written it: an integer as is, a
+//  real with as few decimals as give it back exactly.
+static void
+s_json_number (json_t *value, char *out, size_t size)
+{
+    if (json_is_integer (value)) {
+        snprintf (out, size, "%" JSON_INTEGER_FORMAT, json_integer_value (value));
+        return;
+    }
+    double number = json_real_value (value);
+    if (fabs (number) >= 1e15) {
+        snprintf (out, size, "%.17g", number);
+        return;
+    }
+    for (int decimals = 0; decimals <= 17; decimals++) {
+        snprintf (out, size, "%.*f", decimals, number);
+        if (strtod (out, NULL) == number)
+            return;
+    }
+}
+
+static void
+s_jsonl_line (feed_t *self, const char *line, size_t len, size_t number)
+{
+    if (s_blank (line, len))
+        return;
+    json_error_t error;
+    json_t *row = json_loadb (line, len, JSON_REJECT_DUPLICATES, &error);
+    char message [320];
+    if (!row || !json_is_object (row)) {
+        if (row)
+            snprintf (message, sizeof message, "a line of JSON Lines holds one object");
+        else
+            snprintf (message, sizeof message, "not JSON: column %d: %s", error.column, error.text);
+        s_refuse_row (self, number, number, message);
+        json_decref (row);
+        return;
+    }
+    for (size_t c = 0; c < feed_map_column_count (self->map); c++) {
+        bool required;
+        const char *name = feed_map_column (self->map, c, &required);
+        json_t *value = json_object_get (row, name);
+        const char *problem = NULL;
+        self->values [c] = NULL;
+        if (!value)
+            problem = required ? "it has no member" : NULL;
+        else if (json_is_string (value)) {
+            self->values [c] = json_string_value (value);
+            if (json_string_length (value) != strlen (self->values [c]))
+                problem = "a NUL byte is in its member";
+        } else if (json_is_number (value)) {
+            s_json_number (value, self->numbers [c], sizeof self->numbers [c]);
+            self->values [c] = self->numbers [c];
+        } else if (json_is_null (value))
+            self->values [c] = "";
+        else if (json_is_boolean (value))
+            self->values [c] = json_is_true (value) ? "true" : "false";
+        else
+            problem = "an object or an array is in its member";
+        if (problem) {
+            char quoted [FEED_QUOTE_SIZE];
+            snprintf (message, sizeof message, "%s '%s'", problem,
+                      feed_quote (name, quoted, sizeof quoted));
+            s_refuse_row (self, number, number, message);
+            json_decref (row);
+            return;
+        }
+    }
+    s_row (self, number, number);
+    json_decref (row);
+}
+
+//  ---------------------------------------------------------------- lines
+
+static void
+s_line_end (feed_t *self)
+{
+    size_t number = ++self->line_no;
+    const char *line = self->line ? self->line : "";
+    size_t len = self->line_len;
+    //  A UTF-8 byte-order mark, as spreadsheets write it, is not data.
+    if (number == 1 && len >= 3 && memcmp (line, "\xef\xbb\xbf", 3) == 0)
+        line += 3, len -= 3;
+    if (self->line_over) {
+        char message [160];
+        if (self->config.format == FEED_CSV && self->in_record) {
+            size_t start = self->record_start;
+            snprintf (message, sizeof message, "line %zu is over %d bytes: its record is not read",
+                      number, FEED_LINE_MAX);
+            csv_free (&self->csv);
+            csv_init (&self->csv, S_CSV_OPTIONS);
+            self->fields_len = self->field_count = 0;
+            self->in_record = false;
+            self->held_len = self->held_count = 0;
+            s_refuse_row (self, start, number, message);
+        } else {
+            snprintf (message, sizeof message, "the line is over %d bytes: it is not read",
+                      FEED_LINE_MAX);
+            s_refuse_row (self, number, number, message);
+        }
+    } else if (self->config.format == FEED_CSV)
+        s_csv_line (self, line, len, number);
+    else
+        s_jsonl_line (self, line, len, number);
+    self->line_len = 0;
+    self->line_over = false;
+}
+
+static void
+s_line_add (feed_t *self, const char *data, size_t len)
+{
+    if (self->line_over)
+        return;
+    if (self->line_len + len > FEED_LINE_MAX) {
+        self->line_over = true;
+        return;
+    }
+    if (!s_grow (self, (void **) &self->line, &self->line_cap, self->line_len + len + 1, 1))
+        return;
+    memcpy (self->line + self->line_len, data, len);
+    self->line_len += len;
+}
+
+cibus_err_t
+feed_push (feed_t *self, const void *data, size_t size)
+{
+    const char *at = data, *end = at + size;
+    while (at < end && !self->fatal && !self->finished) {
+        if (self->pending_cr) {
+            //  CR then LF is one line end; CR then anything else ends the
+            //  line before that byte.
+            self->pending_cr = false;
+            if (*at == '\n')
+                s_line_add (self, at++, 1);
+            s_line_end (self);
+            continue;
+        }
+        const char *brk = at;
+        while (brk < end && *brk != '\n' && *brk != '\r')
+            brk++;
+        if (brk == end) {
+            s_line_add (self, at, (size_t) (end - at));
+            break;
+        }
+        s_line_add (self, at, (size_t) (brk - at) + 1);
+        at = brk + 1;
+        if (*brk == '\r')
+            self->pending_cr = true;
+        else
+            s_line_end (self);
+    }
+    return self->fatal;
+}
+
+//  Why a table is refused before it is sent, from its refused rows.
+static void
+s_close_table (feed_t *self, s_table_t *table)
+{
+    feed_table_t *t = &table->table;
+    char text [256];
+    if (table->refused_count) {
+        size_t named =
+            table->refused_count < S_REFUSED_NAMED ? table->refused_count : S_REFUSED_NAMED;
+        char lines [160];
+        feed_lines_text (table->refused, named, lines, sizeof lines);
+        if (table->refused_count == 1)
+            snprintf (text, sizeof text, "its row on line %s was refused", lines);
+        else
+            snprintf (text, sizeof text, "its rows on lines %s%s were refused", lines,
+                      table->refused_count > named ? " and more" : "");
+        t->refusal = s_dup (self, text);
+    } else if (!t->total.name)
+        t->refusal = s_dup (self, "no row gives its total");
+}
+
+static int
+s_cell_compare (const void *a, const void *b)
+{
+    const feed_cell_t *x = *(const feed_cell_t *const *) a, *y = *(const feed_cell_t *const *) b;
+    return strcmp (x->name, y->name);
+}
+
+static void
+s_digest_text (zdigest_t *digest, const char *text)
+{
+    char prefix [32];
+    int len = text ? snprintf (prefix, sizeof prefix, "+%zu:", strlen (text))
+                   : snprintf (prefix, sizeof prefix, "-");
+    zdigest_update (digest, (const byte *) prefix, (size_t) len);
+    if (text)
+        zdigest_update (digest, (const byte *) text, strlen (text));
+}
+
+//  The id: SHA-1 over the table's content in one canonical text - its
+//  network, owner, indicator, period, unit and status, and its cells
+//  sorted by name with their values. The source and extraction date are
+//  left out: an export extracted again with the same values is the same
+//  table, not a correction.
+static void
+s_table_id (feed_t *self, feed_table_t *t)
+{
+    zdigest_t *digest = zdigest_new ();
+    const feed_cell_t **sorted = calloc (t->cell_count + 1, sizeof *sorted);
+    if (!digest || !sorted) {
+        zdigest_destroy (&digest);
+        free (sorted);
+        s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+        return;
+    }
+    const char *parts [] = {
+        "cibus-feed/1", self->config.network, t->owner, t->indicator, t->period, t->unit,
+        t->status};
+    for (size_t i = 0; i < sizeof parts / sizeof parts [0]; i++)
+        s_digest_text (digest, parts [i]);
+    s_digest_text (digest, t->total.value);
+    for (size_t i = 0; i < t->cell_count; i++)
+        sorted [i] = &t->cells [i];
+    qsort (sorted, t->cell_count, sizeof *sorted, s_cell_compare);
+    for (size_t i = 0; i < t->cell_count; i++) {
+        s_digest_text (digest, sorted [i]->name);
+        s_digest_text (digest, sorted [i]->value);
+    }
+    snprintf (t->id, sizeof t->id, FEED_ID_PREFIX "%s", zdigest_string (digest));
+    for (char *c = t->id; *c; c++)
+        if (*c >= 'A' && *c <= 'F')
+            *c = (char) (*c - 'A' + 'a');
+    zdigest_destroy (&digest);
+    free (sorted);
+}
+
+cibus_err_t
+feed_finish (feed_t *self)
+{
+    if (self->finished || self->fatal)
+        return self->fatal;
+    if (self->pending_cr || self->line_len || self->line_over) {
+        self->pending_cr = false;
+        s_line_end (self);
+    }
+    if (self->config.format == FEED_CSV)
+        s_csv_eof (self);
+    if (!self->fatal && self->config.format == FEED_CSV && !self->have_header)
+        s_fatal (self, CIBUS_ERR_USAGE,
+                 "the file has no header: a CSV export starts with a "
+                 "line naming its columns");
+    for (size_t i = 0; i < self->table_count && !self->fatal; i++) {
+        s_close_table (self, self->tables [i]);
+        s_table_id (self, &self->tables [i]->table);
+    }
+    self->finished = true;
+    return self->fatal;
+}
+
+const char *
+feed_error (feed_t *self)
+{
+    return self->error;
+}
+
+size_t
+feed_lines (feed_t *self)
+{
+    return self->line_no;
+}
+
+size_t
+feed_rows (feed_t *self)
+{
+    return self->rows;
+}
+
+size_t
+feed_skipped (feed_t *self)
+{
+    return self->skipped;
+}
+
+size_t
+feed_problem_count (feed_t *self)
+{
+    return self->problem_count;
+}
+
+const feed_problem_t *
+feed_problem (feed_t *self, size_t index)
+{
+    return index < self->problem_count ? &self->problems [index] : NULL;
+}
+
+size_t
+feed_table_count (feed_t *self)
+{
+    return self->table_count;
+}
+
+const feed_table_t *
+feed_table (feed_t *self, size_t index)
+{
+    return index < self->table_count ? &self->tables [index]->table : NULL;
+}
+
+cibus_err_t
+feed_table_build (const feed_table_t *t, cibus_table_t *out)
+{
+    const char *fields [][2] = {{"indicator", t->indicator},
+                                {"period", t->period},
+                                {"unit", t->unit},
+                                {"for", t->owner},
+                                {"status", t->status},
+                                {"source", t->source},
+                                {"extracted_on", t->extracted_on}};
+    cibus_err_t err = CIBUS_OK;
+    for (size_t i = 0; i < sizeof fields / sizeof fields [0] && !err; i++)
+        if (fields [i][1])
+            err = cibus_table_set (out, fields [i][0], fields [i][1]);
+    if (!err && t->total.name)
+        err = cibus_table_set_total (out, t->total.value);
+    for (size_t i = 0; i < t->cell_count && !err; i++)
+        err = cibus_table_add_cell (out, t->cells [i].name, t->cells [i].value);
+    return err;
+}
+
+void
+feed_table_name (const feed_table_t *t, char *text, size_t size)
+{
+    char indicator [FEED_QUOTE_SIZE], period [FEED_QUOTE_SIZE];
+    char owner [FEED_QUOTE_SIZE], unit [FEED_QUOTE_SIZE];
+    snprintf (text, size, "%s %s%s%s%s%s", feed_quote (t->indicator, indicator, sizeof indicator),
+              feed_quote (t->period, period, sizeof period), t->owner ? " of " : "",
+              t->owner ? feed_quote (t->owner, owner, sizeof owner) : "", t->unit ? ", unit " : "",
+              t->unit ? feed_quote (t->unit, unit, sizeof unit) : "");
+}
+
+void
+feed_lines_text (const size_t *lines, size_t count, char *text, size_t size)
+{
+    size_t used = 0;
+    text [0] = 0;
+    for (size_t i = 0; i < count && used < size; i++) {
+        size_t run = i;
+        while (run + 1 < count && lines [run + 1] == lines [run] + 1)
+            run++;
+        if (run > i)
+            used += (size_t) snprintf (text + used, size - used, "%s%zu-%zu", i ? ", " : "",
+                                       lines [i], lines [run]);
+        else
+            used += (size_t) snprintf (text + used, size - used, "%s%zu", i ? ", " : "", lines [i]);
+        i = run;
+    }
+}
