@@ -44,26 +44,15 @@ s_setup (void **state)
                               self->carol, sizeof self->carol))
         goto fail;
     //  The integrator, registered to feed alice.
-    char cibus [PATH_MAX], base [PATH_MAX], *err = NULL;
-    harness_bin ("cibus", cibus, sizeof cibus);
-    snprintf (base, sizeof base, "%s/state", self->world.dir);
-    snprintf (self->state, sizeof self->state, "%s_secret", base);
-    const char *keygen [] = {cibus, "keygen", base, NULL};
-    if (harness_run (keygen, NULL, NULL, NULL, NULL) != 0
-        || harness_cibusd (NULL, &err, "partner", "add", "--data", self->world.data, "state",
-                           "--role", "integrator", "--key", base, "--network", "early-literacy",
-                           "--feeds", "alice", NULL)
-               != 0) {
-        fprintf (stderr, "test: %s", err ? err : "keygen failed\n");
-        free (err);
+    const char *fed [] = {"alice", NULL};
+    if (!harness_add_integrator (self->world.data, self->world.dir, "state", early, fed,
+                                 self->state, sizeof self->state))
         goto fail;
-    }
-    free (err);
+    char *out = NULL, *err = NULL;
     //  k3: a percent by race and by income, with the categories of each,
     //  and by ethnicity, whose categories the catalogue does not list (a
     //  table's own: one that uses hispanic under race and ethnicity both
     //  counts its people twice).
-    char *out = NULL;
     int rc = harness_cibus (&self->world, &out, &err, "indicator", "define", "k3", "--key",
                             self->world.hub, "--name", "3rd-grade reading", "--unit", "percent",
                             "--direction", "up", "--period", "quarter", "--dimension",
