@@ -164,6 +164,23 @@ $(REL)/obj/tests/bench/%.o $(TST)/obj/tests/bench/%.o: CPPFLAGS += -Itests
 # would not be remade when its archive looked newer.
 .PRECIOUS: $(REL)/obj/%.o $(TST)/obj/%.o
 
+# ------------------------------------------------------------------ python
+#
+# The Python example client (docs/examples/cibus_client.py) uses Debian's
+# python3-zmq and python3-protobuf and the module protoc generates from
+# proto/cibus.proto into build/py/ (never committed). tests/test_python runs
+# it against a real broker with PYTHONPATH=build/py; order-only, so that a
+# changed proto regenerates the module without relinking the test.
+
+PY := build/py
+DEB_PACKAGES += python3-zmq python3-protobuf protobuf-compiler
+
+$(PY)/cibus_pb2.py: proto/cibus.proto
+	@mkdir -p $(PY)
+	protoc --python_out=$(PY) -Iproto proto/cibus.proto
+
+$(REL)/test_python $(TST)/test_python: | $(PY)/cibus_pb2.py
+
 # ------------------------------------------------------------------ fuzz
 #
 # The request dispatcher's libFuzzer target (tests/fuzz/), built with clang
