@@ -1068,80 +1068,6 @@ s_handle_status (broker_t *self, zframe_t *routing)
     s_send_to (self, routing, &reply);
 }
 
-//  The wire's QueryReply for a store answer: containers of its own, whose
-//  strings are the answer's (borrowed; s_answer_release frees only the
-//  containers). NULL when out of memory.
-static void
-s_answer_release (Cibus__QueryReply *reply)
-{
-    if (!reply)
-        return;
-    for (size_t t = 0; t < reply->n_tables; t++) {
-        Cibus__Table *table = reply->tables [t];
-        for (size_t r = 0; table && r < table->n_rows; r++) {
-            Cibus__Row *row = table->rows [r];
-            for (size_t c = 0; row && c < row->n_cells; c++)
-                free (row->cells [c]);
-            if (row)
-                free (row->cells);
-            free (row);
-        }
-        if (table)
-            free (table->rows);
-        free (table);
-    }
-    free (reply->tables);
-    free (reply);
-}
-
-static Cibus__QueryReply *
-s_answer_encode (const store_answer_t *answer)
-{
-    Cibus__QueryReply *reply = calloc (1, sizeof *reply);
-    if (!reply)
-        return NULL;
-    cibus__query_reply__init (reply);
-    reply->tables = calloc (answer->n_tables ? answer->n_tables : 1, sizeof *reply->tables);
-    bool ok = reply->tables != NULL;
-    for (size_t t = 0; ok && t < answer->n_tables; t++) {
-        const store_table_t *from = answer->tables [t];
-        Cibus__Table *table = calloc (1, sizeof *table);
-        if (!(ok = table != NULL))
-            break;
-        cibus__table__init (table);
-        reply->tables [reply->n_tables++] = table;
-        table->title = from->title;
-        table->n_columns = from->n_columns;
-        table->columns = from->columns;
-        table->rows = calloc (from->n_rows ? from->n_rows : 1, sizeof *table->rows);
-        ok = table->rows != NULL;
-        for (size_t r = 0; ok && r < from->n_rows; r++) {
-            const store_row_t *source = from->rows [r];
-            Cibus__Row *row = calloc (1, sizeof *row);
-            if (!(ok = row != NULL))
-                break;
-            cibus__row__init (row);
-            table->rows [table->n_rows++] = row;
-            row->cells = calloc (source->n_cells ? source->n_cells : 1, sizeof *row->cells);
-            ok = row->cells != NULL;
-            for (size_t c = 0; ok && c < source->n_cells; c++) {
-                Cibus__Cell *cell = calloc (1, sizeof *cell);
-                if (!(ok = cell != NULL))
-                    break;
-                cibus__cell__init (cell);
-                row->cells [row->n_cells++] = cell;
-                cell->text = source->cells [c]->text;
-                cell->has_number = source->cells [c]->has_number;
-                cell->number = source->cells [c]->number;
-            }
-        }
-    }
-    if (!ok) {
-        s_answer_release (reply);
-        return NULL;
-    }
-    return reply;
-}
 
 static void
 s_handle_query (broker_t *self, zframe_t *routing, int fd, const Cibus__Query *query,
@@ -1171,7 +1097,7 @@ s_handle_query (broker_t *self, zframe_t *routing, int fd, const Cibus__Query *q
         s_refuse (self, routing, partner->name, "query", NULL, &problem);
         return;
     }
-    Cibus__QueryReply *result = s_answer_encode (answer);
+    Cibus__QueryReply *result = store_answer_reply (answer);
     if (!result) {
         codec_problem_set (&problem, CIBUS_ERR_NOMEM, NULL, "broker out of memory");
         s_refuse (self, routing, partner->name, "query", NULL, &problem);
@@ -1194,11 +1120,22 @@ s_handle_query (broker_t *self, zframe_t *routing, int fd, const Cibus__Query *q
         s_refuse (self, routing, partner->name, "query", NULL, &problem);
     } else
         s_send_to (self, routing, &reply);
-    s_answer_release (result);
+    store_answer_reply_free (result);
     store_answer_free (answer);
 }
 
 //  ---------------------------------------------------------------- dispatch
+
+//  The id of a publish's envelope, for the refusal of a request that may be
+//  one (NULL for any other request, or one that did not decode).
+static const char *
+s_publish_id (const request_t *request)
+{
+    return request && request->kind_case == CIBUS__REQUEST__KIND_PUBLISH
+                   && request->publish->envelope
+               ? request->publish->envelope->id
+               : NULL;
+}
 
 //  One request from one connection: who sent it (the key the ZAP handler
 //  admitted, NULL when none), what it sent (the single payload frame, or
@@ -1251,11 +1188,19 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
         conns_seen (self->conns, fd);
     codec_problem_t problem;
     request_t *request = NULL;
+    bool id_cut = false;
     if (!partner) {
+        //  A publish is answered with its id, as every refusal of a publish
+        //  is, so that a client with many in flight can fail this one: the
+        //  key may have been removed while they travelled. The id is only
+        //  read, never trusted, and not echoed when a NUL cut it.
+        if (one_frame && (request = codec_request_decode (data, size)))
+            (void)codec_validate_request_bytes (data, size, &problem, &id_cut);
         codec_problem_set (&problem, CIBUS_ERR_UNKNOWN_KEY, NULL,
                            "this key is not in the partner registry: ask the backbone to "
                            "register it");
-        s_refuse (self, routing, key ? key : "-", "any", NULL, &problem);
+        s_refuse (self, routing, key ? key : "-", "any", id_cut ? NULL : s_publish_id (request),
+                  &problem);
     } else if (!s_routing_generated (zframe_data (routing), zframe_size (routing)))
         s_refuse (self, routing, partner->name, "any", NULL,
                   (codec_problem_set (&problem, CIBUS_ERR_FORBIDDEN, NULL,
@@ -1275,13 +1220,12 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
                                       "Request",
                                       size),
                    &problem));
-    //  Structure, limits and UTF-8 of every field, before anything reads it.
-    else if (codec_validate_request (request, &problem))
+    //  Structure, limits and UTF-8 of every field, before anything reads
+    //  it; first a NUL byte, which the decoded strings hide by ending there.
+    else if (codec_validate_request_bytes (data, size, &problem, &id_cut)
+             || codec_validate_request (request, &problem))
         s_refuse (self, routing, partner->name, s_kind_name (request),
-                  request->kind_case == CIBUS__REQUEST__KIND_PUBLISH && request->publish->envelope
-                      ? request->publish->envelope->id
-                      : NULL,
-                  &problem);
+                  id_cut ? NULL : s_publish_id (request), &problem);
     else
         switch (request->kind_case) {
             case CIBUS__REQUEST__KIND_PUBLISH:

@@ -20,6 +20,7 @@
 #include "feed.h"
 #include "opts.h"
 #include "render.h"
+#include "sync.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -564,6 +565,12 @@ s_publish_and_report (const s_command_t *command, opts_t *opts, cibus_t *client,
 {
     cibus_ack_t ack;
     cibus_err_t err = cibus_publish (client, env, &ack);
+    //  Unreachable: the outbox keeps it under its id, for `cibus sync`.
+    if (err && sync_unreachable (err)) {
+        char why [600];
+        snprintf (why, sizeof why, "the broker cannot be reached (%s)", cibus_error (client));
+        return sync_queue (command->name, opts, env, why);
+    }
     if (err)
         return s_failed (command, client, err);
     if (opts_flag (opts, "json")) {
@@ -616,10 +623,12 @@ s_cmd_publish (const s_command_t *command, opts_t *opts)
         entry->env.topic = entry->topic;
         entry->env.id = (char *) opts_get (opts, "id");
         rc = s_check_locally (command, &entry->env, entry->id, sizeof entry->id);
-        if (rc == 0 && !(client = s_connect (command, opts, timeout)))
+        if (rc == 0 && opts_flag (opts, "queue"))
+            rc = sync_queue (command->name, opts, &entry->env, NULL);
+        else if (rc == 0 && !(client = s_connect (command, opts, timeout)))
             rc = S_EXIT_FAIL;
     }
-    if (rc == 0)
+    if (rc == 0 && client)
         rc = s_publish_and_report (command, opts, client, &entry->env);
     cibus_destroy (&client);
     cibus_table_destroy (&entry->table);
@@ -863,6 +872,8 @@ s_cmd_query (const s_command_t *command, opts_t *opts)
         if (dates [i] && !codec_is_date (dates [i]))
             return s_usage_error (command->name, "expected a date like 2026-12-15, got '%s'",
                                   dates [i]);
+    if (opts_flag (opts, "offline"))
+        return sync_query_offline (command->name, opts, &query);
     cibus_t *client = s_connect (command, opts, timeout);
     if (!client)
         return S_EXIT_FAIL;
@@ -1439,6 +1450,49 @@ s_cmd_whoami (const s_command_t *command, opts_t *opts)
     return rc;
 }
 
+//  ---------------------------------------------------------------- sync
+
+//  The replica: `cibus sync`, its outbox, and the options that read from
+//  it (--offline) or write to it (--queue); clients/sync.c does the work.
+#define S_REPLICA_OPT                                                                       \
+    {"replica", OPT_VALUE, "PATH", "CIBUS_REPLICA", NULL,                                   \
+     "the local replica (default: $XDG_DATA_HOME/cibus/replica.db)"}
+
+static const opt_def_t s_sync_opts [] = {
+    S_REPLICA_OPT,
+    {"topic", OPT_LIST, "PREFIX", NULL, NULL, "only topics starting with PREFIX (repeatable)"},
+    {"once", OPT_FLAG, NULL, NULL, NULL, "catch up, send the outbox and exit"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_outbox_opts [] = {
+    S_REPLICA_OPT,
+    {"json", OPT_FLAG, NULL, NULL, NULL, "print JSON, one object per line"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_offline_opts [] = {
+    S_REPLICA_OPT,
+    {"offline", OPT_FLAG, NULL, NULL, NULL, "answer from the local replica (cibus sync)"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_queue_opts [] = {
+    S_REPLICA_OPT,
+    {"queue", OPT_FLAG, NULL, NULL, NULL,
+     "store it in the replica's outbox; `cibus sync` sends it (also done when the broker "
+     "cannot be reached)"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static int
+s_cmd_sync (const s_command_t *command, opts_t *opts)
+{
+    return sync_cmd_sync (command->name, opts);
+}
+
+static int
+s_cmd_outbox (const s_command_t *command, opts_t *opts)
+{
+    return sync_cmd_outbox (command->name, opts);
+}
+
 //  ---------------------------------------------------------------- main
 
 static const s_command_t s_commands [] = {
@@ -1485,6 +1539,13 @@ static const s_command_t s_commands [] = {
      true, s_cmd_whoami, NULL},
     {"status", "status", "the broker's last seq and commit counters", s_none, false, true,
      s_cmd_whoami, NULL},
+    {"sync", "sync [--replica PATH] [--topic PREFIX]... [--once]\n   or: cibus sync status "
+     "[--json]",
+     "keep a local replica of what you may read (resume, catch up, follow); send the outbox",
+     s_sync_opts, false, true, s_cmd_sync, NULL},
+    {"outbox", "outbox [--json]\n   or: cibus outbox retry|drop ID",
+     "updates waiting to be sent (or refused), and what to do with one", s_outbox_opts, false,
+     false, s_cmd_outbox, NULL},
     {NULL, NULL, NULL, NULL, false, false, NULL, NULL}};
 
 static void
@@ -1503,10 +1564,13 @@ static void
 s_merge (const s_command_t *command, opt_def_t *defs)
 {
     size_t count = 0;
-    const opt_def_t *parts [3] = {command->own,
+    const opt_def_t *parts [4] = {command->own,
                                   command->publishes ? s_publish_common : s_none,
-                                  command->connects ? s_common : s_none};
-    for (size_t p = 0; p < 3; p++)
+                                  command->connects ? s_common : s_none,
+                                  command->handler == s_cmd_query ? s_offline_opts
+                                  : command->publishes           ? s_queue_opts
+                                                                 : s_none};
+    for (size_t p = 0; p < 4; p++)
         for (const opt_def_t *def = parts [p]; def->name && count < S_MAX_OPTS - 1; def++)
             defs [count++] = *def;
     defs [count] = (opt_def_t) {NULL, 0, NULL, NULL, NULL, NULL};

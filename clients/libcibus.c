@@ -509,16 +509,36 @@ s_pump (cibus_t *self, int msec)
     return self->fatal;
 }
 
+//  Hand one frame to the DEALER. A handshake the broker refused takes the
+//  connection with it, and libzmq does not reconnect after a refusal: a
+//  DEALER with no connection cannot take a message (EAGAIN), and a send
+//  that blocked would wait for one that never comes. So the monitor is
+//  read first, and while the socket cannot take the frame the wait is for
+//  either that or the monitor's verdict, never longer than the timeout.
 static cibus_err_t
 s_send_bytes (cibus_t *self, const void *data, size_t size)
 {
-    if (self->fatal)
-        return self->fatal;
-    if (zmq_send (zsock_resolve (self->dealer), data, size, 0) < 0)
-        return zmq_errno () == EAGAIN ? s_fail_timeout (self)
-                                      : s_fail (self, CIBUS_ERR_IO, NULL, "send failed: %s",
-                                                zmq_strerror (zmq_errno ()));
-    return CIBUS_OK;
+    s_read_monitor (self);
+    void *handle = zsock_resolve (self->dealer);
+    int64_t until = zclock_mono () + self->timeout_msec;
+    while (!self->fatal) {
+        if (zmq_send (handle, data, size, ZMQ_DONTWAIT) >= 0)
+            return CIBUS_OK;
+        if (zmq_errno () != EAGAIN && zmq_errno () != EINTR)
+            return s_fail (self, CIBUS_ERR_IO, NULL, "send failed: %s",
+                           zmq_strerror (zmq_errno ()));
+        int64_t left = until - zclock_mono ();
+        if (left <= 0)
+            return s_fail_timeout (self);
+        zmq_pollitem_t items [] = {{handle, 0, ZMQ_POLLOUT, 0},
+                                   {self->monitor ? zsock_resolve (self->monitor) : NULL, 0,
+                                    ZMQ_POLLIN, 0}};
+        if (zmq_poll (items, self->monitor ? 2 : 1, (long) left) < 0 && zmq_errno () == EINTR
+            && zsys_interrupted)
+            return s_fail (self, CIBUS_ERR_CLOSED, NULL, "interrupted");
+        s_read_monitor (self);
+    }
+    return self->fatal;
 }
 
 static cibus_err_t

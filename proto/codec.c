@@ -512,6 +512,182 @@ s_walk_text (const ProtobufCMessage *message, const char *path, codec_problem_t 
     return CIBUS_OK;
 }
 
+//  ---------------------------------------------------------------- NUL bytes
+
+//  protobuf-c unpacks a string into a C string, so a NUL byte inside one
+//  (which protobuf allows) would cut it there without anyone seeing: an id
+//  "a<NUL>b" would be stored and acked as "a". The decoded structs cannot
+//  show it, so the frame's own bytes are read, walking the schema as
+//  protobuf-c did. The walk goes only where the schema leads (unknown
+//  fields and bytes are stepped over), so its depth is the schema's.
+
+//  A varint at *at; false when the bytes end first or it runs past 10 bytes.
+static bool
+s_wire_varint (const uint8_t **at, const uint8_t *end, uint64_t *value)
+{
+    *value = 0;
+    for (unsigned shift = 0; shift < 70 && *at < end; shift += 7) {
+        uint8_t byte = *(*at)++;
+        *value |= (uint64_t)(byte & 0x7F) << shift;
+        if (!(byte & 0x80))
+            return true;
+    }
+    return false;
+}
+
+typedef struct {
+    char first [128]; /* path of the first string holding a NUL, "" if none */
+    bool id_cut;      /* the envelope's id is one of them */
+} s_nul_t;
+
+static void
+s_wire_nul (const uint8_t *data, size_t size, const ProtobufCMessageDescriptor *descriptor,
+            const char *path, s_nul_t *found)
+{
+    const uint8_t *at = data, *end = data + size;
+    while (at < end) {
+        uint64_t tag, length;
+        if (!s_wire_varint (&at, end, &tag))
+            return;
+        switch (tag & 7) {
+            case 0:
+                if (!s_wire_varint (&at, end, &length))
+                    return;
+                continue;
+            case 1:
+                at = (size_t)(end - at) >= 8 ? at + 8 : end;
+                continue;
+            case 5:
+                at = (size_t)(end - at) >= 4 ? at + 4 : end;
+                continue;
+            case 2:
+                break;
+            default:
+                return; //  a group: protobuf-c would not have decoded this
+        }
+        if (!s_wire_varint (&at, end, &length) || length > (uint64_t)(end - at))
+            return;
+        const uint8_t *value = at;
+        at += length;
+        if (tag >> 3 > UINT32_MAX)
+            continue;
+        unsigned number = (unsigned)(tag >> 3);
+        const ProtobufCFieldDescriptor *field;
+        if (!(field = protobuf_c_message_descriptor_get_field (descriptor, number)))
+            continue;
+        char name [sizeof found->first];
+        snprintf (name, sizeof name, "%s%s%s", path, *path ? "." : "", field->name);
+        if (field->type == PROTOBUF_C_TYPE_MESSAGE)
+            s_wire_nul (value, (size_t)length, field->descriptor, name, found);
+        else if (field->type == PROTOBUF_C_TYPE_STRING && memchr (value, 0, (size_t)length)) {
+            if (!*found->first)
+                snprintf (found->first, sizeof found->first, "%s", name);
+            if (strcmp (name, "publish.envelope.id") == 0)
+                found->id_cut = true;
+        }
+    }
+}
+
+cibus_err_t
+codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *problem, bool *id_cut)
+{
+    s_nul_t found = {"", false};
+    s_wire_nul (data, size, &cibus__request__descriptor, "", &found);
+    if (id_cut)
+        *id_cut = found.id_cut;
+    if (!*found.first)
+        return CIBUS_OK;
+    //  Named as codec_validate_request names a field: an envelope's from
+    //  the envelope, a subscription's by their own names, 'query.<name>'.
+    const char *field = found.first;
+    static const char *const strip [] = {"publish.envelope.", "subscribe."};
+    for (size_t i = 0; i < S_COUNT (strip); i++)
+        if (strncmp (field, strip [i], strlen (strip [i])) == 0)
+            field += strlen (strip [i]);
+    return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
+                              "field '%s' holds the control character U+0000: text may hold "
+                              "tab, newline and carriage return, no other",
+                              field);
+}
+
+//  ---------------------------------------------------------------- empty strings
+
+//  Every optional string of a message and of the messages inside it that
+//  is present but empty, set to NULL (absent) with its slot remembered.
+static cibus_err_t
+s_clear_empty (ProtobufCMessage *message, codec_cleared_t *cleared)
+{
+    const ProtobufCMessageDescriptor *descriptor = message->descriptor;
+    char *base = (char *)message;
+    for (unsigned i = 0; i < descriptor->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &descriptor->fields [i];
+        //  A oneof's member is chosen by its case, not by its pointer; the
+        //  items of a list are refused empty (6.2), never cleared.
+        bool oneof = field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF;
+        if (oneof && *(const uint32_t *)(base + field->quantifier_offset) != field->id)
+            continue;
+        void **items = (void **)(base + field->offset);
+        size_t count = 1;
+        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
+            count = *(const size_t *)(base + field->quantifier_offset);
+            items = *(void ***)(base + field->offset);
+        }
+        if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
+            for (size_t j = 0; j < count; j++) {
+                cibus_err_t rc = items [j] ? s_clear_empty (items [j], cleared) : CIBUS_OK;
+                if (rc)
+                    return rc;
+            }
+            continue;
+        }
+        if (field->type != PROTOBUF_C_TYPE_STRING || field->label == PROTOBUF_C_LABEL_REPEATED
+            || oneof || !*items || **(char **)items)
+            continue;
+        if (cleared->count == cleared->capacity) {
+            size_t capacity = cleared->capacity ? 2 * cleared->capacity : 8;
+            codec_cleared_slot_t *slots = realloc (cleared->slots, capacity * sizeof *slots);
+            if (!slots)
+                return CIBUS_ERR_NOMEM;
+            cleared->slots = slots;
+            cleared->capacity = capacity;
+        }
+        cleared->slots [cleared->count].slot = (char **)items;
+        cleared->slots [cleared->count].value = *(char **)items;
+        cleared->count++;
+        *items = NULL;
+    }
+    return CIBUS_OK;
+}
+
+cibus_err_t
+codec_envelope_clear_empty (envelope_t *env, codec_cleared_t *cleared)
+{
+    cleared->count = 0;
+    cibus_err_t rc = s_clear_empty (&env->base, cleared);
+    if (rc)
+        codec_envelope_restore_empty (cleared);
+    return rc;
+}
+
+void
+codec_envelope_restore_empty (codec_cleared_t *cleared)
+{
+    //  Last cleared first, though no slot is cleared twice.
+    while (cleared->count > 0) {
+        cleared->count--;
+        *cleared->slots [cleared->count].slot = cleared->slots [cleared->count].value;
+    }
+}
+
+void
+codec_cleared_release (codec_cleared_t *cleared)
+{
+    if (!cleared)
+        return;
+    free (cleared->slots);
+    *cleared = (codec_cleared_t){0};
+}
+
 //  A cell's name in a message: "the total", or "cell race=hispanic,income=low"
 //  (each part cut at 48 bytes, the whole at S_CELL_NAME bytes with "..."),
 //  short enough that the sentence around it still fits in a problem's
@@ -882,6 +1058,24 @@ s_known_fields_only (const envelope_t *env, codec_problem_t *problem)
     return rc;
 }
 
+//  A body as a message names it: "a data table", "a note", "an update".
+static const char *
+s_body_noun (const envelope_t *env)
+{
+    switch (env->body_case) {
+        case CIBUS__ENVELOPE__BODY_DATA:
+            return "a data table";
+        case CIBUS__ENVELOPE__BODY_NOTE:
+            return "a note";
+        case CIBUS__ENVELOPE__BODY_COMMITMENT:
+            return "a commitment";
+        case CIBUS__ENVELOPE__BODY_UPDATE:
+            return "an update";
+        default:
+            return "an indicator definition";
+    }
+}
+
 cibus_err_t
 codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
 {
@@ -924,14 +1118,14 @@ codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
                                       ? "an"
                                       : "a",
                                   codec_body_name (env), network, kind);
+    //  Refused from the backbone too, which has no networks of its own:
+    //  the words must hold for every role, since this rule knows none.
     if (strcmp (network, CODEC_CATALOG_NETWORK) == 0
         && env->body_case != CIBUS__ENVELOPE__BODY_INDICATOR)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
                                   "network '%s' carries the indicator catalogue only: publish "
-                                  "%s %s to one of your networks",
-                                  CODEC_CATALOG_NETWORK,
-                                  env->body_case == CIBUS__ENVELOPE__BODY_UPDATE ? "an" : "a",
-                                  codec_body_name (env));
+                                  "%s to another network",
+                                  CODEC_CATALOG_NETWORK, s_body_noun (env));
     switch (env->body_case) {
         case CIBUS__ENVELOPE__BODY_DATA:
             return s_validate_data (env->data, problem);

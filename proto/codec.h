@@ -128,6 +128,41 @@ cibus_err_t codec_validate_envelope (const envelope_t *env, codec_problem_t *pro
    with the field named; returns CIBUS_OK or fills problem. */
 cibus_err_t codec_validate_request (const request_t *request, codec_problem_t *problem);
 
+/* Look in the bytes of a Request frame (one that codec_request_decode
+   accepted) for a string holding a NUL byte, which protobuf allows but the
+   decoded C string would hide by ending there. Refuses the first one found,
+   as BAD_FIELD naming the field as codec_validate_request does, with the
+   message of a control character (U+0000); run it before
+   codec_validate_request, which would judge the cut string. *id_cut (may
+   be NULL) is set when a publish's envelope id holds one: the decoded id
+   is then not the id that was sent, and must not be echoed. */
+cibus_err_t codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *problem,
+                                          bool *id_cut);
+
+/* Optional strings that are present but empty, set aside while an entry is
+   encoded: an empty string means absent (PROTOCOL.md 2.1), so it is
+   stored and relayed as absent. */
+typedef struct {
+    char **slot; /* where the string was */
+    char *value; /* the empty string, put back by restore */
+} codec_cleared_slot_t;
+
+typedef struct {
+    codec_cleared_slot_t *slots;
+    size_t count;
+    size_t capacity;
+} codec_cleared_t;
+
+/* Clear (set to NULL) every non-repeated string of env and of the messages
+   inside it that is present but empty, remembering each in cleared (its
+   memory is reused across calls; free it with codec_cleared_release).
+   The strings stay the caller's: codec_envelope_restore_empty puts every
+   one back, and must be called before env is freed. Returns CIBUS_OK or
+   NOMEM (then nothing stays cleared). */
+cibus_err_t codec_envelope_clear_empty (envelope_t *env, codec_cleared_t *cleared);
+void codec_envelope_restore_empty (codec_cleared_t *cleared);
+void codec_cleared_release (codec_cleared_t *cleared);
+
 /* Validate a calendar date YYYY-MM-DD. */
 bool codec_is_date (const char *text);
 

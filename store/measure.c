@@ -349,8 +349,8 @@ s_project_indicator (store_t *self, const envelope_t *env)
 //  Bring the projections up to date with an entry just appended in the
 //  open batch (env carries its seq, partner, topic, received_at). Data
 //  tables are projected by tables_append.
-static cibus_err_t
-s_project (store_t *self, const envelope_t *env, const char *network)
+cibus_err_t
+measure_project (store_t *self, const envelope_t *env, const char *network)
 {
     switch (env->body_case) {
         case CIBUS__ENVELOPE__BODY_NOTE:
@@ -394,6 +394,15 @@ store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
     if (!codec_topic_network (env->topic, network, sizeof network))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
                                   "field 'topic' must be <network>/<kind>");
+    //  An empty string is absent (PROTOCOL.md 2.1): the rules already read
+    //  it so, and the entry must say so too, or a reader would be sent a
+    //  `source: ""` that no rule ever saw. Cleared for the rules, the
+    //  encoding and the projections alike; the caller's strings are put
+    //  back before returning.
+    codec_cleared_t cleared = {0};
+    err = codec_envelope_clear_empty (env, &cleared);
+    if (err)
+        return err;
     //  Judged inside the transaction, so that an entry earlier in the same
     //  batch counts (a definition and a submission that uses it, or an
     //  earlier version of the same table).
@@ -409,8 +418,11 @@ store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
         out->cost_usec = usec > 0 ? (uint64_t)usec : 0;
     } else
         err = store_check_entry (self, env, publisher, problem);
-    if (err)
+    if (err) {
+        codec_envelope_restore_empty (&cleared);
+        codec_cleared_release (&cleared);
         return err;
+    }
     char *client_partner = env->partner;
     env->partner = (char *)publisher->name;
     env->has_seq = true;
@@ -425,9 +437,11 @@ store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
         snprintf (out->owner, sizeof out->owner, "%s", tables_owner (work));
         err = tables_append (self, env, network, work, &out->masked, &out->superseded);
     } else if (err == CIBUS_OK)
-        err = s_project (self, env, network);
+        err = measure_project (self, env, network);
     env->partner = client_partner;
     tables_restore (env, &work);
+    codec_envelope_restore_empty (&cleared);
+    codec_cleared_release (&cleared);
     //  An entry that could not be encoded or stored fails the batch: it
     //  passed every rule, so the fault is the store's or the memory's.
     return err == CIBUS_OK || err == CIBUS_ERR_STORE ? err : CIBUS_ERR_STORE;

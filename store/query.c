@@ -924,3 +924,77 @@ store_query (store_t *self, const Cibus__Query *query, const store_partner_t *re
     *reply = q.reply;
     return CIBUS_OK;
 }
+
+//  ------------------------------------------------------------ the wire
+
+void
+store_answer_reply_free (Cibus__QueryReply *reply)
+{
+    if (!reply)
+        return;
+    for (size_t t = 0; t < reply->n_tables; t++) {
+        Cibus__Table *table = reply->tables [t];
+        for (size_t r = 0; table && r < table->n_rows; r++) {
+            Cibus__Row *row = table->rows [r];
+            for (size_t c = 0; row && c < row->n_cells; c++)
+                free (row->cells [c]);
+            if (row)
+                free (row->cells);
+            free (row);
+        }
+        if (table)
+            free (table->rows);
+        free (table);
+    }
+    free (reply->tables);
+    free (reply);
+}
+
+Cibus__QueryReply *
+store_answer_reply (const store_answer_t *answer)
+{
+    Cibus__QueryReply *reply = calloc (1, sizeof *reply);
+    if (!reply)
+        return NULL;
+    cibus__query_reply__init (reply);
+    reply->tables = calloc (answer->n_tables ? answer->n_tables : 1, sizeof *reply->tables);
+    bool ok = reply->tables != NULL;
+    for (size_t t = 0; ok && t < answer->n_tables; t++) {
+        const store_table_t *from = answer->tables [t];
+        Cibus__Table *table = calloc (1, sizeof *table);
+        if (!(ok = table != NULL))
+            break;
+        cibus__table__init (table);
+        reply->tables [reply->n_tables++] = table;
+        table->title = from->title;
+        table->n_columns = from->n_columns;
+        table->columns = from->columns;
+        table->rows = calloc (from->n_rows ? from->n_rows : 1, sizeof *table->rows);
+        ok = table->rows != NULL;
+        for (size_t r = 0; ok && r < from->n_rows; r++) {
+            const store_row_t *source = from->rows [r];
+            Cibus__Row *row = calloc (1, sizeof *row);
+            if (!(ok = row != NULL))
+                break;
+            cibus__row__init (row);
+            table->rows [table->n_rows++] = row;
+            row->cells = calloc (source->n_cells ? source->n_cells : 1, sizeof *row->cells);
+            ok = row->cells != NULL;
+            for (size_t c = 0; ok && c < source->n_cells; c++) {
+                Cibus__Cell *cell = calloc (1, sizeof *cell);
+                if (!(ok = cell != NULL))
+                    break;
+                cibus__cell__init (cell);
+                row->cells [row->n_cells++] = cell;
+                cell->text = source->cells [c]->text;
+                cell->has_number = source->cells [c]->has_number;
+                cell->number = source->cells [c]->number;
+            }
+        }
+    }
+    if (!ok) {
+        store_answer_reply_free (reply);
+        return NULL;
+    }
+    return reply;
+}

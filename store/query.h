@@ -92,4 +92,12 @@ cibus_err_t store_query (store_t *self, const Cibus__Query *query,
 
 void store_answer_free (store_answer_t *answer);
 
+/* The answer as the wire's QueryReply, for the broker to send and for a
+   replica's offline answers to be rendered like the broker's: containers
+   of its own whose strings are the answer's (borrowed: free the reply
+   with store_answer_reply_free before the answer). NULL when out of
+   memory. */
+Cibus__QueryReply *store_answer_reply (const store_answer_t *answer);
+void store_answer_reply_free (Cibus__QueryReply *reply);
+
 #endif

@@ -122,6 +122,13 @@ struct Cibus__Envelope;
 cibus_err_t measure_indicator (store_t *self, const char *id, struct Cibus__Envelope **def,
                                int *version);
 
+//  Bring the projections up to date with a note, commitment, update or
+//  indicator definition just added in the open batch (measure.c); the one
+//  projection of store_append and of the replica (replica.c).
+struct Cibus__Envelope;
+cibus_err_t measure_project (store_t *self, const struct Cibus__Envelope *env,
+                             const char *network);
+
 //  A whole-number setting of the initiative, or its default when unset or
 //  unreadable (measure.c).
 long measure_setting (store_t *self, const char *key);

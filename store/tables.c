@@ -778,3 +778,133 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
     }
     return err;
 }
+
+//  ------------------------------------------------------------ a replica
+
+//  The mark a delivered copy's cell carries: a masked copy's disclosure
+//  (low and high back in the module's percent scale), SHOWN for a cell of
+//  a whole copy, which its owner and the backbone see whole anyway.
+static void
+s_mark_of (const Cibus__DataCell *cell, bool rate, disclosure_mark_t *mark)
+{
+    memset (mark, 0, sizeof *mark);
+    mark->size_shown = true;
+    if (!cell->has_disclosure)
+        return;
+    switch (cell->disclosure) {
+        case CIBUS__DISCLOSURE__HIDDEN_SMALL:
+            mark->state = DISCLOSURE_HIDDEN_PRIMARY;
+            break;
+        case CIBUS__DISCLOSURE__HIDDEN_COMPLEMENT:
+            mark->state = DISCLOSURE_HIDDEN_COMPLEMENT;
+            break;
+        case CIBUS__DISCLOSURE__CODED:
+            mark->state = DISCLOSURE_CODED;
+            mark->low = rate ? cell->low * 100 : cell->low;
+            mark->high = rate ? cell->high * 100 : cell->high;
+            break;
+        default:
+            return;
+    }
+    mark->size_shown = cell->has_n || cell->has_denominator;
+}
+
+cibus_err_t
+tables_replicate (store_t *self, envelope_t *env, const char *network, const void *bytes,
+                  size_t size)
+{
+    assert (env->body_case == CIBUS__ENVELOPE__BODY_DATA);
+    Cibus__DataSubmission *data = env->data;
+    tables_work_t work;
+    memset (&work, 0, sizeof work);
+    snprintf (work.owner, sizeof work.owner, "%s", data->owner ? data->owner : env->partner);
+    work.unit = data->unit ? data->unit : "";
+    tables_version_t versions [2];
+    memset (versions, 0, sizeof versions);
+    work.versions = versions;
+    //  The version before this one, as the replica holds it: its masked
+    //  copy becomes the marker the broker made when this one arrived.
+    cibus_err_t err = CIBUS_OK;
+    sqlite3_stmt *list = self->tables [TABLES_VERSIONS];
+    s_bind_key (list, network, &work, data);
+    int rc;
+    uint64_t previous = 0;
+    while ((rc = sqlite3_step (list)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64 (list, 0);
+        if (seq < env->seq)
+            previous = seq;
+    }
+    if (rc != SQLITE_DONE)
+        err = store_fail (self, "table-versions");
+    store_reset (list);
+    bool superseded = data->has_superseded && data->superseded;
+    if (err == CIBUS_OK && previous && !superseded) {
+        sqlite3_stmt *one = self->tables [TABLES_ENVELOPE];
+        sqlite3_bind_int64 (one, 1, (sqlite3_int64)previous);
+        if (sqlite3_step (one) == SQLITE_ROW)
+            versions [0].env = codec_envelope_decode (sqlite3_column_blob (one, 0),
+                                                      (size_t)sqlite3_column_bytes (one, 0));
+        store_reset (one);
+        if (!versions [0].env || versions [0].env->body_case != CIBUS__ENVELOPE__BODY_DATA)
+            err = store_fail (self, "table-version");
+        else {
+            versions [0].seq = previous;
+            versions [0].data = versions [0].env->data;
+            work.count = 2;
+            err = s_marker (self, &work, network);
+        }
+    }
+    codec_envelope_free (versions [0].env);
+    //  A marker (a version superseded before this reader received it) has
+    //  no cells: its total is projected as hidden and not current, which
+    //  is all the broker's history shows this reader of an earlier
+    //  version's total. (Its breakdowns, which the history by a dimension
+    //  lists hidden too, the replica never received.)
+    if (err == CIBUS_OK && superseded) {
+        Cibus__DataCell empty = CIBUS__DATA_CELL__INIT;
+        disclosure_mark_t hidden = {.state = DISCLOSURE_HIDDEN_PRIMARY};
+        sqlite3_stmt *stmt = self->tables [TABLES_SUPERSEDE];
+        s_bind_key (stmt, network, &work, data);
+        err = store_step_done (self, stmt, "table-supersede");
+        if (err == CIBUS_OK)
+            err = s_project_cell (self, env, network, &work, -1, &empty, &hidden);
+        if (err == CIBUS_OK) {
+            s_bind_key (stmt, network, &work, data);
+            err = store_step_done (self, stmt, "table-supersede");
+        }
+    }
+    if (err == CIBUS_OK && !superseded && data->total) {
+        bool rate = false;
+        envelope_t *def = NULL;
+        if (measure_indicator (self, data->indicator, &def, NULL) == CIBUS_OK && def)
+            rate = def->indicator->unit == CIBUS__UNIT__RATE;
+        codec_envelope_free (def);
+        sqlite3_stmt *stmt = self->tables [TABLES_SUPERSEDE];
+        s_bind_key (stmt, network, &work, data);
+        err = store_step_done (self, stmt, "table-supersede");
+        disclosure_mark_t mark;
+        if (err == CIBUS_OK) {
+            s_mark_of (data->total, rate, &mark);
+            err = s_project_cell (self, env, network, &work, -1, data->total, &mark);
+        }
+        for (size_t i = 0; err == CIBUS_OK && i < data->n_cells; i++) {
+            s_mark_of (data->cells [i], rate, &mark);
+            err = s_project_cell (self, env, network, &work, (long)i, data->cells [i], &mark);
+        }
+    }
+    if (err == CIBUS_OK) {
+        sqlite3_stmt *stmt = self->tables [TABLES_ADD];
+        s_bind_key (stmt, network, &work, data);
+        sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)data->version);
+        sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
+        err = store_step_done (self, stmt, "table-add");
+    }
+    if (err == CIBUS_OK) {
+        sqlite3_stmt *stmt = self->tables [TABLES_MASKED_PUT];
+        sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
+        sqlite3_bind_text (stmt, 2, work.owner, -1, SQLITE_STATIC);
+        sqlite3_bind_blob (stmt, 3, bytes, (int)size, SQLITE_STATIC);
+        err = store_step_done (self, stmt, "table-masked");
+    }
+    return err;
+}

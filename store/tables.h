@@ -71,6 +71,16 @@ cibus_err_t tables_check (store_t *self, envelope_t *env, const char *network,
 cibus_err_t tables_append (store_t *self, envelope_t *env, const char *network,
                            tables_work_t *work, codec_buf_t *masked, uint64_t *superseded);
 
+/* For a replica: the entry env (decoded from bytes, as a broker delivered
+   it to this replica's reader, at env->seq) was added to the log. Store
+   bytes as its masked copy (what store_entry_bytes serves), make the
+   previous version's masked copy the broker's marker, and project the
+   cells of the copy received: a masked copy's cells with the marks their
+   disclosure carries, a whole copy's as shown. A marker is listed as a
+   version and projects nothing.                                          */
+cibus_err_t tables_replicate (store_t *self, envelope_t *env, const char *network,
+                              const void *bytes, size_t size);
+
 /* The owner tables_check decided (valid while work lives). */
 const char *tables_owner (const tables_work_t *work);
 

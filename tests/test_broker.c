@@ -1280,6 +1280,415 @@ test_broker_bad_input_is_refused_naming_the_field (void **state)
     assert_int_equal (refused, cases);
 }
 
+//  ---------------------------------------------------------------- PROTOCOL.md against the broker
+
+//  Send a frame with cibus_raw and decode the Error it must be answered
+//  with; the caller frees the reply.
+static reply_t *
+s_raw_error (cibus_t *client, const codec_buf_t *frame, cibus_err_t expected)
+{
+    void *answer;
+    size_t size;
+    assert_int_equal (cibus_raw (client, frame->data, frame->size, &answer, &size), expected);
+    reply_t *reply = codec_reply_decode (answer, size);
+    free (answer);
+    assert_non_null (reply);
+    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_ERROR);
+    return reply;
+}
+
+//  The network catalog takes definitions only, from the backbone too, and
+//  the refusal sends no one to "one of your networks": the backbone has
+//  none (PROTOCOL.md 6.3, 7.1, 9).
+static void
+test_broker_catalog_takes_definitions_only_even_from_the_backbone (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    s_update_t update;
+    s_update_init (&update, "catalog", "in-catalog-1", 1);
+    codec_buf_t frame = {0};
+    s_pack_publish (&update.env, &frame);
+    reply_t *reply = s_raw_error (hub, &frame, CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (reply->error->code, "bad-field");
+    assert_string_equal (reply->error->field, "topic");
+    assert_string_equal (reply->error->id, "in-catalog-1");
+    assert_string_equal (reply->error->message,
+                         "network 'catalog' carries the indicator catalogue only: publish a "
+                         "note to another network");
+    codec_reply_free (reply);
+    s_data_init (&update, "catalog", "in-catalog-2", 1);
+    s_pack_publish (&update.env, &frame);
+    reply = s_raw_error (hub, &frame, CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (reply->error->message,
+                         "network 'catalog' carries the indicator catalogue only: publish a "
+                         "data table to another network");
+    codec_reply_free (reply);
+    codec_buf_release (&frame);
+    assert_int_equal (s_last_seq (hub), 0);
+    cibus_destroy (&hub);
+}
+
+//  A percent's value is 100 x numerator / denominator in double precision
+//  (PROTOCOL.md 7.3): 247/400 is exactly 61.75, and the values of the
+//  worked example (11.2) are the stored ones, digit for digit as printed
+//  there (%.17g).
+static void
+test_broker_derived_values_are_those_of_the_worked_example (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    s_define_k3 (hub); //  seq 1
+    s_table_t table;
+    s_table_init (&table);
+    cibus_ack_t ack;
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_OK); //  seq 2
+    //  Totals alone: 247/400, and 254/412 sent with a value of 61.7.
+    s_table_init (&table);
+    table.env.id = "k3-2026-Q4";
+    table.data.period = "2026-Q4";
+    table.data.n_cells = 0;
+    table.total.numerator = 247;
+    table.total.denominator = 400;
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_OK); //  seq 3
+    table.env.id = "k3-2027-Q1";
+    table.data.period = "2027-Q1";
+    table.total.numerator = 254;
+    table.total.denominator = 412;
+    table.total.has_value = true;
+    table.total.value = 61.7;
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_OK); //  seq 4
+
+    const char *tables [] = {"early-literacy/data"};
+    assert_int_equal (cibus_subscribe (hub, tables, 1, 1, 0, NULL), CIBUS_OK);
+    static const char *const expected [][5] = {
+        {"40.975609756097562", "32.5", "36.53846153846154", "53.571428571428569", "50"},
+        {"61.75"},
+        {"61.650485436893206"},
+    };
+    for (uint64_t seq = 2; seq <= 4; seq++) {
+        codec_buf_t bytes = {0};
+        envelope_t *env = s_next_table (hub, seq, &bytes);
+        char text [32];
+        const Cibus__DataCell *total = env->data->total;
+        assert_true (total->has_value);
+        snprintf (text, sizeof text, "%.17g", total->value);
+        assert_string_equal (text, expected [seq - 2][0]);
+        assert_true (total->value
+                     == 100.0 * (double) total->numerator / (double) total->denominator);
+        for (size_t i = 0; i < env->data->n_cells; i++) {
+            snprintf (text, sizeof text, "%.17g", env->data->cells [i]->value);
+            assert_string_equal (text, expected [seq - 2][i + 1]);
+        }
+        codec_envelope_free (env);
+        codec_buf_release (&bytes);
+    }
+    assert_true (61.75 == 100.0 * 247 / 400);
+    cibus_destroy (&hub);
+    cibus_destroy (&alice);
+
+    //  Every value PROTOCOL.md prints beside a percent's counts is the one
+    //  derived from them, as printed above (a client written from the spec
+    //  once met 61.750000000000007 there for 247/400).
+    char bin [PATH_MAX], doc [PATH_MAX + 32];
+    harness_bin ("cibus", bin, sizeof bin);
+    *strrchr (bin, '/') = 0;
+    snprintf (doc, sizeof doc, "%s/../../docs/PROTOCOL.md", bin);
+    char *text = harness_read_all (doc);
+    assert_non_null (text);
+    size_t checked = 0;
+    for (const char *at = strstr (text, "numerator:"); at; at = strstr (at + 1, "numerator:")) {
+        unsigned long long numerator, denominator;
+        char value [32], derived [32];
+        if (sscanf (at, "numerator:%llu denominator:%llu value:%31[0-9.e+-]", &numerator,
+                    &denominator, value)
+            != 3)
+            continue;
+        snprintf (derived, sizeof derived, "%.17g",
+                  100.0 * (double) numerator / (double) denominator);
+        if (strcmp (value, derived) != 0)
+            fail_msg ("PROTOCOL.md: %llu/%llu is stored as %s, not %s", numerator, denominator,
+                      derived, value);
+        checked++;
+    }
+    assert_true (checked >= 10);
+    free (text);
+}
+
+//  Every reply is one frame of at most CIBUS_MAX_FRAME bytes, a QueryReply
+//  included (PROTOCOL.md 1.4, 8.2): a large answer comes whole under the
+//  limit; one over it is refused with a way to narrow it.
+static void
+test_broker_a_query_answer_is_one_frame_within_the_limit (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    static char decision [CIBUS_MAX_TEXT];
+    memset (decision, 'd', sizeof decision - 1);
+    char *decisions [CIBUS_MAX_LIST];
+    for (size_t i = 0; i < CIBUS_MAX_LIST; i++)
+        decisions [i] = decision;
+    Cibus__Query query = CIBUS__QUERY__INIT;
+    query.kind = "notes";
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_QUERY;
+    request.query = &query;
+    codec_buf_t frame = {0};
+    assert_int_equal (codec_pack_request (&request, &frame), CIBUS_OK);
+    //  Meetings of 64 decisions of 1 KiB each: 14 of them answer in about
+    //  0.9 MiB, 17 would need more than the limit.
+    size_t largest = 0;
+    for (int i = 0; i < 17; i++) {
+        Cibus__MeetingNote note = CIBUS__MEETING_NOTE__INIT;
+        note.title = "a long meeting";
+        note.held_on = "2026-03-01";
+        note.n_decisions = CIBUS_MAX_LIST;
+        note.decisions = decisions;
+        cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
+        env.topic = "early-literacy/note";
+        env.body_case = CIBUS__ENVELOPE__BODY_NOTE;
+        env.note = &note;
+        cibus_ack_t ack;
+        assert_int_equal (cibus_publish (alice, &env, &ack), CIBUS_OK);
+        void *answer;
+        size_t size;
+        cibus_err_t err = cibus_raw (alice, frame.data, frame.size, &answer, &size);
+        reply_t *reply = codec_reply_decode (answer, size);
+        assert_non_null (reply);
+        assert_true (size <= CIBUS_MAX_FRAME);
+        if (i < 14) {
+            assert_int_equal (err, CIBUS_OK);
+            assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_RESULT);
+            assert_int_equal (reply->result->tables [0]->n_rows, (size_t) i + 1);
+            largest = size;
+        } else if (i == 16) {
+            assert_int_equal (err, CIBUS_ERR_BAD_FIELD);
+            assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_ERROR);
+            assert_non_null (strstr (reply->error->message,
+                                     "over the limit of 1048576: narrow it with the fields "
+                                     "network, since, owner or indicator"));
+        }
+        codec_reply_free (reply);
+        free (answer);
+    }
+    assert_true (largest > 900000);
+    codec_buf_release (&frame);
+    cibus_destroy (&alice);
+}
+
+//  A key the broker refuses fails at once with unknown-key, also when the
+//  request is sent after the refused handshake has taken the connection
+//  away: a DEALER with no connection cannot take a message, and a send
+//  that blocked would wait for a reconnection libzmq never makes
+//  (PROTOCOL.md 1.3).
+static void
+test_broker_an_unregistered_key_fails_at_once_after_its_handshake (void **state)
+{
+    harness_world_t *world = *state;
+    char log [4200];
+    snprintf (log, sizeof log, "%s.log", world->data);
+    for (int i = 0; i < 3; i++) {
+        //  A fresh key each time, so that its refusal has its own log line.
+        zcert_t *cert = zcert_new ();
+        assert_non_null (cert);
+        char path [4200], needle [64];
+        snprintf (path, sizeof path, "%s/stranger-%d", world->dir, i);
+        assert_int_equal (zcert_save (cert, path), 0);
+        snprintf (needle, sizeof needle, "key=\"%s\"", zcert_public_txt (cert));
+        zcert_destroy (&cert);
+        strcat (path, "_secret");
+        cibus_t *stranger = harness_client (world, path, 5000);
+        //  The broker has judged the handshake; its answer is on its way.
+        assert_true (harness_wait_text (log, needle, HARNESS_DEADLINE_MSEC));
+        int64_t start = harness_now_msec ();
+        assert_int_equal (cibus_ping (stranger, NULL, 0, NULL, 0), CIBUS_ERR_UNKNOWN_KEY);
+        assert_true (harness_now_msec () - start < 2500);
+        assert_non_null (strstr (cibus_error (stranger), "refused this key"));
+        cibus_destroy (&stranger);
+    }
+}
+
+//  An empty optional string is absent, in the stored entry too: no reader
+//  is sent a `source: ""` (PROTOCOL.md 2.1, 3.7).
+static void
+test_broker_an_empty_string_is_stored_and_relayed_as_absent (void **state)
+{
+    harness_world_t *world = *state;
+    const char *early [] = {"early-literacy", NULL};
+    char carol_secret [4096];
+    assert_true (harness_add_partner (world->data, world->dir, "carol", "partner", early,
+                                      carol_secret, sizeof carol_secret));
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    cibus_t *carol = harness_client (world, carol_secret, S_TIMEOUT);
+    s_define_k3 (hub); //  seq 1
+    s_table_t table;
+    s_table_init (&table);
+    table.data.unit = "";
+    table.data.source = "";
+    table.data.extracted_on = "";
+    cibus_ack_t ack;
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_OK); //  seq 2
+    //  The caller's strings are its own again.
+    assert_string_equal (table.data.source, "");
+    s_update_t update;
+    s_update_init (&update, "early-literacy", "empty-note", 1);
+    update.note.body = "";
+    update.note.held_on = "";
+    assert_int_equal (cibus_publish (alice, &update.env, &ack), CIBUS_OK); //  seq 3
+
+    //  The whole entry (the backbone) and the masked copy (carol).
+    cibus_t *readers [] = {hub, carol};
+    for (size_t r = 0; r < 2; r++) {
+        assert_int_equal (cibus_subscribe (readers [r], NULL, 0, 2, 0, NULL), CIBUS_OK);
+        codec_buf_t bytes = {0};
+        envelope_t *env = s_next_table (readers [r], 2, &bytes);
+        assert_int_equal (env->data->has_masked && env->data->masked, r == 1);
+        assert_null (env->data->unit);
+        assert_null (env->data->source);
+        assert_null (env->data->extracted_on);
+        codec_envelope_free (env);
+        codec_buf_release (&bytes);
+        assert_int_equal (cibus_next (readers [r], S_TIMEOUT, &env), CIBUS_OK);
+        assert_int_equal (env->seq, 3);
+        assert_string_equal (env->note->title, "meeting 1");
+        assert_null (env->note->body);
+        assert_null (env->note->held_on);
+        codec_envelope_free (env);
+    }
+    //  The table with no unit is the same table as one with unit "": a
+    //  correction without it is its version 2.
+    s_table_init (&table);
+    table.env.id = "k3-2026-Q3-final";
+    assert_int_equal (cibus_publish (alice, &table.env, &ack), CIBUS_OK);
+    assert_int_equal (ack.version, 2);
+    cibus_destroy (&hub);
+    cibus_destroy (&alice);
+    cibus_destroy (&carol);
+}
+
+//  A publish whose id holds a NUL byte is refused, not acked under the id
+//  cut at the NUL, which its client would never match (PROTOCOL.md 2.1,
+//  6.6). Its refusal carries no id, since the one the broker could echo is
+//  not the one sent; a NUL elsewhere is refused with the id.
+static void
+test_broker_a_nul_byte_in_a_string_is_refused (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    s_update_t update;
+    s_update_init (&update, "early-literacy", "k~1", 1);
+    codec_buf_t frame = {0};
+    s_pack_publish (&update.env, &frame);
+    uint8_t *mark = memchr (frame.data, '~', frame.size);
+    assert_non_null (mark);
+    *mark = 0;
+    reply_t *reply = s_raw_error (alice, &frame, CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (reply->error->field, "id");
+    assert_string_equal (reply->error->message,
+                         "field 'id' holds the control character U+0000: text may hold tab, "
+                         "newline and carriage return, no other");
+    assert_null (reply->error->id);
+    codec_reply_free (reply);
+
+    s_update_init (&update, "early-literacy", "k-2", 1);
+    update.note.title = "a~title";
+    s_pack_publish (&update.env, &frame);
+    mark = memchr (frame.data, '~', frame.size);
+    assert_non_null (mark);
+    *mark = 0;
+    reply = s_raw_error (alice, &frame, CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (reply->error->field, "note.title");
+    assert_string_equal (reply->error->id, "k-2");
+    codec_reply_free (reply);
+    codec_buf_release (&frame);
+    assert_int_equal (s_last_seq (hub), 0);
+    cibus_destroy (&alice);
+    cibus_destroy (&hub);
+}
+
+//  The unknown-key answer to a publish carries its id, so that a client
+//  with publishes in flight fails each by its id (PROTOCOL.md 1.3, 2.2).
+static void
+test_broker_unknown_key_answers_a_publish_with_its_id (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    assert_int_equal (cibus_ping (alice, NULL, 0, NULL, 0), CIBUS_OK);
+    char *out, *err;
+    assert_int_equal (harness_cibusd (&out, &err, "partner", "remove", "--data", world->data,
+                                      "alice", NULL),
+                      0);
+    free (out), free (err);
+    s_update_t update;
+    s_update_init (&update, "early-literacy", "gone-1", 1);
+    codec_buf_t frame = {0};
+    s_pack_publish (&update.env, &frame);
+    //  The broker notices the removal within its loop's turn.
+    reply_t *reply = NULL;
+    int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
+    do {
+        codec_reply_free (reply);
+        void *answer;
+        size_t size;
+        cibus_raw (alice, frame.data, frame.size, &answer, &size);
+        reply = codec_reply_decode (answer, size);
+        free (answer);
+        assert_non_null (reply);
+    } while (reply->kind_case != CIBUS__REPLY__KIND_ERROR && harness_now_msec () < until);
+    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_ERROR);
+    assert_string_equal (reply->error->code, "unknown-key");
+    assert_non_null (reply->error->id);
+    assert_string_equal (reply->error->id, "gone-1");
+    codec_reply_free (reply);
+    codec_buf_release (&frame);
+
+    //  Pipelined: each publish is failed by its id, none left in flight.
+    s_acks_t acks;
+    memset (&acks, 0, sizeof acks);
+    cibus_set_ack_handler (alice, s_on_ack, &acks);
+    s_publish_async (alice, 0, 3);
+    assert_int_equal (cibus_flush (alice), CIBUS_OK);
+    assert_int_equal (acks.refusals, 3);
+    assert_int_equal (cibus_in_flight (alice), 0);
+    cibus_destroy (&alice);
+}
+
+//  The secret certificate as PROTOCOL.md 1.2 describes it, written by
+//  hand with no czmq: the least the library needs.
+static void
+test_broker_a_secret_certificate_written_from_the_spec_is_accepted (void **state)
+{
+    harness_world_t *world = *state;
+    char public_key [41], secret_key [41];
+    assert_int_equal (zmq_curve_keypair (public_key, secret_key), 0);
+    char path [4200];
+    snprintf (path, sizeof path, "%s/dana.key", world->dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fprintf (file,
+             "#   written by hand\n"
+             "curve\n"
+             "    public-key = \"%s\"\n"
+             "    secret-key = \"%s\"\n",
+             public_key, secret_key);
+    assert_int_equal (fclose (file), 0);
+    char *out, *err;
+    assert_int_equal (harness_cibusd (&out, &err, "partner", "add", "dana", "--data",
+                                      world->data, "--role", "partner", "--key", public_key,
+                                      "--network", "early-literacy", NULL),
+                      0);
+    free (out), free (err);
+    cibus_t *dana = harness_client (world, path, S_TIMEOUT);
+    char name [64], role [32];
+    assert_int_equal (cibus_ping (dana, name, sizeof name, role, sizeof role), CIBUS_OK);
+    assert_string_equal (name, "dana");
+    assert_string_equal (role, "partner");
+    cibus_destroy (&dana);
+}
+
 int
 main (void)
 {
@@ -1330,6 +1739,25 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_broker_dry_run_stores_nothing_and_acks_say_the_version, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_catalog_takes_definitions_only_even_from_the_backbone, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_derived_values_are_those_of_the_worked_example, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_a_query_answer_is_one_frame_within_the_limit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_an_unregistered_key_fails_at_once_after_its_handshake, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_an_empty_string_is_stored_and_relayed_as_absent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_a_nul_byte_in_a_string_is_refused, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_unknown_key_answers_a_publish_with_its_id, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_a_secret_certificate_written_from_the_spec_is_accepted, s_setup,
+            s_teardown),
     };
     //  CIBUS_TEST=pattern runs only the tests whose names match.
     if (getenv ("CIBUS_TEST"))

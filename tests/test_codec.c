@@ -1580,8 +1580,20 @@ test_codec_validate_keeps_the_catalog_network_for_definitions (void **state)
     s_sample_data (&sample);
     sample.env.topic = "catalog/data";
     assert_refused (&sample.env, "topic",
-                    "network 'catalog' carries the indicator catalogue only: publish a data to "
-                    "one of your networks");
+                    "network 'catalog' carries the indicator catalogue only: publish a data "
+                    "table to another network");
+    //  The same words for every role: the backbone has no networks of its
+    //  own to be sent to.
+    s_sample_note (&sample);
+    sample.env.topic = "catalog/note";
+    assert_refused (&sample.env, "topic",
+                    "network 'catalog' carries the indicator catalogue only: publish a note to "
+                    "another network");
+    s_sample_update (&sample);
+    sample.env.topic = "catalog/commitment";
+    assert_refused (&sample.env, "topic",
+                    "network 'catalog' carries the indicator catalogue only: publish an update "
+                    "to another network");
 }
 
 static void
@@ -2547,6 +2559,153 @@ test_codec_validate_request_checks_the_other_kinds (void **state)
     assert_request_valid (&request);
 }
 
+//  Pack a request and turn the '~' of the string `text` in the frame into a
+//  NUL, as a client in another language may send it (only inside that
+//  string: a length byte elsewhere may happen to be '~').
+static void
+s_pack_with_nul (const request_t *request, const char *text, codec_buf_t *buf)
+{
+    assert_int_equal (codec_pack_request (request, buf), CIBUS_OK);
+    size_t len = strlen (text), at = 0;
+    while (at + len <= buf->size && memcmp (buf->data + at, text, len) != 0)
+        at++;
+    assert_true (at + len <= buf->size);
+    uint8_t *mark = memchr (buf->data + at, '~', len);
+    assert_non_null (mark);
+    *mark = 0;
+}
+
+#define assert_bytes_refused(buf, expected_field, expected_id_cut) \
+    do { \
+        codec_problem_t problem_; \
+        bool id_cut_ = !(expected_id_cut); \
+        memset (&problem_, 0, sizeof problem_); \
+        assert_int_equal (codec_validate_request_bytes ((buf)->data, (buf)->size, &problem_, \
+                                                        &id_cut_), \
+                          CIBUS_ERR_BAD_FIELD); \
+        assert_string_equal (problem_.field, (expected_field)); \
+        char message_ [256]; \
+        snprintf (message_, sizeof message_, \
+                  "field '%s' holds the control character U+0000: text may hold tab, newline " \
+                  "and carriage return, no other", \
+                  (expected_field)); \
+        assert_string_equal (problem_.message, message_); \
+        assert_int_equal (id_cut_, (expected_id_cut)); \
+    } while (0)
+
+//  protobuf lets a string carry a NUL; the decoded C string would end
+//  there and hide it, so an id "k<NUL>1" would be acked as "k". The frame's
+//  bytes are read instead, and the field named as any text refusal names it.
+static void
+test_codec_validate_request_bytes_refuses_a_nul_in_any_string (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    sample.env.id = "n~1";
+    Cibus__Publish publish = CIBUS__PUBLISH__INIT;
+    publish.envelope = &sample.env;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
+    request.publish = &publish;
+    codec_buf_t buf = {0};
+    //  Without a NUL, nothing to say.
+    assert_int_equal (codec_pack_request (&request, &buf), CIBUS_OK);
+    codec_problem_t problem;
+    bool id_cut = true;
+    assert_int_equal (codec_validate_request_bytes (buf.data, buf.size, &problem, &id_cut),
+                      CIBUS_OK);
+    assert_false (id_cut);
+    //  The id: refused, and said to be cut, so that no refusal echoes "n".
+    s_pack_with_nul (&request, "n~1", &buf);
+    request_t *decoded = codec_request_decode (buf.data, buf.size);
+    assert_non_null (decoded);
+    assert_string_equal (decoded->publish->envelope->id, "n");
+    codec_request_free (decoded);
+    assert_bytes_refused (&buf, "id", true);
+    //  A field deeper in the body, and an item of a list.
+    sample.env.id = "n-1";
+    sample.note.title = "Quarterly~review";
+    s_pack_with_nul (&request, "Quarterly~review", &buf);
+    assert_bytes_refused (&buf, "note.title", false);
+    sample.note.title = "Quarterly review";
+    sample.decisions [0] = "Extend~the pilot";
+    s_pack_with_nul (&request, "Extend~the pilot", &buf);
+    assert_bytes_refused (&buf, "note.decisions", false);
+    //  A data table's dimension, three messages down.
+    s_sample_data (&sample);
+    sample.dimension [3].value = "asi~n";
+    publish.envelope = &sample.env;
+    s_pack_with_nul (&request, "asi~n", &buf);
+    assert_bytes_refused (&buf, "data.cells.dimensions.value", false);
+    //  A subscription's prefixes go by their own name, a query's fields by
+    //  'query.<name>'.
+    char *prefixes [] = {"north/", "south~/"};
+    Cibus__Subscribe subscribe = CIBUS__SUBSCRIBE__INIT;
+    subscribe.n_prefixes = 2;
+    subscribe.prefixes = prefixes;
+    request_t subscription = CIBUS__REQUEST__INIT;
+    subscription.kind_case = CIBUS__REQUEST__KIND_SUBSCRIBE;
+    subscription.subscribe = &subscribe;
+    s_pack_with_nul (&subscription, "south~/", &buf);
+    assert_bytes_refused (&buf, "prefixes", false);
+    Cibus__Query query = CIBUS__QUERY__INIT;
+    query.kind = "notes";
+    query.since = "2026-01-01~";
+    request_t question = CIBUS__REQUEST__INIT;
+    question.kind_case = CIBUS__REQUEST__KIND_QUERY;
+    question.query = &query;
+    s_pack_with_nul (&question, "2026-01-01~", &buf);
+    assert_bytes_refused (&buf, "query.since", false);
+    codec_buf_release (&buf);
+}
+
+//  An empty optional string is absent (PROTOCOL.md 2.1): it is cleared
+//  while the entry is encoded, and put back for its owner afterwards.
+static void
+test_codec_envelope_clear_empty_encodes_an_empty_string_as_absent (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    char *source = "", *unit = "";
+    sample.data.source = source;
+    sample.data.unit = unit;
+    codec_cleared_t cleared = {0};
+    assert_int_equal (codec_envelope_clear_empty (&sample.env, &cleared), CIBUS_OK);
+    assert_int_equal (cleared.count, 2);
+    assert_null (sample.data.source);
+    assert_null (sample.data.unit);
+    //  What is not empty stays, and lists are not touched.
+    assert_string_equal (sample.data.indicator, "k3-reading");
+    assert_string_equal (sample.data.extracted_on, "2026-09-15");
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+    envelope_t *decoded = codec_envelope_decode (buf.data, buf.size);
+    assert_non_null (decoded);
+    assert_null (decoded->data->source);
+    assert_null (decoded->data->unit);
+    assert_string_equal (decoded->data->cells [0]->dimensions [0]->value, "black");
+    codec_envelope_free (decoded);
+    codec_envelope_restore_empty (&cleared);
+    assert_int_equal (cleared.count, 0);
+    assert_ptr_equal (sample.data.source, source);
+    assert_ptr_equal (sample.data.unit, unit);
+    //  A note's body and date, reusing the same memory.
+    s_sample_note (&sample);
+    sample.note.body = "";
+    sample.note.held_on = "";
+    assert_int_equal (codec_envelope_clear_empty (&sample.env, &cleared), CIBUS_OK);
+    assert_int_equal (cleared.count, 2);
+    assert_null (sample.note.body);
+    assert_null (sample.note.held_on);
+    assert_string_equal (sample.note.title, "Quarterly review");
+    codec_envelope_restore_empty (&cleared);
+    assert_string_equal (sample.note.body, "");
+    codec_cleared_release (&cleared);
+    codec_buf_release (&buf);
+}
+
 static void
 test_codec_problem_set_never_cuts_a_character_in_two (void **state)
 {
@@ -2889,6 +3048,8 @@ main (void)
         cmocka_unit_test (test_codec_validate_request_checks_a_subscribe),
         cmocka_unit_test (test_codec_validate_request_checks_a_query),
         cmocka_unit_test (test_codec_validate_request_checks_the_other_kinds),
+        cmocka_unit_test (test_codec_validate_request_bytes_refuses_a_nul_in_any_string),
+        cmocka_unit_test (test_codec_envelope_clear_empty_encodes_an_empty_string_as_absent),
         cmocka_unit_test (test_codec_problem_set_never_cuts_a_character_in_two),
         cmocka_unit_test (test_codec_problem_set_fills_and_returns_the_code),
         cmocka_unit_test (test_codec_value_status_names_round_trip),
