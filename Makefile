@@ -164,6 +164,83 @@ $(REL)/obj/tests/bench/%.o $(TST)/obj/tests/bench/%.o: CPPFLAGS += -Itests
 # would not be remade when its archive looked newer.
 .PRECIOUS: $(REL)/obj/%.o $(TST)/obj/%.o
 
+# ------------------------------------------------------------------ install
+#
+#   make install [PREFIX=/usr/local] [DESTDIR=]
+#
+# installs PREFIX/bin/{cibus,cibusd}, PREFIX/lib/libcibus.a and
+# libcibus.so.1 (soname libcibus.so.1) with its libcibus.so link, the
+# public headers under PREFIX/include/cibus/ and PREFIX/lib/pkgconfig/cibus.pc,
+# so that a program builds with `cc prog.c $(pkg-config --cflags --libs cibus)`.
+# DESTDIR is prepended to every path written and never appears in cibus.pc.
+#
+# The installed library is the client library and the core it stands on
+# (codec, keys, store for the replica, disclosure), whole: the libcibus.a of
+# the build variants holds the client objects only. The shared one is made
+# of position-independent objects (build/pic/), exports cibus_* symbols only
+# (cibus__* are protobuf-c's, of the public header) and is linked with
+# -z defs, so a symbol the library needs but lacks fails the link, not a
+# program at run time. The public header still includes the generated
+# protobuf-c header (Cibus__Query, Cibus__Reply, Cibus__Envelope): it is
+# installed beside it, and cibus.pc requires libprotobuf-c for its types.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+LIBDIR = $(PREFIX)/lib
+INCLUDEDIR = $(PREFIX)/include
+PKGCONFIGDIR = $(LIBDIR)/pkgconfig
+CIBUS_VERSION := 1.0.0
+CIBUS_SOVERSION := 1
+
+PIC := build/pic
+DIST := build/dist
+LIBCIBUS_SRC := $(CLIENT_LIB_SRC) $(CORE_SRC)
+PUBLIC_HEADERS := clients/cibus.h common/cibus_err.h $(GEN)/cibus.pb-c.h
+PC_REQUIRES := libprotobuf-c
+PC_REQUIRES_PRIVATE := $(filter-out $(PC_REQUIRES),$(PKGS))
+PC_LIBS_PRIVATE := -lcsv -lglpk -lm -lpthread
+
+$(eval $(call VARIANT,$(PIC),$(REL_CFLAGS) -fPIC))
+.PRECIOUS: $(PIC)/obj/%.o
+
+.PHONY: install dist
+dist: $(DIST)/libcibus.a $(DIST)/libcibus.so.$(CIBUS_SOVERSION)
+
+$(DIST)/libcibus.a: $(call obj,$(REL),$(LIBCIBUS_SRC))
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PIC)/libcibus.map:
+	@mkdir -p $(dir $@)
+	printf '{\n  global: cibus_*;\n  local: *;\n};\n' >$@
+
+$(DIST)/libcibus.so.$(CIBUS_SOVERSION): $(call obj,$(PIC),$(LIBCIBUS_SRC)) $(PIC)/libcibus.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libcibus.so.$(CIBUS_SOVERSION) -Wl,-z,defs \
+	  -Wl,--version-script=$(PIC)/libcibus.map $(filter %.o,$^) $(PKG_LIBS) -o $@
+
+# The test builds against what `make install` copies: built with the test
+# binaries, so that its `make install` only copies.
+$(TST)/test_install: | $(REL)/cibus $(REL)/cibusd dist
+
+install: build
+	@$(MAKE) --no-print-directory dist
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/cibus \
+	  $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(REL)/cibus $(REL)/cibusd $(DESTDIR)$(BINDIR)/
+	install -m 644 $(DIST)/libcibus.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(DIST)/libcibus.so.$(CIBUS_SOVERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libcibus.so.$(CIBUS_SOVERSION) $(DESTDIR)$(LIBDIR)/libcibus.so
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/cibus/
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: cibus' 'Description: client library for the cibus broker' \
+	  'Version: $(CIBUS_VERSION)' 'Requires: $(PC_REQUIRES)' \
+	  'Requires.private: $(PC_REQUIRES_PRIVATE)' \
+	  'Cflags: -I$(INCLUDEDIR)/cibus' 'Libs: -L$(LIBDIR) -lcibus' \
+	  'Libs.private: $(PC_LIBS_PRIVATE)' >$(DESTDIR)$(PKGCONFIGDIR)/cibus.pc
+
 # ------------------------------------------------------------------ python
 #
 # The Python example client (docs/examples/cibus_client.py) uses Debian's
