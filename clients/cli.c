@@ -30,6 +30,7 @@
 
 #define S_EXIT_FAIL  1
 #define S_EXIT_USAGE 2
+#define S_TAIL_PROBE_MSEC 2000 /* tail pings a broker quiet this long: is it there? */
 #define S_MAX_OPTS   48
 
 //  A number as the text of an option's default.
@@ -276,6 +277,18 @@ s_timeout_msec (opts_t *opts, int fallback)
     return (int) ceil (seconds * 1000);
 }
 
+//  The library names what is wrong, not how to say it to this command:
+//  for a broker that cannot be reached or a key it refuses, one more line
+//  says which options give them.
+static void
+s_hint (cibus_err_t err)
+{
+    if (err == CIBUS_ERR_TIMEOUT || err == CIBUS_ERR_REJECTED)
+        fprintf (stderr, "  (the broker is --broker or CIBUS_BROKER, its key --broker-key or "
+                         "CIBUS_BROKER_KEY, yours --key or CIBUS_KEY; `make run` starts a "
+                         "local broker)\n");
+}
+
 static cibus_t *
 s_connect (const s_command_t *command, opts_t *opts, int timeout_msec)
 {
@@ -292,7 +305,9 @@ s_connect (const s_command_t *command, opts_t *opts, int timeout_msec)
     char error [512];
     cibus_t *client = cibus_new (&config, error, sizeof error);
     if (!client)
-        fprintf (stderr, "cibus %s: %s\n", command->name, error);
+        fprintf (stderr, "cibus %s: %s\n  (the broker's key is --broker-key or "
+                         "CIBUS_BROKER_KEY, yours --key or CIBUS_KEY)\n",
+                 command->name, error);
     return client;
 }
 
@@ -301,6 +316,7 @@ static int
 s_failed (const s_command_t *command, cibus_t *client, cibus_err_t err)
 {
     fprintf (stderr, "cibus %s: %s\n", command->name, cibus_error (client));
+    s_hint (err);
     return err == CIBUS_ERR_USAGE ? S_EXIT_USAGE : S_EXIT_FAIL;
 }
 
@@ -670,13 +686,41 @@ s_cmd_tail (const s_command_t *command, opts_t *opts)
     if (err)
         rc = s_failed (command, client, err);
     bool json_out = opts_flag (opts, "json");
+    //  Following (no --timeout), a quiet broker may be a dead one: it is
+    //  pinged after S_TAIL_PROBE_MSEC without a delivery, and its loss and
+    //  return are each said once. The library reconnects by itself and
+    //  renews the cursor where it stopped, so nothing is missed.
+    bool lost = false;
+    int64_t quiet_since = zclock_mono ();
     for (uint64_t seen = 0; rc == 0 && (count == 0 || seen < count); seen++) {
         cibus_envelope_t *env;
         //  Without --timeout, wait in slices so that SIGINT is noticed.
         err = cibus_next (client, idle > 0 ? idle : 1000, &env);
         if (err == CIBUS_ERR_TIMEOUT && idle < 0 && !zsys_interrupted) {
             seen--;
+            if (zclock_mono () - quiet_since < S_TAIL_PROBE_MSEC)
+                continue;
+            cibus_err_t probe = cibus_ping (client, NULL, 0, NULL, 0);
+            quiet_since = zclock_mono ();
+            if (probe && sync_unreachable (probe) && !zsys_interrupted) {
+                if (!lost)
+                    fprintf (stderr, "cibus %s: lost the broker: %s; waiting for it\n",
+                             command->name, cibus_error (client));
+                lost = true;
+            } else if (probe == CIBUS_OK && lost) {
+                fprintf (stderr, "cibus %s: the broker is back\n", command->name);
+                lost = false;
+            } else if (probe && !zsys_interrupted) {
+                rc = s_failed (command, client, probe);
+                break;
+            }
             continue;
+        }
+        quiet_since = zclock_mono ();
+        if (err == CIBUS_OK && lost) {
+            //  A delivery proves it as well as a pong.
+            fprintf (stderr, "cibus %s: the broker is back\n", command->name);
+            lost = false;
         }
         if (err == CIBUS_ERR_TIMEOUT || err == CIBUS_ERR_CLOSED || zsys_interrupted)
             break; //  idle for --timeout, or interrupted: a normal end

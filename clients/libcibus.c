@@ -102,12 +102,12 @@ s_fail_timeout (cibus_t *self)
 {
     if (!self->connected)
         return s_fail (self, CIBUS_ERR_TIMEOUT, NULL,
-                       "cannot reach the broker at %s within %d ms: is cibusd running there "
-                       "(`make run`), and is --broker right?",
+                       "cannot reach the broker at %s within %d ms: is cibusd running there, "
+                       "and is that its endpoint?",
                        self->endpoint, self->timeout_msec);
     return s_fail (self, CIBUS_ERR_TIMEOUT, NULL,
-                   "no answer from the broker at %s within %d ms: check that --broker-key is "
-                   "the broker's key (its data directory's `broker` file)",
+                   "no answer from the broker at %s within %d ms: check that the broker key "
+                   "given is that broker's (its data directory's `broker` file)",
                    self->endpoint, self->timeout_msec);
 }
 
@@ -171,8 +171,8 @@ cibus_new (const cibus_config_t *config, char *error, size_t size)
     char broker_key [41];
     if (!config->broker_key || !*config->broker_key) {
         snprintf (error, size,
-                  "no broker key: pass --broker-key (the broker's `broker` certificate file or "
-                  "its Z85 key) or set CIBUS_BROKER_KEY");
+                  "no broker key: the broker's public key is needed (its data directory's "
+                  "`broker` certificate file, or the 40-character Z85 key)");
         return NULL;
     }
     if (!keys_public (config->broker_key, broker_key)) {
@@ -184,8 +184,8 @@ cibus_new (const cibus_config_t *config, char *error, size_t size)
     }
     if (!config->secret_cert || !*config->secret_cert) {
         snprintf (error, size,
-                  "no key: pass --key NAME_secret (made by `cibus keygen NAME`) or set "
-                  "CIBUS_KEY");
+                  "no key: this partner's secret certificate is needed (the NAME_secret "
+                  "file `cibus keygen NAME` writes)");
         return NULL;
     }
     zcert_t *cert = zsys_file_exists (config->secret_cert) ? zcert_load (config->secret_cert)
@@ -193,8 +193,8 @@ cibus_new (const cibus_config_t *config, char *error, size_t size)
     static const char no_secret [] = "0000000000000000000000000000000000000000";
     if (!cert || strcmp (zcert_secret_txt (cert), no_secret) == 0) {
         snprintf (error, size,
-                  "key '%s' is not a readable secret certificate: pass the NAME_secret file "
-                  "written by `cibus keygen NAME`",
+                  "key '%s' is not a readable secret certificate: it must be the NAME_secret "
+                  "file `cibus keygen NAME` writes",
                   config->secret_cert);
         zcert_destroy (&cert);
         return NULL;
@@ -317,8 +317,8 @@ s_read_monitor (cibus_t *self)
                                   self->endpoint, value);
         else if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && !self->fatal)
             self->fatal = s_fail (self, CIBUS_ERR_REJECTED, NULL,
-                                  "the secure handshake with %s failed: check that "
-                                  "--broker-key is the broker's key",
+                                  "the secure handshake with %s failed: check that the "
+                                  "broker key given is that broker's",
                                   self->endpoint);
         else if (kind == ZMQ_EVENT_DISCONNECTED && self->handshaken)
             self->handshaken = false; //  libzmq reconnects; see HANDSHAKE_SUCCEEDED
@@ -330,8 +330,9 @@ s_read_monitor (cibus_t *self)
             //  connections under a flood of strangers; libzmq reconnects.
             self->fatal = s_fail (self, CIBUS_ERR_REJECTED, NULL,
                                   "the broker at %s closed the connection during the secure "
-                                  "handshake: either --broker-key is not its key (use its "
-                                  "data directory's `broker` file) or it is shutting down",
+                                  "handshake: either the broker key given is not its key "
+                                  "(its data directory's `broker` file is) or it is shutting "
+                                  "down",
                                   self->endpoint);
     }
 }
