@@ -45,7 +45,12 @@ CORE_SRC := common/cibus_err.c common/cibus_json.c common/keys.c common/log.c co
             $(wildcard store/*.c) $(wildcard disclosure/*.c)
 BROKER_SRC := $(wildcard broker/*.c)
 BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
-CLIENT_LIB_SRC := $(filter-out clients/cli.c,$(wildcard clients/*.c))
+# The client library (clients/cibus.h) is libcibus.c alone; the cibus
+# command's own parts - terminal and JSON rendering, feeds, the sync client
+# and its replica - are the archive libcli.a, linked into cibus and the
+# tests, never into the library others build against.
+CLIENT_LIB_SRC := clients/libcibus.c
+CLI_LIB_SRC := $(filter-out clients/cli.c $(CLIENT_LIB_SRC),$(wildcard clients/*.c))
 TEST_SUPPORT_SRC := tests/harness.c
 TEST_SRC := $(filter-out $(TEST_SUPPORT_SRC),$(wildcard tests/test_*.c))
 TEST_NAMES := $(patsubst tests/%.c,%,$(TEST_SRC))
@@ -141,13 +146,17 @@ $(1)/libcibus.a: $(call obj,$(1),$(CLIENT_LIB_SRC))
 $(1)/cibusd: $(call obj,$(1),broker/cibusd.c) $(1)/libbroker.a $(1)/libcore.a
 	$$(CC) $(2) $$^ $$(PKG_LIBS) -o $$@
 
-$(1)/cibus: $(call obj,$(1),clients/cli.c) $(1)/libcibus.a $(1)/libcore.a
+$(1)/libcli.a: $(call obj,$(1),$(CLI_LIB_SRC))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)/cibus: $(call obj,$(1),clients/cli.c) $(1)/libcli.a $(1)/libcibus.a $(1)/libcore.a
 	$$(CC) $(2) $$^ $$(PKG_LIBS) -o $$@
 
-$(1)/test_%: $(call obj,$(1),tests/test_%.c $(TEST_SUPPORT_SRC)) $(1)/libcibus.a $(1)/libbroker.a $(1)/libcore.a
+$(1)/test_%: $(call obj,$(1),tests/test_%.c $(TEST_SUPPORT_SRC)) $(1)/libcli.a $(1)/libcibus.a $(1)/libbroker.a $(1)/libcore.a
 	$$(CC) $(2) $$^ $$(PKG_LIBS) -lcmocka -o $$@
 
-$(1)/cibus-bench: $(call obj,$(1),$(BENCH_SRC) $(TEST_SUPPORT_SRC)) $(1)/libcibus.a $(1)/libbroker.a $(1)/libcore.a
+$(1)/cibus-bench: $(call obj,$(1),$(BENCH_SRC) $(TEST_SUPPORT_SRC)) $(1)/libcli.a $(1)/libcibus.a $(1)/libbroker.a $(1)/libcore.a
 	$$(CC) $(2) $$^ $$(PKG_LIBS) -o $$@
 
 -include $$(shell find $(1)/obj -name '*.d' 2>/dev/null)
@@ -174,9 +183,10 @@ $(REL)/obj/tests/bench/%.o $(TST)/obj/tests/bench/%.o: CPPFLAGS += -Itests
 # so that a program builds with `cc prog.c $(pkg-config --cflags --libs cibus)`.
 # DESTDIR is prepended to every path written and never appears in cibus.pc.
 #
-# The installed library is the client library and the core it stands on
-# (codec, keys, store for the replica, disclosure), whole: the libcibus.a of
-# the build variants holds the client objects only. The shared one is made
+# The installed library is the client library (clients/libcibus.c) and the
+# core it stands on, whole: the libcibus.a of the build variants holds the
+# client objects only. The cibus command's own parts (rendering, feeds, the
+# sync client: libcli.a) are not in it. The shared one is made
 # of position-independent objects (build/pic/), exports cibus_* symbols only
 # (cibus__* are protobuf-c's, of the public header) and is linked with
 # -z defs, so a symbol the library needs but lacks fails the link, not a
@@ -277,7 +287,7 @@ FUZZ_SYMBOLIZER := /usr/lib/llvm-14/bin/llvm-symbolizer
 # Every warning of the gcc builds stays an error.
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRC := tests/fuzz/fuzz_dispatch.c tests/fuzz/fuzz_seeds.c $(TEST_SUPPORT_SRC) \
-            $(CLIENT_LIB_SRC) $(BROKER_LIB_SRC) $(CORE_SRC)
+            $(CLI_LIB_SRC) $(CLIENT_LIB_SRC) $(BROKER_LIB_SRC) $(CORE_SRC)
 FUZZ_SECONDS ?= 600
 FUZZ_CHECK_RUNS ?= 500000
 FUZZ_TIMEOUT ?= 20
@@ -305,7 +315,7 @@ fuzz_disclosure_run = mkdir -p $(FUZZ)/artifacts $(1); \
 # the mapping, pure functions, no broker. Its seeds in
 # tests/fuzz/feed-corpus are written by hand: the README's CAASPP example
 # as CSV and JSON Lines, malformed lines, mappings of every kind of value.
-FUZZ_FEED_SRC := tests/fuzz/fuzz_feed.c $(CLIENT_LIB_SRC) $(CORE_SRC)
+FUZZ_FEED_SRC := tests/fuzz/fuzz_feed.c $(CLI_LIB_SRC) $(CLIENT_LIB_SRC) $(CORE_SRC)
 FUZZ_FEED_CHECK_RUNS ?= 50000
 fuzz_feed_run = mkdir -p $(FUZZ)/artifacts $(1); \
   ASAN_SYMBOLIZER_PATH=$(FUZZ_SYMBOLIZER) \
