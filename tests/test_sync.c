@@ -4,12 +4,19 @@
 
 #include "harness.h"
 
+#include "cibus.h"
 #include "codec.h"
 #include "measure.h"
 #include "store.h"
 
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <sqlite3.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +340,324 @@ test_sync_resumes_after_the_broker_is_killed (void **state)
     s_assert_replica_equals_broker (self, 8);
 }
 
+//  ---------------------------------------------------------------- resilience
+
+#define S_BACKLOG 3000 /* entries a long catch-up replays */
+#define S_QUEUED  3    /* updates queued in the outbox before a sync */
+//  At most what a sync client holds beyond its last commit: an open batch
+//  (256 entries) and a credit window.
+#define S_BATCH_AND_WINDOW (256 + CIBUS_CREDIT_DEFAULT)
+
+//  A long backlog carol may read: S_BACKLOG notes alice publishes, each
+//  with a decision long enough that replaying them takes a while.
+static void
+s_backlog (s_world_t *self, const char *prefix, size_t count)
+{
+    cibus_t *client = harness_client (&self->world, self->world.alice, HARNESS_DEADLINE_MSEC);
+    assert_non_null (client);
+    char decision [512];
+    memset (decision, 'd', sizeof decision - 1);
+    decision [sizeof decision - 1] = 0;
+    char *decisions [] = {decision};
+    for (size_t i = 0; i < count; i++) {
+        char id [64];
+        snprintf (id, sizeof id, "%s-%zu", prefix, i);
+        Cibus__MeetingNote note = CIBUS__MEETING_NOTE__INIT;
+        note.title = id;
+        note.n_decisions = 1;
+        note.decisions = decisions;
+        cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
+        env.topic = "early-literacy/note";
+        env.id = id;
+        env.body_case = CIBUS__ENVELOPE__BODY_NOTE;
+        env.note = &note;
+        assert_int_equal (cibus_publish_async (client, &env), CIBUS_OK);
+    }
+    assert_int_equal (cibus_flush (client), CIBUS_OK);
+    cibus_destroy (&client);
+}
+
+//  The broker's last seq, asked of it.
+static uint64_t
+s_head (s_world_t *self)
+{
+    cibus_t *client = harness_client (&self->world, self->world.hub, HARNESS_DEADLINE_MSEC);
+    assert_non_null (client);
+    cibus_status_t status;
+    assert_int_equal (cibus_status (client, &status), CIBUS_OK);
+    cibus_destroy (&client);
+    return status.last_seq;
+}
+
+//  Queue S_QUEUED notes of alice's in the outbox of the replica at path.
+static void
+s_queue (s_world_t *self, const char *prefix)
+{
+    for (int i = 0; i < S_QUEUED; i++) {
+        char id [64];
+        snprintf (id, sizeof id, "%s-%d", prefix, i);
+        S_CIBUS (0, NULL, "note", "--key", self->world.alice, "--network", "early-literacy",
+                 "--title", id, "--id", id, "--queue");
+    }
+}
+
+typedef struct {
+    const char *id;
+    size_t count;
+} s_id_count_t;
+
+static bool
+s_count_id (const store_entry_t *entry, void *arg)
+{
+    s_id_count_t *counting = arg;
+    cibus_envelope_t *env = codec_envelope_decode (entry->envelope, entry->size);
+    assert_non_null (env);
+    if (env->id && strcmp (env->id, counting->id) == 0)
+        counting->count++;
+    cibus_envelope_free (env);
+    return true;
+}
+
+//  Every update queued under prefix is in the broker's log exactly once,
+//  and the outbox is empty (the broker's database is read directly).
+static void
+s_assert_queued_sent_once (s_world_t *self, const char *prefix)
+{
+    char *out;
+    S_CIBUS (0, &out, "outbox");
+    assert_string_equal (out, "the outbox is empty\n");
+    free (out);
+    char broker_db [4200];
+    snprintf (broker_db, sizeof broker_db, "%s/cibus.db", self->world.data);
+    store_t *store = store_new (broker_db, STORE_SYNC_NORMAL);
+    assert_non_null (store);
+    for (int i = 0; i < S_QUEUED; i++) {
+        char id [64];
+        snprintf (id, sizeof id, "%s-%d", prefix, i);
+        s_id_count_t counting = {id, 0};
+        assert_int_equal (store_read_from (store, 1, SIZE_MAX, s_count_id, &counting, NULL), 0);
+        if (counting.count != 1)
+            fprintf (stderr, "id %s is in the log %zu times\n", id, counting.count);
+        assert_int_equal (counting.count, 1);
+    }
+    store_destroy (&store);
+}
+
+//  The replica's last seq (0 when it cannot be opened yet).
+static uint64_t
+s_replica_seq (s_world_t *self)
+{
+    //  Not made here before the sync client makes it.
+    if (access (self->replica, F_OK) != 0)
+        return 0;
+    store_t *store = store_new (self->replica, STORE_SYNC_NORMAL);
+    uint64_t seq = store ? store_last_seq (store) : 0;
+    store_destroy (&store);
+    return seq;
+}
+
+//  The replica's last seq through a read-only connection of the test's
+//  own (opening a store each time is too slow to see a catch-up pass).
+static uint64_t
+s_peek_seq (sqlite3 **db, const char *path)
+{
+    if (!*db && access (path, F_OK) == 0
+        && sqlite3_open_v2 (path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close (*db);
+        *db = NULL;
+    }
+    sqlite3_stmt *stmt = NULL;
+    uint64_t seq = 0;
+    if (*db && sqlite3_prepare_v2 (*db, "SELECT COALESCE(MAX(seq), 0) FROM log", -1, &stmt,
+                                   NULL) == SQLITE_OK
+        && sqlite3_step (stmt) == SQLITE_ROW)
+        seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    //  Opened afresh each time: a connection opened while the replica was
+    //  being made may not see its later commits.
+    sqlite3_close (*db);
+    *db = NULL;
+    return seq;
+}
+
+//  Wait until the replica holds seq at least, woken by the writes to its
+//  directory (the replica's WAL), up to the deadline.
+static bool
+s_wait_replica_seq (s_world_t *self, uint64_t seq, uint64_t *reached)
+{
+    int watch = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+    assert_true (watch >= 0);
+    assert_true (inotify_add_watch (watch, self->world.dir, IN_MODIFY | IN_CREATE) >= 0);
+    int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
+    sqlite3 *db = NULL;
+    uint64_t now;
+    while ((now = s_peek_seq (&db, self->replica)) < seq) {
+        int64_t left = until - harness_now_msec ();
+        struct pollfd item = {watch, POLLIN, 0};
+        if (left <= 0 || poll (&item, 1, (int) left) <= 0)
+            break;
+        char events [4096];
+        while (read (watch, events, sizeof events) > 0)
+            ;
+    }
+    sqlite3_close (db);
+    close (watch);
+    if (reached)
+        *reached = now;
+    return now >= seq;
+}
+
+//  Start `cibus ARGS...` against the world's broker in the background, its
+//  stderr to err_path and its stdout to out_path (NULL: discarded).
+//  Returns its pid.
+static pid_t
+s_spawn (s_world_t *self, const char *err_path, const char *out_path, const char *const *args)
+{
+    char bin [PATH_MAX], key [4200];
+    harness_bin ("cibus", bin, sizeof bin);
+    snprintf (key, sizeof key, "%s/broker", self->world.data);
+    const char *argv [32] = {bin};
+    size_t argc = 1;
+    for (; args [argc - 1] && argc < 31; argc++)
+        argv [argc] = args [argc - 1];
+    argv [argc] = NULL;
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        int err = open (err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int out = open (out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (err < 0 || out < 0)
+            _exit (127);
+        dup2 (err, 2);
+        dup2 (out, 1);
+        setenv ("CIBUS_BROKER", self->world.broker.endpoint, 1);
+        setenv ("CIBUS_BROKER_KEY", key, 1);
+        execv (bin, (char *const *) argv);
+        _exit (127);
+    }
+    return pid;
+}
+
+//  Send a signal to a child and wait for it (pidfd, with the deadline).
+//  Its status as from waitpid, or -1 when it did not exit in time.
+static int
+s_stop (pid_t pid, int signal)
+{
+    int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+    kill (pid, signal);
+    int status = -1;
+    int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
+    while (waitpid (pid, &status, WNOHANG) == 0) {
+        int64_t left = until - harness_now_msec ();
+        struct pollfd item = {pidfd, POLLIN, 0};
+        if (pidfd < 0 || left <= 0 || poll (&item, 1, (int) left) <= 0) {
+            kill (pid, SIGKILL);
+            waitpid (pid, &status, 0);
+            status = -1;
+            break;
+        }
+    }
+    if (pidfd >= 0)
+        close (pidfd);
+    return status;
+}
+
+//  Move the world's broker to an ipc socket, so that a restart answers on
+//  the same endpoint as before (a tcp restart binds a new port, which a
+//  running client would not know).
+static void
+s_broker_on_ipc (s_world_t *self)
+{
+    char socket [4200];
+    snprintf (socket, sizeof socket, "%s/broker.sock", self->world.dir);
+    assert_int_equal (harness_broker_stop (&self->world.broker, SIGTERM), 0);
+    assert_true (harness_broker_start_ipc (&self->world.broker, self->world.data, socket, NULL));
+}
+
+static void
+s_broker_restart (s_world_t *self)
+{
+    char socket [4200];
+    snprintf (socket, sizeof socket, "%s/broker.sock", self->world.dir);
+    assert_true (harness_broker_start_ipc (&self->world.broker, self->world.data, socket, NULL));
+}
+
+//  The sync client killed -9 while it writes a long catch-up: the next
+//  run (--once) resumes from the last commit, no gap, no duplicate.
+static void
+test_sync_client_killed_mid_catch_up_resumes (void **state)
+{
+    s_world_t *self = *state;
+    s_history (self);
+    s_backlog (self, "backlog", S_BACKLOG);
+    s_queue (self, "queued");
+    uint64_t head = s_head (self) + S_QUEUED;
+    char err_path [4200];
+    snprintf (err_path, sizeof err_path, "%s/sync.err", self->world.dir);
+    const char *args [] = {"sync", "--key", self->carol, NULL};
+    pid_t pid = s_spawn (self, err_path, NULL, args);
+    uint64_t at_kill;
+    assert_true (s_wait_replica_seq (self, S_BACKLOG / 4, &at_kill));
+    int status = s_stop (pid, SIGKILL);
+    assert_true (WIFSIGNALED (status));
+    //  It was killed mid-catch-up, not after it.
+    uint64_t kept = s_replica_seq (self);
+    if (kept >= head)
+        fprintf (stderr, "the catch-up was over (seq %llu) before the kill\n",
+                 (unsigned long long) kept);
+    assert_true (kept < head);
+    char *out;
+    S_CIBUS (0, &out, "sync", "--key", self->carol, "--once");
+    free (out);
+    assert_int_equal (s_replica_seq (self), head);
+    //  History 7 readable, the backlog, the queued notes.
+    s_assert_replica_equals_broker (self, 7 + S_BACKLOG + S_QUEUED);
+    s_assert_queued_sent_once (self, "queued");
+}
+
+//  `cibus tail` following: the broker killed -9 and restarted on the same
+//  endpoint; tail says once that it lost it and once that it is back, and
+//  goes on printing what is published after.
+static void
+test_tail_says_when_it_loses_and_regains_the_broker (void **state)
+{
+    s_world_t *self = *state;
+    s_broker_on_ipc (self);
+    char err_path [4200], out_path [4200];
+    snprintf (err_path, sizeof err_path, "%s/tail.err", self->world.dir);
+    snprintf (out_path, sizeof out_path, "%s/tail.out", self->world.dir);
+    const char *args [] = {"tail", "--key", self->world.alice, "--topic", "early-literacy",
+                           "--from", "1", NULL};
+    pid_t pid = s_spawn (self, err_path, out_path, args);
+    S_CIBUS (0, NULL, "note", "--key", self->world.alice, "--network", "early-literacy",
+             "--title", "before the kill");
+    assert_true (harness_wait_text (out_path, "before the kill", HARNESS_DEADLINE_MSEC));
+    int status = harness_broker_stop (&self->world.broker, SIGKILL);
+    assert_true (WIFSIGNALED (status));
+    assert_true (harness_wait_text (err_path, "cibus tail: lost the broker",
+                                    HARNESS_DEADLINE_MSEC));
+    s_broker_restart (self);
+    assert_true (harness_wait_text (err_path, "cibus tail: the broker is back",
+                                    HARNESS_DEADLINE_MSEC));
+    S_CIBUS (0, NULL, "note", "--key", self->world.alice, "--network", "early-literacy",
+             "--title", "after the restart");
+    assert_true (harness_wait_text (out_path, "after the restart", HARNESS_DEADLINE_MSEC));
+    status = s_stop (pid, SIGTERM);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    char *err = harness_read_all (err_path), *out = harness_read_all (out_path);
+    assert_non_null (err);
+    assert_non_null (out);
+    if (harness_count (err, "lost the broker") != 1)
+        fprintf (stderr, "tail said:\n%s", err);
+    assert_int_equal (harness_count (err, "lost the broker"), 1);
+    assert_int_equal (harness_count (err, "the broker is back"), 1);
+    assert_int_equal (harness_count (out, "before the kill"), 1);
+    assert_int_equal (harness_count (out, "after the restart"), 1);
+    free (err);
+    free (out);
+}
+
 int
 main (void)
 {
@@ -345,6 +670,10 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_sync_resumes_after_the_broker_is_killed, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_sync_client_killed_mid_catch_up_resumes, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_tail_says_when_it_loses_and_regains_the_broker,
+                                         s_setup, s_teardown),
     };
     if (getenv ("CIBUS_TEST"))
         cmocka_set_test_filter (getenv ("CIBUS_TEST"));
