@@ -70,6 +70,24 @@ harness_bin (const char *name, char *path, size_t size)
     snprintf (path, size, "%s/%s", slash ? self : ".", name);
 }
 
+void
+harness_source_tree (const char *probe, char *root, size_t size)
+{
+    char here [PATH_MAX], path [PATH_MAX + 256];
+    harness_bin ("", here, sizeof here);
+    char *real = realpath (here, NULL);
+    snprintf (here, sizeof here, "%s", real ? real : ".");
+    free (real);
+    for (char *slash; (slash = strrchr (here, '/')) && slash != here; *slash = 0) {
+        snprintf (path, sizeof path, "%s/%s", here, probe);
+        if (access (path, R_OK) == 0) {
+            snprintf (root, size, "%s", here);
+            return;
+        }
+    }
+    snprintf (root, size, "."); //  not found above: the working directory
+}
+
 //  Waits are driven by events, not by sleeping: inotify reports changes in a
 //  directory, and a pidfd becomes readable when its process exits. Each
 //  wait polls them with the time left before its deadline, then the caller

@@ -115,6 +115,11 @@ size_t harness_count (const char *text, const char *needle);
    cannot be read. */
 char *harness_read_all (const char *path);
 
+/* The source tree: the nearest directory above the test binary that
+   holds the file probe (a path relative to the tree, such as
+   "docs/examples/example.c"), or "." when none does. */
+void harness_source_tree (const char *probe, char *root, size_t size);
+
 /* Wait until the file holds needle, up to deadline_msec (driven by inotify,
    not by sleeping); false on timeout. */
 bool harness_wait_text (const char *path, const char *needle, int deadline_msec);

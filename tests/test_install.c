@@ -30,25 +30,6 @@
 
 #define SH "/bin/sh"
 
-//  The source tree: the nearest directory above the test binary that holds
-//  the example (build/test/test_install -> the tree two levels up).
-static void
-s_source_tree (char *root, size_t size)
-{
-    char here [PATH_MAX], probe [PATH_MAX + 64];
-    harness_bin ("", here, sizeof here);
-    char *real = realpath (here, NULL);
-    snprintf (here, sizeof here, "%s", real ? real : ".");
-    free (real);
-    for (char *slash; (slash = strrchr (here, '/')) && slash != here; *slash = 0) {
-        snprintf (probe, sizeof probe, "%s/docs/examples/example.c", here);
-        if (access (probe, R_OK) == 0) {
-            snprintf (root, size, "%s", here);
-            return;
-        }
-    }
-    snprintf (root, size, "."); //  not found above: the working directory
-}
 
 //  `make install` in the source tree with the given variable assignments
 //  (e.g. "PREFIX=/x", "DESTDIR=/y"). The make that runs `make check` must
@@ -57,7 +38,7 @@ static int
 s_make_install (const char *prefix, const char *destdir)
 {
     char root [PATH_MAX], prefix_arg [PATH_MAX + 16], destdir_arg [PATH_MAX + 16];
-    s_source_tree (root, sizeof root);
+    harness_source_tree ("docs/examples/example.c", root, sizeof root);
     snprintf (prefix_arg, sizeof prefix_arg, "PREFIX=%s", prefix);
     snprintf (destdir_arg, sizeof destdir_arg, "DESTDIR=%s", destdir ? destdir : "");
     const char *argv [] = {SH,
@@ -162,7 +143,7 @@ test_install_the_example_builds_with_pkg_config_and_publishes (void **state)
     //  Built exactly as the example says, from its own directory.
     char root [PATH_MAX], pkg_path [PATH_MAX + 64], ld_path [PATH_MAX + 64];
     char example [PATH_MAX + 64], example_static [PATH_MAX + 64];
-    s_source_tree (root, sizeof root);
+    harness_source_tree ("docs/examples/example.c", root, sizeof root);
     snprintf (examples, sizeof examples, "%s/docs/examples", root);
     snprintf (example, sizeof example, "%s/example", tmp);
     snprintf (example_static, sizeof example_static, "%s/example-static", tmp);

@@ -27,25 +27,6 @@
 
 #define PYTHON "/usr/bin/python3"
 
-//  The source tree: the nearest directory above the test binary that holds
-//  the example (build/test/test_python -> the tree two levels up).
-static void
-s_source_tree (char *root, size_t size)
-{
-    char here [PATH_MAX], probe [PATH_MAX + 64];
-    harness_bin ("", here, sizeof here);
-    char *real = realpath (here, NULL);
-    snprintf (here, sizeof here, "%s", real ? real : ".");
-    free (real);
-    for (char *slash; (slash = strrchr (here, '/')) && slash != here; *slash = 0) {
-        snprintf (probe, sizeof probe, "%s/docs/examples/cibus_client.py", here);
-        if (access (probe, R_OK) == 0) {
-            snprintf (root, size, "%s", here);
-            return;
-        }
-    }
-    snprintf (root, size, "."); //  not found above: the working directory
-}
 
 //  Run the example against the world's broker with the secret cert `key`,
 //  the broker's public key from broker_cert (NULL: the broker's own,
@@ -57,7 +38,7 @@ s_client (const harness_world_t *world, const char *broker_cert, const char *key
 {
     char root [PATH_MAX], script [PATH_MAX + 64], pypath [PATH_MAX + 64];
     char broker_key [PATH_MAX + 16];
-    s_source_tree (root, sizeof root);
+    harness_source_tree ("docs/examples/cibus_client.py", root, sizeof root);
     snprintf (script, sizeof script, "%s/docs/examples/cibus_client.py", root);
     snprintf (pypath, sizeof pypath, "PYTHONPATH=%s/build/py", root);
     if (broker_cert)
