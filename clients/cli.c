@@ -1289,6 +1289,32 @@ s_feed_account (s_feed_run_t *run, bool json, const char *stopped)
             tally.rows_refused);
 }
 
+//  The tables of a feed built one at a time for the outbox (--queue): a
+//  table the feed refused itself was reported already and is passed over.
+typedef struct {
+    s_feed_run_t *run;
+    const char *topic;
+    cibus_table_t *table; /* the envelope last built points into it */
+} s_feed_queue_t;
+
+static bool
+s_feed_build (void *arg, size_t index, cibus_envelope_t *env, char *message, size_t size)
+{
+    s_feed_queue_t *queue = arg;
+    if (feed_table (queue->run->feed, index)->refusal)
+        return false;
+    cibus_table_destroy (&queue->table);
+    if (!(queue->table = cibus_table_new ())) {
+        snprintf (message, size, "out of memory");
+        s_feed_refuse (queue->run, index, message);
+        return false;
+    }
+    if (s_feed_envelope (queue->run, index, queue->topic, queue->table, env, message, size))
+        return true;
+    s_feed_refuse (queue->run, index, message);
+    return false;
+}
+
 static int
 s_cmd_feed (const s_command_t *command, opts_t *opts)
 {
@@ -1367,6 +1393,29 @@ s_cmd_feed (const s_command_t *command, opts_t *opts)
     snprintf (topic, sizeof topic, "%s/data", network);
     run.answered = 0;
     cibus_err_t err = CIBUS_OK;
+    if (!rc && opts_flag (opts, "queue")) {
+        //  Into the outbox, every table, for `cibus sync` to send.
+        s_feed_queue_t queue = {&run, topic, NULL};
+        size_t queued = 0, already = 0;
+        rc = dry_run ? s_usage_error (command->name, "--queue stores the tables to send later; "
+                                                     "it does not go with --dry-run")
+                     : sync_queue_each (command->name, opts, count, s_feed_build, &queue,
+                                        &queued, &already);
+        cibus_table_destroy (&queue.table);
+        feed_tally_t tally = feed_account_tally (run.account, run.feed);
+        if (!dry_run)
+            printf ("%zu tables from %s: %zu queued in the outbox, %zu there already, %zu "
+                    "refused; %zu rows read, %zu skipped, %zu refused; `cibus sync` sends "
+                    "them\n",
+                    tally.tables, run.file, queued, already, tally.refused, tally.rows,
+                    tally.skipped, tally.rows_refused);
+        if (!rc)
+            rc = tally.refused || tally.rows_refused ? S_EXIT_FAIL : 0;
+        run.to_answer = 0; //  nothing to send now
+        json = false;
+        s_feed_clear (&run);
+        goto done;
+    }
     if (!rc && run.to_answer) {
         if (!(run.client = s_connect (command, opts, timeout)))
             rc = S_EXIT_FAIL;
@@ -1394,6 +1443,7 @@ s_cmd_feed (const s_command_t *command, opts_t *opts)
         feed_tally_t tally = feed_account_tally (run.account, run.feed);
         rc = err || tally.refused || tally.rows_refused ? S_EXIT_FAIL : 0;
     }
+done:
     cibus_destroy (&run.client);
     zhashx_destroy (&run.by_id);
     zhashx_destroy (&run.owners_refused);
@@ -1572,7 +1622,7 @@ static const s_command_t s_commands [] = {
      s_report_opts, false, true, s_cmd_query, NULL},
     {"feed",
      "feed FILE|- --network NET [--format csv|jsonl] [--map MAP] [--for PARTNER] [--dry-run] "
-     "[--window N]",
+     "[--window N] [--queue]",
      "load an export (CSV or JSON Lines) as data tables: idempotent, pipelined, every "
      "refusal with its line",
      s_feed_opts, false, true, s_cmd_feed, s_feed_details},
@@ -1612,8 +1662,9 @@ s_merge (const s_command_t *command, opt_def_t *defs)
                                   command->publishes ? s_publish_common : s_none,
                                   command->connects ? s_common : s_none,
                                   command->handler == s_cmd_query ? s_offline_opts
-                                  : command->publishes           ? s_queue_opts
-                                                                 : s_none};
+                                  : command->publishes || command->handler == s_cmd_feed
+                                      ? s_queue_opts
+                                      : s_none};
     for (size_t p = 0; p < 4; p++)
         for (const opt_def_t *def = parts [p]; def->name && count < S_MAX_OPTS - 1; def++)
             defs [count++] = *def;

@@ -161,6 +161,40 @@ sync_queue (const char *command, opts_t *opts, const cibus_envelope_t *env, cons
     return rc;
 }
 
+int
+sync_queue_each (const char *command, opts_t *opts, size_t count, sync_build_fn *build,
+                 void *arg, size_t *queued, size_t *already)
+{
+    *queued = *already = 0;
+    replica_t *replica = s_open (command, opts);
+    if (!replica)
+        return S_EXIT_FAIL;
+    int rc = 0;
+    codec_buf_t buf = {0};
+    for (size_t i = 0; i < count; i++) {
+        cibus_envelope_t env;
+        char message [512] = "";
+        if (!build (arg, i, &env, message, sizeof message))
+            continue; //  the builder reported it
+        cibus_err_t err = codec_pack_envelope (&env, &buf);
+        if (err == CIBUS_OK)
+            err = replica_outbox_add (replica, env.id, env.topic, buf.data, buf.size);
+        if (err == CIBUS_OK)
+            (*queued)++;
+        else if (err == CIBUS_ERR_EXISTS)
+            (*already)++;
+        else {
+            fprintf (stderr, "cibus %s: could not queue id %s in the outbox: %s\n", command,
+                     env.id, cibus_strerror (err));
+            rc = S_EXIT_FAIL;
+            break;
+        }
+    }
+    codec_buf_release (&buf);
+    replica_destroy (&replica);
+    return rc;
+}
+
 typedef struct {
     char *id;
     void *request;
@@ -531,6 +565,23 @@ s_session (s_sync_t *self)
     }
     rc = -1;
     err = s_flush_outbox (self->command, self->replica, client, false);
+    //  An integrator reads nothing: its replica is only an outbox (a feed
+    //  queued with --queue), sent now and, when following, every few
+    //  seconds while the broker answers.
+    while (err == CIBUS_OK && strcmp (role, "integrator") == 0 && !zsys_interrupted) {
+        if (self->once) {
+            rc = 0;
+            break;
+        }
+        zclock_sleep (S_PROBE_MSEC);
+        err = cibus_ping (client, NULL, 0, NULL, 0);
+        if (err == CIBUS_OK)
+            err = s_flush_outbox (self->command, self->replica, client, false);
+    }
+    if (rc == 0 || (err == CIBUS_OK && zsys_interrupted)) {
+        cibus_destroy (&client);
+        return 0;
+    }
     uint64_t head = 0;
     cibus_status_t status;
     if (err == CIBUS_OK && (err = cibus_status (client, &status)) == CIBUS_OK)

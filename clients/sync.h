@@ -36,6 +36,16 @@ int sync_query_offline (const char *command, opts_t *opts, const Cibus__Query *q
 int sync_queue (const char *command, opts_t *opts, const cibus_envelope_t *env,
                 const char *why);
 
+/* Store many updates in the outbox at once (a feed's tables): next
+   builds the index-th envelope into *env, or returns false with message
+   set when it cannot be built (it is counted refused). *queued and
+   *already count what was stored and what was there before. 0 when every
+   one was stored or was there already. */
+typedef bool (sync_build_fn) (void *arg, size_t index, cibus_envelope_t *env, char *message,
+                              size_t size);
+int sync_queue_each (const char *command, opts_t *opts, size_t count, sync_build_fn *build,
+                     void *arg, size_t *queued, size_t *already);
+
 /* Whether a failed publish means the broker could not be reached (so the
    update may be queued), rather than a refusal. */
 bool sync_unreachable (cibus_err_t err);

@@ -398,6 +398,49 @@ test_feed_dry_run_publishes_nothing (void **state)
     assert_int_equal (s_last_seq (self), last + 3);
 }
 
+//  --queue stores every table in the replica's outbox and sends nothing;
+//  `cibus sync --once` sends them, each stored once, the same tables as a
+//  feed sent at once.
+static void
+test_feed_queue_stores_the_tables_for_sync_to_send (void **state)
+{
+    s_fixture_t *self = *state;
+    s_write_caaspp (self, "62.50");
+    uint64_t last = s_last_seq (self);
+    char replica [PATH_MAX + 32], *out = NULL, *err = NULL;
+    snprintf (replica, sizeof replica, "%s/state-replica.db", self->world.dir);
+    assert_int_equal (FEED (self, &out, &err, self->csv, "--for", "alice", "--queue",
+                            "--replica", replica),
+                      0);
+    char expected [PATH_MAX + 256];
+    snprintf (expected, sizeof expected,
+              "3 tables from %s: 3 queued in the outbox, 0 there already, 0 refused; "
+              "14 rows read, 3 skipped, 0 refused; `cibus sync` sends them\n",
+              self->csv);
+    assert_string_equal (out, expected);
+    free (out), free (err);
+    assert_int_equal (s_last_seq (self), last);
+    //  Queued twice is queued once.
+    assert_int_equal (FEED (self, &out, &err, self->csv, "--for", "alice", "--queue",
+                            "--replica", replica),
+                      0);
+    assert_non_null (strstr (out, "0 queued in the outbox, 3 there already"));
+    free (out), free (err);
+    int rc = harness_cibus (&self->world, &out, &err, "sync", "--once", "--key", self->state,
+                            "--replica", replica, NULL);
+    if (rc)
+        fprintf (stderr, "sync: %s", err);
+    assert_int_equal (rc, 0);
+    free (out), free (err);
+    assert_int_equal (s_last_seq (self), last + 3);
+    size_t count;
+    char **tables = s_read_back (self, &count);
+    assert_int_equal (count, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal (tables [i], s_tables [i]);
+    s_free_tables (tables, count);
+}
+
 //  A feed for a partner the integrator does not feed is refused before
 //  anything is sent: one dry run, then every table refused with the
 //  broker's reason.
@@ -742,6 +785,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_feed_jsonl_gives_the_same_tables, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_feed_dry_run_publishes_nothing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_feed_queue_stores_the_tables_for_sync_to_send,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_feed_for_a_partner_not_fed_sends_nothing, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_feed_malformed_lines_are_reported_and_the_rest_loads,
