@@ -504,7 +504,9 @@ s_pump (cibus_t *self, int msec)
                 s_dispatch (self, frame);
             return self->fatal ? self->fatal : CIBUS_OK;
         }
-        if (rc == 0 && left <= 0)
+        //  Past the deadline, whatever the monitor said: a stream of its
+        //  events must not keep the caller waiting beyond its timeout.
+        if (left <= 0)
             return CIBUS_ERR_TIMEOUT;
     }
     return self->fatal;
