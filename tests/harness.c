@@ -435,6 +435,20 @@ harness_add_integrator (const char *data_dir, const char *dir, const char *name,
     return s_add_partner (data_dir, dir, name, "integrator", networks, feeds, secret_path, size);
 }
 
+bool
+harness_define_k3 (const harness_world_t *world)
+{
+    char *out = NULL, *err = NULL;
+    int rc = harness_cibus (world, &out, &err, "indicator", "define", "k3-reading", "--key",
+                            world->hub, "--name", "3rd-grade reading", "--unit", "percent",
+                            "--direction", "up", "--period", "quarter", "--dimension",
+                            "race=asian,black,hispanic,white", NULL);
+    if (rc != 0)
+        fprintf (stderr, "harness: indicator define k3-reading failed: %s", err ? err : "");
+    free (out), free (err);
+    return rc == 0;
+}
+
 size_t
 harness_count (const char *text, const char *needle)
 {

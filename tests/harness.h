@@ -108,6 +108,10 @@ int harness_cibusd (char **out, char **err, ...);
 struct cibus_t *harness_client (const harness_world_t *world, const char *secret,
                                 int timeout_msec);
 
+/* Define k3-reading as the world's backbone with the real cibus: a percent
+   by quarter, broken down by race (asian, black, hispanic, white). */
+bool harness_define_k3 (const harness_world_t *world);
+
 /* Count the non-overlapping occurrences of needle in text. */
 size_t harness_count (const char *text, const char *needle);
 

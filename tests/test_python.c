@@ -60,18 +60,6 @@ s_client (const harness_world_t *world, const char *broker_cert, const char *key
 }
 
 static void
-s_define_k3 (harness_world_t *world)
-{
-    char *out, *err;
-    assert_int_equal (harness_cibus (world, &out, &err, "indicator", "define", "k3-reading",
-                                     "--key", world->hub, "--name", "3rd-grade reading", "--unit",
-                                     "percent", "--direction", "up", "--period", "quarter",
-                                     "--dimension", "race=asian,black,hispanic,white", NULL),
-                      0);
-    free (out), free (err);
-}
-
-static void
 test_python_publishes_a_table_and_reads_it_back_by_replay (void **state)
 {
     harness_world_t *world = *state;
@@ -79,7 +67,7 @@ test_python_publishes_a_table_and_reads_it_back_by_replay (void **state)
     //  Seq 1 the definition, seqs 2 and 3 alice's earlier quarters: the
     //  replay holds three tables, more than a window of 2 lets through
     //  without a Credit.
-    s_define_k3 (world);
+    assert_true (harness_define_k3 (world));
     const char *periods [] = {"2026-Q1", "2026-Q2"};
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal (harness_cibus (world, &out, &err, "submit", "--key", world->alice,
@@ -169,7 +157,7 @@ test_python_a_refusal_names_the_field_and_exits_1 (void **state)
                               "'k3-reading' is not in the catalogue\n");
     free (out), free (err);
     //  A network alice is not in: refused at once, for access.
-    s_define_k3 (world);
+    assert_true (harness_define_k3 (world));
     assert_int_equal (s_client (world, NULL, world->alice, &out, &err, "--network", "postsecondary",
                                 "--indicator", "k3-reading", "--period", "2026-Q3", "--total",
                                 "245/412", NULL),
