@@ -105,6 +105,11 @@ s_fail_timeout (cibus_t *self)
                        "cannot reach the broker at %s within %d ms: is cibusd running there, "
                        "and is that its endpoint?",
                        self->endpoint, self->timeout_msec);
+    //  It answered before on this connection: the key was right.
+    if (self->ever_handshaken)
+        return s_fail (self, CIBUS_ERR_TIMEOUT, NULL,
+                       "the broker at %s stopped answering (nothing within %d ms)",
+                       self->endpoint, self->timeout_msec);
     return s_fail (self, CIBUS_ERR_TIMEOUT, NULL,
                    "no answer from the broker at %s within %d ms: check that the broker key "
                    "given is that broker's (its data directory's `broker` file)",

@@ -592,6 +592,12 @@ harness_read_all (const char *path)
 bool
 harness_wait_text (const char *path, const char *needle, int deadline_msec)
 {
+    return harness_wait_count (path, needle, 1, deadline_msec);
+}
+
+bool
+harness_wait_count (const char *path, const char *needle, size_t count, int deadline_msec)
+{
     int64_t until = harness_now_msec () + deadline_msec;
     //  Watch the file for writes once it exists; until then, its directory.
     int watch = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
@@ -600,7 +606,7 @@ harness_wait_text (const char *path, const char *needle, int deadline_msec)
         if (!watching && watch >= 0)
             watching = inotify_add_watch (watch, path, IN_MODIFY | IN_CLOSE_WRITE) >= 0;
         char *text = harness_read_all (path);
-        found = text && strstr (text, needle);
+        found = text && harness_count (text, needle) >= count;
         free (text);
         if (found)
             break;

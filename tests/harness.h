@@ -128,6 +128,10 @@ void harness_source_tree (const char *probe, char *root, size_t size);
    not by sleeping); false on timeout. */
 bool harness_wait_text (const char *path, const char *needle, int deadline_msec);
 
+/* Wait until the file holds needle at least count times, the same way. */
+bool harness_wait_count (const char *path, const char *needle, size_t count,
+                         int deadline_msec);
+
 /* The descriptors a process has open (the entries of /proc/PID/fd), or -1. */
 int harness_fd_count (pid_t pid);
 
