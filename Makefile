@@ -51,7 +51,7 @@ BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
 # tests, never into the library others build against.
 CLIENT_LIB_SRC := clients/libcibus.c
 CLI_LIB_SRC := $(filter-out clients/cli.c $(CLIENT_LIB_SRC),$(wildcard clients/*.c))
-TEST_SUPPORT_SRC := tests/harness.c
+TEST_SUPPORT_SRC := tests/harness.c tests/proxy.c
 TEST_SRC := $(filter-out $(TEST_SUPPORT_SRC),$(wildcard tests/test_*.c))
 TEST_NAMES := $(patsubst tests/%.c,%,$(TEST_SRC))
 BENCH_SRC := $(wildcard tests/bench/*.c)

@@ -2,13 +2,18 @@
     broker answers that partner, holds the same bytes the broker would
     replay to it, and the outbox sends each queued update exactly once. */
 
+//  posix_openpt and its kin (XSI).
+#define _XOPEN_SOURCE 600
+
 #include "harness.h"
+#include "proxy.h"
 
 #include "cibus.h"
 #include "codec.h"
 #include "measure.h"
 #include "store.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -34,6 +39,7 @@ typedef struct {
     harness_world_t world;
     char carol [4096];
     char replica [4096];
+    const char *endpoint; //  where spawned clients connect: NULL, the broker's
 } s_world_t;
 
 static int
@@ -535,7 +541,8 @@ s_spawn (s_world_t *self, const char *err_path, const char *out_path, const char
             _exit (127);
         dup2 (err, 2);
         dup2 (out, 1);
-        setenv ("CIBUS_BROKER", self->world.broker.endpoint, 1);
+        setenv ("CIBUS_BROKER", self->endpoint ? self->endpoint : self->world.broker.endpoint,
+                1);
         setenv ("CIBUS_BROKER_KEY", key, 1);
         execv (bin, (char *const *) argv);
         _exit (127);
@@ -693,6 +700,134 @@ test_sync_follows_through_broker_restarts (void **state)
     s_assert_queued_sent_once (self, "down");
 }
 
+//  How a following sync client loses the broker in the middle of a long
+//  catch-up.
+typedef enum { S_BROKER_KILLED, S_CONNECTION_CUT } s_interruption_t;
+
+//  What the relay lets through of the catch-up before it holds the rest:
+//  about a third of the backlog's notes.
+#define S_HOLD_BYTES (S_BACKLOG / 3 * 600)
+
+//  `cibus sync` following, with a long backlog and queued updates to send,
+//  connected through a relay that holds the catch-up a third of the way
+//  in: there the broker is killed -9 and restarted (on a new port, which
+//  the relay follows), or the connection is cut. It reconnects and
+//  resumes, and the replica ends equal to the broker's replay, each queued
+//  update in the log once.
+static void
+s_catch_up_interrupted (s_world_t *self, s_interruption_t how)
+{
+    proxy_t *proxy = proxy_new (self->world.broker.endpoint);
+    assert_non_null (proxy);
+    self->endpoint = proxy_endpoint (proxy);
+    s_history (self);
+    s_backlog (self, "backlog", S_BACKLOG);
+    s_queue (self, "queued");
+    uint64_t head = s_head (self) + S_QUEUED;
+    char err_path [4200];
+    snprintf (err_path, sizeof err_path, "%s/sync.err", self->world.dir);
+    const char *args [] = {"sync", "--key", self->carol, NULL};
+    proxy_hold_after (proxy, S_HOLD_BYTES);
+    pid_t pid = s_spawn (self, err_path, NULL, args);
+    uint64_t reached;
+    assert_true (s_wait_replica_seq (self, S_BACKLOG / 8, &reached));
+    //  Held: the catch-up is under way, and not over.
+    assert_true (reached < head);
+    if (how == S_BROKER_KILLED) {
+        assert_true (WIFSIGNALED (harness_broker_stop (&self->world.broker, SIGKILL)));
+        proxy_cut (proxy); //  the killed broker's connections, reset
+        assert_true (harness_broker_start (&self->world.broker, self->world.data, NULL));
+        proxy_retarget (proxy, self->world.broker.endpoint);
+    } else
+        assert_true (proxy_cut (proxy) >= 1);
+    if (!s_wait_replica_seq (self, head, &reached)) {
+        char *err = harness_read_all (err_path);
+        fprintf (stderr, "the replica reached seq %llu of %llu; sync said:\n%s",
+                 (unsigned long long) reached, (unsigned long long) head, err ? err : "");
+        free (err);
+    }
+    assert_int_equal (reached, head);
+    int status = s_stop (pid, SIGTERM);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    proxy_destroy (&proxy);
+    self->endpoint = NULL;
+    s_assert_replica_equals_broker (self, 7 + S_BACKLOG + S_QUEUED);
+    s_assert_queued_sent_once (self, "queued");
+}
+
+static void
+test_sync_following_resumes_after_the_broker_is_killed_mid_catch_up (void **state)
+{
+    s_catch_up_interrupted (*state, S_BROKER_KILLED);
+}
+
+static void
+test_sync_following_resumes_after_the_connection_is_cut_mid_catch_up (void **state)
+{
+    s_catch_up_interrupted (*state, S_CONNECTION_CUT);
+}
+
+//  Run `cibus ARGS...` with its stderr on a terminal (a pseudo-terminal
+//  this test reads) to its end; what it wrote there, or NULL.
+static char *
+s_run_on_terminal (s_world_t *self, const char *const *args)
+{
+    int master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true (master >= 0);
+    assert_int_equal (grantpt (master), 0);
+    assert_int_equal (unlockpt (master), 0);
+    char terminal [4200];
+    snprintf (terminal, sizeof terminal, "%s", ptsname (master));
+    pid_t pid = s_spawn (self, terminal, NULL, args);
+    size_t used = 0, room = 65536;
+    char *text = malloc (room);
+    assert_non_null (text);
+    int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
+    while (true) {
+        int64_t left = until - harness_now_msec ();
+        struct pollfd item = {master, POLLIN, 0};
+        if (left <= 0 || poll (&item, 1, (int) left) <= 0)
+            break;
+        if (used + 4096 > room && !(text = realloc (text, room *= 2)))
+            break;
+        ssize_t got = read (master, text + used, 4096);
+        if (got <= 0)
+            break; //  EIO: the last writer closed the terminal
+        used += (size_t) got;
+    }
+    int status = s_stop (pid, SIGTERM);
+    close (master);
+    assert_non_null (text);
+    text [used] = 0;
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    return text;
+}
+
+//  A long catch-up on a terminal shows its progress: the count, the rate,
+//  where it is of the broker's head and the time left, ending at the head.
+static void
+test_sync_shows_a_long_catch_up_s_progress_on_a_terminal (void **state)
+{
+    s_world_t *self = *state;
+    s_history (self);
+    s_backlog (self, "backlog", S_BACKLOG);
+    uint64_t head = s_head (self);
+    const char *args [] = {"sync", "--key", self->carol, "--once", NULL};
+    char *text = s_run_on_terminal (self, args);
+    char done [160];
+    snprintf (done, sizeof done, "cibus sync: %d entries, ", 7 + S_BACKLOG);
+    if (!strstr (text, done))
+        fprintf (stderr, "sync showed:\n%s\n", text);
+    assert_non_null (strstr (text, done));
+    assert_non_null (strstr (text, "/s, at seq "));
+    snprintf (done, sizeof done, "at seq %llu of %llu, ~0 s left", (unsigned long long) head,
+              (unsigned long long) head);
+    assert_non_null (strstr (text, done));
+    free (text);
+}
+
 //  `cibus tail` following: the broker killed -9 and restarted on the same
 //  endpoint; tail says once that it lost it and once that it is back, and
 //  goes on printing what is published after.
@@ -752,6 +887,14 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_sync_follows_through_broker_restarts, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_sync_following_resumes_after_the_broker_is_killed_mid_catch_up, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_sync_following_resumes_after_the_connection_is_cut_mid_catch_up, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (test_sync_shows_a_long_catch_up_s_progress_on_a_terminal,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_tail_says_when_it_loses_and_regains_the_broker,
                                          s_setup, s_teardown),
     };
