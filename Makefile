@@ -45,11 +45,13 @@ CORE_SRC := common/cibus_err.c common/cibus_json.c common/keys.c common/log.c co
             $(wildcard store/*.c) $(wildcard disclosure/*.c)
 BROKER_SRC := $(wildcard broker/*.c)
 BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
-# The client library (clients/cibus.h) is libcibus.c alone; the cibus
-# command's own parts - terminal and JSON rendering, feeds, the sync client
-# and its replica - are the archive libcli.a, linked into cibus and the
-# tests, never into the library others build against.
-CLIENT_LIB_SRC := clients/libcibus.c
+# The client library (clients/cibus.h) is libcibus.c, the public calls in
+# cibus's own types (public_api.c) and the JSON form of entries and answers
+# they return (render_json.c, which the cibus command prints too); the
+# command's own parts - terminal rendering, feeds, the sync client and its
+# replica - are the archive libcli.a, linked into cibus and the tests,
+# never into the library others build against.
+CLIENT_LIB_SRC := clients/libcibus.c clients/public_api.c clients/render_json.c
 CLI_LIB_SRC := $(filter-out clients/cli.c $(CLIENT_LIB_SRC),$(wildcard clients/*.c))
 TEST_SUPPORT_SRC := tests/harness.c tests/proxy.c
 TEST_SRC := $(filter-out $(TEST_SUPPORT_SRC),$(wildcard tests/test_*.c))
@@ -183,16 +185,18 @@ $(REL)/obj/tests/bench/%.o $(TST)/obj/tests/bench/%.o: CPPFLAGS += -Itests
 # so that a program builds with `cc prog.c $(pkg-config --cflags --libs cibus)`.
 # DESTDIR is prepended to every path written and never appears in cibus.pc.
 #
-# The installed library is the client library (clients/libcibus.c) and the
+# The installed library is the client library (CLIENT_LIB_SRC) and the
 # core it stands on, whole: the libcibus.a of the build variants holds the
-# client objects only. The cibus command's own parts (rendering, feeds, the
-# sync client: libcli.a) are not in it. The shared one is made
-# of position-independent objects (build/pic/), exports cibus_* symbols only
-# (cibus__* are protobuf-c's, of the public header) and is linked with
-# -z defs, so a symbol the library needs but lacks fails the link, not a
-# program at run time. The public header still includes the generated
-# protobuf-c header (Cibus__Query, Cibus__Reply, Cibus__Envelope): it is
-# installed beside it, and cibus.pc requires libprotobuf-c for its types.
+# client objects only. The cibus command's own parts (terminal rendering,
+# feeds, the sync client: libcli.a) are not in it. The shared one is made
+# of position-independent objects (build/pic/), exports the cibus_
+# functions only - not protobuf-c's cibus__*, which a program with its own
+# code generated from proto/cibus.proto defines as well - and is linked
+# with -z defs, so a symbol the library needs but lacks fails the link, not
+# a program at run time. The public header speaks cibus's own types only
+# and includes nothing but cibus_err.h and the C library's headers, so
+# cibus.pc requires nothing of a program that builds against it: protobuf-c
+# and the rest are private, for static linking.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -206,9 +210,8 @@ CIBUS_SOVERSION := 1
 PIC := build/pic
 DIST := build/dist
 LIBCIBUS_SRC := $(CLIENT_LIB_SRC) $(CORE_SRC)
-PUBLIC_HEADERS := clients/cibus.h common/cibus_err.h $(GEN)/cibus.pb-c.h
-PC_REQUIRES := libprotobuf-c
-PC_REQUIRES_PRIVATE := $(filter-out $(PC_REQUIRES),$(PKGS))
+PUBLIC_HEADERS := clients/cibus.h common/cibus_err.h
+PC_REQUIRES_PRIVATE := $(PKGS)
 PC_LIBS_PRIVATE := -lcsv -lglpk -lm -lpthread
 
 $(eval $(call VARIANT,$(PIC),$(REL_CFLAGS) -fPIC))
@@ -222,9 +225,10 @@ $(DIST)/libcibus.a: $(call obj,$(REL),$(LIBCIBUS_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(PIC)/libcibus.map:
+# Remade when the Makefile changes: the pattern is written here.
+$(PIC)/libcibus.map: Makefile
 	@mkdir -p $(dir $@)
-	printf '{\n  global: cibus_*;\n  local: *;\n};\n' >$@
+	printf '{\n  global: cibus_[a-z]*;\n  local: *;\n};\n' >$@
 
 $(DIST)/libcibus.so.$(CIBUS_SOVERSION): $(call obj,$(PIC),$(LIBCIBUS_SRC)) $(PIC)/libcibus.map
 	@mkdir -p $(dir $@)
@@ -246,8 +250,7 @@ install: build
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/cibus/
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 	  'Name: cibus' 'Description: client library for the cibus broker' \
-	  'Version: $(CIBUS_VERSION)' 'Requires: $(PC_REQUIRES)' \
-	  'Requires.private: $(PC_REQUIRES_PRIVATE)' \
+	  'Version: $(CIBUS_VERSION)' 'Requires.private: $(PC_REQUIRES_PRIVATE)' \
 	  'Cflags: -I$(INCLUDEDIR)/cibus' 'Libs: -L$(LIBDIR) -lcibus' \
 	  'Libs.private: $(PC_LIBS_PRIVATE)' >$(DESTDIR)$(PKGCONFIGDIR)/cibus.pc
 

@@ -5,27 +5,38 @@
     thread. Every call that waits for the broker waits at most the
     connection's timeout, then fails with CIBUS_ERR_TIMEOUT; none hangs.
 
-    Publishing: cibus_publish() sends one update and waits for its ack,
-    which the broker sends only once the update is durably stored.
-    cibus_publish_async() keeps up to `window` publishes in flight and
-    reports each ack to the ack handler; cibus_flush() waits for all.
+    Everything here is in cibus's own types: plain structs, text and
+    JSON. The wire's types (the code generated from proto/cibus.proto)
+    stay behind the library, so a program needs nothing but this header
+    and cibus_err.h; one that speaks the wire itself hands its encoded
+    Envelope to cibus_publish_bytes() and reads cibus_entry_bytes().
+
+    Publishing: cibus_publish_note(), _commitment(), _update() and
+    _table() send one entry and wait for its ack, which the broker sends
+    only once the entry is durably stored. cibus_publish_table_async()
+    keeps up to `window` tables in flight and reports each ack to the ack
+    handler; cibus_flush() waits for all.
 
     Reading: cibus_subscribe() opens the connection's one cursor, from a
-    seq (replay, then live) or from now; cibus_next() returns entries in
+    seq (replay, then live) or from now; cibus_read() returns entries in
     seq order, each once, and grants the broker credit as they are
-    consumed.
+    consumed. An entry (cibus_entry_t) gives its seq, topic, id, sender
+    and kind, and the whole of it as JSON.
+
+    Questions: cibus_ask() asks what the broker answers from what it
+    stores (indicators, values, commitments, notes, a report) and returns
+    the answer as JSON.
 
     Tables: a cibus_table_t puts a data table together from the text
     forms the cibus command takes (52/160, 310.5@12, *) or from its JSON
-    form, and becomes the body of an envelope to publish.
+    form, to publish with cibus_publish_table().
 
-    On failure, cibus_error() holds one line for a person, naming what to
-    do; cibus_error_field() the field the broker named, if any.            */
+    On failure, cibus_error() holds one line for a person, naming what is
+    wrong; cibus_error_field() the field the broker named, if any.         */
 
 #ifndef CIBUS_H_INCLUDED
 #define CIBUS_H_INCLUDED
 
-#include "cibus.pb-c.h"
 #include "cibus_err.h"
 
 #include <stdbool.h>
@@ -35,8 +46,6 @@
 #define CIBUS_DEFAULT_ENDPOINT "tcp://127.0.0.1:5570"
 #define CIBUS_DEFAULT_TIMEOUT_MSEC 5000
 #define CIBUS_DEFAULT_WINDOW 1000
-
-typedef Cibus__Envelope cibus_envelope_t;
 
 typedef struct {
     const char *endpoint;    /* NULL: CIBUS_DEFAULT_ENDPOINT */
@@ -70,12 +79,6 @@ typedef struct {
 
 cibus_err_t cibus_status (cibus_t *self, cibus_status_t *status);
 
-/* Ask the broker a question (indicators, values, commitments, notes,
-   report; see Cibus__Query). On success *reply is the broker's Reply, whose
-   result holds the tables; free it with cibus_reply_free. */
-cibus_err_t cibus_query (cibus_t *self, const Cibus__Query *query, Cibus__Reply **reply);
-void cibus_reply_free (Cibus__Reply *reply);
-
 //  ---------------------------------------------------------------- publish
 
 typedef struct {
@@ -89,11 +92,58 @@ typedef struct {
 /* A fresh random message id (32 hex characters) into id, of size >= 33. */
 void cibus_new_id (char *id, size_t size);
 
-/* Publish one entry and wait for its ack. The caller sets env->topic and
-   the body; env->id when NULL gets a fresh id (the library's string, valid
-   until the next publish). seq, partner and received_at are the broker's to
-   set. On refusal returns the broker's code (BAD_FIELD, FORBIDDEN ...). */
-cibus_err_t cibus_publish (cibus_t *self, cibus_envelope_t *env, cibus_ack_t *ack);
+/* A meeting note, published to NETWORK/note. Every string is borrowed for
+   the call; NULL leaves a field out. A title is required. */
+typedef struct {
+    const char *network;          /* the network it is published in */
+    const char *id;               /* NULL: a fresh one, returned in the ack */
+    const char *title;
+    const char *body;
+    const char *held_on;          /* YYYY-MM-DD */
+    const char *const *attendees; /* attendee_count names */
+    size_t attendee_count;
+    const char *const *decisions; /* decision_count lines, one a decision */
+    size_t decision_count;
+} cibus_note_t;
+
+/* An action a partner commits to, published to NETWORK/commitment: what,
+   by when, and the indicators it is meant to move. Its id (the ack's) is
+   what an update names. */
+typedef struct {
+    const char *network;
+    const char *id;                /* NULL: a fresh one, returned in the ack */
+    const char *action;            /* required */
+    const char *due;               /* YYYY-MM-DD, required */
+    const char *const *indicators; /* indicator_count indicator ids */
+    size_t indicator_count;
+} cibus_commitment_t;
+
+/* Progress on a commitment, published beside it to NETWORK/commitment. */
+typedef struct {
+    const char *network;
+    const char *id;            /* NULL: a fresh one, returned in the ack */
+    const char *commitment_id; /* the commitment's id, required */
+    const char *status;        /* on-track, at-risk, done or dropped, required */
+    const char *comment;
+} cibus_update_t;
+
+/* Publish a note, a commitment or an update and wait for its ack. Each is
+   checked here by the broker's own rules before it is sent, and refused
+   with the broker's code (BAD_FIELD, FORBIDDEN ...), the field named as
+   the protocol names it (note.title, update.status) in cibus_error_field
+   and the reason in cibus_error. ack may be NULL. */
+cibus_err_t cibus_publish_note (cibus_t *self, const cibus_note_t *note, cibus_ack_t *ack);
+cibus_err_t cibus_publish_commitment (cibus_t *self, const cibus_commitment_t *commitment,
+                                      cibus_ack_t *ack);
+cibus_err_t cibus_publish_update (cibus_t *self, const cibus_update_t *update, cibus_ack_t *ack);
+
+/* Publish an Envelope that a program encoded with its own code generated
+   from proto/cibus.proto (size bytes at envelope): its topic, id (none: a
+   fresh one) and body, as docs/PROTOCOL.md describes them. It is decoded
+   and published as any other entry, through the same checks; MALFORMED
+   when the bytes do not decode as an Envelope. */
+cibus_err_t cibus_publish_bytes (cibus_t *self, const void *envelope, size_t size,
+                                 cibus_ack_t *ack);
 
 /* Called once per async publish: err is CIBUS_OK with the ack, or the
    refusal with message (the ack then holds only the id). */
@@ -107,11 +157,6 @@ void cibus_set_window (cibus_t *self, size_t window);
    appended - every rule it would meet - and answered the same way, but
    nothing is stored (the ack has dry_run set). */
 void cibus_set_dry_run (cibus_t *self, bool dry_run);
-
-/* Send without waiting for the ack, unless `window` publishes are already
-   in flight: then wait for the oldest acks first. Fails when the wait times
-   out or the broker drops the connection; refusals go to the handler. */
-cibus_err_t cibus_publish_async (cibus_t *self, cibus_envelope_t *env);
 
 /* Wait until at most limit async publishes are in flight. */
 cibus_err_t cibus_drain (cibus_t *self, size_t limit);
@@ -131,23 +176,81 @@ size_t cibus_in_flight (cibus_t *self);
 cibus_err_t cibus_subscribe (cibus_t *self, const char *const *prefixes, size_t count,
                              uint64_t from_seq, uint32_t credit, uint64_t *next_seq);
 
-/* The next entry, waiting at most timeout_msec (-1: the connection's
-   timeout); TIMEOUT when nothing came. The caller frees *env with
-   cibus_envelope_free. */
-cibus_err_t cibus_next (cibus_t *self, int timeout_msec, cibus_envelope_t **env);
-
 /* Stop granting credit (hold true): the broker sends nothing beyond the
    window already granted, and new entries wait in the log. Releasing the
    hold grants at once the credit of what was consumed meanwhile. */
 cibus_err_t cibus_hold_credit (cibus_t *self, bool hold);
 
-void cibus_envelope_free (cibus_envelope_t *env);
+/* One entry of the log, as the cursor delivered it: a data table is the
+   copy this reader may see (masked for all but its owner and the
+   backbone). */
+typedef struct cibus_entry_t cibus_entry_t;
 
-/* Send raw bytes as one request frame and return the raw reply (for tests
-   and tools that speak the protocol directly). The caller frees *reply
-   with free(). */
-cibus_err_t cibus_raw (cibus_t *self, const void *data, size_t size, void **reply,
-                       size_t *reply_size);
+/* The next entry, waiting at most timeout_msec (-1: the connection's
+   timeout); TIMEOUT when nothing came, with *entry NULL. The caller owns
+   *entry and destroys it with cibus_entry_destroy. */
+cibus_err_t cibus_read (cibus_t *self, int timeout_msec, cibus_entry_t **entry);
+void cibus_entry_destroy (cibus_entry_t **self_p);
+
+/* Its seq in the log; its topic (NETWORK/KIND); the id its publisher gave
+   it; the partner who published it, as the broker knows the key (never
+   as the entry claims); and when the broker stored it, in microseconds
+   since the Unix epoch, UTC. Strings are the entry's, valid until it is
+   destroyed; "" when it has none. */
+uint64_t cibus_entry_seq (const cibus_entry_t *self);
+const char *cibus_entry_topic (const cibus_entry_t *self);
+const char *cibus_entry_id (const cibus_entry_t *self);
+const char *cibus_entry_partner (const cibus_entry_t *self);
+int64_t cibus_entry_received_at (const cibus_entry_t *self);
+
+/* What it is: data (a table), note, commitment, update (of a commitment)
+   or indicator (a definition of the catalogue); "" for none of these. */
+const char *cibus_entry_kind (const cibus_entry_t *self);
+
+/* The whole entry as one JSON object on one line, in a new string the
+   caller frees with free(); NULL when out of memory. Its members are seq,
+   topic, partner, id, received_at, kind and the body's fields under their
+   names in proto/cibus.proto (a note's title, body, held_on, attendees,
+   decisions; a table's indicator, period, owner, unit, version, total,
+   cells, status ...), enums as words (on-track, provisional), a field the
+   entry lacks left out:
+       {"seq":7,"topic":"early-literacy/note","partner":"alice","id":"...",
+        "received_at":1790000000000000,"kind":"note","title":"Kickoff", ...}
+   Text that is not well-formed UTF-8 has each stray byte as U+FFFD. */
+char *cibus_entry_json (const cibus_entry_t *self);
+
+/* The entry encoded as an Envelope of proto/cibus.proto, size bytes in
+   *size, for a program that decodes it with its own generated code. The
+   bytes are the entry's, valid until it is destroyed; NULL when out of
+   memory. */
+const void *cibus_entry_bytes (cibus_entry_t *self, size_t *size);
+
+//  ---------------------------------------------------------------- questions
+
+/* A question the broker answers from what it stores, with the asker's
+   read access and small-cell suppression applied: its kind, and the
+   fields that kind reads (docs/PROTOCOL.md, section 8, has every kind,
+   its fields and the columns of its answer). NULL (false) leaves a field
+   out. */
+typedef struct {
+    const char *kind;      /* indicators, values, commitments, notes, report ... */
+    const char *indicator; /* values: the indicator, required */
+    const char *by;        /* values: the dimension to break them down by */
+    const char *network;   /* all but indicators: only this network */
+    const char *owner;     /* commitments: only this partner's */
+    bool overdue;          /* commitments: only the overdue ones */
+    const char *since;     /* notes: held on or after this date, YYYY-MM-DD */
+    const char *period;    /* report: the period it is on, required */
+    const char *today;     /* the date "overdue" is judged at, YYYY-MM-DD; NULL: today (UTC) */
+    bool history;          /* values: every submission too, corrections included */
+} cibus_question_t;
+
+/* Ask, and wait for the answer: *json is a new string the caller frees
+   with free(), one JSON object holding the answer's tables,
+       {"tables":[{"title":"...","rows":[{"COLUMN":CELL, ...}, ...]}, ...]}
+   each cell a number or a text (a suppressed value is the text "*"). On
+   failure *json is NULL, and the broker's refusal is in cibus_error. */
+cibus_err_t cibus_ask (cibus_t *self, const cibus_question_t *question, char **json);
 
 //  ---------------------------------------------------------------- tables
 
@@ -204,8 +307,18 @@ cibus_err_t cibus_table_add_cell (cibus_table_t *self, const char *cell, const c
    string is refused. What it names replaces what the table held. */
 cibus_err_t cibus_table_load_json (cibus_table_t *self, const char *text);
 
-/* Make env's body the table (borrowed: valid until the table changes or
-   is destroyed); the caller sets the topic. NOMEM when out of memory. */
-cibus_err_t cibus_table_envelope (cibus_table_t *self, cibus_envelope_t *env);
+/* Publish the table to NETWORK/data under id (NULL: a fresh one) and wait
+   for its ack, which carries its version (1 new, 2 and on a correction).
+   The table is only read: it may be changed and published again. */
+cibus_err_t cibus_publish_table (cibus_t *self, const char *network, const char *id,
+                                 cibus_table_t *table, cibus_ack_t *ack);
+
+/* The same without waiting for the ack, unless `window` publishes are
+   already in flight: then wait for the oldest acks first. Each ack or
+   refusal goes to the ack handler, under the table's id; a check that
+   fails before sending is returned here. The table may be changed or
+   destroyed as soon as this returns. */
+cibus_err_t cibus_publish_table_async (cibus_t *self, const char *network, const char *id,
+                                       cibus_table_t *table);
 
 #endif

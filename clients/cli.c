@@ -14,8 +14,8 @@
     Exit codes: 0 success, 2 usage error, 1 any other failure; every
     failure prints one line on stderr that says what to do.               */
 
-#include "cibus.h"
 #include "cibus_json.h"
+#include "cibus_wire.h"
 #include "codec.h"
 #include "feed.h"
 #include "opts.h"
@@ -634,8 +634,9 @@ s_cmd_publish (const s_command_t *command, opts_t *opts)
 
     cibus_t *client = NULL;
     if (rc == 0) {
-        snprintf (entry->topic, sizeof entry->topic, "%s/%s", network,
-                  codec_body_topic_kind (&entry->env));
+        //  A network too long for the topic is cut here and refused by the
+        //  check below, in the broker's words.
+        codec_topic (network, &entry->env, entry->topic, sizeof entry->topic);
         entry->env.topic = entry->topic;
         entry->env.id = (char *) opts_get (opts, "id");
         rc = s_check_locally (command, &entry->env, entry->id, sizeof entry->id);

@@ -18,7 +18,7 @@
     everything the broker judges (the catalogue, sums, sizes) is left to
     it, so the two can never disagree.                                   */
 
-#include "cibus.h"
+#include "cibus_wire.h"
 
 #include "codec.h"
 #include "keys.h"
@@ -87,13 +87,34 @@ s_fail (cibus_t *self, cibus_err_t err, const char *field, const char *format, .
     __attribute__ ((format (printf, 4, 5)));
 
 static cibus_err_t
+s_vfail (cibus_t *self, cibus_err_t err, const char *field, const char *format, va_list args)
+    __attribute__ ((format (printf, 4, 0)));
+
+static cibus_err_t
+s_vfail (cibus_t *self, cibus_err_t err, const char *field, const char *format, va_list args)
+{
+    vsnprintf (self->error, sizeof self->error, format, args);
+    snprintf (self->field, sizeof self->field, "%s", field ? field : "");
+    return err;
+}
+
+static cibus_err_t
 s_fail (cibus_t *self, cibus_err_t err, const char *field, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
-    vsnprintf (self->error, sizeof self->error, format, args);
+    s_vfail (self, err, field, format, args);
     va_end (args);
-    snprintf (self->field, sizeof self->field, "%s", field ? field : "");
+    return err;
+}
+
+cibus_err_t
+cibus_fail (cibus_t *self, cibus_err_t err, const char *field, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    s_vfail (self, err, field, format, args);
+    va_end (args);
     return err;
 }
 

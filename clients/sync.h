@@ -16,7 +16,7 @@
 #ifndef CIBUS_SYNC_H_INCLUDED
 #define CIBUS_SYNC_H_INCLUDED
 
-#include "cibus.h"
+#include "cibus_wire.h"
 #include "opts.h"
 
 #include <stdbool.h>

@@ -246,6 +246,14 @@ codec_topic_network (const char *topic, char *network, size_t size)
     return true;
 }
 
+bool
+codec_topic (const char *network, const envelope_t *env, char *topic, size_t size)
+{
+    const char *kind = codec_body_topic_kind (env);
+    int len = snprintf (topic, size, "%s/%s", network, kind ? kind : "");
+    return kind && len >= 0 && (size_t)len < size;
+}
+
 cibus_err_t
 codec_problem_set (codec_problem_t *problem, cibus_err_t code, const char *field,
                    const char *format, ...)
@@ -588,18 +596,15 @@ s_wire_nul (const uint8_t *data, size_t size, const ProtobufCMessageDescriptor *
     }
 }
 
-cibus_err_t
-codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *problem, bool *id_cut)
+//  The refusal of the first string found holding a NUL, if any.
+static cibus_err_t
+s_nul_refusal (const s_nul_t *found, codec_problem_t *problem)
 {
-    s_nul_t found = {"", false};
-    s_wire_nul (data, size, &cibus__request__descriptor, "", &found);
-    if (id_cut)
-        *id_cut = found.id_cut;
-    if (!*found.first)
+    if (!*found->first)
         return CIBUS_OK;
     //  Named as codec_validate_request names a field: an envelope's from
     //  the envelope, a subscription's by their own names, 'query.<name>'.
-    const char *field = found.first;
+    const char *field = found->first;
     static const char *const strip [] = {"publish.envelope.", "subscribe."};
     for (size_t i = 0; i < S_COUNT (strip); i++)
         if (strncmp (field, strip [i], strlen (strip [i])) == 0)
@@ -608,6 +613,24 @@ codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *pr
                               "field '%s' holds the control character U+0000: text may hold "
                               "tab, newline and carriage return, no other",
                               field);
+}
+
+cibus_err_t
+codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *problem, bool *id_cut)
+{
+    s_nul_t found = {"", false};
+    s_wire_nul (data, size, &cibus__request__descriptor, "", &found);
+    if (id_cut)
+        *id_cut = found.id_cut;
+    return s_nul_refusal (&found, problem);
+}
+
+cibus_err_t
+codec_validate_envelope_bytes (const void *data, size_t size, codec_problem_t *problem)
+{
+    s_nul_t found = {"", false};
+    s_wire_nul (data, size, &cibus__envelope__descriptor, "", &found);
+    return s_nul_refusal (&found, problem);
 }
 
 //  ---------------------------------------------------------------- empty strings

@@ -87,6 +87,13 @@ const char *codec_period_example (Cibus__PeriodKind kind);
    of size CIBUS_MAX_NETWORK + 1). Returns false when the topic has no '/'. */
 bool codec_topic_network (const char *topic, char *network, size_t size);
 
+/* The topic env's body goes to in network, "<network>/<kind>" (an update
+   goes with its commitment), into topic of the given size. Returns false,
+   having written what fits, when the body is not set or the topic is cut:
+   the network is not judged here, codec_validate_envelope judges the
+   topic. */
+bool codec_topic (const char *network, const envelope_t *env, char *topic, size_t size);
+
 /* A refusal: which rule, which field, and one line for a person. */
 typedef struct {
     cibus_err_t code;
@@ -138,6 +145,13 @@ cibus_err_t codec_validate_request (const request_t *request, codec_problem_t *p
    is then not the id that was sent, and must not be echoed. */
 cibus_err_t codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *problem,
                                           bool *id_cut);
+
+/* The same for the bytes of an Envelope (one that codec_envelope_decode
+   accepted), the field named from the envelope (note.title): for an
+   entry a program encoded itself, whose decoded strings are what the
+   client sends on. */
+cibus_err_t codec_validate_envelope_bytes (const void *data, size_t size,
+                                           codec_problem_t *problem);
 
 /* Optional strings that are present but empty, set aside while an entry is
    encoded: an empty string means absent (PROTOCOL.md 2.1), so it is

@@ -838,6 +838,41 @@ s_notes (query_t *q, codec_problem_t *problem)
     return err ? query_store_problem (problem) : CIBUS_OK;
 }
 
+//  ------------------------------------------------------------ partners
+
+typedef struct {
+    query_t *q;
+    store_table_t *table;
+} s_partners_t;
+
+static void
+s_partner_rows (const store_partner_t *partner, void *arg)
+{
+    s_partners_t *self = arg;
+    if (partner->role != ROLE_PARTNER)
+        return;
+    for (size_t i = 0; i < partner->network_count; i++)
+        if (query_reads (self->q, partner->networks [i])) {
+            store_row_t *row = query_row (self->q, self->table);
+            query_text (self->q, row, partner->name);
+            query_text (self->q, row, partner->networks [i]);
+            query_text (self->q, row, partner->public_key);
+        }
+}
+
+//  The partners of the networks the reader may read, a row per network of
+//  each, with the public key it is known by: what the report counts
+//  submissions against, and what a replica keeps to count them offline.
+static cibus_err_t
+s_partners (query_t *q, codec_problem_t *problem)
+{
+    static const char *const columns [] = {"partner", "network", "key"};
+    s_partners_t self = {q, query_table (q, "partners", columns, 3)};
+    if (store_partner_each (q->store, s_partner_rows, &self))
+        return query_store_problem (problem);
+    return CIBUS_OK;
+}
+
 //  ------------------------------------------------------------ dispatch
 
 static const struct {
@@ -845,10 +880,10 @@ static const struct {
     cibus_err_t (*answer) (query_t *q, codec_problem_t *problem);
 } s_kinds [] = {
     {"indicators", s_indicators}, {"values", s_values}, {"commitments", s_commitments},
-    {"notes", s_notes},           {"report", query_report},
+    {"notes", s_notes},           {"report", query_report},     {"partners", s_partners},
 };
 #define S_KINDS (sizeof s_kinds / sizeof s_kinds [0])
-#define S_KIND_NAMES "indicators, values, commitments, notes or report"
+#define S_KIND_NAMES "indicators, values, commitments, notes, report or partners"
 
 static cibus_err_t
 s_today (query_t *q, const char *today, codec_problem_t *problem)

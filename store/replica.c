@@ -87,6 +87,8 @@ typedef enum {
     S_OUTBOX_REMOVE,
     S_OUTBOX_MARK,
     S_OUTBOX_COUNT,
+    S_ROSTER_PARTNER,
+    S_ROSTER_NETWORK,
     S__COUNT
 } s_stmt_t;
 
@@ -94,8 +96,8 @@ static const char *s_sql [S__COUNT] = {
     [S_META_GET] = "SELECT value FROM replica_meta WHERE key = ?",
     [S_META_SET] = "INSERT INTO replica_meta (key, value) VALUES (?, ?) "
                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    [S_NETWORKS] = "SELECT DISTINCT substr (topic, 1, instr (topic, '/') - 1) FROM log "
-                   "ORDER BY 1",
+    [S_NETWORKS] = "SELECT substr (topic, 1, instr (topic, '/') - 1) FROM log "
+                   "UNION SELECT network FROM partner_networks ORDER BY 1",
     [S_OUTBOX_ADD] = "INSERT INTO replica_outbox (id, topic, request, state, queued_at) "
                      "VALUES (?, ?, ?, 0, ?)",
     [S_OUTBOX_ALL] = "SELECT pos, id, topic, request, state, reason, queued_at "
@@ -106,6 +108,10 @@ static const char *s_sql [S__COUNT] = {
     [S_OUTBOX_MARK] = "UPDATE replica_outbox SET state = ?, reason = ? WHERE id = ?",
     [S_OUTBOX_COUNT] = "SELECT COALESCE (SUM (state = 0), 0), COALESCE (SUM (state = 1), 0) "
                        "FROM replica_outbox",
+    [S_ROSTER_PARTNER] = "INSERT OR IGNORE INTO partners (name, public_key, role) "
+                         "VALUES (?, ?, 'partner')",
+    [S_ROSTER_NETWORK] = "INSERT OR IGNORE INTO partner_networks (partner, network) "
+                         "VALUES (?, ?)",
 };
 
 static const char s_schema [] =
@@ -221,6 +227,33 @@ replica_reader (replica_t *self, store_partner_t *reader)
     store_reset (stmt);
     if (err)
         store_partner_release (reader);
+    return err;
+}
+
+cibus_err_t
+replica_roster_replace (replica_t *self, const replica_member_t *members, size_t count)
+{
+    if (store_exec (self->store, "BEGIN IMMEDIATE", "replica-roster-begin"))
+        return CIBUS_ERR_STORE;
+    cibus_err_t err = store_exec (self->store,
+                                  "DELETE FROM partner_networks; DELETE FROM partners",
+                                  "replica-roster-clear");
+    for (size_t i = 0; err == CIBUS_OK && i < count; i++) {
+        sqlite3_stmt *stmt = self->stmts [S_ROSTER_PARTNER];
+        sqlite3_bind_text (stmt, 1, members [i].partner, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 2, members [i].key, -1, SQLITE_STATIC);
+        err = store_step_done (self->store, stmt, "replica-roster-partner");
+        if (err)
+            break;
+        stmt = self->stmts [S_ROSTER_NETWORK];
+        sqlite3_bind_text (stmt, 1, members [i].partner, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 2, members [i].network, -1, SQLITE_STATIC);
+        err = store_step_done (self->store, stmt, "replica-roster-network");
+    }
+    if (err == CIBUS_OK)
+        err = store_exec (self->store, "COMMIT", "replica-roster-commit");
+    if (err)
+        store_exec (self->store, "ROLLBACK", "replica-roster-rollback");
     return err;
 }
 

@@ -47,9 +47,24 @@ cibus_err_t replica_meta_set (replica_t *self, const char *key, const char *valu
 cibus_err_t replica_meta_get (replica_t *self, const char *key, char *value, size_t size);
 
 /* The reader the replica is for, as a registry record: its name and role
-   and, as networks, every network the replica holds an entry of. NOT_FOUND
-   before the first sync. Release with store_partner_release. */
+   and, as networks, every network the replica holds an entry of or a
+   partner of (the roster). NOT_FOUND before the first sync. Release with
+   store_partner_release. */
 cibus_err_t replica_reader (replica_t *self, store_partner_t *reader);
+
+/* One row of the broker's `partners` answer: a partner of role partner,
+   its public key and one of its networks the reader reads. */
+typedef struct {
+    const char *partner;
+    const char *network;
+    const char *key;
+} replica_member_t;
+
+/* Make the replica's registry the roster given (what the broker's
+   registry holds of the networks the reader reads), replacing the last
+   one, in one transaction: the report counts submissions against it. */
+cibus_err_t replica_roster_replace (replica_t *self, const replica_member_t *members,
+                                    size_t count);
 
 //  ------------------------------------------------------------ outbox
 

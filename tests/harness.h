@@ -9,6 +9,9 @@
 #ifndef CIBUS_HARNESS_H_INCLUDED
 #define CIBUS_HARNESS_H_INCLUDED
 
+//  The tests drive the client library in the wire's own types as well.
+#include "cibus_wire.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

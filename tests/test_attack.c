@@ -16,7 +16,7 @@
     the wire protocol through the project's codec; honest clients use the
     library. Every wait has a deadline; nothing sleeps to let things settle. */
 
-#include "cibus.h"
+#include "cibus_wire.h"
 #include "codec.h"
 #include "harness.h"
 

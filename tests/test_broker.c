@@ -4,7 +4,7 @@
     owner gets, the same bytes live and on replay; an integrator's tables
     on behalf of a partner), refusals of bad input, shutdown and restart. */
 
-#include "cibus.h"
+#include "cibus_wire.h"
 #include "codec.h"
 #include "harness.h"
 #include "store.h"

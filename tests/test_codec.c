@@ -2819,7 +2819,53 @@ test_codec_commitment_status_parse_refuses_unknown_names (void **state)
                          "unspecified");
 }
 
+//  The bytes of an Envelope a program encoded itself are read the same
+//  way, each field named from the envelope.
+static void
+test_codec_validate_envelope_bytes_refuses_a_nul_in_any_string (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    codec_buf_t buf = {0};
+    codec_problem_t problem;
+    assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+    assert_int_equal (codec_validate_envelope_bytes (buf.data, buf.size, &problem), CIBUS_OK);
+    sample.decisions [0] = "Extend~the pilot";
+    assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+    uint8_t *mark = memchr (buf.data, '~', buf.size);
+    assert_non_null (mark);
+    *mark = 0;
+    assert_int_equal (codec_validate_envelope_bytes (buf.data, buf.size, &problem),
+                      CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (problem.field, "note.decisions");
+    assert_string_equal (problem.message, "field 'note.decisions' holds the control character "
+                                          "U+0000: text may hold tab, newline and carriage "
+                                          "return, no other");
+    codec_buf_release (&buf);
+}
+
 //  ------------------------------------------------------------ topics
+
+static void
+test_codec_topic_puts_the_body_kind_after_the_network (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_note (&sample);
+    char topic [32];
+    assert_true (codec_topic ("north", &sample.env, topic, sizeof topic));
+    assert_string_equal (topic, "north/note");
+    //  An update goes with its commitment.
+    sample.env.body_case = CIBUS__ENVELOPE__BODY_UPDATE;
+    assert_true (codec_topic ("north", &sample.env, topic, sizeof topic));
+    assert_string_equal (topic, "north/commitment");
+    //  Cut by the buffer, or without a body: false.
+    assert_false (codec_topic ("north", &sample.env, topic, 16));
+    assert_string_equal (topic, "north/commitmen");
+    sample.env.body_case = CIBUS__ENVELOPE__BODY__NOT_SET;
+    assert_false (codec_topic ("north", &sample.env, topic, sizeof topic));
+}
 
 static void
 test_codec_topic_network_splits_at_the_first_slash (void **state)
@@ -3049,6 +3095,7 @@ main (void)
         cmocka_unit_test (test_codec_validate_request_checks_a_query),
         cmocka_unit_test (test_codec_validate_request_checks_the_other_kinds),
         cmocka_unit_test (test_codec_validate_request_bytes_refuses_a_nul_in_any_string),
+        cmocka_unit_test (test_codec_validate_envelope_bytes_refuses_a_nul_in_any_string),
         cmocka_unit_test (test_codec_envelope_clear_empty_encodes_an_empty_string_as_absent),
         cmocka_unit_test (test_codec_problem_set_never_cuts_a_character_in_two),
         cmocka_unit_test (test_codec_problem_set_fills_and_returns_the_code),
@@ -3058,6 +3105,7 @@ main (void)
         cmocka_unit_test (test_codec_commitment_status_parse_refuses_unknown_names),
         cmocka_unit_test (test_codec_topic_network_splits_at_the_first_slash),
         cmocka_unit_test (test_codec_topic_network_refuses_topic_without_slash),
+        cmocka_unit_test (test_codec_topic_puts_the_body_kind_after_the_network),
         cmocka_unit_test (test_codec_topic_network_refuses_network_longer_than_buffer),
         cmocka_unit_test (test_codec_is_date_accepts_calendar_dates),
         cmocka_unit_test (test_codec_is_date_accepts_feb_29_only_in_leap_years),

@@ -29,7 +29,7 @@
     CIBUS_TEST_SEED=N replays the same delays (the threads' interleaving is
     the scheduler's and is not replayed).                                */
 
-#include "cibus.h"
+#include "cibus_wire.h"
 #include "harness.h"
 
 #include <czmq.h>

@@ -7,7 +7,7 @@
 
 #include "harness.h"
 
-#include "cibus.h"
+#include "cibus_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
     every table whole. The parsing and grouping are also checked alone,
     through clients/feed.h, without a socket.                            */
 
-#include "cibus.h"
+#include "cibus_wire.h"
 #include "codec.h"
 #include "feed.h"
 #include "harness.h"

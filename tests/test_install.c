@@ -1,9 +1,11 @@
 /*  test_install.c - `make install` gives a third party what it needs to
     build against libcibus: the binaries, the static and the shared library
-    (soname libcibus.so.1), the public headers under include/cibus/ and a
-    cibus.pc. The example program docs/examples/example.c is compiled with
-    nothing but `cc example.c $(pkg-config --cflags --libs cibus)` against
-    the installed tree and run against a real broker.
+    (soname libcibus.so.1, exporting the cibus_ functions and no
+    protobuf-c symbol), the public headers under include/cibus/ - cibus's
+    own types only, no trace of protobuf-c - and a cibus.pc that requires
+    nothing of the program. The example program docs/examples/example.c is
+    compiled with nothing but `cc example.c $(pkg-config --cflags --libs
+    cibus)` against the installed tree and run against a real broker.
 
     The tree is installed by running make in the source tree (found above
     the test binary, as test_python finds its script), into a scratch
@@ -12,6 +14,7 @@
 
 #include "harness.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +87,57 @@ s_is_file (const char *dir, const char *name)
     return lstat (path, &st) == 0 && S_ISREG (st.st_mode);
 }
 
+//  The installed headers: how many there are, none of which names a
+//  protobuf-c type or protobuf-c itself.
+static size_t
+s_headers_without_protobuf (const char *include)
+{
+    DIR *dir = opendir (include);
+    assert_non_null (dir);
+    size_t count = 0;
+    for (struct dirent *item = readdir (dir); item; item = readdir (dir)) {
+        if (item->d_name [0] == '.')
+            continue;
+        char path [2 * PATH_MAX];
+        snprintf (path, sizeof path, "%s/%s", include, item->d_name);
+        char *text = harness_read_all (path);
+        assert_non_null (text);
+        if (strstr (text, "Cibus__") || strstr (text, "protobuf"))
+            fail_msg ("%s names protobuf-c", path);
+        free (text);
+        count++;
+    }
+    closedir (dir);
+    return count;
+}
+
+//  Each line of the example's output with the digits of received_at,
+//  which the broker's clock decides, replaced by T.
+static void
+s_untime (char *out)
+{
+    static const char key [] = "\"received_at\":";
+    for (char *at = strstr (out, key); at; at = strstr (at, key)) {
+        at += strlen (key);
+        size_t digits = strspn (at, "0123456789");
+        assert_true (digits > 0);
+        *at = 'T';
+        memmove (at + 1, at + digits, strlen (at + digits) + 1);
+    }
+}
+
+//  What the example prints when it reads back the table of seq 2.
+#define S_READ_BACK                                                                          \
+    "read back seq 2: {\"seq\":2,\"topic\":\"early-literacy/data\",\"partner\":\"alice\","   \
+    "\"id\":\"example-k3-reading-2026-Q3\",\"received_at\":T,\"kind\":\"data\","             \
+    "\"indicator\":\"k3-reading\",\"period\":\"2026-Q3\",\"owner\":\"alice\",\"version\":1," \
+    "\"masked\":false,\"superseded\":false,"                                                 \
+    "\"total\":{\"numerator\":245,\"denominator\":412,\"value\":59.46601941747573},"         \
+    "\"cells\":[{\"dimensions\":{\"race\":\"black\"},\"numerator\":52,\"denominator\":160,"  \
+    "\"value\":32.5},{\"dimensions\":{\"race\":\"white\"},\"numerator\":190,"                \
+    "\"denominator\":240,\"value\":79.16666666666667},"                                      \
+    "{\"dimensions\":{\"race\":\"asian\"},\"suppressed\":true}],\"status\":\"provisional\"}\n"
+
 static void
 test_install_the_example_builds_with_pkg_config_and_publishes (void **state)
 {
@@ -101,7 +155,8 @@ test_install_the_example_builds_with_pkg_config_and_publishes (void **state)
     assert_true (s_is_file (prefix, "lib/libcibus.so.1"));
     assert_true (s_is_file (prefix, "include/cibus/cibus.h"));
     assert_true (s_is_file (prefix, "include/cibus/cibus_err.h"));
-    assert_true (s_is_file (prefix, "include/cibus/cibus.pb-c.h"));
+    snprintf (path, sizeof path, "%s/include/cibus", prefix);
+    assert_int_equal (s_headers_without_protobuf (path), 2);
     char link [PATH_MAX];
     snprintf (path, sizeof path, "%s/lib/libcibus.so", prefix);
     ssize_t len = readlink (path, link, sizeof link - 1);
@@ -118,7 +173,11 @@ test_install_the_example_builds_with_pkg_config_and_publishes (void **state)
     assert_non_null (strstr (pc, line));
     snprintf (line, sizeof line, "\nLibs: -L%s/lib -lcibus\n", prefix);
     assert_non_null (strstr (pc, line));
-    assert_non_null (strstr (pc, "\nRequires.private: libczmq libzmq sqlite3 jansson\n"));
+    //  The public header needs nothing of another library: protobuf-c is
+    //  private with the rest, for static linking only.
+    assert_null (strstr (pc, "\nRequires:"));
+    assert_non_null (
+        strstr (pc, "\nRequires.private: libczmq libzmq libprotobuf-c sqlite3 jansson\n"));
     assert_non_null (strstr (pc, "\nLibs.private: -lcsv -lglpk -lm -lpthread\n"));
     free (pc);
 
@@ -126,6 +185,14 @@ test_install_the_example_builds_with_pkg_config_and_publishes (void **state)
     snprintf (path, sizeof path, "%s/lib/libcibus.so.1", prefix);
     assert_int_equal (s_sh ("readelf -d \"$1\"", NULL, &out, &err, path, NULL), 0);
     assert_non_null (strstr (out, "Library soname: [libcibus.so.1]"));
+    free (out), free (err);
+    //  The cibus_ functions, and none of protobuf-c's cibus__ symbols: a
+    //  program with its own code generated from proto/cibus.proto defines
+    //  them too, and must not have the library's replaced by its own.
+    assert_int_equal (s_sh ("nm -D --defined-only \"$1\"", NULL, &out, &err, path, NULL), 0);
+    assert_non_null (strstr (out, " T cibus_publish_note\n"));
+    assert_non_null (strstr (out, " T cibus_read\n"));
+    assert_null (strstr (out, " cibus__"));
     free (out), free (err);
 
     //  Built exactly as the example says, from its own directory.
@@ -158,12 +225,13 @@ test_install_the_example_builds_with_pkg_config_and_publishes (void **state)
         fprintf (stderr, "example exited %d:\n%s%s", rc, out, err);
     assert_int_equal (rc, 0);
     assert_string_equal (err, "");
-    char expect [1024];
+    char expect [2048];
     snprintf (expect, sizeof expect,
               "connected to %s as alice (partner)\n"
               "published k3-reading 2026-Q3 to early-literacy/data, "
-              "id example-k3-reading-2026-Q3: seq 2, version 1\n",
+              "id example-k3-reading-2026-Q3: seq 2, version 1\n" S_READ_BACK,
               world->broker.endpoint);
+    s_untime (out);
     assert_string_equal (out, expect);
     free (out), free (err);
     assert_int_equal (harness_run (argv, NULL, NULL, &out, &err), 127);
@@ -177,7 +245,7 @@ test_install_the_example_builds_with_pkg_config_and_publishes (void **state)
     //  same, so the broker answers with the first entry's seq.
     rc = s_sh ("cd \"$1\" && cc -Wl,--as-needed example.c $(pkg-config --cflags cibus) "
                "\"$3/lib/libcibus.a\" "
-               "$(pkg-config --libs libprotobuf-c $(pkg-config --print-requires-private cibus)) "
+               "$(pkg-config --libs $(pkg-config --print-requires-private cibus)) "
                "$(sed -n 's/^Libs.private: //p' \"$3/lib/pkgconfig/cibus.pc\") -o \"$2\"",
                pkg_env, &out, &err, examples, example_static, prefix, NULL);
     if (rc != 0)
@@ -189,8 +257,9 @@ test_install_the_example_builds_with_pkg_config_and_publishes (void **state)
     assert_string_equal (err, "");
     snprintf (expect, sizeof expect,
               "connected to %s as alice (partner)\n"
-              "id example-k3-reading-2026-Q3: a duplicate of seq 2, nothing stored\n",
+              "id example-k3-reading-2026-Q3: a duplicate of seq 2, nothing stored\n" S_READ_BACK,
               world->broker.endpoint);
+    s_untime (out);
     assert_string_equal (out, expect);
     free (out), free (err);
 

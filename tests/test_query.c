@@ -156,12 +156,12 @@ test_query_refuses_a_missing_or_unknown_kind (void **state)
     world_t *self = *state;
     Cibus__Query query = s_query (NULL);
     s_refused (self, &query, &self->hub, CIBUS_ERR_BAD_FIELD, "query.kind",
-               "field 'query.kind' is required: indicators, values, commitments, notes or "
-               "report");
+               "field 'query.kind' is required: indicators, values, commitments, notes, "
+               "report or partners");
     query.kind = "history";
     s_refused (self, &query, &self->hub, CIBUS_ERR_BAD_FIELD, "query.kind",
-               "unknown query kind 'history': ask for indicators, values, commitments, notes "
-               "or report");
+               "unknown query kind 'history': ask for indicators, values, commitments, notes, "
+               "report or partners");
 }
 
 static void
@@ -577,6 +577,34 @@ test_query_report_is_the_backbones_page (void **state)
     store_answer_free (reply);
 }
 
+//  The partners a reader may know of: those of role partner in the
+//  networks it reads (the rows of the report's submissions table), each
+//  with its key; the backbone and integrators are not listed.
+static void
+test_query_partners_lists_the_partners_of_the_readers_networks (void **state)
+{
+    world_t *self = *state;
+    Cibus__Query query = s_query ("partners");
+    char expected [1024];
+    snprintf (expected, sizeof expected,
+              "partner|network|key\n"
+              "alice|early-literacy|%s\n"
+              "carol|early-literacy|%s\n",
+              self->alice.public_key, self->carol.public_key);
+    assert_string_equal (s_ask (self, &query, &self->carol, "partners"), expected);
+    snprintf (expected, sizeof expected,
+              "partner|network|key\n"
+              "alice|early-literacy|%s\n"
+              "bob|postsecondary|%s\n"
+              "carol|early-literacy|%s\n",
+              self->alice.public_key, self->bob.public_key, self->carol.public_key);
+    assert_string_equal (s_ask (self, &query, &self->hub, "partners"), expected);
+    query.network = "postsecondary";
+    snprintf (expected, sizeof expected, "partner|network|key\nbob|postsecondary|%s\n",
+              self->bob.public_key);
+    assert_string_equal (s_ask (self, &query, &self->hub, "partners"), expected);
+}
+
 static void
 test_query_report_for_a_partner_covers_its_networks (void **state)
 {
@@ -806,6 +834,7 @@ main (void)
         T (test_query_a_note_without_a_date_is_held_the_day_it_arrived),
         T (test_query_report_needs_a_period),
         T (test_query_report_is_the_backbones_page),
+        T (test_query_partners_lists_the_partners_of_the_readers_networks),
         T (test_query_report_for_a_partner_covers_its_networks),
         T (test_query_report_keeps_suppressed_cells_out_of_gaps_and_travel),
         T (test_query_values_suppression_of_small_totals),

@@ -4,8 +4,8 @@
     and served on every path (live, replay, values, report), the
     commitment lifecycle, and the demo. */
 
-#include "cibus.h"
 #include "cibus_limits.h"
+#include "cibus_wire.h"
 #include "codec.h"
 #include "harness.h"
 

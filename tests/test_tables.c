@@ -10,8 +10,8 @@
     what carol received - live and on replay - and then runs the real
     `cibusd audit --as carol`, which must find no cell she can work out. */
 
-#include "cibus.h"
 #include "cibus_limits.h"
+#include "cibus_wire.h"
 #include "codec.h"
 #include "harness.h"
 

@@ -14,13 +14,17 @@
     broker's ack, which comes only once the table is durably stored. The
     table's id is fixed, so a second run is answered as a duplicate of the
     first: nothing is stored twice. The indicator must be in the catalogue.
+    Then it reads the table back from the log: a cursor opened at the
+    table's seq replays it, and the entry is printed with its seq, as
+    JSON.
 
-    Exit status: 0 published (or a duplicate), 1 the library or the broker
-    refused (the reason on stderr), 2 wrong arguments.                     */
+    Exit status: 0 published (or a duplicate) and read back, 1 the library
+    or the broker refused (the reason on stderr), 2 wrong arguments.       */
 
 #include <cibus.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EXAMPLE_ID "example-k3-reading-2026-Q3"
@@ -63,6 +67,7 @@ main (int argc, char *argv [])
     }
     int status = 1;
     cibus_table_t *table = NULL;
+    cibus_entry_t *entry = NULL;
 
     char partner [128], role [32];
     if (cibus_ping (cibus, partner, sizeof partner, role, sizeof role) != CIBUS_OK) {
@@ -80,17 +85,8 @@ main (int argc, char *argv [])
         fprintf (stderr, "example: %s\n", cibus_table_error (table));
         goto done;
     }
-    char topic [256];
-    snprintf (topic, sizeof topic, "%s/data", network);
-    cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
-    env.topic = topic;
-    env.id = EXAMPLE_ID;
-    if (cibus_table_envelope (table, &env) != CIBUS_OK) {
-        fprintf (stderr, "example: %s\n", cibus_table_error (table));
-        goto done;
-    }
     cibus_ack_t ack;
-    cibus_err_t err = cibus_publish (cibus, &env, &ack);
+    cibus_err_t err = cibus_publish_table (cibus, network, EXAMPLE_ID, table, &ack);
     if (err != CIBUS_OK) {
         const char *field = cibus_error_field (cibus);
         fprintf (stderr, "example: %s%s%s%s: %s\n", cibus_strerror (err), *field ? " (" : "", field,
@@ -101,11 +97,30 @@ main (int argc, char *argv [])
         printf ("id %s: a duplicate of seq %llu, nothing stored\n", ack.id,
                 (unsigned long long) ack.seq);
     else
-        printf ("published k3-reading 2026-Q3 to %s, id %s: seq %llu, version %u\n", topic, ack.id,
-                (unsigned long long) ack.seq, (unsigned) ack.version);
+        printf ("published k3-reading 2026-Q3 to %s/data, id %s: seq %llu, version %u\n", network,
+                ack.id, (unsigned long long) ack.seq, (unsigned) ack.version);
+
+    //  Read it back: a replay from its seq, of the network's tables only,
+    //  one entry at a time (a credit of 1).
+    char topic [256];
+    snprintf (topic, sizeof topic, "%s/data", network);
+    const char *prefixes [] = {topic};
+    if (cibus_subscribe (cibus, prefixes, 1, ack.seq, 1, NULL) != CIBUS_OK
+        || cibus_read (cibus, -1, &entry) != CIBUS_OK) {
+        fprintf (stderr, "example: %s\n", cibus_error (cibus));
+        goto done;
+    }
+    char *json = cibus_entry_json (entry);
+    if (!json) {
+        fprintf (stderr, "example: out of memory\n");
+        goto done;
+    }
+    printf ("read back seq %llu: %s\n", (unsigned long long) cibus_entry_seq (entry), json);
+    free (json);
     status = 0;
 
 done:
+    cibus_entry_destroy (&entry);
     cibus_table_destroy (&table);
     cibus_destroy (&cibus);
     return status;

@@ -23,8 +23,8 @@
 #ifndef CIBUS_BENCH_H_INCLUDED
 #define CIBUS_BENCH_H_INCLUDED
 
-#include "cibus.h"
 #include "cibus_limits.h"
+#include "cibus_wire.h"
 #include "harness.h"
 #include "measure.h"
 #include "report.h"

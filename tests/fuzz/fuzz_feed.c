@@ -19,6 +19,7 @@
     A failure prints what broke and aborts.                               */
 
 #define _GNU_SOURCE /* memmem */
+#include "cibus_wire.h"
 #include "codec.h"
 #include "feed.h"
 

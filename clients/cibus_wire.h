@@ -1,0 +1,61 @@
+/*  cibus_wire.h - the client library in the wire's own types: the envelope
+    and the query of proto/cibus.proto, as protobuf-c generates them.
+
+    Not installed. The public header (cibus.h) speaks in cibus's own types
+    only, so that a program built against libcibus never sees protobuf-c;
+    the cibus command, its feeds and sync client, the tests and the bench
+    need the envelope itself (to build an indicator definition, to keep an
+    update in the outbox, to send bytes the broker must refuse), and use
+    these calls, which the public ones are made of: every public publish
+    ends in cibus_publish, cibus_read in cibus_next, cibus_ask in
+    cibus_query. One path, so one set of checks and one set of words.    */
+
+#ifndef CIBUS_WIRE_H_INCLUDED
+#define CIBUS_WIRE_H_INCLUDED
+
+#include "cibus.h"
+#include "cibus.pb-c.h"
+
+typedef Cibus__Envelope cibus_envelope_t;
+
+/* Ask the broker a question (indicators, values, commitments, notes,
+   report; see Cibus__Query). On success *reply is the broker's Reply, whose
+   result holds the tables; free it with cibus_reply_free. */
+cibus_err_t cibus_query (cibus_t *self, const Cibus__Query *query, Cibus__Reply **reply);
+void cibus_reply_free (Cibus__Reply *reply);
+
+/* Publish one entry and wait for its ack. The caller sets env->topic and
+   the body; env->id when NULL gets a fresh id (the library's string, valid
+   until the next publish). seq, partner and received_at are the broker's to
+   set. On refusal returns the broker's code (BAD_FIELD, FORBIDDEN ...). */
+cibus_err_t cibus_publish (cibus_t *self, cibus_envelope_t *env, cibus_ack_t *ack);
+
+/* Send without waiting for the ack, unless `window` publishes are already
+   in flight: then wait for the oldest acks first. Fails when the wait times
+   out or the broker drops the connection; refusals go to the handler. */
+cibus_err_t cibus_publish_async (cibus_t *self, cibus_envelope_t *env);
+
+/* The next entry, waiting at most timeout_msec (-1: the connection's
+   timeout); TIMEOUT when nothing came. The caller frees *env with
+   cibus_envelope_free. */
+cibus_err_t cibus_next (cibus_t *self, int timeout_msec, cibus_envelope_t **env);
+
+void cibus_envelope_free (cibus_envelope_t *env);
+
+/* Send raw bytes as one request frame and return the raw reply (for tests
+   and tools that speak the protocol directly). The caller frees *reply
+   with free(). */
+cibus_err_t cibus_raw (cibus_t *self, const void *data, size_t size, void **reply,
+                       size_t *reply_size);
+
+/* Make env's body the table (borrowed: valid until the table changes or
+   is destroyed); the caller sets the topic. NOMEM when out of memory. */
+cibus_err_t cibus_table_envelope (cibus_table_t *self, cibus_envelope_t *env);
+
+/* Set the connection's last failure (cibus_error, cibus_error_field: field
+   may be NULL) for a call of the library made outside libcibus.c; returns
+   err, for tail calls. */
+cibus_err_t cibus_fail (cibus_t *self, cibus_err_t err, const char *field, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+#endif
