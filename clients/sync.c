@@ -527,6 +527,40 @@ s_lost (s_sync_t *self, const char *why)
     self->lost = true;
 }
 
+//  The partners of the reader's networks as the broker's registry has
+//  them, kept in the replica so that its report counts submissions against
+//  the same roster offline. Rows that are not three texts are skipped.
+static cibus_err_t
+s_roster (s_sync_t *self, cibus_t *client)
+{
+    Cibus__Query query = CIBUS__QUERY__INIT;
+    query.kind = "partners";
+    Cibus__Reply *reply = NULL;
+    cibus_err_t err = cibus_query (client, &query, &reply);
+    if (err)
+        return err;
+    const Cibus__Table *table = reply->result && reply->result->n_tables == 1
+                                    ? reply->result->tables [0]
+                                    : NULL;
+    size_t count = 0;
+    replica_member_t *members =
+        table && table->n_rows ? calloc (table->n_rows, sizeof *members) : NULL;
+    for (size_t i = 0; members && i < table->n_rows; i++) {
+        const Cibus__Row *row = table->rows [i];
+        if (row->n_cells == 3 && row->cells [0]->text && row->cells [1]->text
+            && row->cells [2]->text)
+            members [count++] = (replica_member_t) {row->cells [0]->text, row->cells [1]->text,
+                                                    row->cells [2]->text};
+    }
+    if (table && table->n_rows && !members)
+        err = CIBUS_ERR_NOMEM;
+    else if (replica_roster_replace (self->replica, members, count))
+        err = CIBUS_ERR_STORE;
+    free (members);
+    cibus_reply_free (reply);
+    return err;
+}
+
 //  One connection's life: ping, outbox, subscribe, store. Returns 0 when
 //  --once is done, -1 to connect again, or an exit code to stop with.
 static int
@@ -582,6 +616,8 @@ s_session (s_sync_t *self)
         cibus_destroy (&client);
         return 0;
     }
+    if (err == CIBUS_OK)
+        err = s_roster (self, client);
     uint64_t head = 0;
     cibus_status_t status;
     if (err == CIBUS_OK && (err = cibus_status (client, &status)) == CIBUS_OK)

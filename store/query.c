@@ -702,6 +702,14 @@ s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
         if (!query_reads (q, (const char *) sqlite3_column_text (stmt, 2))
             || !s_cells_match (stmt, cells, by))
             continue;
+        //  A superseded version reaches a reader who does not see the table
+        //  whole as a marker without cells (tables.c): that it was, not
+        //  what it held. So only its total is listed, hidden, and a replica
+        //  answers the same whether it received the version or its marker.
+        bool current = sqlite3_column_int (stmt, 12) != 0;
+        if (!current && sqlite3_column_type (stmt, 6) != SQLITE_NULL
+            && !query_sees_whole (q, (const char *) sqlite3_column_text (stmt, 1)))
+            continue;
         query_value_t value = {
             .partner = s_owner_unit (q, stmt, 1, 9),
             .has_value = sqlite3_column_type (stmt, 7) != SQLITE_NULL,
@@ -713,7 +721,6 @@ s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
             break;
         //  A superseded version is shown only to those who see the table
         //  whole: the current version's decision covers what it hid.
-        bool current = sqlite3_column_int (stmt, 12) != 0;
         query_value_disclose (q, &value, sqlite3_column_int (stmt, 13),
                               sqlite3_column_double (stmt, 14), sqlite3_column_double (stmt, 15),
                               sqlite3_column_int (stmt, 16) != 0, current);
