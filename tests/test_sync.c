@@ -336,6 +336,15 @@ test_sync_resumes_after_the_broker_is_killed (void **state)
     S_CIBUS (0, NULL, "sync", "--key", self->carol, "--once");
     assert_true (harness_broker_stop (&self->world.broker, SIGKILL) >= 0);
     S_CIBUS (1, NULL, "sync", "--key", self->carol, "--once", "--timeout", "1");
+    //  Its status says so: the replica's seq, no head, the error.
+    char *out;
+    S_CIBUS (0, &out, "sync", "status", "--key", self->carol, "--json", "--timeout", "1");
+    assert_non_null (
+        strstr (out, "\"seq\":7,\"head\":null,\"lag\":null,\"reachable\":false,"));
+    if (!strstr (out, "\"last_error\":\"lost the broker: cannot reach the broker at "))
+        fprintf (stderr, "sync status said: %s", out);
+    assert_non_null (strstr (out, "\"last_error\":\"lost the broker: cannot reach the broker at "));
+    free (out);
     assert_true (harness_broker_start (&self->world.broker, self->world.data, NULL));
     S_CIBUS (0, NULL, "note", "--key", self->world.alice, "--network", "early-literacy",
              "--title", "after the restart");
