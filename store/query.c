@@ -33,7 +33,8 @@ static const char *s_sql [QUERY__COUNT] = {
                          "(SELECT MAX (j.version) FROM indicators j WHERE j.id = i.id) "
                          "ORDER BY i.id",
     [QUERY_VALUES] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
-                     "value, n, unit, status, mark, low, high, size_shown FROM data_values "
+                     "value, n, unit, status, mark, low, high, size_shown, numerator, "
+                     "denominator FROM data_values "
                      "WHERE current = 1 AND indicator = ? AND dim_count <= 1",
     [QUERY_COMMITMENTS] = "SELECT id, owner, network, action, due, status, "
                           "strftime ('%Y-%m-%d', updated_at / 1000000, 'unixepoch') "
@@ -263,6 +264,15 @@ query_indicator_visible (const query_t *q, const Cibus__IndicatorDefinition *def
 bool
 query_target (const Cibus__IndicatorDefinition *def, const char *period, double *value)
 {
+    const Cibus__Milestone *chosen = query_target_milestone (def, period);
+    if (chosen)
+        *value = chosen->value;
+    return chosen != NULL;
+}
+
+const Cibus__Milestone *
+query_target_milestone (const Cibus__IndicatorDefinition *def, const char *period)
+{
     const Cibus__Milestone *next = NULL, *last = NULL, *first = NULL;
     for (size_t i = 0; i < def->n_targets; i++) {
         const Cibus__Milestone *target = def->targets [i];
@@ -276,10 +286,7 @@ query_target (const Cibus__IndicatorDefinition *def, const char *period, double 
             && (!next || strcmp (target->period, next->period) < 0))
             next = target;
     }
-    const Cibus__Milestone *chosen = !period ? first : next ? next : last;
-    if (chosen)
-        *value = chosen->value;
-    return chosen != NULL;
+    return !period ? first : next ? next : last;
 }
 
 bool
@@ -376,6 +383,8 @@ query_value_disclose (const query_t *q, query_value_t *value, int mark, double l
     if (query_sees_whole (q, owner))
         return;
     value->hidden = !current || mark != 0;
+    if (value->hidden) //  nothing computed from it may show what it hides
+        value->has_counts = false, value->numerator = value->denominator = 0;
     value->coded = current && mark == 3;
     value->low = low;
     value->high = high;
@@ -454,6 +463,10 @@ query_values_read (query_t *q, const char *indicator, query_cells_t cells, const
         value->has_n = sqlite3_column_type (stmt, 8) != SQLITE_NULL;
         value->n = (uint64_t) sqlite3_column_int64 (stmt, 8);
         value->status = sqlite3_column_int (stmt, 10);
+        value->has_counts = sqlite3_column_type (stmt, 15) != SQLITE_NULL
+                            && sqlite3_column_type (stmt, 16) != SQLITE_NULL;
+        value->numerator = sqlite3_column_double (stmt, 15);
+        value->denominator = sqlite3_column_double (stmt, 16);
         query_value_disclose (q, value, sqlite3_column_int (stmt, 11),
                               sqlite3_column_double (stmt, 12), sqlite3_column_double (stmt, 13),
                               sqlite3_column_int (stmt, 14) != 0, true);
@@ -494,8 +507,8 @@ s_join_cell (query_t *q, store_row_t *row, char *const *items, size_t count, con
     free (text);
 }
 
-static void
-s_number_or_empty (query_t *q, store_row_t *row, bool has, double number)
+void
+query_number_or_empty (query_t *q, store_row_t *row, bool has, double number)
 {
     if (has)
         query_number (q, row, number);
@@ -532,8 +545,8 @@ s_indicators (query_t *q, codec_problem_t *problem)
         query_text (q, row, codec_unit_name (def->unit));
         query_text (q, row, codec_direction_name (def->direction));
         query_text (q, row, codec_period_kind_name (def->period_kind));
-        s_number_or_empty (q, row, def->has_min, def->min);
-        s_number_or_empty (q, row, def->has_max, def->max);
+        query_number_or_empty (q, row, def->has_min, def->min);
+        query_number_or_empty (q, row, def->has_max, def->max);
         //  Each dimension, with its categories when the catalogue lists
         //  them: "race=asian|black|hispanic|white, grade".
         char *dimensions = NULL;
@@ -666,15 +679,15 @@ s_values (query_t *q, codec_problem_t *problem)
         if (value->hidden && !value->has_n)
             query_text (q, row, "*");
         else
-            s_number_or_empty (q, row, value->has_n, (double) value->n);
+            query_number_or_empty (q, row, value->has_n, (double) value->n);
         query_text (q, row, codec_value_status_name ((Cibus__ValueStatus) value->status));
         double target = 0;
         bool has_target = query_target (def, value->period, &target);
-        s_number_or_empty (q, row, has_target, target);
+        query_number_or_empty (q, row, has_target, target);
         if (previous && (value->hidden || previous->hidden))
             query_text (q, row, "*");
         else
-            s_number_or_empty (q, row, previous && value->has_value && previous->has_value,
+            query_number_or_empty (q, row, previous && value->has_value && previous->has_value,
                                previous ? query_round (value->value - previous->value) : 0);
     }
     query_values_release (&values);
@@ -734,7 +747,7 @@ s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
         if (value.hidden && !value.has_n)
             query_text (q, row, "*");
         else
-            s_number_or_empty (q, row, value.has_n, (double) value.n);
+            query_number_or_empty (q, row, value.has_n, (double) value.n);
         query_text (q, row,
                     codec_value_status_name ((Cibus__ValueStatus) sqlite3_column_int (stmt, 10)));
         query_number (q, row, (double) sqlite3_column_int64 (stmt, 17));

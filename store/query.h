@@ -34,19 +34,23 @@
                    a school year (July to June) covers its quarters, months
                    and dates); "commitments needing attention" (overdue or
                    at-risk: id, owner, action, due, status, overdue);
-                   "indicators" (indicator, latest period, value, baseline,
-                   target, direction of travel: better, worse, flat, or "-"
-                   without two periods or when either total is hidden; right
-                   way yes/no/-; the totals of the latest two periods, the
-                   previous from the same partner when it reported one);
+                   "indicators" (per indicator: the latest period's value
+                   pooled over every unit, its n, 95 % Wilson interval and
+                   units pooled; the change from the previous period and
+                   since the baseline's, of the units in both, with
+                   Newcombe's interval and a verdict - improving or
+                   worsening only beyond noise; the target and the status
+                   against it);
                    "gaps" (indicator, dimension, highest group, highest
                    value, lowest group, lowest value, gap: per dimension, the
                    widest gap between one partner's visible groups in the
-                   latest period with groups); "proof point" (indicators
-                   moving the right way, of the indicators with a direction
-                   of travel, share in percent); "meetings" (held_on,
+                   latest period with groups); "proof point" (clearly
+                   improving, clearly worsening, no clear change, not judged,
+                   of); "meetings" (held_on,
                    partner, title, decisions: the notes held within the
-                   period). Query.period is required.                      */
+                   period). Query.period is required.
+      partners     "partners": partner, network, key (each partner of role
+                   partner in the networks the reader reads)                      */
 
 #ifndef CIBUS_QUERY_H_INCLUDED
 #define CIBUS_QUERY_H_INCLUDED

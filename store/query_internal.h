@@ -35,6 +35,8 @@ void query_text (query_t *q, store_row_t *row, const char *text);
 void query_number (query_t *q, store_row_t *row, double number);
 //  A cell with neither text nor number: nothing to show.
 void query_empty (query_t *q, store_row_t *row);
+//  The number when has, else an empty cell.
+void query_number_or_empty (query_t *q, store_row_t *row, bool has, double number);
 
 //  A cell of the decisions of the note at seq, joined with "; ", from the
 //  JSON array the notes table keeps. Returns SQLITE_ROW, or the failing
@@ -51,6 +53,10 @@ bool query_indicator_visible (const query_t *q, const Cibus__IndicatorDefinition
 //  The target in force for a period: the first target at or after it, else
 //  the last one. NULL period: the first target. False without targets.
 bool query_target (const Cibus__IndicatorDefinition *def, const char *period, double *value);
+
+//  The same, as the milestone (its period too); NULL without targets.
+const Cibus__Milestone *query_target_milestone (const Cibus__IndicatorDefinition *def,
+                                                const char *period);
 
 //  The first and last day a period covers, as YYYY-MM-DD texts that compare
 //  in date order: a school year runs from July to June, and every month
@@ -70,6 +76,8 @@ typedef struct {
     double value;
     bool has_n;
     uint64_t n;
+    bool has_counts; /* a percent or rate's numerator and denominator */
+    double numerator, denominator;
     int status;
     bool hidden; /* its value is not for this reader: hidden, or coded */
     bool coded;  /* shown to this reader only as a range of percent [low, high] */

@@ -1,13 +1,15 @@
 /*  report.c - the backbone's page: who reported for a period, which
-    commitments need attention, whether each indicator is turning the
-    curve, where the gaps between groups are widest, the share of
-    indicators moving the right way, and the meetings held.
+    commitments need attention, each indicator's value pooled over every
+    unit and whether it is turning the curve beyond noise (stats.c), where
+    the gaps between groups are widest, how many indicators clearly
+    improved, and the meetings held.
 
     Every number here passes the same gates as the other queries: rows of
     networks the reader may not see are skipped, a value hidden from the
     reader shows as "*", and a hidden value takes no part in anything
-    computed (a direction of travel, a gap), so that nothing in the report
-    lets a reader recover what suppression hid.
+    computed (a gap), or hides what it is part of (a pooled value, a
+    change), so that nothing in the report lets a reader recover what
+    suppression hid.
 
     A period "covers" another when the other's days lie within it (see
     query_period_range): a report for the school year 2025-26 counts the
@@ -17,6 +19,7 @@
 #include "query_internal.h"
 
 #include "log.h"
+#include "stats.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -118,7 +121,7 @@ s_attention (query_t *q)
 
 typedef struct {
     store_table_t *indicators, *gaps;
-    size_t moving_right, with_travel;
+    size_t improving, worsening, unclear, not_judged, judged_of;
 } s_curve_t;
 
 //  A report looks back from its period: drop the values of periods that
@@ -143,18 +146,229 @@ s_until_report (query_t *q, query_values_t *values)
     values->count = kept;
 }
 
-//  Latest period first, and within a period the latest submission first.
+//  Latest period first, then by unit.
 static int
 s_latest_first (const void *a, const void *b)
 {
     const query_value_t *x = a, *y = b;
     int order = strcmp (y->period, x->period);
-    return order ? order : (y->seq > x->seq) - (y->seq < x->seq);
+    return order ? order : strcmp (x->partner, y->partner);
 }
 
-//  The indicator's latest total against its baseline and target, and its
-//  direction of travel between the latest two periods. The previous
-//  period's total comes from the same partner when it reported one.
+//  An indicator's figure for the initiative (or the network asked for) in
+//  one period, pooled from the current total of every unit that reported
+//  it: Σ numerators / Σ denominators for a percent or a rate, the mean
+//  weighted by n for a score, the sum for a count or an amount. A total
+//  hidden from the reader hides the figure (with the others it would give
+//  the hidden one away); one suppressed at source has no value to add and
+//  is counted as not pooled.
+typedef struct {
+    size_t units, pooled;
+    bool hidden;
+    bool proportion; //  every pooled unit gave its counts: intervals apply
+    double num, den; //  a percent or rate's sums
+    double sum, n;   //  Σ value (× n for a score) and Σ n
+    bool n_known;
+} s_pool_t;
+
+static bool
+s_is_proportion (int unit)
+{
+    return unit == CIBUS__UNIT__PERCENT || unit == CIBUS__UNIT__RATE;
+}
+
+static void
+s_pool_add (s_pool_t *pool, const query_value_t *value, int unit)
+{
+    if (pool->units++ == 0)
+        pool->proportion = s_is_proportion (unit), pool->n_known = true;
+    if (value->hidden) {
+        pool->hidden = true;
+        return;
+    }
+    if (!value->has_value)
+        return;
+    pool->pooled++;
+    pool->proportion = pool->proportion && value->has_counts && value->denominator > 0;
+    pool->num += value->numerator;
+    pool->den += value->denominator;
+    pool->n_known = pool->n_known && value->has_n;
+    pool->n += value->has_n ? (double) value->n : 0;
+    pool->sum += unit == CIBUS__UNIT__SCORE ? value->value * (double) value->n : value->value;
+}
+
+//  The pooled value; false when there is none to show (hidden, or nothing
+//  pooled).
+static bool
+s_pool_value (const s_pool_t *pool, int unit, double *value)
+{
+    if (pool->hidden || pool->pooled == 0)
+        return false;
+    if (s_is_proportion (unit)) {
+        if (!pool->proportion)
+            return false;
+        *value = pool->num / pool->den * (unit == CIBUS__UNIT__PERCENT ? 100 : 1);
+    }
+    else if (unit == CIBUS__UNIT__SCORE) {
+        if (!pool->n_known || pool->n <= 0)
+            return false;
+        *value = pool->sum / pool->n;
+    }
+    else
+        *value = pool->sum;
+    return true;
+}
+
+//  Pool the totals of one period, only of the units also in other when
+//  other is given (a change compares the same units).
+static void
+s_pool (const query_values_t *totals, const char *period, const char *other, int unit,
+        s_pool_t *pool)
+{
+    memset (pool, 0, sizeof *pool);
+    for (size_t i = 0; i < totals->count; i++) {
+        const query_value_t *value = &totals->items [i];
+        if (strcmp (value->period, period) != 0)
+            continue;
+        bool matched = !other;
+        for (size_t j = 0; !matched && j < totals->count; j++)
+            matched = strcmp (totals->items [j].period, other) == 0
+                      && strcmp (totals->items [j].partner, value->partner) == 0;
+        if (matched)
+            s_pool_add (pool, value, unit);
+    }
+}
+
+//  The units that reported in one of the two periods only, joined by "; ".
+static void
+s_unmatched_cell (query_t *q, store_row_t *row, const query_values_t *totals, const char *a,
+                  const char *b)
+{
+    char *text = strdup ("");
+    for (size_t i = 0; text && i < totals->count; i++) {
+        const query_value_t *value = &totals->items [i];
+        const char *other = strcmp (value->period, a) == 0   ? b
+                            : strcmp (value->period, b) == 0 ? a
+                                                             : NULL;
+        bool matched = !other;
+        for (size_t j = 0; !matched && j < totals->count; j++)
+            matched = strcmp (totals->items [j].period, other) == 0
+                      && strcmp (totals->items [j].partner, value->partner) == 0;
+        if (matched)
+            continue;
+        char *grown = malloc (strlen (text) + strlen (value->partner) + strlen (value->period)
+                              + 8);
+        if (grown)
+            sprintf (grown, "%s%s%s (%s)", text, *text ? "; " : "", value->partner,
+                     value->period);
+        free (text);
+        text = grown;
+    }
+    if (!text)
+        q->nomem = true;
+    query_text (q, row, text ? text : "");
+    free (text);
+}
+
+//  A change between two periods of the same units, with its 95 % interval
+//  when the figure is a proportion (Newcombe's, from the pooled counts),
+//  and its verdict: improving or worsening only when the interval excludes
+//  zero. Writes change, low, high and verdict cells; counts the verdict
+//  when count is set.
+static void
+s_change_cells (query_t *q, store_row_t *row, const query_values_t *totals,
+                const Cibus__IndicatorDefinition *def, const char *later, const char *earlier,
+                s_curve_t *count)
+{
+    s_pool_t now = {0}, then = {0};
+    if (later && earlier) {
+        s_pool (totals, later, earlier, def->unit, &now);
+        s_pool (totals, earlier, later, def->unit, &then);
+    }
+    double a, b;
+    //  Hidden, or a single period: nothing to judge (and said so).
+    if (count && (now.hidden || then.hidden || !later || !earlier))
+        count->not_judged++;
+    if (now.hidden || then.hidden) {
+        for (int cell = 0; cell < 4; cell++)
+            query_text (q, row, "*");
+        return;
+    }
+    if (!later || !earlier || !s_pool_value (&now, def->unit, &a)
+        || !s_pool_value (&then, def->unit, &b)) {
+        for (int cell = 0; cell < 3; cell++)
+            query_empty (q, row);
+        query_text (q, row, "-");
+        if (count && later && earlier)
+            count->not_judged++;
+        return;
+    }
+    query_number (q, row, query_round (a - b));
+    double diff, low, high;
+    stats_verdict_t verdict;
+    if (now.proportion && then.proportion
+        && stats_newcombe (now.num, now.den, then.num, then.den, STATS_Z95, &diff, &low, &high)
+        && stats_verdict (low, high, def->direction != CIBUS__DIRECTION__DOWN, &verdict)) {
+        double scale = def->unit == CIBUS__UNIT__PERCENT ? 100 : 1;
+        query_number (q, row, query_round (low * scale));
+        query_number (q, row, query_round (high * scale));
+        query_text (q, row, stats_verdict_name (verdict));
+        if (count) {
+            count->improving += verdict == STATS_IMPROVING;
+            count->worsening += verdict == STATS_WORSENING;
+            count->unclear += verdict == STATS_NO_CLEAR_CHANGE;
+        }
+        return;
+    }
+    //  A count, a score or an amount carries no spread to judge it by.
+    query_empty (q, row);
+    query_empty (q, row);
+    query_text (q, row, "not judged");
+    if (count)
+        count->not_judged++;
+}
+
+//  The day a period starts, for a straight line through time.
+static bool
+s_period_day (const char *period, char *day)
+{
+    char end [QUERY_DATE_SIZE];
+    return period && query_period_range (period, day, end);
+}
+
+//  Met, on pace or behind pace against the target in force for the
+//  period, on the straight line from the baseline to it.
+static void
+s_target_status (query_t *q, store_row_t *row, const Cibus__IndicatorDefinition *def,
+                 const char *period, bool shown, double value)
+{
+    const Cibus__Milestone *target = query_target_milestone (def, period);
+    if (!target || !period) {
+        query_empty (q, row);
+        return;
+    }
+    if (!shown) {
+        query_text (q, row, "*");
+        return;
+    }
+    bool up = def->direction != CIBUS__DIRECTION__DOWN;
+    const Cibus__Milestone *baseline = def->baseline;
+    char from [QUERY_DATE_SIZE], to [QUERY_DATE_SIZE], at [QUERY_DATE_SIZE];
+    stats_pace_t pace;
+    if (baseline && baseline->has_value && s_period_day (baseline->period, from)
+        && s_period_day (target->period, to) && s_period_day (period, at)
+        && stats_pace (baseline->value, from, target->value, to, at, value, up, &pace))
+        query_text (q, row, stats_pace_name (pace));
+    else
+        query_text (q, row, (up ? value >= target->value : value <= target->value) ? "met"
+                                                                                   : "not met");
+}
+
+//  One indicator's row: the latest period's pooled value with its n, its
+//  95 % interval and the units pooled; the change from the previous period
+//  and since the baseline's period, of the same units, each with its
+//  interval and verdict; the baseline, the target and the status against
+//  it.
 static cibus_err_t
 s_curve (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
 {
@@ -165,53 +379,70 @@ s_curve (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
     s_until_report (q, &totals);
     if (totals.count > 1)
         qsort (totals.items, totals.count, sizeof *totals.items, s_latest_first);
-    const query_value_t *latest = totals.count ? &totals.items [0] : NULL, *previous = NULL;
-    for (size_t i = 1; latest && i < totals.count; i++) {
-        const query_value_t *value = &totals.items [i];
-        if (strcmp (value->period, latest->period) == 0)
-            continue;
-        if (previous && strcmp (value->period, previous->period) != 0)
-            break;
-        if (!previous || strcmp (value->partner, latest->partner) == 0)
-            previous = value;
-    }
-    const char *travel = "-";
-    if (latest && previous && !latest->hidden && !previous->hidden && latest->has_value
-        && previous->has_value) {
-        double change = query_round (latest->value - previous->value);
-        bool up = def->direction == CIBUS__DIRECTION__UP;
-        travel = change == 0 ? "flat" : (change > 0) == up ? "better" : "worse";
-        curve->with_travel++;
-        curve->moving_right += strcmp (travel, "better") == 0;
-    }
+    const char *latest = totals.count ? totals.items [0].period : NULL, *previous = NULL;
+    for (size_t i = 0; latest && i < totals.count && !previous; i++)
+        if (strcmp (totals.items [i].period, latest) != 0)
+            previous = totals.items [i].period;
     store_row_t *row = query_row (q, curve->indicators);
     query_text (q, row, def->indicator);
+    s_pool_t pool;
+    double value = 0;
+    bool shown = false;
     if (latest) {
-        query_text (q, row, latest->period);
-        if (latest->hidden)
+        s_pool (&totals, latest, NULL, def->unit, &pool);
+        shown = s_pool_value (&pool, def->unit, &value);
+        query_text (q, row, latest);
+        if (pool.hidden)
             query_text (q, row, "*");
-        else if (latest->has_value)
-            query_number (q, row, latest->value);
         else
+            query_number_or_empty (q, row, shown, value);
+        if (pool.hidden)
+            query_text (q, row, "*");
+        else
+            query_number_or_empty (q, row, shown && pool.n_known, pool.n);
+        double low, high, scale = def->unit == CIBUS__UNIT__PERCENT ? 100 : 1;
+        bool interval = shown && pool.proportion
+                        && stats_wilson (pool.num, pool.den, STATS_Z95, &low, &high);
+        for (int cell = 0; cell < 2; cell++)
+            if (pool.hidden)
+                query_text (q, row, "*");
+            else
+                query_number_or_empty (q, row, interval, query_round ((cell ? high : low) * scale));
+        char units [64];
+        snprintf (units, sizeof units, "%zu of %zu", pool.pooled, pool.units);
+        query_text (q, row, units);
+    }
+    else
+        for (int cell = 0; cell < 6; cell++)
             query_empty (q, row);
-    }
-    else {
-        query_empty (q, row);
-        query_empty (q, row);
-    }
-    if (def->baseline && def->baseline->has_value)
-        query_number (q, row, def->baseline->value);
+    if (previous)
+        query_text (q, row, previous);
     else
         query_empty (q, row);
+    s_change_cells (q, row, &totals, def, latest, previous, curve);
+    if (latest && previous)
+        s_unmatched_cell (q, row, &totals, latest, previous);
+    else
+        query_empty (q, row);
+    const Cibus__Milestone *baseline = def->baseline;
+    if (baseline && baseline->has_value)
+        query_number (q, row, baseline->value);
+    else
+        query_empty (q, row);
+    //  Since the baseline: from the tables of its period, when there are.
+    const char *base_period = NULL;
+    for (size_t i = 0; baseline && baseline->period && i < totals.count && !base_period; i++)
+        if (strcmp (totals.items [i].period, baseline->period) == 0
+            && strcmp (baseline->period, latest) != 0)
+            base_period = totals.items [i].period;
+    s_change_cells (q, row, &totals, def, latest, base_period, NULL);
     double target;
-    if (query_target (def, latest ? latest->period : NULL, &target))
+    if (query_target (def, latest, &target))
         query_number (q, row, target);
     else
         query_empty (q, row);
-    query_text (q, row, travel);
-    query_text (q, row, strcmp (travel, "-") == 0        ? "-"
-                        : strcmp (travel, "better") == 0 ? "yes"
-                                                         : "no");
+    s_target_status (q, row, def, latest, shown, value);
+    curve->judged_of++;
     query_values_release (&totals);
     return CIBUS_OK;
 }
@@ -366,30 +597,31 @@ query_report (query_t *q, codec_problem_t *problem)
         err = s_attention (q);
 
     static const char *const indicator_columns [] = {
-        "indicator", "latest period",       "value",    "baseline",
-        "target",    "direction of travel", "right way"};
+        "indicator",      "period",         "value",          "n",
+        "low",            "high",           "units",          "previous period",
+        "change",         "change low",     "change high",    "verdict",
+        "not in both",    "baseline",       "since baseline", "since baseline low",
+        "since baseline high", "verdict since baseline", "target", "target status"};
     //  Column names are keys in JSON output: the two values are told apart.
     static const char *const gap_columns [] = {"indicator",    "dimension",     "highest group",
                                                "highest value", "lowest group", "lowest value",
                                                "gap"};
     s_curve_t curve = {
-        .indicators = query_table (q, "indicators", indicator_columns, 7),
+        .indicators = query_table (q, "indicators", indicator_columns, 20),
         .gaps = query_table (q, "gaps", gap_columns, 7),
     };
     if (!err)
         err = s_indicators (q, &curve);
 
-    static const char *const proof_columns [] = {"indicators moving the right way", "of",
-                                                 "share"};
-    store_row_t *row = query_row (q, query_table (q, "proof point", proof_columns, 3));
-    query_number (q, row, (double) curve.moving_right);
-    query_number (q, row, (double) curve.with_travel);
-    if (curve.with_travel)
-        query_number (q, row,
-                      round (1000.0 * (double) curve.moving_right / (double) curve.with_travel)
-                          / 10.0);
-    else
-        query_empty (q, row);
+    //  Only a clear improvement counts; the rest are said, not hidden.
+    static const char *const proof_columns [] = {"clearly improving", "clearly worsening",
+                                                 "no clear change", "not judged", "of"};
+    store_row_t *row = query_row (q, query_table (q, "proof point", proof_columns, 5));
+    query_number (q, row, (double) curve.improving);
+    query_number (q, row, (double) curve.worsening);
+    query_number (q, row, (double) curve.unclear);
+    query_number (q, row, (double) curve.not_judged);
+    query_number (q, row, (double) curve.judged_of);
 
     if (!err)
         err = s_meetings (q, start, end);

@@ -556,19 +556,27 @@ test_query_report_is_the_backbones_page (void **state)
                          "c-late|alice|open 3 leveled libraries|2026-03-01|committed|yes\n"
                          "c-bob|bob|FAFSA nights|2026-04-01|on-track|yes\n"
                          "c-risk|carol|family reading nights|2026-09-01|at-risk|no\n");
+    //  Pooled: k3's 2026-Q1 is alice's 32/50 and carol's 110/200, 142/250;
+    //  its change from 2025-Q4 compares alice's alone (carol did not report
+    //  then), 32/50 against 236/400, and is within noise; so is absence's.
     assert_string_equal (world_render (reply, "indicators"),
-                         "indicator|latest period|value|baseline|target|direction of travel|"
-                         "right way\n"
-                         "absence|2026-02|0.18||0.1|better|yes\n"
-                         "fafsa|2025-26|280|||worse|no\n"
-                         "k3-reading|2026-Q1|55|58.2|62|worse|no\n");
+                         "indicator|period|value|n|low|high|units|previous period|change|change low|"
+                         "change high|verdict|not in both|baseline|since baseline|since "
+                         "baseline low|since baseline high|verdict since baseline|target|"
+                         "target status\n"
+                         "absence|2026-02|0.18|400|0.14545|0.220638|1 of 1|2026-01|-0.02|-0.074362|"
+                         "0.034465|no clear change||||||-|0.1|not met\n"
+                         "fafsa|2025-26|280||||1 of 1|2024-25|-20|||not judged||||||-||\n"
+                         "k3-reading|2026-Q1|56.8|250|50.6025|62.7917|2 of 2|2025-Q4|5|-9.63813|17.8271|"
+                         "no clear change|carol (2026-Q1)|58.2|5.8|-8.69444|18.4406|"
+                         "no clear change|62|behind pace\n");
     assert_string_equal (world_render (reply, "gaps"),
                          "indicator|dimension|highest group|highest value|lowest group|"
                          "lowest value|gap\n"
                          "k3-reading|race|asian|75|black|50|25\n");
     assert_string_equal (world_render (reply, "proof point"),
-                         "indicators moving the right way|of|share\n"
-                         "1|3|33.3\n");
+                         "clearly improving|clearly worsening|no clear change|not judged|of\n"
+                         "0|0|2|1|3\n");
     assert_string_equal (world_render (reply, "meetings"),
                          "held_on|partner|title|decisions\n"
                          "2026-02-10|alice|network meeting|open libraries in 3 schools; share "
@@ -623,13 +631,18 @@ test_query_report_for_a_partner_covers_its_networks (void **state)
                          "c-late|alice|open 3 leveled libraries|2026-03-01|committed|yes\n"
                          "c-risk|carol|family reading nights|2026-09-01|at-risk|no\n");
     assert_string_equal (world_render (reply, "indicators"),
-                         "indicator|latest period|value|baseline|target|direction of travel|"
-                         "right way\n"
-                         "absence|2026-02|0.18||0.1|better|yes\n"
-                         "k3-reading|2026-Q1|55|58.2|62|worse|no\n");
+                         "indicator|period|value|n|low|high|units|previous period|change|change low|"
+                         "change high|verdict|not in both|baseline|since baseline|since "
+                         "baseline low|since baseline high|verdict since baseline|target|"
+                         "target status\n"
+                         "absence|2026-02|0.18|400|0.14545|0.220638|1 of 1|2026-01|-0.02|-0.074362|"
+                         "0.034465|no clear change||||||-|0.1|not met\n"
+                         "k3-reading|2026-Q1|56.8|250|50.6025|62.7917|2 of 2|2025-Q4|5|-9.63813|17.8271|"
+                         "no clear change|carol (2026-Q1)|58.2|5.8|-8.69444|18.4406|"
+                         "no clear change|62|behind pace\n");
     assert_string_equal (world_render (reply, "proof point"),
-                         "indicators moving the right way|of|share\n"
-                         "1|2|50\n");
+                         "clearly improving|clearly worsening|no clear change|not judged|of\n"
+                         "0|0|2|0|2\n");
     assert_string_equal (world_render (reply, "meetings"),
                          "held_on|partner|title|decisions\n"
                          "2026-02-10|alice|network meeting|open libraries in 3 schools; share "
@@ -642,10 +655,12 @@ test_query_report_for_a_partner_covers_its_networks (void **state)
                          "partner|network|submitted|values\n"
                          "bob|postsecondary|no|0\n");
     assert_string_equal (world_render (reply, "indicators"),
-                         "indicator|latest period|value|baseline|target|direction of travel|"
-                         "right way\n"
-                         "absence||||0.1|-|-\n"
-                         "fafsa|2025-26|280|||worse|no\n");
+                         "indicator|period|value|n|low|high|units|previous period|change|change low|"
+                         "change high|verdict|not in both|baseline|since baseline|since "
+                         "baseline low|since baseline high|verdict since baseline|target|"
+                         "target status\n"
+                         "absence|||||||||||-||||||-|0.1|\n"
+                         "fafsa|2025-26|280||||1 of 1|2024-25|-20|||not judged||||||-||\n");
     store_answer_free (reply);
 }
 
@@ -679,35 +694,70 @@ test_query_report_keeps_suppressed_cells_out_of_gaps_and_travel (void **state)
     for (size_t i = 0; i < 2; i++) {
         store_answer_t *reply = world_query (self, &query, sees_all [i]);
         assert_string_equal (world_render (reply, "indicators"),
-                             "indicator|latest period|value|baseline|target|direction of "
-                             "travel|right way\n"
-                             "k3-reading|2026-Q1|62|58.2|62|-|-\n"
-                             "pre-k|2026-Q1|40|||better|yes\n");
+                             "indicator|period|value|n|low|high|units|previous period|change|change low|"
+                             "change high|verdict|not in both|baseline|since baseline|since "
+                             "baseline low|since baseline high|verdict since baseline|target|"
+                             "target status\n"
+                             "k3-reading|2026-Q1|62|100|52.2098|70.9024|1 of 1|||||-||58.2||||-|"
+                             "62|met\n"
+                             "pre-k|2026-Q1|40|5|11.7621|76.9276|1 of 1|2025-Q4|2.5|-40.122|"
+                             "46.4412|no clear change||||||-||\n");
         assert_string_equal (world_render (reply, "gaps"),
                              "indicator|dimension|highest group|highest value|lowest group|"
                              "lowest value|gap\n"
                              "k3-reading|race|asian|75|black|50|25\n");
         assert_string_equal (world_render (reply, "proof point"),
-                             "indicators moving the right way|of|share\n"
-                             "1|1|100\n");
+                             "clearly improving|clearly worsening|no clear change|not judged|of\n"
+                             "0|0|1|1|2\n");
         store_answer_free (reply);
     }
     //  carol may not see asian (4 pupils), black (its complement, the
     //  smallest other cell) nor pre-k's small totals: the gap is between what
     //  she sees, and no direction of travel is told from hidden values.
     store_answer_t *reply = world_query (self, &query, &self->carol);
+    //  pre-k's only unit is hidden from her: so is everything pooled from
+    //  it, and its change is not judged.
     assert_string_equal (world_render (reply, "indicators"),
-                         "indicator|latest period|value|baseline|target|direction of "
-                         "travel|right way\n"
-                         "k3-reading|2026-Q1|62|58.2|62|-|-\n"
-                         "pre-k|2026-Q1|*|||-|-\n");
+                         "indicator|period|value|n|low|high|units|previous period|change|change low|"
+                         "change high|verdict|not in both|baseline|since baseline|since "
+                         "baseline low|since baseline high|verdict since baseline|target|"
+                         "target status\n"
+                         "k3-reading|2026-Q1|62|100|52.2098|70.9024|1 of 1|||||-||58.2||||-|"
+                         "62|met\n"
+                         "pre-k|2026-Q1|*|*|*|*|0 of 1|2025-Q4|*|*|*|*||||||-||\n");
     assert_string_equal (world_render (reply, "gaps"),
                          "indicator|dimension|highest group|highest value|lowest group|"
                          "lowest value|gap\n"
                          "k3-reading|race|white|70|hispanic|60|10\n");
     assert_string_equal (world_render (reply, "proof point"),
-                         "indicators moving the right way|of|share\n"
-                         "0|0|\n");
+                         "clearly improving|clearly worsening|no clear change|not judged|of\n"
+                         "0|0|0|2|2\n");
+    store_answer_free (reply);
+}
+
+//  A pooled figure is hidden from a reader when any unit's total in it is:
+//  carol knows her own 110/200, and alice's 2/5 (hidden from her) would
+//  be the pooled 112/205 less it. The backbone sees the pool whole.
+static void
+test_query_report_hides_a_pool_that_would_give_a_hidden_total_away (void **state)
+{
+    world_t *self = *state;
+    s_publish_small_cells (self);
+    world_table (self, &self->carol, "c-p-q1", "early-literacy", "pre-k", "2026-Q1", "110/200",
+                 NULL);
+    Cibus__Query query = s_query ("report");
+    query.period = "2026-Q1";
+    store_answer_t *reply = world_query (self, &query, &self->carol);
+    const char *rows = strstr (world_render (reply, "indicators"), "pre-k|");
+    assert_non_null (rows);
+    assert_string_equal (rows, "pre-k|2026-Q1|*|*|*|*|1 of 2|2025-Q4|*|*|*|*|carol (2026-Q1)|"
+                               "||||-||\n");
+    store_answer_free (reply);
+    reply = world_query (self, &query, &self->hub);
+    rows = strstr (world_render (reply, "indicators"), "pre-k|");
+    assert_non_null (rows);
+    assert_string_equal (rows, "pre-k|2026-Q1|54.6341|205|47.7963|61.3015|2 of 2|2025-Q4|2.5|"
+                               "-40.122|46.4412|no clear change|carol (2026-Q1)|||||-||\n");
     store_answer_free (reply);
 }
 
@@ -798,11 +848,13 @@ test_query_an_empty_store_answers_empty_tables (void **state)
     query.period = "2026-Q1";
     store_answer_t *reply = world_query (self, &query, &self->hub);
     assert_string_equal (world_render (reply, "indicators"),
-                         "indicator|latest period|value|baseline|target|direction of travel|"
-                         "right way\n");
+                         "indicator|period|value|n|low|high|units|previous period|change|change low|"
+                         "change high|verdict|not in both|baseline|since baseline|since "
+                         "baseline low|since baseline high|verdict since baseline|target|"
+                         "target status\n");
     assert_string_equal (world_render (reply, "proof point"),
-                         "indicators moving the right way|of|share\n"
-                         "0|0|\n");
+                         "clearly improving|clearly worsening|no clear change|not judged|of\n"
+                         "0|0|0|0|0\n");
     //  Every table of the report, in order, even when empty (the broker
     //  encodes them for the wire: test_broker's queries read them there).
     assert_int_equal (reply->n_tables, 6);
@@ -837,6 +889,7 @@ main (void)
         T (test_query_partners_lists_the_partners_of_the_readers_networks),
         T (test_query_report_for_a_partner_covers_its_networks),
         T (test_query_report_keeps_suppressed_cells_out_of_gaps_and_travel),
+        T (test_query_report_hides_a_pool_that_would_give_a_hidden_total_away),
         T (test_query_values_suppression_of_small_totals),
         T (test_query_report_counts_a_cell_once_whatever_its_dimension_order),
         T (test_query_report_for_a_school_year_covers_its_quarters_and_months),
