@@ -107,8 +107,10 @@ typedef struct {
 } cibus_note_t;
 
 /* An action a partner commits to, published to NETWORK/commitment: what,
-   by when, and the indicators it is meant to move. Its id (the ack's) is
-   what an update names. */
+   by when, the indicators it is meant to move (ids of the catalogue), and
+   the meeting it came from: the id of a note of the same network and,
+   when it carries out one of that note's decisions, which (1 for the
+   first). Its id (the ack's) is what an update names. */
 typedef struct {
     const char *network;
     const char *id;                /* NULL: a fresh one, returned in the ack */
@@ -116,6 +118,8 @@ typedef struct {
     const char *due;               /* YYYY-MM-DD, required */
     const char *const *indicators; /* indicator_count indicator ids */
     size_t indicator_count;
+    const char *from_note;         /* the note's id; NULL: none */
+    unsigned decision;             /* the decision of from_note, from 1; 0: none */
 } cibus_commitment_t;
 
 /* Progress on a commitment, published beside it to NETWORK/commitment. */
@@ -248,8 +252,10 @@ typedef struct {
 /* Ask, and wait for the answer: *json is a new string the caller frees
    with free(), one JSON object holding the answer's tables,
        {"tables":[{"title":"...","rows":[{"COLUMN":CELL, ...}, ...]}, ...]}
-   each cell a number or a text (a suppressed value is the text "*"). On
-   failure *json is NULL, and the broker's refusal is in cibus_error. */
+   each cell a number, a text, null when empty, {"suppressed":true} for a
+   value hidden from the asker and {"suppressed":true,"range":"<=5"} for
+   one shown only as a range. On failure *json is NULL, and the broker's
+   refusal is in cibus_error. */
 cibus_err_t cibus_ask (cibus_t *self, const cibus_question_t *question, char **json);
 
 //  ---------------------------------------------------------------- tables

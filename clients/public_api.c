@@ -83,6 +83,10 @@ cibus_publish_commitment (cibus_t *self, const cibus_commitment_t *commitment, c
     body.due = (char *) commitment->due;
     body.n_indicators = commitment->indicator_count;
     body.indicators = (char **) commitment->indicators;
+    body.from_note = (char *) commitment->from_note;
+    //  0 is no decision: the first is 1 (PROTOCOL.md 6.4).
+    body.has_decision = commitment->decision > 0;
+    body.decision = commitment->decision;
     cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
     env.body_case = CIBUS__ENVELOPE__BODY_COMMITMENT;
     env.commitment = &body;

@@ -867,10 +867,26 @@ s_validate_commitment (const Cibus__ActionCommitment *commitment, codec_problem_
 {
     cibus_err_t rc;
     if ((rc = s_text (problem, "commitment.action", commitment->action, CIBUS_MAX_TEXT, true))
-        || (rc = s_optional_date (problem, "commitment.due", commitment->due, true)))
+        || (rc = s_optional_date (problem, "commitment.due", commitment->due, true))
+        || (rc = s_list (problem, "commitment.indicators", commitment->indicators,
+                         commitment->n_indicators, CIBUS_MAX_NAME)))
         return rc;
-    return s_list (problem, "commitment.indicators", commitment->indicators,
-                   commitment->n_indicators, CIBUS_MAX_NAME);
+    //  The note is named by its envelope id, so it is a token like any id;
+    //  whether it exists, and has that many decisions, is the store's to
+    //  judge (PROTOCOL.md 7.4). An empty string is absent (2.1).
+    bool from_note = commitment->from_note && *commitment->from_note;
+    if (from_note
+        && (rc = s_token (problem, "commitment.from_note", commitment->from_note, CIBUS_MAX_ID)))
+        return rc;
+    if (commitment->has_decision && !from_note)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "commitment.decision",
+                                  "field 'commitment.decision' numbers a decision of the note "
+                                  "in 'commitment.from_note', which is absent");
+    if (commitment->has_decision && commitment->decision == 0)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "commitment.decision",
+                                  "field 'commitment.decision' counts a note's decisions from 1, "
+                                  "got 0");
+    return CIBUS_OK;
 }
 
 static cibus_err_t

@@ -42,15 +42,20 @@ static const char *s_sql [MEASURE__COUNT] = {
     [MEASURE_COMMITMENT_GET] = "SELECT owner, network, status FROM commitments "
                                "WHERE network = ? AND id = ?",
     [MEASURE_COMMITMENT_ADD] = "INSERT INTO commitments (id, owner, network, action, due, "
-                               "status, created_seq, updated_seq, updated_at) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) "
+                               "status, created_seq, updated_seq, updated_at, from_note, "
+                               "decision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10) "
                                "ON CONFLICT (network, id) DO NOTHING",
     [MEASURE_COMMITMENT_UPDATE] = "UPDATE commitments SET status = ?, "
                                   "comment = COALESCE (?, comment), updated_seq = ?, "
                                   "updated_at = ? WHERE network = ? AND id = ?",
-    [MEASURE_NOTE_ADD] = "INSERT INTO notes (seq, partner, network, title, held_on, decisions) "
-                         "VALUES (?1, ?2, ?3, ?4, "
-                         "COALESCE (?5, strftime ('%Y-%m-%d', ?6 / 1000000, 'unixepoch')), ?7)",
+    [MEASURE_NOTE_ADD] = "INSERT INTO notes (seq, partner, network, title, held_on, decisions, "
+                         "id) VALUES (?1, ?2, ?3, ?4, "
+                         "COALESCE (?5, strftime ('%Y-%m-%d', ?6 / 1000000, 'unixepoch')), ?7, "
+                         "?8)",
+    //  The first note under an id, should a log from before schema 5 hold
+    //  two (the rule that a note's id is one per network came with it).
+    [MEASURE_NOTE_GET] = "SELECT partner, json_array_length (decisions) FROM notes "
+                         "WHERE network = ? AND id = ? ORDER BY seq LIMIT 1",
     [MEASURE_CONFIG_GET] = "SELECT value FROM config WHERE key = ?",
     [MEASURE_CONFIG_SET] = ("INSERT INTO config (key, value) VALUES (?, ?) "
                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
@@ -191,6 +196,141 @@ store_may_read (const store_partner_t *reader, const char *network)
     return false;
 }
 
+//  ------------------------------------------------------------ notes
+
+typedef struct {
+    bool found;
+    char partner [CIBUS_MAX_NAME + 1];
+    int64_t decisions; /* how many it records */
+} s_note_t;
+
+static cibus_err_t
+s_note_get (store_t *self, const char *network, const char *id, s_note_t *out)
+{
+    sqlite3_stmt *stmt = self->measure [MEASURE_NOTE_GET];
+    memset (out, 0, sizeof *out);
+    sqlite3_bind_text (stmt, 1, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        out->found = true;
+        snprintf (out->partner, sizeof out->partner, "%s", sqlite3_column_text (stmt, 0));
+        out->decisions = sqlite3_column_int64 (stmt, 1);
+    }
+    cibus_err_t err =
+        rc == SQLITE_ROW || rc == SQLITE_DONE ? CIBUS_OK : store_fail (self, "note-get");
+    store_reset (stmt);
+    return err;
+}
+
+//  The date the rules judge at: the one a test set (store_set_today), else
+//  the UTC date of the entry's received_at, the broker's clock when it
+//  began the transaction - the same for every entry of it.
+static void
+s_today (const store_t *self, int64_t received_at, char *today, size_t size)
+{
+    if (self->today [0]) {
+        snprintf (today, size, "%s", self->today);
+        return;
+    }
+    time_t secs = (time_t)(received_at / 1000000);
+    struct tm utc;
+    gmtime_r (&secs, &utc);
+    strftime (today, size, "%Y-%m-%d", &utc);
+}
+
+void
+store_set_today (store_t *self, const char *today)
+{
+    assert (self);
+    assert (!today || codec_is_date (today));
+    snprintf (self->today, sizeof self->today, "%s", today ? today : "");
+}
+
+//  A note is named by its network and its id, as a commitment is: a
+//  commitment names the note it came from by that id (from_note), which
+//  must be one note. And a note records a meeting that was held: one dated
+//  after today is a mistake (a year typed wrong), or a plan, which is no
+//  note. Dates before the initiative are let be: notes are copied in late.
+static cibus_err_t
+s_check_note (store_t *self, const envelope_t *env, const char *network,
+              const store_partner_t *publisher, int64_t received_at, codec_problem_t *problem)
+{
+    s_note_t existing;
+    if (s_note_get (self, network, env->id, &existing))
+        return s_store_problem (problem);
+    if (existing.found && strcmp (existing.partner, publisher->name) != 0)
+        return codec_problem_set (problem, CIBUS_ERR_EXISTS, "id",
+                                  "note '%s' already exists, recorded by '%s': choose another id",
+                                  env->id, existing.partner);
+    const char *held_on = env->note->held_on;
+    char today [16];
+    s_today (self, received_at, today, sizeof today);
+    //  Both are YYYY-MM-DD (the codec checked held_on): byte order is date
+    //  order.
+    if (held_on && *held_on && strcmp (held_on, today) > 0)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "note.held_on",
+                                  "field 'note.held_on' is %s, after today (%s, UTC): record a "
+                                  "meeting once it has been held",
+                                  held_on, today);
+    return CIBUS_OK;
+}
+
+//  ------------------------------------------------------------ commitments
+
+//  The indicators a commitment means to move are ids of the catalogue, as
+//  a data table's indicator is: one misspelt would tie the action to
+//  nothing, and the report could never show it moving.
+static cibus_err_t
+s_check_indicators (store_t *self, const Cibus__ActionCommitment *commitment,
+                    codec_problem_t *problem)
+{
+    for (size_t i = 0; i < commitment->n_indicators; i++) {
+        envelope_t *def = NULL;
+        if (measure_indicator (self, commitment->indicators [i], &def, NULL))
+            return codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
+                                      "the store could not read the catalogue; try again");
+        bool known = def != NULL;
+        codec_envelope_free (def);
+        if (!known)
+            return codec_problem_set (problem, CIBUS_ERR_NOT_FOUND, "commitment.indicators",
+                                      "indicator '%s' is not in the catalogue",
+                                      commitment->indicators [i]);
+    }
+    return CIBUS_OK;
+}
+
+//  The note a commitment came from is looked up in the commitment's own
+//  network only, so a note elsewhere is one that does not exist: the
+//  refusal is word for word the one for an id nobody used, and tells no
+//  one of another network's notes. (A publisher may publish only where it
+//  reads; the read check says so here too, as for an update.)
+static cibus_err_t
+s_check_from_note (store_t *self, const Cibus__ActionCommitment *commitment,
+                   const char *network, const store_partner_t *publisher,
+                   codec_problem_t *problem)
+{
+    const char *id = commitment->from_note;
+    if (!id || !*id)
+        return CIBUS_OK;
+    s_note_t note;
+    if (s_note_get (self, network, id, &note))
+        return s_store_problem (problem);
+    if (!note.found || !store_may_read (publisher, network))
+        return codec_problem_set (problem, CIBUS_ERR_NOT_FOUND, "commitment.from_note",
+                                  "note '%s' does not exist", id);
+    if (!commitment->has_decision || commitment->decision <= note.decisions)
+        return CIBUS_OK;
+    if (note.decisions == 0)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "commitment.decision",
+                                  "note '%s' records no decisions: there is no decision %u", id,
+                                  (unsigned)commitment->decision);
+    return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "commitment.decision",
+                              "note '%s' records %lld decision%s: there is no decision %u", id,
+                              (long long)note.decisions, note.decisions == 1 ? "" : "s",
+                              (unsigned)commitment->decision);
+}
+
 //  A commitment is named by its network and its id (an update names the id
 //  and travels in the network), so two partners may not both make one under
 //  the same id in one network; the same partner again is a retry, which the
@@ -203,11 +343,13 @@ s_check_commitment (store_t *self, const envelope_t *env, const char *network,
     s_commitment_t existing;
     if (s_commitment_get (self, network, env->id, &existing))
         return s_store_problem (problem);
-    if (!existing.found || strcmp (existing.owner, publisher->name) == 0)
-        return CIBUS_OK;
-    return codec_problem_set (problem, CIBUS_ERR_EXISTS, "id",
-                              "commitment '%s' already exists, made by '%s': choose another id",
-                              env->id, existing.owner);
+    if (existing.found && strcmp (existing.owner, publisher->name) != 0)
+        return codec_problem_set (problem, CIBUS_ERR_EXISTS, "id",
+                                  "commitment '%s' already exists, made by '%s': choose another "
+                                  "id",
+                                  env->id, existing.owner);
+    cibus_err_t err = s_check_indicators (self, env->commitment, problem);
+    return err ? err : s_check_from_note (self, env->commitment, network, publisher, problem);
 }
 
 static cibus_err_t
@@ -238,12 +380,11 @@ s_check_update (store_t *self, const envelope_t *env, const char *network,
     return CIBUS_OK;
 }
 
-cibus_err_t
-store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publisher,
-                   codec_problem_t *problem)
+//  The rules of store_check_entry, for an entry received at received_at.
+static cibus_err_t
+s_check_entry (store_t *self, envelope_t *env, const store_partner_t *publisher,
+               int64_t received_at, codec_problem_t *problem)
 {
-    assert (self);
-    assert (publisher);
     char network [CIBUS_MAX_NETWORK + 1];
     if (!codec_topic_network (env->topic, network, sizeof network))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
@@ -251,6 +392,8 @@ store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publis
     switch (env->body_case) {
         case CIBUS__ENVELOPE__BODY_DATA:
             return tables_check (self, env, network, publisher, NULL, problem);
+        case CIBUS__ENVELOPE__BODY_NOTE:
+            return s_check_note (self, env, network, publisher, received_at, problem);
         case CIBUS__ENVELOPE__BODY_COMMITMENT:
             return s_check_commitment (self, env, network, publisher, problem);
         case CIBUS__ENVELOPE__BODY_UPDATE:
@@ -263,6 +406,19 @@ store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publis
         default:
             return CIBUS_OK;
     }
+}
+
+cibus_err_t
+store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publisher,
+                   codec_problem_t *problem)
+{
+    assert (self);
+    assert (publisher);
+    //  Checked as if it were received now.
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return s_check_entry (self, env, publisher,
+                          (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000, problem);
 }
 
 //  ------------------------------------------------------------ projections
@@ -278,6 +434,7 @@ s_project_note (store_t *self, const envelope_t *env, const char *network)
     sqlite3_bind_text (stmt, 4, note->title ? note->title : "", -1, SQLITE_STATIC);
     store_bind_text_or_null (stmt, 5, note->held_on);
     sqlite3_bind_int64 (stmt, 6, env->received_at);
+    sqlite3_bind_text (stmt, 8, env->id, -1, SQLITE_STATIC);
     //  The decisions as one JSON array, written once: a statement per
     //  decision rewrote the array each time, which made a note's cost in the
     //  commit grow with the square of its decisions. The codec let only
@@ -312,6 +469,14 @@ s_project_commitment (store_t *self, const envelope_t *env, const char *network)
     sqlite3_bind_int (stmt, 6, CIBUS__COMMITMENT_STATUS__COMMITTED);
     sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
     sqlite3_bind_int64 (stmt, 8, env->received_at);
+    store_bind_text_or_null (stmt, 9, env->commitment->from_note);
+    //  A decision without its note was refused by the codec; the replica
+    //  projects what the broker accepted, but keeps the rule anyway.
+    if (env->commitment->has_decision && env->commitment->from_note
+        && *env->commitment->from_note)
+        sqlite3_bind_int64 (stmt, 10, env->commitment->decision);
+    else
+        sqlite3_bind_null (stmt, 10);
     cibus_err_t err = store_step_done (self, stmt, "commitment-add");
     if (err == CIBUS_OK && sqlite3_changes (self->db) == 0) {
         log_value_t id;
@@ -417,7 +582,7 @@ store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
                        + (end.tv_nsec - start.tv_nsec) / 1000;
         out->cost_usec = usec > 0 ? (uint64_t)usec : 0;
     } else
-        err = store_check_entry (self, env, publisher, problem);
+        err = s_check_entry (self, env, publisher, received_at, problem);
     if (err) {
         codec_envelope_restore_empty (&cleared);
         codec_cleared_release (&cleared);

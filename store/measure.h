@@ -36,9 +36,18 @@
        indicator, its network and period kind, the owner and whether the
        publisher may submit for it, each cell against the catalogue and
        the table's structure, naming the cell;
+     - note: its id already names another partner's note in the same
+       network (EXISTS, id: a note is named by network and id, as a
+       commitment is); held_on after today (BAD_FIELD, note.held_on) -
+       today is the UTC date now (in store_append, of the entry's
+       received_at), or store_set_today's;
      - commitment (EXISTS, id): its id already names another partner's
        commitment in the same network (a commitment is named by network
-       and id);
+       and id); an indicator not in the catalogue (NOT_FOUND,
+       commitment.indicators); from_note names no note of its network, or
+       one in a network the publisher may not read, in the same words for
+       both (NOT_FOUND, commitment.from_note); decision beyond the note's
+       decisions (BAD_FIELD, commitment.decision);
      - update: no such commitment in the update's network, or one in a
        network the publisher may not read (store_may_read), in the same
        words for both (NOT_FOUND, update.commitment_id); publisher neither
@@ -109,5 +118,15 @@ int store_min_cell (store_t *self);
    show what a weaker rule leaks; NULL goes back to the settings. Never
    used by cibusd. */
 void store_set_disclosure_rules (store_t *self, const disclosure_rules_t *rules);
+
+//  ------------------------------------------------------------ the clock
+
+/* Judge the rules that read the date (a note held after today is refused)
+   at today, YYYY-MM-DD, instead of the UTC date of each entry's
+   received_at; NULL goes back to received_at. For tests, whose clock
+   steps a day an entry and is not the calendar: as Query.today fixes the
+   date a query judges "overdue" at, this fixes the one a publish is
+   judged at. Never used by cibusd. */
+void store_set_today (store_t *self, const char *today);
 
 #endif

@@ -189,6 +189,18 @@ static const char *s_migrations [] = {
     "  integrator TEXT NOT NULL REFERENCES partners (name) ON DELETE CASCADE,"
     "  partner TEXT NOT NULL,"
     "  PRIMARY KEY (integrator, partner));",
+
+    //  5: a commitment names the note (and the decision of it) it came from
+    //  (protocol version 4), and a note is named by its id within its
+    //  network, as a commitment is. The notes already projected take their
+    //  ids from the log; commitments made before could name no note.
+    "ALTER TABLE notes ADD COLUMN id TEXT;"
+    "UPDATE notes SET id = (SELECT l.id FROM log l WHERE l.seq = notes.seq);"
+    "CREATE INDEX notes_id ON notes (network, id);"
+    "ALTER TABLE commitments ADD COLUMN from_note TEXT;"
+    "ALTER TABLE commitments ADD COLUMN decision INTEGER;"
+    "CREATE INDEX commitments_from_note ON commitments (network, from_note) "
+    "  WHERE from_note IS NOT NULL;",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 

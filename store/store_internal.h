@@ -19,6 +19,7 @@ typedef enum {
     MEASURE_COMMITMENT_ADD,
     MEASURE_COMMITMENT_UPDATE,
     MEASURE_NOTE_ADD,
+    MEASURE_NOTE_GET,
     MEASURE_CONFIG_GET,
     MEASURE_CONFIG_SET,
     MEASURE__COUNT
@@ -31,6 +32,7 @@ typedef enum {
     QUERY_COMMITMENTS,
     QUERY_NOTES,
     QUERY_NOTE_DECISIONS,
+    QUERY_NOTE_COMMITMENTS,
     QUERY_SUBMITTED,
     QUERY_HISTORY,
     QUERY__COUNT
@@ -75,6 +77,9 @@ struct store_t {
     //  Rules that replace the settings (store_set_disclosure_rules).
     bool has_rules;
     disclosure_rules_t rules;
+    //  The date the rules judge at instead of the entry's received_at
+    //  (store_set_today); "" for none.
+    char today [11];
     //  The catalogue's definitions in force, encoded, so that checking a
     //  data submission does not read the log for its indicator each time;
     //  emptied whenever a definition is projected and when a batch aborts.

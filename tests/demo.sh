@@ -111,7 +111,7 @@ echo "submitted; the same table again is a correction: its next version counts, 
 say "meetings"
 printf 'Reviewed Q1 benchmark results by school.\nLeveled libraries are in 4 of 9 schools.\n' > notes-early.md
 as read-ahead note --network early-literacy --title "Early literacy network, biweekly" \
-   --held-on 2026-04-14 --body-file notes-early.md --attendee eastside-sd --attendee read-ahead \
+   --id early-literacy-2026-04-14 --held-on 2026-04-14 --body-file notes-early.md --attendee eastside-sd --attendee read-ahead \
    --decision "put leveled libraries in the 5 remaining schools" \
    --decision "recruit 40 more tutors for grade 3" >/dev/null
 as metro-college note --network postsecondary --title "FAFSA completion push" \
@@ -121,11 +121,17 @@ as metro-college note --network postsecondary --title "FAFSA completion push" \
 echo "two meetings recorded"
 
 say "commitments, in every state"
-commit() { # WHO NETWORK DUE ACTION -> prints the commitment id
-  as "$1" commit --network "$2" --due "$3" --action "$4" --json | sed 's/.*"id":"\([^"]*\)".*/\1/'
+commit() { # WHO NETWORK DUE ACTION [OPTION...] -> prints the commitment id
+  local who=$1 network=$2 due=$3 action=$4
+  shift 4
+  as "$who" commit --network "$network" --due "$due" --action "$action" "$@" --json \
+    | sed 's/.*"id":"\([^"]*\)".*/\1/'
 }
-c1=$(commit eastside-sd early-literacy 2026-09-30 "open leveled libraries in 5 schools")
-c2=$(commit read-ahead early-literacy 2026-08-31 "recruit 40 grade-3 tutors")
+# The first two carry out the decisions of the early-literacy meeting.
+c1=$(commit eastside-sd early-literacy 2026-09-30 "open leveled libraries in 5 schools" \
+       --from-note early-literacy-2026-04-14 --decision 1)
+c2=$(commit read-ahead early-literacy 2026-08-31 "recruit 40 grade-3 tutors" \
+       --from-note early-literacy-2026-04-14 --decision 2)
 c3=$(commit read-ahead early-literacy 2026-06-15 "summer reading kits for 300 families")
 c4=$(commit metro-college postsecondary 2026-03-31 "train counselors on the new FAFSA")
 c5=$(commit youth-works postsecondary 2026-05-31 "paid summer internships for 50 seniors")

@@ -43,6 +43,11 @@
 //  2026-01-05 00:00:00 UTC, in microseconds: the first entry's received_at.
 #define FIXTURE_EPOCH_USEC (1767571200LL * 1000000)
 #define FIXTURE_DAY_USEC   (86400LL * 1000000)
+//  The fixture's today: the date its queries judge "overdue" at, and the
+//  one its publishes are judged at (a note held after it is refused). Its
+//  clock steps a day an entry from FIXTURE_EPOCH_USEC and is no calendar:
+//  a test of a date rule sets its own (store_set_today).
+#define FIXTURE_TODAY "2026-06-01"
 
 //  What the broker sent live for one appended entry: the whole entry (to
 //  its owner and the backbone, and to everyone for an entry that is no
@@ -105,6 +110,7 @@ world_setup (void **state)
     if (!self->store)
         return world_teardown (state), -1;
     self->clock = FIXTURE_EPOCH_USEC;
+    store_set_today (self->store, FIXTURE_TODAY);
     static const struct {
         const char *name;
         role_t role;
@@ -675,7 +681,7 @@ world_query (world_t *self, const Cibus__Query *query, const store_partner_t *re
     store_answer_t *reply = NULL;
     codec_problem_t problem;
     memset (&problem, 0, sizeof problem);
-    cibus_err_t rc = store_query (self->store, query, reader, "2026-06-01", &reply, &problem);
+    cibus_err_t rc = store_query (self->store, query, reader, FIXTURE_TODAY, &reply, &problem);
     if (rc)
         print_error ("query refused: %s (%s)\n", problem.message, problem.field);
     assert_int_equal (rc, CIBUS_OK);

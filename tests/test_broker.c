@@ -1689,6 +1689,165 @@ test_broker_a_secret_certificate_written_from_the_spec_is_accepted (void **state
     cibus_destroy (&dana);
 }
 
+//  ---------------------------------------------------------------- notes and commitments
+
+//  The UTC date secs_ahead seconds from now, YYYY-MM-DD.
+static void
+s_utc_date (time_t secs_ahead, char *date, size_t size)
+{
+    time_t when = time (NULL) + secs_ahead;
+    struct tm utc;
+    gmtime_r (&when, &utc);
+    strftime (date, size, "%Y-%m-%d", &utc);
+}
+
+//  A note held after the broker's today (UTC, by its clock) is refused at
+//  commit, in a dry run too; one held today is not. The test reads the
+//  same clock: a note two days ahead is after the broker's today whatever
+//  the hour, and the message names the broker's today, which is the
+//  test's before the publish or after it (a publish across midnight).
+static void
+test_broker_a_note_held_after_today_is_refused (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    s_update_t update;
+    cibus_ack_t ack;
+    char today [16], later [16], ahead [16];
+    s_utc_date (0, today, sizeof today);
+    s_update_init (&update, "early-literacy", "held-today", 1);
+    update.note.held_on = today;
+    assert_int_equal (cibus_publish (alice, &update.env, &ack), CIBUS_OK);
+    assert_int_equal (ack.seq, 1);
+
+    s_utc_date (2 * 86400, ahead, sizeof ahead);
+    for (int dry = 0; dry < 2; dry++) {
+        cibus_set_dry_run (alice, dry);
+        s_update_init (&update, "early-literacy", "held-ahead", 2);
+        update.note.held_on = ahead;
+        s_utc_date (0, today, sizeof today);
+        assert_int_equal (cibus_publish (alice, &update.env, &ack), CIBUS_ERR_BAD_FIELD);
+        s_utc_date (0, later, sizeof later);
+        assert_string_equal (cibus_error_field (alice), "note.held_on");
+        char expected [2][256];
+        for (int i = 0; i < 2; i++)
+            snprintf (expected [i], sizeof expected [i],
+                      "field 'note.held_on' is %s, after today (%s, UTC): record a meeting "
+                      "once it has been held",
+                      ahead, i ? later : today);
+        if (strcmp (cibus_error (alice), expected [1]) != 0)
+            assert_string_equal (cibus_error (alice), expected [0]);
+    }
+    cibus_set_dry_run (alice, false);
+    //  Refused, it stored nothing and left its id free.
+    cibus_status_t status;
+    assert_int_equal (cibus_status (alice, &status), CIBUS_OK);
+    assert_int_equal (status.last_seq, 1);
+    s_update_init (&update, "early-literacy", "held-ahead", 2);
+    assert_int_equal (cibus_publish (alice, &update.env, &ack), CIBUS_OK);
+    assert_int_equal (ack.seq, 2);
+    cibus_destroy (&alice);
+}
+
+//  A commitment names the note it came from, and which of its decisions,
+//  in its own network; and the indicators it means to move, in the
+//  catalogue. Each refusal as PROTOCOL.md 7.4 words it, a note of another
+//  network word for word as an id nobody used.
+static void
+test_broker_a_commitment_names_its_note_and_indicators (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    cibus_t *bob = harness_client (world, world->bob, S_TIMEOUT);
+    s_define_k3 (hub); //  seq 1
+    char *decisions [] = {"open libraries in 3 schools", "share attendance monthly"};
+    s_update_t note;
+    cibus_ack_t ack;
+    s_update_init (&note, "early-literacy", "meeting-1", 1);
+    note.note.n_decisions = 2;
+    note.note.decisions = decisions;
+    assert_int_equal (cibus_publish (hub, &note.env, &ack), CIBUS_OK); //  seq 2
+    s_update_init (&note, "postsecondary", "fafsa-night", 2);
+    assert_int_equal (cibus_publish (bob, &note.env, &ack), CIBUS_OK); //  seq 3
+
+    //  A note's id is one note in its network: alice may not reuse the
+    //  backbone's there, though bob's is free in hers.
+    s_update_init (&note, "early-literacy", "meeting-1", 3);
+    assert_int_equal (cibus_publish (alice, &note.env, &ack), CIBUS_ERR_EXISTS);
+    assert_string_equal (cibus_error_field (alice), "id");
+    assert_string_equal (cibus_error (alice),
+                         "note 'meeting-1' already exists, recorded by 'hub': choose another id");
+    s_update_init (&note, "early-literacy", "fafsa-night", 3);
+    assert_int_equal (cibus_publish (alice, &note.env, &ack), CIBUS_OK); //  seq 4
+
+    char *indicators [] = {"k3-reading", "k3-writing"};
+    Cibus__ActionCommitment commitment = CIBUS__ACTION_COMMITMENT__INIT;
+    commitment.action = "open 3 leveled libraries";
+    commitment.due = "2026-12-15";
+    commitment.n_indicators = 2;
+    commitment.indicators = indicators;
+    commitment.from_note = "meeting-1";
+    commitment.has_decision = true;
+    commitment.decision = 1;
+    cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
+    env.id = "libraries";
+    env.topic = "early-literacy/commitment";
+    env.body_case = CIBUS__ENVELOPE__BODY_COMMITMENT;
+    env.commitment = &commitment;
+    assert_int_equal (cibus_publish (alice, &env, &ack), CIBUS_ERR_NOT_FOUND);
+    assert_string_equal (cibus_error_field (alice), "commitment.indicators");
+    assert_string_equal (cibus_error (alice), "indicator 'k3-writing' is not in the catalogue");
+    commitment.n_indicators = 1;
+
+    //  bob's note lives in postsecondary: from early-literacy it is no
+    //  note, in the words for an id nobody used - the backbone's too.
+    commitment.from_note = "fafsa-night-2";
+    assert_int_equal (cibus_publish (alice, &env, &ack), CIBUS_ERR_NOT_FOUND);
+    assert_string_equal (cibus_error_field (alice), "commitment.from_note");
+    assert_string_equal (cibus_error (alice), "note 'fafsa-night-2' does not exist");
+    for (size_t i = 0; i < 2; i++) {
+        env.topic = "postsecondary/commitment";
+        commitment.from_note = (char *) (i ? "meeting-1" : "fafsa-night-2");
+        assert_int_equal (cibus_publish (hub, &env, &ack), CIBUS_ERR_NOT_FOUND);
+        assert_string_equal (cibus_error_field (hub), "commitment.from_note");
+        char expected [128];
+        snprintf (expected, sizeof expected, "note '%s' does not exist", commitment.from_note);
+        assert_string_equal (cibus_error (hub), expected);
+    }
+    env.topic = "early-literacy/commitment";
+
+    //  The decision is one of the note's: the backbone's meeting took two.
+    commitment.from_note = "meeting-1";
+    commitment.decision = 3;
+    assert_int_equal (cibus_publish (alice, &env, &ack), CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (cibus_error_field (alice), "commitment.decision");
+    assert_string_equal (cibus_error (alice),
+                         "note 'meeting-1' records 2 decisions: there is no decision 3");
+    commitment.from_note = "fafsa-night";
+    commitment.decision = 1;
+    assert_int_equal (cibus_publish (alice, &env, &ack), CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (cibus_error (alice),
+                         "note 'fafsa-night' records no decisions: there is no decision 1");
+    commitment.from_note = "meeting-1";
+    commitment.decision = 2;
+    assert_int_equal (cibus_publish (alice, &env, &ack), CIBUS_OK);
+    assert_int_equal (ack.seq, 5);
+
+    //  Stored as sent, for every reader of the network.
+    assert_int_equal (cibus_subscribe (hub, NULL, 0, 5, 0, NULL), CIBUS_OK);
+    cibus_envelope_t *stored = NULL;
+    assert_int_equal (cibus_next (hub, S_TIMEOUT, &stored), CIBUS_OK);
+    assert_int_equal (stored->body_case, CIBUS__ENVELOPE__BODY_COMMITMENT);
+    assert_string_equal (stored->commitment->from_note, "meeting-1");
+    assert_true (stored->commitment->has_decision);
+    assert_int_equal (stored->commitment->decision, 2);
+    cibus_envelope_free (stored);
+    cibus_destroy (&bob);
+    cibus_destroy (&alice);
+    cibus_destroy (&hub);
+}
+
 int
 main (void)
 {
@@ -1758,6 +1917,10 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_broker_a_secret_certificate_written_from_the_spec_is_accepted, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_a_note_held_after_today_is_refused, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_a_commitment_names_its_note_and_indicators, s_setup, s_teardown),
     };
     //  CIBUS_TEST=pattern runs only the tests whose names match.
     if (getenv ("CIBUS_TEST"))

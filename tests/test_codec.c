@@ -2108,6 +2108,78 @@ test_codec_validate_refuses_commitment_action_over_its_limit (void **state)
     free (action);
 }
 
+//  A commitment names the note it came from by the note's envelope id, and
+//  which of its decisions by number, from 1: both travel and come back.
+static void
+test_codec_commitment_from_note_round_trips (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    sample.commitment.from_note = "n-1";
+    sample.commitment.has_decision = 1;
+    sample.commitment.decision = 2;
+    codec_problem_t problem;
+    assert_int_equal (codec_validate_envelope (&sample.env, &problem), CIBUS_OK);
+    envelope_t *env = s_envelope_round_trip (&sample.env);
+    assert_string_equal (env->commitment->from_note, "n-1");
+    assert_true (env->commitment->has_decision);
+    assert_int_equal (env->commitment->decision, 2);
+    codec_envelope_free (env);
+    //  The note alone: the commitment came from the meeting as a whole.
+    sample.commitment.has_decision = 0;
+    assert_int_equal (codec_validate_envelope (&sample.env, &problem), CIBUS_OK);
+}
+
+//  from_note is an envelope id: a token of at most 128 bytes.
+static void
+test_codec_validate_refuses_a_from_note_that_is_no_id (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    sample.commitment.from_note = "n 1";
+    assert_refused (&sample.env, "commitment.from_note",
+                    "field 'commitment.from_note' must be printable text without spaces or "
+                    "'/', got 'n 1'");
+    sample.commitment.from_note = "north/n-1";
+    assert_refused (&sample.env, "commitment.from_note",
+                    "field 'commitment.from_note' must be printable text without spaces or "
+                    "'/', got 'north/n-1'");
+    char *id = s_repeat ('n', CIBUS_MAX_ID + 1);
+    sample.commitment.from_note = id;
+    assert_refused (&sample.env, "commitment.from_note",
+                    "field 'commitment.from_note' is 129 bytes, over its limit of 128");
+    id [CIBUS_MAX_ID] = 0;
+    codec_problem_t problem;
+    assert_int_equal (codec_validate_envelope (&sample.env, &problem), CIBUS_OK);
+    free (id);
+}
+
+//  A decision is a decision of the note named beside it: without the note
+//  it names nothing (an empty from_note is absent, 2.1), and the first
+//  decision is 1.
+static void
+test_codec_validate_refuses_a_decision_without_its_note_or_zero (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_commitment (&sample);
+    sample.commitment.has_decision = 1;
+    sample.commitment.decision = 1;
+    assert_refused (&sample.env, "commitment.decision",
+                    "field 'commitment.decision' numbers a decision of the note in "
+                    "'commitment.from_note', which is absent");
+    sample.commitment.from_note = "";
+    assert_refused (&sample.env, "commitment.decision",
+                    "field 'commitment.decision' numbers a decision of the note in "
+                    "'commitment.from_note', which is absent");
+    sample.commitment.from_note = "n-1";
+    sample.commitment.decision = 0;
+    assert_refused (&sample.env, "commitment.decision",
+                    "field 'commitment.decision' counts a note's decisions from 1, got 0");
+}
+
 //  ------------------------------------------------------------ validation: update
 
 static void
@@ -3077,6 +3149,9 @@ main (void)
         cmocka_unit_test (test_codec_validate_refuses_bad_commitment_due_date),
         cmocka_unit_test (test_codec_validate_refuses_too_many_commitment_indicators),
         cmocka_unit_test (test_codec_validate_refuses_commitment_action_over_its_limit),
+        cmocka_unit_test (test_codec_commitment_from_note_round_trips),
+        cmocka_unit_test (test_codec_validate_refuses_a_from_note_that_is_no_id),
+        cmocka_unit_test (test_codec_validate_refuses_a_decision_without_its_note_or_zero),
         cmocka_unit_test (test_codec_validate_refuses_missing_update_commitment_id),
         cmocka_unit_test (test_codec_validate_refuses_update_commitment_id_over_its_limit),
         cmocka_unit_test (test_codec_validate_refuses_missing_update_status),

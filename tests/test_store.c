@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 4
+#define LATEST_SCHEMA 5
 
 //  The tables the migrations create: the log, partners and partner_networks
 //  (1); indicators, data_values, commitments, notes and config (2; 3 rebuilds
@@ -906,7 +906,7 @@ test_store_migration_4_replaces_the_projection_of_cells (void **state)
     s_sql_exec (self->path, s_version_3);
     self->store = store_new (self->path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
-    assert_int_equal (store_schema_version (self->store), 4);
+    assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
     assert_int_equal (store_last_seq (self->store), 1);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 1);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_values"), 0);
@@ -920,6 +920,38 @@ test_store_migration_4_replaces_the_projection_of_cells (void **state)
         s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                "name IN ('data_tables', 'masked', 'partner_feeds')"),
         3);
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+}
+
+//  Migration 5 names a note by its id within its network, as a commitment
+//  is: the notes already projected take their ids from the log, and a
+//  commitment gains the note and the decision it came from (none, for the
+//  commitments made before).
+static void
+test_store_migration_5_gives_notes_their_ids (void **state)
+{
+    fixture_t *self = *state;
+    s_sql_exec (self->path, s_version_3);
+    s_sql_exec (self->path,
+                "INSERT INTO log VALUES (2, 'north-isd', 'n7', 'north/note', 0, x'0a');"
+                "INSERT INTO notes (seq, partner, network, title, held_on, decisions)"
+                "  VALUES (2, 'north-isd', 'north', 'kickoff', '2026-01-10', '[\"go\"]');"
+                "INSERT INTO log VALUES (3, 'north-isd', 'c1', 'north/commitment', 0, x'0a');"
+                "INSERT INTO commitments VALUES ('c1', 'north-isd', 'north', 'act', "
+                "  '2026-02-01', 1, NULL, 3, 3, 0);");
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM notes WHERE seq = 2 AND "
+                                             "id = 'n7' AND network = 'north'"),
+                      1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM commitments WHERE id = 'c1' "
+                                             "AND from_note IS NULL AND decision IS NULL"),
+                      1);
+    assert_int_equal (
+        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                               "name IN ('notes_id', 'commitments_from_note')"),
+        2);
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
@@ -1397,6 +1429,7 @@ main (void)
         T_EMPTY (test_store_migrates_a_database_at_version_zero),
         T_EMPTY (test_store_migrates_an_empty_file),
         T_EMPTY (test_store_migration_4_replaces_the_projection_of_cells),
+        T_EMPTY (test_store_migration_5_gives_notes_their_ids),
         T (test_store_open_twice_is_idempotent),
         T_EMPTY (test_store_failed_migration_leaves_the_old_version_whole),
         T (test_store_new_refuses_a_newer_schema),
