@@ -10,7 +10,9 @@
 #include "render.h"
 
 #include "codec.h"
+#include "render_csv.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -173,6 +175,11 @@ render_envelope_text (const cibus_envelope_t *env, FILE *out)
         case CIBUS__ENVELOPE__BODY_COMMITMENT:
             fprintf (out, "commitment %s \"%s\" due %s", env->id, env->commitment->action,
                      env->commitment->due);
+            if (env->commitment->from_note && *env->commitment->from_note)
+                fprintf (out, ", from note %s", env->commitment->from_note);
+            if (env->commitment->from_note && *env->commitment->from_note
+                && env->commitment->has_decision)
+                fprintf (out, " decision %u", (unsigned) env->commitment->decision);
             break;
         case CIBUS__ENVELOPE__BODY_UPDATE:
             fprintf (out, "update %s -> %s", env->update->commitment_id,
@@ -245,4 +252,37 @@ render_tables_text (const Cibus__QueryReply *result, FILE *out)
             fprintf (out, "\n");
         }
     }
+}
+
+bool
+render_format_parse (const char *name, render_format_t *format)
+{
+    static const char *const names [] = {"text", "json", "csv"};
+    for (size_t i = 0; i < sizeof names / sizeof names [0]; i++)
+        if (strcmp (name, names [i]) == 0) {
+            *format = (render_format_t) i;
+            return true;
+        }
+    return false;
+}
+
+bool
+render_tables (const Cibus__QueryReply *result, render_format_t format, FILE *out)
+{
+    bool ok = true;
+    if (format == RENDER_JSON) {
+        errno = 0;
+        ok = cibus_json_print (render_tables_json (result), out);
+        //  jansson does not say why it failed: only memory can fail it.
+        if (!ok && errno == 0)
+            errno = ENOMEM;
+    }
+    else if (format == RENDER_CSV)
+        ok = render_tables_csv (result, out);
+    else
+        render_tables_text (result, out);
+    //  A full disk or a closed pipe shows only once the buffer is written.
+    if (fflush (out) != 0 || ferror (out))
+        ok = false;
+    return ok;
 }

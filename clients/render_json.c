@@ -15,15 +15,18 @@
 
 #include "codec.h"
 
+#include <string.h>
+
 //  Each JSON helper below sets fields of object and returns 0, or -1 when
 //  memory ran out (a NULL object fails too); the caller then drops the
 //  whole entry, so that a line is printed whole or not at all.
 
-//  A text under key, always (NULL as "").
+//  A text under key, always: null when there is none, not "", which
+//  would read as a text that is empty.
 static int
 s_str (json_t *object, const char *key, const char *value)
 {
-    return cibus_json_set (object, key, cibus_json_string (value));
+    return cibus_json_set (object, key, value ? cibus_json_string (value) : json_null ());
 }
 
 //  A text under key, when the entry carries one.
@@ -91,8 +94,7 @@ s_cell_json (const Cibus__DataCell *cell)
     if (cell->n_dimensions) {
         json_t *dimensions = json_object ();
         for (size_t i = 0; i < cell->n_dimensions; i++)
-            rc |= cibus_json_set (dimensions, cell->dimensions [i]->key,
-                                  cibus_json_string (cell->dimensions [i]->value));
+            rc |= s_str (dimensions, cell->dimensions [i]->key, cell->dimensions [i]->value);
         rc |= cibus_json_set (object, "dimensions", dimensions);
     }
     rc |= s_u64_field (object, "numerator", cell->has_numerator, cell->numerator);
@@ -199,6 +201,9 @@ render_envelope_json (const cibus_envelope_t *env)
             rc |= s_str_field (object, "due", env->commitment->due);
             rc |= s_str_list (object, "indicators", env->commitment->indicators,
                               env->commitment->n_indicators);
+            rc |= s_str_field (object, "from_note", env->commitment->from_note);
+            rc |= s_u64_field (object, "decision", env->commitment->has_decision,
+                               env->commitment->decision);
             break;
         case CIBUS__ENVELOPE__BODY_UPDATE:
             rc |= s_str_field (object, "commitment_id", env->update->commitment_id);
@@ -218,22 +223,74 @@ render_envelope_json (const cibus_envelope_t *env)
     return object;
 }
 
-//  One table: its title (always, "" when it has none) and its rows, each
-//  an object of column: cell.
+//  ---------------------------------------------------------------- answers
+
+//  Whether text is a coded value's range as the broker writes it (PROTOCOL
+//  8.1): "<=" or ">=" and a plain decimal number, "<=5", ">=95", "<=0.05".
+//  Nothing looser: strtod would take "inf" or " 5", which no range is.
+static bool
+s_is_range (const char *text)
+{
+    if ((text [0] != '<' && text [0] != '>') || text [1] != '=')
+        return false;
+    const char *at = text + 2;
+    size_t digits = strspn (at, "0123456789");
+    if (digits == 0)
+        return false;
+    at += digits;
+    if (*at == '.') {
+        size_t decimals = strspn (at + 1, "0123456789");
+        if (decimals == 0)
+            return false;
+        at += 1 + decimals;
+    }
+    return *at == 0;
+}
+
+//  A cell of an answer as JSON, each of the protocol's kinds of cell its
+//  own JSON type, so that a program never mistakes one for another: a
+//  number is a number; an empty cell (nothing to show) is null, not "",
+//  which would read as a text; a value hidden from the reader ("*") is
+//  {"suppressed":true} and a coded one ("<=5") {"suppressed":true,
+//  "range":"<=5"}, objects a program cannot add up as it could a string
+//  it parsed. Any other text is a string. The wire tells a hidden value
+//  from a text only by these forms (8.1), so a text that is exactly "*"
+//  or a range, say a note titled "*", reads as suppressed too.
+static json_t *
+s_answer_cell_json (const Cibus__Cell *cell)
+{
+    if (cell->has_number)
+        return cibus_json_number (cell->number);
+    if (!cell->text)
+        return json_null ();
+    bool hidden = strcmp (cell->text, "*") == 0;
+    if (!hidden && !s_is_range (cell->text))
+        return cibus_json_string (cell->text);
+    json_t *object = json_object ();
+    int rc = s_bool_field (object, "suppressed", true);
+    if (!hidden)
+        rc |= s_str (object, "range", cell->text);
+    if (rc) {
+        json_decref (object);
+        return NULL;
+    }
+    return object;
+}
+
+//  One table: its title (null when it has none) and its rows, each an
+//  object of column: cell.
 static json_t *
 s_table_json (const Cibus__Table *table)
 {
     json_t *object = json_object ();
-    int rc = s_str (object, "title", table->title);
+    int rc = cibus_json_set (object, "title",
+                             table->title ? cibus_json_string (table->title) : json_null ());
     json_t *rows = json_array ();
     for (size_t r = 0; r < table->n_rows; r++) {
         const Cibus__Row *row = table->rows [r];
         json_t *cells = json_object ();
         for (size_t c = 0; c < table->n_columns && c < row->n_cells; c++)
-            rc |= cibus_json_set (cells, table->columns [c],
-                                  row->cells [c]->has_number
-                                      ? cibus_json_number (row->cells [c]->number)
-                                      : cibus_json_string (row->cells [c]->text));
+            rc |= cibus_json_set (cells, table->columns [c], s_answer_cell_json (row->cells [c]));
         rc |= json_array_append_new (rows, cells);
     }
     rc |= cibus_json_set (object, "rows", rows);

@@ -26,8 +26,11 @@
 json_t *render_envelope_json (const cibus_envelope_t *env);
 
 /* A query's tables as one new JSON object: {"tables":[{"title":...,
-   "rows": [{column: cell, ...}]}]}, numbers as numbers, texts as strings;
-   NULL when out of memory. */
+   "rows": [{column: cell, ...}]}]}. A cell is a JSON number for a number,
+   null for an empty cell, {"suppressed":true} for a value hidden from the
+   reader ("*" on the wire), {"suppressed":true,"range":"<=5"} for a coded
+   one, a string for any other text (PROTOCOL 8.1); NULL when out of
+   memory. */
 json_t *render_tables_json (const Cibus__QueryReply *result);
 
 #endif

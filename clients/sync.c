@@ -358,7 +358,8 @@ sync_cmd_outbox (const char *command, opts_t *opts)
 //  ---------------------------------------------------------------- offline queries
 
 int
-sync_query_offline (const char *command, opts_t *opts, const Cibus__Query *query)
+sync_query_offline (const char *command, opts_t *opts, const Cibus__Query *query,
+                    render_format_t format)
 {
     replica_t *replica = s_open (command, opts);
     if (!replica)
@@ -389,12 +390,10 @@ sync_query_offline (const char *command, opts_t *opts, const Cibus__Query *query
     } else if (!reply) {
         fprintf (stderr, "cibus %s: out of memory\n", command);
         rc = S_EXIT_FAIL;
-    } else if (opts_flag (opts, "json")) {
-        json_t *json = render_tables_json (reply);
-        if (!cibus_json_print (json, stdout))
-            rc = S_EXIT_FAIL;
-    } else
-        render_tables_text (reply, stdout);
+    } else if (!render_tables (reply, format, stdout)) {
+        fprintf (stderr, "cibus %s: cannot write the answer: %s\n", command, strerror (errno));
+        rc = S_EXIT_FAIL;
+    }
     store_answer_reply_free (reply);
     store_answer_free (answer);
     store_partner_release (&reader);

@@ -18,6 +18,7 @@
 
 #include "cibus_wire.h"
 #include "opts.h"
+#include "render.h"
 
 #include <stdbool.h>
 
@@ -27,9 +28,10 @@ int sync_cmd_sync (const char *command, opts_t *opts);
 /* `cibus outbox`, `cibus outbox retry ID`, `cibus outbox drop ID`. */
 int sync_cmd_outbox (const char *command, opts_t *opts);
 
-/* Answer a query from the replica (--offline) and print it as the
-   broker's answer is printed (--json too). */
-int sync_query_offline (const char *command, opts_t *opts, const Cibus__Query *query);
+/* Answer a query from the replica (--offline) and print it in format, as
+   the broker's answer is printed. */
+int sync_query_offline (const char *command, opts_t *opts, const Cibus__Query *query,
+                        render_format_t format);
 
 /* Store env (its id set) in the replica's outbox and say so; why, when not
    NULL, is why it was not sent (said on stderr). 0 when queued. */

@@ -279,6 +279,52 @@ test_json_a_table_with_invalid_bytes_renders_as_valid_json (void **state)
     free (text);
 }
 
+//  Each kind of cell of a query's answer is its own JSON type: a number a
+//  number, an empty cell null (not ""), a hidden value and a coded one
+//  objects that say they are suppressed; a text only like a range is text.
+static void
+test_json_answer_cells_are_typed_by_their_kind (void **state)
+{
+    (void) state;
+    Cibus__Cell cells [9];
+    for (size_t i = 0; i < 9; i++)
+        cibus__cell__init (&cells [i]);
+    cells [0].has_number = cells [1].has_number = true;
+    cells [0].number = 61.75;
+    cells [1].number = 410;
+    //  cells [2]: empty, neither text nor number
+    cells [3].text = "";
+    cells [4].text = "*";
+    cells [5].text = "<=5";
+    cells [6].text = ">=0.05";
+    cells [7].text = "<=five";
+    cells [8].text = "*a";
+    Cibus__Cell *row_cells [] = {&cells [0], &cells [1], &cells [2], &cells [3], &cells [4],
+                                 &cells [5], &cells [6], &cells [7], &cells [8]};
+    char *columns [] = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
+    Cibus__Row row = CIBUS__ROW__INIT;
+    row.cells = row_cells;
+    row.n_cells = 9;
+    Cibus__Row *rows [] = {&row};
+    Cibus__Table table = CIBUS__TABLE__INIT;
+    table.columns = columns;
+    table.n_columns = 9;
+    table.rows = rows;
+    table.n_rows = 1;
+    Cibus__Table *tables [] = {&table};
+    Cibus__QueryReply reply = CIBUS__QUERY_REPLY__INIT;
+    reply.tables = tables;
+    reply.n_tables = 1;
+    char *text = s_text (render_tables_json (&reply));
+    assert_string_equal (text, "{\"tables\":[{\"title\":null,\"rows\":[{\"a\":61.75,\"b\":410,"
+                               "\"c\":null,\"d\":\"\",\"e\":{\"suppressed\":true},"
+                               "\"f\":{\"suppressed\":true,\"range\":\"<=5\"},"
+                               "\"g\":{\"suppressed\":true,\"range\":\">=0.05\"},"
+                               "\"h\":\"<=five\",\"i\":\"*a\"}]}]}");
+    assert_true (s_valid (text));
+    free (text);
+}
+
 //  ---------------------------------------------------------------- commands
 
 //  Rename a registered partner to name, behind cibusd's back, as a registry
@@ -351,6 +397,7 @@ main (void)
         cmocka_unit_test (test_json_print_prints_nothing_for_a_value_that_ran_out_of_memory),
         cmocka_unit_test (test_json_a_note_titled_with_invalid_bytes_renders_as_valid_json),
         cmocka_unit_test (test_json_a_table_with_invalid_bytes_renders_as_valid_json),
+        cmocka_unit_test (test_json_answer_cells_are_typed_by_their_kind),
         cmocka_unit_test_setup_teardown (
             test_json_partner_list_and_whoami_stay_valid_with_invalid_names,
             harness_world_setup, harness_world_teardown),

@@ -266,7 +266,8 @@ test_shared_a_correction_keeps_both_and_the_latest_counts (void **state)
     assert_int_equal (AS (world, carol, &out, &err, "values", "--indicator", "k3-reading",
                           "--history", "--json"),
                       0);
-    assert_non_null (strstr (out, "\"partner\":\"alice\",\"value\":\"*\",\"n\":\"*\","
+    assert_non_null (strstr (out, "\"partner\":\"alice\",\"value\":{\"suppressed\":true},"
+                                  "\"n\":{\"suppressed\":true},"
                                   "\"status\":\"provisional\",\"version\":1"));
     assert_non_null (strstr (out, "\"value\":52.5"));
     assert_null (strstr (out, "50.5"));
@@ -468,17 +469,17 @@ test_shared_small_cells_are_suppressed_on_every_path (void **state)
     }
     codec_buf_release (&replay.bytes);
 
-    //  Values: "*" for carol, numbers for the backbone.
+    //  Values: suppressed for carol, numbers for the backbone.
     char *out, *err, needle [128];
     assert_int_equal (AS (world, carol, &out, &err, "values", "--indicator", "k3-reading", "--by",
                           "race", "--json"),
                       0);
     for (size_t r = 0; r < S_RACES; r++) {
         snprintf (needle, sizeof needle, "\"group\":\"%s\",\"partner\":\"alice\",\"value\":%s",
-                  s_races [r], seen.race [r] == 2 ? "\"*\"" : "");
+                  s_races [r], seen.race [r] == 2 ? "{\"suppressed\":true}" : "");
         assert_non_null (strstr (out, needle));
     }
-    assert_int_equal (harness_count (out, "\"value\":\"*\""), (size_t) seen.hidden);
+    assert_int_equal (harness_count (out, "\"value\":{\"suppressed\":true}"), (size_t) seen.hidden);
     assert_null (strstr (out, "\"value\":50,"));
     free (out), free (err);
     //  ...and in the history of submissions.
@@ -486,7 +487,7 @@ test_shared_small_cells_are_suppressed_on_every_path (void **state)
                           "race", "--history", "--json"),
                       0);
     assert_int_equal (harness_count (out, "\"group\":\"asian\",\"partner\":\"alice\","
-                                          "\"value\":\"*\""),
+                                          "\"value\":{\"suppressed\":true}"),
                       2);
     assert_null (strstr (out, "\"value\":50,"));
     free (out), free (err);
@@ -495,6 +496,7 @@ test_shared_small_cells_are_suppressed_on_every_path (void **state)
                       0);
     assert_non_null (strstr (out, "\"group\":\"asian\",\"partner\":\"alice\",\"value\":50,"));
     assert_null (strstr (out, "\"*\""));
+    assert_null (strstr (out, "suppressed"));
     free (out), free (err);
 
     //  Report: the gap between groups is computed only from what the reader
@@ -527,7 +529,7 @@ test_shared_small_cells_are_suppressed_on_every_path (void **state)
                       0);
     assert_non_null (strstr (out, "\"period\":\"2026-27\",\"group\":\"asian\",\"partner\":"
                                   "\"alice\",\"value\":50,"));
-    assert_int_equal (harness_count (out, "\"value\":\"*\""), (size_t) seen.hidden);
+    assert_int_equal (harness_count (out, "\"value\":{\"suppressed\":true}"), (size_t) seen.hidden);
     free (out), free (err);
     assert_int_equal (harness_cibusd (&out, &err, "config", "set", "--data", world->data,
                                       "min-cell", "0", NULL),

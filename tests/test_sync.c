@@ -209,7 +209,10 @@ test_sync_replica_answers_offline_as_the_broker_does (void **state)
         {"indicators", NULL},
         {"report", "--period", "2026-Q3", "--today", "2026-10-01", NULL},
     };
-    for (size_t q = 0; q < sizeof queries / sizeof queries [0]; q++) {
+    //  In JSON and in CSV, each printed from the same answer.
+    const char *formats [] = {"--json", "--format=csv"};
+    for (size_t i = 0; i < 2 * sizeof queries / sizeof queries [0]; i++) {
+        size_t q = i / 2;
         const char *const *args = queries [q];
         char *online, *offline, *err;
         const char *argv_on [12] = {0}, *argv_off [12] = {0};
@@ -218,7 +221,7 @@ test_sync_replica_answers_offline_as_the_broker_does (void **state)
             argv_on [n] = argv_off [n] = args [n];
         argv_on [n] = argv_off [n] = "--key";
         argv_on [n + 1] = argv_off [n + 1] = self->carol;
-        argv_on [n + 2] = argv_off [n + 2] = "--json";
+        argv_on [n + 2] = argv_off [n + 2] = formats [i % 2];
         argv_off [n + 3] = "--offline";
         int rc = harness_cibus (&self->world, &online, &err, argv_on [0], argv_on [1],
                                 argv_on [2], argv_on [3], argv_on [4], argv_on [5], argv_on [6],
@@ -235,7 +238,8 @@ test_sync_replica_answers_offline_as_the_broker_does (void **state)
         assert_int_equal (rc, 0);
         free (err);
         if (strcmp (online, offline) != 0)
-            fprintf (stderr, "query %zu differs:\nbroker:  %sreplica: %s", q, online, offline);
+            fprintf (stderr, "query %zu %s differs:\nbroker:  %sreplica: %s", q, formats [i % 2],
+                     online, offline);
         assert_string_equal (offline, online);
         free (online);
         free (offline);
