@@ -5,10 +5,12 @@
                      [--cell CELL:V]... | --table FILE  [...]
         cibus note   --network NET --title T [--body B | --body-file F] [...]
         cibus commit --network NET --action A --due DATE [--indicator ID]...
+                     [--from-note ID [--decision N]]
         cibus update --network NET COMMITMENT_ID --status S [--comment C]
         cibus feed   FILE|- --network NET [--format csv|jsonl] [--map MAP] [--for P]
                      [--dry-run] [--window N]
         cibus tail   [--topic PREFIX]... [--from SEQ] [--count N] [--timeout S]
+        cibus values|commitments|notes|indicators|report [...] [--format text|json|csv]
         cibus whoami | status
 
     Exit codes: 0 success, 2 usage error, 1 any other failure; every
@@ -117,7 +119,12 @@ static const opt_def_t s_note_opts [] = {
 static const opt_def_t s_commit_opts [] = {
     {"action", OPT_VALUE, "TEXT", NULL, NULL, "what will be done"},
     {"due", OPT_VALUE, "DATE", NULL, NULL, "by when, YYYY-MM-DD"},
-    {"indicator", OPT_LIST, "ID", NULL, NULL, "an indicator it should move (repeatable)"},
+    {"indicator", OPT_LIST, "ID", NULL, NULL,
+     "an indicator of the catalogue it should move (repeatable)"},
+    {"from-note", OPT_VALUE, "ID", NULL, NULL,
+     "the id of the meeting's note it came from (`cibus note` printed it)"},
+    {"decision", OPT_VALUE, "N", NULL, NULL,
+     "which of that note's decisions it carries out: 1 for the first"},
     {NULL, 0, NULL, NULL, NULL, NULL}};
 
 static const opt_def_t s_update_opts [] = {
@@ -527,6 +534,18 @@ s_build_commit (const s_command_t *command, opts_t *opts, s_entry_t *entry)
     if (!s_list (opts, "indicator", entry->indicators, &commitment->n_indicators))
         return s_usage_error (command->name, "at most %d --indicator", CIBUS_MAX_LIST);
     commitment->indicators = entry->indicators;
+    commitment->from_note = (char *) opts_get (opts, "from-note");
+    //  A decision without its note is left to the codec's check, which
+    //  says so in the broker's words.
+    const char *decision = opts_get (opts, "decision");
+    uint64_t number = 0;
+    if (decision && (!s_parse_u64 (decision, &number) || number == 0 || number > UINT32_MAX))
+        return s_usage_error (command->name,
+                              "--decision is a decision's place in the note, 1 for the first, "
+                              "got '%s'",
+                              decision);
+    commitment->has_decision = decision != NULL;
+    commitment->decision = (uint32_t) number;
     entry->env.body_case = CIBUS__ENVELOPE__BODY_COMMITMENT;
     entry->env.commitment = commitment;
     return 0;
@@ -876,12 +895,37 @@ s_cmd_indicator (const s_command_t *command, opts_t *opts)
 
 //  ---------------------------------------------------------------- queries
 
+//  The answer's format: --format, or --json, its older spelling; text when
+//  neither is given. 0, or the usage error's exit code.
+static int
+s_query_format (const s_command_t *command, opts_t *opts, render_format_t *format)
+{
+    const char *name = opts_get (opts, "format");
+    *format = opts_flag (opts, "json") ? RENDER_JSON : RENDER_TEXT;
+    if (!name)
+        return 0;
+    render_format_t given;
+    if (!render_format_parse (name, &given))
+        return s_usage_error (command->name, "--format must be text, json or csv, got '%s'",
+                              name);
+    if (opts_flag (opts, "json") && given != RENDER_JSON)
+        return s_usage_error (command->name, "--json is --format json: it does not go with "
+                                             "--format %s",
+                              name);
+    *format = given;
+    return 0;
+}
+
 static int
 s_cmd_query (const s_command_t *command, opts_t *opts)
 {
     int timeout = s_timeout_msec (opts, CIBUS_DEFAULT_TIMEOUT_MSEC);
     if (timeout < 0)
         return s_usage_error (command->name, "--timeout must be a number of seconds > 0");
+    render_format_t format;
+    int rc = s_query_format (command, opts, &format);
+    if (rc)
+        return rc;
     if (opts_positional_count (opts) > 1)
         return s_usage_error (command->name, "unexpected argument '%s'", opts_positional (opts, 1));
     Cibus__Query query = CIBUS__QUERY__INIT;
@@ -918,19 +962,19 @@ s_cmd_query (const s_command_t *command, opts_t *opts)
             return s_usage_error (command->name, "expected a date like 2026-12-15, got '%s'",
                                   dates [i]);
     if (opts_flag (opts, "offline"))
-        return sync_query_offline (command->name, opts, &query);
+        return sync_query_offline (command->name, opts, &query, format);
     cibus_t *client = s_connect (command, opts, timeout);
     if (!client)
         return S_EXIT_FAIL;
     Cibus__Reply *reply = NULL;
     cibus_err_t err = cibus_query (client, &query, &reply);
-    int rc = 0;
     if (err)
         rc = s_failed (command, client, err);
-    else if (opts_flag (opts, "json"))
-        rc = s_print_json (command, render_tables_json (reply->result), 0);
-    else
-        render_tables_text (reply->result, stdout);
+    else if (!render_tables (reply->result, format, stdout)) {
+        fprintf (stderr, "cibus %s: cannot write the answer: %s\n", command->name,
+                 strerror (errno));
+        rc = S_EXIT_FAIL;
+    }
     cibus_reply_free (reply);
     cibus_destroy (&client);
     return rc;
@@ -1564,10 +1608,29 @@ static const opt_def_t s_outbox_opts [] = {
     {"json", OPT_FLAG, NULL, NULL, NULL, "print JSON, one object per line"},
     {NULL, 0, NULL, NULL, NULL, NULL}};
 
-static const opt_def_t s_offline_opts [] = {
+//  Options every query takes: where it is answered, and how it is printed.
+static const opt_def_t s_query_opts [] = {
     S_REPLICA_OPT,
     {"offline", OPT_FLAG, NULL, NULL, NULL, "answer from the local replica (cibus sync)"},
+    {"format", OPT_VALUE, "text|json|csv", NULL, NULL,
+     "print the answer as aligned text (the default), JSON (the same as --json) or CSV "
+     "(see below)"},
     {NULL, 0, NULL, NULL, NULL, NULL}};
+
+//  After the options of every query's --help: the forms of --format.
+static const char s_query_details [] =
+    "--format json prints one line, {\"tables\":[{\"title\":T,\"rows\":[{COLUMN:CELL,...}]}]}:\n"
+    "a number is a JSON number, an empty cell null, a value hidden from you\n"
+    "{\"suppressed\":true}, one shown only as a range {\"suppressed\":true,\"range\":\"<=5\"},\n"
+    "any other text a string.\n"
+    "\n"
+    "--format csv prints RFC 4180 CSV (CRLF line ends, a field quoted when it needs\n"
+    "to be): a header row of the column names, then the rows. An answer of several\n"
+    "tables (report, values --history) is one block per table, each a header row\n"
+    "and its rows, whose first column, `table`, holds the table's title; one empty\n"
+    "line separates the blocks. Numbers are written as in JSON (61.75), an empty\n"
+    "cell is empty, and a hidden value is * and a coded one its range (<=5), as\n"
+    "you would see them: never a zero.\n";
 
 static const opt_def_t s_queue_opts [] = {
     S_REPLICA_OPT,
@@ -1600,7 +1663,8 @@ static const s_command_t s_commands [] = {
      true, true, s_cmd_publish, s_submit_details},
     {"note", "note --network NET --title T [--body B | --body-file F] [options]",
      "publish a meeting's notes and decisions", s_note_opts, true, true, s_cmd_publish, NULL},
-    {"commit", "commit --network NET --action A --due DATE [--indicator ID]...",
+    {"commit", "commit --network NET --action A --due DATE [--indicator ID]... "
+               "[--from-note ID [--decision N]]",
      "publish an action commitment; prints its commitment id", s_commit_opts, true, true,
      s_cmd_publish, NULL},
     {"update", "update --network NET COMMITMENT_ID --status S [--comment C]",
@@ -1609,18 +1673,23 @@ static const s_command_t s_commands [] = {
      "[options]",
      "define (or redefine: a new version) a shared indicator; backbone only",
      s_indicator_opts, false, true, s_cmd_indicator, NULL},
-    {"indicators", "indicators [--json]", "the indicator catalogue in force", s_none, false,
-     true, s_cmd_query, NULL},
-    {"values", "values --indicator ID [--by DIMENSION] [--network NET] [--history] [--json]",
+    {"indicators", "indicators [--format text|json|csv]", "the indicator catalogue in force",
+     s_none, false, true, s_cmd_query, s_query_details},
+    {"values",
+     "values --indicator ID [--by DIMENSION] [--network NET] [--history] "
+     "[--format text|json|csv]",
      "latest values per period and group, with targets and change", s_values_opts, false, true,
-     s_cmd_query, NULL},
-    {"commitments", "commitments [--network NET] [--owner P] [--overdue] [--json]",
-     "action commitments and their status", s_commitments_opts, false, true, s_cmd_query, NULL},
-    {"notes", "notes [--network NET] [--since DATE] [--json]",
-     "meetings held and the decisions taken", s_notes_opts, false, true, s_cmd_query, NULL},
-    {"report", "report --period P [--network NET] [--json]",
+     s_cmd_query, s_query_details},
+    {"commitments",
+     "commitments [--network NET] [--owner P] [--overdue] [--format text|json|csv]",
+     "action commitments and their status", s_commitments_opts, false, true, s_cmd_query,
+     s_query_details},
+    {"notes", "notes [--network NET] [--since DATE] [--format text|json|csv]",
+     "meetings held and the decisions taken", s_notes_opts, false, true, s_cmd_query,
+     s_query_details},
+    {"report", "report --period P [--network NET] [--format text|json|csv]",
      "the backbone's page: submissions, slipping commitments, indicators, gaps, meetings",
-     s_report_opts, false, true, s_cmd_query, NULL},
+     s_report_opts, false, true, s_cmd_query, s_query_details},
     {"feed",
      "feed FILE|- --network NET [--format csv|jsonl] [--map MAP] [--for PARTNER] [--dry-run] "
      "[--window N] [--queue]",
@@ -1662,7 +1731,7 @@ s_merge (const s_command_t *command, opt_def_t *defs)
     const opt_def_t *parts [4] = {command->own,
                                   command->publishes ? s_publish_common : s_none,
                                   command->connects ? s_common : s_none,
-                                  command->handler == s_cmd_query ? s_offline_opts
+                                  command->handler == s_cmd_query ? s_query_opts
                                   : command->publishes || command->handler == s_cmd_feed
                                       ? s_queue_opts
                                       : s_none};

@@ -46,6 +46,18 @@ static const char *s_sql [QUERY__COUNT] = {
                     "FROM notes WHERE held_on >= ?1 AND held_on <= ?2 ORDER BY held_on, seq",
     [QUERY_NOTE_DECISIONS] = "SELECT group_concat (j.value, '; ') "
                              "FROM notes n, json_each (n.decisions) j WHERE n.seq = ?",
+    //  The decisions of the note at seq ?1, each with the commitments that
+    //  came from it (or none), then the commitments that came from the
+    //  note without naming a decision (report_decisions.c).
+    [QUERY_NOTE_COMMITMENTS] =
+        "SELECT n.id, j.key + 1, j.value, c.id, c.owner, c.due, c.status, 0 "
+        "FROM notes n, json_each (n.decisions) j LEFT JOIN commitments c "
+        "ON c.network = n.network AND c.from_note = n.id AND c.decision = j.key + 1 "
+        "WHERE n.seq = ?1 "
+        "UNION ALL SELECT n.id, NULL, NULL, c.id, c.owner, c.due, c.status, 1 "
+        "FROM notes n JOIN commitments c ON c.network = n.network AND c.from_note = n.id "
+        "AND c.decision IS NULL WHERE n.seq = ?1 "
+        "ORDER BY 8, 2, 6, 4",
     [QUERY_SUBMITTED] = "SELECT COUNT (*) FROM data_values WHERE current = 1 AND partner = ? "
                         "AND network = ? AND cibus_period_within (period, ?)",
     [QUERY_HISTORY] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
@@ -771,8 +783,8 @@ s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
 
 //  ------------------------------------------------------------ commitments
 
-static bool
-s_overdue (const query_t *q, const char *due, int status)
+bool
+query_overdue (const query_t *q, const char *due, int status)
 {
     return strcmp (due, q->today) < 0 && status != CIBUS__COMMITMENT_STATUS__DONE
            && status != CIBUS__COMMITMENT_STATUS__DROPPED;
@@ -794,7 +806,7 @@ s_commitments (query_t *q, codec_problem_t *problem)
         const char *network = (const char *) sqlite3_column_text (stmt, 2);
         const char *due = (const char *) sqlite3_column_text (stmt, 4);
         int status = sqlite3_column_int (stmt, 5);
-        bool overdue = s_overdue (q, due, status);
+        bool overdue = query_overdue (q, due, status);
         if (!query_reads (q, network) || (owner && strcmp (owner, who) != 0)
             || (only_overdue && !overdue))
             continue;

@@ -44,7 +44,11 @@
                    "gaps" (indicator, dimension, highest group, highest
                    value, lowest group, lowest value, gap: per dimension, the
                    widest gap between one partner's visible groups in the
-                   latest period with groups); "proof point" (clearly
+                   latest period with groups); "gap series" (per indicator
+                   and dimension, period by period: the highest and lowest
+                   pooled groups the reader may see, the gap, its change
+                   since the period before with its interval, narrowing or
+                   widening only beyond noise); "proof point" (clearly
                    improving, clearly worsening, no clear change, not judged,
                    of); "meetings" (held_on,
                    partner, title, decisions: the notes held within the

@@ -43,6 +43,11 @@ void query_number_or_empty (query_t *q, store_row_t *row, bool has, double numbe
 //  step's code.
 int query_decisions (query_t *q, store_row_t *row, int64_t seq);
 
+//  Whether a commitment due then, in this status, is overdue at the
+//  query's today (Query.today, else the broker's date): the one rule of
+//  "overdue" for every kind and table that shows it.
+bool query_overdue (const query_t *q, const char *due, int status);
+
 //  Whether the reader may see entries of a network (and the query asked for
 //  it, when it named one).
 bool query_reads (const query_t *q, const char *network);
@@ -124,5 +129,11 @@ cibus_err_t query_store_problem (codec_problem_t *problem);
 
 //  The report kind (report.c).
 cibus_err_t query_report (query_t *q, codec_problem_t *problem);
+
+//  The report's decisions table: the decisions of the meetings held from
+//  start to end (YYYY-MM-DD, both included) in the networks the reader
+//  reads, each with the commitments that came from it
+//  (report_decisions.c).
+cibus_err_t query_report_decisions (query_t *q, const char *start, const char *end);
 
 #endif

@@ -2,7 +2,8 @@
     commitments need attention, each indicator's value pooled over every
     unit and whether it is turning the curve beyond noise (stats.c), where
     the gaps between groups are widest, how many indicators clearly
-    improved, and the meetings held.
+    improved, the meetings held, and what they decided with the
+    commitments that came of it (report_decisions.c).
 
     Every number here passes the same gates as the other queries: rows of
     networks the reader may not see are skipped, a value hidden from the
@@ -98,8 +99,7 @@ s_attention (query_t *q)
         const char *network = (const char *) sqlite3_column_text (stmt, 2);
         const char *due = (const char *) sqlite3_column_text (stmt, 4);
         int status = sqlite3_column_int (stmt, 5);
-        bool overdue = strcmp (due, q->today) < 0 && status != CIBUS__COMMITMENT_STATUS__DONE
-                       && status != CIBUS__COMMITMENT_STATUS__DROPPED;
+        bool overdue = query_overdue (q, due, status);
         if (!query_reads (q, network)
             || !(overdue || status == CIBUS__COMMITMENT_STATUS__AT_RISK))
             continue;
@@ -120,7 +120,7 @@ s_attention (query_t *q)
 //  ------------------------------------------------------------ indicators
 
 typedef struct {
-    store_table_t *indicators, *gaps;
+    store_table_t *indicators, *gaps, *series;
     size_t improving, worsening, unclear, not_judged, judged_of;
 } s_curve_t;
 
@@ -219,24 +219,43 @@ s_pool_value (const s_pool_t *pool, int unit, double *value)
     return true;
 }
 
-//  Pool the totals of one period, only of the units also in other when
-//  other is given (a change compares the same units).
+//  Whether a value is of the group (NULL: a total) of the dimension key.
+static bool
+s_of_group (const query_value_t *value, const char *key, const char *group)
+{
+    if (!group)
+        return !value->dim_value;
+    return value->dim_value && strcmp (value->dim_key, key) == 0
+           && strcmp (value->dim_value, group) == 0;
+}
+
+//  Pool the values of one group (NULL: the totals) in one period, only of
+//  the units that have it in other too when other is given (a change
+//  compares the same units).
+static void
+s_pool_of (const query_values_t *values, const char *period, const char *other,
+           const char *key, const char *group, int unit, s_pool_t *pool)
+{
+    memset (pool, 0, sizeof *pool);
+    for (size_t i = 0; i < values->count; i++) {
+        const query_value_t *value = &values->items [i];
+        if (strcmp (value->period, period) != 0 || !s_of_group (value, key, group))
+            continue;
+        bool matched = !other;
+        for (size_t j = 0; !matched && j < values->count; j++)
+            matched = strcmp (values->items [j].period, other) == 0
+                      && strcmp (values->items [j].partner, value->partner) == 0
+                      && s_of_group (&values->items [j], key, group);
+        if (matched)
+            s_pool_add (pool, value, unit);
+    }
+}
+
 static void
 s_pool (const query_values_t *totals, const char *period, const char *other, int unit,
         s_pool_t *pool)
 {
-    memset (pool, 0, sizeof *pool);
-    for (size_t i = 0; i < totals->count; i++) {
-        const query_value_t *value = &totals->items [i];
-        if (strcmp (value->period, period) != 0)
-            continue;
-        bool matched = !other;
-        for (size_t j = 0; !matched && j < totals->count; j++)
-            matched = strcmp (totals->items [j].period, other) == 0
-                      && strcmp (totals->items [j].partner, value->partner) == 0;
-        if (matched)
-            s_pool_add (pool, value, unit);
-    }
+    s_pool_of (totals, period, other, NULL, NULL, unit, pool);
 }
 
 //  The units that reported in one of the two periods only, joined by "; ".
@@ -285,7 +304,7 @@ s_change_cells (query_t *q, store_row_t *row, const query_values_t *totals,
         s_pool (totals, later, earlier, def->unit, &now);
         s_pool (totals, earlier, later, def->unit, &then);
     }
-    double a, b;
+    double a = 0, b = 0;
     //  Hidden, or a single period: nothing to judge (and said so).
     if (count && (now.hidden || then.hidden || !later || !earlier))
         count->not_judged++;
@@ -304,7 +323,7 @@ s_change_cells (query_t *q, store_row_t *row, const query_values_t *totals,
         return;
     }
     query_number (q, row, query_round (a - b));
-    double diff, low, high;
+    double diff = 0, low = 0, high = 0;
     stats_verdict_t verdict;
     if (now.proportion && then.proportion
         && stats_newcombe (now.num, now.den, then.num, then.den, STATS_Z95, &diff, &low, &high)
@@ -400,7 +419,7 @@ s_curve (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
             query_text (q, row, "*");
         else
             query_number_or_empty (q, row, shown && pool.n_known, pool.n);
-        double low, high, scale = def->unit == CIBUS__UNIT__PERCENT ? 100 : 1;
+        double low = 0, high = 0, scale = def->unit == CIBUS__UNIT__PERCENT ? 100 : 1;
         bool interval = shown && pool.proportion
                         && stats_wilson (pool.num, pool.den, STATS_Z95, &low, &high);
         for (int cell = 0; cell < 2; cell++)
@@ -521,6 +540,128 @@ s_gaps (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
     return CIBUS_OK;
 }
 
+//  ------------------------------------------------------------ gap series
+
+//  The distinct texts of a field over values, sorted, borrowed.
+static const char **
+s_distinct (query_t *q, const query_values_t *values, const char *key, bool periods,
+            size_t *count)
+{
+    const char **items = values->count ? calloc (values->count, sizeof *items) : NULL;
+    *count = 0;
+    if (values->count && !items) {
+        q->nomem = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < values->count; i++) {
+        const query_value_t *value = &values->items [i];
+        if (key && strcmp (value->dim_key, key) != 0)
+            continue;
+        const char *text = periods ? value->period : key ? value->dim_value : value->dim_key;
+        bool seen = false;
+        for (size_t j = 0; j < *count && !seen; j++)
+            seen = strcmp (items [j], text) == 0;
+        if (!seen)
+            items [(*count)++] = text;
+    }
+    for (size_t i = 1; i < *count; i++)
+        for (size_t j = i; j > 0 && strcmp (items [j - 1], items [j]) > 0; j--) {
+            const char *swap = items [j];
+            items [j] = items [j - 1];
+            items [j - 1] = swap;
+        }
+    return items;
+}
+
+//  For each dimension of an indicator, period by period: the groups with
+//  the highest and the lowest pooled value the reader may see, and the gap
+//  between them; then how the gap between those two groups changed since
+//  the period before, of the units that reported both groups in both
+//  periods, with its interval (Zou and Donner's, from the four pooled
+//  counts) and whether it narrowed or widened beyond noise. A group with a
+//  hidden value in any unit is left out: its pool would give it away.
+static cibus_err_t
+s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *table)
+{
+    query_values_t cells;
+    cibus_err_t err = query_values_read (q, def->indicator, QUERY_CELLS_SINGLE, NULL, &cells);
+    if (err)
+        return err;
+    s_until_report (q, &cells);
+    int unit = def->unit;
+    double scale = unit == CIBUS__UNIT__PERCENT ? 100 : 1;
+    size_t key_count = 0;
+    const char **keys = s_distinct (q, &cells, NULL, false, &key_count);
+    for (size_t k = 0; k < key_count && !q->nomem; k++) {
+        size_t period_count = 0, group_count = 0;
+        const char **periods = s_distinct (q, &cells, keys [k], true, &period_count);
+        const char **groups = s_distinct (q, &cells, keys [k], false, &group_count);
+        const char *earlier = NULL;
+        for (size_t p = 0; p < period_count && groups && !q->nomem; p++) {
+            const char *high = NULL, *low = NULL;
+            double high_value = 0, low_value = 0;
+            for (size_t g = 0; g < group_count; g++) {
+                s_pool_t pool;
+                double value;
+                s_pool_of (&cells, periods [p], NULL, keys [k], groups [g], unit, &pool);
+                if (!s_pool_value (&pool, unit, &value))
+                    continue;
+                if (!high || value > high_value)
+                    high = groups [g], high_value = value;
+                if (!low || value < low_value)
+                    low = groups [g], low_value = value;
+            }
+            if (!high || high == low)
+                continue;
+            store_row_t *row = query_row (q, table);
+            query_text (q, row, def->indicator);
+            query_text (q, row, keys [k]);
+            query_text (q, row, periods [p]);
+            query_text (q, row, high);
+            query_number (q, row, high_value);
+            query_text (q, row, low);
+            query_number (q, row, low_value);
+            query_number (q, row, query_round (high_value - low_value));
+            //  The same two groups before, of the same units.
+            s_pool_t a1, b1, a2, b2;
+            double change = 0, change_low = 0, change_high = 0;
+            double va1 = 0, vb1 = 0, va2 = 0, vb2 = 0;
+            bool shown = false, judged = false;
+            if (earlier) {
+                s_pool_of (&cells, periods [p], earlier, keys [k], high, unit, &a1);
+                s_pool_of (&cells, periods [p], earlier, keys [k], low, unit, &b1);
+                s_pool_of (&cells, earlier, periods [p], keys [k], high, unit, &a2);
+                s_pool_of (&cells, earlier, periods [p], keys [k], low, unit, &b2);
+                shown = s_pool_value (&a1, unit, &va1) && s_pool_value (&b1, unit, &vb1)
+                        && s_pool_value (&a2, unit, &va2) && s_pool_value (&b2, unit, &vb2);
+                judged = shown && a1.proportion && b1.proportion && a2.proportion
+                         && b2.proportion
+                         && stats_gap_change (a1.num, a1.den, b1.num, b1.den, a2.num, a2.den,
+                                              b2.num, b2.den, STATS_Z95, &change, &change_low,
+                                              &change_high);
+            }
+            earlier = periods [p];
+            query_number_or_empty (q, row, shown, shown ? query_round ((va1 - vb1) - (va2 - vb2))
+                                                        : 0);
+            query_number_or_empty (q, row, judged, query_round (change_low * scale));
+            query_number_or_empty (q, row, judged, query_round (change_high * scale));
+            stats_verdict_t verdict;
+            //  Narrower is better, whichever way the indicator goes.
+            if (judged && stats_verdict (change_low, change_high, false, &verdict))
+                query_text (q, row, verdict == STATS_IMPROVING   ? "narrowing"
+                                    : verdict == STATS_WORSENING ? "widening"
+                                                                 : "no clear change");
+            else
+                query_text (q, row, shown ? "not judged" : "-");
+        }
+        free (periods);
+        free (groups);
+    }
+    free (keys);
+    query_values_release (&cells);
+    return q->nomem ? CIBUS_ERR_NOMEM : CIBUS_OK;
+}
+
 static cibus_err_t
 s_indicators (query_t *q, s_curve_t *curve)
 {
@@ -541,6 +682,8 @@ s_indicators (query_t *q, s_curve_t *curve)
             err = s_curve (q, env->indicator, curve);
             if (!err)
                 err = s_gaps (q, env->indicator, curve);
+            if (!err)
+                err = s_gap_series (q, env->indicator, curve->series);
         }
         codec_envelope_free (env);
     }
@@ -606,9 +749,14 @@ query_report (query_t *q, codec_problem_t *problem)
     static const char *const gap_columns [] = {"indicator",    "dimension",     "highest group",
                                                "highest value", "lowest group", "lowest value",
                                                "gap"};
+    static const char *const series_columns [] = {
+        "indicator",  "dimension",  "period",          "highest group",
+        "highest value", "lowest group", "lowest value", "gap",
+        "gap change", "gap change low", "gap change high", "gap verdict"};
     s_curve_t curve = {
         .indicators = query_table (q, "indicators", indicator_columns, 20),
         .gaps = query_table (q, "gaps", gap_columns, 7),
+        .series = query_table (q, "gap series", series_columns, 12),
     };
     if (!err)
         err = s_indicators (q, &curve);
@@ -625,6 +773,8 @@ query_report (query_t *q, codec_problem_t *problem)
 
     if (!err)
         err = s_meetings (q, start, end);
+    if (!err)
+        err = query_report_decisions (q, start, end);
     if (err == CIBUS_ERR_STORE)
         return query_store_problem (problem);
     return err;

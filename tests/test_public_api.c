@@ -216,8 +216,13 @@ test_public_api_a_commitment_and_its_update (void **state)
                                      .indicators = indicators,
                                      .indicator_count = 1};
     cibus_ack_t ack;
+    //  Its indicator must be in the catalogue (PROTOCOL.md 7.4).
+    assert_int_equal (cibus_publish_commitment (alice, &commitment, &ack), CIBUS_ERR_NOT_FOUND);
+    assert_string_equal (cibus_error_field (alice), "commitment.indicators");
+    assert_string_equal (cibus_error (alice), "indicator 'k3-reading' is not in the catalogue");
+    assert_true (harness_define_k3 (world)); //  seq 1
     assert_int_equal (cibus_publish_commitment (alice, &commitment, &ack), CIBUS_OK);
-    assert_int_equal (ack.seq, 1);
+    assert_int_equal (ack.seq, 2);
     //  No id given: a fresh one, which the update names.
     assert_int_equal (strlen (ack.id), 32);
     char commitment_id [sizeof ack.id];
@@ -241,7 +246,7 @@ test_public_api_a_commitment_and_its_update (void **state)
     update.status = "on-track";
     update.comment = "Tutors hired";
     assert_int_equal (cibus_publish_update (alice, &update, &ack), CIBUS_OK);
-    assert_int_equal (ack.seq, 2);
+    assert_int_equal (ack.seq, 3);
     assert_string_equal (ack.id, "update-1");
 
     commitment.due = NULL;
@@ -253,14 +258,14 @@ test_public_api_a_commitment_and_its_update (void **state)
     const char *prefixes [] = {"early-literacy/commitment"};
     assert_int_equal (cibus_subscribe (alice, prefixes, 1, 1, 0, NULL), CIBUS_OK);
     cibus_entry_t *entry = s_read (alice);
-    assert_int_equal (cibus_entry_seq (entry), 1);
+    assert_int_equal (cibus_entry_seq (entry), 2);
     assert_string_equal (cibus_entry_kind (entry), "commitment");
     assert_string_equal (cibus_entry_topic (entry), "early-literacy/commitment");
     assert_string_equal (cibus_entry_id (entry), commitment_id);
     char *json = s_json_untimed (entry);
     char expect [1024];
     snprintf (expect, sizeof expect,
-              "{\"seq\":1,\"topic\":\"early-literacy/commitment\",\"partner\":\"alice\","
+              "{\"seq\":2,\"topic\":\"early-literacy/commitment\",\"partner\":\"alice\","
               "\"id\":\"%s\",\"received_at\":T,\"kind\":\"commitment\","
               "\"action\":\"Tutor every K-3 reader below grade level\",\"due\":\"2026-12-15\","
               "\"indicators\":[\"k3-reading\"]}",
@@ -269,12 +274,12 @@ test_public_api_a_commitment_and_its_update (void **state)
     free (json);
     cibus_entry_destroy (&entry);
     entry = s_read (alice);
-    assert_int_equal (cibus_entry_seq (entry), 2);
+    assert_int_equal (cibus_entry_seq (entry), 3);
     assert_string_equal (cibus_entry_kind (entry), "update");
     assert_string_equal (cibus_entry_topic (entry), "early-literacy/commitment");
     json = s_json_untimed (entry);
     snprintf (expect, sizeof expect,
-              "{\"seq\":2,\"topic\":\"early-literacy/commitment\",\"partner\":\"alice\","
+              "{\"seq\":3,\"topic\":\"early-literacy/commitment\",\"partner\":\"alice\","
               "\"id\":\"update-1\",\"received_at\":T,\"kind\":\"update\","
               "\"commitment_id\":\"%s\",\"status\":\"on-track\",\"comment\":\"Tutors hired\"}",
               commitment_id);
@@ -306,6 +311,55 @@ test_public_api_a_commitment_and_its_update (void **state)
     assert_int_equal (cibus_ask (alice, &question, &answer), CIBUS_OK);
     assert_string_equal (answer, "{\"tables\":[{\"title\":\"commitments\",\"rows\":[]}]}");
     free (answer);
+    cibus_destroy (&alice);
+}
+
+//  A commitment names the note it came from and which of its decisions:
+//  the entry carries both, under their names in proto/cibus.proto.
+static void
+test_public_api_a_commitment_names_the_note_it_came_from (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    const char *decisions [] = {"Open libraries", "Share data monthly"};
+    cibus_note_t note = {.network = "early-literacy",
+                         .id = "kickoff",
+                         .title = "Kickoff",
+                         .decisions = decisions,
+                         .decision_count = 2};
+    cibus_ack_t ack;
+    assert_int_equal (cibus_publish_note (alice, &note, &ack), CIBUS_OK);
+    cibus_commitment_t commitment = {.network = "early-literacy",
+                                     .id = "libraries",
+                                     .action = "Open 3 libraries",
+                                     .due = "2026-12-15",
+                                     .decision = 1};
+    //  A decision is a decision of the note named beside it.
+    assert_int_equal (cibus_publish_commitment (alice, &commitment, &ack), CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (cibus_error_field (alice), "commitment.decision");
+    assert_string_equal (cibus_error (alice),
+                         "field 'commitment.decision' numbers a decision of the note in "
+                         "'commitment.from_note', which is absent");
+    commitment.from_note = "kickoff";
+    commitment.decision = 3;
+    assert_int_equal (cibus_publish_commitment (alice, &commitment, &ack), CIBUS_ERR_BAD_FIELD);
+    assert_string_equal (cibus_error (alice),
+                         "note 'kickoff' records 2 decisions: there is no decision 3");
+    commitment.decision = 1;
+    assert_int_equal (cibus_publish_commitment (alice, &commitment, &ack), CIBUS_OK);
+    assert_int_equal (ack.seq, 2);
+
+    const char *prefixes [] = {"early-literacy/commitment"};
+    assert_int_equal (cibus_subscribe (alice, prefixes, 1, 1, 0, NULL), CIBUS_OK);
+    cibus_entry_t *entry = s_read (alice);
+    char *json = s_json_untimed (entry);
+    assert_string_equal (json, "{\"seq\":2,\"topic\":\"early-literacy/commitment\","
+                               "\"partner\":\"alice\",\"id\":\"libraries\",\"received_at\":T,"
+                               "\"kind\":\"commitment\",\"action\":\"Open 3 libraries\","
+                               "\"due\":\"2026-12-15\",\"indicators\":[],"
+                               "\"from_note\":\"kickoff\",\"decision\":1}");
+    free (json);
+    cibus_entry_destroy (&entry);
     cibus_destroy (&alice);
 }
 
@@ -358,15 +412,15 @@ test_public_api_a_table_is_published_and_asked_for (void **state)
         answer,
         "{\"tables\":[{\"title\":\"values of k3-reading\",\"rows\":["
         "{\"period\":\"2026-Q3\",\"group\":\"all\",\"partner\":\"alice\","
-        "\"value\":58.490566037735846,\"n\":424,\"status\":\"final\",\"target\":\"\","
-        "\"change\":\"\"},"
+        "\"value\":58.490566037735846,\"n\":424,\"status\":\"final\",\"target\":null,"
+        "\"change\":null},"
         "{\"period\":\"2026-Q3\",\"group\":\"asian\",\"partner\":\"alice\",\"value\":25,"
-        "\"n\":12,\"status\":\"final\",\"target\":\"\",\"change\":\"\"},"
+        "\"n\":12,\"status\":\"final\",\"target\":null,\"change\":null},"
         "{\"period\":\"2026-Q3\",\"group\":\"black\",\"partner\":\"alice\",\"value\":32.5,"
-        "\"n\":160,\"status\":\"final\",\"target\":\"\",\"change\":\"\"},"
+        "\"n\":160,\"status\":\"final\",\"target\":null,\"change\":null},"
         "{\"period\":\"2026-Q3\",\"group\":\"white\",\"partner\":\"alice\","
-        "\"value\":79.166666666666671,\"n\":240,\"status\":\"final\",\"target\":\"\","
-        "\"change\":\"\"}]}]}");
+        "\"value\":79.166666666666671,\"n\":240,\"status\":\"final\",\"target\":null,"
+        "\"change\":null}]}]}");
     free (answer);
     //  With the history: both versions, the first no longer current.
     question.history = true;
@@ -379,11 +433,11 @@ test_public_api_a_table_is_published_and_asked_for (void **state)
     assert_int_equal (harness_count (answer, "\"version\":2,"), 4);
     assert_int_equal (harness_count (answer, "\"current\":\"no\""), 3);
     free (answer);
-    //  The report on the quarter: its tables, always the same six.
+    //  The report on the quarter: its tables, always the same eight.
     cibus_question_t report = {.kind = "report", .period = "2026-Q3"};
     assert_int_equal (cibus_ask (alice, &report, &answer), CIBUS_OK);
     assert_int_equal (strncmp (answer, "{\"tables\":[{\"title\":", 20), 0);
-    assert_int_equal (harness_count (answer, "{\"title\":"), 6);
+    assert_int_equal (harness_count (answer, "{\"title\":"), 8);
     free (answer);
 
     //  A refusal leaves no answer.
@@ -553,6 +607,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_public_api_a_commitment_and_its_update, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_public_api_a_commitment_names_the_note_it_came_from, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_public_api_a_table_is_published_and_asked_for,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (

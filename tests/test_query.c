@@ -545,7 +545,7 @@ test_query_report_is_the_backbones_page (void **state)
     store_answer_t *reply = world_query (self, &query, &self->hub);
     assert_string_equal (world_titles (reply),
                          "submissions for 2026-Q1|commitments needing attention|indicators|"
-                         "gaps|proof point|meetings");
+                         "gaps|gap series|proof point|meetings|decisions");
     assert_string_equal (world_render (reply, "submissions for 2026-Q1"),
                          "partner|network|submitted|values\n"
                          "alice|early-literacy|yes|7\n"
@@ -574,6 +574,16 @@ test_query_report_is_the_backbones_page (void **state)
                          "indicator|dimension|highest group|highest value|lowest group|"
                          "lowest value|gap\n"
                          "k3-reading|race|asian|75|black|50|25\n");
+    //  k3 by race, pooled: 2025-Q4 alice's asian 14/20 (70) and black
+    //  14/28 (50); 2026-Q1 alice's asian 3/4 (75) and black 8/16 (50) - the
+    //  change of that gap, 5 points on 4 and 16 pupils, is far within noise.
+    assert_string_equal (world_render (reply, "gap series"),
+                         "indicator|dimension|period|highest group|highest value|lowest group|"
+                         "lowest value|gap|gap change|gap change low|gap change high|gap "
+                         "verdict\n"
+                         "k3-reading|race|2025-Q4|asian|70|black|50|20||||-\n"
+                         "k3-reading|race|2026-Q1|asian|75|black|50|25|5|-50.1691|46.0239|"
+                         "no clear change\n");
     assert_string_equal (world_render (reply, "proof point"),
                          "clearly improving|clearly worsening|no clear change|not judged|of\n"
                          "0|0|2|1|3\n");
@@ -761,6 +771,49 @@ test_query_report_hides_a_pool_that_would_give_a_hidden_total_away (void **state
     store_answer_free (reply);
 }
 
+//  An equity gap over time: black pupils' k3 reading rose from 500/1000 to
+//  650/1000 while white pupils' stayed at 800/1000 - the gap narrowed
+//  from 30 to 15 points, well beyond noise. Carol may not see the small
+//  asian group (3 pupils) nor its complement, hispanic: her series is
+//  between the groups she sees.
+static void
+test_query_report_shows_the_gap_series_and_its_change (void **state)
+{
+    world_t *self = *state;
+    world_define_k3 (self);
+    world_table (self, &self->alice, "g-q4", "early-literacy", "k3-reading", "2025-Q4",
+                 "1602/2603", "race=white", "800/1000", "race=black", "500/1000",
+                 "race=hispanic", "300/600", "race=asian", "2/3", NULL);
+    world_table (self, &self->alice, "g-q1", "early-literacy", "k3-reading", "2026-Q1",
+                 "1752/2603", "race=white", "800/1000", "race=black", "650/1000",
+                 "race=hispanic", "300/600", "race=asian", "2/3", NULL);
+    Cibus__Query query = s_query ("report");
+    query.period = "2026-Q1";
+    const char *header = "indicator|dimension|period|highest group|highest value|lowest group|"
+                         "lowest value|gap|gap change|gap change low|gap change high|gap "
+                         "verdict\n";
+    char expected [1024];
+    snprintf (expected, sizeof expected,
+              "%s"
+              "k3-reading|race|2025-Q4|white|80|black|50|30||||-\n"
+              "k3-reading|race|2026-Q1|white|80|black|65|15|-15|-20.499|-9.43974|narrowing\n",
+              header);
+    store_answer_t *reply = world_query (self, &query, &self->carol);
+    assert_string_equal (world_render (reply, "gap series"), expected);
+    store_answer_free (reply);
+    //  The backbone also sees hispanic pupils' 300/600 (50), the lowest in
+    //  2026-Q1: that gap, white against hispanic, did not move.
+    snprintf (expected, sizeof expected,
+              "%s"
+              "k3-reading|race|2025-Q4|white|80|black|50|30||||-\n"
+              "k3-reading|race|2026-Q1|white|80|hispanic|50|30|0|-6.6413|6.6413|"
+              "no clear change\n",
+              header);
+    reply = world_query (self, &query, &self->hub);
+    assert_string_equal (world_render (reply, "gap series"), expected);
+    store_answer_free (reply);
+}
+
 static void
 test_query_values_suppression_of_small_totals (void **state)
 {
@@ -857,7 +910,7 @@ test_query_an_empty_store_answers_empty_tables (void **state)
                          "0|0|0|0|0\n");
     //  Every table of the report, in order, even when empty (the broker
     //  encodes them for the wire: test_broker's queries read them there).
-    assert_int_equal (reply->n_tables, 6);
+    assert_int_equal (reply->n_tables, 8);
     assert_string_equal (reply->tables [0]->title, "submissions for 2026-Q1");
     store_answer_free (reply);
     store_answer_free (NULL);
@@ -890,6 +943,7 @@ main (void)
         T (test_query_report_for_a_partner_covers_its_networks),
         T (test_query_report_keeps_suppressed_cells_out_of_gaps_and_travel),
         T (test_query_report_hides_a_pool_that_would_give_a_hidden_total_away),
+        T (test_query_report_shows_the_gap_series_and_its_change),
         T (test_query_values_suppression_of_small_totals),
         T (test_query_report_counts_a_cell_once_whatever_its_dimension_order),
         T (test_query_report_for_a_school_year_covers_its_quarters_and_months),
