@@ -124,6 +124,54 @@ cibus_err_t query_values_read (query_t *q, const char *indicator, query_cells_t 
                                const char *by, query_values_t *out);
 void query_values_release (query_values_t *values);
 
+//  ------------------------------------------------------------ pooling (pool.c)
+
+//  One group's figure (a total when group is NULL) in one period, pooled
+//  over the units that reported it: Σ numerators / Σ denominators for a
+//  percent or a rate, the mean weighted by n for a score, the sum for a
+//  count or an amount.
+typedef struct {
+    size_t units, pooled; /* reported, and with a value to pool */
+    bool hidden;          /* one is hidden from the reader: so is the pool */
+    bool proportion;      /* every pooled unit gave its counts: intervals apply */
+    double num, den;      /* a percent or rate's sums */
+    double sum, n;        /* Σ value (× n for a score) and Σ n */
+    bool n_known;
+} query_pool_t;
+
+//  How many changes were judged each way (the report's proof point).
+typedef struct {
+    size_t improving, worsening, unclear, not_judged;
+} query_verdicts_t;
+
+bool query_is_proportion (int unit);
+
+//  Pool the values of one group of key (NULL group: the totals) in one
+//  period; of the units that have the same group in other too, when other
+//  is given (a change compares the same units).
+void query_pool_of (const query_values_t *values, const char *period, const char *other,
+                    const char *key, const char *group, int unit, query_pool_t *pool);
+
+//  The pooled value, in the indicator's scale; false when there is none to
+//  show (hidden from the reader, or nothing pooled).
+bool query_pool_value (const query_pool_t *pool, int unit, double *value);
+
+//  A cell naming the units that reported the group in only one of the
+//  periods a and b, each as "unit (period)", joined by "; ".
+void query_unmatched_cell (query_t *q, store_row_t *row, const query_values_t *values,
+                           const char *key, const char *group, const char *a, const char *b);
+
+//  Four cells for the change of a group's pooled value from earlier to
+//  later, of the units in both: the change, its 95 % interval (Newcombe's,
+//  for a percent or rate) and the verdict - improving or worsening only
+//  when the interval excludes zero, "no clear change", "not judged" (no
+//  spread known), "-" (nothing to compare) or "*" throughout when a value
+//  in it is hidden from the reader. Counts the verdict when count is set.
+void query_change_cells (query_t *q, store_row_t *row, const query_values_t *values,
+                         const Cibus__IndicatorDefinition *def, const char *key,
+                         const char *group, const char *later, const char *earlier,
+                         query_verdicts_t *count);
+
 //  Fill problem for a store failure; returns CIBUS_ERR_STORE.
 cibus_err_t query_store_problem (codec_problem_t *problem);
 

@@ -121,7 +121,8 @@ s_attention (query_t *q)
 
 typedef struct {
     store_table_t *indicators, *gaps, *series;
-    size_t improving, worsening, unclear, not_judged, judged_of;
+    query_verdicts_t verdicts;
+    size_t judged_of;
 } s_curve_t;
 
 //  A report looks back from its period: drop the values of periods that
@@ -153,198 +154,6 @@ s_latest_first (const void *a, const void *b)
     const query_value_t *x = a, *y = b;
     int order = strcmp (y->period, x->period);
     return order ? order : strcmp (x->partner, y->partner);
-}
-
-//  An indicator's figure for the initiative (or the network asked for) in
-//  one period, pooled from the current total of every unit that reported
-//  it: Σ numerators / Σ denominators for a percent or a rate, the mean
-//  weighted by n for a score, the sum for a count or an amount. A total
-//  hidden from the reader hides the figure (with the others it would give
-//  the hidden one away); one suppressed at source has no value to add and
-//  is counted as not pooled.
-typedef struct {
-    size_t units, pooled;
-    bool hidden;
-    bool proportion; //  every pooled unit gave its counts: intervals apply
-    double num, den; //  a percent or rate's sums
-    double sum, n;   //  Σ value (× n for a score) and Σ n
-    bool n_known;
-} s_pool_t;
-
-static bool
-s_is_proportion (int unit)
-{
-    return unit == CIBUS__UNIT__PERCENT || unit == CIBUS__UNIT__RATE;
-}
-
-static void
-s_pool_add (s_pool_t *pool, const query_value_t *value, int unit)
-{
-    if (pool->units++ == 0)
-        pool->proportion = s_is_proportion (unit), pool->n_known = true;
-    if (value->hidden) {
-        pool->hidden = true;
-        return;
-    }
-    if (!value->has_value)
-        return;
-    pool->pooled++;
-    pool->proportion = pool->proportion && value->has_counts && value->denominator > 0;
-    pool->num += value->numerator;
-    pool->den += value->denominator;
-    pool->n_known = pool->n_known && value->has_n;
-    pool->n += value->has_n ? (double) value->n : 0;
-    pool->sum += unit == CIBUS__UNIT__SCORE ? value->value * (double) value->n : value->value;
-}
-
-//  The pooled value; false when there is none to show (hidden, or nothing
-//  pooled).
-static bool
-s_pool_value (const s_pool_t *pool, int unit, double *value)
-{
-    if (pool->hidden || pool->pooled == 0)
-        return false;
-    if (s_is_proportion (unit)) {
-        if (!pool->proportion)
-            return false;
-        *value = pool->num / pool->den * (unit == CIBUS__UNIT__PERCENT ? 100 : 1);
-    }
-    else if (unit == CIBUS__UNIT__SCORE) {
-        if (!pool->n_known || pool->n <= 0)
-            return false;
-        *value = pool->sum / pool->n;
-    }
-    else
-        *value = pool->sum;
-    return true;
-}
-
-//  Whether a value is of the group (NULL: a total) of the dimension key.
-static bool
-s_of_group (const query_value_t *value, const char *key, const char *group)
-{
-    if (!group)
-        return !value->dim_value;
-    return value->dim_value && strcmp (value->dim_key, key) == 0
-           && strcmp (value->dim_value, group) == 0;
-}
-
-//  Pool the values of one group (NULL: the totals) in one period, only of
-//  the units that have it in other too when other is given (a change
-//  compares the same units).
-static void
-s_pool_of (const query_values_t *values, const char *period, const char *other,
-           const char *key, const char *group, int unit, s_pool_t *pool)
-{
-    memset (pool, 0, sizeof *pool);
-    for (size_t i = 0; i < values->count; i++) {
-        const query_value_t *value = &values->items [i];
-        if (strcmp (value->period, period) != 0 || !s_of_group (value, key, group))
-            continue;
-        bool matched = !other;
-        for (size_t j = 0; !matched && j < values->count; j++)
-            matched = strcmp (values->items [j].period, other) == 0
-                      && strcmp (values->items [j].partner, value->partner) == 0
-                      && s_of_group (&values->items [j], key, group);
-        if (matched)
-            s_pool_add (pool, value, unit);
-    }
-}
-
-static void
-s_pool (const query_values_t *totals, const char *period, const char *other, int unit,
-        s_pool_t *pool)
-{
-    s_pool_of (totals, period, other, NULL, NULL, unit, pool);
-}
-
-//  The units that reported in one of the two periods only, joined by "; ".
-static void
-s_unmatched_cell (query_t *q, store_row_t *row, const query_values_t *totals, const char *a,
-                  const char *b)
-{
-    char *text = strdup ("");
-    for (size_t i = 0; text && i < totals->count; i++) {
-        const query_value_t *value = &totals->items [i];
-        const char *other = strcmp (value->period, a) == 0   ? b
-                            : strcmp (value->period, b) == 0 ? a
-                                                             : NULL;
-        bool matched = !other;
-        for (size_t j = 0; !matched && j < totals->count; j++)
-            matched = strcmp (totals->items [j].period, other) == 0
-                      && strcmp (totals->items [j].partner, value->partner) == 0;
-        if (matched)
-            continue;
-        char *grown = malloc (strlen (text) + strlen (value->partner) + strlen (value->period)
-                              + 8);
-        if (grown)
-            sprintf (grown, "%s%s%s (%s)", text, *text ? "; " : "", value->partner,
-                     value->period);
-        free (text);
-        text = grown;
-    }
-    if (!text)
-        q->nomem = true;
-    query_text (q, row, text ? text : "");
-    free (text);
-}
-
-//  A change between two periods of the same units, with its 95 % interval
-//  when the figure is a proportion (Newcombe's, from the pooled counts),
-//  and its verdict: improving or worsening only when the interval excludes
-//  zero. Writes change, low, high and verdict cells; counts the verdict
-//  when count is set.
-static void
-s_change_cells (query_t *q, store_row_t *row, const query_values_t *totals,
-                const Cibus__IndicatorDefinition *def, const char *later, const char *earlier,
-                s_curve_t *count)
-{
-    s_pool_t now = {0}, then = {0};
-    if (later && earlier) {
-        s_pool (totals, later, earlier, def->unit, &now);
-        s_pool (totals, earlier, later, def->unit, &then);
-    }
-    double a = 0, b = 0;
-    //  Hidden, or a single period: nothing to judge (and said so).
-    if (count && (now.hidden || then.hidden || !later || !earlier))
-        count->not_judged++;
-    if (now.hidden || then.hidden) {
-        for (int cell = 0; cell < 4; cell++)
-            query_text (q, row, "*");
-        return;
-    }
-    if (!later || !earlier || !s_pool_value (&now, def->unit, &a)
-        || !s_pool_value (&then, def->unit, &b)) {
-        for (int cell = 0; cell < 3; cell++)
-            query_empty (q, row);
-        query_text (q, row, "-");
-        if (count && later && earlier)
-            count->not_judged++;
-        return;
-    }
-    query_number (q, row, query_round (a - b));
-    double diff = 0, low = 0, high = 0;
-    stats_verdict_t verdict;
-    if (now.proportion && then.proportion
-        && stats_newcombe (now.num, now.den, then.num, then.den, STATS_Z95, &diff, &low, &high)
-        && stats_verdict (low, high, def->direction != CIBUS__DIRECTION__DOWN, &verdict)) {
-        double scale = def->unit == CIBUS__UNIT__PERCENT ? 100 : 1;
-        query_number (q, row, query_round (low * scale));
-        query_number (q, row, query_round (high * scale));
-        query_text (q, row, stats_verdict_name (verdict));
-        if (count) {
-            count->improving += verdict == STATS_IMPROVING;
-            count->worsening += verdict == STATS_WORSENING;
-            count->unclear += verdict == STATS_NO_CLEAR_CHANGE;
-        }
-        return;
-    }
-    //  A count, a score or an amount carries no spread to judge it by.
-    query_empty (q, row);
-    query_empty (q, row);
-    query_text (q, row, "not judged");
-    if (count)
-        count->not_judged++;
 }
 
 //  The day a period starts, for a straight line through time.
@@ -404,12 +213,12 @@ s_curve (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
             previous = totals.items [i].period;
     store_row_t *row = query_row (q, curve->indicators);
     query_text (q, row, def->indicator);
-    s_pool_t pool;
+    query_pool_t pool;
     double value = 0;
     bool shown = false;
     if (latest) {
-        s_pool (&totals, latest, NULL, def->unit, &pool);
-        shown = s_pool_value (&pool, def->unit, &value);
+        query_pool_of (&totals, latest, NULL, NULL, NULL, def->unit, &pool);
+        shown = query_pool_value (&pool, def->unit, &value);
         query_text (q, row, latest);
         if (pool.hidden)
             query_text (q, row, "*");
@@ -438,9 +247,9 @@ s_curve (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
         query_text (q, row, previous);
     else
         query_empty (q, row);
-    s_change_cells (q, row, &totals, def, latest, previous, curve);
+    query_change_cells (q, row, &totals, def, NULL, NULL, latest, previous, &curve->verdicts);
     if (latest && previous)
-        s_unmatched_cell (q, row, &totals, latest, previous);
+        query_unmatched_cell (q, row, &totals, NULL, NULL, latest, previous);
     else
         query_empty (q, row);
     const Cibus__Milestone *baseline = def->baseline;
@@ -454,7 +263,7 @@ s_curve (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
         if (strcmp (totals.items [i].period, baseline->period) == 0
             && strcmp (baseline->period, latest) != 0)
             base_period = totals.items [i].period;
-    s_change_cells (q, row, &totals, def, latest, base_period, NULL);
+    query_change_cells (q, row, &totals, def, NULL, NULL, latest, base_period, NULL);
     double target;
     if (query_target (def, latest, &target))
         query_number (q, row, target);
@@ -601,10 +410,10 @@ s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *
             const char *high = NULL, *low = NULL;
             double high_value = 0, low_value = 0;
             for (size_t g = 0; g < group_count; g++) {
-                s_pool_t pool;
+                query_pool_t pool;
                 double value;
-                s_pool_of (&cells, periods [p], NULL, keys [k], groups [g], unit, &pool);
-                if (!s_pool_value (&pool, unit, &value))
+                query_pool_of (&cells, periods [p], NULL, keys [k], groups [g], unit, &pool);
+                if (!query_pool_value (&pool, unit, &value))
                     continue;
                 if (!high || value > high_value)
                     high = groups [g], high_value = value;
@@ -623,17 +432,17 @@ s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *
             query_number (q, row, low_value);
             query_number (q, row, query_round (high_value - low_value));
             //  The same two groups before, of the same units.
-            s_pool_t a1, b1, a2, b2;
+            query_pool_t a1, b1, a2, b2;
             double change = 0, change_low = 0, change_high = 0;
             double va1 = 0, vb1 = 0, va2 = 0, vb2 = 0;
             bool shown = false, judged = false;
             if (earlier) {
-                s_pool_of (&cells, periods [p], earlier, keys [k], high, unit, &a1);
-                s_pool_of (&cells, periods [p], earlier, keys [k], low, unit, &b1);
-                s_pool_of (&cells, earlier, periods [p], keys [k], high, unit, &a2);
-                s_pool_of (&cells, earlier, periods [p], keys [k], low, unit, &b2);
-                shown = s_pool_value (&a1, unit, &va1) && s_pool_value (&b1, unit, &vb1)
-                        && s_pool_value (&a2, unit, &va2) && s_pool_value (&b2, unit, &vb2);
+                query_pool_of (&cells, periods [p], earlier, keys [k], high, unit, &a1);
+                query_pool_of (&cells, periods [p], earlier, keys [k], low, unit, &b1);
+                query_pool_of (&cells, earlier, periods [p], keys [k], high, unit, &a2);
+                query_pool_of (&cells, earlier, periods [p], keys [k], low, unit, &b2);
+                shown = query_pool_value (&a1, unit, &va1) && query_pool_value (&b1, unit, &vb1)
+                        && query_pool_value (&a2, unit, &va2) && query_pool_value (&b2, unit, &vb2);
                 judged = shown && a1.proportion && b1.proportion && a2.proportion
                          && b2.proportion
                          && stats_gap_change (a1.num, a1.den, b1.num, b1.den, a2.num, a2.den,
@@ -765,10 +574,10 @@ query_report (query_t *q, codec_problem_t *problem)
     static const char *const proof_columns [] = {"clearly improving", "clearly worsening",
                                                  "no clear change", "not judged", "of"};
     store_row_t *row = query_row (q, query_table (q, "proof point", proof_columns, 5));
-    query_number (q, row, (double) curve.improving);
-    query_number (q, row, (double) curve.worsening);
-    query_number (q, row, (double) curve.unclear);
-    query_number (q, row, (double) curve.not_judged);
+    query_number (q, row, (double) curve.verdicts.improving);
+    query_number (q, row, (double) curve.verdicts.worsening);
+    query_number (q, row, (double) curve.verdicts.unclear);
+    query_number (q, row, (double) curve.verdicts.not_judged);
     query_number (q, row, (double) curve.judged_of);
 
     if (!err)
