@@ -247,6 +247,7 @@ typedef struct {
     const char *period;    /* report: the period it is on, required */
     const char *today;     /* the date "overdue" is judged at, YYYY-MM-DD; NULL: today (UTC) */
     bool history;          /* values: every submission too, corrections included */
+    bool units;            /* values: each unit's own values, not the pooled ones */
 } cibus_question_t;
 
 /* Ask, and wait for the answer: *json is a new string the caller frees

@@ -159,7 +159,9 @@ static const opt_def_t s_indicator_opts [] = {
 
 static const opt_def_t s_values_opts [] = {
     {"indicator", OPT_VALUE, "ID", NULL, NULL, "the indicator (required)"},
-    {"by", OPT_VALUE, "DIMENSION", NULL, NULL, "break down by one dimension, e.g. race"},
+    {"by", OPT_VALUE, "DIMENSION|unit", NULL, NULL,
+     "break down by one dimension (race: its groups, pooled over every unit), by unit (each "
+     "unit's own values), or both (race,unit)"},
     {"history", OPT_FLAG, NULL, NULL, NULL,
      "also list every submission, corrections included, with who sent it and when"},
     {"network", OPT_VALUE, "NET", NULL, NULL, "only this network"},
@@ -916,6 +918,37 @@ s_query_format (const s_command_t *command, opts_t *opts, render_format_t *forma
     return 0;
 }
 
+
+//  --by unit (each unit's values), --by DIMENSION (the pooled values of its
+//  groups) or both, comma-separated: --by race,unit.
+static int
+s_parse_by (const s_command_t *command, const char *value, char *by, size_t size,
+            Cibus__Query *query)
+{
+    char copy [2 * CIBUS_MAX_NAME + 8];
+    if (strlen (value) >= sizeof copy)
+        return s_usage_error (command->name, "--by '%.64s...' is too long", value);
+    snprintf (copy, sizeof copy, "%s", value);
+    *by = 0;
+    char *rest = copy;
+    bool unit = false;
+    for (char *word = strsep (&rest, ","); word; word = strsep (&rest, ",")) {
+        if (strcmp (word, "unit") == 0 && !unit) {
+            unit = true;
+            query->has_units = query->units = true;
+        }
+        else if (*word && strcmp (word, "unit") != 0 && !*by && strlen (word) < size)
+            snprintf (by, size, "%s", word);
+        else
+            return s_usage_error (command->name,
+                                  "--by takes unit, one dimension, or both (race,unit), "
+                                  "got '%s'",
+                                  value);
+    }
+    query->by = *by ? by : NULL;
+    return 0;
+}
+
 static int
 s_cmd_query (const s_command_t *command, opts_t *opts)
 {
@@ -930,13 +963,16 @@ s_cmd_query (const s_command_t *command, opts_t *opts)
         return s_usage_error (command->name, "unexpected argument '%s'", opts_positional (opts, 1));
     Cibus__Query query = CIBUS__QUERY__INIT;
     query.kind = (char *) command->name;
+    char by [CIBUS_MAX_NAME + 1];
     //  Each command's table names the filters it takes; read those it has.
     for (const opt_def_t *def = command->own; def->name; def++) {
         const char *value = def->kind == OPT_VALUE ? opts_get (opts, def->name) : NULL;
         if (strcmp (def->name, "indicator") == 0)
             query.indicator = (char *) value;
-        else if (strcmp (def->name, "by") == 0)
-            query.by = (char *) value;
+        else if (strcmp (def->name, "by") == 0 && value) {
+            if ((rc = s_parse_by (command, value, by, sizeof by, &query)))
+                return rc;
+        }
         else if (strcmp (def->name, "network") == 0)
             query.network = (char *) value;
         else if (strcmp (def->name, "owner") == 0)

@@ -20,6 +20,7 @@
 #include "query_internal.h"
 
 #include "log.h"
+#include "stats.h"
 
 #include <assert.h>
 #include <math.h>
@@ -631,6 +632,82 @@ s_by_period_group_partner (const void *a, const void *b)
 
 static cibus_err_t s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by);
 
+//  The status of a pool: its units' when they agree, else "mixed".
+static const char *
+s_pool_status (const query_values_t *values, const query_value_t *first)
+{
+    for (size_t i = 0; i < values->count; i++) {
+        const query_value_t *value = &values->items [i];
+        if (strcmp (value->period, first->period) == 0 && s_same_group (value, first)
+            && value->status != first->status)
+            return "mixed";
+    }
+    return codec_value_status_name ((Cibus__ValueStatus) first->status);
+}
+
+//  The initiative's values (or the network's asked for): one row per
+//  period and group (the total first), pooled over every unit that
+//  reported it (pool.c), with its n and 95 % interval, the units pooled,
+//  and the change since the group's previous period of the units in both,
+//  judged beyond noise. values are in period, group, unit order.
+static void
+s_pooled_values (query_t *q, const Cibus__IndicatorDefinition *def, const char *by,
+                 const query_values_t *values)
+{
+    static const char *const columns [] = {
+        "period",     "group",      "value",       "n",       "low",
+        "high",       "units",      "status",      "target",  "change",
+        "change low", "change high", "verdict",    "not in both"};
+    char title [CIBUS_MAX_NAME + 16];
+    snprintf (title, sizeof title, "values of %s", def->indicator);
+    store_table_t *table = query_table (q, title, columns, 14);
+    double scale = def->unit == CIBUS__UNIT__PERCENT ? 100 : 1;
+    for (size_t i = 0; i < values->count && !q->nomem; i++) {
+        const query_value_t *value = &values->items [i];
+        //  One row for the first unit of each period and group.
+        if (i > 0 && strcmp (values->items [i - 1].period, value->period) == 0
+            && s_same_group (&values->items [i - 1], value))
+            continue;
+        const char *group = value->dim_value;
+        //  The group's previous period: the nearest earlier one it has.
+        const char *previous = NULL;
+        for (size_t j = i; j-- > 0 && !previous;)
+            if (strcmp (values->items [j].period, value->period) < 0
+                && s_same_group (&values->items [j], value))
+                previous = values->items [j].period;
+        query_pool_t pool;
+        query_pool_of (values, value->period, NULL, by, group, def->unit, &pool);
+        double pooled = 0, low = 0, high = 0;
+        bool shown = query_pool_value (&pool, def->unit, &pooled);
+        bool interval = shown && pool.proportion
+                        && stats_wilson (pool.num, pool.den, STATS_Z95, &low, &high);
+        store_row_t *row = query_row (q, table);
+        query_text (q, row, value->period);
+        query_text (q, row, group ? group : "all");
+        if (pool.hidden)
+            for (int cell = 0; cell < 4; cell++)
+                query_text (q, row, "*");
+        else {
+            query_number_or_empty (q, row, shown, pooled);
+            query_number_or_empty (q, row, shown && pool.n_known, pool.n);
+            query_number_or_empty (q, row, interval, query_round (low * scale));
+            query_number_or_empty (q, row, interval, query_round (high * scale));
+        }
+        char units [64];
+        snprintf (units, sizeof units, "%zu of %zu", pool.pooled, pool.units);
+        query_text (q, row, units);
+        query_text (q, row, s_pool_status (values, value));
+        double target = 0;
+        bool has_target = query_target (def, value->period, &target);
+        query_number_or_empty (q, row, has_target, target);
+        query_change_cells (q, row, values, def, by, group, value->period, previous, NULL);
+        if (previous)
+            query_unmatched_cell (q, row, values, by, group, value->period, previous);
+        else
+            query_empty (q, row);
+    }
+}
+
 static cibus_err_t
 s_values (query_t *q, codec_problem_t *problem)
 {
@@ -668,6 +745,13 @@ s_values (query_t *q, codec_problem_t *problem)
     if (values.count > 1)
         qsort (values.items, values.count, sizeof *values.items, s_by_period_group_partner);
 
+    if (!(query->has_units && query->units)) {
+        s_pooled_values (q, def, by, &values);
+        query_values_release (&values);
+        err = query->has_history && query->history ? s_history (q, def, by) : CIBUS_OK;
+        codec_envelope_free (env);
+        return err == CIBUS_ERR_STORE ? query_store_problem (problem) : err;
+    }
     static const char *const columns [] = {"period", "group",  "partner", "value",
                                            "n",      "status", "target",  "change"};
     char title [CIBUS_MAX_NAME + 16];

@@ -145,7 +145,7 @@ as united-way commitments --today 2026-06-30
 
 say "what another partner sees: the small cell and its complement are hidden"
 as read-ahead tail --from 1 --topic early-literacy/data --count 1
-as read-ahead values --indicator k3-benchmark --by race
+as read-ahead values --indicator k3-benchmark --by race,unit
 
 say "the backbone's report for 2026-Q2"
 as united-way report --period 2026-Q2 --today 2026-06-30

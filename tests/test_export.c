@@ -239,7 +239,8 @@ test_export_values_csv_shows_suppressed_cells_and_quotes_what_needs_it (void **s
     char carol [PATH_MAX];
     s_publish (world, carol, sizeof carol);
 
-    char *csv = s_ask (world, carol, "values", "--indicator", "k3-reading", "--by=race", "csv");
+    char *csv =
+        s_ask (world, carol, "values", "--indicator", "k3-reading", "--by=race,unit", "csv");
     assert_string_equal (csv, "period,group,partner,value,n,status,target,change\r\n"
                               "2026-Q3,all,\"alice/lincoln,\"\"el\"\"\",60,410,final,,\r\n"
                               "2026-Q3,asian,\"alice/lincoln,\"\"el\"\"\",*,*,final,,\r\n"
@@ -247,7 +248,7 @@ test_export_values_csv_shows_suppressed_cells_and_quotes_what_needs_it (void **s
                               "2026-Q3,hispanic,\"alice/lincoln,\"\"el\"\"\",*,*,final,,\r\n"
                               "2026-Q3,white,\"alice/lincoln,\"\"el\"\"\",>=99,140,final,,\r\n");
     //  Read back, the cells are those of the JSON form.
-    char *json = s_ask (world, carol, "values", "--indicator", "k3-reading", "--by=race", "json");
+    char *json = s_ask (world, carol, "values", "--indicator", "k3-reading", "--by=race,unit", "json");
     s_assert_csv_is_json (csv, json);
     s_csv_t *read = s_csv_read (csv);
     assert_int_equal (read->count, 6);
@@ -259,12 +260,12 @@ test_export_values_csv_shows_suppressed_cells_and_quotes_what_needs_it (void **s
     free (csv), free (json);
 
     //  The owner reads its own table whole: no cell suppressed.
-    csv = s_ask (world, world->alice, "values", "--indicator", "k3-reading", "--by=race", "csv");
+    csv = s_ask (world, world->alice, "values", "--indicator", "k3-reading", "--by=race,unit", "csv");
     assert_non_null (strstr (csv, "2026-Q3,asian,\"alice/lincoln,\"\"el\"\"\",50,6,final,,\r\n"));
     assert_non_null (strstr (csv, "2026-Q3,white,\"alice/lincoln,\"\"el\"\"\","
                                   "99.28571428571429,140,final,,\r\n"));
     assert_null (strstr (csv, "*"));
-    json = s_ask (world, world->alice, "values", "--indicator", "k3-reading", "--by=race", "json");
+    json = s_ask (world, world->alice, "values", "--indicator", "k3-reading", "--by=race,unit", "json");
     s_assert_csv_is_json (csv, json);
     free (csv), free (json);
 }
@@ -276,7 +277,7 @@ test_export_values_json_has_null_and_suppressed_cells (void **state)
     char carol [PATH_MAX];
     s_publish (world, carol, sizeof carol);
 
-    char *json = s_ask (world, carol, "values", "--indicator", "k3-reading", "--by=race", "json");
+    char *json = s_ask (world, carol, "values", "--indicator", "k3-reading", "--by=race,unit", "json");
     assert_string_equal (
         json,
         "{\"tables\":[{\"title\":\"values of k3-reading\",\"rows\":["
@@ -296,12 +297,12 @@ test_export_values_json_has_null_and_suppressed_cells (void **state)
     //  --json is --format json, byte for byte.
     char *out, *err;
     assert_int_equal (harness_cibus (world, &out, &err, "values", "--key", carol, "--indicator",
-                                     "k3-reading", "--by", "race", "--json", NULL),
+                                     "k3-reading", "--by", "race,unit", "--json", NULL),
                       0);
     assert_string_equal (out, json);
     free (out), free (err);
     assert_int_equal (harness_cibus (world, &out, &err, "values", "--key", carol, "--indicator",
-                                     "k3-reading", "--by", "race", "--json", "--format", "json",
+                                     "k3-reading", "--by", "race,unit", "--json", "--format", "json",
                                      NULL),
                       0);
     assert_string_equal (out, json);
@@ -342,8 +343,9 @@ test_export_report_and_history_csv_are_one_block_per_table (void **state)
     s_csv_free (&read);
     free (csv), free (json);
 
-    csv = s_ask (world, carol, "values", "--indicator", "k3-reading", "--history", "csv");
-    json = s_ask (world, carol, "values", "--indicator", "k3-reading", "--history", "json");
+    csv = s_ask (world, carol, "values", "--indicator=k3-reading", "--by=unit", "--history", "csv");
+    json = s_ask (world, carol, "values", "--indicator=k3-reading", "--by=unit", "--history",
+                  "json");
     s_assert_csv_is_json (csv, json);
     assert_true (s_starts_with (csv, "table,period,group,partner,value,n,status,target,change\r\n"
                                      "values of k3-reading,2026-Q3,all,"
@@ -498,6 +500,41 @@ test_export_csv_never_writes_a_formula (void **state)
     free (text);
 }
 
+//  --by names a dimension, unit, or both; anything else is refused before
+//  connecting. The pooled values (no unit) have no partner column.
+static void
+test_export_values_by_takes_a_dimension_unit_or_both (void **state)
+{
+    harness_world_t *world = *state;
+    char carol [PATH_MAX];
+    s_publish (world, carol, sizeof carol);
+    char *out, *err;
+    const char *refused [] = {"race,income", "unit,unit", "race,", ""};
+    for (size_t i = 0; i < sizeof refused / sizeof refused [0]; i++) {
+        assert_int_equal (harness_cibus (world, &out, &err, "values", "--key", carol,
+                                         "--indicator", "k3-reading", "--by", refused [i],
+                                         NULL),
+                          2);
+        char expected [256];
+        snprintf (expected, sizeof expected,
+                  "cibus values: --by takes unit, one dimension, or both (race,unit), got '%s' "
+                  "(see `cibus values --help`)\n",
+                  refused [i]);
+        assert_string_equal (err, expected);
+        free (out), free (err);
+    }
+    char *pooled = s_ask (world, world->alice, "values", "--indicator", "k3-reading", "--by=race",
+                          "csv");
+    assert_true (s_starts_with (pooled, "period,group,value,n,low,high,units,status,target,"
+                                        "change,change low,change high,verdict,not in both\r\n"
+                                        "2026-Q3,all,60,410,"));
+    free (pooled);
+    char *units = s_ask (world, world->alice, "values", "--indicator", "k3-reading",
+                         "--by=unit,race", "csv");
+    assert_true (s_starts_with (units, "period,group,partner,value,n,status,target,change\r\n"));
+    free (units);
+}
+
 //  A format is checked before connecting, and named in the refusal.
 static void
 test_export_an_unknown_format_is_a_usage_error (void **state)
@@ -545,6 +582,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_export_values_json_has_null_and_suppressed_cells,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_export_report_and_history_csv_are_one_block_per_table,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_export_values_by_takes_a_dimension_unit_or_both,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_export_an_unknown_format_is_a_usage_error, s_setup,
                                          s_teardown),

@@ -530,6 +530,8 @@ s_values (world_t *self, const store_partner_t *reader, const char *indicator, c
     query.indicator = (char *) indicator;
     query.by = (char *) by;
     query.has_history = query.history = history;
+    //  Each unit's table as it was decided, not the initiative's pool.
+    query.has_units = query.units = true;
     store_answer_t *reply = world_query (self, &query, reader);
     static char text [16384];
     char title [128];

@@ -405,6 +405,7 @@ test_public_api_a_table_is_published_and_asked_for (void **state)
 
     //  The values as they stand: the correction's, by race.
     cibus_question_t question = {.kind = "values", .indicator = "k3-reading", .by = "race",
+                                 .units = true,
                                  .network = "early-literacy"};
     char *answer = NULL;
     assert_int_equal (cibus_ask (alice, &question, &answer), CIBUS_OK);

@@ -241,6 +241,7 @@ test_query_values_shows_the_totals_with_target_and_change (void **state)
     world_t *self = *state;
     s_publish_k3_year (self);
     Cibus__Query query = s_query ("values");
+    query.has_units = query.units = true; //  each unit's table, as it was decided
     query.indicator = "k3-reading";
     assert_string_equal (s_ask (self, &query, &self->hub, "values of k3-reading"),
                          "period|group|partner|value|n|status|target|change\n"
@@ -268,6 +269,7 @@ test_query_values_a_correction_is_current_and_both_stay_in_the_log (void **state
     world_table (self, &self->alice, "t-q1-fix", "early-literacy", "k3-reading", "2026-Q1",
                  "244/400", NULL);
     Cibus__Query query = s_query ("values");
+    query.has_units = query.units = true; //  each unit's table, as it was decided
     query.indicator = "k3-reading";
     assert_string_equal (s_ask (self, &query, &self->carol, "values of k3-reading"),
                          "period|group|partner|value|n|status|target|change\n"
@@ -311,6 +313,7 @@ test_query_values_by_dimension_for_the_backbone_and_the_submitter (void **state)
     world_t *self = *state;
     s_publish_k3_year (self);
     Cibus__Query query = s_query ("values");
+    query.has_units = query.units = true; //  each unit's table, as it was decided
     query.indicator = "k3-reading";
     query.by = "race";
     assert_string_equal (s_ask (self, &query, &self->hub, "values of k3-reading"),
@@ -325,6 +328,7 @@ test_query_values_suppresses_small_cells_and_their_complement_for_other_partners
     world_t *self = *state;
     s_publish_k3_year (self);
     Cibus__Query query = s_query ("values");
+    query.has_units = query.units = true; //  each unit's table, as it was decided
     query.indicator = "k3-reading";
     query.by = "race";
     //  2026-Q1: asian (4 pupils) is small, black (16) its complement; their
@@ -358,6 +362,7 @@ test_query_values_shows_only_the_readers_networks (void **state)
     world_table (self, &self->alice, "a-alice", "early-literacy", "absence", "2026-01", "80/400",
                  NULL);
     Cibus__Query query = s_query ("values");
+    query.has_units = query.units = true; //  each unit's table, as it was decided
     query.indicator = "k3-reading";
     assert_string_equal (s_ask (self, &query, &self->bob, "values of k3-reading"),
                          "period|group|partner|value|n|status|target|change\n");
@@ -400,6 +405,7 @@ test_query_values_orders_periods_of_each_kind (void **state)
         world_table (self, &self->bob, id, "postsecondary", "fafsa", years [i], counts [i], NULL);
     }
     Cibus__Query query = s_query ("values");
+    query.has_units = query.units = true; //  each unit's table, as it was decided
     query.indicator = "absence";
     assert_string_equal (s_ask (self, &query, &self->hub, "values of absence"),
                          "period|group|partner|value|n|status|target|change\n"
@@ -814,12 +820,58 @@ test_query_report_shows_the_gap_series_and_its_change (void **state)
     store_answer_free (reply);
 }
 
+//  The initiative's values: each period's and group's pooled over every
+//  unit, with n, interval and units; a change compares the units in both
+//  periods and names the others. carol may not see alice's small cells:
+//  the groups they are in are hidden from her pooled.
+static void
+test_query_values_pools_the_units (void **state)
+{
+    world_t *self = *state;
+    s_publish_k3_year (self);
+    Cibus__Query query = s_query ("values");
+    query.indicator = "k3-reading";
+    //  2026-Q1 is alice's 32/50 and carol's 110/200; its change from
+    //  2025-Q4 is alice's alone, 32/50 against 236/400.
+    assert_string_equal (
+        s_ask (self, &query, &self->hub, "values of k3-reading"),
+        "period|group|value|n|low|high|units|status|target|change|change low|change high|"
+        "verdict|not in both\n"
+        "2025-Q3|all|58.2|500|53.8303|62.4447|1 of 1|final|62||||-|\n"
+        "2025-Q4|all|59|400|54.1167|63.7121|1 of 1|final|62|0.8|-5.67022|7.22635|"
+        "no clear change|\n"
+        "2026-Q1|all|56.8|250|50.6025|62.7917|2 of 2|final|62|5|-9.63813|17.8271|"
+        "no clear change|carol (2026-Q1)\n"
+        "2026-Q2|all|63|400|58.1659|67.5868|1 of 1|provisional|62|-1|-13.8085|13.5983|"
+        "no clear change|carol (2026-Q1)\n");
+    query.by = "race";
+    //  Alice's 2026-Q1 asian pupils are 4, and black (16) is hidden beside
+    //  them: carol sees neither pooled, nor a change from or to them.
+    assert_string_equal (
+        s_ask (self, &query, &self->carol, "values of k3-reading"),
+        "period|group|value|n|low|high|units|status|target|change|change low|change high|verdict|not in both\n"
+        "2025-Q3|all|58.2|500|53.8303|62.4447|1 of 1|final|62||||-|\n"
+        "2025-Q4|all|59|400|54.1167|63.7121|1 of 1|final|62|0.8|-5.67022|7.22635|no clear change|\n"
+        "2025-Q4|asian|70|20|48.1027|85.4523|1 of 1|final|62||||-|\n"
+        "2025-Q4|black|50|28|32.6331|67.3669|1 of 1|final|62||||-|\n"
+        "2025-Q4|white|69|100|59.3739|77.2203|1 of 1|final|62||||-|\n"
+        "2026-Q1|all|56.8|250|50.6025|62.7917|2 of 2|final|62|5|-9.63813|17.8271|no clear change|carol (2026-Q1)\n"
+        "2026-Q1|asian|*|*|*|*|0 of 1|final|62|*|*|*|*|\n"
+        "2026-Q1|black|*|*|*|*|0 of 1|final|62|*|*|*|*|\n"
+        "2026-Q1|white|70|30|52.1242|83.3353|1 of 1|final|62|1|-18.6753|17.4466|no clear change|\n"
+        "2026-Q2|all|63|400|58.1659|67.5868|1 of 1|provisional|62|-1|-13.8085|13.5983|no clear change|carol (2026-Q1)\n"
+        "2026-Q2|asian|80|15|54.8146|92.9525|1 of 1|provisional|62|*|*|*|*|\n"
+        "2026-Q2|black|55|20|34.2085|74.1802|1 of 1|provisional|62|*|*|*|*|\n"
+        "2026-Q2|white|72|50|58.3349|82.5258|1 of 1|provisional|62|2|-17.0936|22.7446|no clear change|\n");
+}
+
 static void
 test_query_values_suppression_of_small_totals (void **state)
 {
     world_t *self = *state;
     s_publish_small_cells (self);
     Cibus__Query query = s_query ("values");
+    query.has_units = query.units = true; //  each unit's table, as it was decided
     query.indicator = "pre-k";
     assert_string_equal (s_ask (self, &query, &self->carol, "values of pre-k"),
                          "period|group|partner|value|n|status|target|change\n"
@@ -944,6 +996,7 @@ main (void)
         T (test_query_report_keeps_suppressed_cells_out_of_gaps_and_travel),
         T (test_query_report_hides_a_pool_that_would_give_a_hidden_total_away),
         T (test_query_report_shows_the_gap_series_and_its_change),
+        T (test_query_values_pools_the_units),
         T (test_query_values_suppression_of_small_totals),
         T (test_query_report_counts_a_cell_once_whatever_its_dimension_order),
         T (test_query_report_for_a_school_year_covers_its_quarters_and_months),

@@ -234,7 +234,7 @@ test_shared_a_correction_keeps_both_and_the_latest_counts (void **state)
         free (out), free (err);
     }
     assert_int_equal (AS (world, world->hub, &out, &err, "values", "--indicator", "k3-reading",
-                          "--json"),
+                          "--by", "unit", "--json"),
                       0);
     assert_non_null (strstr (out, "\"period\":\"2025-26\",\"group\":\"all\",\"partner\":\"alice\","
                                   "\"value\":52.5,\"n\":400,\"status\":\"final\""));
@@ -472,7 +472,7 @@ test_shared_small_cells_are_suppressed_on_every_path (void **state)
     //  Values: suppressed for carol, numbers for the backbone.
     char *out, *err, needle [128];
     assert_int_equal (AS (world, carol, &out, &err, "values", "--indicator", "k3-reading", "--by",
-                          "race", "--json"),
+                          "race,unit", "--json"),
                       0);
     for (size_t r = 0; r < S_RACES; r++) {
         snprintf (needle, sizeof needle, "\"group\":\"%s\",\"partner\":\"alice\",\"value\":%s",
@@ -484,7 +484,7 @@ test_shared_small_cells_are_suppressed_on_every_path (void **state)
     free (out), free (err);
     //  ...and in the history of submissions.
     assert_int_equal (AS (world, carol, &out, &err, "values", "--indicator", "k3-reading", "--by",
-                          "race", "--history", "--json"),
+                          "race,unit", "--history", "--json"),
                       0);
     assert_int_equal (harness_count (out, "\"group\":\"asian\",\"partner\":\"alice\","
                                           "\"value\":{\"suppressed\":true}"),
@@ -492,7 +492,7 @@ test_shared_small_cells_are_suppressed_on_every_path (void **state)
     assert_null (strstr (out, "\"value\":50,"));
     free (out), free (err);
     assert_int_equal (AS (world, world->hub, &out, &err, "values", "--indicator", "k3-reading",
-                          "--by", "race", "--json"),
+                          "--by", "race,unit", "--json"),
                       0);
     assert_non_null (strstr (out, "\"group\":\"asian\",\"partner\":\"alice\",\"value\":50,"));
     assert_null (strstr (out, "\"*\""));
@@ -525,7 +525,7 @@ test_shared_small_cells_are_suppressed_on_every_path (void **state)
     free (out), free (err);
     s_publish_table (world, "2026-27");
     assert_int_equal (AS (world, carol, &out, &err, "values", "--indicator", "k3-reading", "--by",
-                          "race", "--json"),
+                          "race,unit", "--json"),
                       0);
     assert_non_null (strstr (out, "\"period\":\"2026-27\",\"group\":\"asian\",\"partner\":"
                                   "\"alice\",\"value\":50,"));
