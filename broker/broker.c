@@ -323,6 +323,14 @@ s_may_publish (const store_partner_t *partner, const envelope_t *env, codec_prob
                                   "only the backbone defines indicators; '%s' is %s %s",
                                   partner->name, partner->role == ROLE_INTEGRATOR ? "an" : "a",
                                   store_role_name (partner->role));
+    //  Which units took up a practice is the backbone's record, as the
+    //  catalogue is: a partner could otherwise tag its best schools and
+    //  make any practice look like a bright spot.
+    if (env->body_case == CIBUS__ENVELOPE__BODY_PRACTICE)
+        return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "body",
+                                  "only the backbone records practices; '%s' is %s %s",
+                                  partner->name, partner->role == ROLE_INTEGRATOR ? "an" : "a",
+                                  store_role_name (partner->role));
     if (partner->role == ROLE_INTEGRATOR && env->body_case != CIBUS__ENVELOPE__BODY_DATA)
         return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "body",
                                   "integrator '%s' may publish data submissions only, not a %s",

@@ -238,16 +238,17 @@ const void *cibus_entry_bytes (cibus_entry_t *self, size_t *size);
    out. */
 typedef struct {
     const char *kind;      /* indicators, values, commitments, notes, report ... */
-    const char *indicator; /* values: the indicator, required */
+    const char *indicator; /* values, brightspots: the indicator, required */
     const char *by;        /* values: the dimension to break them down by */
     const char *network;   /* all but indicators: only this network */
     const char *owner;     /* commitments: only this partner's */
     bool overdue;          /* commitments: only the overdue ones */
     const char *since;     /* notes: held on or after this date, YYYY-MM-DD */
-    const char *period;    /* report: the period it is on, required */
+    const char *period;    /* report, brightspots: the period it is on, required */
     const char *today;     /* the date "overdue" is judged at, YYYY-MM-DD; NULL: today (UTC) */
     bool history;          /* values: every submission too, corrections included */
     bool units;            /* values: each unit's own values, not the pooled ones */
+    const char *practice;  /* brightspots: the practice compared, required */
 } cibus_question_t;
 
 /* Ask, and wait for the answer: *json is a new string the caller frees

@@ -10,7 +10,9 @@
         cibus feed   FILE|- --network NET [--format csv|jsonl] [--map MAP] [--for P]
                      [--dry-run] [--window N]
         cibus tail   [--topic PREFIX]... [--from SEQ] [--count N] [--timeout S]
-        cibus values|commitments|notes|indicators|report [...] [--format text|json|csv]
+        cibus practice tag UNIT PRACTICE --since DATE [--until DATE] --network NET
+        cibus values|commitments|notes|indicators|report|brightspots [...]
+                     [--format text|json|csv]
         cibus whoami | status
 
     Exit codes: 0 success, 2 usage error, 1 any other failure; every
@@ -24,6 +26,7 @@
 #include "render.h"
 #include "sync.h"
 
+#include <assert.h>
 #include <czmq.h>
 #include <errno.h>
 #include <math.h>
@@ -33,7 +36,7 @@
 #define S_EXIT_FAIL  1
 #define S_EXIT_USAGE 2
 #define S_TAIL_PROBE_MSEC 2000 /* tail pings a broker quiet this long: is it there? */
-#define S_MAX_OPTS   48
+#define S_MAX_OPTS   64
 
 //  A number as the text of an option's default.
 #define S_STR(x)  #x
@@ -151,6 +154,9 @@ static const opt_def_t s_indicator_opts [] = {
      "a disaggregation it may carry: race, income, gender, school, grade, ell, "
      "disability...; with its categories (race=asian,black,hispanic,white) a value "
      "outside them is refused (repeatable)"},
+    {"reference", OPT_LIST, "KEY=CATEGORY", NULL, NULL,
+     "the group of a dimension the report compares the others with, e.g. race=white (one of "
+     "the categories given with --dimension; repeatable, one per dimension)"},
     {"baseline", OPT_VALUE, "PERIOD=VALUE", NULL, NULL, "the starting point, e.g. 2024-25=48"},
     {"target", OPT_LIST, "PERIOD=VALUE", NULL, NULL, "a target, e.g. 2027-28=60 (repeatable)"},
     {"network", OPT_LIST, "NET", NULL, NULL, "a network that uses it (repeatable; none: all)"},
@@ -166,6 +172,38 @@ static const opt_def_t s_values_opts [] = {
      "also list every submission, corrections included, with who sent it and when"},
     {"network", OPT_VALUE, "NET", NULL, NULL, "only this network"},
     {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_brightspots_opts [] = {
+    {"indicator", OPT_VALUE, "ID", NULL, NULL, "the indicator compared (required)"},
+    {"practice", OPT_VALUE, "PRACTICE", NULL, NULL,
+     "the practice, as `cibus practice tag` recorded it, e.g. leveled-libraries (required)"},
+    {"period", OPT_VALUE, "PERIOD", NULL, NULL,
+     "the period compared, of the indicator's kind, e.g. 2026-Q2 (required)"},
+    {"network", OPT_VALUE, "NET", NULL, NULL, "only this network's units and tags"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+static const opt_def_t s_practice_opts [] = {
+    {"since", OPT_VALUE, "DATE", NULL, NULL,
+     "the first day the unit had the practice, YYYY-MM-DD (required)"},
+    {"until", OPT_VALUE, "DATE", NULL, NULL,
+     "the first day without it, once the practice stopped, YYYY-MM-DD"},
+    {NULL, 0, NULL, NULL, NULL, NULL}};
+
+//  After the options of `cibus practice --help`.
+static const char s_practice_details [] =
+    "A practice is something a unit took up - a school's leveled libraries, a tutoring\n"
+    "model - recorded by the backbone with the day it began, so that `cibus\n"
+    "brightspots` can compare the units with it and the units without it.\n"
+    "\n"
+    "UNIT is a partner, or PARTNER/UNIT for a unit under it, as `cibus values --by unit`\n"
+    "names it; the partner must be one of the network's. PRACTICE is a name without\n"
+    "spaces or '/', e.g. leveled-libraries. Tagging the same unit and practice in the\n"
+    "network again replaces the dates: correct --since that way, or add --until once\n"
+    "the practice stopped.\n"
+    "\n"
+    "example:\n"
+    "  cibus practice tag westside-sd/adams-el leveled-libraries --since 2026-01-05 \\\n"
+    "    --network early-literacy\n";
 
 static const opt_def_t s_commitments_opts [] = {
     {"network", OPT_VALUE, "NET", NULL, NULL, "only this network"},
@@ -386,6 +424,7 @@ typedef struct {
     Cibus__ActionCommitment commitment;
     char *indicators [CIBUS_MAX_LIST];
     Cibus__CommitmentUpdate update;
+    Cibus__PracticeTag practice;
     char id [33];             /* a fresh id, when --id was not given */
 } s_entry_t;
 
@@ -577,6 +616,28 @@ s_build_update (const s_command_t *command, opts_t *opts, s_entry_t *entry)
     return 0;
 }
 
+//  practice tag UNIT PRACTICE: the dates are the codec's to judge, in the
+//  broker's words.
+static int
+s_build_practice (const s_command_t *command, opts_t *opts, s_entry_t *entry)
+{
+    Cibus__PracticeTag *practice = &entry->practice;
+    cibus__practice_tag__init (practice);
+    if (opts_positional_count (opts) != 4 || strcmp (opts_positional (opts, 1), "tag") != 0)
+        return s_usage_error (command->name, "use: cibus practice tag UNIT PRACTICE --since DATE "
+                                             "--network NET");
+    practice->unit = (char *) opts_positional (opts, 2);
+    practice->practice = (char *) opts_positional (opts, 3);
+    practice->since = (char *) opts_get (opts, "since");
+    practice->until = (char *) opts_get (opts, "until");
+    if (!practice->since)
+        return s_usage_error (command->name, "--since is required: the first day the unit had "
+                                             "the practice");
+    entry->env.body_case = CIBUS__ENVELOPE__BODY_PRACTICE;
+    entry->env.practice = practice;
+    return 0;
+}
+
 //  Check an entry as the broker will before connecting: what the user typed
 //  wrong is a usage error (exit 2), said in the broker's own words. Gives
 //  the entry a fresh id when it has none (id: room for it).
@@ -602,8 +663,10 @@ s_publish_and_report (const s_command_t *command, opts_t *opts, cibus_t *client,
 {
     cibus_ack_t ack;
     cibus_err_t err = cibus_publish (client, env, &ack);
-    //  Unreachable: the outbox keeps it under its id, for `cibus sync`.
-    if (err && sync_unreachable (err)) {
+    //  Unreachable: the outbox keeps it under its id, for `cibus sync` -
+    //  a partner's update, not the backbone's catalogue, which waits for
+    //  the broker (its command has no outbox).
+    if (err && sync_unreachable (err) && command->publishes) {
         char why [600];
         snprintf (why, sizeof why, "the broker cannot be reached (%s)", cibus_error (client));
         return sync_queue (command->name, opts, env, why);
@@ -642,7 +705,8 @@ s_cmd_publish (const s_command_t *command, opts_t *opts)
         rc = s_usage_error (command->name, "--network is required: the network to publish in");
     else if (timeout < 0)
         rc = s_usage_error (command->name, "--timeout must be a number of seconds > 0");
-    else if (strcmp (command->name, "update") != 0 && opts_positional_count (opts) > 1)
+    else if (strcmp (command->name, "update") != 0 && strcmp (command->name, "practice") != 0
+             && opts_positional_count (opts) > 1)
         rc = s_usage_error (command->name, "unexpected argument '%s'", opts_positional (opts, 1));
     else if (strcmp (command->name, "submit") == 0)
         rc = s_build_submit (command, opts, entry);
@@ -650,6 +714,8 @@ s_cmd_publish (const s_command_t *command, opts_t *opts)
         rc = s_build_note (command, opts, entry);
     else if (strcmp (command->name, "commit") == 0)
         rc = s_build_commit (command, opts, entry);
+    else if (strcmp (command->name, "practice") == 0)
+        rc = s_build_practice (command, opts, entry);
     else
         rc = s_build_update (command, opts, entry);
 
@@ -879,6 +945,25 @@ s_cmd_indicator (const s_command_t *command, opts_t *opts)
     }
     def.dimensions = dimension_keys;
     def.categories = categories->pointers;
+    //  --reference KEY=CATEGORY: set on that dimension's categories.
+    for (size_t i = 0; i < opts_count (opts, "reference"); i++) {
+        const char *reference = opts_item (opts, "reference", i);
+        const char *equals = strchr (reference, '=');
+        size_t found = def.n_categories;
+        for (size_t c = 0; equals && c < def.n_categories; c++)
+            if (strlen (categories->lists [c].dimension) == (size_t) (equals - reference)
+                && strncmp (categories->lists [c].dimension, reference,
+                            (size_t) (equals - reference)) == 0)
+                found = c;
+        if (found == def.n_categories || categories->lists [found].reference) {
+            free (categories);
+            return s_usage_error (command->name,
+                                  "--reference '%.64s' names no dimension given with its "
+                                  "categories (--dimension KEY=A,B), or one named twice",
+                                  reference);
+        }
+        categories->lists [found].reference = (char *) equals + 1;
+    }
 
     cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
     env.topic = CODEC_CATALOG_NETWORK "/indicator";
@@ -987,11 +1072,16 @@ s_cmd_query (const s_command_t *command, opts_t *opts)
             query.has_overdue = query.overdue = opts_flag (opts, "overdue");
         else if (strcmp (def->name, "history") == 0)
             query.has_history = query.history = opts_flag (opts, "history");
+        else if (strcmp (def->name, "practice") == 0)
+            query.practice = (char *) value;
     }
     if (strcmp (command->name, "values") == 0 && !query.indicator)
         return s_usage_error (command->name, "--indicator is required");
     if (strcmp (command->name, "report") == 0 && !query.period)
         return s_usage_error (command->name, "--period is required, e.g. --period 2026-Q3");
+    if (strcmp (command->name, "brightspots") == 0
+        && (!query.indicator || !query.practice || !query.period))
+        return s_usage_error (command->name, "--indicator, --practice and --period are required");
     const char *dates [] = {query.since, query.today};
     for (size_t i = 0; i < 2; i++)
         if (dates [i] && !codec_is_date (dates [i]))
@@ -1668,6 +1758,22 @@ static const char s_query_details [] =
     "cell is empty, and a hidden value is * and a coded one its range (<=5), as\n"
     "you would see them: never a zero.\n";
 
+//  After the options of `cibus brightspots --help`; the forms of --format
+//  follow, as for every query.
+static const char s_brightspots_details [] =
+    "Three tables. `with and without PRACTICE`: the units that had the practice\n"
+    "throughout the period (tagged since its first day or before, not stopped before\n"
+    "its end) against every other unit that reported the indicator, each side pooled\n"
+    "as `cibus values` pools, then their difference with its 95 % interval and a\n"
+    "verdict: higher or lower with the practice only when the interval leaves out 0.\n"
+    "`caution`: what the comparison is not. `before and after PRACTICE`: each unit\n"
+    "with the practice, its value in the latest period that ended before the practice\n"
+    "began against the period asked for, with the change's interval and verdict.\n"
+    "A value hidden from you hides every figure it is part of (*).\n"
+    "\n"
+    "Units that chose a practice may differ from the others in many ways: a bright\n"
+    "spot is a lead to look into, not proof that the practice works.\n";
+
 static const opt_def_t s_queue_opts [] = {
     S_REPLICA_OPT,
     {"queue", OPT_FLAG, NULL, NULL, NULL,
@@ -1709,6 +1815,10 @@ static const s_command_t s_commands [] = {
      "[options]",
      "define (or redefine: a new version) a shared indicator; backbone only",
      s_indicator_opts, false, true, s_cmd_indicator, NULL},
+    {"practice",
+     "practice tag UNIT PRACTICE --since DATE [--until DATE] --network NET [--id ID]",
+     "record that a unit took up a practice, from a date; backbone only", s_practice_opts,
+     true, true, s_cmd_publish, s_practice_details},
     {"indicators", "indicators [--format text|json|csv]", "the indicator catalogue in force",
      s_none, false, true, s_cmd_query, s_query_details},
     {"values",
@@ -1726,6 +1836,12 @@ static const s_command_t s_commands [] = {
     {"report", "report --period P [--network NET] [--format text|json|csv]",
      "the backbone's page: submissions, slipping commitments, indicators, gaps, meetings",
      s_report_opts, false, true, s_cmd_query, s_query_details},
+    {"brightspots",
+     "brightspots --indicator ID --practice P --period PERIOD [--network NET] "
+     "[--format text|json|csv]",
+     "units with a practice against units without, and each before and after: a comparison, "
+     "not a controlled study",
+     s_brightspots_opts, false, true, s_cmd_query, s_brightspots_details},
     {"feed",
      "feed FILE|- --network NET [--format csv|jsonl] [--map MAP] [--for PARTNER] [--dry-run] "
      "[--window N] [--queue]",
@@ -1772,8 +1888,12 @@ s_merge (const s_command_t *command, opt_def_t *defs)
                                       ? s_queue_opts
                                       : s_none};
     for (size_t p = 0; p < 4; p++)
-        for (const opt_def_t *def = parts [p]; def->name && count < S_MAX_OPTS - 1; def++)
+        for (const opt_def_t *def = parts [p]; def->name; def++) {
+            //  A table that outgrew the room is a programming error, not
+            //  options to drop without a word.
+            assert (count < S_MAX_OPTS - 1);
             defs [count++] = *def;
+        }
     defs [count] = (opt_def_t) {NULL, 0, NULL, NULL, NULL, NULL};
 }
 
@@ -1807,6 +1927,10 @@ main (int argc, char **argv)
         opts_help (defs, stdout);
         if (command->details)
             printf ("\n%s", command->details);
+        //  A query with details of its own is printed like every query too.
+        if (command->handler == s_cmd_query && command->details
+            && command->details != s_query_details)
+            printf ("\n%s", s_query_details);
         rc = 0;
     }
     else

@@ -283,6 +283,7 @@ cibus_ask (cibus_t *self, const cibus_question_t *question, char **json)
     query.today = (char *) question->today;
     query.has_history = query.history = question->history;
     query.has_units = query.units = question->units;
+    query.practice = (char *) question->practice;
     Cibus__Reply *reply;
     cibus_err_t err = cibus_query (self, &query, &reply);
     if (err)

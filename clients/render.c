@@ -194,6 +194,12 @@ render_envelope_text (const cibus_envelope_t *env, FILE *out)
                      env->indicator->direction == CIBUS__DIRECTION__DOWN ? "lower" : "higher",
                      codec_period_kind_name (env->indicator->period_kind));
             break;
+        case CIBUS__ENVELOPE__BODY_PRACTICE:
+            fprintf (out, "practice %s at %s since %s", env->practice->practice,
+                     env->practice->unit, env->practice->since);
+            if (env->practice->until && *env->practice->until)
+                fprintf (out, " until %s", env->practice->until);
+            break;
         default:
             fprintf (out, "(no body)");
     }

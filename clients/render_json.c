@@ -213,6 +213,12 @@ render_envelope_json (const cibus_envelope_t *env)
         case CIBUS__ENVELOPE__BODY_INDICATOR:
             rc |= s_indicator_json (env->indicator, object);
             break;
+        case CIBUS__ENVELOPE__BODY_PRACTICE:
+            rc |= s_str_field (object, "unit", env->practice->unit);
+            rc |= s_str_field (object, "practice", env->practice->practice);
+            rc |= s_str_field (object, "since", env->practice->since);
+            rc |= s_str_field (object, "until", env->practice->until);
+            break;
         default:
             break;
     }

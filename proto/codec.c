@@ -112,6 +112,8 @@ codec_body_topic_kind (const envelope_t *env)
             return "commitment";
         case CIBUS__ENVELOPE__BODY_INDICATOR:
             return "indicator";
+        case CIBUS__ENVELOPE__BODY_PRACTICE:
+            return "practice";
         default:
             return NULL;
     }
@@ -906,6 +908,43 @@ s_validate_update (const Cibus__CommitmentUpdate *update, codec_problem_t *probl
     return s_text (problem, "update.comment", update->comment, CIBUS_MAX_TEXT, false);
 }
 
+//  A practice tag names a unit as the values query does (a partner, or
+//  partner/unit for a table of a unit under it), the practice as a token,
+//  and the days it ran from and, when it stopped, to. Whether the partner
+//  belongs to the network is the store's to judge (PROTOCOL.md 7.4).
+static cibus_err_t
+s_validate_practice (const Cibus__PracticeTag *practice, codec_problem_t *problem)
+{
+    cibus_err_t rc;
+    if ((rc = s_text (problem, "practice.unit", practice->unit, 2 * CIBUS_MAX_NAME + 1, true)))
+        return rc;
+    const char *slash = strchr (practice->unit, '/');
+    size_t owner = slash ? (size_t) (slash - practice->unit) : strlen (practice->unit);
+    if (owner == 0 || (slash && (!slash [1] || strchr (slash + 1, '/')))
+        || !s_is_token (practice->unit, true))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "practice.unit",
+                                  "field 'practice.unit' must be a partner or partner/unit, "
+                                  "printable text without spaces, got '%.64s'",
+                                  practice->unit);
+    if (owner > CIBUS_MAX_NAME || (slash && strlen (slash + 1) > CIBUS_MAX_NAME))
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "practice.unit",
+                                  "field 'practice.unit' names a partner or a unit of over %d "
+                                  "bytes",
+                                  CIBUS_MAX_NAME);
+    if ((rc = s_token (problem, "practice.practice", practice->practice, CIBUS_MAX_NAME))
+        || (rc = s_optional_date (problem, "practice.since", practice->since, true))
+        || (rc = s_optional_date (problem, "practice.until", practice->until, false)))
+        return rc;
+    //  until is the first day without it: a practice that stopped the day
+    //  it began never ran. Both are YYYY-MM-DD: byte order is date order.
+    if (practice->until && *practice->until && strcmp (practice->until, practice->since) <= 0)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "practice.until",
+                                  "field 'practice.until' is %s, not after 'practice.since' "
+                                  "(%s): it is the first day without the practice",
+                                  practice->until, practice->since);
+    return CIBUS_OK;
+}
+
 static cibus_err_t
 s_milestone (codec_problem_t *problem, const char *field, const Cibus__Milestone *milestone,
              Cibus__PeriodKind kind)
@@ -969,6 +1008,16 @@ s_categories (codec_problem_t *problem, const Cibus__IndicatorDefinition *def)
                                               "category '%.64s' is listed twice under '%.64s'",
                                               list->categories [c], list->dimension);
         }
+        //  The reference group, when one is named, is one of the categories.
+        bool listed = !list->reference || !*list->reference;
+        for (size_t c = 0; !listed && c < list->n_categories; c++)
+            listed = strcmp (list->categories [c], list->reference) == 0;
+        if (!listed)
+            return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,
+                                      "indicator.categories.reference",
+                                      "the reference group '%.64s' is not one of the categories "
+                                      "of '%.64s'",
+                                      list->reference, list->dimension);
         for (size_t j = 0; j < i; j++) {
             const Cibus__DimensionCategories *other = def->categories [j];
             if (strcmp (other->dimension, list->dimension) == 0)
@@ -1084,6 +1133,8 @@ s_known_fields_only (const envelope_t *env, codec_problem_t *problem)
         rc = s_no_unknown (problem, "commitment", &env->commitment->base);
     else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_UPDATE)
         rc = s_no_unknown (problem, "update", &env->update->base);
+    else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_PRACTICE)
+        rc = s_no_unknown (problem, "practice", &env->practice->base);
     else if (rc == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_INDICATOR) {
         const Cibus__IndicatorDefinition *def = env->indicator;
         rc = s_no_unknown (problem, "indicator", &def->base);
@@ -1110,6 +1161,8 @@ s_body_noun (const envelope_t *env)
             return "a commitment";
         case CIBUS__ENVELOPE__BODY_UPDATE:
             return "an update";
+        case CIBUS__ENVELOPE__BODY_PRACTICE:
+            return "a practice tag";
         default:
             return "an indicator definition";
     }
@@ -1132,7 +1185,7 @@ codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
     if (!kind)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "body",
                                   "field 'body' is required: one of data, note, commitment, "
-                                  "update, indicator");
+                                  "update, indicator, practice");
     char network [CIBUS_MAX_NETWORK + 1];
     if (!codec_topic_network (env->topic, network, sizeof network))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
@@ -1172,6 +1225,8 @@ codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
             return s_validate_note (env->note, problem);
         case CIBUS__ENVELOPE__BODY_COMMITMENT:
             return s_validate_commitment (env->commitment, problem);
+        case CIBUS__ENVELOPE__BODY_PRACTICE:
+            return s_validate_practice (env->practice, problem);
         case CIBUS__ENVELOPE__BODY_INDICATOR:
             if (strcmp (network, CODEC_CATALOG_NETWORK) != 0)
                 return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "topic",
@@ -1211,9 +1266,10 @@ s_validate_query (const Cibus__Query *query, codec_problem_t *problem)
         || (rc = s_text (problem, "query.network", query->network, CIBUS_MAX_NETWORK, false))
         || (rc = s_text (problem, "query.owner", query->owner, CIBUS_MAX_NAME, false))
         || (rc = s_text (problem, "query.since", query->since, CIBUS_MAX_NAME, false))
-        || (rc = s_text (problem, "query.period", query->period, CIBUS_MAX_NAME, false)))
+        || (rc = s_text (problem, "query.period", query->period, CIBUS_MAX_NAME, false))
+        || (rc = s_text (problem, "query.today", query->today, CIBUS_MAX_NAME, false)))
         return rc;
-    return s_text (problem, "query.today", query->today, CIBUS_MAX_NAME, false);
+    return s_text (problem, "query.practice", query->practice, CIBUS_MAX_NAME, false);
 }
 
 cibus_err_t

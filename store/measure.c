@@ -59,6 +59,12 @@ static const char *s_sql [MEASURE__COUNT] = {
     [MEASURE_CONFIG_GET] = "SELECT value FROM config WHERE key = ?",
     [MEASURE_CONFIG_SET] = ("INSERT INTO config (key, value) VALUES (?, ?) "
                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+    //  A later tag of the same network, unit and practice is a correction:
+    //  its dates replace the earlier ones, until included (NULL: it runs).
+    [MEASURE_PRACTICE_ADD] = "INSERT INTO practices (network, unit, practice, since, until, seq) "
+                             "VALUES (?, ?, ?, ?, ?, ?) "
+                             "ON CONFLICT (network, unit, practice) DO UPDATE SET "
+                             "since = excluded.since, until = excluded.until, seq = excluded.seq",
 };
 
 cibus_err_t
@@ -380,6 +386,49 @@ s_check_update (store_t *self, const envelope_t *env, const char *network,
     return CIBUS_OK;
 }
 
+//  ------------------------------------------------------------ practices
+
+//  A practice is the backbone's record (the broker refuses anyone else's
+//  first; this holds for every caller of store_append). The unit's
+//  partner must be one of the network's, as a table's owner must (7.2):
+//  a misspelt partner would tag a unit that never reports, and the
+//  comparison would quietly count it nowhere.
+static cibus_err_t
+s_check_practice (store_t *self, const envelope_t *env, const char *network,
+                  const store_partner_t *publisher, codec_problem_t *problem)
+{
+    if (publisher->role != ROLE_BACKBONE)
+        return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "body",
+                                  "only the backbone records practices; '%s' is %s %s",
+                                  publisher->name,
+                                  publisher->role == ROLE_INTEGRATOR ? "an" : "a",
+                                  store_role_name (publisher->role));
+    char owner [CIBUS_MAX_NAME + 1];
+    const char *unit = env->practice->unit;
+    size_t len = strcspn (unit, "/");
+    snprintf (owner, sizeof owner, "%.*s", (int)(len < sizeof owner ? len : sizeof owner - 1),
+              unit);
+    if (strcmp (owner, publisher->name) == 0)
+        return CIBUS_OK;
+    sqlite3_stmt *stmt = self->tables [TABLES_PARTNER_IN];
+    sqlite3_bind_text (stmt, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, network, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    bool member = rc == SQLITE_ROW && sqlite3_column_int (stmt, 0);
+    bool known = rc == SQLITE_ROW && sqlite3_column_int (stmt, 1);
+    store_reset (stmt);
+    if (rc != SQLITE_ROW)
+        return store_fail (self, "practice-unit"), s_store_problem (problem);
+    if (!known)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "practice.unit",
+                                  "partner '%s' is not in the registry", owner);
+    if (!member)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "practice.unit",
+                                  "partner '%s' is not a member of network '%s'", owner,
+                                  network);
+    return CIBUS_OK;
+}
+
 //  The rules of store_check_entry, for an entry received at received_at.
 static cibus_err_t
 s_check_entry (store_t *self, envelope_t *env, const store_partner_t *publisher,
@@ -398,6 +447,8 @@ s_check_entry (store_t *self, envelope_t *env, const store_partner_t *publisher,
             return s_check_commitment (self, env, network, publisher, problem);
         case CIBUS__ENVELOPE__BODY_UPDATE:
             return s_check_update (self, env, network, publisher, problem);
+        case CIBUS__ENVELOPE__BODY_PRACTICE:
+            return s_check_practice (self, env, network, publisher, problem);
         case CIBUS__ENVELOPE__BODY_INDICATOR:
             if (publisher->role != ROLE_BACKBONE)
                 return codec_problem_set (problem, CIBUS_ERR_FORBIDDEN, "indicator",
@@ -511,6 +562,21 @@ s_project_indicator (store_t *self, const envelope_t *env)
     return store_step_done (self, stmt, "indicator-add");
 }
 
+static cibus_err_t
+s_project_practice (store_t *self, const envelope_t *env, const char *network)
+{
+    const Cibus__PracticeTag *practice = env->practice;
+    sqlite3_stmt *stmt = self->measure [MEASURE_PRACTICE_ADD];
+    sqlite3_bind_text (stmt, 1, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, practice->unit ? practice->unit : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, practice->practice ? practice->practice : "", -1,
+                       SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, practice->since ? practice->since : "", -1, SQLITE_STATIC);
+    store_bind_text_or_null (stmt, 5, practice->until);
+    sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)env->seq);
+    return store_step_done (self, stmt, "practice-add");
+}
+
 //  Bring the projections up to date with an entry just appended in the
 //  open batch (env carries its seq, partner, topic, received_at). Data
 //  tables are projected by tables_append.
@@ -526,6 +592,8 @@ measure_project (store_t *self, const envelope_t *env, const char *network)
             return s_project_update (self, env, network);
         case CIBUS__ENVELOPE__BODY_INDICATOR:
             return s_project_indicator (self, env);
+        case CIBUS__ENVELOPE__BODY_PRACTICE:
+            return s_project_practice (self, env, network);
         default:
             return CIBUS_OK;
     }

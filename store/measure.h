@@ -7,8 +7,8 @@
     transaction as the append (store_append writes them inside the batch),
     so they never disagree with it: the latest definition of each
     indicator, every data value with its history, the state of each
-    commitment, the notes and their decisions. They can always be rebuilt
-    from the log.
+    commitment, the notes and their decisions, the practices units took
+    up. They can always be rebuilt from the log.
 
     Everything here is judged against what the open transaction sees: an
     update may follow its commitment, and a submission the definition of
@@ -54,7 +54,11 @@
        its owner nor the backbone (FORBIDDEN, update.commitment_id);
        commitment already done or dropped (BAD_FIELD, update.status);
      - indicator definition: published by anyone but the backbone
-       (FORBIDDEN, indicator).
+       (FORBIDDEN, indicator);
+     - practice tag: published by anyone but the backbone (FORBIDDEN,
+       body); the unit's partner (before any '/') neither the publisher
+       nor in the registry, or not a member of the network (BAD_FIELD,
+       practice.unit).
    A failure of the store itself is CIBUS_ERR_STORE, with a message.     */
 cibus_err_t store_check_entry (store_t *self, envelope_t *env, const store_partner_t *publisher,
                                codec_problem_t *problem);

@@ -69,6 +69,28 @@ query_pool_value (const query_pool_t *pool, int unit, double *value)
     return true;
 }
 
+void
+query_pool_cells (query_t *q, store_row_t *row, const query_pool_t *pool, int unit,
+                  bool interval)
+{
+    if (pool->hidden) {
+        for (int cell = 0; cell < (interval ? 4 : 2); cell++)
+            query_text (q, row, "*");
+        return;
+    }
+    double value = 0, low = 0, high = 0;
+    bool shown = query_pool_value (pool, unit, &value);
+    query_number_or_empty (q, row, shown, value);
+    query_number_or_empty (q, row, shown && pool->n_known, pool->n);
+    if (!interval)
+        return;
+    double scale = unit == CIBUS__UNIT__PERCENT ? 100 : 1;
+    bool wilson = shown && pool->proportion
+                  && stats_wilson (pool->num, pool->den, STATS_Z95, &low, &high);
+    query_number_or_empty (q, row, wilson, query_round (low * scale));
+    query_number_or_empty (q, row, wilson, query_round (high * scale));
+}
+
 //  Whether a value is of the group (NULL: a total) of the dimension key.
 static bool
 s_of_group (const query_value_t *value, const char *key, const char *group)

@@ -20,7 +20,6 @@
 #include "query_internal.h"
 
 #include "log.h"
-#include "stats.h"
 
 #include <assert.h>
 #include <math.h>
@@ -66,6 +65,10 @@ static const char *s_sql [QUERY__COUNT] = {
                       "size_shown, version, publisher "
                       "FROM data_values WHERE indicator = ? AND dim_count <= 1 "
                       "ORDER BY period, dim_key, dim_value, partner, unit, seq",
+    //  The units tagged with a practice, each unit's earliest start first
+    //  (brightspots.c).
+    [QUERY_PRACTICES] = "SELECT network, unit, since, until FROM practices WHERE practice = ? "
+                        "ORDER BY unit, since, network",
 };
 
 //  cibus_period_within (period, outer): whether a period lies within
@@ -561,17 +564,22 @@ s_indicators (query_t *q, codec_problem_t *problem)
         query_number_or_empty (q, row, def->has_min, def->min);
         query_number_or_empty (q, row, def->has_max, def->max);
         //  Each dimension, with its categories when the catalogue lists
-        //  them: "race=asian|black|hispanic|white, grade".
+        //  them and its reference group when it names one:
+        //  "race=asian|black|hispanic|white (reference white), grade".
         char *dimensions = NULL;
         size_t dimensions_size = 0;
         FILE *listing = open_memstream (&dimensions, &dimensions_size);
         for (size_t i = 0; listing && i < def->n_dimensions; i++) {
             fprintf (listing, "%s%s", i ? ", " : "", def->dimensions [i]);
-            for (size_t c = 0; c < def->n_categories; c++)
-                if (strcmp (def->categories [c]->dimension, def->dimensions [i]) == 0)
-                    for (size_t k = 0; k < def->categories [c]->n_categories; k++)
-                        fprintf (listing, "%s%s", k ? "|" : "=",
-                                 def->categories [c]->categories [k]);
+            for (size_t c = 0; c < def->n_categories; c++) {
+                const Cibus__DimensionCategories *list = def->categories [c];
+                if (strcmp (list->dimension, def->dimensions [i]) != 0)
+                    continue;
+                for (size_t k = 0; k < list->n_categories; k++)
+                    fprintf (listing, "%s%s", k ? "|" : "=", list->categories [k]);
+                if (list->reference && *list->reference)
+                    fprintf (listing, " (reference %s)", list->reference);
+            }
         }
         if (listing && fclose (listing) == 0)
             query_text (q, row, dimensions);
@@ -661,7 +669,6 @@ s_pooled_values (query_t *q, const Cibus__IndicatorDefinition *def, const char *
     char title [CIBUS_MAX_NAME + 16];
     snprintf (title, sizeof title, "values of %s", def->indicator);
     store_table_t *table = query_table (q, title, columns, 14);
-    double scale = def->unit == CIBUS__UNIT__PERCENT ? 100 : 1;
     for (size_t i = 0; i < values->count && !q->nomem; i++) {
         const query_value_t *value = &values->items [i];
         //  One row for the first unit of each period and group.
@@ -677,22 +684,10 @@ s_pooled_values (query_t *q, const Cibus__IndicatorDefinition *def, const char *
                 previous = values->items [j].period;
         query_pool_t pool;
         query_pool_of (values, value->period, NULL, by, group, def->unit, &pool);
-        double pooled = 0, low = 0, high = 0;
-        bool shown = query_pool_value (&pool, def->unit, &pooled);
-        bool interval = shown && pool.proportion
-                        && stats_wilson (pool.num, pool.den, STATS_Z95, &low, &high);
         store_row_t *row = query_row (q, table);
         query_text (q, row, value->period);
         query_text (q, row, group ? group : "all");
-        if (pool.hidden)
-            for (int cell = 0; cell < 4; cell++)
-                query_text (q, row, "*");
-        else {
-            query_number_or_empty (q, row, shown, pooled);
-            query_number_or_empty (q, row, shown && pool.n_known, pool.n);
-            query_number_or_empty (q, row, interval, query_round (low * scale));
-            query_number_or_empty (q, row, interval, query_round (high * scale));
-        }
+        query_pool_cells (q, row, &pool, def->unit, true);
         char units [64];
         snprintf (units, sizeof units, "%zu of %zu", pool.pooled, pool.units);
         query_text (q, row, units);
@@ -997,9 +992,10 @@ static const struct {
 } s_kinds [] = {
     {"indicators", s_indicators}, {"values", s_values}, {"commitments", s_commitments},
     {"notes", s_notes},           {"report", query_report},     {"partners", s_partners},
+    {"brightspots", query_brightspots},
 };
 #define S_KINDS (sizeof s_kinds / sizeof s_kinds [0])
-#define S_KIND_NAMES "indicators, values, commitments, notes, report or partners"
+#define S_KIND_NAMES "indicators, values, commitments, notes, report, partners or brightspots"
 
 static cibus_err_t
 s_today (query_t *q, const char *today, codec_problem_t *problem)

@@ -54,7 +54,17 @@
                    partner, title, decisions: the notes held within the
                    period). Query.period is required.
       partners     "partners": partner, network, key (each partner of role
-                   partner in the networks the reader reads)                      */
+                   partner in the networks the reader reads)
+      brightspots  "with and without <practice>" (group: with, without,
+                   difference; units, value, n, low, high, verdict: the
+                   units with the practice throughout the period against
+                   the others, pooled, and their difference with Newcombe's
+                   interval); "caution" (that it is a comparison, not a
+                   controlled study); "before and after <practice>" (unit,
+                   since, before period, before value, before n, after
+                   period, after value, after n, change, change low, change
+                   high, verdict). Query.indicator, practice and period are
+                   required (brightspots.c)                               */
 
 #ifndef CIBUS_QUERY_H_INCLUDED
 #define CIBUS_QUERY_H_INCLUDED

@@ -1,6 +1,6 @@
-/*  query_internal.h - what query.c and report.c share: one answer being
-    built, its table builder, read access and the current values of an
-    indicator as one reader may see them. Not for callers.                */
+/*  query_internal.h - what query.c, report.c and brightspots.c share: one
+    answer being built, its table builder, read access and the current
+    values of an indicator as one reader may see them. Not for callers.  */
 
 #ifndef CIBUS_QUERY_INTERNAL_H_INCLUDED
 #define CIBUS_QUERY_INTERNAL_H_INCLUDED
@@ -156,6 +156,13 @@ void query_pool_of (const query_values_t *values, const char *period, const char
 //  show (hidden from the reader, or nothing pooled).
 bool query_pool_value (const query_pool_t *pool, int unit, double *value);
 
+//  The cells of a pool: its value and n and, when interval is set, the
+//  95 % Wilson interval of a percent or rate (empty for other units); each
+//  "*" when the pool is hidden from the reader, empty when there is
+//  nothing to show.
+void query_pool_cells (query_t *q, store_row_t *row, const query_pool_t *pool, int unit,
+                       bool interval);
+
 //  A cell naming the units that reported the group in only one of the
 //  periods a and b, each as "unit (period)", joined by "; ".
 void query_unmatched_cell (query_t *q, store_row_t *row, const query_values_t *values,
@@ -177,6 +184,10 @@ cibus_err_t query_store_problem (codec_problem_t *problem);
 
 //  The report kind (report.c).
 cibus_err_t query_report (query_t *q, codec_problem_t *problem);
+
+//  The brightspots kind: the units with a practice against those without,
+//  and each of them before and after (brightspots.c).
+cibus_err_t query_brightspots (query_t *q, codec_problem_t *problem);
 
 //  The report's decisions table: the decisions of the meetings held from
 //  start to end (YYYY-MM-DD, both included) in the networks the reader

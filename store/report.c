@@ -120,7 +120,7 @@ s_attention (query_t *q)
 //  ------------------------------------------------------------ indicators
 
 typedef struct {
-    store_table_t *indicators, *gaps, *series;
+    store_table_t *indicators, *gaps, *series, *reference;
     query_verdicts_t verdicts;
     size_t judged_of;
 } s_curve_t;
@@ -471,6 +471,129 @@ s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *
     return q->nomem ? CIBUS_ERR_NOMEM : CIBUS_OK;
 }
 
+//  The change of a gap a - b between two periods, of the same units, as
+//  four cells (change, low, high, verdict): narrowing or widening only
+//  beyond noise (Zou and Donner's interval from the four pooled counts),
+//  "not judged" without counts, "-" without a previous period, "*" when a
+//  value in it is hidden from the reader.
+static void
+s_gap_change_cells (query_t *q, store_row_t *row, const query_values_t *cells,
+                    const Cibus__IndicatorDefinition *def, const char *key, const char *a,
+                    const char *b, const char *later, const char *earlier)
+{
+    int unit = def->unit;
+    query_pool_t a1 = {0}, b1 = {0}, a2 = {0}, b2 = {0};
+    if (earlier) {
+        query_pool_of (cells, later, earlier, key, a, unit, &a1);
+        query_pool_of (cells, later, earlier, key, b, unit, &b1);
+        query_pool_of (cells, earlier, later, key, a, unit, &a2);
+        query_pool_of (cells, earlier, later, key, b, unit, &b2);
+    }
+    if (a1.hidden || b1.hidden || a2.hidden || b2.hidden) {
+        for (int cell = 0; cell < 4; cell++)
+            query_text (q, row, "*");
+        return;
+    }
+    double va1 = 0, vb1 = 0, va2 = 0, vb2 = 0;
+    if (!earlier || !query_pool_value (&a1, unit, &va1) || !query_pool_value (&b1, unit, &vb1)
+        || !query_pool_value (&a2, unit, &va2) || !query_pool_value (&b2, unit, &vb2)) {
+        for (int cell = 0; cell < 3; cell++)
+            query_empty (q, row);
+        query_text (q, row, "-");
+        return;
+    }
+    double before = va2 - vb2;
+    query_number (q, row, query_round ((va1 - vb1) - before));
+    double change = 0, low = 0, high = 0, scale = unit == CIBUS__UNIT__PERCENT ? 100 : 1;
+    stats_verdict_t verdict;
+    //  Narrower is better: toward 0 from the side the gap was on.
+    if (a1.proportion && b1.proportion && a2.proportion && b2.proportion
+        && stats_gap_change (a1.num, a1.den, b1.num, b1.den, a2.num, a2.den, b2.num, b2.den,
+                             STATS_Z95, &change, &low, &high)
+        && stats_verdict (low, high, before < 0, &verdict)) {
+        query_number (q, row, query_round (low * scale));
+        query_number (q, row, query_round (high * scale));
+        query_text (q, row, verdict == STATS_IMPROVING   ? "narrowing"
+                            : verdict == STATS_WORSENING ? "widening"
+                                                         : "no clear change");
+        return;
+    }
+    query_empty (q, row);
+    query_empty (q, row);
+    query_text (q, row, "not judged");
+}
+
+//  For each dimension whose reference group the definition names (the
+//  backbone's choice, e.g. race=white), period by period: every other
+//  group's pooled value against the reference's, the gap between them and
+//  its change since the period before, of the same units, judged beyond
+//  noise. A value hidden from the reader shows as "*" and hides the gap.
+static cibus_err_t
+s_reference_gaps (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *table)
+{
+    bool any = false;
+    for (size_t d = 0; d < def->n_categories && !any; d++)
+        any = def->categories [d]->reference && *def->categories [d]->reference;
+    if (!any)
+        return CIBUS_OK;
+    query_values_t cells;
+    cibus_err_t err = query_values_read (q, def->indicator, QUERY_CELLS_SINGLE, NULL, &cells);
+    if (err)
+        return err;
+    s_until_report (q, &cells);
+    int unit = def->unit;
+    for (size_t d = 0; d < def->n_categories && !q->nomem; d++) {
+        const Cibus__DimensionCategories *list = def->categories [d];
+        const char *key = list->dimension, *reference = list->reference;
+        if (!reference || !*reference)
+            continue;
+        size_t period_count = 0, group_count = 0;
+        const char **periods = s_distinct (q, &cells, key, true, &period_count);
+        const char **groups = s_distinct (q, &cells, key, false, &group_count);
+        for (size_t g = 0; groups && periods && g < group_count && !q->nomem; g++) {
+            if (strcmp (groups [g], reference) == 0)
+                continue;
+            const char *earlier = NULL;
+            for (size_t p = 0; p < period_count && !q->nomem; p++) {
+                query_pool_t ref, group;
+                query_pool_of (&cells, periods [p], NULL, key, reference, unit, &ref);
+                query_pool_of (&cells, periods [p], NULL, key, groups [g], unit, &group);
+                if (ref.units == 0 || group.units == 0)
+                    continue;
+                double ref_value = 0, group_value = 0;
+                bool ref_shown = query_pool_value (&ref, unit, &ref_value);
+                bool group_shown = query_pool_value (&group, unit, &group_value);
+                store_row_t *row = query_row (q, table);
+                query_text (q, row, def->indicator);
+                query_text (q, row, key);
+                query_text (q, row, periods [p]);
+                query_text (q, row, reference);
+                if (ref.hidden)
+                    query_text (q, row, "*");
+                else
+                    query_number_or_empty (q, row, ref_shown, ref_value);
+                query_text (q, row, groups [g]);
+                if (group.hidden)
+                    query_text (q, row, "*");
+                else
+                    query_number_or_empty (q, row, group_shown, group_value);
+                if (ref.hidden || group.hidden)
+                    query_text (q, row, "*");
+                else
+                    query_number_or_empty (q, row, ref_shown && group_shown,
+                                           query_round (ref_value - group_value));
+                s_gap_change_cells (q, row, &cells, def, key, reference, groups [g],
+                                    periods [p], earlier);
+                earlier = periods [p];
+            }
+        }
+        free (periods);
+        free (groups);
+    }
+    query_values_release (&cells);
+    return q->nomem ? CIBUS_ERR_NOMEM : CIBUS_OK;
+}
+
 static cibus_err_t
 s_indicators (query_t *q, s_curve_t *curve)
 {
@@ -493,6 +616,8 @@ s_indicators (query_t *q, s_curve_t *curve)
                 err = s_gaps (q, env->indicator, curve);
             if (!err)
                 err = s_gap_series (q, env->indicator, curve->series);
+            if (!err)
+                err = s_reference_gaps (q, env->indicator, curve->reference);
         }
         codec_envelope_free (env);
     }
@@ -562,10 +687,15 @@ query_report (query_t *q, codec_problem_t *problem)
         "indicator",  "dimension",  "period",          "highest group",
         "highest value", "lowest group", "lowest value", "gap",
         "gap change", "gap change low", "gap change high", "gap verdict"};
+    static const char *const reference_columns [] = {
+        "indicator",   "dimension",   "period",         "reference group",
+        "reference value", "group",   "value",          "gap",
+        "gap change",  "gap change low", "gap change high", "gap verdict"};
     s_curve_t curve = {
         .indicators = query_table (q, "indicators", indicator_columns, 20),
         .gaps = query_table (q, "gaps", gap_columns, 7),
         .series = query_table (q, "gap series", series_columns, 12),
+        .reference = query_table (q, "gaps to the reference group", reference_columns, 12),
     };
     if (!err)
         err = s_indicators (q, &curve);

@@ -201,6 +201,21 @@ static const char *s_migrations [] = {
     "ALTER TABLE commitments ADD COLUMN decision INTEGER;"
     "CREATE INDEX commitments_from_note ON commitments (network, from_note) "
     "  WHERE from_note IS NOT NULL;",
+
+    //  6: the practices units took up (protocol version 4), as the backbone
+    //  recorded them: one row per network, unit and practice, the latest
+    //  tag's dates (a later tag corrects them, or says the practice
+    //  stopped). unit is "partner" or "partner/unit", as the values query
+    //  names a unit; until is the first day without it, NULL while it runs.
+    "CREATE TABLE practices ("
+    "  network TEXT NOT NULL,"
+    "  unit TEXT NOT NULL,"
+    "  practice TEXT NOT NULL,"
+    "  since TEXT NOT NULL,"
+    "  until TEXT,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (network, unit, practice));"
+    "CREATE INDEX practices_practice ON practices (practice);",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 

@@ -22,10 +22,11 @@ typedef enum {
     MEASURE_NOTE_GET,
     MEASURE_CONFIG_GET,
     MEASURE_CONFIG_SET,
+    MEASURE_PRACTICE_ADD,
     MEASURE__COUNT
 } measure_stmt_t;
 
-//  The statements of the queries (query.c, report.c), by name.
+//  The statements of the queries (query.c, report.c, brightspots.c), by name.
 typedef enum {
     QUERY_INDICATORS = 0,
     QUERY_VALUES,
@@ -35,6 +36,7 @@ typedef enum {
     QUERY_NOTE_COMMITMENTS,
     QUERY_SUBMITTED,
     QUERY_HISTORY,
+    QUERY_PRACTICES,
     QUERY__COUNT
 } query_stmt_t;
 
@@ -127,9 +129,10 @@ struct Cibus__Envelope;
 cibus_err_t measure_indicator (store_t *self, const char *id, struct Cibus__Envelope **def,
                                int *version);
 
-//  Bring the projections up to date with a note, commitment, update or
-//  indicator definition just added in the open batch (measure.c); the one
-//  projection of store_append and of the replica (replica.c).
+//  Bring the projections up to date with a note, commitment, update,
+//  indicator definition or practice tag just added in the open batch
+//  (measure.c); the one projection of store_append and of the replica
+//  (replica.c).
 struct Cibus__Envelope;
 cibus_err_t measure_project (store_t *self, const struct Cibus__Envelope *env,
                              const char *network);

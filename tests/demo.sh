@@ -3,8 +3,9 @@
 # backbone's report. Started by `make demo`; everything lives in a scratch
 # data directory that is removed at the end (DEMO_KEEP=1 keeps it).
 #
-# Cast: the backbone "united-way"; four partners in two networks
-#   early-literacy: "eastside-sd" (a school district), "read-ahead" (a nonprofit)
+# Cast: the backbone "united-way"; five partners in two networks
+#   early-literacy: "eastside-sd" (a school district), "westside-sd" (a district
+#                   reporting by school), "read-ahead" (a nonprofit)
 #   postsecondary:  "metro-college", "youth-works"
 # and the integrator "state-feed", registered to feed eastside-sd, which loads
 # the district's assessment file as tables the district owns (--for).
@@ -42,6 +43,7 @@ add() { # NAME ROLE NETWORK... [-- FED-PARTNER...]
 }
 add united-way backbone
 add eastside-sd partner early-literacy
+add westside-sd partner early-literacy
 add read-ahead partner early-literacy
 add metro-college partner postsecondary
 add youth-works partner postsecondary
@@ -53,8 +55,8 @@ as() { local who=$1; shift; CIBUS_KEY="$work/${who}_secret" cibus "$@"; }
 say "catalogue: five shared indicators"
 as united-way indicator define k3-benchmark --name "3rd-grade reading at benchmark" \
   --unit percent --direction up --period quarter --min 0 --max 100 \
-  --dimension race=asian,black,hispanic,white --dimension income --baseline 2025-Q3=41 --target 2026-Q2=48 \
-  --network early-literacy >/dev/null
+  --dimension race=asian,black,hispanic,white --reference race=white --dimension income \
+  --baseline 2025-Q3=41 --target 2026-Q2=48 --network early-literacy >/dev/null
 as united-way indicator define chronic-absence --name "Chronically absent students" \
   --unit percent --direction down --period quarter --min 0 --max 100 --dimension race=asian,black,hispanic,white \
   --baseline 2025-Q3=24 --target 2026-Q2=18 --network early-literacy >/dev/null
@@ -83,6 +85,15 @@ table() { # WHO NETWORK INDICATOR PERIOD TOTAL [CELL:VALUE...]: one table, its t
 # at Eastside are few (6): the broker hides that cell, and the one that
 # would give it away, from everyone but the backbone and the district.
 read_den=(410 408 405 412)
+# Westside reports by school, one table per school and quarter; in January
+# adams-el and baker-el opened leveled libraries (tagged below), cole-el did not.
+adams=(40/120 42/120 55/122 66/121) baker=(35/100 36/100 45/101 52/100)
+cole=(44/130 45/130 46/131 47/130)
+school() { # UNIT PERIOD TOTAL
+  as westside-sd submit --network early-literacy --indicator k3-benchmark --unit "$1" \
+     --period "$2" --total "$3" --id "k3-benchmark:$2:$1" --source district-sis \
+     --extracted-on 2026-07-01 >/dev/null
+}
 for i in 0 1 2 3; do
   q=${quarters[$i]}
   black=$((52 + 4 * i)) hispanic=$((38 + 3 * i)) white=$((75 + 2 * i)) asian=3
@@ -96,6 +107,9 @@ for i in 0 1 2 3; do
     "race=black:$((40 - 2 * i))/160" "race=hispanic:$((25 - 2 * i))/104" \
     "race=white:$((30 - 2 * i))/140" 'race=asian:*/6'
   table read-ahead early-literacy tutoring-hours "$q" "$((1250 + 240 * i))@40"
+  school adams-el "$q" "${adams[$i]}"
+  school baker-el "$q" "${baker[$i]}"
+  school cole-el "$q" "${cole[$i]}"
   table metro-college postsecondary fafsa-completion "$q" "$((120 + 18 * i))/300" \
     "race=black:$((30 + 6 * i))/90" "race=white:$((55 + 7 * i))/120"
   table youth-works postsecondary college-enrollment "$q" "$((160 - 3 * i))/280"
@@ -142,6 +156,15 @@ as metro-college update --network postsecondary "$c4" --status done --comment "a
 as youth-works update --network postsecondary "$c5" --status dropped --comment "funding fell through" >/dev/null
 echo "six commitments: committed, on-track, at-risk, done, dropped, and one left overdue"
 as united-way commitments --today 2026-06-30
+
+say "bright spots: schools with leveled libraries, and without"
+# The backbone records which schools took up the practice, and from when
+# (a unit is a partner, or partner/unit as the tables name it).
+as united-way practice tag westside-sd/adams-el leveled-libraries --since 2026-01-05 \
+   --network early-literacy >/dev/null
+as united-way practice tag westside-sd/baker-el leveled-libraries --since 2026-01-05 \
+   --network early-literacy >/dev/null
+as united-way brightspots --indicator k3-benchmark --practice leveled-libraries --period 2026-Q2
 
 say "what another partner sees: the small cell and its complement are hidden"
 as read-ahead tail --from 1 --topic early-literacy/data --count 1

@@ -1848,6 +1848,47 @@ test_broker_a_commitment_names_its_note_and_indicators (void **state)
     cibus_destroy (&hub);
 }
 
+//  Which units took up a practice is the backbone's record, as the
+//  catalogue is: a partner's tag and an integrator's are refused at once,
+//  naming the body, and nothing is stored. The backbone's is stored, and
+//  the partners of its network read it.
+static void
+test_broker_only_the_backbone_tags_practices (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    cibus_t *feed = harness_client (world, world->feed, S_TIMEOUT);
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    Cibus__PracticeTag tag = CIBUS__PRACTICE_TAG__INIT;
+    tag.unit = "alice/adams";
+    tag.practice = "leveled-libraries";
+    tag.since = "2026-01-05";
+    cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
+    env.topic = "early-literacy/practice";
+    env.id = "tag-adams";
+    env.body_case = CIBUS__ENVELOPE__BODY_PRACTICE;
+    env.practice = &tag;
+    cibus_ack_t ack;
+    assert_int_equal (cibus_publish (alice, &env, &ack), CIBUS_ERR_FORBIDDEN);
+    assert_string_equal (cibus_error (alice),
+                         "only the backbone records practices; 'alice' is a partner");
+    assert_string_equal (cibus_error_field (alice), "body");
+    assert_int_equal (cibus_publish (feed, &env, &ack), CIBUS_ERR_FORBIDDEN);
+    assert_string_equal (cibus_error (feed),
+                         "only the backbone records practices; 'feed' is an integrator");
+    assert_string_equal (cibus_error_field (feed), "body");
+    assert_int_equal (s_last_seq (hub), 0);
+    assert_int_equal (cibus_publish (hub, &env, &ack), CIBUS_OK);
+    assert_int_equal (ack.seq, 1);
+    uint64_t seqs [4];
+    assert_int_equal (cibus_subscribe (alice, NULL, 0, 1, 0, NULL), CIBUS_OK);
+    assert_int_equal (s_take_all (alice, seqs, 4), 1);
+    assert_int_equal (seqs [0], 1);
+    cibus_destroy (&alice);
+    cibus_destroy (&feed);
+    cibus_destroy (&hub);
+}
+
 int
 main (void)
 {
@@ -1921,6 +1962,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (
             test_broker_a_commitment_names_its_note_and_indicators, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_only_the_backbone_tags_practices, s_setup,
+                                         s_teardown),
     };
     //  CIBUS_TEST=pattern runs only the tests whose names match.
     if (getenv ("CIBUS_TEST"))

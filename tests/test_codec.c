@@ -1150,7 +1150,7 @@ test_codec_validate_refuses_envelope_without_body (void **state)
     env.topic = "north/data";
     assert_refused (&env, "body",
                     "field 'body' is required: one of data, note, commitment, "
-                    "update, indicator");
+                    "update, indicator, practice");
 }
 
 //  ------------------------------------------------------------ validation: data
@@ -1549,6 +1549,13 @@ test_codec_validate_judges_the_categories_of_dimensions (void **state)
     sample.def.n_categories = 2;
     codec_problem_t problem;
     assert_int_equal (codec_validate_envelope (&sample.env, &problem), CIBUS_OK);
+    //  The reference group is one of its dimension's categories.
+    lists [0].reference = "white";
+    assert_int_equal (codec_validate_envelope (&sample.env, &problem), CIBUS_OK);
+    lists [0].reference = "low";
+    assert_refused (&sample.env, "indicator.categories.reference",
+                    "the reference group 'low' is not one of the categories of 'race'");
+    lists [0].reference = NULL;
 
     lists [1].dimension = "gender";
     assert_refused (&sample.env, "indicator.categories.dimension",
@@ -3050,6 +3057,168 @@ test_codec_is_date_refuses_other_shapes (void **state)
     assert_false (codec_is_date ("2026-Q3-15"));
 }
 
+//  ------------------------------------------------------------ practice tags
+
+//  A practice tag: the backbone's record that a school under a district
+//  took up leveled libraries on 2026-01-05.
+typedef struct {
+    envelope_t env;
+    Cibus__PracticeTag tag;
+} s_practice_t;
+
+static void
+s_sample_practice (s_practice_t *self)
+{
+    memset (self, 0, sizeof *self);
+    self->env = (envelope_t) CIBUS__ENVELOPE__INIT;
+    self->env.id = "p-1";
+    self->env.topic = "north/practice";
+    self->env.body_case = CIBUS__ENVELOPE__BODY_PRACTICE;
+    self->env.practice = &self->tag;
+    self->tag = (Cibus__PracticeTag) CIBUS__PRACTICE_TAG__INIT;
+    self->tag.unit = "north-isd/lincoln-elementary";
+    self->tag.practice = "leveled-libraries";
+    self->tag.since = "2026-01-05";
+}
+
+static void
+test_codec_practice_tag_round_trips_on_its_topic (void **state)
+{
+    (void) state;
+    s_practice_t sample;
+    s_sample_practice (&sample);
+    assert_valid (&sample.env);
+    sample.tag.until = "2026-06-01";
+    assert_valid (&sample.env);
+    envelope_t *env = s_envelope_round_trip (&sample.env);
+    assert_string_equal (env->practice->unit, "north-isd/lincoln-elementary");
+    assert_string_equal (env->practice->practice, "leveled-libraries");
+    assert_string_equal (env->practice->since, "2026-01-05");
+    assert_string_equal (env->practice->until, "2026-06-01");
+    codec_envelope_free (env);
+    char topic [32];
+    assert_true (codec_topic ("north", &sample.env, topic, sizeof topic));
+    assert_string_equal (topic, "north/practice");
+    assert_string_equal (codec_body_name (&sample.env), "practice");
+    //  A partner as a whole is a unit too.
+    sample.tag.unit = "north-isd";
+    assert_valid (&sample.env);
+}
+
+//  The unit as the values query names it: a partner, or partner/unit.
+static void
+test_codec_validate_refuses_a_practice_tag_s_unit (void **state)
+{
+    (void) state;
+    s_practice_t sample;
+    s_sample_practice (&sample);
+    sample.tag.unit = NULL;
+    assert_refused (&sample.env, "practice.unit", "field 'practice.unit' is required");
+    const char *bad [] = {"north isd", "north-isd/", "/lincoln", "north-isd/lincoln/room-4"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        char message [256];
+        snprintf (message, sizeof message,
+                  "field 'practice.unit' must be a partner or partner/unit, printable text "
+                  "without spaces, got '%s'",
+                  bad [i]);
+        sample.tag.unit = (char *) bad [i];
+        assert_refused (&sample.env, "practice.unit", message);
+    }
+    char *owner = s_repeat ('o', CIBUS_MAX_NAME + 1);
+    sample.tag.unit = owner;
+    assert_refused (&sample.env, "practice.unit",
+                    "field 'practice.unit' names a partner or a unit of over 128 bytes");
+    char *long_unit = s_repeat ('u', 2 * CIBUS_MAX_NAME + 2);
+    long_unit [CIBUS_MAX_NAME] = '/';
+    sample.tag.unit = long_unit;
+    assert_refused (&sample.env, "practice.unit",
+                    "field 'practice.unit' is 258 bytes, over its limit of 257");
+    long_unit [2 * CIBUS_MAX_NAME + 1] = 0;
+    assert_valid (&sample.env);
+    free (owner);
+    free (long_unit);
+}
+
+static void
+test_codec_validate_refuses_a_practice_tag_s_name_and_dates (void **state)
+{
+    (void) state;
+    s_practice_t sample;
+    s_sample_practice (&sample);
+    sample.tag.practice = "";
+    assert_refused (&sample.env, "practice.practice", "field 'practice.practice' is required");
+    sample.tag.practice = "leveled libraries";
+    assert_refused (&sample.env, "practice.practice",
+                    "field 'practice.practice' must be printable text without spaces or '/', "
+                    "got 'leveled libraries'");
+    s_sample_practice (&sample);
+    sample.tag.since = NULL;
+    assert_refused (&sample.env, "practice.since", "field 'practice.since' is required");
+    sample.tag.since = "2026-02-30";
+    assert_refused (&sample.env, "practice.since",
+                    "field 'practice.since' expects a date like 2026-12-15, got '2026-02-30'");
+    s_sample_practice (&sample);
+    sample.tag.until = "2026-13-01";
+    assert_refused (&sample.env, "practice.until",
+                    "field 'practice.until' expects a date like 2026-12-15, got '2026-13-01'");
+    //  until is the first day without it: on or before since, it never ran.
+    sample.tag.until = "2026-01-05";
+    assert_refused (&sample.env, "practice.until",
+                    "field 'practice.until' is 2026-01-05, not after 'practice.since' "
+                    "(2026-01-05): it is the first day without the practice");
+    sample.tag.until = "2026-01-06";
+    assert_valid (&sample.env);
+}
+
+static void
+test_codec_validate_refuses_a_practice_tag_off_its_topic (void **state)
+{
+    (void) state;
+    s_practice_t sample;
+    s_sample_practice (&sample);
+    sample.env.topic = "north/note";
+    assert_refused (&sample.env, "topic",
+                    "field 'topic' is 'north/note' but a practice body goes to "
+                    "'north/practice'");
+    sample.env.topic = "catalog/practice";
+    assert_refused (&sample.env, "topic",
+                    "network 'catalog' carries the indicator catalogue only: publish a "
+                    "practice tag to another network");
+    s_sample_practice (&sample);
+    ProtobufCMessageUnknownField unknown = {99, PROTOBUF_C_WIRE_TYPE_VARINT, 1,
+                                            (uint8_t *) "\x01"};
+    sample.tag.base.n_unknown_fields = 1;
+    sample.tag.base.unknown_fields = &unknown;
+    assert_refused (&sample.env, "practice",
+                    "'practice' carries field number 99, which is not part of the cibus "
+                    "protocol");
+}
+
+//  The brightspots query's practice is a string of a query like the
+//  others: at most 128 bytes of text.
+static void
+test_codec_validate_request_checks_a_query_s_practice (void **state)
+{
+    (void) state;
+    Cibus__Query query = CIBUS__QUERY__INIT;
+    query.kind = "brightspots";
+    query.indicator = "k3-reading";
+    query.period = "2026-Q2";
+    query.practice = "leveled-libraries";
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_QUERY;
+    request.query = &query;
+    assert_request_valid (&request);
+    char *practice = s_repeat ('p', CIBUS_MAX_NAME + 1);
+    query.practice = practice;
+    assert_request_refused (&request, "query.practice",
+                            "field 'query.practice' is 129 bytes, over its limit of 128");
+    query.practice = "libr\xe1ries";
+    assert_request_refused (&request, "query.practice",
+                            "field 'query.practice' is not valid UTF-8");
+    free (practice);
+}
+
 int
 main (void)
 {
@@ -3168,6 +3337,11 @@ main (void)
         cmocka_unit_test (test_codec_validate_request_checks_a_publish),
         cmocka_unit_test (test_codec_validate_request_checks_a_subscribe),
         cmocka_unit_test (test_codec_validate_request_checks_a_query),
+        cmocka_unit_test (test_codec_validate_request_checks_a_query_s_practice),
+        cmocka_unit_test (test_codec_practice_tag_round_trips_on_its_topic),
+        cmocka_unit_test (test_codec_validate_refuses_a_practice_tag_s_unit),
+        cmocka_unit_test (test_codec_validate_refuses_a_practice_tag_s_name_and_dates),
+        cmocka_unit_test (test_codec_validate_refuses_a_practice_tag_off_its_topic),
         cmocka_unit_test (test_codec_validate_request_checks_the_other_kinds),
         cmocka_unit_test (test_codec_validate_request_bytes_refuses_a_nul_in_any_string),
         cmocka_unit_test (test_codec_validate_envelope_bytes_refuses_a_nul_in_any_string),

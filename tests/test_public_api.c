@@ -434,11 +434,23 @@ test_public_api_a_table_is_published_and_asked_for (void **state)
     assert_int_equal (harness_count (answer, "\"version\":2,"), 4);
     assert_int_equal (harness_count (answer, "\"current\":\"no\""), 3);
     free (answer);
-    //  The report on the quarter: its tables, always the same eight.
+    //  The report on the quarter: its tables, always the same nine.
     cibus_question_t report = {.kind = "report", .period = "2026-Q3"};
     assert_int_equal (cibus_ask (alice, &report, &answer), CIBUS_OK);
     assert_int_equal (strncmp (answer, "{\"tables\":[{\"title\":", 20), 0);
-    assert_int_equal (harness_count (answer, "{\"title\":"), 8);
+    assert_int_equal (harness_count (answer, "{\"title\":"), 9);
+    free (answer);
+    //  Bright spots of a practice nobody was tagged with: alice's table is
+    //  on the side without it, and the caution is there all the same.
+    cibus_question_t brightspots = {.kind = "brightspots", .indicator = "k3-reading",
+                                    .period = "2026-Q3", .practice = "leveled-libraries"};
+    assert_int_equal (cibus_ask (alice, &brightspots, &answer), CIBUS_OK);
+    assert_non_null (strstr (answer, "{\"title\":\"with and without leveled-libraries\","
+                                     "\"rows\":[{\"group\":\"with\",\"units\":\"0 of 0\","));
+    assert_non_null (strstr (answer, "{\"group\":\"without\",\"units\":\"1 of 1\","
+                                     "\"value\":58.490566037735846,\"n\":424,"));
+    assert_non_null (strstr (answer, "not a controlled study"));
+    assert_int_equal (harness_count (answer, "{\"title\":"), 3);
     free (answer);
 
     //  A refusal leaves no answer.

@@ -157,11 +157,11 @@ test_query_refuses_a_missing_or_unknown_kind (void **state)
     Cibus__Query query = s_query (NULL);
     s_refused (self, &query, &self->hub, CIBUS_ERR_BAD_FIELD, "query.kind",
                "field 'query.kind' is required: indicators, values, commitments, notes, "
-               "report or partners");
+               "report, partners or brightspots");
     query.kind = "history";
     s_refused (self, &query, &self->hub, CIBUS_ERR_BAD_FIELD, "query.kind",
                "unknown query kind 'history': ask for indicators, values, commitments, notes, "
-               "report or partners");
+               "report, partners or brightspots");
 }
 
 static void
@@ -551,7 +551,7 @@ test_query_report_is_the_backbones_page (void **state)
     store_answer_t *reply = world_query (self, &query, &self->hub);
     assert_string_equal (world_titles (reply),
                          "submissions for 2026-Q1|commitments needing attention|indicators|"
-                         "gaps|gap series|proof point|meetings|decisions");
+                         "gaps|gap series|gaps to the reference group|proof point|meetings|decisions");
     assert_string_equal (world_render (reply, "submissions for 2026-Q1"),
                          "partner|network|submitted|values\n"
                          "alice|early-literacy|yes|7\n"
@@ -865,6 +865,69 @@ test_query_values_pools_the_units (void **state)
         "2026-Q2|white|72|50|58.3349|82.5258|1 of 1|provisional|62|2|-17.0936|22.7446|no clear change|\n");
 }
 
+//  The backbone names white pupils the reference group of race: each other
+//  group is compared with them period by period. Black pupils' gap
+//  narrowed from 30 to 15 points, beyond noise; hispanic pupils' did not
+//  move; asian pupils (3) are hidden from carol, and so is hispanic, their
+//  complement.
+static void
+test_query_report_compares_each_group_with_the_reference (void **state)
+{
+    world_t *self = *state;
+    indicator_msg_t m;
+    indicator_msg (&m, "def-k3", "k3-reading", "3rd-grade reading proficiency",
+                   CIBUS__UNIT__PERCENT, CIBUS__DIRECTION__UP, CIBUS__PERIOD_KIND__QUARTER);
+    indicator_dim (&m, "race");
+    indicator_network (&m, "early-literacy");
+    char *races [] = {"asian", "black", "hispanic", "white"};
+    Cibus__DimensionCategories race = CIBUS__DIMENSION_CATEGORIES__INIT;
+    race.dimension = "race";
+    race.categories = races;
+    race.n_categories = 4;
+    race.reference = "white";
+    Cibus__DimensionCategories *lists [] = {&race};
+    m.def.categories = lists;
+    m.def.n_categories = 1;
+    PUBLISH_OK (self, &self->hub, &m.env);
+    world_table (self, &self->alice, "g-q4", "early-literacy", "k3-reading", "2025-Q4",
+                 "1602/2603", "race=white", "800/1000", "race=black", "500/1000",
+                 "race=hispanic", "300/600", "race=asian", "2/3", NULL);
+    world_table (self, &self->alice, "g-q1", "early-literacy", "k3-reading", "2026-Q1",
+                 "1752/2603", "race=white", "800/1000", "race=black", "650/1000",
+                 "race=hispanic", "300/600", "race=asian", "2/3", NULL);
+    Cibus__Query query = s_query ("report");
+    query.period = "2026-Q1";
+    store_answer_t *reply = world_query (self, &query, &self->hub);
+    const char *header = "indicator|dimension|period|reference group|reference value|group|"
+                         "value|gap|gap change|gap change low|gap change high|gap verdict\n";
+    char expected [2048];
+    snprintf (expected, sizeof expected,
+              "%s"
+              "k3-reading|race|2025-Q4|white|80|asian|66.6667|13.3333||||-\n"
+              "k3-reading|race|2026-Q1|white|80|asian|66.6667|13.3333|0|-53.4617|53.4617|"
+              "no clear change\n"
+              "k3-reading|race|2025-Q4|white|80|black|50|30||||-\n"
+              "k3-reading|race|2026-Q1|white|80|black|65|15|-15|-20.499|-9.43974|narrowing\n"
+              "k3-reading|race|2025-Q4|white|80|hispanic|50|30||||-\n"
+              "k3-reading|race|2026-Q1|white|80|hispanic|50|30|0|-6.6413|6.6413|"
+              "no clear change\n",
+              header);
+    assert_string_equal (world_render (reply, "gaps to the reference group"), expected);
+    store_answer_free (reply);
+    reply = world_query (self, &query, &self->carol);
+    snprintf (expected, sizeof expected,
+              "%s"
+              "k3-reading|race|2025-Q4|white|80|asian|*|*||||-\n"
+              "k3-reading|race|2026-Q1|white|80|asian|*|*|*|*|*|*\n"
+              "k3-reading|race|2025-Q4|white|80|black|50|30||||-\n"
+              "k3-reading|race|2026-Q1|white|80|black|65|15|-15|-20.499|-9.43974|narrowing\n"
+              "k3-reading|race|2025-Q4|white|80|hispanic|*|*||||-\n"
+              "k3-reading|race|2026-Q1|white|80|hispanic|*|*|*|*|*|*\n",
+              header);
+    assert_string_equal (world_render (reply, "gaps to the reference group"), expected);
+    store_answer_free (reply);
+}
+
 static void
 test_query_values_suppression_of_small_totals (void **state)
 {
@@ -962,7 +1025,7 @@ test_query_an_empty_store_answers_empty_tables (void **state)
                          "0|0|0|0|0\n");
     //  Every table of the report, in order, even when empty (the broker
     //  encodes them for the wire: test_broker's queries read them there).
-    assert_int_equal (reply->n_tables, 8);
+    assert_int_equal (reply->n_tables, 9);
     assert_string_equal (reply->tables [0]->title, "submissions for 2026-Q1");
     store_answer_free (reply);
     store_answer_free (NULL);
@@ -997,6 +1060,7 @@ main (void)
         T (test_query_report_hides_a_pool_that_would_give_a_hidden_total_away),
         T (test_query_report_shows_the_gap_series_and_its_change),
         T (test_query_values_pools_the_units),
+        T (test_query_report_compares_each_group_with_the_reference),
         T (test_query_values_suppression_of_small_totals),
         T (test_query_report_counts_a_cell_once_whatever_its_dimension_order),
         T (test_query_report_for_a_school_year_covers_its_quarters_and_months),

@@ -685,9 +685,17 @@ test_shared_demo_tells_the_whole_story (void **state)
     assert_non_null (strstr (out, " eastside-sd early-literacy/data k3-benchmark 2025-Q3 "
                                   "version 1, sent by state-feed\n"));
     assert_non_null (strstr (out, "  race=asian     *\n"));
-    assert_non_null (strstr (out, "  asian     eastside-sd  *"));
+    //  (the partner column is as wide as westside-sd's schools' names)
+    assert_non_null (strstr (out, "  asian     eastside-sd           *"));
     assert_null (strstr (out, "  race=asian     3/6"));
     assert_non_null (strstr (out, "committed  yes"));
+    //  Westside's schools with leveled libraries against the others: a
+    //  difference beyond noise, and said to be no controlled study.
+    assert_non_null (strstr (out, "  difference           8.7442        0.9347  16.4155  higher "
+                                  "with the practice\n"));
+    assert_non_null (strstr (out, "  a comparison of units that chose the practice with units "
+                                  "that did not, not a controlled study"));
+    assert_non_null (strstr (out, "  westside-sd/adams-el  2026-01-05  2025-Q4"));
     free (out), free (err);
 }
 

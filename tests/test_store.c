@@ -22,12 +22,13 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 5
+#define LATEST_SCHEMA 6
 
 //  The tables the migrations create: the log, partners and partner_networks
 //  (1); indicators, data_values, commitments, notes and config (2; 3 rebuilds
-//  commitments, 4 data_values); data_tables, masked and partner_feeds (4).
-#define LATEST_TABLES 11
+//  commitments, 4 data_values); data_tables, masked and partner_feeds (4);
+//  practices (6).
+#define LATEST_TABLES 12
 
 //  Two distinct 40-character public keys (the registry checks only length).
 #define KEY_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

@@ -190,11 +190,16 @@ test_sync_replica_answers_offline_as_the_broker_does (void **state)
 {
     s_world_t *self = *state;
     s_history (self);
+    //  The backbone tags alice with leveled libraries from 2026-Q3 on, for
+    //  the bright spots below.
+    S_CIBUS (0, NULL, "practice", "tag", "alice", "leveled-libraries", "--since", "2026-07-01",
+             "--network", "early-literacy", "--key", self->world.hub);
     char *out;
     S_CIBUS (0, &out, "sync", "--key", self->carol, "--once");
     free (out);
-    //  Catalogue 1, tables 2-4 (2 now a marker), note, commitment, update.
-    s_assert_replica_equals_broker (self, 7);
+    //  Catalogue 1, tables 2-4 (2 now a marker), note, commitment, update,
+    //  practice tag.
+    s_assert_replica_equals_broker (self, 8);
     const char *queries [][8] = {
         {"values", "--indicator", "k3-reading", NULL},
         {"values", "--indicator", "k3-reading", "--by", "race", NULL},
@@ -208,6 +213,8 @@ test_sync_replica_answers_offline_as_the_broker_does (void **state)
         {"notes", NULL},
         {"indicators", NULL},
         {"report", "--period", "2026-Q3", "--today", "2026-10-01", NULL},
+        {"brightspots", "--indicator", "k3-reading", "--practice", "leveled-libraries",
+         "--period", "2026-Q3", NULL},
     };
     //  In JSON and in CSV, each printed from the same answer.
     const char *formats [] = {"--json", "--format=csv"};
@@ -251,7 +258,7 @@ test_sync_replica_answers_offline_as_the_broker_does (void **state)
              "race=black:51/150", "--cell", "race=white:150/250");
     S_CIBUS (0, &out, "sync", "--key", self->carol, "--once");
     free (out);
-    s_assert_replica_equals_broker (self, 8);
+    s_assert_replica_equals_broker (self, 9);
 }
 
 static void
