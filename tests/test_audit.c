@@ -23,10 +23,12 @@
 #include "codec.h"
 #include "harness.h"
 #include "measure.h"
+#include "query.h"
 #include "store.h"
 #include "table_gen.h"
 
 #include <limits.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -473,6 +475,120 @@ test_audit_generated_tables_expose_nothing_to_any_reader (void **state)
     assert_int_equal (strncmp (self->text, first, strlen (first)), 0);
 }
 
+//  ------------------------------------------------------------ pooled answers
+
+//  The values answer for a reader: pooled, or each unit's (what the audit
+//  above covers: the stored decisions, as the reader receives them).
+static store_answer_t *
+s_values (s_fixture_t *self, const store_partner_t *reader, const char *indicator,
+          const char *by, bool units)
+{
+    Cibus__Query query = CIBUS__QUERY__INIT;
+    query.kind = "values";
+    query.indicator = (char *) indicator;
+    query.by = (char *) by;
+    query.has_units = query.units = units;
+    store_answer_t *answer = NULL;
+    codec_problem_t problem;
+    assert_int_equal (store_query (self->store, &query, reader, "2027-06-30", &answer, &problem),
+                      CIBUS_OK);
+    assert_non_null (answer);
+    return answer;
+}
+
+//  The text of a cell ("" when it has none).
+static const char *
+s_text (const store_row_t *row, size_t column)
+{
+    return row->cells [column]->text ? row->cells [column]->text : "";
+}
+
+//  Every pooled figure a reader is shown is computed from the values the
+//  same reader is shown unit by unit, and is "*" whenever one of them is
+//  hidden or coded: a pool adds no equation to what the audit checked, so
+//  the audit covers the values query, the report and the bright spots
+//  (which pool the same way, store/pool.c) too.
+static void
+test_audit_pooled_answers_come_from_what_the_reader_sees (void **state)
+{
+    s_fixture_t *self = *state;
+    s_generate (self, &self->gen, s_seed (), S_LEAK_EVENTS);
+    const store_partner_t *readers [] = {&self->who [S_EAST], &self->who [S_WEST],
+                                         &self->who [S_HUB]};
+    const char *indicators [] = {"k3", "fafsa"};
+    const char *bys [] = {NULL, "race"};
+    size_t checked = 0, hidden = 0;
+    for (size_t r = 0; r < 3; r++)
+        for (size_t i = 0; i < 2; i++)
+            for (size_t b = 0; b < 2; b++) {
+                if (i == 1 && b == 1)
+                    continue; //  fafsa has no race
+                store_answer_t *pooled = s_values (self, readers [r], indicators [i], bys [b], false);
+                store_answer_t *units = s_values (self, readers [r], indicators [i], bys [b], true);
+                const store_table_t *pools = pooled->tables [0], *each = units->tables [0];
+                bool percent = i == 0;
+                for (size_t p = 0; p < pools->n_rows; p++) {
+                    const store_row_t *pool = pools->rows [p];
+                    size_t reported = 0, with_value = 0;
+                    bool any_hidden = false;
+                    double num = 0, den = 0, sum = 0;
+                    for (size_t u = 0; u < each->n_rows; u++) {
+                        const store_row_t *row = each->rows [u];
+                        if (strcmp (s_text (row, 0), s_text (pool, 0)) != 0
+                            || strcmp (s_text (row, 1), s_text (pool, 1)) != 0)
+                            continue;
+                        reported++;
+                        const store_cell_t *value = row->cells [3], *n = row->cells [4];
+                        if (value->text) { //  "*" or a coded range
+                            any_hidden = true;
+                            continue;
+                        }
+                        if (!value->has_number)
+                            continue; //  suppressed at source: nothing to pool
+                        with_value++;
+                        sum += value->number;
+                        if (percent) {
+                            assert_true (n->has_number);
+                            num += value->number * n->number / 100;
+                            den += n->number;
+                        }
+                    }
+                    char units_text [64];
+                    snprintf (units_text, sizeof units_text, "%zu of %zu", with_value, reported);
+                    assert_true (reported > 0);
+                    const store_cell_t *shown = pool->cells [2];
+                    if (any_hidden) {
+                        //  Hidden from this reader: so is the pool.
+                        assert_non_null (shown->text);
+                        assert_string_equal (shown->text, "*");
+                        hidden++;
+                        continue;
+                    }
+                    assert_string_equal (s_text (pool, 6), units_text);
+                    if (with_value == 0) {
+                        assert_false (shown->has_number);
+                        continue;
+                    }
+                    assert_true (shown->has_number);
+                    double expected = percent ? 100 * num / den : sum;
+                    double tolerance = 1e-6 * (fabs (expected) > 1 ? fabs (expected) : 1);
+                    if (fabs (shown->number - expected) > tolerance)
+                        print_error ("%s by %s, %s %s: pooled %.10g, from the units %.10g\n",
+                                     indicators [i], bys [b] ? bys [b] : "-", s_text (pool, 0),
+                                     s_text (pool, 1), shown->number, expected);
+                    assert_true (fabs (shown->number - expected) <= tolerance);
+                    checked++;
+                }
+                store_answer_free (pooled);
+                store_answer_free (units);
+            }
+    print_message ("%zu pooled figures checked against the units, %zu hidden\n", checked,
+                   hidden);
+    //  Both kinds happen, or the test proves nothing.
+    assert_true (checked > 100);
+    assert_true (hidden > 10);
+}
+
 //  The same generator with a weaker rule in the store: the audit (with the
 //  rules in force, the settings) finds cells a reader can work out.
 static void
@@ -609,6 +725,7 @@ main (void)
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
     const struct CMUnitTest tests [] = {
         T (test_audit_generated_tables_expose_nothing_to_any_reader),
+        T (test_audit_pooled_answers_come_from_what_the_reader_sees),
         T (test_audit_finds_leaks_without_complementary_suppression),
         T (test_audit_finds_leaks_with_primary_suppression_only),
         T (test_audit_route5_extremes_exposed_without_suppression),
