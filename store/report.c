@@ -382,95 +382,6 @@ s_distinct (query_t *q, const query_values_t *values, const char *key, bool peri
     return items;
 }
 
-//  For each dimension of an indicator, period by period: the groups with
-//  the highest and the lowest pooled value the reader may see, and the gap
-//  between them; then how the gap between those two groups changed since
-//  the period before, of the units that reported both groups in both
-//  periods, with its interval (Zou and Donner's, from the four pooled
-//  counts) and whether it narrowed or widened beyond noise. A group with a
-//  hidden value in any unit is left out: its pool would give it away.
-static cibus_err_t
-s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *table)
-{
-    query_values_t cells;
-    cibus_err_t err = query_values_read (q, def->indicator, QUERY_CELLS_SINGLE, NULL, &cells);
-    if (err)
-        return err;
-    s_until_report (q, &cells);
-    int unit = def->unit;
-    double scale = unit == CIBUS__UNIT__PERCENT ? 100 : 1;
-    size_t key_count = 0;
-    const char **keys = s_distinct (q, &cells, NULL, false, &key_count);
-    for (size_t k = 0; k < key_count && !q->nomem; k++) {
-        size_t period_count = 0, group_count = 0;
-        const char **periods = s_distinct (q, &cells, keys [k], true, &period_count);
-        const char **groups = s_distinct (q, &cells, keys [k], false, &group_count);
-        const char *earlier = NULL;
-        for (size_t p = 0; p < period_count && groups && !q->nomem; p++) {
-            const char *high = NULL, *low = NULL;
-            double high_value = 0, low_value = 0;
-            for (size_t g = 0; g < group_count; g++) {
-                query_pool_t pool;
-                double value;
-                query_pool_of (&cells, periods [p], NULL, keys [k], groups [g], unit, &pool);
-                if (!query_pool_value (&pool, unit, &value))
-                    continue;
-                if (!high || value > high_value)
-                    high = groups [g], high_value = value;
-                if (!low || value < low_value)
-                    low = groups [g], low_value = value;
-            }
-            if (!high || high == low)
-                continue;
-            store_row_t *row = query_row (q, table);
-            query_text (q, row, def->indicator);
-            query_text (q, row, keys [k]);
-            query_text (q, row, periods [p]);
-            query_text (q, row, high);
-            query_number (q, row, high_value);
-            query_text (q, row, low);
-            query_number (q, row, low_value);
-            query_number (q, row, query_round (high_value - low_value));
-            //  The same two groups before, of the same units.
-            query_pool_t a1, b1, a2, b2;
-            double change = 0, change_low = 0, change_high = 0;
-            double va1 = 0, vb1 = 0, va2 = 0, vb2 = 0;
-            bool shown = false, judged = false;
-            if (earlier) {
-                query_pool_of (&cells, periods [p], earlier, keys [k], high, unit, &a1);
-                query_pool_of (&cells, periods [p], earlier, keys [k], low, unit, &b1);
-                query_pool_of (&cells, earlier, periods [p], keys [k], high, unit, &a2);
-                query_pool_of (&cells, earlier, periods [p], keys [k], low, unit, &b2);
-                shown = query_pool_value (&a1, unit, &va1) && query_pool_value (&b1, unit, &vb1)
-                        && query_pool_value (&a2, unit, &va2) && query_pool_value (&b2, unit, &vb2);
-                judged = shown && a1.proportion && b1.proportion && a2.proportion
-                         && b2.proportion
-                         && stats_gap_change (a1.num, a1.den, b1.num, b1.den, a2.num, a2.den,
-                                              b2.num, b2.den, STATS_Z95, &change, &change_low,
-                                              &change_high);
-            }
-            earlier = periods [p];
-            query_number_or_empty (q, row, shown, shown ? query_round ((va1 - vb1) - (va2 - vb2))
-                                                        : 0);
-            query_number_or_empty (q, row, judged, query_round (change_low * scale));
-            query_number_or_empty (q, row, judged, query_round (change_high * scale));
-            stats_verdict_t verdict;
-            //  Narrower is better, whichever way the indicator goes.
-            if (judged && stats_verdict (change_low, change_high, false, &verdict))
-                query_text (q, row, verdict == STATS_IMPROVING   ? "narrowing"
-                                    : verdict == STATS_WORSENING ? "widening"
-                                                                 : "no clear change");
-            else
-                query_text (q, row, shown ? "not judged" : "-");
-        }
-        free (periods);
-        free (groups);
-    }
-    free (keys);
-    query_values_release (&cells);
-    return q->nomem ? CIBUS_ERR_NOMEM : CIBUS_OK;
-}
-
 //  The change of a gap a - b between two periods, of the same units, as
 //  four cells (change, low, high, verdict): narrowing or widening only
 //  beyond noise (Zou and Donner's interval from the four pooled counts),
@@ -521,6 +432,66 @@ s_gap_change_cells (query_t *q, store_row_t *row, const query_values_t *cells,
     query_empty (q, row);
     query_empty (q, row);
     query_text (q, row, "not judged");
+}
+
+//  For each dimension of an indicator, period by period: the groups with
+//  the highest and the lowest pooled value the reader may see, and the gap
+//  between them; then how the gap between those two groups changed since
+//  the period before, of the units that reported both groups in both
+//  periods, with its interval (Zou and Donner's, from the four pooled
+//  counts) and whether it narrowed or widened beyond noise. A group with a
+//  hidden value in any unit is left out: its pool would give it away.
+static cibus_err_t
+s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *table)
+{
+    query_values_t cells;
+    cibus_err_t err = query_values_read (q, def->indicator, QUERY_CELLS_SINGLE, NULL, &cells);
+    if (err)
+        return err;
+    s_until_report (q, &cells);
+    int unit = def->unit;
+    size_t key_count = 0;
+    const char **keys = s_distinct (q, &cells, NULL, false, &key_count);
+    for (size_t k = 0; k < key_count && !q->nomem; k++) {
+        size_t period_count = 0, group_count = 0;
+        const char **periods = s_distinct (q, &cells, keys [k], true, &period_count);
+        const char **groups = s_distinct (q, &cells, keys [k], false, &group_count);
+        const char *earlier = NULL;
+        for (size_t p = 0; p < period_count && groups && !q->nomem; p++) {
+            const char *high = NULL, *low = NULL;
+            double high_value = 0, low_value = 0;
+            for (size_t g = 0; g < group_count; g++) {
+                query_pool_t pool;
+                double value;
+                query_pool_of (&cells, periods [p], NULL, keys [k], groups [g], unit, &pool);
+                if (!query_pool_value (&pool, unit, &value))
+                    continue;
+                if (!high || value > high_value)
+                    high = groups [g], high_value = value;
+                if (!low || value < low_value)
+                    low = groups [g], low_value = value;
+            }
+            if (!high || high == low)
+                continue;
+            store_row_t *row = query_row (q, table);
+            query_text (q, row, def->indicator);
+            query_text (q, row, keys [k]);
+            query_text (q, row, periods [p]);
+            query_text (q, row, high);
+            query_number (q, row, high_value);
+            query_text (q, row, low);
+            query_number (q, row, low_value);
+            query_number (q, row, query_round (high_value - low_value));
+            //  The same two groups before, of the same units.
+            s_gap_change_cells (q, row, &cells, def, keys [k], high, low, periods [p], earlier);
+            earlier = periods [p];
+        }
+        free (periods);
+        free (groups);
+    }
+    free (keys);
+    query_values_release (&cells);
+    return q->nomem ? CIBUS_ERR_NOMEM : CIBUS_OK;
 }
 
 //  For each dimension whose reference group the definition names (the
