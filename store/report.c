@@ -341,8 +341,10 @@ s_gaps (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
         query_text (q, row, key);
         query_text (q, row, high->dim_value);
         query_number (q, row, high->value);
+        query_number_or_empty (q, row, high->has_n, (double) high->n);
         query_text (q, row, low->dim_value);
         query_number (q, row, low->value);
+        query_number_or_empty (q, row, low->has_n, (double) low->n);
         query_number (q, row, query_round (widest));
     }
     query_values_release (&cells);
@@ -460,6 +462,7 @@ s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *
         for (size_t p = 0; p < period_count && groups && !q->nomem; p++) {
             const char *high = NULL, *low = NULL;
             double high_value = 0, low_value = 0;
+            query_pool_t high_pool = {0}, low_pool = {0};
             for (size_t g = 0; g < group_count; g++) {
                 query_pool_t pool;
                 double value;
@@ -467,9 +470,9 @@ s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *
                 if (!query_pool_value (&pool, unit, &value))
                     continue;
                 if (!high || value > high_value)
-                    high = groups [g], high_value = value;
+                    high = groups [g], high_value = value, high_pool = pool;
                 if (!low || value < low_value)
-                    low = groups [g], low_value = value;
+                    low = groups [g], low_value = value, low_pool = pool;
             }
             if (!high || high == low)
                 continue;
@@ -479,8 +482,10 @@ s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *
             query_text (q, row, periods [p]);
             query_text (q, row, high);
             query_number (q, row, high_value);
+            query_number_or_empty (q, row, high_pool.n_known, high_pool.n);
             query_text (q, row, low);
             query_number (q, row, low_value);
+            query_number_or_empty (q, row, low_pool.n_known, low_pool.n);
             query_number (q, row, query_round (high_value - low_value));
             //  The same two groups before, of the same units.
             s_gap_change_cells (q, row, &cells, def, keys [k], high, low, periods [p], earlier);
@@ -492,6 +497,19 @@ s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *
     free (keys);
     query_values_release (&cells);
     return q->nomem ? CIBUS_ERR_NOMEM : CIBUS_OK;
+}
+
+//  A pooled value and its n: "*" both when the pool is hidden.
+static void
+s_pool_cells (query_t *q, store_row_t *row, const query_pool_t *pool, bool shown, double value)
+{
+    if (pool->hidden) {
+        query_text (q, row, "*");
+        query_text (q, row, "*");
+        return;
+    }
+    query_number_or_empty (q, row, shown, value);
+    query_number_or_empty (q, row, shown && pool->n_known, pool->n);
 }
 
 //  For each dimension whose reference group the definition names (the
@@ -539,15 +557,9 @@ s_reference_gaps (query_t *q, const Cibus__IndicatorDefinition *def, store_table
                 query_text (q, row, key);
                 query_text (q, row, periods [p]);
                 query_text (q, row, reference);
-                if (ref.hidden)
-                    query_text (q, row, "*");
-                else
-                    query_number_or_empty (q, row, ref_shown, ref_value);
+                s_pool_cells (q, row, &ref, ref_shown, ref_value);
                 query_text (q, row, groups [g]);
-                if (group.hidden)
-                    query_text (q, row, "*");
-                else
-                    query_number_or_empty (q, row, group_shown, group_value);
+                s_pool_cells (q, row, &group, group_shown, group_value);
                 if (ref.hidden || group.hidden)
                     query_text (q, row, "*");
                 else
@@ -651,22 +663,23 @@ query_report (query_t *q, codec_problem_t *problem)
         "not in both",    "baseline",       "since baseline", "since baseline low",
         "since baseline high", "verdict since baseline", "target", "target status"};
     //  Column names are keys in JSON output: the two values are told apart.
-    static const char *const gap_columns [] = {"indicator",    "dimension",     "highest group",
-                                               "highest value", "lowest group", "lowest value",
-                                               "gap"};
+    static const char *const gap_columns [] = {
+        "indicator",    "dimension", "highest group", "highest value", "highest n",
+        "lowest group", "lowest value", "lowest n",   "gap"};
     static const char *const series_columns [] = {
-        "indicator",  "dimension",  "period",          "highest group",
-        "highest value", "lowest group", "lowest value", "gap",
-        "gap change", "gap change low", "gap change high", "gap verdict"};
+        "indicator",    "dimension",      "period",          "highest group",
+        "highest value", "highest n",     "lowest group",    "lowest value",
+        "lowest n",     "gap",            "gap change",      "gap change low",
+        "gap change high", "gap verdict"};
     static const char *const reference_columns [] = {
-        "indicator",   "dimension",   "period",         "reference group",
-        "reference value", "group",   "value",          "gap",
-        "gap change",  "gap change low", "gap change high", "gap verdict"};
+        "indicator",      "dimension",   "period",  "reference group", "reference value",
+        "reference n",    "group",       "value",   "n",               "gap",
+        "gap change",     "gap change low", "gap change high", "gap verdict"};
     s_curve_t curve = {
         .indicators = query_table (q, "indicators", indicator_columns, 20),
-        .gaps = query_table (q, "gaps", gap_columns, 7),
-        .series = query_table (q, "gap series", series_columns, 12),
-        .reference = query_table (q, "gaps to the reference group", reference_columns, 12),
+        .gaps = query_table (q, "gaps", gap_columns, 9),
+        .series = query_table (q, "gap series", series_columns, 14),
+        .reference = query_table (q, "gaps to the reference group", reference_columns, 14),
     };
     if (!err)
         err = s_indicators (q, &curve);

@@ -577,19 +577,19 @@ test_query_report_is_the_backbones_page (void **state)
                          "no clear change|carol (2026-Q1)|58.2|5.8|-8.69444|18.4406|"
                          "no clear change|62|behind pace\n");
     assert_string_equal (world_render (reply, "gaps"),
-                         "indicator|dimension|highest group|highest value|lowest group|"
-                         "lowest value|gap\n"
-                         "k3-reading|race|asian|75|black|50|25\n");
+                         "indicator|dimension|highest group|highest value|highest n|lowest "
+                         "group|lowest value|lowest n|gap\n"
+                         "k3-reading|race|asian|75|4|black|50|16|25\n");
     //  k3 by race, pooled: 2025-Q4 alice's asian 14/20 (70) and black
     //  14/28 (50); 2026-Q1 alice's asian 3/4 (75) and black 8/16 (50) - the
     //  change of that gap, 5 points on 4 and 16 pupils, is far within noise.
     assert_string_equal (world_render (reply, "gap series"),
-                         "indicator|dimension|period|highest group|highest value|lowest group|"
-                         "lowest value|gap|gap change|gap change low|gap change high|gap "
-                         "verdict\n"
-                         "k3-reading|race|2025-Q4|asian|70|black|50|20||||-\n"
-                         "k3-reading|race|2026-Q1|asian|75|black|50|25|5|-50.1691|46.0239|"
-                         "no clear change\n");
+                         "indicator|dimension|period|highest group|highest value|highest n|"
+                         "lowest group|lowest value|lowest n|gap|gap change|gap change low|"
+                         "gap change high|gap verdict\n"
+                         "k3-reading|race|2025-Q4|asian|70|20|black|50|28|20||||-\n"
+                         "k3-reading|race|2026-Q1|asian|75|4|black|50|16|25|5|-50.1691|"
+                         "46.0239|no clear change\n");
     assert_string_equal (world_render (reply, "proof point"),
                          "clearly improving|clearly worsening|no clear change|not judged|of\n"
                          "0|0|2|1|3\n");
@@ -719,9 +719,9 @@ test_query_report_keeps_suppressed_cells_out_of_gaps_and_travel (void **state)
                              "pre-k|2026-Q1|40|5|11.7621|76.9276|1 of 1|2025-Q4|2.5|-40.122|"
                              "46.4412|no clear change||||||-||\n");
         assert_string_equal (world_render (reply, "gaps"),
-                             "indicator|dimension|highest group|highest value|lowest group|"
-                             "lowest value|gap\n"
-                             "k3-reading|race|asian|75|black|50|25\n");
+                             "indicator|dimension|highest group|highest value|highest n|lowest "
+                             "group|lowest value|lowest n|gap\n"
+                             "k3-reading|race|asian|75|4|black|50|26|25\n");
         assert_string_equal (world_render (reply, "proof point"),
                              "clearly improving|clearly worsening|no clear change|not judged|of\n"
                              "0|0|1|1|2\n");
@@ -742,9 +742,9 @@ test_query_report_keeps_suppressed_cells_out_of_gaps_and_travel (void **state)
                          "62|met\n"
                          "pre-k|2026-Q1|*|*|*|*|0 of 1|2025-Q4|*|*|*|*||||||-||\n");
     assert_string_equal (world_render (reply, "gaps"),
-                         "indicator|dimension|highest group|highest value|lowest group|"
-                         "lowest value|gap\n"
-                         "k3-reading|race|white|70|hispanic|60|10\n");
+                         "indicator|dimension|highest group|highest value|highest n|lowest "
+                         "group|lowest value|lowest n|gap\n"
+                         "k3-reading|race|white|70|40|hispanic|60|30|10\n");
     assert_string_equal (world_render (reply, "proof point"),
                          "clearly improving|clearly worsening|no clear change|not judged|of\n"
                          "0|0|0|2|2\n");
@@ -795,14 +795,15 @@ test_query_report_shows_the_gap_series_and_its_change (void **state)
                  "race=hispanic", "300/600", "race=asian", "2/3", NULL);
     Cibus__Query query = s_query ("report");
     query.period = "2026-Q1";
-    const char *header = "indicator|dimension|period|highest group|highest value|lowest group|"
-                         "lowest value|gap|gap change|gap change low|gap change high|gap "
-                         "verdict\n";
+    const char *header = "indicator|dimension|period|highest group|highest value|highest n|"
+                         "lowest group|lowest value|lowest n|gap|gap change|gap change low|"
+                         "gap change high|gap verdict\n";
     char expected [1024];
     snprintf (expected, sizeof expected,
               "%s"
-              "k3-reading|race|2025-Q4|white|80|black|50|30||||-\n"
-              "k3-reading|race|2026-Q1|white|80|black|65|15|-15|-20.499|-9.43974|narrowing\n",
+              "k3-reading|race|2025-Q4|white|80|1000|black|50|1000|30||||-\n"
+              "k3-reading|race|2026-Q1|white|80|1000|black|65|1000|15|-15|-20.499|-9.43974|"
+              "narrowing\n",
               header);
     store_answer_t *reply = world_query (self, &query, &self->carol);
     assert_string_equal (world_render (reply, "gap series"), expected);
@@ -811,8 +812,8 @@ test_query_report_shows_the_gap_series_and_its_change (void **state)
     //  2026-Q1: that gap, white against hispanic, did not move.
     snprintf (expected, sizeof expected,
               "%s"
-              "k3-reading|race|2025-Q4|white|80|black|50|30||||-\n"
-              "k3-reading|race|2026-Q1|white|80|hispanic|50|30|0|-6.6413|6.6413|"
+              "k3-reading|race|2025-Q4|white|80|1000|black|50|1000|30||||-\n"
+              "k3-reading|race|2026-Q1|white|80|1000|hispanic|50|600|30|0|-6.6413|6.6413|"
               "no clear change\n",
               header);
     reply = world_query (self, &query, &self->hub);
@@ -898,18 +899,20 @@ test_query_report_compares_each_group_with_the_reference (void **state)
     Cibus__Query query = s_query ("report");
     query.period = "2026-Q1";
     store_answer_t *reply = world_query (self, &query, &self->hub);
-    const char *header = "indicator|dimension|period|reference group|reference value|group|"
-                         "value|gap|gap change|gap change low|gap change high|gap verdict\n";
+    const char *header = "indicator|dimension|period|reference group|reference value|"
+                         "reference n|group|value|n|gap|gap change|gap change low|gap change "
+                         "high|gap verdict\n";
     char expected [2048];
     snprintf (expected, sizeof expected,
               "%s"
-              "k3-reading|race|2025-Q4|white|80|asian|66.6667|13.3333||||-\n"
-              "k3-reading|race|2026-Q1|white|80|asian|66.6667|13.3333|0|-53.4617|53.4617|"
-              "no clear change\n"
-              "k3-reading|race|2025-Q4|white|80|black|50|30||||-\n"
-              "k3-reading|race|2026-Q1|white|80|black|65|15|-15|-20.499|-9.43974|narrowing\n"
-              "k3-reading|race|2025-Q4|white|80|hispanic|50|30||||-\n"
-              "k3-reading|race|2026-Q1|white|80|hispanic|50|30|0|-6.6413|6.6413|"
+              "k3-reading|race|2025-Q4|white|80|1000|asian|66.6667|3|13.3333||||-\n"
+              "k3-reading|race|2026-Q1|white|80|1000|asian|66.6667|3|13.3333|0|-53.4617|"
+              "53.4617|no clear change\n"
+              "k3-reading|race|2025-Q4|white|80|1000|black|50|1000|30||||-\n"
+              "k3-reading|race|2026-Q1|white|80|1000|black|65|1000|15|-15|-20.499|-9.43974|"
+              "narrowing\n"
+              "k3-reading|race|2025-Q4|white|80|1000|hispanic|50|600|30||||-\n"
+              "k3-reading|race|2026-Q1|white|80|1000|hispanic|50|600|30|0|-6.6413|6.6413|"
               "no clear change\n",
               header);
     assert_string_equal (world_render (reply, "gaps to the reference group"), expected);
@@ -917,12 +920,13 @@ test_query_report_compares_each_group_with_the_reference (void **state)
     reply = world_query (self, &query, &self->carol);
     snprintf (expected, sizeof expected,
               "%s"
-              "k3-reading|race|2025-Q4|white|80|asian|*|*||||-\n"
-              "k3-reading|race|2026-Q1|white|80|asian|*|*|*|*|*|*\n"
-              "k3-reading|race|2025-Q4|white|80|black|50|30||||-\n"
-              "k3-reading|race|2026-Q1|white|80|black|65|15|-15|-20.499|-9.43974|narrowing\n"
-              "k3-reading|race|2025-Q4|white|80|hispanic|*|*||||-\n"
-              "k3-reading|race|2026-Q1|white|80|hispanic|*|*|*|*|*|*\n",
+              "k3-reading|race|2025-Q4|white|80|1000|asian|*|*|*||||-\n"
+              "k3-reading|race|2026-Q1|white|80|1000|asian|*|*|*|*|*|*|*\n"
+              "k3-reading|race|2025-Q4|white|80|1000|black|50|1000|30||||-\n"
+              "k3-reading|race|2026-Q1|white|80|1000|black|65|1000|15|-15|-20.499|-9.43974|"
+              "narrowing\n"
+              "k3-reading|race|2025-Q4|white|80|1000|hispanic|*|*|*||||-\n"
+              "k3-reading|race|2026-Q1|white|80|1000|hispanic|*|*|*|*|*|*|*\n",
               header);
     assert_string_equal (world_render (reply, "gaps to the reference group"), expected);
     store_answer_free (reply);
