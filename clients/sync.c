@@ -615,8 +615,15 @@ s_session (s_sync_t *self)
         cibus_destroy (&client);
         return 0;
     }
-    if (err == CIBUS_OK)
-        err = s_roster (self, client);
+    if (err == CIBUS_OK && (err = s_roster (self, client)) == CIBUS_ERR_STORE) {
+        //  The replica's fault, not the broker's: say so, not the last
+        //  thing the connection said.
+        fprintf (stderr, "cibus %s: the replica could not keep the partners of its networks\n",
+                 self->command);
+        s_error (self, "the replica could not keep the partners of its networks");
+        cibus_destroy (&client);
+        return S_EXIT_FAIL;
+    }
     uint64_t head = 0;
     cibus_status_t status;
     if (err == CIBUS_OK && (err = cibus_status (client, &status)) == CIBUS_OK)
