@@ -7,6 +7,7 @@
 #                ceilings (BENCH_ARGS="--json FILE" to keep the results)
 #   make bench-scale   the long scenario: a log of 10,000,000 entries
 #   make bench-smoke   every bench scenario, tiny, checked for loss only
+#   make bench-peers   s1, s2, s3, s6 against Redis, NATS and Mosquitto too
 #   make demo    a school year of a small initiative, then the backbone's report
 #   make fuzz    the request dispatcher under libFuzzer for FUZZ_SECONDS
 #                (tests/fuzz/; `make check` runs it briefly)
@@ -174,6 +175,31 @@ $(REL)/obj/tests/bench/%.o $(TST)/obj/tests/bench/%.o: CPPFLAGS += -Itests
 # without making every target secondary: a secondary object that is missing
 # would not be remade when its archive looked newer.
 .PRECIOUS: $(REL)/obj/%.o $(TST)/obj/%.o
+
+# ------------------------------------------------------------------ peers
+#
+#   make bench-peers   cibus's s1, s2, s3 and s6 beside Redis (XADD,
+#                      appendfsync always), NATS JetStream and Mosquitto
+#                      (MQTT QoS 1), each started privately on 127.0.0.1
+#
+# The peers' servers and client libraries are Debian packages, installed
+# by the same `deps` recipe with its list replaced for that one call, so
+# that `make check` and `make bench` need none of them. The tool's sources
+# are tests/bench_peers/, which no wildcard of the test build reads.
+
+BENCH_PEERS_DEB := redis-server nats-server mosquitto libhiredis-dev libmosquitto-dev
+BENCH_PEERS_SRC := $(wildcard tests/bench_peers/*.c)
+BENCH_PEERS_ARGS ?=
+
+.PHONY: bench-peers
+bench-peers: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PEERS_DEB)"
+	@$(MAKE) --no-print-directory $(REL)/cibusd $(REL)/cibus $(REL)/cibus-bench \
+	  $(REL)/cibus-bench-peers
+	$(REL)/cibus-bench-peers $(BENCH_PEERS_ARGS)
+
+$(REL)/cibus-bench-peers: $(call obj,$(REL),$(BENCH_PEERS_SRC))
+	$(CC) $(REL_CFLAGS) $^ -lhiredis -lmosquitto -ljansson -lpthread -o $@
 
 # ------------------------------------------------------------------ install
 #
