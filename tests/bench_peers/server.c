@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,7 +31,7 @@
 
 #define S_PORT_TRIES 5
 #define S_ARGS_MAX   16
-#define S_POLL_NSEC  20000000 /* between two connection attempts */
+#define S_POLL_MSEC  20 /* between two connection attempts */
 
 int64_t
 peers_now_nsec (void)
@@ -149,8 +151,23 @@ s_spawn (peers_server_t *server, char **argv)
     return pid;
 }
 
+//  Wait for the server's exit, at most msec: true when it exited (its
+//  process descriptor is readable then; without one, a plain check).
+static bool
+s_exits_within (pid_t pid, int msec)
+{
+    int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+    if (pidfd >= 0) {
+        struct pollfd item = {pidfd, POLLIN, 0};
+        poll (&item, 1, msec);
+        close (pidfd);
+    }
+    return waitpid (pid, NULL, WNOHANG) == pid;
+}
+
 //  Wait until the server accepts a connection: true; false when it exits
-//  first or the deadline passes (then it is killed).
+//  first or the deadline passes (then it is killed). Between attempts the
+//  wait is for its exit, so that one is noticed at once.
 static bool
 s_wait_ready (peers_server_t *server)
 {
@@ -166,8 +183,10 @@ s_wait_ready (peers_server_t *server)
             close (fd);
             return true;
         }
-        struct timespec pause = {0, S_POLL_NSEC};
-        nanosleep (&pause, NULL);
+        if (s_exits_within (server->pid, S_POLL_MSEC)) {
+            server->pid = 0;
+            return false;
+        }
     }
     fprintf (stderr, "peers: %s did not accept connections within %d ms\n", server->name,
              PEERS_DEADLINE_MSEC);
@@ -211,15 +230,9 @@ peers_server_down (peers_server_t *server)
     if (!server->pid)
         return;
     kill (server->pid, SIGTERM);
-    int64_t deadline = peers_now_nsec () + (int64_t)PEERS_DEADLINE_MSEC * 1000000;
-    while (waitpid (server->pid, NULL, WNOHANG) == 0) {
-        if (peers_now_nsec () >= deadline) {
-            kill (server->pid, SIGKILL);
-            waitpid (server->pid, NULL, 0);
-            break;
-        }
-        struct timespec pause = {0, S_POLL_NSEC};
-        nanosleep (&pause, NULL);
+    if (!s_exits_within (server->pid, PEERS_DEADLINE_MSEC)) {
+        kill (server->pid, SIGKILL);
+        waitpid (server->pid, NULL, 0);
     }
     server->pid = 0;
 }
