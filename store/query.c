@@ -42,7 +42,7 @@ static const char *s_sql [QUERY__COUNT] = {
     //  The decisions are read and joined only for the notes the reader may
     //  see (query_decisions): reading them for every note made a question
     //  about one network cost as much as the whole log.
-    [QUERY_NOTES] = "SELECT held_on, partner, network, title, seq "
+    [QUERY_NOTES] = "SELECT held_on, partner, network, title, seq, id "
                     "FROM notes WHERE held_on >= ?1 AND held_on <= ?2 ORDER BY held_on, seq",
     [QUERY_NOTE_DECISIONS] = "SELECT group_concat (j.value, '; ') "
                              "FROM notes n, json_each (n.decisions) j WHERE n.seq = ?",
@@ -927,9 +927,10 @@ s_notes (query_t *q, codec_problem_t *problem)
                                   "field 'query.since' expects a date like 2026-12-15, got "
                                   "'%.64s'",
                                   since);
+    //  The id last: what a commitment names as the note it came from.
     static const char *const columns [] = {"held_on", "partner", "network", "title",
-                                           "decisions"};
-    store_table_t *table = query_table (q, "notes", columns, 5);
+                                           "decisions", "id"};
+    store_table_t *table = query_table (q, "notes", columns, 6);
     sqlite3_stmt *stmt = q->store->query [QUERY_NOTES];
     sqlite3_bind_text (stmt, 1, since ? since : "", -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 2, "9999-12-31", -1, SQLITE_STATIC);
@@ -942,6 +943,7 @@ s_notes (query_t *q, codec_problem_t *problem)
             query_text (q, row, (const char *) sqlite3_column_text (stmt, column));
         if ((rc = query_decisions (q, row, sqlite3_column_int64 (stmt, 4))) != SQLITE_ROW)
             break;
+        query_text (q, row, (const char *) sqlite3_column_text (stmt, 5));
     }
     cibus_err_t err = !q->nomem && rc != SQLITE_DONE ? store_fail (q->store, "query-notes")
                                                      : CIBUS_OK;

@@ -141,7 +141,7 @@ test_public_api_a_note_is_published_and_read_back (void **state)
     assert_string_equal (answer, "{\"tables\":[{\"title\":\"notes\",\"rows\":["
                                  "{\"held_on\":\"2026-09-15\",\"partner\":\"alice\","
                                  "\"network\":\"early-literacy\",\"title\":\"Kickoff\","
-                                 "\"decisions\":\"Meet monthly\"}]}]}");
+                                 "\"decisions\":\"Meet monthly\",\"id\":\"kickoff-2026-09\"}]}]}");
     free (answer);
     question.since = "2026-09-16";
     assert_int_equal (cibus_ask (alice, &question, &answer), CIBUS_OK);

@@ -497,15 +497,15 @@ test_query_notes_with_decisions_since_a_date (void **state)
     Cibus__Query query = s_query ("notes");
     assert_string_equal (
         s_ask (self, &query, &self->hub, "notes"),
-        "held_on|partner|network|title|decisions\n"
+        "held_on|partner|network|title|decisions|id\n"
         "2026-02-10|alice|early-literacy|network meeting|open libraries in 3 schools; share "
-        "attendance data monthly\n"
-        "2026-03-05|bob|postsecondary|FAFSA night debrief|repeat in fall\n"
-        "2026-04-15|carol|early-literacy|tutoring check-in|\n");
+        "attendance data monthly|n1\n"
+        "2026-03-05|bob|postsecondary|FAFSA night debrief|repeat in fall|n2\n"
+        "2026-04-15|carol|early-literacy|tutoring check-in||n3\n");
     query.since = "2026-02-11";
     assert_string_equal (s_ask (self, &query, &self->alice, "notes"),
-                         "held_on|partner|network|title|decisions\n"
-                         "2026-04-15|carol|early-literacy|tutoring check-in|\n");
+                         "held_on|partner|network|title|decisions|id\n"
+                         "2026-04-15|carol|early-literacy|tutoring check-in||n3\n");
     query.since = "last week";
     s_refused (self, &query, &self->alice, CIBUS_ERR_BAD_FIELD, "query.since",
                "field 'query.since' expects a date like 2026-12-15, got 'last week'");
@@ -520,8 +520,8 @@ test_query_a_note_without_a_date_is_held_the_day_it_arrived (void **state)
     PUBLISH_OK (self, &self->alice, &c.env);
     Cibus__Query query = s_query ("notes");
     assert_string_equal (s_ask (self, &query, &self->carol, "notes"),
-                         "held_on|partner|network|title|decisions\n"
-                         "2026-01-05|alice|early-literacy|hallway chat|\n");
+                         "held_on|partner|network|title|decisions|id\n"
+                         "2026-01-05|alice|early-literacy|hallway chat||n1\n");
 }
 
 //  ------------------------------------------------------------ report
