@@ -286,11 +286,9 @@ query_brightspots (query_t *q, codec_problem_t *problem)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, missing,
                                   "field '%s' is required for a brightspots query", missing);
     envelope_t *env = NULL;
-    if (measure_indicator (q->store, query->indicator, &env, NULL))
-        return query_store_problem (problem);
-    if (!env)
-        return codec_problem_set (problem, CIBUS_ERR_NOT_FOUND, "query.indicator",
-                                  "indicator '%.128s' is not in the catalogue", query->indicator);
+    cibus_err_t found = query_catalogue_indicator (q, &env, problem);
+    if (found)
+        return found;
     const Cibus__IndicatorDefinition *def = env->indicator;
     char start [QUERY_DATE_SIZE], end [QUERY_DATE_SIZE];
     if (!codec_period_is (query->period, def->period_kind)

@@ -703,6 +703,19 @@ s_pooled_values (query_t *q, const Cibus__IndicatorDefinition *def, const char *
     }
 }
 
+cibus_err_t
+query_catalogue_indicator (query_t *q, envelope_t **env, codec_problem_t *problem)
+{
+    *env = NULL;
+    if (measure_indicator (q->store, q->query->indicator, env, NULL))
+        return query_store_problem (problem);
+    if (!*env)
+        return codec_problem_set (problem, CIBUS_ERR_NOT_FOUND, "query.indicator",
+                                  "indicator '%.128s' is not in the catalogue",
+                                  q->query->indicator);
+    return CIBUS_OK;
+}
+
 static cibus_err_t
 s_values (query_t *q, codec_problem_t *problem)
 {
@@ -711,11 +724,9 @@ s_values (query_t *q, codec_problem_t *problem)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "query.indicator",
                                   "field 'query.indicator' is required for a values query");
     envelope_t *env = NULL;
-    if (measure_indicator (q->store, query->indicator, &env, NULL))
-        return query_store_problem (problem);
-    if (!env)
-        return codec_problem_set (problem, CIBUS_ERR_NOT_FOUND, "query.indicator",
-                                  "indicator '%.128s' is not in the catalogue", query->indicator);
+    cibus_err_t found = query_catalogue_indicator (q, &env, problem);
+    if (found)
+        return found;
     const Cibus__IndicatorDefinition *def = env->indicator;
     const char *by = query->by && *query->by ? query->by : NULL;
     bool allowed = !by;

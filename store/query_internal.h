@@ -179,6 +179,12 @@ void query_change_cells (query_t *q, store_row_t *row, const query_values_t *val
                          const char *group, const char *later, const char *earlier,
                          query_verdicts_t *count);
 
+//  The definition in force of the query's indicator (the caller frees
+//  *env with codec_envelope_free): STORE, or NOT_FOUND naming it, with
+//  problem filled.
+cibus_err_t query_catalogue_indicator (query_t *q, envelope_t **env,
+                                       codec_problem_t *problem);
+
 //  Fill problem for a store failure; returns CIBUS_ERR_STORE.
 cibus_err_t query_store_problem (codec_problem_t *problem);
 

@@ -147,6 +147,18 @@ s_until_report (query_t *q, query_values_t *values)
     values->count = kept;
 }
 
+//  An indicator's current values the reader may see, of the periods the
+//  report looks back on.
+static cibus_err_t
+s_values_until_report (query_t *q, const Cibus__IndicatorDefinition *def, query_cells_t cells,
+                       query_values_t *out)
+{
+    cibus_err_t err = query_values_read (q, def->indicator, cells, NULL, out);
+    if (err == CIBUS_OK)
+        s_until_report (q, out);
+    return err;
+}
+
 //  Latest period first, then by unit.
 static int
 s_latest_first (const void *a, const void *b)
@@ -201,10 +213,9 @@ static cibus_err_t
 s_curve (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
 {
     query_values_t totals;
-    cibus_err_t err = query_values_read (q, def->indicator, QUERY_CELLS_TOTALS, NULL, &totals);
+    cibus_err_t err = s_values_until_report (q, def, QUERY_CELLS_TOTALS, &totals);
     if (err)
         return err;
-    s_until_report (q, &totals);
     if (totals.count > 1)
         qsort (totals.items, totals.count, sizeof *totals.items, s_latest_first);
     const char *latest = totals.count ? totals.items [0].period : NULL, *previous = NULL;
@@ -300,10 +311,9 @@ static cibus_err_t
 s_gaps (query_t *q, const Cibus__IndicatorDefinition *def, s_curve_t *curve)
 {
     query_values_t cells;
-    cibus_err_t err = query_values_read (q, def->indicator, QUERY_CELLS_SINGLE, NULL, &cells);
+    cibus_err_t err = s_values_until_report (q, def, QUERY_CELLS_SINGLE, &cells);
     if (err)
         return err;
-    s_until_report (q, &cells);
     if (cells.count > 1)
         qsort (cells.items, cells.count, sizeof *cells.items, s_by_dimension);
     const char *latest = cells.count ? cells.items [0].period : NULL;
@@ -447,10 +457,9 @@ static cibus_err_t
 s_gap_series (query_t *q, const Cibus__IndicatorDefinition *def, store_table_t *table)
 {
     query_values_t cells;
-    cibus_err_t err = query_values_read (q, def->indicator, QUERY_CELLS_SINGLE, NULL, &cells);
+    cibus_err_t err = s_values_until_report (q, def, QUERY_CELLS_SINGLE, &cells);
     if (err)
         return err;
-    s_until_report (q, &cells);
     int unit = def->unit;
     size_t key_count = 0;
     const char **keys = s_distinct (q, &cells, NULL, false, &key_count);
@@ -526,10 +535,9 @@ s_reference_gaps (query_t *q, const Cibus__IndicatorDefinition *def, store_table
     if (!any)
         return CIBUS_OK;
     query_values_t cells;
-    cibus_err_t err = query_values_read (q, def->indicator, QUERY_CELLS_SINGLE, NULL, &cells);
+    cibus_err_t err = s_values_until_report (q, def, QUERY_CELLS_SINGLE, &cells);
     if (err)
         return err;
-    s_until_report (q, &cells);
     int unit = def->unit;
     for (size_t d = 0; d < def->n_categories && !q->nomem; d++) {
         const Cibus__DimensionCategories *list = def->categories [d];
