@@ -1500,6 +1500,8 @@ broker_new (const broker_config_t *config)
         return NULL;
     }
     zhashx_set_destructor (self->subs, s_sub_free);
+    //  No commit, and so no ack, waits for a checkpoint (checkpoint.c).
+    store_checkpoint_in_background (self->store);
     if (store_degraded (self->store))
         self->recover_at = zclock_mono () + S_RECOVER_MSEC;
     zhashx_set_destructor (self->quotas, s_quota_free);

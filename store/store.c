@@ -25,10 +25,12 @@
     store_recover opens it as usual again.                                */
 
 #include "store_internal.h"
+#include "checkpoint.h"
 #include "tables.h"
 
 #include "log.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -373,12 +375,64 @@ s_load_last_seq (store_t *self)
     return rc == SQLITE_ROW ? CIBUS_OK : store_fail (self, "last-seq");
 }
 
+//  WAL frames past which a commit asks the checkpointer for a checkpoint,
+//  and past which the committing thread finishes the copy itself: the
+//  checkpointer may never catch the last frames of a writer that never
+//  pauses, and the WAL starts over only once every frame was copied
+//  (checkpoint.c). 4,000 frames (16 MiB, four times SQLite's default) lets
+//  a page that many commits change be copied once for all of them, and
+//  keeps the copies, whose fsyncs share the disk with the commits', rare.
+#define S_CHECKPOINT_FRAMES     4000
+#define S_CHECKPOINT_FRAMES_MAX 16000
+
+//  The writer's WAL hook, in place of SQLite's autocheckpoint, after every
+//  commit: frames is how many the WAL holds.
+static int
+s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
+{
+    store_t *self = arg;
+    if (frames >= S_CHECKPOINT_FRAMES_MAX)
+        sqlite3_wal_checkpoint_v2 (db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    else if (frames >= S_CHECKPOINT_FRAMES)
+        checkpoint_wake (self->checkpointer);
+    return SQLITE_OK;
+}
+
+//  Start the checkpointer for a store opened as usual; a degraded store
+//  has no shared memory for a second connection, and keeps SQLite's own.
+static void
+s_background_start (store_t *self)
+{
+    if (!self->background || self->exclusive || self->checkpointer)
+        return;
+    self->checkpointer = checkpoint_new (self->path, self->sync == STORE_SYNC_FULL);
+    if (self->checkpointer)
+        sqlite3_wal_hook (self->db, s_wal_hook, self);
+}
+
+bool
+store_checkpoint_in_background (store_t *self)
+{
+    assert (!self->in_batch);
+    self->background = true;
+    s_background_start (self);
+    return self->exclusive || self->checkpointer;
+}
+
+uint64_t
+store_checkpoints (store_t *self)
+{
+    return self->checkpointer ? checkpoint_count (self->checkpointer) : 0;
+}
+
 //  Close the connection and everything prepared on it.
 static void
 s_close (store_t *self)
 {
     if (self->in_batch)
         store_batch_abort (self);
+    //  The checkpointer's last checkpoint ends before its connection goes.
+    checkpoint_destroy (&self->checkpointer);
     sqlite3_stmt **stmts [] = {&self->begin,       &self->commit,   &self->rollback,
                                &self->find,        &self->insert,   &self->read,
                                &self->read_topics, &self->read_one, &self->data_version};
@@ -428,6 +482,7 @@ s_open (store_t *self, bool exclusive)
     self->exclusive = exclusive;
     self->next_seq = self->last_seq + 1;
     store_data_version (self);
+    s_background_start (self);
     return CIBUS_OK;
 }
 

@@ -112,6 +112,16 @@ bool store_degraded (store_t *self);
    when it could not be reopened at all. Not inside a batch. */
 cibus_err_t store_recover (store_t *self);
 
+/* Copy the WAL back into the database on a thread of the store's own
+   (checkpoint.h) instead of inside the commit that crosses SQLite's
+   threshold; a degraded store keeps SQLite's own checkpoints. Call once,
+   outside a batch; it holds through store_recover. False when the thread
+   could not be started (the commits then checkpoint as before). */
+bool store_checkpoint_in_background (store_t *self);
+
+/* Checkpoints the background thread has run to their end (0 without one). */
+uint64_t store_checkpoints (store_t *self);
+
 /* The seq of the entry a partner stored under id: CIBUS_OK, or NOT_FOUND
    when there is none (STORE when the store could not be read). */
 cibus_err_t store_seq_of (store_t *self, const char *partner, const char *id, uint64_t *seq);

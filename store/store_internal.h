@@ -57,6 +57,8 @@ typedef enum {
 
 struct store_t {
     sqlite3 *db;
+    bool background;             /* checkpoints on a thread (store_checkpoint_in_background) */
+    struct checkpoint_t *checkpointer; /* that thread, when the store is not degraded */
     char *path;
     uint64_t last_seq; /* last committed seq */
     uint64_t next_seq; /* the seq the next add in this batch takes */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -1391,6 +1392,81 @@ test_registry_role_parse_refuses_unknown_names (void **state)
     assert_string_equal (store_role_name (ROLE__COUNT), "unknown");
 }
 
+//  ------------------------------------------------------------ checkpoints
+
+static long
+s_file_size (const char *path)
+{
+    struct stat st;
+    return stat (path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+//  With checkpoints in the background, commits go on while a thread of the
+//  store copies the WAL back: the database file takes the pages, the WAL
+//  stays within its bound however long the writer writes, and every entry
+//  is there after a reopen.
+static void
+test_store_checkpoints_in_the_background (void **state)
+{
+    fixture_t *self = *state;
+    assert_true (store_checkpoint_in_background (self->store));
+    char wal [PATH_MAX + 8];
+    snprintf (wal, sizeof wal, "%s-wal", self->path);
+    long db_before = s_file_size (self->path);
+    enum { BODY = 8000, PER_BATCH = 50, MAX_BATCHES = 400 };
+    char *body = malloc (BODY);
+    assert_non_null (body);
+    memset (body, 'x', BODY);
+    //  The WAL's bound: 16,000 frames of a 4 KiB page and its header, and
+    //  one batch past it (the writer finishes a checkpoint after the commit
+    //  that crosses it).
+    long bound = 16000L * (4096 + 24) + 4L * PER_BATCH * (BODY + 4096);
+    long wal_most = 0;
+    size_t batches = 0;
+    int64_t deadline = harness_now_msec () + 60000;
+    //  Write until the thread has finished three checkpoints (bounded in
+    //  batches and in time), then 60 batches more: in all more frames than
+    //  the bound, so that a WAL that never started over would cross it.
+    size_t target = 0;
+    while (batches < MAX_BATCHES && harness_now_msec () < deadline
+           && (!target || batches < target)) {
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        for (size_t i = 0; i < PER_BATCH; i++) {
+            char id [32];
+            snprintf (id, sizeof id, "e-%zu-%zu", batches, i);
+            uint64_t seq = 0;
+            bool duplicate = true;
+            assert_int_equal (store_batch_reserve (self->store, "north-isd", id, &seq, &duplicate),
+                              CIBUS_OK);
+            assert_false (duplicate);
+            assert_int_equal (store_batch_add (self->store, seq, "north-isd", id, "north/data",
+                                               1000, body, BODY),
+                              CIBUS_OK);
+        }
+        assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        batches++;
+        long size = s_file_size (wal);
+        if (size > wal_most)
+            wal_most = size;
+        if (!target && store_checkpoints (self->store) >= 3)
+            target = batches + 60;
+    }
+    free (body);
+    assert_true (store_checkpoints (self->store) >= 3);
+    assert_true (batches == target);
+    assert_true (wal_most <= bound);
+    assert_true (s_file_size (self->path) > db_before + 1000L * 4096);
+    uint64_t last = store_last_seq (self->store);
+    assert_int_equal (last, batches * PER_BATCH);
+    store_destroy (&self->store);
+    self->store = store_new (self->path, STORE_SYNC_FULL);
+    assert_non_null (self->store);
+    assert_int_equal (store_last_seq (self->store), last);
+    uint64_t seq = 0;
+    assert_int_equal (store_seq_of (self->store, "north-isd", "e-0-0", &seq), CIBUS_OK);
+    assert_int_equal (seq, 1);
+}
+
 int
 main (void)
 {
@@ -1403,6 +1479,7 @@ main (void)
         T (test_store_new_fails_when_directory_is_missing),
         T (test_store_destroy_twice_is_harmless),
         T (test_store_batch_gives_contiguous_seqs),
+        T (test_store_checkpoints_in_the_background),
         T (test_store_next_batch_continues_the_seq),
         T (test_store_last_seq_moves_only_at_commit),
         T (test_store_dedupe_within_batch_returns_first_seq),
