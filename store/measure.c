@@ -760,6 +760,7 @@ store_config_set (store_t *self, const char *key, const char *value, char *error
     sqlite3_stmt *stmt = self->measure [MEASURE_CONFIG_SET];
     sqlite3_bind_text (stmt, 1, s_settings [setting].name, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 2, canonical, -1, SQLITE_STATIC);
+    self->batch_rules_read = false;
     cibus_err_t err = store_step_done (self, stmt, "config-set");
     if (err)
         snprintf (error, size, "the setting could not be saved: see the log");
@@ -834,6 +835,10 @@ tables_rules (store_t *self, disclosure_rules_t *rules)
         *rules = self->rules;
         return;
     }
+    if (self->in_batch && self->batch_rules_read) {
+        *rules = self->batch_rules;
+        return;
+    }
     disclosure_rules_default (rules);
     rules->min_cell = (uint64_t)store_min_cell (self);
     rules->ratio_protection = (double)measure_setting (self, "protection") / 100.0;
@@ -841,5 +846,9 @@ tables_rules (store_t *self, disclosure_rules_t *rules)
     if (!measure_setting (self, "coding")) {
         rules->bands = NULL;
         rules->band_count = 0;
+    }
+    if (self->in_batch) {
+        self->batch_rules = *rules;
+        self->batch_rules_read = true;
     }
 }

@@ -81,6 +81,11 @@ struct store_t {
     //  Rules that replace the settings (store_set_disclosure_rules).
     bool has_rules;
     disclosure_rules_t rules;
+    //  The rules the settings make, read once per batch: no other process
+    //  can change a setting while the batch's transaction holds the write
+    //  lock. Forgotten at the batch's end and by store_config_set.
+    bool batch_rules_read;
+    disclosure_rules_t batch_rules;
     //  The date the rules judge at instead of the entry's received_at
     //  (store_set_today); "" for none.
     char today [11];

@@ -744,7 +744,8 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
     }
     //  The projection first, from the whole table; then the same cells
     //  masked in place for the copy.
-    if (err == CIBUS_OK) {
+    //  A first version has no cells to supersede.
+    if (err == CIBUS_OK && work->count > 1) {
         sqlite3_stmt *stmt = self->tables [TABLES_SUPERSEDE];
         s_bind_key (stmt, network, work, data);
         err = store_step_done (self, stmt, "table-supersede");
