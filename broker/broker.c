@@ -113,6 +113,11 @@ typedef struct {
     bool sparse;       /* few rows are for it: read topics first, envelopes after */
 } s_sub_t;
 
+//  One entry of a Deliver being built: where its bytes are in frame_bytes.
+typedef struct {
+    size_t at, size;
+} s_frame_entry_t;
+
 struct broker_t {
     char *data_dir;
     int lock_fd;
@@ -128,6 +133,11 @@ struct broker_t {
     size_t batch_size;
     store_appended_t appended_entry; /* the entry being appended, encoded */
     codec_buf_t reply_buf;      /* encoded reply being sent */
+    //  The entries of the Deliver a cursor step is building (s_frame_add).
+    uint8_t *frame_bytes;
+    size_t frame_used, frame_bytes_cap;
+    s_frame_entry_t *frame_entries;
+    size_t frame_count, frame_cap;
     uint64_t transactions;      /* commits since start */
     uint64_t appended;          /* entries appended since start */
     int heartbeat_msec;
@@ -684,11 +694,50 @@ typedef struct {
     const store_partner_t *partner;
     bool blocked;  /* the peer's queue is full or the peer is gone */
     bool full;     /* the subscriber has max_inflight bytes unpaid */
-    bool capped;   /* this step sent S_STEP_BYTES: more next turn */
+    bool capped;   /* this step's frame holds S_STEP_BYTES: more next turn */
     size_t wanted; /* rows for this subscriber */
-    uint64_t sent; /* bytes sent in this step */
+    uint64_t sent; /* bytes of the entries in this step's frame */
+    size_t count;  /* entries in this step's frame (self->frame) */
+    uint64_t first_seq; /* the seq of its first */
 } s_cursor_step_t;
 
+//  What a Deliver frame adds to each entry it carries at most: the field's
+//  tag and a length of up to three bytes (an entry is under 2 MiB); and to
+//  the frame, the Reply and Deliver around them.
+#define S_ENTRY_WRAP 4
+#define S_FRAME_WRAP 16
+
+//  Copy an entry into the frame being built: the read's bytes last only
+//  for its callback. False when out of memory.
+static bool
+s_frame_add (broker_t *self, const void *bytes, size_t size)
+{
+    if (self->frame_count == self->frame_cap) {
+        size_t cap = self->frame_cap ? 2 * self->frame_cap : 64;
+        s_frame_entry_t *entries = realloc (self->frame_entries, cap * sizeof *entries);
+        if (!entries)
+            return false;
+        self->frame_entries = entries;
+        self->frame_cap = cap;
+    }
+    if (self->frame_used + size > self->frame_bytes_cap) {
+        size_t cap = self->frame_bytes_cap ? self->frame_bytes_cap : 64 * 1024;
+        while (cap < self->frame_used + size)
+            cap *= 2;
+        uint8_t *bytes_new = realloc (self->frame_bytes, cap);
+        if (!bytes_new)
+            return false;
+        self->frame_bytes = bytes_new;
+        self->frame_bytes_cap = cap;
+    }
+    memcpy (self->frame_bytes + self->frame_used, bytes, size);
+    self->frame_entries [self->frame_count++] = (s_frame_entry_t){self->frame_used, size};
+    self->frame_used += size;
+    return true;
+}
+
+//  Take one entry into the step's frame, if the subscriber may read it and
+//  has room for it; the frame goes out when the step ends (s_frame_send).
 static bool
 s_deliver_one (const store_entry_t *entry, void *arg)
 {
@@ -699,17 +748,14 @@ s_deliver_one (const store_entry_t *entry, void *arg)
         //  The copy this reader gets: a data table's masked copy for anyone
         //  but its owner and the backbone. A table stored without one goes
         //  to them as nothing (fail closed), and the cursor moves past it.
-        Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
-        deliver.has_envelope = true;
-        deliver.envelope.data =
-            (uint8_t *)store_entry_bytes (entry, step->partner, &deliver.envelope.len);
-        if (!deliver.envelope.data) {
+        size_t size = 0;
+        const void *bytes = store_entry_bytes (entry, step->partner, &size);
+        if (!bytes) {
             log_limited (step->broker->limit, LEVEL_ERROR, "masked-copy-missing",
                          "event=masked-copy-missing seq=%llu", (unsigned long long)entry->seq);
             sub->next_seq = entry->seq + 1;
             return true;
         }
-        size_t size = deliver.envelope.len;
         step->wanted++;
         //  Credit counts entries; memory is bytes. A subscriber that does not
         //  read costs at most max_inflight bytes (and one entry, so that an
@@ -718,10 +764,10 @@ s_deliver_one (const store_entry_t *entry, void *arg)
             step->full = true;
             return false;
         }
-        //  And one step sends at most S_STEP_BYTES: a client may pay credit
-        //  back without reading, and what it has not read stays in libzmq's
-        //  queue until its kernel buffer drains (see s_cursor_step).
-        if (step->sent > 0 && step->sent + size > S_STEP_BYTES) {
+        //  And one step's frame holds at most S_STEP_BYTES: a client may pay
+        //  credit back without reading, and what it has not read stays in
+        //  libzmq's queue until its kernel buffer drains (see s_cursor_step).
+        if (step->count > 0 && step->sent + (step->count + 1) * S_ENTRY_WRAP + size > S_STEP_BYTES) {
             step->capped = true;
             return false;
         }
@@ -729,34 +775,67 @@ s_deliver_one (const store_entry_t *entry, void *arg)
             step->blocked = true; //  out of memory: try this entry again later
             return false;
         }
-        reply_t reply = CIBUS__REPLY__INIT;
-        reply.kind_case = CIBUS__REPLY__KIND_DELIVER;
-        reply.deliver = &deliver;
-        int rc = s_send (step->broker, sub->routing, sub->routing_size, &reply);
-        if (rc) {
-            //  Gone: forget the cursor. Full (or out of memory): keep the
-            //  entry for a later turn.
-            if (rc == EHOSTUNREACH) {
-                sub->dead = true;
-                log_value_t who;
-                log_limited (step->broker->limit, LEVEL_INFO, "subscriber-gone",
-                             "event=subscriber-gone partner=\"%s\" reason=\"%s\"",
-                             log_escape (&who, step->partner->name), zmq_strerror (rc));
-            }
-            //  Not sent: not owed.
-            sub->sizes_count--;
-            sub->inflight -= deliver.envelope.len;
+        if (!s_frame_add (step->broker, bytes, size)) {
+            sub->sizes_count--; //  not sent: not owed
+            sub->inflight -= size;
             step->blocked = true;
             return false;
         }
+        if (step->count++ == 0)
+            step->first_seq = entry->seq;
         sub->credit--;
-        step->sent += deliver.envelope.len;
-        if (step->broker->conns)
-            conns_charge (step->broker->conns, sub->fd, deliver.envelope.len);
-        sub->last_sent = zclock_mono ();
+        step->sent += size;
     }
     sub->next_seq = entry->seq + 1;
     return sub->credit > 0;
+}
+
+//  Send the entries the step took, in one Deliver. A frame that cannot go
+//  out is taken back whole: the cursor returns to its first entry, which
+//  is neither owed nor paid for in credit.
+static void
+s_frame_send (broker_t *self, s_cursor_step_t *step)
+{
+    s_sub_t *sub = step->sub;
+    if (step->count == 0)
+        return;
+    int rc = ENOMEM;
+    ProtobufCBinaryData *envelopes = calloc (step->count, sizeof *envelopes);
+    if (envelopes) {
+        for (size_t i = 0; i < step->count; i++)
+            envelopes [i] = (ProtobufCBinaryData){self->frame_entries [i].size,
+                                                  self->frame_bytes + self->frame_entries [i].at};
+        Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
+        deliver.n_envelopes = step->count;
+        deliver.envelopes = envelopes;
+        reply_t reply = CIBUS__REPLY__INIT;
+        reply.kind_case = CIBUS__REPLY__KIND_DELIVER;
+        reply.deliver = &deliver;
+        rc = s_send (self, sub->routing, sub->routing_size, &reply);
+        free (envelopes);
+    }
+    if (rc) {
+        //  Gone: forget the cursor. Full (or out of memory): keep the
+        //  entries for a later turn.
+        if (rc == EHOSTUNREACH) {
+            sub->dead = true;
+            log_value_t who;
+            log_limited (self->limit, LEVEL_INFO, "subscriber-gone",
+                         "event=subscriber-gone partner=\"%s\" reason=\"%s\"",
+                         log_escape (&who, step->partner->name), zmq_strerror (rc));
+        }
+        sub->sizes_count -= step->count;
+        sub->inflight -= step->sent;
+        sub->credit += (uint32_t)step->count;
+        sub->next_seq = step->first_seq;
+        step->blocked = true;
+    } else {
+        if (self->conns)
+            conns_charge (self->conns, sub->fd, step->sent);
+        sub->last_sent = zclock_mono ();
+    }
+    self->frame_count = 0;
+    self->frame_used = 0;
 }
 
 //  A subscription that has been sent nothing for heartbeat_msec (or, with
@@ -827,11 +906,16 @@ s_cursor_step (broker_t *self, s_sub_t *sub, size_t max, size_t *rows)
         self->waiting = true;
         return true;
     }
-    s_cursor_step_t step = {self, sub, partner, false, false, false, 0, 0};
+    s_cursor_step_t step = {self, sub, partner, false, false, false, 0, 0, 0, 0};
+    cibus_err_t err = CIBUS_OK;
     if (ring_has (self->ring, sub->next_seq))
         *rows = ring_read_from (self->ring, sub->next_seq, max, s_deliver_one, &step);
-    else if (store_read_matching (self->store, sub->next_seq, max,
-                                  sub->sparse ? s_wanted : NULL, s_deliver_one, &step, rows)) {
+    else
+        err = store_read_matching (self->store, sub->next_seq, max,
+                                   sub->sparse ? s_wanted : NULL, s_deliver_one, &step, rows);
+    //  What the read took goes out even when the read then failed.
+    s_frame_send (self, &step);
+    if (err) {
         log_value_t who;
         log_limited (self->limit, LEVEL_ERROR, "cursor-read-failed",
                      "event=cursor-read-failed partner=\"%s\" next_seq=%llu",
@@ -1584,6 +1668,8 @@ broker_destroy (broker_t **self_p)
     zcert_destroy (&self->cert);
     store_appended_release (&self->appended_entry);
     codec_buf_release (&self->reply_buf);
+    free (self->frame_bytes);
+    free (self->frame_entries);
     datadir_unlock (self->lock_fd);
     log_limit_destroy (&self->limit);
     zstr_free (&self->endpoint);

@@ -430,18 +430,21 @@ s_dispatch (cibus_t *self, zframe_t *frame)
     else if (kind == CIBUS__REPLY__KIND_DELIVER) {
         //  Decoded here, once, so that the cursor's position is known even
         //  for entries not yet returned (a renewed cursor starts after them).
-        envelope_t *env = codec_envelope_decode (reply->deliver->envelope.data,
-                                                 reply->deliver->envelope.len);
-        if (!env)
-            self->fatal = s_fail (self, CIBUS_ERR_MALFORMED, NULL,
-                                  "the broker delivered %zu bytes that do not decode as an "
-                                  "Envelope",
-                                  (size_t) reply->deliver->envelope.len);
-        else if (self->subscribed && env->seq < self->next_seq)
-            codec_envelope_free (env); //  left over from a cursor since replaced
-        else {
-            self->next_seq = env->seq + 1;
-            zlistx_add_end (self->deliveries, env);
+        //  A Deliver carries one entry or several, in seq order.
+        for (size_t i = 0; i < reply->deliver->n_envelopes && !self->fatal; i++) {
+            const ProtobufCBinaryData *bytes = &reply->deliver->envelopes [i];
+            envelope_t *env = codec_envelope_decode (bytes->data, bytes->len);
+            if (!env)
+                self->fatal = s_fail (self, CIBUS_ERR_MALFORMED, NULL,
+                                      "the broker delivered %zu bytes that do not decode as "
+                                      "an Envelope",
+                                      (size_t) bytes->len);
+            else if (self->subscribed && env->seq < self->next_seq)
+                codec_envelope_free (env); //  left over from a cursor since replaced
+            else {
+                self->next_seq = env->seq + 1;
+                zlistx_add_end (self->deliveries, env);
+            }
         }
     }
     else if (self->expect == S_ANY_REPLY)

@@ -984,6 +984,107 @@ test_attack_cursors_matching_nothing_do_not_starve_a_ping (void **state)
     cibus_destroy (&alice);
 }
 
+//  ---------------------------------------------------------------- frames
+
+//  What a raw reader took in: entries, the frames that carried them, the
+//  largest frame, and the next seq it expects.
+typedef struct {
+    uint64_t next;
+    size_t entries;
+    size_t frames;
+    size_t largest;
+    bool pong;
+} s_taken_t;
+
+//  Read Delivers on a raw connection until want entries in all, a Pong, or
+//  the deadline. Each entry must be the next of the notes, in seq order.
+static void
+s_take_frames (zsock_t *dealer, size_t want, s_taken_t *taken)
+{
+    void *handle = zsock_resolve (dealer);
+    int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
+    taken->pong = false;
+    while (taken->entries < want && !taken->pong) {
+        zmq_pollitem_t item = {handle, 0, ZMQ_POLLIN, 0};
+        int64_t left = until - harness_now_msec ();
+        if (left <= 0 || zmq_poll (&item, 1, (long)left) <= 0)
+            break;
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        assert_true (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) >= 0);
+        size_t size = zmq_msg_size (&msg);
+        reply_t *reply = codec_reply_decode (zmq_msg_data (&msg), size);
+        zmq_msg_close (&msg);
+        assert_non_null (reply);
+        if (reply->kind_case == CIBUS__REPLY__KIND_PONG)
+            taken->pong = true;
+        else if (reply->kind_case == CIBUS__REPLY__KIND_DELIVER) {
+            assert_true (reply->deliver->n_envelopes >= 1);
+            taken->frames++;
+            taken->largest = size > taken->largest ? size : taken->largest;
+            for (size_t i = 0; i < reply->deliver->n_envelopes; i++) {
+                envelope_t *env = codec_envelope_decode (reply->deliver->envelopes [i].data,
+                                                         reply->deliver->envelopes [i].len);
+                assert_non_null (env);
+                assert_int_equal (env->seq, taken->next);
+                taken->next++;
+                taken->entries++;
+                codec_envelope_free (env);
+            }
+        }
+        codec_reply_free (reply);
+    }
+}
+
+//  A reader written from the spec (4.3, 4.4): a Deliver carries one entry
+//  or several in seq order, each entry once; credit counts entries, not
+//  frames, so a reader holding credit n is sent n entries however they are
+//  framed; and a frame of the largest notes stays within the frame limit.
+#define S_SMALL_NOTES 300
+#define S_LARGE_NOTES 40
+static void
+test_attack_a_raw_reader_is_sent_its_credit_in_entries_whatever_the_framing (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    cibus_status_t status;
+    assert_int_equal (cibus_status (hub, &status), CIBUS_OK);
+    uint64_t first = status.last_seq + 1;
+    s_publish_notes (hub, "small", 0, S_SMALL_NOTES, 0, 0);
+    s_publish_notes (hub, "large", 0, S_LARGE_NOTES, CIBUS_MAX_BODY, 0);
+
+    zsock_t *reader = s_dealer (world, world->hub, NULL, 0, 0, 0);
+    s_send_subscribe (reader, "early-literacy/note", first, 100);
+    s_taken_t taken = {first, 0, 0, 0, false};
+    //  The Subscribed comes first; the frames follow.
+    reply_t *subscribed = s_recv (reader, harness_now_msec () + S_TIMEOUT);
+    assert_non_null (subscribed);
+    assert_int_equal (subscribed->kind_case, CIBUS__REPLY__KIND_SUBSCRIBED);
+    codec_reply_free (subscribed);
+    s_take_frames (reader, 100, &taken);
+    assert_int_equal (taken.entries, 100);
+    //  Nothing past the credit: a ping's Pong comes after whatever the
+    //  broker sent before it.
+    s_send_ping (reader, 1);
+    s_take_frames (reader, 1000, &taken);
+    assert_true (taken.pong);
+    assert_int_equal (taken.entries, 100);
+
+    //  The rest, small and large, for more credit.
+    s_send_credit (reader, S_SMALL_NOTES + S_LARGE_NOTES);
+    s_take_frames (reader, S_SMALL_NOTES + S_LARGE_NOTES, &taken);
+    assert_int_equal (taken.entries, S_SMALL_NOTES + S_LARGE_NOTES);
+    assert_int_equal (taken.next, first + S_SMALL_NOTES + S_LARGE_NOTES);
+    print_message ("%zu entries came in %zu frames, the largest %zu bytes\n", taken.entries,
+                   taken.frames, taken.largest);
+    assert_true (taken.frames < taken.entries / 2);
+    assert_true (taken.largest <= CIBUS_MAX_FRAME);
+    //  The large notes did not fit in one frame.
+    assert_true (taken.largest > (size_t)CIBUS_MAX_FRAME / 2);
+    zsock_destroy (&reader);
+    cibus_destroy (&hub);
+}
+
 int
 main (void)
 {
@@ -1008,6 +1109,9 @@ main (void)
             test_attack_pipelined_slow_queries_do_not_hold_up_an_honest_ack, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_attack_cursors_matching_nothing_do_not_starve_a_ping,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_attack_a_raw_reader_is_sent_its_credit_in_entries_whatever_the_framing, s_setup,
+            s_teardown),
     };
     //  CIBUS_TEST=pattern runs only the tests whose names match.
     if (getenv ("CIBUS_TEST"))

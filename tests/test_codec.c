@@ -574,33 +574,41 @@ test_codec_reply_error_round_trips (void **state)
     codec_reply_free (decoded);
 }
 
+//  A Deliver carries several stored entries, each byte for byte, in order.
 static void
 test_codec_reply_deliver_carries_envelope_bytes_unchanged (void **state)
 {
     (void) state;
     sample_t sample;
     s_sample_note (&sample);
-    codec_buf_t stored = {0};
-    assert_int_equal (codec_pack_envelope (&sample.env, &stored), CIBUS_OK);
+    codec_buf_t stored [2] = {{0}};
+    assert_int_equal (codec_pack_envelope (&sample.env, &stored [0]), CIBUS_OK);
+    sample.env.note->title = "Annual review";
+    assert_int_equal (codec_pack_envelope (&sample.env, &stored [1]), CIBUS_OK);
+    ProtobufCBinaryData envelopes [2] = {{stored [0].size, stored [0].data},
+                                         {stored [1].size, stored [1].data}};
     Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
-    deliver.has_envelope = 1;
-    deliver.envelope.data = stored.data;
-    deliver.envelope.len = stored.size;
+    deliver.n_envelopes = 2;
+    deliver.envelopes = envelopes;
     reply_t reply = CIBUS__REPLY__INIT;
     reply.kind_case = CIBUS__REPLY__KIND_DELIVER;
     reply.deliver = &deliver;
 
     reply_t *decoded = s_reply_round_trip (&reply);
-    assert_true (decoded->deliver->has_envelope);
-    assert_int_equal (decoded->deliver->envelope.len, stored.size);
-    assert_memory_equal (decoded->deliver->envelope.data, stored.data, stored.size);
-    envelope_t *env = codec_envelope_decode (decoded->deliver->envelope.data,
-                                             decoded->deliver->envelope.len);
-    assert_non_null (env);
-    assert_string_equal (env->note->title, "Quarterly review");
-    codec_envelope_free (env);
+    assert_int_equal (decoded->deliver->n_envelopes, 2);
+    const char *titles [2] = {"Quarterly review", "Annual review"};
+    for (size_t i = 0; i < 2; i++) {
+        const ProtobufCBinaryData *bytes = &decoded->deliver->envelopes [i];
+        assert_int_equal (bytes->len, stored [i].size);
+        assert_memory_equal (bytes->data, stored [i].data, stored [i].size);
+        envelope_t *env = codec_envelope_decode (bytes->data, bytes->len);
+        assert_non_null (env);
+        assert_string_equal (env->note->title, titles [i]);
+        codec_envelope_free (env);
+    }
     codec_reply_free (decoded);
-    codec_buf_release (&stored);
+    codec_buf_release (&stored [0]);
+    codec_buf_release (&stored [1]);
 }
 
 static void

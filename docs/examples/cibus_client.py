@@ -429,19 +429,20 @@ def read_back(conn, network, seq, window, timeout):
                 kind = reply.WhichOneof("kind")
                 if kind == "subscribed":
                     consumed, counting = 0, True
-                elif kind == "deliver":
-                    env = pb.Envelope()
-                    env.ParseFromString(reply.deliver.envelope)
-                    stats["delivered"] += 1
-                    if env.seq > last_seq:              # drop repeats after a resubscribe
-                        last_seq = env.seq
-                        if env.seq == seq:
-                            found = env
-                    if counting:
-                        consumed += 1
-                        if consumed >= max(1, window // 2):
-                            grant(consumed)
-                            consumed = 0
+                elif kind == "deliver":                 # one entry or several (4.3)
+                    for data in reply.deliver.envelopes:
+                        env = pb.Envelope()
+                        env.ParseFromString(data)
+                        stats["delivered"] += 1
+                        if env.seq > last_seq:          # drop repeats after a resubscribe
+                            last_seq = env.seq
+                            if env.seq == seq:
+                                found = env
+                        if counting:                    # credit counts entries (4.4)
+                            consumed += 1
+                            if consumed >= max(1, window // 2):
+                                grant(consumed)
+                                consumed = 0
                 elif kind == "heartbeat":
                     stats["heartbeats"] += 1
                     owe = True
