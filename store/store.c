@@ -218,6 +218,65 @@ static const char *s_migrations [] = {
     "  seq INTEGER NOT NULL,"
     "  PRIMARY KEY (network, unit, practice));"
     "CREATE INDEX practices_practice ON practices (practice);",
+
+    //  7: what the cells of one version of a table share - its key, its
+    //  publisher, status, source and dates, and whether it is the current
+    //  version - is held once, in data_tables (keyed by the version's seq),
+    //  and data_cells holds only what is each cell's. A table of four cells
+    //  was written as four rows in four b-trees each; it is now one row in
+    //  three and four rows in one. data_values, what readers select from,
+    //  becomes the view that joins them, row for row as the table was.
+    "CREATE TABLE data_cells ("
+    "  seq INTEGER NOT NULL,"
+    "  cell INTEGER NOT NULL,"
+    "  dims_key TEXT NOT NULL,"
+    "  dim_count INTEGER NOT NULL,"
+    "  dim_key TEXT,"
+    "  dim_value TEXT,"
+    "  value REAL,"
+    "  n INTEGER,"
+    "  numerator INTEGER,"
+    "  denominator INTEGER,"
+    "  suppressed INTEGER NOT NULL,"
+    "  mark INTEGER NOT NULL,"
+    "  low REAL,"
+    "  high REAL,"
+    "  size_shown INTEGER NOT NULL,"
+    "  PRIMARY KEY (seq, cell)) WITHOUT ROWID;"
+    "INSERT INTO data_cells SELECT seq, cell, dims_key, dim_count, dim_key, dim_value, value, "
+    "  n, numerator, denominator, suppressed, mark, low, high, size_shown FROM data_values;"
+    "CREATE TABLE data_versions ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  network TEXT NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  unit TEXT NOT NULL,"
+    "  indicator TEXT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  publisher TEXT NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  source TEXT,"
+    "  extracted_on TEXT,"
+    "  received_at INTEGER NOT NULL,"
+    "  current INTEGER NOT NULL CHECK (current IN (0, 1)));"
+    "INSERT INTO data_versions SELECT t.seq, t.network, t.owner, t.unit, t.indicator, "
+    "  t.period, t.version, v.publisher, v.status, v.source, v.extracted_on, v.received_at, "
+    "  v.current FROM data_tables t JOIN data_values v ON v.seq = t.seq AND v.cell = -1;"
+    "DROP TABLE data_values;"
+    "DROP TABLE data_tables;"
+    "ALTER TABLE data_versions RENAME TO data_tables;"
+    "CREATE UNIQUE INDEX data_tables_key "
+    "  ON data_tables (network, owner, unit, indicator, period, version);"
+    "CREATE INDEX data_tables_indicator ON data_tables (indicator, period);"
+    "CREATE VIEW data_values AS SELECT c.seq AS seq, c.cell AS cell, t.owner AS partner, "
+    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator, "
+    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key, "
+    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value, "
+    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator, "
+    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high, "
+    "  c.size_shown AS size_shown, t.status AS status, t.source AS source, "
+    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current "
+    "  FROM data_tables t JOIN data_cells c ON c.seq = t.seq;",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 

@@ -7,8 +7,10 @@
     suppression is decided here, inside the append transaction, by the
     disclosure module over the whole table and every earlier version as
     readers received it, and the decision is kept twice: per cell in
-    data_values (mark, low, high, size_shown), which the queries and the
-    next correction read, and as the masked copy of the entry in masked,
+    data_cells (mark, low, high, size_shown), which the queries (through
+    the view data_values, which joins each cell to what its version's row
+    in data_tables holds for all of them) and the next correction read,
+    and as the masked copy of the entry in masked,
     which live delivery and replay send. Both are written once, in the
     transaction that appends the entry, so no reader can ever be served
     a value before the decision that hides it exists.
@@ -33,23 +35,22 @@ static const char *s_sql [TABLES__COUNT] = {
     [TABLES_VERSIONS] = "SELECT seq FROM data_tables WHERE network = ? AND owner = ? "
                         "AND unit = ? AND indicator = ? AND period = ? ORDER BY version",
     [TABLES_ENVELOPE] = "SELECT envelope FROM log WHERE seq = ?",
-    [TABLES_MARKS] = "SELECT cell, mark, low, high, size_shown FROM data_values "
+    [TABLES_MARKS] = "SELECT cell, mark, low, high, size_shown FROM data_cells "
                      "WHERE seq = ? ORDER BY cell",
     [TABLES_PARTNER_IN] = "SELECT EXISTS (SELECT 1 FROM partner_networks "
                           "WHERE partner = ?1 AND network = ?2), "
                           "EXISTS (SELECT 1 FROM partners WHERE name = ?1)",
     [TABLES_ADD] = "INSERT INTO data_tables (network, owner, unit, indicator, period, version, "
-                   "seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   "seq, publisher, status, source, extracted_on, received_at, current) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [TABLES_MASKED_PUT] = "INSERT OR REPLACE INTO masked (seq, owner, envelope) VALUES (?, ?, ?)",
-    [TABLES_SUPERSEDE] = "UPDATE data_values SET current = 0 WHERE current = 1 "
-                         "AND network = ? AND partner = ? AND unit = ? AND indicator = ? "
+    [TABLES_SUPERSEDE] = "UPDATE data_tables SET current = 0 WHERE current = 1 "
+                         "AND network = ? AND owner = ? AND unit = ? AND indicator = ? "
                          "AND period = ?",
-    [TABLES_VALUE_ADD] = "INSERT INTO data_values (seq, cell, partner, publisher, network, "
-                         "indicator, period, unit, version, dims_key, dim_count, dim_key, "
+    [TABLES_VALUE_ADD] = "INSERT INTO data_cells (seq, cell, dims_key, dim_count, dim_key, "
                          "dim_value, value, n, numerator, denominator, suppressed, mark, low, "
-                         "high, size_shown, status, source, extracted_on, received_at, current) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                         "?, ?, ?, ?, ?, ?, 1)",
+                         "high, size_shown) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
 cibus_err_t
@@ -686,48 +687,55 @@ s_dims_key (const Cibus__DataCell *cell, char *text, size_t size)
 
 //  One projection row: the cell as sent (whole) with its mark.
 static cibus_err_t
-s_project_cell (store_t *self, const envelope_t *env, const char *network,
-                const tables_work_t *work, long index, const Cibus__DataCell *cell,
+s_project_cell (store_t *self, const envelope_t *env, long index, const Cibus__DataCell *cell,
                 const disclosure_mark_t *mark)
 {
-    const Cibus__DataSubmission *data = env->data;
     char dims_key [CIBUS_MAX_CROSS * 2 * (CIBUS_MAX_NAME + 1) + 1];
     s_dims_key (cell, dims_key, sizeof dims_key);
     sqlite3_stmt *stmt = self->tables [TABLES_VALUE_ADD];
     bool single = cell->n_dimensions == 1;
     sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
     sqlite3_bind_int64 (stmt, 2, index);
-    sqlite3_bind_text (stmt, 3, work->owner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 4, env->partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 5, network, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 6, data->indicator, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 7, data->period, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 8, work->unit, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 9, (sqlite3_int64)data->version);
-    sqlite3_bind_text (stmt, 10, dims_key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64 (stmt, 11, (sqlite3_int64)cell->n_dimensions);
-    store_bind_text_or_null (stmt, 12, single ? cell->dimensions [0]->key : NULL);
-    store_bind_text_or_null (stmt, 13, single ? cell->dimensions [0]->value : NULL);
+    sqlite3_bind_text (stmt, 3, dims_key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64 (stmt, 4, (sqlite3_int64)cell->n_dimensions);
+    store_bind_text_or_null (stmt, 5, single ? cell->dimensions [0]->key : NULL);
+    store_bind_text_or_null (stmt, 6, single ? cell->dimensions [0]->value : NULL);
     if (cell->has_value)
-        sqlite3_bind_double (stmt, 14, cell->value);
+        sqlite3_bind_double (stmt, 7, cell->value);
     if (cell->has_n || cell->has_denominator)
-        sqlite3_bind_int64 (stmt, 15, (sqlite3_int64)(cell->has_n ? cell->n : cell->denominator));
+        sqlite3_bind_int64 (stmt, 8, (sqlite3_int64)(cell->has_n ? cell->n : cell->denominator));
     if (cell->has_numerator)
-        sqlite3_bind_int64 (stmt, 16, (sqlite3_int64)cell->numerator);
+        sqlite3_bind_int64 (stmt, 9, (sqlite3_int64)cell->numerator);
     if (cell->has_denominator)
-        sqlite3_bind_int64 (stmt, 17, (sqlite3_int64)cell->denominator);
-    sqlite3_bind_int (stmt, 18, cell->has_suppressed && cell->suppressed);
-    sqlite3_bind_int (stmt, 19, (int)mark->state);
+        sqlite3_bind_int64 (stmt, 10, (sqlite3_int64)cell->denominator);
+    sqlite3_bind_int (stmt, 11, cell->has_suppressed && cell->suppressed);
+    sqlite3_bind_int (stmt, 12, (int)mark->state);
     if (mark->state == DISCLOSURE_CODED) {
-        sqlite3_bind_double (stmt, 20, mark->low);
-        sqlite3_bind_double (stmt, 21, mark->high);
+        sqlite3_bind_double (stmt, 13, mark->low);
+        sqlite3_bind_double (stmt, 14, mark->high);
     }
-    sqlite3_bind_int (stmt, 22, mark->size_shown);
-    sqlite3_bind_int (stmt, 23, data->has_status ? data->status : CIBUS__VALUE_STATUS__FINAL);
-    store_bind_text_or_null (stmt, 24, data->source);
-    store_bind_text_or_null (stmt, 25, data->extracted_on);
-    sqlite3_bind_int64 (stmt, 26, env->received_at);
+    sqlite3_bind_int (stmt, 15, mark->size_shown);
     return store_step_done (self, stmt, "table-value");
+}
+
+//  The version's own row, after its cells: what they share, and whether
+//  it is the table's current version.
+static cibus_err_t
+s_add_version (store_t *self, const envelope_t *env, const char *network,
+               const tables_work_t *work, bool current)
+{
+    const Cibus__DataSubmission *data = env->data;
+    sqlite3_stmt *stmt = self->tables [TABLES_ADD];
+    s_bind_key (stmt, network, work, data);
+    sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)data->version);
+    sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
+    sqlite3_bind_text (stmt, 8, env->partner, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 9, data->has_status ? data->status : CIBUS__VALUE_STATUS__FINAL);
+    store_bind_text_or_null (stmt, 10, data->source);
+    store_bind_text_or_null (stmt, 11, data->extracted_on);
+    sqlite3_bind_int64 (stmt, 12, env->received_at);
+    sqlite3_bind_int (stmt, 13, current);
+    return store_step_done (self, stmt, "table-add");
 }
 
 cibus_err_t
@@ -751,17 +759,11 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
         err = store_step_done (self, stmt, "table-supersede");
     }
     if (err == CIBUS_OK)
-        err = s_project_cell (self, env, network, work, -1, data->total, &latest->decision.total);
+        err = s_project_cell (self, env, -1, data->total, &latest->decision.total);
     for (size_t i = 0; err == CIBUS_OK && i < data->n_cells; i++)
-        err = s_project_cell (self, env, network, work, (long)i, data->cells [i],
-                              &latest->marks [i]);
-    if (err == CIBUS_OK) {
-        sqlite3_stmt *stmt = self->tables [TABLES_ADD];
-        s_bind_key (stmt, network, work, data);
-        sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)data->version);
-        sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
-        err = store_step_done (self, stmt, "table-add");
-    }
+        err = s_project_cell (self, env, (long)i, data->cells [i], &latest->marks [i]);
+    if (err == CIBUS_OK)
+        err = s_add_version (self, env, network, work, true);
     if (err)
         return err;
     const Cibus__IndicatorDefinition *def = work->def->indicator;
@@ -868,11 +870,7 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
         s_bind_key (stmt, network, &work, data);
         err = store_step_done (self, stmt, "table-supersede");
         if (err == CIBUS_OK)
-            err = s_project_cell (self, env, network, &work, -1, &empty, &hidden);
-        if (err == CIBUS_OK) {
-            s_bind_key (stmt, network, &work, data);
-            err = store_step_done (self, stmt, "table-supersede");
-        }
+            err = s_project_cell (self, env, -1, &empty, &hidden);
     }
     if (err == CIBUS_OK && !superseded && data->total) {
         bool rate = false;
@@ -886,20 +884,16 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
         disclosure_mark_t mark;
         if (err == CIBUS_OK) {
             s_mark_of (data->total, rate, &mark);
-            err = s_project_cell (self, env, network, &work, -1, data->total, &mark);
+            err = s_project_cell (self, env, -1, data->total, &mark);
         }
         for (size_t i = 0; err == CIBUS_OK && i < data->n_cells; i++) {
             s_mark_of (data->cells [i], rate, &mark);
-            err = s_project_cell (self, env, network, &work, (long)i, data->cells [i], &mark);
+            err = s_project_cell (self, env, (long)i, data->cells [i], &mark);
         }
     }
-    if (err == CIBUS_OK) {
-        sqlite3_stmt *stmt = self->tables [TABLES_ADD];
-        s_bind_key (stmt, network, &work, data);
-        sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)data->version);
-        sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
-        err = store_step_done (self, stmt, "table-add");
-    }
+    //  A marker's total is projected hidden and not current.
+    if (err == CIBUS_OK)
+        err = s_add_version (self, env, network, &work, !superseded);
     if (err == CIBUS_OK) {
         sqlite3_stmt *stmt = self->tables [TABLES_MASKED_PUT];
         sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);

@@ -2083,11 +2083,11 @@ test_measure_a_version_1_database_is_migrated_with_empty_projections (void **sta
 
     self->store = store_new (path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
-    assert_int_equal (store_schema_version (self->store), 6);
+    assert_int_equal (store_schema_version (self->store), 7);
     assert_int_equal (store_last_seq (self->store), 1);
-    const char *projections [] = {"indicators", "data_values", "data_tables", "masked",
-                                  "commitments", "notes",  "config",      "partner_feeds",
-                                  "practices"};
+    const char *projections [] = {"indicators",    "data_values", "data_cells", "data_tables",
+                                  "masked",        "commitments", "notes",      "config",
+                                  "partner_feeds", "practices"};
     for (size_t i = 0; i < sizeof projections / sizeof projections [0]; i++)
         assert_int_equal (s_count_rows (path, projections [i]), 0);
     assert_int_equal (s_count_rows (path, "log"), 1);

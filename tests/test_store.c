@@ -23,12 +23,12 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 6
+#define LATEST_SCHEMA 7
 
 //  The tables the migrations create: the log, partners and partner_networks
-//  (1); indicators, data_values, commitments, notes and config (2; 3 rebuilds
-//  commitments, 4 data_values); data_tables, masked and partner_feeds (4);
-//  practices (6).
+//  (1); indicators, commitments, notes and config (2; 3 rebuilds
+//  commitments); data_tables, masked and partner_feeds (4); practices (6);
+//  data_cells (7, which makes data_values a view and rebuilds data_tables).
 #define LATEST_TABLES 12
 
 //  Two distinct 40-character public keys (the registry checks only length).
@@ -957,6 +957,96 @@ test_store_migration_5_gives_notes_their_ids (void **state)
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
+//  The text of one column of every row a query returns, joined by '|', on
+//  a connection of our own (into text, of size bytes).
+static void
+s_sql_rows (const char *path, const char *sql, char *text, size_t size)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
+    size_t used = 0;
+    text [0] = 0;
+    while (sqlite3_step (stmt) == SQLITE_ROW) {
+        const unsigned char *row = sqlite3_column_text (stmt, 0);
+        used += (size_t)snprintf (text + used, size - used, "%s|", row ? (const char *)row : "-");
+        assert_true (used < size);
+    }
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+}
+
+//  Every column of data_values, as one text per row.
+#define S_VALUES_ROW                                                                          \
+    "SELECT '' || quote (seq) || quote (cell) || quote (partner) || quote (publisher) "         \
+    "|| quote (network) || quote (indicator) || quote (period) || quote (unit) "                \
+    "|| quote (version) || quote (dims_key) || quote (dim_count) || quote (dim_key) "           \
+    "|| quote (dim_value) || quote (value) || quote (n) || quote (numerator) "                  \
+    "|| quote (denominator) || quote (suppressed) || quote (mark) || quote (low) "              \
+    "|| quote (high) || quote (size_shown) || quote (status) || quote (source) "                \
+    "|| quote (extracted_on) || quote (received_at) || quote (current) "                        \
+    "FROM data_values ORDER BY seq, cell"
+
+//  Migration 7 splits the cells' projection in two - what a version's cells
+//  share, once, in data_tables; each cell's own in data_cells - and makes
+//  data_values the view that joins them: every row reads as it did.
+static void
+test_store_migration_7_keeps_every_row_of_data_values (void **state)
+{
+    fixture_t *self = *state;
+    store_destroy (&self->store);
+    //  The version 6 layout of the two tables, as migration 4 made it, with
+    //  a table in two versions: the first superseded, each a total and a cell.
+    s_sql_exec (
+        self->path,
+        "DROP VIEW data_values; DROP TABLE data_cells; DROP TABLE data_tables;"
+        "CREATE TABLE data_values (seq INTEGER NOT NULL, cell INTEGER NOT NULL,"
+        "  partner TEXT NOT NULL, publisher TEXT NOT NULL, network TEXT NOT NULL,"
+        "  indicator TEXT NOT NULL, period TEXT NOT NULL, unit TEXT NOT NULL,"
+        "  version INTEGER NOT NULL, dims_key TEXT NOT NULL, dim_count INTEGER NOT NULL,"
+        "  dim_key TEXT, dim_value TEXT, value REAL, n INTEGER, numerator INTEGER,"
+        "  denominator INTEGER, suppressed INTEGER NOT NULL, mark INTEGER NOT NULL, low REAL,"
+        "  high REAL, size_shown INTEGER NOT NULL, status INTEGER NOT NULL, source TEXT,"
+        "  extracted_on TEXT, received_at INTEGER NOT NULL,"
+        "  current INTEGER NOT NULL CHECK (current IN (0, 1)), PRIMARY KEY (seq, cell));"
+        "CREATE INDEX data_values_indicator ON data_values (indicator, period) WHERE current = 1;"
+        "CREATE TABLE data_tables (network TEXT NOT NULL, owner TEXT NOT NULL,"
+        "  unit TEXT NOT NULL, indicator TEXT NOT NULL, period TEXT NOT NULL,"
+        "  version INTEGER NOT NULL, seq INTEGER NOT NULL UNIQUE,"
+        "  PRIMARY KEY (network, owner, unit, indicator, period, version));"
+        "INSERT INTO data_tables VALUES ('north', 'north-isd', 'adams', 'k3', '2026-Q1', 1, 4),"
+        "  ('north', 'north-isd', 'adams', 'k3', '2026-Q1', 2, 9);"
+        "INSERT INTO data_values VALUES"
+        "  (4, -1, 'north-isd', 'feed', 'north', 'k3', '2026-Q1', 'adams', 1, '', 0, NULL, NULL,"
+        "   40.5, 410, 166, 410, 0, 0, NULL, NULL, 1, 1, 'sis', '2026-04-01', 111, 0),"
+        "  (4, 0, 'north-isd', 'feed', 'north', 'k3', '2026-Q1', 'adams', 1, 'race=black',"
+        "   1, 'race', 'black', NULL, NULL, NULL, NULL, 0, 3, 0.0, 5.0, 1, 1, 'sis',"
+        "   '2026-04-01', 111, 0),"
+        "  (9, -1, 'north-isd', 'north-isd', 'north', 'k3', '2026-Q1', 'adams', 2, '', 0, NULL,"
+        "   NULL, 41.0, 410, 168, 410, 0, 0, NULL, NULL, 1, 2, NULL, NULL, 222, 1),"
+        "  (9, 0, 'north-isd', 'north-isd', 'north', 'k3', '2026-Q1', 'adams', 2,"
+        "   'race=black', 1, 'race', 'black', NULL, 6, NULL, NULL, 1, 1, NULL, NULL, 0, 2,"
+        "   NULL, NULL, 222, 1);"
+        "PRAGMA user_version = 6;");
+    char before [2048], after [2048];
+    s_sql_rows (self->path, S_VALUES_ROW, before, sizeof before);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
+    s_sql_rows (self->path, S_VALUES_ROW, after, sizeof after);
+    assert_string_equal (after, before);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_cells"), 4);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables"), 2);
+    assert_int_equal (s_sql_int (self->path, "SELECT seq FROM data_tables WHERE current = 1"),
+                      9);
+    assert_int_equal (
+        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND "
+                               "name = 'data_values'"),
+        1);
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+}
+
 static void
 test_store_open_twice_is_idempotent (void **state)
 {
@@ -1508,6 +1598,7 @@ main (void)
         T_EMPTY (test_store_migrates_an_empty_file),
         T_EMPTY (test_store_migration_4_replaces_the_projection_of_cells),
         T_EMPTY (test_store_migration_5_gives_notes_their_ids),
+        T (test_store_migration_7_keeps_every_row_of_data_values),
         T (test_store_open_twice_is_idempotent),
         T_EMPTY (test_store_failed_migration_leaves_the_old_version_whole),
         T (test_store_new_refuses_a_newer_schema),
