@@ -482,14 +482,33 @@ s_valid_text (codec_problem_t *problem, const char *field, const char *value)
     return CIBUS_OK;
 }
 
+//  Append ".name" (or "name" to an empty path) to the path of length len
+//  in a buffer of size bytes, cut to fit as snprintf would; returns the
+//  new length. The walks below name every field they pass and use the name
+//  only when it is wrong: one copy per field, not a formatted print.
+static size_t
+s_path_push (char *path, size_t size, size_t len, const char *name)
+{
+    size_t at = len;
+    if (at > 0 && at + 1 < size)
+        path [at++] = '.';
+    size_t n = strlen (name);
+    if (at + n >= size)
+        n = at < size ? size - 1 - at : 0;
+    memcpy (path + at, name, n);
+    path [at + n] = 0;
+    return at + n;
+}
+
 //  Every string field of a message and of the messages inside it, walked
 //  through protobuf-c's descriptors rather than named one by one, so that a
 //  field added to the schema is checked without anyone remembering to. A
 //  field is named by its path from where the walk started (path "" for an
 //  envelope: "id", "note.decisions", "data.dimensions.key"); a repeated
-//  field's items share its name.
+//  field's items share its name. path is a buffer of sizeof problem->field
+//  bytes holding len of them; it is given back as it came.
 static cibus_err_t
-s_walk_text (const ProtobufCMessage *message, const char *path, codec_problem_t *problem)
+s_walk_text (const ProtobufCMessage *message, char *path, size_t len, codec_problem_t *problem)
 {
     const ProtobufCMessageDescriptor *descriptor = message->descriptor;
     const char *base = (const char *)message;
@@ -501,8 +520,7 @@ s_walk_text (const ProtobufCMessage *message, const char *path, codec_problem_t 
         if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
             && *(const uint32_t *)(base + field->quantifier_offset) != field->id)
             continue;
-        char name [sizeof problem->field];
-        snprintf (name, sizeof name, "%s%s%s", path, *path ? "." : "", field->name);
+        size_t name_len = s_path_push (path, sizeof problem->field, len, field->name);
         const void *const *items = (const void *const *)(base + field->offset);
         size_t count = 1;
         if (field->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -512,14 +530,24 @@ s_walk_text (const ProtobufCMessage *message, const char *path, codec_problem_t 
         for (size_t j = 0; j < count; j++) {
             cibus_err_t rc = CIBUS_OK;
             if (items [j] && field->type == PROTOBUF_C_TYPE_STRING)
-                rc = s_valid_text (problem, name, items [j]);
+                rc = s_valid_text (problem, path, items [j]);
             else if (items [j])
-                rc = s_walk_text (items [j], name, problem);
+                rc = s_walk_text (items [j], path, name_len, problem);
             if (rc)
                 return rc;
         }
+        path [len] = 0;
     }
     return CIBUS_OK;
+}
+
+//  s_walk_text from the top of a message, its fields named under prefix.
+static cibus_err_t
+s_walk_text_from (const ProtobufCMessage *message, const char *prefix, codec_problem_t *problem)
+{
+    char path [sizeof problem->field];
+    snprintf (path, sizeof path, "%s", prefix);
+    return s_walk_text (message, path, strlen (path), problem);
 }
 
 //  ---------------------------------------------------------------- NUL bytes
@@ -552,7 +580,7 @@ typedef struct {
 
 static void
 s_wire_nul (const uint8_t *data, size_t size, const ProtobufCMessageDescriptor *descriptor,
-            const char *path, s_nul_t *found)
+            char *path, size_t len, s_nul_t *found)
 {
     const uint8_t *at = data, *end = data + size;
     while (at < end) {
@@ -585,16 +613,16 @@ s_wire_nul (const uint8_t *data, size_t size, const ProtobufCMessageDescriptor *
         const ProtobufCFieldDescriptor *field;
         if (!(field = protobuf_c_message_descriptor_get_field (descriptor, number)))
             continue;
-        char name [sizeof found->first];
-        snprintf (name, sizeof name, "%s%s%s", path, *path ? "." : "", field->name);
+        size_t name_len = s_path_push (path, sizeof found->first, len, field->name);
         if (field->type == PROTOBUF_C_TYPE_MESSAGE)
-            s_wire_nul (value, (size_t)length, field->descriptor, name, found);
+            s_wire_nul (value, (size_t)length, field->descriptor, path, name_len, found);
         else if (field->type == PROTOBUF_C_TYPE_STRING && memchr (value, 0, (size_t)length)) {
             if (!*found->first)
-                snprintf (found->first, sizeof found->first, "%s", name);
-            if (strcmp (name, "publish.envelope.id") == 0)
+                snprintf (found->first, sizeof found->first, "%s", path);
+            if (strcmp (path, "publish.envelope.id") == 0)
                 found->id_cut = true;
         }
+        path [len] = 0;
     }
 }
 
@@ -621,7 +649,8 @@ cibus_err_t
 codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *problem, bool *id_cut)
 {
     s_nul_t found = {"", false};
-    s_wire_nul (data, size, &cibus__request__descriptor, "", &found);
+    char path [sizeof found.first] = "";
+    s_wire_nul (data, size, &cibus__request__descriptor, path, 0, &found);
     if (id_cut)
         *id_cut = found.id_cut;
     return s_nul_refusal (&found, problem);
@@ -631,7 +660,8 @@ cibus_err_t
 codec_validate_envelope_bytes (const void *data, size_t size, codec_problem_t *problem)
 {
     s_nul_t found = {"", false};
-    s_wire_nul (data, size, &cibus__envelope__descriptor, "", &found);
+    char path [sizeof found.first] = "";
+    s_wire_nul (data, size, &cibus__envelope__descriptor, path, 0, &found);
     return s_nul_refusal (&found, problem);
 }
 
@@ -1175,7 +1205,7 @@ codec_validate_envelope (const envelope_t *env, codec_problem_t *problem)
     if ((rc = s_known_fields_only (env, problem)))
         return rc;
     //  Before any rule that quotes a value back: a refusal is text too.
-    if ((rc = s_walk_text (&env->base, "", problem)))
+    if ((rc = s_walk_text_from (&env->base, "", problem)))
         return rc;
     if ((rc = s_token (problem, "id", env->id, CIBUS_MAX_ID)))
         return rc;
@@ -1306,7 +1336,7 @@ codec_validate_request (const request_t *request, codec_problem_t *problem)
     //  A query's fields have always been named 'query.<name>' in refusals, a
     //  subscription's by their own names ('prefixes'): the walk keeps that.
     bool query = request->kind_case == CIBUS__REQUEST__KIND_QUERY;
-    cibus_err_t rc = s_walk_text (kind, query ? "query" : "", problem);
+    cibus_err_t rc = s_walk_text_from (kind, query ? "query" : "", problem);
     if (rc == CIBUS_OK && query)
         rc = s_validate_query (request->query, problem);
     else if (rc == CIBUS_OK && request->kind_case == CIBUS__REQUEST__KIND_SUBSCRIBE)
