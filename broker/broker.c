@@ -9,15 +9,24 @@
       3. drains the requests waiting on the ROUTER, for at most S_TURN_MSEC:
          publishes are validated and queued in the batch, everything else
          is answered at once;
-      4. commits the batch in one transaction and only then sends its acks
-         (group commit: whatever arrived while the previous commit was
-         fsyncing is in this batch, so throughput grows with load);
+      4. hands the batch to the writer thread (writer.c), which appends it
+         and commits it in one transaction while the reactor goes on
+         taking, decoding and checking the next; when the commit returns,
+         the reactor sends its acks and hands over the next batch (group
+         commit: whatever arrived while the previous commit was being
+         written is in this batch, so throughput grows with load);
       5. takes the monitor's news of connections (conns.c): a cursor whose
          connection closed ends, strangers past the handshake cap go;
       6. moves the cursors forward, in rotating order, within one budget of
          log rows, each at most S_STEP_BYTES and none whose connection has
          not read what it was sent;
       7. stops if the process grew past --max-memory.
+
+    The store is the writer's while it holds a batch: the reactor waits
+    for the writer (s_writer_finish) before anything else reads or writes
+    the store - a query, a status, a subscription's first step, a cursor
+    that reads the log, the registry's reload - and its own view of the
+    log's end (last_seq) moves only when it takes a finished batch back.
 
     Invariants: an Ack is sent only after the COMMIT of its entry returned;
     a subscriber receives entries in seq order, each once, never more than
@@ -33,10 +42,12 @@
 #include "codec.h"
 #include "conns.h"
 #include "datadir.h"
+#include "disclosure.h"
 #include "log.h"
 #include "measure.h"
 #include "query.h"
 #include "ring.h"
+#include "writer.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -87,7 +98,29 @@ typedef struct {
     size_t size;  /* bytes of the entry as stored */
     size_t quoted; /* bytes counted against the publisher's total while queued */
     codec_problem_t problem;
+    //  What the writer's append gave back, for the reactor to act on once
+    //  the commit returned: the time the table's decision took, a version
+    //  it superseded, and where its copies are in the batch's bytes.
+    uint64_t cost_usec;
+    uint64_t superseded;
+    char owner [CIBUS_MAX_NAME + 1];
+    size_t whole_at, masked_at, masked_size;
 } s_pending_t;
+
+//  A batch of publishes and what its commit said. Three take turns: the
+//  reactor takes one (taking), the writer appends and commits one
+//  (writing), and the reactor acks the one the writer finished (done)
+//  while the writer already appends the next.
+typedef struct {
+    s_pending_t *items; /* CIBUS_BATCH_MAX of them */
+    size_t size;
+    uint8_t *bytes; /* the copies of the entries appended (s_batch_keep) */
+    size_t used, cap;
+    cibus_err_t err; /* the commit's */
+    bool full;       /* it failed for a full disk */
+    size_t appended; /* entries new to the log */
+    uint64_t last_seq; /* the log's end after it */
+} s_batch_t;
 
 //  A subscription: one per connection, a cursor into the log. It belongs
 //  to the key that made it and to the connection it came on: a request
@@ -129,8 +162,12 @@ struct broker_t {
     char *endpoint;
     zhashx_t *subs; /* routing id (hex) -> s_sub_t */
     ring_t *ring;   /* the last committed entries, encoded */
-    s_pending_t batch [CIBUS_BATCH_MAX];
-    size_t batch_size;
+    //  The batches (s_batch_t); writing is the writer's while writer_busy.
+    writer_t *writer;
+    s_batch_t batches [3];
+    s_batch_t *taking, *writing, *done;
+    uint64_t last_seq;      /* the log's end as the reactor may serve it */
+    int64_t refreshed;      /* monotonic msec of the registry's last reload check */
     store_appended_t appended_entry; /* the entry being appended, encoded */
     codec_buf_t reply_buf;      /* encoded reply being sent */
     //  The entries of the Deliver a cursor step is building (s_frame_add).
@@ -154,6 +191,8 @@ struct broker_t {
     size_t turn_cap;
     size_t turn_rotate;
 };
+
+static void s_writer_finish (broker_t *self);
 
 //  ---------------------------------------------------------------- replies
 
@@ -253,6 +292,7 @@ s_quota_of (broker_t *self, const char *partner)
         zhashx_insert (self->quotas, partner, quota);
     }
     if (quota && !quota->loaded && self->quota_total
+        && (s_writer_finish (self), true)
         && store_partner_usage (self->store, partner, &quota->stored) == CIBUS_OK)
         quota->loaded = true;
     return quota;
@@ -385,6 +425,7 @@ s_dry_run (broker_t *self, zframe_t *routing, const store_partner_t *partner, en
             quota->queued -= quoted;
     }
     codec_problem_t problem;
+    s_writer_finish (self);
     store_appended_t *out = &self->appended_entry;
     cibus_err_t err = store_batch_begin (self->store);
     if (err == CIBUS_OK) {
@@ -437,7 +478,7 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     //  A retry of an entry already stored is acked as the duplicate it is,
     //  quota or not: a publisher whose ack was lost must learn it was kept.
     uint64_t stored_seq;
-    if (err == CIBUS_ERR_QUOTA
+    if (err == CIBUS_ERR_QUOTA && (s_writer_finish (self), true)
         && store_seq_of (self->store, partner->name, env->id, &stored_seq) == CIBUS_OK)
         err = CIBUS_OK;
     if (err) {
@@ -448,7 +489,7 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
         s_dry_run (self, *routing_p, partner, env, quoted);
         return;
     }
-    s_pending_t *pending = &self->batch [self->batch_size++];
+    s_pending_t *pending = &self->taking->items [self->taking->size++];
     pending->routing = *routing_p;
     pending->request = request;
     pending->publisher = partner;
@@ -459,11 +500,33 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     *request_p = NULL;
 }
 
-//  Append one pending publish inside the open transaction. The broker, not
-//  the client, decides seq, partner and received_at: whatever the client put
-//  in those fields is replaced before the entry is encoded, once, for good.
+//  Keep a copy of an entry's bytes with its batch, for the reactor to push
+//  into the ring once the commit returned. False when out of memory.
+static bool
+s_batch_keep (s_batch_t *batch, const codec_buf_t *buf, size_t *at)
+{
+    if (batch->used + buf->size > batch->cap) {
+        size_t cap = batch->cap ? batch->cap : 256 * 1024;
+        while (cap < batch->used + buf->size)
+            cap *= 2;
+        uint8_t *bytes = realloc (batch->bytes, cap);
+        if (!bytes)
+            return false;
+        batch->bytes = bytes;
+        batch->cap = cap;
+    }
+    memcpy (batch->bytes + batch->used, buf->data, buf->size);
+    *at = batch->used;
+    batch->used += buf->size;
+    return true;
+}
+
+//  Append one pending publish inside the open transaction, on the writer's
+//  thread. The broker, not the client, decides seq, partner and
+//  received_at: whatever the client put in those fields is replaced before
+//  the entry is encoded, once, for good.
 static cibus_err_t
-s_append (broker_t *self, s_pending_t *pending, int64_t now)
+s_append (broker_t *self, s_batch_t *batch, s_pending_t *pending, int64_t now)
 {
     envelope_t *env = pending->request->publish->envelope;
     store_appended_t *out = &self->appended_entry;
@@ -475,7 +538,7 @@ s_append (broker_t *self, s_pending_t *pending, int64_t now)
                                && env->data->has_version
                            ? env->data->version
                            : 0;
-    s_charge_time (self, pending->publisher, out->cost_usec);
+    pending->cost_usec = out->cost_usec;
     //  A refusal by the catalogue or the commitments skips this entry only;
     //  a store failure fails the batch.
     if (err && err != CIBUS_ERR_STORE) {
@@ -485,73 +548,88 @@ s_append (broker_t *self, s_pending_t *pending, int64_t now)
     if (err || pending->duplicate)
         return err;
     pending->size = out->whole.size;
-    //  A correction made its previous version's masked copy a marker: the
-    //  ring may hold the old copy.
-    if (out->superseded && ring_has (self->ring, out->superseded))
-        ring_clear (self->ring);
-    //  Into the ring now, while the bytes are at hand; a failed batch
-    //  truncates it back (see s_commit_batch), and no cursor runs meanwhile.
-    store_entry_t entry = {
-        .seq = out->seq,
-        .topic = env->topic,
-        .envelope = out->whole.data,
-        .size = out->whole.size,
-        .owner = out->masked.size ? out->owner : NULL,
-        .masked = out->masked.data,
-        .masked_size = out->masked.size,
-    };
-    ring_push (self->ring, &entry);
+    pending->superseded = out->superseded;
+    pending->masked_size = out->masked.size;
+    snprintf (pending->owner, sizeof pending->owner, "%s", out->masked.size ? out->owner : "");
+    if (!s_batch_keep (batch, &out->whole, &pending->whole_at)
+        || (out->masked.size && !s_batch_keep (batch, &out->masked, &pending->masked_at)))
+        return CIBUS_ERR_NOMEM;
     return CIBUS_OK;
 }
 
+//  The writer's job: append the batch and commit it in one transaction.
+//  It touches the store, the batch being written and nothing else.
 static void
-s_batch_clear (broker_t *self)
+s_write_batch (void *arg)
 {
-    for (size_t i = 0; i < self->batch_size; i++) {
-        s_quota_t *quota =
-            self->batch [i].quoted ? zhashx_lookup (self->quotas, self->batch [i].partner) : NULL;
-        if (quota)
-            quota->queued -= self->batch [i].quoted;
-        zframe_destroy (&self->batch [i].routing);
-        codec_request_free (self->batch [i].request);
-    }
-    self->batch_size = 0;
-}
-
-//  Commit everything queued in one transaction, then ack. If anything fails
-//  nothing was stored and nobody is acked: each publisher gets an error and
-//  retries with the same id, which is safe because publish is idempotent.
-static void
-s_commit_batch (broker_t *self)
-{
-    if (self->batch_size == 0)
-        return;
+    broker_t *self = arg;
+    s_batch_t *batch = self->writing;
     int64_t now = s_now_usec ();
+    batch->used = 0;
+    batch->appended = 0;
     cibus_err_t err = store_batch_begin (self->store);
-    size_t appended = 0;
-    for (size_t i = 0; err == CIBUS_OK && i < self->batch_size; i++) {
-        err = s_append (self, &self->batch [i], now);
-        appended += err == CIBUS_OK && !self->batch [i].duplicate && !self->batch [i].refused;
+    for (size_t i = 0; err == CIBUS_OK && i < batch->size; i++) {
+        s_pending_t *pending = &batch->items [i];
+        err = s_append (self, batch, pending, now);
+        batch->appended += err == CIBUS_OK && !pending->duplicate && !pending->refused;
     }
     if (err == CIBUS_OK)
         err = store_batch_commit (self->store);
     else
         store_batch_abort (self->store);
+    batch->err = err;
+    batch->full = err && store_full (self->store);
+    batch->last_seq = store_last_seq (self->store);
+}
 
-    if (err) {
-        ring_truncate (self->ring, store_last_seq (self->store));
-        bool full = store_full (self->store);
+//  The writer thread's last act: deciding tables left GLPK's environment
+//  in the thread.
+static void
+s_writer_end (void *arg)
+{
+    (void)arg;
+    disclosure_thread_end ();
+}
+
+static void
+s_batch_clear (broker_t *self, s_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->size; i++) {
+        s_pending_t *pending = &batch->items [i];
+        s_quota_t *quota = pending->quoted ? zhashx_lookup (self->quotas, pending->partner) : NULL;
+        if (quota)
+            quota->queued -= pending->quoted;
+        zframe_destroy (&pending->routing);
+        codec_request_free (pending->request);
+    }
+    batch->size = 0;
+}
+
+//  The reactor's part of the batch the writer finished: if the commit
+//  failed, nothing was stored and nobody is acked (each publisher gets an
+//  error and retries with the same id, which is safe because publish is
+//  idempotent); if it went through, the entries go into the ring and the
+//  acks and the refusals go out.
+static void
+s_batch_done (broker_t *self)
+{
+    s_batch_t *batch = self->done;
+    //  Deciding tables took the time it took, committed or not.
+    for (size_t i = 0; i < batch->size; i++)
+        s_charge_time (self, batch->items [i].publisher, batch->items [i].cost_usec);
+    if (batch->err) {
         log_limited (self->limit, LEVEL_ERROR, "batch-failed",
-                     "event=batch-failed entries=%zu reason=\"%s\"", self->batch_size,
-                     full ? "storage full" : cibus_strerror (err));
-        for (size_t i = 0; i < self->batch_size; i++)
-            s_send_error (self, self->batch [i].routing, full ? CIBUS_ERR_FULL : CIBUS_ERR_STORE,
-                          NULL, self->batch [i].request->publish->envelope->id,
-                          full ? "storage full: the broker's disk has no space left; nothing "
-                                 "was stored, retry with the same id later"
-                               : "the broker could not store this update; nothing was stored, "
-                                 "retry with the same id");
-        s_batch_clear (self);
+                     "event=batch-failed entries=%zu reason=\"%s\"", batch->size,
+                     batch->full ? "storage full" : cibus_strerror (batch->err));
+        for (size_t i = 0; i < batch->size; i++)
+            s_send_error (self, batch->items [i].routing,
+                          batch->full ? CIBUS_ERR_FULL : CIBUS_ERR_STORE, NULL,
+                          batch->items [i].request->publish->envelope->id,
+                          batch->full ? "storage full: the broker's disk has no space left; "
+                                        "nothing was stored, retry with the same id later"
+                                      : "the broker could not store this update; nothing was "
+                                        "stored, retry with the same id");
+        s_batch_clear (self, batch);
         return;
     }
     //  A commit went through on a store opened without shared memory: there
@@ -560,19 +638,34 @@ s_commit_batch (broker_t *self)
     if (store_degraded (self->store))
         self->recover_at = 0;
     self->transactions++;
-    self->appended += appended;
-    for (size_t i = 0; i < self->batch_size; i++) {
-        s_pending_t *pending = &self->batch [i];
-        s_quota_t *quota = pending->duplicate || pending->refused
-                               ? NULL
-                               : zhashx_lookup (self->quotas, pending->partner);
+    self->appended += batch->appended;
+    self->last_seq = batch->last_seq;
+    for (size_t i = 0; i < batch->size; i++) {
+        s_pending_t *pending = &batch->items [i];
+        if (pending->duplicate || pending->refused)
+            continue;
+        s_quota_t *quota = zhashx_lookup (self->quotas, pending->partner);
         if (quota)
             quota->stored += pending->size;
+        //  A correction made its previous version's masked copy a marker:
+        //  the ring may hold the old copy.
+        if (pending->superseded && ring_has (self->ring, pending->superseded))
+            ring_clear (self->ring);
+        store_entry_t entry = {
+            .seq = pending->seq,
+            .topic = pending->request->publish->envelope->topic,
+            .envelope = batch->bytes + pending->whole_at,
+            .size = pending->size,
+            .owner = pending->masked_size ? pending->owner : NULL,
+            .masked = pending->masked_size ? batch->bytes + pending->masked_at : NULL,
+            .masked_size = pending->masked_size,
+        };
+        ring_push (self->ring, &entry);
     }
-    log_debug ("event=committed entries=%zu appended=%zu last_seq=%llu", self->batch_size, appended,
-               (unsigned long long)store_last_seq (self->store));
-    for (size_t i = 0; i < self->batch_size; i++) {
-        s_pending_t *pending = &self->batch [i];
+    log_debug ("event=committed entries=%zu appended=%zu last_seq=%llu", batch->size,
+               batch->appended, (unsigned long long)batch->last_seq);
+    for (size_t i = 0; i < batch->size; i++) {
+        s_pending_t *pending = &batch->items [i];
         if (pending->refused) {
             s_refuse (self, pending->routing, pending->partner, "publish",
                       pending->request->publish->envelope->id, &pending->problem);
@@ -590,7 +683,66 @@ s_commit_batch (broker_t *self)
         reply.ack = &ack;
         s_send_to (self, pending->routing, &reply);
     }
-    s_batch_clear (self);
+    s_batch_clear (self, batch);
+}
+
+//  Take the batch the writer finished back (waiting for its commit if it
+//  is still running): it becomes the batch done, to ack.
+static void
+s_writer_collect (broker_t *self)
+{
+    writer_wait (self->writer);
+    s_batch_t *finished = self->writing;
+    self->writing = self->done; //  empty: acked before
+    self->done = finished;
+}
+
+//  Hand the batch taken so far to the writer, which must be idle.
+static void
+s_writer_start (broker_t *self)
+{
+    if (self->taking->size == 0)
+        return;
+    s_batch_t *taken = self->taking;
+    self->taking = self->writing;
+    self->writing = taken;
+    writer_start (self->writer);
+}
+
+//  Take back the batch the writer holds, waiting for its commit if it is
+//  still running, and ack it. After this the store is the reactor's.
+static void
+s_writer_finish (broker_t *self)
+{
+    if (!writer_busy (self->writer))
+        return;
+    s_writer_collect (self);
+    s_batch_done (self);
+}
+
+//  When the writer's commit has returned: hand it the batch taken so far
+//  first, then ack the one it finished, so that it is idle only while the
+//  reactor has nothing for it. When the writer is idle: hand it the batch.
+static void
+s_writer_next (broker_t *self)
+{
+    if (writer_busy (self->writer) && !writer_ended (self->writer))
+        return;
+    bool finished = writer_busy (self->writer);
+    if (finished)
+        s_writer_collect (self);
+    s_writer_start (self);
+    if (finished)
+        s_batch_done (self);
+}
+
+//  Commit the batch taken so far and ack it, before returning.
+static void
+s_commit_batch (broker_t *self)
+{
+    s_writer_finish (self);
+    s_writer_start (self);
+    s_writer_finish (self);
 }
 
 //  ---------------------------------------------------------------- cursors
@@ -850,7 +1002,7 @@ s_heartbeat (broker_t *self, s_sub_t *sub, const store_partner_t *partner, bool 
         return false;
     Cibus__Heartbeat heartbeat = CIBUS__HEARTBEAT__INIT;
     heartbeat.has_last_seq = true;
-    heartbeat.last_seq = store_last_seq (self->store);
+    heartbeat.last_seq = self->last_seq;
     reply_t reply = CIBUS__REPLY__INIT;
     reply.kind_case = CIBUS__REPLY__KIND_HEARTBEAT;
     reply.heartbeat = &heartbeat;
@@ -896,7 +1048,7 @@ s_cursor_step (broker_t *self, s_sub_t *sub, size_t max, size_t *rows)
         sub->dead = true;
         return true;
     }
-    if (sub->credit == 0 || sub->next_seq > store_last_seq (self->store)) {
+    if (sub->credit == 0 || sub->next_seq > self->last_seq) {
         s_heartbeat (self, sub, partner, false);
         return false;
     }
@@ -910,7 +1062,7 @@ s_cursor_step (broker_t *self, s_sub_t *sub, size_t max, size_t *rows)
     cibus_err_t err = CIBUS_OK;
     if (ring_has (self->ring, sub->next_seq))
         *rows = ring_read_from (self->ring, sub->next_seq, max, s_deliver_one, &step);
-    else
+    else if (s_writer_finish (self), true)
         err = store_read_matching (self->store, sub->next_seq, max,
                                    sub->sparse ? s_wanted : NULL, s_deliver_one, &step, rows);
     //  What the read took goes out even when the read then failed.
@@ -970,7 +1122,7 @@ s_deliver_pending (broker_t *self)
         self->turn [n++] = sub;
     bool more = false;
     self->waiting = false;
-    uint64_t last = store_last_seq (self->store);
+    uint64_t last = self->last_seq;
     size_t budget = S_TURN_ROWS;
     size_t first = n ? self->turn_rotate++ % n : 0;
     for (size_t i = 0; i < n; i++) {
@@ -1079,7 +1231,7 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
     snprintf (sub->key, sizeof sub->key, "%s", partner->public_key);
     sub->fd = fd;
     sub->sparse = subscribe->n_prefixes > 0 || partner->role != ROLE_BACKBONE;
-    uint64_t last = store_last_seq (self->store);
+    uint64_t last = self->last_seq;
     sub->next_seq =
         subscribe->has_from_seq && subscribe->from_seq > 0 ? subscribe->from_seq : last + 1;
     sub->credit = subscribe->has_credit ? subscribe->credit : CIBUS_CREDIT_DEFAULT;
@@ -1150,7 +1302,7 @@ s_handle_status (broker_t *self, zframe_t *routing)
     Cibus__StatusReply status = CIBUS__STATUS_REPLY__INIT;
     status.has_last_seq = status.has_transactions = status.has_appended = true;
     status.has_subscriptions = true;
-    status.last_seq = store_last_seq (self->store);
+    status.last_seq = self->last_seq;
     status.transactions = self->transactions;
     status.appended = self->appended;
     status.subscriptions = (uint32_t)zhashx_size (self->subs);
@@ -1180,6 +1332,8 @@ s_handle_query (broker_t *self, zframe_t *routing, int fd, const Cibus__Query *q
     struct tm tm;
     gmtime_r (&now, &tm);
     strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    //  From the entries committed so far, the writer's batch among them.
+    s_writer_finish (self);
     store_answer_t *answer = NULL;
     codec_problem_t problem;
     cibus_err_t err = store_query (self->store, query, partner, today, &answer, &problem);
@@ -1395,7 +1549,7 @@ broker_dispatch (broker_t *self, const void *routing, size_t routing_size, const
         return;
     s_handle_request (self, &frame, key, -1, payload, size, true);
     zframe_destroy (&frame);
-    if (self->batch_size == CIBUS_BATCH_MAX)
+    if (self->taking->size == CIBUS_BATCH_MAX)
         s_commit_batch (self);
 }
 
@@ -1407,8 +1561,25 @@ broker_flush (broker_t *self)
     s_deliver_pending (self);
 }
 
-//  Drain the ROUTER: what is waiting now, committing whenever the batch
-//  fills, and once more at the end. A turn takes at most S_TURN_MSEC of
+//  Reload the registry if another process changed it. A reload frees the
+//  records the batches point to (s_pending_t.publisher), and its check
+//  reads the store: it waits for a moment between batches, or at most
+//  S_IDLE_POLL_MSEC, after which the batches are committed first.
+static void
+s_refresh_registry (broker_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (self->taking->size || writer_busy (self->writer)) {
+        if (now - self->refreshed < S_IDLE_POLL_MSEC)
+            return;
+        s_commit_batch (self);
+    }
+    self->refreshed = now;
+    auth_refresh (self->auth);
+}
+
+//  Drain the ROUTER: what is waiting now, handing it to the writer batch
+//  by batch, and once more at the end. A turn takes at most S_TURN_MSEC of
 //  requests, so that however much one client sends, the commit, the
 //  handshakes and the deliveries of everyone else come round soon; libzmq
 //  takes the requests from the connections in turn, so each gets its share.
@@ -1419,12 +1590,16 @@ s_drain (broker_t *self)
     for (size_t turn = 0; turn < 4 * CIBUS_BATCH_MAX; turn++) {
         if (!(zsock_events (self->router) & ZMQ_POLLIN) || !s_handle_message (self))
             break;
-        if (self->batch_size == CIBUS_BATCH_MAX)
-            s_commit_batch (self);
+        //  A full batch waits for the writer; any other goes to it as soon
+        //  as it is free, so that the writer is never idle while publishes
+        //  wait.
+        if (self->taking->size == CIBUS_BATCH_MAX)
+            s_writer_finish (self);
+        s_writer_next (self);
         if (zclock_mono () >= deadline)
             break;
     }
-    s_commit_batch (self);
+    s_writer_next (self);
 }
 
 //  How often a store opened without shared memory (a full disk at start)
@@ -1478,6 +1653,7 @@ broker_run (broker_t *self)
         {zsock_resolve (auth_sock (self->auth)), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (self->router), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (conns_sock (self->conns)), 0, ZMQ_POLLIN, 0},
+        {NULL, writer_fd (self->writer), ZMQ_POLLIN, 0},
     };
     bool more = false;
     while (!zsys_interrupted) {
@@ -1485,14 +1661,16 @@ broker_run (broker_t *self)
             self->heartbeat_msec < S_IDLE_POLL_MSEC ? self->heartbeat_msec : S_IDLE_POLL_MSEC;
         if (self->waiting && idle > S_WAIT_POLL_MSEC)
             idle = S_WAIT_POLL_MSEC;
-        int rc = zmq_poll (items, 3, more ? 0 : idle);
+        int rc = zmq_poll (items, 4, more ? 0 : idle);
         if (rc < 0 && zmq_errno () != EINTR) {
             log_error ("event=poll-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
             return CIBUS_ERR_IO;
         }
-        //  Registry edits first, so that a handshake or request arriving
-        //  right after `cibusd partner remove` is judged by the new registry.
-        auth_refresh (self->auth);
+        //  The writer's acks first; then registry edits, so that a handshake
+        //  or request arriving right after `cibusd partner remove` is judged
+        //  by the new registry.
+        s_writer_next (self);
+        s_refresh_registry (self);
         auth_handle (self->auth);
         conns_next_turn (self->conns);
         s_drain (self);
@@ -1501,6 +1679,7 @@ broker_run (broker_t *self)
         if (s_over_memory (self))
             return CIBUS_ERR_NOMEM;
         if (store_degraded (self->store) && zclock_mono () >= self->recover_at) {
+            s_commit_batch (self);
             if (store_recover (self->store) == CIBUS_ERR_STORE) {
                 log_error ("event=store-lost reason=\"the database could not be reopened\"");
                 return CIBUS_ERR_STORE;
@@ -1508,9 +1687,10 @@ broker_run (broker_t *self)
             self->recover_at = zclock_mono () + S_RECOVER_MSEC;
         }
     }
-    //  The last batch was committed and acked inside s_drain; anything that
-    //  arrives after the signal is left unread and unacked, so its publisher
-    //  retries it against the next broker.
+    //  The last batches are committed and acked here; anything that arrives
+    //  after the signal is left unread and unacked, so its publisher retries
+    //  it against the next broker.
+    s_commit_batch (self);
     log_info ("event=stopping last_seq=%llu transactions=%llu",
               (unsigned long long)store_last_seq (self->store),
               (unsigned long long)self->transactions);
@@ -1551,6 +1731,9 @@ broker_new (const broker_config_t *config)
     if (!self)
         return NULL;
     self->lock_fd = -1;
+    self->taking = &self->batches [0];
+    self->writing = &self->batches [1];
+    self->done = &self->batches [2];
     if (!(self->limit = log_limit_new (LOG_LIMIT_BURST, LOG_LIMIT_WINDOW_MSEC))) {
         free (self);
         return NULL;
@@ -1586,6 +1769,17 @@ broker_new (const broker_config_t *config)
     zhashx_set_destructor (self->subs, s_sub_free);
     //  No commit, and so no ack, waits for a checkpoint (checkpoint.c).
     store_checkpoint_in_background (self->store);
+    self->last_seq = store_last_seq (self->store);
+    bool batches = true;
+    for (size_t i = 0; i < 3; i++)
+        batches &= !!(self->batches [i].items =
+                          calloc (CIBUS_BATCH_MAX, sizeof *self->batches [i].items));
+    if (!batches || !(self->writer = writer_new (s_write_batch, s_writer_end, self))) {
+        log_error ("event=start-failed data=%s reason=\"cannot start the writer thread\"",
+                   config->data_dir);
+        broker_destroy (&self);
+        return NULL;
+    }
     if (store_degraded (self->store))
         self->recover_at = zclock_mono () + S_RECOVER_MSEC;
     zhashx_set_destructor (self->quotas, s_quota_free);
@@ -1653,7 +1847,14 @@ broker_destroy (broker_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_t *self = *self_p;
-    s_batch_clear (self);
+    //  A batch the writer holds is committed or not; either way nobody is
+    //  acked for it now, and its publishers retry it.
+    writer_destroy (&self->writer);
+    for (size_t i = 0; i < 3; i++) {
+        s_batch_clear (self, &self->batches [i]);
+        free (self->batches [i].items);
+        free (self->batches [i].bytes);
+    }
     if (self->endpoint)
         datadir_remove_endpoint (self->data_dir);
     conns_destroy (&self->conns);

@@ -233,4 +233,9 @@ cibus_err_t disclosure_decide_correction (const disclosure_view_t *earlier, size
    for a coded one (the bound as %g). Returns buffer.                     */
 const char *disclosure_mark_text (const disclosure_mark_t *mark, char *buffer, size_t size);
 
+/* Free what deciding left in the calling thread: GLPK keeps an environment
+   per thread, which a thread other than the main one must free before it
+   ends. Deciding again in the thread afterwards is allowed. */
+void disclosure_thread_end (void);
+
 #endif

@@ -23,6 +23,8 @@
 
 #include "program.h"
 
+#include "disclosure.h"
+
 #include <glpk.h>
 
 #include <math.h>
@@ -388,4 +390,10 @@ program_solve (program_t *self, bool maximize, const program_terms_t *objective,
             if (fabs (glp_get_row_dual (lp, row)) > S_DUAL_EPS)
                 self->binding [row] = true;
     return CIBUS_OK;
+}
+
+void
+disclosure_thread_end (void)
+{
+    glp_free_env ();
 }

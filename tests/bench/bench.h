@@ -168,22 +168,23 @@ bool bench_broker_down (bench_t *self, bench_broker_t *broker);
 long bench_broker_rss_kib (bench_broker_t *broker);
 
 //  Where the CPU went during a measured phase: the broker's main thread
-//  (the reactor: decode, store, encode), its ZeroMQ I/O threads (CURVE,
-//  TCP), and the whole bench process (every client). A thread near 100 %
-//  is the bottleneck; all well below 100 % means time goes to waiting
-//  (fsync, or one side waiting for the other).
+//  (the reactor: decode, checks, acks, deliveries), its writer thread
+//  (append, projections, commit), its ZeroMQ I/O threads (CURVE, TCP), and
+//  the whole bench process (every client). A thread near 100 % is the
+//  bottleneck; all well below 100 % means time goes to waiting (fsync, or
+//  one side waiting for the other).
 typedef struct {
     int64_t wall_nsec;
-    double main_sec, io_sec, self_sec;
+    double main_sec, writer_sec, io_sec, self_sec;
 } bench_cpu_t;
 
 typedef struct {
-    double main, io, self; /* percent of one core */
+    double main, writer, io, self; /* percent of one core */
 } bench_load_t;
 
 void bench_cpu_sample (bench_broker_t *broker, bench_cpu_t *sample);
 bench_load_t bench_cpu_load (const bench_cpu_t *from, const bench_cpu_t *to);
-/* Three info rows, PART.cpu_main, .cpu_io and .cpu_bench. */
+/* Four info rows, PART.cpu_main, .cpu_writer, .cpu_io and .cpu_bench. */
 void bench_report_load (bench_t *self, const char *part, const bench_load_t *load, size_t count);
 
 /* A connection under one partner's secret certificate, handshaken (it has

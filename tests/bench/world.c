@@ -365,6 +365,8 @@ bench_cpu_sample (bench_broker_t *broker, bench_cpu_t *sample)
             sample->main_sec += seconds;
         else if (strncmp (name, "ZMQbg/IO", 8) == 0)
             sample->io_sec += seconds;
+        else if (strcmp (name, "cibusd-writer") == 0)
+            sample->writer_sec += seconds;
     }
     if (dir)
         closedir (dir);
@@ -374,9 +376,10 @@ bench_load_t
 bench_cpu_load (const bench_cpu_t *from, const bench_cpu_t *to)
 {
     double wall = (double) (to->wall_nsec - from->wall_nsec) / 1e9;
-    bench_load_t load = {NAN, NAN, NAN};
+    bench_load_t load = {NAN, NAN, NAN, NAN};
     if (wall > 0) {
         load.main = 100 * (to->main_sec - from->main_sec) / wall;
+        load.writer = 100 * (to->writer_sec - from->writer_sec) / wall;
         load.io = 100 * (to->io_sec - from->io_sec) / wall;
         load.self = 100 * (to->self_sec - from->self_sec) / wall;
     }
@@ -386,15 +389,20 @@ bench_cpu_load (const bench_cpu_t *from, const bench_cpu_t *to)
 void
 bench_report_load (bench_t *self, const char *part, const bench_load_t *load, size_t count)
 {
-    double main [BENCH_RUNS_MAX], io [BENCH_RUNS_MAX], bench [BENCH_RUNS_MAX];
+    double main [BENCH_RUNS_MAX], writer [BENCH_RUNS_MAX], io [BENCH_RUNS_MAX],
+        bench [BENCH_RUNS_MAX];
     for (size_t i = 0; i < count && i < BENCH_RUNS_MAX; i++) {
         main [i] = load [i].main;
+        writer [i] = load [i].writer;
         io [i] = load [i].io;
         bench [i] = load [i].self;
     }
     char id [32];
     snprintf (id, sizeof id, "%s.cpu_main", part);
     report_add (self->report, id, "  CPU: broker main thread (reactor)", "%", main, count);
+    snprintf (id, sizeof id, "%s.cpu_writer", part);
+    report_add (self->report, id, "  CPU: broker writer thread (append, commit)", "%", writer,
+                count);
     snprintf (id, sizeof id, "%s.cpu_io", part);
     report_add (self->report, id, "  CPU: broker ZeroMQ I/O thread", "%", io, count);
     snprintf (id, sizeof id, "%s.cpu_bench", part);
