@@ -105,6 +105,7 @@ typedef struct {
     uint64_t superseded;
     char owner [CIBUS_MAX_NAME + 1];
     size_t whole_at, masked_at, masked_size;
+    bool kept; /* the copies are in the batch's bytes (not for an entry too large for the ring) */
 } s_pending_t;
 
 //  A batch of publishes and what its commit said. Three take turns: the
@@ -500,6 +501,9 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     *request_p = NULL;
 }
 
+//  The bytes a batch keeps for the next one; more are freed once acked.
+#define S_BATCH_BYTES_KEPT (4 * 1024 * 1024)
+
 //  Keep a copy of an entry's bytes with its batch, for the reactor to push
 //  into the ring once the commit returned. False when out of memory.
 static bool
@@ -551,8 +555,11 @@ s_append (broker_t *self, s_batch_t *batch, s_pending_t *pending, int64_t now)
     pending->superseded = out->superseded;
     pending->masked_size = out->masked.size;
     snprintf (pending->owner, sizeof pending->owner, "%s", out->masked.size ? out->owner : "");
-    if (!s_batch_keep (batch, &out->whole, &pending->whole_at)
-        || (out->masked.size && !s_batch_keep (batch, &out->masked, &pending->masked_at)))
+    //  The ring takes no entry over S_RING_MAX_ENTRY: no copy for it.
+    pending->kept = out->whole.size + out->masked.size <= S_RING_MAX_ENTRY;
+    if (pending->kept
+        && (!s_batch_keep (batch, &out->whole, &pending->whole_at)
+            || (out->masked.size && !s_batch_keep (batch, &out->masked, &pending->masked_at))))
         return CIBUS_ERR_NOMEM;
     return CIBUS_OK;
 }
@@ -648,9 +655,14 @@ s_batch_done (broker_t *self)
         if (quota)
             quota->stored += pending->size;
         //  A correction made its previous version's masked copy a marker:
-        //  the ring may hold the old copy.
-        if (pending->superseded && ring_has (self->ring, pending->superseded))
+        //  the ring may hold the old copy. An entry too large for the ring
+        //  breaks its run: cursors past it read the store.
+        if ((pending->superseded && ring_has (self->ring, pending->superseded))
+            || !pending->kept) {
             ring_clear (self->ring);
+            if (!pending->kept)
+                continue;
+        }
         store_entry_t entry = {
             .seq = pending->seq,
             .topic = pending->request->publish->envelope->topic,
@@ -664,6 +676,12 @@ s_batch_done (broker_t *self)
     }
     log_debug ("event=committed entries=%zu appended=%zu last_seq=%llu", batch->size,
                batch->appended, (unsigned long long)batch->last_seq);
+    //  A batch of large entries leaves no large buffer behind.
+    if (batch->cap > S_BATCH_BYTES_KEPT) {
+        free (batch->bytes);
+        batch->bytes = NULL;
+        batch->cap = 0;
+    }
     for (size_t i = 0; i < batch->size; i++) {
         s_pending_t *pending = &batch->items [i];
         if (pending->refused) {

@@ -221,7 +221,7 @@ bench_s6_fan_out (bench_t *self)
     free (subs);
     report_t *report = self->report;
     report_add (report, "s6.deliveries", "fan-out to 10: deliveries", "/s", deliveries, n);
-    report_goal (report, "s6.deliveries", REPORT_AT_LEAST, 0.4, "c3.thr", 0, "ZeroMQ throughput");
+    report_goal (report, "s6.deliveries", REPORT_AT_LEAST, 0.5, "c3.thr", 0, "ZeroMQ throughput");
     report_add (report, "s6.acked", "fan-out to 10: publisher acked", "/s", acked, n);
     report_goal (report, "s6.acked", REPORT_AT_LEAST, 0.9, "s2.acked", 0, "scenario 2");
     bench_report_load (self, "s6", load, n);
