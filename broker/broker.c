@@ -121,6 +121,7 @@ typedef struct {
     bool full;       /* it failed for a full disk */
     size_t appended; /* entries new to the log */
     uint64_t last_seq; /* the log's end after it */
+    bool degraded;     /* the store was opened without shared memory */
 } s_batch_t;
 
 //  A subscription: one per connection, a cursor into the log. It belongs
@@ -194,6 +195,16 @@ struct broker_t {
 };
 
 static void s_writer_finish (broker_t *self);
+
+//  The store, for the reactor: once the writer's batch in flight, if any,
+//  is committed and acked. Every use of the store outside the writer's job
+//  goes through here.
+static store_t *
+s_store (broker_t *self)
+{
+    s_writer_finish (self);
+    return self->store;
+}
 
 //  ---------------------------------------------------------------- replies
 
@@ -293,8 +304,7 @@ s_quota_of (broker_t *self, const char *partner)
         zhashx_insert (self->quotas, partner, quota);
     }
     if (quota && !quota->loaded && self->quota_total
-        && (s_writer_finish (self), true)
-        && store_partner_usage (self->store, partner, &quota->stored) == CIBUS_OK)
+        && store_partner_usage (s_store (self), partner, &quota->stored) == CIBUS_OK)
         quota->loaded = true;
     return quota;
 }
@@ -406,7 +416,9 @@ s_charge_time (broker_t *self, const store_partner_t *partner, uint64_t usec)
 {
     if (!usec || !self->quota_rate || partner->role == ROLE_BACKBONE)
         return;
-    s_quota_t *quota = s_quota_of (self, partner->name);
+    //  The account was opened when the publish was taken (s_within_quota);
+    //  a lookup, then, which never waits for the writer.
+    s_quota_t *quota = zhashx_lookup (self->quotas, partner->name);
     if (quota)
         quota->tokens -= (double)usec * S_BYTES_PER_USEC;
 }
@@ -426,12 +438,12 @@ s_dry_run (broker_t *self, zframe_t *routing, const store_partner_t *partner, en
             quota->queued -= quoted;
     }
     codec_problem_t problem;
-    s_writer_finish (self);
+    store_t *store = s_store (self);
     store_appended_t *out = &self->appended_entry;
-    cibus_err_t err = store_batch_begin (self->store);
+    cibus_err_t err = store_batch_begin (store);
     if (err == CIBUS_OK) {
-        err = store_append (self->store, env, partner, s_now_usec (), out, &problem);
-        store_batch_abort (self->store);
+        err = store_append (store, env, partner, s_now_usec (), out, &problem);
+        store_batch_abort (store);
         s_charge_time (self, partner, out->cost_usec);
     }
     if (err == CIBUS_ERR_STORE)
@@ -479,8 +491,8 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     //  A retry of an entry already stored is acked as the duplicate it is,
     //  quota or not: a publisher whose ack was lost must learn it was kept.
     uint64_t stored_seq;
-    if (err == CIBUS_ERR_QUOTA && (s_writer_finish (self), true)
-        && store_seq_of (self->store, partner->name, env->id, &stored_seq) == CIBUS_OK)
+    if (err == CIBUS_ERR_QUOTA
+        && store_seq_of (s_store (self), partner->name, env->id, &stored_seq) == CIBUS_OK)
         err = CIBUS_OK;
     if (err) {
         s_refuse (self, *routing_p, partner->name, "publish", env ? env->id : NULL, &problem);
@@ -587,6 +599,7 @@ s_write_batch (void *arg)
     batch->err = err;
     batch->full = err && store_full (self->store);
     batch->last_seq = store_last_seq (self->store);
+    batch->degraded = store_degraded (self->store);
 }
 
 //  The writer thread's last act: deciding tables left GLPK's environment
@@ -642,7 +655,7 @@ s_batch_done (broker_t *self)
     //  A commit went through on a store opened without shared memory: there
     //  is space again, so open it as usual (other processes can then open
     //  the database too).
-    if (store_degraded (self->store))
+    if (batch->degraded)
         self->recover_at = 0;
     self->transactions++;
     self->appended += batch->appended;
@@ -1080,8 +1093,8 @@ s_cursor_step (broker_t *self, s_sub_t *sub, size_t max, size_t *rows)
     cibus_err_t err = CIBUS_OK;
     if (ring_has (self->ring, sub->next_seq))
         *rows = ring_read_from (self->ring, sub->next_seq, max, s_deliver_one, &step);
-    else if (s_writer_finish (self), true)
-        err = store_read_matching (self->store, sub->next_seq, max,
+    else
+        err = store_read_matching (s_store (self), sub->next_seq, max,
                                    sub->sparse ? s_wanted : NULL, s_deliver_one, &step, rows);
     //  What the read took goes out even when the read then failed.
     s_frame_send (self, &step);
@@ -1351,10 +1364,9 @@ s_handle_query (broker_t *self, zframe_t *routing, int fd, const Cibus__Query *q
     gmtime_r (&now, &tm);
     strftime (today, sizeof today, "%Y-%m-%d", &tm);
     //  From the entries committed so far, the writer's batch among them.
-    s_writer_finish (self);
     store_answer_t *answer = NULL;
     codec_problem_t problem;
-    cibus_err_t err = store_query (self->store, query, partner, today, &answer, &problem);
+    cibus_err_t err = store_query (s_store (self), query, partner, today, &answer, &problem);
     if (err == CIBUS_ERR_STORE)
         codec_problem_set (&problem, err, NULL, "the broker could not read its store");
     if (err) {
@@ -1697,8 +1709,8 @@ broker_run (broker_t *self)
         if (s_over_memory (self))
             return CIBUS_ERR_NOMEM;
         if (store_degraded (self->store) && zclock_mono () >= self->recover_at) {
-            s_commit_batch (self);
-            if (store_recover (self->store) == CIBUS_ERR_STORE) {
+            s_commit_batch (self); //  the batch taken points into the registry
+            if (store_recover (s_store (self)) == CIBUS_ERR_STORE) {
                 log_error ("event=store-lost reason=\"the database could not be reopened\"");
                 return CIBUS_ERR_STORE;
             }
