@@ -950,7 +950,9 @@ s_deliver_one (const store_entry_t *entry, void *arg)
         //  And one step's frame holds at most S_STEP_BYTES: a client may pay
         //  credit back without reading, and what it has not read stays in
         //  libzmq's queue until its kernel buffer drains (see s_cursor_step).
-        if (step->count > 0 && step->sent + (step->count + 1) * S_ENTRY_WRAP + size > S_STEP_BYTES) {
+        if (step->count > 0
+            && S_FRAME_WRAP + step->sent + (step->count + 1) * S_ENTRY_WRAP + size
+                   > S_STEP_BYTES) {
             step->capped = true;
             return false;
         }
