@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,8 +135,14 @@ s_spawn (peers_server_t *server, char **argv)
 {
     char log [PATH_MAX + 8];
     snprintf (log, sizeof log, "%s/log", server->dir);
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid == 0) {
+        //  A server outlives no run of ours: when this process ends, however
+        //  it ends (Ctrl-C, a kill), the server is sent SIGTERM; and if it
+        //  ended before this line, the server is not started at all.
+        if (prctl (PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid () != parent)
+            _exit (127);
         int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
             dup2 (fd, STDOUT_FILENO);
