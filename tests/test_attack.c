@@ -130,9 +130,10 @@ s_send_notes_query (zsock_t *dealer)
     s_send (dealer, &request);
 }
 
-//  The next reply on a raw connection before the deadline, or NULL.
+//  The next reply on a raw connection before the deadline, or NULL; size,
+//  if not NULL, receives the bytes of its frame.
 static reply_t *
-s_recv (zsock_t *dealer, int64_t until)
+s_recv_sized (zsock_t *dealer, int64_t until, size_t *size)
 {
     void *handle = zsock_resolve (dealer);
     zmq_pollitem_t item = {handle, 0, ZMQ_POLLIN, 0};
@@ -145,9 +146,17 @@ s_recv (zsock_t *dealer, int64_t until)
     if (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) >= 0) {
         reply = codec_reply_decode (zmq_msg_data (&msg), zmq_msg_size (&msg));
         assert_non_null (reply);
+        if (size)
+            *size = zmq_msg_size (&msg);
     }
     zmq_msg_close (&msg);
     return reply;
+}
+
+static reply_t *
+s_recv (zsock_t *dealer, int64_t until)
+{
+    return s_recv_sized (dealer, until, NULL);
 }
 
 //  What the broker sent on a raw connection: the answers to its requests,
@@ -1001,21 +1010,13 @@ typedef struct {
 static void
 s_take_frames (zsock_t *dealer, size_t want, s_taken_t *taken)
 {
-    void *handle = zsock_resolve (dealer);
     int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
     taken->pong = false;
     while (taken->entries < want && !taken->pong) {
-        zmq_pollitem_t item = {handle, 0, ZMQ_POLLIN, 0};
-        int64_t left = until - harness_now_msec ();
-        if (left <= 0 || zmq_poll (&item, 1, (long)left) <= 0)
+        size_t size = 0;
+        reply_t *reply = s_recv_sized (dealer, until, &size);
+        if (!reply)
             break;
-        zmq_msg_t msg;
-        zmq_msg_init (&msg);
-        assert_true (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) >= 0);
-        size_t size = zmq_msg_size (&msg);
-        reply_t *reply = codec_reply_decode (zmq_msg_data (&msg), size);
-        zmq_msg_close (&msg);
-        assert_non_null (reply);
         if (reply->kind_case == CIBUS__REPLY__KIND_PONG)
             taken->pong = true;
         else if (reply->kind_case == CIBUS__REPLY__KIND_DELIVER) {
