@@ -26,23 +26,15 @@
 bool
 mqtt_configure (peers_server_t *server, char **argv, char *buffer, size_t size)
 {
-    char path [PATH_MAX + 16];
-    snprintf (path, sizeof path, "%s/mosquitto.conf", server->dir);
-    FILE *conf = fopen (path, "w");
-    if (!conf) {
-        fprintf (stderr, "peers: cannot write %s\n", path);
-        return false;
-    }
     //  user root: run as whoever started it, so that it can write its
     //  database into the scratch directory.
-    fprintf (conf,
-             "listener %d 127.0.0.1\nallow_anonymous true\nuser root\n"
-             "persistence true\npersistence_location %s/\nmax_inflight_messages %d\n"
-             "max_queued_messages 0\nlog_dest stderr\n",
-             server->port, server->dir, PEERS_WINDOW);
-    if (fclose (conf) != 0)
+    if (!peers_config_write (server, "mosquitto.conf", buffer, size,
+                             "listener %d 127.0.0.1\nallow_anonymous true\nuser root\n"
+                             "persistence true\npersistence_location %s/\n"
+                             "max_inflight_messages %d\nmax_queued_messages 0\n"
+                             "log_dest stderr\n",
+                             server->port, server->dir, PEERS_WINDOW))
         return false;
-    snprintf (buffer, size, "%s", path);
     argv [0] = "mosquitto";
     argv [1] = "-c";
     argv [2] = buffer;

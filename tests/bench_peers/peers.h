@@ -75,6 +75,12 @@ typedef bool (peers_configure_fn) (peers_server_t *server, char **argv, char *bu
    server and wait until it accepts connections; tries a few ports when
    another process takes the one picked in between. */
 bool peers_server_up (peers_server_t *server, const char *root, peers_configure_fn *configure);
+
+/* Write the server's configuration file name into its directory, its text
+   made by format; buffer (size bytes) receives the file's path. False,
+   after saying why, when it cannot be written. */
+bool peers_config_write (const peers_server_t *server, const char *name, char *buffer, size_t size,
+                         const char *format, ...) __attribute__ ((format (printf, 5, 6)));
 /* SIGTERM, then SIGKILL past the deadline; a no-op when not running. */
 void peers_server_down (peers_server_t *server);
 /* A TCP connection to 127.0.0.1:port, -1 (with a message) on error. */

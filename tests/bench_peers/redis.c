@@ -26,20 +26,11 @@
 bool
 redis_configure (peers_server_t *server, char **argv, char *buffer, size_t size)
 {
-    char path [PATH_MAX + 16];
-    snprintf (path, sizeof path, "%s/redis.conf", server->dir);
-    FILE *conf = fopen (path, "w");
-    if (!conf) {
-        fprintf (stderr, "peers: cannot write %s\n", path);
+    if (!peers_config_write (server, "redis.conf", buffer, size,
+                             "bind 127.0.0.1\nport %d\ndir %s\nappendonly yes\n"
+                             "appendfsync always\nsave \"\"\ndaemonize no\nprotected-mode yes\n",
+                             server->port, server->dir))
         return false;
-    }
-    fprintf (conf,
-             "bind 127.0.0.1\nport %d\ndir %s\nappendonly yes\nappendfsync always\n"
-             "save \"\"\ndaemonize no\nprotected-mode yes\n",
-             server->port, server->dir);
-    if (fclose (conf) != 0)
-        return false;
-    snprintf (buffer, size, "%s", path);
     argv [0] = "redis-server";
     argv [1] = buffer;
     argv [2] = NULL;

@@ -202,6 +202,27 @@ s_wait_ready (peers_server_t *server)
 }
 
 bool
+peers_config_write (const peers_server_t *server, const char *name, char *buffer, size_t size,
+                    const char *format, ...)
+{
+    snprintf (buffer, size, "%s/%s", server->dir, name);
+    FILE *conf = fopen (buffer, "w");
+    if (!conf) {
+        fprintf (stderr, "peers: cannot write %s: %s\n", buffer, strerror (errno));
+        return false;
+    }
+    va_list args;
+    va_start (args, format);
+    vfprintf (conf, format, args);
+    va_end (args);
+    if (fclose (conf) != 0) {
+        fprintf (stderr, "peers: cannot write %s: %s\n", buffer, strerror (errno));
+        return false;
+    }
+    return true;
+}
+
+bool
 peers_server_up (peers_server_t *server, const char *root, peers_configure_fn *configure)
 {
     snprintf (server->dir, sizeof server->dir, "%s/%s", root, server->name);
