@@ -23,8 +23,8 @@
 
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev \
                 protobuf-c-compiler libsqlite3-dev libcmocka-dev libglpk-dev libjansson-dev \
-                libcsv-dev
-PKGS := libczmq libzmq libprotobuf-c sqlite3 jansson
+                libcsv-dev libsodium-dev
+PKGS := libczmq libzmq libprotobuf-c sqlite3 jansson libsodium
 
 CC ?= cc
 DATA ?= ./var

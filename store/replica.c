@@ -65,6 +65,8 @@ store_replicate (store_t *self, const void *bytes, size_t size, const store_part
     sqlite3_bind_int64 (insert, 5, env->received_at);
     sqlite3_bind_blob (insert, 6, bytes, (int)size, SQLITE_STATIC);
     cibus_err_t err = store_step_done (self, insert, "replica-insert");
+    if (err == CIBUS_OK)
+        err = store_key_add (self, env->seq, env->partner, env->id);
     if (err == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_DATA)
         err = tables_replicate (self, env, network, bytes, size);
     else if (err == CIBUS_OK)

@@ -14,9 +14,9 @@
     data directory's lock) and only advances when a commit succeeds; an
     aborted batch gives its seqs back, so a failed commit leaves no gap.
 
-    (partner, id) has a UNIQUE index: it is both the dedupe lookup and the
-    guard that makes a second insert of the same pair fail rather than
-    store twice.
+    Each (partner, id) is stored once: log_keys.c keeps the dedupe key,
+    which both finds a retry's entry and makes a second add of the same
+    pair fail rather than store twice.
 
     A full disk is a state, not an end: when the database cannot be opened
     as usual (SQLite's shared-memory index needs space), it is opened
@@ -26,6 +26,7 @@
 
 #include "store_internal.h"
 #include "checkpoint.h"
+#include "log_keys.h"
 #include "tables.h"
 
 #include "log.h"
@@ -277,8 +278,26 @@ static const char *s_migrations [] = {
     "  c.size_shown AS size_shown, t.status AS status, t.source AS source, "
     "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current "
     "  FROM data_tables t JOIN data_cells c ON c.seq = t.seq;",
+
+    //  8: the dedupe key (log_keys.c) instead of the unique index on
+    //  (partner, id), a third of its size; its step draws the secret and
+    //  keys every entry. A partner's entries are still found by name (the
+    //  quota's usage), through an index that grows at the end of each
+    //  partner's range rather than at random.
+    "CREATE TABLE log_keys ("
+    "  key INTEGER PRIMARY KEY,"
+    "  seq INTEGER NOT NULL);"
+    "CREATE TABLE log_key_secret ("
+    "  secret BLOB NOT NULL);"
+    "DROP INDEX log_partner_id;"
+    "CREATE INDEX log_partner ON log (partner);",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
+
+//  What a migration does besides its SQL, after it, in its transaction.
+static cibus_err_t (*const s_migration_steps [S_MIGRATIONS]) (store_t *) = {
+    [7] = log_keys_fill,
+};
 
 cibus_err_t
 store_fail (store_t *self, const char *what)
@@ -384,6 +403,7 @@ s_migrate (store_t *self)
         char pragma [64];
         snprintf (pragma, sizeof pragma, "PRAGMA user_version = %d", next + 1);
         if (store_exec (self, s_migrations [next], "migrate")
+            || (s_migration_steps [next] && s_migration_steps [next](self))
             || store_exec (self, pragma, "migrate-version")) {
             store_exec (self, "ROLLBACK", "migrate-rollback");
             return CIBUS_ERR_STORE;
@@ -401,7 +421,6 @@ s_prepare_all (store_t *self)
     if (store_prepare (self, &self->begin, "BEGIN IMMEDIATE")
         || store_prepare (self, &self->commit, "COMMIT")
         || store_prepare (self, &self->rollback, "ROLLBACK")
-        || store_prepare (self, &self->find, "SELECT seq FROM log WHERE partner = ? AND id = ?")
         || store_prepare (self, &self->insert,
                           "INSERT INTO log (seq, partner, id, topic, received_at, envelope) "
                           "VALUES (?, ?, ?, ?, ?, ?)")
@@ -415,7 +434,8 @@ s_prepare_all (store_t *self)
                           "LEFT JOIN masked m ON m.seq = l.seq WHERE l.seq = ?")
         || store_prepare (self, &self->data_version, "PRAGMA data_version"))
         return CIBUS_ERR_STORE;
-    if (registry_prepare (self) || measure_prepare (self) || tables_prepare (self))
+    if (log_keys_prepare (self) || registry_prepare (self) || measure_prepare (self)
+        || tables_prepare (self))
         return CIBUS_ERR_STORE;
     return query_prepare (self);
 }
@@ -492,13 +512,14 @@ s_close (store_t *self)
         store_batch_abort (self);
     //  The checkpointer's last checkpoint ends before its connection goes.
     checkpoint_destroy (&self->checkpointer);
-    sqlite3_stmt **stmts [] = {&self->begin,       &self->commit,   &self->rollback,
-                               &self->find,        &self->insert,   &self->read,
-                               &self->read_topics, &self->read_one, &self->data_version};
+    sqlite3_stmt **stmts [] = {&self->begin,       &self->commit,      &self->rollback,
+                               &self->insert,      &self->read,        &self->read_topics,
+                               &self->read_one,    &self->data_version};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++) {
         sqlite3_finalize (*stmts [i]);
         *stmts [i] = NULL;
     }
+    log_keys_finalize (self);
     registry_finalize (self);
     measure_finalize (self);
     tables_finalize (self);
@@ -680,6 +701,7 @@ store_batch_begin (store_t *self)
     if (rc == CIBUS_OK) {
         self->in_batch = true;
         self->batch_rules_read = false;
+        self->reserved.placed = false;
         self->next_seq = self->last_seq + 1;
     }
     return rc;
@@ -691,38 +713,56 @@ store_batch_reserve (store_t *self, const char *partner, const char *id, uint64_
 {
     if (!self->in_batch)
         return CIBUS_ERR_USAGE;
-    sqlite3_bind_text (self->find, 1, partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (self->find, 2, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (self->find);
-    cibus_err_t err = CIBUS_OK;
-    if (rc == SQLITE_ROW) {
-        *seq = (uint64_t)sqlite3_column_int64 (self->find, 0);
-        *duplicate = true;
-    } else if (rc == SQLITE_DONE) {
+    int64_t key = 0;
+    cibus_err_t err = log_keys_find (self, partner, id, &key, seq, duplicate);
+    if (err == CIBUS_OK && !*duplicate)
         *seq = self->next_seq;
-        *duplicate = false;
-    } else
-        err = store_fail (self, "find");
-    sqlite3_reset (self->find);
-    sqlite3_clear_bindings (self->find);
+    //  Where the pair goes, if store_batch_add comes next with it.
+    self->reserved.placed = err == CIBUS_OK && !*duplicate
+                            && strlen (partner) < sizeof self->reserved.partner
+                            && strlen (id) < sizeof self->reserved.id;
+    if (self->reserved.placed) {
+        self->reserved.key = key;
+        self->reserved.seq = self->next_seq;
+        strcpy (self->reserved.partner, partner);
+        strcpy (self->reserved.id, id);
+    }
     return err;
 }
 
 cibus_err_t
 store_seq_of (store_t *self, const char *partner, const char *id, uint64_t *seq)
 {
-    sqlite3_bind_text (self->find, 1, partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (self->find, 2, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (self->find);
-    cibus_err_t err = CIBUS_ERR_NOT_FOUND;
-    if (rc == SQLITE_ROW) {
-        *seq = (uint64_t)sqlite3_column_int64 (self->find, 0);
-        err = CIBUS_OK;
-    } else if (rc != SQLITE_DONE)
-        err = store_fail (self, "find");
-    sqlite3_reset (self->find);
-    sqlite3_clear_bindings (self->find);
-    return err;
+    int64_t key;
+    bool found = false;
+    cibus_err_t err = log_keys_find (self, partner, id, &key, seq, &found);
+    return err ? err : found ? CIBUS_OK : CIBUS_ERR_NOT_FOUND;
+}
+
+cibus_err_t
+store_key_add (store_t *self, uint64_t seq, const char *partner, const char *id)
+{
+    int64_t key = self->reserved.key;
+    bool placed = self->reserved.placed && self->reserved.seq == seq
+                  && strcmp (self->reserved.partner, partner) == 0
+                  && strcmp (self->reserved.id, id) == 0;
+    self->reserved.placed = false;
+    if (!placed) {
+        uint64_t stored;
+        bool found = false;
+        cibus_err_t err = log_keys_find (self, partner, id, &key, &stored, &found);
+        if (err)
+            return err;
+        if (found) {
+            log_value_t db;
+            log_error ("event=store-failed op=insert db=\"%s\" seq=%llu error=\"its partner "
+                       "and id are stored already, at seq %llu\"",
+                       log_escape (&db, self->path), (unsigned long long)seq,
+                       (unsigned long long)stored);
+            return CIBUS_ERR_STORE;
+        }
+    }
+    return log_keys_add (self, key, seq);
 }
 
 cibus_err_t
@@ -745,6 +785,8 @@ store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *i
     sqlite3_bind_int64 (self->insert, 5, received_at);
     sqlite3_bind_blob (self->insert, 6, envelope, (int)size, SQLITE_STATIC);
     cibus_err_t rc = store_step_done (self, self->insert, "insert");
+    if (rc == CIBUS_OK)
+        rc = store_key_add (self, seq, partner, id);
     if (rc == CIBUS_OK)
         self->next_seq++;
     return rc;
@@ -880,7 +922,7 @@ cibus_err_t
 store_partner_usage (store_t *self, const char *partner, uint64_t *bytes)
 {
     //  length() of a blob reads its size from the record header, not the
-    //  blob itself; the partner's rows are found through log_partner_id.
+    //  blob itself; the partner's rows are found through log_partner.
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2 (self->db,
                             "SELECT COALESCE (SUM (length (envelope)), 0) FROM log "

@@ -5,6 +5,7 @@
 
 #include "store.h"
 
+#include "cibus_limits.h"
 #include "disclosure.h"
 #include "log.h"
 
@@ -53,6 +54,8 @@ typedef enum {
     TABLES__COUNT
 } tables_stmt_t;
 
+#define STORE_LOG_KEY_SECRET 16 /* bytes of the dedupe key's secret (log_keys.c) */
+
 #define STORE_CATALOG_CACHE 64 /* indicators kept decoded-ready; more are read each time */
 
 struct store_t {
@@ -69,8 +72,19 @@ struct store_t {
     log_limit_t *limit; /* store-failed lines: a client can make a failure repeat */
     store_fault_t fault;
     //  the log's statements, prepared once
-    sqlite3_stmt *begin, *commit, *rollback, *find, *insert, *read, *read_topics, *read_one,
+    sqlite3_stmt *begin, *commit, *rollback, *insert, *read, *read_topics, *read_one,
         *data_version;
+    //  the dedupe key's statements and secret (log_keys.c), and where the
+    //  last store_batch_reserve placed a new pair, for store_batch_add
+    sqlite3_stmt *keys [3];
+    unsigned char key_secret [STORE_LOG_KEY_SECRET];
+    struct {
+        bool placed;
+        int64_t key;
+        uint64_t seq;
+        char partner [CIBUS_MAX_NAME + 1];
+        char id [CIBUS_MAX_ID + 1];
+    } reserved;
     //  the registry's statements (registry.c)
     sqlite3_stmt *partner_insert, *network_insert, *partner_delete, *partner_by_key,
         *partner_all, *networks_of, *feeds_of, *feed_insert;
@@ -117,6 +131,11 @@ void store_finalize_all (sqlite3_stmt **stmts, int count);
 //  it is NULL or empty.
 void store_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text);
 cibus_err_t store_step_done (store_t *self, sqlite3_stmt *stmt, const char *op);
+
+//  Key the entry just inserted at seq by its partner and id (log_keys.c):
+//  where store_batch_reserve placed the pair, or found now. A pair already
+//  stored fails, as the log's unique index once did.
+cibus_err_t store_key_add (store_t *self, uint64_t seq, const char *partner, const char *id);
 
 cibus_err_t registry_prepare (store_t *self);
 void registry_finalize (store_t *self);

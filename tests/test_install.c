@@ -177,7 +177,7 @@ test_install_the_example_builds_with_pkg_config_and_publishes (void **state)
     //  private with the rest, for static linking only.
     assert_null (strstr (pc, "\nRequires:"));
     assert_non_null (
-        strstr (pc, "\nRequires.private: libczmq libzmq libprotobuf-c sqlite3 jansson\n"));
+        strstr (pc, "\nRequires.private: libczmq libzmq libprotobuf-c sqlite3 jansson libsodium\n"));
     assert_non_null (strstr (pc, "\nLibs.private: -lcsv -lglpk -lm -lpthread\n"));
     free (pc);
 

@@ -2083,7 +2083,7 @@ test_measure_a_version_1_database_is_migrated_with_empty_projections (void **sta
 
     self->store = store_new (path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
-    assert_int_equal (store_schema_version (self->store), 7);
+    assert_int_equal (store_schema_version (self->store), 8);
     assert_int_equal (store_last_seq (self->store), 1);
     const char *projections [] = {"indicators",    "data_values", "data_cells", "data_tables",
                                   "masked",        "commitments", "notes",      "config",

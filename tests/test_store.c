@@ -10,6 +10,7 @@
 #include "store.h"
 
 #include <limits.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +24,14 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 7
+#define LATEST_SCHEMA 8
 
 //  The tables the migrations create: the log, partners and partner_networks
 //  (1); indicators, commitments, notes and config (2; 3 rebuilds
 //  commitments); data_tables, masked and partner_feeds (4); practices (6);
-//  data_cells (7, which makes data_values a view and rebuilds data_tables).
-#define LATEST_TABLES 12
+//  data_cells (7, which makes data_values a view and rebuilds data_tables);
+//  log_keys and log_key_secret (8).
+#define LATEST_TABLES 14
 
 //  Two distinct 40-character public keys (the registry checks only length).
 #define KEY_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -824,6 +826,140 @@ test_store_reopen_keeps_dedupe (void **state)
     store_batch_abort (self->store);
 }
 
+//  The dedupe key a pair hashes to, as log_keys.c computes it, from the
+//  secret in the database: what a test needs to stand in for a collision,
+//  which no one can find without the secret.
+static int64_t
+s_pair_key (const char *path, const char *partner, const char *id)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, "SELECT secret FROM log_key_secret", -1, &stmt,
+                                          NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_bytes (stmt, 0), crypto_shorthash_KEYBYTES);
+    unsigned char secret [crypto_shorthash_KEYBYTES];
+    memcpy (secret, sqlite3_column_blob (stmt, 0), sizeof secret);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    char input [256];
+    size_t partner_len = strlen (partner), id_len = strlen (id);
+    assert_true (partner_len + 1 + id_len <= sizeof input);
+    memcpy (input, partner, partner_len);
+    input [partner_len] = 0;
+    memcpy (input + partner_len + 1, id, id_len);
+    unsigned char out [crypto_shorthash_BYTES];
+    crypto_shorthash (out, (const unsigned char *)input, partner_len + 1 + id_len, secret);
+    uint64_t bits;
+    memcpy (&bits, out, sizeof bits);
+    return (int64_t)bits;
+}
+
+//  The seq the key table holds under key.
+static int
+s_seq_under_key (const char *path, int64_t key)
+{
+    char sql [96];
+    snprintf (sql, sizeof sql, "SELECT seq FROM log_keys WHERE key = %lld", (long long)key);
+    return s_sql_int (path, sql);
+}
+
+//  Publish in the open batch and check what the store answered.
+static void
+s_publish_expect (store_t *store, const char *partner, const char *id, bool duplicate,
+                  uint64_t seq)
+{
+    uint64_t got = 0;
+    bool got_duplicate = !duplicate;
+    s_publish (store, partner, id, "north/data", &got, &got_duplicate);
+    assert_int_equal (got_duplicate, duplicate);
+    assert_int_equal (got, seq);
+}
+
+//  Taking the key a pair hashes to (as another pair with the same hash
+//  would): the new pair is stored under the next key, once; its retries
+//  and the other pair's each find their own entry, across a reopen too.
+static void
+test_store_dedupe_settles_a_taken_key_against_the_log (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_append_one (self->store, "north-isd", "a", "north/data"), 1);
+    int64_t key_b = s_pair_key (self->path, "north-isd", "b");
+    char sql [160];
+    snprintf (sql, sizeof sql, "INSERT INTO log_keys (key, seq) VALUES (%lld, 1)",
+              (long long)key_b);
+    s_sql_exec (self->path, sql);
+
+    uint64_t seq = 0;
+    assert_int_equal (store_seq_of (self->store, "north-isd", "b", &seq), CIBUS_ERR_NOT_FOUND);
+    assert_int_equal (s_append_one (self->store, "north-isd", "b", "north/data"), 2);
+    assert_int_equal (s_seq_under_key (self->path, (int64_t)((uint64_t)key_b + 1)), 2);
+
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        s_publish_expect (self->store, "north-isd", "b", true, 2);
+        s_publish_expect (self->store, "north-isd", "a", true, 1);
+        assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        assert_int_equal (store_seq_of (self->store, "north-isd", "b", &seq), CIBUS_OK);
+        assert_int_equal (seq, 2);
+        store_destroy (&self->store);
+        self->store = store_new (self->path, STORE_SYNC_NORMAL);
+        assert_non_null (self->store);
+    }
+    assert_int_equal (store_last_seq (self->store), 2);
+}
+
+//  A run of taken keys is bounded: past it the publish fails, whole, and
+//  nothing is stored twice or under a key that would hide it.
+static void
+test_store_dedupe_bounds_a_run_of_taken_keys (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_append_one (self->store, "north-isd", "a", "north/data"), 1);
+    int64_t key_b = s_pair_key (self->path, "north-isd", "b");
+    for (uint64_t i = 0; i < 64; i++) {
+        char sql [160];
+        snprintf (sql, sizeof sql, "INSERT INTO log_keys (key, seq) VALUES (%lld, 1)",
+                  (long long)(int64_t)((uint64_t)key_b + i));
+        s_sql_exec (self->path, sql);
+    }
+    uint64_t seq = 0;
+    bool duplicate = false;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (store_batch_reserve (self->store, "north-isd", "b", &seq, &duplicate),
+                      CIBUS_ERR_STORE);
+    store_batch_abort (self->store);
+    assert_int_equal (store_seq_of (self->store, "north-isd", "b", &seq), CIBUS_ERR_STORE);
+    assert_int_equal (store_last_seq (self->store), 1);
+    //  Other pairs are not held up by it.
+    assert_int_equal (s_append_one (self->store, "north-isd", "c", "north/data"), 2);
+}
+
+//  An add without its reserve, or of a pair already stored, is refused:
+//  the key table, like the unique index before it, never holds a pair twice.
+static void
+test_store_add_refuses_a_pair_already_stored (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_append_one (self->store, "north-isd", "a", "north/data"), 1);
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    //  Reserved for "b", added as "a".
+    assert_int_equal (store_batch_reserve (self->store, "north-isd", "b", &seq, &duplicate),
+                      CIBUS_OK);
+    assert_false (duplicate);
+    assert_int_equal (store_batch_add (self->store, seq, "north-isd", "a", "north/data", 1000,
+                                       "a", 1),
+                      CIBUS_ERR_STORE);
+    store_batch_abort (self->store);
+    assert_int_equal (store_last_seq (self->store), 1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 1);
+}
+
 //  ------------------------------------------------------------ migrations
 
 static void
@@ -996,10 +1132,13 @@ test_store_migration_7_keeps_every_row_of_data_values (void **state)
 {
     fixture_t *self = *state;
     store_destroy (&self->store);
-    //  The version 6 layout of the two tables, as migration 4 made it, with
+    //  The version 6 layout of the two tables, as migration 4 made it (and
+    //  the log's index of version 7), with
     //  a table in two versions: the first superseded, each a total and a cell.
     s_sql_exec (
         self->path,
+        "DROP TABLE log_keys; DROP TABLE log_key_secret; DROP INDEX log_partner;"
+        "CREATE UNIQUE INDEX log_partner_id ON log (partner, id);"
         "DROP VIEW data_values; DROP TABLE data_cells; DROP TABLE data_tables;"
         "CREATE TABLE data_values (seq INTEGER NOT NULL, cell INTEGER NOT NULL,"
         "  partner TEXT NOT NULL, publisher TEXT NOT NULL, network TEXT NOT NULL,"
@@ -1047,6 +1186,48 @@ test_store_migration_7_keeps_every_row_of_data_values (void **state)
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
+//  Migration 8 keys every entry already in the log: each is found again
+//  by its partner and id, and a retry of one is the duplicate it was.
+static void
+test_store_migration_8_keys_every_entry_of_the_log (void **state)
+{
+    fixture_t *self = *state;
+    s_sql_exec (self->path, s_version_3);
+    s_sql_exec (self->path, "INSERT INTO log VALUES (2, 'north-isd', 'd2', 'north/data', 0, x'0a');"
+                            "INSERT INTO log VALUES (3, 'south-isd', 'd1', 'south/data', 0, x'0a');"
+                            "INSERT INTO log VALUES (4, 'north-isd', '', 'north/data', 0, x'0a');");
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 4);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(DISTINCT seq) FROM log_keys"), 4);
+    assert_int_equal (s_sql_int (self->path, "SELECT length (secret) FROM log_key_secret"),
+                      crypto_shorthash_KEYBYTES);
+    assert_int_equal (
+        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'log_partner_id'"),
+        0);
+    static const struct {
+        const char *partner, *id;
+        uint64_t seq;
+    } stored [] = {
+        {"north-isd", "d1", 1}, {"north-isd", "d2", 2}, {"south-isd", "d1", 3}, {"north-isd", "", 4}};
+    for (size_t i = 0; i < sizeof stored / sizeof stored [0]; i++) {
+        uint64_t seq = 0;
+        assert_int_equal (store_seq_of (self->store, stored [i].partner, stored [i].id, &seq),
+                          CIBUS_OK);
+        assert_int_equal (seq, stored [i].seq);
+        //  Under the key its pair hashes to (no other pair took it).
+        assert_int_equal (
+            s_seq_under_key (self->path, s_pair_key (self->path, stored [i].partner, stored [i].id)),
+            (int)stored [i].seq);
+    }
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish_expect (self->store, "south-isd", "d1", true, 3);
+    s_publish_expect (self->store, "south-isd", "d2", false, 5);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+}
+
 static void
 test_store_open_twice_is_idempotent (void **state)
 {
@@ -1069,8 +1250,10 @@ test_store_open_twice_is_idempotent (void **state)
         s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
         LATEST_TABLES);
     assert_int_equal (
-        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'log_partner_id'"),
+        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'log_partner'"),
         1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_key_secret"), 1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 5);
 }
 
 static void
@@ -1594,10 +1777,14 @@ main (void)
         T (test_store_uncommitted_entries_are_invisible_to_another_connection),
         T (test_store_reopen_keeps_last_seq_and_continues_it),
         T (test_store_reopen_keeps_dedupe),
+        T (test_store_dedupe_settles_a_taken_key_against_the_log),
+        T (test_store_dedupe_bounds_a_run_of_taken_keys),
+        T (test_store_add_refuses_a_pair_already_stored),
         T_EMPTY (test_store_migrates_a_database_at_version_zero),
         T_EMPTY (test_store_migrates_an_empty_file),
         T_EMPTY (test_store_migration_4_replaces_the_projection_of_cells),
         T_EMPTY (test_store_migration_5_gives_notes_their_ids),
+        T_EMPTY (test_store_migration_8_keys_every_entry_of_the_log),
         T (test_store_migration_7_keeps_every_row_of_data_values),
         T (test_store_open_twice_is_idempotent),
         T_EMPTY (test_store_failed_migration_leaves_the_old_version_whole),

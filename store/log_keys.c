@@ -1,0 +1,232 @@
+/*  log_keys.c - the log's dedupe key; see log_keys.h.
+
+    The hash is libsodium's (SipHash-2-4, keyed): it is what a hash table
+    facing chosen keys needs, and libzmq's CURVE already links it. The
+    table is a rowid table whose rowid is the key: SQLite's interior pages
+    then hold nothing but keys and child pages, fewer than a WITHOUT ROWID
+    table of the same two integers would need.                             */
+
+#include "log_keys.h"
+
+#include "cibus_limits.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert (crypto_shorthash_KEYBYTES == STORE_LOG_KEY_SECRET,
+                "the secret's size is the hash's key size");
+_Static_assert (crypto_shorthash_BYTES == 8, "the key is 64 bits");
+
+//  A pair's key is found within this many keys of its hash. With a secret
+//  the clients do not know, a run of even two taken keys among 2^64 has a
+//  chance of about n / 2^64 for a log of n entries.
+#define S_PROBES 16
+
+enum { S_FIND = 0, S_ADD, S_PAIR, S__COUNT };
+_Static_assert (S__COUNT == sizeof ((store_t *)0)->keys / sizeof (sqlite3_stmt *),
+                "store_t holds the statements");
+
+static const char *const s_sql [S__COUNT] = {
+    [S_FIND] = "SELECT seq FROM log_keys WHERE key = ?",
+    [S_ADD] = "INSERT INTO log_keys (key, seq) VALUES (?, ?)",
+    [S_PAIR] = "SELECT partner, id FROM log WHERE seq = ?",
+};
+
+cibus_err_t
+log_keys_prepare (store_t *self)
+{
+    if (self->keys [S_FIND])
+        return CIBUS_OK;
+    if (sodium_init () < 0)
+        return store_fail (self, "log-keys-init");
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2 (self->db, "SELECT secret FROM log_key_secret", -1, &stmt, NULL)
+        != SQLITE_OK)
+        return store_fail (self, "log-keys-secret");
+    bool read = sqlite3_step (stmt) == SQLITE_ROW
+                && sqlite3_column_bytes (stmt, 0) == STORE_LOG_KEY_SECRET;
+    if (read)
+        memcpy (self->key_secret, sqlite3_column_blob (stmt, 0), STORE_LOG_KEY_SECRET);
+    sqlite3_finalize (stmt);
+    if (!read) {
+        log_value_t db;
+        log_error ("event=store-failed op=log-keys-secret db=\"%s\" error=\"the dedupe key's "
+                   "secret is missing or not %d bytes\"",
+                   log_escape (&db, self->path), STORE_LOG_KEY_SECRET);
+        return CIBUS_ERR_STORE;
+    }
+    return store_prepare_all (self, self->keys, s_sql, S__COUNT);
+}
+
+void
+log_keys_finalize (store_t *self)
+{
+    store_finalize_all (self->keys, S__COUNT);
+    sodium_memzero (self->key_secret, sizeof self->key_secret);
+}
+
+//  The hash of partner, a zero byte and id: names hold no zero byte, so
+//  no two pairs give the same input.
+static cibus_err_t
+s_hash (store_t *self, const char *partner, const char *id, int64_t *key)
+{
+    size_t partner_len = strlen (partner), id_len = strlen (id);
+    size_t size = partner_len + 1 + id_len;
+    unsigned char local [CIBUS_MAX_NAME + 1 + CIBUS_MAX_ID];
+    unsigned char *input = size <= sizeof local ? local : malloc (size);
+    if (!input)
+        return CIBUS_ERR_NOMEM;
+    memcpy (input, partner, partner_len);
+    input [partner_len] = 0;
+    memcpy (input + partner_len + 1, id, id_len);
+    unsigned char out [crypto_shorthash_BYTES];
+    crypto_shorthash (out, input, size, self->key_secret);
+    if (input != local)
+        free (input);
+    uint64_t bits;
+    memcpy (&bits, out, sizeof bits);
+    *key = (int64_t)bits;
+    return CIBUS_OK;
+}
+
+//  Whether the entry at seq is (partner, id).
+static cibus_err_t
+s_holds (store_t *self, uint64_t seq, const char *partner, const char *id, bool *holds)
+{
+    sqlite3_stmt *stmt = self->keys [S_PAIR];
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)seq);
+    int rc = sqlite3_step (stmt);
+    cibus_err_t err = CIBUS_OK;
+    if (rc == SQLITE_ROW) {
+        const char *stored_partner = (const char *)sqlite3_column_text (stmt, 0);
+        const char *stored_id = (const char *)sqlite3_column_text (stmt, 1);
+        *holds = stored_partner && stored_id && strcmp (stored_partner, partner) == 0
+                 && strcmp (stored_id, id) == 0;
+    } else
+        //  A key naming no entry: the table and the log disagree.
+        err = rc == SQLITE_DONE ? CIBUS_ERR_STORE : store_fail (self, "log-keys-pair");
+    store_reset (stmt);
+    if (rc == SQLITE_DONE) {
+        log_value_t db;
+        log_error ("event=store-failed op=log-keys-pair db=\"%s\" seq=%llu error=\"a dedupe key "
+                   "names an entry the log does not hold\"",
+                   log_escape (&db, self->path), (unsigned long long)seq);
+    }
+    return err;
+}
+
+cibus_err_t
+log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key, uint64_t *seq,
+               bool *found)
+{
+    int64_t probe;
+    cibus_err_t err = s_hash (self, partner, id, &probe);
+    if (err)
+        return err;
+    sqlite3_stmt *stmt = self->keys [S_FIND];
+    for (int i = 0; i < S_PROBES; i++) {
+        sqlite3_bind_int64 (stmt, 1, probe);
+        int rc = sqlite3_step (stmt);
+        uint64_t taken_by = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64 (stmt, 0) : 0;
+        store_reset (stmt);
+        if (rc == SQLITE_DONE) {
+            *key = probe;
+            *found = false;
+            return CIBUS_OK;
+        }
+        if (rc != SQLITE_ROW)
+            return store_fail (self, "log-keys-find");
+        bool holds = false;
+        if ((err = s_holds (self, taken_by, partner, id, &holds)))
+            return err;
+        if (holds) {
+            *seq = taken_by;
+            *found = true;
+            return CIBUS_OK;
+        }
+        //  The next key, wrapping as an unsigned 64-bit number would.
+        probe = (int64_t)((uint64_t)probe + 1);
+    }
+    log_value_t db;
+    log_error ("event=store-failed op=log-keys-find db=\"%s\" error=\"%d dedupe keys in a row "
+               "are taken\"",
+               log_escape (&db, self->path), S_PROBES);
+    return CIBUS_ERR_STORE;
+}
+
+cibus_err_t
+log_keys_add (store_t *self, int64_t key, uint64_t seq)
+{
+    sqlite3_stmt *stmt = self->keys [S_ADD];
+    sqlite3_bind_int64 (stmt, 1, key);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)seq);
+    return store_step_done (self, stmt, "log-keys-add");
+}
+
+#define S_FILL_PROGRESS 1000000 /* entries between two progress lines */
+
+//  The secret is drawn here, by libsodium, from the system's randomness.
+static cibus_err_t
+s_secret_draw (store_t *self)
+{
+    if (sodium_init () < 0)
+        return store_fail (self, "log-keys-init");
+    unsigned char secret [STORE_LOG_KEY_SECRET];
+    randombytes_buf (secret, sizeof secret);
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2 (self->db, "INSERT INTO log_key_secret (secret) VALUES (?)", -1, &stmt,
+                            NULL)
+        != SQLITE_OK)
+        return store_fail (self, "log-keys-secret");
+    sqlite3_bind_blob (stmt, 1, secret, sizeof secret, SQLITE_TRANSIENT);
+    cibus_err_t err = sqlite3_step (stmt) == SQLITE_DONE ? CIBUS_OK
+                                                          : store_fail (self, "log-keys-secret");
+    sqlite3_finalize (stmt);
+    sodium_memzero (secret, sizeof secret);
+    return err;
+}
+
+cibus_err_t
+log_keys_fill (store_t *self)
+{
+    cibus_err_t err = s_secret_draw (self);
+    if (err == CIBUS_OK)
+        err = log_keys_prepare (self);
+    sqlite3_stmt *all = NULL;
+    if (err == CIBUS_OK
+        && sqlite3_prepare_v2 (self->db, "SELECT seq, partner, id FROM log ORDER BY seq", -1, &all,
+                               NULL)
+               != SQLITE_OK)
+        err = store_fail (self, "log-keys-fill");
+    uint64_t done = 0;
+    int rc = SQLITE_DONE;
+    while (err == CIBUS_OK && (rc = sqlite3_step (all)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64 (all, 0);
+        const char *partner = (const char *)sqlite3_column_text (all, 1);
+        const char *id = (const char *)sqlite3_column_text (all, 2);
+        int64_t key = 0;
+        uint64_t stored = 0;
+        bool found = false;
+        err = log_keys_find (self, partner ? partner : "", id ? id : "", &key, &stored, &found);
+        //  The log's unique index kept every pair once until now.
+        if (err == CIBUS_OK && found) {
+            log_value_t db;
+            log_error ("event=store-failed op=log-keys-fill db=\"%s\" seq=%llu error=\"the "
+                       "pair of this entry is stored twice\"",
+                       log_escape (&db, self->path), (unsigned long long)seq);
+            err = CIBUS_ERR_STORE;
+        }
+        if (err == CIBUS_OK)
+            err = log_keys_add (self, key, seq);
+        if (err == CIBUS_OK && ++done % S_FILL_PROGRESS == 0) {
+            log_value_t db;
+            log_info ("event=store-migrating db=\"%s\" step=log-keys entries=%llu",
+                      log_escape (&db, self->path), (unsigned long long)done);
+        }
+    }
+    if (err == CIBUS_OK && rc != SQLITE_DONE)
+        err = store_fail (self, "log-keys-fill");
+    sqlite3_finalize (all);
+    return err;
+}

@@ -1,0 +1,43 @@
+/*  log_keys.h - the log's dedupe key: (partner, id) to seq, cheaply.
+
+    A publish is stored once per (partner, id). The lookup that says so
+    runs for every publish, on ids the publishers chose, so its index is
+    the log's largest and its pages are touched at random. log_keys keeps
+    instead a 64-bit keyed hash of partner and id (SipHash, libsodium's
+    crypto_shorthash, under a secret drawn when the table was made) to the
+    seq of the entry, in a table of integer keys: a third of the size of an
+    index of the strings, so that its hot part stays in memory.
+
+    Two pairs may hash alike. The seq a key names is then read back from
+    the log and its partner and id compared; a key taken by another pair is
+    passed over for the next one (key + 1), as in open addressing. Nothing
+    is ever removed from the log, so a pair is always found before the
+    first free key after its hash. A client cannot aim at a collision: it
+    does not know the secret.                                              */
+
+#ifndef CIBUS_LOG_KEYS_H_INCLUDED
+#define CIBUS_LOG_KEYS_H_INCLUDED
+
+#include "store_internal.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+//  Read the secret and prepare the statements; after the migrations.
+cibus_err_t log_keys_prepare (store_t *self);
+void log_keys_finalize (store_t *self);
+
+//  Look (partner, id) up. When stored, *found is true and *seq is its
+//  entry's; otherwise *found is false and *key is where log_keys_add must
+//  put it (until another pair is added).
+cibus_err_t log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
+                           uint64_t *seq, bool *found);
+
+//  Record that the entry at seq holds the pair log_keys_find placed at key.
+cibus_err_t log_keys_add (store_t *self, int64_t key, uint64_t seq);
+
+//  Migration 8's own step: draw the secret, then a key for every entry
+//  already in the log, in seq order; progress is logged for a long log.
+cibus_err_t log_keys_fill (store_t *self);
+
+#endif
