@@ -41,7 +41,7 @@ log_keys_prepare (store_t *self)
     if (sodium_init () < 0)
         return store_fail (self, "log-keys-init");
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2 (self->db, "SELECT secret FROM log_key_secret", -1, &stmt, NULL)
+    if (sqlite3_prepare_v2 (self->db, "SELECT secret FROM log_key_secret WHERE id = 1", -1, &stmt, NULL)
         != SQLITE_OK)
         return store_fail (self, "log-keys-secret");
     bool read = sqlite3_step (stmt) == SQLITE_ROW
@@ -84,8 +84,11 @@ s_hash (store_t *self, const char *partner, const char *id, int64_t *key)
     crypto_shorthash (out, input, size, self->key_secret);
     if (input != local)
         free (input);
-    uint64_t bits;
-    memcpy (&bits, out, sizeof bits);
+    //  Read as little-endian, as libsodium's own tests print it, so that
+    //  a database moved to a host of the other byte order finds its keys.
+    uint64_t bits = 0;
+    for (int i = crypto_shorthash_BYTES - 1; i >= 0; i--)
+        bits = bits << 8 | out [i];
     *key = (int64_t)bits;
     return CIBUS_OK;
 }
@@ -109,9 +112,10 @@ s_holds (store_t *self, uint64_t seq, const char *partner, const char *id, bool 
     store_reset (stmt);
     if (rc == SQLITE_DONE) {
         log_value_t db;
-        log_error ("event=store-failed op=log-keys-pair db=\"%s\" seq=%llu error=\"a dedupe key "
-                   "names an entry the log does not hold\"",
-                   log_escape (&db, self->path), (unsigned long long)seq);
+        log_limited (self->limit, LEVEL_ERROR, "store-failed",
+                     "event=store-failed op=log-keys-pair db=\"%s\" seq=%llu error=\"a dedupe "
+                     "key names an entry the log does not hold\"",
+                     log_escape (&db, self->path), (unsigned long long)seq);
     }
     return err;
 }
@@ -149,9 +153,10 @@ log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
         probe = (int64_t)((uint64_t)probe + 1);
     }
     log_value_t db;
-    log_error ("event=store-failed op=log-keys-find db=\"%s\" error=\"%d dedupe keys in a row "
-               "are taken\"",
-               log_escape (&db, self->path), S_PROBES);
+    log_limited (self->limit, LEVEL_ERROR, "store-failed",
+                 "event=store-failed op=log-keys-find db=\"%s\" error=\"%d dedupe keys in a row "
+                 "are taken\"",
+                 log_escape (&db, self->path), S_PROBES);
     return CIBUS_ERR_STORE;
 }
 
@@ -175,7 +180,7 @@ s_secret_draw (store_t *self)
     unsigned char secret [STORE_LOG_KEY_SECRET];
     randombytes_buf (secret, sizeof secret);
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2 (self->db, "INSERT INTO log_key_secret (secret) VALUES (?)", -1, &stmt,
+    if (sqlite3_prepare_v2 (self->db, "INSERT INTO log_key_secret (id, secret) VALUES (1, ?)", -1, &stmt,
                             NULL)
         != SQLITE_OK)
         return store_fail (self, "log-keys-secret");

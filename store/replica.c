@@ -27,6 +27,7 @@
 #include "replica.h"
 
 #include "codec.h"
+#include "log_keys.h"
 #include "measure.h"
 #include "store_internal.h"
 #include "tables.h"
@@ -57,6 +58,12 @@ store_replicate (store_t *self, const void *bytes, size_t size, const store_part
         codec_envelope_free (env);
         return CIBUS_ERR_EXISTS;
     }
+    int64_t key = 0;
+    cibus_err_t err = store_key_place (self, env->seq, env->partner, env->id, &key);
+    if (err) {
+        codec_envelope_free (env);
+        return err;
+    }
     sqlite3_stmt *insert = self->insert;
     sqlite3_bind_int64 (insert, 1, (sqlite3_int64)env->seq);
     sqlite3_bind_text (insert, 2, env->partner, -1, SQLITE_STATIC);
@@ -64,9 +71,9 @@ store_replicate (store_t *self, const void *bytes, size_t size, const store_part
     sqlite3_bind_text (insert, 4, env->topic, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (insert, 5, env->received_at);
     sqlite3_bind_blob (insert, 6, bytes, (int)size, SQLITE_STATIC);
-    cibus_err_t err = store_step_done (self, insert, "replica-insert");
+    err = store_step_done (self, insert, "replica-insert");
     if (err == CIBUS_OK)
-        err = store_key_add (self, env->seq, env->partner, env->id);
+        err = log_keys_add (self, key, env->seq);
     if (err == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_DATA)
         err = tables_replicate (self, env, network, bytes, size);
     else if (err == CIBUS_OK)

@@ -288,6 +288,7 @@ static const char *s_migrations [] = {
     "  key INTEGER PRIMARY KEY,"
     "  seq INTEGER NOT NULL);"
     "CREATE TABLE log_key_secret ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  secret BLOB NOT NULL);"
     "DROP INDEX log_partner_id;"
     "CREATE INDEX log_partner ON log (partner);",
@@ -740,29 +741,29 @@ store_seq_of (store_t *self, const char *partner, const char *id, uint64_t *seq)
 }
 
 cibus_err_t
-store_key_add (store_t *self, uint64_t seq, const char *partner, const char *id)
+store_key_place (store_t *self, uint64_t seq, const char *partner, const char *id, int64_t *key)
 {
-    int64_t key = self->reserved.key;
     bool placed = self->reserved.placed && self->reserved.seq == seq
                   && strcmp (self->reserved.partner, partner) == 0
                   && strcmp (self->reserved.id, id) == 0;
     self->reserved.placed = false;
-    if (!placed) {
-        uint64_t stored;
-        bool found = false;
-        cibus_err_t err = log_keys_find (self, partner, id, &key, &stored, &found);
-        if (err)
-            return err;
-        if (found) {
-            log_value_t db;
-            log_error ("event=store-failed op=insert db=\"%s\" seq=%llu error=\"its partner "
-                       "and id are stored already, at seq %llu\"",
-                       log_escape (&db, self->path), (unsigned long long)seq,
-                       (unsigned long long)stored);
-            return CIBUS_ERR_STORE;
-        }
+    if (placed) {
+        *key = self->reserved.key;
+        return CIBUS_OK;
     }
-    return log_keys_add (self, key, seq);
+    uint64_t stored;
+    bool found = false;
+    cibus_err_t err = log_keys_find (self, partner, id, key, &stored, &found);
+    if (err == CIBUS_OK && found) {
+        log_value_t db;
+        log_limited (self->limit, LEVEL_ERROR, "store-failed",
+                     "event=store-failed op=insert db=\"%s\" seq=%llu error=\"its partner and "
+                     "id are stored already, at seq %llu\"",
+                     log_escape (&db, self->path), (unsigned long long)seq,
+                     (unsigned long long)stored);
+        err = CIBUS_ERR_STORE;
+    }
+    return err;
 }
 
 cibus_err_t
@@ -778,15 +779,21 @@ store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *i
                    log_escape (&db, self->path));
         return CIBUS_ERR_STORE;
     }
+    //  Placed first, so that a pair already stored is refused before
+    //  anything of it is written.
+    int64_t key = 0;
+    cibus_err_t rc = store_key_place (self, seq, partner, id, &key);
+    if (rc)
+        return rc;
     sqlite3_bind_int64 (self->insert, 1, (sqlite3_int64)seq);
     sqlite3_bind_text (self->insert, 2, partner, -1, SQLITE_STATIC);
     sqlite3_bind_text (self->insert, 3, id, -1, SQLITE_STATIC);
     sqlite3_bind_text (self->insert, 4, topic, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (self->insert, 5, received_at);
     sqlite3_bind_blob (self->insert, 6, envelope, (int)size, SQLITE_STATIC);
-    cibus_err_t rc = store_step_done (self, self->insert, "insert");
+    rc = store_step_done (self, self->insert, "insert");
     if (rc == CIBUS_OK)
-        rc = store_key_add (self, seq, partner, id);
+        rc = log_keys_add (self, key, seq);
     if (rc == CIBUS_OK)
         self->next_seq++;
     return rc;

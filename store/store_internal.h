@@ -132,10 +132,12 @@ void store_finalize_all (sqlite3_stmt **stmts, int count);
 void store_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text);
 cibus_err_t store_step_done (store_t *self, sqlite3_stmt *stmt, const char *op);
 
-//  Key the entry just inserted at seq by its partner and id (log_keys.c):
-//  where store_batch_reserve placed the pair, or found now. A pair already
-//  stored fails, as the log's unique index once did.
-cibus_err_t store_key_add (store_t *self, uint64_t seq, const char *partner, const char *id);
+//  Where the dedupe key of the entry about to be inserted at seq goes
+//  (log_keys.c): where store_batch_reserve placed the pair, or found now.
+//  A pair already stored fails before anything of it is written, as the
+//  log's unique index refused it; log_keys_add then records the key.
+cibus_err_t store_key_place (store_t *self, uint64_t seq, const char *partner, const char *id,
+                             int64_t *key);
 
 cibus_err_t registry_prepare (store_t *self);
 void registry_finalize (store_t *self);

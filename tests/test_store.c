@@ -6,7 +6,9 @@
     file the store refused, tables left behind by a failed migration) is
     read with a separate SQLite connection of the test's own.             */
 
+#include "cibus.pb-c.h"
 #include "harness.h"
+#include "replica.h"
 #include "store.h"
 
 #include <limits.h>
@@ -852,8 +854,9 @@ s_pair_key (const char *path, const char *partner, const char *id)
     memcpy (input + partner_len + 1, id, id_len);
     unsigned char out [crypto_shorthash_BYTES];
     crypto_shorthash (out, (const unsigned char *)input, partner_len + 1 + id_len, secret);
-    uint64_t bits;
-    memcpy (&bits, out, sizeof bits);
+    uint64_t bits = 0; //  the hash's bytes as a little-endian number
+    for (int i = crypto_shorthash_BYTES - 1; i >= 0; i--)
+        bits = bits << 8 | out [i];
     return (int64_t)bits;
 }
 
@@ -937,8 +940,9 @@ test_store_dedupe_bounds_a_run_of_taken_keys (void **state)
     assert_int_equal (s_append_one (self->store, "north-isd", "c", "north/data"), 2);
 }
 
-//  An add without its reserve, or of a pair already stored, is refused:
-//  the key table, like the unique index before it, never holds a pair twice.
+//  An add of a pair already stored is refused, whatever was reserved, and
+//  leaves nothing behind: the key table, like the unique index before it,
+//  never holds a pair twice.
 static void
 test_store_add_refuses_a_pair_already_stored (void **state)
 {
@@ -954,10 +958,87 @@ test_store_add_refuses_a_pair_already_stored (void **state)
     assert_int_equal (store_batch_add (self->store, seq, "north-isd", "a", "north/data", 1000,
                                        "a", 1),
                       CIBUS_ERR_STORE);
+    //  Refused whole, before anything was written: the seq is still free
+    //  for the pair that was reserved.
+    assert_int_equal (store_batch_add (self->store, seq, "north-isd", "b", "north/data", 1000,
+                                       "b", 1),
+                      CIBUS_OK);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_last_seq (self->store), 2);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 2);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 2);
+    assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", "b")), 2);
+}
+
+//  A publish refused between its reserve and its add (as a rule refuses
+//  one) places nothing: the pairs added after it, and the same pair
+//  published again in the batch, each keep a key of their own.
+static void
+test_store_a_pair_refused_after_its_reserve_keys_nothing (void **state)
+{
+    fixture_t *self = *state;
+    uint64_t seq = 0;
+    bool duplicate = true;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (store_batch_reserve (self->store, "north-isd", "a", &seq, &duplicate),
+                      CIBUS_OK);
+    assert_false (duplicate);
+    assert_int_equal (seq, 1);
+    s_publish_expect (self->store, "north-isd", "b", false, 1);
+    s_publish_expect (self->store, "north-isd", "a", false, 2);
+    s_publish_expect (self->store, "north-isd", "b", true, 1);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 2);
+    assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", "a")), 2);
+    assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", "b")), 1);
+}
+
+//  Put the envelope a broker would deliver, at seq, into the replica's
+//  open batch: no body, so only the log and its key hold it.
+static cibus_err_t
+s_replicate (store_t *store, uint64_t seq, const char *partner, const char *id)
+{
+    Cibus__Envelope env = CIBUS__ENVELOPE__INIT;
+    env.has_seq = true;
+    env.seq = seq;
+    env.topic = "north/note";
+    env.partner = (char *)partner;
+    env.id = (char *)id;
+    env.has_received_at = true;
+    env.received_at = 1000;
+    uint8_t bytes [256];
+    assert_true (cibus__envelope__get_packed_size (&env) <= sizeof bytes);
+    size_t size = cibus__envelope__pack (&env, bytes);
+    return store_replicate (store, bytes, size, NULL);
+}
+
+//  A replica keys what it is delivered, seqs with gaps and all, so that it
+//  finds an entry by partner and id as the broker does, and it refuses a
+//  pair delivered again under another seq.
+static void
+test_store_a_replica_keys_every_entry_it_is_delivered (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (s_replicate (self->store, 3, "north-isd", "a"), CIBUS_OK);
+    assert_int_equal (s_replicate (self->store, 7, "south-isd", "a"), CIBUS_OK);
+    assert_int_equal (s_replicate (self->store, 9, "north-isd", "b"), CIBUS_OK);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 3);
+    static const struct {
+        const char *partner, *id;
+        uint64_t seq;
+    } stored [] = {{"north-isd", "a", 3}, {"south-isd", "a", 7}, {"north-isd", "b", 9}};
+    for (size_t i = 0; i < sizeof stored / sizeof stored [0]; i++) {
+        uint64_t seq = 0;
+        assert_int_equal (store_seq_of (self->store, stored [i].partner, stored [i].id, &seq),
+                          CIBUS_OK);
+        assert_int_equal (seq, stored [i].seq);
+    }
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (s_replicate (self->store, 12, "north-isd", "a"), CIBUS_ERR_STORE);
     store_batch_abort (self->store);
-    assert_int_equal (store_last_seq (self->store), 1);
-    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 1);
-    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 3);
 }
 
 //  ------------------------------------------------------------ migrations
@@ -1226,6 +1307,28 @@ test_store_migration_8_keys_every_entry_of_the_log (void **state)
     s_publish_expect (self->store, "south-isd", "d2", false, 5);
     assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+}
+
+//  Migration 8's step fails on a log that holds a pair twice (which the
+//  unique index of version 7 forbade): the database stays wholly at
+//  version 7, without a key table or a secret.
+static void
+test_store_migration_8_failing_leaves_version_7_whole (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    store_destroy (&self->store);
+    s_sql_exec (self->path,
+                "DROP TABLE log_keys; DROP TABLE log_key_secret; DROP INDEX log_partner;"
+                "INSERT INTO log VALUES (6, 'north-isd', 'e3', 'north/data', 0, x'0a');"
+                "PRAGMA user_version = 7;");
+    assert_null (store_new (self->path, STORE_SYNC_NORMAL));
+    assert_int_equal (s_sql_int (self->path, "PRAGMA user_version"), 7);
+    assert_int_equal (
+        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                               "('log_keys', 'log_key_secret', 'log_partner')"),
+        0);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 6);
 }
 
 static void
@@ -1780,6 +1883,9 @@ main (void)
         T (test_store_dedupe_settles_a_taken_key_against_the_log),
         T (test_store_dedupe_bounds_a_run_of_taken_keys),
         T (test_store_add_refuses_a_pair_already_stored),
+        T (test_store_a_pair_refused_after_its_reserve_keys_nothing),
+        T (test_store_a_replica_keys_every_entry_it_is_delivered),
+        T (test_store_migration_8_failing_leaves_version_7_whole),
         T_EMPTY (test_store_migrates_a_database_at_version_zero),
         T_EMPTY (test_store_migrates_an_empty_file),
         T_EMPTY (test_store_migration_4_replaces_the_projection_of_cells),

@@ -232,6 +232,10 @@ typedef struct {
     char source [CIBUS_MAX_NAME + 1];
 } bench_update_t;
 
+/* SplitMix64: a cheap, well-spread 64-bit hash of a number (the ids'
+   tails, the raw ceiling's dedupe keys). */
+uint64_t bench_mix (uint64_t x);
+
 /* Work out the padding that makes a stored entry BENCH_ENTRY_SIZE bytes. */
 bool bench_entry_calibrate (bench_t *self);
 

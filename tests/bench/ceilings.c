@@ -5,7 +5,8 @@
           floor under any durable ack;
       c2  raw inserts into a database with the store's own schema (made by
           store_new, so the DDL and indexes are the store's, not a copy),
-          WAL, synchronous=FULL: (a) one row per transaction, (b) 1,000;
+          WAL, synchronous=FULL, each a log row and its dedupe key: (a) one
+          row per transaction, (b) 1,000;
           and, for locating a gap, the same through the store's batch API;
       c3  ZeroMQ DEALER->ROUTER over CURVE on loopback: throughput of
           entry-sized messages, and the echo round trip. Each socket has
@@ -98,7 +99,7 @@ s_sqlite_run (bench_t *self, size_t per_txn, const bench_span_t *span, double *r
     store_t *store = store_new (path, STORE_SYNC_FULL);
     store_destroy (&store);
     sqlite3 *db = NULL;
-    sqlite3_stmt *begin = NULL, *commit = NULL, *insert = NULL;
+    sqlite3_stmt *begin = NULL, *commit = NULL, *insert = NULL, *key = NULL;
     bool ok =
         sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK
         && sqlite3_exec (db,
@@ -112,6 +113,9 @@ s_sqlite_run (bench_t *self, size_t per_txn, const bench_span_t *span, double *r
                                "INSERT INTO log (seq, partner, id, topic, received_at, "
                                "envelope) VALUES (?, ?, ?, ?, ?, ?)",
                                -1, &insert, NULL)
+               == SQLITE_OK
+        && sqlite3_prepare_v2 (db, "INSERT INTO log_keys (key, seq) VALUES (?, ?)", -1, &key,
+                               NULL)
                == SQLITE_OK;
     bench_update_t update;
     bench_update_init (self, &update);
@@ -131,7 +135,10 @@ s_sqlite_run (bench_t *self, size_t per_txn, const bench_span_t *span, double *r
             sqlite3_bind_text (insert, 4, BENCH_TOPIC, -1, SQLITE_STATIC);
             sqlite3_bind_int64 (insert, 5, now);
             sqlite3_bind_blob (insert, 6, entry.data, (int) entry.size, SQLITE_STATIC);
-            ok = s_step (insert);
+            //  And its dedupe key, which lands at random as a hash does.
+            sqlite3_bind_int64 (key, 1, (sqlite3_int64) bench_mix ((uint64_t) rows + epoch));
+            sqlite3_bind_int64 (key, 2, (sqlite3_int64) rows + 1);
+            ok = s_step (insert) && s_step (key);
         }
         ok = ok && s_step (commit);
     }
@@ -143,6 +150,7 @@ s_sqlite_run (bench_t *self, size_t per_txn, const bench_span_t *span, double *r
     sqlite3_finalize (begin);
     sqlite3_finalize (commit);
     sqlite3_finalize (insert);
+    sqlite3_finalize (key);
     sqlite3_close (db);
     s_db_remove (path);
     return ok;

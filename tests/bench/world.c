@@ -503,9 +503,8 @@ bench_stage_down (bench_t *self, bench_stage_t *stage)
 
 //  ---------------------------------------------------------------- entries
 
-//  SplitMix64: a cheap, well-spread hash of the id's number.
-static uint64_t
-s_mix (uint64_t x)
+uint64_t
+bench_mix (uint64_t x)
 {
     x += 0x9e3779b97f4a7c15ULL;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -547,7 +546,7 @@ bench_update_set (bench_update_t *update, unsigned epoch, uint32_t publisher, ui
 {
     uint64_t tail = ((uint64_t) publisher << S_INDEX_BITS) | index;
     snprintf (update->id, sizeof update->id, "%016" PRIx64 "%016" PRIx64,
-              s_mix (tail ^ ((uint64_t) epoch << 52)), tail);
+              bench_mix (tail ^ ((uint64_t) epoch << 52)), tail);
     memcpy (update->unit, update->id, 16);
     update->unit [16] = 0;
     //  Made afresh: store_append stamps the table and its cells in place.
