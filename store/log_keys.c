@@ -2,9 +2,8 @@
 
     The hash is libsodium's (SipHash-2-4, keyed): it is what a hash table
     facing chosen keys needs, and libzmq's CURVE already links it. The
-    table is a rowid table whose rowid is the key: SQLite's interior pages
-    then hold nothing but keys and child pages, fewer than a WITHOUT ROWID
-    table of the same two integers would need.                             */
+    table is a rowid table whose rowid is the key: the b-tree's own integer
+    key, with nothing but seq beside it in a leaf.                         */
 
 #include "log_keys.h"
 
@@ -14,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert (crypto_shorthash_KEYBYTES == STORE_LOG_KEY_SECRET,
-                "the secret's size is the hash's key size");
-_Static_assert (crypto_shorthash_BYTES == 8, "the key is 64 bits");
+_Static_assert(crypto_shorthash_KEYBYTES == STORE_LOG_KEY_SECRET,
+               "the secret's size is the hash's key size");
+_Static_assert(crypto_shorthash_BYTES == 8, "the key is 64 bits");
 
 //  A pair's key is found within this many keys of its hash. With a secret
 //  the clients do not know, a run of even two taken keys among 2^64 has a
@@ -24,8 +23,8 @@ _Static_assert (crypto_shorthash_BYTES == 8, "the key is 64 bits");
 #define S_PROBES 16
 
 enum { S_FIND = 0, S_ADD, S_PAIR, S__COUNT };
-_Static_assert (S__COUNT == sizeof ((store_t *)0)->keys / sizeof (sqlite3_stmt *),
-                "store_t holds the statements");
+_Static_assert(S__COUNT == sizeof ((store_t *)0)->keys / sizeof (sqlite3_stmt *),
+               "store_t holds the statements");
 
 static const char *const s_sql [S__COUNT] = {
     [S_FIND] = "SELECT seq FROM log_keys WHERE key = ?",
@@ -41,11 +40,12 @@ log_keys_prepare (store_t *self)
     if (sodium_init () < 0)
         return store_fail (self, "log-keys-init");
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2 (self->db, "SELECT secret FROM log_key_secret WHERE id = 1", -1, &stmt, NULL)
+    if (sqlite3_prepare_v2 (self->db, "SELECT secret FROM log_key_secret WHERE id = 1", -1, &stmt,
+                            NULL)
         != SQLITE_OK)
         return store_fail (self, "log-keys-secret");
-    bool read = sqlite3_step (stmt) == SQLITE_ROW
-                && sqlite3_column_bytes (stmt, 0) == STORE_LOG_KEY_SECRET;
+    bool read =
+        sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_bytes (stmt, 0) == STORE_LOG_KEY_SECRET;
     if (read)
         memcpy (self->key_secret, sqlite3_column_blob (stmt, 0), STORE_LOG_KEY_SECRET);
     sqlite3_finalize (stmt);
@@ -180,13 +180,13 @@ s_secret_draw (store_t *self)
     unsigned char secret [STORE_LOG_KEY_SECRET];
     randombytes_buf (secret, sizeof secret);
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2 (self->db, "INSERT INTO log_key_secret (id, secret) VALUES (1, ?)", -1, &stmt,
-                            NULL)
+    if (sqlite3_prepare_v2 (self->db, "INSERT INTO log_key_secret (id, secret) VALUES (1, ?)", -1,
+                            &stmt, NULL)
         != SQLITE_OK)
         return store_fail (self, "log-keys-secret");
     sqlite3_bind_blob (stmt, 1, secret, sizeof secret, SQLITE_TRANSIENT);
-    cibus_err_t err = sqlite3_step (stmt) == SQLITE_DONE ? CIBUS_OK
-                                                          : store_fail (self, "log-keys-secret");
+    cibus_err_t err =
+        sqlite3_step (stmt) == SQLITE_DONE ? CIBUS_OK : store_fail (self, "log-keys-secret");
     sqlite3_finalize (stmt);
     sodium_memzero (secret, sizeof secret);
     return err;
