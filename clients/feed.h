@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define FEED_DEFAULT_WINDOW   256 /* tables in flight while publishing */
+#define FEED_DEFAULT_WINDOW   1000 /* tables in flight while publishing */
 #define FEED_WINDOW_MAX       16384
 #define FEED_LINE_MAX         (1024 * 1024) /* bytes of one line of the file */
 #define FEED_RECORD_LINES_MAX 64            /* lines one CSV record (quoted newlines) may span */
