@@ -27,7 +27,6 @@
 #include "replica.h"
 
 #include "codec.h"
-#include "log_keys.h"
 #include "measure.h"
 #include "store_internal.h"
 #include "tables.h"
@@ -58,22 +57,8 @@ store_replicate (store_t *self, const void *bytes, size_t size, const store_part
         codec_envelope_free (env);
         return CIBUS_ERR_EXISTS;
     }
-    int64_t key = 0;
-    cibus_err_t err = store_key_place (self, env->seq, env->partner, env->id, &key);
-    if (err) {
-        codec_envelope_free (env);
-        return err;
-    }
-    sqlite3_stmt *insert = self->insert;
-    sqlite3_bind_int64 (insert, 1, (sqlite3_int64)env->seq);
-    sqlite3_bind_text (insert, 2, env->partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (insert, 3, env->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (insert, 4, env->topic, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (insert, 5, env->received_at);
-    sqlite3_bind_blob (insert, 6, bytes, (int)size, SQLITE_STATIC);
-    err = store_step_done (self, insert, "replica-insert");
-    if (err == CIBUS_OK)
-        err = log_keys_add (self, key, env->seq);
+    cibus_err_t err = store_log_insert (self, env->seq, env->partner, env->id, env->topic,
+                                        env->received_at, bytes, size, "replica-insert");
     if (err == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_DATA)
         err = tables_replicate (self, env, network, bytes, size);
     else if (err == CIBUS_OK)

@@ -740,8 +740,11 @@ store_seq_of (store_t *self, const char *partner, const char *id, uint64_t *seq)
     return err ? err : found ? CIBUS_OK : CIBUS_ERR_NOT_FOUND;
 }
 
-cibus_err_t
-store_key_place (store_t *self, uint64_t seq, const char *partner, const char *id, int64_t *key)
+//  Where the dedupe key of the entry about to be inserted at seq goes:
+//  where store_batch_reserve placed the pair, or found now. A pair already
+//  stored fails, as the log's unique index refused it.
+static cibus_err_t
+s_key_place (store_t *self, uint64_t seq, const char *partner, const char *id, int64_t *key)
 {
     bool placed = self->reserved.placed && self->reserved.seq == seq
                   && strcmp (self->reserved.partner, partner) == 0
@@ -767,6 +770,27 @@ store_key_place (store_t *self, uint64_t seq, const char *partner, const char *i
 }
 
 cibus_err_t
+store_log_insert (store_t *self, uint64_t seq, const char *partner, const char *id,
+                  const char *topic, int64_t received_at, const void *envelope, size_t size,
+                  const char *op)
+{
+    //  The key is placed first, so that a pair already stored is refused
+    //  before anything of it is written.
+    int64_t key = 0;
+    cibus_err_t rc = s_key_place (self, seq, partner, id, &key);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64 (self->insert, 1, (sqlite3_int64)seq);
+    sqlite3_bind_text (self->insert, 2, partner, -1, SQLITE_STATIC);
+    sqlite3_bind_text (self->insert, 3, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (self->insert, 4, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (self->insert, 5, received_at);
+    sqlite3_bind_blob (self->insert, 6, envelope, (int)size, SQLITE_STATIC);
+    rc = store_step_done (self, self->insert, op);
+    return rc ? rc : log_keys_add (self, key, seq);
+}
+
+cibus_err_t
 store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *id,
                  const char *topic, int64_t received_at, const void *envelope, size_t size)
 {
@@ -779,21 +803,8 @@ store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *i
                    log_escape (&db, self->path));
         return CIBUS_ERR_STORE;
     }
-    //  Placed first, so that a pair already stored is refused before
-    //  anything of it is written.
-    int64_t key = 0;
-    cibus_err_t rc = store_key_place (self, seq, partner, id, &key);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64 (self->insert, 1, (sqlite3_int64)seq);
-    sqlite3_bind_text (self->insert, 2, partner, -1, SQLITE_STATIC);
-    sqlite3_bind_text (self->insert, 3, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (self->insert, 4, topic, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (self->insert, 5, received_at);
-    sqlite3_bind_blob (self->insert, 6, envelope, (int)size, SQLITE_STATIC);
-    rc = store_step_done (self, self->insert, "insert");
-    if (rc == CIBUS_OK)
-        rc = log_keys_add (self, key, seq);
+    cibus_err_t rc = store_log_insert (self, seq, partner, id, topic, received_at, envelope, size,
+                                       "insert");
     if (rc == CIBUS_OK)
         self->next_seq++;
     return rc;

@@ -132,12 +132,14 @@ void store_finalize_all (sqlite3_stmt **stmts, int count);
 void store_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text);
 cibus_err_t store_step_done (store_t *self, sqlite3_stmt *stmt, const char *op);
 
-//  Where the dedupe key of the entry about to be inserted at seq goes
-//  (log_keys.c): where store_batch_reserve placed the pair, or found now.
-//  A pair already stored fails before anything of it is written, as the
-//  log's unique index refused it; log_keys_add then records the key.
-cibus_err_t store_key_place (store_t *self, uint64_t seq, const char *partner, const char *id,
-                             int64_t *key);
+//  Insert a log row at seq with its dedupe key (log_keys.c), reporting a
+//  failure under op: the key where store_batch_reserve placed the pair, or
+//  found now. A pair already stored fails before anything of it is
+//  written, as the log's unique index refused it. The broker's add and the
+//  replica's both insert through it.
+cibus_err_t store_log_insert (store_t *self, uint64_t seq, const char *partner, const char *id,
+                              const char *topic, int64_t received_at, const void *envelope,
+                              size_t size, const char *op);
 
 cibus_err_t registry_prepare (store_t *self);
 void registry_finalize (store_t *self);
