@@ -47,6 +47,28 @@ model_problem_prefix (disclosure_problem_t *problem, const char *format, ...)
     free (message);
 }
 
+//  Room for need more bytes and the terminating zero; false after a failure.
+static bool
+s_text_room (text_t *self, size_t need)
+{
+    if (self->failed)
+        return false;
+    if (self->len + need + 1 <= self->alloc)
+        return true;
+    size_t alloc = self->alloc ? self->alloc * 2 : 64;
+    while (alloc < self->len + need + 1)
+        alloc *= 2;
+    char *text = realloc (self->text, alloc);
+    if (!text) {
+        free (self->text);
+        *self = (text_t){.failed = true};
+        return false;
+    }
+    self->text = text;
+    self->alloc = alloc;
+    return true;
+}
+
 void
 text_vprintf (text_t *self, const char *format, va_list args)
 {
@@ -56,21 +78,31 @@ text_vprintf (text_t *self, const char *format, va_list args)
     va_copy (copy, args);
     int need = vsnprintf (NULL, 0, format, copy);
     va_end (copy);
-    if (need < 0 || self->len + (size_t)need + 1 > self->alloc) {
-        size_t alloc = self->alloc ? self->alloc * 2 : 64;
-        while (need >= 0 && alloc < self->len + (size_t)need + 1)
-            alloc *= 2;
-        char *text = need < 0 ? NULL : realloc (self->text, alloc);
-        if (!text) {
-            free (self->text);
-            *self = (text_t){.failed = true};
-            return;
-        }
-        self->text = text;
-        self->alloc = alloc;
+    if (need < 0) {
+        free (self->text);
+        *self = (text_t){.failed = true};
+        return;
     }
+    if (!s_text_room (self, (size_t)need))
+        return;
     vsnprintf (self->text + self->len, self->alloc - self->len, format, args);
     self->len += (size_t)need;
+}
+
+void
+text_cat (text_t *self, ...)
+{
+    va_list args;
+    va_start (args, self);
+    for (const char *piece = va_arg (args, const char *); piece;
+         piece = va_arg (args, const char *)) {
+        size_t size = strlen (piece);
+        if (!s_text_room (self, size))
+            break;
+        memcpy (self->text + self->len, piece, size + 1);
+        self->len += size;
+    }
+    va_end (args);
 }
 
 void
@@ -278,9 +310,9 @@ s_cell_name (const disclosure_cell_t *cell)
 {
     text_t text = {0};
     for (size_t k = 0; k < cell->coord_count; k++)
-        text_printf (&text, "%s%s=%s", k ? "," : "",
-                     cell->coords [k].dimension ? cell->coords [k].dimension : "?",
-                     cell->coords [k].category ? cell->coords [k].category : "?");
+        text_cat (&text, k ? "," : "",
+                  cell->coords [k].dimension ? cell->coords [k].dimension : "?", "=",
+                  cell->coords [k].category ? cell->coords [k].category : "?", (char *)NULL);
     return text_take (&text);
 }
 
@@ -318,9 +350,9 @@ s_pattern (const disclosure_table_t *table, uint64_t mask, uint64_t known, const
     for (size_t k = 0; k < count; k++) {
         const disclosure_dimension_t *dim = &table->dimensions [dims [k]];
         const char *category = "?";
-        if (cat && (known & ((uint64_t)1 << dims [k])))
+        if (cat && (known & ((uint64_t)1 << dims [k])) && dim->categories [cat [dims [k]]])
             category = dim->categories [cat [dims [k]]];
-        text_printf (&text, "%s%s=%s", k ? "," : "", dim->name, category);
+        text_cat (&text, k ? "," : "", dim->name, "=", category, (char *)NULL);
     }
     return text_take (&text);
 }
@@ -332,7 +364,7 @@ s_dimensions_text (text_t *text, const disclosure_table_t *table, uint64_t mask)
     size_t dims [DISCLOSURE_MAX_DIMENSIONS];
     size_t count = s_dimensions_of (table, mask, false, dims);
     for (size_t k = 0; k < count; k++)
-        text_printf (text, "%s%s", k ? " by " : "", table->dimensions [dims [k]].name);
+        text_cat (text, k ? " by " : "", table->dimensions [dims [k]].name, (char *)NULL);
 }
 
 static cibus_err_t
@@ -532,7 +564,7 @@ s_relations_of (s_builder_t *self, uint64_t mask, const uint64_t *masks, size_t 
                 const int *cat = s_cat (self, (size_t)margin);
                 relation->key = s_pattern (table, mask, sub, cat, true);
                 relation->rest_name = s_pattern (table, mask, sub, cat, false);
-                text_printf (&text, "%s by ", model->nodes [NODE_OF_CELL (margin)].name);
+                text_cat (&text, model->nodes [NODE_OF_CELL (margin)].name, " by ", (char *)NULL);
                 s_dimensions_text (&text, table, mask & ~sub);
                 relation->name = text_take (&text);
                 if (!relation->key || !relation->name || !relation->rest_name)

@@ -104,6 +104,9 @@ typedef struct {
 
 void text_printf (text_t *self, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
 void text_vprintf (text_t *self, const char *format, va_list args);
+//  Append each string given, up to a NULL: what a model's names and keys
+//  are made of, without a format to parse for every table decided.
+void text_cat (text_t *self, ...) __attribute__ ((sentinel));
 
 //  Take the text (NULL after a failure); the text_t is emptied.
 char *text_take (text_t *self);
