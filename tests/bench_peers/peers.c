@@ -4,8 +4,10 @@
         cibus-bench-peers [--doc FILE]
 
     cibus's figures are cibus-bench's own (the binary beside this one, run
-    with --only s1,s2,s3,s6 --runs 1 --json): the same scenarios, its
-    ceilings untouched. Then each peer is started privately in the scratch
+    with --only c2,s1,s2,s3,s6 --runs 1 --json): the same scenarios, its
+    ceilings untouched. Beside s2 goes c2's SQLite (c), the rows and
+    lookups one data table asks of SQLite with no cibus code around them:
+    the most any s2 that stores those rows before its ack could reach. Then each peer is started privately in the scratch
     directory and driven through the same shapes (peers.h). Prints one
     table: per shape, each system's figure, whether it was durable before
     it acked, and cibus's figure over the peer's. When every figure was
@@ -71,22 +73,24 @@ static const struct {
 
 //  ---------------------------------------------------------------- cibus
 
-//  Run cibus-bench (beside this binary) on s1, s2, s3 and s6, once each,
-//  and read its JSON; a figure it could not take stays NAN.
+//  Run cibus-bench (beside this binary) on c2, s1, s2, s3 and s6, once
+//  each, and read its JSON; a figure it could not take stays NAN.
+#define S_FLOOR_ID "c2.rows"
+
 static void
-s_cibus_measure (const char *bin_dir, const char *root, peers_figures_t *out)
+s_cibus_measure (const char *bin_dir, const char *root, peers_figures_t *out, double *floor)
 {
     char bench [PATH_MAX + 16], json [PATH_MAX + 16];
     snprintf (bench, sizeof bench, "%s/cibus-bench", bin_dir);
     snprintf (json, sizeof json, "%s/cibus.json", root);
-    peers_progress ("cibus", "%s --only s1,s2,s3,s6 --runs 1", bench);
+    peers_progress ("cibus", "%s --only c2,s1,s2,s3,s6 --runs 1", bench);
     pid_t pid = fork ();
     if (pid == 0) {
         //  Its table goes to stderr with the progress: ours is the one
         //  on stdout.
         dup2 (STDERR_FILENO, STDOUT_FILENO);
-        execl (bench, bench, "--only", "s1,s2,s3,s6", "--runs", "1", "--dir", root, "--json", json,
-               (char *)NULL);
+        execl (bench, bench, "--only", "c2,s1,s2,s3,s6", "--runs", "1", "--dir", root, "--json",
+               json, (char *)NULL);
         fprintf (stderr, "peers: cannot run %s: %s\n", bench, strerror (errno));
         _exit (127);
     }
@@ -105,6 +109,8 @@ s_cibus_measure (const char *bin_dir, const char *root, peers_figures_t *out)
         for (int shape = 0; id && shape < PEERS_SHAPES; shape++)
             if (strcmp (id, s_shapes [shape].id) == 0 && json_array_size (runs) > 0)
                 out->rate [shape] = json_number_value (json_object_get (figure, "median"));
+        if (id && strcmp (id, S_FLOOR_ID) == 0 && json_array_size (runs) > 0)
+            *floor = json_number_value (json_object_get (figure, "median"));
     }
     json_decref (report);
 }
@@ -113,7 +119,7 @@ s_cibus_measure (const char *bin_dir, const char *root, peers_figures_t *out)
 
 //  The table, as printed and as written into the doc.
 static size_t
-s_table (char *text, size_t size, const peers_figures_t *figures)
+s_table (char *text, size_t size, const peers_figures_t *figures, double floor)
 {
     size_t len = 0;
 #define S_ADD(...) len += (size_t)snprintf (text + len, len < size ? size - len : 0, __VA_ARGS__)
@@ -136,6 +142,18 @@ s_table (char *text, size_t size, const peers_figures_t *figures)
                 S_ADD ("  >= %.2f x %s: %s", s_shapes [shape].target, s_systems [sys].name,
                        cibus / rate >= s_shapes [shape].target ? "pass" : "MISS");
             S_ADD ("\n");
+        }
+        if (shape == PEERS_S2) {
+            double redis = figures [S_TARGET_PEER].rate [shape];
+            S_ADD ("%-5.2s %-37s %-33s %-7s ", s_shapes [shape].id, s_shapes [shape].label,
+                   "SQLite (c), a table's rows raw", "yes");
+            if (isnan (floor))
+                S_ADD ("%10s\n", "failed");
+            else if (isnan (redis) || redis <= 0)
+                S_ADD ("%10.0f\n", floor);
+            else
+                S_ADD ("%10.0f %11s  floor: %.2f x %s\n", floor, "", floor / redis,
+                       s_systems [S_TARGET_PEER].name);
         }
         if (shape + 1 < PEERS_SHAPES)
             S_ADD ("\n");
@@ -180,7 +198,12 @@ s_doc_write (const char *path, const char *table)
               "and Mosquitto persists on an interval. s6 is deliveries a second to 10 live\n"
               "subscribers while one client publishes 1,000 in flight: Redis's read the\n"
               "stream with XREAD BLOCK, NATS's are core subscriptions on the stream's\n"
-              "subject, Mosquitto's subscribe at QoS 1.\n\n"
+              "subject, Mosquitto's subscribe at QoS 1. \"SQLite (c)\" under s2 is\n"
+              "cibus-bench's c2 (c) in the same run: the rows and lookups that one data\n"
+              "table asks of SQLite (log row, dedupe key, version row, total and cells,\n"
+              "masked copy), 1,000 tables per transaction, with no cibus code around\n"
+              "them. No broker that stores those rows before it acks can pass it, so\n"
+              "its ratio to Redis bounds what s2 can reach against Redis.\n\n"
               "```\n%s```\n\n",
               date, sysconf (_SC_NPROCESSORS_ONLN), PEERS_PAYLOAD, PEERS_SPAN_MSEC, table);
 
@@ -244,7 +267,8 @@ main (int argc, char **argv)
         for (int shape = 0; shape < PEERS_SHAPES; shape++)
             figures [sys].rate [shape] = NAN;
 
-    s_cibus_measure (bin_dir, root, &figures [0]);
+    double floor = NAN;
+    s_cibus_measure (bin_dir, root, &figures [0], &floor);
     for (size_t sys = 1; sys < S_SYSTEMS; sys++) {
         peers_server_t server = {.name = s_systems [sys].name};
         if (peers_server_up (&server, root, s_systems [sys].configure)) {
@@ -256,10 +280,10 @@ main (int argc, char **argv)
     }
 
     char table [S_TABLE_MAX];
-    s_table (table, sizeof table, figures);
+    s_table (table, sizeof table, figures, floor);
     fputs (table, stdout);
     fflush (stdout);
-    bool complete = true;
+    bool complete = !isnan (floor);
     for (size_t sys = 0; sys < S_SYSTEMS; sys++)
         for (int shape = 0; shape < PEERS_SHAPES; shape++)
             complete = complete && !isnan (figures [sys].rate [shape]);
