@@ -66,20 +66,27 @@ log_keys_finalize (store_t *self)
     sodium_memzero (self->key_secret, sizeof self->key_secret);
 }
 
-//  The hash of partner, a zero byte and id: names hold no zero byte, so
-//  no two pairs give the same input.
-static cibus_err_t
-s_hash (store_t *self, const char *partner, const char *id, int64_t *key)
+//  The hash of the parts joined by zero bytes: names hold no zero byte,
+//  so no two lists of parts give the same input. (partner, id) is the
+//  log's key; (network, owner, unit, indicator, period) a table's.
+cibus_err_t
+log_keys_hash (store_t *self, const char *const *parts, size_t count, int64_t *key)
 {
-    size_t partner_len = strlen (partner), id_len = strlen (id);
-    size_t size = partner_len + 1 + id_len;
-    unsigned char local [CIBUS_MAX_NAME + 1 + CIBUS_MAX_ID];
-    unsigned char *input = size <= sizeof local ? local : malloc (size);
+    size_t size = count ? count - 1 : 0;
+    for (size_t i = 0; i < count; i++)
+        size += strlen (parts [i]);
+    unsigned char local [5 * (CIBUS_MAX_NAME + 1) + CIBUS_MAX_ID] = {0};
+    unsigned char *input = size <= sizeof local ? local : malloc (size ? size : 1);
     if (!input)
         return CIBUS_ERR_NOMEM;
-    memcpy (input, partner, partner_len);
-    input [partner_len] = 0;
-    memcpy (input + partner_len + 1, id, id_len);
+    size_t at = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            input [at++] = 0;
+        size_t len = strlen (parts [i]);
+        memcpy (input + at, parts [i], len);
+        at += len;
+    }
     unsigned char out [crypto_shorthash_BYTES];
     crypto_shorthash (out, input, size, self->key_secret);
     if (input != local)
@@ -125,7 +132,8 @@ log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
                bool *found)
 {
     int64_t probe;
-    cibus_err_t err = s_hash (self, partner, id, &probe);
+    const char *const pair [2] = {partner, id};
+    cibus_err_t err = log_keys_hash (self, pair, 2, &probe);
     if (err)
         return err;
     sqlite3_stmt *stmt = self->keys [S_FIND];

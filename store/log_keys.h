@@ -33,6 +33,11 @@ void log_keys_finalize (store_t *self);
 cibus_err_t log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
                            uint64_t *seq, bool *found);
 
+//  The keyed hash of parts (each without a zero byte) joined by zero bytes,
+//  under the store's secret: the log's key for (partner, id), and a data
+//  table's for (network, owner, unit, indicator, period) (tables.c).
+cibus_err_t log_keys_hash (store_t *self, const char *const *parts, size_t count, int64_t *key);
+
 //  Record that the entry at seq holds the pair log_keys_find placed at key.
 cibus_err_t log_keys_add (store_t *self, int64_t key, uint64_t seq);
 

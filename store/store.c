@@ -292,12 +292,22 @@ static const char *s_migrations [] = {
     "  secret BLOB NOT NULL);"
     "DROP INDEX log_partner_id;"
     "CREATE INDEX log_partner ON log (partner);",
+
+    //  9: data tables are found by the hash of their key (tables.c's
+    //  s_table_key), a few bytes an entry, instead of through a unique
+    //  index of the five names; its step hashes every table and makes the
+    //  index. A partner's tables in a network (QUERY_SUBMITTED) are found
+    //  through an index that grows at the end of each partner's range.
+    "ALTER TABLE data_tables ADD COLUMN tkey INTEGER NOT NULL DEFAULT 0;"
+    "DROP INDEX data_tables_key;"
+    "CREATE INDEX data_tables_owner ON data_tables (network, owner);",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 
 //  What a migration does besides its SQL, after it, in its transaction.
 static cibus_err_t (*const s_migration_steps [S_MIGRATIONS]) (store_t *) = {
     [7] = log_keys_fill,
+    [8] = tables_keys_fill,
 };
 
 cibus_err_t

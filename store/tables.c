@@ -23,6 +23,8 @@
 
 #include "tables.h"
 
+#include "log.h"
+#include "log_keys.h"
 #include "measure.h"
 #include "store_internal.h"
 
@@ -32,8 +34,11 @@
 #include <string.h>
 
 static const char *s_sql [TABLES__COUNT] = {
-    [TABLES_VERSIONS] = "SELECT seq FROM data_tables WHERE network = ? AND owner = ? "
-                        "AND unit = ? AND indicator = ? AND period = ? ORDER BY version",
+    //  A table is found by its key's hash (?20, see s_bind_key) and then
+    //  its five names, so that two tables of the same hash stay apart.
+    [TABLES_VERSIONS] = "SELECT seq FROM data_tables INDEXED BY data_tables_tkey "
+                        "WHERE tkey = ?20 AND network = ?1 AND owner = ?2 AND unit = ?3 "
+                        "AND indicator = ?4 AND period = ?5 ORDER BY version",
     [TABLES_ENVELOPE] = "SELECT envelope FROM log WHERE seq = ?",
     [TABLES_MARKS] = "SELECT cell, mark, low, high, size_shown FROM data_cells "
                      "WHERE seq = ? ORDER BY cell",
@@ -41,22 +46,94 @@ static const char *s_sql [TABLES__COUNT] = {
                           "WHERE partner = ?1 AND network = ?2), "
                           "EXISTS (SELECT 1 FROM partners WHERE name = ?1)",
     [TABLES_ADD] = "INSERT INTO data_tables (network, owner, unit, indicator, period, version, "
-                   "seq, publisher, status, source, extracted_on, received_at, current) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "seq, publisher, status, source, extracted_on, received_at, current, tkey) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?20)",
     [TABLES_MASKED_PUT] = "INSERT OR REPLACE INTO masked (seq, owner, envelope) VALUES (?, ?, ?)",
-    [TABLES_SUPERSEDE] = "UPDATE data_tables SET current = 0 WHERE current = 1 "
-                         "AND network = ? AND owner = ? AND unit = ? AND indicator = ? "
-                         "AND period = ?",
+    [TABLES_SUPERSEDE] = "UPDATE data_tables INDEXED BY data_tables_tkey SET current = 0 "
+                         "WHERE current = 1 AND tkey = ?20 AND network = ?1 AND owner = ?2 "
+                         "AND unit = ?3 AND indicator = ?4 AND period = ?5",
     [TABLES_VALUE_ADD] = "INSERT INTO data_cells (seq, cell, dims_key, dim_count, dim_key, "
                          "dim_value, value, n, numerator, denominator, suppressed, mark, low, "
                          "high, size_shown) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
+//  The hash of a table's key - network, owner, unit, indicator, period -
+//  under the store's secret (log_keys_hash). data_tables is indexed by it
+//  instead of by the five names: an index entry of a few bytes rather
+//  than of all five, so that the pages a batch dirties at random (the
+//  units of a batch are anywhere in the index) are fewer. A client cannot
+//  pile its tables under one hash: it does not know the secret.
+static cibus_err_t
+s_table_key (store_t *self, const char *network, const char *owner, const char *unit,
+             const char *indicator, const char *period, int64_t *key)
+{
+    const char *const parts [5] = {network, owner, unit, indicator, period};
+    return log_keys_hash (self, parts, 5, key);
+}
+
 cibus_err_t
 tables_prepare (store_t *self)
 {
     return store_prepare_all (self, self->tables, s_sql, TABLES__COUNT);
+}
+
+//  What migration 9's UPDATE calls for every table: its key's hash.
+typedef struct {
+    store_t *store;
+    uint64_t done;
+    bool failed;
+} s_fill_t;
+
+#define S_FILL_PROGRESS 1000000 /* tables between two progress lines */
+
+static void
+s_fill_key (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+    s_fill_t *fill = sqlite3_user_data (context);
+    const char *parts [5];
+    for (int i = 0; i < argc && i < 5; i++) {
+        parts [i] = (const char *)sqlite3_value_text (argv [i]);
+        if (!parts [i])
+            parts [i] = "";
+    }
+    int64_t key = 0;
+    if (argc != 5
+        || s_table_key (fill->store, parts [0], parts [1], parts [2], parts [3], parts [4],
+                        &key)) {
+        fill->failed = true;
+        sqlite3_result_error_nomem (context);
+        return;
+    }
+    sqlite3_result_int64 (context, key);
+    if (++fill->done % S_FILL_PROGRESS == 0) {
+        log_value_t db;
+        log_info ("event=store-migrating db=\"%s\" step=table-keys tables=%llu",
+                  log_escape (&db, fill->store->path), (unsigned long long)fill->done);
+    }
+}
+
+cibus_err_t
+tables_keys_fill (store_t *self)
+{
+    //  The secret was drawn by migration 8; a database made at 8 has not
+    //  read it yet.
+    cibus_err_t err = log_keys_prepare (self);
+    if (err)
+        return err;
+    s_fill_t fill = {.store = self};
+    if (sqlite3_create_function (self->db, "cibus_table_key", 5, SQLITE_UTF8, &fill, s_fill_key,
+                                 NULL, NULL)
+        != SQLITE_OK)
+        return store_fail (self, "table-keys-fill");
+    err = store_exec (self,
+                      "UPDATE data_tables SET tkey = cibus_table_key (network, owner, unit, "
+                      "indicator, period);"
+                      "CREATE INDEX data_tables_tkey ON data_tables (tkey);",
+                      "table-keys-fill");
+    //  Gone once the step is done: no statement may call it later.
+    sqlite3_create_function (self->db, "cibus_table_key", 5, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+    return err || fill.failed ? CIBUS_ERR_STORE : CIBUS_OK;
 }
 
 void
@@ -76,6 +153,7 @@ struct tables_work_t {
     const char **categories; /* every dimension's categories, one array */
     tables_version_t *versions;   /* the earlier versions, then the new one */
     size_t count;
+    int64_t tkey; /* the hash of the table's key (s_table_key) */
 };
 
 void
@@ -367,7 +445,7 @@ s_check_owner (store_t *self, tables_work_t *work, const Cibus__DataSubmission *
 
 //  Bind the table's key - network, owner, unit, indicator, period - to
 //  the first five parameters of stmt, where every statement on a table
-//  names it.
+//  names it, and its hash to ?20.
 static void
 s_bind_key (sqlite3_stmt *stmt, const char *network, const tables_work_t *work,
             const Cibus__DataSubmission *data)
@@ -377,6 +455,7 @@ s_bind_key (sqlite3_stmt *stmt, const char *network, const tables_work_t *work,
     sqlite3_bind_text (stmt, 3, work->unit, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 4, data->indicator, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 5, data->period, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 20, work->tkey);
 }
 
 //  Read the earlier versions of the table, each with the decision stored
@@ -507,6 +586,9 @@ tables_check (store_t *self, envelope_t *env, const char *network,
         if (!work->versions)
             err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
     }
+    if (!err && s_table_key (self, network, work->owner, work->unit, data->indicator,
+                             data->period, &work->tkey))
+        err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
     if (!err) {
         err = s_earlier (self, work, data, network);
         if (err == CIBUS_ERR_QUOTA)
@@ -825,9 +907,12 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
     tables_version_t versions [2];
     memset (versions, 0, sizeof versions);
     work.versions = versions;
+    cibus_err_t err = s_table_key (self, network, work.owner, work.unit, data->indicator,
+                                   data->period, &work.tkey);
+    if (err)
+        return err;
     //  The version before this one, as the replica holds it: its masked
     //  copy becomes the marker the broker made when this one arrived.
-    cibus_err_t err = CIBUS_OK;
     sqlite3_stmt *list = self->tables [TABLES_VERSIONS];
     s_bind_key (list, network, &work, data);
     int rc;

@@ -92,6 +92,10 @@ void tables_restore (envelope_t *env, tables_work_t **work_p);
 void tables_rules (store_t *self, disclosure_rules_t *rules);
 
 cibus_err_t tables_prepare (store_t *self);
+
+/* Migration 9's own step: the hash of every table's key into data_tables
+   (tkey), then its index; progress is logged for a long list. */
+cibus_err_t tables_keys_fill (store_t *self);
 void tables_finalize (store_t *self);
 
 #endif
