@@ -3,11 +3,12 @@
 
     Design
     ------
-    data_tables lists every version of every table under its primary key
-    (network, owner, unit, indicator, period, version), so one scan of it
-    in key order yields the tables one after the other, each with its
-    versions oldest first: a table is complete when the key changes, and
-    the reader holds one table at a time however long the log is. A table
+    data_tables lists every version of every table; read in the order of
+    its key (network, owner, unit, indicator, period, version) - through
+    the index of (network, owner), each partner's tables sorted by SQLite
+    - it yields the tables one after the other, each with its versions
+    oldest first: a table is complete when the key changes, and the reader
+    holds one table at a time however long the log is. A table
     the reader does not receive is skipped on its key alone, before its
     entries are read.
 

@@ -49,7 +49,8 @@ store_replicate (store_t *self, const void *bytes, size_t size, const store_part
     char network [CIBUS_MAX_NETWORK + 1];
     if (!env || !env->has_seq || env->seq == 0 || !env->topic || !env->partner || !env->id
         || !codec_topic_network (env->topic, network, sizeof network)
-        || (env->body_case == CIBUS__ENVELOPE__BODY_DATA && !env->data)) {
+        || (env->body_case == CIBUS__ENVELOPE__BODY_DATA
+            && (!env->data || !env->data->indicator || !env->data->period))) {
         codec_envelope_free (env);
         return CIBUS_ERR_MALFORMED;
     }

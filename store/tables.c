@@ -68,7 +68,11 @@ static cibus_err_t
 s_table_key (store_t *self, const char *network, const char *owner, const char *unit,
              const char *indicator, const char *period, int64_t *key)
 {
-    const char *const parts [5] = {network, owner, unit, indicator, period};
+    //  An absent name is hashed as empty: the row that names it is then
+    //  refused by its NOT NULL, as before there was a hash (a replica is
+    //  delivered what the broker checked, but is not to crash on less).
+    const char *const parts [5] = {network ? network : "", owner ? owner : "", unit ? unit : "",
+                                   indicator ? indicator : "", period ? period : ""};
     return log_keys_hash (self, parts, 5, key);
 }
 
@@ -128,11 +132,21 @@ tables_keys_fill (store_t *self)
         return store_fail (self, "table-keys-fill");
     err = store_exec (self,
                       "UPDATE data_tables SET tkey = cibus_table_key (network, owner, unit, "
-                      "indicator, period);"
-                      "CREATE INDEX data_tables_tkey ON data_tables (tkey);",
+                      "indicator, period);",
                       "table-keys-fill");
-    //  Gone once the step is done: no statement may call it later.
-    sqlite3_create_function (self->db, "cibus_table_key", 5, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+    //  Gone once the step is done: it points into this frame. Should it
+    //  stay, the migration fails and its transaction is rolled back.
+    if (sqlite3_create_function (self->db, "cibus_table_key", 5, SQLITE_UTF8, NULL, NULL, NULL,
+                                 NULL)
+        != SQLITE_OK)
+        err = store_fail (self, "table-keys-fill");
+    if (err == CIBUS_OK && !fill.failed) {
+        log_value_t db;
+        log_info ("event=store-migrating db=\"%s\" step=table-keys-index tables=%llu",
+                  log_escape (&db, self->path), (unsigned long long)fill.done);
+        err = store_exec (self, "CREATE INDEX data_tables_tkey ON data_tables (tkey);",
+                          "table-keys-index");
+    }
     return err || fill.failed ? CIBUS_ERR_STORE : CIBUS_OK;
 }
 

@@ -1012,6 +1012,45 @@ s_replicate (store_t *store, uint64_t seq, const char *partner, const char *id)
     return store_replicate (store, bytes, size, NULL);
 }
 
+//  A data table delivered without its indicator or period (which the
+//  broker never sends) is malformed to a replica: refused whole, nothing
+//  of it stored, and no crash on the names its key is made of.
+static void
+test_store_a_replica_refuses_a_table_without_its_names (void **state)
+{
+    fixture_t *self = *state;
+    Cibus__DataCell total = CIBUS__DATA_CELL__INIT;
+    total.has_numerator = total.has_denominator = true;
+    total.numerator = 168;
+    total.denominator = 410;
+    for (int absent = 0; absent < 3; absent++) {
+        Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
+        data.indicator = absent & 1 ? NULL : "k3";
+        data.period = absent & 2 ? NULL : "2026-Q3";
+        if (absent == 0)
+            data.indicator = data.period = NULL;
+        data.total = &total;
+        Cibus__Envelope env = CIBUS__ENVELOPE__INIT;
+        env.has_seq = true;
+        env.seq = 4;
+        env.topic = "north/data";
+        env.partner = "north-isd";
+        env.id = "t1";
+        env.has_received_at = true;
+        env.received_at = 1000;
+        env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+        env.data = &data;
+        uint8_t bytes [256];
+        assert_true (cibus__envelope__get_packed_size (&env) <= sizeof bytes);
+        size_t size = cibus__envelope__pack (&env, bytes);
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        assert_int_equal (store_replicate (self->store, bytes, size, NULL), CIBUS_ERR_MALFORMED);
+        assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    }
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 0);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables"), 0);
+}
+
 //  A replica keys what it is delivered, seqs with gaps and all, so that it
 //  finds an entry by partner and id as the broker does, and it refuses a
 //  pair delivered again under another seq.
@@ -1891,6 +1930,7 @@ main (void)
         T_EMPTY (test_store_migration_4_replaces_the_projection_of_cells),
         T_EMPTY (test_store_migration_5_gives_notes_their_ids),
         T_EMPTY (test_store_migration_8_keys_every_entry_of_the_log),
+        T (test_store_a_replica_refuses_a_table_without_its_names),
         T (test_store_migration_7_keeps_every_row_of_data_values),
         T (test_store_open_twice_is_idempotent),
         T_EMPTY (test_store_failed_migration_leaves_the_old_version_whole),
