@@ -89,72 +89,124 @@ s_step (sqlite3_stmt *stmt)
     return rc == SQLITE_DONE;
 }
 
-//  Insert rows for the span, per_txn rows in each transaction, with the
-//  statements prepared once as the store does. The envelope is encoded
-//  once: encoding is the broker's work, not the database's.
-static bool
-s_sqlite_run (bench_t *self, size_t per_txn, const bench_span_t *span, double *rows_per_sec)
-{
+//  A scratch database with the store's own schema (made by store_new, so
+//  the DDL and indexes are the store's, not a copy), opened raw in WAL
+//  with synchronous=FULL plus pragmas, BEGIN IMMEDIATE and COMMIT
+//  prepared.
+typedef struct {
     char path [PATH_MAX + 32];
-    snprintf (path, sizeof path, "%s/ceiling.db", self->root);
-    s_db_remove (path);
-    store_t *store = store_new (path, STORE_SYNC_FULL);
+    sqlite3 *db;
+    sqlite3_stmt *begin, *commit;
+} s_raw_t;
+
+static bool
+s_raw_open (bench_t *self, s_raw_t *raw, const char *name, const char *pragmas)
+{
+    memset (raw, 0, sizeof *raw);
+    snprintf (raw->path, sizeof raw->path, "%s/%s", self->root, name);
+    s_db_remove (raw->path);
+    store_t *store = store_new (raw->path, STORE_SYNC_FULL);
     store_destroy (&store);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *begin = NULL, *commit = NULL, *insert = NULL, *key = NULL;
-    bool ok =
-        sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK
-        && sqlite3_exec (db,
-                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                         "PRAGMA foreign_keys = ON;",
-                         NULL, NULL, NULL)
+    return sqlite3_open_v2 (raw->path, &raw->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                            NULL)
                == SQLITE_OK
-        && sqlite3_prepare_v2 (db, "BEGIN IMMEDIATE", -1, &begin, NULL) == SQLITE_OK
-        && sqlite3_prepare_v2 (db, "COMMIT", -1, &commit, NULL) == SQLITE_OK
-        && sqlite3_prepare_v2 (db,
-                               "INSERT INTO log (seq, partner, id, topic, received_at, "
-                               "envelope) VALUES (?, ?, ?, ?, ?, ?)",
-                               -1, &insert, NULL)
-               == SQLITE_OK
-        && sqlite3_prepare_v2 (db, "INSERT INTO log_keys (key, seq) VALUES (?, ?)", -1, &key,
-                               NULL)
-               == SQLITE_OK;
+           && sqlite3_exec (raw->db,
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                            "PRAGMA foreign_keys = ON;",
+                            NULL, NULL, NULL)
+                  == SQLITE_OK
+           && sqlite3_exec (raw->db, pragmas, NULL, NULL, NULL) == SQLITE_OK
+           && sqlite3_prepare_v2 (raw->db, "BEGIN IMMEDIATE", -1, &raw->begin, NULL) == SQLITE_OK
+           && sqlite3_prepare_v2 (raw->db, "COMMIT", -1, &raw->commit, NULL) == SQLITE_OK;
+}
+
+static void
+s_raw_close (s_raw_t *raw)
+{
+    sqlite3_finalize (raw->begin);
+    sqlite3_finalize (raw->commit);
+    sqlite3_close (raw->db);
+    s_db_remove (raw->path);
+}
+
+//  What one row of a raw run writes: the row-th of the run, its update
+//  set, its envelope encoded once (encoding is the broker's work, not the
+//  database's).
+typedef bool(s_row_fn) (void *arg, const bench_update_t *update, size_t row, unsigned epoch,
+                        int64_t now, const codec_buf_t *entry);
+
+//  Write rows for the span, per_txn in each transaction; false on the
+//  first failure. *per_sec is the rate of the rows written.
+static bool
+s_raw_loop (bench_t *self, s_raw_t *raw, size_t per_txn, const bench_span_t *span,
+            s_row_fn *write_row, void *arg, double *per_sec)
+{
     bench_update_t update;
     bench_update_init (self, &update);
     codec_buf_t entry = {NULL, 0, 0};
-    ok = ok && codec_pack_envelope (&update.env, &entry) == CIBUS_OK;
+    bool ok = codec_pack_envelope (&update.env, &entry) == CIBUS_OK;
     unsigned epoch = self->epoch++;
     size_t rows = 0;
     int64_t start = bench_now_nsec ();
     while (ok && !bench_span_over (span, start, rows)) {
-        ok = s_step (begin);
+        ok = s_step (raw->begin);
         int64_t now = (int64_t) time (NULL) * 1000000;
         for (size_t k = 0; ok && k < per_txn; k++, rows++) {
             bench_update_set (&update, epoch, 0, rows);
-            sqlite3_bind_int64 (insert, 1, (sqlite3_int64) rows + 1);
-            sqlite3_bind_text (insert, 2, BENCH_PUBLISHER, -1, SQLITE_STATIC);
-            sqlite3_bind_text (insert, 3, update.id, -1, SQLITE_STATIC);
-            sqlite3_bind_text (insert, 4, BENCH_TOPIC, -1, SQLITE_STATIC);
-            sqlite3_bind_int64 (insert, 5, now);
-            sqlite3_bind_blob (insert, 6, entry.data, (int) entry.size, SQLITE_STATIC);
-            //  And its dedupe key, which lands at random as a hash does.
-            sqlite3_bind_int64 (key, 1, (sqlite3_int64) bench_mix ((uint64_t) rows + epoch));
-            sqlite3_bind_int64 (key, 2, (sqlite3_int64) rows + 1);
-            ok = s_step (insert) && s_step (key);
+            ok = write_row (arg, &update, rows, epoch, now, &entry);
         }
-        ok = ok && s_step (commit);
+        ok = ok && s_step (raw->commit);
     }
-    *rows_per_sec = (double) rows / ((double) (bench_now_nsec () - start) / 1e9);
-    if (!ok)
-        bench_fail (self, "c2: raw SQLite insert into %s failed: %s", path,
-                    db ? sqlite3_errmsg (db) : "cannot open");
+    *per_sec = (double) rows / ((double) (bench_now_nsec () - start) / 1e9);
     codec_buf_release (&entry);
-    sqlite3_finalize (begin);
-    sqlite3_finalize (commit);
-    sqlite3_finalize (insert);
-    sqlite3_finalize (key);
-    sqlite3_close (db);
-    s_db_remove (path);
+    return ok;
+}
+
+//  Insert rows for the span, per_txn rows in each transaction, with the
+//  statements prepared once as the store does. The envelope is encoded
+//  once: encoding is the broker's work, not the database's.
+//  A log row and its dedupe key, which lands at random as a hash does.
+typedef struct {
+    sqlite3_stmt *insert, *key;
+} s_log_rows_t;
+
+static bool
+s_log_row (void *arg, const bench_update_t *update, size_t row, unsigned epoch, int64_t now,
+           const codec_buf_t *entry)
+{
+    s_log_rows_t *st = arg;
+    sqlite3_bind_int64 (st->insert, 1, (sqlite3_int64) row + 1);
+    sqlite3_bind_text (st->insert, 2, BENCH_PUBLISHER, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st->insert, 3, update->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st->insert, 4, BENCH_TOPIC, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st->insert, 5, now);
+    sqlite3_bind_blob (st->insert, 6, entry->data, (int) entry->size, SQLITE_STATIC);
+    sqlite3_bind_int64 (st->key, 1, (sqlite3_int64) bench_mix ((uint64_t) row + epoch));
+    sqlite3_bind_int64 (st->key, 2, (sqlite3_int64) row + 1);
+    return s_step (st->insert) && s_step (st->key);
+}
+
+static bool
+s_sqlite_run (bench_t *self, size_t per_txn, const bench_span_t *span, double *rows_per_sec)
+{
+    s_raw_t raw;
+    s_log_rows_t st = {NULL, NULL};
+    bool ok = s_raw_open (self, &raw, "ceiling.db", "")
+              && sqlite3_prepare_v2 (raw.db,
+                                     "INSERT INTO log (seq, partner, id, topic, received_at, "
+                                     "envelope) VALUES (?, ?, ?, ?, ?, ?)",
+                                     -1, &st.insert, NULL)
+                     == SQLITE_OK
+              && sqlite3_prepare_v2 (raw.db, "INSERT INTO log_keys (key, seq) VALUES (?, ?)", -1,
+                                     &st.key, NULL)
+                     == SQLITE_OK;
+    ok = ok && s_raw_loop (self, &raw, per_txn, span, s_log_row, &st, rows_per_sec);
+    if (!ok)
+        bench_fail (self, "c2: raw SQLite insert into %s failed: %s", raw.path,
+                    raw.db ? sqlite3_errmsg (raw.db) : "cannot open");
+    sqlite3_finalize (st.insert);
+    sqlite3_finalize (st.key);
+    s_raw_close (&raw);
     return ok;
 }
 
@@ -258,54 +310,30 @@ s_table_rows (sqlite3_stmt **st, const bench_update_t *update, uint64_t seq, uin
 }
 
 static bool
+s_table_row (void *arg, const bench_update_t *update, size_t row, unsigned epoch, int64_t now,
+             const codec_buf_t *entry)
+{
+    return s_table_rows (arg, update, row + 1, bench_mix ((uint64_t) row + epoch), now, entry);
+}
+
+static bool
 s_rows_run (bench_t *self, double *tables_per_sec)
 {
-    char path [PATH_MAX + 32];
-    snprintf (path, sizeof path, "%s/ceiling-rows.db", self->root);
-    s_db_remove (path);
-    store_t *store = store_new (path, STORE_SYNC_FULL);
-    store_destroy (&store);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *begin = NULL, *commit = NULL, *st [S_ROW__COUNT] = {NULL};
-    bool ok =
-        sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK
-        && sqlite3_exec (db,
-                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                         "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;",
-                         NULL, NULL, NULL)
-               == SQLITE_OK
-        && sqlite3_prepare_v2 (db, "BEGIN IMMEDIATE", -1, &begin, NULL) == SQLITE_OK
-        && sqlite3_prepare_v2 (db, "COMMIT", -1, &commit, NULL) == SQLITE_OK;
+    s_raw_t raw;
+    sqlite3_stmt *st [S_ROW__COUNT] = {NULL};
+    //  The store's own page cache, as the store API's run has it.
+    bool ok = s_raw_open (self, &raw, "ceiling-rows.db", "PRAGMA cache_size = -16384;");
     for (int i = 0; ok && i < S_ROW__COUNT; i++)
-        ok = sqlite3_prepare_v2 (db, s_row_sql [i], -1, &st [i], NULL) == SQLITE_OK;
-    bench_update_t update;
-    bench_update_init (self, &update);
-    codec_buf_t entry = {NULL, 0, 0};
-    ok = ok && codec_pack_envelope (&update.env, &entry) == CIBUS_OK;
-    unsigned epoch = self->epoch++;
-    size_t rows = 0;
-    int64_t start = bench_now_nsec ();
-    while (ok && !bench_span_over (&self->size.batch, start, rows)) {
-        ok = s_step (begin);
-        int64_t now = (int64_t) time (NULL) * 1000000;
-        for (size_t k = 0; ok && k < BENCH_LOG_BATCH; k++, rows++) {
-            bench_update_set (&update, epoch, 0, rows);
-            ok = s_table_rows (st, &update, rows + 1, bench_mix ((uint64_t) rows + epoch), now,
-                               &entry);
-        }
-        ok = ok && s_step (commit);
-    }
-    *tables_per_sec = (double) rows / ((double) (bench_now_nsec () - start) / 1e9);
+        ok = sqlite3_prepare_v2 (raw.db, s_row_sql [i], -1, &st [i], NULL) == SQLITE_OK;
+    ok = ok
+         && s_raw_loop (self, &raw, BENCH_LOG_BATCH, &self->size.batch, s_table_row, st,
+                        tables_per_sec);
     if (!ok)
-        bench_fail (self, "c2: raw rows of a table into %s failed: %s", path,
-                    db ? sqlite3_errmsg (db) : "cannot open");
-    codec_buf_release (&entry);
-    sqlite3_finalize (begin);
-    sqlite3_finalize (commit);
+        bench_fail (self, "c2: raw rows of a table into %s failed: %s", raw.path,
+                    raw.db ? sqlite3_errmsg (raw.db) : "cannot open");
     for (int i = 0; i < S_ROW__COUNT; i++)
         sqlite3_finalize (st [i]);
-    sqlite3_close (db);
-    s_db_remove (path);
+    s_raw_close (&raw);
     return ok;
 }
 
