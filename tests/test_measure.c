@@ -2076,11 +2076,13 @@ s_count_rows (const char *path, const char *table)
     return (int)s_sql_value (path, sql);
 }
 
+//  Create (or open) the database at path outside the store and run sql.
 static void
 s_sql_run (const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal (
+        sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
     char *error = NULL;
     int rc = sqlite3_exec (db, sql, NULL, NULL, &error);
     if (rc != SQLITE_OK)
@@ -2090,11 +2092,13 @@ s_sql_run (const char *path, const char *sql)
     assert_int_equal (rc, SQLITE_OK);
 }
 
+//  A column of the data_tables row at seq: its version, or whether it is
+//  current.
 static sqlite3_int64
-s_version_of (const char *path, uint64_t seq)
+s_table_field (const char *path, const char *column, uint64_t seq)
 {
     char sql [96];
-    snprintf (sql, sizeof sql, "SELECT version FROM data_tables WHERE seq = %llu",
+    snprintf (sql, sizeof sql, "SELECT %s FROM data_tables WHERE seq = %llu", column,
               (unsigned long long)seq);
     return s_sql_value (path, sql);
 }
@@ -2129,18 +2133,14 @@ test_measure_tables_sharing_a_key_hash_stay_apart (void **state)
     uint64_t a2 = world_table (self, &self->alice, "a2", "early-literacy", "k3", "2026-Q3",
                                "170/410", "race=black", "53/160", NULL);
     assert_int_equal (self->appended.superseded, a1);
-    assert_int_equal (s_version_of (self->path, a2), 2);
-    assert_int_equal (s_sql_value (self->path, "SELECT current FROM data_tables WHERE seq = 1000"),
-                      1);
-    snprintf (sql, sizeof sql, "SELECT current FROM data_tables WHERE seq = %llu",
-              (unsigned long long)a1);
-    assert_int_equal (s_sql_value (self->path, sql), 0);
+    assert_int_equal (s_table_field (self->path, "version", a2), 2);
+    assert_int_equal (s_table_field (self->path, "current", 1000), 1);
+    assert_int_equal (s_table_field (self->path, "current", a1), 0);
     uint64_t a3 = world_table (self, &self->alice, "a3", "early-literacy", "k3", "2026-Q3",
                                "171/410", "race=black", "54/160", NULL);
     assert_int_equal (self->appended.superseded, a2);
-    assert_int_equal (s_version_of (self->path, a3), 3);
-    assert_int_equal (s_sql_value (self->path, "SELECT current FROM data_tables WHERE seq = 1000"),
-                      1);
+    assert_int_equal (s_table_field (self->path, "version", a3), 3);
+    assert_int_equal (s_table_field (self->path, "current", 1000), 1);
 }
 
 //  Migration 9 hashes the key of every table already stored, so that the
@@ -2186,11 +2186,11 @@ test_measure_migration_9_keys_every_table (void **state)
     uint64_t a3 = world_table (self, &self->alice, "a3", "early-literacy", "k3", "2026-Q3",
                                "171/410", "race=black", "54/160", NULL);
     assert_int_equal (self->appended.superseded, a2);
-    assert_int_equal (s_version_of (self->path, a3), 3);
+    assert_int_equal (s_table_field (self->path, "version", a3), 3);
     uint64_t b2 = world_table (self, &self->alice, "b2", "early-literacy", "k3", "2026-Q2",
                                "151/400", "race=black", "51/150", NULL);
     assert_int_equal (self->appended.superseded, b1);
-    assert_int_equal (s_version_of (self->path, b2), 2);
+    assert_int_equal (s_table_field (self->path, "version", b2), 2);
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
@@ -2201,11 +2201,7 @@ test_measure_a_version_1_database_is_migrated_with_empty_projections (void **sta
     store_destroy (&self->store);
     char path [PATH_MAX + 8];
     snprintf (path, sizeof path, "%s/v1.db", self->dir);
-    sqlite3 *db = NULL;
-    assert_int_equal (
-        sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
-    assert_int_equal (sqlite3_exec (db, s_migration_1, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close (db);
+    s_sql_run (path, s_migration_1);
 
     self->store = store_new (path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
