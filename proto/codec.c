@@ -1,8 +1,21 @@
 /*  codec.c - encode, decode and structurally validate cibus messages.
 
-    This is the only file that calls protobuf-c. Decoding uses protobuf-c's
-    default allocator; a frame that does not decode is reported by the
-    caller as "malformed" and never reaches the store.                     */
+    This is the only file that calls protobuf-c. A frame that does not
+    decode is reported by the caller as "malformed" and never reaches the
+    store.
+
+    Each decoded message lives in an arena of its own (s_arena_t): a few
+    large blocks from malloc, carved in order for every string, message and
+    array protobuf-c asks for, and freed together with the message. With
+    malloc itself, a data table asked for some thirty blocks and freed
+    them one by one, and a process reading entries spent more time in
+    malloc and free than in decoding (scenario 6's subscribers: 43 % of
+    their CPU). The arena is a bump allocator of forty lines, the shape
+    protobuf-c's ProtobufCAllocator asks for; a pooled allocator from a
+    library (talloc) would add a header of about a hundred bytes to each
+    block and a dependency for no gain. Every block is preceded by the
+    address of its arena, so that the message alone, whichever block
+    protobuf-c gave it, finds what to free.                               */
 
 #include "codec.h"
 #include "utf8.h"
@@ -10,6 +23,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,43 +74,178 @@ codec_pack_envelope (const envelope_t *msg, codec_buf_t *buf)
     return s_pack (&msg->base, buf);
 }
 
+//  ---------------------------------------------------------------- arena
+
+//  A block of an arena: its bytes follow it, carved from the front.
+typedef struct s_chunk_t {
+    struct s_chunk_t *next; /* the block carved before this one */
+    size_t size;            /* bytes after the header */
+    size_t used;
+    _Alignas (max_align_t) unsigned char bytes [];
+} s_chunk_t;
+
+typedef struct {
+    ProtobufCAllocator allocator; /* allocator_data: this arena */
+    s_chunk_t *chunk;             /* the block being carved; the first is last */
+    size_t next_size;             /* the size of the next block */
+} s_arena_t;
+
+//  What precedes every block handed out: the address of its arena, padded
+//  so that the block keeps the strictest alignment.
+#define S_PREFIX  sizeof (max_align_t)
+#define S_ALIGNED(n) (((n) + sizeof (max_align_t) - 1) & ~(sizeof (max_align_t) - 1))
+
+static s_chunk_t *
+s_chunk_new (size_t size, s_chunk_t *next)
+{
+    s_chunk_t *chunk = malloc (sizeof *chunk + size);
+    if (chunk)
+        *chunk = (s_chunk_t){next, size, 0};
+    return chunk;
+}
+
+static void *
+s_arena_alloc (void *data, size_t size)
+{
+    s_arena_t *arena = data;
+    if (size > SIZE_MAX / 2)
+        return NULL;
+    size_t need = S_PREFIX + S_ALIGNED (size);
+    s_chunk_t *chunk = arena->chunk;
+    if (chunk->size - chunk->used < need) {
+        size_t next = arena->next_size > need ? arena->next_size : need;
+        if (!(chunk = s_chunk_new (next, arena->chunk)))
+            return NULL;
+        arena->chunk = chunk;
+        arena->next_size = next <= SIZE_MAX / 2 ? 2 * next : next;
+    }
+    unsigned char *block = chunk->bytes + chunk->used;
+    chunk->used += need;
+    memcpy (block, &arena, sizeof arena);
+    return block + S_PREFIX;
+}
+
+//  A block goes back with the whole arena, never alone.
+static void
+s_arena_free_block (void *data, void *block)
+{
+    (void) data;
+    (void) block;
+}
+
+//  An arena for decoding size bytes: its first block holds the arena and,
+//  for most messages, all they decode into (strings gain a NUL, messages
+//  and arrays their structs).
+static s_arena_t *
+s_arena_new (size_t size)
+{
+    size_t first = size < SIZE_MAX / 4 ? 2 * size + 1024 : size;
+    s_chunk_t *chunk = s_chunk_new (S_ALIGNED (sizeof (s_arena_t)) + first, NULL);
+    if (!chunk)
+        return NULL;
+    s_arena_t *arena = (s_arena_t *) chunk->bytes;
+    chunk->used = S_ALIGNED (sizeof *arena);
+    arena->allocator = (ProtobufCAllocator){s_arena_alloc, s_arena_free_block, arena};
+    arena->chunk = chunk;
+    arena->next_size = first;
+    return arena;
+}
+
+//  Free every block of an arena, the one that holds the arena last.
+static void
+s_arena_destroy (s_arena_t *arena)
+{
+    s_chunk_t *chunk = arena->chunk;
+    while (chunk) {
+        s_chunk_t *next = chunk->next;
+        free (chunk);
+        chunk = next;
+    }
+}
+
+//  The arena a decoded message (any block of it) was carved from.
+static s_arena_t *
+s_arena_of (const void *block)
+{
+    s_arena_t *arena;
+    memcpy (&arena, (const unsigned char *) block - S_PREFIX, sizeof arena);
+    return arena;
+}
+
+//  Decode with unpack into an arena of its own; NULL when the bytes do not
+//  decode (or memory ran out), with the arena gone.
+static void *
+s_decode (ProtobufCMessage *(*unpack) (ProtobufCAllocator *, size_t, const uint8_t *),
+          const void *data, size_t size)
+{
+    s_arena_t *arena = s_arena_new (size);
+    if (!arena)
+        return NULL;
+    ProtobufCMessage *msg = unpack (&arena->allocator, size, data);
+    if (!msg)
+        s_arena_destroy (arena);
+    return msg;
+}
+
+static void
+s_decoded_free (void *msg)
+{
+    if (msg)
+        s_arena_destroy (s_arena_of (msg));
+}
+
+static ProtobufCMessage *
+s_unpack_request (ProtobufCAllocator *allocator, size_t size, const uint8_t *data)
+{
+    return (ProtobufCMessage *) cibus__request__unpack (allocator, size, data);
+}
+
+static ProtobufCMessage *
+s_unpack_reply (ProtobufCAllocator *allocator, size_t size, const uint8_t *data)
+{
+    return (ProtobufCMessage *) cibus__reply__unpack (allocator, size, data);
+}
+
+static ProtobufCMessage *
+s_unpack_envelope (ProtobufCAllocator *allocator, size_t size, const uint8_t *data)
+{
+    return (ProtobufCMessage *) cibus__envelope__unpack (allocator, size, data);
+}
+
 request_t *
 codec_request_decode (const void *data, size_t size)
 {
-    return cibus__request__unpack (NULL, size, data);
+    return s_decode (s_unpack_request, data, size);
 }
 
 void
 codec_request_free (request_t *msg)
 {
-    if (msg)
-        cibus__request__free_unpacked (msg, NULL);
+    s_decoded_free (msg);
 }
 
 reply_t *
 codec_reply_decode (const void *data, size_t size)
 {
-    return cibus__reply__unpack (NULL, size, data);
+    return s_decode (s_unpack_reply, data, size);
 }
 
 void
 codec_reply_free (reply_t *msg)
 {
-    if (msg)
-        cibus__reply__free_unpacked (msg, NULL);
+    s_decoded_free (msg);
 }
 
 envelope_t *
 codec_envelope_decode (const void *data, size_t size)
 {
-    return cibus__envelope__unpack (NULL, size, data);
+    return s_decode (s_unpack_envelope, data, size);
 }
 
 void
 codec_envelope_free (envelope_t *msg)
 {
-    if (msg)
-        cibus__envelope__free_unpacked (msg, NULL);
+    s_decoded_free (msg);
 }
 
 const char *

@@ -760,6 +760,98 @@ test_codec_decode_of_truncated_envelope_returns_null (void **state)
     codec_buf_release (&buf);
 }
 
+//  A decoded message is carved from an arena of its own, which grows by
+//  blocks: a table of many small cells decodes into structs several times
+//  its size on the wire, across many blocks, every one of them read back
+//  whole; cut anywhere, the same bytes decode to nothing (and leak
+//  nothing: the sanitizer's leak check runs with the test).
+#define S_MANY_CELLS 3000
+
+static void
+test_codec_decode_of_a_table_larger_than_its_bytes (void **state)
+{
+    (void) state;
+    sample_t sample;
+    s_sample_data (&sample);
+    Cibus__DataCell *cells = calloc (S_MANY_CELLS, sizeof *cells);
+    Cibus__DataCell **list = calloc (S_MANY_CELLS, sizeof *list);
+    Cibus__Dimension *dims = calloc (S_MANY_CELLS, sizeof *dims);
+    Cibus__Dimension **dim_list = calloc (S_MANY_CELLS, sizeof *dim_list);
+    char (*values) [8] = calloc (S_MANY_CELLS, sizeof *values);
+    assert_non_null (cells);
+    assert_non_null (list);
+    assert_non_null (dims);
+    assert_non_null (dim_list);
+    assert_non_null (values);
+    for (size_t i = 0; i < S_MANY_CELLS; i++) {
+        dims [i] = (Cibus__Dimension) CIBUS__DIMENSION__INIT;
+        snprintf (values [i], sizeof values [i], "s%zu", i);
+        dims [i].key = "school";
+        dims [i].value = values [i];
+        dim_list [i] = &dims [i];
+        cells [i] = (Cibus__DataCell) CIBUS__DATA_CELL__INIT;
+        cells [i].n_dimensions = 1;
+        cells [i].dimensions = &dim_list [i];
+        cells [i].has_n = 1;
+        cells [i].n = i;
+        list [i] = &cells [i];
+    }
+    sample.data.n_cells = S_MANY_CELLS;
+    sample.data.cells = list;
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
+
+    envelope_t *env = codec_envelope_decode (buf.data, buf.size);
+    assert_non_null (env);
+    assert_true (S_MANY_CELLS * (sizeof (Cibus__DataCell) + sizeof (Cibus__Dimension))
+                 > 4 * buf.size);
+    assert_string_equal (env->id, "d-2026-001");
+    assert_string_equal (env->data->unit, "lincoln-elementary");
+    assert_int_equal (env->data->n_cells, S_MANY_CELLS);
+    for (size_t i = 0; i < S_MANY_CELLS; i++) {
+        const Cibus__DataCell *cell = env->data->cells [i];
+        assert_int_equal (cell->n, i);
+        assert_int_equal (cell->n_dimensions, 1);
+        assert_string_equal (cell->dimensions [0]->key, "school");
+        assert_string_equal (cell->dimensions [0]->value, values [i]);
+    }
+    codec_envelope_free (env);
+    //  Cut at the end, in the middle, and where the cells begin.
+    size_t cuts [] = {buf.size - 1, buf.size / 2, 40};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts [0]; i++)
+        assert_null (codec_envelope_decode (buf.data, cuts [i]));
+
+    //  The same table, delivered: a Reply whose envelopes are its bytes.
+    ProtobufCBinaryData copies [3];
+    for (size_t i = 0; i < 3; i++)
+        copies [i] = (ProtobufCBinaryData){buf.size, buf.data};
+    Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
+    deliver.n_envelopes = 3;
+    deliver.envelopes = copies;
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_DELIVER;
+    reply.deliver = &deliver;
+    codec_buf_t wire = {0};
+    assert_int_equal (codec_pack_reply (&reply, &wire), CIBUS_OK);
+    reply_t *decoded = codec_reply_decode (wire.data, wire.size);
+    assert_non_null (decoded);
+    assert_int_equal (decoded->deliver->n_envelopes, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal (decoded->deliver->envelopes [i].len, buf.size);
+        assert_memory_equal (decoded->deliver->envelopes [i].data, buf.data, buf.size);
+    }
+    codec_reply_free (decoded);
+    assert_null (codec_reply_decode (wire.data, wire.size - 1));
+
+    codec_buf_release (&wire);
+    codec_buf_release (&buf);
+    free (values);
+    free (dim_list);
+    free (dims);
+    free (list);
+    free (cells);
+}
+
 static void
 test_codec_free_accepts_null (void **state)
 {
@@ -3252,6 +3344,7 @@ main (void)
         cmocka_unit_test (test_codec_buf_release_empties_the_buffer),
         cmocka_unit_test (test_codec_decode_of_garbage_returns_null),
         cmocka_unit_test (test_codec_decode_of_truncated_envelope_returns_null),
+        cmocka_unit_test (test_codec_decode_of_a_table_larger_than_its_bytes),
         cmocka_unit_test (test_codec_free_accepts_null),
         cmocka_unit_test (test_codec_body_kind_and_name_follow_the_body),
         cmocka_unit_test (test_codec_validate_accepts_data_submission),
