@@ -93,6 +93,7 @@ typedef struct {
 //  What precedes every block handed out: the address of its arena, padded
 //  so that the block keeps the strictest alignment.
 #define S_PREFIX  sizeof (max_align_t)
+#define S_BLOCK_MAX (64 * 1024)
 #define S_ALIGNED(n) (((n) + sizeof (max_align_t) - 1) & ~(sizeof (max_align_t) - 1))
 
 static s_chunk_t *
@@ -117,7 +118,7 @@ s_arena_alloc (void *data, size_t size)
         if (!(chunk = s_chunk_new (next, arena->chunk)))
             return NULL;
         arena->chunk = chunk;
-        arena->next_size = next <= SIZE_MAX / 2 ? 2 * next : next;
+        arena->next_size = 2 * arena->next_size < S_BLOCK_MAX ? 2 * arena->next_size : S_BLOCK_MAX;
     }
     unsigned char *block = chunk->bytes + chunk->used;
     chunk->used += need;
@@ -135,11 +136,13 @@ s_arena_free_block (void *data, void *block)
 
 //  An arena for decoding size bytes: its first block holds the arena and,
 //  for most messages, all they decode into (strings gain a NUL, messages
-//  and arrays their structs).
+//  and arrays their structs). No block is larger than S_BLOCK_MAX unless
+//  one field needs it: malloc serves larger ones from mappings of their
+//  own, which cost page faults each time (a Deliver may be a megabyte).
 static s_arena_t *
 s_arena_new (size_t size)
 {
-    size_t first = size < SIZE_MAX / 4 ? 2 * size + 1024 : size;
+    size_t first = size < S_BLOCK_MAX ? size + size / 8 + 1024 : S_BLOCK_MAX;
     s_chunk_t *chunk = s_chunk_new (S_ALIGNED (sizeof (s_arena_t)) + first, NULL);
     if (!chunk)
         return NULL;
