@@ -332,7 +332,25 @@ test_broker_concurrent_publishers_share_transactions (void **state)
         cibus_destroy (&clients [i]);
 }
 
-//  ---------------------------------------------------------------- cursors
+//  The seqs of one publisher's acks, in the order they arrived.
+typedef struct {
+    uint64_t seqs [S_MAX_IDS];
+    size_t count;
+    size_t refusals;
+} s_ack_order_t;
+
+static void
+s_on_ack_order (const cibus_ack_t *ack, cibus_err_t err, const char *message, void *arg)
+{
+    (void) message;
+    s_ack_order_t *order = arg;
+    if (err)
+        order->refusals++;
+    else if (order->count < S_MAX_IDS)
+        order->seqs [order->count++] = ack->seq;
+}
+
+static void *s_storm (void *arg);
 
 typedef struct {
     harness_world_t *world;
@@ -340,6 +358,44 @@ typedef struct {
     size_t count;
     int result;
 } s_storm_t;
+
+//  Acks follow commits, and commits follow one another: a publisher with
+//  many in flight, while others publish too (so that the writer goes on
+//  from one batch to the next by itself, and batches finish while the
+//  reactor is acking the one before), is acked once for each, each after
+//  the one stored before it.
+static void
+test_broker_acks_of_a_pipelined_publisher_come_in_commit_order (void **state)
+{
+    harness_world_t *world = *state;
+    s_storm_t storms [2] = {{world, 3000, 500, -1}, {world, 3500, 500, -1}};
+    pthread_t threads [2];
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal (pthread_create (&threads [i], NULL, s_storm, &storms [i]), 0);
+    s_ack_order_t *order = calloc (1, sizeof *order);
+    assert_non_null (order);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    cibus_set_ack_handler (alice, s_on_ack_order, order);
+    cibus_set_window (alice, 1000);
+    s_publish_async (alice, 0, 3000);
+    assert_int_equal (cibus_flush (alice), CIBUS_OK);
+    for (size_t i = 0; i < 2; i++) {
+        pthread_join (threads [i], NULL);
+        assert_int_equal (storms [i].result, 0);
+    }
+    assert_int_equal (order->refusals, 0);
+    assert_int_equal (order->count, 3000);
+    for (size_t i = 1; i < order->count; i++)
+        assert_true (order->seqs [i - 1] < order->seqs [i]);
+    cibus_status_t status;
+    assert_int_equal (cibus_status (alice, &status), CIBUS_OK);
+    assert_int_equal (status.last_seq, 4000);
+    assert_int_equal (status.appended, 4000);
+    free (order);
+    cibus_destroy (&alice);
+}
+
+//  ---------------------------------------------------------------- cursors
 
 static void *
 s_storm (void *arg)
@@ -1899,6 +1955,8 @@ main (void)
             test_broker_sigterm_acks_the_commit_in_flight_and_restart_continues, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_duplicate_publish_acks_the_first_seq,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_acks_of_a_pipelined_publisher_come_in_commit_order,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_concurrent_publishers_share_transactions,
                                          s_setup, s_teardown),
