@@ -15,6 +15,9 @@ struct auth_t {
     zhashx_t *partners;     /* public key -> store_partner_t * */
     uint64_t data_version;  /* of the store when partners was loaded */
     log_limit_t *limit;     /* of the refusals a stranger can repeat at will */
+    auth_guard_fn *guard;   /* see auth_set_guard */
+    void *guard_arg;
+    int64_t looked;         /* monotonic msec of a handshake's last look */
 };
 
 static void
@@ -127,6 +130,13 @@ auth_sock (auth_t *self)
     return self->zap;
 }
 
+void
+auth_set_guard (auth_t *self, auth_guard_fn *guard, void *arg)
+{
+    self->guard = guard;
+    self->guard_arg = arg;
+}
+
 bool
 auth_refresh (auth_t *self)
 {
@@ -178,10 +188,17 @@ s_handle_one (auth_t *self, zmsg_t *request)
         && zframe_size (credentials) == 32) {
         zmq_z85_encode (key, zframe_data (credentials), 32);
         const store_partner_t *partner = auth_lookup (self, key);
-        if (!partner) {
+        if (!partner && self->guard && zclock_mono () - self->looked >= AUTH_LOOK_MSEC) {
             //  The registry may have changed since the last poll: a partner
-            //  added a moment ago must get in on its first try.
-            auth_refresh (self);
+            //  added a moment ago must get in on its first try. The store
+            //  is the caller's only once it says so; and a stranger cannot
+            //  make it say so more than once every AUTH_LOOK_MSEC.
+            self->looked = zclock_mono ();
+            self->guard (self->guard_arg, false);
+            if (store_data_version (self->store) != self->data_version) {
+                self->guard (self->guard_arg, true);
+                auth_refresh (self);
+            }
             partner = auth_lookup (self, key);
         }
         if (partner) {

@@ -36,8 +36,21 @@ zsock_t *auth_sock (auth_t *self);
 void auth_handle (auth_t *self);
 
 /* Reload the registry when another process changed the database. Returns
-   true when it was reloaded. */
+   true when it was reloaded. The caller must own the store (no other
+   thread using its connection) and hold no record auth_lookup lent. */
 bool auth_refresh (auth_t *self);
+
+/* What a handshake of a key not in the registry asks of its caller before
+   it looks at the database again (a partner added a moment ago gets in
+   on its first try): guard (arg, false) makes the store the caller's for
+   the look (no other thread uses its connection), and guard (arg, true),
+   called only when the registry did change, also lets go of every record
+   auth_lookup lent, which the reload frees. A stranger repeating
+   handshakes gets such a look at most once every AUTH_LOOK_MSEC. Without
+   a guard, the handshake never looks. */
+#define AUTH_LOOK_MSEC 100
+typedef void (auth_guard_fn) (void *arg, bool release);
+void auth_set_guard (auth_t *self, auth_guard_fn *guard, void *arg);
 
 /* The partner registered under public_key (Z85), or NULL. Borrowed: valid
    until the next auth_refresh. */

@@ -1687,6 +1687,19 @@ broker_flush (broker_t *self)
     s_deliver_pending (self);
 }
 
+//  What a handshake of an unknown key asks before it looks at the
+//  database (auth_set_guard): the writer idle, and for a reload, every
+//  batch committed and acked, since batches point into the registry.
+static void
+s_auth_guard (void *arg, bool release)
+{
+    broker_t *self = arg;
+    if (release)
+        s_commit_batch (self);
+    else
+        s_writer_finish (self);
+}
+
 //  Reload the registry if another process changed it. A reload frees the
 //  records the batches point to (s_pending_t.publisher), and its check
 //  reads the store: it waits for a moment between batches, or at most
@@ -1917,6 +1930,7 @@ broker_new (const broker_config_t *config)
     if (store_degraded (self->store))
         self->recover_at = zclock_mono () + S_RECOVER_MSEC;
     zhashx_set_destructor (self->quotas, s_quota_free);
+    auth_set_guard (self->auth, s_auth_guard, self);
 
     self->router = zsock_new (ZMQ_ROUTER);
     if (!self->router) {

@@ -359,6 +359,32 @@ typedef struct {
     int result;
 } s_storm_t;
 
+//  Two publishers of count updates each, from ids first and first + count,
+//  on threads of their own (s_storm); s_storms_join waits for both.
+typedef struct {
+    s_storm_t storms [2];
+    pthread_t threads [2];
+} s_storms_t;
+
+static void
+s_storms_start (s_storms_t *self, harness_world_t *world, size_t first, size_t count)
+{
+    for (size_t i = 0; i < 2; i++) {
+        self->storms [i] = (s_storm_t){world, first + i * count, count, -1};
+        assert_int_equal (pthread_create (&self->threads [i], NULL, s_storm, &self->storms [i]),
+                          0);
+    }
+}
+
+static void
+s_storms_join (s_storms_t *self)
+{
+    for (size_t i = 0; i < 2; i++) {
+        pthread_join (self->threads [i], NULL);
+        assert_int_equal (self->storms [i].result, 0);
+    }
+}
+
 //  Acks follow commits, and commits follow one another: a publisher with
 //  many in flight, while others publish too (so that the writer goes on
 //  from one batch to the next by itself, and batches finish while the
@@ -368,10 +394,8 @@ static void
 test_broker_acks_of_a_pipelined_publisher_come_in_commit_order (void **state)
 {
     harness_world_t *world = *state;
-    s_storm_t storms [2] = {{world, 3000, 500, -1}, {world, 3500, 500, -1}};
-    pthread_t threads [2];
-    for (size_t i = 0; i < 2; i++)
-        assert_int_equal (pthread_create (&threads [i], NULL, s_storm, &storms [i]), 0);
+    s_storms_t storms;
+    s_storms_start (&storms, world, 3000, 500);
     s_ack_order_t *order = calloc (1, sizeof *order);
     assert_non_null (order);
     cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
@@ -379,10 +403,7 @@ test_broker_acks_of_a_pipelined_publisher_come_in_commit_order (void **state)
     cibus_set_window (alice, 1000);
     s_publish_async (alice, 0, 3000);
     assert_int_equal (cibus_flush (alice), CIBUS_OK);
-    for (size_t i = 0; i < 2; i++) {
-        pthread_join (threads [i], NULL);
-        assert_int_equal (storms [i].result, 0);
-    }
+    s_storms_join (&storms);
     assert_int_equal (order->refusals, 0);
     assert_int_equal (order->count, 3000);
     for (size_t i = 1; i < order->count; i++)
@@ -1565,6 +1586,63 @@ test_broker_an_unregistered_key_fails_at_once_after_its_handshake (void **state)
     }
 }
 
+//  Register dana (a partner in early-literacy) under public_key with
+//  `cibusd partner add`, and a client of hers with the secret certificate
+//  at path.
+static cibus_t *
+s_dana_added (harness_world_t *world, const char *public_key, const char *path)
+{
+    char *out, *err;
+    assert_int_equal (harness_cibusd (&out, &err, "partner", "add", "dana", "--data",
+                                      world->data, "--role", "partner", "--key", public_key,
+                                      "--network", "early-literacy", NULL),
+                      0);
+    free (out), free (err);
+    return harness_client (world, path, S_TIMEOUT);
+}
+
+//  A partner added while the writer is busy gets in on its first
+//  handshake, and strangers handshaking meanwhile are refused, while two
+//  publishers keep the writer busy: the handshake's look at the registry
+//  waits for the store to be the reactor's (and, for the reload, for the
+//  batches to be committed), and every publish is still acked once.
+static void
+test_broker_a_partner_added_under_load_gets_in_at_once (void **state)
+{
+    harness_world_t *world = *state;
+    s_storms_t storms;
+    s_storms_start (&storms, world, 0, 1500);
+    char public_key [41], path [4200];
+    zcert_t *cert = zcert_new ();
+    assert_non_null (cert);
+    snprintf (public_key, sizeof public_key, "%s", zcert_public_txt (cert));
+    snprintf (path, sizeof path, "%s/dana", world->dir);
+    assert_int_equal (zcert_save (cert, path), 0);
+    zcert_destroy (&cert);
+    strcat (path, "_secret");
+    cibus_t *dana = s_dana_added (world, public_key, path);
+    char name [64];
+    assert_int_equal (cibus_ping (dana, name, sizeof name, NULL, 0), CIBUS_OK);
+    assert_string_equal (name, "dana");
+    for (int i = 0; i < 5; i++) {
+        zcert_t *stranger_cert = zcert_new ();
+        assert_non_null (stranger_cert);
+        char stranger_path [4200];
+        snprintf (stranger_path, sizeof stranger_path, "%s/loaded-stranger-%d", world->dir, i);
+        assert_int_equal (zcert_save (stranger_cert, stranger_path), 0);
+        zcert_destroy (&stranger_cert);
+        strcat (stranger_path, "_secret");
+        cibus_t *stranger = harness_client (world, stranger_path, S_TIMEOUT);
+        assert_int_equal (cibus_ping (stranger, NULL, 0, NULL, 0), CIBUS_ERR_UNKNOWN_KEY);
+        cibus_destroy (&stranger);
+    }
+    s_storms_join (&storms);
+    cibus_status_t status;
+    assert_int_equal (cibus_status (dana, &status), CIBUS_OK);
+    assert_int_equal (status.appended, 3000);
+    cibus_destroy (&dana);
+}
+
 //  An empty optional string is absent, in the stored entry too: no reader
 //  is sent a `source: ""` (PROTOCOL.md 2.1, 3.7).
 static void
@@ -1731,13 +1809,7 @@ test_broker_a_secret_certificate_written_from_the_spec_is_accepted (void **state
              "    secret-key = \"%s\"\n",
              public_key, secret_key);
     assert_int_equal (fclose (file), 0);
-    char *out, *err;
-    assert_int_equal (harness_cibusd (&out, &err, "partner", "add", "dana", "--data",
-                                      world->data, "--role", "partner", "--key", public_key,
-                                      "--network", "early-literacy", NULL),
-                      0);
-    free (out), free (err);
-    cibus_t *dana = harness_client (world, path, S_TIMEOUT);
+    cibus_t *dana = s_dana_added (world, public_key, path);
     char name [64], role [32];
     assert_int_equal (cibus_ping (dana, name, sizeof name, role, sizeof role), CIBUS_OK);
     assert_string_equal (name, "dana");
@@ -2007,6 +2079,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_broker_an_unregistered_key_fails_at_once_after_its_handshake, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (test_broker_a_partner_added_under_load_gets_in_at_once,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_broker_an_empty_string_is_stored_and_relayed_as_absent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_a_nul_byte_in_a_string_is_refused, s_setup,
