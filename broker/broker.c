@@ -12,9 +12,11 @@
       4. hands the batch to the writer thread (writer.c), which appends it
          and commits it in one transaction while the reactor goes on
          taking, decoding and checking the next; when the commit returns,
-         the reactor sends its acks and hands over the next batch (group
-         commit: whatever arrived while the previous commit was being
-         written is in this batch, so throughput grows with load);
+         the writer takes the next batch itself if the reactor has taken
+         one (s_writer_go_on), else the reactor hands it over, and the
+         reactor sends the acks of the one committed (group commit:
+         whatever arrived while the previous commit was being written is
+         in this batch, so throughput grows with load);
       5. takes the monitor's news of connections (conns.c): a cursor whose
          connection closed ends, strangers past the handshake cap go;
       6. moves the cursors forward, in rotating order, within one budget of
@@ -25,8 +27,11 @@
     The store is the writer's while it holds a batch: the reactor waits
     for the writer (s_writer_finish) before anything else reads or writes
     the store - a query, a status, a subscription's first step, a cursor
-    that reads the log, the registry's reload - and its own view of the
-    log's end (last_seq) moves only when it takes a finished batch back.
+    that reads the log, the registry's reload, a handshake's look at the
+    registry (s_auth_guard) - and its own view of the log's end
+    (last_seq) moves only when it acks a finished batch. What the two
+    threads share besides is under the mutex `hand`: the batch being
+    taken, the batch finished by a writer that went on, the spare.
 
     Invariants: an Ack is sent only after the COMMIT of its entry returned;
     a subscriber receives entries in seq order, each once, never more than

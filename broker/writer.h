@@ -3,9 +3,11 @@
     The broker's reactor hands the writer a batch to append and commit
     (writer_start), goes on taking requests, and learns that the job ended
     from a descriptor it polls with its sockets (writer_fd); writer_wait
-    then returns at once, and the reactor acks. Anything the job touches is
-    the writer's between writer_start and the writer_wait that returns:
-    the mutex of writer_wait is what makes the job's writes visible.     */
+    then returns at once, and the reactor acks. Anything the job touches
+    without a lock of its own is the job's between writer_start and the
+    writer_wait that returns: the mutex of writer_wait is what makes the
+    job's writes visible (the broker's job also shares a few batches with
+    the reactor under a mutex of its own, see broker.c).                */
 
 #ifndef CIBUS_WRITER_H_INCLUDED
 #define CIBUS_WRITER_H_INCLUDED
