@@ -831,6 +831,16 @@ s_writer_start (broker_t *self)
     writer_start (self->writer);
 }
 
+//  Whether the writer, when a commit returns, must stop rather than go on
+//  to the batch taken meanwhile (s_writer_go_on).
+static void
+s_writer_hold (broker_t *self, bool hold)
+{
+    pthread_mutex_lock (&self->hand);
+    self->hold = hold;
+    pthread_mutex_unlock (&self->hand);
+}
+
 //  Take back the batch the writer holds, waiting for its commit if it is
 //  still running, and ack it. After this the store is the reactor's.
 static void
@@ -838,13 +848,9 @@ s_writer_finish (broker_t *self)
 {
     if (!writer_busy (self->writer))
         return;
-    pthread_mutex_lock (&self->hand);
-    self->hold = true;
-    pthread_mutex_unlock (&self->hand);
+    s_writer_hold (self, true);
     s_writer_collect (self);
-    pthread_mutex_lock (&self->hand);
-    self->hold = false;
-    pthread_mutex_unlock (&self->hand);
+    s_writer_hold (self, false);
     s_batch_done (self, self->done);
 }
 
@@ -2002,9 +2008,7 @@ broker_destroy (broker_t **self_p)
     broker_t *self = *self_p;
     //  A batch the writer holds is committed or not; either way nobody is
     //  acked for it now, and its publishers retry it. It goes on to none.
-    pthread_mutex_lock (&self->hand);
-    self->hold = true;
-    pthread_mutex_unlock (&self->hand);
+    s_writer_hold (self, true);
     writer_destroy (&self->writer);
     for (size_t i = 0; i < 4; i++) {
         s_batch_clear (self, &self->batches [i]);
