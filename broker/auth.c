@@ -137,19 +137,24 @@ auth_set_guard (auth_t *self, auth_guard_fn *guard, void *arg)
     self->guard_arg = arg;
 }
 
-bool
-auth_refresh (auth_t *self)
+//  Reload the registry, now at the database's version. Only a registry
+//  actually loaded counts as seen: after a failed load the next turn tries
+//  again, rather than serving the old registry until the database changes
+//  once more.
+static bool
+s_reload (auth_t *self, uint64_t version)
 {
-    uint64_t version = store_data_version (self->store);
-    if (version == self->data_version)
-        return false;
-    //  Only a registry actually loaded counts as seen: after a failed load
-    //  the next turn tries again, rather than serving the old registry
-    //  until the database changes once more.
     if (s_load (self) != CIBUS_OK)
         return false;
     self->data_version = version;
     return true;
+}
+
+bool
+auth_refresh (auth_t *self)
+{
+    uint64_t version = store_data_version (self->store);
+    return version != self->data_version && s_reload (self, version);
 }
 
 const store_partner_t *
@@ -195,9 +200,10 @@ s_handle_one (auth_t *self, zmsg_t *request)
             //  make it say so more than once every AUTH_LOOK_MSEC.
             self->looked = zclock_mono ();
             self->guard (self->guard_arg, false);
-            if (store_data_version (self->store) != self->data_version) {
+            uint64_t now_version = store_data_version (self->store);
+            if (now_version != self->data_version) {
                 self->guard (self->guard_arg, true);
-                auth_refresh (self);
+                s_reload (self, now_version);
             }
             partner = auth_lookup (self, key);
         }

@@ -175,16 +175,15 @@ s_arena_of (const void *block)
     return arena;
 }
 
-//  Decode with unpack into an arena of its own; NULL when the bytes do not
-//  decode (or memory ran out), with the arena gone.
+//  Decode a message of descriptor into an arena of its own; NULL when the
+//  bytes do not decode (or memory ran out), with the arena gone.
 static void *
-s_decode (ProtobufCMessage *(*unpack) (ProtobufCAllocator *, size_t, const uint8_t *),
-          const void *data, size_t size)
+s_decode (const ProtobufCMessageDescriptor *descriptor, const void *data, size_t size)
 {
     s_arena_t *arena = s_arena_new (size);
     if (!arena)
         return NULL;
-    ProtobufCMessage *msg = unpack (&arena->allocator, size, data);
+    ProtobufCMessage *msg = protobuf_c_message_unpack (descriptor, &arena->allocator, size, data);
     if (!msg)
         s_arena_destroy (arena);
     return msg;
@@ -197,28 +196,10 @@ s_decoded_free (void *msg)
         s_arena_destroy (s_arena_of (msg));
 }
 
-static ProtobufCMessage *
-s_unpack_request (ProtobufCAllocator *allocator, size_t size, const uint8_t *data)
-{
-    return (ProtobufCMessage *) cibus__request__unpack (allocator, size, data);
-}
-
-static ProtobufCMessage *
-s_unpack_reply (ProtobufCAllocator *allocator, size_t size, const uint8_t *data)
-{
-    return (ProtobufCMessage *) cibus__reply__unpack (allocator, size, data);
-}
-
-static ProtobufCMessage *
-s_unpack_envelope (ProtobufCAllocator *allocator, size_t size, const uint8_t *data)
-{
-    return (ProtobufCMessage *) cibus__envelope__unpack (allocator, size, data);
-}
-
 request_t *
 codec_request_decode (const void *data, size_t size)
 {
-    return s_decode (s_unpack_request, data, size);
+    return s_decode (&cibus__request__descriptor, data, size);
 }
 
 void
@@ -230,7 +211,7 @@ codec_request_free (request_t *msg)
 reply_t *
 codec_reply_decode (const void *data, size_t size)
 {
-    return s_decode (s_unpack_reply, data, size);
+    return s_decode (&cibus__reply__descriptor, data, size);
 }
 
 void
@@ -242,7 +223,7 @@ codec_reply_free (reply_t *msg)
 envelope_t *
 codec_envelope_decode (const void *data, size_t size)
 {
-    return s_decode (s_unpack_envelope, data, size);
+    return s_decode (&cibus__envelope__descriptor, data, size);
 }
 
 void
