@@ -481,14 +481,30 @@ s_dispatch (cibus_t *self, zframe_t *frame)
     zframe_destroy (&frame);
 }
 
-//  Wait at most msec for one reply and dispatch it. TIMEOUT when nothing
-//  came; the fatal error when the connection is refused.
+//  What a caller of s_pump waits for: once it has come, what is still
+//  queued behind it stays on the socket for the next call. A reply or a
+//  subscription's first entry must not wait while a backlog of Deliver
+//  frames behind it is decoded (up to S_DRAIN_MAX of them, each up to
+//  CIBUS_MAX_FRAME).
+static bool
+s_answered (cibus_t *self)
+{
+    return self->answer != NULL;
+}
+
+static bool
+s_delivered (cibus_t *self)
+{
+    return zlistx_size (self->deliveries) > 0;
+}
+
 //  Dispatch what is already waiting on the socket without a poll: under a
 //  stream of deliveries, one zmq_poll per message was most of the reader's
 //  time (a profile of a replay showed poll and its bookkeeping above half).
+//  Stops once done (when given) says the caller has what it waits for.
 //  Returns how many replies were dispatched, at most max.
 static size_t
-s_drain_ready (cibus_t *self, size_t max)
+s_drain_ready (cibus_t *self, size_t max, bool (*done) (cibus_t *))
 {
     void *handle = zsock_resolve (self->dealer);
     size_t count = 0;
@@ -504,14 +520,19 @@ s_drain_ready (cibus_t *self, size_t max)
         if (frame)
             s_dispatch (self, frame);
         count++;
+        if (done && done (self))
+            break;
     }
     return count;
 }
 
+//  Wait at most msec for one reply and dispatch it, or dispatch those
+//  already waiting (until done, if given). TIMEOUT when nothing came; the
+//  fatal error when the connection is refused.
 static cibus_err_t
-s_pump (cibus_t *self, int msec)
+s_pump (cibus_t *self, int msec, bool (*done) (cibus_t *))
 {
-    if (s_drain_ready (self, S_DRAIN_MAX) > 0)
+    if (s_drain_ready (self, S_DRAIN_MAX, done) > 0)
         return self->fatal ? self->fatal : CIBUS_OK;
     zmq_pollitem_t items [] = {{zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0},
                                {self->monitor ? zsock_resolve (self->monitor) : NULL, 0,
@@ -597,7 +618,7 @@ s_await (cibus_t *self)
             err = s_fail_timeout (self);
             break;
         }
-        err = s_pump (self, (int) left);
+        err = s_pump (self, (int) left, s_answered);
         if (err && err != CIBUS_ERR_TIMEOUT)
             break;
         err = CIBUS_OK;
@@ -820,7 +841,7 @@ cibus_drain (cibus_t *self, size_t limit)
         int64_t left = until - zclock_mono ();
         if (left <= 0)
             return s_fail_timeout (self);
-        cibus_err_t err = s_pump (self, (int) left);
+        cibus_err_t err = s_pump (self, (int) left, NULL);
         if (err && err != CIBUS_ERR_TIMEOUT)
             return err;
         if (self->in_flight < before)
@@ -944,7 +965,7 @@ cibus_next (cibus_t *self, int timeout_msec, cibus_envelope_t **env)
         int64_t left = until - zclock_mono ();
         if (left < 0)
             left = 0;
-        cibus_err_t err = s_pump (self, (int) left);
+        cibus_err_t err = s_pump (self, (int) left, s_delivered);
         if (err == CIBUS_ERR_TIMEOUT && zlistx_size (self->deliveries) == 0)
             return s_fail (self, CIBUS_ERR_TIMEOUT, NULL, "nothing new within %lld ms",
                            (long long) (timeout_msec < 0 ? self->timeout_msec : timeout_msec));
