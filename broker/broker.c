@@ -89,6 +89,11 @@
 #define S_WAIT_POLL_MSEC 2
 //  Bytes one cursor step sends at most, whatever the credit says.
 #define S_STEP_BYTES CIBUS_MAX_FRAME
+//  Bytes a subscription's first step sends at most; each step after it may
+//  send twice the one before, up to S_STEP_BYTES. A subscriber starting in
+//  a backlog then has its first entries after one small frame to decrypt
+//  and decode, not a full one, and is at full frames from its eighth step on.
+#define S_STEP_FIRST (8 * 1024)
 //  Subscriptions one key may hold at once (a sync client, a tail, a
 //  dashboard or two): each costs the broker up to a few megabytes.
 #define S_SUBS_PER_KEY 16
@@ -155,6 +160,7 @@ typedef struct {
     uint64_t inflight; /* their sum */
     bool asked;        /* sent a Heartbeat to ask for credit since the last Credit */
     bool sparse;       /* few rows are for it: read topics first, envelopes after */
+    uint32_t step_bytes; /* what its next step may send: S_STEP_FIRST, doubling */
 } s_sub_t;
 
 //  One entry of a Deliver being built: where its bytes are in frame_bytes.
@@ -982,7 +988,7 @@ typedef struct {
     const store_partner_t *partner;
     bool blocked;  /* the peer's queue is full or the peer is gone */
     bool full;     /* the subscriber has max_inflight bytes unpaid */
-    bool capped;   /* this step's frame holds S_STEP_BYTES: more next turn */
+    bool capped;   /* this step's frame holds the sub's step_bytes: more next turn */
     size_t wanted; /* rows for this subscriber */
     uint64_t sent; /* bytes of the entries in this step's frame */
     size_t count;  /* entries in this step's frame (self->frame) */
@@ -1052,12 +1058,12 @@ s_deliver_one (const store_entry_t *entry, void *arg)
             step->full = true;
             return false;
         }
-        //  And one step's frame holds at most S_STEP_BYTES: a client may pay
+        //  And one step's frame holds at most step_bytes: a client may pay
         //  credit back without reading, and what it has not read stays in
         //  libzmq's queue until its kernel buffer drains (see s_cursor_step).
         if (step->count > 0
             && S_FRAME_WRAP + step->sent + (step->count + 1) * S_ENTRY_WRAP + size
-                   > S_STEP_BYTES) {
+                   > sub->step_bytes) {
             step->capped = true;
             return false;
         }
@@ -1123,6 +1129,7 @@ s_frame_send (broker_t *self, s_cursor_step_t *step)
         if (self->conns)
             conns_charge (self->conns, sub->fd, step->sent);
         sub->last_sent = zclock_mono ();
+        sub->step_bytes = sub->step_bytes < S_STEP_BYTES / 2 ? 2 * sub->step_bytes : S_STEP_BYTES;
     }
     self->frame_count = 0;
     self->frame_used = 0;
@@ -1369,6 +1376,7 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
     snprintf (sub->key, sizeof sub->key, "%s", partner->public_key);
     sub->fd = fd;
     sub->sparse = subscribe->n_prefixes > 0 || partner->role != ROLE_BACKBONE;
+    sub->step_bytes = S_STEP_FIRST;
     uint64_t last = self->last_seq;
     sub->next_seq =
         subscribe->has_from_seq && subscribe->from_seq > 0 ? subscribe->from_seq : last + 1;

@@ -1003,6 +1003,8 @@ typedef struct {
     size_t frames;
     size_t largest;
     bool pong;
+    size_t sizes [16]; /* the sizes of the first frames, in order */
+    size_t counts [16]; /* and the entries each carried */
 } s_taken_t;
 
 //  Read Delivers on a raw connection until want entries in all, a Pong, or
@@ -1021,6 +1023,10 @@ s_take_frames (zsock_t *dealer, size_t want, s_taken_t *taken)
             taken->pong = true;
         else if (reply->kind_case == CIBUS__REPLY__KIND_DELIVER) {
             assert_true (reply->deliver->n_envelopes >= 1);
+            if (taken->frames < 16) {
+                taken->sizes [taken->frames] = size;
+                taken->counts [taken->frames] = reply->deliver->n_envelopes;
+            }
             taken->frames++;
             taken->largest = size > taken->largest ? size : taken->largest;
             for (size_t i = 0; i < reply->deliver->n_envelopes; i++) {
@@ -1056,7 +1062,7 @@ test_attack_a_raw_reader_is_sent_its_credit_in_entries_whatever_the_framing (voi
 
     zsock_t *reader = s_dealer (world, world->hub, NULL, 0, 0, 0);
     s_send_subscribe (reader, "early-literacy/note", first, 100);
-    s_taken_t taken = {first, 0, 0, 0, false};
+    s_taken_t taken = {first, 0, 0, 0, false, {0}, {0}};
     //  The Subscribed comes first; the frames follow.
     reply_t *subscribed = s_recv (reader, harness_now_msec () + S_TIMEOUT);
     assert_non_null (subscribed);
@@ -1082,6 +1088,51 @@ test_attack_a_raw_reader_is_sent_its_credit_in_entries_whatever_the_framing (voi
     assert_true (taken.largest <= CIBUS_MAX_FRAME);
     //  The large notes did not fit in one frame.
     assert_true (taken.largest > (size_t)CIBUS_MAX_FRAME / 2);
+    zsock_destroy (&reader);
+    cibus_destroy (&hub);
+}
+
+//  A reader subscribing at the start of a long backlog gets its first
+//  entries in a small frame (PROTOCOL.md 4.3: at most 8 KiB, each next
+//  frame at most twice the one before, up to 1 MiB), not in a full one it
+//  would have to take in, decrypt and decode first.
+#define S_BACKLOG_NOTES 2000
+#define S_FIRST_FRAME (8 * 1024)
+static void
+test_attack_a_reader_in_a_backlog_gets_a_small_first_frame_then_larger_ones (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    cibus_status_t status;
+    assert_int_equal (cibus_status (hub, &status), CIBUS_OK);
+    uint64_t first = status.last_seq + 1;
+    s_publish_notes (hub, "backlog", 0, S_BACKLOG_NOTES, 200, 0);
+
+    zsock_t *reader = s_dealer (world, world->hub, NULL, 0, 0, 0);
+    s_send_subscribe (reader, "early-literacy/note", first, S_BACKLOG_NOTES);
+    reply_t *subscribed = s_recv (reader, harness_now_msec () + S_TIMEOUT);
+    assert_non_null (subscribed);
+    assert_int_equal (subscribed->kind_case, CIBUS__REPLY__KIND_SUBSCRIBED);
+    codec_reply_free (subscribed);
+    s_taken_t taken = {first, 0, 0, 0, false, {0}, {0}};
+    s_take_frames (reader, S_BACKLOG_NOTES, &taken);
+    assert_int_equal (taken.entries, S_BACKLOG_NOTES);
+    print_message ("%zu entries in %zu frames; the first ones of %zu, %zu, %zu, %zu and %zu "
+                   "bytes\n",
+                   taken.entries, taken.frames, taken.sizes [0], taken.sizes [1], taken.sizes [2],
+                   taken.sizes [3], taken.sizes [4]);
+    //  Several small entries share the first frame, within its bound.
+    assert_true (taken.counts [0] > 1);
+    assert_true (taken.sizes [0] <= S_FIRST_FRAME);
+    //  Each frame after it is at most twice as large, and they grow: the
+    //  backlog does not go out in first-frame-sized pieces.
+    size_t bound = S_FIRST_FRAME;
+    for (size_t i = 1; i < taken.frames && i < 16; i++) {
+        bound = 2 * bound < CIBUS_MAX_FRAME ? 2 * bound : CIBUS_MAX_FRAME;
+        assert_true (taken.sizes [i] <= bound);
+    }
+    assert_true (taken.largest > 4 * S_FIRST_FRAME);
+    assert_true (taken.frames < S_BACKLOG_NOTES / 20);
     zsock_destroy (&reader);
     cibus_destroy (&hub);
 }
@@ -1112,6 +1163,9 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_attack_a_raw_reader_is_sent_its_credit_in_entries_whatever_the_framing, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_attack_a_reader_in_a_backlog_gets_a_small_first_frame_then_larger_ones, s_setup,
             s_teardown),
     };
     //  CIBUS_TEST=pattern runs only the tests whose names match.
