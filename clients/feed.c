@@ -220,10 +220,16 @@ s_key (char *key, size_t size, const char *owner, const char *indicator, const c
 {
     const char *parts [] = {owner, indicator, period, unit};
     size_t used = 0;
-    for (size_t i = 0; i < 4 && used < size; i++)
-        used += parts [i] ? (size_t) snprintf (key + used, size - used, "+%zu:%s",
-                                               strlen (parts [i]), parts [i])
-                          : (size_t) snprintf (key + used, size - used, "-");
+    for (size_t i = 0; i < 4; i++) {
+        if (!parts [i]) {
+            used = feed_put (key, size, used, "-");
+            continue;
+        }
+        used = feed_put (key, size, used, "+");
+        used = feed_put_count (key, size, used, strlen (parts [i]));
+        used = feed_put (key, size, used, ":");
+        used = feed_put (key, size, used, parts [i]);
+    }
 }
 
 static char *
@@ -753,9 +759,11 @@ static void
 s_digest_text (zdigest_t *digest, const char *text)
 {
     char prefix [32];
-    int len = text ? snprintf (prefix, sizeof prefix, "+%zu:", strlen (text))
-                   : snprintf (prefix, sizeof prefix, "-");
-    zdigest_update (digest, (const byte *) prefix, (size_t) len);
+    size_t len = feed_put (prefix, sizeof prefix, 0, text ? "+" : "-");
+    if (text)
+        len = feed_put (prefix, sizeof prefix, feed_put_count (prefix, sizeof prefix, len,
+                                                              strlen (text)), ":");
+    zdigest_update (digest, (const byte *) prefix, len);
     if (text)
         zdigest_update (digest, (const byte *) text, strlen (text));
 }

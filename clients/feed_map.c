@@ -504,14 +504,43 @@ s_reason (s_row_t *self, const char *format, ...)
     va_end (args);
 }
 
+size_t
+feed_put (char *out, size_t size, size_t used, const char *text)
+{
+    size_t len = strlen (text);
+    if (used < size) {
+        size_t room = size - used - 1;
+        size_t take = len < room ? len : room;
+        memcpy (out + used, text, take);
+        out [used + take] = 0;
+    }
+    return used + len;
+}
+
+size_t
+feed_put_count (char *out, size_t size, size_t used, unsigned long long n)
+{
+    char digits [24];
+    size_t at = sizeof digits - 1;
+    digits [at] = 0;
+    do
+        digits [--at] = (char) ('0' + n % 10);
+    while ((n /= 10) > 0);
+    return feed_put (out, size, used, digits + at);
+}
+
 //  The label of a part's value in a message: its column, or its name.
+//  Made for several parts of every row, so without snprintf.
 static const char *
 s_label (const feed_map_t *map, const s_spec_t *spec, char *out, size_t size)
 {
-    if (spec->column_count == 1)
-        snprintf (out, size, "'%s'", map->columns [spec->columns [0]].name);
-    else
-        snprintf (out, size, "the %s", spec->name);
+    size_t used = 0;
+    if (spec->column_count == 1) {
+        used = feed_put (out, size, used, "'");
+        used = feed_put (out, size, used, map->columns [spec->columns [0]].name);
+        feed_put (out, size, used, "'");
+    } else
+        feed_put (out, size, feed_put (out, size, 0, "the "), spec->name);
     return out;
 }
 
@@ -526,7 +555,7 @@ s_eval (s_row_t *self, const s_spec_t *spec, char *out, size_t size)
     if (!spec->present)
         return S_ABSENT;
     if (spec->constant) {
-        snprintf (out, size, "%s", spec->constant);
+        feed_put (out, size, 0, spec->constant);
         return S_OK;
     }
     if (spec->zero_count) {
@@ -549,12 +578,12 @@ s_eval (s_row_t *self, const s_spec_t *spec, char *out, size_t size)
                       s_label (self->map, spec, label, sizeof label), CIBUS_MAX_NAME);
             return S_REFUSE;
         }
-        used += (size_t) snprintf (out + used, size - used, "%s%s", join, value);
+        used = feed_put (out, size, feed_put (out, size, used, join), value);
     }
     if (spec->map) {
         json_t *to = json_object_get (spec->map, out);
         if (to) {
-            snprintf (out, size, "%s", json_string_value (to));
+            feed_put (out, size, 0, json_string_value (to));
             return S_OK;
         }
         if (spec->unmapped == S_UNMAPPED_SKIP)
@@ -660,7 +689,7 @@ s_cell_value (s_row_t *self, cibus_table_t *scratch, char *out, size_t size, boo
             s_reason (self, "%s: %s", label, cibus_table_error (scratch));
             return false;
         }
-        snprintf (out, size, "%s", value);
+        feed_put (out, size, 0, value);
         return true;
     }
     got = s_eval (self, &map->size, count, sizeof count);
@@ -702,7 +731,8 @@ s_cell_value (s_row_t *self, cibus_table_t *scratch, char *out, size_t size, boo
                       feed_quote (value, quoted, sizeof quoted));
             return false;
         }
-        snprintf (out, size, "%s@%llu", value, (unsigned long long) people);
+        size_t used = feed_put (out, size, 0, value);
+        feed_put_count (out, size, feed_put (out, size, used, "@"), people);
         return true;
     }
     uint64_t numerator;
@@ -745,7 +775,8 @@ s_cell_value (s_row_t *self, cibus_table_t *scratch, char *out, size_t size, boo
             return false;
         }
     }
-    snprintf (out, size, "%llu/%llu", (unsigned long long) numerator, (unsigned long long) people);
+    size_t used = feed_put_count (out, size, 0, numerator);
+    feed_put_count (out, size, feed_put (out, size, used, "/"), people);
     return true;
 }
 
@@ -763,7 +794,7 @@ s_place (s_row_t *self, const char *owner)
     s_eval_t got [5];
     for (size_t i = 0; i < 5; i++) {
         if (i == 1 && owner) {
-            snprintf (row->owner, sizeof row->owner, "%s", owner);
+            feed_put (row->owner, sizeof row->owner, 0, owner);
             got [i] = S_OK;
             continue;
         }

@@ -19,6 +19,14 @@
 #define FEED_QUOTE_MAX  64
 #define FEED_QUOTE_SIZE (FEED_QUOTE_MAX * 4 + 8)
 
+/* Copy text, or n in decimal, to out + used (out holds size bytes), cut
+   and ended as snprintf would; returns used plus the length of the whole
+   text, as snprintf does. Every row of a file passes several names
+   through these: with snprintf, parsing its format was over a third of
+   the time `cibus feed` spent reading an export. */
+size_t feed_put (char *out, size_t size, size_t used, const char *text);
+size_t feed_put_count (char *out, size_t size, size_t used, unsigned long long n);
+
 /* The columns the mapping reads, each once: index is what feed_map_row's
    values are in. required: some part needs it (not only optional ones). */
 size_t feed_map_column_count (const feed_map_t *self);

@@ -12,6 +12,8 @@
 #include "feed.h"
 #include "harness.h"
 
+#include <ctype.h>
+#include <czmq.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -716,6 +718,42 @@ test_feed_tables_do_not_depend_on_order_chunks_or_format (void **state)
     assert_string_equal (district->cells [1].value, "*/6");
     assert_int_equal (district->cells [1].line, 4);
     assert_int_equal (strlen (district->id), strlen (FEED_ID_PREFIX) + 40);
+    //  The id is SHA-1 of the canonical text, each part "+LENGTH:TEXT" or
+    //  "-" when absent, cells sorted by name: built here by hand, so that
+    //  a change to how the feed spells it (an upgrade would then correct
+    //  every table fed before instead of finding it a duplicate) fails.
+    char canonical [2048] = "";
+    size_t used = 0;
+    const char *parts [] = {"cibus-feed/1", "early-literacy", district->owner, district->indicator,
+                            district->period, district->unit, district->status,
+                            district->total.value};
+    for (size_t i = 0; i < sizeof parts / sizeof parts [0]; i++)
+        used += parts [i] ? (size_t) snprintf (canonical + used, sizeof canonical - used,
+                                               "+%zu:%s", strlen (parts [i]), parts [i])
+                          : (size_t) snprintf (canonical + used, sizeof canonical - used, "-");
+    const char *names [] = {"income=low", "race=asian", "race=black", "race=hispanic",
+                            "race=white"};
+    size_t found = 0;
+    for (size_t n = 0; n < sizeof names / sizeof names [0]; n++)
+        for (size_t c = 0; c < district->cell_count; c++)
+            if (strcmp (district->cells [c].name, names [n]) == 0) {
+                used += (size_t) snprintf (canonical + used, sizeof canonical - used,
+                                           "+%zu:%s+%zu:%s", strlen (names [n]), names [n],
+                                           strlen (district->cells [c].value),
+                                           district->cells [c].value);
+                found++;
+            }
+    assert_int_equal (found, district->cell_count);
+    assert_true (used < sizeof canonical);
+    zdigest_t *digest = zdigest_new ();
+    assert_non_null (digest);
+    zdigest_update (digest, (const byte *) canonical, used);
+    char expected [FEED_ID_SIZE];
+    snprintf (expected, sizeof expected, FEED_ID_PREFIX "%s", zdigest_string (digest));
+    for (char *c = expected; *c; c++)
+        *c = (char) tolower ((unsigned char) *c);
+    zdigest_destroy (&digest);
+    assert_string_equal (district->id, expected);
     //  Grant's total comes from line 14, after the record of lines 10-11.
     assert_int_equal (feed_table (feeds [0], 2)->total.line, 15);
     for (size_t f = 0; f < 4; f++) {
