@@ -93,6 +93,10 @@
 //  send twice the one before, up to S_STEP_BYTES. A subscriber starting in
 //  a backlog then has its first entries after one small frame to decrypt
 //  and decode, not a full one, and is at full frames from its eighth step on.
+//  Until then each of its steps waits for the loop's next poll (at most
+//  S_WAIT_POLL_MSEC): on two busy cores, the reactor filling the window at
+//  once kept the I/O thread, which encrypts and sends `Subscribed` and the
+//  first frame, off the CPU for milliseconds.
 #define S_STEP_FIRST (8 * 1024)
 //  Subscriptions one key may hold at once (a sync client, a tail, a
 //  dashboard or two): each costs the broker up to a few megabytes.
@@ -1279,9 +1283,16 @@ s_deliver_pending (broker_t *self)
             continue;
         }
         size_t rows;
+        uint32_t step_bytes = sub->step_bytes;
         bool blocked =
             s_cursor_step (self, sub, budget < CIBUS_SCAN_MAX ? budget : CIBUS_SCAN_MAX, &rows);
         budget -= rows < budget ? rows : budget;
+        //  A frame of a subscription's start went out: its next waits for
+        //  the next poll (see S_STEP_FIRST).
+        if (sub->step_bytes != step_bytes && sub->step_bytes < S_STEP_BYTES) {
+            self->waiting = true;
+            continue;
+        }
         more |= !blocked && !sub->dead && sub->credit > 0 && sub->next_seq <= last;
     }
     //  Remove the dead only now: zhashx cannot delete while iterating.
