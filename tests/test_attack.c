@@ -1043,6 +1043,29 @@ s_take_frames (zsock_t *dealer, size_t want, s_taken_t *taken)
     }
 }
 
+//  The seq the next entry appended will have.
+static uint64_t
+s_next_seq (cibus_t *client)
+{
+    cibus_status_t status;
+    assert_int_equal (cibus_status (client, &status), CIBUS_OK);
+    return status.last_seq + 1;
+}
+
+//  A raw connection of the hub's, subscribed to the notes from seq first
+//  with credit, once its Subscribed came (the frames follow it).
+static zsock_t *
+s_raw_subscriber (harness_world_t *world, uint64_t first, uint32_t credit)
+{
+    zsock_t *reader = s_dealer (world, world->hub, NULL, 0, 0, 0);
+    s_send_subscribe (reader, "early-literacy/note", first, credit);
+    reply_t *subscribed = s_recv (reader, harness_now_msec () + S_TIMEOUT);
+    assert_non_null (subscribed);
+    assert_int_equal (subscribed->kind_case, CIBUS__REPLY__KIND_SUBSCRIBED);
+    codec_reply_free (subscribed);
+    return reader;
+}
+
 //  A reader written from the spec (4.3, 4.4): a Deliver carries one entry
 //  or several in seq order, each entry once; credit counts entries, not
 //  frames, so a reader holding credit n is sent n entries however they are
@@ -1054,20 +1077,12 @@ test_attack_a_raw_reader_is_sent_its_credit_in_entries_whatever_the_framing (voi
 {
     harness_world_t *world = *state;
     cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
-    cibus_status_t status;
-    assert_int_equal (cibus_status (hub, &status), CIBUS_OK);
-    uint64_t first = status.last_seq + 1;
+    uint64_t first = s_next_seq (hub);
     s_publish_notes (hub, "small", 0, S_SMALL_NOTES, 0, 0);
     s_publish_notes (hub, "large", 0, S_LARGE_NOTES, CIBUS_MAX_BODY, 0);
 
-    zsock_t *reader = s_dealer (world, world->hub, NULL, 0, 0, 0);
-    s_send_subscribe (reader, "early-literacy/note", first, 100);
+    zsock_t *reader = s_raw_subscriber (world, first, 100);
     s_taken_t taken = {first, 0, 0, 0, false, {0}, {0}};
-    //  The Subscribed comes first; the frames follow.
-    reply_t *subscribed = s_recv (reader, harness_now_msec () + S_TIMEOUT);
-    assert_non_null (subscribed);
-    assert_int_equal (subscribed->kind_case, CIBUS__REPLY__KIND_SUBSCRIBED);
-    codec_reply_free (subscribed);
     s_take_frames (reader, 100, &taken);
     assert_int_equal (taken.entries, 100);
     //  Nothing past the credit: a ping's Pong comes after whatever the
@@ -1103,17 +1118,10 @@ test_attack_a_reader_in_a_backlog_gets_a_small_first_frame_then_larger_ones (voi
 {
     harness_world_t *world = *state;
     cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
-    cibus_status_t status;
-    assert_int_equal (cibus_status (hub, &status), CIBUS_OK);
-    uint64_t first = status.last_seq + 1;
+    uint64_t first = s_next_seq (hub);
     s_publish_notes (hub, "backlog", 0, S_BACKLOG_NOTES, 200, 0);
 
-    zsock_t *reader = s_dealer (world, world->hub, NULL, 0, 0, 0);
-    s_send_subscribe (reader, "early-literacy/note", first, S_BACKLOG_NOTES);
-    reply_t *subscribed = s_recv (reader, harness_now_msec () + S_TIMEOUT);
-    assert_non_null (subscribed);
-    assert_int_equal (subscribed->kind_case, CIBUS__REPLY__KIND_SUBSCRIBED);
-    codec_reply_free (subscribed);
+    zsock_t *reader = s_raw_subscriber (world, first, S_BACKLOG_NOTES);
     s_taken_t taken = {first, 0, 0, 0, false, {0}, {0}};
     s_take_frames (reader, S_BACKLOG_NOTES, &taken);
     assert_int_equal (taken.entries, S_BACKLOG_NOTES);
