@@ -93,10 +93,11 @@
 //  send twice the one before, up to S_STEP_BYTES. A subscriber starting in
 //  a backlog then has its first entries after one small frame to decrypt
 //  and decode, not a full one, and is at full frames from its eighth step on.
-//  Until then each of its steps waits for the loop's next poll (at most
-//  S_WAIT_POLL_MSEC): on two busy cores, the reactor filling the window at
-//  once kept the I/O thread, which encrypts and sends `Subscribed` and the
-//  first frame, off the CPU for milliseconds.
+//  Until then each of its steps waits for the loop's next turn, whose poll
+//  waits up to S_WAIT_POLL_MSEC when nothing else is to be done: on two
+//  busy cores, the reactor filling the window at once kept the I/O thread,
+//  which encrypts and sends `Subscribed` and the first frame, off the CPU
+//  for milliseconds.
 #define S_STEP_FIRST (8 * 1024)
 //  Subscriptions one key may hold at once (a sync client, a tail, a
 //  dashboard or two): each costs the broker up to a few megabytes.
@@ -165,6 +166,7 @@ typedef struct {
     bool asked;        /* sent a Heartbeat to ask for credit since the last Credit */
     bool sparse;       /* few rows are for it: read topics first, envelopes after */
     uint32_t step_bytes; /* what its next step may send: S_STEP_FIRST, doubling */
+    uint64_t paced_turn; /* the turn a frame of its start went out in */
 } s_sub_t;
 
 //  One entry of a Deliver being built: where its bytes are in frame_bytes.
@@ -216,6 +218,7 @@ struct broker_t {
     int64_t memory_checked; /* monotonic msec of the last look at it */
     int64_t recover_at;     /* when a degraded store is next reopened as usual */
     bool waiting;           /* a cursor waits for its reader to catch up: poll soon */
+    uint64_t turns;         /* turns of the loop (broker_run): one poll each */
     s_sub_t **turn;         /* the cursors of this turn, in rotating order */
     size_t turn_cap;
     size_t turn_rotate;
@@ -1133,7 +1136,11 @@ s_frame_send (broker_t *self, s_cursor_step_t *step)
         if (self->conns)
             conns_charge (self->conns, sub->fd, step->sent);
         sub->last_sent = zclock_mono ();
-        sub->step_bytes = sub->step_bytes < S_STEP_BYTES / 2 ? 2 * sub->step_bytes : S_STEP_BYTES;
+        if (sub->step_bytes < S_STEP_BYTES) {
+            sub->paced_turn = self->turns;
+            sub->step_bytes =
+                sub->step_bytes < S_STEP_BYTES / 2 ? 2 * sub->step_bytes : S_STEP_BYTES;
+        }
     }
     self->frame_count = 0;
     self->frame_used = 0;
@@ -1282,18 +1289,18 @@ s_deliver_pending (broker_t *self)
             more |= sub->credit > 0 && sub->next_seq <= last;
             continue;
         }
-        size_t rows;
-        uint32_t step_bytes = sub->step_bytes;
-        bool blocked =
-            s_cursor_step (self, sub, budget < CIBUS_SCAN_MAX ? budget : CIBUS_SCAN_MAX, &rows);
-        budget -= rows < budget ? rows : budget;
-        //  A frame of a subscription's start went out: its next waits for
-        //  the next poll (see S_STEP_FIRST).
-        if (sub->step_bytes != step_bytes && sub->step_bytes < S_STEP_BYTES) {
+        //  A frame of its start went out in this turn: its next step waits
+        //  for the next poll (see S_STEP_FIRST).
+        if (sub->paced_turn == self->turns) {
             self->waiting = true;
             continue;
         }
-        more |= !blocked && !sub->dead && sub->credit > 0 && sub->next_seq <= last;
+        size_t rows;
+        bool blocked =
+            s_cursor_step (self, sub, budget < CIBUS_SCAN_MAX ? budget : CIBUS_SCAN_MAX, &rows);
+        budget -= rows < budget ? rows : budget;
+        more |= !blocked && !sub->dead && sub->credit > 0 && sub->next_seq <= last
+                && sub->paced_turn != self->turns;
     }
     //  Remove the dead only now: zhashx cannot delete while iterating.
     zlistx_t *keys = zhashx_keys (self->subs);
@@ -1412,9 +1419,10 @@ s_handle_subscribe (broker_t *self, zframe_t *routing, int fd, const Cibus__Subs
                  log_escape (&who, partner->name), (unsigned long long)sub->next_seq,
                  sub->prefix_count, sub->credit);
     zhashx_update (self->subs, key, sub); //  replaces an earlier subscription
-    //  The first step now: what the log holds for the cursor goes out before
-    //  any later reply on this connection, so a client that asks for
-    //  Status after Subscribed has been sent every entry that was there.
+    //  The first step now: the first entries the log holds for the cursor
+    //  (S_STEP_FIRST bytes of them at most) go out right behind Subscribed,
+    //  before any later reply on this connection; the rest follow step by
+    //  step.
     size_t rows;
     s_cursor_step (self, sub, CIBUS_SCAN_MAX, &rows);
 }
@@ -1713,6 +1721,7 @@ void
 broker_flush (broker_t *self)
 {
     assert (self);
+    self->turns++; //  a turn of the loop, as far as pacing goes
     s_commit_batch (self);
     s_deliver_pending (self);
 }
@@ -1832,6 +1841,7 @@ broker_run (broker_t *self)
         if (self->waiting && idle > S_WAIT_POLL_MSEC)
             idle = S_WAIT_POLL_MSEC;
         int rc = zmq_poll (items, 5, more ? 0 : idle);
+        self->turns++;
         if (rc < 0 && zmq_errno () != EINTR) {
             log_error ("event=poll-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
             return CIBUS_ERR_IO;

@@ -1108,8 +1108,8 @@ test_attack_a_raw_reader_is_sent_its_credit_in_entries_whatever_the_framing (voi
 }
 
 //  A reader subscribing at the start of a long backlog gets its first
-//  entries in a small frame (PROTOCOL.md 4.3: at most 8 KiB, each next
-//  frame at most twice the one before, up to 1 MiB), not in a full one it
+//  entries in a small frame (PROTOCOL.md 4.3: at most 8 KiB, the bound
+//  doubling with each frame after it up to 1 MiB), not in a full one it
 //  would have to take in, decrypt and decode first.
 #define S_BACKLOG_NOTES 2000
 #define S_FIRST_FRAME (8 * 1024)
@@ -1132,7 +1132,7 @@ test_attack_a_reader_in_a_backlog_gets_a_small_first_frame_then_larger_ones (voi
     //  Several small entries share the first frame, within its bound.
     assert_true (taken.counts [0] > 1);
     assert_true (taken.sizes [0] <= S_FIRST_FRAME);
-    //  Each frame after it is at most twice as large, and they grow: the
+    //  Each frame after it within its doubled bound, and they grow: the
     //  backlog does not go out in first-frame-sized pieces.
     size_t bound = S_FIRST_FRAME;
     for (size_t i = 1; i < taken.frames && i < 16; i++) {

@@ -718,6 +718,8 @@ test_feed_tables_do_not_depend_on_order_chunks_or_format (void **state)
     assert_string_equal (district->cells [1].value, "*/6");
     assert_int_equal (district->cells [1].line, 4);
     assert_int_equal (strlen (district->id), strlen (FEED_ID_PREFIX) + 40);
+    assert_string_equal (district->owner, "alice");
+    assert_string_equal (district->indicator, "g3-ela");
     //  The id is SHA-1 of the canonical text, each part "+LENGTH:TEXT" or
     //  "-" when absent, cells sorted by name: built here by hand, so that
     //  a change to how the feed spells it (an upgrade would then correct
