@@ -93,10 +93,11 @@
 //  send twice the one before, up to S_STEP_BYTES. A subscriber starting in
 //  a backlog then has its first entries after one small frame to decrypt
 //  and decode, not a full one, and is at full frames from its eighth step on.
-//  Until then each of its steps waits for the loop's next turn, whose poll
-//  waits up to S_WAIT_POLL_MSEC when nothing else is to be done: on two
-//  busy cores, the reactor filling the window at once kept the I/O thread,
-//  which encrypts and sends `Subscribed` and the first frame, off the CPU
+//  Its third to seventh frames each wait for the loop's next poll (the
+//  first two go out in the turn that handles the Subscribe), which waits
+//  up to S_WAIT_POLL_MSEC when nothing else is to be done: on two busy
+//  cores, the reactor filling the window at once kept the I/O thread,
+//  which encrypts and sends `Subscribed` and the first frames, off the CPU
 //  for milliseconds.
 #define S_STEP_FIRST (8 * 1024)
 //  Subscriptions one key may hold at once (a sync client, a tail, a
@@ -166,7 +167,6 @@ typedef struct {
     bool asked;        /* sent a Heartbeat to ask for credit since the last Credit */
     bool sparse;       /* few rows are for it: read topics first, envelopes after */
     uint32_t step_bytes; /* what its next step may send: S_STEP_FIRST, doubling */
-    uint64_t paced_turn; /* the turn a frame of its start went out in */
 } s_sub_t;
 
 //  One entry of a Deliver being built: where its bytes are in frame_bytes.
@@ -218,7 +218,6 @@ struct broker_t {
     int64_t memory_checked; /* monotonic msec of the last look at it */
     int64_t recover_at;     /* when a degraded store is next reopened as usual */
     bool waiting;           /* a cursor waits for its reader to catch up: poll soon */
-    uint64_t turns;         /* turns of the loop (broker_run): one poll each */
     s_sub_t **turn;         /* the cursors of this turn, in rotating order */
     size_t turn_cap;
     size_t turn_rotate;
@@ -1136,11 +1135,7 @@ s_frame_send (broker_t *self, s_cursor_step_t *step)
         if (self->conns)
             conns_charge (self->conns, sub->fd, step->sent);
         sub->last_sent = zclock_mono ();
-        if (sub->step_bytes < S_STEP_BYTES) {
-            sub->paced_turn = self->turns;
-            sub->step_bytes =
-                sub->step_bytes < S_STEP_BYTES / 2 ? 2 * sub->step_bytes : S_STEP_BYTES;
-        }
+        sub->step_bytes = sub->step_bytes < S_STEP_BYTES / 2 ? 2 * sub->step_bytes : S_STEP_BYTES;
     }
     self->frame_count = 0;
     self->frame_used = 0;
@@ -1289,18 +1284,18 @@ s_deliver_pending (broker_t *self)
             more |= sub->credit > 0 && sub->next_seq <= last;
             continue;
         }
-        //  A frame of its start went out in this turn: its next step waits
-        //  for the next poll (see S_STEP_FIRST).
-        if (sub->paced_turn == self->turns) {
-            self->waiting = true;
-            continue;
-        }
         size_t rows;
+        uint32_t step_bytes = sub->step_bytes;
         bool blocked =
             s_cursor_step (self, sub, budget < CIBUS_SCAN_MAX ? budget : CIBUS_SCAN_MAX, &rows);
         budget -= rows < budget ? rows : budget;
-        more |= !blocked && !sub->dead && sub->credit > 0 && sub->next_seq <= last
-                && sub->paced_turn != self->turns;
+        //  A frame of its start went out, and its frames are not yet full:
+        //  its next step waits for the next poll (see S_STEP_FIRST).
+        if (sub->step_bytes != step_bytes && sub->step_bytes < S_STEP_BYTES) {
+            self->waiting = true;
+            continue;
+        }
+        more |= !blocked && !sub->dead && sub->credit > 0 && sub->next_seq <= last;
     }
     //  Remove the dead only now: zhashx cannot delete while iterating.
     zlistx_t *keys = zhashx_keys (self->subs);
@@ -1721,7 +1716,6 @@ void
 broker_flush (broker_t *self)
 {
     assert (self);
-    self->turns++; //  a turn of the loop, as far as pacing goes
     s_commit_batch (self);
     s_deliver_pending (self);
 }
@@ -1841,7 +1835,6 @@ broker_run (broker_t *self)
         if (self->waiting && idle > S_WAIT_POLL_MSEC)
             idle = S_WAIT_POLL_MSEC;
         int rc = zmq_poll (items, 5, more ? 0 : idle);
-        self->turns++;
         if (rc < 0 && zmq_errno () != EINTR) {
             log_error ("event=poll-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
             return CIBUS_ERR_IO;
