@@ -10,7 +10,6 @@
 
 #include <czmq.h>
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define S_START_LIMIT_MSEC 50.0
@@ -46,13 +45,6 @@ s_start_time (bench_t *self, bench_broker_t *broker, uint64_t from, double *msec
     return ok;
 }
 
-static int
-s_compare (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
 //  One run on a stage: publish, check, then time S_STARTS subscriptions,
 //  each on a connection of its own, from the middle of the log.
 static bool
@@ -68,14 +60,16 @@ s_scale_run (bench_t *self, bench_stage_t *stage, double *rate, double *start)
               && bench_verify_run (self, "s9", stage, pub, &acks, 1, NULL);
     if (ok) {
         *rate = bench_rate (acks.acked, first, last);
-        double starts [S_STARTS];
-        for (int i = 0; ok && i < S_STARTS; i++)
-            ok = s_start_time (self, &stage->broker, stage->base / 2 ? stage->base / 2 : 1,
-                               &starts [i]);
-        if (ok) {
-            qsort (starts, S_STARTS, sizeof starts [0], s_compare);
-            *start = starts [S_STARTS / 2];
+        samples_t starts = {0};
+        for (int i = 0; ok && i < S_STARTS; i++) {
+            double msec;
+            ok = s_start_time (self, &stage->broker, stage->base / 2 ? stage->base / 2 : 1, &msec);
+            if (ok)
+                samples_add (&starts, msec);
         }
+        if (ok)
+            *start = samples_quantile (&starts, 0.5);
+        samples_release (&starts);
     }
     cibus_destroy (&pub);
     bench_acks_release (&acks);
