@@ -8,6 +8,7 @@
 #include "log_keys.h"
 
 #include "cibus_limits.h"
+#include "key_run.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -62,6 +63,7 @@ log_keys_prepare (store_t *self)
 void
 log_keys_finalize (store_t *self)
 {
+    key_run_destroy (&self->log_run);
     store_finalize_all (self->keys, S__COUNT);
     sodium_memzero (self->key_secret, sizeof self->key_secret);
 }
@@ -138,10 +140,15 @@ log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
         return err;
     sqlite3_stmt *stmt = self->keys [S_FIND];
     for (int i = 0; i < S_PROBES; i++) {
-        sqlite3_bind_int64 (stmt, 1, probe);
-        int rc = sqlite3_step (stmt);
-        uint64_t taken_by = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64 (stmt, 0) : 0;
-        store_reset (stmt);
+        //  The newest keys are in memory, the rest in the table.
+        uint64_t taken_by = 0;
+        int rc = SQLITE_ROW;
+        if (!self->log_run || !key_run_find (self->log_run, probe, &taken_by, 1)) {
+            sqlite3_bind_int64 (stmt, 1, probe);
+            rc = sqlite3_step (stmt);
+            taken_by = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64 (stmt, 0) : 0;
+            store_reset (stmt);
+        }
         if (rc == SQLITE_DONE) {
             *key = probe;
             *found = false;
@@ -171,6 +178,8 @@ log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
 cibus_err_t
 log_keys_add (store_t *self, int64_t key, uint64_t seq)
 {
+    if (self->log_run && key_run_add (self->log_run, key, seq))
+        return CIBUS_OK;
     sqlite3_stmt *stmt = self->keys [S_ADD];
     sqlite3_bind_int64 (stmt, 1, key);
     sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)seq);
@@ -241,5 +250,56 @@ log_keys_fill (store_t *self)
     if (err == CIBUS_OK && rc != SQLITE_DONE)
         err = store_fail (self, "log-keys-fill");
     sqlite3_finalize (all);
+    return err;
+}
+
+cibus_err_t
+log_keys_load (store_t *self)
+{
+    key_run_t *run =
+        key_run_new (self, "log_keys", "INSERT OR IGNORE INTO log_keys (key, seq) VALUES (?, ?)",
+                     "SELECT 1 FROM log_keys WHERE key = ? AND seq = ?");
+    if (!run)
+        return store_fail (self, "log-keys-load");
+    uint64_t flushed = 0;
+    key_run_marks (run, &flushed, NULL);
+    //  The keys of the entries after the mark, found again as they were
+    //  placed: in seq order, each probing past the keys of the entries
+    //  before it. A key already written (a slice flushed before the store
+    //  closed) is found holding its own entry, and is not held twice.
+    self->log_run = run;
+    sqlite3_stmt *after = NULL;
+    cibus_err_t err = CIBUS_OK;
+    if (sqlite3_prepare_v2 (self->db, "SELECT seq, partner, id FROM log WHERE seq > ? ORDER BY seq",
+                            -1, &after, NULL)
+        != SQLITE_OK)
+        err = store_fail (self, "log-keys-load");
+    else
+        sqlite3_bind_int64 (after, 1, (sqlite3_int64)flushed);
+    int rc = SQLITE_DONE;
+    while (err == CIBUS_OK && (rc = sqlite3_step (after)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64 (after, 0);
+        const char *partner = (const char *)sqlite3_column_text (after, 1);
+        const char *id = (const char *)sqlite3_column_text (after, 2);
+        int64_t key = 0;
+        uint64_t stored = 0;
+        bool found = false;
+        err = log_keys_find (self, partner ? partner : "", id ? id : "", &key, &stored, &found);
+        if (err == CIBUS_OK && found && stored != seq) {
+            log_value_t db;
+            log_error ("event=store-failed op=log-keys-load db=\"%s\" seq=%llu error=\"the "
+                       "pair of this entry is stored at seq %llu too\"",
+                       log_escape (&db, self->path), (unsigned long long)seq,
+                       (unsigned long long)stored);
+            err = CIBUS_ERR_STORE;
+        }
+        if (err == CIBUS_OK && !found)
+            err = log_keys_add (self, key, seq);
+    }
+    if (err == CIBUS_OK && rc != SQLITE_DONE)
+        err = store_fail (self, "log-keys-load");
+    sqlite3_finalize (after);
+    if (err)
+        key_run_destroy (&self->log_run);
     return err;
 }

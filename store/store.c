@@ -26,6 +26,7 @@
 
 #include "store_internal.h"
 #include "checkpoint.h"
+#include "key_run.h"
 #include "log_keys.h"
 #include "tables.h"
 
@@ -301,6 +302,29 @@ static const char *s_migrations [] = {
     "ALTER TABLE data_tables ADD COLUMN tkey INTEGER NOT NULL DEFAULT 0;"
     "DROP INDEX data_tables_key;"
     "CREATE INDEX data_tables_owner ON data_tables (network, owner);",
+
+    //  10: the newest dedupe keys are held in memory and written to
+    //  log_keys in key order (key_run.c); this row says up to which entry
+    //  they are all in the table, and which entries the run being written
+    //  holds.
+    "CREATE TABLE key_runs ("
+    "  name TEXT PRIMARY KEY,"
+    "  flushed INTEGER NOT NULL,"
+    "  frozen INTEGER NOT NULL);"
+    "INSERT INTO key_runs SELECT 'log_keys', COALESCE(MAX(seq), 0), COALESCE(MAX(seq), 0) "
+    "  FROM log;",
+
+    //  11: the same for the tables' key: its hash and the table's seq in a
+    //  table of their own, written in key order, instead of the index on
+    //  data_tables (tkey) that took each table's at random.
+    "CREATE TABLE table_keys ("
+    "  tkey INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (tkey, seq)) WITHOUT ROWID;"
+    "INSERT INTO table_keys SELECT tkey, seq FROM data_tables ORDER BY tkey, seq;"
+    "DROP INDEX data_tables_tkey;"
+    "INSERT INTO key_runs SELECT 'table_keys', COALESCE(MAX(seq), 0), COALESCE(MAX(seq), 0) "
+    "  FROM log;",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 
@@ -573,7 +597,7 @@ s_open (store_t *self, bool exclusive)
     if ((exclusive && store_exec (self, "PRAGMA locking_mode = EXCLUSIVE", "pragmas"))
         || store_exec (self, pragmas, "pragmas")
         || store_exec (self, "PRAGMA cache_size = -16384", "pragmas") || s_migrate (self) || s_prepare_all (self)
-        || s_load_last_seq (self))
+        || s_load_last_seq (self) || log_keys_load (self) || tables_keys_load (self))
         return CIBUS_ERR_STORE;
     self->exclusive = exclusive;
     self->next_seq = self->last_seq + 1;
@@ -710,6 +734,8 @@ store_batch_begin (store_t *self)
         return CIBUS_ERR_USAGE;
     cibus_err_t rc = store_step_done (self, self->begin, "begin");
     if (rc == CIBUS_OK) {
+        key_run_begin (self->log_run);
+        key_run_begin (self->table_run);
         self->in_batch = true;
         self->batch_rules_read = false;
         self->reserved.placed = false;
@@ -820,6 +846,27 @@ store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *i
     return rc;
 }
 
+//  COMMIT the batch, with the slices of the keys held in memory that this
+//  commit writes (every key held, when all) in its transaction. If COMMIT
+//  fails we must not ack: roll back so that the seqs handed out are reused
+//  and the log keeps no gap; the clients will retry.
+static cibus_err_t
+s_commit (store_t *self, bool all)
+{
+    cibus_err_t (*flush) (key_run_t *) = all ? key_run_flush_all : key_run_flush;
+    if (flush (self->log_run) || flush (self->table_run)
+        || store_step_done (self, self->commit, "commit")) {
+        store_batch_abort (self);
+        return CIBUS_ERR_STORE;
+    }
+    key_run_commit (self->log_run);
+    key_run_commit (self->table_run);
+    self->in_batch = false;
+    self->last_seq = self->next_seq - 1;
+    self->full = false;
+    return CIBUS_OK;
+}
+
 cibus_err_t
 store_batch_commit (store_t *self)
 {
@@ -833,16 +880,14 @@ store_batch_commit (store_t *self)
         store_batch_abort (self);
         return CIBUS_ERR_STORE;
     }
-    //  If COMMIT fails we must not ack: roll back so that the seqs handed
-    //  out are reused and the log keeps no gap; the clients will retry.
-    if (store_step_done (self, self->commit, "commit")) {
-        store_batch_abort (self);
-        return CIBUS_ERR_STORE;
-    }
-    self->in_batch = false;
-    self->last_seq = self->next_seq - 1;
-    self->full = false;
-    return CIBUS_OK;
+    return s_commit (self, false);
+}
+
+cibus_err_t
+store_keys_flush (store_t *self)
+{
+    cibus_err_t err = store_batch_begin (self);
+    return err ? err : s_commit (self, true);
 }
 
 void
@@ -854,8 +899,11 @@ store_batch_abort (store_t *self)
     //  ROLLBACK reports "no transaction is active", which is not an error.
     if (!sqlite3_get_autocommit (self->db))
         store_step_done (self, self->rollback, "rollback");
-    //  A definition projected in the rolled-back batch is gone again.
+    //  A definition projected in the rolled-back batch is gone again, and
+    //  so are the batch's keys.
     measure_cache_clear (self);
+    key_run_abort (self->log_run);
+    key_run_abort (self->table_run);
     self->in_batch = false;
     self->next_seq = self->last_seq + 1;
 }

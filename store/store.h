@@ -130,6 +130,12 @@ cibus_err_t store_seq_of (store_t *self, const char *partner, const char *id, ui
    every entry's header: call it once per partner and count from there. */
 cibus_err_t store_partner_usage (store_t *self, const char *partner, uint64_t *bytes);
 
+/* Write to their tables now every key the store holds in memory
+   (key_run.h), in a transaction of its own, outside a batch: afterwards
+   the tables alone answer every lookup, for a tool reading the file
+   directly. The store writes them by itself, a slice in each commit. */
+cibus_err_t store_keys_flush (store_t *self);
+
 /* Integrity of the database file: CIBUS_OK when PRAGMA integrity_check
    says "ok". */
 cibus_err_t store_check_integrity (store_t *self);

@@ -44,6 +44,8 @@ typedef enum {
 //  The statements of data tables (tables.c), by name.
 typedef enum {
     TABLES_VERSIONS = 0,
+    TABLES_VERSION_OF,
+    TABLES_KEY_ADD,
     TABLES_ENVELOPE,
     TABLES_MARKS,
     TABLES_PARTNER_IN,
@@ -78,6 +80,11 @@ struct store_t {
     //  last store_batch_reserve placed a new pair, for store_batch_add
     sqlite3_stmt *keys [3];
     unsigned char key_secret [STORE_LOG_KEY_SECRET];
+    //  the dedupe keys not yet in log_keys (key_run.c); NULL until the
+    //  store has opened (a migration writes keys to the table itself)
+    struct key_run_t *log_run;
+    //  the same for a data table's key in table_keys (tables.c)
+    struct key_run_t *table_run;
     struct {
         bool placed;
         int64_t key;

@@ -24,6 +24,7 @@
 #include "tables.h"
 
 #include "log.h"
+#include "key_run.h"
 #include "log_keys.h"
 #include "measure.h"
 #include "store_internal.h"
@@ -35,10 +36,18 @@
 
 static const char *s_sql [TABLES__COUNT] = {
     //  A table is found by its key's hash (?20, see s_bind_key) and then
-    //  its five names, so that two tables of the same hash stay apart.
-    [TABLES_VERSIONS] = "SELECT seq FROM data_tables INDEXED BY data_tables_tkey "
-                        "WHERE tkey = ?20 AND network = ?1 AND owner = ?2 AND unit = ?3 "
-                        "AND indicator = ?4 AND period = ?5 ORDER BY version",
+    //  its five names, so that two tables of the same hash stay apart:
+    //  the versions table_keys holds, and each that memory holds (?6).
+    //  (CROSS JOIN: table_keys first, whatever the planner thinks of the
+    //  names' indexes, which hold every table of a partner.)
+    [TABLES_VERSIONS] = "SELECT t.seq, t.version FROM table_keys k CROSS JOIN data_tables t "
+                        "ON t.seq = k.seq WHERE k.tkey = ?20 AND t.network = ?1 "
+                        "AND t.owner = ?2 AND t.unit = ?3 AND t.indicator = ?4 "
+                        "AND t.period = ?5",
+    [TABLES_VERSION_OF] = "SELECT seq, version FROM data_tables WHERE seq = ?6 "
+                          "AND network = ?1 AND owner = ?2 AND unit = ?3 AND indicator = ?4 "
+                          "AND period = ?5",
+    [TABLES_KEY_ADD] = "INSERT OR IGNORE INTO table_keys (tkey, seq) VALUES (?, ?)",
     [TABLES_ENVELOPE] = "SELECT envelope FROM log WHERE seq = ?",
     [TABLES_MARKS] = "SELECT cell, mark, low, high, size_shown FROM data_cells "
                      "WHERE seq = ? ORDER BY cell",
@@ -49,9 +58,7 @@ static const char *s_sql [TABLES__COUNT] = {
                    "seq, publisher, status, source, extracted_on, received_at, current, tkey) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?20)",
     [TABLES_MASKED_PUT] = "INSERT OR REPLACE INTO masked (seq, owner, envelope) VALUES (?, ?, ?)",
-    [TABLES_SUPERSEDE] = "UPDATE data_tables INDEXED BY data_tables_tkey SET current = 0 "
-                         "WHERE current = 1 AND tkey = ?20 AND network = ?1 AND owner = ?2 "
-                         "AND unit = ?3 AND indicator = ?4 AND period = ?5",
+    [TABLES_SUPERSEDE] = "UPDATE data_tables SET current = 0 WHERE seq = ? AND current = 1",
     [TABLES_VALUE_ADD] = "INSERT INTO data_cells (seq, cell, dims_key, dim_count, dim_key, "
                          "dim_value, value, n, numerator, denominator, suppressed, mark, low, "
                          "high, size_shown) "
@@ -150,9 +157,49 @@ tables_keys_fill (store_t *self)
     return err || fill.failed ? CIBUS_ERR_STORE : CIBUS_OK;
 }
 
+cibus_err_t
+tables_keys_load (store_t *self)
+{
+    self->table_run = key_run_new (self, "table_keys",
+                                   "INSERT OR IGNORE INTO table_keys (tkey, seq) VALUES (?, ?)",
+                                   NULL);
+    if (!self->table_run)
+        return store_fail (self, "table-keys-load");
+    uint64_t flushed = 0;
+    key_run_marks (self->table_run, &flushed, NULL);
+    //  Each table's row holds its key's hash: the keys after the mark are
+    //  read back from there, those written before the store closed too
+    //  (a lookup takes a seq found twice once).
+    sqlite3_stmt *after = NULL;
+    cibus_err_t err = CIBUS_OK;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT seq, tkey FROM data_tables WHERE seq > ? ORDER BY seq", -1,
+                            &after, NULL)
+        != SQLITE_OK)
+        err = store_fail (self, "table-keys-load");
+    else
+        sqlite3_bind_int64 (after, 1, (sqlite3_int64)flushed);
+    int rc = SQLITE_DONE;
+    while (err == CIBUS_OK && (rc = sqlite3_step (after)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64 (after, 0);
+        int64_t key = sqlite3_column_int64 (after, 1);
+        if (key_run_add (self->table_run, key, seq))
+            continue;
+        sqlite3_stmt *stmt = self->tables [TABLES_KEY_ADD];
+        sqlite3_bind_int64 (stmt, 1, key);
+        sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)seq);
+        err = store_step_done (self, stmt, "table-keys-load");
+    }
+    if (err == CIBUS_OK && rc != SQLITE_DONE)
+        err = store_fail (self, "table-keys-load");
+    sqlite3_finalize (after);
+    return err;
+}
+
 void
 tables_finalize (store_t *self)
 {
+    key_run_destroy (&self->table_run);
     store_finalize_all (self->tables, TABLES__COUNT);
 }
 
@@ -472,24 +519,96 @@ s_bind_key (sqlite3_stmt *stmt, const char *network, const tables_work_t *work,
     sqlite3_bind_int64 (stmt, 20, work->tkey);
 }
 
+//  Versions of one table a lookup may find: its own (at most
+//  CIBUS_MAX_VERSIONS) and, found twice, those both in memory and in
+//  table_keys (after a reopen); more is refused as too many versions.
+#define S_FOUND_MAX (2 * CIBUS_MAX_VERSIONS + 2)
+
+typedef struct {
+    uint64_t seq;
+    int64_t version;
+} s_found_t;
+
+static int
+s_found_compare (const void *a, const void *b)
+{
+    const s_found_t *x = a, *y = b;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+//  Step a statement of (seq, version) rows into found.
+static cibus_err_t
+s_found_add (store_t *self, sqlite3_stmt *stmt, s_found_t *found, size_t *count)
+{
+    int rc;
+    cibus_err_t err = CIBUS_OK;
+    while (err == CIBUS_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (*count == S_FOUND_MAX)
+            err = CIBUS_ERR_QUOTA;
+        else
+            found [(*count)++] = (s_found_t){.seq = (uint64_t)sqlite3_column_int64 (stmt, 0),
+                                             .version = sqlite3_column_int64 (stmt, 1)};
+    }
+    if (err == CIBUS_OK && rc != SQLITE_DONE)
+        err = store_fail (self, "table-versions");
+    store_reset (stmt);
+    return err;
+}
+
+//  The seqs of the table's versions, oldest first, into seqs (room for
+//  CIBUS_MAX_VERSIONS; QUOTA past it): those table_keys holds under its
+//  key's hash and those memory holds (key_run.h), each checked against
+//  the table's five names.
+static cibus_err_t
+s_versions (store_t *self, const char *network, const tables_work_t *work,
+            const Cibus__DataSubmission *data, uint64_t *seqs, size_t *count)
+{
+    s_found_t found [S_FOUND_MAX];
+    size_t n = 0;
+    sqlite3_stmt *stmt = self->tables [TABLES_VERSIONS];
+    s_bind_key (stmt, network, work, data);
+    cibus_err_t err = s_found_add (self, stmt, found, &n);
+    uint64_t held [S_FOUND_MAX];
+    size_t held_count = self->table_run
+                            ? key_run_find (self->table_run, work->tkey, held, S_FOUND_MAX)
+                            : 0;
+    if (err == CIBUS_OK && held_count > S_FOUND_MAX)
+        err = CIBUS_ERR_QUOTA;
+    stmt = self->tables [TABLES_VERSION_OF];
+    for (size_t i = 0; err == CIBUS_OK && i < held_count; i++) {
+        s_bind_key (stmt, network, work, data);
+        sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)held [i]);
+        err = s_found_add (self, stmt, found, &n);
+    }
+    if (err)
+        return err;
+    qsort (found, n, sizeof *found, s_found_compare);
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (*count && seqs [*count - 1] == found [i].seq)
+            continue;
+        if (*count == CIBUS_MAX_VERSIONS)
+            return CIBUS_ERR_QUOTA;
+        seqs [(*count)++] = found [i].seq;
+    }
+    return CIBUS_OK;
+}
+
 //  Read the earlier versions of the table, each with the decision stored
 //  for it, into work->versions (oldest first).
 static cibus_err_t
 s_earlier (store_t *self, tables_work_t *work, const Cibus__DataSubmission *data,
            const char *network)
 {
-    sqlite3_stmt *list = self->tables [TABLES_VERSIONS];
-    s_bind_key (list, network, work, data);
-    int rc;
-    cibus_err_t err = CIBUS_OK;
-    while (err == CIBUS_OK && (rc = sqlite3_step (list)) == SQLITE_ROW) {
-        if (work->count == CIBUS_MAX_VERSIONS) {
-            err = CIBUS_ERR_QUOTA;
-            break;
-        }
+    uint64_t seqs [CIBUS_MAX_VERSIONS];
+    size_t count = 0;
+    cibus_err_t err = s_versions (self, network, work, data, seqs, &count);
+    for (size_t i = 0; err == CIBUS_OK && i < count; i++) {
         tables_version_t *version = &work->versions [work->count];
         memset (version, 0, sizeof *version);
-        version->seq = (uint64_t)sqlite3_column_int64 (list, 0);
+        version->seq = seqs [i];
         sqlite3_stmt *one = self->tables [TABLES_ENVELOPE];
         sqlite3_bind_int64 (one, 1, (sqlite3_int64)version->seq);
         if (sqlite3_step (one) == SQLITE_ROW)
@@ -505,12 +624,22 @@ s_earlier (store_t *self, tables_work_t *work, const Cibus__DataSubmission *data
         version->data = version->env->data;
         work->count++;
     }
-    if (err == CIBUS_OK && rc != SQLITE_DONE)
-        err = store_fail (self, "table-versions");
-    store_reset (list);
     //  The new version would be one more than the most a table may have.
     if (err == CIBUS_OK && work->count >= CIBUS_MAX_VERSIONS)
         err = CIBUS_ERR_QUOTA;
+    return err;
+}
+
+//  Mark every version at seqs not current.
+static cibus_err_t
+s_supersede (store_t *self, const uint64_t *seqs, size_t count)
+{
+    cibus_err_t err = CIBUS_OK;
+    sqlite3_stmt *stmt = self->tables [TABLES_SUPERSEDE];
+    for (size_t i = 0; err == CIBUS_OK && i < count; i++) {
+        sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)seqs [i]);
+        err = store_step_done (self, stmt, "table-supersede");
+    }
     return err;
 }
 
@@ -831,7 +960,15 @@ s_add_version (store_t *self, const envelope_t *env, const char *network,
     store_bind_text_or_null (stmt, 11, data->extracted_on);
     sqlite3_bind_int64 (stmt, 12, env->received_at);
     sqlite3_bind_int (stmt, 13, current);
-    return store_step_done (self, stmt, "table-add");
+    cibus_err_t err = store_step_done (self, stmt, "table-add");
+    //  Its key in memory, written to table_keys in order later; to the
+    //  table now when memory is full.
+    if (err || (self->table_run && key_run_add (self->table_run, work->tkey, env->seq)))
+        return err;
+    stmt = self->tables [TABLES_KEY_ADD];
+    sqlite3_bind_int64 (stmt, 1, work->tkey);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)env->seq);
+    return store_step_done (self, stmt, "table-key-add");
 }
 
 cibus_err_t
@@ -849,11 +986,8 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
     //  The projection first, from the whole table; then the same cells
     //  masked in place for the copy.
     //  A first version has no cells to supersede.
-    if (err == CIBUS_OK && work->count > 1) {
-        sqlite3_stmt *stmt = self->tables [TABLES_SUPERSEDE];
-        s_bind_key (stmt, network, work, data);
-        err = store_step_done (self, stmt, "table-supersede");
-    }
+    for (size_t v = 0; err == CIBUS_OK && v + 1 < work->count; v++)
+        err = s_supersede (self, &work->versions [v].seq, 1);
     if (err == CIBUS_OK)
         err = s_project_cell (self, env, -1, data->total, &latest->decision.total);
     for (size_t i = 0; err == CIBUS_OK && i < data->n_cells; i++)
@@ -927,18 +1061,15 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
         return err;
     //  The version before this one, as the replica holds it: its masked
     //  copy becomes the marker the broker made when this one arrived.
-    sqlite3_stmt *list = self->tables [TABLES_VERSIONS];
-    s_bind_key (list, network, &work, data);
-    int rc;
-    uint64_t previous = 0;
-    while ((rc = sqlite3_step (list)) == SQLITE_ROW) {
-        uint64_t seq = (uint64_t)sqlite3_column_int64 (list, 0);
-        if (seq < env->seq)
-            previous = seq;
-    }
-    if (rc != SQLITE_DONE)
+    uint64_t seqs [CIBUS_MAX_VERSIONS];
+    size_t count = 0;
+    err = s_versions (self, network, &work, data, seqs, &count);
+    if (err == CIBUS_ERR_QUOTA)
         err = store_fail (self, "table-versions");
-    store_reset (list);
+    uint64_t previous = 0;
+    for (size_t i = 0; err == CIBUS_OK && i < count; i++)
+        if (seqs [i] < env->seq)
+            previous = seqs [i];
     bool superseded = data->has_superseded && data->superseded;
     if (err == CIBUS_OK && previous && !superseded) {
         sqlite3_stmt *one = self->tables [TABLES_ENVELOPE];
@@ -965,9 +1096,7 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
     if (err == CIBUS_OK && superseded) {
         Cibus__DataCell empty = CIBUS__DATA_CELL__INIT;
         disclosure_mark_t hidden = {.state = DISCLOSURE_HIDDEN_PRIMARY};
-        sqlite3_stmt *stmt = self->tables [TABLES_SUPERSEDE];
-        s_bind_key (stmt, network, &work, data);
-        err = store_step_done (self, stmt, "table-supersede");
+        err = s_supersede (self, seqs, count);
         if (err == CIBUS_OK)
             err = s_project_cell (self, env, -1, &empty, &hidden);
     }
@@ -977,9 +1106,7 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
         if (measure_indicator (self, data->indicator, &def, NULL) == CIBUS_OK && def)
             rate = def->indicator->unit == CIBUS__UNIT__RATE;
         codec_envelope_free (def);
-        sqlite3_stmt *stmt = self->tables [TABLES_SUPERSEDE];
-        s_bind_key (stmt, network, &work, data);
-        err = store_step_done (self, stmt, "table-supersede");
+        err = s_supersede (self, seqs, count);
         disclosure_mark_t mark;
         if (err == CIBUS_OK) {
             s_mark_of (data->total, rate, &mark);

@@ -96,6 +96,10 @@ cibus_err_t tables_prepare (store_t *self);
 /* Migration 9's own step: the hash of every table's key into data_tables
    (tkey), then its index; progress is logged for a long list. */
 cibus_err_t tables_keys_fill (store_t *self);
+//  Hold the newest tables' keys in memory (key_run.h): those of the tables
+//  after the mark stored for table_keys, read back from data_tables.
+//  After the migrations and tables_prepare.
+cibus_err_t tables_keys_load (store_t *self);
 void tables_finalize (store_t *self);
 
 #endif

@@ -20,9 +20,13 @@
 #include "measure_fixture.h"
 
 #include "audit.h"
+#include "key_run.h"
 
 #include <math.h>
 #include <sqlite3.h>
+
+//  The schema's version after every migration (store.c).
+#define S_LATEST_SCHEMA 11
 
 //  ------------------------------------------------------------ the indicator
 
@@ -2103,6 +2107,61 @@ s_table_field (const char *path, const char *column, uint64_t seq)
     return s_sql_value (path, sql);
 }
 
+//  Reopen the store, as after a crash, with runs of keys (key_run.c)
+//  frozen at 2: what memory held is read back from the log and tables.
+static void
+s_reopen_small_runs (world_t *self)
+{
+    if (self->store) {
+        store_destroy (&self->store);
+        self->store = store_new (self->path, STORE_SYNC_NORMAL);
+        assert_non_null (self->store);
+    }
+    key_run_set_keys (self->store->log_run, 2);
+    key_run_set_keys (self->store->table_run, 2);
+}
+
+//  The tables' keys are held in memory and written to table_keys in key
+//  order, a slice a commit: with runs of 2 keys, three tables corrected
+//  in turn four times each go through freezes, slices and reopens, and
+//  each version still finds the one before it, which it makes not
+//  current; written out, table_keys holds every version once.
+static void
+test_measure_table_keys_in_runs_find_every_earlier_version (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    s_reopen_small_runs (self);
+    const char *periods [3] = {"2026-Q1", "2026-Q2", "2026-Q3"};
+    uint64_t last [3] = {0};
+    int n = 0;
+    for (int version = 1; version <= 4; version++)
+        for (int t = 0; t < 3; t++) {
+            char id [32], total [32];
+            snprintf (id, sizeof id, "t%d-v%d", t, version);
+            snprintf (total, sizeof total, "%d/410", 160 + version);
+            uint64_t seq = world_table (self, &self->alice, id, "early-literacy", "k3",
+                                        periods [t], total, "race=black", "52/160", NULL);
+            assert_int_equal (self->appended.superseded, last [t]);
+            assert_int_equal (s_table_field (self->path, "version", seq), version);
+            assert_int_equal (s_table_field (self->path, "current", seq), 1);
+            if (last [t])
+                assert_int_equal (s_table_field (self->path, "current", last [t]), 0);
+            last [t] = seq;
+            if (++n % 5 == 0)
+                s_reopen_small_runs (self);
+        }
+    assert_true (s_sql_value (self->path, "SELECT count(*) FROM table_keys") > 0);
+    assert_true (s_sql_value (self->path, "SELECT count(*) FROM table_keys") < 12);
+    assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM table_keys k JOIN "
+                                               "data_tables t ON t.seq = k.seq AND t.tkey = k.tkey"),
+                      12);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM table_keys"), 12);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM data_tables WHERE current = 1"),
+                      3);
+}
+
 //  A table is found by the hash of its key, then by its names: a row of
 //  another table under the same hash (written here by hand, as two keys
 //  that hash alike would be) is neither taken as an earlier version of
@@ -2145,7 +2204,8 @@ test_measure_tables_sharing_a_key_hash_stay_apart (void **state)
 
 //  Migration 9 hashes the key of every table already stored, so that the
 //  next correction of each finds its versions; the unique index of the
-//  five names gives way to the hash's index and to the partner's.
+//  five names gives way to the hash's index and to the partner's, and
+//  migration 11 moves the hashes to table_keys.
 static void
 test_measure_migration_9_keys_every_table (void **state)
 {
@@ -2160,17 +2220,21 @@ test_measure_migration_9_keys_every_table (void **state)
     assert_int_equal (self->appended.superseded, 0);
     store_destroy (&self->store);
     //  The database as version 8 left it.
-    s_sql_run (self->path, "DROP INDEX data_tables_tkey; DROP INDEX data_tables_owner;"
+    s_sql_run (self->path, "DROP TABLE key_runs; DROP TABLE table_keys;"
+                           "DROP INDEX data_tables_owner;"
                            "ALTER TABLE data_tables DROP COLUMN tkey;"
                            "CREATE UNIQUE INDEX data_tables_key ON data_tables "
                            "(network, owner, unit, indicator, period, version);"
                            "PRAGMA user_version = 8;");
     self->store = store_new (self->path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
-    assert_int_equal (store_schema_version (self->store), 9);
+    assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                               "('data_tables_tkey', 'data_tables_owner')"),
+                                               "('table_keys', 'data_tables_owner')"),
                       2);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM table_keys k JOIN "
+                                               "data_tables t ON t.seq = k.seq AND t.tkey = k.tkey"),
+                      3);
     assert_int_equal (
         s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = "
                                  "'data_tables_key'"),
@@ -2205,7 +2269,7 @@ test_measure_a_version_1_database_is_migrated_with_empty_projections (void **sta
 
     self->store = store_new (path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
-    assert_int_equal (store_schema_version (self->store), 9);
+    assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
     assert_int_equal (store_last_seq (self->store), 1);
     const char *projections [] = {"indicators",    "data_values", "data_cells", "data_tables",
                                   "masked",        "commitments", "notes",      "config",
@@ -2289,6 +2353,7 @@ main (void)
         T (test_measure_route7_two_senders_of_one_table),
         T (test_measure_a_version_1_database_is_migrated_with_empty_projections),
         T (test_measure_tables_sharing_a_key_hash_stay_apart),
+        T (test_measure_table_keys_in_runs_find_every_earlier_version),
         T (test_measure_migration_9_keys_every_table),
     };
 #undef T

@@ -8,6 +8,7 @@
 
 #include "cibus.pb-c.h"
 #include "harness.h"
+#include "key_run.h"
 #include "replica.h"
 #include "store.h"
 
@@ -26,14 +27,14 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 9
+#define LATEST_SCHEMA 11
 
 //  The tables the migrations create: the log, partners and partner_networks
 //  (1); indicators, commitments, notes and config (2; 3 rebuilds
 //  commitments); data_tables, masked and partner_feeds (4); practices (6);
 //  data_cells (7, which makes data_values a view and rebuilds data_tables);
-//  log_keys and log_key_secret (8).
-#define LATEST_TABLES 14
+//  log_keys and log_key_secret (8); key_runs (10); table_keys (11).
+#define LATEST_TABLES 16
 
 //  Two distinct 40-character public keys (the registry checks only length).
 #define KEY_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -898,6 +899,7 @@ test_store_dedupe_settles_a_taken_key_against_the_log (void **state)
     uint64_t seq = 0;
     assert_int_equal (store_seq_of (self->store, "north-isd", "b", &seq), CIBUS_ERR_NOT_FOUND);
     assert_int_equal (s_append_one (self->store, "north-isd", "b", "north/data"), 2);
+    assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
     assert_int_equal (s_seq_under_key (self->path, (int64_t)((uint64_t)key_b + 1)), 2);
 
     for (int round = 0; round < 2; round++) {
@@ -912,6 +914,95 @@ test_store_dedupe_settles_a_taken_key_against_the_log (void **state)
         assert_non_null (self->store);
     }
     assert_int_equal (store_last_seq (self->store), 2);
+}
+
+//  Reopen the store, as after a crash: the keys it held in memory are
+//  computed again from the log. Runs of keys freeze at 8.
+static void
+s_reopen_small_runs (fixture_t *self)
+{
+    store_destroy (&self->store);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    key_run_set_keys (self->store->log_run, 8);
+}
+
+//  The seq each of the first count ids ("e0", "e1", ...) was stored at
+//  (id i at seq i + 1), asked of the store and published again.
+static void
+s_assert_ids_found (store_t *store, int count)
+{
+    char id [16];
+    for (int i = 0; i < count; i++) {
+        snprintf (id, sizeof id, "e%d", i);
+        uint64_t seq = 0;
+        assert_int_equal (store_seq_of (store, "north-isd", id, &seq), CIBUS_OK);
+        assert_int_equal (seq, (uint64_t)i + 1);
+    }
+    assert_int_equal (store_batch_begin (store), CIBUS_OK);
+    for (int i = 0; i < count; i += 5) {
+        snprintf (id, sizeof id, "e%d", i);
+        s_publish_expect (store, "north-isd", id, true, (uint64_t)i + 1);
+    }
+    store_batch_abort (store);
+}
+
+//  The newest dedupe keys are held in memory and written to log_keys in
+//  key order, a slice a commit (key_run.c). With runs of 8 keys, 63
+//  entries in batches of 7 go through several freezes and slices and two
+//  reopens that find keys in memory, as a crash leaves them: after every
+//  batch each pair is found at its seq and is a duplicate when published
+//  again; a batch rolled back leaves none of its keys; written out, the
+//  table holds each key once, at its entry's seq.
+static void
+test_store_dedupe_keys_in_runs_are_found_written_and_computed_again (void **state)
+{
+    fixture_t *self = *state;
+    key_run_set_keys (self->store->log_run, 8);
+    char id [16];
+    uint64_t next = 1;
+    for (int batch = 0; batch < 9; batch++) {
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        for (int i = 0; i < 7; i++) {
+            snprintf (id, sizeof id, "e%d", batch * 7 + i);
+            s_publish_expect (self->store, "north-isd", id, false, next++);
+        }
+        s_publish_expect (self->store, "north-isd", "e0", true, 1);
+        assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        if (batch == 3 || batch == 6)
+            s_reopen_small_runs (self);
+        s_assert_ids_found (self->store, (batch + 1) * 7);
+    }
+    //  Written in part, held in part.
+    int flushed = s_sql_int (self->path, "SELECT flushed FROM key_runs WHERE name = 'log_keys'");
+    int frozen = s_sql_int (self->path, "SELECT frozen FROM key_runs WHERE name = 'log_keys'");
+    assert_true (flushed > 0 && flushed <= frozen && frozen <= 63);
+    assert_true (key_run_held (self->store->log_run) > 0);
+    assert_true (key_run_held (self->store->log_run) < 63);
+
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish_expect (self->store, "north-isd", "gone-1", false, 64);
+    s_publish_expect (self->store, "north-isd", "gone-2", false, 65);
+    store_batch_abort (self->store);
+    uint64_t seq = 0;
+    assert_int_equal (store_seq_of (self->store, "north-isd", "gone-1", &seq), CIBUS_ERR_NOT_FOUND);
+    assert_int_equal (store_seq_of (self->store, "north-isd", "gone-2", &seq), CIBUS_ERR_NOT_FOUND);
+    s_assert_ids_found (self->store, 63);
+
+    assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
+    assert_int_equal (key_run_held (self->store->log_run), 0);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 63);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(DISTINCT seq) FROM log_keys"), 63);
+    for (int i = 0; i < 63; i++) {
+        snprintf (id, sizeof id, "e%d", i);
+        assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", id)),
+                          i + 1);
+    }
+    assert_int_equal (s_sql_int (self->path, "SELECT flushed FROM key_runs WHERE name = 'log_keys'"),
+                      63);
+    s_reopen_small_runs (self);
+    assert_int_equal (key_run_held (self->store->log_run), 0);
+    s_assert_ids_found (self->store, 63);
 }
 
 //  A run of taken keys is bounded: past it the publish fails, whole, and
@@ -965,6 +1056,7 @@ test_store_add_refuses_a_pair_already_stored (void **state)
                       CIBUS_OK);
     assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
     assert_int_equal (store_last_seq (self->store), 2);
+    assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 2);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 2);
     assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", "b")), 2);
@@ -988,6 +1080,7 @@ test_store_a_pair_refused_after_its_reserve_keys_nothing (void **state)
     s_publish_expect (self->store, "north-isd", "a", false, 2);
     s_publish_expect (self->store, "north-isd", "b", true, 1);
     assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 2);
     assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", "a")), 2);
     assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", "b")), 1);
@@ -1063,6 +1156,7 @@ test_store_a_replica_keys_every_entry_it_is_delivered (void **state)
     assert_int_equal (s_replicate (self->store, 7, "south-isd", "a"), CIBUS_OK);
     assert_int_equal (s_replicate (self->store, 9, "north-isd", "b"), CIBUS_OK);
     assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 3);
     static const struct {
         const char *partner, *id;
@@ -1257,8 +1351,8 @@ test_store_migration_7_keeps_every_row_of_data_values (void **state)
     //  a table in two versions: the first superseded, each a total and a cell.
     s_sql_exec (
         self->path,
-        "DROP TABLE log_keys; DROP TABLE log_key_secret; DROP INDEX log_partner;"
-        "CREATE UNIQUE INDEX log_partner_id ON log (partner, id);"
+        "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
+        "DROP TABLE log_key_secret; DROP INDEX log_partner; CREATE UNIQUE INDEX log_partner_id ON log (partner, id);"
         "DROP VIEW data_values; DROP TABLE data_cells; DROP TABLE data_tables;"
         "CREATE TABLE data_values (seq INTEGER NOT NULL, cell INTEGER NOT NULL,"
         "  partner TEXT NOT NULL, publisher TEXT NOT NULL, network TEXT NOT NULL,"
@@ -1358,7 +1452,8 @@ test_store_migration_8_failing_leaves_version_7_whole (void **state)
     s_append_five (self->store);
     store_destroy (&self->store);
     s_sql_exec (self->path,
-                "DROP TABLE log_keys; DROP TABLE log_key_secret; DROP INDEX log_partner;"
+                "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
+                "DROP TABLE log_key_secret; DROP INDEX log_partner;"
                 "INSERT INTO log VALUES (6, 'north-isd', 'e3', 'north/data', 0, x'0a');"
                 "PRAGMA user_version = 7;");
     assert_null (store_new (self->path, STORE_SYNC_NORMAL));
@@ -1395,6 +1490,7 @@ test_store_open_twice_is_idempotent (void **state)
         s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'log_partner'"),
         1);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_key_secret"), 1);
+    assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 5);
 }
 
@@ -1921,6 +2017,7 @@ main (void)
         T (test_store_reopen_keeps_dedupe),
         T (test_store_dedupe_settles_a_taken_key_against_the_log),
         T (test_store_dedupe_bounds_a_run_of_taken_keys),
+        T (test_store_dedupe_keys_in_runs_are_found_written_and_computed_again),
         T (test_store_add_refuses_a_pair_already_stored),
         T (test_store_a_pair_refused_after_its_reserve_keys_nothing),
         T (test_store_a_replica_keys_every_entry_it_is_delivered),

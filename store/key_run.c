@@ -1,0 +1,371 @@
+/*  key_run.c - keys an index receives at random, written to it in order;
+    see key_run.h.
+
+    A run is an array of (key, seq) pairs in the order they came, and an
+    open-addressing hash of their places (linear probing, each pair a slot
+    of its own, so that a key may name several seqs). A batch's pairs are
+    the array's last ones: rolling it back removes them from the hash last
+    first, which leaves every probe path of the pairs before them whole.
+    The flushing run is sorted by key once, before its first slice.      */
+
+#include "key_run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+//  A run's room: a batch that starts below KEY_RUN_KEYS ends within it.
+#define S_CAPACITY  (KEY_RUN_KEYS + CIBUS_BATCH_MAX)
+#define S_SLOT_BITS 18
+#define S_SLOTS     (1u << S_SLOT_BITS)
+_Static_assert(S_SLOTS >= 2 * S_CAPACITY - 2 * CIBUS_BATCH_MAX, "the hash stays at most half full");
+
+typedef struct {
+    int64_t key;
+    uint64_t seq;
+} s_pair_t;
+
+typedef struct {
+    s_pair_t *pairs;
+    uint32_t count;
+    uint32_t *slots; /* a pair's place + 1; 0 is free */
+    bool sorted;     /* pairs are in key order (a flushing run's) */
+} s_run_t;
+
+enum { S_INSERT = 0, S_CHECK, S_MARKS_GET, S_MARKS_SET, S__COUNT };
+
+struct key_run_t {
+    store_t *store;
+    char name [32];
+    sqlite3_stmt *stmts [S__COUNT];
+    s_run_t runs [2];
+    int active;    /* runs [active] takes new keys, runs [!active] is flushing */
+    uint32_t keys; /* the active run is frozen at this many (KEY_RUN_KEYS) */
+    uint64_t flushed, frozen;
+    uint32_t cursor; /* the flushing run's next pair to write */
+    //  The batch under way: where it began, and what its commit does.
+    uint32_t begin_count, begin_cursor;
+    bool flushed_all, freeze, everything;
+};
+
+static uint32_t
+s_slot_of (int64_t key)
+{
+    return (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> (64 - S_SLOT_BITS));
+}
+
+static bool
+s_run_init (s_run_t *run)
+{
+    //  Touched now, so that the memory is resident from the start.
+    run->pairs = malloc (S_CAPACITY * sizeof *run->pairs);
+    run->slots = malloc (S_SLOTS * sizeof *run->slots);
+    if (!run->pairs || !run->slots)
+        return false;
+    memset (run->pairs, 0, S_CAPACITY * sizeof *run->pairs);
+    memset (run->slots, 0, S_SLOTS * sizeof *run->slots);
+    run->count = 0;
+    run->sorted = false;
+    return true;
+}
+
+static void
+s_run_clear (s_run_t *run)
+{
+    memset (run->slots, 0, S_SLOTS * sizeof *run->slots);
+    run->count = 0;
+    run->sorted = false;
+}
+
+static void
+s_slot_put (s_run_t *run, uint32_t place)
+{
+    uint32_t at = s_slot_of (run->pairs [place].key);
+    while (run->slots [at])
+        at = (at + 1) & (S_SLOTS - 1);
+    run->slots [at] = place + 1;
+}
+
+static void
+s_run_truncate (s_run_t *run, uint32_t count)
+{
+    while (run->count > count) {
+        uint32_t place = --run->count;
+        uint32_t at = s_slot_of (run->pairs [place].key);
+        while (run->slots [at] != place + 1)
+            at = (at + 1) & (S_SLOTS - 1);
+        run->slots [at] = 0;
+    }
+}
+
+static int
+s_pair_compare (const void *a, const void *b)
+{
+    const s_pair_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+//  Sort a run by key, as the index's b-tree orders it, and hash it again.
+static void
+s_run_sort (s_run_t *run)
+{
+    qsort (run->pairs, run->count, sizeof *run->pairs, s_pair_compare);
+    memset (run->slots, 0, S_SLOTS * sizeof *run->slots);
+    for (uint32_t i = 0; i < run->count; i++)
+        s_slot_put (run, i);
+    run->sorted = true;
+}
+
+static size_t
+s_run_find (const s_run_t *run, int64_t key, uint64_t *seqs, size_t max, size_t found)
+{
+    uint32_t at = s_slot_of (key);
+    while (run->slots [at]) {
+        const s_pair_t *pair = &run->pairs [run->slots [at] - 1];
+        if (pair->key == key) {
+            if (found < max)
+                seqs [found] = pair->seq;
+            found++;
+        }
+        at = (at + 1) & (S_SLOTS - 1);
+    }
+    return found;
+}
+
+key_run_t *
+key_run_new (store_t *store, const char *name, const char *insert, const char *check)
+{
+    key_run_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->store = store;
+    self->keys = KEY_RUN_KEYS;
+    snprintf (self->name, sizeof self->name, "%s", name);
+    const char *const sql [S__COUNT] = {
+        [S_INSERT] = insert,
+        [S_CHECK] = check ? check : "SELECT 1",
+        [S_MARKS_GET] = "SELECT flushed, frozen FROM key_runs WHERE name = ?",
+        [S_MARKS_SET] = "UPDATE key_runs SET flushed = ?2, frozen = ?3 WHERE name = ?1",
+    };
+    if (!s_run_init (&self->runs [0]) || !s_run_init (&self->runs [1])
+        || store_prepare_all (store, self->stmts, sql, S__COUNT)
+        || key_run_marks (self, NULL, NULL)) {
+        key_run_destroy (&self);
+        return NULL;
+    }
+    if (!check) {
+        sqlite3_finalize (self->stmts [S_CHECK]);
+        self->stmts [S_CHECK] = NULL;
+    }
+    return self;
+}
+
+void
+key_run_destroy (key_run_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    key_run_t *self = *self_p;
+    store_finalize_all (self->stmts, S__COUNT);
+    for (int i = 0; i < 2; i++) {
+        free (self->runs [i].pairs);
+        free (self->runs [i].slots);
+    }
+    free (self);
+    *self_p = NULL;
+}
+
+cibus_err_t
+key_run_marks (key_run_t *self, uint64_t *flushed, uint64_t *frozen)
+{
+    sqlite3_stmt *stmt = self->stmts [S_MARKS_GET];
+    sqlite3_bind_text (stmt, 1, self->name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        self->flushed = (uint64_t)sqlite3_column_int64 (stmt, 0);
+        self->frozen = (uint64_t)sqlite3_column_int64 (stmt, 1);
+    }
+    store_reset (stmt);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? CIBUS_ERR_STORE : store_fail (self->store, "key-run-marks");
+    if (flushed)
+        *flushed = self->flushed;
+    if (frozen)
+        *frozen = self->frozen;
+    return CIBUS_OK;
+}
+
+size_t
+key_run_find (const key_run_t *self, int64_t key, uint64_t *seqs, size_t max)
+{
+    size_t found = s_run_find (&self->runs [0], key, seqs, max, 0);
+    return s_run_find (&self->runs [1], key, seqs, max, found);
+}
+
+bool
+key_run_add (key_run_t *self, int64_t key, uint64_t seq)
+{
+    //  An entry up to the frozen mark is the flushing run's: only while
+    //  the store computes the runs again, when it opens.
+    s_run_t *run = &self->runs [seq <= self->frozen ? !self->active : self->active];
+    if (run->count == S_CAPACITY || run->sorted)
+        return false;
+    run->pairs [run->count] = (s_pair_t){.key = key, .seq = seq};
+    s_slot_put (run, run->count++);
+    return true;
+}
+
+void
+key_run_begin (key_run_t *self)
+{
+    if (!self)
+        return;
+    self->begin_count = self->runs [self->active].count;
+    self->begin_cursor = self->cursor;
+    self->flushed_all = self->freeze = self->everything = false;
+}
+
+static cibus_err_t
+s_write (key_run_t *self, const s_pair_t *pair)
+{
+    sqlite3_stmt *stmt = self->stmts [S_INSERT];
+    sqlite3_bind_int64 (stmt, 1, pair->key);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)pair->seq);
+    cibus_err_t err = store_step_done (self->store, stmt, "key-run-flush");
+    if (err || !self->stmts [S_CHECK] || sqlite3_changes (self->store->db))
+        return err;
+    //  Already there: written before a crash, or another entry's key.
+    stmt = self->stmts [S_CHECK];
+    sqlite3_bind_int64 (stmt, 1, pair->key);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)pair->seq);
+    int rc = sqlite3_step (stmt);
+    store_reset (stmt);
+    if (rc == SQLITE_ROW)
+        return CIBUS_OK;
+    if (rc != SQLITE_DONE)
+        return store_fail (self->store, "key-run-flush");
+    log_value_t db;
+    log_limited (self->store->limit, LEVEL_ERROR, "store-failed",
+                 "event=store-failed op=key-run-flush db=\"%s\" index=%s seq=%llu error=\"its "
+                 "key is another entry's in the index\"",
+                 log_escape (&db, self->store->path), self->name, (unsigned long long)pair->seq);
+    return CIBUS_ERR_STORE;
+}
+
+//  Write the marks the commit leaves, in its transaction.
+static cibus_err_t
+s_marks_set (key_run_t *self, uint64_t flushed, uint64_t frozen)
+{
+    sqlite3_stmt *stmt = self->stmts [S_MARKS_SET];
+    sqlite3_bind_text (stmt, 1, self->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)flushed);
+    sqlite3_bind_int64 (stmt, 3, (sqlite3_int64)frozen);
+    return store_step_done (self->store, stmt, "key-run-marks");
+}
+
+//  The highest seq a run holds, or mark when it holds none.
+static uint64_t
+s_run_last (const s_run_t *run, uint64_t mark)
+{
+    uint64_t last = mark;
+    for (uint32_t i = 0; i < run->count; i++)
+        if (run->pairs [i].seq > last)
+            last = run->pairs [i].seq;
+    return last;
+}
+
+cibus_err_t
+key_run_flush (key_run_t *self)
+{
+    if (!self)
+        return CIBUS_OK;
+    s_run_t *active = &self->runs [self->active], *flushing = &self->runs [!self->active];
+    uint32_t added = active->count - self->begin_count;
+    uint32_t left = flushing->count - self->cursor;
+    self->freeze = active->count >= self->keys;
+    //  Whole slices of the frozen run for the keys added: it is written
+    //  out by the time the active run fills.
+    uint64_t quota =
+        self->freeze ? left : ((uint64_t)flushing->count * added + self->keys - 1) / self->keys;
+    if (quota > left)
+        quota = left;
+    if (quota && !flushing->sorted)
+        s_run_sort (flushing);
+    cibus_err_t err = CIBUS_OK;
+    for (uint32_t i = 0; err == CIBUS_OK && i < quota; i++)
+        err = s_write (self, &flushing->pairs [self->cursor++]);
+    if (err)
+        return err;
+    self->flushed_all = flushing->count && self->cursor == flushing->count;
+    //  Every key up to the frozen mark is in the index once this commits;
+    //  a freeze moves the mark to the active run's last entry.
+    if (self->freeze)
+        return s_marks_set (self, self->frozen, s_run_last (active, self->frozen));
+    return self->flushed_all ? s_marks_set (self, self->frozen, self->frozen) : CIBUS_OK;
+}
+
+cibus_err_t
+key_run_flush_all (key_run_t *self)
+{
+    if (!self)
+        return CIBUS_OK;
+    s_run_t *active = &self->runs [self->active], *flushing = &self->runs [!self->active];
+    cibus_err_t err = CIBUS_OK;
+    while (err == CIBUS_OK && self->cursor < flushing->count)
+        err = s_write (self, &flushing->pairs [self->cursor++]);
+    for (uint32_t i = 0; err == CIBUS_OK && i < active->count; i++)
+        err = s_write (self, &active->pairs [i]);
+    uint64_t last = s_run_last (active, self->frozen);
+    self->everything = err == CIBUS_OK;
+    return err ? err : s_marks_set (self, last, last);
+}
+
+void
+key_run_commit (key_run_t *self)
+{
+    if (!self)
+        return;
+    s_run_t *active = &self->runs [self->active], *flushing = &self->runs [!self->active];
+    if (self->everything) {
+        self->flushed = self->frozen = s_run_last (active, self->frozen);
+        s_run_clear (active);
+        s_run_clear (flushing);
+        self->cursor = 0;
+    } else {
+        if (self->flushed_all || (self->freeze && self->cursor == flushing->count)) {
+            s_run_clear (flushing);
+            self->cursor = 0;
+            self->flushed = self->frozen;
+        }
+        if (self->freeze) {
+            self->frozen = s_run_last (active, self->frozen);
+            self->active = !self->active;
+        }
+    }
+    self->flushed_all = self->freeze = self->everything = false;
+    self->begin_count = self->runs [self->active].count;
+    self->begin_cursor = self->cursor;
+}
+
+void
+key_run_abort (key_run_t *self)
+{
+    if (!self)
+        return;
+    s_run_truncate (&self->runs [self->active], self->begin_count);
+    self->cursor = self->begin_cursor;
+    self->flushed_all = self->freeze = self->everything = false;
+}
+
+void
+key_run_set_keys (key_run_t *self, uint32_t keys)
+{
+    self->keys = keys < 1 ? 1 : keys > KEY_RUN_KEYS ? KEY_RUN_KEYS : keys;
+}
+
+size_t
+key_run_held (const key_run_t *self)
+{
+    return self->runs [0].count + self->runs [1].count;
+}
