@@ -53,16 +53,27 @@ s_slot_of (int64_t key)
     return (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> (64 - S_SLOT_BITS));
 }
 
+//  Write every page of a block, so that it is resident from now on (a
+//  memset of zeros may become a calloc, whose pages come on first use).
+static void
+s_touch (void *block, size_t size)
+{
+    volatile unsigned char *bytes = block;
+    for (size_t at = 0; at < size; at += 4096)
+        bytes [at] = 0;
+    if (size)
+        bytes [size - 1] = 0;
+}
+
 static bool
 s_run_init (s_run_t *run)
 {
-    //  Touched now, so that the memory is resident from the start.
-    run->pairs = malloc (S_CAPACITY * sizeof *run->pairs);
-    run->slots = malloc (S_SLOTS * sizeof *run->slots);
+    run->pairs = calloc (S_CAPACITY, sizeof *run->pairs);
+    run->slots = calloc (S_SLOTS, sizeof *run->slots);
     if (!run->pairs || !run->slots)
         return false;
-    memset (run->pairs, 0, S_CAPACITY * sizeof *run->pairs);
-    memset (run->slots, 0, S_SLOTS * sizeof *run->slots);
+    s_touch (run->pairs, S_CAPACITY * sizeof *run->pairs);
+    s_touch (run->slots, S_SLOTS * sizeof *run->slots);
     run->count = 0;
     run->sorted = false;
     return true;
