@@ -10,6 +10,8 @@
 
 #include "key_run.h"
 
+#include "key_filter.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,8 +40,9 @@ struct key_run_t {
     char name [32];
     sqlite3_stmt *stmts [S__COUNT];
     s_run_t runs [2];
-    int active;    /* runs [active] takes new keys, runs [!active] is flushing */
-    uint32_t keys; /* the active run is frozen at this many (KEY_RUN_KEYS) */
+    key_filter_t *filter; /* every key added, and every key the index held at open */
+    int active;           /* runs [active] takes new keys, runs [!active] is flushing */
+    uint32_t keys;        /* the active run is frozen at this many (KEY_RUN_KEYS) */
     uint64_t flushed, frozen;
     uint32_t cursor; /* the flushing run's next pair to write */
     //  The batch under way: where it began, and what its commit does.
@@ -144,28 +147,46 @@ s_run_find (const s_run_t *run, int64_t key, uint64_t *seqs, size_t max, size_t 
     return found;
 }
 
+//  Add every key the index holds to the filter.
+static cibus_err_t
+s_filter_fill (key_run_t *self, const char *fill)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->store->db, fill, -1, &stmt, NULL) != SQLITE_OK)
+        return store_fail (self->store, "key-run-filter");
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        key_filter_add (self->filter, sqlite3_column_int64 (stmt, 0));
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE ? CIBUS_OK : store_fail (self->store, "key-run-filter");
+}
+
 key_run_t *
-key_run_new (store_t *store, const char *name, const char *insert, const char *check)
+key_run_new (store_t *store, const key_run_index_t *index)
 {
     key_run_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->store = store;
     self->keys = KEY_RUN_KEYS;
-    snprintf (self->name, sizeof self->name, "%s", name);
+    snprintf (self->name, sizeof self->name, "%s", index->name);
     const char *const sql [S__COUNT] = {
-        [S_INSERT] = insert,
-        [S_CHECK] = check ? check : "SELECT 1",
+        [S_INSERT] = index->insert,
+        [S_CHECK] = index->check ? index->check : "SELECT 1",
         [S_MARKS_GET] = "SELECT flushed, frozen FROM key_runs WHERE name = ?",
         [S_MARKS_SET] = "UPDATE key_runs SET flushed = ?2, frozen = ?3 WHERE name = ?1",
     };
+    //  Room for the keys of the log as it is, half as many again, and
+    //  two runs.
+    uint64_t keys = store->last_seq + store->last_seq / 2 + 2 * S_CAPACITY;
     if (!s_run_init (&self->runs [0]) || !s_run_init (&self->runs [1])
-        || store_prepare_all (store, self->stmts, sql, S__COUNT)
-        || key_run_marks (self, NULL, NULL)) {
+        || !(self->filter = key_filter_new (keys))
+        || store_prepare_all (store, self->stmts, sql, S__COUNT) || key_run_marks (self, NULL, NULL)
+        || s_filter_fill (self, index->fill)) {
         key_run_destroy (&self);
         return NULL;
     }
-    if (!check) {
+    if (!index->check) {
         sqlite3_finalize (self->stmts [S_CHECK]);
         self->stmts [S_CHECK] = NULL;
     }
@@ -179,6 +200,7 @@ key_run_destroy (key_run_t **self_p)
         return;
     key_run_t *self = *self_p;
     store_finalize_all (self->stmts, S__COUNT);
+    key_filter_destroy (&self->filter);
     for (int i = 0; i < 2; i++) {
         free (self->runs [i].pairs);
         free (self->runs [i].slots);
@@ -215,8 +237,17 @@ key_run_find (const key_run_t *self, int64_t key, uint64_t *seqs, size_t max)
 }
 
 bool
+key_run_index_may_hold (const key_run_t *self, int64_t key)
+{
+    return key_filter_may_hold (self->filter, key);
+}
+
+bool
 key_run_add (key_run_t *self, int64_t key, uint64_t seq)
 {
+    //  In the index soon, whichever way it goes there: a slice, or the
+    //  store's own write when the run is full.
+    key_filter_add (self->filter, key);
     //  An entry up to the frozen mark is the flushing run's: only while
     //  the store computes the runs again, when it opens.
     s_run_t *run = &self->runs [seq <= self->frozen ? !self->active : self->active];

@@ -42,11 +42,17 @@
 
 typedef struct key_run_t key_run_t;
 
-//  An index with deferred keys: name is its row in key_runs, insert the
-//  statement that adds a (key, seq) pair to it (ignoring one it holds),
+//  An index with deferred keys: name is its row in key_runs; insert the
+//  statement that adds a (key, seq) pair to it (ignoring one it holds);
 //  check a statement that says whether it holds (key, seq) after an
-//  insert changed nothing (NULL when the index's key is the pair itself).
-key_run_t *key_run_new (store_t *store, const char *name, const char *insert, const char *check);
+//  insert changed nothing (NULL when the index's key is the pair itself);
+//  fill a statement that lists every key it holds (key_filter.h).
+typedef struct {
+    const char *name, *insert, *check, *fill;
+} key_run_index_t;
+
+//  After the store's last seq is loaded: it sizes the filter.
+key_run_t *key_run_new (store_t *store, const key_run_index_t *index);
 void key_run_destroy (key_run_t **self_p);
 
 //  The marks stored for the index: every key of an entry at or before
@@ -57,6 +63,10 @@ cibus_err_t key_run_marks (key_run_t *self, uint64_t *flushed, uint64_t *frozen)
 //  The seqs stored in memory under key, up to max of them into seqs; the
 //  count there are.
 size_t key_run_find (const key_run_t *self, int64_t key, uint64_t *seqs, size_t max);
+
+//  False when the index does not hold key (key_filter.h): true for every
+//  key it holds, and for about 1 % of the others.
+bool key_run_index_may_hold (const key_run_t *self, int64_t key);
 
 //  Hold (key, seq) in memory, in the run its seq belongs to. False when
 //  the run is full (the store then writes it to the index itself).

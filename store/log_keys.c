@@ -140,10 +140,14 @@ log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
         return err;
     sqlite3_stmt *stmt = self->keys [S_FIND];
     for (int i = 0; i < S_PROBES; i++) {
-        //  The newest keys are in memory, the rest in the table.
+        //  The newest keys are in memory, the rest in the table, which is
+        //  read only when it may hold the key (key_filter.h).
         uint64_t taken_by = 0;
         int rc = SQLITE_ROW;
-        if (!self->log_run || !key_run_find (self->log_run, probe, &taken_by, 1)) {
+        bool held = self->log_run && key_run_find (self->log_run, probe, &taken_by, 1);
+        if (!held && self->log_run && !key_run_index_may_hold (self->log_run, probe))
+            rc = SQLITE_DONE;
+        else if (!held) {
             sqlite3_bind_int64 (stmt, 1, probe);
             rc = sqlite3_step (stmt);
             taken_by = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64 (stmt, 0) : 0;
@@ -256,9 +260,13 @@ log_keys_fill (store_t *self)
 cibus_err_t
 log_keys_load (store_t *self)
 {
-    key_run_t *run =
-        key_run_new (self, "log_keys", "INSERT OR IGNORE INTO log_keys (key, seq) VALUES (?, ?)",
-                     "SELECT 1 FROM log_keys WHERE key = ? AND seq = ?");
+    static const key_run_index_t index = {
+        .name = "log_keys",
+        .insert = "INSERT OR IGNORE INTO log_keys (key, seq) VALUES (?, ?)",
+        .check = "SELECT 1 FROM log_keys WHERE key = ? AND seq = ?",
+        .fill = "SELECT key FROM log_keys",
+    };
+    key_run_t *run = key_run_new (self, &index);
     if (!run)
         return store_fail (self, "log-keys-load");
     uint64_t flushed = 0;

@@ -160,9 +160,12 @@ tables_keys_fill (store_t *self)
 cibus_err_t
 tables_keys_load (store_t *self)
 {
-    self->table_run = key_run_new (self, "table_keys",
-                                   "INSERT OR IGNORE INTO table_keys (tkey, seq) VALUES (?, ?)",
-                                   NULL);
+    static const key_run_index_t index = {
+        .name = "table_keys",
+        .insert = "INSERT OR IGNORE INTO table_keys (tkey, seq) VALUES (?, ?)",
+        .fill = "SELECT tkey FROM table_keys",
+    };
+    self->table_run = key_run_new (self, &index);
     if (!self->table_run)
         return store_fail (self, "table-keys-load");
     uint64_t flushed = 0;
@@ -567,9 +570,13 @@ s_versions (store_t *self, const char *network, const tables_work_t *work,
 {
     s_found_t found [S_FOUND_MAX];
     size_t n = 0;
+    //  table_keys is read only when it may hold the key (key_filter.h).
+    cibus_err_t err = CIBUS_OK;
     sqlite3_stmt *stmt = self->tables [TABLES_VERSIONS];
-    s_bind_key (stmt, network, work, data);
-    cibus_err_t err = s_found_add (self, stmt, found, &n);
+    if (!self->table_run || key_run_index_may_hold (self->table_run, work->tkey)) {
+        s_bind_key (stmt, network, work, data);
+        err = s_found_add (self, stmt, found, &n);
+    }
     uint64_t held [S_FOUND_MAX];
     size_t held_count = self->table_run
                             ? key_run_find (self->table_run, work->tkey, held, S_FOUND_MAX)
