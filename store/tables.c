@@ -203,6 +203,7 @@ void
 tables_finalize (store_t *self)
 {
     key_run_destroy (&self->table_run);
+    store_finalize_all (self->cell_rows, STORE_CELL_ROWS);
     store_finalize_all (self->tables, TABLES__COUNT);
 }
 
@@ -917,37 +918,90 @@ s_dims_key (const Cibus__DataCell *cell, char *text, size_t size)
                                   sorted [i]->value);
 }
 
-//  One projection row: the cell as sent (whole) with its mark.
+//  Bind one projection row's 15 parameters, from base + 1 on: the cell as
+//  sent (whole) with its mark.
+static void
+s_bind_cell (sqlite3_stmt *stmt, int base, const envelope_t *env, long index,
+             const Cibus__DataCell *cell, const disclosure_mark_t *mark)
+{
+    char dims_key [CIBUS_MAX_CROSS * 2 * (CIBUS_MAX_NAME + 1) + 1];
+    s_dims_key (cell, dims_key, sizeof dims_key);
+    bool single = cell->n_dimensions == 1;
+    sqlite3_bind_int64 (stmt, base + 1, (sqlite3_int64)env->seq);
+    sqlite3_bind_int64 (stmt, base + 2, index);
+    sqlite3_bind_text (stmt, base + 3, dims_key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64 (stmt, base + 4, (sqlite3_int64)cell->n_dimensions);
+    store_bind_text_or_null (stmt, base + 5, single ? cell->dimensions [0]->key : NULL);
+    store_bind_text_or_null (stmt, base + 6, single ? cell->dimensions [0]->value : NULL);
+    if (cell->has_value)
+        sqlite3_bind_double (stmt, base + 7, cell->value);
+    if (cell->has_n || cell->has_denominator)
+        sqlite3_bind_int64 (stmt, base + 8,
+                            (sqlite3_int64)(cell->has_n ? cell->n : cell->denominator));
+    if (cell->has_numerator)
+        sqlite3_bind_int64 (stmt, base + 9, (sqlite3_int64)cell->numerator);
+    if (cell->has_denominator)
+        sqlite3_bind_int64 (stmt, base + 10, (sqlite3_int64)cell->denominator);
+    sqlite3_bind_int (stmt, base + 11, cell->has_suppressed && cell->suppressed);
+    sqlite3_bind_int (stmt, base + 12, (int)mark->state);
+    if (mark->state == DISCLOSURE_CODED) {
+        sqlite3_bind_double (stmt, base + 13, mark->low);
+        sqlite3_bind_double (stmt, base + 14, mark->high);
+    }
+    sqlite3_bind_int (stmt, base + 15, mark->size_shown);
+}
+
+//  One projection row.
 static cibus_err_t
 s_project_cell (store_t *self, const envelope_t *env, long index, const Cibus__DataCell *cell,
                 const disclosure_mark_t *mark)
 {
-    char dims_key [CIBUS_MAX_CROSS * 2 * (CIBUS_MAX_NAME + 1) + 1];
-    s_dims_key (cell, dims_key, sizeof dims_key);
     sqlite3_stmt *stmt = self->tables [TABLES_VALUE_ADD];
-    bool single = cell->n_dimensions == 1;
-    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
-    sqlite3_bind_int64 (stmt, 2, index);
-    sqlite3_bind_text (stmt, 3, dims_key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64 (stmt, 4, (sqlite3_int64)cell->n_dimensions);
-    store_bind_text_or_null (stmt, 5, single ? cell->dimensions [0]->key : NULL);
-    store_bind_text_or_null (stmt, 6, single ? cell->dimensions [0]->value : NULL);
-    if (cell->has_value)
-        sqlite3_bind_double (stmt, 7, cell->value);
-    if (cell->has_n || cell->has_denominator)
-        sqlite3_bind_int64 (stmt, 8, (sqlite3_int64)(cell->has_n ? cell->n : cell->denominator));
-    if (cell->has_numerator)
-        sqlite3_bind_int64 (stmt, 9, (sqlite3_int64)cell->numerator);
-    if (cell->has_denominator)
-        sqlite3_bind_int64 (stmt, 10, (sqlite3_int64)cell->denominator);
-    sqlite3_bind_int (stmt, 11, cell->has_suppressed && cell->suppressed);
-    sqlite3_bind_int (stmt, 12, (int)mark->state);
-    if (mark->state == DISCLOSURE_CODED) {
-        sqlite3_bind_double (stmt, 13, mark->low);
-        sqlite3_bind_double (stmt, 14, mark->high);
-    }
-    sqlite3_bind_int (stmt, 15, mark->size_shown);
+    s_bind_cell (stmt, 0, env, index, cell, mark);
     return store_step_done (self, stmt, "table-value");
+}
+
+//  The statement that inserts rows projection rows at once (2 to
+//  STORE_CELL_ROWS), prepared when first used: a table's total and cells
+//  in one step instead of one each, which is most of what inserting them
+//  cost (each statement's own set-up and tear-down).
+static sqlite3_stmt *
+s_cell_rows (store_t *self, size_t rows)
+{
+    sqlite3_stmt **stmt = &self->cell_rows [rows - 1];
+    if (*stmt)
+        return *stmt;
+    char sql [160 + STORE_CELL_ROWS * 36] =
+        "INSERT INTO data_cells (seq, cell, dims_key, dim_count, dim_key, dim_value, value, n, "
+        "numerator, denominator, suppressed, mark, low, high, size_shown) VALUES ";
+    for (size_t r = 0; r < rows; r++)
+        strcat (sql, r ? ", (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (store_prepare (self, stmt, sql))
+        return NULL;
+    return *stmt;
+}
+
+//  The projection rows of a version: its total (cell -1) and its cells,
+//  each with its mark, STORE_CELL_ROWS to a statement.
+static cibus_err_t
+s_project_cells (store_t *self, const envelope_t *env, const Cibus__DataCell *total,
+                 const disclosure_mark_t *total_mark, Cibus__DataCell *const *cells,
+                 const disclosure_mark_t *marks, size_t count)
+{
+    cibus_err_t err = CIBUS_OK;
+    for (size_t first = 0; err == CIBUS_OK && first < count + 1; first += STORE_CELL_ROWS) {
+        size_t rows = count + 1 - first < STORE_CELL_ROWS ? count + 1 - first : STORE_CELL_ROWS;
+        sqlite3_stmt *stmt = rows == 1 ? self->tables [TABLES_VALUE_ADD] : s_cell_rows (self, rows);
+        if (!stmt)
+            return CIBUS_ERR_STORE;
+        for (size_t r = 0; r < rows; r++) {
+            size_t i = first + r; //  0 is the total, i the cell i - 1
+            s_bind_cell (stmt, (int)(15 * r), env, (long)i - 1, i ? cells [i - 1] : total,
+                         i ? &marks [i - 1] : total_mark);
+        }
+        err = store_step_done (self, stmt, "table-value");
+    }
+    return err;
 }
 
 //  The version's own row, after its cells: what they share, and whether
@@ -996,9 +1050,8 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
     for (size_t v = 0; err == CIBUS_OK && v + 1 < work->count; v++)
         err = s_supersede (self, &work->versions [v].seq, 1);
     if (err == CIBUS_OK)
-        err = s_project_cell (self, env, -1, data->total, &latest->decision.total);
-    for (size_t i = 0; err == CIBUS_OK && i < data->n_cells; i++)
-        err = s_project_cell (self, env, (long)i, data->cells [i], &latest->marks [i]);
+        err = s_project_cells (self, env, data->total, &latest->decision.total, data->cells,
+                               latest->marks, data->n_cells);
     if (err == CIBUS_OK)
         err = s_add_version (self, env, network, work, true);
     if (err)
