@@ -35,6 +35,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 //  Numbered migrations: entry i brings the schema from version i to i + 1.
 //  Never edit one that has shipped; add the next.
@@ -568,6 +569,26 @@ s_close (store_t *self)
     self->db = NULL;
 }
 
+//  Hold the newest keys in memory again and fill the keys' filters
+//  (key_run.h): reading every key a table holds, and placing each key of
+//  the entries not yet written, takes seconds on a long log, and is said.
+static cibus_err_t
+s_keys_load (store_t *self)
+{
+    struct timespec start, end;
+    clock_gettime (CLOCK_MONOTONIC, &start);
+    if (log_keys_load (self) || tables_keys_load (self))
+        return CIBUS_ERR_STORE;
+    clock_gettime (CLOCK_MONOTONIC, &end);
+    long long msec = (long long)(end.tv_sec - start.tv_sec) * 1000
+                     + (end.tv_nsec - start.tv_nsec) / 1000000;
+    log_value_t db;
+    log_info ("event=store-keys-loaded db=\"%s\" last_seq=%llu held=%zu msec=%lld",
+              log_escape (&db, self->path), (unsigned long long)self->last_seq,
+              key_run_held (self->log_run) + key_run_held (self->table_run), msec);
+    return CIBUS_OK;
+}
+
 //  Open the connection with its pragmas, migrate, prepare. Without shared
 //  memory (exclusive) SQLite keeps the WAL index on the heap instead of in
 //  the -shm file, which a full disk cannot grow: the log can then still be
@@ -597,7 +618,7 @@ s_open (store_t *self, bool exclusive)
     if ((exclusive && store_exec (self, "PRAGMA locking_mode = EXCLUSIVE", "pragmas"))
         || store_exec (self, pragmas, "pragmas")
         || store_exec (self, "PRAGMA cache_size = -16384", "pragmas") || s_migrate (self) || s_prepare_all (self)
-        || s_load_last_seq (self) || log_keys_load (self) || tables_keys_load (self))
+        || s_load_last_seq (self) || s_keys_load (self))
         return CIBUS_ERR_STORE;
     self->exclusive = exclusive;
     self->next_seq = self->last_seq + 1;
