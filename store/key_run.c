@@ -306,15 +306,14 @@ s_marks_set (key_run_t *self, uint64_t flushed, uint64_t frozen)
     return store_step_done (self->store, stmt, "key-run-marks");
 }
 
-//  The highest seq a run holds, or mark when it holds none.
+//  The highest seq the active run holds, or mark when it holds none: its
+//  last, as its keys come in seq order (a batch's, and the store's when
+//  it computes them again at open, read in seq order).
 static uint64_t
 s_run_last (const s_run_t *run, uint64_t mark)
 {
-    uint64_t last = mark;
-    for (uint32_t i = 0; i < run->count; i++)
-        if (run->pairs [i].seq > last)
-            last = run->pairs [i].seq;
-    return last;
+    uint64_t last = run->count ? run->pairs [run->count - 1].seq : 0;
+    return last > mark ? last : mark;
 }
 
 cibus_err_t
