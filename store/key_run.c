@@ -374,7 +374,8 @@ key_run_commit (key_run_t *self)
         s_run_clear (flushing);
         self->cursor = 0;
     } else {
-        if (self->flushed_all || (self->freeze && self->cursor == flushing->count)) {
+        //  A freeze wrote whatever the frozen run had left.
+        if (self->flushed_all || self->freeze) {
             s_run_clear (flushing);
             self->cursor = 0;
             self->flushed = self->frozen;
