@@ -1936,7 +1936,11 @@ broker_new (const broker_config_t *config)
     }
     char db_path [PATH_MAX];
     datadir_path (config->data_dir, DATADIR_DB, db_path, sizeof db_path);
-    if (!(self->store = store_new (db_path, config->sync)) || !(self->auth = auth_new (self->store))
+    //  The keys held in memory are loaded now, with all their room: the
+    //  first publish does not wait for them, and the broker's memory does
+    //  not grow with its log.
+    if (!(self->store = store_new (db_path, config->sync))
+        || store_keys_load (self->store, true) || !(self->auth = auth_new (self->store))
         || !(self->subs = zhashx_new ()) || !(self->quotas = zhashx_new ())
         || !(self->ring = ring_new (S_RING_ENTRIES, S_RING_MAX_ENTRY))) {
         log_error ("event=start-failed data=%s reason=\"cannot open the store or the "

@@ -6,7 +6,10 @@
     of its own, so that a key may name several seqs). A batch's pairs are
     the array's last ones: rolling it back removes them from the hash last
     first, which leaves every probe path of the pairs before them whole.
-    The flushing run is sorted by key once, before its first slice.      */
+    The flushing run is sorted by key once, before its first slice.
+    A run made with room for all its keys (the broker's) never grows; any
+    other starts small and doubles as it fills, hashing its pairs again
+    in their order, which keeps the rollback's promise above.            */
 
 #include "key_run.h"
 
@@ -16,10 +19,11 @@
 #include <string.h>
 
 //  A run's room: a batch that starts below KEY_RUN_KEYS ends within it.
-#define S_CAPACITY  (KEY_RUN_KEYS + CIBUS_BATCH_MAX)
-#define S_SLOT_BITS 18
-#define S_SLOTS     (1u << S_SLOT_BITS)
-_Static_assert(S_SLOTS >= 2 * S_CAPACITY - 2 * CIBUS_BATCH_MAX, "the hash stays at most half full");
+#define S_CAPACITY      (KEY_RUN_KEYS + CIBUS_BATCH_MAX)
+#define S_SLOT_BITS_MAX 18
+_Static_assert((1u << S_SLOT_BITS_MAX) >= 2 * KEY_RUN_KEYS, "the hash stays at most half full");
+//  A run that grows starts with room for this many pairs.
+#define S_CAPACITY_FIRST 1024
 
 typedef struct {
     int64_t key;
@@ -28,8 +32,9 @@ typedef struct {
 
 typedef struct {
     s_pair_t *pairs;
-    uint32_t count;
+    uint32_t count, capacity;
     uint32_t *slots; /* a pair's place + 1; 0 is free */
+    uint32_t bits;   /* 2^bits slots: at least twice the pairs, up to KEY_RUN_KEYS */
     bool sorted;     /* pairs are in key order (a flushing run's) */
 } s_run_t;
 
@@ -51,9 +56,15 @@ struct key_run_t {
 };
 
 static uint32_t
-s_slot_of (int64_t key)
+s_slot_of (const s_run_t *run, int64_t key)
 {
-    return (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> (64 - S_SLOT_BITS));
+    return (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> (64 - run->bits));
+}
+
+static uint32_t
+s_slot_count (const s_run_t *run)
+{
+    return 1u << run->bits;
 }
 
 //  Write every page of a block, so that it is resident from now on (a
@@ -68,45 +79,78 @@ s_touch (void *block, size_t size)
         bytes [size - 1] = 0;
 }
 
-static bool
-s_run_init (s_run_t *run)
+//  The hash's size for a room of capacity pairs.
+static uint32_t
+s_bits_for (uint32_t capacity)
 {
-    run->pairs = calloc (S_CAPACITY, sizeof *run->pairs);
-    run->slots = calloc (S_SLOTS, sizeof *run->slots);
-    if (!run->pairs || !run->slots)
+    uint32_t bits = 1;
+    while (bits < S_SLOT_BITS_MAX && (1u << bits) < 2 * capacity)
+        bits++;
+    return bits;
+}
+
+static void
+s_slot_put (s_run_t *run, uint32_t place)
+{
+    uint32_t mask = s_slot_count (run) - 1;
+    uint32_t at = s_slot_of (run, run->pairs [place].key);
+    while (run->slots [at])
+        at = (at + 1) & mask;
+    run->slots [at] = place + 1;
+}
+
+//  Room for capacity pairs, the pairs held hashed again in their order.
+//  False when out of memory: the run is as it was.
+static bool
+s_run_room (s_run_t *run, uint32_t capacity)
+{
+    uint32_t bits = s_bits_for (capacity);
+    s_pair_t *pairs = realloc (run->pairs, (size_t)capacity * sizeof *pairs);
+    if (pairs)
+        run->pairs = pairs;
+    uint32_t *slots = pairs ? calloc ((size_t)1 << bits, sizeof *slots) : NULL;
+    if (!slots)
         return false;
-    s_touch (run->pairs, S_CAPACITY * sizeof *run->pairs);
-    s_touch (run->slots, S_SLOTS * sizeof *run->slots);
-    run->count = 0;
-    run->sorted = false;
+    free (run->slots);
+    run->slots = slots;
+    run->bits = bits;
+    run->capacity = capacity;
+    for (uint32_t i = 0; i < run->count; i++)
+        s_slot_put (run, i);
+    return true;
+}
+
+//  A run with all its room now, resident (full), or with a little that
+//  grows as it fills.
+static bool
+s_run_init (s_run_t *run, bool full)
+{
+    if (!s_run_room (run, full ? S_CAPACITY : S_CAPACITY_FIRST))
+        return false;
+    if (full) {
+        s_touch (run->pairs, (size_t)run->capacity * sizeof *run->pairs);
+        s_touch (run->slots, (size_t)s_slot_count (run) * sizeof *run->slots);
+    }
     return true;
 }
 
 static void
 s_run_clear (s_run_t *run)
 {
-    memset (run->slots, 0, S_SLOTS * sizeof *run->slots);
+    memset (run->slots, 0, (size_t)s_slot_count (run) * sizeof *run->slots);
     run->count = 0;
     run->sorted = false;
 }
 
 static void
-s_slot_put (s_run_t *run, uint32_t place)
-{
-    uint32_t at = s_slot_of (run->pairs [place].key);
-    while (run->slots [at])
-        at = (at + 1) & (S_SLOTS - 1);
-    run->slots [at] = place + 1;
-}
-
-static void
 s_run_truncate (s_run_t *run, uint32_t count)
 {
+    uint32_t mask = s_slot_count (run) - 1;
     while (run->count > count) {
         uint32_t place = --run->count;
-        uint32_t at = s_slot_of (run->pairs [place].key);
+        uint32_t at = s_slot_of (run, run->pairs [place].key);
         while (run->slots [at] != place + 1)
-            at = (at + 1) & (S_SLOTS - 1);
+            at = (at + 1) & mask;
         run->slots [at] = 0;
     }
 }
@@ -125,7 +169,7 @@ static void
 s_run_sort (s_run_t *run)
 {
     qsort (run->pairs, run->count, sizeof *run->pairs, s_pair_compare);
-    memset (run->slots, 0, S_SLOTS * sizeof *run->slots);
+    memset (run->slots, 0, (size_t)s_slot_count (run) * sizeof *run->slots);
     for (uint32_t i = 0; i < run->count; i++)
         s_slot_put (run, i);
     run->sorted = true;
@@ -134,7 +178,8 @@ s_run_sort (s_run_t *run)
 static size_t
 s_run_find (const s_run_t *run, int64_t key, uint64_t *seqs, size_t max, size_t found)
 {
-    uint32_t at = s_slot_of (key);
+    uint32_t mask = s_slot_count (run) - 1;
+    uint32_t at = s_slot_of (run, key);
     while (run->slots [at]) {
         const s_pair_t *pair = &run->pairs [run->slots [at] - 1];
         if (pair->key == key) {
@@ -142,7 +187,7 @@ s_run_find (const s_run_t *run, int64_t key, uint64_t *seqs, size_t max, size_t 
                 seqs [found] = pair->seq;
             found++;
         }
-        at = (at + 1) & (S_SLOTS - 1);
+        at = (at + 1) & mask;
     }
     return found;
 }
@@ -162,7 +207,7 @@ s_filter_fill (key_run_t *self, const char *fill)
 }
 
 key_run_t *
-key_run_new (store_t *store, const key_run_index_t *index)
+key_run_new (store_t *store, const key_run_index_t *index, bool full)
 {
     key_run_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -179,7 +224,7 @@ key_run_new (store_t *store, const key_run_index_t *index)
     //  Room for the keys of the log as it is, half as many again, and
     //  two runs.
     uint64_t keys = store->last_seq + store->last_seq / 2 + 2 * S_CAPACITY;
-    if (!s_run_init (&self->runs [0]) || !s_run_init (&self->runs [1])
+    if (!s_run_init (&self->runs [0], full) || !s_run_init (&self->runs [1], full)
         || !(self->filter = key_filter_new (keys))
         || store_prepare_all (store, self->stmts, sql, S__COUNT) || key_run_marks (self, NULL, NULL)
         || s_filter_fill (self, index->fill)) {
@@ -251,7 +296,11 @@ key_run_add (key_run_t *self, int64_t key, uint64_t seq)
     //  An entry up to the frozen mark is the flushing run's: only while
     //  the store computes the runs again, when it opens.
     s_run_t *run = &self->runs [seq <= self->frozen ? !self->active : self->active];
-    if (run->count == S_CAPACITY || run->sorted)
+    if (run->sorted)
+        return false;
+    if (run->count == run->capacity
+        && (run->capacity == S_CAPACITY
+            || !s_run_room (run, run->capacity * 2 < S_CAPACITY ? run->capacity * 2 : S_CAPACITY)))
         return false;
     run->pairs [run->count] = (s_pair_t){.key = key, .seq = seq};
     s_slot_put (run, run->count++);

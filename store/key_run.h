@@ -23,9 +23,10 @@
 
     The runs are a hash table and an array each, hand-written: SQLite's
     own temporary tables would do it with a b-tree page per few keys,
-    grown while the broker runs, where these are allocated and touched
-    once, when the store opens, so that the broker's memory does not move
-    with its log (the bench's s7).                                         */
+    grown while the broker runs, where the broker's are allocated and
+    touched once, when it opens the store, so that its memory does not
+    move with its log (the bench's s7). Any other store's start small and
+    grow as they fill: a replica or a command holds what it adds.        */
 
 #ifndef CIBUS_KEY_RUN_H_INCLUDED
 #define CIBUS_KEY_RUN_H_INCLUDED
@@ -51,8 +52,9 @@ typedef struct {
     const char *name, *insert, *check, *fill;
 } key_run_index_t;
 
-//  After the store's last seq is loaded: it sizes the filter.
-key_run_t *key_run_new (store_t *store, const key_run_index_t *index);
+//  After the store's last seq is loaded: it sizes the filter. With full,
+//  both runs have all their room at once, resident; else they grow.
+key_run_t *key_run_new (store_t *store, const key_run_index_t *index, bool full);
 void key_run_destroy (key_run_t **self_p);
 
 //  The marks stored for the index: every key of an entry at or before
@@ -69,7 +71,8 @@ size_t key_run_find (const key_run_t *self, int64_t key, uint64_t *seqs, size_t 
 bool key_run_index_may_hold (const key_run_t *self, int64_t key);
 
 //  Hold (key, seq) in memory, in the run its seq belongs to. False when
-//  the run is full (the store then writes it to the index itself).
+//  the run is full or cannot grow (the store then writes it to the index
+//  itself).
 bool key_run_add (key_run_t *self, int64_t key, uint64_t seq);
 
 //  A batch's transaction begins. This and the three below do nothing on

@@ -135,7 +135,9 @@ log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
 {
     int64_t probe;
     const char *const pair [2] = {partner, id};
-    cibus_err_t err = log_keys_hash (self, pair, 2, &probe);
+    cibus_err_t err = store_keys_ready (self);
+    if (err == CIBUS_OK)
+        err = log_keys_hash (self, pair, 2, &probe);
     if (err)
         return err;
     sqlite3_stmt *stmt = self->keys [S_FIND];
@@ -182,6 +184,8 @@ log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
 cibus_err_t
 log_keys_add (store_t *self, int64_t key, uint64_t seq)
 {
+    if (store_keys_ready (self))
+        return CIBUS_ERR_STORE;
     if (self->log_run && key_run_add (self->log_run, key, seq))
         return CIBUS_OK;
     sqlite3_stmt *stmt = self->keys [S_ADD];
@@ -258,7 +262,7 @@ log_keys_fill (store_t *self)
 }
 
 cibus_err_t
-log_keys_load (store_t *self)
+log_keys_load (store_t *self, bool full)
 {
     static const key_run_index_t index = {
         .name = "log_keys",
@@ -266,7 +270,7 @@ log_keys_load (store_t *self)
         .check = "SELECT 1 FROM log_keys WHERE key = ? AND seq = ?",
         .fill = "SELECT key FROM log_keys",
     };
-    key_run_t *run = key_run_new (self, &index);
+    key_run_t *run = key_run_new (self, &index, full);
     if (!run)
         return store_fail (self, "log-keys-load");
     uint64_t flushed = 0;

@@ -43,8 +43,8 @@ cibus_err_t log_keys_add (store_t *self, int64_t key, uint64_t seq);
 
 //  Hold the newest keys in memory (key_run.h): those of the entries after
 //  the mark stored for log_keys, computed again from the log. After the
-//  migrations and log_keys_prepare.
-cibus_err_t log_keys_load (store_t *self);
+//  migrations and log_keys_prepare; full as key_run_new's.
+cibus_err_t log_keys_load (store_t *self, bool full);
 
 //  Migration 8's own step: draw the secret, then a key for every entry
 //  already in the log, in seq order; progress is logged for a long log.

@@ -556,6 +556,7 @@ s_close (store_t *self)
         *stmts [i] = NULL;
     }
     log_keys_finalize (self);
+    self->keys_state = STORE_KEYS_OPENING;
     registry_finalize (self);
     measure_finalize (self);
     tables_finalize (self);
@@ -569,20 +570,38 @@ s_close (store_t *self)
     self->db = NULL;
 }
 
-//  Hold the newest keys in memory again and fill the keys' filters
-//  (key_run.h): reading every key a table holds, and placing each key of
-//  the entries not yet written, takes seconds on a long log, and is said
-//  then (a store that opens at once, as every short one does, says
-//  nothing: commands print what they were asked for, and no more).
-#define S_KEYS_LOAD_SAID_MSEC 1000
+//  Holding the keys takes seconds on a long log (about one for every two
+//  million entries, with the log in the page cache), and is said then,
+//  before and after, so that a broker slow to start says why (a store
+//  that loads them at once, as every short one does, says nothing:
+//  commands print what they were asked for, and no more).
+#define S_KEYS_LOAD_SAID_MSEC    1000
+#define S_KEYS_LOAD_SAID_ENTRIES 1000000
 
-static cibus_err_t
-s_keys_load (store_t *self)
+cibus_err_t
+store_keys_load (store_t *self, bool full)
 {
+    assert (self);
+    if (self->keys_state != STORE_KEYS_DEFERRED)
+        return CIBUS_OK;
     struct timespec start, end;
     clock_gettime (CLOCK_MONOTONIC, &start);
-    if (log_keys_load (self) || tables_keys_load (self))
+    if (self->last_seq >= S_KEYS_LOAD_SAID_ENTRIES) {
+        log_value_t db;
+        log_info ("event=store-keys-loading db=\"%s\" last_seq=%llu reason=\"reading the "
+                  "dedupe and table keys of a long log: seconds\"",
+                  log_escape (&db, self->path), (unsigned long long)self->last_seq);
+    }
+    //  Loading looks keys up itself: in the runs as they fill.
+    self->keys_state = STORE_KEYS_LOADING;
+    self->keys_full = full;
+    if (log_keys_load (self, full) || tables_keys_load (self, full)) {
+        key_run_destroy (&self->log_run);
+        key_run_destroy (&self->table_run);
+        self->keys_state = STORE_KEYS_DEFERRED;
         return CIBUS_ERR_STORE;
+    }
+    self->keys_state = STORE_KEYS_LOADED;
     clock_gettime (CLOCK_MONOTONIC, &end);
     long long msec = (long long)(end.tv_sec - start.tv_sec) * 1000
                      + (end.tv_nsec - start.tv_nsec) / 1000000;
@@ -624,8 +643,9 @@ s_open (store_t *self, bool exclusive)
     if ((exclusive && store_exec (self, "PRAGMA locking_mode = EXCLUSIVE", "pragmas"))
         || store_exec (self, pragmas, "pragmas")
         || store_exec (self, "PRAGMA cache_size = -16384", "pragmas") || s_migrate (self) || s_prepare_all (self)
-        || s_load_last_seq (self) || s_keys_load (self))
+        || s_load_last_seq (self))
         return CIBUS_ERR_STORE;
+    self->keys_state = STORE_KEYS_DEFERRED;
     self->exclusive = exclusive;
     self->next_seq = self->last_seq + 1;
     store_data_version (self);
@@ -759,6 +779,9 @@ store_batch_begin (store_t *self)
 {
     if (self->in_batch)
         return CIBUS_ERR_USAGE;
+    //  Before the transaction: loading writes a key the runs cannot take.
+    if (store_keys_ready (self))
+        return CIBUS_ERR_STORE;
     cibus_err_t rc = store_step_done (self, self->begin, "begin");
     if (rc == CIBUS_OK) {
         key_run_begin (self->log_run);
@@ -769,6 +792,13 @@ store_batch_begin (store_t *self)
         self->next_seq = self->last_seq + 1;
     }
     return rc;
+}
+
+cibus_err_t
+store_keys_ready (store_t *self)
+{
+    return self->keys_state == STORE_KEYS_DEFERRED ? store_keys_load (self, self->keys_full)
+                                                    : CIBUS_OK;
 }
 
 cibus_err_t

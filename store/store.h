@@ -130,6 +130,16 @@ cibus_err_t store_seq_of (store_t *self, const char *partner, const char *id, ui
    every entry's header: call it once per partner and count from there. */
 cibus_err_t store_partner_usage (store_t *self, const char *partner, uint64_t *bytes);
 
+/* Hold the newest keys in memory now (key_run.h): read every key the
+   two key tables hold into their filters and place again the keys of
+   the entries not yet written there. On a long log this takes seconds;
+   a store that is not asked does it at its first batch or dedupe
+   lookup, so that a command that never looks at a key never pays it.
+   With full (the broker), the runs get all their room at once and
+   resident, so that memory does not move while the log grows;
+   otherwise they grow as they fill. Does nothing once loaded. */
+cibus_err_t store_keys_load (store_t *self, bool full);
+
 /* Write to their tables now every key the store holds in memory
    (key_run.h), in a transaction of its own, outside a batch: afterwards
    the tables alone answer every lookup, for a tool reading the file

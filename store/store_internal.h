@@ -81,11 +81,24 @@ struct store_t {
     //  last store_batch_reserve placed a new pair, for store_batch_add
     sqlite3_stmt *keys [3];
     unsigned char key_secret [STORE_LOG_KEY_SECRET];
-    //  the dedupe keys not yet in log_keys (key_run.c); NULL until the
-    //  store has opened (a migration writes keys to the table itself)
+    //  the dedupe keys not yet in log_keys (key_run.c); NULL until they
+    //  are loaded (keys_state)
     struct key_run_t *log_run;
     //  the same for a data table's key in table_keys (tables.c)
     struct key_run_t *table_run;
+    //  Where the keys are: while the store opens, all in their tables (a
+    //  migration writes them there itself); once it has opened, some in
+    //  memory only, which the runs hold once loaded (store_keys_load):
+    //  at the store's first batch or lookup of a key, unless its owner
+    //  asked for it first. A command that never looks at a key never
+    //  reads them.
+    enum {
+        STORE_KEYS_OPENING = 0,
+        STORE_KEYS_DEFERRED,
+        STORE_KEYS_LOADING,
+        STORE_KEYS_LOADED
+    } keys_state;
+    bool keys_full; /* load them with the runs' full room (store_keys_load) */
     struct {
         bool placed;
         int64_t key;
@@ -125,6 +138,10 @@ struct store_t {
     } catalog [STORE_CATALOG_CACHE];
     size_t catalog_count;
 };
+
+//  Load the keys held in memory if the store has not yet (keys_state):
+//  before any lookup or add of a dedupe or table key.
+cibus_err_t store_keys_ready (store_t *self);
 
 //  Forget the cached catalogue (measure.c).
 void measure_cache_clear (store_t *self);

@@ -158,14 +158,14 @@ tables_keys_fill (store_t *self)
 }
 
 cibus_err_t
-tables_keys_load (store_t *self)
+tables_keys_load (store_t *self, bool full)
 {
     static const key_run_index_t index = {
         .name = "table_keys",
         .insert = "INSERT OR IGNORE INTO table_keys (tkey, seq) VALUES (?, ?)",
         .fill = "SELECT tkey FROM table_keys",
     };
-    self->table_run = key_run_new (self, &index);
+    self->table_run = key_run_new (self, &index, full);
     if (!self->table_run)
         return store_fail (self, "table-keys-load");
     uint64_t flushed = 0;
@@ -572,7 +572,9 @@ s_versions (store_t *self, const char *network, const tables_work_t *work,
     s_found_t found [S_FOUND_MAX];
     size_t n = 0;
     //  table_keys is read only when it may hold the key (key_filter.h).
-    cibus_err_t err = CIBUS_OK;
+    cibus_err_t err = store_keys_ready (self);
+    if (err)
+        return err;
     sqlite3_stmt *stmt = self->tables [TABLES_VERSIONS];
     if (!self->table_run || key_run_index_may_hold (self->table_run, work->tkey)) {
         s_bind_key (stmt, network, work, data);
@@ -1024,6 +1026,8 @@ s_add_version (store_t *self, const envelope_t *env, const char *network,
     cibus_err_t err = store_step_done (self, stmt, "table-add");
     //  Its key in memory, written to table_keys in order later; to the
     //  table now when memory is full.
+    if (err == CIBUS_OK)
+        err = store_keys_ready (self);
     if (err || (self->table_run && key_run_add (self->table_run, work->tkey, env->seq)))
         return err;
     stmt = self->tables [TABLES_KEY_ADD];

@@ -98,8 +98,8 @@ cibus_err_t tables_prepare (store_t *self);
 cibus_err_t tables_keys_fill (store_t *self);
 //  Hold the newest tables' keys in memory (key_run.h): those of the tables
 //  after the mark stored for table_keys, read back from data_tables.
-//  After the migrations and tables_prepare.
-cibus_err_t tables_keys_load (store_t *self);
+//  After the migrations and tables_prepare; full as key_run_new's.
+cibus_err_t tables_keys_load (store_t *self, bool full);
 void tables_finalize (store_t *self);
 
 #endif

@@ -2117,6 +2117,7 @@ s_reopen_small_runs (world_t *self)
         self->store = store_new (self->path, STORE_SYNC_NORMAL);
         assert_non_null (self->store);
     }
+    assert_int_equal (store_keys_load (self->store, false), CIBUS_OK);
     key_run_set_keys (self->store->log_run, 2);
     key_run_set_keys (self->store->table_run, 2);
 }

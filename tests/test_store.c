@@ -896,7 +896,8 @@ test_store_dedupe_settles_a_taken_key_against_the_log (void **state)
     snprintf (sql, sizeof sql, "INSERT INTO log_keys (key, seq) VALUES (%lld, 1)",
               (long long)key_b);
     s_sql_exec (self->path, sql);
-    //  The store reads which keys the table holds when it opens.
+    //  The store reads which keys the table holds when it first needs a
+    //  key, after it opened.
     store_destroy (&self->store);
     self->store = store_new (self->path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
@@ -929,6 +930,7 @@ s_reopen_small_runs (fixture_t *self)
     store_destroy (&self->store);
     self->store = store_new (self->path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
+    assert_int_equal (store_keys_load (self->store, false), CIBUS_OK);
     key_run_set_keys (self->store->log_run, 8);
 }
 
@@ -963,6 +965,7 @@ static void
 test_store_dedupe_keys_in_runs_are_found_written_and_computed_again (void **state)
 {
     fixture_t *self = *state;
+    assert_int_equal (store_keys_load (self->store, false), CIBUS_OK);
     key_run_set_keys (self->store->log_run, 8);
     char id [16];
     uint64_t next = 1;
@@ -1008,6 +1011,74 @@ test_store_dedupe_keys_in_runs_are_found_written_and_computed_again (void **stat
     s_reopen_small_runs (self);
     assert_int_equal (key_run_held (self->store->log_run), 0);
     s_assert_ids_found (self->store, 63);
+}
+
+//  The seqs of ids "g<from>" .. "g<to - 1>", published in one batch that
+//  commits or is rolled back; the first takes seq first.
+static void
+s_publish_range (store_t *store, int from, int to, uint64_t first, bool commit)
+{
+    char id [16];
+    assert_int_equal (store_batch_begin (store), CIBUS_OK);
+    for (int i = from; i < to; i++) {
+        snprintf (id, sizeof id, "g%d", i);
+        s_publish_expect (store, "north-isd", id, false, first + (uint64_t)(i - from));
+    }
+    if (commit)
+        assert_int_equal (store_batch_commit (store), CIBUS_OK);
+    else
+        store_batch_abort (store);
+}
+
+//  Whether ids "g<from>" .. "g<to - 1>" are each found at seq first + i
+//  (found), or none is found (!found).
+static void
+s_assert_range (store_t *store, int from, int to, uint64_t first, bool found)
+{
+    char id [16];
+    for (int i = from; i < to; i++) {
+        snprintf (id, sizeof id, "g%d", i);
+        uint64_t seq = 0;
+        assert_int_equal (store_seq_of (store, "north-isd", id, &seq),
+                          found ? CIBUS_OK : CIBUS_ERR_NOT_FOUND);
+        if (found)
+            assert_int_equal (seq, first + (uint64_t)(i - from));
+    }
+}
+
+//  A store that is not the broker's holds no key in memory until it
+//  needs one (a command that only reads the registry never reads the
+//  keys), and its runs start small and grow as they fill: 2,500 entries
+//  in batches of 500 grow them twice; a batch of 2,000 that grows them
+//  again mid-batch and is rolled back leaves none of its keys, and every
+//  earlier key is still found. Reopened, the keys held in memory only
+//  (none is in log_keys yet) are found at the first lookup.
+static void
+test_store_keys_wait_for_their_first_use_and_grow_as_they_fill (void **state)
+{
+    fixture_t *self = *state;
+    assert_null (self->store->log_run);
+    assert_null (self->store->table_run);
+    for (int from = 0; from < 2500; from += 500)
+        s_publish_range (self->store, from, from + 500, (uint64_t)from + 1, true);
+    assert_non_null (self->store->log_run);
+    assert_int_equal (key_run_held (self->store->log_run), 2500);
+    s_publish_range (self->store, 2500, 4500, 2501, false);
+    s_assert_range (self->store, 2500, 4500, 0, false);
+    s_assert_range (self->store, 0, 2500, 1, true);
+    assert_int_equal (key_run_held (self->store->log_run), 2500);
+    s_publish_range (self->store, 2500, 4500, 2501, true);
+
+    store_destroy (&self->store);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 0);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_null (self->store->log_run);
+    s_assert_range (self->store, 0, 4500, 1, true);
+    assert_int_equal (key_run_held (self->store->log_run), 4500);
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish_expect (self->store, "north-isd", "g4499", true, 4500);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
 }
 
 //  The filter in front of a key table (key_filter.c) never says a key it
@@ -2060,6 +2131,7 @@ main (void)
         T (test_store_dedupe_bounds_a_run_of_taken_keys),
         cmocka_unit_test (test_store_key_filter_never_misses_a_key_and_rarely_claims_one),
         T (test_store_dedupe_keys_in_runs_are_found_written_and_computed_again),
+        T (test_store_keys_wait_for_their_first_use_and_grow_as_they_fill),
         T (test_store_add_refuses_a_pair_already_stored),
         T (test_store_a_pair_refused_after_its_reserve_keys_nothing),
         T (test_store_a_replica_keys_every_entry_it_is_delivered),

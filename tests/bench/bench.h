@@ -202,6 +202,7 @@ typedef struct {
     bench_broker_t broker;
     uint64_t base;     /* the log's last seq before the next run */
     uint64_t appended; /* entries the broker appended since it started */
+    double start_msec; /* from starting cibusd to its start line (keys loaded, bound) */
 } bench_stage_t;
 
 bool bench_stage_up (bench_t *self, bench_stage_t *stage, size_t fill);

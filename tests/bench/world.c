@@ -485,10 +485,13 @@ bool
 bench_stage_up (bench_t *self, bench_stage_t *stage, size_t fill)
 {
     memset (stage, 0, sizeof *stage);
-    return bench_data_new (self, stage->data, sizeof stage->data)
-           && (fill == 0 || bench_log_fill (self, stage->data, fill))
-           && bench_broker_up (self, &stage->broker, stage->data)
-           && s_define_indicator (self, stage);
+    if (!bench_data_new (self, stage->data, sizeof stage->data)
+        || (fill && !bench_log_fill (self, stage->data, fill)))
+        return false;
+    int64_t start = bench_now_nsec ();
+    bool up = bench_broker_up (self, &stage->broker, stage->data);
+    stage->start_msec = (double) (bench_now_nsec () - start) / 1e6;
+    return up && s_define_indicator (self, stage);
 }
 
 bool
