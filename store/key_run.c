@@ -20,7 +20,7 @@
 
 //  A run's room: a batch that starts below KEY_RUN_KEYS ends within it.
 #define S_CAPACITY      (KEY_RUN_KEYS + CIBUS_BATCH_MAX)
-#define S_SLOT_BITS_MAX 18
+#define S_SLOT_BITS_MAX 20
 _Static_assert((1u << S_SLOT_BITS_MAX) >= 2 * KEY_RUN_KEYS, "the hash stays at most half full");
 //  A run that grows starts with room for this many pairs.
 #define S_CAPACITY_FIRST 1024
@@ -47,7 +47,7 @@ struct key_run_t {
     s_run_t runs [2];
     key_filter_t *filter; /* every key added, and every key the index held at open */
     int active;           /* runs [active] takes new keys, runs [!active] is flushing */
-    uint32_t keys;        /* the active run is frozen at this many (KEY_RUN_KEYS) */
+    uint32_t keys;        /* the active run is frozen at this many (key_run.h) */
     uint64_t flushed, frozen;
     uint32_t cursor; /* the flushing run's next pair to write */
     //  The batch under way: where it began, and what its commit does.
@@ -213,7 +213,7 @@ key_run_new (store_t *store, const key_run_index_t *index, bool full)
     if (!self)
         return NULL;
     self->store = store;
-    self->keys = KEY_RUN_KEYS;
+    self->keys = full ? KEY_RUN_KEYS : KEY_RUN_KEYS_SMALL;
     snprintf (self->name, sizeof self->name, "%s", index->name);
     const char *const sql [S__COUNT] = {
         [S_INSERT] = index->insert,
@@ -223,7 +223,7 @@ key_run_new (store_t *store, const key_run_index_t *index, bool full)
     };
     //  Room for the keys of the log as it is, half as many again, and
     //  two runs.
-    uint64_t keys = store->last_seq + store->last_seq / 2 + 2 * S_CAPACITY;
+    uint64_t keys = store->last_seq + store->last_seq / 2 + 2 * (uint64_t)self->keys;
     if (!s_run_init (&self->runs [0], full) || !s_run_init (&self->runs [1], full)
         || !(self->filter = key_filter_new (keys))
         || store_prepare_all (store, self->stmts, sql, S__COUNT) || key_run_marks (self, NULL, NULL)

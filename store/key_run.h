@@ -37,9 +37,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-//  Keys a run is frozen at: two runs of this many keys are in memory at
-//  most (16 bytes a key, a slot of the hash for every two).
-#define KEY_RUN_KEYS 131072
+//  Keys the broker's runs are frozen at: two runs of this many keys are in
+//  memory at most (16 bytes a key and two slots of the hash of 4, 12.6 MB
+//  a run). The longer a run, the more keys each leaf written takes: on a
+//  log of 10,000,000 entries, runs four times shorter cost the append a
+//  fifth of its rate (docs/PERFORMANCE.md).
+#define KEY_RUN_KEYS 524288
+//  Any other store's (a replica's, a command's): its runs grow as they
+//  fill, and stay small.
+#define KEY_RUN_KEYS_SMALL 65536
 
 typedef struct key_run_t key_run_t;
 
@@ -53,7 +59,8 @@ typedef struct {
 } key_run_index_t;
 
 //  After the store's last seq is loaded: it sizes the filter. With full,
-//  both runs have all their room at once, resident; else they grow.
+//  both runs have all their room at once, resident, and are frozen at
+//  KEY_RUN_KEYS; else they grow, and are frozen at KEY_RUN_KEYS_SMALL.
 key_run_t *key_run_new (store_t *store, const key_run_index_t *index, bool full);
 void key_run_destroy (key_run_t **self_p);
 
