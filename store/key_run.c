@@ -217,7 +217,7 @@ key_run_new (store_t *store, const key_run_index_t *index, bool full)
     snprintf (self->name, sizeof self->name, "%s", index->name);
     const char *const sql [S__COUNT] = {
         [S_INSERT] = index->insert,
-        [S_CHECK] = index->check ? index->check : "SELECT 1",
+        [S_CHECK] = index->check,
         [S_MARKS_GET] = "SELECT flushed, frozen FROM key_runs WHERE name = ?",
         [S_MARKS_SET] = "UPDATE key_runs SET flushed = ?2, frozen = ?3 WHERE name = ?1",
     };
@@ -230,10 +230,6 @@ key_run_new (store_t *store, const key_run_index_t *index, bool full)
         || s_filter_fill (self, index->fill)) {
         key_run_destroy (&self);
         return NULL;
-    }
-    if (!index->check) {
-        sqlite3_finalize (self->stmts [S_CHECK]);
-        self->stmts [S_CHECK] = NULL;
     }
     return self;
 }

@@ -382,7 +382,7 @@ cibus_err_t
 store_prepare_all (store_t *self, sqlite3_stmt **stmts, const char *const *sql, int count)
 {
     for (int i = 0; i < count; i++)
-        if (store_prepare (self, &stmts [i], sql [i]))
+        if (sql [i] && store_prepare (self, &stmts [i], sql [i]))
             return CIBUS_ERR_STORE;
     return CIBUS_OK;
 }

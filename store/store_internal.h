@@ -150,7 +150,8 @@ cibus_err_t store_fail (store_t *self, const char *what);
 cibus_err_t store_exec (store_t *self, const char *sql, const char *what);
 cibus_err_t store_prepare (store_t *self, sqlite3_stmt **stmt, const char *sql);
 //  Prepare count statements, stmts [i] from sql [i], as store_prepare
-//  does; on failure the ones prepared stay for store_finalize_all.
+//  does (NULL for a NULL sql [i]); on failure the ones prepared stay for
+//  store_finalize_all.
 cibus_err_t store_prepare_all (store_t *self, sqlite3_stmt **stmts, const char *const *sql,
                                int count);
 //  Finalize count statements (NULL ones too) and set each to NULL.

@@ -1128,8 +1128,17 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
     uint64_t seqs [CIBUS_MAX_VERSIONS];
     size_t count = 0;
     err = s_versions (self, network, &work, data, seqs, &count);
-    if (err == CIBUS_ERR_QUOTA)
-        err = store_fail (self, "table-versions");
+    if (err == CIBUS_ERR_QUOTA) {
+        //  The broker never delivers more versions of a table than it
+        //  keeps: this replica was written by something else.
+        log_value_t db;
+        log_limited (self->limit, LEVEL_ERROR, "store-failed",
+                     "event=store-failed op=table-versions db=\"%s\" seq=%llu error=\"the "
+                     "replica holds more versions of this table than a table may have (%d)\"",
+                     log_escape (&db, self->path), (unsigned long long)env->seq,
+                     CIBUS_MAX_VERSIONS);
+        err = CIBUS_ERR_STORE;
+    }
     uint64_t previous = 0;
     for (size_t i = 0; err == CIBUS_OK && i < count; i++)
         if (seqs [i] < env->seq)

@@ -1220,40 +1220,81 @@ s_replicate (store_t *store, uint64_t seq, const char *partner, const char *id)
 //  A data table delivered without its indicator or period (which the
 //  broker never sends) is malformed to a replica: refused whole, nothing
 //  of it stored, and no crash on the names its key is made of.
-static void
-test_store_a_replica_refuses_a_table_without_its_names (void **state)
+//  The envelope a broker would deliver of north-isd's table (indicator,
+//  period; version when not 0; a total of 168/410) at seq under id, into
+//  bytes (room for 256).
+static size_t
+s_pack_table (uint8_t *bytes, uint64_t seq, const char *id, const char *indicator,
+              const char *period, uint32_t version)
 {
-    fixture_t *self = *state;
     Cibus__DataCell total = CIBUS__DATA_CELL__INIT;
     total.has_numerator = total.has_denominator = true;
     total.numerator = 168;
     total.denominator = 410;
+    Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
+    data.indicator = (char *)indicator;
+    data.period = (char *)period;
+    data.has_version = version > 0;
+    data.version = version;
+    data.total = &total;
+    Cibus__Envelope env = CIBUS__ENVELOPE__INIT;
+    env.has_seq = true;
+    env.seq = seq;
+    env.topic = "north/data";
+    env.partner = "north-isd";
+    env.id = (char *)id;
+    env.has_received_at = true;
+    env.received_at = 1000;
+    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    env.data = &data;
+    assert_true (cibus__envelope__get_packed_size (&env) <= 256);
+    return cibus__envelope__pack (&env, bytes);
+}
+
+static void
+test_store_a_replica_refuses_a_table_without_its_names (void **state)
+{
+    fixture_t *self = *state;
     for (int absent = 0; absent < 3; absent++) {
-        Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
-        data.indicator = absent & 1 ? NULL : "k3";
-        data.period = absent & 2 ? NULL : "2026-Q3";
+        const char *indicator = absent & 1 ? NULL : "k3";
+        const char *period = absent & 2 ? NULL : "2026-Q3";
         if (absent == 0)
-            data.indicator = data.period = NULL;
-        data.total = &total;
-        Cibus__Envelope env = CIBUS__ENVELOPE__INIT;
-        env.has_seq = true;
-        env.seq = 4;
-        env.topic = "north/data";
-        env.partner = "north-isd";
-        env.id = "t1";
-        env.has_received_at = true;
-        env.received_at = 1000;
-        env.body_case = CIBUS__ENVELOPE__BODY_DATA;
-        env.data = &data;
+            indicator = period = NULL;
         uint8_t bytes [256];
-        assert_true (cibus__envelope__get_packed_size (&env) <= sizeof bytes);
-        size_t size = cibus__envelope__pack (&env, bytes);
+        size_t size = s_pack_table (bytes, 4, "t1", indicator, period, 0);
         assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
         assert_int_equal (store_replicate (self->store, bytes, size, NULL), CIBUS_ERR_MALFORMED);
         assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
     }
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 0);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables"), 0);
+}
+
+//  A replica delivered more versions of one table than a table may have
+//  (which no broker sends: it keeps CIBUS_MAX_VERSIONS) refuses the one
+//  past them as a store failure, and stores nothing of it.
+static void
+test_store_a_replica_refuses_a_version_past_the_most_a_table_may_have (void **state)
+{
+    fixture_t *self = *state;
+    for (int v = 1; v <= CIBUS_MAX_VERSIONS + 2; v++) {
+        char id [16];
+        snprintf (id, sizeof id, "t%d", v);
+        uint8_t bytes [256];
+        size_t size = s_pack_table (bytes, (uint64_t)v, id, "k3", "2026-Q3", (uint32_t)v);
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        cibus_err_t err = store_replicate (self->store, bytes, size, NULL);
+        if (v <= CIBUS_MAX_VERSIONS + 1) {
+            assert_int_equal (err, CIBUS_OK);
+            assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        } else {
+            assert_int_equal (err, CIBUS_ERR_STORE);
+            store_batch_abort (self->store);
+        }
+    }
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), CIBUS_MAX_VERSIONS + 1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables"),
+                      CIBUS_MAX_VERSIONS + 1);
 }
 
 //  A replica keys what it is delivered, seqs with gaps and all, so that it
@@ -2132,6 +2173,7 @@ main (void)
         cmocka_unit_test (test_store_key_filter_never_misses_a_key_and_rarely_claims_one),
         T (test_store_dedupe_keys_in_runs_are_found_written_and_computed_again),
         T (test_store_keys_wait_for_their_first_use_and_grow_as_they_fill),
+        T (test_store_a_replica_refuses_a_version_past_the_most_a_table_may_have),
         T (test_store_add_refuses_a_pair_already_stored),
         T (test_store_a_pair_refused_after_its_reserve_keys_nothing),
         T (test_store_a_replica_keys_every_entry_it_is_delivered),
