@@ -7,9 +7,10 @@
     the array's last ones: rolling it back removes them from the hash last
     first, which leaves every probe path of the pairs before them whole.
     The flushing run is sorted by key once, before its first slice.
-    A run made with room for all its keys (the broker's) never grows; any
-    other starts small and doubles as it fills, hashing its pairs again
-    in their order, which keeps the rollback's promise above.            */
+    A run made with room for all its keys (the broker's) grows only when
+    it lengthens, empty, at a freeze; any other starts small and doubles
+    as it fills, hashing its pairs again in their order, which keeps the
+    rollback's promise above.                                            */
 
 #include "key_run.h"
 
@@ -48,6 +49,7 @@ struct key_run_t {
     key_filter_t *filter; /* every key added, and every key the index held at open */
     int active;           /* runs [active] takes new keys, runs [!active] is flushing */
     uint32_t keys;        /* the active run is frozen at this many (key_run.h) */
+    bool full;            /* the broker's: all the room at once, lengthening with the log */
     uint64_t flushed, frozen;
     uint32_t cursor; /* the flushing run's next pair to write */
     //  The batch under way: where it began, and what its commit does.
@@ -120,18 +122,56 @@ s_run_room (s_run_t *run, uint32_t capacity)
     return true;
 }
 
-//  A run with all its room now, resident (full), or with a little that
-//  grows as it fills.
+//  Room for a run frozen at keys, resident from now on: a batch that
+//  starts below keys ends within it.
 static bool
-s_run_init (s_run_t *run, bool full)
+s_run_room_for (s_run_t *run, uint32_t keys)
 {
-    if (!s_run_room (run, full ? S_CAPACITY : S_CAPACITY_FIRST))
+    if (run->capacity >= keys + CIBUS_BATCH_MAX)
+        return true;
+    if (!s_run_room (run, keys + CIBUS_BATCH_MAX))
         return false;
-    if (full) {
-        s_touch (run->pairs, (size_t)run->capacity * sizeof *run->pairs);
-        s_touch (run->slots, (size_t)s_slot_count (run) * sizeof *run->slots);
-    }
+    s_touch (run->pairs, (size_t)run->capacity * sizeof *run->pairs);
+    s_touch (run->slots, (size_t)s_slot_count (run) * sizeof *run->slots);
     return true;
+}
+
+//  A run with its room for keys now (full), or with a little that grows
+//  as it fills.
+static bool
+s_run_init (s_run_t *run, bool full, uint32_t keys)
+{
+    return full ? s_run_room_for (run, keys) : s_run_room (run, S_CAPACITY_FIRST);
+}
+
+uint32_t
+key_run_keys_for (uint64_t last)
+{
+    uint32_t keys = KEY_RUN_KEYS_SMALL;
+    while (keys < KEY_RUN_KEYS && (uint64_t)keys * KEY_RUN_LOG_PER_KEY < last)
+        keys *= 2;
+    return keys;
+}
+
+//  At a freeze the broker's runs follow the log: the run that has just
+//  become active (empty) takes the room of the length the log now calls
+//  for, the other one at the next freeze. Memory comes in here, a few
+//  times in a log's life, and is said. Out of memory, the length stays.
+static void
+s_lengthen (key_run_t *self)
+{
+    if (!self->full)
+        return;
+    uint32_t keys = key_run_keys_for (self->frozen);
+    if (keys < self->keys)
+        keys = self->keys;
+    if (!s_run_room_for (&self->runs [self->active], keys) || keys == self->keys)
+        return;
+    self->keys = keys;
+    log_value_t db;
+    log_info ("event=store-keys-lengthened db=\"%s\" index=%s keys=%u last_seq=%llu",
+              log_escape (&db, self->store->path), self->name, keys,
+              (unsigned long long)self->frozen);
 }
 
 static void
@@ -213,7 +253,8 @@ key_run_new (store_t *store, const key_run_index_t *index, bool full)
     if (!self)
         return NULL;
     self->store = store;
-    self->keys = full ? KEY_RUN_KEYS : KEY_RUN_KEYS_SMALL;
+    self->full = full;
+    self->keys = full ? key_run_keys_for (store->last_seq) : KEY_RUN_KEYS_SMALL;
     snprintf (self->name, sizeof self->name, "%s", index->name);
     const char *const sql [S__COUNT] = {
         [S_INSERT] = index->insert,
@@ -224,7 +265,8 @@ key_run_new (store_t *store, const key_run_index_t *index, bool full)
     //  Room for the keys of the log as it is, half as many again, and
     //  two runs.
     uint64_t keys = store->last_seq + store->last_seq / 2 + 2 * (uint64_t)self->keys;
-    if (!s_run_init (&self->runs [0], full) || !s_run_init (&self->runs [1], full)
+    if (!s_run_init (&self->runs [0], full, self->keys)
+        || !s_run_init (&self->runs [1], full, self->keys)
         || !(self->filter = key_filter_new (keys))
         || store_prepare_all (store, self->stmts, sql, S__COUNT) || key_run_marks (self, NULL, NULL)
         || s_filter_fill (self, index->fill)) {
@@ -428,6 +470,7 @@ key_run_commit (key_run_t *self)
         if (self->freeze) {
             self->frozen = s_run_last (active, self->frozen);
             self->active = !self->active;
+            s_lengthen (self);
         }
     }
     self->flushed_all = self->freeze = self->everything = false;
@@ -449,6 +492,12 @@ void
 key_run_set_keys (key_run_t *self, uint32_t keys)
 {
     self->keys = keys < 1 ? 1 : keys > KEY_RUN_KEYS ? KEY_RUN_KEYS : keys;
+}
+
+uint32_t
+key_run_keys (const key_run_t *self)
+{
+    return self->keys;
 }
 
 size_t

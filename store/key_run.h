@@ -24,9 +24,10 @@
     The runs are a hash table and an array each, hand-written: SQLite's
     own temporary tables would do it with a b-tree page per few keys,
     grown while the broker runs, where the broker's are allocated and
-    touched once, when it opens the store, so that its memory does not
-    move with its log (the bench's s7). Any other store's start small and
-    grow as they fill: a replica or a command holds what it adds.        */
+    touched when it opens the store, and again only the few times they
+    lengthen with the log (key_run_keys_for), so that its memory does not
+    move with each entry (the bench's s7). Any other store's start small
+    and grow as they fill: a replica or a command holds what it adds.    */
 
 #ifndef CIBUS_KEY_RUN_H_INCLUDED
 #define CIBUS_KEY_RUN_H_INCLUDED
@@ -37,15 +38,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-//  Keys the broker's runs are frozen at: two runs of this many keys are in
-//  memory at most (16 bytes a key and two slots of the hash of 4, 12.6 MB
-//  a run). The longer a run, the more keys each leaf written takes: on a
-//  log of 10,000,000 entries, runs four times shorter cost the append a
-//  fifth of its rate (docs/PERFORMANCE.md).
+//  The most keys the broker's runs are frozen at: two runs of this many
+//  keys are in memory at most (16 bytes a key and two slots of the hash
+//  of 4, 12.6 MB a run). The longer a run, the more keys each leaf written
+//  takes: on a log of 10,000,000 entries, runs four times shorter cost
+//  the append a fifth of its rate (docs/PERFORMANCE.md).
 #define KEY_RUN_KEYS 524288
-//  Any other store's (a replica's, a command's): its runs grow as they
-//  fill, and stay small.
+//  The fewest: any other store's runs (a replica's, a command's) are
+//  frozen at this many, and grow as they fill.
 #define KEY_RUN_KEYS_SMALL 65536
+//  The broker's runs are as long as a sixteenth of its log (key_run_keys_for).
+#define KEY_RUN_LOG_PER_KEY 16
 
 typedef struct key_run_t key_run_t;
 
@@ -58,9 +61,18 @@ typedef struct {
     const char *name, *insert, *check, *fill;
 } key_run_index_t;
 
-//  After the store's last seq is loaded: it sizes the filter. With full,
-//  both runs have all their room at once, resident, and are frozen at
-//  KEY_RUN_KEYS; else they grow, and are frozen at KEY_RUN_KEYS_SMALL.
+//  The length the broker's runs are frozen at on a log of last entries: a
+//  sixteenth of it, in powers of two from KEY_RUN_KEYS_SMALL to
+//  KEY_RUN_KEYS, so that a short log holds little in memory and a long
+//  one writes its keys densely.
+uint32_t key_run_keys_for (uint64_t last);
+
+//  After the store's last seq is loaded: it sizes the filter. With full
+//  (the broker's), both runs have all their room at once, resident, and
+//  are frozen at key_run_keys_for the log, a length that follows the log
+//  at each freeze (the run that becomes active takes its new room then,
+//  the other at the next freeze); else they grow as they fill, and are
+//  frozen at KEY_RUN_KEYS_SMALL.
 key_run_t *key_run_new (store_t *store, const key_run_index_t *index, bool full);
 void key_run_destroy (key_run_t **self_p);
 
@@ -102,8 +114,12 @@ void key_run_commit (key_run_t *self);
 void key_run_abort (key_run_t *self);
 
 //  Freeze the active run at keys (1 to KEY_RUN_KEYS) instead: for tests,
-//  which go through many runs with a few entries.
+//  which go through many runs with a few entries. The broker's runs
+//  still lengthen at each freeze.
 void key_run_set_keys (key_run_t *self, uint32_t keys);
+
+//  How many keys the active run is frozen at.
+uint32_t key_run_keys (const key_run_t *self);
 
 //  How many keys memory holds, in both runs (for tests and the log).
 size_t key_run_held (const key_run_t *self);

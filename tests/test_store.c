@@ -1297,6 +1297,55 @@ test_store_a_replica_refuses_a_version_past_the_most_a_table_may_have (void **st
                       CIBUS_MAX_VERSIONS + 1);
 }
 
+//  The broker's runs are a sixteenth of its log long, in powers of two
+//  from KEY_RUN_KEYS_SMALL to KEY_RUN_KEYS, and lengthen with the log at
+//  a freeze. A store with the broker's runs is delivered entries past seq
+//  3,000,000 (as a replica may be, which keeps the seqs it is given): at
+//  the first freeze its runs take the room for 262,144 keys, and every
+//  entry is still found, across a reopen too.
+static void
+test_store_broker_runs_lengthen_with_the_log (void **state)
+{
+    assert_int_equal (key_run_keys_for (0), KEY_RUN_KEYS_SMALL);
+    assert_int_equal (key_run_keys_for (1000000), KEY_RUN_KEYS_SMALL);
+    assert_int_equal (key_run_keys_for (1100000), 2 * KEY_RUN_KEYS_SMALL);
+    assert_int_equal (key_run_keys_for (3100000), 262144);
+    assert_int_equal (key_run_keys_for (10000000), KEY_RUN_KEYS);
+    assert_int_equal (key_run_keys_for (UINT64_MAX), KEY_RUN_KEYS);
+
+    fixture_t *self = *state;
+    assert_int_equal (store_keys_load (self->store, true), CIBUS_OK);
+    assert_int_equal (key_run_keys (self->store->log_run), KEY_RUN_KEYS_SMALL);
+    key_run_set_keys (self->store->log_run, 4);
+    char id [16];
+    for (int batch = 0; batch < 4; batch++) {
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        for (int i = 0; i < 3; i++) {
+            int n = batch * 3 + i;
+            snprintf (id, sizeof id, "r%d", n);
+            assert_int_equal (s_replicate (self->store, 3000001 + (uint64_t)n, "north-isd", id),
+                              CIBUS_OK);
+        }
+        assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        //  Frozen at the second commit (6 keys of 4), lengthened then.
+        assert_int_equal (key_run_keys (self->store->log_run),
+                          batch == 0 ? 4u : key_run_keys_for (3000006));
+    }
+    for (int reopen = 0; reopen < 2; reopen++) {
+        for (int n = 0; n < 12; n++) {
+            snprintf (id, sizeof id, "r%d", n);
+            uint64_t seq = 0;
+            assert_int_equal (store_seq_of (self->store, "north-isd", id, &seq), CIBUS_OK);
+            assert_int_equal (seq, 3000001 + (uint64_t)n);
+        }
+        store_destroy (&self->store);
+        self->store = store_new (self->path, STORE_SYNC_NORMAL);
+        assert_non_null (self->store);
+        assert_int_equal (store_keys_load (self->store, true), CIBUS_OK);
+        assert_int_equal (key_run_keys (self->store->log_run), key_run_keys_for (3000012));
+    }
+}
+
 //  A replica keys what it is delivered, seqs with gaps and all, so that it
 //  finds an entry by partner and id as the broker does, and it refuses a
 //  pair delivered again under another seq.
@@ -2174,6 +2223,7 @@ main (void)
         T (test_store_dedupe_keys_in_runs_are_found_written_and_computed_again),
         T (test_store_keys_wait_for_their_first_use_and_grow_as_they_fill),
         T (test_store_a_replica_refuses_a_version_past_the_most_a_table_may_have),
+        T (test_store_broker_runs_lengthen_with_the_log),
         T (test_store_add_refuses_a_pair_already_stored),
         T (test_store_a_pair_refused_after_its_reserve_keys_nothing),
         T (test_store_a_replica_keys_every_entry_it_is_delivered),
