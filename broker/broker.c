@@ -1938,7 +1938,7 @@ broker_new (const broker_config_t *config)
     datadir_path (config->data_dir, DATADIR_DB, db_path, sizeof db_path);
     //  The keys held in memory are loaded now, with all their room: the
     //  first publish does not wait for them, and the broker's memory does
-    //  not grow with its log.
+    //  not grow with each entry (only the few times the runs lengthen).
     if (!(self->store = store_new (db_path, config->sync))
         || store_keys_load (self->store, true) || !(self->auth = auth_new (self->store))
         || !(self->subs = zhashx_new ()) || !(self->quotas = zhashx_new ())

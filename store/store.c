@@ -571,7 +571,7 @@ s_close (store_t *self)
 }
 
 //  Holding the keys takes seconds on a long log (about one for every two
-//  million entries, with the log in the page cache), and is said then,
+//  or three million entries, with the log in the page cache), and is said then,
 //  before and after, so that a broker slow to start says why (a store
 //  that loads them at once, as every short one does, says nothing:
 //  commands print what they were asked for, and no more).
