@@ -1128,13 +1128,18 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
     uint64_t seqs [CIBUS_MAX_VERSIONS];
     size_t count = 0;
     err = s_versions (self, network, &work, data, seqs, &count);
+    //  This one would be one more than the most a table may have, as the
+    //  broker counts them (s_earlier).
+    if (err == CIBUS_OK && count >= CIBUS_MAX_VERSIONS)
+        err = CIBUS_ERR_QUOTA;
     if (err == CIBUS_ERR_QUOTA) {
         //  The broker never delivers more versions of a table than it
         //  keeps: this replica was written by something else.
         log_value_t db;
         log_limited (self->limit, LEVEL_ERROR, "store-failed",
                      "event=store-failed op=table-versions db=\"%s\" seq=%llu error=\"the "
-                     "replica holds more versions of this table than a table may have (%d)\"",
+                     "replica holds the most versions a table may have (%d) and was sent "
+                     "one more\"",
                      log_escape (&db, self->path), (unsigned long long)env->seq,
                      CIBUS_MAX_VERSIONS);
         err = CIBUS_ERR_STORE;
