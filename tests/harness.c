@@ -6,6 +6,8 @@
 #include "cibus.h"
 
 #include <dirent.h>
+#include <sodium.h>
+#include <sqlite3.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -657,4 +659,41 @@ harness_rss_kib (pid_t pid)
     long kib = line ? strtol (line + 7, NULL, 10) : -1;
     free (status);
     return kib;
+}
+
+bool
+harness_store_hash (const char *path, const char *const *parts, size_t count, int64_t *hash)
+{
+    unsigned char secret [crypto_shorthash_KEYBYTES];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    bool read = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+                && sqlite3_prepare_v2 (db, "SELECT secret FROM log_key_secret", -1, &stmt, NULL)
+                       == SQLITE_OK
+                && sqlite3_step (stmt) == SQLITE_ROW
+                && sqlite3_column_bytes (stmt, 0) == crypto_shorthash_KEYBYTES;
+    if (read)
+        memcpy (secret, sqlite3_column_blob (stmt, 0), sizeof secret);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    unsigned char input [512];
+    size_t used = 0;
+    for (size_t i = 0; read && i < count; i++) {
+        size_t len = strlen (parts [i]);
+        read = used + len + 1 <= sizeof input;
+        if (read && i)
+            input [used++] = 0;
+        if (read)
+            memcpy (input + used, parts [i], len);
+        used += read ? len : 0;
+    }
+    if (!read)
+        return false;
+    unsigned char out [crypto_shorthash_BYTES];
+    crypto_shorthash (out, input, used, secret);
+    uint64_t bits = 0;
+    for (int i = crypto_shorthash_BYTES - 1; i >= 0; i--)
+        bits = bits << 8 | out [i];
+    *hash = (int64_t) bits;
+    return true;
 }

@@ -141,4 +141,12 @@ int harness_fd_count (pid_t pid);
 /* A process's resident set size in KiB (VmRSS in /proc/PID/status), or -1. */
 long harness_rss_kib (pid_t pid);
 
+/* The store's keyed hash of count parts joined by zero bytes (a dedupe
+   key: partner and id; a table's: network, owner, unit, indicator and
+   period), computed apart from the store: SipHash-2-4 under the secret
+   of the database at path, read as a little-endian number. False when
+   the secret cannot be read or the parts are too long. */
+bool harness_store_hash (const char *path, const char *const *parts, size_t count,
+                         int64_t *hash);
+
 #endif

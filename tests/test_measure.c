@@ -2163,6 +2163,44 @@ test_measure_table_keys_in_runs_find_every_earlier_version (void **state)
                       3);
 }
 
+//  A table's key computed here apart from the store (harness.h).
+static int64_t
+s_expected_tkey (const char *path, const char *const names [5])
+{
+    int64_t key = 0;
+    assert_true (harness_store_hash (path, names, 5, &key));
+    return key;
+}
+
+//  A table's key (data_tables.tkey, and table_keys once written) is the
+//  keyed hash of its network, owner, unit, indicator and period, computed
+//  here apart from the store: for a partner's table as a whole (no unit:
+//  an empty name) and for one of its units.
+static void
+test_measure_a_tables_key_is_the_keyed_hash_of_its_five_names (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    uint64_t whole = world_table (self, &self->alice, "t-whole", "early-literacy", "k3",
+                                  "2026-Q3", "168/410", NULL);
+    table_msg_t m;
+    table_msg (&m, "t-unit", "early-literacy", "k3", "2026-Q3", "52/160");
+    m.data.unit = "school-12";
+    PUBLISH_OK (self, &self->alice, &m.env);
+    uint64_t unit = self->appended.seq;
+    const char *const whole_names [5] = {"early-literacy", self->alice.name, "", "k3", "2026-Q3"};
+    const char *const unit_names [5] = {"early-literacy", self->alice.name, "school-12", "k3",
+                                        "2026-Q3"};
+    assert_true (s_table_field (self->path, "tkey", whole)
+                 == s_expected_tkey (self->path, whole_names));
+    assert_true (s_table_field (self->path, "tkey", unit)
+                 == s_expected_tkey (self->path, unit_names));
+    assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM table_keys k JOIN "
+                                               "data_tables t ON t.seq = k.seq AND t.tkey = k.tkey"),
+                      2);
+}
+
 //  A table is found by the hash of its key, then by its names: a row of
 //  another table under the same hash (written here by hand, as two keys
 //  that hash alike would be) is neither taken as an earlier version of
@@ -2355,6 +2393,7 @@ main (void)
         T (test_measure_a_version_1_database_is_migrated_with_empty_projections),
         T (test_measure_tables_sharing_a_key_hash_stay_apart),
         T (test_measure_table_keys_in_runs_find_every_earlier_version),
+        T (test_measure_a_tables_key_is_the_keyed_hash_of_its_five_names),
         T (test_measure_migration_9_keys_every_table),
     };
 #undef T

@@ -830,36 +830,16 @@ test_store_reopen_keeps_dedupe (void **state)
     store_batch_abort (self->store);
 }
 
-//  The dedupe key a pair hashes to, as log_keys.c computes it, from the
-//  secret in the database: what a test needs to stand in for a collision,
-//  which no one can find without the secret.
+//  The dedupe key a pair hashes to, computed apart from the store from
+//  the secret in the database (harness.h): what a test needs to stand in
+//  for a collision, which no one can find without the secret.
 static int64_t
 s_pair_key (const char *path, const char *partner, const char *id)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal (sqlite3_prepare_v2 (db, "SELECT secret FROM log_key_secret", -1, &stmt,
-                                          NULL),
-                      SQLITE_OK);
-    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    assert_int_equal (sqlite3_column_bytes (stmt, 0), crypto_shorthash_KEYBYTES);
-    unsigned char secret [crypto_shorthash_KEYBYTES];
-    memcpy (secret, sqlite3_column_blob (stmt, 0), sizeof secret);
-    sqlite3_finalize (stmt);
-    sqlite3_close (db);
-    char input [256];
-    size_t partner_len = strlen (partner), id_len = strlen (id);
-    assert_true (partner_len + 1 + id_len <= sizeof input);
-    memcpy (input, partner, partner_len);
-    input [partner_len] = 0;
-    memcpy (input + partner_len + 1, id, id_len);
-    unsigned char out [crypto_shorthash_BYTES];
-    crypto_shorthash (out, (const unsigned char *)input, partner_len + 1 + id_len, secret);
-    uint64_t bits = 0; //  the hash's bytes as a little-endian number
-    for (int i = crypto_shorthash_BYTES - 1; i >= 0; i--)
-        bits = bits << 8 | out [i];
-    return (int64_t)bits;
+    const char *const pair [2] = {partner, id};
+    int64_t key = 0;
+    assert_true (harness_store_hash (path, pair, 2, &key));
+    return key;
 }
 
 //  The seq the key table holds under key.
