@@ -10,6 +10,7 @@
 #include "cibus_limits.h"
 #include "key_run.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,9 +136,8 @@ log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
 {
     int64_t probe;
     const char *const pair [2] = {partner, id};
-    cibus_err_t err = store_keys_ready (self);
-    if (err == CIBUS_OK)
-        err = log_keys_hash (self, pair, 2, &probe);
+    assert (self->keys_state != STORE_KEYS_DEFERRED);
+    cibus_err_t err = log_keys_hash (self, pair, 2, &probe);
     if (err)
         return err;
     sqlite3_stmt *stmt = self->keys [S_FIND];
@@ -184,8 +184,7 @@ log_keys_find (store_t *self, const char *partner, const char *id, int64_t *key,
 cibus_err_t
 log_keys_add (store_t *self, int64_t key, uint64_t seq)
 {
-    if (store_keys_ready (self))
-        return CIBUS_ERR_STORE;
+    assert (self->keys_state != STORE_KEYS_DEFERRED);
     if (self->log_run && key_run_add (self->log_run, key, seq))
         return CIBUS_OK;
     sqlite3_stmt *stmt = self->keys [S_ADD];

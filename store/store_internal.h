@@ -89,9 +89,9 @@ struct store_t {
     //  Where the keys are: while the store opens, all in their tables (a
     //  migration writes them there itself); once it has opened, some in
     //  memory only, which the runs hold once loaded (store_keys_load):
-    //  at the store's first batch or lookup of a key, unless its owner
-    //  asked for it first. A command that never looks at a key never
-    //  reads them.
+    //  at the store's first batch or store_seq_of, the only ways to a key
+    //  (each lookup and add asserts it), unless its owner asked for it
+    //  first. A command that never looks at a key never reads them.
     enum {
         STORE_KEYS_OPENING = 0,
         STORE_KEYS_DEFERRED,
@@ -138,10 +138,6 @@ struct store_t {
     } catalog [STORE_CATALOG_CACHE];
     size_t catalog_count;
 };
-
-//  Load the keys held in memory if the store has not yet (keys_state):
-//  before any lookup or add of a dedupe or table key.
-cibus_err_t store_keys_ready (store_t *self);
 
 //  Forget the cached catalogue (measure.c).
 void measure_cache_clear (store_t *self);

@@ -572,9 +572,8 @@ s_versions (store_t *self, const char *network, const tables_work_t *work,
     s_found_t found [S_FOUND_MAX];
     size_t n = 0;
     //  table_keys is read only when it may hold the key (key_filter.h).
-    cibus_err_t err = store_keys_ready (self);
-    if (err)
-        return err;
+    assert (self->keys_state != STORE_KEYS_DEFERRED);
+    cibus_err_t err = CIBUS_OK;
     sqlite3_stmt *stmt = self->tables [TABLES_VERSIONS];
     if (!self->table_run || key_run_index_may_hold (self->table_run, work->tkey)) {
         s_bind_key (stmt, network, work, data);
@@ -1026,8 +1025,7 @@ s_add_version (store_t *self, const envelope_t *env, const char *network,
     cibus_err_t err = store_step_done (self, stmt, "table-add");
     //  Its key in memory, written to table_keys in order later; to the
     //  table now when memory is full.
-    if (err == CIBUS_OK)
-        err = store_keys_ready (self);
+    assert (self->keys_state != STORE_KEYS_DEFERRED);
     if (err || (self->table_run && key_run_add (self->table_run, work->tkey, env->seq)))
         return err;
     stmt = self->tables [TABLES_KEY_ADD];
