@@ -1129,7 +1129,7 @@ typedef struct {
     feed_t *feed;
     feed_account_t *account;
     cibus_t *client;
-    zhashx_t *by_id; /* table id -> index + 1 */
+    zhashx_t *by_id; /* table id -> index + 1, of the tables in flight */
     uint8_t *state;  /* s_table_state_t, per table */
     uint8_t *sends;  /* per table */
     size_t *again;   /* tables to send again, once resume_at has passed */
@@ -1235,6 +1235,7 @@ s_feed_answer (const cibus_ack_t *ack, cibus_err_t err, const char *message, voi
     size_t index = (size_t) (uintptr_t) zhashx_lookup (run->by_id, ack->id);
     if (index-- == 0 || run->state [index] != S_TABLE_SENT)
         return;
+    zhashx_delete (run->by_id, ack->id);
     if (err == CIBUS_OK) {
         feed_account_count (run->account, ack->duplicate     ? FEED_UNCHANGED
                                           : ack->version > 1 ? FEED_CORRECTED
@@ -1299,6 +1300,7 @@ s_feed_send (s_feed_run_t *run, size_t index, const char *topic)
     else {
         run->state [index] = S_TABLE_SENT;
         run->sends [index]++;
+        zhashx_insert (run->by_id, t->id, (void *) (uintptr_t) (index + 1));
         err = cibus_publish_async (run->client, &env);
     }
     cibus_table_destroy (&table);
@@ -1542,6 +1544,9 @@ s_cmd_feed (const s_command_t *command, opts_t *opts)
         rc = s_feed_read (command, &run, path);
     size_t count = rc ? 0 : feed_table_count (run.feed);
     if (!rc) {
+        //  Keyed by the ids the feed's tables hold, which outlive it.
+        zhashx_set_key_duplicator (run.by_id, NULL);
+        zhashx_set_key_destructor (run.by_id, NULL);
         zhashx_set_destructor (run.owners_refused, (zhashx_destructor_fn *) zstr_free);
         run.state = calloc (count + 1, 1);
         run.sends = calloc (count + 1, 1);
@@ -1555,10 +1560,8 @@ s_cmd_feed (const s_command_t *command, opts_t *opts)
         const feed_table_t *table = feed_table (run.feed, i);
         if (table->refusal)
             s_feed_refuse (&run, i, table->refusal);
-        else {
-            zhashx_insert (run.by_id, table->id, (void *) (uintptr_t) (i + 1));
+        else
             run.to_answer++;
-        }
     }
     char topic [CIBUS_MAX_TOPIC + 16];
     snprintf (topic, sizeof topic, "%s/data", network);

@@ -27,6 +27,8 @@
 
 #include "feed.h"
 
+#include "arena.h"
+
 #include "feed_map.h"
 
 #include <csv.h>
@@ -92,6 +94,10 @@ struct feed_t {
     s_table_t **tables;
     size_t table_count, table_cap;
     zhashx_t *by_key;       /* owner, indicator, period, unit -> index + 1 */
+    s_table_t *last;        /* the table of the last row: an export's rows come grouped */
+    arena_t *arena;         /* the tables, their names and values, and the keys */
+    char *id_text;          /* the canonical text of the table whose id is being made */
+    size_t id_text_len, id_text_cap;
     cibus_table_t *scratch; /* the mapping reads values of the forms of `cibus submit` with it */
 };
 
@@ -158,8 +164,14 @@ feed_new (const feed_config_t *config)
     self->numbers = calloc (columns, sizeof *self->numbers);
     self->column_at = calloc (columns, sizeof *self->column_at);
     self->by_key = zhashx_new ();
+    self->arena = arena_new ();
     self->scratch = cibus_table_new ();
-    if (!self->values || !self->numbers || !self->column_at || !self->by_key || !self->scratch
+    if (self->by_key) {
+        zhashx_set_key_duplicator (self->by_key, NULL);
+        zhashx_set_key_destructor (self->by_key, NULL);
+    }
+    if (!self->values || !self->numbers || !self->column_at || !self->by_key || !self->arena
+        || !self->scratch
         || csv_init (&self->csv, S_CSV_OPTIONS) != 0) {
         feed_destroy (&self);
         return NULL;
@@ -168,19 +180,12 @@ feed_new (const feed_config_t *config)
     return self;
 }
 
+//  What a table holds outside the arena: the arrays it grows.
 static void
 s_table_destroy (s_table_t *table)
 {
-    feed_table_t *t = &table->table;
-    free (t->owner), free (t->indicator), free (t->period), free (t->unit);
-    free (t->status), free (t->source), free (t->extracted_on);
-    free (t->total.name), free (t->total.value);
-    for (size_t i = 0; i < t->cell_count; i++)
-        free (t->cells [i].name), free (t->cells [i].value);
-    free (t->cells);
-    free (t->lines);
-    free (t->refusal);
-    free (table);
+    free (table->table.cells);
+    free (table->table.lines);
 }
 
 void
@@ -195,6 +200,7 @@ feed_destroy (feed_t **self_p)
     free (self->held);
     free (self->held_ends);
     free (self->fields);
+    free (self->id_text);
     free (self->field_at);
     free (self->column_at);
     free (self->values);
@@ -206,6 +212,7 @@ feed_destroy (feed_t **self_p)
         s_table_destroy (self->tables [i]);
     free (self->tables);
     zhashx_destroy (&self->by_key);
+    arena_destroy (&self->arena);
     cibus_table_destroy (&self->scratch);
     free (self);
     *self_p = NULL;
@@ -232,13 +239,20 @@ s_key (char *key, size_t size, const char *owner, const char *indicator, const c
     }
 }
 
+//  A copy of text that lives as long as the feed, in its arena.
 static char *
 s_dup (feed_t *self, const char *text)
 {
-    char *copy = text ? strdup (text) : NULL;
+    char *copy = arena_strdup (self->arena, text);
     if (text && !copy)
         s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
     return copy;
+}
+
+static bool
+s_same (const char *a, const char *b)
+{
+    return a && b ? strcmp (a, b) == 0 : a == b;
 }
 
 //  The table of these keys, made when new. NULL when out of memory.
@@ -246,12 +260,17 @@ static s_table_t *
 s_table_of (feed_t *self, const char *owner, const char *indicator, const char *period,
             const char *unit, bool *made)
 {
+    const feed_table_t *last = self->last ? &self->last->table : NULL;
+    *made = false;
+    if (last && s_same (last->unit, unit) && s_same (last->owner, owner)
+        && s_same (last->indicator, indicator) && s_same (last->period, period))
+        return self->last;
     char key [4 * (FEED_NAME_SIZE + 24)];
     s_key (key, sizeof key, owner, indicator, period, unit);
     uintptr_t index = (uintptr_t) zhashx_lookup (self->by_key, key);
     *made = index == 0;
     if (index)
-        return self->tables [index - 1];
+        return self->last = self->tables [index - 1];
     if (self->table_count == self->table_cap) {
         size_t cap = self->table_cap ? self->table_cap * 2 : 64;
         s_table_t **grown = realloc (self->tables, cap * sizeof *grown);
@@ -262,7 +281,7 @@ s_table_of (feed_t *self, const char *owner, const char *indicator, const char *
         self->tables = grown;
         self->table_cap = cap;
     }
-    s_table_t *table = calloc (1, sizeof *table);
+    s_table_t *table = arena_alloc (self->arena, sizeof *table);
     if (!table) {
         s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
         return NULL;
@@ -273,7 +292,11 @@ s_table_of (feed_t *self, const char *owner, const char *indicator, const char *
     t->period = s_dup (self, period);
     t->unit = s_dup (self, unit);
     self->tables [self->table_count++] = table;
-    zhashx_insert (self->by_key, key, (void *) (uintptr_t) self->table_count);
+    //  The key is kept in the arena, not copied by the hash.
+    char *kept = s_dup (self, key);
+    if (kept)
+        zhashx_insert (self->by_key, kept, (void *) (uintptr_t) self->table_count);
+    self->last = table;
     return self->fatal ? NULL : table;
 }
 
@@ -755,24 +778,32 @@ s_cell_compare (const void *a, const void *b)
     return strcmp (x->name, y->name);
 }
 
-static void
-s_digest_text (zdigest_t *digest, const char *text)
+//  text in the id's canonical form - "+", its length, ":", itself; or
+//  "-" when absent - appended to self->id_text. false when out of memory.
+static bool
+s_id_text (feed_t *self, const char *text)
 {
-    char prefix [32];
-    size_t len = feed_put (prefix, sizeof prefix, 0, text ? "+" : "-");
-    if (text)
-        len = feed_put (prefix, sizeof prefix, feed_put_count (prefix, sizeof prefix, len,
-                                                              strlen (text)), ":");
-    zdigest_update (digest, (const byte *) prefix, len);
-    if (text)
-        zdigest_update (digest, (const byte *) text, strlen (text));
+    size_t len = text ? strlen (text) : 0;
+    if (!s_grow (self, (void **) &self->id_text, &self->id_text_cap, self->id_text_len + len + 32,
+                 1))
+        return false;
+    char *at = self->id_text + self->id_text_len;
+    size_t room = self->id_text_cap - self->id_text_len, used;
+    if (text) {
+        used = feed_put (at, room, feed_put_count (at, room, feed_put (at, room, 0, "+"), len), ":");
+        memcpy (at + used, text, len);
+        used += len;
+    } else
+        used = feed_put (at, room, 0, "-");
+    self->id_text_len += used;
+    return true;
 }
 
 //  The id: SHA-1 over the table's content in one canonical text - its
 //  network, owner, indicator, period, unit and status, and its cells
 //  sorted by name with their values. The source and extraction date are
 //  left out: an export extracted again with the same values is the same
-//  table, not a correction.
+//  table, not a correction. The text is made whole, then digested at once.
 static void
 s_table_id (feed_t *self, feed_table_t *t)
 {
@@ -787,20 +818,23 @@ s_table_id (feed_t *self, feed_table_t *t)
     const char *parts [] = {
         "cibus-feed/1", self->config.network, t->owner, t->indicator, t->period, t->unit,
         t->status};
-    for (size_t i = 0; i < sizeof parts / sizeof parts [0]; i++)
-        s_digest_text (digest, parts [i]);
-    s_digest_text (digest, t->total.value);
+    self->id_text_len = 0;
+    bool ok = true;
+    for (size_t i = 0; ok && i < sizeof parts / sizeof parts [0]; i++)
+        ok = s_id_text (self, parts [i]);
+    ok = ok && s_id_text (self, t->total.value);
     for (size_t i = 0; i < t->cell_count; i++)
         sorted [i] = &t->cells [i];
     qsort (sorted, t->cell_count, sizeof *sorted, s_cell_compare);
-    for (size_t i = 0; i < t->cell_count; i++) {
-        s_digest_text (digest, sorted [i]->name);
-        s_digest_text (digest, sorted [i]->value);
+    for (size_t i = 0; ok && i < t->cell_count; i++)
+        ok = s_id_text (self, sorted [i]->name) && s_id_text (self, sorted [i]->value);
+    if (ok) {
+        zdigest_update (digest, (const byte *) self->id_text, self->id_text_len);
+        snprintf (t->id, sizeof t->id, FEED_ID_PREFIX "%s", zdigest_string (digest));
+        for (char *c = t->id; *c; c++)
+            if (*c >= 'A' && *c <= 'F')
+                *c = (char) (*c - 'A' + 'a');
     }
-    snprintf (t->id, sizeof t->id, FEED_ID_PREFIX "%s", zdigest_string (digest));
-    for (char *c = t->id; *c; c++)
-        if (*c >= 'A' && *c <= 'F')
-            *c = (char) (*c - 'A' + 'a');
     zdigest_destroy (&digest);
     free (sorted);
 }

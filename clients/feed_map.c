@@ -59,6 +59,7 @@ typedef struct {
     size_t zero [S_SPEC_COLUMNS]; /* none_when_zero: all zeros here means none */
     size_t zero_count;
     bool optional; /* its columns may be missing: then it is absent */
+    char label [160]; /* for messages: 'its column', or "the name"; set once all are read */
 } s_spec_t;
 
 typedef struct {
@@ -343,6 +344,8 @@ s_cell_ok (const char *text)
     }
 }
 
+static void s_label_set (const feed_map_t *map, s_spec_t *spec);
+
 feed_map_t *
 feed_map_new (const char *text, char *error, size_t size)
 {
@@ -392,6 +395,11 @@ feed_map_new (const char *text, char *error, size_t size)
          && s_spec_parse (self, "status", NULL, &self->status, error, size)
          && s_spec_parse (self, "source", NULL, &self->source, error, size)
          && s_spec_parse (self, "extracted_on", NULL, &self->extracted_on, error, size);
+    s_spec_t *specs [] = {&self->indicator, &self->period, &self->owner,  &self->unit,
+                          &self->group,     &self->size,   &self->value,  &self->status,
+                          &self->source,    &self->extracted_on};
+    for (size_t i = 0; ok && i < sizeof specs / sizeof specs [0]; i++)
+        s_label_set (self, specs [i]);
     static const char *const required [] = {"indicator", "period", "group", "value"};
     for (size_t i = 0; ok && i < sizeof required / sizeof required [0]; i++)
         if (!json_object_get (self->root, required [i]))
@@ -530,18 +538,18 @@ feed_put_count (char *out, size_t size, size_t used, unsigned long long n)
 }
 
 //  The label of a part's value in a message: its column, or its name.
-//  Made for several parts of every row, so without snprintf.
-static const char *
-s_label (const feed_map_t *map, const s_spec_t *spec, char *out, size_t size)
+//  Made once per mapping: the messages of a row take it from the spec.
+static void
+s_label_set (const feed_map_t *map, s_spec_t *spec)
 {
-    size_t used = 0;
+    char *out = spec->label;
+    size_t size = sizeof spec->label, used = 0;
     if (spec->column_count == 1) {
         used = feed_put (out, size, used, "'");
         used = feed_put (out, size, used, map->columns [spec->columns [0]].name);
         feed_put (out, size, used, "'");
     } else
         feed_put (out, size, feed_put (out, size, 0, "the "), spec->name);
-    return out;
 }
 
 //  A part's value for the row into out: OK, ABSENT (not mapped, a
@@ -550,7 +558,7 @@ s_label (const feed_map_t *map, const s_spec_t *spec, char *out, size_t size)
 static s_eval_t
 s_eval (s_row_t *self, const s_spec_t *spec, char *out, size_t size)
 {
-    char label [160], quoted [FEED_QUOTE_SIZE];
+    char quoted [FEED_QUOTE_SIZE];
     *out = 0;
     if (!spec->present)
         return S_ABSENT;
@@ -575,7 +583,7 @@ s_eval (s_row_t *self, const s_spec_t *spec, char *out, size_t size)
         const char *join = i ? spec->join : "";
         if (used + strlen (join) + strlen (value) >= size) {
             s_reason (self, "%s is over %d bytes, the most a name may have",
-                      s_label (self->map, spec, label, sizeof label), CIBUS_MAX_NAME);
+                      spec->label, CIBUS_MAX_NAME);
             return S_REFUSE;
         }
         used = feed_put (out, size, feed_put (out, size, used, join), value);
@@ -590,7 +598,7 @@ s_eval (s_row_t *self, const s_spec_t *spec, char *out, size_t size)
             return S_SKIP;
         if (spec->unmapped == S_UNMAPPED_REFUSE) {
             s_reason (self, "%s is '%s', which the mapping's \"%s\".map does not list",
-                      s_label (self->map, spec, label, sizeof label),
+                      spec->label,
                       feed_quote (out, quoted, sizeof quoted), spec->name);
             return S_REFUSE;
         }
@@ -600,7 +608,7 @@ s_eval (s_row_t *self, const s_spec_t *spec, char *out, size_t size)
         int from = year ? atoi (out) : 0;
         if (!year || from < 1 || from > 9998) {
             s_reason (self, "%s is '%s': expected a year like 2025",
-                      s_label (self->map, spec, label, sizeof label),
+                      spec->label,
                       feed_quote (out, quoted, sizeof quoted));
             return S_REFUSE;
         }
@@ -673,13 +681,13 @@ static bool
 s_cell_value (s_row_t *self, cibus_table_t *scratch, char *out, size_t size, bool *empty)
 {
     const feed_map_t *map = self->map;
-    char value [S_VALUE_MAX], count [S_VALUE_MAX], label [160], size_label [160];
+    char value [S_VALUE_MAX], count [S_VALUE_MAX];
     char quoted [FEED_QUOTE_SIZE];
     *empty = false;
     s_eval_t got = s_eval (self, &map->value, value, sizeof value);
     if (got == S_REFUSE)
         return false;
-    s_label (self->map, &map->value, label, sizeof label);
+    const char *label = map->value.label;
     if (got != S_OK) {
         s_reason (self, "%s is missing", label);
         return false;
@@ -695,7 +703,7 @@ s_cell_value (s_row_t *self, cibus_table_t *scratch, char *out, size_t size, boo
     got = s_eval (self, &map->size, count, sizeof count);
     if (got == S_REFUSE)
         return false;
-    s_label (self->map, &map->size, size_label, sizeof size_label);
+    const char *size_label = map->size.label;
     if (got != S_OK) {
         s_reason (self, "%s is missing", size_label);
         return false;
@@ -790,7 +798,7 @@ s_place (s_row_t *self, const char *owner)
     const s_spec_t *specs [] = {&map->group, &map->owner, &map->indicator, &map->period,
                                 &map->unit};
     char *texts [] = {row->group, row->owner, row->indicator, row->period, row->unit};
-    char refusal [sizeof row->reason] = "", label [160], quoted [FEED_QUOTE_SIZE];
+    char refusal [sizeof row->reason] = "", quoted [FEED_QUOTE_SIZE];
     s_eval_t got [5];
     for (size_t i = 0; i < 5; i++) {
         if (i == 1 && owner) {
@@ -811,12 +819,12 @@ s_place (s_row_t *self, const char *owner)
     for (size_t i = 0; i < 5 && !*refusal; i++)
         if ((i == 0 || i == 2 || i == 3) && (got [i] != S_OK || !*texts [i]))
             snprintf (refusal, sizeof refusal, "%s is %s",
-                      s_label (map, specs [i], label, sizeof label),
+                      specs [i]->label,
                       got [i] == S_OK ? "empty" : "missing");
     if (!*refusal && !s_cell_ok (row->group))
         snprintf (refusal, sizeof refusal,
                   "%s gives '%s', which is neither total nor a cell like race=black",
-                  s_label (map, &map->group, label, sizeof label),
+                  map->group.label,
                   feed_quote (row->group, quoted, sizeof quoted));
     if (*refusal) {
         snprintf (row->reason, sizeof row->reason, "%s", refusal);
@@ -825,7 +833,7 @@ s_place (s_row_t *self, const char *owner)
     }
     row->has_owner = got [1] == S_OK && *row->owner;
     row->has_unit = got [4] == S_OK && *row->unit;
-    s_label (map, &map->group, row->group_label, sizeof row->group_label);
+    row->group_label = map->group.label;
     return true;
 }
 
@@ -837,7 +845,7 @@ s_provenance (s_row_t *self)
     const s_spec_t *specs [] = {&map->status, &map->source, &map->extracted_on};
     char *texts [] = {self->row->status, self->row->source, self->row->extracted_on};
     for (size_t i = 0; i < 3; i++) {
-        char label [160], quoted [FEED_QUOTE_SIZE];
+        char quoted [FEED_QUOTE_SIZE];
         s_eval_t got = s_eval (self, specs [i], texts [i], S_VALUE_MAX);
         if (got == S_REFUSE)
             return false;
@@ -848,7 +856,7 @@ s_provenance (s_row_t *self)
             && ((i == 0 && !codec_value_status_parse (texts [i], &status))
                 || (i == 2 && !codec_is_date (texts [i])))) {
             s_reason (self, "%s is '%s': expected %s",
-                      s_label (map, specs [i], label, sizeof label),
+                      specs [i]->label,
                       feed_quote (texts [i], quoted, sizeof quoted),
                       i == 0 ? "final, provisional or estimated" : "a date like 2025-10-01");
             return false;

@@ -42,7 +42,7 @@ typedef struct {
     char owner [FEED_NAME_SIZE], indicator [FEED_NAME_SIZE], period [FEED_NAME_SIZE];
     char unit [FEED_NAME_SIZE];
     char group [FEED_NAME_SIZE];     /* "total", or the cell */
-    char group_label [160];          /* the group's column, for messages */
+    const char *group_label;         /* the group's column, for messages (the map's) */
     char value [2 * FEED_NAME_SIZE]; /* in the forms of cibus_table_add_cell */
     char status [FEED_NAME_SIZE], source [FEED_NAME_SIZE], extracted_on [FEED_NAME_SIZE];
     char reason [512]; /* why it is refused */
