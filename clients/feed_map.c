@@ -60,6 +60,7 @@ typedef struct {
     size_t zero_count;
     bool optional; /* its columns may be missing: then it is absent */
     char label [160]; /* for messages: 'its column', or "the name"; set once all are read */
+    bool constant_ok; /* a constant found good when the mapping was read: no row checks it */
 } s_spec_t;
 
 typedef struct {
@@ -400,6 +401,11 @@ feed_map_new (const char *text, char *error, size_t size)
                           &self->source,    &self->extracted_on};
     for (size_t i = 0; ok && i < sizeof specs / sizeof specs [0]; i++)
         s_label_set (self, specs [i]);
+    Cibus__ValueStatus status;
+    self->status.constant_ok =
+        self->status.constant && codec_value_status_parse (self->status.constant, &status);
+    self->extracted_on.constant_ok =
+        self->extracted_on.constant && codec_is_date (self->extracted_on.constant);
     static const char *const required [] = {"indicator", "period", "group", "value"};
     for (size_t i = 0; ok && i < sizeof required / sizeof required [0]; i++)
         if (!json_object_get (self->root, required [i]))
@@ -852,7 +858,7 @@ s_provenance (s_row_t *self)
         if (got != S_OK)
             *texts [i] = 0;
         Cibus__ValueStatus status;
-        if (*texts [i]
+        if (*texts [i] && !specs [i]->constant_ok
             && ((i == 0 && !codec_value_status_parse (texts [i], &status))
                 || (i == 2 && !codec_is_date (texts [i])))) {
             s_reason (self, "%s is '%s': expected %s",

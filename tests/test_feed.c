@@ -764,6 +764,53 @@ test_feed_tables_do_not_depend_on_order_chunks_or_format (void **state)
     }
 }
 
+//  A table's status and extraction date are checked on every row that
+//  gives them, whether the mapping gives them as a constant or a column:
+//  a bad one refuses each row, naming it; a good one reaches the table.
+static void
+test_feed_status_and_date_are_checked_as_constants_or_columns (void **state)
+{
+    (void) state;
+    char text [4096];
+    s_caaspp_text (text, sizeof text, "62.50");
+    static const char *const cases [][2] = {
+        {"\"status\": \"provisional\", \"extracted_on\": \"2025-10-01\"", NULL},
+        {"\"status\": \"finished\"",
+         "the status is 'finished': expected final, provisional or estimated"},
+        {"\"extracted_on\": \"2025-02-30\"",
+         "the extracted_on is '2025-02-30': expected a date like 2025-10-01"},
+        {"\"status\": {\"column\": \"Test ID\"}",
+         "'Test ID' is '1': expected final, provisional or estimated"},
+        {"\"extracted_on\": {\"column\": \"Grade\"}",
+         "'Grade' is '03': expected a date like 2025-10-01"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        char map_text [sizeof s_map + 128];
+        snprintf (map_text, sizeof map_text, "%.*s, %s}\n", (int) (strrchr (s_map, '}') - s_map),
+                  s_map, cases [i][0]);
+        feed_map_t *map;
+        feed_t *feed = s_parse (map_text, FEED_CSV, text, 4096, &map);
+        assert_int_equal (feed_table_count (feed), 3);
+        if (!cases [i][1]) {
+            assert_int_equal (feed_problem_count (feed), 0);
+            for (size_t t = 0; t < 3; t++) {
+                assert_string_equal (feed_table (feed, t)->status, "provisional");
+                assert_string_equal (feed_table (feed, t)->extracted_on, "2025-10-01");
+                assert_null (feed_table (feed, t)->refusal);
+            }
+        } else {
+            //  Fourteen rows, three of which the mapping skips.
+            assert_int_equal (feed_problem_count (feed), 11);
+            for (size_t p = 0; p < 11; p++)
+                assert_string_equal (feed_problem (feed, p)->message, cases [i][1]);
+            for (size_t t = 0; t < 3; t++)
+                assert_non_null (feed_table (feed, t)->refusal);
+        }
+        feed_destroy (&feed);
+        feed_map_destroy (&map);
+    }
+}
+
 //  What is wrong with a mapping, or with a file under it, is said in one
 //  line that names it.
 static void
@@ -816,6 +863,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_feed_tables_do_not_depend_on_order_chunks_or_format),
         cmocka_unit_test (test_feed_mapping_errors_name_what_is_wrong),
+        cmocka_unit_test (test_feed_status_and_date_are_checked_as_constants_or_columns),
         cmocka_unit_test_setup_teardown (test_feed_caaspp_file_loads_its_tables, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_feed_run_twice_publishes_nothing_new, s_setup,
