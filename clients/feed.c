@@ -35,6 +35,7 @@
 #include <czmq.h>
 #include <jansson.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -98,6 +99,8 @@ struct feed_t {
     arena_t *arena;         /* the tables, their names and values, and the keys */
     char *id_text;          /* the canonical text of the table whose id is being made */
     size_t id_text_len, id_text_cap;
+    const feed_cell_t **sorted; /* that table's cells, in the order of their names */
+    size_t sorted_cap;
     cibus_table_t *scratch; /* the mapping reads values of the forms of `cibus submit` with it */
 };
 
@@ -201,6 +204,7 @@ feed_destroy (feed_t **self_p)
     free (self->held_ends);
     free (self->fields);
     free (self->id_text);
+    free (self->sorted);
     free (self->field_at);
     free (self->column_at);
     free (self->values);
@@ -808,10 +812,10 @@ static void
 s_table_id (feed_t *self, feed_table_t *t)
 {
     zdigest_t *digest = zdigest_new ();
-    const feed_cell_t **sorted = calloc (t->cell_count + 1, sizeof *sorted);
-    if (!digest || !sorted) {
+    if (!digest
+        || !s_grow (self, (void **) &self->sorted, &self->sorted_cap, t->cell_count + 1,
+                    sizeof *self->sorted)) {
         zdigest_destroy (&digest);
-        free (sorted);
         s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
         return;
     }
@@ -823,20 +827,25 @@ s_table_id (feed_t *self, feed_table_t *t)
     for (size_t i = 0; ok && i < sizeof parts / sizeof parts [0]; i++)
         ok = s_id_text (self, parts [i]);
     ok = ok && s_id_text (self, t->total.value);
-    for (size_t i = 0; i < t->cell_count; i++)
+    //  Cells sorted by name: an export's rows often give them so already.
+    const feed_cell_t **sorted = self->sorted;
+    bool in_order = true;
+    for (size_t i = 0; i < t->cell_count; i++) {
         sorted [i] = &t->cells [i];
-    qsort (sorted, t->cell_count, sizeof *sorted, s_cell_compare);
+        in_order = in_order && (i == 0 || strcmp (sorted [i - 1]->name, sorted [i]->name) < 0);
+    }
+    if (!in_order)
+        qsort (sorted, t->cell_count, sizeof *sorted, s_cell_compare);
     for (size_t i = 0; ok && i < t->cell_count; i++)
         ok = s_id_text (self, sorted [i]->name) && s_id_text (self, sorted [i]->value);
     if (ok) {
         zdigest_update (digest, (const byte *) self->id_text, self->id_text_len);
-        snprintf (t->id, sizeof t->id, FEED_ID_PREFIX "%s", zdigest_string (digest));
-        for (char *c = t->id; *c; c++)
-            if (*c >= 'A' && *c <= 'F')
-                *c = (char) (*c - 'A' + 'a');
+        //  Lower-case hex, as sodium writes it.
+        memcpy (t->id, FEED_ID_PREFIX, strlen (FEED_ID_PREFIX));
+        sodium_bin2hex (t->id + strlen (FEED_ID_PREFIX), sizeof t->id - strlen (FEED_ID_PREFIX),
+                        zdigest_data (digest), zdigest_size (digest));
     }
     zdigest_destroy (&digest);
-    free (sorted);
 }
 
 cibus_err_t
