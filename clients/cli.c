@@ -1263,10 +1263,15 @@ s_feed_envelope (s_feed_run_t *run, size_t index, const char *topic, cibus_table
                  cibus_envelope_t *env, char *message, size_t size)
 {
     const feed_table_t *t = feed_table (run->feed, index);
+    const char *id = feed_table_id (run->feed, index);
     codec_problem_t problem;
+    if (!id) {
+        snprintf (message, size, "out of memory");
+        return false;
+    }
     cibus__envelope__init (env);
     env->topic = (char *) topic;
-    env->id = (char *) t->id;
+    env->id = (char *) id;
     if (feed_table_build (t, table) || cibus_table_envelope (table, env)) {
         snprintf (message, size, "%s", cibus_table_error (table));
         return false;

@@ -415,8 +415,9 @@ s_blank (const char *line, size_t len)
     return true;
 }
 
+//  Room in *buffer for need items of item bytes, growing it by doubling.
 static bool
-s_grow (feed_t *self, void **buffer, size_t *cap, size_t need, size_t item)
+s_room (void **buffer, size_t *cap, size_t need, size_t item)
 {
     if (need <= *cap)
         return true;
@@ -424,13 +425,21 @@ s_grow (feed_t *self, void **buffer, size_t *cap, size_t need, size_t item)
     while (grown_cap < need)
         grown_cap *= 2;
     void *grown = realloc (*buffer, grown_cap * item);
-    if (!grown) {
-        s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+    if (!grown)
         return false;
-    }
     *buffer = grown;
     *cap = grown_cap;
     return true;
+}
+
+//  The same, failing the feed when memory is out.
+static bool
+s_grow (feed_t *self, void **buffer, size_t *cap, size_t need, size_t item)
+{
+    if (s_room (buffer, cap, need, item))
+        return true;
+    s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+    return false;
 }
 
 static void
@@ -788,8 +797,7 @@ static bool
 s_id_text (feed_t *self, const char *text)
 {
     size_t len = text ? strlen (text) : 0;
-    if (!s_grow (self, (void **) &self->id_text, &self->id_text_cap, self->id_text_len + len + 32,
-                 1))
+    if (!s_room ((void **) &self->id_text, &self->id_text_cap, self->id_text_len + len + 32, 1))
         return false;
     char *at = self->id_text + self->id_text_len;
     size_t room = self->id_text_cap - self->id_text_len, used;
@@ -808,16 +816,14 @@ s_id_text (feed_t *self, const char *text)
 //  sorted by name with their values. The source and extraction date are
 //  left out: an export extracted again with the same values is the same
 //  table, not a correction. The text is made whole, then digested at once.
-static void
+static bool
 s_table_id (feed_t *self, feed_table_t *t)
 {
     zdigest_t *digest = zdigest_new ();
-    if (!digest
-        || !s_grow (self, (void **) &self->sorted, &self->sorted_cap, t->cell_count + 1,
-                    sizeof *self->sorted)) {
+    if (!digest || !s_room ((void **) &self->sorted, &self->sorted_cap, t->cell_count + 1,
+                            sizeof *self->sorted)) {
         zdigest_destroy (&digest);
-        s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
-        return;
+        return false;
     }
     const char *parts [] = {
         "cibus-feed/1", self->config.network, t->owner, t->indicator, t->period, t->unit,
@@ -846,6 +852,7 @@ s_table_id (feed_t *self, feed_table_t *t)
                         zdigest_data (digest), zdigest_size (digest));
     }
     zdigest_destroy (&digest);
+    return ok;
 }
 
 cibus_err_t
@@ -863,12 +870,19 @@ feed_finish (feed_t *self)
         s_fatal (self, CIBUS_ERR_USAGE,
                  "the file has no header: a CSV export starts with a "
                  "line naming its columns");
-    for (size_t i = 0; i < self->table_count && !self->fatal; i++) {
+    for (size_t i = 0; i < self->table_count && !self->fatal; i++)
         s_close_table (self, self->tables [i]);
-        s_table_id (self, &self->tables [i]->table);
-    }
     self->finished = true;
     return self->fatal;
+}
+
+const char *
+feed_table_id (feed_t *self, size_t index)
+{
+    if (!self->finished || self->fatal || index >= self->table_count)
+        return NULL;
+    feed_table_t *t = &self->tables [index]->table;
+    return *t->id || s_table_id (self, t) ? t->id : NULL;
 }
 
 const char *

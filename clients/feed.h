@@ -82,7 +82,7 @@ typedef struct {
     size_t cell_count;
     size_t *lines; /* the line of each of its rows, refused ones too, ascending */
     size_t line_count;
-    char id [FEED_ID_SIZE]; /* set by feed_finish */
+    char id [FEED_ID_SIZE]; /* "" until feed_table_id makes it */
     char *refusal;          /* why it cannot be sent (a row of it was refused, no total), or NULL */
 } feed_table_t;
 
@@ -105,9 +105,9 @@ void feed_destroy (feed_t **self_p);
    of memory. A row with a problem is not an error: it is recorded. */
 cibus_err_t feed_push (feed_t *self, const void *data, size_t size);
 
-/* The end of the file: reads the last line, closes the tables (refusing
-   one without a total) and gives each its id. Call once, after the last
-   push; the same errors as feed_push. */
+/* The end of the file: reads the last line and closes the tables
+   (refusing one without a total). Call once, after the last push; the
+   same errors as feed_push. */
 cibus_err_t feed_finish (feed_t *self);
 
 const char *feed_error (feed_t *self);
@@ -124,6 +124,15 @@ const feed_problem_t *feed_problem (feed_t *self, size_t index);
 /* The tables, in the order of their first rows. */
 size_t feed_table_count (feed_t *self);
 const feed_table_t *feed_table (feed_t *self, size_t index);
+
+/* The index-th table's id, made the first time it is asked for, once
+   the feed is finished: "feed-" and the SHA-1, in hex, of its content in
+   one canonical text (network, owner, indicator, period, unit, status,
+   total, and the cells sorted by name). Made when asked for, not by
+   feed_finish, so that `cibus feed` makes each as it sends it, while the
+   broker stores the tables before it, instead of before it sends any.
+   NULL before feed_finish or when out of memory. */
+const char *feed_table_id (feed_t *self, size_t index);
 
 /* Put a table together for publishing (out: a fresh cibus_table_new).
    On failure the message is in cibus_table_error (out). */

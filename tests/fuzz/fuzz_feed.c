@@ -71,15 +71,16 @@ s_check (feed_t *feed)
         }
         if (table->refusal)
             continue;
-        if (!table->total.name || strlen (table->id) != strlen (FEED_ID_PREFIX) + 40)
-            s_fail ("a table not refused has no total or no id", i, strlen (table->id));
+        const char *id = feed_table_id (feed, i);
+        if (!table->total.name || !id || strlen (id) != strlen (FEED_ID_PREFIX) + 40)
+            s_fail ("a table not refused has no total or no id", i, id ? strlen (id) : 0);
         cibus_table_t *built = cibus_table_new ();
         cibus_envelope_t env = CIBUS__ENVELOPE__INIT;
         codec_problem_t problem;
         if (built && feed_table_build (table, built) == CIBUS_OK
             && cibus_table_envelope (built, &env) == CIBUS_OK) {
             env.topic = "early-literacy/data";
-            env.id = (char *) table->id;
+            env.id = (char *) id;
             codec_validate_envelope (&env, &problem);
         }
         cibus_table_destroy (&built);
