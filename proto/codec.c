@@ -596,8 +596,49 @@ s_is_forbidden_control (uint32_t code)
     return code < 0x20 || (code >= 0x7F && code <= 0x9F);
 }
 
+//  The path of a field from where a walk started: a prefix ("" or
+//  "query") and the names of the fields passed to reach it. The walk
+//  pushes a pointer per field; the text "data.cells.dimensions.key" is
+//  made only when a field is refused.
+#define S_PATH_DEPTH 16
+
+typedef struct {
+    const char *prefix;
+    const char *names [S_PATH_DEPTH];
+    size_t depth; /* names held; a deeper walk goes on unnamed past the last */
+} s_path_t;
+
+//  Append ".name" (or "name" to an empty path) to the path of length len
+//  in a buffer of size bytes, cut to fit as snprintf would; returns the
+//  new length.
+static size_t
+s_path_push (char *path, size_t size, size_t len, const char *name)
+{
+    size_t at = len;
+    if (at > 0 && at + 1 < size)
+        path [at++] = '.';
+    size_t n = strlen (name);
+    if (at + n >= size)
+        n = at < size ? size - 1 - at : 0;
+    memcpy (path + at, name, n);
+    path [at + n] = 0;
+    return at + n;
+}
+
+//  The path as text, into field (sizeof problem->field bytes).
+static void
+s_path_text (const s_path_t *path, char *field, size_t size)
+{
+    size_t len = s_path_push (field, size, 0, path->prefix);
+    for (size_t i = 0; i < path->depth; i++)
+        len = s_path_push (field, size, len, path->names [i]);
+}
+
+//  Whether text may be stored and shown: valid UTF-8, no control
+//  character but tab, newline and carriage return; the refusal names
+//  the field at path.
 static cibus_err_t
-s_valid_text (codec_problem_t *problem, const char *field, const char *value)
+s_valid_text (codec_problem_t *problem, const s_path_t *path, const char *value)
 {
     //  Printable ASCII, tab, newline and carriage return, as nearly all
     //  text is, pass without being decoded: every publish passes here.
@@ -608,6 +649,8 @@ s_valid_text (codec_problem_t *problem, const char *field, const char *value)
     if (value [len] == 0)
         return CIBUS_OK;
     len += strlen (value + len);
+    char field [sizeof problem->field];
+    s_path_text (path, field, sizeof field);
     if (!codec_valid_utf8 (value, len))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
                                   "field '%s' is not valid UTF-8", field);
@@ -623,36 +666,18 @@ s_valid_text (codec_problem_t *problem, const char *field, const char *value)
     return CIBUS_OK;
 }
 
-//  Append ".name" (or "name" to an empty path) to the path of length len
-//  in a buffer of size bytes, cut to fit as snprintf would; returns the
-//  new length. The walks below name every field they pass and use the name
-//  only when it is wrong: one copy per field, not a formatted print.
-static size_t
-s_path_push (char *path, size_t size, size_t len, const char *name)
-{
-    size_t at = len;
-    if (at > 0 && at + 1 < size)
-        path [at++] = '.';
-    size_t n = strlen (name);
-    if (at + n >= size)
-        n = at < size ? size - 1 - at : 0;
-    memcpy (path + at, name, n);
-    path [at + n] = 0;
-    return at + n;
-}
-
 //  Every string field of a message and of the messages inside it, walked
 //  through protobuf-c's descriptors rather than named one by one, so that a
 //  field added to the schema is checked without anyone remembering to. A
 //  field is named by its path from where the walk started (path "" for an
 //  envelope: "id", "note.decisions", "data.dimensions.key"); a repeated
-//  field's items share its name. path is a buffer of sizeof problem->field
-//  bytes holding len of them; it is given back as it came.
+//  field's items share its name. The path is given back as it came.
 static cibus_err_t
-s_walk_text (const ProtobufCMessage *message, char *path, size_t len, codec_problem_t *problem)
+s_walk_text (const ProtobufCMessage *message, s_path_t *path, codec_problem_t *problem)
 {
     const ProtobufCMessageDescriptor *descriptor = message->descriptor;
     const char *base = (const char *)message;
+    size_t depth = path->depth;
     for (unsigned i = 0; i < descriptor->n_fields; i++) {
         const ProtobufCFieldDescriptor *field = &descriptor->fields [i];
         if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE)
@@ -661,23 +686,25 @@ s_walk_text (const ProtobufCMessage *message, char *path, size_t len, codec_prob
         if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
             && *(const uint32_t *)(base + field->quantifier_offset) != field->id)
             continue;
-        size_t name_len = s_path_push (path, sizeof problem->field, len, field->name);
         const void *const *items = (const void *const *)(base + field->offset);
         size_t count = 1;
         if (field->label == PROTOBUF_C_LABEL_REPEATED) {
             count = *(const size_t *)(base + field->quantifier_offset);
             items = *(const void *const *const *)(base + field->offset);
         }
+        if (depth < S_PATH_DEPTH)
+            path->names [depth] = field->name;
+        path->depth = depth < S_PATH_DEPTH ? depth + 1 : depth;
         for (size_t j = 0; j < count; j++) {
             cibus_err_t rc = CIBUS_OK;
             if (items [j] && field->type == PROTOBUF_C_TYPE_STRING)
                 rc = s_valid_text (problem, path, items [j]);
             else if (items [j])
-                rc = s_walk_text (items [j], path, name_len, problem);
+                rc = s_walk_text (items [j], path, problem);
             if (rc)
                 return rc;
         }
-        path [len] = 0;
+        path->depth = depth;
     }
     return CIBUS_OK;
 }
@@ -686,9 +713,8 @@ s_walk_text (const ProtobufCMessage *message, char *path, size_t len, codec_prob
 static cibus_err_t
 s_walk_text_from (const ProtobufCMessage *message, const char *prefix, codec_problem_t *problem)
 {
-    char path [sizeof problem->field];
-    snprintf (path, sizeof path, "%s", prefix);
-    return s_walk_text (message, path, strlen (path), problem);
+    s_path_t path = {prefix, {NULL}, 0};
+    return s_walk_text (message, &path, problem);
 }
 
 //  ---------------------------------------------------------------- NUL bytes
