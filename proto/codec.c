@@ -940,8 +940,8 @@ static cibus_err_t
 s_validate_cell (const Cibus__DataCell *cell, bool total, const char *field,
                  codec_problem_t *problem)
 {
+    //  Named only when refused: every cell of every publish passes here.
     char name [S_CELL_NAME];
-    s_cell_name (cell, total, name, sizeof name);
     if (total && cell->n_dimensions)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.total.dimensions",
                                   "the total has no categories; a cell with categories goes "
@@ -952,46 +952,46 @@ s_validate_cell (const Cibus__DataCell *cell, bool total, const char *field,
                                   "(dimension=category); the total goes in 'data.total'");
     if (cell->n_dimensions > CIBUS_MAX_CROSS)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.cells.dimensions",
-                                  "%s crosses %zu dimensions, over the limit of %d", name,
-                                  cell->n_dimensions, CIBUS_MAX_CROSS);
+                                  "%s crosses %zu dimensions, over the limit of %d",
+                                  s_cell_name (cell, total, name, sizeof name), cell->n_dimensions,
+                                  CIBUS_MAX_CROSS);
     for (size_t i = 0; i < cell->n_dimensions; i++) {
         const Cibus__Dimension *dim = cell->dimensions [i];
         cibus_err_t rc;
         if ((rc = s_token (problem, "data.cells.dimensions.key", dim->key, CIBUS_MAX_NAME))
-            || (rc = s_token (problem, "data.cells.dimensions.value", dim->value,
-                              CIBUS_MAX_NAME)))
+            || (rc = s_token (problem, "data.cells.dimensions.value", dim->value, CIBUS_MAX_NAME)))
             return rc;
         for (size_t j = 0; j < i; j++)
             if (strcmp (cell->dimensions [j]->key, dim->key) == 0)
-                return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD,
-                                          "data.cells.dimensions",
-                                          "%s names dimension '%.64s' twice", name, dim->key);
+                return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "data.cells.dimensions",
+                                          "%s names dimension '%.64s' twice",
+                                          s_cell_name (cell, total, name, sizeof name), dim->key);
     }
     if (cell->has_disclosure || cell->has_low || cell->has_high)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
                                   "%s: 'disclosure', 'low' and 'high' are set by the broker, "
                                   "not by a publisher",
-                                  name);
+                                  s_cell_name (cell, total, name, sizeof name));
     if (cell->has_value && !isfinite (cell->value))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
-                                  "%s: its value must be a finite number, got %g", name,
-                                  cell->value);
-    if (cell->has_suppressed && cell->suppressed
-        && (cell->has_numerator || cell->has_value))
+                                  "%s: its value must be a finite number, got %g",
+                                  s_cell_name (cell, total, name, sizeof name), cell->value);
+    if (cell->has_suppressed && cell->suppressed && (cell->has_numerator || cell->has_value))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
                                   "%s is suppressed at source and must carry no numerator "
                                   "or value, only its size when known",
-                                  name);
+                                  s_cell_name (cell, total, name, sizeof name));
     if (!(cell->has_suppressed && cell->suppressed) && !cell->has_value
         && !(cell->has_numerator && cell->has_denominator))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
                                   "%s needs numerator and denominator (percent, rate) or a "
                                   "value and n (count, score, currency), or to be marked "
                                   "suppressed at source",
-                                  name);
+                                  s_cell_name (cell, total, name, sizeof name));
     if (cell->has_numerator && !cell->has_denominator)
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, field,
-                                  "%s has a numerator without its denominator", name);
+                                  "%s has a numerator without its denominator",
+                                  s_cell_name (cell, total, name, sizeof name));
     return CIBUS_OK;
 }
 
