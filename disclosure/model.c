@@ -127,9 +127,9 @@ text_take (text_t *self)
 const char *
 model_table_id (const disclosure_table_t *table, char *buffer, size_t size)
 {
+    bool unit = table->unit && *table->unit; //  "" is the owner as a whole, as NULL is
     snprintf (buffer, size, "%s %s%s%s", table->indicator ? table->indicator : "table",
-              table->period ? table->period : "", table->unit ? " " : "",
-              table->unit ? table->unit : "");
+              table->period ? table->period : "", unit ? " " : "", unit ? table->unit : "");
     return buffer;
 }
 
@@ -165,14 +165,27 @@ s_cat (s_builder_t *self, size_t cell)
     return self->cat + cell * self->table->dimension_count;
 }
 
-//  "cell race=asian" or "the total", as the refusals name a node.
+//  text after the used bytes of buffer, cut to fit; the new length.
+static size_t
+s_put (char *buffer, size_t size, size_t used, const char *text)
+{
+    size_t len = strlen (text);
+    if (len > size - 1 - used)
+        len = size - 1 - used;
+    memcpy (buffer + used, text, len);
+    buffer [used + len] = 0;
+    return used + len;
+}
+
+//  "cell race=asian" or "the total", as the refusals name a node. Copied
+//  rather than printed: every cell of every table is labelled so.
 static const char *
 s_label (const node_t *node, char *buffer, size_t size)
 {
     if (node->kind == NODE_TOTAL)
-        snprintf (buffer, size, "the total");
+        s_put (buffer, size, 0, "the total");
     else
-        snprintf (buffer, size, "cell %s", node->name);
+        s_put (buffer, size, s_put (buffer, size, 0, "cell "), node->name ? node->name : "");
     return buffer;
 }
 

@@ -678,16 +678,27 @@ s_part_changes (s_audit_t *self, size_t a, size_t v, bool *stop)
     return CIBUS_OK;
 }
 
+//  The table, and which version of it when there are several: "k3-reading
+//  2026-Q3 unit-7 (version 2)", for a refusal of its marks.
+static const char *
+s_marks_where (const model_t *model, size_t v, size_t count, char *where, size_t size)
+{
+    char id [200];
+    model_table_id (model->table, id, sizeof id);
+    if (count > 1)
+        snprintf (where, size, "%s (version %zu)", id, v + 1);
+    else
+        snprintf (where, size, "%s", id);
+    return where;
+}
+
 //  Whether a version's marks agree with its values.
 static cibus_err_t
 s_check_marks (const audit_version_t *version, size_t v, size_t count,
                disclosure_problem_t *problem)
 {
     const model_t *model = version->model;
-    char id [200], at [40] = "";
-    model_table_id (model->table, id, sizeof id);
-    if (count > 1)
-        snprintf (at, sizeof at, " (version %zu)", v + 1);
+    char where [256]; //  written only for a refusal
     for (size_t i = 0; i < model->node_count; i++) {
         const node_t *node = &model->nodes [i];
         if (node->kind == NODE_REMAINDER)
@@ -697,19 +708,26 @@ s_check_marks (const audit_version_t *version, size_t v, size_t count,
         const char *cell = node->kind == NODE_TOTAL ? "" : "cell ";
         if ((unsigned)mark->state > DISCLOSURE_CODED)
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, node->cell,
-                                  "%s%s: %s%s has no such mark", id, at, cell, name);
+                                  "%s: %s%s has no such mark",
+                                  s_marks_where (model, v, count, where, sizeof where), cell,
+                                  name);
         if (mark->state == DISCLOSURE_SHOWN && !node->num_known)
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, node->cell,
-                                  "%s%s: %s%s is shown but has no value", id, at, cell, name);
+                                  "%s: %s%s is shown but has no value",
+                                  s_marks_where (model, v, count, where, sizeof where), cell,
+                                  name);
         if (mark->state == DISCLOSURE_CODED) {
             if (model->table->kind != DISCLOSURE_RATIO || !node->size_known || !node->num_known
                 || !(mark->low >= 0 && mark->low <= mark->high && mark->high <= 100))
                 return model_problem (problem, CIBUS_ERR_BAD_FIELD, node->cell,
-                                      "%s%s: %s%s cannot be coded so", id, at, cell, name);
+                                      "%s: %s%s cannot be coded so",
+                                      s_marks_where (model, v, count, where, sizeof where), cell,
+                                      name);
             double percent = 100 * node->num / (double)node->size;
             if (percent < mark->low - 1e-9 || percent > mark->high + 1e-9)
                 return model_problem (problem, CIBUS_ERR_BAD_FIELD, node->cell,
-                                      "%s%s: %s%s is coded [%g, %g] but is %g%%", id, at, cell,
+                                      "%s: %s%s is coded [%g, %g] but is %g%%",
+                                      s_marks_where (model, v, count, where, sizeof where), cell,
                                       name, mark->low, mark->high, percent);
         }
     }
