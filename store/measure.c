@@ -85,8 +85,10 @@ measure_finalize (store_t *self)
 void
 measure_cache_clear (store_t *self)
 {
-    for (size_t i = 0; i < self->catalog_count; i++)
+    for (size_t i = 0; i < self->catalog_count; i++) {
         free (self->catalog [i].blob);
+        codec_envelope_free (self->catalog [i].def);
+    }
     self->catalog_count = 0;
 }
 
@@ -110,14 +112,44 @@ s_cache_put (store_t *self, const char *id, int version, const void *blob, size_
     if (self->catalog_count == STORE_CATALOG_CACHE || strlen (id) >= sizeof self->catalog [0].id)
         return;
     void *copy = malloc (size ? size : 1);
-    if (!copy)
+    envelope_t *def = codec_envelope_decode (blob, size);
+    if (!copy || !def) {
+        free (copy);
+        codec_envelope_free (def);
         return;
+    }
     memcpy (copy, blob, size);
     size_t i = self->catalog_count++;
     snprintf (self->catalog [i].id, sizeof self->catalog [i].id, "%s", id);
     self->catalog [i].version = version;
     self->catalog [i].blob = copy;
     self->catalog [i].size = size;
+    self->catalog [i].def = def;
+}
+
+cibus_err_t
+measure_indicator_borrow (store_t *self, const char *id, const envelope_t **def,
+                          envelope_t **owned)
+{
+    *def = NULL;
+    *owned = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < self->catalog_count; i++)
+            if (strcmp (self->catalog [i].id, id) == 0) {
+                codec_envelope_free (*owned); //  read just now, and cached
+                *owned = NULL;
+                *def = self->catalog [i].def;
+                return CIBUS_OK;
+            }
+        if (pass == 0) {
+            //  Read from the log, and cached when there is room.
+            cibus_err_t err = measure_indicator (self, id, owned, NULL);
+            if (err || !*owned)
+                return err;
+        }
+    }
+    *def = *owned; //  no room in the cache: the copy it is
+    return CIBUS_OK;
 }
 
 cibus_err_t

@@ -135,6 +135,7 @@ struct store_t {
         int version;
         void *blob;
         size_t size;
+        struct Cibus__Envelope *def; /* the blob decoded, lent by measure_indicator_borrow */
     } catalog [STORE_CATALOG_CACHE];
     size_t catalog_count;
 };
@@ -183,6 +184,17 @@ void query_finalize (store_t *self);
 struct Cibus__Envelope;
 cibus_err_t measure_indicator (store_t *self, const char *id, struct Cibus__Envelope **def,
                                int *version);
+
+//  The same, lent rather than copied: *def is the cache's own decoded
+//  definition (NULL when the catalogue has no such indicator), valid until
+//  the cache is next cleared - a definition projected, a batch aborted -
+//  which the check and the append of one data entry never do. When the
+//  cache has no room for it, *owned is a copy for the caller to free and
+//  *def is it; otherwise *owned is NULL. Every data entry asks: a copy
+//  each time was a decode each time.
+cibus_err_t measure_indicator_borrow (store_t *self, const char *id,
+                                      const struct Cibus__Envelope **def,
+                                      struct Cibus__Envelope **owned);
 
 //  Bring the projections up to date with a note, commitment, update,
 //  indicator definition or practice tag just added in the open batch

@@ -213,7 +213,8 @@ struct tables_work_t {
     char owner [CIBUS_MAX_NAME + 1];
     char *client_owner; /* what the publisher sent in data.owner */
     const char *unit;   /* "" for the owner itself */
-    envelope_t *def;    /* the indicator's definition in force */
+    const envelope_t *def; /* the indicator's definition in force, lent by the catalogue */
+    envelope_t *def_owned; /* or a copy, when the catalogue's cache had no room for it */
     disclosure_dimension_t *dimensions;
     const char **categories; /* every dimension's categories, one array */
     tables_version_t *versions;   /* the earlier versions, then the new one */
@@ -241,7 +242,7 @@ s_work_free (tables_work_t *work)
     free (work->versions);
     free (work->dimensions);
     free (work->categories);
-    codec_envelope_free (work->def);
+    codec_envelope_free (work->def_owned);
     free (work);
 }
 
@@ -711,7 +712,7 @@ tables_check (store_t *self, envelope_t *env, const char *network,
     work->client_owner = data->owner;
     work->unit = data->unit ? data->unit : "";
     cibus_err_t err = CIBUS_OK;
-    if (measure_indicator (self, data->indicator, &work->def, NULL))
+    if (measure_indicator_borrow (self, data->indicator, &work->def, &work->def_owned))
         err = codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
                                  "the store could not read the catalogue; try again");
     else if (!work->def)
@@ -911,12 +912,21 @@ s_dims_key (const Cibus__DataCell *cell, char *text, size_t size)
     size_t count = cell->n_dimensions < CIBUS_MAX_CROSS ? cell->n_dimensions : CIBUS_MAX_CROSS;
     if (count) //  the total has none, and dimensions may then be NULL
         memcpy (sorted, cell->dimensions, count * sizeof *sorted);
-    qsort (sorted, count, sizeof *sorted, s_by_key);
+    if (count > 1)
+        qsort (sorted, count, sizeof *sorted, s_by_key);
+    //  Copied rather than printed: every cell of every table is keyed so.
     size_t used = 0;
-    text [0] = 0;
-    for (size_t i = 0; i < count && used < size; i++)
-        used += (size_t)snprintf (text + used, size - used, "%s\x1f%s\x1e", sorted [i]->key,
-                                  sorted [i]->value);
+    for (size_t i = 0; i < count; i++) {
+        const char *parts [4] = {sorted [i]->key, "\x1f", sorted [i]->value, "\x1e"};
+        for (size_t p = 0; p < 4; p++) {
+            size_t len = strlen (parts [p]);
+            if (len > size - 1 - used)
+                len = size - 1 - used;
+            memcpy (text + used, parts [p], len);
+            used += len;
+        }
+    }
+    text [used] = 0;
 }
 
 //  Bind one projection row's 15 parameters, from base + 1 on: the cell as

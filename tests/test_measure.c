@@ -21,6 +21,7 @@
 
 #include "audit.h"
 #include "key_run.h"
+#include "store_internal.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -593,6 +594,59 @@ test_measure_redefinition_is_the_next_version_and_in_force (void **state)
     PUBLISH_REFUSED (self, &self->alice, &m.env, CIBUS_ERR_BAD_FIELD, "data.cells",
                      "cell income=low: 'income' is not a dimension of k3-reading");
     world_table (self, &self->bob, "d3", "postsecondary", "k3-reading", "2026-Q1", "17/20", NULL);
+}
+
+//  More indicators than the store keeps decoded: each table is judged by
+//  its own indicator's definition, whether the store lends it from its
+//  cache or, the cache full, reads a copy of its own. A refusal aborts its
+//  batch and empties the cache, so each table past the cache is sent in a
+//  batch that first fills it.
+#define S_INDICATORS (STORE_CATALOG_CACHE + 6)
+
+static void
+test_measure_more_indicators_than_the_cache_are_each_judged_by_their_own (void **state)
+{
+    world_t *self = *state;
+    for (int i = 0; i < S_INDICATORS; i++) {
+        char entry [32], id [32];
+        snprintf (entry, sizeof entry, "def-%02d", i);
+        snprintf (id, sizeof id, "ind-%02d", i);
+        indicator_msg_t def;
+        indicator_msg (&def, entry, id, "an indicator", CIBUS__UNIT__PERCENT,
+                       CIBUS__DIRECTION__UP, CIBUS__PERIOD_KIND__QUARTER);
+        indicator_range (&def, 0, i % 2 ? 90 : 40);
+        PUBLISH_OK (self, &self->hub, &def.env);
+    }
+    uint64_t stored = S_INDICATORS;
+    for (int i = STORE_CATALOG_CACHE; i < S_INDICATORS; i++) {
+        char id [32], table_id [32];
+        codec_problem_t problem;
+        table_msg_t m;
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        for (int j = 0; j < STORE_CATALOG_CACHE; j++) {
+            snprintf (id, sizeof id, "ind-%02d", j);
+            snprintf (table_id, sizeof table_id, "fill-%02d-%02d", i, j);
+            table_msg (&m, table_id, "early-literacy", id, "2026-Q1", "30/100");
+            assert_int_equal (world_add (self, &self->alice, &m.env, &problem), CIBUS_OK);
+        }
+        snprintf (id, sizeof id, "ind-%02d", i);
+        snprintf (table_id, sizeof table_id, "t-%02d", i);
+        table_msg (&m, table_id, "early-literacy", id, "2026-Q1", "60/100");
+        cibus_err_t rc = world_add (self, &self->alice, &m.env, &problem);
+        if (i % 2) {
+            assert_int_equal (rc, CIBUS_OK);
+            assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+            stored += STORE_CATALOG_CACHE + 1;
+            continue;
+        }
+        char message [160];
+        snprintf (message, sizeof message,
+                  "the total: value 60 is outside the range of indicator '%s' [0, 40]", id);
+        assert_int_equal (rc, CIBUS_ERR_BAD_FIELD);
+        assert_string_equal (problem.message, message);
+        store_batch_abort (self->store);
+    }
+    assert_int_equal (store_last_seq (self->store), stored);
 }
 
 //  ------------------------------------------------------------ a table against the catalogue
@@ -2336,6 +2390,7 @@ main (void)
         T (test_measure_backbone_defines_an_indicator),
         T (test_measure_only_the_backbone_defines_indicators),
         T (test_measure_redefinition_is_the_next_version_and_in_force),
+        T (test_measure_more_indicators_than_the_cache_are_each_judged_by_their_own),
         T (test_measure_refuses_an_indicator_not_in_the_catalogue),
         T (test_measure_refuses_an_indicator_not_used_in_the_network),
         T (test_measure_refuses_a_period_of_another_kind),
