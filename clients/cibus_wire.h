@@ -32,7 +32,10 @@ cibus_err_t cibus_publish (cibus_t *self, cibus_envelope_t *env, cibus_ack_t *ac
 
 /* Send without waiting for the ack, unless `window` publishes are already
    in flight: then wait for the oldest acks first. Fails when the wait times
-   out or the broker drops the connection; refusals go to the handler. */
+   out or the broker drops the connection; the broker's refusals go to the
+   handler. An envelope the library's own check refuses (the broker's check
+   of each field, done before sending) is not sent: the call returns that
+   refusal's code (BAD_FIELD ...) and cibus_error says why. */
 cibus_err_t cibus_publish_async (cibus_t *self, cibus_envelope_t *env);
 
 /* The next entry, waiting at most timeout_msec (-1: the connection's

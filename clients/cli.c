@@ -1257,10 +1257,11 @@ s_feed_answer (const cibus_ack_t *ack, cibus_err_t err, const char *message, voi
 }
 
 //  The table as an envelope of the network, checked as the broker will
-//  check it; false (message set) when it cannot be sent.
+//  check it when check is set (cibus_publish_async checks it as it sends
+//  it); false (message set) when it cannot be sent.
 static bool
 s_feed_envelope (s_feed_run_t *run, size_t index, const char *topic, cibus_table_t *table,
-                 cibus_envelope_t *env, char *message, size_t size)
+                 cibus_envelope_t *env, bool check, char *message, size_t size)
 {
     const feed_table_t *t = feed_table (run->feed, index);
     const char *id = feed_table_id (run->feed, index);
@@ -1276,7 +1277,7 @@ s_feed_envelope (s_feed_run_t *run, size_t index, const char *topic, cibus_table
         snprintf (message, size, "%s", cibus_table_error (table));
         return false;
     }
-    if (codec_validate_envelope (env, &problem)) {
+    if (check && codec_validate_envelope (env, &problem)) {
         snprintf (message, size, "%s", problem.message);
         return false;
     }
@@ -1300,13 +1301,19 @@ s_feed_send (s_feed_run_t *run, size_t index, const char *topic)
     cibus_envelope_t env;
     char message [512];
     cibus_err_t err = CIBUS_OK;
-    if (!s_feed_envelope (run, index, topic, table, &env, message, sizeof message))
+    if (!s_feed_envelope (run, index, topic, table, &env, false, message, sizeof message))
         s_feed_refuse (run, index, message);
     else {
         run->state [index] = S_TABLE_SENT;
         run->sends [index]++;
         zhashx_insert (run->by_id, t->id, (void *) (uintptr_t) (index + 1));
         err = cibus_publish_async (run->client, &env);
+        //  Refused by the library's own check, as the broker would: not sent.
+        if (s_feed_refusal (err)) {
+            zhashx_delete (run->by_id, t->id);
+            s_feed_refuse (run, index, cibus_error (run->client));
+            err = CIBUS_OK;
+        }
     }
     cibus_table_destroy (&table);
     return err;
@@ -1332,7 +1339,7 @@ s_feed_probe (s_feed_run_t *run, const char *topic, bool dry_run)
         if (!table)
             err = CIBUS_ERR_NOMEM;
         else if (!t->refusal && !zhashx_lookup (probed, owner)
-                 && s_feed_envelope (run, i, topic, table, &env, message, sizeof message)) {
+                 && s_feed_envelope (run, i, topic, table, &env, true, message, sizeof message)) {
             zhashx_insert (probed, owner, (void *) 1);
             for (int tries = 0; !err && tries < S_FEED_RETRIES; tries++) {
                 cibus_ack_t ack;
@@ -1487,7 +1494,7 @@ s_feed_build (void *arg, size_t index, cibus_envelope_t *env, char *message, siz
         s_feed_refuse (queue->run, index, message);
         return false;
     }
-    if (s_feed_envelope (queue->run, index, queue->topic, queue->table, env, message, size))
+    if (s_feed_envelope (queue->run, index, queue->topic, queue->table, env, true, message, size))
         return true;
     s_feed_refuse (queue->run, index, message);
     return false;
