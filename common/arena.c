@@ -62,7 +62,7 @@ arena_alloc (arena_t *self, size_t size)
     s_block_t *block = self->block;
     if (!block || block->size - block->used < need) {
         bool own = need > S_LAST_BLOCK / 4; //  a block of its own, behind the one in use
-        size_t bytes = own ? need : self->next_size;
+        size_t bytes = own || need > self->next_size ? need : self->next_size;
         if (!own && self->next_size < S_LAST_BLOCK)
             self->next_size *= 2;
         if (bytes > SIZE_MAX - sizeof *block || !(block = malloc (sizeof *block + bytes)))

@@ -65,6 +65,27 @@ test_arena_a_large_piece_has_a_block_of_its_own (void **state)
     arena_destroy (&arena);
 }
 
+//  A first piece larger than a first block, and one just under a block of
+//  its own: each has all its bytes (ASan says so when it has not).
+static void
+test_arena_a_piece_larger_than_the_next_block_fits (void **state)
+{
+    (void) state;
+    static const size_t sizes [] = {5000, 200000, 70000, 262144};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes [0]; i++) {
+        arena_t *arena = arena_new ();
+        assert_non_null (arena);
+        unsigned char *piece = arena_alloc (arena, sizes [i]);
+        assert_non_null (piece);
+        memset (piece, 0x5a, sizes [i]);
+        unsigned char *next = arena_alloc (arena, 64);
+        assert_non_null (next);
+        memset (next, 0xa5, 64);
+        assert_int_equal (piece [sizes [i] - 1], 0x5a);
+        arena_destroy (&arena);
+    }
+}
+
 static void
 test_arena_strdup_copies_text_and_passes_null (void **state)
 {
@@ -86,6 +107,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_arena_pieces_are_aligned_zeroed_and_apart),
         cmocka_unit_test (test_arena_a_large_piece_has_a_block_of_its_own),
+        cmocka_unit_test (test_arena_a_piece_larger_than_the_next_block_fits),
         cmocka_unit_test (test_arena_strdup_copies_text_and_passes_null),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
