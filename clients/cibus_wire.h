@@ -38,6 +38,12 @@ cibus_err_t cibus_publish (cibus_t *self, cibus_envelope_t *env, cibus_ack_t *ac
    refusal's code (BAD_FIELD ...) and cibus_error says why. */
 cibus_err_t cibus_publish_async (cibus_t *self, cibus_envelope_t *env);
 
+/* The failure that ended the connection for good - a refused key, a reply
+   that does not decode, a fatal answer of the broker - which every call
+   returns from then on; CIBUS_OK while it stands. A refusal code from
+   cibus_publish_async while this is OK is the library's own check. */
+cibus_err_t cibus_failure (cibus_t *self);
+
 /* The next entry, waiting at most timeout_msec (-1: the connection's
    timeout); TIMEOUT when nothing came. The caller frees *env with
    cibus_envelope_free. */

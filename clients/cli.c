@@ -1296,8 +1296,10 @@ s_feed_send (s_feed_run_t *run, size_t index, const char *topic)
         return CIBUS_OK;
     }
     cibus_table_t *table = cibus_table_new ();
-    if (!table)
+    if (!table || !feed_table_id (run->feed, index)) {
+        cibus_table_destroy (&table);
         return CIBUS_ERR_NOMEM;
+    }
     cibus_envelope_t env;
     char message [512];
     cibus_err_t err = CIBUS_OK;
@@ -1308,8 +1310,9 @@ s_feed_send (s_feed_run_t *run, size_t index, const char *topic)
         run->sends [index]++;
         zhashx_insert (run->by_id, t->id, (void *) (uintptr_t) (index + 1));
         err = cibus_publish_async (run->client, &env);
-        //  Refused by the library's own check, as the broker would: not sent.
-        if (s_feed_refusal (err)) {
+        //  Refused by the library's own check, as the broker would: not
+        //  sent. A connection that failed for good fails the run instead.
+        if (s_feed_refusal (err) && cibus_failure (run->client) == CIBUS_OK) {
             zhashx_delete (run->by_id, t->id);
             s_feed_refuse (run, index, cibus_error (run->client));
             err = CIBUS_OK;
@@ -1336,7 +1339,7 @@ s_feed_probe (s_feed_run_t *run, const char *topic, bool dry_run)
         cibus_table_t *table = cibus_table_new ();
         cibus_envelope_t env;
         char message [512];
-        if (!table)
+        if (!table || (!t->refusal && !feed_table_id (run->feed, i)))
             err = CIBUS_ERR_NOMEM;
         else if (!t->refusal && !zhashx_lookup (probed, owner)
                  && s_feed_envelope (run, i, topic, table, &env, true, message, sizeof message)) {

@@ -875,6 +875,12 @@ cibus_publish_async (cibus_t *self, cibus_envelope_t *env)
 }
 
 cibus_err_t
+cibus_failure (cibus_t *self)
+{
+    return self->fatal;
+}
+
+cibus_err_t
 cibus_flush (cibus_t *self)
 {
     return cibus_drain (self, 0);
