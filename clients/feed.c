@@ -224,6 +224,20 @@ feed_destroy (feed_t **self_p)
 
 //  ---------------------------------------------------------------- a row
 
+//  text in the canonical form a table's key and its id are made of: "+",
+//  its length, ":", itself; or "-" when absent. At out + used, cut to fit
+//  as feed_put cuts; the length of the whole.
+static size_t
+s_canonical (char *out, size_t size, size_t used, const char *text)
+{
+    if (!text)
+        return feed_put (out, size, used, "-");
+    used = feed_put (out, size, used, "+");
+    used = feed_put_count (out, size, used, strlen (text));
+    used = feed_put (out, size, used, ":");
+    return feed_put (out, size, used, text);
+}
+
 //  The key that groups rows into one table.
 static void
 s_key (char *key, size_t size, const char *owner, const char *indicator, const char *period,
@@ -231,16 +245,8 @@ s_key (char *key, size_t size, const char *owner, const char *indicator, const c
 {
     const char *parts [] = {owner, indicator, period, unit};
     size_t used = 0;
-    for (size_t i = 0; i < 4; i++) {
-        if (!parts [i]) {
-            used = feed_put (key, size, used, "-");
-            continue;
-        }
-        used = feed_put (key, size, used, "+");
-        used = feed_put_count (key, size, used, strlen (parts [i]));
-        used = feed_put (key, size, used, ":");
-        used = feed_put (key, size, used, parts [i]);
-    }
+    for (size_t i = 0; i < 4; i++)
+        used = s_canonical (key, size, used, parts [i]);
 }
 
 //  A copy of text that lives as long as the feed, in its arena.
@@ -791,23 +797,15 @@ s_cell_compare (const void *a, const void *b)
     return strcmp (x->name, y->name);
 }
 
-//  text in the id's canonical form - "+", its length, ":", itself; or
-//  "-" when absent - appended to self->id_text. false when out of memory.
+//  text in its canonical form, appended to self->id_text (with room for
+//  the longest length and the terminator). false when out of memory.
 static bool
 s_id_text (feed_t *self, const char *text)
 {
     size_t len = text ? strlen (text) : 0;
     if (!s_room ((void **) &self->id_text, &self->id_text_cap, self->id_text_len + len + 32, 1))
         return false;
-    char *at = self->id_text + self->id_text_len;
-    size_t room = self->id_text_cap - self->id_text_len, used;
-    if (text) {
-        used = feed_put (at, room, feed_put_count (at, room, feed_put (at, room, 0, "+"), len), ":");
-        memcpy (at + used, text, len);
-        used += len;
-    } else
-        used = feed_put (at, room, 0, "-");
-    self->id_text_len += used;
+    self->id_text_len = s_canonical (self->id_text, self->id_text_cap, self->id_text_len, text);
     return true;
 }
 
