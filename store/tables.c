@@ -931,16 +931,19 @@ s_dims_key (const Cibus__DataCell *cell, char *text, size_t size)
 
 //  Bind one projection row's 15 parameters, from base + 1 on: the cell as
 //  sent (whole) with its mark.
+#define S_DIMS_KEY (CIBUS_MAX_CROSS * 2 * (CIBUS_MAX_NAME + 1) + 1)
+
+//  dims_key: S_DIMS_KEY bytes of the caller's that outlive the step, so
+//  that SQLite reads the key where it is instead of copying it first.
 static void
 s_bind_cell (sqlite3_stmt *stmt, int base, const envelope_t *env, long index,
-             const Cibus__DataCell *cell, const disclosure_mark_t *mark)
+             const Cibus__DataCell *cell, const disclosure_mark_t *mark, char *dims_key)
 {
-    char dims_key [CIBUS_MAX_CROSS * 2 * (CIBUS_MAX_NAME + 1) + 1];
-    s_dims_key (cell, dims_key, sizeof dims_key);
+    s_dims_key (cell, dims_key, S_DIMS_KEY);
     bool single = cell->n_dimensions == 1;
     sqlite3_bind_int64 (stmt, base + 1, (sqlite3_int64)env->seq);
     sqlite3_bind_int64 (stmt, base + 2, index);
-    sqlite3_bind_text (stmt, base + 3, dims_key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (stmt, base + 3, dims_key, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, base + 4, (sqlite3_int64)cell->n_dimensions);
     store_bind_text_or_null (stmt, base + 5, single ? cell->dimensions [0]->key : NULL);
     store_bind_text_or_null (stmt, base + 6, single ? cell->dimensions [0]->value : NULL);
@@ -968,7 +971,8 @@ s_project_cell (store_t *self, const envelope_t *env, long index, const Cibus__D
                 const disclosure_mark_t *mark)
 {
     sqlite3_stmt *stmt = self->tables [TABLES_VALUE_ADD];
-    s_bind_cell (stmt, 0, env, index, cell, mark);
+    char dims_key [S_DIMS_KEY];
+    s_bind_cell (stmt, 0, env, index, cell, mark, dims_key);
     return store_step_done (self, stmt, "table-value");
 }
 
@@ -1000,6 +1004,7 @@ s_project_cells (store_t *self, const envelope_t *env, const Cibus__DataCell *to
                  const disclosure_mark_t *marks, size_t count)
 {
     cibus_err_t err = CIBUS_OK;
+    char dims_keys [STORE_CELL_ROWS][S_DIMS_KEY];
     for (size_t first = 0; err == CIBUS_OK && first < count + 1; first += STORE_CELL_ROWS) {
         size_t rows = count + 1 - first < STORE_CELL_ROWS ? count + 1 - first : STORE_CELL_ROWS;
         sqlite3_stmt *stmt = rows == 1 ? self->tables [TABLES_VALUE_ADD] : s_cell_rows (self, rows);
@@ -1008,7 +1013,7 @@ s_project_cells (store_t *self, const envelope_t *env, const Cibus__DataCell *to
         for (size_t r = 0; r < rows; r++) {
             size_t i = first + r; //  0 is the total, i the cell i - 1
             s_bind_cell (stmt, (int)(15 * r), env, (long)i - 1, i ? cells [i - 1] : total,
-                         i ? &marks [i - 1] : total_mark);
+                         i ? &marks [i - 1] : total_mark, dims_keys [r]);
         }
         err = store_step_done (self, stmt, "table-value");
     }
