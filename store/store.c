@@ -33,6 +33,7 @@
 #include "log.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -614,6 +615,19 @@ store_keys_load (store_t *self, bool full)
     return CIBUS_OK;
 }
 
+//  SQLite's settings for the whole process, before its first use. Its
+//  count of the memory it holds took a global lock around every one of
+//  its allocations, a few percent of the writer's time, for figures
+//  (sqlite3_memory_used, the heap limits) that cibus never asks for. When
+//  something used SQLite first, the call is refused and nothing changes.
+static pthread_once_t s_sqlite_once = PTHREAD_ONCE_INIT;
+
+static void
+s_sqlite_configure (void)
+{
+    sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 //  Open the connection with its pragmas, migrate, prepare. Without shared
 //  memory (exclusive) SQLite keeps the WAL index on the heap instead of in
 //  the -shm file, which a full disk cannot grow: the log can then still be
@@ -656,6 +670,7 @@ s_open (store_t *self, bool exclusive)
 store_t *
 store_new (const char *path, store_sync_t sync)
 {
+    pthread_once (&s_sqlite_once, s_sqlite_configure);
     store_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
