@@ -789,21 +789,14 @@ store_step_done (store_t *self, sqlite3_stmt *stmt, const char *op)
 
 //  ------------------------------------------------------------ appending
 
-//  Load the keys held in memory if the store has not yet (keys_state).
-static cibus_err_t
-s_keys_ready (store_t *self)
-{
-    return self->keys_state == STORE_KEYS_DEFERRED ? store_keys_load (self, self->keys_full)
-                                                    : CIBUS_OK;
-}
-
 cibus_err_t
 store_batch_begin (store_t *self)
 {
     if (self->in_batch)
         return CIBUS_ERR_USAGE;
-    //  Before the transaction: loading writes a key the runs cannot take.
-    if (s_keys_ready (self))
+    //  The keys held in memory, if not yet (store_keys_load does nothing
+    //  then); before the transaction: loading writes a key the runs cannot take.
+    if (store_keys_load (self, self->keys_full))
         return CIBUS_ERR_STORE;
     cibus_err_t rc = store_step_done (self, self->begin, "begin");
     if (rc == CIBUS_OK) {
@@ -845,7 +838,7 @@ store_seq_of (store_t *self, const char *partner, const char *id, uint64_t *seq)
 {
     int64_t key;
     bool found = false;
-    cibus_err_t err = s_keys_ready (self) ? CIBUS_ERR_STORE : CIBUS_OK;
+    cibus_err_t err = store_keys_load (self, self->keys_full) ? CIBUS_ERR_STORE : CIBUS_OK;
     if (err == CIBUS_OK)
         err = log_keys_find (self, partner, id, &key, seq, &found);
     return err ? err : found ? CIBUS_OK : CIBUS_ERR_NOT_FOUND;
