@@ -2239,7 +2239,7 @@ test_measure_a_tables_key_is_the_keyed_hash_of_its_five_names (void **state)
                                   "2026-Q3", "168/410", NULL);
     table_msg_t m;
     table_msg (&m, "t-unit", "early-literacy", "k3", "2026-Q3", "52/160");
-    m.data.unit = "school-12";
+    table_unit (&m, "school-12");
     PUBLISH_OK (self, &self->alice, &m.env);
     uint64_t unit = self->appended.seq;
     const char *const whole_names [5] = {"early-literacy", self->alice.name, "", "k3", "2026-Q3"};
