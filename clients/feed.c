@@ -226,16 +226,16 @@ feed_destroy (feed_t **self_p)
 
 //  text in the canonical form a table's key and its id are made of: "+",
 //  its length, ":", itself; or "-" when absent. At out + used, cut to fit
-//  as feed_put cuts; the length of the whole.
+//  as text_put cuts; the length of the whole.
 static size_t
 s_canonical (char *out, size_t size, size_t used, const char *text)
 {
     if (!text)
-        return feed_put (out, size, used, "-");
-    used = feed_put (out, size, used, "+");
-    used = feed_put_count (out, size, used, strlen (text));
-    used = feed_put (out, size, used, ":");
-    return feed_put (out, size, used, text);
+        return text_put (out, size, used, "-");
+    used = text_put (out, size, used, "+");
+    used = text_put_count (out, size, used, strlen (text));
+    used = text_put (out, size, used, ":");
+    return text_put (out, size, used, text);
 }
 
 //  The key that groups rows into one table.

@@ -518,31 +518,6 @@ s_reason (s_row_t *self, const char *format, ...)
     va_end (args);
 }
 
-size_t
-feed_put (char *out, size_t size, size_t used, const char *text)
-{
-    size_t len = strlen (text);
-    if (used < size) {
-        size_t room = size - used - 1;
-        size_t take = len < room ? len : room;
-        memcpy (out + used, text, take);
-        out [used + take] = 0;
-    }
-    return used + len;
-}
-
-size_t
-feed_put_count (char *out, size_t size, size_t used, unsigned long long n)
-{
-    char digits [24];
-    size_t at = sizeof digits - 1;
-    digits [at] = 0;
-    do
-        digits [--at] = (char) ('0' + n % 10);
-    while ((n /= 10) > 0);
-    return feed_put (out, size, used, digits + at);
-}
-
 //  The label of a part's value in a message: its column, or its name.
 //  Made once per mapping: the messages of a row take it from the spec.
 static void
@@ -551,11 +526,11 @@ s_label_set (const feed_map_t *map, s_spec_t *spec)
     char *out = spec->label;
     size_t size = sizeof spec->label, used = 0;
     if (spec->column_count == 1) {
-        used = feed_put (out, size, used, "'");
-        used = feed_put (out, size, used, map->columns [spec->columns [0]].name);
-        feed_put (out, size, used, "'");
+        used = text_put (out, size, used, "'");
+        used = text_put (out, size, used, map->columns [spec->columns [0]].name);
+        text_put (out, size, used, "'");
     } else
-        feed_put (out, size, feed_put (out, size, 0, "the "), spec->name);
+        text_put (out, size, text_put (out, size, 0, "the "), spec->name);
 }
 
 //  A part's value for the row into out: OK, ABSENT (not mapped, a
@@ -569,7 +544,7 @@ s_eval (s_row_t *self, const s_spec_t *spec, char *out, size_t size)
     if (!spec->present)
         return S_ABSENT;
     if (spec->constant) {
-        feed_put (out, size, 0, spec->constant);
+        text_put (out, size, 0, spec->constant);
         return S_OK;
     }
     if (spec->zero_count) {
@@ -592,12 +567,12 @@ s_eval (s_row_t *self, const s_spec_t *spec, char *out, size_t size)
                       spec->label, CIBUS_MAX_NAME);
             return S_REFUSE;
         }
-        used = feed_put (out, size, feed_put (out, size, used, join), value);
+        used = text_put (out, size, text_put (out, size, used, join), value);
     }
     if (spec->map) {
         json_t *to = json_object_get (spec->map, out);
         if (to) {
-            feed_put (out, size, 0, json_string_value (to));
+            text_put (out, size, 0, json_string_value (to));
             return S_OK;
         }
         if (spec->unmapped == S_UNMAPPED_SKIP)
@@ -703,7 +678,7 @@ s_cell_value (s_row_t *self, cibus_table_t *scratch, char *out, size_t size, boo
             s_reason (self, "%s: %s", label, cibus_table_error (scratch));
             return false;
         }
-        feed_put (out, size, 0, value);
+        text_put (out, size, 0, value);
         return true;
     }
     got = s_eval (self, &map->size, count, sizeof count);
@@ -745,8 +720,8 @@ s_cell_value (s_row_t *self, cibus_table_t *scratch, char *out, size_t size, boo
                       feed_quote (value, quoted, sizeof quoted));
             return false;
         }
-        size_t used = feed_put (out, size, 0, value);
-        feed_put_count (out, size, feed_put (out, size, used, "@"), people);
+        size_t used = text_put (out, size, 0, value);
+        text_put_count (out, size, text_put (out, size, used, "@"), people);
         return true;
     }
     uint64_t numerator;
@@ -789,8 +764,8 @@ s_cell_value (s_row_t *self, cibus_table_t *scratch, char *out, size_t size, boo
             return false;
         }
     }
-    size_t used = feed_put_count (out, size, 0, numerator);
-    feed_put_count (out, size, feed_put (out, size, used, "/"), people);
+    size_t used = text_put_count (out, size, 0, numerator);
+    text_put_count (out, size, text_put (out, size, used, "/"), people);
     return true;
 }
 
@@ -808,7 +783,7 @@ s_place (s_row_t *self, const char *owner)
     s_eval_t got [5];
     for (size_t i = 0; i < 5; i++) {
         if (i == 1 && owner) {
-            feed_put (row->owner, sizeof row->owner, 0, owner);
+            text_put (row->owner, sizeof row->owner, 0, owner);
             got [i] = S_OK;
             continue;
         }

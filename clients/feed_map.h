@@ -11,6 +11,7 @@
 
 #include "cibus_limits.h"
 #include "feed.h"
+#include "text.h"
 
 //  Bytes of a name made from a row, with its NUL: a name (indicator,
 //  unit...) is at most CIBUS_MAX_NAME; anything longer is refused.
@@ -18,14 +19,6 @@
 //  Bytes of text from the file quoted in a message, and of the quote.
 #define FEED_QUOTE_MAX  64
 #define FEED_QUOTE_SIZE (FEED_QUOTE_MAX * 4 + 8)
-
-/* Copy text, or n in decimal, to out + used (out holds size bytes), cut
-   and ended as snprintf would; returns used plus the length of the whole
-   text, as snprintf does. Every row of a file passes several names
-   through these: with snprintf, parsing its format was over a third of
-   the time `cibus feed` spent reading an export. */
-size_t feed_put (char *out, size_t size, size_t used, const char *text);
-size_t feed_put_count (char *out, size_t size, size_t used, unsigned long long n);
 
 /* The columns the mapping reads, each once: index is what feed_map_row's
    values are in. required: some part needs it (not only optional ones). */

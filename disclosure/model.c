@@ -9,6 +9,8 @@
 
 #include "model.h"
 
+#include "text.h"
+
 #include <assert.h>
 #include <inttypes.h>
 #include <math.h>
@@ -165,27 +167,15 @@ s_cat (s_builder_t *self, size_t cell)
     return self->cat + cell * self->table->dimension_count;
 }
 
-//  text after the used bytes of buffer, cut to fit; the new length.
-static size_t
-s_put (char *buffer, size_t size, size_t used, const char *text)
-{
-    size_t len = strlen (text);
-    if (len > size - 1 - used)
-        len = size - 1 - used;
-    memcpy (buffer + used, text, len);
-    buffer [used + len] = 0;
-    return used + len;
-}
-
 //  "cell race=asian" or "the total", as the refusals name a node. Copied
 //  rather than printed: every cell of every table is labelled so.
 static const char *
 s_label (const node_t *node, char *buffer, size_t size)
 {
     if (node->kind == NODE_TOTAL)
-        s_put (buffer, size, 0, "the total");
+        text_put (buffer, size, 0, "the total");
     else
-        s_put (buffer, size, s_put (buffer, size, 0, "cell "), node->name ? node->name : "");
+        text_put (buffer, size, text_put (buffer, size, 0, "cell "), node->name ? node->name : "");
     return buffer;
 }
 

@@ -28,6 +28,7 @@
 #include "log_keys.h"
 #include "measure.h"
 #include "store_internal.h"
+#include "text.h"
 
 #include <assert.h>
 #include <math.h>
@@ -916,17 +917,13 @@ s_dims_key (const Cibus__DataCell *cell, char *text, size_t size)
         qsort (sorted, count, sizeof *sorted, s_by_key);
     //  Copied rather than printed: every cell of every table is keyed so.
     size_t used = 0;
+    text [0] = 0;
     for (size_t i = 0; i < count; i++) {
-        const char *parts [4] = {sorted [i]->key, "\x1f", sorted [i]->value, "\x1e"};
-        for (size_t p = 0; p < 4; p++) {
-            size_t len = strlen (parts [p]);
-            if (len > size - 1 - used)
-                len = size - 1 - used;
-            memcpy (text + used, parts [p], len);
-            used += len;
-        }
+        used = text_put (text, size, used, sorted [i]->key);
+        used = text_put (text, size, used, "\x1f");
+        used = text_put (text, size, used, sorted [i]->value);
+        used = text_put (text, size, used, "\x1e");
     }
-    text [used] = 0;
 }
 
 //  Bind one projection row's 15 parameters, from base + 1 on: the cell as
