@@ -42,7 +42,7 @@ TST := build/test
 REL_CFLAGS := -O2 -g
 TST_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-CORE_SRC := common/arena.c common/cibus_err.c common/cibus_json.c common/keys.c common/log.c common/opts.c common/text.c proto/codec.c $(GEN)/cibus.pb-c.c \
+CORE_SRC := common/arena.c common/cibus_err.c common/cibus_json.c common/keys.c common/log.c common/opts.c common/text.c proto/codec.c $(GEN)/cibus.pb-c.c $(GEN)/cells.pb-c.c \
             $(wildcard store/*.c) $(wildcard disclosure/*.c)
 BROKER_SRC := $(wildcard broker/*.c)
 BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
@@ -128,9 +128,14 @@ $(GEN)/cibus.pb-c.c $(GEN)/cibus.pb-c.h: proto/cibus.proto
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) -Iproto proto/cibus.proto
 
+# The store's own encoding of a table version's cells (store/cells.c).
+$(GEN)/cells.pb-c.c $(GEN)/cells.pb-c.h: proto/cells.proto
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -Iproto proto/cells.proto
+
 # One set of object rules per variant.
 define VARIANT
-$(1)/obj/%.o: %.c | $(GEN)/cibus.pb-c.h
+$(1)/obj/%.o: %.c | $(GEN)/cibus.pb-c.h $(GEN)/cells.pb-c.h
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(WARN) $(2) $$(CPPFLAGS) $$(PKG_CFLAGS) -MMD -MP -c $$< -o $$@
 
@@ -417,7 +422,7 @@ fuzz-seeds: deps
 	@$(MAKE) --no-print-directory $(TST)/fuzz-seeds
 	rm -rf tests/fuzz/corpus && mkdir -p tests/fuzz/corpus && $(TST)/fuzz-seeds tests/fuzz/corpus
 
-$(FUZZ)/obj/%.o: %.c | $(GEN)/cibus.pb-c.h
+$(FUZZ)/obj/%.o: %.c | $(GEN)/cibus.pb-c.h $(GEN)/cells.pb-c.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) $(PKG_CFLAGS) \
 	  -MMD -MP -c $< -o $@

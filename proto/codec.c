@@ -38,8 +38,8 @@ codec_buf_release (codec_buf_t *buf)
     buf->size = buf->capacity = 0;
 }
 
-static cibus_err_t
-s_pack (const ProtobufCMessage *msg, codec_buf_t *buf)
+cibus_err_t
+codec_pack_message (const ProtobufCMessage *msg, codec_buf_t *buf)
 {
     size_t size = protobuf_c_message_get_packed_size (msg);
     if (size > buf->capacity) {
@@ -59,19 +59,19 @@ s_pack (const ProtobufCMessage *msg, codec_buf_t *buf)
 cibus_err_t
 codec_pack_request (const request_t *msg, codec_buf_t *buf)
 {
-    return s_pack (&msg->base, buf);
+    return codec_pack_message (&msg->base, buf);
 }
 
 cibus_err_t
 codec_pack_reply (const reply_t *msg, codec_buf_t *buf)
 {
-    return s_pack (&msg->base, buf);
+    return codec_pack_message (&msg->base, buf);
 }
 
 cibus_err_t
 codec_pack_envelope (const envelope_t *msg, codec_buf_t *buf)
 {
-    return s_pack (&msg->base, buf);
+    return codec_pack_message (&msg->base, buf);
 }
 
 //  ---------------------------------------------------------------- arena

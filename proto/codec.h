@@ -34,6 +34,7 @@ typedef struct {
 void codec_buf_release (codec_buf_t *buf);
 
 /* Encode into buf (replacing its content). Return CIBUS_OK or NOMEM. */
+cibus_err_t codec_pack_message (const ProtobufCMessage *msg, codec_buf_t *buf);
 cibus_err_t codec_pack_request (const request_t *msg, codec_buf_t *buf);
 cibus_err_t codec_pack_reply (const reply_t *msg, codec_buf_t *buf);
 cibus_err_t codec_pack_envelope (const envelope_t *msg, codec_buf_t *buf);

@@ -5,6 +5,7 @@
 
 #include "store.h"
 
+#include "cells.h"
 #include "cibus_limits.h"
 #include "disclosure.h"
 #include "log.h"
@@ -52,13 +53,11 @@ typedef enum {
     TABLES_ADD,
     TABLES_MASKED_PUT,
     TABLES_SUPERSEDE,
-    TABLES_VALUE_ADD,
     TABLES__COUNT
 } tables_stmt_t;
 
 #define STORE_LOG_KEY_SECRET 16 /* bytes of the dedupe key's secret (log_keys.c) */
 
-#define STORE_CELL_ROWS 8 /* projection rows one INSERT takes at most (tables.c) */
 #define STORE_CATALOG_CACHE 64 /* indicators kept decoded-ready; more are read each time */
 
 struct store_t {
@@ -113,9 +112,8 @@ struct store_t {
     sqlite3_stmt *measure [MEASURE__COUNT];
     sqlite3_stmt *query [QUERY__COUNT];
     sqlite3_stmt *tables [TABLES__COUNT];
-    //  a version's projection rows, 2 to STORE_CELL_ROWS in one INSERT
-    //  (tables.c); [0] is not used
-    sqlite3_stmt *cell_rows [STORE_CELL_ROWS];
+    //  what packs a version's cells for data_tables.cells (tables.c)
+    cells_pack_t cells;
     //  Rules that replace the settings (store_set_disclosure_rules).
     bool has_rules;
     disclosure_rules_t rules;

@@ -23,6 +23,8 @@
 
 #include "tables.h"
 
+#include "arena.h"
+#include "cells.h"
 #include "log.h"
 #include "key_run.h"
 #include "log_keys.h"
@@ -50,20 +52,16 @@ static const char *s_sql [TABLES__COUNT] = {
                           "AND period = ?5",
     [TABLES_KEY_ADD] = "INSERT OR IGNORE INTO table_keys (tkey, seq) VALUES (?, ?)",
     [TABLES_ENVELOPE] = "SELECT envelope FROM log WHERE seq = ?",
-    [TABLES_MARKS] = "SELECT cell, mark, low, high, size_shown FROM data_cells "
-                     "WHERE seq = ? ORDER BY cell",
+    [TABLES_MARKS] = "SELECT cells FROM data_tables WHERE seq = ?",
     [TABLES_PARTNER_IN] = "SELECT EXISTS (SELECT 1 FROM partner_networks "
                           "WHERE partner = ?1 AND network = ?2), "
                           "EXISTS (SELECT 1 FROM partners WHERE name = ?1)",
     [TABLES_ADD] = "INSERT INTO data_tables (network, owner, unit, indicator, period, version, "
-                   "seq, publisher, status, source, extracted_on, received_at, current, tkey) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?20)",
+                   "seq, publisher, status, source, extracted_on, received_at, current, tkey, "
+                   "cells) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?20, ?14)",
     [TABLES_MASKED_PUT] = "INSERT OR REPLACE INTO masked (seq, owner, envelope) VALUES (?, ?, ?)",
     [TABLES_SUPERSEDE] = "UPDATE data_tables SET current = 0 WHERE seq = ? AND current = 1",
-    [TABLES_VALUE_ADD] = "INSERT INTO data_cells (seq, cell, dims_key, dim_count, dim_key, "
-                         "dim_value, value, n, numerator, denominator, suppressed, mark, low, "
-                         "high, size_shown) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
 //  The hash of a table's key - network, owner, unit, indicator, period -
@@ -158,6 +156,127 @@ tables_keys_fill (store_t *self)
     return err || fill.failed ? CIBUS_ERR_STORE : CIBUS_OK;
 }
 
+//  Migration 12's step: one version's rows of data_cells, read in the
+//  order of their seq and cell, packed as cells.c packs a new version's.
+typedef struct {
+    CibusStore__StoredCell rows [CIBUS_MAX_CELLS + 1];
+    CibusStore__StoredCell *items [CIBUS_MAX_CELLS + 1];
+    size_t count;
+    arena_t *text; /* the rows' texts, for this version only */
+    codec_buf_t buf;
+} s_old_cells_t;
+
+static const char *
+s_old_text (s_old_cells_t *old, sqlite3_stmt *stmt, int column, bool *failed)
+{
+    const char *text = (const char *)sqlite3_column_text (stmt, column);
+    if (!text)
+        return NULL;
+    char *copy = arena_strdup (old->text, text);
+    *failed |= !copy;
+    return copy;
+}
+
+//  Read the row stmt is on into the next of old's rows.
+static bool
+s_old_row (s_old_cells_t *old, sqlite3_stmt *stmt)
+{
+    if (old->count > CIBUS_MAX_CELLS)
+        return false; //  more rows than a table may have cells
+    CibusStore__StoredCell *row = &old->rows [old->count];
+    cibus_store__stored_cell__init (row);
+    bool failed = false;
+    row->cell = sqlite3_column_int64 (stmt, 1);
+    row->dims_key = (char *)s_old_text (old, stmt, 2, &failed);
+    row->dim_count = (uint32_t)sqlite3_column_int64 (stmt, 3);
+    row->dim_key = (char *)s_old_text (old, stmt, 4, &failed);
+    row->dim_value = (char *)s_old_text (old, stmt, 5, &failed);
+    if ((row->has_value = sqlite3_column_type (stmt, 6) != SQLITE_NULL))
+        row->value = sqlite3_column_double (stmt, 6);
+    if ((row->has_n = sqlite3_column_type (stmt, 7) != SQLITE_NULL))
+        row->n = sqlite3_column_int64 (stmt, 7);
+    if ((row->has_numerator = sqlite3_column_type (stmt, 8) != SQLITE_NULL))
+        row->numerator = sqlite3_column_int64 (stmt, 8);
+    if ((row->has_denominator = sqlite3_column_type (stmt, 9) != SQLITE_NULL))
+        row->denominator = sqlite3_column_int64 (stmt, 9);
+    row->suppressed = sqlite3_column_int (stmt, 10) != 0;
+    row->mark = (uint32_t)sqlite3_column_int (stmt, 11);
+    if ((row->has_low = sqlite3_column_type (stmt, 12) != SQLITE_NULL))
+        row->low = sqlite3_column_double (stmt, 12);
+    if ((row->has_high = sqlite3_column_type (stmt, 13) != SQLITE_NULL))
+        row->high = sqlite3_column_double (stmt, 13);
+    row->size_shown = sqlite3_column_int (stmt, 14) != 0;
+    if (!row->dims_key)
+        row->dims_key = ""; //  NOT NULL in data_cells
+    old->items [old->count++] = row;
+    return !failed;
+}
+
+//  Pack the rows read and write them into their version's row.
+static cibus_err_t
+s_old_put (store_t *self, s_old_cells_t *old, sqlite3_stmt *put, sqlite3_int64 seq)
+{
+    CibusStore__StoredCells message = CIBUS_STORE__STORED_CELLS__INIT;
+    message.n_cells = old->count;
+    message.cells = old->items;
+    cibus_err_t err = codec_pack_message (&message.base, &old->buf);
+    if (err == CIBUS_OK) {
+        sqlite3_bind_blob (put, 1, old->buf.data, (int)old->buf.size, SQLITE_STATIC);
+        sqlite3_bind_int64 (put, 2, seq);
+        err = store_step_done (self, put, "table-cells-fill");
+    }
+    old->count = 0;
+    arena_destroy (&old->text);
+    return err;
+}
+
+cibus_err_t
+tables_cells_fill (store_t *self)
+{
+    sqlite3_stmt *rows = NULL, *put = NULL;
+    cibus_err_t err = store_prepare (self, &rows,
+                                     "SELECT seq, cell, dims_key, dim_count, dim_key, dim_value, "
+                                     "value, n, numerator, denominator, suppressed, mark, low, "
+                                     "high, size_shown FROM data_cells ORDER BY seq, cell");
+    if (err == CIBUS_OK)
+        err = store_prepare (self, &put, "UPDATE data_tables SET cells = ? WHERE seq = ?");
+    s_old_cells_t *old = err ? NULL : calloc (1, sizeof *old);
+    if (!err && !old)
+        err = CIBUS_ERR_NOMEM;
+    sqlite3_int64 seq = 0;
+    uint64_t versions = 0;
+    int rc = SQLITE_DONE;
+    while (err == CIBUS_OK && (rc = sqlite3_step (rows)) == SQLITE_ROW) {
+        sqlite3_int64 row_seq = sqlite3_column_int64 (rows, 0);
+        if (old->count && row_seq != seq) {
+            err = s_old_put (self, old, put, seq);
+            if (++versions % S_FILL_PROGRESS == 0) {
+                log_value_t db;
+                log_info ("event=store-migrating db=\"%s\" step=table-cells versions=%llu",
+                          log_escape (&db, self->path), (unsigned long long)versions);
+            }
+        }
+        seq = row_seq;
+        if (err == CIBUS_OK && !old->text && !(old->text = arena_new ()))
+            err = CIBUS_ERR_NOMEM;
+        if (err == CIBUS_OK && !s_old_row (old, rows))
+            err = old->count > CIBUS_MAX_CELLS ? store_fail (self, "table-cells-fill")
+                                              : CIBUS_ERR_NOMEM;
+    }
+    if (err == CIBUS_OK && rc != SQLITE_DONE)
+        err = store_fail (self, "table-cells-fill");
+    if (err == CIBUS_OK && old->count)
+        err = s_old_put (self, old, put, seq);
+    if (old) {
+        arena_destroy (&old->text);
+        codec_buf_release (&old->buf);
+        free (old);
+    }
+    sqlite3_finalize (rows);
+    sqlite3_finalize (put);
+    return err;
+}
+
 cibus_err_t
 tables_keys_load (store_t *self, bool full)
 {
@@ -204,7 +323,7 @@ void
 tables_finalize (store_t *self)
 {
     key_run_destroy (&self->table_run);
-    store_finalize_all (self->cell_rows, STORE_CELL_ROWS);
+    cells_pack_release (&self->cells);
     store_finalize_all (self->tables, TABLES__COUNT);
 }
 
@@ -663,28 +782,13 @@ tables_version_marks (store_t *self, tables_version_t *version)
     version->decision.cells = version->marks;
     sqlite3_stmt *stmt = self->tables [TABLES_MARKS];
     sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)version->seq);
-    int rc;
-    size_t seen = 0;
-    bool strange = false;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        long cell = (long)sqlite3_column_int64 (stmt, 0);
-        int state = sqlite3_column_int (stmt, 1);
-        disclosure_mark_t *mark = cell == -1                          ? &version->decision.total
-                                  : cell >= 0 && (size_t)cell < cells ? &version->marks [cell]
-                                                                      : NULL;
-        if (!mark || state < DISCLOSURE_SHOWN || state > DISCLOSURE_CODED) {
-            strange = true;
-            continue;
-        }
-        mark->state = (disclosure_state_t)state;
-        mark->low = sqlite3_column_double (stmt, 2);
-        mark->high = sqlite3_column_double (stmt, 3);
-        mark->size_shown = sqlite3_column_int (stmt, 4) != 0;
-        seen++;
-    }
-    cibus_err_t err = rc != SQLITE_DONE             ? store_fail (self, "table-marks")
-                      : strange || seen != cells + 1 ? CIBUS_ERR_BAD_FIELD
-                                                     : CIBUS_OK;
+    int rc = sqlite3_step (stmt);
+    cibus_err_t err = rc == SQLITE_ROW
+                          ? cells_marks (sqlite3_column_blob (stmt, 0),
+                                         (size_t)sqlite3_column_bytes (stmt, 0), cells,
+                                         &version->decision.total, version->marks)
+                      : rc == SQLITE_DONE ? CIBUS_ERR_BAD_FIELD
+                                          : store_fail (self, "table-marks");
     store_reset (stmt);
     return err;
 }
@@ -897,131 +1001,11 @@ s_marker (store_t *self, tables_work_t *work, const char *network)
     return err;
 }
 
-static int
-s_by_key (const void *a, const void *b)
-{
-    const Cibus__Dimension *const *x = a, *const *y = b;
-    return strcmp ((*x)->key, (*y)->key);
-}
-
-//  A cell's dimensions as one text, sorted by key: "" for the total. Unit
-//  and record separators cannot occur in a token.
-static void
-s_dims_key (const Cibus__DataCell *cell, char *text, size_t size)
-{
-    const Cibus__Dimension *sorted [CIBUS_MAX_CROSS];
-    size_t count = cell->n_dimensions < CIBUS_MAX_CROSS ? cell->n_dimensions : CIBUS_MAX_CROSS;
-    if (count) //  the total has none, and dimensions may then be NULL
-        memcpy (sorted, cell->dimensions, count * sizeof *sorted);
-    if (count > 1)
-        qsort (sorted, count, sizeof *sorted, s_by_key);
-    //  Copied rather than printed: every cell of every table is keyed so.
-    size_t used = 0;
-    text [0] = 0;
-    for (size_t i = 0; i < count; i++) {
-        used = text_put (text, size, used, sorted [i]->key);
-        used = text_put (text, size, used, "\x1f");
-        used = text_put (text, size, used, sorted [i]->value);
-        used = text_put (text, size, used, "\x1e");
-    }
-}
-
-//  Bind one projection row's 15 parameters, from base + 1 on: the cell as
-//  sent (whole) with its mark.
-#define S_DIMS_KEY (CIBUS_MAX_CROSS * 2 * (CIBUS_MAX_NAME + 1) + 1)
-
-//  dims_key: S_DIMS_KEY bytes of the caller's that outlive the step, so
-//  that SQLite reads the key where it is instead of copying it first.
-static void
-s_bind_cell (sqlite3_stmt *stmt, int base, const envelope_t *env, long index,
-             const Cibus__DataCell *cell, const disclosure_mark_t *mark, char *dims_key)
-{
-    s_dims_key (cell, dims_key, S_DIMS_KEY);
-    bool single = cell->n_dimensions == 1;
-    sqlite3_bind_int64 (stmt, base + 1, (sqlite3_int64)env->seq);
-    sqlite3_bind_int64 (stmt, base + 2, index);
-    sqlite3_bind_text (stmt, base + 3, dims_key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, base + 4, (sqlite3_int64)cell->n_dimensions);
-    store_bind_text_or_null (stmt, base + 5, single ? cell->dimensions [0]->key : NULL);
-    store_bind_text_or_null (stmt, base + 6, single ? cell->dimensions [0]->value : NULL);
-    if (cell->has_value)
-        sqlite3_bind_double (stmt, base + 7, cell->value);
-    if (cell->has_n || cell->has_denominator)
-        sqlite3_bind_int64 (stmt, base + 8,
-                            (sqlite3_int64)(cell->has_n ? cell->n : cell->denominator));
-    if (cell->has_numerator)
-        sqlite3_bind_int64 (stmt, base + 9, (sqlite3_int64)cell->numerator);
-    if (cell->has_denominator)
-        sqlite3_bind_int64 (stmt, base + 10, (sqlite3_int64)cell->denominator);
-    sqlite3_bind_int (stmt, base + 11, cell->has_suppressed && cell->suppressed);
-    sqlite3_bind_int (stmt, base + 12, (int)mark->state);
-    if (mark->state == DISCLOSURE_CODED) {
-        sqlite3_bind_double (stmt, base + 13, mark->low);
-        sqlite3_bind_double (stmt, base + 14, mark->high);
-    }
-    sqlite3_bind_int (stmt, base + 15, mark->size_shown);
-}
-
-//  One projection row.
-static cibus_err_t
-s_project_cell (store_t *self, const envelope_t *env, long index, const Cibus__DataCell *cell,
-                const disclosure_mark_t *mark)
-{
-    sqlite3_stmt *stmt = self->tables [TABLES_VALUE_ADD];
-    char dims_key [S_DIMS_KEY];
-    s_bind_cell (stmt, 0, env, index, cell, mark, dims_key);
-    return store_step_done (self, stmt, "table-value");
-}
-
-//  The statement that inserts rows projection rows at once (2 to
-//  STORE_CELL_ROWS), prepared when first used: a table's total and cells
-//  in one step instead of one each, which is most of what inserting them
-//  cost (each statement's own set-up and tear-down).
-static sqlite3_stmt *
-s_cell_rows (store_t *self, size_t rows)
-{
-    sqlite3_stmt **stmt = &self->cell_rows [rows - 1];
-    if (*stmt)
-        return *stmt;
-    char sql [160 + STORE_CELL_ROWS * 36] =
-        "INSERT INTO data_cells (seq, cell, dims_key, dim_count, dim_key, dim_value, value, n, "
-        "numerator, denominator, suppressed, mark, low, high, size_shown) VALUES ";
-    for (size_t r = 0; r < rows; r++)
-        strcat (sql, r ? ", (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (store_prepare (self, stmt, sql))
-        return NULL;
-    return *stmt;
-}
-
-//  The projection rows of a version: its total (cell -1) and its cells,
-//  each with its mark, STORE_CELL_ROWS to a statement.
-static cibus_err_t
-s_project_cells (store_t *self, const envelope_t *env, const Cibus__DataCell *total,
-                 const disclosure_mark_t *total_mark, Cibus__DataCell *const *cells,
-                 const disclosure_mark_t *marks, size_t count)
-{
-    cibus_err_t err = CIBUS_OK;
-    char dims_keys [STORE_CELL_ROWS][S_DIMS_KEY];
-    for (size_t first = 0; err == CIBUS_OK && first < count + 1; first += STORE_CELL_ROWS) {
-        size_t rows = count + 1 - first < STORE_CELL_ROWS ? count + 1 - first : STORE_CELL_ROWS;
-        sqlite3_stmt *stmt = rows == 1 ? self->tables [TABLES_VALUE_ADD] : s_cell_rows (self, rows);
-        if (!stmt)
-            return CIBUS_ERR_STORE;
-        for (size_t r = 0; r < rows; r++) {
-            size_t i = first + r; //  0 is the total, i the cell i - 1
-            s_bind_cell (stmt, (int)(15 * r), env, (long)i - 1, i ? cells [i - 1] : total,
-                         i ? &marks [i - 1] : total_mark, dims_keys [r]);
-        }
-        err = store_step_done (self, stmt, "table-value");
-    }
-    return err;
-}
-
-//  The version's own row, after its cells: what they share, and whether
-//  it is the table's current version.
+//  The version's own row: what its cells share, whether it is the table's
+//  current version, and its cells packed (cells.h), or none.
 static cibus_err_t
 s_add_version (store_t *self, const envelope_t *env, const char *network,
-               const tables_work_t *work, bool current)
+               const tables_work_t *work, bool current, const codec_buf_t *cells)
 {
     const Cibus__DataSubmission *data = env->data;
     sqlite3_stmt *stmt = self->tables [TABLES_ADD];
@@ -1034,6 +1018,10 @@ s_add_version (store_t *self, const envelope_t *env, const char *network,
     store_bind_text_or_null (stmt, 11, data->extracted_on);
     sqlite3_bind_int64 (stmt, 12, env->received_at);
     sqlite3_bind_int (stmt, 13, current);
+    if (cells)
+        sqlite3_bind_blob (stmt, 14, cells->data, (int)cells->size, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (stmt, 14);
     cibus_err_t err = store_step_done (self, stmt, "table-add");
     //  Its key in memory, written to table_keys in order later; to the
     //  table now when memory is full.
@@ -1064,10 +1052,10 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
     for (size_t v = 0; err == CIBUS_OK && v + 1 < work->count; v++)
         err = s_supersede (self, &work->versions [v].seq, 1);
     if (err == CIBUS_OK)
-        err = s_project_cells (self, env, data->total, &latest->decision.total, data->cells,
-                               latest->marks, data->n_cells);
+        err = cells_pack (&self->cells, data->total, &latest->decision.total, data->cells,
+                          latest->marks, data->n_cells);
     if (err == CIBUS_OK)
-        err = s_add_version (self, env, network, work, true);
+        err = s_add_version (self, env, network, work, true, &self->cells.buf);
     if (err)
         return err;
     const Cibus__IndicatorDefinition *def = work->def->indicator;
@@ -1181,12 +1169,14 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
     //  is all the broker's history shows this reader of an earlier
     //  version's total. (Its breakdowns, which the history by a dimension
     //  lists hidden too, the replica never received.)
+    const codec_buf_t *cells = NULL;
     if (err == CIBUS_OK && superseded) {
         Cibus__DataCell empty = CIBUS__DATA_CELL__INIT;
         disclosure_mark_t hidden = {.state = DISCLOSURE_HIDDEN_PRIMARY};
         err = s_supersede (self, seqs, count);
         if (err == CIBUS_OK)
-            err = s_project_cell (self, env, -1, &empty, &hidden);
+            err = cells_pack (&self->cells, &empty, &hidden, NULL, NULL, 0);
+        cells = &self->cells.buf;
     }
     if (err == CIBUS_OK && !superseded && data->total) {
         bool rate = false;
@@ -1195,19 +1185,18 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
             rate = def->indicator->unit == CIBUS__UNIT__RATE;
         codec_envelope_free (def);
         err = s_supersede (self, seqs, count);
-        disclosure_mark_t mark;
-        if (err == CIBUS_OK) {
-            s_mark_of (data->total, rate, &mark);
-            err = s_project_cell (self, env, -1, data->total, &mark);
-        }
-        for (size_t i = 0; err == CIBUS_OK && i < data->n_cells; i++) {
-            s_mark_of (data->cells [i], rate, &mark);
-            err = s_project_cell (self, env, (long)i, data->cells [i], &mark);
-        }
+        disclosure_mark_t mark, marks [CIBUS_MAX_CELLS];
+        s_mark_of (data->total, rate, &mark);
+        size_t cell_count = data->n_cells < CIBUS_MAX_CELLS ? data->n_cells : CIBUS_MAX_CELLS;
+        for (size_t i = 0; i < cell_count; i++)
+            s_mark_of (data->cells [i], rate, &marks [i]);
+        if (err == CIBUS_OK)
+            err = cells_pack (&self->cells, data->total, &mark, data->cells, marks, cell_count);
+        cells = &self->cells.buf;
     }
     //  A marker's total is projected hidden and not current.
     if (err == CIBUS_OK)
-        err = s_add_version (self, env, network, &work, !superseded);
+        err = s_add_version (self, env, network, &work, !superseded, cells);
     if (err == CIBUS_OK) {
         sqlite3_stmt *stmt = self->tables [TABLES_MASKED_PUT];
         sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);

@@ -96,6 +96,10 @@ cibus_err_t tables_prepare (store_t *self);
 /* Migration 9's own step: the hash of every table's key into data_tables
    (tkey), then its index; progress is logged for a long list. */
 cibus_err_t tables_keys_fill (store_t *self);
+
+/* Migration 12's step: pack every version's rows of data_cells into its
+   row of data_tables (cells.h). */
+cibus_err_t tables_cells_fill (store_t *self);
 //  Hold the newest tables' keys in memory (key_run.h): those of the tables
 //  after the mark stored for table_keys, read back from data_tables.
 //  After the migrations and tables_prepare; full as key_run_new's.

@@ -20,6 +20,7 @@
 #include "measure_fixture.h"
 
 #include "audit.h"
+#include "cells.h"
 #include "key_run.h"
 #include "store_internal.h"
 
@@ -27,7 +28,7 @@
 #include <sqlite3.h>
 
 //  The schema's version after every migration (store.c).
-#define S_LATEST_SCHEMA 11
+#define S_LATEST_SCHEMA 13
 
 //  ------------------------------------------------------------ the indicator
 
@@ -1850,6 +1851,7 @@ test_measure_the_decision_is_stored_per_cell (void **state)
     s_k3_table (self, "k3-q3-again");
     sqlite3 *db = NULL;
     assert_int_equal (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal (cells_register (db), SQLITE_OK);
     sqlite3_stmt *stmt = NULL;
     assert_int_equal (sqlite3_prepare_v2 (db,
                                           "SELECT cell, mark, size_shown, current, version "
@@ -2111,12 +2113,14 @@ static const char *s_migration_1 =
     "PRAGMA user_version = 1;";
 
 //  One integer from the database at path (the store closed or between
-//  batches), and a statement run there.
+//  batches), and a statement run there; both read data_values as the
+//  store does (cells.h).
 static sqlite3_int64
 s_sql_value (const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal (cells_register (db), SQLITE_OK);
     sqlite3_stmt *stmt = NULL;
     assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
@@ -2124,6 +2128,38 @@ s_sql_value (const char *path, const char *sql)
     sqlite3_finalize (stmt);
     sqlite3_close (db);
     return value;
+}
+
+//  Every row of data_values, every column quoted, as one text: the caller
+//  frees it.
+static char *
+s_values_text (const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal (cells_register (db), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (db,
+                            "SELECT group_concat (row, '|') FROM (SELECT quote (seq) || "
+                            "quote (cell) || quote (partner) || quote (publisher) || "
+                            "quote (network) || quote (indicator) || quote (period) || "
+                            "quote (unit) || quote (version) || quote (dims_key) || "
+                            "quote (dim_count) || quote (dim_key) || quote (dim_value) || "
+                            "quote (value) || quote (n) || quote (numerator) || "
+                            "quote (denominator) || quote (suppressed) || quote (mark) || "
+                            "quote (low) || quote (high) || quote (size_shown) || "
+                            "quote (status) || quote (source) || quote (extracted_on) || "
+                            "quote (received_at) || quote (current) AS row "
+                            "FROM data_values ORDER BY seq, cell)",
+                            -1, &stmt, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    const char *text = (const char *)sqlite3_column_text (stmt, 0);
+    char *copy = strdup (text ? text : "");
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return copy;
 }
 
 static int
@@ -2134,6 +2170,28 @@ s_count_rows (const char *path, const char *table)
     return (int)s_sql_value (path, sql);
 }
 
+//  A version's cells back in data_cells, a row each, as migrations 7 to
+//  11 kept them (before 12 packed them into data_tables.cells).
+#define S_CELLS_UNPACKED                                                                      \
+    "CREATE TABLE data_cells (seq INTEGER NOT NULL, cell INTEGER NOT NULL,"                    \
+    "  dims_key TEXT NOT NULL, dim_count INTEGER NOT NULL, dim_key TEXT, dim_value TEXT,"     \
+    "  value REAL, n INTEGER, numerator INTEGER, denominator INTEGER,"                        \
+    "  suppressed INTEGER NOT NULL, mark INTEGER NOT NULL, low REAL, high REAL,"             \
+    "  size_shown INTEGER NOT NULL, PRIMARY KEY (seq, cell)) WITHOUT ROWID;"                  \
+    "INSERT INTO data_cells SELECT seq, cell, dims_key, dim_count, dim_key, dim_value, value," \
+    "  n, numerator, denominator, suppressed, mark, low, high, size_shown FROM data_values;"  \
+    "DROP VIEW data_values;"                                                                  \
+    "ALTER TABLE data_tables DROP COLUMN cells;"                                              \
+    "CREATE VIEW data_values AS SELECT c.seq AS seq, c.cell AS cell, t.owner AS partner,"    \
+    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator,"             \
+    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key,"     \
+    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value,"            \
+    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator,"   \
+    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high,"             \
+    "  c.size_shown AS size_shown, t.status AS status, t.source AS source,"                   \
+    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current"    \
+    "  FROM data_tables t JOIN data_cells c ON c.seq = t.seq;"
+
 //  Create (or open) the database at path outside the store and run sql.
 static void
 s_sql_run (const char *path, const char *sql)
@@ -2141,6 +2199,7 @@ s_sql_run (const char *path, const char *sql)
     sqlite3 *db = NULL;
     assert_int_equal (
         sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+    assert_int_equal (cells_register (db), SQLITE_OK);
     char *error = NULL;
     int rc = sqlite3_exec (db, sql, NULL, NULL, &error);
     if (rc != SQLITE_OK)
@@ -2313,6 +2372,8 @@ test_measure_migration_9_keys_every_table (void **state)
     assert_int_equal (self->appended.superseded, 0);
     store_destroy (&self->store);
     //  The database as version 8 left it.
+    char *values = s_values_text (self->path);
+    s_sql_run (self->path, S_CELLS_UNPACKED);
     s_sql_run (self->path, "DROP TABLE key_runs; DROP TABLE table_keys;"
                            "DROP INDEX data_tables_owner;"
                            "ALTER TABLE data_tables DROP COLUMN tkey;"
@@ -2335,6 +2396,12 @@ test_measure_migration_9_keys_every_table (void **state)
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM data_tables WHERE tkey = 0"),
                       0);
     assert_int_equal (s_sql_value (self->path, "SELECT count(DISTINCT tkey) FROM data_tables"), 2);
+    //  Packed again by 12 (cells.h): every row of every version as it was.
+    char *migrated = s_values_text (self->path);
+    assert_int_equal (s_count_rows (self->path, "data_values"), 3 * 2);
+    assert_string_equal (migrated, values);
+    free (migrated);
+    free (values);
     char sql [160];
     snprintf (sql, sizeof sql, "SELECT count(DISTINCT tkey) FROM data_tables WHERE seq IN "
                                "(%llu, %llu)",
@@ -2364,9 +2431,9 @@ test_measure_a_version_1_database_is_migrated_with_empty_projections (void **sta
     assert_non_null (self->store);
     assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
     assert_int_equal (store_last_seq (self->store), 1);
-    const char *projections [] = {"indicators",    "data_values", "data_cells", "data_tables",
-                                  "masked",        "commitments", "notes",      "config",
-                                  "partner_feeds", "practices"};
+    const char *projections [] = {"indicators", "data_values",   "data_tables", "masked",
+                                  "commitments", "notes",        "config",      "partner_feeds",
+                                  "practices"};
     for (size_t i = 0; i < sizeof projections / sizeof projections [0]; i++)
         assert_int_equal (s_count_rows (path, projections [i]), 0);
     assert_int_equal (s_count_rows (path, "log"), 1);

@@ -6,6 +6,7 @@
     file the store refused, tables left behind by a failed migration) is
     read with a separate SQLite connection of the test's own.             */
 
+#include "cells.h"
 #include "cibus.pb-c.h"
 #include "harness.h"
 #include "key_filter.h"
@@ -28,14 +29,15 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 11
+#define LATEST_SCHEMA 13
 
 //  The tables the migrations create: the log, partners and partner_networks
 //  (1); indicators, commitments, notes and config (2; 3 rebuilds
 //  commitments); data_tables, masked and partner_feeds (4); practices (6);
 //  data_cells (7, which makes data_values a view and rebuilds data_tables);
-//  log_keys and log_key_secret (8); key_runs (10); table_keys (11).
-#define LATEST_TABLES 16
+//  log_keys and log_key_secret (8); key_runs (10); table_keys (11); 13
+//  drops data_cells, whose rows 12 packed into data_tables (cells.h).
+#define LATEST_TABLES 15
 
 //  Two distinct 40-character public keys (the registry checks only length).
 #define KEY_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -169,12 +171,14 @@ s_collect (const store_entry_t *entry, void *arg)
     return seen->calls != seen->stop_after;
 }
 
-//  Run one statement that returns one integer, on a connection of our own.
+//  Run one statement that returns one integer, on a connection of our own
+//  (which reads data_values as the store's do: cells.h).
 static int
 s_sql_int (const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal (cells_register (db), SQLITE_OK);
     sqlite3_stmt *stmt = NULL;
     assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
@@ -1497,6 +1501,7 @@ s_sql_rows (const char *path, const char *sql, char *text, size_t size)
 {
     sqlite3 *db = NULL;
     assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal (cells_register (db), SQLITE_OK);
     sqlite3_stmt *stmt = NULL;
     assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
     size_t used = 0;
@@ -1523,9 +1528,10 @@ s_sql_rows (const char *path, const char *sql, char *text, size_t size)
 
 //  Migration 7 splits the cells' projection in two - what a version's cells
 //  share, once, in data_tables; each cell's own in data_cells - and makes
-//  data_values the view that joins them: every row reads as it did.
+//  data_values the view that joins them; 12 and 13 pack each version's
+//  rows of data_cells into its own row: every row reads as it did.
 static void
-test_store_migration_7_keeps_every_row_of_data_values (void **state)
+test_store_migrations_7_and_12_keep_every_row_of_data_values (void **state)
 {
     fixture_t *self = *state;
     store_destroy (&self->store);
@@ -1536,7 +1542,7 @@ test_store_migration_7_keeps_every_row_of_data_values (void **state)
         self->path,
         "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
         "DROP TABLE log_key_secret; DROP INDEX log_partner; CREATE UNIQUE INDEX log_partner_id ON log (partner, id);"
-        "DROP VIEW data_values; DROP TABLE data_cells; DROP TABLE data_tables;"
+        "DROP VIEW data_values; DROP TABLE data_tables;"
         "CREATE TABLE data_values (seq INTEGER NOT NULL, cell INTEGER NOT NULL,"
         "  partner TEXT NOT NULL, publisher TEXT NOT NULL, network TEXT NOT NULL,"
         "  indicator TEXT NOT NULL, period TEXT NOT NULL, unit TEXT NOT NULL,"
@@ -1572,8 +1578,15 @@ test_store_migration_7_keeps_every_row_of_data_values (void **state)
     assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
     s_sql_rows (self->path, S_VALUES_ROW, after, sizeof after);
     assert_string_equal (after, before);
-    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_cells"), 4);
+    //  Through data_cells (7) into each version's own row (12, 13).
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_values"), 4);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables"), 2);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables "
+                                             "WHERE cells IS NOT NULL"),
+                      2);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM sqlite_master "
+                                             "WHERE name = 'data_cells'"),
+                      0);
     assert_int_equal (s_sql_int (self->path, "SELECT seq FROM data_tables WHERE current = 1"),
                       9);
     assert_int_equal (
@@ -2215,7 +2228,7 @@ main (void)
         T_EMPTY (test_store_migration_5_gives_notes_their_ids),
         T_EMPTY (test_store_migration_8_keys_every_entry_of_the_log),
         T (test_store_a_replica_refuses_a_table_without_its_names),
-        T (test_store_migration_7_keeps_every_row_of_data_values),
+        T (test_store_migrations_7_and_12_keep_every_row_of_data_values),
         T (test_store_open_twice_is_idempotent),
         T_EMPTY (test_store_failed_migration_leaves_the_old_version_whole),
         T (test_store_new_refuses_a_newer_schema),

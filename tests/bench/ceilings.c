@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "bench.h"
 
+#include "cells.h"
 #include "codec.h"
 #include "store.h"
 
@@ -213,14 +214,20 @@ s_sqlite_run (bench_t *self, size_t per_txn, const bench_span_t *span, double *r
 //  What one table asks of SQLite, raw, with the store's schema: the two
 //  lookups of a first version (its dedupe key; its earlier versions, by
 //  the hash of its key and its names) and the rows it adds (the log row
-//  and its key, the version's row and its key, its total and three cells,
-//  its masked copy), prepared once, 1,000 tables per transaction. No rule,
-//  decision or encoding runs. Each key is written as it comes, where its
+//  and its key, the version's row with its total and three cells packed
+//  in it, and its key, its masked copy), prepared once, 1,000 tables per
+//  transaction. No rule, decision or encoding runs: the cells are packed
+//  once, before the run, as the store packs them (store/cells.h). Each key is written as it comes, where its
 //  hash lands: what a build pays that writes its keys with its rows. The
 //  store holds its newest keys in memory and writes them in key order
 //  instead (store/key_run.h), so this is not a floor under it.
-enum { S_ROW_FIND, S_ROW_VERSIONS, S_ROW_LOG, S_ROW_KEY, S_ROW_TABLE, S_ROW_TKEY, S_ROW_CELL,
-       S_ROW_MASKED, S_ROW__COUNT };
+enum { S_ROW_FIND, S_ROW_VERSIONS, S_ROW_LOG, S_ROW_KEY, S_ROW_TABLE, S_ROW_TKEY, S_ROW_MASKED,
+       S_ROW__COUNT };
+
+typedef struct {
+    sqlite3_stmt *st [S_ROW__COUNT];
+    cells_pack_t cells; /* one table's cells, packed once */
+} s_rows_t;
 
 static const char *const s_row_sql [S_ROW__COUNT] = {
     [S_ROW_FIND] = "SELECT seq FROM log_keys WHERE key = ?",
@@ -231,12 +238,9 @@ static const char *const s_row_sql [S_ROW__COUNT] = {
                   "VALUES (?, ?, ?, ?, ?, ?)",
     [S_ROW_KEY] = "INSERT INTO log_keys (key, seq) VALUES (?, ?)",
     [S_ROW_TABLE] = "INSERT INTO data_tables (network, owner, unit, indicator, period, version, "
-                    "seq, publisher, status, source, extracted_on, received_at, current, tkey) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, 1, ?8, ?9, ?10, 1, ?20)",
+                    "seq, publisher, status, source, extracted_on, received_at, current, tkey, "
+                    "cells) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, 1, ?8, ?9, ?10, 1, ?20, ?11)",
     [S_ROW_TKEY] = "INSERT INTO table_keys (tkey, seq) VALUES (?, ?)",
-    [S_ROW_CELL] = "INSERT INTO data_cells (seq, cell, dims_key, dim_count, dim_key, dim_value, "
-                   "value, n, numerator, denominator, suppressed, mark, low, high, size_shown) "
-                   "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, 0, 0, NULL, NULL, 1)",
     [S_ROW_MASKED] = "INSERT INTO masked (seq, owner, envelope) VALUES (?, ?, ?)",
 };
 
@@ -252,9 +256,10 @@ s_look (sqlite3_stmt *stmt)
 }
 
 static bool
-s_table_rows (sqlite3_stmt **st, const bench_update_t *update, uint64_t seq, uint64_t key,
+s_table_rows (s_rows_t *rows, const bench_update_t *update, uint64_t seq, uint64_t key,
               int64_t now, const codec_buf_t *entry)
 {
+    sqlite3_stmt **st = rows->st;
     const Cibus__DataSubmission *data = &update->data;
     sqlite3_bind_int64 (st [S_ROW_FIND], 1, (sqlite3_int64) key);
     sqlite3_stmt *versions = st [S_ROW_VERSIONS], *table = st [S_ROW_TABLE];
@@ -281,33 +286,11 @@ s_table_rows (sqlite3_stmt **st, const bench_update_t *update, uint64_t seq, uin
     sqlite3_bind_text (table, 8, data->source, -1, SQLITE_STATIC);
     sqlite3_bind_text (table, 9, data->extracted_on, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (table, 10, now);
+    sqlite3_bind_blob (table, 11, rows->cells.buf.data, (int) rows->cells.buf.size, SQLITE_STATIC);
     sqlite3_bind_int64 (st [S_ROW_TKEY], 1, (sqlite3_int64) bench_mix (key));
     sqlite3_bind_int64 (st [S_ROW_TKEY], 2, (sqlite3_int64) seq);
     bool ok = s_look (st [S_ROW_FIND]) && s_look (versions) && s_step (log)
               && s_step (st [S_ROW_KEY]) && s_step (table) && s_step (st [S_ROW_TKEY]);
-    sqlite3_stmt *cell = st [S_ROW_CELL];
-    for (size_t i = 0; ok && i <= BENCH_CELLS; i++) {
-        const Cibus__DataCell *c = i ? data->cells [i - 1] : data->total;
-        char dims_key [2 * CIBUS_MAX_NAME + 3] = "";
-        if (i)
-            snprintf (dims_key, sizeof dims_key, "%s\x1f%s\x1e", c->dimensions [0]->key,
-                      c->dimensions [0]->value);
-        sqlite3_bind_int64 (cell, 1, (sqlite3_int64) seq);
-        sqlite3_bind_int64 (cell, 2, (sqlite3_int64) i - 1);
-        sqlite3_bind_text (cell, 3, dims_key, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64 (cell, 4, i ? 1 : 0);
-        if (i) {
-            sqlite3_bind_text (cell, 5, c->dimensions [0]->key, -1, SQLITE_STATIC);
-            sqlite3_bind_text (cell, 6, c->dimensions [0]->value, -1, SQLITE_STATIC);
-        } else {
-            sqlite3_bind_null (cell, 5);
-            sqlite3_bind_null (cell, 6);
-        }
-        sqlite3_bind_int64 (cell, 7, (sqlite3_int64) c->denominator);
-        sqlite3_bind_int64 (cell, 8, (sqlite3_int64) c->numerator);
-        sqlite3_bind_int64 (cell, 9, (sqlite3_int64) c->denominator);
-        ok = s_step (cell);
-    }
     sqlite3_bind_int64 (st [S_ROW_MASKED], 1, (sqlite3_int64) seq);
     sqlite3_bind_text (st [S_ROW_MASKED], 2, BENCH_PUBLISHER, -1, SQLITE_STATIC);
     sqlite3_bind_blob (st [S_ROW_MASKED], 3, entry->data, (int) entry->size, SQLITE_STATIC);
@@ -325,19 +308,30 @@ static bool
 s_rows_run (bench_t *self, double *tables_per_sec)
 {
     s_raw_t raw;
-    sqlite3_stmt *st [S_ROW__COUNT] = {NULL};
+    s_rows_t rows = {.st = {NULL}};
+    //  The bench's table, every cell shown, as the store would pack it.
+    bench_update_t update;
+    bench_update_init (self, &update);
+    bench_update_set (&update, 0, 0, 0);
+    disclosure_mark_t shown [BENCH_CELLS + 1] = {{.state = DISCLOSURE_SHOWN, .size_shown = true}};
+    for (int i = 1; i <= BENCH_CELLS; i++)
+        shown [i] = shown [0];
+    bool ok = cells_pack (&rows.cells, update.data.total, &shown [0], update.data.cells,
+                          &shown [1], update.data.n_cells)
+              == CIBUS_OK;
     //  The store's own page cache, as the store API's run has it.
-    bool ok = s_raw_open (self, &raw, "ceiling-rows.db", "PRAGMA cache_size = -16384;");
+    ok = ok && s_raw_open (self, &raw, "ceiling-rows.db", "PRAGMA cache_size = -16384;");
     for (int i = 0; ok && i < S_ROW__COUNT; i++)
-        ok = sqlite3_prepare_v2 (raw.db, s_row_sql [i], -1, &st [i], NULL) == SQLITE_OK;
+        ok = sqlite3_prepare_v2 (raw.db, s_row_sql [i], -1, &rows.st [i], NULL) == SQLITE_OK;
     ok = ok
-         && s_raw_loop (self, &raw, BENCH_LOG_BATCH, &self->size.batch, s_table_row, st,
+         && s_raw_loop (self, &raw, BENCH_LOG_BATCH, &self->size.batch, s_table_row, &rows,
                         tables_per_sec);
     if (!ok)
         bench_fail (self, "c2: raw rows of a table into %s failed: %s", raw.path,
                     raw.db ? sqlite3_errmsg (raw.db) : "cannot open");
     for (int i = 0; i < S_ROW__COUNT; i++)
-        sqlite3_finalize (st [i]);
+        sqlite3_finalize (rows.st [i]);
+    cells_pack_release (&rows.cells);
     s_raw_close (&raw);
     return ok;
 }
