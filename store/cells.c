@@ -111,8 +111,8 @@ cells_pack (cells_pack_t *self, const Cibus__DataCell *total, const disclosure_m
         return CIBUS_ERR_NOMEM;
     for (size_t i = 0; i <= count; i++) {
         //  0 is the total, i the cell i - 1
-        s_fill (&self->rows [i], (long)i - 1, i ? cells [i - 1] : total, i ? &marks [i - 1] : total_mark,
-                self->keys + i * CELLS_DIMS_KEY);
+        s_fill (&self->rows [i], (long)i - 1, i ? cells [i - 1] : total,
+                i ? &marks [i - 1] : total_mark, self->keys + i * CELLS_DIMS_KEY);
         self->items [i] = &self->rows [i];
     }
     CibusStore__StoredCells message = CIBUS_STORE__STORED_CELLS__INIT;
@@ -145,7 +145,8 @@ cells_marks (const void *bytes, size_t size, size_t cells, disclosure_mark_t *to
     for (size_t i = 0; !strange && i < stored->n_cells; i++) {
         const CibusStore__StoredCell *row = stored->cells [i];
         int64_t cell = row->cell;
-        if (cell < -1 || cell >= (int64_t)cells || seen [cell + 1] || row->mark > DISCLOSURE_CODED) {
+        if (cell < -1 || cell >= (int64_t)cells || seen [cell + 1]
+            || row->mark > DISCLOSURE_CODED) {
             strange = true;
             break;
         }
@@ -296,9 +297,10 @@ s_filter (sqlite3_vtab_cursor *cursor, int idx_num, const char *idx_str, int arg
     if (self->stored)
         return SQLITE_OK;
     sqlite3_free (cursor->pVtab->zErrMsg);
+    //  (SQLite's own printf: %z is not size_t's there.)
     cursor->pVtab->zErrMsg = sqlite3_mprintf ("cibus_cells: a table version's cells cannot be "
-                                              "read (%zu bytes)",
-                                              size);
+                                              "read (%lld bytes)",
+                                              (long long)size);
     return SQLITE_CORRUPT_VTAB;
 }
 
@@ -331,56 +333,56 @@ s_column (sqlite3_vtab_cursor *cursor, sqlite3_context *context, int column)
     s_cursor_t *self = (s_cursor_t *)cursor;
     const CibusStore__StoredCell *row = self->stored->cells [self->row];
     switch (column) {
-    case S_CELL:
-        sqlite3_result_int64 (context, row->cell);
-        break;
-    case S_DIMS_KEY:
-        s_text (context, row->dims_key);
-        break;
-    case S_DIM_COUNT:
-        sqlite3_result_int64 (context, row->dim_count);
-        break;
-    case S_DIM_KEY:
-        s_text (context, row->dim_key);
-        break;
-    case S_DIM_VALUE:
-        s_text (context, row->dim_value);
-        break;
-    case S_VALUE:
-        if (row->has_value)
-            sqlite3_result_double (context, row->value);
-        break;
-    case S_N:
-        if (row->has_n)
-            sqlite3_result_int64 (context, row->n);
-        break;
-    case S_NUMERATOR:
-        if (row->has_numerator)
-            sqlite3_result_int64 (context, row->numerator);
-        break;
-    case S_DENOMINATOR:
-        if (row->has_denominator)
-            sqlite3_result_int64 (context, row->denominator);
-        break;
-    case S_SUPPRESSED:
-        sqlite3_result_int (context, row->suppressed);
-        break;
-    case S_MARK:
-        sqlite3_result_int64 (context, row->mark);
-        break;
-    case S_LOW:
-        if (row->has_low)
-            sqlite3_result_double (context, row->low);
-        break;
-    case S_HIGH:
-        if (row->has_high)
-            sqlite3_result_double (context, row->high);
-        break;
-    case S_SIZE_SHOWN:
-        sqlite3_result_int (context, row->size_shown);
-        break;
-    default: //  the argument is not read back
-        break;
+        case S_CELL:
+            sqlite3_result_int64 (context, row->cell);
+            break;
+        case S_DIMS_KEY:
+            s_text (context, row->dims_key);
+            break;
+        case S_DIM_COUNT:
+            sqlite3_result_int64 (context, row->dim_count);
+            break;
+        case S_DIM_KEY:
+            s_text (context, row->dim_key);
+            break;
+        case S_DIM_VALUE:
+            s_text (context, row->dim_value);
+            break;
+        case S_VALUE:
+            if (row->has_value)
+                sqlite3_result_double (context, row->value);
+            break;
+        case S_N:
+            if (row->has_n)
+                sqlite3_result_int64 (context, row->n);
+            break;
+        case S_NUMERATOR:
+            if (row->has_numerator)
+                sqlite3_result_int64 (context, row->numerator);
+            break;
+        case S_DENOMINATOR:
+            if (row->has_denominator)
+                sqlite3_result_int64 (context, row->denominator);
+            break;
+        case S_SUPPRESSED:
+            sqlite3_result_int (context, row->suppressed);
+            break;
+        case S_MARK:
+            sqlite3_result_int64 (context, row->mark);
+            break;
+        case S_LOW:
+            if (row->has_low)
+                sqlite3_result_double (context, row->low);
+            break;
+        case S_HIGH:
+            if (row->has_high)
+                sqlite3_result_double (context, row->high);
+            break;
+        case S_SIZE_SHOWN:
+            sqlite3_result_int (context, row->size_shown);
+            break;
+        default: //  the argument is not read back
+            break;
     }
     return SQLITE_OK;
 }
