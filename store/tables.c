@@ -840,7 +840,9 @@ tables_check (store_t *self, envelope_t *env, const char *network,
     for (size_t i = 0; !err && i < data->n_cells; i++)
         err = s_check_values (def, data->cells [i], "data.cells", problem);
     if (!err) {
-        work->versions = calloc (CIBUS_MAX_VERSIONS + 1, sizeof *work->versions);
+        //  Not zeroed: each version is cleared as it is taken (s_earlier,
+        //  latest below), and only those taken (work->count) are read.
+        work->versions = malloc ((CIBUS_MAX_VERSIONS + 1) * sizeof *work->versions);
         if (!work->versions)
             err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
     }
