@@ -39,7 +39,12 @@ typedef struct {
     bool sorted;     /* pairs are in key order (a flushing run's) */
 } s_run_t;
 
-enum { S_INSERT = 0, S_CHECK, S_MARKS_GET, S_MARKS_SET, S__COUNT };
+enum { S_INSERT = 0, S_INSERT_ROWS, S_CHECK, S_MARKS_GET, S_MARKS_SET, S__COUNT };
+
+//  Pairs one S_INSERT_ROWS statement writes: a slice goes to the index
+//  this many at a time, the rest one by one. A statement per pair was
+//  mostly the statement's own set-up and tear-down.
+#define S_ROWS 64
 
 struct key_run_t {
     store_t *store;
@@ -256,8 +261,15 @@ key_run_new (store_t *store, const key_run_index_t *index, bool full)
     self->full = full;
     self->keys = full ? key_run_keys_for (store->last_seq) : KEY_RUN_KEYS_SMALL;
     snprintf (self->name, sizeof self->name, "%s", index->name);
+    //  index->insert ends with its VALUES: one pair, then S_ROWS.
+    char one [256], rows [256 + S_ROWS * 8];
+    snprintf (one, sizeof one, "%s (?, ?)", index->insert);
+    snprintf (rows, sizeof rows, "%s", one);
+    for (int i = 1; i < S_ROWS; i++)
+        strcat (rows, ", (?, ?)");
     const char *const sql [S__COUNT] = {
-        [S_INSERT] = index->insert,
+        [S_INSERT] = one,
+        [S_INSERT_ROWS] = rows,
         [S_CHECK] = index->check,
         [S_MARKS_GET] = "SELECT flushed, frozen FROM key_runs WHERE name = ?",
         [S_MARKS_SET] = "UPDATE key_runs SET flushed = ?2, frozen = ?3 WHERE name = ?1",
@@ -355,31 +367,51 @@ key_run_begin (key_run_t *self)
     self->flushed_all = self->freeze = self->everything = false;
 }
 
+//  Check that the index holds each of count pairs an insert did not add:
+//  written before a crash, or another entry's key.
 static cibus_err_t
-s_write (key_run_t *self, const s_pair_t *pair)
+s_check (key_run_t *self, const s_pair_t *pairs, size_t count)
 {
-    sqlite3_stmt *stmt = self->stmts [S_INSERT];
-    sqlite3_bind_int64 (stmt, 1, pair->key);
-    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)pair->seq);
-    cibus_err_t err = store_step_done (self->store, stmt, "key-run-flush");
-    if (err || !self->stmts [S_CHECK] || sqlite3_changes (self->store->db))
-        return err;
-    //  Already there: written before a crash, or another entry's key.
-    stmt = self->stmts [S_CHECK];
-    sqlite3_bind_int64 (stmt, 1, pair->key);
-    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)pair->seq);
-    int rc = sqlite3_step (stmt);
-    store_reset (stmt);
-    if (rc == SQLITE_ROW)
-        return CIBUS_OK;
-    if (rc != SQLITE_DONE)
-        return store_fail (self->store, "key-run-flush");
-    log_value_t db;
-    log_limited (self->store->limit, LEVEL_ERROR, "store-failed",
-                 "event=store-failed op=key-run-flush db=\"%s\" index=%s seq=%llu error=\"its "
-                 "key is another entry's in the index\"",
-                 log_escape (&db, self->store->path), self->name, (unsigned long long)pair->seq);
-    return CIBUS_ERR_STORE;
+    sqlite3_stmt *stmt = self->stmts [S_CHECK];
+    for (size_t i = 0; stmt && i < count; i++) {
+        sqlite3_bind_int64 (stmt, 1, pairs [i].key);
+        sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)pairs [i].seq);
+        int rc = sqlite3_step (stmt);
+        store_reset (stmt);
+        if (rc == SQLITE_ROW)
+            continue;
+        if (rc != SQLITE_DONE)
+            return store_fail (self->store, "key-run-flush");
+        log_value_t db;
+        log_limited (self->store->limit, LEVEL_ERROR, "store-failed",
+                     "event=store-failed op=key-run-flush db=\"%s\" index=%s seq=%llu "
+                     "error=\"its key is another entry's in the index\"",
+                     log_escape (&db, self->store->path), self->name,
+                     (unsigned long long)pairs [i].seq);
+        return CIBUS_ERR_STORE;
+    }
+    return CIBUS_OK;
+}
+
+//  Write count pairs to the index, S_ROWS to a statement while there are
+//  as many; those it held already are checked (s_check).
+static cibus_err_t
+s_write (key_run_t *self, const s_pair_t *pairs, size_t count)
+{
+    cibus_err_t err = CIBUS_OK;
+    for (size_t at = 0; err == CIBUS_OK && at < count;) {
+        size_t rows = count - at >= S_ROWS ? S_ROWS : 1;
+        sqlite3_stmt *stmt = self->stmts [rows == S_ROWS ? S_INSERT_ROWS : S_INSERT];
+        for (size_t i = 0; i < rows; i++) {
+            sqlite3_bind_int64 (stmt, (int)(2 * i + 1), pairs [at + i].key);
+            sqlite3_bind_int64 (stmt, (int)(2 * i + 2), (sqlite3_int64)pairs [at + i].seq);
+        }
+        err = store_step_done (self->store, stmt, "key-run-flush");
+        if (err == CIBUS_OK && (size_t)sqlite3_changes (self->store->db) != rows)
+            err = s_check (self, &pairs [at], rows);
+        at += rows;
+    }
+    return err;
 }
 
 //  Write the marks the commit leaves, in its transaction.
@@ -420,11 +452,10 @@ key_run_flush (key_run_t *self)
         quota = left;
     if (quota && !flushing->sorted)
         s_run_sort (flushing);
-    cibus_err_t err = CIBUS_OK;
-    for (uint32_t i = 0; err == CIBUS_OK && i < quota; i++)
-        err = s_write (self, &flushing->pairs [self->cursor++]);
+    cibus_err_t err = quota ? s_write (self, flushing->pairs + self->cursor, quota) : CIBUS_OK;
     if (err)
         return err;
+    self->cursor += (uint32_t)quota;
     self->flushed_all = flushing->count && self->cursor == flushing->count;
     //  Every key up to the frozen mark is in the index once this commits;
     //  a freeze moves the mark to the active run's last entry.
@@ -440,10 +471,12 @@ key_run_flush_all (key_run_t *self)
         return CIBUS_OK;
     s_run_t *active = &self->runs [self->active], *flushing = &self->runs [!self->active];
     cibus_err_t err = CIBUS_OK;
-    while (err == CIBUS_OK && self->cursor < flushing->count)
-        err = s_write (self, &flushing->pairs [self->cursor++]);
-    for (uint32_t i = 0; err == CIBUS_OK && i < active->count; i++)
-        err = s_write (self, &active->pairs [i]);
+    if (self->cursor < flushing->count)
+        err = s_write (self, flushing->pairs + self->cursor, flushing->count - self->cursor);
+    if (err == CIBUS_OK)
+        self->cursor = flushing->count;
+    if (err == CIBUS_OK && active->count)
+        err = s_write (self, active->pairs, active->count);
     uint64_t last = s_run_last (active, self->frozen);
     self->everything = err == CIBUS_OK;
     return err ? err : s_marks_set (self, last, last);

@@ -53,7 +53,8 @@
 typedef struct key_run_t key_run_t;
 
 //  An index with deferred keys: name is its row in key_runs; insert the
-//  statement that adds a (key, seq) pair to it (ignoring one it holds);
+//  statement that adds (key, seq) pairs to it (ignoring those it holds),
+//  up to its VALUES, which key_run.c writes for one pair or many;
 //  check a statement that says whether it holds (key, seq) after an
 //  insert changed nothing (NULL when the index's key is the pair itself);
 //  fill a statement that lists every key it holds (key_filter.h).

@@ -265,7 +265,7 @@ log_keys_load (store_t *self, bool full)
 {
     static const key_run_index_t index = {
         .name = "log_keys",
-        .insert = "INSERT OR IGNORE INTO log_keys (key, seq) VALUES (?, ?)",
+        .insert = "INSERT OR IGNORE INTO log_keys (key, seq) VALUES",
         .check = "SELECT 1 FROM log_keys WHERE key = ? AND seq = ?",
         .fill = "SELECT key FROM log_keys",
     };

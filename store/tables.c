@@ -282,7 +282,7 @@ tables_keys_load (store_t *self, bool full)
 {
     static const key_run_index_t index = {
         .name = "table_keys",
-        .insert = "INSERT OR IGNORE INTO table_keys (tkey, seq) VALUES (?, ?)",
+        .insert = "INSERT OR IGNORE INTO table_keys (tkey, seq) VALUES",
         .fill = "SELECT tkey FROM table_keys",
     };
     self->table_run = key_run_new (self, &index, full);

@@ -907,15 +907,21 @@ test_store_dedupe_settles_a_taken_key_against_the_log (void **state)
 }
 
 //  Reopen the store, as after a crash: the keys it held in memory are
-//  computed again from the log. Runs of keys freeze at 8.
+//  computed again from the log. Runs of keys freeze at keys.
 static void
-s_reopen_small_runs (fixture_t *self)
+s_reopen_runs_of (fixture_t *self, uint32_t keys)
 {
     store_destroy (&self->store);
     self->store = store_new (self->path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
     assert_int_equal (store_keys_load (self->store, false), CIBUS_OK);
-    key_run_set_keys (self->store->log_run, 8);
+    key_run_set_keys (self->store->log_run, keys);
+}
+
+static void
+s_reopen_small_runs (fixture_t *self)
+{
+    s_reopen_runs_of (self, 8);
 }
 
 //  The seq each of the first count ids ("e0", "e1", ...) was stored at
@@ -995,6 +1001,75 @@ test_store_dedupe_keys_in_runs_are_found_written_and_computed_again (void **stat
     s_reopen_small_runs (self);
     assert_int_equal (key_run_held (self->store->log_run), 0);
     s_assert_ids_found (self->store, 63);
+}
+
+//  Slices of more than 64 keys go to the table 64 to a statement (and the
+//  rest one by one): runs of 256 keys, 1,000 entries in batches of 100,
+//  reopened mid-slice as a crash leaves them, so that a statement of 64
+//  meets keys an earlier slice already wrote. Every key is written once,
+//  at its entry's seq.
+static void
+test_store_dedupe_keys_go_to_their_table_many_to_a_statement (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_keys_load (self->store, false), CIBUS_OK);
+    key_run_set_keys (self->store->log_run, 256);
+    char id [16];
+    uint64_t next = 1;
+    for (int batch = 0; batch < 10; batch++) {
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        for (int i = 0; i < 100; i++) {
+            snprintf (id, sizeof id, "e%d", batch * 100 + i);
+            s_publish_expect (self->store, "north-isd", id, false, next++);
+        }
+        assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        if (batch == 3 || batch == 6)
+            s_reopen_runs_of (self, 256);
+    }
+    assert_true (s_sql_int (self->path, "SELECT count(*) FROM log_keys") > 256);
+    s_assert_ids_found (self->store, 1000);
+    assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 1000);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(DISTINCT seq) FROM log_keys"), 1000);
+    for (int i = 0; i < 1000; i++) {
+        snprintf (id, sizeof id, "e%d", i);
+        assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", id)),
+                          i + 1);
+    }
+}
+
+//  A key the table holds for another entry stops the write, in a
+//  statement of 64 as in one of one: the entry would be found at the
+//  other's seq.
+static void
+test_store_dedupe_key_held_for_another_entry_fails_the_write (void **state)
+{
+    fixture_t *self = *state;
+    char id [16];
+    for (int at = 0; at < 2; at++) {
+        //  e5 is in the first statement of 64; e99 the last, written alone.
+        const char *taken = at == 0 ? "e5" : "e99";
+        s_reopen_runs_of (self, 65536);
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        for (int i = 0; i < 100; i++) {
+            snprintf (id, sizeof id, "%c%d", at ? 'f' : 'e', i);
+            s_publish_expect (self->store, "north-isd", id, false, (uint64_t)(100 * at + i + 1));
+        }
+        assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        char name [16];
+        snprintf (name, sizeof name, "%c%s", at ? 'f' : 'e', taken + 1);
+        char sql [160];
+        snprintf (sql, sizeof sql, "INSERT INTO log_keys (key, seq) VALUES (%lld, 999999)",
+                  (long long)s_pair_key (self->path, "north-isd", name));
+        s_sql_exec (self->path, sql);
+        assert_int_equal (store_keys_flush (self->store), CIBUS_ERR_STORE);
+        //  Nothing of the failed write stays; without the other entry's
+        //  key, the same keys are written.
+        assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 100 * at + 1);
+        s_sql_exec (self->path, "DELETE FROM log_keys WHERE seq = 999999");
+        assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
+        assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 100 * (at + 1));
+    }
 }
 
 //  The seqs of ids "g<from>" .. "g<to - 1>", published in one batch that
@@ -2215,6 +2290,8 @@ main (void)
         T (test_store_dedupe_bounds_a_run_of_taken_keys),
         cmocka_unit_test (test_store_key_filter_never_misses_a_key_and_rarely_claims_one),
         T (test_store_dedupe_keys_in_runs_are_found_written_and_computed_again),
+        T (test_store_dedupe_keys_go_to_their_table_many_to_a_statement),
+        T (test_store_dedupe_key_held_for_another_entry_fails_the_write),
         T (test_store_keys_wait_for_their_first_use_and_grow_as_they_fill),
         T (test_store_a_replica_refuses_a_version_past_the_most_a_table_may_have),
         T (test_store_broker_runs_lengthen_with_the_log),
