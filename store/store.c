@@ -29,6 +29,7 @@
 #include "key_run.h"
 #include "log_keys.h"
 #include "tables.h"
+#include "usage.h"
 
 #include "log.h"
 
@@ -347,6 +348,16 @@ static const char *s_migrations [] = {
     "  c.size_shown AS size_shown, t.status AS status, t.source AS source, "
     "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current "
     "  FROM data_tables t, cibus_cells (t.cells) c;",
+
+    //  14: the bytes each partner has stored, kept as entries are added
+    //  (usage.c), instead of summed through an index on log (partner)
+    //  that every entry paid for and only that sum read.
+    "CREATE TABLE partner_usage ("
+    "  partner TEXT PRIMARY KEY,"
+    "  bytes INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO partner_usage SELECT partner, SUM (length (envelope)) FROM log "
+    "  GROUP BY partner;"
+    "DROP INDEX log_partner;",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 
@@ -490,7 +501,8 @@ s_prepare_all (store_t *self)
                           "SELECT seq, topic FROM log WHERE seq >= ? ORDER BY seq LIMIT ?")
         || store_prepare (self, &self->read_one, "SELECT l.envelope, m.owner, m.envelope FROM log l "
                           "LEFT JOIN masked m ON m.seq = l.seq WHERE l.seq = ?")
-        || store_prepare (self, &self->data_version, "PRAGMA data_version"))
+        || store_prepare (self, &self->data_version, "PRAGMA data_version")
+        || usage_prepare (self))
         return CIBUS_ERR_STORE;
     if (log_keys_prepare (self) || registry_prepare (self) || measure_prepare (self)
         || tables_prepare (self))
@@ -578,6 +590,7 @@ s_close (store_t *self)
         *stmts [i] = NULL;
     }
     log_keys_finalize (self);
+    usage_finalize (self);
     self->keys_state = STORE_KEYS_OPENING;
     registry_finalize (self);
     measure_finalize (self);
@@ -827,6 +840,7 @@ store_batch_begin (store_t *self)
     if (rc == CIBUS_OK) {
         key_run_begin (self->log_run);
         key_run_begin (self->table_run);
+        usage_forget (self);
         self->in_batch = true;
         self->batch_rules_read = false;
         self->reserved.placed = false;
@@ -916,6 +930,8 @@ store_log_insert (store_t *self, uint64_t seq, const char *partner, const char *
     sqlite3_bind_int64 (self->insert, 5, received_at);
     sqlite3_bind_blob (self->insert, 6, envelope, (int)size, SQLITE_STATIC);
     rc = store_step_done (self, self->insert, op);
+    if (rc == CIBUS_OK)
+        rc = usage_add (self, partner, size);
     return rc ? rc : log_keys_add (self, key, seq);
 }
 
@@ -947,7 +963,7 @@ static cibus_err_t
 s_commit (store_t *self, bool all)
 {
     cibus_err_t (*flush) (key_run_t *) = all ? key_run_flush_all : key_run_flush;
-    if (flush (self->log_run) || flush (self->table_run)
+    if (usage_write (self) || flush (self->log_run) || flush (self->table_run)
         || store_step_done (self, self->commit, "commit")) {
         store_batch_abort (self);
         return CIBUS_ERR_STORE;
@@ -997,6 +1013,7 @@ store_batch_abort (store_t *self)
     measure_cache_clear (self);
     key_run_abort (self->log_run);
     key_run_abort (self->table_run);
+    usage_forget (self);
     self->in_batch = false;
     self->next_seq = self->last_seq + 1;
 }
@@ -1090,21 +1107,7 @@ store_entry_bytes (const store_entry_t *entry, const store_partner_t *reader, si
 cibus_err_t
 store_partner_usage (store_t *self, const char *partner, uint64_t *bytes)
 {
-    //  length() of a blob reads its size from the record header, not the
-    //  blob itself; the partner's rows are found through log_partner.
-    sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT COALESCE (SUM (length (envelope)), 0) FROM log "
-                            "WHERE partner = ?",
-                            -1, &stmt, NULL)
-        != SQLITE_OK)
-        return store_fail (self, "usage");
-    sqlite3_bind_text (stmt, 1, partner, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
-        *bytes = (uint64_t)sqlite3_column_int64 (stmt, 0);
-    sqlite3_finalize (stmt);
-    return rc == SQLITE_ROW ? CIBUS_OK : store_fail (self, "usage");
+    return usage_of (self, partner, bytes);
 }
 
 cibus_err_t

@@ -126,8 +126,8 @@ uint64_t store_checkpoints (store_t *self);
    when there is none (STORE when the store could not be read). */
 cibus_err_t store_seq_of (store_t *self, const char *partner, const char *id, uint64_t *seq);
 
-/* The bytes of log entries a partner has stored, for its quota. Reads
-   every entry's header: call it once per partner and count from there. */
+/* The bytes of log entries a partner has stored, for its quota: kept as
+   entries are added (usage.h), so one lookup. */
 cibus_err_t store_partner_usage (store_t *self, const char *partner, uint64_t *bytes);
 
 /* Hold the newest keys in memory now (key_run.h): read every key the

@@ -58,6 +58,7 @@ typedef enum {
 
 #define STORE_LOG_KEY_SECRET 16 /* bytes of the dedupe key's secret (log_keys.c) */
 
+#define STORE_USAGE_STMTS 2 /* usage.c's statements */
 #define STORE_CATALOG_CACHE 64 /* indicators kept decoded-ready; more are read each time */
 
 struct store_t {
@@ -114,6 +115,9 @@ struct store_t {
     sqlite3_stmt *tables [TABLES__COUNT];
     //  what packs a version's cells for data_tables.cells (tables.c)
     cells_pack_t cells;
+    //  the bytes each partner's entries of the batch add (usage.c)
+    sqlite3_stmt *usage_stmts [STORE_USAGE_STMTS];
+    struct store_usage_t *usage;
     //  Rules that replace the settings (store_set_disclosure_rules).
     bool has_rules;
     disclosure_rules_t rules;

@@ -29,15 +29,20 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 13
+#define LATEST_SCHEMA 14
 
 //  The tables the migrations create: the log, partners and partner_networks
 //  (1); indicators, commitments, notes and config (2; 3 rebuilds
 //  commitments); data_tables, masked and partner_feeds (4); practices (6);
 //  data_cells (7, which makes data_values a view and rebuilds data_tables);
 //  log_keys and log_key_secret (8); key_runs (10); table_keys (11); 13
-//  drops data_cells, whose rows 12 packed into data_tables (cells.h).
-#define LATEST_TABLES 15
+//  drops data_cells, whose rows 12 packed into data_tables (cells.h);
+//  partner_usage (14).
+#define LATEST_TABLES 16
+
+//  The database back at version 13: partner usage summed through an
+//  index on log (partner) again (migration 14 undone).
+#define S_UNDO_14 "DROP TABLE partner_usage; CREATE INDEX log_partner ON log (partner);"
 
 //  Two distinct 40-character public keys (the registry checks only length).
 #define KEY_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -1072,6 +1077,109 @@ test_store_dedupe_key_held_for_another_entry_fails_the_write (void **state)
     }
 }
 
+//  A partner's usage as the store says it, and as the log sums it.
+static uint64_t
+s_usage (store_t *store, const char *partner)
+{
+    uint64_t bytes = 0;
+    assert_int_equal (store_partner_usage (store, partner, &bytes), CIBUS_OK);
+    return bytes;
+}
+
+static uint64_t
+s_usage_in_log (const char *path, const char *partner)
+{
+    char *sql = sqlite3_mprintf ("SELECT COALESCE (sum (length (envelope)), 0) FROM log "
+                                 "WHERE partner = %Q",
+                                 partner);
+    uint64_t bytes = (uint64_t)s_sql_int (path, sql);
+    sqlite3_free (sql);
+    return bytes;
+}
+
+//  The bytes each partner stored are kept as its entries are added (an
+//  entry here holds its id): summed in the batch, counted with it before
+//  its commit, kept by its commit, forgotten by its rollback, as the log
+//  sums them after a reopen. A batch of more partners than the sums hold
+//  at once (1,100) and a name too long to hold are counted as well, and
+//  a batch of them rolled back leaves nothing.
+static void
+test_store_partner_usage_is_what_each_partner_stored (void **state)
+{
+    fixture_t *self = *state;
+    uint64_t seq;
+    bool duplicate;
+    assert_int_equal (s_usage (self->store, "north-isd"), 0);
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "n-1", "north/data", &seq, &duplicate);
+    s_publish (self->store, "south-isd", "s-22", "south/data", &seq, &duplicate);
+    s_publish (self->store, "north-isd", "n-333", "north/data", &seq, &duplicate);
+    assert_int_equal (s_usage (self->store, "north-isd"), 3 + 5);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (s_usage (self->store, "north-isd"), 8);
+    assert_int_equal (s_usage (self->store, "south-isd"), 4);
+
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    s_publish (self->store, "north-isd", "n-4444", "north/data", &seq, &duplicate);
+    store_batch_abort (self->store);
+    assert_int_equal (s_usage (self->store, "north-isd"), 8);
+
+    //  1,100 partners of one entry each in a batch rolled back, then in
+    //  one that commits; and a name longer than a partner's may be.
+    char name [CIBUS_MAX_NAME + 8], id [32];
+    for (int commit = 0; commit < 2; commit++) {
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        for (int i = 0; i < 1100; i++) {
+            snprintf (name, sizeof name, "p%d", i);
+            snprintf (id, sizeof id, "x%d-%d", commit, i % 7);
+            s_publish (self->store, name, id, "north/data", &seq, &duplicate);
+        }
+        memset (name, 'l', CIBUS_MAX_NAME + 1);
+        name [CIBUS_MAX_NAME + 1] = 0;
+        s_publish (self->store, name, "long", "north/data", &seq, &duplicate);
+        s_publish (self->store, name, "longer", "north/data", &seq, &duplicate);
+        if (commit)
+            assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        else
+            store_batch_abort (self->store);
+        assert_int_equal (s_usage (self->store, "p0"), commit ? 4 : 0);
+        assert_int_equal (s_usage (self->store, "p1099"), commit ? 4 : 0);
+        assert_int_equal (s_usage (self->store, name), commit ? 4 + 6 : 0);
+    }
+    store_destroy (&self->store);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    const char *partners [] = {"north-isd", "south-isd", "p0", "p517", "p1099", name};
+    for (size_t i = 0; i < sizeof partners / sizeof partners [0]; i++)
+        assert_int_equal (s_usage (self->store, partners [i]),
+                          s_usage_in_log (self->path, partners [i]));
+    assert_int_equal (s_usage (self->store, "north-isd"), 8);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM partner_usage"), 2 + 1100 + 1);
+}
+
+//  Migration 14 sums what each partner stored from the log.
+static void
+test_store_migration_14_sums_each_partner_s_usage (void **state)
+{
+    fixture_t *self = *state;
+    s_append_five (self->store);
+    assert_int_equal (s_append_one (self->store, "west-isd", "w-1", "west/data"), 6);
+    store_destroy (&self->store);
+    s_sql_exec (self->path, S_UNDO_14 "PRAGMA user_version = 13;");
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
+    const char *partners [] = {"north-isd", "west-isd"};
+    for (size_t i = 0; i < sizeof partners / sizeof partners [0]; i++) {
+        assert_true (s_usage_in_log (self->path, partners [i]) > 0);
+        assert_int_equal (s_usage (self->store, partners [i]),
+                          s_usage_in_log (self->path, partners [i]));
+    }
+    assert_int_equal (s_usage (self->store, "nobody"), 0);
+    assert_int_equal (
+        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'log_partner'"), 0);
+}
+
 //  The seqs of ids "g<from>" .. "g<to - 1>", published in one batch that
 //  commits or is rolled back; the first takes seq first.
 static void
@@ -1615,7 +1723,7 @@ test_store_migrations_7_and_12_keep_every_row_of_data_values (void **state)
     //  a table in two versions: the first superseded, each a total and a cell.
     s_sql_exec (
         self->path,
-        "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
+        S_UNDO_14 "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
         "DROP TABLE log_key_secret; DROP INDEX log_partner; CREATE UNIQUE INDEX log_partner_id ON log (partner, id);"
         "DROP VIEW data_values; DROP TABLE data_tables;"
         "CREATE TABLE data_values (seq INTEGER NOT NULL, cell INTEGER NOT NULL,"
@@ -1723,7 +1831,7 @@ test_store_migration_8_failing_leaves_version_7_whole (void **state)
     s_append_five (self->store);
     store_destroy (&self->store);
     s_sql_exec (self->path,
-                "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
+                S_UNDO_14 "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
                 "DROP TABLE log_key_secret; DROP INDEX log_partner;"
                 "INSERT INTO log VALUES (6, 'north-isd', 'e3', 'north/data', 0, x'0a');"
                 "PRAGMA user_version = 7;");
@@ -1753,13 +1861,16 @@ test_store_open_twice_is_idempotent (void **state)
     assert_int_equal (store_partner_by_key (self->store, KEY_A, &partner), CIBUS_OK);
     assert_string_equal (partner.name, "north-isd");
     store_partner_release (&partner);
-    //  Still the tables of every migration and the log's index, nothing twice.
+    //  Still the tables of every migration, nothing twice, and the usage
+    //  summed once.
     assert_int_equal (
         s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
         LATEST_TABLES);
     assert_int_equal (
         s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'log_partner'"),
-        1);
+        0);
+    assert_int_equal (s_sql_int (self->path, "SELECT sum (bytes) FROM partner_usage"),
+                      s_sql_int (self->path, "SELECT sum (length (envelope)) FROM log"));
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_key_secret"), 1);
     assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 5);
@@ -2292,6 +2403,8 @@ main (void)
         T (test_store_dedupe_keys_in_runs_are_found_written_and_computed_again),
         T (test_store_dedupe_keys_go_to_their_table_many_to_a_statement),
         T (test_store_dedupe_key_held_for_another_entry_fails_the_write),
+        T (test_store_partner_usage_is_what_each_partner_stored),
+        T (test_store_migration_14_sums_each_partner_s_usage),
         T (test_store_keys_wait_for_their_first_use_and_grow_as_they_fill),
         T (test_store_a_replica_refuses_a_version_past_the_most_a_table_may_have),
         T (test_store_broker_runs_lengthen_with_the_log),
