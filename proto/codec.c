@@ -22,6 +22,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -81,7 +82,7 @@ typedef struct s_chunk_t {
     struct s_chunk_t *next; /* the block carved before this one */
     size_t size;            /* bytes after the header */
     size_t used;
-    _Alignas (max_align_t) unsigned char bytes [];
+    _Alignas(max_align_t) unsigned char bytes [];
 } s_chunk_t;
 
 typedef struct {
@@ -92,8 +93,8 @@ typedef struct {
 
 //  What precedes every block handed out: the address of its arena, padded
 //  so that the block keeps the strictest alignment.
-#define S_PREFIX  sizeof (max_align_t)
-#define S_BLOCK_MAX (64 * 1024)
+#define S_PREFIX     sizeof (max_align_t)
+#define S_BLOCK_MAX  (64 * 1024)
 #define S_ALIGNED(n) (((n) + sizeof (max_align_t) - 1) & ~(sizeof (max_align_t) - 1))
 
 static s_chunk_t *
@@ -130,8 +131,8 @@ s_arena_alloc (void *data, size_t size)
 static void
 s_arena_free_block (void *data, void *block)
 {
-    (void) data;
-    (void) block;
+    (void)data;
+    (void)block;
 }
 
 //  An arena for decoding size bytes: its first block holds the arena and,
@@ -146,7 +147,7 @@ s_arena_new (size_t size)
     s_chunk_t *chunk = s_chunk_new (S_ALIGNED (sizeof (s_arena_t)) + first, NULL);
     if (!chunk)
         return NULL;
-    s_arena_t *arena = (s_arena_t *) chunk->bytes;
+    s_arena_t *arena = (s_arena_t *)chunk->bytes;
     chunk->used = S_ALIGNED (sizeof *arena);
     arena->allocator = (ProtobufCAllocator){s_arena_alloc, s_arena_free_block, arena};
     arena->chunk = chunk;
@@ -171,7 +172,7 @@ static s_arena_t *
 s_arena_of (const void *block)
 {
     s_arena_t *arena;
-    memcpy (&arena, (const unsigned char *) block - S_PREFIX, sizeof arena);
+    memcpy (&arena, (const unsigned char *)block - S_PREFIX, sizeof arena);
     return arena;
 }
 
@@ -835,35 +836,95 @@ codec_validate_envelope_bytes (const void *data, size_t size, codec_problem_t *p
 //  ---------------------------------------------------------------- empty strings
 
 //  Every optional string of a message and of the messages inside it that
-//  is present but empty, set to NULL (absent) with its slot remembered.
-static cibus_err_t
-s_clear_empty (ProtobufCMessage *message, codec_cleared_t *cleared)
+//  is present but empty is set to NULL (absent) with its slot remembered.
+//  What that reads of a message type is worked out once for every type an
+//  envelope holds: its strings that may be cleared (single, outside a
+//  oneof) and its messages, each with its type's plan. Most fields are
+//  numbers, and a table's cells are most of an entry: a walk of every
+//  field of every message spent most of its time passing them by. The
+//  room below holds the schema many times over; were it too small, every
+//  clear would be refused (USAGE), and with it every append and test.
+#define S_PLAN_STEPS 32
+#define S_PLANS      48
+
+typedef struct s_plan_t s_plan_t;
+typedef struct {
+    const ProtobufCFieldDescriptor *field;
+    const s_plan_t *plan; /* a message field's type; NULL for a string */
+} s_step_t;
+
+struct s_plan_t {
+    const ProtobufCMessageDescriptor *descriptor;
+    s_step_t steps [S_PLAN_STEPS];
+    unsigned count;
+};
+
+static s_plan_t s_plans [S_PLANS];
+static unsigned s_plan_count;
+static const s_plan_t *s_envelope_plan; /* NULL: the walk above */
+static pthread_once_t s_plans_once = PTHREAD_ONCE_INIT;
+
+//  The plan of a type, made with those of the types inside it (a type met
+//  again, as by recursion, is the plan already begun); NULL past the room.
+static const s_plan_t *
+s_plan_of (const ProtobufCMessageDescriptor *descriptor)
 {
-    const ProtobufCMessageDescriptor *descriptor = message->descriptor;
-    char *base = (char *)message;
+    for (unsigned i = 0; i < s_plan_count; i++)
+        if (s_plans [i].descriptor == descriptor)
+            return &s_plans [i];
+    if (s_plan_count == S_PLANS)
+        return NULL;
+    s_plan_t *plan = &s_plans [s_plan_count++];
+    plan->descriptor = descriptor;
     for (unsigned i = 0; i < descriptor->n_fields; i++) {
         const ProtobufCFieldDescriptor *field = &descriptor->fields [i];
-        //  A oneof's member is chosen by its case, not by its pointer; the
-        //  items of a list are refused empty (6.2), never cleared.
         bool oneof = field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF;
-        if (oneof && *(const uint32_t *)(base + field->quantifier_offset) != field->id)
+        const s_plan_t *inner = NULL;
+        if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
+            if (!(inner = s_plan_of (field->descriptor)))
+                return NULL;
+        } else if (field->type != PROTOBUF_C_TYPE_STRING
+                   || field->label == PROTOBUF_C_LABEL_REPEATED || oneof)
+            continue;
+        if (plan->count == S_PLAN_STEPS)
+            return NULL;
+        plan->steps [plan->count++] = (s_step_t){field, inner};
+    }
+    return plan;
+}
+
+static void
+s_plans_make (void)
+{
+    s_envelope_plan = s_plan_of (&cibus__envelope__descriptor);
+}
+
+static cibus_err_t
+s_clear_planned (ProtobufCMessage *message, const s_plan_t *plan, codec_cleared_t *cleared)
+{
+    char *base = (char *)message;
+    for (unsigned i = 0; i < plan->count; i++) {
+        const ProtobufCFieldDescriptor *field = plan->steps [i].field;
+        if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+            && *(const uint32_t *)(base + field->quantifier_offset) != field->id)
             continue;
         void **items = (void **)(base + field->offset);
-        size_t count = 1;
-        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
-            count = *(const size_t *)(base + field->quantifier_offset);
-            items = *(void ***)(base + field->offset);
-        }
-        if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
+        if (plan->steps [i].plan) {
+            size_t count = 1;
+            if (field->label == PROTOBUF_C_LABEL_REPEATED) {
+                count = *(const size_t *)(base + field->quantifier_offset);
+                items = *(void ***)(base + field->offset);
+            }
             for (size_t j = 0; j < count; j++) {
-                cibus_err_t rc = items [j] ? s_clear_empty (items [j], cleared) : CIBUS_OK;
+                cibus_err_t rc = items [j]
+                                     ? s_clear_planned (items [j], plan->steps [i].plan, cleared)
+                                     : CIBUS_OK;
                 if (rc)
                     return rc;
             }
             continue;
         }
-        if (field->type != PROTOBUF_C_TYPE_STRING || field->label == PROTOBUF_C_LABEL_REPEATED
-            || oneof || !*items || **(char **)items)
+        if (!*items || **(char **)items)
             continue;
         if (cleared->count == cleared->capacity) {
             size_t capacity = cleared->capacity ? 2 * cleared->capacity : 8;
@@ -885,7 +946,10 @@ cibus_err_t
 codec_envelope_clear_empty (envelope_t *env, codec_cleared_t *cleared)
 {
     cleared->count = 0;
-    cibus_err_t rc = s_clear_empty (&env->base, cleared);
+    pthread_once (&s_plans_once, s_plans_make);
+    if (!s_envelope_plan)
+        return CIBUS_ERR_USAGE;
+    cibus_err_t rc = s_clear_planned (&env->base, s_envelope_plan, cleared);
     if (rc)
         codec_envelope_restore_empty (cleared);
     return rc;
@@ -1116,7 +1180,7 @@ s_validate_practice (const Cibus__PracticeTag *practice, codec_problem_t *proble
     if ((rc = s_text (problem, "practice.unit", practice->unit, 2 * CIBUS_MAX_NAME + 1, true)))
         return rc;
     const char *slash = strchr (practice->unit, '/');
-    size_t owner = slash ? (size_t) (slash - practice->unit) : strlen (practice->unit);
+    size_t owner = slash ? (size_t)(slash - practice->unit) : strlen (practice->unit);
     if (owner == 0 || (slash && (!slash [1] || strchr (slash + 1, '/')))
         || !s_is_token (practice->unit, true))
         return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, "practice.unit",

@@ -2870,15 +2870,31 @@ test_codec_envelope_clear_empty_encodes_an_empty_string_as_absent (void **state)
     assert_int_equal (cleared.count, 0);
     assert_ptr_equal (sample.data.source, source);
     assert_ptr_equal (sample.data.unit, unit);
-    //  A note's body and date, reusing the same memory.
+    //  Inside a cell's list of dimensions too, the second of the second
+    //  cell's (source and unit again).
+    char *value = "";
+    sample.data.cells [1]->dimensions [1]->value = value;
+    assert_int_equal (codec_envelope_clear_empty (&sample.env, &cleared), CIBUS_OK);
+    assert_int_equal (cleared.count, 3);
+    assert_null (sample.data.cells [1]->dimensions [1]->value);
+    assert_non_null (sample.data.cells [1]->dimensions [1]->key);
+    assert_non_null (sample.data.cells [1]->dimensions [0]->value);
+    codec_envelope_restore_empty (&cleared);
+    assert_ptr_equal (sample.data.cells [1]->dimensions [1]->value, value);
+    //  A note's body and date, reusing the same memory; an empty item of
+    //  a list of strings stays (a list's items are refused empty, 6.2).
     s_sample_note (&sample);
     sample.note.body = "";
     sample.note.held_on = "";
+    char *decisions [] = {"Fund the pilot", ""};
+    sample.note.decisions = decisions;
+    sample.note.n_decisions = 2;
     assert_int_equal (codec_envelope_clear_empty (&sample.env, &cleared), CIBUS_OK);
     assert_int_equal (cleared.count, 2);
     assert_null (sample.note.body);
     assert_null (sample.note.held_on);
     assert_string_equal (sample.note.title, "Quarterly review");
+    assert_string_equal (sample.note.decisions [1], "");
     codec_envelope_restore_empty (&cleared);
     assert_string_equal (sample.note.body, "");
     codec_cleared_release (&cleared);
