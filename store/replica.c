@@ -50,7 +50,8 @@ store_replicate (store_t *self, const void *bytes, size_t size, const store_part
     if (!env || !env->has_seq || env->seq == 0 || !env->topic || !env->partner || !env->id
         || !codec_topic_network (env->topic, network, sizeof network)
         || (env->body_case == CIBUS__ENVELOPE__BODY_DATA
-            && (!env->data || !env->data->indicator || !env->data->period))) {
+            && (!env->data || !env->data->indicator || !env->data->period
+                || env->data->n_cells > CIBUS_MAX_CELLS))) {
         codec_envelope_free (env);
         return CIBUS_ERR_MALFORMED;
     }

@@ -1187,13 +1187,14 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
             rate = def->indicator->unit == CIBUS__UNIT__RATE;
         codec_envelope_free (def);
         err = s_supersede (self, seqs, count);
+        //  No more cells than a table may have: store_replicate refuses more.
+        assert (data->n_cells <= CIBUS_MAX_CELLS);
         disclosure_mark_t mark, marks [CIBUS_MAX_CELLS];
         s_mark_of (data->total, rate, &mark);
-        size_t cell_count = data->n_cells < CIBUS_MAX_CELLS ? data->n_cells : CIBUS_MAX_CELLS;
-        for (size_t i = 0; i < cell_count; i++)
+        for (size_t i = 0; i < data->n_cells; i++)
             s_mark_of (data->cells [i], rate, &marks [i]);
         if (err == CIBUS_OK)
-            err = cells_pack (&self->cells, data->total, &mark, data->cells, marks, cell_count);
+            err = cells_pack (&self->cells, data->total, &mark, data->cells, marks, data->n_cells);
         cells = &self->cells.buf;
     }
     //  A marker's total is projected hidden and not current.

@@ -1465,6 +1465,69 @@ test_store_a_replica_refuses_a_version_past_the_most_a_table_may_have (void **st
                       CIBUS_MAX_VERSIONS);
 }
 
+//  A replicated table of as many cells as a table may have is stored with
+//  every one of them; one of more (which no broker sends) is refused as
+//  malformed, and nothing of it is stored.
+static void
+test_store_a_replica_stores_every_cell_and_refuses_too_many (void **state)
+{
+    fixture_t *self = *state;
+    static Cibus__DataCell cell [CIBUS_MAX_CELLS + 1];
+    static Cibus__DataCell *cells [CIBUS_MAX_CELLS + 1];
+    static Cibus__Dimension dim [CIBUS_MAX_CELLS + 1];
+    static Cibus__Dimension *dims [CIBUS_MAX_CELLS + 1];
+    static char names [CIBUS_MAX_CELLS + 1][16];
+    for (size_t i = 0; i <= CIBUS_MAX_CELLS; i++) {
+        cibus__dimension__init (&dim [i]);
+        snprintf (names [i], sizeof names [i], "g%zu", i);
+        dim [i].key = "group";
+        dim [i].value = names [i];
+        dims [i] = &dim [i];
+        cibus__data_cell__init (&cell [i]);
+        cell [i].n_dimensions = 1;
+        cell [i].dimensions = &dims [i];
+        cell [i].has_n = true;
+        cell [i].n = 20;
+        cells [i] = &cell [i];
+    }
+    Cibus__DataCell total = CIBUS__DATA_CELL__INIT;
+    total.has_n = true;
+    total.n = 20 * (CIBUS_MAX_CELLS + 1);
+    Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
+    data.indicator = "enrolled";
+    data.period = "2026-27";
+    data.total = &total;
+    data.cells = cells;
+    Cibus__Envelope env = CIBUS__ENVELOPE__INIT;
+    env.has_seq = env.has_received_at = true;
+    env.received_at = 1000;
+    env.topic = "north/data";
+    env.partner = "north-isd";
+    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    env.data = &data;
+    for (int more = 0; more < 2; more++) {
+        data.n_cells = CIBUS_MAX_CELLS + (size_t)more;
+        env.seq = 1 + (uint64_t)more;
+        env.id = more ? "too-many" : "as-many";
+        data.unit = more ? "b" : "a";
+        codec_buf_t buf = {0};
+        assert_int_equal (codec_pack_envelope (&env, &buf), CIBUS_OK);
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        assert_int_equal (store_replicate (self->store, buf.data, buf.size, NULL),
+                          more ? CIBUS_ERR_MALFORMED : CIBUS_OK);
+        if (more)
+            store_batch_abort (self->store);
+        else
+            assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        codec_buf_release (&buf);
+    }
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_values"),
+                      CIBUS_MAX_CELLS + 1);
+    assert_int_equal (s_sql_int (self->path, "SELECT max (cell) FROM data_values"),
+                      CIBUS_MAX_CELLS - 1);
+}
+
 //  The broker's runs are a sixteenth of its log long, in powers of two
 //  from KEY_RUN_KEYS_SMALL to KEY_RUN_KEYS, and lengthen with the log at
 //  a freeze. A store with the broker's runs is delivered entries past seq
@@ -2407,6 +2470,7 @@ main (void)
         T (test_store_migration_14_sums_each_partner_s_usage),
         T (test_store_keys_wait_for_their_first_use_and_grow_as_they_fill),
         T (test_store_a_replica_refuses_a_version_past_the_most_a_table_may_have),
+        T (test_store_a_replica_stores_every_cell_and_refuses_too_many),
         T (test_store_broker_runs_lengthen_with_the_log),
         T (test_store_add_refuses_a_pair_already_stored),
         T (test_store_a_pair_refused_after_its_reserve_keys_nothing),

@@ -212,11 +212,12 @@ s_doc_write (const char *path, const char *table)
               "are cibus-bench's c2 (b) and (c) in the same run, 1,000 per transaction\n"
               "with no cibus code around them: (b) a log row and its dedupe key, (c)\n"
               "every row and lookup one data table asks of SQLite (log row and dedupe\n"
-              "key, version row and its key, total and cells, masked copy), each key\n"
-              "written where its hash lands, as it comes. cibus writes the same rows\n"
-              "but holds its newest keys in memory and writes them to their tables in\n"
-              "key order, a slice in each commit (store/key_run.c): (b) and (c) are what\n"
-              "SQLite does with the keys written as they come, not a bound on cibus.\n\n"
+              "key, version row with its total and cells packed in it and its key,\n"
+              "masked copy), each key written where its hash lands, as it comes. cibus\n"
+              "writes the same rows but holds its newest keys in memory and writes them\n"
+              "to their tables in key order, a slice in each commit (store/key_run.c):\n"
+              "(b) and (c) are what SQLite does with the keys written as they come, not\n"
+              "a bound on cibus.\n\n"
               "```\n%s```\n\n",
               date, sysconf (_SC_NPROCESSORS_ONLN), PEERS_PAYLOAD, PEERS_SPAN_MSEC, table);
 
