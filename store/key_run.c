@@ -34,7 +34,7 @@ typedef struct {
 typedef struct {
     s_pair_t *pairs;
     uint32_t count, capacity;
-    uint32_t *slots; /* a pair's place + 1; 0 is free */
+    uint32_t *slots; /* a pair's place + 1 and its key's tag (s_slot); 0 is free */
     uint32_t bits;   /* 2^bits slots: at least twice the pairs, up to KEY_RUN_KEYS */
     bool sorted;     /* pairs are in key order (a flushing run's) */
 } s_run_t;
@@ -66,6 +66,26 @@ static uint32_t
 s_slot_of (const s_run_t *run, int64_t key)
 {
     return (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> (64 - run->bits));
+}
+
+//  A slot holds a pair's place + 1 in its low S_PLACE_BITS and twelve bits
+//  of its key's hash above them, so that a lookup passes the pairs of
+//  other keys on its path without reading them: for a key the run does
+//  not hold, nearly every lookup, each of those reads missed the cache.
+#define S_PLACE_BITS 20
+#define S_PLACE_MASK ((1u << S_PLACE_BITS) - 1)
+_Static_assert(S_CAPACITY < S_PLACE_MASK, "a place + 1 fits below the tag");
+
+static uint32_t
+s_tag_of (int64_t key)
+{
+    return (uint32_t)(((uint64_t)key * 0xC2B2AE3D27D4EB4Full) >> (64 - (32 - S_PLACE_BITS)));
+}
+
+static uint32_t
+s_slot (uint32_t place, int64_t key)
+{
+    return (place + 1) | s_tag_of (key) << S_PLACE_BITS;
 }
 
 static uint32_t
@@ -103,7 +123,7 @@ s_slot_put (s_run_t *run, uint32_t place)
     uint32_t at = s_slot_of (run, run->pairs [place].key);
     while (run->slots [at])
         at = (at + 1) & mask;
-    run->slots [at] = place + 1;
+    run->slots [at] = s_slot (place, run->pairs [place].key);
 }
 
 //  Room for capacity pairs, the pairs held hashed again in their order.
@@ -194,7 +214,7 @@ s_run_truncate (s_run_t *run, uint32_t count)
     while (run->count > count) {
         uint32_t place = --run->count;
         uint32_t at = s_slot_of (run, run->pairs [place].key);
-        while (run->slots [at] != place + 1)
+        while ((run->slots [at] & S_PLACE_MASK) != place + 1)
             at = (at + 1) & mask;
         run->slots [at] = 0;
     }
@@ -225,14 +245,16 @@ s_run_find (const s_run_t *run, int64_t key, uint64_t *seqs, size_t max, size_t 
 {
     uint32_t mask = s_slot_count (run) - 1;
     uint32_t at = s_slot_of (run, key);
-    while (run->slots [at]) {
-        const s_pair_t *pair = &run->pairs [run->slots [at] - 1];
+    uint32_t tag = s_tag_of (key);
+    for (uint32_t slot; (slot = run->slots [at]); at = (at + 1) & mask) {
+        if (slot >> S_PLACE_BITS != tag)
+            continue;
+        const s_pair_t *pair = &run->pairs [(slot & S_PLACE_MASK) - 1];
         if (pair->key == key) {
             if (found < max)
                 seqs [found] = pair->seq;
             found++;
         }
-        at = (at + 1) & mask;
     }
     return found;
 }

@@ -1077,6 +1077,54 @@ test_store_dedupe_key_held_for_another_entry_fails_the_write (void **state)
     }
 }
 
+//  A key from an index, spread as a hash spreads keys.
+static int64_t
+s_spread (uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return (int64_t)(x ^ (x >> 31));
+}
+
+//  A run held in memory finds every seq of every key it holds, and none
+//  of a key it does not, through the growth of its hash and a rollback:
+//  5,000 keys, every tenth given a second seq, then 500 more rolled back.
+static void
+test_store_key_run_finds_every_seq_of_every_key (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_keys_load (self->store, false), CIBUS_OK);
+    key_run_t *run = self->store->log_run;
+    key_run_set_keys (run, 65536);
+    key_run_begin (run);
+    uint64_t seq = 1;
+    for (uint64_t i = 0; i < 5000; i++) {
+        assert_true (key_run_add (run, s_spread (i), seq++));
+        if (i % 10 == 0)
+            assert_true (key_run_add (run, s_spread (i), seq++));
+    }
+    key_run_commit (run);
+    key_run_begin (run);
+    for (uint64_t i = 5000; i < 5500; i++)
+        assert_true (key_run_add (run, s_spread (i), seq++));
+    key_run_abort (run);
+    uint64_t seqs [4];
+    uint64_t expected = 1;
+    for (uint64_t i = 0; i < 5000; i++) {
+        size_t want = i % 10 == 0 ? 2 : 1;
+        assert_int_equal (key_run_find (run, s_spread (i), seqs, 4), want);
+        uint64_t low = seqs [0] < seqs [want - 1] ? seqs [0] : seqs [want - 1];
+        uint64_t high = seqs [0] < seqs [want - 1] ? seqs [want - 1] : seqs [0];
+        assert_int_equal (low, expected);
+        assert_int_equal (high, expected + want - 1);
+        expected += want;
+    }
+    for (uint64_t i = 5000; i < 10000; i++)
+        assert_int_equal (key_run_find (run, s_spread (i), seqs, 4), 0);
+    assert_int_equal (key_run_held (run), 5500);
+}
+
 //  A partner's usage as the store says it, and as the log sums it.
 static uint64_t
 s_usage (store_t *store, const char *partner)
@@ -2466,6 +2514,7 @@ main (void)
         T (test_store_dedupe_keys_in_runs_are_found_written_and_computed_again),
         T (test_store_dedupe_keys_go_to_their_table_many_to_a_statement),
         T (test_store_dedupe_key_held_for_another_entry_fails_the_write),
+        T (test_store_key_run_finds_every_seq_of_every_key),
         T (test_store_partner_usage_is_what_each_partner_stored),
         T (test_store_migration_14_sums_each_partner_s_usage),
         T (test_store_keys_wait_for_their_first_use_and_grow_as_they_fill),
