@@ -6,12 +6,12 @@
     period; each version is one log entry, listed in data_tables. Its
     suppression is decided here, inside the append transaction, by the
     disclosure module over the whole table and every earlier version as
-    readers received it, and the decision is kept twice: per cell in
-    data_cells (mark, low, high, size_shown), which the queries (through
-    the view data_values, which joins each cell to what its version's row
-    in data_tables holds for all of them) and the next correction read,
-    and as the masked copy of the entry in masked,
-    which live delivery and replay send. Both are written once, in the
+    readers received it, and the decision is kept twice: per cell (mark,
+    low, high, size_shown), packed with the cells in the version's row of
+    data_tables (cells.h), which the queries (through the view
+    data_values, a row per cell) and the next correction read, and as the
+    masked copy of the entry in masked, which live delivery and replay
+    send. Both are written once, in the
     transaction that appends the entry, so no reader can ever be served
     a value before the decision that hides it exists.
 
