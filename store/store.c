@@ -41,18 +41,6 @@
 
 //  Numbered migrations: entry i brings the schema from version i to i + 1.
 //  Never edit one that has shipped; add the next.
-//  The view data_values's columns after its seq, as migrations 7 and 13
-//  make it: a version's row t joined to each of its cells c.
-#define S_DATA_VALUES_COLUMNS                                                                      \
-    "c.cell AS cell, t.owner AS partner, "                                                         \
-    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator, "                 \
-    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key, "         \
-    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value, "                 \
-    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator, "       \
-    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high, "                 \
-    "  c.size_shown AS size_shown, t.status AS status, t.source AS source, "                       \
-    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current "
-
 static const char *s_migrations [] = {
     //  1: the log and the partner registry
     "CREATE TABLE log ("
@@ -285,7 +273,14 @@ static const char *s_migrations [] = {
     "CREATE UNIQUE INDEX data_tables_key "
     "  ON data_tables (network, owner, unit, indicator, period, version);"
     "CREATE INDEX data_tables_indicator ON data_tables (indicator, period);"
-    "CREATE VIEW data_values AS SELECT c.seq AS seq, " S_DATA_VALUES_COLUMNS
+    "CREATE VIEW data_values AS SELECT c.seq AS seq, c.cell AS cell, t.owner AS partner, "
+    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator, "
+    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key, "
+    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value, "
+    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator, "
+    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high, "
+    "  c.size_shown AS size_shown, t.status AS status, t.source AS source, "
+    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current "
     "  FROM data_tables t JOIN data_cells c ON c.seq = t.seq;",
 
     //  8: the dedupe key (log_keys.c) instead of the unique index on
@@ -344,7 +339,14 @@ static const char *s_migrations [] = {
     //  function cibus_cells, row for row as it read data_cells.
     "DROP VIEW data_values;"
     "DROP TABLE data_cells;"
-    "CREATE VIEW data_values AS SELECT t.seq AS seq, " S_DATA_VALUES_COLUMNS
+    "CREATE VIEW data_values AS SELECT t.seq AS seq, c.cell AS cell, t.owner AS partner, "
+    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator, "
+    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key, "
+    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value, "
+    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator, "
+    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high, "
+    "  c.size_shown AS size_shown, t.status AS status, t.source AS source, "
+    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current "
     "  FROM data_tables t, cibus_cells (t.cells) c;",
 
     //  14: the bytes each partner has stored, kept as entries are added
@@ -497,10 +499,10 @@ s_prepare_all (store_t *self)
                           "ORDER BY l.seq LIMIT ?")
         || store_prepare (self, &self->read_topics,
                           "SELECT seq, topic FROM log WHERE seq >= ? ORDER BY seq LIMIT ?")
-        || store_prepare (self, &self->read_one,
-                          "SELECT l.envelope, m.owner, m.envelope FROM log l "
+        || store_prepare (self, &self->read_one, "SELECT l.envelope, m.owner, m.envelope FROM log l "
                           "LEFT JOIN masked m ON m.seq = l.seq WHERE l.seq = ?")
-        || store_prepare (self, &self->data_version, "PRAGMA data_version") || usage_prepare (self))
+        || store_prepare (self, &self->data_version, "PRAGMA data_version")
+        || usage_prepare (self))
         return CIBUS_ERR_STORE;
     if (log_keys_prepare (self) || registry_prepare (self) || measure_prepare (self)
         || tables_prepare (self))
@@ -580,9 +582,9 @@ s_close (store_t *self)
         store_batch_abort (self);
     //  The checkpointer's last checkpoint ends before its connection goes.
     checkpoint_destroy (&self->checkpointer);
-    sqlite3_stmt **stmts [] = {&self->begin,    &self->commit,      &self->rollback,
-                               &self->insert,   &self->read,        &self->read_topics,
-                               &self->read_one, &self->data_version};
+    sqlite3_stmt **stmts [] = {&self->begin,       &self->commit,      &self->rollback,
+                               &self->insert,      &self->read,        &self->read_topics,
+                               &self->read_one,    &self->data_version};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++) {
         sqlite3_finalize (*stmts [i]);
         *stmts [i] = NULL;
@@ -636,8 +638,8 @@ store_keys_load (store_t *self, bool full)
     }
     self->keys_state = STORE_KEYS_LOADED;
     clock_gettime (CLOCK_MONOTONIC, &end);
-    long long msec =
-        (long long)(end.tv_sec - start.tv_sec) * 1000 + (end.tv_nsec - start.tv_nsec) / 1000000;
+    long long msec = (long long)(end.tv_sec - start.tv_sec) * 1000
+                     + (end.tv_nsec - start.tv_nsec) / 1000000;
     if (msec >= S_KEYS_LOAD_SAID_MSEC) {
         log_value_t db;
         log_info ("event=store-keys-loaded db=\"%s\" last_seq=%llu held=%zu msec=%lld",
@@ -692,8 +694,8 @@ s_open (store_t *self, bool exclusive)
         return store_fail (self, "register");
     if ((exclusive && store_exec (self, "PRAGMA locking_mode = EXCLUSIVE", "pragmas"))
         || store_exec (self, pragmas, "pragmas")
-        || store_exec (self, "PRAGMA cache_size = -16384", "pragmas") || s_migrate (self)
-        || s_prepare_all (self) || s_load_last_seq (self))
+        || store_exec (self, "PRAGMA cache_size = -16384", "pragmas") || s_migrate (self) || s_prepare_all (self)
+        || s_load_last_seq (self))
         return CIBUS_ERR_STORE;
     self->keys_state = STORE_KEYS_DEFERRED;
     self->exclusive = exclusive;
@@ -946,8 +948,8 @@ store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *i
                    log_escape (&db, self->path));
         return CIBUS_ERR_STORE;
     }
-    cibus_err_t rc =
-        store_log_insert (self, seq, partner, id, topic, received_at, envelope, size, "insert");
+    cibus_err_t rc = store_log_insert (self, seq, partner, id, topic, received_at, envelope, size,
+                                       "insert");
     if (rc == CIBUS_OK)
         self->next_seq++;
     return rc;
