@@ -14,8 +14,9 @@
 
     A version's view is what tables.c built when it decided the next
     version: the whole entry as the disclosure module's table, with the
-    catalogue's dimensions in force, and the marks stored per cell in
-    data_values (cell -1 is the total). The masked copy is not read: once
+    catalogue's dimensions in force, and the marks stored per cell with
+    the version's packed cells in data_tables (cells.h; cell -1 is the
+    total). The masked copy is not read: once
     superseded it is a marker without cells, and the marks say the same
     for every version. The tables are built by tables.c's own functions
     (tables_dimensions, tables_version_fill, tables_version_marks), so the

@@ -145,8 +145,9 @@ cells_marks (const void *bytes, size_t size, size_t cells, disclosure_mark_t *to
     for (size_t i = 0; !strange && i < stored->n_cells; i++) {
         const CibusStore__StoredCell *row = stored->cells [i];
         int64_t cell = row->cell;
-        if (cell < -1 || cell >= (int64_t)cells || seen [cell + 1]
-            || row->mark > DISCLOSURE_CODED) {
+        //  A coded cell without its range would read as [0, 0].
+        if (cell < -1 || cell >= (int64_t)cells || seen [cell + 1] || row->mark > DISCLOSURE_CODED
+            || (row->mark == DISCLOSURE_CODED && !(row->has_low && row->has_high))) {
             strange = true;
             break;
         }
@@ -185,6 +186,7 @@ enum {
 typedef struct {
     sqlite3_vtab_cursor base;
     CibusStore__StoredCells *stored; /* NULL: no rows */
+    sqlite3_value *cells;            /* the argument, answered as the column `cells` */
     size_t row;
 } s_cursor_t;
 
@@ -270,6 +272,8 @@ s_forget (s_cursor_t *self)
     if (self->stored)
         cibus_store__stored_cells__free_unpacked (self->stored, NULL);
     self->stored = NULL;
+    sqlite3_value_free (self->cells);
+    self->cells = NULL;
     self->row = 0;
 }
 
@@ -281,6 +285,9 @@ s_close (sqlite3_vtab_cursor *cursor)
     return SQLITE_OK;
 }
 
+//  A version's cells are its total and its cells: packed cells that hold
+//  none are as unreadable as those that do not decode. NULL is a version
+//  without cells (a replicated entry that carried no total).
 static int
 s_filter (sqlite3_vtab_cursor *cursor, int idx_num, const char *idx_str, int argc,
           sqlite3_value **argv)
@@ -290,12 +297,15 @@ s_filter (sqlite3_vtab_cursor *cursor, int idx_num, const char *idx_str, int arg
     s_forget (self);
     if (idx_num != 1 || argc != 1 || sqlite3_value_type (argv [0]) == SQLITE_NULL)
         return SQLITE_OK; //  no rows
+    if (!(self->cells = sqlite3_value_dup (argv [0])))
+        return SQLITE_NOMEM;
     const void *bytes = sqlite3_value_blob (argv [0]);
     size_t size = (size_t)sqlite3_value_bytes (argv [0]);
     if (sqlite3_value_type (argv [0]) == SQLITE_BLOB)
         self->stored = cibus_store__stored_cells__unpack (NULL, size, bytes);
-    if (self->stored)
+    if (self->stored && self->stored->n_cells > 0)
         return SQLITE_OK;
+    s_forget (self);
     sqlite3_free (cursor->pVtab->zErrMsg);
     //  (SQLite's own printf: %z is not size_t's there.)
     cursor->pVtab->zErrMsg = sqlite3_mprintf ("cibus_cells: a table version's cells cannot be "
@@ -381,7 +391,8 @@ s_column (sqlite3_vtab_cursor *cursor, sqlite3_context *context, int column)
         case S_SIZE_SHOWN:
             sqlite3_result_int (context, row->size_shown);
             break;
-        default: //  the argument is not read back
+        default: //  the argument, as it was given
+            sqlite3_result_value (context, self->cells);
             break;
     }
     return SQLITE_OK;

@@ -9,8 +9,11 @@
     data_values must have it registered (cells_register).
 
     One column instead of a row per cell: writing a table then costs one
-    value bound into the version's row instead of a statement that builds
-    and inserts a row of fifteen columns for every cell.                  */
+    value bound into the version's row instead of a row of fifteen
+    columns for every cell, inserted up to eight to a statement.
+
+    The sqlite3 shell, which does not have the function, cannot read
+    data_values; data_tables and its packed cells it reads as any table. */
 
 #ifndef CIBUS_CELLS_H_INCLUDED
 #define CIBUS_CELLS_H_INCLUDED

@@ -331,8 +331,8 @@ static const char *s_migrations [] = {
 
     //  12: a version's cells are packed in its own row of data_tables
     //  (cells.h) instead of a row each in data_cells: one value in the
-    //  row a table writes anyway instead of a statement that inserts a
-    //  row of fifteen columns per cell. Its step packs every version's.
+    //  row a table writes anyway instead of a row of fifteen columns per
+    //  cell, up to eight to a statement. Its step packs every version's.
     "ALTER TABLE data_tables ADD COLUMN cells BLOB;",
 
     //  13: data_values reads the packed cells through the table-valued

@@ -158,10 +158,12 @@ tables_keys_fill (store_t *self)
 
 //  Migration 12's step: one version's rows of data_cells, read in the
 //  order of their seq and cell, packed as cells.c packs a new version's.
+//  Every row is kept, however many: a replica written before it refused
+//  tables of more cells than a table may have could hold one.
 typedef struct {
-    CibusStore__StoredCell rows [CIBUS_MAX_CELLS + 1];
-    CibusStore__StoredCell *items [CIBUS_MAX_CELLS + 1];
-    size_t count;
+    CibusStore__StoredCell *rows;
+    CibusStore__StoredCell **items;
+    size_t count, capacity;
     arena_t *text; /* the rows' texts, for this version only */
     codec_buf_t buf;
 } s_old_cells_t;
@@ -177,12 +179,23 @@ s_old_text (s_old_cells_t *old, sqlite3_stmt *stmt, int column, bool *failed)
     return copy;
 }
 
-//  Read the row stmt is on into the next of old's rows.
+//  Read the row stmt is on into the next of old's rows. False when out of
+//  memory.
 static bool
 s_old_row (s_old_cells_t *old, sqlite3_stmt *stmt)
 {
-    if (old->count > CIBUS_MAX_CELLS)
-        return false; //  more rows than a table may have cells
+    if (old->count == old->capacity) {
+        size_t capacity = old->capacity ? 2 * old->capacity : CIBUS_MAX_CELLS + 1;
+        CibusStore__StoredCell *rows = realloc (old->rows, capacity * sizeof *rows);
+        if (rows)
+            old->rows = rows;
+        CibusStore__StoredCell **items =
+            rows ? realloc (old->items, capacity * sizeof *items) : NULL;
+        if (!items)
+            return false;
+        old->items = items;
+        old->capacity = capacity;
+    }
     CibusStore__StoredCell *row = &old->rows [old->count];
     cibus_store__stored_cell__init (row);
     bool failed = false;
@@ -208,7 +221,7 @@ s_old_row (s_old_cells_t *old, sqlite3_stmt *stmt)
     row->size_shown = sqlite3_column_int (stmt, 14) != 0;
     if (!row->dims_key)
         row->dims_key = ""; //  NOT NULL in data_cells
-    old->items [old->count++] = row;
+    old->count++;
     return !failed;
 }
 
@@ -216,6 +229,9 @@ s_old_row (s_old_cells_t *old, sqlite3_stmt *stmt)
 static cibus_err_t
 s_old_put (store_t *self, s_old_cells_t *old, sqlite3_stmt *put, sqlite3_int64 seq)
 {
+    //  Pointed to now: the rows may have moved as they grew.
+    for (size_t i = 0; i < old->count; i++)
+        old->items [i] = &old->rows [i];
     CibusStore__StoredCells message = CIBUS_STORE__STORED_CELLS__INIT;
     message.n_cells = old->count;
     message.cells = old->items;
@@ -260,8 +276,7 @@ tables_cells_fill (store_t *self)
         if (err == CIBUS_OK && !old->text && !(old->text = arena_new ()))
             err = CIBUS_ERR_NOMEM;
         if (err == CIBUS_OK && !s_old_row (old, rows))
-            err = old->count > CIBUS_MAX_CELLS ? store_fail (self, "table-cells-fill")
-                                              : CIBUS_ERR_NOMEM;
+            err = CIBUS_ERR_NOMEM;
     }
     if (err == CIBUS_OK && rc != SQLITE_DONE)
         err = store_fail (self, "table-cells-fill");
@@ -270,6 +285,8 @@ tables_cells_fill (store_t *self)
     if (old) {
         arena_destroy (&old->text);
         codec_buf_release (&old->buf);
+        free (old->rows);
+        free (old->items);
         free (old);
     }
     sqlite3_finalize (rows);

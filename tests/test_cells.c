@@ -139,6 +139,7 @@ test_cells_marks_refuse_rows_that_do_not_fit (void **state)
         {3, 4, DISCLOSURE_SHOWN},          //  a fifth cell of four
         {3, -2, DISCLOSURE_SHOWN},         //  below the total
         {1, -1, DISCLOSURE_CODED + 1},     //  no such state
+        {1, 0, DISCLOSURE_CODED},          //  coded, without its range
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         CibusStore__StoredCell *row = stored->cells [bad [i].row];
@@ -238,6 +239,16 @@ test_cells_function_gives_one_row_per_cell (void **state)
               "f\x1e' 2 NULL NULL 25.0 12 3 12 0 2 NULL NULL 1 real\n"
               "7 3 'race\x1fnative\x1e' 1 'race' 'native' 2.5 40 1 40 0 3 0.0 5.0 1 real\n");
     free (rows);
+    //  The argument reads back as it was given, on every row.
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT count(*) FROM v, cibus_cells (v.cells) c "
+                                          "WHERE c.cells IS v.cells",
+                                          -1, &stmt, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int (stmt, 0), 5);
+    sqlite3_finalize (stmt);
     sqlite3_close (db);
     cells_pack_release (&t.pack);
 }
@@ -259,9 +270,11 @@ test_cells_function_has_no_rows_for_none_and_fails_on_garbage (void **state)
     assert_null (s_rows (db));
     assert_non_null (strstr (sqlite3_errmsg (db), "cannot be read"));
     sqlite3_close (db);
-    //  Text is not packed cells either.
+    //  Text is not packed cells either, nor are cells that hold none.
     db = s_db (NULL);
     assert_int_equal (sqlite3_exec (db, "UPDATE v SET cells = 'x'", NULL, NULL, NULL), SQLITE_OK);
+    assert_null (s_rows (db));
+    assert_int_equal (sqlite3_exec (db, "UPDATE v SET cells = x''", NULL, NULL, NULL), SQLITE_OK);
     assert_null (s_rows (db));
     sqlite3_close (db);
 }

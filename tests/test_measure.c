@@ -2419,6 +2419,41 @@ test_measure_migration_9_keys_every_table (void **state)
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
+//  Migration 12 packs every row a version has in data_cells, however
+//  many: here a table's three, and 300 more than a table may have (as a
+//  replica written before such a table was refused could hold), each
+//  read back in the order of its cell.
+static void
+test_measure_migration_12_packs_every_row_of_a_version (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    uint64_t seq = world_table (self, &self->alice, "a1", "early-literacy", "k3", "2026-Q3",
+                                "168/410", "race=black", "52/160", "race=white", "75/140", NULL);
+    store_destroy (&self->store);
+    s_sql_run (self->path, "DROP TABLE partner_usage; CREATE INDEX log_partner ON log (partner);");
+    s_sql_run (self->path, S_CELLS_UNPACKED);
+    char sql [256];
+    snprintf (sql, sizeof sql,
+              "WITH RECURSIVE n (i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 301) "
+              "INSERT INTO data_cells SELECT %llu, i, 'extra' || i, 1, 'extra', 'x' || i, NULL, "
+              "20, NULL, NULL, 0, 1, NULL, NULL, 0 FROM n;"
+              "PRAGMA user_version = 11;",
+              (unsigned long long)seq);
+    s_sql_run (self->path, sql);
+    char *values = s_values_text (self->path);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM data_values WHERE seq = %llu",
+              (unsigned long long)seq);
+    assert_int_equal (s_sql_value (self->path, sql), 3 + 300);
+    char *migrated = s_values_text (self->path);
+    assert_string_equal (migrated, values);
+    free (migrated);
+    free (values);
+}
+
 static void
 test_measure_a_version_1_database_is_migrated_with_empty_projections (void **state)
 {
@@ -2518,6 +2553,7 @@ main (void)
         T (test_measure_table_keys_in_runs_find_every_earlier_version),
         T (test_measure_a_tables_key_is_the_keyed_hash_of_its_five_names),
         T (test_measure_migration_9_keys_every_table),
+        T (test_measure_migration_12_packs_every_row_of_a_version),
     };
 #undef T
     return cmocka_run_group_tests (tests, NULL, NULL);
