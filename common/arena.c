@@ -31,12 +31,18 @@ struct arena_t {
 };
 
 arena_t *
-arena_new (void)
+arena_new_sized (size_t first)
 {
     arena_t *self = calloc (1, sizeof *self);
     if (self)
-        self->next_size = S_FIRST_BLOCK;
+        self->next_size = first ? S_ALIGNED (first) : S_ALIGN;
     return self;
+}
+
+arena_t *
+arena_new (void)
+{
+    return arena_new_sized (S_FIRST_BLOCK);
 }
 
 void

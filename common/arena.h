@@ -15,6 +15,10 @@ typedef struct arena_t arena_t;
 
 /* An empty arena. NULL when out of memory. */
 arena_t *arena_new (void);
+
+/* The same, its first block of first bytes instead of 4 KiB, for arenas
+   that usually hold less. Later blocks double as arena_new's do.         */
+arena_t *arena_new_sized (size_t first);
 void arena_destroy (arena_t **self_p);
 
 /* size bytes, zeroed, aligned for any type; NULL when out of memory. */

@@ -86,6 +86,31 @@ test_arena_a_piece_larger_than_the_next_block_fits (void **state)
     }
 }
 
+//  An arena made with a small first block (and one with none: 0) carves
+//  pieces of every size as arena_new's does: each keeps its bytes, and
+//  the next block is made when the first is full.
+static void
+test_arena_sized_first_block_carves_as_the_default (void **state)
+{
+    (void) state;
+    static const size_t firsts [] = {0, 1, 100, 2048};
+    for (size_t f = 0; f < sizeof firsts / sizeof firsts [0]; f++) {
+        arena_t *arena = arena_new_sized (firsts [f]);
+        assert_non_null (arena);
+        unsigned char *pieces [64];
+        for (size_t i = 0; i < 64; i++) {
+            size_t size = 1 + (i * 37) % 700;
+            pieces [i] = arena_alloc (arena, size);
+            assert_non_null (pieces [i]);
+            assert_int_equal (pieces [i][size - 1], 0);
+            memset (pieces [i], (int)i, size);
+        }
+        for (size_t i = 0; i < 64; i++)
+            assert_int_equal (pieces [i][(i * 37) % 700], (unsigned char)i);
+        arena_destroy (&arena);
+    }
+}
+
 static void
 test_arena_strdup_copies_text_and_passes_null (void **state)
 {
@@ -108,6 +133,7 @@ main (void)
         cmocka_unit_test (test_arena_pieces_are_aligned_zeroed_and_apart),
         cmocka_unit_test (test_arena_a_large_piece_has_a_block_of_its_own),
         cmocka_unit_test (test_arena_a_piece_larger_than_the_next_block_fits),
+        cmocka_unit_test (test_arena_sized_first_block_carves_as_the_default),
         cmocka_unit_test (test_arena_strdup_copies_text_and_passes_null),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
