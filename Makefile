@@ -124,14 +124,16 @@ bench-smoke: deps
 clean:
 	rm -rf build
 
-$(GEN)/cibus.pb-c.c $(GEN)/cibus.pb-c.h: proto/cibus.proto
+# One protoc-c makes both files: grouped (&:), so that a parallel build
+# runs it once.
+$(GEN)/cibus.pb-c.c $(GEN)/cibus.pb-c.h &: proto/cibus.proto
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) -Iproto proto/cibus.proto
 
 # The store's own encoding of a table version's cells (store/cells.c).
-$(GEN)/cells.pb-c.c $(GEN)/cells.pb-c.h: proto/cells.proto
+$(GEN)/cells.pb-c.c $(GEN)/cells.pb-c.h &: store/cells.proto
 	@mkdir -p $(GEN)
-	protoc-c --c_out=$(GEN) -Iproto proto/cells.proto
+	protoc-c --c_out=$(GEN) -Istore store/cells.proto
 
 # One set of object rules per variant.
 define VARIANT

@@ -3,7 +3,7 @@
 
     Design
     ------
-    The rows are a protobuf message (proto/cells.proto), packed with
+    The rows are a protobuf message (store/cells.proto), packed with
     protobuf-c like every other encoding cibus keeps. Packing reuses what
     it made for the previous table: the messages, their pointers and the
     dimension keys live in arrays that only grow.

@@ -3,7 +3,7 @@
     Each version of a data table keeps its total and its cells, with the
     suppression decided for each (mark, low, high, size_shown), in its own
     row of data_tables: the column cells holds them encoded as
-    proto/cells.proto's StoredCells. The table-valued function cibus_cells
+    store/cells.proto's StoredCells. The table-valued function cibus_cells
     (cells) gives them back one row per cell, which is what the view
     data_values joins to the version's row; a connection that reads
     data_values must have it registered (cells_register).
