@@ -350,11 +350,14 @@ void bench_s8_idle_clients (bench_t *self);
 void bench_s9_large_log (bench_t *self);
 
 /* a1: build a log of `tables` data tables in dir (a new data directory)
-   through store_append, and time `cibusd audit` over it: *seconds. Returns
-   the audit's exit code (0 nothing exposed), or -1 when the log could not
-   be built. bench_a1_audit runs it at the bench's size and reports it
-   against the 60 s goal. */
-int bench_audit (const char *dir, size_t tables, double *seconds);
+   through store_append, and time `cibusd audit` over it: *seconds; then
+   a scan of its current cells through the view data_values:
+   *scan_seconds over *scan_rows. Returns the audit's exit code (0
+   nothing exposed; 2 also when the scan failed), or -1 when the log
+   could not be built. bench_a1_audit runs it at the bench's size and
+   reports the audit against the 60 s goal, the scan without one. */
+int bench_audit (const char *dir, size_t tables, double *seconds, double *scan_seconds,
+                 long long *scan_rows);
 void bench_a1_audit (bench_t *self);
 
 /* f1: `cibus feed` (the binary built beside cibus-bench) loads an export
