@@ -949,6 +949,41 @@ s_assert_ids_found (store_t *store, int count)
     store_batch_abort (store);
 }
 
+//  Ids "<prefix>0" .. published in one batch that commits, each new, the
+//  first at seq first.
+static void
+s_publish_ids (store_t *store, char prefix, int count, uint64_t first)
+{
+    char id [16];
+    assert_int_equal (store_batch_begin (store), CIBUS_OK);
+    for (int i = 0; i < count; i++) {
+        snprintf (id, sizeof id, "%c%d", prefix, i);
+        s_publish_expect (store, "north-isd", id, false, first + (uint64_t)i);
+    }
+    assert_int_equal (store_batch_commit (store), CIBUS_OK);
+}
+
+//  Put the key of north-isd's id into log_keys at seq, behind the store.
+static void
+s_put_key (const char *path, const char *id, long long seq)
+{
+    char sql [160];
+    snprintf (sql, sizeof sql, "INSERT INTO log_keys (key, seq) VALUES (%lld, %lld)",
+              (long long)s_pair_key (path, "north-isd", id), seq);
+    s_sql_exec (path, sql);
+}
+
+//  log_keys holds ids "e0" .. "e<count - 1>" each under its key, at i + 1.
+static void
+s_assert_keys_written (const char *path, int count)
+{
+    char id [16];
+    for (int i = 0; i < count; i++) {
+        snprintf (id, sizeof id, "e%d", i);
+        assert_int_equal (s_seq_under_key (path, s_pair_key (path, "north-isd", id)), i + 1);
+    }
+}
+
 //  The newest dedupe keys are held in memory and written to log_keys in
 //  key order, a slice a commit (key_run.c). With runs of 8 keys, 63
 //  entries in batches of 7 go through several freezes and slices and two
@@ -996,11 +1031,7 @@ test_store_dedupe_keys_in_runs_are_found_written_and_computed_again (void **stat
     assert_int_equal (key_run_held (self->store->log_run), 0);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 63);
     assert_int_equal (s_sql_int (self->path, "SELECT count(DISTINCT seq) FROM log_keys"), 63);
-    for (int i = 0; i < 63; i++) {
-        snprintf (id, sizeof id, "e%d", i);
-        assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", id)),
-                          i + 1);
-    }
+    s_assert_keys_written (self->path, 63);
     assert_int_equal (s_sql_int (self->path, "SELECT flushed FROM key_runs WHERE name = 'log_keys'"),
                       63);
     s_reopen_small_runs (self);
@@ -1036,11 +1067,7 @@ test_store_dedupe_keys_go_to_their_table_many_to_a_statement (void **state)
     assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 1000);
     assert_int_equal (s_sql_int (self->path, "SELECT count(DISTINCT seq) FROM log_keys"), 1000);
-    for (int i = 0; i < 1000; i++) {
-        snprintf (id, sizeof id, "e%d", i);
-        assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", id)),
-                          i + 1);
-    }
+    s_assert_keys_written (self->path, 1000);
 }
 
 //  Keys the table holds already for their own entries (written before a
@@ -1051,29 +1078,13 @@ test_store_dedupe_keys_written_before_are_written_again_harmlessly (void **state
 {
     fixture_t *self = *state;
     s_reopen_runs_of (self, 65536);
-    char id [16];
-    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
-    for (int i = 0; i < 100; i++) {
-        snprintf (id, sizeof id, "e%d", i);
-        s_publish_expect (self->store, "north-isd", id, false, (uint64_t)i + 1);
-    }
-    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    s_publish_ids (self->store, 'e', 100, 1);
     //  e5 is in the first statement of 64; e99 the last, written alone.
-    const char *written [] = {"e5", "e99"};
-    for (size_t i = 0; i < 2; i++) {
-        char sql [160];
-        snprintf (sql, sizeof sql, "INSERT INTO log_keys (key, seq) VALUES (%lld, %d)",
-                  (long long)s_pair_key (self->path, "north-isd", written [i]),
-                  atoi (written [i] + 1) + 1);
-        s_sql_exec (self->path, sql);
-    }
+    s_put_key (self->path, "e5", 6);
+    s_put_key (self->path, "e99", 100);
     assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 100);
-    for (int i = 0; i < 100; i++) {
-        snprintf (id, sizeof id, "e%d", i);
-        assert_int_equal (s_seq_under_key (self->path, s_pair_key (self->path, "north-isd", id)),
-                          i + 1);
-    }
+    s_assert_keys_written (self->path, 100);
 }
 
 //  A key the table holds for another entry stops the write, in a
@@ -1083,23 +1094,11 @@ static void
 test_store_dedupe_key_held_for_another_entry_fails_the_write (void **state)
 {
     fixture_t *self = *state;
-    char id [16];
     for (int at = 0; at < 2; at++) {
-        //  e5 is in the first statement of 64; e99 the last, written alone.
-        const char *taken = at == 0 ? "e5" : "e99";
+        //  e5 is in the first statement of 64; f99 the last, written alone.
         s_reopen_runs_of (self, 65536);
-        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
-        for (int i = 0; i < 100; i++) {
-            snprintf (id, sizeof id, "%c%d", at ? 'f' : 'e', i);
-            s_publish_expect (self->store, "north-isd", id, false, (uint64_t)(100 * at + i + 1));
-        }
-        assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
-        char name [16];
-        snprintf (name, sizeof name, "%c%s", at ? 'f' : 'e', taken + 1);
-        char sql [160];
-        snprintf (sql, sizeof sql, "INSERT INTO log_keys (key, seq) VALUES (%lld, 999999)",
-                  (long long)s_pair_key (self->path, "north-isd", name));
-        s_sql_exec (self->path, sql);
+        s_publish_ids (self->store, at ? 'f' : 'e', 100, (uint64_t)(100 * at + 1));
+        s_put_key (self->path, at ? "f99" : "e5", 999999);
         assert_int_equal (store_keys_flush (self->store), CIBUS_ERR_STORE);
         //  Nothing of the failed write stays; without the other entry's
         //  key, the same keys are written.
