@@ -949,18 +949,22 @@ s_assert_ids_found (store_t *store, int count)
     store_batch_abort (store);
 }
 
-//  Ids "<prefix>0" .. published in one batch that commits, each new, the
-//  first at seq first.
+//  The seqs of ids "<prefix><from>" .. "<prefix><to - 1>", each new,
+//  published in one batch that commits or is rolled back; the first takes
+//  seq first.
 static void
-s_publish_ids (store_t *store, char prefix, int count, uint64_t first)
+s_publish_range (store_t *store, char prefix, int from, int to, uint64_t first, bool commit)
 {
     char id [16];
     assert_int_equal (store_batch_begin (store), CIBUS_OK);
-    for (int i = 0; i < count; i++) {
+    for (int i = from; i < to; i++) {
         snprintf (id, sizeof id, "%c%d", prefix, i);
-        s_publish_expect (store, "north-isd", id, false, first + (uint64_t)i);
+        s_publish_expect (store, "north-isd", id, false, first + (uint64_t)(i - from));
     }
-    assert_int_equal (store_batch_commit (store), CIBUS_OK);
+    if (commit)
+        assert_int_equal (store_batch_commit (store), CIBUS_OK);
+    else
+        store_batch_abort (store);
 }
 
 //  Put the key of north-isd's id into log_keys at seq, behind the store.
@@ -1050,15 +1054,9 @@ test_store_dedupe_keys_go_to_their_table_many_to_a_statement (void **state)
     fixture_t *self = *state;
     assert_int_equal (store_keys_load (self->store, false), CIBUS_OK);
     key_run_set_keys (self->store->log_run, 256);
-    char id [16];
-    uint64_t next = 1;
     for (int batch = 0; batch < 10; batch++) {
-        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
-        for (int i = 0; i < 100; i++) {
-            snprintf (id, sizeof id, "e%d", batch * 100 + i);
-            s_publish_expect (self->store, "north-isd", id, false, next++);
-        }
-        assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        s_publish_range (self->store, 'e', batch * 100, batch * 100 + 100,
+                         (uint64_t)batch * 100 + 1, true);
         if (batch == 3 || batch == 6)
             s_reopen_runs_of (self, 256);
     }
@@ -1078,7 +1076,7 @@ test_store_dedupe_keys_written_before_are_written_again_harmlessly (void **state
 {
     fixture_t *self = *state;
     s_reopen_runs_of (self, 65536);
-    s_publish_ids (self->store, 'e', 100, 1);
+    s_publish_range (self->store, 'e', 0, 100, 1, true);
     //  e5 is in the first statement of 64; e99 the last, written alone.
     s_put_key (self->path, "e5", 6);
     s_put_key (self->path, "e99", 100);
@@ -1097,7 +1095,7 @@ test_store_dedupe_key_held_for_another_entry_fails_the_write (void **state)
     for (int at = 0; at < 2; at++) {
         //  e5 is in the first statement of 64; f99 the last, written alone.
         s_reopen_runs_of (self, 65536);
-        s_publish_ids (self->store, at ? 'f' : 'e', 100, (uint64_t)(100 * at + 1));
+        s_publish_range (self->store, at ? 'f' : 'e', 0, 100, (uint64_t)(100 * at + 1), true);
         s_put_key (self->path, at ? "f99" : "e5", 999999);
         assert_int_equal (store_keys_flush (self->store), CIBUS_ERR_STORE);
         //  Nothing of the failed write stays; without the other entry's
@@ -1260,23 +1258,6 @@ test_store_migration_14_sums_each_partner_s_usage (void **state)
         s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'log_partner'"), 0);
 }
 
-//  The seqs of ids "g<from>" .. "g<to - 1>", published in one batch that
-//  commits or is rolled back; the first takes seq first.
-static void
-s_publish_range (store_t *store, int from, int to, uint64_t first, bool commit)
-{
-    char id [16];
-    assert_int_equal (store_batch_begin (store), CIBUS_OK);
-    for (int i = from; i < to; i++) {
-        snprintf (id, sizeof id, "g%d", i);
-        s_publish_expect (store, "north-isd", id, false, first + (uint64_t)(i - from));
-    }
-    if (commit)
-        assert_int_equal (store_batch_commit (store), CIBUS_OK);
-    else
-        store_batch_abort (store);
-}
-
 //  Whether ids "g<from>" .. "g<to - 1>" are each found at seq first + i
 //  (found), or none is found (!found).
 static void
@@ -1307,14 +1288,14 @@ test_store_keys_wait_for_their_first_use_and_grow_as_they_fill (void **state)
     assert_null (self->store->log_run);
     assert_null (self->store->table_run);
     for (int from = 0; from < 2500; from += 500)
-        s_publish_range (self->store, from, from + 500, (uint64_t)from + 1, true);
+        s_publish_range (self->store, 'g', from, from + 500, (uint64_t)from + 1, true);
     assert_non_null (self->store->log_run);
     assert_int_equal (key_run_held (self->store->log_run), 2500);
-    s_publish_range (self->store, 2500, 4500, 2501, false);
+    s_publish_range (self->store, 'g', 2500, 4500, 2501, false);
     s_assert_range (self->store, 2500, 4500, 0, false);
     s_assert_range (self->store, 0, 2500, 1, true);
     assert_int_equal (key_run_held (self->store->log_run), 2500);
-    s_publish_range (self->store, 2500, 4500, 2501, true);
+    s_publish_range (self->store, 'g', 2500, 4500, 2501, true);
 
     store_destroy (&self->store);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 0);
