@@ -16,7 +16,10 @@
          one (s_writer_go_on), else the reactor hands it over, and the
          reactor sends the acks of the one committed (group commit:
          whatever arrived while the previous commit was being written is
-         in this batch, so throughput grows with load);
+         in this batch, so throughput grows with load); a lone publish,
+         with nothing else waiting and the writer idle, the reactor
+         appends and commits itself (s_write_alone), sparing its ack the
+         two hand-offs;
       5. takes the monitor's news of connections (conns.c): a cursor whose
          connection closed ends, strangers past the handshake cap go;
       6. moves the cursors forward, in rotating order, within one budget of
@@ -218,6 +221,7 @@ struct broker_t {
     int64_t memory_checked; /* monotonic msec of the last look at it */
     int64_t recover_at;     /* when a degraded store is next reopened as usual */
     bool waiting;           /* a cursor waits for its reader to catch up: poll soon */
+    bool owed;              /* the last turn left deliveries to send */
     s_sub_t **turn;         /* the cursors of this turn, in rotating order */
     size_t turn_cap;
     size_t turn_rotate;
@@ -882,6 +886,35 @@ s_writer_next (broker_t *self)
     s_writer_start (self);
     if (finished)
         s_batch_done (self, self->done);
+}
+
+//  The most cells a lone publish may have to be appended on the reactor's
+//  thread (s_write_alone): deciding a larger table, or a correction of
+//  many versions, can take milliseconds, and the reactor serves nobody
+//  meanwhile.
+#define S_ALONE_CELLS 64
+
+//  A lone publish, with nothing else waiting and the writer idle, is
+//  appended, committed and acked here, on the reactor's thread: handing
+//  it to the writer and being woken when it returns adds two thread
+//  wake-ups to its ack and its delivery. Anything else waiting - a
+//  request, a handshake, a delivery owed - goes the usual way, so that
+//  the reactor serves it during the commit; so does a table of more than
+//  S_ALONE_CELLS cells, and a publish taken while the writer works.
+static bool
+s_write_alone (broker_t *self)
+{
+    if (writer_busy (self->writer) || s_taken (self) != 1 || self->owed
+        || (zsock_events (self->router) & ZMQ_POLLIN)
+        || (zsock_events (auth_sock (self->auth)) & ZMQ_POLLIN))
+        return false;
+    s_batch_t *batch = self->taking;
+    const envelope_t *env = batch->items [0].request->publish->envelope;
+    if (env->body_case == CIBUS__ENVELOPE__BODY_DATA && env->data->n_cells > S_ALONE_CELLS)
+        return false;
+    s_write_one (self, batch);
+    s_batch_done (self, batch);
+    return true;
 }
 
 //  Commit the batch taken so far and ack it, before returning.
@@ -1767,7 +1800,8 @@ s_drain (broker_t *self)
         //  wait.
         if (s_taken (self) == CIBUS_BATCH_MAX)
             s_writer_finish (self);
-        s_writer_next (self);
+        if (!s_write_alone (self))
+            s_writer_next (self);
         if (zclock_mono () >= deadline)
             break;
     }
@@ -1847,7 +1881,7 @@ broker_run (broker_t *self)
         auth_handle (self->auth);
         conns_next_turn (self->conns);
         s_drain (self);
-        more = s_deliver_pending (self);
+        more = self->owed = s_deliver_pending (self);
         log_limit_tick (self->limit);
         if (s_over_memory (self))
             return CIBUS_ERR_NOMEM;
@@ -2052,6 +2086,9 @@ broker_destroy (broker_t **self_p)
     ring_destroy (&self->ring);
     auth_destroy (&self->auth);
     store_destroy (&self->store);
+    //  The reactor decides tables too (a lone publish, a dry run): GLPK's
+    //  environment in this thread goes with the broker.
+    disclosure_thread_end ();
     if (self->finished_fd >= 0)
         close (self->finished_fd);
     pthread_mutex_destroy (&self->hand);
