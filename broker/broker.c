@@ -204,6 +204,12 @@ struct broker_t {
     int64_t refreshed;      /* monotonic msec of the registry's last reload check */
     store_appended_t appended_entry; /* the entry being appended, encoded */
     codec_buf_t reply_buf;      /* encoded reply being sent */
+    //  The acks gathered for one connection's publishes that take them
+    //  together (s_acks_add): CIBUS_BATCH_MAX of each.
+    Cibus__Ack *acks;
+    Cibus__Ack **ack_list;
+    size_t ack_count;
+    zframe_t *ack_routing; /* whose they are: a pending's, valid until it is cleared */
     //  The entries of the Deliver a cursor step is building (s_frame_add).
     uint8_t *frame_bytes;
     size_t frame_used, frame_bytes_cap;
@@ -707,6 +713,58 @@ s_batch_clear (broker_t *self, s_batch_t *batch)
     batch->size = 0;
 }
 
+//  Send the acks gathered, as one Acks reply.
+static void
+s_acks_flush (broker_t *self)
+{
+    if (!self->ack_count)
+        return;
+    Cibus__Acks acks = CIBUS__ACKS__INIT;
+    acks.n_acks = self->ack_count;
+    acks.acks = self->ack_list;
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_ACKS;
+    reply.acks = &acks;
+    s_send_to (self, self->ack_routing, &reply);
+    self->ack_count = 0;
+    self->ack_routing = NULL;
+}
+
+//  Answer a committed publish: with an Ack of its own, or, when it asked
+//  for its ack together with others (Publish.acks_together), in the Acks
+//  of the run of its connection's publishes it belongs to. A run ends at
+//  another connection's publish, at a refusal and at the batch's end, so
+//  that a connection's answers keep the order they were taken in.
+static void
+s_acks_add (broker_t *self, const s_pending_t *pending)
+{
+    const Cibus__Publish *publish = pending->request->publish;
+    Cibus__Ack ack = CIBUS__ACK__INIT;
+    ack.id = publish->envelope->id;
+    ack.has_seq = ack.has_duplicate = true;
+    ack.seq = pending->seq;
+    ack.duplicate = pending->duplicate;
+    ack.has_version = pending->version > 0;
+    ack.version = pending->version;
+    if (!(publish->has_acks_together && publish->acks_together)) {
+        s_acks_flush (self);
+        reply_t reply = CIBUS__REPLY__INIT;
+        reply.kind_case = CIBUS__REPLY__KIND_ACK;
+        reply.ack = &ack;
+        s_send_to (self, pending->routing, &reply);
+        return;
+    }
+    if (self->ack_count && !zframe_eq (self->ack_routing, pending->routing))
+        s_acks_flush (self);
+    //  A batch holds at most CIBUS_BATCH_MAX publishes, and the acks are
+    //  sent before the next batch is answered.
+    assert (self->ack_count < CIBUS_BATCH_MAX);
+    self->acks [self->ack_count] = ack;
+    self->ack_list [self->ack_count] = &self->acks [self->ack_count];
+    self->ack_count++;
+    self->ack_routing = pending->routing;
+}
+
 //  The reactor's part of the batch the writer finished: if the commit
 //  failed, nothing was stored and nobody is acked (each publisher gets an
 //  error and retries with the same id, which is safe because publish is
@@ -779,22 +837,14 @@ s_batch_done (broker_t *self, s_batch_t *batch)
     for (size_t i = 0; i < batch->size; i++) {
         s_pending_t *pending = &batch->items [i];
         if (pending->refused) {
+            s_acks_flush (self);
             s_refuse (self, pending->routing, pending->partner, "publish",
                       pending->request->publish->envelope->id, &pending->problem);
-            continue;
         }
-        Cibus__Ack ack = CIBUS__ACK__INIT;
-        ack.id = pending->request->publish->envelope->id;
-        ack.has_seq = ack.has_duplicate = true;
-        ack.seq = pending->seq;
-        ack.duplicate = pending->duplicate;
-        ack.has_version = pending->version > 0;
-        ack.version = pending->version;
-        reply_t reply = CIBUS__REPLY__INIT;
-        reply.kind_case = CIBUS__REPLY__KIND_ACK;
-        reply.ack = &ack;
-        s_send_to (self, pending->routing, &reply);
+        else
+            s_acks_add (self, pending);
     }
+    s_acks_flush (self);
     s_batch_clear (self, batch);
 }
 
@@ -1991,6 +2041,8 @@ broker_new (const broker_config_t *config)
     for (size_t i = 0; i < 4; i++)
         batches &= !!(self->batches [i].items =
                           calloc (CIBUS_BATCH_MAX, sizeof *self->batches [i].items));
+    batches &= (self->acks = calloc (CIBUS_BATCH_MAX, sizeof *self->acks))
+               && (self->ack_list = calloc (CIBUS_BATCH_MAX, sizeof *self->ack_list));
     if (!batches || !(self->writer = writer_new (s_write_batch, s_writer_end, self))) {
         log_error ("event=start-failed data=%s reason=\"cannot start the writer thread or "
                    "make its batches\"",
@@ -2075,6 +2127,8 @@ broker_destroy (broker_t **self_p)
         free (self->batches [i].items);
         free (self->batches [i].bytes);
     }
+    free (self->acks);
+    free (self->ack_list);
     if (self->endpoint)
         datadir_remove_endpoint (self->data_dir);
     conns_destroy (&self->conns);

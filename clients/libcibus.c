@@ -371,24 +371,24 @@ s_error_reply (cibus_t *self, const Cibus__Error *error)
                    error->message ? error->message : "the broker refused the request");
 }
 
-//  An ack or error for an async publish.
+//  An ack (given) or error (else) for an async publish.
 static void
-s_async_answer (cibus_t *self, const reply_t *reply)
+s_async_answer (cibus_t *self, const Cibus__Ack *given, const Cibus__Error *error)
 {
     cibus_ack_t ack;
     memset (&ack, 0, sizeof ack);
     cibus_err_t err = CIBUS_OK;
     const char *message = NULL;
-    if (reply->kind_case == CIBUS__REPLY__KIND_ACK) {
-        snprintf (ack.id, sizeof ack.id, "%s", reply->ack->id ? reply->ack->id : "");
-        ack.seq = reply->ack->seq;
-        ack.duplicate = reply->ack->duplicate;
-        ack.version = reply->ack->version;
-        ack.dry_run = reply->ack->dry_run;
+    if (given) {
+        snprintf (ack.id, sizeof ack.id, "%s", given->id ? given->id : "");
+        ack.seq = given->seq;
+        ack.duplicate = given->duplicate;
+        ack.version = given->version;
+        ack.dry_run = given->dry_run;
     }
     else {
-        snprintf (ack.id, sizeof ack.id, "%s", reply->error->id ? reply->error->id : "");
-        err = s_error_reply (self, reply->error);
+        snprintf (ack.id, sizeof ack.id, "%s", error->id ? error->id : "");
+        err = s_error_reply (self, error);
         message = self->error;
     }
     //  Only an answer to a publish still in flight counts: a late answer to a
@@ -451,8 +451,13 @@ s_dispatch (cibus_t *self, zframe_t *frame)
         for_sync = true;
     else if (self->expect_id && id && strcmp (id, self->expect_id) == 0)
         for_sync = true;
+    else if (kind == CIBUS__REPLY__KIND_ACKS)
+        //  Only async publishes ask for their acks together.
+        for (size_t i = 0; i < reply->acks->n_acks; i++)
+            s_async_answer (self, reply->acks->acks [i], NULL);
     else if (id && *id)
-        s_async_answer (self, reply);
+        s_async_answer (self, kind == CIBUS__REPLY__KIND_ACK ? reply->ack : NULL,
+                        kind == CIBUS__REPLY__KIND_ERROR ? reply->error : NULL);
     else if (kind == CIBUS__REPLY__KIND_ERROR && self->subscribed
              && cibus_err_from_name (reply->error->code) == CIBUS_ERR_USAGE
              && self->expect != CIBUS__REPLY__KIND_SUBSCRIBED)
@@ -753,9 +758,10 @@ cibus_new_id (char *id, size_t size)
             *c = (char) (*c - 'A' + 'a');
 }
 
-//  Check and encode a publish into self->buf.
+//  Check and encode a publish into self->buf; an async one takes its ack
+//  together with others (PROTOCOL.md 3.4).
 static cibus_err_t
-s_pack_publish (cibus_t *self, cibus_envelope_t *env)
+s_pack_publish (cibus_t *self, cibus_envelope_t *env, bool together)
 {
     if (!env->id) {
         cibus_new_id (self->id, sizeof self->id);
@@ -767,6 +773,7 @@ s_pack_publish (cibus_t *self, cibus_envelope_t *env)
     Cibus__Publish publish = CIBUS__PUBLISH__INIT;
     publish.envelope = env;
     publish.has_dry_run = publish.dry_run = self->dry_run;
+    publish.has_acks_together = publish.acks_together = together;
     request_t request = CIBUS__REQUEST__INIT;
     request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
     request.publish = &publish;
@@ -782,7 +789,7 @@ s_pack_publish (cibus_t *self, cibus_envelope_t *env)
 cibus_err_t
 cibus_publish (cibus_t *self, cibus_envelope_t *env, cibus_ack_t *ack)
 {
-    cibus_err_t err = s_pack_publish (self, env);
+    cibus_err_t err = s_pack_publish (self, env, false);
     if (err)
         return err;
     self->expect = CIBUS__REPLY__KIND_ACK;
@@ -861,7 +868,7 @@ cibus_publish_async (cibus_t *self, cibus_envelope_t *env)
         cibus_new_id (id, sizeof id);
         env->id = id;
     }
-    err = s_pack_publish (self, env);
+    err = s_pack_publish (self, env, true);
     if (err == CIBUS_OK)
         err = s_send_bytes (self, self->buf.data, self->buf.size);
     if (err == CIBUS_OK) {

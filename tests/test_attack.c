@@ -1107,6 +1107,130 @@ test_attack_a_raw_reader_is_sent_its_credit_in_entries_whatever_the_framing (voi
     cibus_destroy (&hub);
 }
 
+//  Send a note publish on a raw connection: id "<prefix>-<i>", held on
+//  held_on, its ack asked together with others or not.
+static void
+s_send_note (zsock_t *dealer, const char *prefix, size_t i, const char *held_on, bool together)
+{
+    char id [64];
+    snprintf (id, sizeof id, "%s-%zu", prefix, i);
+    Cibus__MeetingNote note = CIBUS__MEETING_NOTE__INIT;
+    note.title = id;
+    note.held_on = (char *)held_on;
+    envelope_t env = CIBUS__ENVELOPE__INIT;
+    env.topic = "early-literacy/note";
+    env.id = id;
+    env.body_case = CIBUS__ENVELOPE__BODY_NOTE;
+    env.note = &note;
+    Cibus__Publish publish = CIBUS__PUBLISH__INIT;
+    publish.envelope = &env;
+    publish.has_acks_together = together;
+    publish.acks_together = together;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
+    request.publish = &publish;
+    s_send (dealer, &request);
+}
+
+//  What a raw publisher heard in answer to count publishes "<prefix>-<i>".
+typedef struct {
+    bool answered [300];
+    size_t answers;  /* publishes answered, each once */
+    size_t together; /* Acks replies */
+    size_t alone;    /* Ack replies */
+    size_t refused;  /* Error replies, each with its publish's id */
+    char refused_id [64];
+    size_t largest;  /* the most acks in one Acks */
+    uint64_t seq;    /* the last seq acked: each later than the one before */
+} s_answers_t;
+
+static void
+s_answered (s_answers_t *heard, const char *prefix, const char *id, size_t count)
+{
+    size_t length = strlen (prefix), i = count;
+    assert_non_null (id);
+    assert_memory_equal (id, prefix, length);
+    assert_int_equal (id [length], '-');
+    assert_int_equal (sscanf (id + length + 1, "%zu", &i), 1);
+    assert_true (i < count);
+    assert_false (heard->answered [i]);
+    heard->answered [i] = true;
+    heard->answers++;
+}
+
+static void
+s_acked (s_answers_t *heard, const char *prefix, const Cibus__Ack *ack, size_t count)
+{
+    s_answered (heard, prefix, ack->id, count);
+    assert_true (ack->has_seq);
+    assert_true (ack->seq > heard->seq);
+    heard->seq = ack->seq;
+}
+
+//  Take the answers to count publishes, whatever their framing.
+static void
+s_hear_answers (zsock_t *dealer, const char *prefix, size_t count, s_answers_t *heard)
+{
+    assert_true (count <= sizeof heard->answered);
+    memset (heard, 0, sizeof *heard);
+    int64_t until = harness_now_msec () + S_TIMEOUT;
+    while (heard->answers < count) {
+        reply_t *reply = s_recv (dealer, until);
+        assert_non_null (reply);
+        if (reply->kind_case == CIBUS__REPLY__KIND_ACKS) {
+            heard->together++;
+            assert_true (reply->acks->n_acks > 0);
+            if (reply->acks->n_acks > heard->largest)
+                heard->largest = reply->acks->n_acks;
+            for (size_t i = 0; i < reply->acks->n_acks; i++)
+                s_acked (heard, prefix, reply->acks->acks [i], count);
+        }
+        else if (reply->kind_case == CIBUS__REPLY__KIND_ACK) {
+            heard->alone++;
+            s_acked (heard, prefix, reply->ack, count);
+        }
+        else {
+            assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_ERROR);
+            heard->refused++;
+            s_answered (heard, prefix, reply->error->id, count);
+            snprintf (heard->refused_id, sizeof heard->refused_id, "%s", reply->error->id);
+        }
+        codec_reply_free (reply);
+    }
+}
+
+//  A publisher written from the spec (3.4): one that sets acks_together
+//  gets each publish answered once - acks in Acks replies, several to a
+//  frame, in commit order, and a publish refused when appended with an
+//  Error of its own; one that does not gets an Ack of its own for each.
+#define S_TOGETHER 300
+static void
+test_attack_a_raw_publisher_gets_its_acks_together_only_when_it_asks (void **state)
+{
+    harness_world_t *world = *state;
+    zsock_t *pub = s_dealer (world, world->hub, NULL, 0, 0, 0);
+    //  Sent back to back: they arrive while earlier ones commit.
+    for (size_t i = 0; i < S_TOGETHER; i++)
+        s_send_note (pub, "together", i, i == 100 ? "2999-01-01" : "2026-10-01", true);
+    s_answers_t heard;
+    s_hear_answers (pub, "together", S_TOGETHER, &heard);
+    print_message ("%d acks came in %zu Acks, the largest of %zu\n", S_TOGETHER - 1,
+                   heard.together, heard.largest);
+    assert_int_equal (heard.alone, 0);
+    assert_int_equal (heard.refused, 1);
+    assert_string_equal (heard.refused_id, "together-100");
+    assert_true (heard.largest > 1);
+    assert_true (heard.together < S_TOGETHER - 1);
+
+    for (size_t i = 0; i < S_TOGETHER; i++)
+        s_send_note (pub, "alone", i, "2026-10-01", false);
+    s_hear_answers (pub, "alone", S_TOGETHER, &heard);
+    assert_int_equal (heard.together, 0);
+    assert_int_equal (heard.refused, 0);
+    assert_int_equal (heard.alone, S_TOGETHER);
+    zsock_destroy (&pub);
+}
+
 //  A reader subscribing at the start of a long backlog gets its first
 //  entries in a small frame (PROTOCOL.md 4.3: at most 8 KiB, the bound
 //  doubling with each frame after it up to 1 MiB), not in a full one it
@@ -1167,6 +1291,9 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_attack_pipelined_slow_queries_do_not_hold_up_an_honest_ack, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_attack_a_raw_publisher_gets_its_acks_together_only_when_it_asks, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_attack_cursors_matching_nothing_do_not_starve_a_ping,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
