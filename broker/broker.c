@@ -228,6 +228,7 @@ struct broker_t {
     int64_t recover_at;     /* when a degraded store is next reopened as usual */
     bool waiting;           /* a cursor waits for its reader to catch up: poll soon */
     bool owed;              /* the last turn left deliveries to send */
+    size_t last_batch;      /* publishes in the last batch committed */
     s_sub_t **turn;         /* the cursors of this turn, in rotating order */
     size_t turn_cap;
     size_t turn_rotate;
@@ -797,6 +798,7 @@ s_batch_done (broker_t *self, s_batch_t *batch)
     if (batch->degraded)
         self->recover_at = 0;
     self->transactions++;
+    self->last_batch = batch->size;
     self->appended += batch->appended;
     self->last_seq = batch->last_seq;
     for (size_t i = 0; i < batch->size; i++) {
@@ -944,17 +946,19 @@ s_writer_next (broker_t *self)
 //  meanwhile.
 #define S_ALONE_CELLS 64
 
-//  A lone publish, with nothing else waiting and the writer idle, is
-//  appended, committed and acked here, on the reactor's thread: handing
-//  it to the writer and being woken when it returns adds two thread
-//  wake-ups to its ack and its delivery. Anything else waiting - a
-//  request, a handshake, a delivery owed - goes the usual way, so that
-//  the reactor serves it during the commit; so does a table of more than
-//  S_ALONE_CELLS cells, and a publish taken while the writer works.
+//  A lone publish, with nothing else waiting, the writer idle and the
+//  last batch lone too, is appended, committed and acked here, on the
+//  reactor's thread: handing it to the writer and being woken when it
+//  returns adds two thread wake-ups to its ack and its delivery. Anything
+//  else waiting - a request, a handshake, a delivery owed - goes the
+//  usual way, so that the reactor serves it during the commit; so does a
+//  table of more than S_ALONE_CELLS cells, a publish taken while the
+//  writer works, and one after a batch of several (under load the reactor
+//  takes the next batch while the writer commits).
 static bool
 s_write_alone (broker_t *self)
 {
-    if (writer_busy (self->writer) || s_taken (self) != 1 || self->owed
+    if (writer_busy (self->writer) || s_taken (self) != 1 || self->last_batch > 1 || self->owed
         || (zsock_events (self->router) & ZMQ_POLLIN)
         || (zsock_events (auth_sock (self->auth)) & ZMQ_POLLIN))
         return false;
