@@ -1336,13 +1336,16 @@ s_feed_probe (s_feed_run_t *run, const char *topic, bool dry_run)
     for (size_t i = 0; i < feed_table_count (run->feed) && !err; i++) {
         const feed_table_t *t = feed_table (run->feed, i);
         const char *owner = t->owner ? t->owner : "";
+        //  Only the first table of an owner is made here: the others' ids
+        //  and envelopes are made as they are sent, while the broker works.
+        if (t->refusal || zhashx_lookup (probed, owner))
+            continue;
         cibus_table_t *table = cibus_table_new ();
         cibus_envelope_t env;
         char message [512];
-        if (!table || (!t->refusal && !feed_table_id (run->feed, i)))
+        if (!table || !feed_table_id (run->feed, i))
             err = CIBUS_ERR_NOMEM;
-        else if (!t->refusal && !zhashx_lookup (probed, owner)
-                 && s_feed_envelope (run, i, topic, table, &env, true, message, sizeof message)) {
+        else if (s_feed_envelope (run, i, topic, table, &env, true, message, sizeof message)) {
             zhashx_insert (probed, owner, (void *) 1);
             for (int tries = 0; !err && tries < S_FEED_RETRIES; tries++) {
                 cibus_ack_t ack;
