@@ -2484,6 +2484,44 @@ test_store_checkpoints_in_the_background (void **state)
     assert_int_equal (seq, 1);
 }
 
+//  A store that checkpoints in the background starts with its WAL at the
+//  size it works at, 4,000 frames of a page and its header, written as
+//  zeros that SQLite reads as no frame: commits after it write over that
+//  space instead of growing the file, and what they stored is there, and
+//  checks whole, after a reopen.
+static void
+test_store_wal_starts_at_its_working_size (void **state)
+{
+    fixture_t *self = *state;
+    char wal [PATH_MAX + 8];
+    snprintf (wal, sizeof wal, "%s-wal", self->path);
+    uint64_t first = s_append_one (self->store, "north-isd", "before", "north/data");
+    long want = 32 + 4000L * (4096 + 24);
+    assert_true (s_file_size (wal) < want);
+    assert_true (store_checkpoint_in_background (self->store));
+    long size = s_file_size (wal);
+    assert_true (size >= want);
+    for (int i = 0; i < 300; i++) {
+        char id [32];
+        snprintf (id, sizeof id, "after-%d", i);
+        s_append_one (self->store, "north-isd", id, "north/data");
+    }
+    assert_int_equal (s_file_size (wal), size);
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+    uint64_t last = store_last_seq (self->store);
+    assert_int_equal (last, first + 300);
+    store_destroy (&self->store);
+    self->store = store_new (self->path, STORE_SYNC_FULL);
+    assert_non_null (self->store);
+    assert_int_equal (store_last_seq (self->store), last);
+    uint64_t seq = 0;
+    assert_int_equal (store_seq_of (self->store, "north-isd", "after-299", &seq), CIBUS_OK);
+    assert_int_equal (seq, last);
+    assert_int_equal (store_seq_of (self->store, "north-isd", "before", &seq), CIBUS_OK);
+    assert_int_equal (seq, first);
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+}
+
 int
 main (void)
 {
@@ -2497,6 +2535,7 @@ main (void)
         T (test_store_destroy_twice_is_harmless),
         T (test_store_batch_gives_contiguous_seqs),
         T (test_store_checkpoints_in_the_background),
+        T (test_store_wal_starts_at_its_working_size),
         T (test_store_next_batch_continues_the_seq),
         T (test_store_last_seq_moves_only_at_commit),
         T (test_store_dedupe_within_batch_returns_first_seq),
