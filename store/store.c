@@ -562,7 +562,7 @@ s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
 //  so that each commit's fdatasync writes over space the file has; until
 //  the file has it, each grows the file, and the fdatasync must commit
 //  the filesystem's metadata too (on this project's virtual disk a commit
-//  of one entry took 168 us at the median and 315 at the 90th percentile
+//  of one entry took 172 us at the median and 246 at the 90th percentile
 //  while the WAL grew, 161 and 217 over the space; PostgreSQL fills its
 //  WAL segments with zeros for the same reason). Zeros are no frame to
 //  SQLite, whose frames carry the salt of the WAL's header and a
