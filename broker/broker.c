@@ -119,6 +119,7 @@ typedef struct {
     bool refused; /* the catalogue or the commitments said no */
     size_t size;  /* bytes of the entry as stored */
     size_t quoted; /* bytes counted against the publisher's total while queued */
+    size_t bytes;  /* the entry's envelope as the client sent it, encoded */
     codec_problem_t problem;
     //  What the writer's append gave back, for the reactor to act on once
     //  the commit returned: the time the table's decision took, a version
@@ -208,6 +209,7 @@ struct broker_t {
     //  together (s_acks_add): CIBUS_BATCH_MAX of each.
     Cibus__Ack *acks;
     Cibus__Ack **ack_list;
+    s_pending_t **answer_order; /* a batch's publishes, each connection's together */
     size_t ack_count;
     zframe_t *ack_routing; /* whose they are: a pending's, valid until it is cleared */
     //  The entries of the Deliver a cursor step is building (s_frame_add).
@@ -522,11 +524,9 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     //  The entry as stored is the envelope with the partner's name, a seq
     //  and a time stamped in (at most S_STAMP_BYTES more): counted as that,
     //  the total is never passed.
-    size_t quoted = 0;
+    size_t quoted = 0, bytes = protobuf_c_message_get_packed_size (&env->base);
     if (err == CIBUS_OK)
-        err = s_within_quota (self, partner,
-                              protobuf_c_message_get_packed_size (&env->base)
-                                  + strlen (partner->name) + S_STAMP_BYTES,
+        err = s_within_quota (self, partner, bytes + strlen (partner->name) + S_STAMP_BYTES,
                               &quoted, &problem);
     //  A retry of an entry already stored is acked as the duplicate it is,
     //  quota or not: a publisher whose ack was lost must learn it was kept.
@@ -549,6 +549,7 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     pending->publisher = partner;
     pending->refused = false;
     pending->quoted = quoted;
+    pending->bytes = bytes;
     snprintf (pending->partner, sizeof pending->partner, "%s", partner->name);
     pthread_mutex_unlock (&self->hand);
     *routing_p = NULL;
@@ -733,9 +734,11 @@ s_acks_flush (broker_t *self)
 
 //  Answer a committed publish: with an Ack of its own, or, when it asked
 //  for its ack together with others (Publish.acks_together), in the Acks
-//  of the run of its connection's publishes it belongs to. A run ends at
-//  another connection's publish, at a refusal and at the batch's end, so
-//  that a connection's answers keep the order they were taken in.
+//  of the run of its connection's publishes it belongs to. The publishes
+//  come to it each connection's together, in the order they were taken
+//  (s_answer_order); a run ends at another connection's publish, at a
+//  refusal and at the batch's end, so that a connection's answers keep
+//  that order.
 static void
 s_acks_add (broker_t *self, const s_pending_t *pending)
 {
@@ -764,6 +767,37 @@ s_acks_add (broker_t *self, const s_pending_t *pending)
     self->ack_list [self->ack_count] = &self->acks [self->ack_count];
     self->ack_count++;
     self->ack_routing = pending->routing;
+}
+
+//  Connection first, then the order taken (the publishes' places in the
+//  batch's array).
+static int
+s_by_connection (const void *a, const void *b)
+{
+    const s_pending_t *x = *(s_pending_t *const *)a, *y = *(s_pending_t *const *)b;
+    size_t xs = zframe_size (x->routing), ys = zframe_size (y->routing);
+    if (xs != ys)
+        return xs < ys ? -1 : 1;
+    int diff = memcmp (zframe_data (x->routing), zframe_data (y->routing), xs);
+    return diff ? diff : x < y ? -1 : x > y;
+}
+
+//  The order a batch's publishes are answered in: each connection's
+//  together, in the order they were taken, so that several publishers
+//  pipelining at once each get their acks in few frames. The batch's own
+//  order when it is one connection's (a pipelining publisher's, the
+//  common case).
+static s_pending_t **
+s_answer_order (broker_t *self, s_batch_t *batch)
+{
+    bool one = true;
+    for (size_t i = 0; i < batch->size; i++) {
+        self->answer_order [i] = &batch->items [i];
+        one = one && zframe_eq (batch->items [i].routing, batch->items [0].routing);
+    }
+    if (!one)
+        qsort (self->answer_order, batch->size, sizeof *self->answer_order, s_by_connection);
+    return self->answer_order;
 }
 
 //  The reactor's part of the batch the writer finished: if the commit
@@ -836,8 +870,9 @@ s_batch_done (broker_t *self, s_batch_t *batch)
         batch->bytes = NULL;
         batch->cap = 0;
     }
+    s_pending_t **order = s_answer_order (self, batch);
     for (size_t i = 0; i < batch->size; i++) {
-        s_pending_t *pending = &batch->items [i];
+        s_pending_t *pending = order [i];
         if (pending->refused) {
             s_acks_flush (self);
             s_refuse (self, pending->routing, pending->partner, "publish",
@@ -940,11 +975,12 @@ s_writer_next (broker_t *self)
         s_batch_done (self, self->done);
 }
 
-//  The most cells a lone publish may have to be appended on the reactor's
-//  thread (s_write_alone): deciding a larger table, or a correction of
-//  many versions, can take milliseconds, and the reactor serves nobody
+//  The most cells, and bytes, a lone publish may have to be appended on
+//  the reactor's thread (s_write_alone): deciding a larger table, or
+//  writing a larger entry, takes longer, and the reactor serves nobody
 //  meanwhile.
 #define S_ALONE_CELLS 64
+#define S_ALONE_BYTES (16 * 1024)
 
 //  A lone publish, with nothing else waiting, the writer idle and the
 //  last batch lone too, is appended, committed and acked here, on the
@@ -952,9 +988,14 @@ s_writer_next (broker_t *self)
 //  returns adds two thread wake-ups to its ack and its delivery. Anything
 //  else waiting - a request, a handshake, a delivery owed - goes the
 //  usual way, so that the reactor serves it during the commit; so does a
-//  table of more than S_ALONE_CELLS cells, a publish taken while the
-//  writer works, and one after a batch of several (under load the reactor
-//  takes the next batch while the writer commits).
+//  table of more than S_ALONE_CELLS cells, an entry of more than
+//  S_ALONE_BYTES, a publish taken while the writer works, and one after
+//  a batch of several (under load the reactor takes the next batch while
+//  the writer commits). What the reactor may still wait for here, as for
+//  a dry run: the earlier versions of a correction (at most
+//  CIBUS_MAX_HISTORY cells in all), the fsync, and SQLite's lock while
+//  another process writes the database (`cibusd partner add`; at most the
+//  store's busy timeout).
 static bool
 s_write_alone (broker_t *self)
 {
@@ -963,8 +1004,10 @@ s_write_alone (broker_t *self)
         || (zsock_events (auth_sock (self->auth)) & ZMQ_POLLIN))
         return false;
     s_batch_t *batch = self->taking;
-    const envelope_t *env = batch->items [0].request->publish->envelope;
-    if (env->body_case == CIBUS__ENVELOPE__BODY_DATA && env->data->n_cells > S_ALONE_CELLS)
+    const s_pending_t *pending = &batch->items [0];
+    const envelope_t *env = pending->request->publish->envelope;
+    if (pending->bytes > S_ALONE_BYTES
+        || (env->body_case == CIBUS__ENVELOPE__BODY_DATA && env->data->n_cells > S_ALONE_CELLS))
         return false;
     s_write_one (self, batch);
     s_batch_done (self, batch);
@@ -2046,7 +2089,9 @@ broker_new (const broker_config_t *config)
         batches &= !!(self->batches [i].items =
                           calloc (CIBUS_BATCH_MAX, sizeof *self->batches [i].items));
     batches &= (self->acks = calloc (CIBUS_BATCH_MAX, sizeof *self->acks))
-               && (self->ack_list = calloc (CIBUS_BATCH_MAX, sizeof *self->ack_list));
+               && (self->ack_list = calloc (CIBUS_BATCH_MAX, sizeof *self->ack_list))
+               && (self->answer_order =
+                       calloc (CIBUS_BATCH_MAX, sizeof *self->answer_order));
     if (!batches || !(self->writer = writer_new (s_write_batch, s_writer_end, self))) {
         log_error ("event=start-failed data=%s reason=\"cannot start the writer thread or "
                    "make its batches\"",
@@ -2133,6 +2178,7 @@ broker_destroy (broker_t **self_p)
     }
     free (self->acks);
     free (self->ack_list);
+    free (self->answer_order);
     if (self->endpoint)
         datadir_remove_endpoint (self->data_dir);
     conns_destroy (&self->conns);

@@ -447,14 +447,16 @@ s_dispatch (cibus_t *self, zframe_t *frame)
             }
         }
     }
+    else if (kind == CIBUS__REPLY__KIND_ACKS && self->in_flight)
+        //  Only async publishes ask for their acks together: theirs, even
+        //  while a raw request waits (a raw publish of its own that asked
+        //  for it, with none in flight, is that request's answer).
+        for (size_t i = 0; i < reply->acks->n_acks; i++)
+            s_async_answer (self, reply->acks->acks [i], NULL);
     else if (self->expect == S_ANY_REPLY)
         for_sync = true;
     else if (self->expect_id && id && strcmp (id, self->expect_id) == 0)
         for_sync = true;
-    else if (kind == CIBUS__REPLY__KIND_ACKS)
-        //  Only async publishes ask for their acks together.
-        for (size_t i = 0; i < reply->acks->n_acks; i++)
-            s_async_answer (self, reply->acks->acks [i], NULL);
     else if (id && *id)
         s_async_answer (self, kind == CIBUS__REPLY__KIND_ACK ? reply->ack : NULL,
                         kind == CIBUS__REPLY__KIND_ERROR ? reply->error : NULL);

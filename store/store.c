@@ -581,10 +581,8 @@ s_wal_reserve (store_t *self)
     sqlite3_finalize (stmt);
     if (page <= 0 || sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return;
-    char path [4096];
-    int fd = -1;
-    if ((size_t)snprintf (path, sizeof path, "%s-wal", self->path) < sizeof path)
-        fd = open (path, O_WRONLY | O_CLOEXEC);
+    const char *wal = sqlite3_filename_wal (sqlite3_db_filename (self->db, "main"));
+    int fd = wal && *wal ? open (wal, O_WRONLY | O_CLOEXEC) : -1;
     struct stat st;
     struct statvfs disk;
     off_t want = 32 + (off_t)S_CHECKPOINT_FRAMES * (24 + page), at = 0;
@@ -613,7 +611,10 @@ s_wal_reserve (store_t *self)
     }
     if (fd >= 0)
         close (fd);
-    sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    //  Nothing was written through SQLite: the transaction only held the
+    //  lock, and ends without a frame.
+    if (sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+        store_fail (self, "wal-reserve");
 }
 
 //  Start the checkpointer for a store opened as usual; a degraded store

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -2484,11 +2485,29 @@ test_store_checkpoints_in_the_background (void **state)
     assert_int_equal (seq, 1);
 }
 
+//  Copy a file whole, as a crash would leave it.
+static void
+s_copy_file (const char *from, const char *to)
+{
+    FILE *in = fopen (from, "rb"), *out = fopen (to, "wb");
+    assert_non_null (in);
+    assert_non_null (out);
+    char block [65536];
+    size_t size;
+    while ((size = fread (block, 1, sizeof block, in)) > 0)
+        assert_int_equal (fwrite (block, 1, size, out), size);
+    assert_int_equal (fclose (in), 0);
+    assert_int_equal (fclose (out), 0);
+}
+
 //  A store that checkpoints in the background starts with its WAL at the
 //  size it works at, 4,000 frames of a page and its header, written as
-//  zeros that SQLite reads as no frame: commits after it write over that
-//  space instead of growing the file, and what they stored is there, and
-//  checks whole, after a reopen.
+//  zeros that SQLite reads as no frame - on a disk with eight times that
+//  free; on one without, it leaves the WAL as it is. Commits after it
+//  write over that space instead of growing the file; what they stored is
+//  there after a crash (the database and its WAL copied while open, so
+//  that SQLite recovers the WAL, frames then zeros, with no index) and
+//  after a reopen, and the database checks whole.
 static void
 test_store_wal_starts_at_its_working_size (void **state)
 {
@@ -2496,10 +2515,18 @@ test_store_wal_starts_at_its_working_size (void **state)
     char wal [PATH_MAX + 8];
     snprintf (wal, sizeof wal, "%s-wal", self->path);
     uint64_t first = s_append_one (self->store, "north-isd", "before", "north/data");
-    long want = 32 + 4000L * (4096 + 24);
+    long want = 32 + 4000L * (s_sql_int (self->path, "PRAGMA page_size") + 24);
     assert_true (s_file_size (wal) < want);
+    struct statvfs disk;
+    assert_int_equal (statvfs (self->dir, &disk), 0);
+    bool room = (uint64_t) disk.f_bavail * disk.f_frsize >= 8 * (uint64_t) want;
     assert_true (store_checkpoint_in_background (self->store));
     long size = s_file_size (wal);
+    if (!room) {
+        print_message ("no room on this disk for the WAL's working size: left as it was\n");
+        assert_true (size < want);
+        return;
+    }
     assert_true (size >= want);
     for (int i = 0; i < 300; i++) {
         char id [32];
@@ -2510,11 +2537,25 @@ test_store_wal_starts_at_its_working_size (void **state)
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
     uint64_t last = store_last_seq (self->store);
     assert_int_equal (last, first + 300);
+
+    char crashed [PATH_MAX + 16], crashed_wal [PATH_MAX + 24];
+    snprintf (crashed, sizeof crashed, "%s/crashed.db", self->dir);
+    snprintf (crashed_wal, sizeof crashed_wal, "%s-wal", crashed);
+    s_copy_file (self->path, crashed);
+    s_copy_file (wal, crashed_wal);
+    store_t *copy = store_new (crashed, STORE_SYNC_FULL);
+    assert_non_null (copy);
+    uint64_t seq = 0;
+    assert_int_equal (store_last_seq (copy), last);
+    assert_int_equal (store_seq_of (copy, "north-isd", "after-299", &seq), CIBUS_OK);
+    assert_int_equal (seq, last);
+    assert_int_equal (store_check_integrity (copy), CIBUS_OK);
+    store_destroy (&copy);
+
     store_destroy (&self->store);
     self->store = store_new (self->path, STORE_SYNC_FULL);
     assert_non_null (self->store);
     assert_int_equal (store_last_seq (self->store), last);
-    uint64_t seq = 0;
     assert_int_equal (store_seq_of (self->store, "north-isd", "after-299", &seq), CIBUS_OK);
     assert_int_equal (seq, last);
     assert_int_equal (store_seq_of (self->store, "north-isd", "before", &seq), CIBUS_OK);
