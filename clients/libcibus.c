@@ -453,7 +453,9 @@ s_dispatch (cibus_t *self, zframe_t *frame)
         //  for it, with none in flight, is that request's answer).
         for (size_t i = 0; i < reply->acks->n_acks; i++)
             s_async_answer (self, reply->acks->acks [i], NULL);
-    else if (self->expect == S_ANY_REPLY)
+    else if (self->expect == S_ANY_REPLY && !(id && *id && zhashx_lookup (self->async_ids, id)))
+        //  A raw request's answer: anything but the answer to an async
+        //  publish in flight, which goes to the ack handler below.
         for_sync = true;
     else if (self->expect_id && id && strcmp (id, self->expect_id) == 0)
         for_sync = true;

@@ -1359,6 +1359,47 @@ test_broker_bad_input_is_refused_naming_the_field (void **state)
 
 //  ---------------------------------------------------------------- PROTOCOL.md against the broker
 
+//  A raw request waits for its own answer: the answers to async
+//  publishes that come while it waits (dry runs are answered at once, so
+//  hundreds come before the Pong) go to the ack handler, each once, and
+//  the raw call gets the Pong.
+static void
+test_broker_a_raw_request_gets_its_own_answer_among_async_acks (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    s_ack_order_t *order = calloc (1, sizeof *order);
+    assert_non_null (order);
+    cibus_set_ack_handler (alice, s_on_ack_order, order);
+    cibus_set_window (alice, 1000);
+    cibus_set_dry_run (alice, true);
+    s_publish_async (alice, 0, 500);
+    Cibus__Ping ping = CIBUS__PING__INIT;
+    ping.has_token = true;
+    ping.token = 7;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PING;
+    request.ping = &ping;
+    codec_buf_t frame = {0};
+    assert_int_equal (codec_pack_request (&request, &frame), CIBUS_OK);
+    void *answer = NULL;
+    size_t size = 0;
+    assert_int_equal (cibus_raw (alice, frame.data, frame.size, &answer, &size), CIBUS_OK);
+    reply_t *reply = codec_reply_decode (answer, size);
+    free (answer);
+    assert_non_null (reply);
+    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_PONG);
+    assert_int_equal (reply->pong->token, 7);
+    codec_reply_free (reply);
+    codec_buf_release (&frame);
+    assert_int_equal (cibus_flush (alice), CIBUS_OK);
+    assert_int_equal (order->count, 500);
+    assert_int_equal (order->refusals, 0);
+    assert_int_equal (cibus_in_flight (alice), 0);
+    free (order);
+    cibus_destroy (&alice);
+}
+
 //  Send a frame with cibus_raw and decode the Error it must be answered
 //  with; the caller frees the reply.
 static reply_t *
@@ -2045,6 +2086,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_broker_subscribing_again_starts_the_new_cursor_cleanly, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_a_raw_request_gets_its_own_answer_among_async_acks, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_broker_late_ack_of_a_timed_out_publish_is_not_taken_for_another, s_setup,
             s_teardown),
