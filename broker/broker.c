@@ -1959,13 +1959,12 @@ broker_run (broker_t *self)
         {NULL, writer_fd (self->writer), ZMQ_POLLIN, 0},
         {NULL, self->finished_fd, ZMQ_POLLIN, 0},
     };
-    bool more = false;
     while (!zsys_interrupted) {
         int idle =
             self->heartbeat_msec < S_IDLE_POLL_MSEC ? self->heartbeat_msec : S_IDLE_POLL_MSEC;
         if (self->waiting && idle > S_WAIT_POLL_MSEC)
             idle = S_WAIT_POLL_MSEC;
-        int rc = zmq_poll (items, 5, more ? 0 : idle);
+        int rc = zmq_poll (items, 5, self->owed ? 0 : idle);
         if (rc < 0 && zmq_errno () != EINTR) {
             log_error ("event=poll-failed error=\"%s\"", zmq_strerror (zmq_errno ()));
             return CIBUS_ERR_IO;
@@ -1978,7 +1977,7 @@ broker_run (broker_t *self)
         auth_handle (self->auth);
         conns_next_turn (self->conns);
         s_drain (self);
-        more = self->owed = s_deliver_pending (self);
+        self->owed = s_deliver_pending (self);
         log_limit_tick (self->limit);
         if (s_over_memory (self))
             return CIBUS_ERR_NOMEM;

@@ -1359,6 +1359,30 @@ test_broker_bad_input_is_refused_naming_the_field (void **state)
 
 //  ---------------------------------------------------------------- PROTOCOL.md against the broker
 
+//  Send a frame with cibus_raw and decode the reply of kind it must be
+//  answered with.
+static reply_t *
+s_raw_reply (cibus_t *client, const codec_buf_t *frame, cibus_err_t expected,
+             Cibus__Reply__KindCase kind)
+{
+    void *answer;
+    size_t size;
+    assert_int_equal (cibus_raw (client, frame->data, frame->size, &answer, &size), expected);
+    reply_t *reply = codec_reply_decode (answer, size);
+    free (answer);
+    assert_non_null (reply);
+    assert_int_equal (reply->kind_case, kind);
+    return reply;
+}
+
+//  Send a frame with cibus_raw and decode the Error it must be answered
+//  with; the caller frees the reply.
+static reply_t *
+s_raw_error (cibus_t *client, const codec_buf_t *frame, cibus_err_t expected)
+{
+    return s_raw_reply (client, frame, expected, CIBUS__REPLY__KIND_ERROR);
+}
+
 //  A raw request waits for its own answer: the answers to async
 //  publishes that come while it waits (dry runs are answered at once, so
 //  hundreds come before the Pong) go to the ack handler, each once, and
@@ -1382,13 +1406,7 @@ test_broker_a_raw_request_gets_its_own_answer_among_async_acks (void **state)
     request.ping = &ping;
     codec_buf_t frame = {0};
     assert_int_equal (codec_pack_request (&request, &frame), CIBUS_OK);
-    void *answer = NULL;
-    size_t size = 0;
-    assert_int_equal (cibus_raw (alice, frame.data, frame.size, &answer, &size), CIBUS_OK);
-    reply_t *reply = codec_reply_decode (answer, size);
-    free (answer);
-    assert_non_null (reply);
-    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_PONG);
+    reply_t *reply = s_raw_reply (alice, &frame, CIBUS_OK, CIBUS__REPLY__KIND_PONG);
     assert_int_equal (reply->pong->token, 7);
     codec_reply_free (reply);
     codec_buf_release (&frame);
@@ -1398,21 +1416,6 @@ test_broker_a_raw_request_gets_its_own_answer_among_async_acks (void **state)
     assert_int_equal (cibus_in_flight (alice), 0);
     free (order);
     cibus_destroy (&alice);
-}
-
-//  Send a frame with cibus_raw and decode the Error it must be answered
-//  with; the caller frees the reply.
-static reply_t *
-s_raw_error (cibus_t *client, const codec_buf_t *frame, cibus_err_t expected)
-{
-    void *answer;
-    size_t size;
-    assert_int_equal (cibus_raw (client, frame->data, frame->size, &answer, &size), expected);
-    reply_t *reply = codec_reply_decode (answer, size);
-    free (answer);
-    assert_non_null (reply);
-    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_ERROR);
-    return reply;
 }
 
 //  The network catalog takes definitions only, from the backbone too, and
