@@ -110,6 +110,7 @@
 //  A publish waiting in the current batch.
 typedef struct {
     zframe_t *routing;                /* who to ack */
+    int fd;                           /* the connection it came on; -1 when unknown */
     request_t *request;               /* owned; request->publish->envelope is the entry */
     char partner [129];               /* stamped into the entry */
     const store_partner_t *publisher; /* the registry's record; valid for this turn */
@@ -212,6 +213,7 @@ struct broker_t {
     s_pending_t **answer_order; /* a batch's publishes, each connection's together */
     size_t ack_count;
     zframe_t *ack_routing; /* whose they are: a pending's, valid until it is cleared */
+    int ack_fd;            /* and the connection they go to */
     //  The entries of the Deliver a cursor step is building (s_frame_add).
     uint8_t *frame_bytes;
     size_t frame_used, frame_bytes_cap;
@@ -268,13 +270,26 @@ s_send (broker_t *self, const void *routing, size_t routing_size, const reply_t 
     return 0;
 }
 
-static void
+static int
 s_send_to (broker_t *self, zframe_t *routing, const reply_t *reply)
 {
     int rc = s_send (self, zframe_data (routing), zframe_size (routing), reply);
     if (rc)
         log_limited (self->limit, LEVEL_WARN, "reply-dropped", "event=reply-dropped reason=\"%s\"",
                      rc == EHOSTUNREACH ? "client disconnected" : zmq_strerror (rc));
+    return rc;
+}
+
+//  Send a publish's answer and count its bytes against its connection, as
+//  a delivery's are: an Acks holds up to a batch of acks in one message,
+//  which the send queue's bound (a count of messages) does not weigh, so
+//  a publisher that does not read its answers is refused more publishes
+//  once they pile up (conns_backlogged, s_handle_publish).
+static void
+s_answer (broker_t *self, zframe_t *routing, int fd, const reply_t *reply)
+{
+    if (s_send_to (self, routing, reply) == 0 && self->conns)
+        conns_charge (self->conns, fd, self->reply_buf.size);
 }
 
 static void
@@ -515,12 +530,19 @@ s_dry_run (broker_t *self, zframe_t *routing, const store_partner_t *partner, en
 
 static void
 s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
-                  const store_partner_t *partner)
+                  const store_partner_t *partner, int fd)
 {
     request_t *request = *request_p;
     envelope_t *env = request->publish->envelope; //  checked by codec_validate_request
     codec_problem_t problem;
-    cibus_err_t err = s_may_publish (partner, env, &problem);
+    //  Answers the client does not read stay in the broker's memory:
+    //  take no more of its publishes until it has read them.
+    bool backlogged = self->conns && conns_backlogged (self->conns, fd);
+    cibus_err_t err = backlogged ? codec_problem_set (&problem, CIBUS_ERR_QUOTA, NULL,
+                                                      "this connection has not read the "
+                                                      "answers it was sent: read them before "
+                                                      "publishing more")
+                                 : s_may_publish (partner, env, &problem);
     //  The entry as stored is the envelope with the partner's name, a seq
     //  and a time stamped in (at most S_STAMP_BYTES more): counted as that,
     //  the total is never passed.
@@ -531,7 +553,7 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     //  A retry of an entry already stored is acked as the duplicate it is,
     //  quota or not: a publisher whose ack was lost must learn it was kept.
     uint64_t stored_seq;
-    if (err == CIBUS_ERR_QUOTA
+    if (err == CIBUS_ERR_QUOTA && !backlogged
         && store_seq_of (s_store (self), partner->name, env->id, &stored_seq) == CIBUS_OK)
         err = CIBUS_OK;
     if (err) {
@@ -545,6 +567,7 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     pthread_mutex_lock (&self->hand);
     s_pending_t *pending = &self->taking->items [self->taking->size++];
     pending->routing = *routing_p;
+    pending->fd = fd;
     pending->request = request;
     pending->publisher = partner;
     pending->refused = false;
@@ -727,7 +750,7 @@ s_acks_flush (broker_t *self)
     reply_t reply = CIBUS__REPLY__INIT;
     reply.kind_case = CIBUS__REPLY__KIND_ACKS;
     reply.acks = &acks;
-    s_send_to (self, self->ack_routing, &reply);
+    s_answer (self, self->ack_routing, self->ack_fd, &reply);
     self->ack_count = 0;
     self->ack_routing = NULL;
 }
@@ -755,7 +778,7 @@ s_acks_add (broker_t *self, const s_pending_t *pending)
         reply_t reply = CIBUS__REPLY__INIT;
         reply.kind_case = CIBUS__REPLY__KIND_ACK;
         reply.ack = &ack;
-        s_send_to (self, pending->routing, &reply);
+        s_answer (self, pending->routing, pending->fd, &reply);
         return;
     }
     if (self->ack_count && !zframe_eq (self->ack_routing, pending->routing))
@@ -767,6 +790,7 @@ s_acks_add (broker_t *self, const s_pending_t *pending)
     self->ack_list [self->ack_count] = &self->acks [self->ack_count];
     self->ack_count++;
     self->ack_routing = pending->routing;
+    self->ack_fd = pending->fd;
 }
 
 //  Connection first, then the order taken (the publishes' places in the
@@ -1764,7 +1788,7 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
     else
         switch (request->kind_case) {
             case CIBUS__REQUEST__KIND_PUBLISH:
-                s_handle_publish (self, routing_p, &request, partner);
+                s_handle_publish (self, routing_p, &request, partner, fd);
                 break;
             case CIBUS__REQUEST__KIND_SUBSCRIBE:
                 s_handle_subscribe (self, routing, fd, request->subscribe, partner);

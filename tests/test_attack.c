@@ -19,6 +19,7 @@
 #include "cibus_wire.h"
 #include "codec.h"
 #include "harness.h"
+#include "proxy.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -67,6 +68,22 @@ s_dealer (const harness_world_t *world, const char *secret, const void *routing_
     if (rcvbuf)
         zsock_set_rcvbuf (dealer, rcvbuf);
     assert_int_equal (zsock_connect (dealer, "%s", world->broker.endpoint), 0);
+    return dealer;
+}
+
+//  A DEALER under a partner's key, connected to endpoint (a relay).
+static zsock_t *
+s_dealer_at (const harness_world_t *world, const char *secret, const char *endpoint)
+{
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    assert_non_null (dealer);
+    zcert_t *cert = zcert_load (secret);
+    assert_non_null (cert);
+    zcert_apply (cert, dealer);
+    zcert_destroy (&cert);
+    zsock_set_curve_serverkey (dealer, world->broker.broker_key);
+    zsock_set_linger (dealer, 0);
+    assert_int_equal (zsock_connect (dealer, "%s", endpoint), 0);
     return dealer;
 }
 
@@ -1242,6 +1259,81 @@ test_attack_a_raw_publisher_gets_its_acks_together_only_when_it_asks (void **sta
     zsock_destroy (&pub);
 }
 
+//  A publisher that never reads its answers, sending publishes that ask
+//  for their acks together (each a retry of one stored note, with the
+//  longest id there is), through a relay that stops passing the broker's
+//  answers on, so that they stay in the broker's buffers (a client's own
+//  libzmq may take in megabytes it does not read; a hostile client need
+//  not). An Acks holds a batch's acks in one message, and the send
+//  queue's bound is a count of messages: the acks piled up in the
+//  broker's memory without limit (about 145 bytes a publish). The broker
+//  counts the bytes of its answers against the connection, as it counts a
+//  delivery's, and once the connection holds more than its kernel takes
+//  it refuses the connection's publishes and says why. Read again, the
+//  connection is answered again.
+#define S_UNREAD_PUBLISHES 40000
+static void
+test_attack_a_publisher_that_never_reads_its_acks_is_refused_more (void **state)
+{
+    harness_world_t *world = *state;
+    char id [CIBUS_MAX_ID + 1];
+    memset (id, 'u', CIBUS_MAX_ID);
+    id [CIBUS_MAX_ID] = 0;
+    Cibus__MeetingNote note = CIBUS__MEETING_NOTE__INIT;
+    note.title = "unread";
+    note.held_on = "2026-10-01";
+    envelope_t env = CIBUS__ENVELOPE__INIT;
+    env.topic = "early-literacy/note";
+    env.id = id;
+    env.body_case = CIBUS__ENVELOPE__BODY_NOTE;
+    env.note = &note;
+    Cibus__Publish publish = CIBUS__PUBLISH__INIT;
+    publish.envelope = &env;
+    publish.has_acks_together = publish.acks_together = true;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
+    request.publish = &publish;
+    codec_buf_t buf = {0};
+    assert_int_equal (codec_pack_request (&request, &buf), CIBUS_OK);
+
+    proxy_t *relay = proxy_new (world->broker.endpoint);
+    assert_non_null (relay);
+    zsock_t *pub = s_dealer_at (world, world->hub, proxy_endpoint (relay));
+    //  The handshake and one answer pass; then nothing more of the broker's.
+    s_send_ping (pub, 1);
+    reply_t *reply = s_recv (pub, harness_now_msec () + S_TIMEOUT);
+    assert_non_null (reply);
+    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_PONG);
+    codec_reply_free (reply);
+    proxy_hold_after (relay, 0);
+    for (size_t i = 0; i < S_UNREAD_PUBLISHES; i++)
+        assert_int_equal (zmq_send (zsock_resolve (pub), buf.data, buf.size, 0), (int)buf.size);
+    //  The broker says it refused, and an honest client is served meanwhile.
+    char log [4200];
+    snprintf (log, sizeof log, "%s.log", world->data);
+    assert_true (harness_wait_text (log,
+                                    "reason=\"this connection has not read the answers it was "
+                                    "sent: read them before publishing more\"",
+                                    4 * HARNESS_DEADLINE_MSEC));
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    assert_int_equal (cibus_ping (hub, NULL, 0, NULL, 0), CIBUS_OK);
+    zsock_destroy (&pub);
+    proxy_destroy (&relay);
+
+    //  A connection that reads what it is sent is answered, acks together.
+    pub = s_dealer (world, world->hub, NULL, 0, 0, 0);
+    assert_int_equal (zmq_send (zsock_resolve (pub), buf.data, buf.size, 0), (int)buf.size);
+    reply = s_recv (pub, harness_now_msec () + S_TIMEOUT);
+    assert_non_null (reply);
+    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_ACKS);
+    assert_int_equal (reply->acks->n_acks, 1);
+    assert_true (reply->acks->acks [0]->duplicate);
+    codec_reply_free (reply);
+    codec_buf_release (&buf);
+    cibus_destroy (&hub);
+    zsock_destroy (&pub);
+}
+
 //  A reader subscribing at the start of a long backlog gets its first
 //  entries in a small frame (PROTOCOL.md 4.3: at most 8 KiB, the bound
 //  doubling with each frame after it up to 1 MiB), not in a full one it
@@ -1305,6 +1397,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_attack_a_raw_publisher_gets_its_acks_together_only_when_it_asks, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_attack_a_publisher_that_never_reads_its_acks_is_refused_more, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_attack_cursors_matching_nothing_do_not_starve_a_ping,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
