@@ -447,12 +447,21 @@ s_dispatch (cibus_t *self, zframe_t *frame)
             }
         }
     }
-    else if (kind == CIBUS__REPLY__KIND_ACKS && self->in_flight)
-        //  Only async publishes ask for their acks together: theirs, even
-        //  while a raw request waits (a raw publish of its own that asked
-        //  for it, with none in flight, is that request's answer).
-        for (size_t i = 0; i < reply->acks->n_acks; i++)
-            s_async_answer (self, reply->acks->acks [i], NULL);
+    else if (kind == CIBUS__REPLY__KIND_ACKS && self->in_flight) {
+        //  Async publishes ask for their acks together: theirs go to the
+        //  ack handler, even while a raw request waits. An ack for any
+        //  other id is a raw publish's that asked for it too: the raw
+        //  request waiting takes the whole Acks as its answer.
+        bool others = false;
+        for (size_t i = 0; i < reply->acks->n_acks; i++) {
+            const Cibus__Ack *ack = reply->acks->acks [i];
+            if (ack->id && *ack->id && zhashx_lookup (self->async_ids, ack->id))
+                s_async_answer (self, ack, NULL);
+            else
+                others = true;
+        }
+        for_sync = others && self->expect == S_ANY_REPLY;
+    }
     else if (self->expect == S_ANY_REPLY && !(id && *id && zhashx_lookup (self->async_ids, id)))
         //  A raw request's answer: anything but the answer to an async
         //  publish in flight, which goes to the ack handler below.
