@@ -9,6 +9,7 @@
 #include "disclosure.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,6 +610,81 @@ test_codec_reply_deliver_carries_envelope_bytes_unchanged (void **state)
     codec_reply_free (decoded);
     codec_buf_release (&stored [0]);
     codec_buf_release (&stored [1]);
+}
+
+//  A Deliver of S_LARGE_ENTRIES entries of 1 KiB each, every byte telling
+//  its entry and place, packed into buf.
+#define S_LARGE_ENTRIES 300
+static void
+s_pack_large_deliver (codec_buf_t *buf)
+{
+    static uint8_t bytes [S_LARGE_ENTRIES][1024];
+    ProtobufCBinaryData envelopes [S_LARGE_ENTRIES];
+    for (size_t i = 0; i < S_LARGE_ENTRIES; i++) {
+        for (size_t j = 0; j < sizeof bytes [i]; j++)
+            bytes [i][j] = (uint8_t)(i * 31 + j);
+        envelopes [i] = (ProtobufCBinaryData){sizeof bytes [i], bytes [i]};
+    }
+    Cibus__Deliver deliver = CIBUS__DELIVER__INIT;
+    deliver.n_envelopes = S_LARGE_ENTRIES;
+    deliver.envelopes = envelopes;
+    reply_t reply = CIBUS__REPLY__INIT;
+    reply.kind_case = CIBUS__REPLY__KIND_DELIVER;
+    reply.deliver = &deliver;
+    assert_int_equal (codec_pack_reply (&reply, buf), CIBUS_OK);
+}
+
+static void
+s_check_large_deliver (const reply_t *reply)
+{
+    assert_non_null (reply);
+    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_DELIVER);
+    assert_int_equal (reply->deliver->n_envelopes, S_LARGE_ENTRIES);
+    for (size_t i = 0; i < S_LARGE_ENTRIES; i++) {
+        const ProtobufCBinaryData *entry = &reply->deliver->envelopes [i];
+        assert_int_equal (entry->len, 1024);
+        for (size_t j = 0; j < entry->len; j++)
+            assert_int_equal (entry->data [j], (uint8_t)(i * 31 + j));
+    }
+}
+
+static void *
+s_decode_large (void *arg)
+{
+    const codec_buf_t *buf = arg;
+    for (int round = 0; round < 3; round++) {
+        reply_t *reply = codec_reply_decode (buf->data, buf->size);
+        s_check_large_deliver (reply);
+        codec_reply_free (reply);
+    }
+    return NULL;
+}
+
+//  A large message decodes into blocks that its thread keeps when it is
+//  freed: the next decode of a large message on that thread takes them
+//  again (the message lands where the one before it was) rather than
+//  malloc's, and every decode, on this thread or another, is whole.
+static void
+test_codec_large_decodes_reuse_their_thread_s_blocks (void **state)
+{
+    (void)state;
+    codec_buf_t buf = {0};
+    s_pack_large_deliver (&buf);
+    assert_true (buf.size > 256 * 1024);
+    reply_t *first = codec_reply_decode (buf.data, buf.size);
+    s_check_large_deliver (first);
+    void *where = first;
+    codec_reply_free (first);
+    reply_t *again = codec_reply_decode (buf.data, buf.size);
+    assert_ptr_equal (again, where);
+    s_check_large_deliver (again);
+    //  Another thread's decodes, while this one's message lives.
+    pthread_t thread;
+    assert_int_equal (pthread_create (&thread, NULL, s_decode_large, &buf), 0);
+    assert_int_equal (pthread_join (thread, NULL), 0);
+    s_check_large_deliver (again);
+    codec_reply_free (again);
+    codec_buf_release (&buf);
 }
 
 static void
@@ -3340,6 +3416,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_codec_envelope_with_data_round_trips),
+        cmocka_unit_test (test_codec_large_decodes_reuse_their_thread_s_blocks),
         cmocka_unit_test (test_codec_envelope_with_masked_table_round_trips),
         cmocka_unit_test (test_codec_envelope_with_note_round_trips),
         cmocka_unit_test (test_codec_envelope_with_commitment_round_trips),
