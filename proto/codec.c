@@ -17,12 +17,13 @@
     address of its arena, so that the message alone, whichever block
     protobuf-c gave it, finds what to free.
 
-    The largest blocks, of S_BLOCK_MAX, are kept by each thread for its
-    next decode (up to S_KEPT_MAX of them) instead of going back to
-    malloc: a Deliver of a megabyte takes some thirty, and glibc, given
-    them back, returned the top of its heap to the kernel, so that the
-    next Deliver faulted every page of them in again (with the growth
-    of the heap, a fifth of scenario 6's subscribers' CPU).               */
+    Blocks are of five sizes, 4 to 64 KiB, and each thread keeps those
+    it frees for its next decodes (up to 4 MiB of them) instead of giving
+    them back to malloc. A subscriber decodes a Deliver's hundreds of
+    entries at once and frees them one by one as they are read; given
+    back, glibc returned the top of its heap to the kernel each time, so
+    that the next Deliver's entries faulted every page in again (with the
+    heap's growth, a fifth of scenario 6's subscribers' CPU).             */
 
 #include "codec.h"
 #include "utf8.h"
@@ -104,13 +105,17 @@ typedef struct {
 #define S_BLOCK_MAX  (64 * 1024)
 #define S_ALIGNED(n) (((n) + sizeof (max_align_t) - 1) & ~(sizeof (max_align_t) - 1))
 
-//  The blocks of S_BLOCK_MAX a thread keeps: a list through their next,
-//  freed when the thread ends (the key's destructor).
-#define S_KEPT_MAX 32
+//  The blocks a thread keeps, by size class: 4, 8, 16, 32 and 64 KiB
+//  (S_BLOCK_MAX), each a list through their next, at most S_KEPT_BYTES in
+//  all; freed when the thread ends (the key's destructor).
+#define S_CLASS_MIN   (4 * 1024)
+#define S_CLASSES     5
+#define S_KEPT_BYTES  (4 * 1024 * 1024)
+_Static_assert (S_CLASS_MIN << (S_CLASSES - 1) == S_BLOCK_MAX, "the classes end at a block");
 
 typedef struct {
-    s_chunk_t *chunks;
-    size_t count;
+    s_chunk_t *chunks [S_CLASSES];
+    size_t bytes;
 } s_kept_t;
 
 static pthread_key_t s_kept_key;
@@ -121,11 +126,12 @@ static void
 s_kept_free (void *data)
 {
     s_kept_t *kept = data;
-    while (kept && kept->chunks) {
-        s_chunk_t *next = kept->chunks->next;
-        free (kept->chunks);
-        kept->chunks = next;
-    }
+    for (int c = 0; kept && c < S_CLASSES; c++)
+        while (kept->chunks [c]) {
+            s_chunk_t *next = kept->chunks [c]->next;
+            free (kept->chunks [c]);
+            kept->chunks [c] = next;
+        }
     free (kept);
 }
 
@@ -150,22 +156,30 @@ s_kept (void)
     return kept;
 }
 
-//  Blocks from this size up to S_BLOCK_MAX are made of S_BLOCK_MAX, so
-//  that they can be kept: a Deliver of a few tens of kilobytes, the most
-//  common, faulted its pages in as often as a large one.
-#define S_KEPT_FROM (16 * 1024)
+//  The class of a block of size bytes, -1 for one larger than S_BLOCK_MAX.
+static int
+s_class_of (size_t size)
+{
+    int c = 0;
+    while (c < S_CLASSES && (size_t)S_CLASS_MIN << c < size)
+        c++;
+    return c < S_CLASSES ? c : -1;
+}
 
+//  A block of at least size bytes: of its class's size, the thread's own
+//  when it keeps one, else malloc's.
 static s_chunk_t *
 s_chunk_new (size_t size, s_chunk_t *next)
 {
-    if (size >= S_KEPT_FROM && size < S_BLOCK_MAX)
-        size = S_BLOCK_MAX;
-    s_kept_t *kept = size == S_BLOCK_MAX ? s_kept () : NULL;
+    int c = s_class_of (size);
+    s_kept_t *kept = c >= 0 ? s_kept () : NULL;
     s_chunk_t *chunk = NULL;
-    if (kept && kept->chunks) {
-        chunk = kept->chunks;
-        kept->chunks = chunk->next;
-        kept->count--;
+    if (c >= 0)
+        size = (size_t)S_CLASS_MIN << c;
+    if (kept && kept->chunks [c]) {
+        chunk = kept->chunks [c];
+        kept->chunks [c] = chunk->next;
+        kept->bytes -= size;
     } else
         chunk = malloc (sizeof *chunk + size);
     if (chunk)
@@ -173,15 +187,16 @@ s_chunk_new (size_t size, s_chunk_t *next)
     return chunk;
 }
 
-//  Give a block back: kept when of S_BLOCK_MAX and the thread has room.
+//  Give a block back: kept when the thread has room for it.
 static void
 s_chunk_free (s_chunk_t *chunk)
 {
-    s_kept_t *kept = chunk->size == S_BLOCK_MAX ? s_kept () : NULL;
-    if (kept && kept->count < S_KEPT_MAX) {
-        chunk->next = kept->chunks;
-        kept->chunks = chunk;
-        kept->count++;
+    int c = s_class_of (chunk->size);
+    s_kept_t *kept = c >= 0 && (size_t)S_CLASS_MIN << c == chunk->size ? s_kept () : NULL;
+    if (kept && kept->bytes + chunk->size <= S_KEPT_BYTES) {
+        chunk->next = kept->chunks [c];
+        kept->chunks [c] = chunk;
+        kept->bytes += chunk->size;
     } else
         free (chunk);
 }
@@ -224,22 +239,20 @@ static s_arena_t *
 s_arena_new (size_t size)
 {
     size_t header = S_ALIGNED (sizeof (s_arena_t));
-    //  A message decodes into some ten times its bytes (a data table of
-    //  260 bytes into 2.6 KB of structs, arrays and strings): one block
-    //  for it, not two or three.
-    size_t first = size < S_BLOCK_MAX / 16 ? 12 * size + 1024 : S_BLOCK_MAX;
-    //  A large message's first block is one of S_BLOCK_MAX, as its others.
+    //  A message decodes into up to some ten times its bytes (a data
+    //  table of 260 bytes into 2.6 KB of structs, arrays and strings): one
+    //  block for it, not two or three.
+    size_t first = size < S_BLOCK_MAX / 10 ? 10 * size + 256 : S_BLOCK_MAX;
     if (header + first > S_BLOCK_MAX)
         first = S_BLOCK_MAX - header;
     s_chunk_t *chunk = s_chunk_new (header + first, NULL);
     if (!chunk)
         return NULL;
-    first = chunk->size - header; //  s_chunk_new may have made it larger
     s_arena_t *arena = (s_arena_t *)chunk->bytes;
     chunk->used = S_ALIGNED (sizeof *arena);
     arena->allocator = (ProtobufCAllocator){s_arena_alloc, s_arena_free_block, arena};
     arena->chunk = chunk;
-    arena->next_size = header + first == S_BLOCK_MAX ? S_BLOCK_MAX : first;
+    arena->next_size = chunk->size; //  of its class, which may be larger
     return arena;
 }
 

@@ -660,12 +660,12 @@ s_decode_large (void *arg)
     return NULL;
 }
 
-//  A large message decodes into blocks that its thread keeps when it is
-//  freed: the next decode of a large message on that thread takes them
-//  again (the message lands where the one before it was) rather than
-//  malloc's, and every decode, on this thread or another, is whole.
+//  A message decodes into blocks that its thread keeps when it is freed:
+//  the next decode of a message of that size on that thread takes them
+//  again (it lands where the one before it was) rather than malloc's, and
+//  every decode, on this thread or another, is whole.
 static void
-test_codec_large_decodes_reuse_their_thread_s_blocks (void **state)
+test_codec_decodes_reuse_their_thread_s_blocks (void **state)
 {
     (void)state;
     codec_buf_t buf = {0};
@@ -684,6 +684,22 @@ test_codec_large_decodes_reuse_their_thread_s_blocks (void **state)
     assert_int_equal (pthread_join (thread, NULL), 0);
     s_check_large_deliver (again);
     codec_reply_free (again);
+    //  A small one's single block too.
+    Cibus__Pong pong = CIBUS__PONG__INIT;
+    pong.has_token = true;
+    pong.token = 42;
+    reply_t small = CIBUS__REPLY__INIT;
+    small.kind_case = CIBUS__REPLY__KIND_PONG;
+    small.pong = &pong;
+    assert_int_equal (codec_pack_reply (&small, &buf), CIBUS_OK);
+    reply_t *one = codec_reply_decode (buf.data, buf.size);
+    assert_non_null (one);
+    where = one;
+    codec_reply_free (one);
+    one = codec_reply_decode (buf.data, buf.size);
+    assert_ptr_equal (one, where);
+    assert_int_equal (one->pong->token, 42);
+    codec_reply_free (one);
     codec_buf_release (&buf);
 }
 
@@ -3416,7 +3432,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_codec_envelope_with_data_round_trips),
-        cmocka_unit_test (test_codec_large_decodes_reuse_their_thread_s_blocks),
+        cmocka_unit_test (test_codec_decodes_reuse_their_thread_s_blocks),
         cmocka_unit_test (test_codec_envelope_with_masked_table_round_trips),
         cmocka_unit_test (test_codec_envelope_with_note_round_trips),
         cmocka_unit_test (test_codec_envelope_with_commitment_round_trips),
