@@ -284,12 +284,25 @@ s_send_to (broker_t *self, zframe_t *routing, const reply_t *reply)
 //  a delivery's are: an Acks holds up to a batch of acks in one message,
 //  which the send queue's bound (a count of messages) does not weigh, so
 //  a publisher that does not read its answers is refused more publishes
-//  once they pile up (conns_backlogged, s_handle_publish).
+//  once they pile up (s_unread_answers).
 static void
 s_answer (broker_t *self, zframe_t *routing, int fd, const reply_t *reply)
 {
     if (s_send_to (self, routing, reply) == 0 && self->conns)
-        conns_charge (self->conns, fd, self->reply_buf.size);
+        conns_charge_answers (self->conns, fd, self->reply_buf.size);
+}
+
+//  Whether the connection fd holds answers to its publishes it has not
+//  read, more than a turn's worth: its queues are full (conns_backlogged)
+//  and a MiB of acks or more went to it since they were last found
+//  short. A connection full of deliveries it has yet to read (a replica
+//  catching up, which also publishes) may still publish: deliveries are
+//  bounded by credit and by bytes in flight, and its acks by this.
+static bool
+s_unread_answers (broker_t *self, int fd)
+{
+    return self->conns && conns_backlogged (self->conns, fd)
+           && conns_answers_unread (self->conns, fd) >= CONNS_TURN_BYTES;
 }
 
 static void
@@ -537,7 +550,7 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     codec_problem_t problem;
     //  Answers the client does not read stay in the broker's memory:
     //  take no more of its publishes until it has read them.
-    bool backlogged = self->conns && conns_backlogged (self->conns, fd);
+    bool backlogged = s_unread_answers (self, fd);
     cibus_err_t err = backlogged ? codec_problem_set (&problem, CIBUS_ERR_QUOTA, NULL,
                                                       "this connection has not read the "
                                                       "answers it was sent: read them before "

@@ -39,6 +39,8 @@ typedef struct {
     uint64_t turn_bytes; /* bytes sent to it in that turn */
     uint64_t sent;       /* bytes sent to it since it was accepted (conns_charge) */
     uint64_t checked;    /* sent when its queues were last looked at and found short */
+    uint64_t answers;    /* of sent, the answers to its requests (conns_charge_answers) */
+    uint64_t answers_checked; /* answers at checked */
 } s_conn_t;
 
 struct conns_t {
@@ -309,7 +311,24 @@ conns_backlogged (conns_t *self, int fd)
     if ((int64_t)queued * 8 >= (int64_t)size * 3)
         return true;
     conn->checked = conn->sent;
+    conn->answers_checked = conn->answers;
     return false;
+}
+
+void
+conns_charge_answers (conns_t *self, int fd, size_t bytes)
+{
+    conns_charge (self, fd, bytes);
+    s_conn_t *conn = s_conn (self, fd, false);
+    if (conn && conn->accepted_at)
+        conn->answers += bytes;
+}
+
+uint64_t
+conns_answers_unread (conns_t *self, int fd)
+{
+    s_conn_t *conn = s_conn (self, fd, false);
+    return conn && conn->accepted_at ? conn->answers - conn->answers_checked : 0;
 }
 
 size_t

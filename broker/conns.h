@@ -72,6 +72,14 @@ void conns_charge (conns_t *self, int fd, size_t bytes);
    the monitor does not know. */
 bool conns_backlogged (conns_t *self, int fd);
 
+/* Count bytes of answers to the connection fd's own requests (acks), as
+   conns_charge does, and on their own too. */
+void conns_charge_answers (conns_t *self, int fd, size_t bytes);
+
+/* Bytes of answers sent to fd since conns_backlogged last found its
+   queues short: at most what of them it has not read. */
+uint64_t conns_answers_unread (conns_t *self, int fd);
+
 /* Connections open now, and those of them still in their handshake. */
 size_t conns_open (conns_t *self);
 size_t conns_pending (conns_t *self);

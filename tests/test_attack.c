@@ -1334,6 +1334,47 @@ test_attack_a_publisher_that_never_reads_its_acks_is_refused_more (void **state)
     zsock_destroy (&pub);
 }
 
+//  A replica catching up publishes on the connection it reads on: while
+//  its buffers are full of deliveries it has yet to read, the broker
+//  still takes its publishes. Only a MiB of acks not read makes it
+//  refuse them (the test above): deliveries are bounded on their own.
+#define S_CATCH_UP_NOTES 200
+static void
+test_attack_a_reader_full_of_deliveries_may_still_publish (void **state)
+{
+    harness_world_t *world = *state;
+    cibus_t *hub = harness_client (world, world->hub, S_TIMEOUT);
+    uint64_t first = s_next_seq (hub);
+    s_publish_notes (hub, "behind", 0, S_CATCH_UP_NOTES, CIBUS_MAX_BODY, 0);
+
+    proxy_t *relay = proxy_new (world->broker.endpoint);
+    assert_non_null (relay);
+    zsock_t *reader = s_dealer_at (world, world->hub, proxy_endpoint (relay));
+    s_send_ping (reader, 1);
+    reply_t *reply = s_recv (reader, harness_now_msec () + S_TIMEOUT);
+    assert_non_null (reply);
+    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_PONG);
+    codec_reply_free (reply);
+    //  From now on the deliveries stay in the broker's buffers: some 12 MB
+    //  of notes, with credit for all of them.
+    proxy_hold_after (relay, 0);
+    s_send_subscribe (reader, NULL, first, CIBUS_CREDIT_MAX);
+    //  Turns of the broker's loop, in which it fills them.
+    for (int i = 0; i < 20; i++)
+        assert_int_equal (cibus_ping (hub, NULL, 0, NULL, 0), CIBUS_OK);
+    for (size_t i = 0; i < 5; i++)
+        s_send_note (reader, "while-behind", i, "2026-10-01", true);
+    //  Each is stored.
+    uint64_t last = first + S_CATCH_UP_NOTES + 4;
+    int64_t until = harness_now_msec () + HARNESS_DEADLINE_MSEC;
+    while (s_next_seq (hub) <= last && harness_now_msec () < until)
+        ;
+    assert_int_equal (s_next_seq (hub), last + 1);
+    zsock_destroy (&reader);
+    proxy_destroy (&relay);
+    cibus_destroy (&hub);
+}
+
 //  A reader subscribing at the start of a long backlog gets its first
 //  entries in a small frame (PROTOCOL.md 4.3: at most 8 KiB, the bound
 //  doubling with each frame after it up to 1 MiB), not in a full one it
@@ -1399,6 +1440,8 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_attack_a_publisher_that_never_reads_its_acks_is_refused_more, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_attack_a_reader_full_of_deliveries_may_still_publish,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_attack_cursors_matching_nothing_do_not_starve_a_ping,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
