@@ -17,7 +17,7 @@
     address of its arena, so that the message alone, whichever block
     protobuf-c gave it, finds what to free.
 
-    Blocks are of five sizes, 4 to 64 KiB, and each thread keeps those
+    Blocks are of seven sizes, 1 to 64 KiB, and each thread keeps those
     it frees for its next decodes (up to 4 MiB of them) instead of giving
     them back to malloc. A subscriber decodes a Deliver's hundreds of
     entries at once and frees them one by one as they are read; given
@@ -105,11 +105,12 @@ typedef struct {
 #define S_BLOCK_MAX  (64 * 1024)
 #define S_ALIGNED(n) (((n) + sizeof (max_align_t) - 1) & ~(sizeof (max_align_t) - 1))
 
-//  The blocks a thread keeps, by size class: 4, 8, 16, 32 and 64 KiB
+//  The blocks a thread keeps, by size class: 1, 2, 4, ... 64 KiB
 //  (S_BLOCK_MAX), each a list through their next, at most S_KEPT_BYTES in
-//  all; freed when the thread ends (the key's destructor).
-#define S_CLASS_MIN   (4 * 1024)
-#define S_CLASSES     5
+//  all; freed when the thread ends (the key's destructor). A block is at
+//  most twice what was asked for.
+#define S_CLASS_MIN   1024
+#define S_CLASSES     7
 #define S_KEPT_BYTES  (4 * 1024 * 1024)
 _Static_assert (S_CLASS_MIN << (S_CLASSES - 1) == S_BLOCK_MAX, "the classes end at a block");
 
@@ -239,10 +240,12 @@ static s_arena_t *
 s_arena_new (size_t size)
 {
     size_t header = S_ALIGNED (sizeof (s_arena_t));
-    //  A message decodes into up to some ten times its bytes (a data
-    //  table of 260 bytes into 2.6 KB of structs, arrays and strings): one
-    //  block for it, not two or three.
-    size_t first = size < S_BLOCK_MAX / 10 ? 10 * size + 256 : S_BLOCK_MAX;
+    //  A message decodes into its bytes and more (a data table of 260
+    //  bytes into 2.6 KB of structs, arrays and strings, a long note into
+    //  little more than its text); a second block, kept by the thread,
+    //  costs little, and a message held long (a delivery waiting to be
+    //  read) holds no more than about twice what it needs.
+    size_t first = size < S_BLOCK_MAX ? size + size / 8 + 1024 : S_BLOCK_MAX;
     if (header + first > S_BLOCK_MAX)
         first = S_BLOCK_MAX - header;
     s_chunk_t *chunk = s_chunk_new (header + first, NULL);
