@@ -305,6 +305,19 @@ s_unread_answers (broker_t *self, int fd)
            && conns_answers_unread (self->conns, fd) >= CONNS_TURN_BYTES;
 }
 
+static void s_refuse (broker_t *self, zframe_t *routing, const char *who, const char *request,
+                      const char *id, const codec_problem_t *problem);
+
+//  Refuse a publish, its Error counted as its ack would have been.
+static void
+s_refuse_publish (broker_t *self, zframe_t *routing, int fd, const char *who, const char *id,
+                  const codec_problem_t *problem)
+{
+    s_refuse (self, routing, who, "publish", id, problem);
+    if (self->conns)
+        conns_charge_answers (self->conns, fd, self->reply_buf.size);
+}
+
 static void
 s_send_error (broker_t *self, zframe_t *routing, cibus_err_t code, const char *field,
               const char *id, const char *message)
@@ -499,8 +512,8 @@ s_charge_time (broker_t *self, const store_partner_t *partner, uint64_t usec)
 //  stored, delivered or counted against the total quota. The time it
 //  takes is charged like a publish's.
 static void
-s_dry_run (broker_t *self, zframe_t *routing, const store_partner_t *partner, envelope_t *env,
-           size_t quoted)
+s_dry_run (broker_t *self, zframe_t *routing, int fd, const store_partner_t *partner,
+           envelope_t *env, size_t quoted)
 {
     if (quoted) {
         s_quota_t *quota = zhashx_lookup (self->quotas, partner->name);
@@ -520,7 +533,7 @@ s_dry_run (broker_t *self, zframe_t *routing, const store_partner_t *partner, en
         codec_problem_set (&problem, err, NULL,
                            "the broker could not check this update; nothing was stored");
     if (err) {
-        s_refuse (self, routing, partner->name, "publish", env->id, &problem);
+        s_refuse_publish (self, routing, fd, partner->name, env->id, &problem);
         return;
     }
     Cibus__Ack ack = CIBUS__ACK__INIT;
@@ -538,7 +551,7 @@ s_dry_run (broker_t *self, zframe_t *routing, const store_partner_t *partner, en
     reply_t reply = CIBUS__REPLY__INIT;
     reply.kind_case = CIBUS__REPLY__KIND_ACK;
     reply.ack = &ack;
-    s_send_to (self, routing, &reply);
+    s_answer (self, routing, fd, &reply);
 }
 
 static void
@@ -570,11 +583,11 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
         && store_seq_of (s_store (self), partner->name, env->id, &stored_seq) == CIBUS_OK)
         err = CIBUS_OK;
     if (err) {
-        s_refuse (self, *routing_p, partner->name, "publish", env ? env->id : NULL, &problem);
+        s_refuse_publish (self, *routing_p, fd, partner->name, env ? env->id : NULL, &problem);
         return;
     }
     if (request->publish->has_dry_run && request->publish->dry_run) {
-        s_dry_run (self, *routing_p, partner, env, quoted);
+        s_dry_run (self, *routing_p, fd, partner, env, quoted);
         return;
     }
     pthread_mutex_lock (&self->hand);
@@ -912,8 +925,8 @@ s_batch_done (broker_t *self, s_batch_t *batch)
         s_pending_t *pending = order [i];
         if (pending->refused) {
             s_acks_flush (self);
-            s_refuse (self, pending->routing, pending->partner, "publish",
-                      pending->request->publish->envelope->id, &pending->problem);
+            s_refuse_publish (self, pending->routing, pending->fd, pending->partner,
+                              pending->request->publish->envelope->id, &pending->problem);
         }
         else
             s_acks_add (self, pending);

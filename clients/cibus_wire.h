@@ -53,7 +53,10 @@ void cibus_envelope_free (cibus_envelope_t *env);
 
 /* Send raw bytes as one request frame and return the raw reply (for tests
    and tools that speak the protocol directly). The caller frees *reply
-   with free(). */
+   with free(). The answer to an async publish in flight is never taken
+   for it; but a raw publish that asks for its ack together with others
+   (Publish.acks_together) gets the whole Acks that holds its ack, and
+   the acks in it of async publishes have gone to the ack handler too. */
 cibus_err_t cibus_raw (cibus_t *self, const void *data, size_t size, void **reply,
                        size_t *reply_size);
 

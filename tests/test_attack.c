@@ -83,6 +83,8 @@ s_dealer_at (const harness_world_t *world, const char *secret, const char *endpo
     zcert_destroy (&cert);
     zsock_set_curve_serverkey (dealer, world->broker.broker_key);
     zsock_set_linger (dealer, 0);
+    //  A send that cannot go out fails the test, in time.
+    zsock_set_sndtimeo (dealer, S_TIMEOUT);
     assert_int_equal (zsock_connect (dealer, "%s", endpoint), 0);
     return dealer;
 }
@@ -1269,8 +1271,8 @@ test_attack_a_raw_publisher_gets_its_acks_together_only_when_it_asks (void **sta
 //  broker's memory without limit (about 145 bytes a publish). The broker
 //  counts the bytes of its answers against the connection, as it counts a
 //  delivery's, and once the connection holds more than its kernel takes
-//  it refuses the connection's publishes and says why. Read again, the
-//  connection is answered again.
+//  it refuses the connection's publishes and says why. A connection that
+//  reads what it is sent is answered.
 #define S_UNREAD_PUBLISHES 40000
 static void
 test_attack_a_publisher_that_never_reads_its_acks_is_refused_more (void **state)
@@ -1322,6 +1324,7 @@ test_attack_a_publisher_that_never_reads_its_acks_is_refused_more (void **state)
 
     //  A connection that reads what it is sent is answered, acks together.
     pub = s_dealer (world, world->hub, NULL, 0, 0, 0);
+    zsock_set_sndtimeo (pub, S_TIMEOUT);
     assert_int_equal (zmq_send (zsock_resolve (pub), buf.data, buf.size, 0), (int)buf.size);
     reply = s_recv (pub, harness_now_msec () + S_TIMEOUT);
     assert_non_null (reply);
