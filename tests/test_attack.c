@@ -49,8 +49,7 @@
 //  a hostile client may; rcvhwm and rcvbuf, when not 0, make it take in as
 //  little as possible of what it does not read.
 static zsock_t *
-s_dealer (const harness_world_t *world, const char *secret, const void *routing_id, size_t size,
-          int rcvhwm, int rcvbuf)
+s_dealer_new (const harness_world_t *world, const char *secret)
 {
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
     assert_non_null (dealer);
@@ -60,6 +59,14 @@ s_dealer (const harness_world_t *world, const char *secret, const void *routing_
     zcert_destroy (&cert);
     zsock_set_curve_serverkey (dealer, world->broker.broker_key);
     zsock_set_linger (dealer, 0);
+    return dealer;
+}
+
+static zsock_t *
+s_dealer (const harness_world_t *world, const char *secret, const void *routing_id, size_t size,
+          int rcvhwm, int rcvbuf)
+{
+    zsock_t *dealer = s_dealer_new (world, secret);
     if (routing_id)
         assert_int_equal (zmq_setsockopt (zsock_resolve (dealer), ZMQ_ROUTING_ID, routing_id, size),
                           0);
@@ -68,24 +75,6 @@ s_dealer (const harness_world_t *world, const char *secret, const void *routing_
     if (rcvbuf)
         zsock_set_rcvbuf (dealer, rcvbuf);
     assert_int_equal (zsock_connect (dealer, "%s", world->broker.endpoint), 0);
-    return dealer;
-}
-
-//  A DEALER under a partner's key, connected to endpoint (a relay).
-static zsock_t *
-s_dealer_at (const harness_world_t *world, const char *secret, const char *endpoint)
-{
-    zsock_t *dealer = zsock_new (ZMQ_DEALER);
-    assert_non_null (dealer);
-    zcert_t *cert = zcert_load (secret);
-    assert_non_null (cert);
-    zcert_apply (cert, dealer);
-    zcert_destroy (&cert);
-    zsock_set_curve_serverkey (dealer, world->broker.broker_key);
-    zsock_set_linger (dealer, 0);
-    //  A send that cannot go out fails the test, in time.
-    zsock_set_sndtimeo (dealer, S_TIMEOUT);
-    assert_int_equal (zsock_connect (dealer, "%s", endpoint), 0);
     return dealer;
 }
 
@@ -176,6 +165,25 @@ static reply_t *
 s_recv (zsock_t *dealer, int64_t until)
 {
     return s_recv_sized (dealer, until, NULL);
+}
+
+//  A DEALER under a partner's key, connected through relay: its handshake
+//  and one Pong pass, then the relay passes nothing more of the broker's,
+//  which stays in the broker's buffers. A send that cannot go out fails
+//  the test, in time.
+static zsock_t *
+s_dealer_held (const harness_world_t *world, const char *secret, proxy_t *relay)
+{
+    zsock_t *dealer = s_dealer_new (world, secret);
+    zsock_set_sndtimeo (dealer, S_TIMEOUT);
+    assert_int_equal (zsock_connect (dealer, "%s", proxy_endpoint (relay)), 0);
+    s_send_ping (dealer, 1);
+    reply_t *reply = s_recv (dealer, harness_now_msec () + S_TIMEOUT);
+    assert_non_null (reply);
+    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_PONG);
+    codec_reply_free (reply);
+    proxy_hold_after (relay, 0);
+    return dealer;
 }
 
 //  What the broker sent on a raw connection: the answers to its requests,
@@ -1300,14 +1308,7 @@ test_attack_a_publisher_that_never_reads_its_acks_is_refused_more (void **state)
 
     proxy_t *relay = proxy_new (world->broker.endpoint);
     assert_non_null (relay);
-    zsock_t *pub = s_dealer_at (world, world->hub, proxy_endpoint (relay));
-    //  The handshake and one answer pass; then nothing more of the broker's.
-    s_send_ping (pub, 1);
-    reply_t *reply = s_recv (pub, harness_now_msec () + S_TIMEOUT);
-    assert_non_null (reply);
-    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_PONG);
-    codec_reply_free (reply);
-    proxy_hold_after (relay, 0);
+    zsock_t *pub = s_dealer_held (world, world->hub, relay);
     for (size_t i = 0; i < S_UNREAD_PUBLISHES; i++)
         assert_int_equal (zmq_send (zsock_resolve (pub), buf.data, buf.size, 0), (int)buf.size);
     //  The broker says it refused, and an honest client is served meanwhile.
@@ -1326,7 +1327,7 @@ test_attack_a_publisher_that_never_reads_its_acks_is_refused_more (void **state)
     pub = s_dealer (world, world->hub, NULL, 0, 0, 0);
     zsock_set_sndtimeo (pub, S_TIMEOUT);
     assert_int_equal (zmq_send (zsock_resolve (pub), buf.data, buf.size, 0), (int)buf.size);
-    reply = s_recv (pub, harness_now_msec () + S_TIMEOUT);
+    reply_t *reply = s_recv (pub, harness_now_msec () + S_TIMEOUT);
     assert_non_null (reply);
     assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_ACKS);
     assert_int_equal (reply->acks->n_acks, 1);
@@ -1352,15 +1353,9 @@ test_attack_a_reader_full_of_deliveries_may_still_publish (void **state)
 
     proxy_t *relay = proxy_new (world->broker.endpoint);
     assert_non_null (relay);
-    zsock_t *reader = s_dealer_at (world, world->hub, proxy_endpoint (relay));
-    s_send_ping (reader, 1);
-    reply_t *reply = s_recv (reader, harness_now_msec () + S_TIMEOUT);
-    assert_non_null (reply);
-    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_PONG);
-    codec_reply_free (reply);
-    //  From now on the deliveries stay in the broker's buffers: some 12 MB
-    //  of notes, with credit for all of them.
-    proxy_hold_after (relay, 0);
+    zsock_t *reader = s_dealer_held (world, world->hub, relay);
+    //  The deliveries stay in the broker's buffers: some 12 MB of notes,
+    //  with credit for all of them.
     s_send_subscribe (reader, NULL, first, CIBUS_CREDIT_MAX);
     //  Turns of the broker's loop, in which it fills them.
     for (int i = 0; i < 20; i++)
