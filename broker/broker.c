@@ -305,19 +305,6 @@ s_unread_answers (broker_t *self, int fd)
            && conns_answers_unread (self->conns, fd) >= CONNS_TURN_BYTES;
 }
 
-static void s_refuse (broker_t *self, zframe_t *routing, const char *who, const char *request,
-                      const char *id, const codec_problem_t *problem);
-
-//  Refuse a publish, its Error counted as its ack would have been.
-static void
-s_refuse_publish (broker_t *self, zframe_t *routing, int fd, const char *who, const char *id,
-                  const codec_problem_t *problem)
-{
-    s_refuse (self, routing, who, "publish", id, problem);
-    if (self->conns)
-        conns_charge_answers (self->conns, fd, self->reply_buf.size);
-}
-
 static void
 s_send_error (broker_t *self, zframe_t *routing, cibus_err_t code, const char *field,
               const char *id, const char *message)
@@ -348,6 +335,16 @@ s_refuse (broker_t *self, zframe_t *routing, const char *who, const char *reques
                  log_escape (&field_v, *problem->field ? problem->field : "-"),
                  log_escape (&reason_v, problem->message));
     s_send_error (self, routing, problem->code, problem->field, id, problem->message);
+}
+
+//  Refuse a publish, its Error counted as its ack would have been.
+static void
+s_refuse_publish (broker_t *self, zframe_t *routing, int fd, const char *who, const char *id,
+                  const codec_problem_t *problem)
+{
+    s_refuse (self, routing, who, "publish", id, problem);
+    if (self->conns)
+        conns_charge_answers (self->conns, fd, self->reply_buf.size);
 }
 
 //  ---------------------------------------------------------------- quotas
@@ -563,8 +560,8 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     codec_problem_t problem;
     //  Answers the client does not read stay in the broker's memory:
     //  take no more of its publishes until it has read them.
-    bool backlogged = s_unread_answers (self, fd);
-    cibus_err_t err = backlogged ? codec_problem_set (&problem, CIBUS_ERR_QUOTA, NULL,
+    bool unread = s_unread_answers (self, fd);
+    cibus_err_t err = unread ? codec_problem_set (&problem, CIBUS_ERR_QUOTA, NULL,
                                                       "this connection has not read the "
                                                       "answers it was sent: read them before "
                                                       "publishing more")
@@ -579,7 +576,7 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     //  A retry of an entry already stored is acked as the duplicate it is,
     //  quota or not: a publisher whose ack was lost must learn it was kept.
     uint64_t stored_seq;
-    if (err == CIBUS_ERR_QUOTA && !backlogged
+    if (err == CIBUS_ERR_QUOTA && !unread
         && store_seq_of (s_store (self), partner->name, env->id, &stored_seq) == CIBUS_OK)
         err = CIBUS_OK;
     if (err) {

@@ -1389,6 +1389,34 @@ s_raw_error (cibus_t *client, const codec_buf_t *frame, cibus_err_t expected)
     return s_raw_reply (client, frame, expected, CIBUS__REPLY__KIND_ERROR);
 }
 
+//  Alice with count async publishes in flight (dry runs or not), their
+//  answers counted in *order.
+static cibus_t *
+s_async_publisher (harness_world_t *world, bool dry_run, size_t count, s_ack_order_t **order)
+{
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    *order = calloc (1, sizeof **order);
+    assert_non_null (*order);
+    cibus_set_ack_handler (alice, s_on_ack_order, *order);
+    cibus_set_window (alice, 1000);
+    cibus_set_dry_run (alice, dry_run);
+    s_publish_async (alice, 0, count);
+    return alice;
+}
+
+//  Each of the count async publishes answered once by the ack handler,
+//  none refused, none left in flight; then alice and order are gone.
+static void
+s_async_all_answered (cibus_t **alice, s_ack_order_t *order, size_t count)
+{
+    assert_int_equal (cibus_flush (*alice), CIBUS_OK);
+    assert_int_equal (order->count, count);
+    assert_int_equal (order->refusals, 0);
+    assert_int_equal (cibus_in_flight (*alice), 0);
+    free (order);
+    cibus_destroy (alice);
+}
+
 //  A raw request waits for its own answer: the answers to async
 //  publishes that come while it waits (dry runs are answered at once, so
 //  hundreds come before the Pong) go to the ack handler, each once, and
@@ -1397,13 +1425,8 @@ static void
 test_broker_a_raw_request_gets_its_own_answer_among_async_acks (void **state)
 {
     harness_world_t *world = *state;
-    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
-    s_ack_order_t *order = calloc (1, sizeof *order);
-    assert_non_null (order);
-    cibus_set_ack_handler (alice, s_on_ack_order, order);
-    cibus_set_window (alice, 1000);
-    cibus_set_dry_run (alice, true);
-    s_publish_async (alice, 0, 500);
+    s_ack_order_t *order;
+    cibus_t *alice = s_async_publisher (world, true, 500, &order);
     Cibus__Ping ping = CIBUS__PING__INIT;
     ping.has_token = true;
     ping.token = 7;
@@ -1416,12 +1439,7 @@ test_broker_a_raw_request_gets_its_own_answer_among_async_acks (void **state)
     assert_int_equal (reply->pong->token, 7);
     codec_reply_free (reply);
     codec_buf_release (&frame);
-    assert_int_equal (cibus_flush (alice), CIBUS_OK);
-    assert_int_equal (order->count, 500);
-    assert_int_equal (order->refusals, 0);
-    assert_int_equal (cibus_in_flight (alice), 0);
-    free (order);
-    cibus_destroy (&alice);
+    s_async_all_answered (&alice, order, 500);
 }
 
 //  A raw publish that asks for its ack together with others, sent while
@@ -1432,12 +1450,8 @@ static void
 test_broker_a_raw_publish_gets_its_ack_among_async_acks_together (void **state)
 {
     harness_world_t *world = *state;
-    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
-    s_ack_order_t *order = calloc (1, sizeof *order);
-    assert_non_null (order);
-    cibus_set_ack_handler (alice, s_on_ack_order, order);
-    cibus_set_window (alice, 1000);
-    s_publish_async (alice, 0, 300);
+    s_ack_order_t *order;
+    cibus_t *alice = s_async_publisher (world, false, 300, &order);
     s_update_t update;
     s_update_init (&update, "early-literacy", "raw-together", 1);
     Cibus__Publish publish = CIBUS__PUBLISH__INIT;
@@ -1455,12 +1469,7 @@ test_broker_a_raw_publish_gets_its_ack_among_async_acks_together (void **state)
     assert_int_equal (own, 1);
     codec_reply_free (reply);
     codec_buf_release (&frame);
-    assert_int_equal (cibus_flush (alice), CIBUS_OK);
-    assert_int_equal (order->count, 300);
-    assert_int_equal (order->refusals, 0);
-    assert_int_equal (cibus_in_flight (alice), 0);
-    free (order);
-    cibus_destroy (&alice);
+    s_async_all_answered (&alice, order, 300);
 }
 
 //  The network catalog takes definitions only, from the backbone too, and
