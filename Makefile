@@ -23,8 +23,8 @@
 
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev \
                 protobuf-c-compiler libsqlite3-dev libcmocka-dev libglpk-dev libjansson-dev \
-                libcsv-dev libsodium-dev
-PKGS := libczmq libzmq libprotobuf-c sqlite3 jansson libsodium
+                libcsv-dev libsodium-dev nettle-dev
+PKGS := libczmq libzmq libprotobuf-c sqlite3 jansson libsodium nettle
 
 CC ?= cc
 DATA ?= ./var
@@ -54,7 +54,7 @@ BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
 # never into the library others build against.
 CLIENT_LIB_SRC := clients/libcibus.c clients/public_api.c clients/render_json.c
 CLI_LIB_SRC := $(filter-out clients/cli.c $(CLIENT_LIB_SRC),$(wildcard clients/*.c))
-TEST_SUPPORT_SRC := tests/harness.c tests/proxy.c
+TEST_SUPPORT_SRC := tests/harness.c tests/proxy.c tests/feed_same.c
 TEST_SRC := $(filter-out $(TEST_SUPPORT_SRC),$(wildcard tests/test_*.c))
 TEST_NAMES := $(patsubst tests/%.c,%,$(TEST_SRC))
 BENCH_SRC := $(wildcard tests/bench/*.c)
@@ -351,7 +351,7 @@ fuzz_disclosure_run = mkdir -p $(FUZZ)/artifacts $(1); \
 # the mapping, pure functions, no broker. Its seeds in
 # tests/fuzz/feed-corpus are written by hand: the README's CAASPP example
 # as CSV and JSON Lines, malformed lines, mappings of every kind of value.
-FUZZ_FEED_SRC := tests/fuzz/fuzz_feed.c $(CLI_LIB_SRC) $(CLIENT_LIB_SRC) $(CORE_SRC)
+FUZZ_FEED_SRC := tests/fuzz/fuzz_feed.c tests/feed_same.c $(CLI_LIB_SRC) $(CLIENT_LIB_SRC) $(CORE_SRC)
 FUZZ_FEED_CHECK_RUNS ?= 50000
 fuzz_feed_run = mkdir -p $(FUZZ)/artifacts $(1); \
   ASAN_SYMBOLIZER_PATH=$(FUZZ_SYMBOLIZER) \

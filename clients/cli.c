@@ -1116,7 +1116,7 @@ s_cmd_query (const s_command_t *command, opts_t *opts)
 //  (not fed by this integrator, not in the registry) stops every other
 //  table of that owner before it is sent.
 
-#define S_FEED_CHUNK       (64 * 1024) /* bytes read from the file at a time */
+#define S_FEED_CHUNK       (8 * 1024 * 1024) /* bytes read from the file at a time */
 #define S_FEED_RETRIES     20   /* sends of one table a rate quota or a failed commit allows */
 #define S_FEED_STORE_RETRY 1000 /* msec before a table whose commit failed is sent again */
 #define S_FEED_DRAW_MSEC   100  /* the progress line is redrawn at most this often */
@@ -1420,7 +1420,7 @@ s_feed_read (const s_command_t *command, s_feed_run_t *run, const char *path)
     cibus_err_t err = chunk ? CIBUS_OK : CIBUS_ERR_NOMEM;
     size_t got;
     while (!err && (got = fread (chunk, 1, S_FEED_CHUNK, file)) > 0) {
-        err = feed_push (run->feed, chunk, got);
+        err = feed_read (run->feed, chunk, got);
         s_feed_draw (run, false);
     }
     bool failed = ferror (file);
@@ -1545,7 +1545,7 @@ s_cmd_feed (const s_command_t *command, opts_t *opts)
                               error);
 
     bool dry_run = opts_flag (opts, "dry-run"), json = opts_flag (opts, "json");
-    feed_config_t config = {map, jsonl ? FEED_JSONL : FEED_CSV, network, opts_get (opts, "for")};
+    feed_config_t config = {map, jsonl ? FEED_JSONL : FEED_CSV, network, opts_get (opts, "for"), 0};
     s_feed_run_t run = {0};
     run.file = strcmp (path, "-") == 0 ? "(stdin)" : path;
     run.default_map = !map_path;

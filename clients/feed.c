@@ -25,6 +25,7 @@
     A table with a refused row is refused whole (its `refusal`): sending
     it without that cell would publish a table the file does not hold.  */
 
+#define _GNU_SOURCE /* memrchr */
 #include "feed.h"
 
 #include "arena.h"
@@ -35,6 +36,8 @@
 #include <czmq.h>
 #include <jansson.h>
 #include <math.h>
+#include <nettle/sha1.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
@@ -102,6 +105,12 @@ struct feed_t {
     const feed_cell_t **sorted; /* that table's cells, in the order of their names */
     size_t sorted_cap;
     cibus_table_t *scratch; /* the mapping reads values of the forms of `cibus submit` with it */
+    //  A part of the file read beside the feed (feed_read): what its rows
+    //  are, as events the feed replays, not tables of its own.
+    bool part;
+    size_t parts; /* parts of the file read beside the feed whose rows it took */
+    uint8_t *events;
+    size_t events_len, events_cap;
 };
 
 static void s_fatal (feed_t *self, cibus_err_t err, const char *format, ...)
@@ -119,22 +128,16 @@ s_fatal (feed_t *self, cibus_err_t err, const char *format, ...)
     self->fatal = err;
 }
 
-static void s_reason (feed_t *self, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
-
-static void
-s_reason (feed_t *self, const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    vsnprintf (self->row.reason, sizeof self->row.reason, format, args);
-    va_end (args);
-}
+static void s_emit_problem (feed_t *self, size_t first, size_t last, const char *message);
 
 //  A row that could not be read or mapped: counted, with its lines.
 static void
 s_refuse_row (feed_t *self, size_t first, size_t last, const char *message)
 {
+    if (self->part) {
+        s_emit_problem (self, first, last, message);
+        return;
+    }
     self->rows++;
     if (self->problem_count == self->problem_cap) {
         size_t cap = self->problem_cap ? self->problem_cap * 2 : 16;
@@ -205,6 +208,7 @@ feed_destroy (feed_t **self_p)
     free (self->fields);
     free (self->id_text);
     free (self->sorted);
+    free (self->events);
     free (self->field_at);
     free (self->column_at);
     free (self->values);
@@ -330,11 +334,34 @@ s_table_line (feed_t *self, s_table_t *table, size_t line)
     t->lines [t->line_count++] = line;
 }
 
-//  The row on line is refused, and with it the table it belongs to.
+//  A row as the mapping read it, wherever it was read: the feed's own
+//  row, or one a part of the file left as an event (feed_read).
+typedef struct {
+    feed_row_kind_t kind; /* FEED_ROW_CELL, or FEED_ROW_REFUSED once keyed */
+    bool has_owner, has_unit;
+    const char *owner, *indicator, *period, *unit, *group, *group_label, *value;
+    const char *status, *source, *extracted_on, *reason;
+} s_row_view_t;
+
+static void s_say (char *out, size_t size, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+//  A message into out, cut to fit.
 static void
-s_refuse_in_table (feed_t *self, s_table_t *table, size_t first, size_t last)
+s_say (char *out, size_t size, const char *format, ...)
 {
-    s_refuse_row (self, first, last, self->row.reason);
+    va_list args;
+    va_start (args, format);
+    vsnprintf (out, size, format, args);
+    va_end (args);
+}
+
+//  The row on line is refused, for reason, and with it the table it
+//  belongs to.
+static void
+s_refuse_in_table (feed_t *self, s_table_t *table, size_t first, size_t last, const char *reason)
+{
+    s_refuse_row (self, first, last, reason);
     if (!table)
         return;
     s_table_line (self, table, first);
@@ -343,28 +370,18 @@ s_refuse_in_table (feed_t *self, s_table_t *table, size_t first, size_t last)
     table->refused_count++;
 }
 
-//  Map the row in self->values, from lines first to last, and put its
-//  cell in its table.
+//  Put the row, from lines first to last, in its table: its cell, or its
+//  refusal.
 static void
-s_row (feed_t *self, size_t first, size_t last)
+s_place (feed_t *self, const s_row_view_t *row, size_t first, size_t last)
 {
-    feed_row_t *row = &self->row;
-    feed_map_row (self->map, self->values, self->config.owner, self->scratch, row);
-    if (row->kind == FEED_ROW_SKIPPED) {
-        self->rows++, self->skipped++;
-        return;
-    }
-    if (row->kind == FEED_ROW_REFUSED && !row->keyed) {
-        s_refuse_row (self, first, last, row->reason);
-        return;
-    }
     bool made;
     s_table_t *table = s_table_of (self, row->has_owner ? row->owner : NULL, row->indicator,
                                    row->period, row->has_unit ? row->unit : NULL, &made);
     if (!table)
         return;
     if (row->kind == FEED_ROW_REFUSED) {
-        s_refuse_in_table (self, table, first, last);
+        s_refuse_in_table (self, table, first, last, row->reason);
         return;
     }
     feed_table_t *t = &table->table;
@@ -379,19 +396,20 @@ s_row (feed_t *self, size_t first, size_t last)
     for (size_t i = 0; !total && !twice && i < t->cell_count; i++)
         if (strcmp (t->cells [i].name, row->group) == 0)
             twice = &t->cells [i];
-    char name [512];
+    char name [512], reason [sizeof self->row.reason];
     if (twice) {
         feed_table_name (t, name, sizeof name);
-        s_reason (self, "%s gives %s of table %s again (line %zu gave it first)", row->group_label,
-                  row->group, name, twice->line);
-        s_refuse_in_table (self, table, first, last);
+        s_say (reason, sizeof reason, "%s gives %s of table %s again (line %zu gave it first)",
+               row->group_label, row->group, name, twice->line);
+        s_refuse_in_table (self, table, first, last, reason);
         return;
     }
     if (!total && t->cell_count >= CIBUS_MAX_CELLS) {
         feed_table_name (t, name, sizeof name);
-        s_reason (self, "table %s has %d cells besides its total, the most a table may have", name,
-                  CIBUS_MAX_CELLS);
-        s_refuse_in_table (self, table, first, last);
+        s_say (reason, sizeof reason,
+               "table %s has %d cells besides its total, the most a table may have", name,
+               CIBUS_MAX_CELLS);
+        s_refuse_in_table (self, table, first, last, reason);
         return;
     }
     if (!total && t->cell_count == table->cell_cap) {
@@ -408,17 +426,6 @@ s_row (feed_t *self, size_t first, size_t last)
     *cell = (feed_cell_t){s_dup (self, row->group), s_dup (self, row->value), first};
     s_table_line (self, table, first);
     self->rows++;
-}
-
-//  ---------------------------------------------------------------- CSV
-
-static bool
-s_blank (const char *line, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (line [i] != ' ' && line [i] != '\t' && line [i] != '\r' && line [i] != '\n')
-            return false;
-    return true;
 }
 
 //  Room in *buffer for need items of item bytes, growing it by doubling.
@@ -446,6 +453,139 @@ s_grow (feed_t *self, void **buffer, size_t *cap, size_t need, size_t item)
         return true;
     s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
     return false;
+}
+
+//  ---------------------------------------------------------------- events
+//
+//  A part of the file read beside the feed (feed_read) does not group its
+//  rows: it leaves what each is, in the order of its lines, for the feed
+//  to replay after its own. An event is a byte of kind, then:
+//    S_EVENT_SKIP     nothing (a row the mapping takes nothing from)
+//    S_EVENT_PROBLEM  first and last line, the message
+//    S_EVENT_ROW      kind, has_owner, has_unit, first and last line, the
+//                     group's label, then its ten texts (s_row_view_t)
+//  numbers as their bytes, texts each with its NUL.
+
+#define S_EVENT_SKIP    1
+#define S_EVENT_PROBLEM 2
+#define S_EVENT_ROW     3
+
+static void
+s_emit (feed_t *self, const void *data, size_t len)
+{
+    if (s_grow (self, (void **) &self->events, &self->events_cap, self->events_len + len, 1)) {
+        memcpy (self->events + self->events_len, data, len);
+        self->events_len += len;
+    }
+}
+
+static void
+s_emit_text (feed_t *self, const char *text)
+{
+    s_emit (self, text, strlen (text) + 1);
+}
+
+static void
+s_emit_head (feed_t *self, uint8_t kind, size_t first, size_t last)
+{
+    s_emit (self, &kind, 1);
+    s_emit (self, &first, sizeof first);
+    s_emit (self, &last, sizeof last);
+}
+
+static void
+s_emit_problem (feed_t *self, size_t first, size_t last, const char *message)
+{
+    s_emit_head (self, S_EVENT_PROBLEM, first, last);
+    s_emit_text (self, message);
+}
+
+//  The texts of a row event, in order.
+#define S_ROW_TEXTS 10
+
+//  Map the row in self->values, from lines first to last, and put its
+//  cell in its table (or, in a part, leave it as an event).
+static void
+s_row (feed_t *self, size_t first, size_t last)
+{
+    feed_row_t *row = &self->row;
+    feed_map_row (self->map, self->values, self->config.owner, self->scratch, row);
+    if (row->kind == FEED_ROW_SKIPPED) {
+        if (self->part) {
+            uint8_t kind = S_EVENT_SKIP;
+            s_emit (self, &kind, 1);
+        } else
+            self->rows++, self->skipped++;
+        return;
+    }
+    if (row->kind == FEED_ROW_REFUSED && !row->keyed) {
+        s_refuse_row (self, first, last, row->reason);
+        return;
+    }
+    const char *reason = row->kind == FEED_ROW_REFUSED ? row->reason : "";
+    if (self->part) {
+        uint8_t flags [3] = {(uint8_t) row->kind, row->has_owner, row->has_unit};
+        s_emit_head (self, S_EVENT_ROW, first, last);
+        s_emit (self, flags, sizeof flags);
+        s_emit (self, &row->group_label, sizeof row->group_label);
+        const char *texts [S_ROW_TEXTS] = {row->owner, row->indicator, row->period, row->unit,
+                                           row->group, row->value, row->status, row->source,
+                                           row->extracted_on, reason};
+        for (size_t i = 0; i < S_ROW_TEXTS; i++)
+            s_emit_text (self, texts [i]);
+        return;
+    }
+    s_row_view_t view = {row->kind,  row->has_owner, row->has_unit,   row->owner,
+                         row->indicator, row->period, row->unit,     row->group,
+                         row->group_label, row->value, row->status,  row->source,
+                         row->extracted_on, reason};
+    s_place (self, &view, first, last);
+}
+
+//  Replay the events a part of the file left, as if the feed had read
+//  its lines itself.
+static void
+s_replay (feed_t *self, const uint8_t *at, const uint8_t *end)
+{
+    while (at < end && !self->fatal) {
+        uint8_t kind = *at++;
+        if (kind == S_EVENT_SKIP) {
+            self->rows++, self->skipped++;
+            continue;
+        }
+        size_t first, last;
+        memcpy (&first, at, sizeof first), at += sizeof first;
+        memcpy (&last, at, sizeof last), at += sizeof last;
+        if (kind == S_EVENT_PROBLEM) {
+            const char *message = (const char *) at;
+            at += strlen (message) + 1;
+            s_refuse_row (self, first, last, message);
+            continue;
+        }
+        s_row_view_t view = {.kind = (feed_row_kind_t) at [0], .has_owner = at [1], .has_unit = at [2]};
+        at += 3;
+        memcpy (&view.group_label, at, sizeof view.group_label), at += sizeof view.group_label;
+        const char **texts [S_ROW_TEXTS] = {&view.owner, &view.indicator, &view.period,
+                                            &view.unit,  &view.group,     &view.value,
+                                            &view.status, &view.source,   &view.extracted_on,
+                                            &view.reason};
+        for (size_t i = 0; i < S_ROW_TEXTS; i++) {
+            *texts [i] = (const char *) at;
+            at += strlen (*texts [i]) + 1;
+        }
+        s_place (self, &view, first, last);
+    }
+}
+
+//  ---------------------------------------------------------------- CSV
+
+static bool
+s_blank (const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (line [i] != ' ' && line [i] != '\t' && line [i] != '\r' && line [i] != '\n')
+            return false;
+    return true;
 }
 
 static void
@@ -817,12 +957,9 @@ s_id_text (feed_t *self, const char *text)
 static bool
 s_table_id (feed_t *self, feed_table_t *t)
 {
-    zdigest_t *digest = zdigest_new ();
-    if (!digest || !s_room ((void **) &self->sorted, &self->sorted_cap, t->cell_count + 1,
-                            sizeof *self->sorted)) {
-        zdigest_destroy (&digest);
+    if (!s_room ((void **) &self->sorted, &self->sorted_cap, t->cell_count + 1,
+                 sizeof *self->sorted))
         return false;
-    }
     const char *parts [] = {
         "cibus-feed/1", self->config.network, t->owner, t->indicator, t->period, t->unit,
         t->status};
@@ -843,14 +980,30 @@ s_table_id (feed_t *self, feed_table_t *t)
     for (size_t i = 0; ok && i < t->cell_count; i++)
         ok = s_id_text (self, sorted [i]->name) && s_id_text (self, sorted [i]->value);
     if (ok) {
-        zdigest_update (digest, (const byte *) self->id_text, self->id_text_len);
+        struct sha1_ctx sha1;
+        uint8_t digest [SHA1_DIGEST_SIZE];
+        sha1_init (&sha1);
+        sha1_update (&sha1, self->id_text_len, (const uint8_t *) self->id_text);
+        sha1_digest (&sha1, sizeof digest, digest);
         //  Lower-case hex, as sodium writes it.
         memcpy (t->id, FEED_ID_PREFIX, strlen (FEED_ID_PREFIX));
         sodium_bin2hex (t->id + strlen (FEED_ID_PREFIX), sizeof t->id - strlen (FEED_ID_PREFIX),
-                        zdigest_data (digest), zdigest_size (digest));
+                        digest, sizeof digest);
     }
-    zdigest_destroy (&digest);
     return ok;
+}
+
+//  The end of the file's bytes: its last line, and a quoted field left
+//  open.
+static void
+s_read_end (feed_t *self)
+{
+    if (self->pending_cr || self->line_len || self->line_over) {
+        self->pending_cr = false;
+        s_line_end (self);
+    }
+    if (self->config.format == FEED_CSV)
+        s_csv_eof (self);
 }
 
 cibus_err_t
@@ -858,12 +1011,7 @@ feed_finish (feed_t *self)
 {
     if (self->finished || self->fatal)
         return self->fatal;
-    if (self->pending_cr || self->line_len || self->line_over) {
-        self->pending_cr = false;
-        s_line_end (self);
-    }
-    if (self->config.format == FEED_CSV)
-        s_csv_eof (self);
+    s_read_end (self);
     if (!self->fatal && self->config.format == FEED_CSV && !self->have_header)
         s_fatal (self, CIBUS_ERR_USAGE,
                  "the file has no header: a CSV export starts with a "
@@ -871,6 +1019,116 @@ feed_finish (feed_t *self)
     for (size_t i = 0; i < self->table_count && !self->fatal; i++)
         s_close_table (self, self->tables [i]);
     self->finished = true;
+    return self->fatal;
+}
+
+//  ---------------------------------------------------------------- in two
+
+//  The part of the file after the split, read on a thread of its own.
+typedef struct {
+    feed_t *part;
+    const char *data;
+    size_t size;
+} s_half_t;
+
+static void *
+s_half_read (void *arg)
+{
+    s_half_t *half = arg;
+    feed_push (half->part, half->data, half->size);
+    return NULL;
+}
+
+//  Line ends in data, counted as feed_push counts them: LF, CR LF, or a
+//  CR alone. data ends with LF.
+static size_t
+s_line_ends (const char *data, size_t size)
+{
+    size_t count = 0;
+    for (const char *at = data, *end = data + size; at < end; at++)
+        if (*at == '\n' || (*at == '\r' && at [1] != '\n'))
+            count++;
+    return count;
+}
+
+//  Whether the feed stands between two records, at the start of a line,
+//  its header read: where a part that starts there could take over.
+static bool
+s_between_records (const feed_t *self)
+{
+    return !self->fatal && !self->pending_cr && self->line_len == 0 && !self->line_over
+           && !self->in_record && (self->config.format != FEED_CSV || self->have_header);
+}
+
+//  Read data line by line until the feed stands between records (at
+//  once, most often; after the header, at the start of a file); where
+//  it stopped.
+static size_t
+s_read_to_between (feed_t *self, const char *data, size_t size)
+{
+    size_t at = 0;
+    while (at < size && !s_between_records (self) && !self->fatal) {
+        const char *lf = memchr (data + at, '\n', size - at);
+        size_t next = lf ? (size_t) (lf - data) + 1 : size;
+        feed_push (self, data + at, next - at);
+        at = next;
+    }
+    return at;
+}
+
+cibus_err_t
+feed_read (feed_t *self, const void *bytes, size_t size)
+{
+    const char *data = bytes;
+    size_t split_min = self->config.split_min ? self->config.split_min : FEED_SPLIT_MIN;
+    if (self->finished || self->fatal || size < split_min)
+        return feed_push (self, data, size);
+    size_t start = s_read_to_between (self, data, size);
+    //  The part: from the start of a line a little before the middle of
+    //  the rest (the feed groups its rows after reading its own) to the
+    //  end of the last whole line, which the feed reads after it.
+    size_t mid = start + (size - start) * 9 / 20;
+    const char *lf = start < size ? memchr (data + mid, '\n', size - mid) : NULL;
+    const char *last = lf ? memrchr (lf, '\n', (size_t) (data + size - lf)) : NULL;
+    if (!lf || last == lf || !s_between_records (self))
+        return feed_push (self, data + start, size - start);
+    mid = (size_t) (lf - data) + 1;
+    size_t cut = (size_t) (last - data) + 1;
+    size_t first_line = self->line_no + s_line_ends (data + start, mid - start);
+    s_half_t half = {feed_new (&self->config), data + mid, cut - mid};
+    pthread_t thread;
+    if (!half.part)
+        return feed_push (self, data + start, size - start);
+    half.part->part = true;
+    half.part->line_no = first_line;
+    half.part->have_header = self->have_header;
+    half.part->header_count = self->header_count;
+    for (size_t c = 0; c < feed_map_column_count (self->map); c++)
+        half.part->column_at [c] = self->column_at [c];
+    if (pthread_create (&thread, NULL, s_half_read, &half) != 0) {
+        feed_destroy (&half.part);
+        return feed_push (self, data + start, size - start);
+    }
+    feed_push (self, data + start, mid - start);
+    pthread_join (thread, NULL);
+    //  The part's reading holds only if the feed ended its own exactly
+    //  where the part began, and the part its own at the end of a record:
+    //  a quoted field across either end makes the feed read it itself.
+    if (s_between_records (self) && self->line_no == first_line
+        && (half.part->fatal || s_between_records (half.part))) {
+        if (half.part->fatal) {
+            self->fatal = half.part->fatal;
+            memcpy (self->error, half.part->error, sizeof self->error);
+        } else {
+            if (half.part->events_len)
+                s_replay (self, half.part->events, half.part->events + half.part->events_len);
+            self->line_no = half.part->line_no;
+            self->parts++;
+            feed_push (self, data + cut, size - cut);
+        }
+    } else if (!self->fatal)
+        feed_push (self, data + mid, size - mid);
+    feed_destroy (&half.part);
     return self->fatal;
 }
 
@@ -893,6 +1151,12 @@ size_t
 feed_lines (feed_t *self)
 {
     return self->line_no;
+}
+
+size_t
+feed_parts (feed_t *self)
+{
+    return self->parts;
 }
 
 size_t

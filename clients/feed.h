@@ -36,6 +36,7 @@
 #define FEED_WINDOW_MAX       16384
 #define FEED_LINE_MAX         (1024 * 1024) /* bytes of one line of the file */
 #define FEED_RECORD_LINES_MAX 64            /* lines one CSV record (quoted newlines) may span */
+#define FEED_SPLIT_MIN        (1024 * 1024) /* bytes from which feed_read reads in two */
 #define FEED_ID_PREFIX        "feed-"
 #define FEED_ID_SIZE          (sizeof FEED_ID_PREFIX + 40) /* the prefix, 40 hex digits, NUL */
 
@@ -63,6 +64,8 @@ typedef struct {
     feed_format_t format;
     const char *network; /* the network the tables go to: part of their ids */
     const char *owner;   /* --for: every table's owner, overriding the mapping's; or NULL */
+    size_t split_min;    /* feed_read reads a file of this many bytes or more in two
+                            parts side by side; 0: FEED_SPLIT_MIN */
 } feed_config_t;
 
 typedef struct {
@@ -104,6 +107,20 @@ void feed_destroy (feed_t **self_p);
    the message is in feed_error() and nothing more is read. NOMEM when out
    of memory. A row with a problem is not an error: it is recorded. */
 cibus_err_t feed_push (feed_t *self, const void *data, size_t size);
+
+/* Read a whole file held in memory, as feed_push of all its bytes would,
+   with the same tables, problems and counts. A file of config.split_min
+   bytes or more is read in two parts side by side: the part after a line
+   a little before the middle on a thread of its own, whose rows the feed
+   then groups after its own, in the order of their lines. When the first
+   part does not end between two records there (a quoted field that spans
+   the split), the feed reads the rest itself. Only on a fresh feed;
+   feed_finish follows. */
+cibus_err_t feed_read (feed_t *self, const void *data, size_t size);
+
+/* Parts of the file feed_read read beside the feed and took the rows of
+   (a part given up for a quoted field across its ends is not counted). */
+size_t feed_parts (feed_t *self);
 
 /* The end of the file: reads the last line and closes the tables
    (refusing one without a total). Call once, after the last push; the

@@ -15,13 +15,16 @@
         a table's in ascending order, each once;
       - a table that is not refused has a total and an id, and can be put
         together as an envelope (which the codec may still refuse);
-      - the account's JSON is made.
+      - the account's JSON is made;
+      - the same bytes read by feed_read, in two pieces, each in two
+        parts side by side, give the same tables, problems and counts.
     A failure prints what broke and aborts.                               */
 
 #define _GNU_SOURCE /* memmem */
 #include "cibus_wire.h"
 #include "codec.h"
 #include "feed.h"
+#include "feed_same.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +130,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!map)
         return 0;
     feed_config_t config = {map, settings & 1 ? FEED_JSONL : FEED_CSV, "early-literacy",
-                            settings & 0x80 ? "bob" : NULL};
+                            settings & 0x80 ? "bob" : NULL, 0};
     feed_t *feed = feed_new (&config);
     size_t chunk = 1 + (size_t) ((settings >> 1) & 0x3f) * 2;
     cibus_err_t err = CIBUS_OK;
@@ -137,6 +140,23 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         err = feed_finish (feed);
     if (feed && !err)
         s_check (feed);
+    //  The same bytes through feed_read, cut where the chunk size says.
+    config.split_min = 1;
+    feed_t *read = feed ? feed_new (&config) : NULL;
+    size_t cut = len * chunk / 128;
+    cibus_err_t read_err = read ? feed_read (read, text, cut) : CIBUS_OK;
+    if (read && !read_err)
+        read_err = feed_read (read, text + cut, len - cut);
+    if (read && !read_err)
+        read_err = feed_finish (read);
+    if (read && read_err != err && read_err != CIBUS_ERR_NOMEM && err != CIBUS_ERR_NOMEM)
+        s_fail ("feed_read and feed_push end differently", (size_t) read_err, (size_t) err);
+    const char *difference = read && !err && !read_err ? feed_same (feed, read) : NULL;
+    if (difference) {
+        fprintf (stderr, "fuzz_feed: feed_read differs from feed_push: %s\n", difference);
+        abort ();
+    }
+    feed_destroy (&read);
     feed_destroy (&feed);
     feed_map_destroy (&map);
     return 0;
