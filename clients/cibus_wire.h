@@ -15,6 +15,9 @@
 
 #include "cibus.h"
 #include "cibus.pb-c.h"
+#include "codec.h"
+
+#include <stdint.h>
 
 typedef Cibus__Envelope cibus_envelope_t;
 
@@ -37,6 +40,21 @@ cibus_err_t cibus_publish (cibus_t *self, cibus_envelope_t *env, cibus_ack_t *ac
    of each field, done before sending) is not sent: the call returns that
    refusal's code (BAD_FIELD ...) and cibus_error says why. */
 cibus_err_t cibus_publish_async (cibus_t *self, cibus_envelope_t *env);
+
+/* The bytes cibus_publish_async would send for env (its ack asked
+   together with others'), made ahead of sending, on any thread: no
+   connection is touched. env->id must be set. NULL with *problem set when
+   the library's check refuses env (as cibus_publish_async would) or out
+   of memory. Free with free(). */
+uint8_t *cibus_publish_prepare (cibus_envelope_t *env, bool dry_run, size_t *size,
+                                codec_problem_t *problem);
+
+/* Send what cibus_publish_prepare made for the envelope of id, as
+   cibus_publish_async sends its own: waiting first while `window`
+   publishes are in flight; the answer goes to the ack handler. The
+   dry_run it was made with must be the connection's. */
+cibus_err_t cibus_publish_prepared_async (cibus_t *self, const char *id, const void *bytes,
+                                          size_t size);
 
 /* The failure that ended the connection for good - a refused key, a reply
    that does not decode, a fatal answer of the broker - which every call

@@ -22,6 +22,7 @@
 #include "cibus_wire.h"
 #include "codec.h"
 #include "feed.h"
+#include "feed_ahead.h"
 #include "opts.h"
 #include "render.h"
 #include "sync.h"
@@ -1263,20 +1264,9 @@ static bool
 s_feed_envelope (s_feed_run_t *run, size_t index, const char *topic, cibus_table_t *table,
                  cibus_envelope_t *env, bool check, char *message, size_t size)
 {
-    const feed_table_t *t = feed_table (run->feed, index);
-    const char *id = feed_table_id (run->feed, index);
     codec_problem_t problem;
-    if (!id) {
-        snprintf (message, size, "out of memory");
+    if (!feed_envelope (run->feed, index, topic, table, env, message, size))
         return false;
-    }
-    cibus__envelope__init (env);
-    env->topic = (char *) topic;
-    env->id = (char *) id;
-    if (feed_table_build (t, table) || cibus_table_envelope (table, env)) {
-        snprintf (message, size, "%s", cibus_table_error (table));
-        return false;
-    }
     if (check && codec_validate_envelope (env, &problem)) {
         snprintf (message, size, "%s", problem.message);
         return false;
@@ -1319,6 +1309,35 @@ s_feed_send (s_feed_run_t *run, size_t index, const char *topic)
         }
     }
     cibus_table_destroy (&table);
+    return err;
+}
+
+//  Send the index-th table, made ahead; refusals go to the account.
+//  Fails only when the connection does, or memory.
+static cibus_err_t
+s_feed_send_made (s_feed_run_t *run, feed_ahead_t *ahead, size_t index)
+{
+    size_t size;
+    const char *message;
+    cibus_err_t err;
+    const uint8_t *bytes = feed_ahead_take (ahead, index, &size, &message, &err);
+    const feed_table_t *t = feed_table (run->feed, index);
+    const char *refused = zhashx_size (run->owners_refused)
+                              ? zhashx_lookup (run->owners_refused, t->owner ? t->owner : "")
+                              : NULL;
+    if (run->state [index] == S_TABLE_DONE || err)
+        ;
+    else if (refused)
+        s_feed_refuse (run, index, refused);
+    else if (!bytes)
+        s_feed_refuse (run, index, message);
+    else {
+        run->state [index] = S_TABLE_SENT;
+        run->sends [index]++;
+        zhashx_insert (run->by_id, t->id, (void *) (uintptr_t) (index + 1));
+        err = cibus_publish_prepared_async (run->client, t->id, bytes, size);
+    }
+    feed_ahead_done (ahead, index);
     return err;
 }
 
@@ -1371,14 +1390,19 @@ s_feed_probe (s_feed_run_t *run, const char *topic, bool dry_run)
 //  Every table not refused already, with the window in flight; then the
 //  tables a quota or a failed commit sent back, after the wait asked for.
 static cibus_err_t
-s_feed_publish (s_feed_run_t *run, const char *topic)
+s_feed_publish (s_feed_run_t *run, const char *topic, bool dry_run)
 {
     size_t count = feed_table_count (run->feed), next = 0;
     run->publishing_since = zclock_mono ();
-    cibus_err_t err = CIBUS_OK;
+    //  Each table's first send is of its publish made ahead; a table sent
+    //  again is made again here, from the id made then.
+    feed_ahead_t *ahead = feed_ahead_new (run->feed, topic, dry_run);
+    cibus_err_t err = ahead ? CIBUS_OK : CIBUS_ERR_NOMEM;
     while (!err) {
-        if (zsys_interrupted)
-            return CIBUS_ERR_CLOSED;
+        if (zsys_interrupted) {
+            err = CIBUS_ERR_CLOSED;
+            break;
+        }
         int64_t now = zclock_mono ();
         if (now < run->resume_at) {
             //  Let what is in flight be answered, then wait out the rest.
@@ -1391,9 +1415,11 @@ s_feed_publish (s_feed_run_t *run, const char *topic)
         size_t index;
         if (run->again_count)
             index = run->again [--run->again_count];
-        else if (next < count)
-            index = next++;
-        else {
+        else if (next < count) {
+            err = s_feed_send_made (run, ahead, next++);
+            s_feed_draw (run, true);
+            continue;
+        } else {
             err = cibus_flush (run->client);
             if (!err && run->again_count == 0 && cibus_in_flight (run->client) == 0)
                 break;
@@ -1404,6 +1430,7 @@ s_feed_publish (s_feed_run_t *run, const char *topic)
         err = s_feed_send (run, index, topic);
         s_feed_draw (run, true);
     }
+    feed_ahead_destroy (&ahead);
     return err;
 }
 
@@ -1616,7 +1643,7 @@ s_cmd_feed (const s_command_t *command, opts_t *opts)
             cibus_set_ack_handler (run.client, s_feed_answer, &run);
             err = s_feed_probe (&run, topic, dry_run);
             if (!err)
-                err = s_feed_publish (&run, topic);
+                err = s_feed_publish (&run, topic, dry_run);
         }
     }
     s_feed_clear (&run);

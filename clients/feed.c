@@ -48,9 +48,24 @@
 
 //  ---------------------------------------------------------------- feed
 
+//  What groups rows into one table, as the feed's hash of tables holds
+//  it: the four names and their hash, made once (zhashx hashes every key
+//  again each time it grows, and grows often while an export is read).
+typedef struct {
+    uint64_t hash;
+    const char *owner, *indicator, *period, *unit;
+} s_key_t;
+
+//  Cells and lines a table holds in itself before it needs arrays of its
+//  own: an export's tables are most often a total and a few groups.
+#define S_TABLE_INLINE 8
+
 typedef struct {
     feed_table_t table; /* what callers see: first, so the two convert */
+    s_key_t key;
     size_t cell_cap, line_cap;
+    feed_cell_t cells [S_TABLE_INLINE]; /* table.cells until it has more */
+    size_t lines [S_TABLE_INLINE];      /* table.lines until it has more */
     size_t refused [S_REFUSED_NAMED]; /* lines of its refused rows */
     size_t refused_count;
 } s_table_t;
@@ -97,7 +112,8 @@ struct feed_t {
     size_t problem_count, problem_cap;
     s_table_t **tables;
     size_t table_count, table_cap;
-    zhashx_t *by_key;       /* owner, indicator, period, unit -> index + 1 */
+    zhashx_t *by_key;       /* s_key_t -> index + 1 */
+    unsigned char hash_key [crypto_shorthash_KEYBYTES]; /* random: a file cannot aim at it */
     s_table_t *last;        /* the table of the last row: an export's rows come grouped */
     arena_t *arena;         /* the tables, their names and values, and the keys */
     char *id_text;          /* the canonical text of the table whose id is being made */
@@ -157,6 +173,24 @@ s_refuse_row (feed_t *self, size_t first, size_t last, const char *message)
     self->problems [self->problem_count++] = (feed_problem_t){first, last, copy};
 }
 
+static size_t
+s_key_hash (const void *key)
+{
+    return (size_t) ((const s_key_t *) key)->hash;
+}
+
+static bool s_same (const char *a, const char *b);
+
+static int
+s_key_compare (const void *a, const void *b)
+{
+    const s_key_t *x = a, *y = b;
+    return x->hash == y->hash && s_same (x->unit, y->unit) && s_same (x->owner, y->owner)
+                   && s_same (x->indicator, y->indicator) && s_same (x->period, y->period)
+               ? 0
+               : 1;
+}
+
 feed_t *
 feed_new (const feed_config_t *config)
 {
@@ -175,7 +209,14 @@ feed_new (const feed_config_t *config)
     if (self->by_key) {
         zhashx_set_key_duplicator (self->by_key, NULL);
         zhashx_set_key_destructor (self->by_key, NULL);
+        zhashx_set_key_hasher (self->by_key, s_key_hash);
+        zhashx_set_key_comparator (self->by_key, s_key_compare);
     }
+    if (sodium_init () < 0) {
+        feed_destroy (&self);
+        return NULL;
+    }
+    randombytes_buf (self->hash_key, sizeof self->hash_key);
     if (!self->values || !self->numbers || !self->column_at || !self->by_key || !self->arena
         || !self->scratch
         || csv_init (&self->csv, S_CSV_OPTIONS) != 0) {
@@ -190,8 +231,29 @@ feed_new (const feed_config_t *config)
 static void
 s_table_destroy (s_table_t *table)
 {
-    free (table->table.cells);
-    free (table->table.lines);
+    if (table->table.cells != table->cells)
+        free (table->table.cells);
+    if (table->table.lines != table->lines)
+        free (table->table.lines);
+}
+
+//  Room for one more item in a table's array of *count items (cap of
+//  them), which starts in the table itself (own) and moves to the heap
+//  when it is full. false when out of memory.
+static bool
+s_table_room (void **items, size_t *cap, size_t count, void *own, size_t item)
+{
+    if (count < *cap)
+        return true;
+    size_t grown_cap = *cap * 2;
+    void *grown = *items == own ? malloc (grown_cap * item) : realloc (*items, grown_cap * item);
+    if (!grown)
+        return false;
+    if (*items == own)
+        memcpy (grown, own, count * item);
+    *items = grown;
+    *cap = grown_cap;
+    return true;
 }
 
 void
@@ -279,9 +341,12 @@ s_table_of (feed_t *self, const char *owner, const char *indicator, const char *
     if (last && s_same (last->unit, unit) && s_same (last->owner, owner)
         && s_same (last->indicator, indicator) && s_same (last->period, period))
         return self->last;
-    char key [4 * (FEED_NAME_SIZE + 24)];
-    s_key (key, sizeof key, owner, indicator, period, unit);
-    uintptr_t index = (uintptr_t) zhashx_lookup (self->by_key, key);
+    char text [4 * (FEED_NAME_SIZE + 24)];
+    s_key (text, sizeof text, owner, indicator, period, unit);
+    s_key_t key = {0, owner, indicator, period, unit};
+    crypto_shorthash ((unsigned char *) &key.hash, (const unsigned char *) text, strlen (text),
+                      self->hash_key);
+    uintptr_t index = (uintptr_t) zhashx_lookup (self->by_key, &key);
     *made = index == 0;
     if (index)
         return self->last = self->tables [index - 1];
@@ -301,15 +366,16 @@ s_table_of (feed_t *self, const char *owner, const char *indicator, const char *
         return NULL;
     }
     feed_table_t *t = &table->table;
+    t->cells = table->cells;
+    t->lines = table->lines;
+    table->cell_cap = table->line_cap = S_TABLE_INLINE;
     t->owner = s_dup (self, owner);
     t->indicator = s_dup (self, indicator);
     t->period = s_dup (self, period);
     t->unit = s_dup (self, unit);
     self->tables [self->table_count++] = table;
-    //  The key is kept in the arena, not copied by the hash.
-    char *kept = s_dup (self, key);
-    if (kept)
-        zhashx_insert (self->by_key, kept, (void *) (uintptr_t) self->table_count);
+    table->key = (s_key_t){key.hash, t->owner, t->indicator, t->period, t->unit};
+    zhashx_insert (self->by_key, &table->key, (void *) (uintptr_t) self->table_count);
     self->last = table;
     return self->fatal ? NULL : table;
 }
@@ -321,15 +387,10 @@ s_table_line (feed_t *self, s_table_t *table, size_t line)
     feed_table_t *t = &table->table;
     if (t->line_count && t->lines [t->line_count - 1] == line)
         return;
-    if (t->line_count == table->line_cap) {
-        size_t cap = table->line_cap ? table->line_cap * 2 : 8;
-        size_t *grown = realloc (t->lines, cap * sizeof *grown);
-        if (!grown) {
-            s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
-            return;
-        }
-        t->lines = grown;
-        table->line_cap = cap;
+    if (!s_table_room ((void **) &t->lines, &table->line_cap, t->line_count, table->lines,
+                       sizeof *t->lines)) {
+        s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+        return;
     }
     t->lines [t->line_count++] = line;
 }
@@ -412,15 +473,10 @@ s_place (feed_t *self, const s_row_view_t *row, size_t first, size_t last)
         s_refuse_in_table (self, table, first, last, reason);
         return;
     }
-    if (!total && t->cell_count == table->cell_cap) {
-        size_t cap = table->cell_cap ? table->cell_cap * 2 : 8;
-        feed_cell_t *grown = realloc (t->cells, cap * sizeof *grown);
-        if (!grown) {
-            s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
-            return;
-        }
-        t->cells = grown;
-        table->cell_cap = cap;
+    if (!total && !s_table_room ((void **) &t->cells, &table->cell_cap, t->cell_count,
+                                 table->cells, sizeof *t->cells)) {
+        s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+        return;
     }
     feed_cell_t *cell = total ? &t->total : &t->cells [t->cell_count++];
     *cell = (feed_cell_t){s_dup (self, row->group), s_dup (self, row->value), first};

@@ -773,6 +773,30 @@ cibus_new_id (char *id, size_t size)
 
 //  Check and encode a publish into self->buf; an async one takes its ack
 //  together with others (PROTOCOL.md 3.4).
+//  The request of a publish of env, checked as the broker checks it, into
+//  buf; the problem when the check refuses it. Touches no connection.
+static cibus_err_t
+s_pack (cibus_envelope_t *env, bool dry_run, bool together, codec_buf_t *buf,
+        codec_problem_t *problem)
+{
+    if (codec_validate_envelope (env, problem))
+        return problem->code;
+    Cibus__Publish publish = CIBUS__PUBLISH__INIT;
+    publish.envelope = env;
+    publish.has_dry_run = publish.dry_run = dry_run;
+    publish.has_acks_together = publish.acks_together = together;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
+    request.publish = &publish;
+    if (codec_pack_request (&request, buf))
+        return codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
+    if (buf->size > CIBUS_MAX_FRAME)
+        return codec_problem_set (problem, CIBUS_ERR_BAD_FIELD, NULL,
+                                  "the update is %zu bytes encoded, over the limit of %d",
+                                  buf->size, CIBUS_MAX_FRAME);
+    return CIBUS_OK;
+}
+
 static cibus_err_t
 s_pack_publish (cibus_t *self, cibus_envelope_t *env, bool together)
 {
@@ -781,22 +805,27 @@ s_pack_publish (cibus_t *self, cibus_envelope_t *env, bool together)
         env->id = self->id;
     }
     codec_problem_t problem;
-    if (codec_validate_envelope (env, &problem))
-        return s_fail (self, problem.code, problem.field, "%s", problem.message);
-    Cibus__Publish publish = CIBUS__PUBLISH__INIT;
-    publish.envelope = env;
-    publish.has_dry_run = publish.dry_run = self->dry_run;
-    publish.has_acks_together = publish.acks_together = together;
-    request_t request = CIBUS__REQUEST__INIT;
-    request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
-    request.publish = &publish;
-    if (codec_pack_request (&request, &self->buf))
-        return s_fail (self, CIBUS_ERR_NOMEM, NULL, "out of memory");
-    if (self->buf.size > CIBUS_MAX_FRAME)
-        return s_fail (self, CIBUS_ERR_BAD_FIELD, NULL,
-                       "the update is %zu bytes encoded, over the limit of %d", self->buf.size,
-                       CIBUS_MAX_FRAME);
+    if (s_pack (env, self->dry_run, together, &self->buf, &problem))
+        return s_fail (self, problem.code, *problem.field ? problem.field : NULL, "%s",
+                       problem.message);
     return CIBUS_OK;
+}
+
+uint8_t *
+cibus_publish_prepare (cibus_envelope_t *env, bool dry_run, size_t *size,
+                       codec_problem_t *problem)
+{
+    codec_buf_t buf = {0};
+    if (!env->id) {
+        codec_problem_set (problem, CIBUS_ERR_USAGE, NULL, "a prepared publish needs its id");
+        return NULL;
+    }
+    if (s_pack (env, dry_run, true, &buf, problem)) {
+        codec_buf_release (&buf);
+        return NULL;
+    }
+    *size = buf.size;
+    return buf.data; //  the buffer's own bytes, now the caller's
 }
 
 cibus_err_t
@@ -870,6 +899,15 @@ cibus_drain (cibus_t *self, size_t limit)
     return CIBUS_OK;
 }
 
+//  Note an async publish of id sent.
+static void
+s_async_sent (cibus_t *self, const char *id)
+{
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->async_ids, id);
+    zhashx_update (self->async_ids, id, (void *) (count + 1));
+    self->in_flight++;
+}
+
 cibus_err_t
 cibus_publish_async (cibus_t *self, cibus_envelope_t *env)
 {
@@ -884,13 +922,21 @@ cibus_publish_async (cibus_t *self, cibus_envelope_t *env)
     err = s_pack_publish (self, env, true);
     if (err == CIBUS_OK)
         err = s_send_bytes (self, self->buf.data, self->buf.size);
-    if (err == CIBUS_OK) {
-        uintptr_t count = (uintptr_t) zhashx_lookup (self->async_ids, env->id);
-        zhashx_update (self->async_ids, env->id, (void *) (count + 1));
-        self->in_flight++;
-    }
+    if (err == CIBUS_OK)
+        s_async_sent (self, env->id);
     if (env->id == id)
         env->id = NULL;
+    return err;
+}
+
+cibus_err_t
+cibus_publish_prepared_async (cibus_t *self, const char *id, const void *bytes, size_t size)
+{
+    cibus_err_t err = cibus_drain (self, self->window - 1);
+    if (err == CIBUS_OK)
+        err = s_send_bytes (self, bytes, size);
+    if (err == CIBUS_OK)
+        s_async_sent (self, id);
     return err;
 }
 

@@ -1,0 +1,172 @@
+/*  feed_ahead.c - a feed's publishes made ahead; see feed_ahead.h.
+
+    The maker and the sender share a ring of FEED_AHEAD_MAX slots, the
+    index-th table in slot index % FEED_AHEAD_MAX, under one lock: the
+    maker fills a slot when the sender has taken the table that held it,
+    the sender takes a slot when the maker has filled it.               */
+
+#include "feed_ahead.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint8_t *bytes; /* the publish, or NULL */
+    size_t size;
+    cibus_err_t err;
+    char message [512]; /* why it cannot be sent, when bytes is NULL */
+} s_slot_t;
+
+struct feed_ahead_t {
+    feed_t *feed;
+    const char *topic;
+    bool dry_run;
+    size_t count; /* the feed's tables */
+    s_slot_t *slots;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t moved; /* made or done went up, or stop was set */
+    size_t made, done;    /* tables made, and taken and done with */
+    bool stop;
+};
+
+bool
+feed_envelope (feed_t *feed, size_t index, const char *topic, cibus_table_t *table,
+               cibus_envelope_t *env, char *message, size_t size)
+{
+    const char *id = feed_table_id (feed, index);
+    if (!id) {
+        snprintf (message, size, "out of memory");
+        return false;
+    }
+    cibus__envelope__init (env);
+    env->topic = (char *) topic;
+    env->id = (char *) id;
+    if (feed_table_build (feed_table (feed, index), table) || cibus_table_envelope (table, env)) {
+        snprintf (message, size, "%s", cibus_table_error (table));
+        return false;
+    }
+    return true;
+}
+
+//  Make the index-th table's publish into its slot.
+static void
+s_make (feed_ahead_t *self, size_t index, s_slot_t *slot)
+{
+    *slot = (s_slot_t){NULL, 0, CIBUS_OK, ""};
+    if (feed_table (self->feed, index)->refusal)
+        return; //  refused before any sending: the sender knows it
+    cibus_table_t *table = cibus_table_new ();
+    cibus_envelope_t env;
+    codec_problem_t problem;
+    if (!table) {
+        slot->err = CIBUS_ERR_NOMEM;
+        snprintf (slot->message, sizeof slot->message, "out of memory");
+    } else if (feed_envelope (self->feed, index, self->topic, table, &env, slot->message,
+                              sizeof slot->message)) {
+        slot->bytes = cibus_publish_prepare (&env, self->dry_run, &slot->size, &problem);
+        if (!slot->bytes) {
+            slot->err = problem.code == CIBUS_ERR_NOMEM ? CIBUS_ERR_NOMEM : CIBUS_OK;
+            snprintf (slot->message, sizeof slot->message, "%s", problem.message);
+        }
+    } else if (strcmp (slot->message, "out of memory") == 0)
+        slot->err = CIBUS_ERR_NOMEM;
+    cibus_table_destroy (&table);
+}
+
+static void *
+s_maker (void *arg)
+{
+    feed_ahead_t *self = arg;
+    for (size_t index = 0; index < self->count; index++) {
+        pthread_mutex_lock (&self->lock);
+        while (!self->stop && index - self->done >= FEED_AHEAD_MAX)
+            pthread_cond_wait (&self->moved, &self->lock);
+        bool stop = self->stop;
+        pthread_mutex_unlock (&self->lock);
+        if (stop)
+            break;
+        s_make (self, index, &self->slots [index % FEED_AHEAD_MAX]);
+        pthread_mutex_lock (&self->lock);
+        self->made = index + 1;
+        pthread_cond_broadcast (&self->moved);
+        pthread_mutex_unlock (&self->lock);
+    }
+    return NULL;
+}
+
+feed_ahead_t *
+feed_ahead_new (feed_t *feed, const char *topic, bool dry_run)
+{
+    feed_ahead_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->feed = feed;
+    self->topic = topic;
+    self->dry_run = dry_run;
+    self->count = feed_table_count (feed);
+    self->slots = calloc (FEED_AHEAD_MAX, sizeof *self->slots);
+    if (!self->slots || pthread_mutex_init (&self->lock, NULL) != 0) {
+        free (self->slots);
+        free (self);
+        return NULL;
+    }
+    pthread_cond_init (&self->moved, NULL);
+    if (pthread_create (&self->thread, NULL, s_maker, self) != 0) {
+        pthread_cond_destroy (&self->moved);
+        pthread_mutex_destroy (&self->lock);
+        free (self->slots);
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+const uint8_t *
+feed_ahead_take (feed_ahead_t *self, size_t index, size_t *size, const char **message,
+                 cibus_err_t *err)
+{
+    pthread_mutex_lock (&self->lock);
+    while (self->made <= index)
+        pthread_cond_wait (&self->moved, &self->lock);
+    pthread_mutex_unlock (&self->lock);
+    s_slot_t *slot = &self->slots [index % FEED_AHEAD_MAX];
+    *size = slot->size;
+    *message = slot->message;
+    *err = slot->err;
+    return slot->bytes;
+}
+
+void
+feed_ahead_done (feed_ahead_t *self, size_t index)
+{
+    s_slot_t *slot = &self->slots [index % FEED_AHEAD_MAX];
+    free (slot->bytes);
+    slot->bytes = NULL;
+    pthread_mutex_lock (&self->lock);
+    self->done = index + 1;
+    pthread_cond_broadcast (&self->moved);
+    pthread_mutex_unlock (&self->lock);
+}
+
+void
+feed_ahead_destroy (feed_ahead_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    feed_ahead_t *self = *self_p;
+    pthread_mutex_lock (&self->lock);
+    self->stop = true;
+    pthread_cond_broadcast (&self->moved);
+    pthread_mutex_unlock (&self->lock);
+    pthread_join (self->thread, NULL);
+    for (size_t i = 0; i < FEED_AHEAD_MAX; i++)
+        free (self->slots [i].bytes);
+    free (self->slots);
+    pthread_cond_destroy (&self->moved);
+    pthread_mutex_destroy (&self->lock);
+    free (self);
+    *self_p = NULL;
+}
