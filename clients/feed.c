@@ -38,6 +38,7 @@
 #include <math.h>
 #include <nettle/sha1.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
@@ -45,6 +46,9 @@
 //  Lines of a table's refused rows named in its refusal.
 #define S_REFUSED_NAMED 8
 #define S_CSV_OPTIONS   (CSV_STRICT | CSV_STRICT_FINI)
+//  Where feed_read's part starts, in percent of the bytes after the
+//  header: the feed groups the part's rows as well as reading its own.
+#define S_SPLIT_PERCENT 35
 
 //  ---------------------------------------------------------------- feed
 
@@ -124,9 +128,11 @@ struct feed_t {
     //  A part of the file read beside the feed (feed_read): what its rows
     //  are, as events the feed replays, not tables of its own.
     bool part;
-    size_t parts; /* parts of the file read beside the feed whose rows it took */
-    uint8_t *events;
-    size_t events_len, events_cap;
+    size_t parts;           /* parts of the file read beside the feed whose rows it took */
+    struct s_half_t *half;  /* a part's: what it shares with the feed */
+    struct s_events_t *events; /* a part's: the block it writes its events in */
+    size_t committed;       /* a part's: bytes of that block given to the feed */
+    size_t pushed;          /* bytes pushed before the feed_push in progress */
 };
 
 static void s_fatal (feed_t *self, cibus_err_t err, const char *format, ...)
@@ -145,6 +151,8 @@ s_fatal (feed_t *self, cibus_err_t err, const char *format, ...)
 }
 
 static void s_emit_problem (feed_t *self, size_t first, size_t last, const char *message);
+static void s_commit (feed_t *self, size_t offset, bool all);
+static bool s_between_records (const feed_t *self);
 
 //  A row that could not be read or mapped: counted, with its lines.
 static void
@@ -270,7 +278,6 @@ feed_destroy (feed_t **self_p)
     free (self->fields);
     free (self->id_text);
     free (self->sorted);
-    free (self->events);
     free (self->field_at);
     free (self->column_at);
     free (self->values);
@@ -526,13 +533,58 @@ s_grow (feed_t *self, void **buffer, size_t *cap, size_t need, size_t item)
 #define S_EVENT_PROBLEM 2
 #define S_EVENT_ROW     3
 
+//  The part writes its events in blocks the feed reads as they fill: a
+//  block's bytes up to `committed` are the feed's to read, and once
+//  `next` is set the part writes no more in it. The part gives its events
+//  at the ends of records only (s_commit), so that the feed never reads a
+//  row whose record the part might yet find malformed.
+#define S_EVENTS_BLOCK  (256 * 1024)
+#define S_COMMIT_EVERY  (16 * 1024) /* bytes of events given at a time, at least */
+
+typedef struct s_events_t {
+    struct s_events_t *_Atomic next;
+    _Atomic size_t committed;
+    size_t len, cap;
+    uint8_t data [];
+} s_events_t;
+
+static s_events_t *
+s_events_new (size_t cap)
+{
+    s_events_t *block = malloc (sizeof *block + cap);
+    if (block) {
+        atomic_init (&block->next, NULL);
+        atomic_init (&block->committed, 0);
+        block->len = 0;
+        block->cap = cap;
+    }
+    return block;
+}
+
 static void
 s_emit (feed_t *self, const void *data, size_t len)
 {
-    if (s_grow (self, (void **) &self->events, &self->events_cap, self->events_len + len, 1)) {
-        memcpy (self->events + self->events_len, data, len);
-        self->events_len += len;
+    s_events_t *block = self->events;
+    if (self->fatal || !block)
+        return;
+    if (block->len + len > block->cap) {
+        //  A new block, with the events not yet given to the feed.
+        size_t tail = block->len - self->committed;
+        size_t cap = tail + len > S_EVENTS_BLOCK ? tail + len : S_EVENTS_BLOCK;
+        s_events_t *next = s_events_new (cap);
+        if (!next) {
+            s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
+            return;
+        }
+        memcpy (next->data, block->data + self->committed, tail);
+        next->len = tail;
+        block->len = self->committed;
+        atomic_store (&block->next, next);
+        self->events = block = next;
+        self->committed = 0;
     }
+    memcpy (block->data + block->len, data, len);
+    block->len += len;
 }
 
 static void
@@ -946,22 +998,26 @@ feed_push (feed_t *self, const void *data, size_t size)
             if (*at == '\n')
                 s_line_add (self, at++, 1);
             s_line_end (self);
-            continue;
-        }
-        const char *brk = at;
-        while (brk < end && *brk != '\n' && *brk != '\r')
-            brk++;
-        if (brk == end) {
-            s_line_add (self, at, (size_t) (end - at));
-            break;
-        }
-        s_line_add (self, at, (size_t) (brk - at) + 1);
-        at = brk + 1;
-        if (*brk == '\r')
-            self->pending_cr = true;
-        else
+        } else {
+            const char *brk = at;
+            while (brk < end && *brk != '\n' && *brk != '\r')
+                brk++;
+            if (brk == end) {
+                s_line_add (self, at, (size_t) (end - at));
+                break;
+            }
+            s_line_add (self, at, (size_t) (brk - at) + 1);
+            at = brk + 1;
+            if (*brk == '\r') {
+                self->pending_cr = true;
+                continue;
+            }
             s_line_end (self);
+        }
+        if (self->part)
+            s_commit (self, self->pushed + (size_t) (at - (const char *) data), false);
     }
+    self->pushed += size;
     return self->fatal;
 }
 
@@ -1080,19 +1136,106 @@ feed_finish (feed_t *self)
 
 //  ---------------------------------------------------------------- in two
 
-//  The part of the file after the split, read on a thread of its own.
-typedef struct {
+//  The part of the file after the split, read on a thread of its own,
+//  and what it shares with the feed that groups its rows.
+typedef struct s_half_t {
     feed_t *part;
     const char *data;
     size_t size;
+    s_events_t *first;   /* its first block of events */
+    size_t read_to;      /* bytes of data read up to its last commit... */
+    size_t read_lines;   /* ...and the lines ended by then */
+    _Atomic bool stop;   /* the feed will not take its events */
+    _Atomic bool waiting; /* the feed waits for events */
+    pthread_mutex_t lock;
+    pthread_cond_t moved; /* events given, or the part's end */
+    bool done;            /* under lock */
 } s_half_t;
+
+//  In a part, where a record ends at the end of a line (offset: where
+//  the next line starts): give the feed the events so far, once there
+//  are enough of them or at the end (all).
+static void
+s_commit (feed_t *self, size_t offset, bool all)
+{
+    s_half_t *half = self->half;
+    if (!s_between_records (self) || self->fatal
+        || (!all && self->events->len - self->committed < S_COMMIT_EVERY))
+        return;
+    half->read_to = offset;
+    half->read_lines = self->line_no;
+    self->committed = self->events->len;
+    atomic_store (&self->events->committed, self->committed);
+    if (atomic_load (&half->waiting)) {
+        pthread_mutex_lock (&half->lock);
+        pthread_cond_signal (&half->moved);
+        pthread_mutex_unlock (&half->lock);
+    }
+    if (atomic_load_explicit (&half->stop, memory_order_relaxed))
+        self->finished = true; //  feed_push stops
+}
 
 static void *
 s_half_read (void *arg)
 {
     s_half_t *half = arg;
     feed_push (half->part, half->data, half->size);
+    s_commit (half->part, half->size, true);
+    pthread_mutex_lock (&half->lock);
+    half->done = true;
+    pthread_cond_signal (&half->moved);
+    pthread_mutex_unlock (&half->lock);
     return NULL;
+}
+
+//  Replay the part's events as it gives them, until it is done.
+static void
+s_take_half (feed_t *self, s_half_t *half)
+{
+    s_events_t *block = half->first;
+    size_t at = 0;
+    while (block) {
+        size_t committed = atomic_load (&block->committed);
+        s_events_t *next = atomic_load (&block->next);
+        if (next) //  the block is final: read it to its end
+            committed = atomic_load (&block->committed);
+        if (at < committed) {
+            s_replay (self, block->data + at, block->data + committed);
+            at = committed;
+            continue;
+        }
+        if (next) {
+            half->first = next;
+            free (block);
+            block = next;
+            at = 0;
+            continue;
+        }
+        pthread_mutex_lock (&half->lock);
+        atomic_store (&half->waiting, true);
+        bool done = half->done;
+        if (!done && atomic_load (&block->committed) == at && !atomic_load (&block->next))
+            pthread_cond_wait (&half->moved, &half->lock);
+        atomic_store (&half->waiting, false);
+        done = half->done;
+        pthread_mutex_unlock (&half->lock);
+        if (done && atomic_load (&block->committed) == at && !atomic_load (&block->next))
+            break;
+    }
+}
+
+//  Free the part's blocks the feed did not read.
+static void
+s_half_free (s_half_t *half)
+{
+    for (s_events_t *block = half->first, *next; block; block = next) {
+        next = atomic_load (&block->next);
+        free (block);
+    }
+    half->first = NULL;
+    feed_destroy (&half->part);
+    pthread_cond_destroy (&half->moved);
+    pthread_mutex_destroy (&half->lock);
 }
 
 //  Line ends in data, counted as feed_push counts them: LF, CR LF, or a
@@ -1140,10 +1283,10 @@ feed_read (feed_t *self, const void *bytes, size_t size)
     if (self->finished || self->fatal || size < split_min)
         return feed_push (self, data, size);
     size_t start = s_read_to_between (self, data, size);
-    //  The part: from the start of a line a little before the middle of
-    //  the rest (the feed groups its rows after reading its own) to the
-    //  end of the last whole line, which the feed reads after it.
-    size_t mid = start + (size - start) * 9 / 20;
+    //  The part: from the start of a line about a third into the rest (the
+    //  feed groups the part's rows as well as reading its own) to the end
+    //  of the last whole line, which the feed reads after it.
+    size_t mid = start + (size - start) * S_SPLIT_PERCENT / 100;
     const char *lf = start < size ? memchr (data + mid, '\n', size - mid) : NULL;
     const char *last = lf ? memrchr (lf, '\n', (size_t) (data + size - lf)) : NULL;
     if (!lf || last == lf || !s_between_records (self))
@@ -1151,40 +1294,52 @@ feed_read (feed_t *self, const void *bytes, size_t size)
     mid = (size_t) (lf - data) + 1;
     size_t cut = (size_t) (last - data) + 1;
     size_t first_line = self->line_no + s_line_ends (data + start, mid - start);
-    s_half_t half = {feed_new (&self->config), data + mid, cut - mid};
+    s_half_t half = {.part = feed_new (&self->config),
+                     .data = data + mid,
+                     .size = cut - mid,
+                     .first = s_events_new (S_EVENTS_BLOCK),
+                     .read_lines = first_line};
     pthread_t thread;
-    if (!half.part)
-        return feed_push (self, data + start, size - start);
-    half.part->part = true;
-    half.part->line_no = first_line;
-    half.part->have_header = self->have_header;
-    half.part->header_count = self->header_count;
-    for (size_t c = 0; c < feed_map_column_count (self->map); c++)
-        half.part->column_at [c] = self->column_at [c];
-    if (pthread_create (&thread, NULL, s_half_read, &half) != 0) {
+    if (!half.part || !half.first || pthread_mutex_init (&half.lock, NULL) != 0) {
         feed_destroy (&half.part);
+        free (half.first);
+        return feed_push (self, data + start, size - start);
+    }
+    pthread_cond_init (&half.moved, NULL);
+    atomic_init (&half.stop, false);
+    atomic_init (&half.waiting, false);
+    feed_t *part = half.part;
+    part->part = true;
+    part->half = &half;
+    part->events = half.first;
+    part->line_no = first_line;
+    part->have_header = self->have_header;
+    part->header_count = self->header_count;
+    for (size_t c = 0; c < feed_map_column_count (self->map); c++)
+        part->column_at [c] = self->column_at [c];
+    if (pthread_create (&thread, NULL, s_half_read, &half) != 0) {
+        s_half_free (&half);
         return feed_push (self, data + start, size - start);
     }
     feed_push (self, data + start, mid - start);
+    //  The part's events hold only if the feed ended its own reading
+    //  exactly where the part began (not inside a quoted field across the
+    //  split); they run to where the part last ended a record, from which
+    //  the feed reads on itself: the part's last line, or a quoted field
+    //  open at its end.
+    bool take = s_between_records (self) && self->line_no == first_line;
+    if (take) {
+        s_take_half (self, &half);
+        self->parts++;
+    } else
+        atomic_store (&half.stop, true);
     pthread_join (thread, NULL);
-    //  The part's reading holds only if the feed ended its own exactly
-    //  where the part began, and the part its own at the end of a record:
-    //  a quoted field across either end makes the feed read it itself.
-    if (s_between_records (self) && self->line_no == first_line
-        && (half.part->fatal || s_between_records (half.part))) {
-        if (half.part->fatal) {
-            self->fatal = half.part->fatal;
-            memcpy (self->error, half.part->error, sizeof self->error);
-        } else {
-            if (half.part->events_len)
-                s_replay (self, half.part->events, half.part->events + half.part->events_len);
-            self->line_no = half.part->line_no;
-            self->parts++;
-            feed_push (self, data + cut, size - cut);
-        }
+    if (take) {
+        self->line_no = half.read_lines;
+        feed_push (self, data + mid + half.read_to, size - mid - half.read_to);
     } else if (!self->fatal)
         feed_push (self, data + mid, size - mid);
-    feed_destroy (&half.part);
+    s_half_free (&half);
     return self->fatal;
 }
 
