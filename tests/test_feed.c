@@ -942,12 +942,71 @@ test_feed_read_in_two_parts_gives_what_push_gives (void **state)
     }
 }
 
+//  A long export, so that the part gives its rows many times over and in
+//  many blocks: schools of four rows, with now and then a school name
+//  quoted across two lines, a malformed line, a percentage no whole
+//  number of people gives, a row of an earlier school far from it, and at
+//  the end a quote never closed, so that the part ends inside a record.
+//  feed_read gives what feed_push gives, whatever the cut.
+static void
+test_feed_read_in_two_parts_holds_for_a_long_export (void **state)
+{
+    (void) state;
+    const size_t schools = 6000;
+    size_t cap = schools * 4 * 96 + 4096, used = 0;
+    char *text = malloc (cap);
+    assert_non_null (text);
+    used += (size_t) snprintf (text + used, cap - used, S_HEADER "\r\n");
+    const char *groups [] = {"1", "74", "78", "80"};
+    const unsigned sizes [] = {120, 40, 50, 30};
+    for (size_t school = 0; school < schools; school++) {
+        for (size_t g = 0; g < 4; g++) {
+            const char *name = school % 101 == 7 && g == 0 ? "\"North\r\nCampus\"" : "Lincoln";
+            const char *percent = school % 89 == 5 && g == 2 ? "33.3" : "50.00";
+            if (school % 97 == 3 && g == 3)
+                used += (size_t) snprintf (text + used, cap - used,
+                                           "01,61119,\"%07zu,2025,%s,03,1,%u,50.00,%s\n",
+                                           6000000 + school, groups [g], sizes [g], name);
+            else
+                used += (size_t) snprintf (text + used, cap - used,
+                                           "01,61119,%07zu,2025,%s,03,1,%u,%s,%s\r\n",
+                                           6000000 + school, groups [g], sizes [g], percent,
+                                           name);
+        }
+        if (school % 50 == 49) //  a row of a school read long before
+            used += (size_t) snprintf (text + used, cap - used,
+                                       "01,61119,%07zu,2025,76,03,1,10,50.00,Lincoln\n",
+                                       6000000 + school / 3);
+    }
+    used += (size_t) snprintf (text + used, cap - used,
+                               "01,61119,7000000,2025,1,03,1,10,50.00,\"Never\nclosed\n");
+    assert_true (used < cap);
+    feed_map_t *map;
+    feed_t *pushed = s_parse (s_map, FEED_CSV, text, 4096, &map);
+    assert_true (feed_problem_count (pushed) > 100);
+    const size_t cuts [] = {0, used / 3, used / 2, used - 40, used};
+    size_t parts = 0;
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts [0]; i++) {
+        feed_t *read = s_read_in_parts (map, FEED_CSV, text, cuts [i], &parts);
+        const char *difference = feed_same (pushed, read);
+        if (difference)
+            fprintf (stderr, "cut at %zu: %s\n", cuts [i], difference);
+        assert_null (difference);
+        feed_destroy (&read);
+    }
+    assert_true (parts >= 5);
+    feed_destroy (&pushed);
+    feed_map_destroy (&map);
+    free (text);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_feed_tables_do_not_depend_on_order_chunks_or_format),
         cmocka_unit_test (test_feed_read_in_two_parts_gives_what_push_gives),
+        cmocka_unit_test (test_feed_read_in_two_parts_holds_for_a_long_export),
         cmocka_unit_test (test_feed_mapping_errors_name_what_is_wrong),
         cmocka_unit_test (test_feed_status_and_date_are_checked_as_constants_or_columns),
         cmocka_unit_test_setup_teardown (test_feed_caaspp_file_loads_its_tables, s_setup,
