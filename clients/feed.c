@@ -117,7 +117,6 @@ struct feed_t {
     s_table_t **tables;
     size_t table_count, table_cap;
     zhashx_t *by_key;       /* s_key_t -> index + 1 */
-    unsigned char hash_key [crypto_shorthash_KEYBYTES]; /* random: a file cannot aim at it */
     s_table_t *last;        /* the table of the last row: an export's rows come grouped */
     arena_t *arena;         /* the tables, their names and values, and the keys */
     char *id_text;          /* the canonical text of the table whose id is being made */
@@ -181,6 +180,21 @@ s_refuse_row (feed_t *self, size_t first, size_t last, const char *message)
     self->problems [self->problem_count++] = (feed_problem_t){first, last, copy};
 }
 
+//  The key of the tables' hash, random for the process: a file cannot
+//  choose names that all land in one chain.
+static unsigned char s_hash_key [crypto_shorthash_KEYBYTES];
+static bool s_hash_ready;
+static pthread_once_t s_hash_once = PTHREAD_ONCE_INIT;
+
+static void
+s_hash_init (void)
+{
+    if (sodium_init () >= 0) {
+        randombytes_buf (s_hash_key, sizeof s_hash_key);
+        s_hash_ready = true;
+    }
+}
+
 static size_t
 s_key_hash (const void *key)
 {
@@ -220,11 +234,10 @@ feed_new (const feed_config_t *config)
         zhashx_set_key_hasher (self->by_key, s_key_hash);
         zhashx_set_key_comparator (self->by_key, s_key_compare);
     }
-    if (sodium_init () < 0) {
+    if (pthread_once (&s_hash_once, s_hash_init) != 0 || !s_hash_ready) {
         feed_destroy (&self);
         return NULL;
     }
-    randombytes_buf (self->hash_key, sizeof self->hash_key);
     if (!self->values || !self->numbers || !self->column_at || !self->by_key || !self->arena
         || !self->scratch
         || csv_init (&self->csv, S_CSV_OPTIONS) != 0) {
@@ -352,7 +365,7 @@ s_table_of (feed_t *self, const char *owner, const char *indicator, const char *
     s_key (text, sizeof text, owner, indicator, period, unit);
     s_key_t key = {0, owner, indicator, period, unit};
     crypto_shorthash ((unsigned char *) &key.hash, (const unsigned char *) text, strlen (text),
-                      self->hash_key);
+                      s_hash_key);
     uintptr_t index = (uintptr_t) zhashx_lookup (self->by_key, &key);
     *made = index == 0;
     if (index)
@@ -493,10 +506,8 @@ s_place (feed_t *self, const s_row_view_t *row, size_t first, size_t last)
 
 //  Room in *buffer for need items of item bytes, growing it by doubling.
 static bool
-s_room (void **buffer, size_t *cap, size_t need, size_t item)
+s_room_grown (void **buffer, size_t *cap, size_t need, size_t item)
 {
-    if (need <= *cap)
-        return true;
     size_t grown_cap = *cap ? *cap : 64;
     while (grown_cap < need)
         grown_cap *= 2;
@@ -508,8 +519,14 @@ s_room (void **buffer, size_t *cap, size_t need, size_t item)
     return true;
 }
 
+static inline bool
+s_room (void **buffer, size_t *cap, size_t need, size_t item)
+{
+    return need <= *cap || s_room_grown (buffer, cap, need, item);
+}
+
 //  The same, failing the feed when memory is out.
-static bool
+static inline bool
 s_grow (feed_t *self, void **buffer, size_t *cap, size_t need, size_t item)
 {
     if (s_room (buffer, cap, need, item))
@@ -593,6 +610,15 @@ s_emit_text (feed_t *self, const char *text)
     s_emit (self, text, strlen (text) + 1);
 }
 
+//  A text s_emit_text left at *at; *at moves past it.
+static const char *
+s_event_text (const uint8_t **at)
+{
+    const char *text = (const char *) *at;
+    *at += strlen (text) + 1;
+    return text;
+}
+
 static void
 s_emit_head (feed_t *self, uint8_t kind, size_t first, size_t last)
 {
@@ -665,9 +691,7 @@ s_replay (feed_t *self, const uint8_t *at, const uint8_t *end)
         memcpy (&first, at, sizeof first), at += sizeof first;
         memcpy (&last, at, sizeof last), at += sizeof last;
         if (kind == S_EVENT_PROBLEM) {
-            const char *message = (const char *) at;
-            at += strlen (message) + 1;
-            s_refuse_row (self, first, last, message);
+            s_refuse_row (self, first, last, s_event_text (&at));
             continue;
         }
         s_row_view_t view = {.kind = (feed_row_kind_t) at [0], .has_owner = at [1], .has_unit = at [2]};
@@ -677,10 +701,8 @@ s_replay (feed_t *self, const uint8_t *at, const uint8_t *end)
                                             &view.unit,  &view.group,     &view.value,
                                             &view.status, &view.source,   &view.extracted_on,
                                             &view.reason};
-        for (size_t i = 0; i < S_ROW_TEXTS; i++) {
-            *texts [i] = (const char *) at;
-            at += strlen (*texts [i]) + 1;
-        }
+        for (size_t i = 0; i < S_ROW_TEXTS; i++)
+            *texts [i] = s_event_text (&at);
         s_place (self, &view, first, last);
     }
 }

@@ -83,6 +83,8 @@ struct feed_map_t {
     s_spec_t indicator, period, owner, unit, group, size, value, status, source, extracted_on;
     s_as_t as;
     json_t *suppressed; /* an array of strings, owned (a reference) */
+    const char **hidden; /* its strings, read for every row */
+    size_t hidden_count;
 };
 
 static bool s_map_fail (char *error, size_t size, const char *format, ...)
@@ -443,6 +445,14 @@ feed_map_new (const char *text, char *error, size_t size)
                              "\"suppressed\" must be an array of strings, like "
                              "[\"*\", \"\"]");
     }
+    if (ok && self->suppressed) {
+        self->hidden_count = json_array_size (self->suppressed);
+        self->hidden = calloc (self->hidden_count + 1, sizeof *self->hidden);
+        for (size_t i = 0; self->hidden && i < self->hidden_count; i++)
+            self->hidden [i] = json_string_value (json_array_get (self->suppressed, i));
+        if (!self->hidden)
+            ok = s_map_fail (error, size, "out of memory");
+    }
     if (!ok)
         feed_map_destroy (&self);
     return self;
@@ -459,6 +469,7 @@ feed_map_destroy (feed_map_t **self_p)
     free (self->filters);
     free (self->columns);
     json_decref (self->suppressed);
+    free (self->hidden);
     json_decref (self->root);
     free (self);
     *self_p = NULL;
@@ -562,12 +573,15 @@ s_eval (s_row_t *self, const s_spec_t *spec, char *out, size_t size)
         if (!value)
             return S_ABSENT;
         const char *join = i ? spec->join : "";
-        if (used + strlen (join) + strlen (value) >= size) {
+        size_t join_len = i ? strlen (join) : 0, len = strlen (value);
+        if (used + join_len + len >= size) {
             s_reason (self, "%s is over %d bytes, the most a name may have",
                       spec->label, CIBUS_MAX_NAME);
             return S_REFUSE;
         }
-        used = text_put (out, size, text_put (out, size, used, join), value);
+        memcpy (out + used, join, join_len);
+        memcpy (out + used + join_len, value, len + 1);
+        used += join_len + len;
     }
     if (spec->map) {
         json_t *to = json_object_get (spec->map, out);
@@ -602,10 +616,9 @@ s_eval (s_row_t *self, const s_spec_t *spec, char *out, size_t size)
 static bool
 s_suppressed (const feed_map_t *map, const char *text)
 {
-    size_t index;
-    json_t *item;
-    json_array_foreach (map->suppressed, index,
-                        item) if (strcmp (json_string_value (item), text) == 0) return true;
+    for (size_t i = 0; i < map->hidden_count; i++)
+        if (map->hidden [i][0] == text [0] && strcmp (map->hidden [i], text) == 0)
+            return true;
     return false;
 }
 
@@ -753,7 +766,9 @@ s_cell_value (s_row_t *self, cibus_table_t *scratch, char *out, size_t size, boo
         //  61.75), or no whole number of people is what the file says.
         numerator = (uint64_t) floor (percent * (double) people / 100.0 + 0.5);
         double back = 100.0 * (double) numerator / (double) people;
-        double tolerance = 0.5 * pow (10, -decimals) + 1e-9;
+        static const double s_half_unit [] = {0.5,    0.05,    0.005,    5e-4,    5e-5,
+                                              5e-6,   5e-7,    5e-8,     5e-9,    5e-10};
+        double tolerance = s_half_unit [decimals] + 1e-9;
         if (fabs (back - percent) > tolerance) {
             s_reason (self,
                       "%s is %s %% of the %llu in %s: no whole number of people gives it "
