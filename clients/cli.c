@@ -1352,13 +1352,15 @@ s_feed_probe (s_feed_run_t *run, const char *topic, bool dry_run)
         return CIBUS_ERR_NOMEM;
     cibus_set_dry_run (run->client, true);
     cibus_err_t err = CIBUS_OK;
+    const char *last = NULL; //  the owner of the table before
     for (size_t i = 0; i < feed_table_count (run->feed) && !err; i++) {
         const feed_table_t *t = feed_table (run->feed, i);
         const char *owner = t->owner ? t->owner : "";
         //  Only the first table of an owner is made here: the others' ids
         //  and envelopes are made as they are sent, while the broker works.
-        if (t->refusal || zhashx_lookup (probed, owner))
+        if (t->refusal || (last && strcmp (owner, last) == 0) || zhashx_lookup (probed, owner))
             continue;
+        last = owner;
         cibus_table_t *table = cibus_table_new ();
         cibus_envelope_t env;
         char message [512];
@@ -1390,14 +1392,13 @@ s_feed_probe (s_feed_run_t *run, const char *topic, bool dry_run)
 //  Every table not refused already, with the window in flight; then the
 //  tables a quota or a failed commit sent back, after the wait asked for.
 static cibus_err_t
-s_feed_publish (s_feed_run_t *run, const char *topic, bool dry_run)
+s_feed_publish (s_feed_run_t *run, const char *topic, feed_ahead_t *ahead)
 {
     size_t count = feed_table_count (run->feed), next = 0;
     run->publishing_since = zclock_mono ();
     //  Each table's first send is of its publish made ahead; a table sent
     //  again is made again here, from the id made then.
-    feed_ahead_t *ahead = feed_ahead_new (run->feed, topic, dry_run);
-    cibus_err_t err = ahead ? CIBUS_OK : CIBUS_ERR_NOMEM;
+    cibus_err_t err = CIBUS_OK;
     while (!err) {
         if (zsys_interrupted) {
             err = CIBUS_ERR_CLOSED;
@@ -1430,7 +1431,6 @@ s_feed_publish (s_feed_run_t *run, const char *topic, bool dry_run)
         err = s_feed_send (run, index, topic);
         s_feed_draw (run, true);
     }
-    feed_ahead_destroy (&ahead);
     return err;
 }
 
@@ -1636,15 +1636,22 @@ s_cmd_feed (const s_command_t *command, opts_t *opts)
         goto done;
     }
     if (!rc && run.to_answer) {
-        if (!(run.client = s_connect (command, opts, timeout)))
+        //  The publishes are made from now on, while the connection is made
+        //  and the probe's dry runs go.
+        feed_ahead_t *ahead = feed_ahead_new (run.feed, topic, dry_run);
+        if (!ahead) {
+            fprintf (stderr, "cibus %s: out of memory\n", command->name);
+            rc = S_EXIT_FAIL;
+        } else if (!(run.client = s_connect (command, opts, timeout)))
             rc = S_EXIT_FAIL;
         else {
             cibus_set_window (run.client, (size_t) window);
             cibus_set_ack_handler (run.client, s_feed_answer, &run);
             err = s_feed_probe (&run, topic, dry_run);
             if (!err)
-                err = s_feed_publish (&run, topic, dry_run);
+                err = s_feed_publish (&run, topic, ahead);
         }
+        feed_ahead_destroy (&ahead);
     }
     s_feed_clear (&run);
     char stopped [768] = "";

@@ -124,6 +124,8 @@ struct feed_t {
     const feed_cell_t **sorted; /* that table's cells, in the order of their names */
     size_t sorted_cap;
     cibus_table_t *scratch; /* the mapping reads values of the forms of `cibus submit` with it */
+    pthread_mutex_t ids;    /* feed_table_id: its scratch and the ids it writes */
+    bool ids_ready;
     //  A part of the file read beside the feed (feed_read): what its rows
     //  are, as events the feed replays, not tables of its own.
     bool part;
@@ -245,6 +247,11 @@ feed_new (const feed_config_t *config)
         return NULL;
     }
     self->csv_ready = true;
+    if (pthread_mutex_init (&self->ids, NULL) != 0) {
+        feed_destroy (&self);
+        return NULL;
+    }
+    self->ids_ready = true;
     return self;
 }
 
@@ -304,6 +311,8 @@ feed_destroy (feed_t **self_p)
     zhashx_destroy (&self->by_key);
     arena_destroy (&self->arena);
     cibus_table_destroy (&self->scratch);
+    if (self->ids_ready)
+        pthread_mutex_destroy (&self->ids);
     free (self);
     *self_p = NULL;
 }
@@ -1371,7 +1380,10 @@ feed_table_id (feed_t *self, size_t index)
     if (!self->finished || self->fatal || index >= self->table_count)
         return NULL;
     feed_table_t *t = &self->tables [index]->table;
-    return *t->id || s_table_id (self, t) ? t->id : NULL;
+    pthread_mutex_lock (&self->ids);
+    bool made = *t->id || s_table_id (self, t);
+    pthread_mutex_unlock (&self->ids);
+    return made ? t->id : NULL;
 }
 
 const char *

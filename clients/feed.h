@@ -148,7 +148,8 @@ const feed_table_t *feed_table (feed_t *self, size_t index);
    total, and the cells sorted by name). Made when asked for, not by
    feed_finish, so that `cibus feed` makes each as it sends it, while the
    broker stores the tables before it, instead of before it sends any.
-   NULL before feed_finish or when out of memory. */
+   NULL before feed_finish or when out of memory. Safe from several
+   threads at once (the only call here that is). */
 const char *feed_table_id (feed_t *self, size_t index);
 
 /* Put a table together for publishing (out: a fresh cibus_table_new).

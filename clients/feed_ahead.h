@@ -9,9 +9,8 @@
     their order, at most FEED_AHEAD_MAX ahead of the one taken last, and
     each is freed once taken.
 
-    The maker calls feed_table_id, which is not safe beside another call
-    of it: from feed_ahead_new to feed_ahead_destroy, only the maker makes
-    ids (those it made can be read).                                     */
+    The maker reads the finished feed's tables and makes their ids
+    (feed_table_id, which is safe beside the sender's calls).            */
 
 #ifndef CIBUS_FEED_AHEAD_H_INCLUDED
 #define CIBUS_FEED_AHEAD_H_INCLUDED
