@@ -325,6 +325,24 @@ s_timeout_msec (opts_t *opts, int fallback)
     return (int) ceil (seconds * 1000);
 }
 
+//  A connection to the broker the options name (it connects in the
+//  background); NULL, with the reason in error, when it cannot be made.
+static cibus_t *
+s_open (opts_t *opts, int timeout_msec, char *error, size_t size)
+{
+    char default_key [PATH_MAX] = "";
+    const char *broker_key = opts_get (opts, "broker-key");
+    if (!broker_key) {
+        const char *data = getenv ("CIBUS_DATA");
+        snprintf (default_key, sizeof default_key, "%s/broker", data && *data ? data : "./var");
+        if (zsys_file_exists (default_key))
+            broker_key = default_key;
+    }
+    cibus_config_t config = {opts_get (opts, "broker"), broker_key, opts_get (opts, "key"),
+                             timeout_msec};
+    return cibus_new (&config, error, size);
+}
+
 //  The library names what is wrong, not how to say it to this command:
 //  for a broker that cannot be reached or a key it refuses, one more line
 //  says which options give them.
@@ -340,18 +358,8 @@ s_hint (cibus_err_t err)
 static cibus_t *
 s_connect (const s_command_t *command, opts_t *opts, int timeout_msec)
 {
-    char default_key [PATH_MAX] = "";
-    const char *broker_key = opts_get (opts, "broker-key");
-    if (!broker_key) {
-        const char *data = getenv ("CIBUS_DATA");
-        snprintf (default_key, sizeof default_key, "%s/broker", data && *data ? data : "./var");
-        if (zsys_file_exists (default_key))
-            broker_key = default_key;
-    }
-    cibus_config_t config = {opts_get (opts, "broker"), broker_key, opts_get (opts, "key"),
-                             timeout_msec};
     char error [512];
-    cibus_t *client = cibus_new (&config, error, sizeof error);
+    cibus_t *client = s_open (opts, timeout_msec, error, sizeof error);
     if (!client)
         fprintf (stderr, "cibus %s: %s\n  (the broker's key is --broker-key or "
                          "CIBUS_BROKER_KEY, yours --key or CIBUS_KEY)\n",
@@ -1585,6 +1593,13 @@ s_cmd_feed (const s_command_t *command, opts_t *opts)
     int rc = run.feed && run.account && run.by_id && run.owners_refused ? 0 : S_EXIT_FAIL;
     if (rc)
         fprintf (stderr, "cibus %s: out of memory\n", command->name);
+    //  The connection is begun before the file is read, so that its
+    //  handshake is over by the first send; kept only if a table is to be
+    //  sent (a failure is reported then, by s_connect).
+    cibus_t *early = NULL;
+    char ignored [512];
+    if (!rc && !opts_flag (opts, "queue"))
+        early = s_open (opts, timeout, ignored, sizeof ignored);
     if (!rc)
         rc = s_feed_read (command, &run, path);
     size_t count = rc ? 0 : feed_table_count (run.feed);
@@ -1636,13 +1651,13 @@ s_cmd_feed (const s_command_t *command, opts_t *opts)
         goto done;
     }
     if (!rc && run.to_answer) {
-        //  The publishes are made from now on, while the connection is made
-        //  and the probe's dry runs go.
+        //  The publishes are made from now on, while the probe's dry runs go.
         feed_ahead_t *ahead = feed_ahead_new (run.feed, topic, dry_run);
-        if (!ahead) {
+        run.client = early ? early : s_connect (command, opts, timeout);
+        early = NULL;
+        if (!ahead)
             fprintf (stderr, "cibus %s: out of memory\n", command->name);
-            rc = S_EXIT_FAIL;
-        } else if (!(run.client = s_connect (command, opts, timeout)))
+        if (!ahead || !run.client)
             rc = S_EXIT_FAIL;
         else {
             cibus_set_window (run.client, (size_t) window);
@@ -1670,6 +1685,7 @@ s_cmd_feed (const s_command_t *command, opts_t *opts)
         rc = err || tally.refused || tally.rows_refused ? S_EXIT_FAIL : 0;
     }
 done:
+    cibus_destroy (&early);
     cibus_destroy (&run.client);
     zhashx_destroy (&run.by_id);
     zhashx_destroy (&run.owners_refused);
