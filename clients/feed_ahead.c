@@ -2,17 +2,29 @@
 
     The maker and the sender share a ring of FEED_AHEAD_MAX slots, the
     index-th table in slot index % FEED_AHEAD_MAX, under one lock: the
-    maker fills a slot when the sender has taken the table that held it,
-    the sender takes a slot when the maker has filled it.               */
+    maker claims the next table once the sender is done with the one
+    that held its slot, and fills the slot; the sender takes a slot once
+    it is filled.
 
+    The maker runs at the lowest priority (nice 19): beside a broker on
+    the same machine, or anything else, it takes only the CPU time no
+    other thread wants, since what bounds a feed is the broker's commits
+    and the sender's pace, not the making. When the sender finds the
+    table it needs not yet claimed (a maker starved of CPU), it makes it
+    itself, so that the feed never waits on the maker.                  */
+
+#define _GNU_SOURCE /* gettid */
 #include "feed_ahead.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
+    bool ready;     /* made (under the lock) */
     uint8_t *bytes; /* the publish, or NULL */
     size_t size;
     cibus_err_t err;
@@ -27,8 +39,8 @@ struct feed_ahead_t {
     s_slot_t *slots;
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t moved; /* made or done went up, or stop was set */
-    size_t made, done;    /* tables made, and taken and done with */
+    pthread_cond_t moved; /* a slot made, done went up, or stop was set */
+    size_t claimed, done; /* tables claimed to be made, and taken and done with */
     bool stop;
 };
 
@@ -55,7 +67,10 @@ feed_envelope (feed_t *feed, size_t index, const char *topic, cibus_table_t *tab
 static void
 s_make (feed_ahead_t *self, size_t index, s_slot_t *slot)
 {
-    *slot = (s_slot_t){NULL, 0, CIBUS_OK, ""};
+    slot->bytes = NULL;
+    slot->size = 0;
+    slot->err = CIBUS_OK;
+    slot->message [0] = 0;
     if (feed_table (self->feed, index)->refusal)
         return; //  refused before any sending: the sender knows it
     cibus_table_t *table = cibus_table_new ();
@@ -76,23 +91,36 @@ s_make (feed_ahead_t *self, size_t index, s_slot_t *slot)
     cibus_table_destroy (&table);
 }
 
+//  Make the index-th table, claimed, into its slot, and say so.
+static void
+s_make_claimed (feed_ahead_t *self, size_t index)
+{
+    s_slot_t *slot = &self->slots [index % FEED_AHEAD_MAX];
+    s_make (self, index, slot);
+    pthread_mutex_lock (&self->lock);
+    slot->ready = true;
+    pthread_cond_broadcast (&self->moved);
+    pthread_mutex_unlock (&self->lock);
+}
+
 static void *
 s_maker (void *arg)
 {
     feed_ahead_t *self = arg;
-    for (size_t index = 0; index < self->count; index++) {
+    setpriority (PRIO_PROCESS, (id_t) gettid (), 19); //  as low as it goes; no harm if refused
+    while (true) {
         pthread_mutex_lock (&self->lock);
-        while (!self->stop && index - self->done >= FEED_AHEAD_MAX)
+        while (!self->stop && self->claimed < self->count
+               && self->claimed - self->done >= FEED_AHEAD_MAX)
             pthread_cond_wait (&self->moved, &self->lock);
-        bool stop = self->stop;
+        bool over = self->stop || self->claimed >= self->count;
+        size_t index = self->claimed;
+        if (!over)
+            self->claimed++;
         pthread_mutex_unlock (&self->lock);
-        if (stop)
+        if (over)
             break;
-        s_make (self, index, &self->slots [index % FEED_AHEAD_MAX]);
-        pthread_mutex_lock (&self->lock);
-        self->made = index + 1;
-        pthread_cond_broadcast (&self->moved);
-        pthread_mutex_unlock (&self->lock);
+        s_make_claimed (self, index);
     }
     return NULL;
 }
@@ -128,11 +156,18 @@ const uint8_t *
 feed_ahead_take (feed_ahead_t *self, size_t index, size_t *size, const char **message,
                  cibus_err_t *err)
 {
+    s_slot_t *slot = &self->slots [index % FEED_AHEAD_MAX];
     pthread_mutex_lock (&self->lock);
-    while (self->made <= index)
+    bool mine = !slot->ready && self->claimed == index;
+    if (mine)
+        self->claimed++;
+    pthread_mutex_unlock (&self->lock);
+    if (mine)
+        s_make_claimed (self, index);
+    pthread_mutex_lock (&self->lock);
+    while (!slot->ready)
         pthread_cond_wait (&self->moved, &self->lock);
     pthread_mutex_unlock (&self->lock);
-    s_slot_t *slot = &self->slots [index % FEED_AHEAD_MAX];
     *size = slot->size;
     *message = slot->message;
     *err = slot->err;
@@ -146,6 +181,7 @@ feed_ahead_done (feed_ahead_t *self, size_t index)
     free (slot->bytes);
     slot->bytes = NULL;
     pthread_mutex_lock (&self->lock);
+    slot->ready = false;
     self->done = index + 1;
     pthread_cond_broadcast (&self->moved);
     pthread_mutex_unlock (&self->lock);

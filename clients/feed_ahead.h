@@ -7,7 +7,8 @@
     that sends, it comes between the broker's acks and the next sends; on
     a thread of its own, the sender only sends. The tables are made in
     their order, at most FEED_AHEAD_MAX ahead of the one taken last, and
-    each is freed once taken.
+    each is freed once taken. The maker runs at the lowest priority; a
+    table it has not begun when the sender needs it, the sender makes.
 
     The maker reads the finished feed's tables and makes their ids
     (feed_table_id, which is safe beside the sender's calls).            */
@@ -33,8 +34,9 @@ typedef struct feed_ahead_t feed_ahead_t;
    NULL when out of memory or no thread can be started. */
 feed_ahead_t *feed_ahead_new (feed_t *feed, const char *topic, bool dry_run);
 
-/* The index-th table's publish, waiting until it is made; the tables must
-   be taken in order, each once, a refused one included. NULL when it
+/* The index-th table's publish: made here if the maker has not begun it,
+   else once the maker has made it. The tables must be taken in order,
+   each once, a refused one included. NULL when it
    cannot be sent: *message says why, and *err is CIBUS_ERR_NOMEM when
    memory ran out (else CIBUS_OK). The bytes and message are valid until
    feed_ahead_done (self, index). */

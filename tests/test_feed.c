@@ -10,6 +10,7 @@
 #include "cibus_wire.h"
 #include "codec.h"
 #include "feed.h"
+#include "feed_ahead.h"
 #include "feed_same.h"
 #include "harness.h"
 
@@ -1000,6 +1001,76 @@ test_feed_read_in_two_parts_holds_for_a_long_export (void **state)
     free (text);
 }
 
+//  feed_ahead gives each table, in order, the publish it makes on its own
+//  (whoever made it, the maker or the sender), and a refused table no
+//  bytes; past FEED_AHEAD_MAX tables, its ring turns over.
+static void
+test_feed_ahead_gives_each_table_its_own_publish (void **state)
+{
+    (void) state;
+    const size_t schools = FEED_AHEAD_MAX + 1000;
+    size_t cap = schools * 2 * 80 + 256, used = 0;
+    char *text = malloc (cap);
+    assert_non_null (text);
+    used += (size_t) snprintf (text + used, cap - used, S_HEADER "\n");
+    for (size_t school = 0; school < schools; school++) {
+        //  Every hundredth school has no total: refused before sending.
+        if (school % 100 != 99)
+            used += (size_t) snprintf (text + used, cap - used,
+                                       "01,61119,%07zu,2025,1,03,1,80,50.00,Lincoln\n",
+                                       6000000 + school);
+        used += (size_t) snprintf (text + used, cap - used,
+                                   "01,61119,%07zu,2025,74,03,1,40,25.00,Lincoln\n",
+                                   6000000 + school);
+    }
+    feed_map_t *map;
+    feed_t *feed = s_parse (s_map, FEED_CSV, text, 65536, &map);
+    assert_int_equal (feed_table_count (feed), schools);
+    feed_ahead_t *ahead = feed_ahead_new (feed, "early-literacy/data", false);
+    assert_non_null (ahead);
+    for (size_t i = 0; i < schools; i++) {
+        size_t size;
+        const char *message;
+        cibus_err_t err;
+        const uint8_t *bytes = feed_ahead_take (ahead, i, &size, &message, &err);
+        assert_int_equal (err, CIBUS_OK);
+        if (feed_table (feed, i)->refusal) {
+            assert_null (bytes);
+            feed_ahead_done (ahead, i);
+            continue;
+        }
+        cibus_table_t *table = cibus_table_new ();
+        cibus_envelope_t env;
+        char why [512];
+        codec_problem_t problem;
+        assert_true (feed_envelope (feed, i, "early-literacy/data", table, &env, why, sizeof why));
+        size_t own_size;
+        uint8_t *own = cibus_publish_prepare (&env, false, &own_size, &problem);
+        assert_non_null (own);
+        assert_non_null (bytes);
+        assert_int_equal (size, own_size);
+        assert_memory_equal (bytes, own, size);
+        free (own);
+        cibus_table_destroy (&table);
+        feed_ahead_done (ahead, i);
+    }
+    feed_ahead_destroy (&ahead);
+    //  Stopped half way, it frees what it made.
+    ahead = feed_ahead_new (feed, "early-literacy/data", false);
+    assert_non_null (ahead);
+    for (size_t i = 0; i < 10; i++) {
+        size_t size;
+        const char *message;
+        cibus_err_t err;
+        feed_ahead_take (ahead, i, &size, &message, &err);
+        feed_ahead_done (ahead, i);
+    }
+    feed_ahead_destroy (&ahead);
+    feed_destroy (&feed);
+    feed_map_destroy (&map);
+    free (text);
+}
+
 int
 main (void)
 {
@@ -1007,6 +1078,7 @@ main (void)
         cmocka_unit_test (test_feed_tables_do_not_depend_on_order_chunks_or_format),
         cmocka_unit_test (test_feed_read_in_two_parts_gives_what_push_gives),
         cmocka_unit_test (test_feed_read_in_two_parts_holds_for_a_long_export),
+        cmocka_unit_test (test_feed_ahead_gives_each_table_its_own_publish),
         cmocka_unit_test (test_feed_mapping_errors_name_what_is_wrong),
         cmocka_unit_test (test_feed_status_and_date_are_checked_as_constants_or_columns),
         cmocka_unit_test_setup_teardown (test_feed_caaspp_file_loads_its_tables, s_setup,
