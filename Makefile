@@ -24,7 +24,10 @@
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev \
                 protobuf-c-compiler libsqlite3-dev libcmocka-dev libglpk-dev libjansson-dev \
                 libcsv-dev libsodium-dev nettle-dev
-PKGS := libczmq libzmq libprotobuf-c sqlite3 jansson libsodium nettle
+# What the client library (libcibus) links; the cibus command adds nettle
+# (the feed's table ids).
+LIB_PKGS := libczmq libzmq libprotobuf-c sqlite3 jansson libsodium
+PKGS := $(LIB_PKGS) nettle
 
 CC ?= cc
 DATA ?= ./var
@@ -244,7 +247,7 @@ PIC := build/pic
 DIST := build/dist
 LIBCIBUS_SRC := $(CLIENT_LIB_SRC) $(CORE_SRC)
 PUBLIC_HEADERS := clients/cibus.h common/cibus_err.h
-PC_REQUIRES_PRIVATE := $(PKGS)
+PC_REQUIRES_PRIVATE := $(LIB_PKGS)
 PC_LIBS_PRIVATE := -lcsv -lglpk -lm -lpthread
 
 $(eval $(call VARIANT,$(PIC),$(REL_CFLAGS) -fPIC))
