@@ -1368,7 +1368,6 @@ s_feed_probe (s_feed_run_t *run, const char *topic, bool dry_run)
         //  and envelopes are made as they are sent, while the broker works.
         if (t->refusal || (last && strcmp (owner, last) == 0) || zhashx_lookup (probed, owner))
             continue;
-        last = owner;
         cibus_table_t *table = cibus_table_new ();
         cibus_envelope_t env;
         char message [512];
@@ -1376,6 +1375,7 @@ s_feed_probe (s_feed_run_t *run, const char *topic, bool dry_run)
             err = CIBUS_ERR_NOMEM;
         else if (s_feed_envelope (run, i, topic, table, &env, true, message, sizeof message)) {
             zhashx_insert (probed, owner, (void *) 1);
+            last = owner;
             for (int tries = 0; !err && tries < S_FEED_RETRIES; tries++) {
                 cibus_ack_t ack;
                 err = cibus_publish (run->client, &env, &ack);

@@ -119,12 +119,8 @@ struct feed_t {
     zhashx_t *by_key;       /* s_key_t -> index + 1 */
     s_table_t *last;        /* the table of the last row: an export's rows come grouped */
     arena_t *arena;         /* the tables, their names and values, and the keys */
-    char *id_text;          /* the canonical text of the table whose id is being made */
-    size_t id_text_len, id_text_cap;
-    const feed_cell_t **sorted; /* that table's cells, in the order of their names */
-    size_t sorted_cap;
     cibus_table_t *scratch; /* the mapping reads values of the forms of `cibus submit` with it */
-    pthread_mutex_t ids;    /* feed_table_id: its scratch and the ids it writes */
+    pthread_mutex_t ids;    /* feed_table_id: the ids it writes */
     bool ids_ready;
     //  A part of the file read beside the feed (feed_read): what its rows
     //  are, as events the feed replays, not tables of its own.
@@ -296,8 +292,6 @@ feed_destroy (feed_t **self_p)
     free (self->held);
     free (self->held_ends);
     free (self->fields);
-    free (self->id_text);
-    free (self->sorted);
     free (self->field_at);
     free (self->column_at);
     free (self->values);
@@ -1080,60 +1074,59 @@ s_cell_compare (const void *a, const void *b)
     return strcmp (x->name, y->name);
 }
 
-//  text in its canonical form, appended to self->id_text (with room for
-//  the longest length and the terminator). false when out of memory.
-static bool
-s_id_text (feed_t *self, const char *text)
+//  text in its canonical form (s_canonical), into the digest.
+static void
+s_id_text (struct sha1_ctx *sha1, const char *text)
 {
-    size_t len = text ? strlen (text) : 0;
-    if (!s_room ((void **) &self->id_text, &self->id_text_cap, self->id_text_len + len + 32, 1))
-        return false;
-    self->id_text_len = s_canonical (self->id_text, self->id_text_cap, self->id_text_len, text);
-    return true;
+    if (!text) {
+        sha1_update (sha1, 1, (const uint8_t *) "-");
+        return;
+    }
+    size_t len = strlen (text);
+    char head [32];
+    size_t used = text_put (head, sizeof head, 0, "+");
+    used = text_put (head, sizeof head, text_put_count (head, sizeof head, used, len), ":");
+    sha1_update (sha1, used, (const uint8_t *) head);
+    sha1_update (sha1, len, (const uint8_t *) text);
 }
 
 //  The id: SHA-1 over the table's content in one canonical text - its
 //  network, owner, indicator, period, unit and status, and its cells
-//  sorted by name with their values. The source and extraction date are
-//  left out: an export extracted again with the same values is the same
-//  table, not a correction. The text is made whole, then digested at once.
-static bool
-s_table_id (feed_t *self, feed_table_t *t)
+//  sorted by name with their values - into id. The source and extraction
+//  date are left out: an export extracted again with the same values is
+//  the same table, not a correction. Reads the table only, so that two
+//  threads may make ids at once.
+static void
+s_table_id (feed_t *self, const feed_table_t *t, char *id, size_t size)
 {
-    if (!s_room ((void **) &self->sorted, &self->sorted_cap, t->cell_count + 1,
-                 sizeof *self->sorted))
-        return false;
     const char *parts [] = {
         "cibus-feed/1", self->config.network, t->owner, t->indicator, t->period, t->unit,
-        t->status};
-    self->id_text_len = 0;
-    bool ok = true;
-    for (size_t i = 0; ok && i < sizeof parts / sizeof parts [0]; i++)
-        ok = s_id_text (self, parts [i]);
-    ok = ok && s_id_text (self, t->total.value);
+        t->status, t->total.value};
+    struct sha1_ctx sha1;
+    sha1_init (&sha1);
+    for (size_t i = 0; i < sizeof parts / sizeof parts [0]; i++)
+        s_id_text (&sha1, parts [i]);
     //  Cells sorted by name: an export's rows often give them so already.
-    const feed_cell_t **sorted = self->sorted;
+    //  A table has at most CIBUS_MAX_CELLS (s_place refuses the rest).
+    const feed_cell_t *sorted [CIBUS_MAX_CELLS];
+    size_t count = t->cell_count < CIBUS_MAX_CELLS ? t->cell_count : CIBUS_MAX_CELLS;
     bool in_order = true;
-    for (size_t i = 0; i < t->cell_count; i++) {
+    for (size_t i = 0; i < count; i++) {
         sorted [i] = &t->cells [i];
         in_order = in_order && (i == 0 || strcmp (sorted [i - 1]->name, sorted [i]->name) < 0);
     }
     if (!in_order)
-        qsort (sorted, t->cell_count, sizeof *sorted, s_cell_compare);
-    for (size_t i = 0; ok && i < t->cell_count; i++)
-        ok = s_id_text (self, sorted [i]->name) && s_id_text (self, sorted [i]->value);
-    if (ok) {
-        struct sha1_ctx sha1;
-        uint8_t digest [SHA1_DIGEST_SIZE];
-        sha1_init (&sha1);
-        sha1_update (&sha1, self->id_text_len, (const uint8_t *) self->id_text);
-        sha1_digest (&sha1, sizeof digest, digest);
-        //  Lower-case hex, as sodium writes it.
-        memcpy (t->id, FEED_ID_PREFIX, strlen (FEED_ID_PREFIX));
-        sodium_bin2hex (t->id + strlen (FEED_ID_PREFIX), sizeof t->id - strlen (FEED_ID_PREFIX),
-                        digest, sizeof digest);
+        qsort (sorted, count, sizeof *sorted, s_cell_compare);
+    for (size_t i = 0; i < count; i++) {
+        s_id_text (&sha1, sorted [i]->name);
+        s_id_text (&sha1, sorted [i]->value);
     }
-    return ok;
+    uint8_t digest [SHA1_DIGEST_SIZE];
+    sha1_digest (&sha1, sizeof digest, digest);
+    //  Lower-case hex, as sodium writes it.
+    memcpy (id, FEED_ID_PREFIX, strlen (FEED_ID_PREFIX));
+    sodium_bin2hex (id + strlen (FEED_ID_PREFIX), size - strlen (FEED_ID_PREFIX), digest,
+                    sizeof digest);
 }
 
 //  The end of the file's bytes: its last line, and a quoted field left
@@ -1190,6 +1183,10 @@ static void
 s_commit (feed_t *self, size_t offset, bool all)
 {
     s_half_t *half = self->half;
+    if (atomic_load_explicit (&half->stop, memory_order_relaxed)) {
+        self->finished = true; //  feed_push stops: the feed reads this part itself
+        return;
+    }
     if (!s_between_records (self) || self->fatal
         || (!all && self->events->len - self->committed < S_COMMIT_EVERY))
         return;
@@ -1202,8 +1199,6 @@ s_commit (feed_t *self, size_t offset, bool all)
         pthread_cond_signal (&half->moved);
         pthread_mutex_unlock (&half->lock);
     }
-    if (atomic_load_explicit (&half->stop, memory_order_relaxed))
-        self->finished = true; //  feed_push stops
 }
 
 static void *
@@ -1226,6 +1221,10 @@ s_take_half (feed_t *self, s_half_t *half)
     s_events_t *block = half->first;
     size_t at = 0;
     while (block) {
+        if (self->fatal) { //  nothing more is read: the part need not go on
+            atomic_store (&half->stop, true);
+            break;
+        }
         size_t committed = atomic_load (&block->committed);
         s_events_t *next = atomic_load (&block->next);
         if (next) //  the block is final: read it to its end
@@ -1380,10 +1379,19 @@ feed_table_id (feed_t *self, size_t index)
     if (!self->finished || self->fatal || index >= self->table_count)
         return NULL;
     feed_table_t *t = &self->tables [index]->table;
+    //  Made outside the lock: a thread holding it is never long in it.
     pthread_mutex_lock (&self->ids);
-    bool made = *t->id || s_table_id (self, t);
+    bool made = *t->id;
     pthread_mutex_unlock (&self->ids);
-    return made ? t->id : NULL;
+    if (!made) {
+        char id [FEED_ID_SIZE];
+        s_table_id (self, t, id, sizeof id);
+        pthread_mutex_lock (&self->ids);
+        if (!*t->id)
+            memcpy (t->id, id, sizeof id);
+        pthread_mutex_unlock (&self->ids);
+    }
+    return t->id;
 }
 
 const char *

@@ -108,14 +108,15 @@ void feed_destroy (feed_t **self_p);
    of memory. A row with a problem is not an error: it is recorded. */
 cibus_err_t feed_push (feed_t *self, const void *data, size_t size);
 
-/* Read a whole file held in memory, as feed_push of all its bytes would,
-   with the same tables, problems and counts. A file of config.split_min
-   bytes or more is read in two parts side by side: the part after a line
-   a little before the middle on a thread of its own, whose rows the feed
-   then groups after its own, in the order of their lines. When the first
-   part does not end between two records there (a quoted field that spans
-   the split), the feed reads the rest itself. Only on a fresh feed;
-   feed_finish follows. */
+/* Read the next size bytes of the file, as feed_push of them would, with
+   the same tables, problems and counts, but at least config.split_min of
+   them in two parts side by side: the part from a line about a third in
+   to the last whole line on a thread of its own, whose rows the feed
+   groups after its own, in the order of their lines, as that thread
+   gives them; the feed then reads on from where that part last ended a
+   record. Where a quoted field spans the place the parts meet, the feed
+   reads that part itself. Called as often as feed_push, in chunks of any
+   size (best ending at a line end); feed_finish follows. */
 cibus_err_t feed_read (feed_t *self, const void *data, size_t size);
 
 /* Parts of the file feed_read read beside the feed and took the rows of

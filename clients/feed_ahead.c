@@ -1,17 +1,18 @@
 /*  feed_ahead.c - a feed's publishes made ahead; see feed_ahead.h.
 
-    The maker and the sender share a ring of FEED_AHEAD_MAX slots, the
-    index-th table in slot index % FEED_AHEAD_MAX, under one lock: the
-    maker claims the next table once the sender is done with the one
-    that held its slot, and fills the slot; the sender takes a slot once
-    it is filled.
+    The maker and the sender share a ring of FEED_AHEAD_MAX slots (fewer
+    for fewer tables), the index-th table in slot index % ring, under one
+    lock: the maker claims the next table once the sender is done with
+    the one that held its slot, and fills the slot; the sender takes a
+    slot once it is filled.
 
     The maker runs at the lowest priority (nice 19): beside a broker on
     the same machine, or anything else, it takes only the CPU time no
     other thread wants, since what bounds a feed is the broker's commits
     and the sender's pace, not the making. When the sender finds the
-    table it needs not yet claimed (a maker starved of CPU), it makes it
-    itself, so that the feed never waits on the maker.                  */
+    table it needs not yet made (a maker starved of CPU), it makes it
+    itself, so that the feed never waits on the maker; if the maker was
+    making it too, the maker drops its copy.                            */
 
 #define _GNU_SOURCE /* gettid */
 #include "feed_ahead.h"
@@ -25,6 +26,7 @@
 
 typedef struct {
     bool ready;     /* made (under the lock) */
+    bool abandoned; /* the sender made it itself: the maker frees its own (under the lock) */
     uint8_t *bytes; /* the publish, or NULL */
     size_t size;
     cibus_err_t err;
@@ -36,12 +38,15 @@ struct feed_ahead_t {
     const char *topic;
     bool dry_run;
     size_t count; /* the feed's tables */
+    size_t ring;  /* slots: FEED_AHEAD_MAX, or fewer for fewer tables */
     s_slot_t *slots;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t moved; /* a slot made, done went up, or stop was set */
     size_t claimed, done; /* tables claimed to be made, and taken and done with */
     bool stop;
+    s_slot_t own;     /* a table the sender made itself, while the maker made it too */
+    size_t own_index; /* which, or SIZE_MAX */
 };
 
 bool
@@ -95,10 +100,15 @@ s_make (feed_ahead_t *self, size_t index, s_slot_t *slot)
 static void
 s_make_claimed (feed_ahead_t *self, size_t index)
 {
-    s_slot_t *slot = &self->slots [index % FEED_AHEAD_MAX];
+    s_slot_t *slot = &self->slots [index % self->ring];
     s_make (self, index, slot);
     pthread_mutex_lock (&self->lock);
-    slot->ready = true;
+    if (slot->abandoned) {
+        free (slot->bytes);
+        slot->bytes = NULL;
+        slot->abandoned = false;
+    } else
+        slot->ready = true;
     pthread_cond_broadcast (&self->moved);
     pthread_mutex_unlock (&self->lock);
 }
@@ -111,7 +121,7 @@ s_maker (void *arg)
     while (true) {
         pthread_mutex_lock (&self->lock);
         while (!self->stop && self->claimed < self->count
-               && self->claimed - self->done >= FEED_AHEAD_MAX)
+               && self->claimed - self->done >= self->ring)
             pthread_cond_wait (&self->moved, &self->lock);
         bool over = self->stop || self->claimed >= self->count;
         size_t index = self->claimed;
@@ -135,13 +145,15 @@ feed_ahead_new (feed_t *feed, const char *topic, bool dry_run)
     self->topic = topic;
     self->dry_run = dry_run;
     self->count = feed_table_count (feed);
-    self->slots = calloc (FEED_AHEAD_MAX, sizeof *self->slots);
+    self->ring = self->count < FEED_AHEAD_MAX ? (self->count ? self->count : 1) : FEED_AHEAD_MAX;
+    self->slots = calloc (self->ring, sizeof *self->slots);
     if (!self->slots || pthread_mutex_init (&self->lock, NULL) != 0) {
         free (self->slots);
         free (self);
         return NULL;
     }
     pthread_cond_init (&self->moved, NULL);
+    self->own_index = SIZE_MAX;
     if (pthread_create (&self->thread, NULL, s_maker, self) != 0) {
         pthread_cond_destroy (&self->moved);
         pthread_mutex_destroy (&self->lock);
@@ -156,18 +168,25 @@ const uint8_t *
 feed_ahead_take (feed_ahead_t *self, size_t index, size_t *size, const char **message,
                  cibus_err_t *err)
 {
-    s_slot_t *slot = &self->slots [index % FEED_AHEAD_MAX];
+    s_slot_t *slot = &self->slots [index % self->ring];
     pthread_mutex_lock (&self->lock);
-    bool mine = !slot->ready && self->claimed == index;
+    bool ready = slot->ready, mine = !ready && self->claimed == index;
     if (mine)
         self->claimed++;
+    //  The maker is making it: the sender does not wait for a maker that
+    //  may be starved of CPU, it makes the table too, and the maker drops
+    //  its copy.
+    bool twice = !ready && !mine;
+    if (twice)
+        slot->abandoned = true;
     pthread_mutex_unlock (&self->lock);
     if (mine)
         s_make_claimed (self, index);
-    pthread_mutex_lock (&self->lock);
-    while (!slot->ready)
-        pthread_cond_wait (&self->moved, &self->lock);
-    pthread_mutex_unlock (&self->lock);
+    if (twice) {
+        s_make (self, index, &self->own);
+        self->own_index = index;
+        slot = &self->own;
+    }
     *size = slot->size;
     *message = slot->message;
     *err = slot->err;
@@ -177,11 +196,19 @@ feed_ahead_take (feed_ahead_t *self, size_t index, size_t *size, const char **me
 void
 feed_ahead_done (feed_ahead_t *self, size_t index)
 {
-    s_slot_t *slot = &self->slots [index % FEED_AHEAD_MAX];
-    free (slot->bytes);
-    slot->bytes = NULL;
+    s_slot_t *slot = &self->slots [index % self->ring];
+    bool own = self->own_index == index;
+    if (own) {
+        free (self->own.bytes);
+        self->own.bytes = NULL;
+        self->own_index = SIZE_MAX;
+    } else {
+        free (slot->bytes);
+        slot->bytes = NULL;
+    }
     pthread_mutex_lock (&self->lock);
-    slot->ready = false;
+    if (!own)
+        slot->ready = false;
     self->done = index + 1;
     pthread_cond_broadcast (&self->moved);
     pthread_mutex_unlock (&self->lock);
@@ -198,8 +225,9 @@ feed_ahead_destroy (feed_ahead_t **self_p)
     pthread_cond_broadcast (&self->moved);
     pthread_mutex_unlock (&self->lock);
     pthread_join (self->thread, NULL);
-    for (size_t i = 0; i < FEED_AHEAD_MAX; i++)
+    for (size_t i = 0; i < self->ring; i++)
         free (self->slots [i].bytes);
+    free (self->own.bytes);
     free (self->slots);
     pthread_cond_destroy (&self->moved);
     pthread_mutex_destroy (&self->lock);

@@ -1062,7 +1062,9 @@ test_feed_ahead_gives_each_table_its_own_publish (void **state)
         size_t size;
         const char *message;
         cibus_err_t err;
-        feed_ahead_take (ahead, i, &size, &message, &err);
+        const uint8_t *bytes = feed_ahead_take (ahead, i, &size, &message, &err);
+        assert_int_equal (err, CIBUS_OK);
+        assert_true (bytes != NULL && size > 0);
         feed_ahead_done (ahead, i);
     }
     feed_ahead_destroy (&ahead);
