@@ -1125,7 +1125,8 @@ s_cmd_query (const s_command_t *command, opts_t *opts)
 //  (not fed by this integrator, not in the registry) stops every other
 //  table of that owner before it is sent.
 
-#define S_FEED_CHUNK       (8 * 1024 * 1024) /* bytes read from the file at a time */
+#define S_FEED_CHUNK       (8 * 1024 * 1024) /* bytes read from a file at a time */
+#define S_FEED_PIPE_CHUNK  (64 * 1024) /* from stdin, which may come slowly */
 #define S_FEED_RETRIES     20   /* sends of one table a rate quota or a failed commit allows */
 #define S_FEED_STORE_RETRY 1000 /* msec before a table whose commit failed is sent again */
 #define S_FEED_DRAW_MSEC   100  /* the progress line is redrawn at most this often */
@@ -1451,10 +1452,13 @@ s_feed_read (const s_command_t *command, s_feed_run_t *run, const char *path)
         fprintf (stderr, "cibus %s: cannot read '%s': %s\n", command->name, path, strerror (errno));
         return S_EXIT_FAIL;
     }
-    char *chunk = malloc (S_FEED_CHUNK);
+    //  A file in large pieces, each read in two parts side by side; stdin
+    //  in small ones, so that the progress line moves with a slow pipe.
+    size_t piece = file == stdin ? S_FEED_PIPE_CHUNK : S_FEED_CHUNK;
+    char *chunk = malloc (piece);
     cibus_err_t err = chunk ? CIBUS_OK : CIBUS_ERR_NOMEM;
     size_t got;
-    while (!err && (got = fread (chunk, 1, S_FEED_CHUNK, file)) > 0) {
+    while (!err && (got = fread (chunk, 1, piece, file)) > 0) {
         err = feed_read (run->feed, chunk, got);
         s_feed_draw (run, false);
     }
