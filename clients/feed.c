@@ -129,6 +129,7 @@ struct feed_t {
     struct s_half_t *half;  /* a part's: what it shares with the feed */
     struct s_events_t *events; /* a part's: the block it writes its events in */
     size_t committed;       /* a part's: bytes of that block given to the feed */
+    size_t events_block;    /* a part's: bytes of a new block, at least */
     size_t pushed;          /* bytes pushed before the feed_push in progress */
 };
 
@@ -560,6 +561,10 @@ s_grow (feed_t *self, void **buffer, size_t *cap, size_t need, size_t item)
 //  row whose record the part might yet find malformed.
 #define S_EVENTS_BLOCK  (256 * 1024)
 #define S_COMMIT_EVERY  (16 * 1024) /* bytes of events given at a time, at least */
+//  Under a split_min below FEED_SPLIT_MIN (tests, the fuzzer), blocks of
+//  this size and a commit at every record, so that small inputs go
+//  through every hand-over: a new block, a tail moved, a wait.
+#define S_EVENTS_BLOCK_SMALL 64
 
 typedef struct s_events_t {
     struct s_events_t *_Atomic next;
@@ -590,7 +595,8 @@ s_emit (feed_t *self, const void *data, size_t len)
     if (block->len + len > block->cap) {
         //  A new block, with the events not yet given to the feed.
         size_t tail = block->len - self->committed;
-        size_t cap = tail + len > S_EVENTS_BLOCK ? tail + len : S_EVENTS_BLOCK;
+        size_t least = self->events_block;
+        size_t cap = tail + len > least ? tail + len : least;
         s_events_t *next = s_events_new (cap);
         if (!next) {
             s_fatal (self, CIBUS_ERR_NOMEM, "out of memory");
@@ -1167,6 +1173,7 @@ typedef struct s_half_t {
     const char *data;
     size_t size;
     s_events_t *first;   /* its first block of events */
+    size_t commit_every; /* bytes of events given at a time, at least */
     size_t read_to;      /* bytes of data read up to its last commit... */
     size_t read_lines;   /* ...and the lines ended by then */
     _Atomic bool stop;   /* the feed will not take its events */
@@ -1188,7 +1195,7 @@ s_commit (feed_t *self, size_t offset, bool all)
         return;
     }
     if (!s_between_records (self) || self->fatal
-        || (!all && self->events->len - self->committed < S_COMMIT_EVERY))
+        || (!all && self->events->len - self->committed < half->commit_every))
         return;
     half->read_to = offset;
     half->read_lines = self->line_no;
@@ -1310,6 +1317,7 @@ feed_read (feed_t *self, const void *bytes, size_t size)
 {
     const char *data = bytes;
     size_t split_min = self->config.split_min ? self->config.split_min : FEED_SPLIT_MIN;
+    bool small = split_min < FEED_SPLIT_MIN;
     if (self->finished || self->fatal || size < split_min)
         return feed_push (self, data, size);
     size_t start = s_read_to_between (self, data, size);
@@ -1327,7 +1335,8 @@ feed_read (feed_t *self, const void *bytes, size_t size)
     s_half_t half = {.part = feed_new (&self->config),
                      .data = data + mid,
                      .size = cut - mid,
-                     .first = s_events_new (S_EVENTS_BLOCK),
+                     .commit_every = small ? 0 : S_COMMIT_EVERY,
+                     .first = s_events_new (small ? S_EVENTS_BLOCK_SMALL : S_EVENTS_BLOCK),
                      .read_lines = first_line};
     pthread_t thread;
     if (!half.part || !half.first || pthread_mutex_init (&half.lock, NULL) != 0) {
@@ -1342,6 +1351,7 @@ feed_read (feed_t *self, const void *bytes, size_t size)
     part->part = true;
     part->half = &half;
     part->events = half.first;
+    part->events_block = small ? S_EVENTS_BLOCK_SMALL : S_EVENTS_BLOCK;
     part->line_no = first_line;
     part->have_header = self->have_header;
     part->header_count = self->header_count;

@@ -64,8 +64,9 @@ typedef struct {
     feed_format_t format;
     const char *network; /* the network the tables go to: part of their ids */
     const char *owner;   /* --for: every table's owner, overriding the mapping's; or NULL */
-    size_t split_min;    /* feed_read reads a file of this many bytes or more in two
-                            parts side by side; 0: FEED_SPLIT_MIN */
+    size_t split_min;    /* feed_read reads this many bytes or more in two parts side
+                            by side; 0: FEED_SPLIT_MIN. Below it (tests), the parts
+                            hand over their rows in small blocks, record by record */
 } feed_config_t;
 
 typedef struct {
