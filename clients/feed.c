@@ -316,16 +316,23 @@ feed_destroy (feed_t **self_p)
 
 //  text in the canonical form a table's key and its id are made of: "+",
 //  its length, ":", itself; or "-" when absent. At out + used, cut to fit
-//  as text_put cuts; the length of the whole.
+//  as text_put cuts; the length of the whole. s_canonical_head writes all
+//  but the text itself.
 static size_t
-s_canonical (char *out, size_t size, size_t used, const char *text)
+s_canonical_head (char *out, size_t size, size_t used, const char *text)
 {
     if (!text)
         return text_put (out, size, used, "-");
     used = text_put (out, size, used, "+");
     used = text_put_count (out, size, used, strlen (text));
-    used = text_put (out, size, used, ":");
-    return text_put (out, size, used, text);
+    return text_put (out, size, used, ":");
+}
+
+static size_t
+s_canonical (char *out, size_t size, size_t used, const char *text)
+{
+    used = s_canonical_head (out, size, used, text);
+    return text ? text_put (out, size, used, text) : used;
 }
 
 //  The key that groups rows into one table.
@@ -1084,16 +1091,11 @@ s_cell_compare (const void *a, const void *b)
 static void
 s_id_text (struct sha1_ctx *sha1, const char *text)
 {
-    if (!text) {
-        sha1_update (sha1, 1, (const uint8_t *) "-");
-        return;
-    }
-    size_t len = strlen (text);
     char head [32];
-    size_t used = text_put (head, sizeof head, 0, "+");
-    used = text_put (head, sizeof head, text_put_count (head, sizeof head, used, len), ":");
+    size_t used = s_canonical_head (head, sizeof head, 0, text);
     sha1_update (sha1, used, (const uint8_t *) head);
-    sha1_update (sha1, len, (const uint8_t *) text);
+    if (text)
+        sha1_update (sha1, strlen (text), (const uint8_t *) text);
 }
 
 //  The id: SHA-1 over the table's content in one canonical text - its
