@@ -54,6 +54,7 @@
 #include "log.h"
 #include "measure.h"
 #include "query.h"
+#include "resident.h"
 #include "ring.h"
 #include "writer.h"
 
@@ -614,6 +615,24 @@ s_taken (broker_t *self)
 
 //  The bytes a batch keeps for the next one; more are freed once acked.
 #define S_BATCH_BYTES_KEPT (4 * 1024 * 1024)
+//  The bytes a batch has from the start: a full batch of entries of 512
+//  bytes, whole and masked. A batch of larger entries grows its bytes.
+#define S_BATCH_BYTES_FIRST (1024 * 1024)
+
+//  A batch's room, made resident at start: its items and its first bytes
+//  (resident.h). False when out of memory.
+static bool
+s_batch_init (s_batch_t *batch)
+{
+    batch->items = calloc (CIBUS_BATCH_MAX, sizeof *batch->items);
+    batch->bytes = malloc (S_BATCH_BYTES_FIRST);
+    if (!batch->items || !batch->bytes)
+        return false;
+    resident_touch (batch->items, CIBUS_BATCH_MAX * sizeof *batch->items);
+    resident_touch (batch->bytes, S_BATCH_BYTES_FIRST);
+    batch->cap = S_BATCH_BYTES_FIRST;
+    return true;
+}
 
 //  Keep a copy of an entry's bytes with its batch, for the reactor to push
 //  into the ring once the commit returned. False when out of memory.
@@ -621,7 +640,7 @@ static bool
 s_batch_keep (s_batch_t *batch, const codec_buf_t *buf, size_t *at)
 {
     if (batch->used + buf->size > batch->cap) {
-        size_t cap = batch->cap ? batch->cap : 256 * 1024;
+        size_t cap = batch->cap ? batch->cap : S_BATCH_BYTES_FIRST;
         while (cap < batch->used + buf->size)
             cap *= 2;
         uint8_t *bytes = realloc (batch->bytes, cap);
@@ -2132,8 +2151,7 @@ broker_new (const broker_config_t *config)
     self->last_seq = store_last_seq (self->store);
     bool batches = self->finished_fd >= 0;
     for (size_t i = 0; i < 4; i++)
-        batches &= !!(self->batches [i].items =
-                          calloc (CIBUS_BATCH_MAX, sizeof *self->batches [i].items));
+        batches &= s_batch_init (&self->batches [i]);
     batches &= (self->acks = calloc (CIBUS_BATCH_MAX, sizeof *self->acks))
                && (self->ack_list = calloc (CIBUS_BATCH_MAX, sizeof *self->ack_list))
                && (self->answer_order =

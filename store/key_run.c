@@ -15,6 +15,7 @@
 #include "key_run.h"
 
 #include "key_filter.h"
+#include "resident.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -94,18 +95,6 @@ s_slot_count (const s_run_t *run)
     return 1u << run->bits;
 }
 
-//  Write every page of a block, so that it is resident from now on (a
-//  memset of zeros may become a calloc, whose pages come on first use).
-static void
-s_touch (void *block, size_t size)
-{
-    volatile unsigned char *bytes = block;
-    for (size_t at = 0; at < size; at += 4096)
-        bytes [at] = 0;
-    if (size)
-        bytes [size - 1] = 0;
-}
-
 //  The hash's size for a room of capacity pairs.
 static uint32_t
 s_bits_for (uint32_t capacity)
@@ -156,8 +145,8 @@ s_run_room_for (s_run_t *run, uint32_t keys)
         return true;
     if (!s_run_room (run, keys + CIBUS_BATCH_MAX))
         return false;
-    s_touch (run->pairs, (size_t)run->capacity * sizeof *run->pairs);
-    s_touch (run->slots, (size_t)s_slot_count (run) * sizeof *run->slots);
+    resident_touch (run->pairs, (size_t)run->capacity * sizeof *run->pairs);
+    resident_touch (run->slots, (size_t)s_slot_count (run) * sizeof *run->slots);
     return true;
 }
 
