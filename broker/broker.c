@@ -2099,11 +2099,13 @@ s_raise_fd_limit (void)
 //  Each message received into a block of its own. By default libzmq
 //  reads a connection 8 KiB at a time into an 18 KiB block (its bytes
 //  and a count for each message carved from them) and lends the block's
-//  bytes to every message in it: a block lives until its last message is
-//  freed, and the I/O thread's heap, where these blocks sit among each
-//  commit's frame of acks, grew under steady publishing by 72 to 184 KiB
-//  in three seconds; with a copy of each message instead, by 12 to 76
-//  (docs/PERFORMANCE.md, s7). Every socket made after this call is so.
+//  bytes to every message in it, so that each read takes a new block
+//  while a message still holds the last one: in the I/O thread's heap
+//  these blocks came and went among smaller ones, and the heap grew
+//  under steady publishing by 72 to 184 KiB in three seconds. With each
+//  message copied out, no message holds the block and the next read
+//  uses it again: 12 to 76 KiB (docs/PERFORMANCE.md, s7). Every socket
+//  made after this call is so.
 static void
 s_copy_received (void)
 {
