@@ -8,7 +8,8 @@
     a thread of its own, the sender only sends. The tables are made in
     their order, at most FEED_AHEAD_MAX ahead of the one taken last, and
     each is freed once taken. The maker runs at the lowest priority; a
-    table it has not begun when the sender needs it, the sender makes.
+    table it has not finished when the sender needs it, the sender makes
+    (and the maker drops its copy, if it had begun one).
 
     The maker reads the finished feed's tables and makes their ids
     (feed_table_id, which is safe beside the sender's calls).            */
@@ -34,8 +35,8 @@ typedef struct feed_ahead_t feed_ahead_t;
    NULL when out of memory or no thread can be started. */
 feed_ahead_t *feed_ahead_new (feed_t *feed, const char *topic, bool dry_run);
 
-/* The index-th table's publish: made here if the maker has not begun it,
-   else once the maker has made it. The tables must be taken in order,
+/* The index-th table's publish: the maker's if it has finished it, else
+   made here without waiting for it. The tables must be taken in order,
    each once, a refused one included. NULL when it
    cannot be sent: *message says why, and *err is CIBUS_ERR_NOMEM when
    memory ran out (else CIBUS_OK). The bytes and message are valid until
