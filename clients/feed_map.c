@@ -633,7 +633,8 @@ s_count (const char *text, uint64_t *value)
 }
 
 //  A percentage as a state writes it: 61.7, 61.70, 62, 61.7% (no sign, no
-//  exponent). decimals: how many it states.
+//  exponent). decimals: how many it states, at most S_PERCENT_DECIMALS.
+#define S_PERCENT_DECIMALS 9
 static bool
 s_percent (const char *text, double *value, int *decimals)
 {
@@ -646,7 +647,7 @@ s_percent (const char *text, double *value, int *decimals)
     }
     if (*at == '%')
         at++;
-    if (*at || whole + fraction == 0 || whole > 6 || fraction > 9)
+    if (*at || whole + fraction == 0 || whole > 6 || fraction > S_PERCENT_DECIMALS)
         return false;
     *value = strtod (text, NULL);
     *decimals = (int) fraction;
@@ -768,6 +769,8 @@ s_cell_value (s_row_t *self, cibus_table_t *scratch, char *out, size_t size, boo
         double back = 100.0 * (double) numerator / (double) people;
         static const double s_half_unit [] = {0.5,    0.05,    0.005,    5e-4,    5e-5,
                                               5e-6,   5e-7,    5e-8,     5e-9,    5e-10};
+        _Static_assert (sizeof s_half_unit / sizeof s_half_unit [0] == S_PERCENT_DECIMALS + 1,
+                        "a half unit for every number of decimals s_percent takes");
         double tolerance = s_half_unit [decimals] + 1e-9;
         if (fabs (back - percent) > tolerance) {
             s_reason (self,
