@@ -455,10 +455,15 @@ key_run_flush (key_run_t *self)
     uint32_t added = active->count - self->begin_count;
     uint32_t left = flushing->count - self->cursor;
     self->freeze = active->count >= self->keys;
-    //  Whole slices of the frozen run for the keys added: it is written
-    //  out by the time the active run fills.
-    uint64_t quota =
-        self->freeze ? left : ((uint64_t)flushing->count * added + self->keys - 1) / self->keys;
+    //  What the frozen run has left, spread over the room the active run
+    //  had before these keys: it is written out by the time the active run
+    //  fills. Not its whole length over the run's: after a reopen the
+    //  frozen run holds the keys not yet written while the active run is
+    //  part full, and that left the freeze as large a share of them as the
+    //  active run was full: up to a run's length of keys in one commit
+    //  (seconds, on a long log, at the first freeze after every start).
+    uint64_t room = self->freeze ? 0 : self->keys - (active->count - added);
+    uint64_t quota = self->freeze ? left : ((uint64_t)left * added + room - 1) / room;
     if (quota > left)
         quota = left;
     if (quota && !flushing->sorted)

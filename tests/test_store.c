@@ -1044,6 +1044,38 @@ test_store_dedupe_keys_in_runs_are_found_written_and_computed_again (void **stat
     s_assert_ids_found (self->store, 63);
 }
 
+//  A frozen run is written out by the time the active run fills, in
+//  slices spread over the room the active run has left, a reopen
+//  included. Runs of 16: entries 1 to 16 freeze, entries 17 to 24 write
+//  half of them, and a reopen (as after a crash) holds again the 8 not
+//  written and the 8 after them. Entries 25 to 32, in two commits of 4,
+//  then fill the active run: with 8 keys left over a room of 8, each
+//  commit writes 4, the freeze's included (the frozen run's length over
+//  the run's would write 2, and leave 6 to the freeze: on the broker's
+//  runs, hundreds of thousands of keys in one commit after a restart).
+static void
+test_store_dedupe_keys_of_a_reopened_run_are_spread_to_its_freeze (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_keys_load (self->store, false), CIBUS_OK);
+    key_run_set_keys (self->store->log_run, 16);
+    for (int i = 0; i < 24; i++)
+        s_publish_range (self->store, 'e', i, i + 1, (uint64_t)i + 1, true);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 8);
+    s_reopen_runs_of (self, 16);
+    assert_int_equal (key_run_held (self->store->log_run), 16);
+    int written = 8;
+    for (int i = 24; i < 32; i += 4) {
+        s_publish_range (self->store, 'e', i, i + 4, (uint64_t)i + 1, true);
+        int now = s_sql_int (self->path, "SELECT count(*) FROM log_keys");
+        assert_int_equal (now - written, 4);
+        written = now;
+    }
+    assert_int_equal (key_run_held (self->store->log_run), 16);
+    s_assert_keys_written (self->path, 16);
+    s_assert_ids_found (self->store, 32);
+}
+
 //  Slices of more than 64 keys go to the table 64 to a statement (and the
 //  rest one by one): runs of 256 keys, 1,000 entries in batches of 100,
 //  reopened twice as a crash leaves them (the runs computed again from
@@ -2605,6 +2637,7 @@ main (void)
         T (test_store_dedupe_bounds_a_run_of_taken_keys),
         cmocka_unit_test (test_store_key_filter_never_misses_a_key_and_rarely_claims_one),
         T (test_store_dedupe_keys_in_runs_are_found_written_and_computed_again),
+        T (test_store_dedupe_keys_of_a_reopened_run_are_spread_to_its_freeze),
         T (test_store_dedupe_keys_go_to_their_table_many_to_a_statement),
         T (test_store_dedupe_keys_written_before_are_written_again_harmlessly),
         T (test_store_dedupe_key_held_for_another_entry_fails_the_write),
