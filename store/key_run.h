@@ -7,9 +7,11 @@
     key_run_t holds an index's newest keys in memory instead, in two runs:
     the active run takes the keys of the entries being appended; the
     flushing run, frozen when the active one filled, is written to the
-    index in key order, a slice in each commit, as many keys as the commit
-    adds. A slice of sorted keys falls on neighbouring leaves, so a page
-    written takes many keys instead of one.
+    index in key order, a slice in each commit: what it has left, spread
+    over the room the active run has left (as many keys as the commit
+    adds, but after a reopen, when the active run starts part full). A
+    slice of sorted keys falls on neighbouring leaves, so a page written
+    takes many keys instead of one.
 
     Nothing is lost in a crash: the keys in memory are those of entries
     after a mark stored with the index (key_runs.flushed), and the store
