@@ -30,6 +30,7 @@
 #include "log_keys.h"
 #include "tables.h"
 #include "usage.h"
+#include "wal_vfs.h"
 
 #include "log.h"
 
@@ -731,6 +732,8 @@ static void
 s_sqlite_configure (void)
 {
     sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+    if (wal_vfs_register () != SQLITE_OK)
+        log_warn ("event=store-vfs-unavailable vfs=%s", WAL_VFS_NAME);
 }
 
 //  Open the connection with its pragmas, migrate, prepare. Without shared
@@ -740,8 +743,13 @@ s_sqlite_configure (void)
 static cibus_err_t
 s_open (store_t *self, bool exclusive)
 {
+    //  A store at synchronous FULL writes each commit's WAL frames in one
+    //  call (wal_vfs.h), which only such a store may.
+    const char *vfs = self->sync == STORE_SYNC_FULL && wal_vfs_register () == SQLITE_OK
+                          ? WAL_VFS_NAME
+                          : NULL;
     if (sqlite3_open_v2 (self->path, &self->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs)
         != SQLITE_OK) {
         log_value_t db, error;
         log_error ("event=store-failed op=open db=\"%s\" error=\"%s\"",
