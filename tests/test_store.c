@@ -1076,6 +1076,50 @@ test_store_dedupe_keys_of_a_reopened_run_are_spread_to_its_freeze (void **state)
     s_assert_ids_found (self->store, 32);
 }
 
+//  A frozen run is written smallest key first, as the index orders its
+//  keys (signed): runs of 256, 256 entries freeze, and a batch of 64
+//  after them writes a quarter of the frozen run, which must be its 64
+//  smallest keys, negative ones first.
+static void
+test_store_dedupe_keys_of_a_frozen_run_are_written_smallest_first (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (store_keys_load (self->store, false), CIBUS_OK);
+    key_run_set_keys (self->store->log_run, 256);
+    s_publish_range (self->store, 'e', 0, 256, 1, true);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 0);
+    s_publish_range (self->store, 'e', 256, 320, 257, true);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log_keys"), 64);
+    int64_t keys [256];
+    char id [16];
+    int negative = 0;
+    for (int i = 0; i < 256; i++) {
+        snprintf (id, sizeof id, "e%d", i);
+        keys [i] = s_pair_key (self->path, "north-isd", id);
+        negative += keys [i] < 0;
+    }
+    //  Hashes: about half negative, which a sort of the unsigned bits
+    //  would put last.
+    assert_true (negative > 64 && negative < 192);
+    //  The 64th smallest key: every key written is at most it, and every
+    //  key at most it was written.
+    int64_t sorted [256];
+    memcpy (sorted, keys, sizeof keys);
+    for (int i = 1; i < 256; i++)
+        for (int j = i; j > 0 && sorted [j - 1] > sorted [j]; j--) {
+            int64_t swap = sorted [j];
+            sorted [j] = sorted [j - 1];
+            sorted [j - 1] = swap;
+        }
+    char sql [160];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM log_keys WHERE key <= %lld",
+              (long long)sorted [63]);
+    assert_int_equal (s_sql_int (self->path, sql), 64);
+    for (int i = 0; i < 256; i++)
+        if (keys [i] <= sorted [63])
+            assert_int_equal (s_seq_under_key (self->path, keys [i]), i + 1);
+}
+
 //  Slices of more than 64 keys go to the table 64 to a statement (and the
 //  rest one by one): runs of 256 keys, 1,000 entries in batches of 100,
 //  reopened twice as a crash leaves them (the runs computed again from
@@ -2638,6 +2682,7 @@ main (void)
         cmocka_unit_test (test_store_key_filter_never_misses_a_key_and_rarely_claims_one),
         T (test_store_dedupe_keys_in_runs_are_found_written_and_computed_again),
         T (test_store_dedupe_keys_of_a_reopened_run_are_spread_to_its_freeze),
+        T (test_store_dedupe_keys_of_a_frozen_run_are_written_smallest_first),
         T (test_store_dedupe_keys_go_to_their_table_many_to_a_statement),
         T (test_store_dedupe_keys_written_before_are_written_again_harmlessly),
         T (test_store_dedupe_key_held_for_another_entry_fails_the_write),
