@@ -60,6 +60,7 @@
 #include "query.h"
 #include "resident.h"
 #include "ring.h"
+#include "text.h"
 #include "writer.h"
 
 #include <czmq.h>
@@ -688,7 +689,7 @@ s_append (broker_t *self, s_batch_t *batch, s_pending_t *pending, int64_t now)
     pending->size = out->whole.size;
     pending->superseded = out->superseded;
     pending->masked_size = out->masked.size;
-    snprintf (pending->owner, sizeof pending->owner, "%s", out->masked.size ? out->owner : "");
+    text_put (pending->owner, sizeof pending->owner, 0, out->masked.size ? out->owner : "");
     //  The ring takes no entry over S_RING_MAX_ENTRY: no copy for it.
     pending->kept = out->whole.size + out->masked.size <= S_RING_MAX_ENTRY;
     if (pending->kept

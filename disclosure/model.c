@@ -486,14 +486,22 @@ s_add_relation (s_builder_t *self, size_t margin)
     return (long)model->relation_count++;
 }
 
+//  The array's room is the count rounded up to a power of two, at least
+//  S_APPEND_FIRST: it grows when the count reaches it, doubling, instead
+//  of by one with every value (a call to realloc for each).
+#define S_APPEND_FIRST 4
+
 static bool
 s_append (size_t **array, size_t *count, size_t value)
 {
-    size_t *grown = realloc (*array, (*count + 1) * sizeof **array);
-    if (!grown)
-        return false;
-    grown [(*count)++] = value;
-    *array = grown;
+    size_t n = *count;
+    if (n == 0 || (n >= S_APPEND_FIRST && (n & (n - 1)) == 0)) {
+        size_t *grown = realloc (*array, (n ? n * 2 : S_APPEND_FIRST) * sizeof **array);
+        if (!grown)
+            return false;
+        *array = grown;
+    }
+    (*array) [(*count)++] = value;
     return true;
 }
 

@@ -24,6 +24,7 @@
 #include "store_internal.h"
 
 #include "log.h"
+#include "text.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -699,7 +700,7 @@ store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
         err = store_batch_add (self, out->seq, publisher->name, env->id, env->topic,
                                received_at, out->whole.data, out->whole.size);
     if (err == CIBUS_OK && work) {
-        snprintf (out->owner, sizeof out->owner, "%s", tables_owner (work));
+        text_put (out->owner, sizeof out->owner, 0, tables_owner (work));
         err = tables_append (self, env, network, work, &out->masked, &out->superseded);
     } else if (err == CIBUS_OK)
         err = measure_project (self, env, network);

@@ -621,7 +621,7 @@ s_check_owner (store_t *self, tables_work_t *work, const Cibus__DataSubmission *
                                   "a partner submits its own tables only; the owner of a table "
                                   "is the publisher, '%s'",
                                   publisher->name);
-    snprintf (work->owner, sizeof work->owner, "%s", owner ? owner : publisher->name);
+    text_put (work->owner, sizeof work->owner, 0, owner ? owner : publisher->name);
     if (!owner || strcmp (owner, publisher->name) == 0)
         return CIBUS_OK;
     sqlite3_stmt *stmt = self->tables [TABLES_PARTNER_IN];
