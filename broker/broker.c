@@ -101,14 +101,17 @@
 //  Bytes a subscription's first step sends at most; each step after it may
 //  send twice the one before, up to S_STEP_BYTES. A subscriber starting in
 //  a backlog then has its first entries after one small frame to decrypt
-//  and decode, not a full one, and is at full frames from its eighth step on.
-//  Its third to seventh frames each wait for the loop's next poll (the
+//  and decode, not a full one, and is at full frames from its tenth step on.
+//  Its third to ninth frames each wait for the loop's next poll (the
 //  first two go out in the turn that handles the Subscribe), which waits
 //  up to S_WAIT_POLL_MSEC when nothing else is to be done: on two busy
 //  cores, the reactor filling the window at once kept the I/O thread,
 //  which encrypts and sends `Subscribed` and the first frames, off the CPU
-//  for milliseconds.
-#define S_STEP_FIRST (8 * 1024)
+//  for milliseconds. 2 KiB is some eight entries of a usual size: each row
+//  of a step is read with its masked copy, and on a log of ten million
+//  entries from deeper trees, so that a first step of 8 KiB made the first
+//  entry 40 us later there than on a short log (docs/PERFORMANCE.md, s9).
+#define S_STEP_FIRST (2 * 1024)
 //  Subscriptions one key may hold at once (a sync client, a tail, a
 //  dashboard or two): each costs the broker up to a few megabytes.
 #define S_SUBS_PER_KEY 16
