@@ -744,7 +744,11 @@ s_versions (store_t *self, const char *network, const tables_work_t *work,
 }
 
 //  Read the earlier versions of the table, each with the decision stored
-//  for it, into work->versions (oldest first).
+//  for it, into work->versions (oldest first), which has room for them
+//  and the new version. Sized to the table rather than to the most a
+//  table may have: at CIBUS_MAX_VERSIONS the array was a request larger
+//  than malloc's small sizes, and each one, for every table, made malloc
+//  sort out every small block freed since the one before.
 static cibus_err_t
 s_earlier (store_t *self, tables_work_t *work, const Cibus__DataSubmission *data,
            const char *network)
@@ -752,6 +756,13 @@ s_earlier (store_t *self, tables_work_t *work, const Cibus__DataSubmission *data
     uint64_t seqs [CIBUS_MAX_VERSIONS];
     size_t count = 0;
     cibus_err_t err = s_versions (self, network, work, data, seqs, &count);
+    if (err)
+        return err;
+    //  Not zeroed: each version is cleared as it is taken (here, and the
+    //  latest in tables_check), and only those taken (work->count) are read.
+    work->versions = malloc ((count + 1) * sizeof *work->versions);
+    if (!work->versions)
+        return CIBUS_ERR_NOMEM;
     for (size_t i = 0; err == CIBUS_OK && i < count; i++) {
         tables_version_t *version = &work->versions [work->count];
         memset (version, 0, sizeof *version);
@@ -856,13 +867,6 @@ tables_check (store_t *self, envelope_t *env, const char *network,
         err = s_check_values (def, data->total, "data.total", problem);
     for (size_t i = 0; !err && i < data->n_cells; i++)
         err = s_check_values (def, data->cells [i], "data.cells", problem);
-    if (!err) {
-        //  Not zeroed: each version is cleared as it is taken (s_earlier,
-        //  latest below), and only those taken (work->count) are read.
-        work->versions = malloc ((CIBUS_MAX_VERSIONS + 1) * sizeof *work->versions);
-        if (!work->versions)
-            err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
-    }
     if (!err && s_table_key (self, network, work->owner, work->unit, data->indicator,
                              data->period, &work->tkey))
         err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
@@ -874,6 +878,8 @@ tables_check (store_t *self, envelope_t *env, const char *network,
                                      "may have",
                                      data->indicator, data->period, work->owner,
                                      CIBUS_MAX_VERSIONS);
+        else if (err == CIBUS_ERR_NOMEM)
+            err = codec_problem_set (problem, CIBUS_ERR_NOMEM, NULL, "out of memory");
         else if (err)
             err = codec_problem_set (problem, CIBUS_ERR_STORE, NULL,
                                      "the store could not read the table's versions; try again");
