@@ -447,8 +447,16 @@ s_compare_text (const char *a, const char *b)
     return strcmp (a, b);
 }
 
-//  The earlier versions as the audit takes them; models and marks are
-//  freed by the caller, even after a failure.
+//  count zeroed items of size bytes in model's arena, freed with it.
+static void *
+s_alloc (const model_t *model, size_t count, size_t size)
+{
+    return count <= SIZE_MAX / size ? arena_alloc (model->arena, count * size) : NULL;
+}
+
+//  The earlier versions as the audit takes them; the models are freed by
+//  the caller, even after a failure, and the marks with the new version's
+//  model.
 static cibus_err_t
 s_earlier (s_decider_t *self, const disclosure_view_t *earlier, size_t count,
            const disclosure_table_t *table, model_t **models, disclosure_mark_t **marks)
@@ -471,7 +479,7 @@ s_earlier (s_decider_t *self, const disclosure_view_t *earlier, size_t count,
             model_problem_prefix (self->problem, "earlier version %zu: ", e + 1);
             return rc;
         }
-        marks [e] = calloc (models [e]->node_count, sizeof **marks);
+        marks [e] = s_alloc (self->model, models [e]->node_count, sizeof **marks);
         if (!marks [e])
             return model_problem (self->problem, CIBUS_ERR_NOMEM, DISCLOSURE_NO_CELL,
                                   "out of memory");
@@ -505,17 +513,19 @@ s_decide (const disclosure_view_t *earlier, size_t earlier_count, const disclosu
     rc = model_new (table, &model, problem);
     if (rc)
         return rc;
+    //  What deciding needs besides the models lives as long as the new
+    //  version's, in its arena.
     s_decider_t self = {
         .model = model,
         .rules = rules,
-        .marks = calloc (model->node_count, sizeof *self.marks),
-        .versions = calloc (earlier_count + 1, sizeof *self.versions),
+        .marks = s_alloc (model, model->node_count, sizeof *self.marks),
+        .versions = s_alloc (model, earlier_count + 1, sizeof *self.versions),
         .version_count = earlier_count + 1,
-        .known = calloc (model->node_count, sizeof *self.known),
+        .known = s_alloc (model, model->node_count, sizeof *self.known),
         .problem = problem,
     };
-    model_t **models = calloc (earlier_count + 1, sizeof *models);
-    disclosure_mark_t **marks = calloc (earlier_count + 1, sizeof *marks);
+    model_t **models = s_alloc (model, earlier_count + 1, sizeof *models);
+    disclosure_mark_t **marks = s_alloc (model, earlier_count + 1, sizeof *marks);
     if (!self.marks || !self.versions || !self.known || !models || !marks) {
         model_problem (problem, CIBUS_ERR_NOMEM, DISCLOSURE_NO_CELL, "out of memory");
         rc = CIBUS_ERR_NOMEM;
@@ -537,15 +547,8 @@ s_decide (const disclosure_view_t *earlier, size_t earlier_count, const disclosu
         else if (node->kind == NODE_CELL)
             decision->cells [node->cell] = self.marks [i];
     }
-    for (size_t e = 0; models && marks && e < earlier_count; e++) {
+    for (size_t e = 0; models && e < earlier_count; e++)
         model_destroy (&models [e]);
-        free (marks [e]);
-    }
-    free (models);
-    free (marks);
-    free (self.versions);
-    free (self.known);
-    free (self.marks);
     model_destroy (&model);
     return rc;
 }

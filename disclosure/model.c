@@ -5,7 +5,11 @@
     is of a table that checks, and decide and audit never see one that
     does not add up. Sizes and numerators are summed in the members'
     order, so the refusal names the cell at which a sum first went over
-    its margin.                                                           */
+    its margin.
+
+    A model lives in an arena of its own: its nodes, relations, keys and
+    names are some thirty pieces for a small table, made and dropped for
+    every table decided, and freed at once with it.                        */
 
 #include "model.h"
 
@@ -150,6 +154,8 @@ model_mark (const model_t *self, const disclosure_decision_t *decision, size_t n
 
 typedef struct {
     model_t *model;
+    arena_t *arena; //  the model's
+    text_t text;    //  where a key or a name is made before it is kept
     const disclosure_table_t *table;
     disclosure_problem_t *problem;
     int *cat;       //  cell_count x dimension_count: the category of each dimension, or -1
@@ -185,13 +191,42 @@ s_nomem (s_builder_t *self)
     return model_problem (self->problem, CIBUS_ERR_NOMEM, DISCLOSURE_NO_CELL, "out of memory");
 }
 
+//  Room for alloc items of size bytes in the model's arena, the count
+//  items of array copied in: an array grown. NULL when out of memory.
+static void *
+s_grow (s_builder_t *self, const void *array, size_t count, size_t alloc, size_t size)
+{
+    if (alloc > SIZE_MAX / size)
+        return NULL;
+    void *grown = arena_alloc (self->arena, alloc * size);
+    if (grown && count)
+        memcpy (grown, array, count * size);
+    return grown;
+}
+
+//  The text made in self->text, kept in the model's arena ("" when
+//  nothing was appended); self->text is emptied for the next. NULL when
+//  out of memory.
+static char *
+s_keep (s_builder_t *self)
+{
+    text_t *text = &self->text;
+    if (text->failed)
+        return NULL;
+    char *kept = arena_alloc (self->arena, text->len + 1);
+    if (kept && text->len)
+        memcpy (kept, text->text, text->len);
+    text->len = 0;
+    return kept;
+}
+
 static long
 s_add_node (s_builder_t *self)
 {
     model_t *model = self->model;
     if (model->node_count == self->node_alloc) {
         size_t alloc = self->node_alloc ? self->node_alloc * 2 : 16;
-        node_t *nodes = realloc (model->nodes, alloc * sizeof *nodes);
+        node_t *nodes = s_grow (self, model->nodes, model->node_count, alloc, sizeof *nodes);
         if (!nodes)
             return -1;
         model->nodes = nodes;
@@ -309,14 +344,13 @@ s_check_catalogue (s_builder_t *self)
 
 //  The name of a cell as the caller wrote it: race=hispanic,income=low.
 static char *
-s_cell_name (const disclosure_cell_t *cell)
+s_cell_name (s_builder_t *self, const disclosure_cell_t *cell)
 {
-    text_t text = {0};
     for (size_t k = 0; k < cell->coord_count; k++)
-        text_cat (&text, k ? "," : "",
+        text_cat (&self->text, k ? "," : "",
                   cell->coords [k].dimension ? cell->coords [k].dimension : "?", "=",
                   cell->coords [k].category ? cell->coords [k].category : "?", (char *)NULL);
-    return text_take (&text);
+    return s_keep (self);
 }
 
 //  Dimensions of mask sorted by name (for keys) or in catalogue order.
@@ -344,20 +378,19 @@ s_dimensions_of (const disclosure_table_t *table, uint64_t mask, bool by_name, s
 //  "race=hispanic,income=?": the categories of cat over the dimensions of
 //  mask, '?' for those not in known. Sorted by name for a key.
 static char *
-s_pattern (const disclosure_table_t *table, uint64_t mask, uint64_t known, const int *cat,
-           bool by_name)
+s_pattern (s_builder_t *self, uint64_t mask, uint64_t known, const int *cat, bool by_name)
 {
+    const disclosure_table_t *table = self->table;
     size_t dims [DISCLOSURE_MAX_DIMENSIONS];
     size_t count = s_dimensions_of (table, mask, by_name, dims);
-    text_t text = {0};
     for (size_t k = 0; k < count; k++) {
         const disclosure_dimension_t *dim = &table->dimensions [dims [k]];
         const char *category = "?";
         if (cat && (known & ((uint64_t)1 << dims [k])) && dim->categories [cat [dims [k]]])
             category = dim->categories [cat [dims [k]]];
-        text_cat (&text, k ? "," : "", dim->name, "=", category, (char *)NULL);
+        text_cat (&self->text, k ? "," : "", dim->name, "=", category, (char *)NULL);
     }
-    return text_take (&text);
+    return s_keep (self);
 }
 
 //  "race by income": the dimensions of mask in catalogue order.
@@ -450,7 +483,7 @@ s_find_duplicates (s_builder_t *self)
     size_t count = self->table->cell_count;
     if (count < 2)
         return CIBUS_OK;
-    s_keyed_t *keyed = malloc (count * sizeof *keyed);
+    s_keyed_t *keyed = s_grow (self, NULL, 0, count, sizeof *keyed);
     if (!keyed)
         return s_nomem (self);
     for (size_t i = 0; i < count; i++)
@@ -462,7 +495,6 @@ s_find_duplicates (s_builder_t *self)
         if (strcmp (keyed [i - 1].key, keyed [i].key) == 0
             && (twice < 0 || keyed [i].cell < (size_t)twice))
             twice = (long)keyed [i].cell;
-    free (keyed);
     if (twice >= 0)
         return model_problem (self->problem, CIBUS_ERR_BAD_FIELD, twice, "cell %s: is given twice",
                               self->model->nodes [NODE_OF_CELL (twice)].name);
@@ -475,7 +507,8 @@ s_add_relation (s_builder_t *self, size_t margin)
     model_t *model = self->model;
     if (model->relation_count == self->relation_alloc) {
         size_t alloc = self->relation_alloc ? self->relation_alloc * 2 : 8;
-        relation_t *relations = realloc (model->relations, alloc * sizeof *relations);
+        relation_t *relations =
+            s_grow (self, model->relations, model->relation_count, alloc, sizeof *relations);
         if (!relations)
             return -1;
         model->relations = relations;
@@ -488,15 +521,15 @@ s_add_relation (s_builder_t *self, size_t margin)
 
 //  The array's room is the count rounded up to a power of two, at least
 //  S_APPEND_FIRST: it grows when the count reaches it, doubling, instead
-//  of by one with every value (a call to realloc for each).
+//  of by one with every value.
 #define S_APPEND_FIRST 4
 
 static bool
-s_append (size_t **array, size_t *count, size_t value)
+s_append (s_builder_t *self, size_t **array, size_t *count, size_t value)
 {
     size_t n = *count;
     if (n == 0 || (n >= S_APPEND_FIRST && (n & (n - 1)) == 0)) {
-        size_t *grown = realloc (*array, (n ? n * 2 : S_APPEND_FIRST) * sizeof **array);
+        size_t *grown = s_grow (self, *array, n, n ? n * 2 : S_APPEND_FIRST, sizeof **array);
         if (!grown)
             return false;
         *array = grown;
@@ -527,16 +560,15 @@ s_relations_of (s_builder_t *self, uint64_t mask, const uint64_t *masks, size_t 
     if (total < 0)
         return s_nomem (self);
     relation_t *relation = &model->relations [total];
-    relation->key = s_pattern (table, mask, 0, NULL, true);
-    relation->rest_name = s_pattern (table, mask, 0, NULL, false);
-    text_t text = {0};
-    s_dimensions_text (&text, table, mask);
-    relation->name = text_take (&text);
+    relation->key = s_pattern (self, mask, 0, NULL, true);
+    relation->rest_name = s_pattern (self, mask, 0, NULL, false);
+    s_dimensions_text (&self->text, table, mask);
+    relation->name = s_keep (self);
     if (!relation->key || !relation->name || !relation->rest_name)
         return s_nomem (self);
     for (size_t i = 0; i < table->cell_count; i++)
         if (self->mask [i] == mask
-            && !s_append (&relation->members, &relation->member_count, NODE_OF_CELL (i)))
+            && !s_append (self, &relation->members, &relation->member_count, NODE_OF_CELL (i)))
             return s_nomem (self);
 
     for (size_t s = 0; s < mask_count; s++) {
@@ -552,16 +584,13 @@ s_relations_of (s_builder_t *self, uint64_t mask, const uint64_t *masks, size_t 
                 if (self->mask [m] == sub && s_under (self, i, m))
                     margin = (long)m;
             if (margin < 0) {
-                char *wanted = s_pattern (table, sub, sub, s_cat (self, i), false);
-                s_dimensions_text (&text, table, sub);
-                char *of = text_take (&text);
-                model_problem (self->problem, CIBUS_ERR_BAD_FIELD, (long)i,
-                               "cell %s: its margin %s is not among the cells of %s",
-                               model->nodes [NODE_OF_CELL (i)].name, wanted ? wanted : "",
-                               of ? of : "");
-                free (wanted);
-                free (of);
-                return CIBUS_ERR_BAD_FIELD;
+                char *wanted = s_pattern (self, sub, sub, s_cat (self, i), false);
+                s_dimensions_text (&self->text, table, sub);
+                char *of = s_keep (self);
+                return model_problem (self->problem, CIBUS_ERR_BAD_FIELD, (long)i,
+                                      "cell %s: its margin %s is not among the cells of %s",
+                                      model->nodes [NODE_OF_CELL (i)].name, wanted ? wanted : "",
+                                      of ? of : "");
             }
             long r = -1;
             for (size_t k = first; k < model->relation_count && r < 0; k++)
@@ -573,16 +602,17 @@ s_relations_of (s_builder_t *self, uint64_t mask, const uint64_t *masks, size_t 
                     return s_nomem (self);
                 relation = &model->relations [r];
                 const int *cat = s_cat (self, (size_t)margin);
-                relation->key = s_pattern (table, mask, sub, cat, true);
-                relation->rest_name = s_pattern (table, mask, sub, cat, false);
-                text_cat (&text, model->nodes [NODE_OF_CELL (margin)].name, " by ", (char *)NULL);
-                s_dimensions_text (&text, table, mask & ~sub);
-                relation->name = text_take (&text);
+                relation->key = s_pattern (self, mask, sub, cat, true);
+                relation->rest_name = s_pattern (self, mask, sub, cat, false);
+                text_cat (&self->text, model->nodes [NODE_OF_CELL (margin)].name, " by ",
+                          (char *)NULL);
+                s_dimensions_text (&self->text, table, mask & ~sub);
+                relation->name = s_keep (self);
                 if (!relation->key || !relation->name || !relation->rest_name)
                     return s_nomem (self);
             }
             relation = &model->relations [r];
-            if (!s_append (&relation->members, &relation->member_count, NODE_OF_CELL (i)))
+            if (!s_append (self, &relation->members, &relation->member_count, NODE_OF_CELL (i)))
                 return s_nomem (self);
         }
     }
@@ -688,10 +718,9 @@ s_sum (s_builder_t *self, size_t r)
     rest->size = truth ? relation->rest : 0;
     rest->num_known = truth && margin->num_known && nums_known;
     rest->num = rest->num_known ? fmax (0, margin->num - num) : 0;
-    text_t text = {0};
-    text_printf (&text, "~%s", relation->key);
-    rest->key = text_take (&text);
-    rest->name = strdup (relation->rest_name);
+    text_cat (&self->text, "~", relation->key, (char *)NULL);
+    rest->key = s_keep (self);
+    rest->name = relation->rest_name; //  the arena's, as long as the model
     if (!rest->key || !rest->name)
         return s_nomem (self);
     relation->remainder = index;
@@ -705,16 +734,16 @@ s_link (s_builder_t *self)
     for (size_t r = 0; r < model->relation_count; r++) {
         relation_t *relation = &model->relations [r];
         node_t *margin = &model->nodes [relation->margin];
-        if (!s_append (&margin->relations, &margin->relation_count, r))
+        if (!s_append (self, &margin->relations, &margin->relation_count, r))
             return s_nomem (self);
         for (size_t k = 0; k < relation->member_count; k++) {
             node_t *member = &model->nodes [relation->members [k]];
-            if (!s_append (&member->relations, &member->relation_count, r))
+            if (!s_append (self, &member->relations, &member->relation_count, r))
                 return s_nomem (self);
         }
         if (relation->remainder >= 0) {
             node_t *rest = &model->nodes [relation->remainder];
-            if (!s_append (&rest->relations, &rest->relation_count, r))
+            if (!s_append (self, &rest->relations, &rest->relation_count, r))
                 return s_nomem (self);
         }
     }
@@ -723,9 +752,9 @@ s_link (s_builder_t *self)
 
 //  Indices 0..count-1 in the order of their keys.
 static size_t *
-s_order (s_keyed_t *keyed, size_t count)
+s_order (s_builder_t *self, s_keyed_t *keyed, size_t count)
 {
-    size_t *order = malloc ((count ? count : 1) * sizeof *order);
+    size_t *order = s_grow (self, NULL, 0, count ? count : 1, sizeof *order);
     if (!order)
         return NULL;
     qsort (keyed, count, sizeof *keyed, s_compare_keyed);
@@ -740,16 +769,15 @@ s_orders (s_builder_t *self)
     model_t *model = self->model;
     size_t count =
         model->node_count > model->relation_count ? model->node_count : model->relation_count;
-    s_keyed_t *keyed = malloc ((count ? count : 1) * sizeof *keyed);
+    s_keyed_t *keyed = s_grow (self, NULL, 0, count ? count : 1, sizeof *keyed);
     if (!keyed)
         return s_nomem (self);
     for (size_t i = 0; i < model->node_count; i++)
         keyed [i] = (s_keyed_t){model->nodes [i].key, i};
-    model->node_order = s_order (keyed, model->node_count);
+    model->node_order = s_order (self, keyed, model->node_count);
     for (size_t r = 0; r < model->relation_count; r++)
         keyed [r] = (s_keyed_t){model->relations [r].key, r};
-    model->relation_order = s_order (keyed, model->relation_count);
-    free (keyed);
+    model->relation_order = s_order (self, keyed, model->relation_count);
     return model->node_order && model->relation_order ? CIBUS_OK : s_nomem (self);
 }
 
@@ -771,8 +799,8 @@ s_build (s_builder_t *self)
     node_t *total = &model->nodes [0];
     total->kind = NODE_TOTAL;
     total->cell = DISCLOSURE_TOTAL;
-    total->key = strdup ("");
-    total->name = strdup ("total");
+    total->key = arena_strdup (self->arena, "");
+    total->name = arena_strdup (self->arena, "total");
     if (!total->key || !total->name)
         return s_nomem (self);
     if (table->total.coord_count)
@@ -788,13 +816,15 @@ s_build (s_builder_t *self)
         node_t *node = &model->nodes [index];
         node->kind = NODE_CELL;
         node->cell = (long)i;
-        node->name = s_cell_name (&table->cells [i]);
+        node->name = s_cell_name (self, &table->cells [i]);
         if (!node->name)
             return s_nomem (self);
     }
     size_t dims = table->dimension_count ? table->dimension_count : 1;
-    self->cat = malloc ((table->cell_count ? table->cell_count : 1) * dims * sizeof *self->cat);
-    self->mask = calloc (table->cell_count ? table->cell_count : 1, sizeof *self->mask);
+    size_t cells = table->cell_count ? table->cell_count : 1;
+    self->cat = cells <= SIZE_MAX / dims ? s_grow (self, NULL, 0, cells * dims, sizeof *self->cat)
+                                         : NULL;
+    self->mask = s_grow (self, NULL, 0, cells, sizeof *self->mask);
     if (!self->cat || !self->mask)
         return s_nomem (self);
     rc = s_map_cells (self);
@@ -802,7 +832,7 @@ s_build (s_builder_t *self)
         return rc;
     for (size_t i = 0; i < table->cell_count; i++) {
         node_t *node = &model->nodes [NODE_OF_CELL (i)];
-        node->key = s_pattern (table, self->mask [i], self->mask [i], s_cat (self, i), true);
+        node->key = s_pattern (self, self->mask [i], self->mask [i], s_cat (self, i), true);
         if (!node->key)
             return s_nomem (self);
         rc = s_check_counts (self, node, &table->cells [i]);
@@ -814,7 +844,7 @@ s_build (s_builder_t *self)
         return rc;
 
     //  Breakdowns in the order their first cell was given.
-    uint64_t *masks = malloc ((table->cell_count ? table->cell_count : 1) * sizeof *masks);
+    uint64_t *masks = s_grow (self, NULL, 0, cells, sizeof *masks);
     if (!masks)
         return s_nomem (self);
     size_t mask_count = 0;
@@ -827,7 +857,6 @@ s_build (s_builder_t *self)
     }
     for (size_t m = 0; m < mask_count && !rc; m++)
         rc = s_relations_of (self, masks [m], masks, mask_count);
-    free (masks);
     size_t relations = model->relation_count;
     for (size_t r = 0; r < relations && !rc; r++)
         rc = s_sum (self, r);
@@ -836,20 +865,26 @@ s_build (s_builder_t *self)
     return rc ? rc : s_orders (self);
 }
 
+#define S_MODEL_FIRST 4096
+
 cibus_err_t
 model_new (const disclosure_table_t *table, model_t **model_p, disclosure_problem_t *problem)
 {
     assert (table);
     assert (model_p);
     *model_p = NULL;
-    model_t *model = calloc (1, sizeof *model);
-    if (!model)
+    //  A small table's model fits the first block.
+    arena_t *arena = arena_new_sized (S_MODEL_FIRST);
+    model_t *model = arena ? arena_alloc (arena, sizeof *model) : NULL;
+    if (!model) {
+        arena_destroy (&arena);
         return model_problem (problem, CIBUS_ERR_NOMEM, DISCLOSURE_NO_CELL, "out of memory");
+    }
+    model->arena = arena;
     model->table = table;
-    s_builder_t builder = {.model = model, .table = table, .problem = problem};
+    s_builder_t builder = {.model = model, .arena = arena, .table = table, .problem = problem};
     cibus_err_t rc = s_build (&builder);
-    free (builder.cat);
-    free (builder.mask);
+    free (builder.text.text);
     if (rc) {
         model_destroy (&model);
         return rc;
@@ -865,22 +900,8 @@ model_destroy (model_t **self_p)
     model_t *self = *self_p;
     if (!self)
         return;
-    for (size_t i = 0; i < self->node_count; i++) {
-        free (self->nodes [i].key);
-        free (self->nodes [i].name);
-        free (self->nodes [i].relations);
-    }
-    for (size_t r = 0; r < self->relation_count; r++) {
-        free (self->relations [r].members);
-        free (self->relations [r].key);
-        free (self->relations [r].name);
-        free (self->relations [r].rest_name);
-    }
-    free (self->nodes);
-    free (self->relations);
-    free (self->node_order);
-    free (self->relation_order);
-    free (self);
+    arena_t *arena = self->arena; //  the model itself is in it
+    arena_destroy (&arena);
     *self_p = NULL;
 }
 

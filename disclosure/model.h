@@ -22,6 +22,7 @@
 #ifndef CIBUS_DISCLOSURE_MODEL_H_INCLUDED
 #define CIBUS_DISCLOSURE_MODEL_H_INCLUDED
 
+#include "arena.h"
 #include "disclosure.h"
 
 #include <stdarg.h>
@@ -60,6 +61,7 @@ typedef struct {
 } relation_t;
 
 typedef struct {
+    arena_t *arena; /* holds the model and everything it points to but table */
     const disclosure_table_t *table;
     node_t *nodes; /* the total first, then one per cell in the caller's order, then remainders */
     size_t node_count;
