@@ -18,6 +18,7 @@
     The report, the longest kind, lives in report.c.                      */
 
 #include "query_internal.h"
+#include "tables.h"
 
 #include "log.h"
 
@@ -35,7 +36,7 @@ static const char *s_sql [QUERY__COUNT] = {
     [QUERY_VALUES] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
                      "value, n, unit, status, mark, low, high, size_shown, numerator, "
                      "denominator FROM data_values "
-                     "WHERE current = 1 AND indicator = ? AND dim_count <= 1",
+                     "WHERE current = 1 AND ikey = ?2 AND indicator = ?1 AND dim_count <= 1",
     [QUERY_COMMITMENTS] = "SELECT id, owner, network, action, due, status, "
                           "strftime ('%Y-%m-%d', updated_at / 1000000, 'unixepoch') "
                           "FROM commitments ORDER BY due, id",
@@ -58,12 +59,12 @@ static const char *s_sql [QUERY__COUNT] = {
         "FROM notes n JOIN commitments c ON c.network = n.network AND c.from_note = n.id "
         "AND c.decision IS NULL WHERE n.seq = ?1 "
         "ORDER BY 8, 2, 6, 4",
-    [QUERY_SUBMITTED] = "SELECT COUNT (*) FROM data_values WHERE current = 1 AND partner = ? "
-                        "AND network = ? AND cibus_period_within (period, ?)",
+    [QUERY_SUBMITTED] = "SELECT COUNT (*) FROM data_values WHERE current = 1 AND okey = ?4 "
+                        "AND partner = ?1 AND network = ?2 AND cibus_period_within (period, ?3)",
     [QUERY_HISTORY] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
                       "value, n, unit, status, received_at, current, mark, low, high, "
                       "size_shown, version, publisher "
-                      "FROM data_values WHERE indicator = ? AND dim_count <= 1 "
+                      "FROM data_values WHERE ikey = ?2 AND indicator = ?1 AND dim_count <= 1 "
                       "ORDER BY period, dim_key, dim_value, partner, unit, seq",
     //  The units tagged with a practice, each unit's earliest start first
     //  (brightspots.c).
@@ -449,7 +450,13 @@ query_values_read (query_t *q, const char *indicator, query_cells_t cells, const
 {
     memset (out, 0, sizeof *out);
     sqlite3_stmt *stmt = q->store->query [QUERY_VALUES];
+    int64_t ikey;
+    if (tables_name_key (q->store, &indicator, 1, &ikey)) {
+        q->nomem = true;
+        return CIBUS_ERR_NOMEM;
+    }
     sqlite3_bind_text (stmt, 1, indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, ikey);
     size_t capacity = 0;
     int rc = SQLITE_DONE;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
@@ -810,7 +817,13 @@ s_history (query_t *q, const Cibus__IndicatorDefinition *def, const char *by)
     snprintf (title, sizeof title, "history of %s", def->indicator);
     store_table_t *table = query_table (q, title, columns, 10);
     sqlite3_stmt *stmt = q->store->query [QUERY_HISTORY];
+    int64_t ikey;
+    if (tables_name_key (q->store, (const char *const *)&def->indicator, 1, &ikey)) {
+        q->nomem = true;
+        return CIBUS_ERR_NOMEM;
+    }
     sqlite3_bind_text (stmt, 1, def->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, ikey);
     query_cells_t cells = by ? QUERY_CELLS_BY : QUERY_CELLS_TOTALS;
     int rc;
     while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {

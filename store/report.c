@@ -18,6 +18,7 @@
     the meetings held in it.                                               */
 
 #include "query_internal.h"
+#include "tables.h"
 
 #include "log.h"
 #include "stats.h"
@@ -41,7 +42,12 @@ s_submitted (query_t *q, const char *partner, const char *network, const char *p
              int64_t *count)
 {
     sqlite3_stmt *stmt = q->store->query [QUERY_SUBMITTED];
+    const char *const owner [2] = {network, partner};
+    int64_t okey;
+    if (tables_name_key (q->store, owner, 2, &okey))
+        return CIBUS_ERR_NOMEM;
     sqlite3_bind_text (stmt, 1, partner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, okey);
     sqlite3_bind_text (stmt, 2, network, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 3, period, -1, SQLITE_STATIC);
     int rc = sqlite3_step (stmt);

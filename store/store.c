@@ -364,6 +364,28 @@ static const char *s_migrations [] = {
     "INSERT INTO partner_usage SELECT partner, SUM (length (envelope)) FROM log "
     "  GROUP BY partner;"
     "DROP INDEX log_partner;",
+
+    //  15: a table's indicator, and its network and owner, are found by
+    //  the hashes of those names (tables_name_key) instead of through
+    //  indexes of the names themselves, whose entries every table wrote
+    //  comparing strings from the root of each index down. data_values
+    //  shows the two hashes, for the queries to name. Its step hashes
+    //  every table's and makes the indexes.
+    "ALTER TABLE data_tables ADD COLUMN ikey INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE data_tables ADD COLUMN okey INTEGER NOT NULL DEFAULT 0;"
+    "DROP INDEX data_tables_indicator;"
+    "DROP INDEX data_tables_owner;"
+    "DROP VIEW data_values;"
+    "CREATE VIEW data_values AS SELECT t.seq AS seq, c.cell AS cell, t.owner AS partner, "
+    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator, "
+    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key, "
+    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value, "
+    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator, "
+    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high, "
+    "  c.size_shown AS size_shown, t.status AS status, t.source AS source, "
+    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current, "
+    "  t.ikey AS ikey, t.okey AS okey "
+    "  FROM data_tables t, cibus_cells (t.cells) c;",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 
@@ -372,6 +394,7 @@ static cibus_err_t (*const s_migration_steps [S_MIGRATIONS]) (store_t *) = {
     [7] = log_keys_fill,
     [8] = tables_keys_fill,
     [11] = tables_cells_fill,
+    [14] = tables_name_keys_fill,
 };
 
 cibus_err_t

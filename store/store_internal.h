@@ -115,6 +115,14 @@ struct store_t {
     sqlite3_stmt *tables [TABLES__COUNT];
     //  what packs a version's cells for data_tables.cells (tables.c)
     cells_pack_t cells;
+    //  the last key tables_name_key made of one part (an indicator) and
+    //  of two (a network and an owner), with the bytes it hashed: a
+    //  batch's tables are mostly of one indicator and one owner
+    struct store_name_key {
+        unsigned char input [2 * (CIBUS_MAX_NAME + 1)];
+        size_t size;
+        int64_t key;
+    } name_keys [2];
     //  the bytes each partner's entries of the batch add (usage.c)
     sqlite3_stmt *usage_stmts [STORE_USAGE_STMTS];
     struct store_usage_t *usage;

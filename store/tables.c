@@ -58,8 +58,9 @@ static const char *s_sql [TABLES__COUNT] = {
                           "EXISTS (SELECT 1 FROM partners WHERE name = ?1)",
     [TABLES_ADD] = "INSERT INTO data_tables (network, owner, unit, indicator, period, version, "
                    "seq, publisher, status, source, extracted_on, received_at, current, tkey, "
-                   "cells) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?20, ?14)",
+                   "cells, ikey, okey) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?20, ?14, "
+                   "?15, ?16)",
     [TABLES_MASKED_PUT] = "INSERT OR REPLACE INTO masked (seq, owner, envelope) VALUES (?, ?, ?)",
     [TABLES_SUPERSEDE] = "UPDATE data_tables SET current = 0 WHERE seq = ? AND current = 1",
 };
@@ -80,6 +81,49 @@ s_table_key (store_t *self, const char *network, const char *owner, const char *
     const char *const parts [5] = {network ? network : "", owner ? owner : "", unit ? unit : "",
                                    indicator ? indicator : "", period ? period : ""};
     return log_keys_hash (self, parts, 5, key);
+}
+
+cibus_err_t
+tables_name_key (store_t *self, const char *const *parts, size_t count, int64_t *key)
+{
+    assert (count == 1 || count == 2);
+    //  The bytes log_keys_hash hashes: the parts joined by zero bytes.
+    unsigned char input [sizeof self->name_keys [0].input];
+    size_t size = 0;
+    bool fits = true;
+    for (size_t i = 0; i < count && fits; i++) {
+        size_t len = strlen (parts [i]);
+        fits = size + (i > 0) + len <= sizeof input;
+        if (fits && i)
+            input [size++] = 0;
+        if (fits)
+            memcpy (input + size, parts [i], len);
+        size += len;
+    }
+    struct store_name_key *last = &self->name_keys [count - 1];
+    if (fits && last->size == size + 1 && memcmp (last->input, input, size) == 0) {
+        *key = last->key;
+        return CIBUS_OK;
+    }
+    cibus_err_t err = log_keys_hash (self, parts, count, key);
+    if (err == CIBUS_OK && fits) {
+        //  size + 1: an empty cache (size 0) matches nothing.
+        memcpy (last->input, input, size);
+        last->size = size + 1;
+        last->key = *key;
+    }
+    return err;
+}
+
+//  The two keys data_tables indexes a table by (tables_name_key).
+static cibus_err_t
+s_name_keys (store_t *self, const char *network, const char *owner, const char *indicator,
+             int64_t *ikey, int64_t *okey)
+{
+    const char *const of_indicator [1] = {indicator ? indicator : ""};
+    const char *const of_owner [2] = {network ? network : "", owner ? owner : ""};
+    cibus_err_t err = tables_name_key (self, of_indicator, 1, ikey);
+    return err ? err : tables_name_key (self, of_owner, 2, okey);
 }
 
 cibus_err_t
@@ -152,6 +196,62 @@ tables_keys_fill (store_t *self)
                   log_escape (&db, self->path), (unsigned long long)fill.done);
         err = store_exec (self, "CREATE INDEX data_tables_tkey ON data_tables (tkey);",
                           "table-keys-index");
+    }
+    return err || fill.failed ? CIBUS_ERR_STORE : CIBUS_OK;
+}
+
+//  What migration 15's UPDATE calls for every table: the key of its
+//  indicator (one argument) or of its network and owner (two).
+static void
+s_fill_name_key (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+    s_fill_t *fill = sqlite3_user_data (context);
+    const char *parts [2] = {"", ""};
+    for (int i = 0; i < argc && i < 2; i++)
+        if (sqlite3_value_text (argv [i]))
+            parts [i] = (const char *)sqlite3_value_text (argv [i]);
+    int64_t key = 0;
+    if (argc < 1 || argc > 2 || tables_name_key (fill->store, parts, (size_t)argc, &key)) {
+        fill->failed = true;
+        sqlite3_result_error_nomem (context);
+        return;
+    }
+    sqlite3_result_int64 (context, key);
+    if (argc == 2 && ++fill->done % S_FILL_PROGRESS == 0) {
+        log_value_t db;
+        log_info ("event=store-migrating db=\"%s\" step=table-name-keys tables=%llu",
+                  log_escape (&db, fill->store->path), (unsigned long long)fill->done);
+    }
+}
+
+cibus_err_t
+tables_name_keys_fill (store_t *self)
+{
+    cibus_err_t err = log_keys_prepare (self);
+    if (err)
+        return err;
+    s_fill_t fill = {.store = self};
+    if (sqlite3_create_function (self->db, "cibus_name_key", -1, SQLITE_UTF8, &fill,
+                                 s_fill_name_key, NULL, NULL)
+        != SQLITE_OK)
+        return store_fail (self, "table-name-keys-fill");
+    err = store_exec (self,
+                      "UPDATE data_tables SET ikey = cibus_name_key (indicator), "
+                      "okey = cibus_name_key (network, owner);",
+                      "table-name-keys-fill");
+    //  Gone once the step is done, as migration 9's.
+    if (sqlite3_create_function (self->db, "cibus_name_key", -1, SQLITE_UTF8, NULL, NULL, NULL,
+                                 NULL)
+        != SQLITE_OK)
+        err = store_fail (self, "table-name-keys-fill");
+    if (err == CIBUS_OK && !fill.failed) {
+        log_value_t db;
+        log_info ("event=store-migrating db=\"%s\" step=table-name-keys-index tables=%llu",
+                  log_escape (&db, self->path), (unsigned long long)fill.done);
+        err = store_exec (self,
+                          "CREATE INDEX data_tables_ikey ON data_tables (ikey);"
+                          "CREATE INDEX data_tables_okey ON data_tables (okey);",
+                          "table-name-keys-index");
     }
     return err || fill.failed ? CIBUS_ERR_STORE : CIBUS_OK;
 }
@@ -1033,8 +1133,13 @@ s_add_version (store_t *self, const envelope_t *env, const char *network,
                const tables_work_t *work, bool current, const codec_buf_t *cells)
 {
     const Cibus__DataSubmission *data = env->data;
+    int64_t ikey, okey;
+    if (s_name_keys (self, network, work->owner, data->indicator, &ikey, &okey))
+        return CIBUS_ERR_NOMEM;
     sqlite3_stmt *stmt = self->tables [TABLES_ADD];
     s_bind_key (stmt, network, work, data);
+    sqlite3_bind_int64 (stmt, 15, ikey);
+    sqlite3_bind_int64 (stmt, 16, okey);
     sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)data->version);
     sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
     sqlite3_bind_text (stmt, 8, env->partner, -1, SQLITE_STATIC);

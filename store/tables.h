@@ -100,6 +100,15 @@ cibus_err_t tables_keys_fill (store_t *self);
 /* Migration 12's step: pack every version's rows of data_cells into its
    row of data_tables (cells.h). */
 cibus_err_t tables_cells_fill (store_t *self);
+
+/* The key data_tables indexes a table's indicator (one part: the
+   indicator) or its network and owner (two parts) by, and the queries
+   find them by: their keyed hash (log_keys_hash). CIBUS_OK or NOMEM.   */
+cibus_err_t tables_name_key (store_t *self, const char *const *parts, size_t count,
+                             int64_t *key);
+
+/* Migration 15's step: the two keys of every table, then their indexes. */
+cibus_err_t tables_name_keys_fill (store_t *self);
 //  Hold the newest tables' keys in memory (key_run.h): those of the tables
 //  after the mark stored for table_keys, read back from data_tables.
 //  After the migrations and tables_prepare; full as key_run_new's.

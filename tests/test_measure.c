@@ -18,6 +18,7 @@
     black 52/160, hispanic 38/104, white 75/140, asian 3/6).             */
 
 #include "measure_fixture.h"
+#include "schema_undo.h"
 
 #include "audit.h"
 #include "cells.h"
@@ -28,7 +29,7 @@
 #include <sqlite3.h>
 
 //  The schema's version after every migration (store.c).
-#define S_LATEST_SCHEMA 14
+#define S_LATEST_SCHEMA 15
 
 //  ------------------------------------------------------------ the indicator
 
@@ -2373,7 +2374,7 @@ test_measure_migration_9_keys_every_table (void **state)
     store_destroy (&self->store);
     //  The database as version 8 left it.
     char *values = s_values_text (self->path);
-    s_sql_run (self->path, "DROP TABLE partner_usage; CREATE INDEX log_partner ON log (partner);");
+    s_sql_run (self->path, SCHEMA_UNDO_14);
     s_sql_run (self->path, S_CELLS_UNPACKED);
     s_sql_run (self->path, "DROP TABLE key_runs; DROP TABLE table_keys;"
                            "DROP INDEX data_tables_owner;"
@@ -2385,7 +2386,7 @@ test_measure_migration_9_keys_every_table (void **state)
     assert_non_null (self->store);
     assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                               "('table_keys', 'data_tables_owner')"),
+                                               "('table_keys', 'data_tables_okey')"),
                       2);
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM table_keys k JOIN "
                                                "data_tables t ON t.seq = k.seq AND t.tkey = k.tkey"),
@@ -2419,6 +2420,55 @@ test_measure_migration_9_keys_every_table (void **state)
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
+//  Migration 15 keys every table stored before it by the hashes of its
+//  indicator and of its network and owner, and indexes those instead of
+//  the names: the values and their history, which find tables by them,
+//  read as they did, and a table appended after is found beside them.
+static void
+test_measure_migration_15_keys_every_table (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    world_table (self, &self->alice, "a1", "early-literacy", "k3", "2026-Q3", "168/410",
+                 "race=black", "52/160", NULL);
+    world_table (self, &self->alice, "a2", "early-literacy", "k3", "2026-Q3", "170/410",
+                 "race=black", "53/160", NULL);
+    world_table (self, &self->alice, "b1", "early-literacy", "k3", "2026-Q2", "150/400",
+                 "race=black", "50/150", NULL);
+    char *values = strdup (s_values (self, &self->hub, "k3", NULL, false));
+    char *history = strdup (s_values (self, &self->hub, "k3", NULL, true));
+    assert_non_null (strstr (values, "2026-Q2"));
+    assert_non_null (strstr (history, "2026-Q3"));
+    store_destroy (&self->store);
+    s_sql_run (self->path, SCHEMA_UNDO_15 "PRAGMA user_version = 14;");
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                               "('data_tables_indicator', 'data_tables_owner')"),
+                      2);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                               "('data_tables_indicator', 'data_tables_owner')"),
+                      0);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                               "('data_tables_ikey', 'data_tables_okey')"),
+                      2);
+    assert_int_equal (
+        s_sql_value (self->path, "SELECT count(*) FROM data_tables WHERE ikey = 0 OR okey = 0"), 0);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(DISTINCT ikey) FROM data_tables"), 1);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(DISTINCT okey) FROM data_tables"), 1);
+    assert_string_equal (s_values (self, &self->hub, "k3", NULL, false), values);
+    assert_string_equal (s_values (self, &self->hub, "k3", NULL, true), history);
+    world_table (self, &self->alice, "c1", "early-literacy", "k3", "2026-Q1", "140/400",
+                 "race=black", "45/150", NULL);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(DISTINCT ikey) FROM data_tables"), 1);
+    assert_non_null (strstr (s_values (self, &self->hub, "k3", NULL, false), "2026-Q1"));
+    assert_non_null (strstr (s_values (self, &self->hub, "k3", NULL, false), "2026-Q2"));
+    free (history);
+    free (values);
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+}
+
 //  Migration 12 packs every row a version has in data_cells, however
 //  many: here a table's three, and 300 more than a table may have (as a
 //  replica written before such a table was refused could hold), each
@@ -2431,7 +2481,7 @@ test_measure_migration_12_packs_every_row_of_a_version (void **state)
     uint64_t seq = world_table (self, &self->alice, "a1", "early-literacy", "k3", "2026-Q3",
                                 "168/410", "race=black", "52/160", "race=white", "75/140", NULL);
     store_destroy (&self->store);
-    s_sql_run (self->path, "DROP TABLE partner_usage; CREATE INDEX log_partner ON log (partner);");
+    s_sql_run (self->path, SCHEMA_UNDO_14);
     s_sql_run (self->path, S_CELLS_UNPACKED);
     char sql [256];
     snprintf (sql, sizeof sql,
@@ -2554,6 +2604,7 @@ main (void)
         T (test_measure_a_tables_key_is_the_keyed_hash_of_its_five_names),
         T (test_measure_migration_9_keys_every_table),
         T (test_measure_migration_12_packs_every_row_of_a_version),
+        T (test_measure_migration_15_keys_every_table),
     };
 #undef T
     return cmocka_run_group_tests (tests, NULL, NULL);

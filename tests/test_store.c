@@ -12,6 +12,7 @@
 #include "key_filter.h"
 #include "key_run.h"
 #include "replica.h"
+#include "schema_undo.h"
 #include "store.h"
 
 #include <limits.h>
@@ -30,7 +31,7 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 14
+#define LATEST_SCHEMA 15
 
 //  The tables the migrations create: the log, partners and partner_networks
 //  (1); indicators, commitments, notes and config (2; 3 rebuilds
@@ -41,9 +42,6 @@
 //  partner_usage (14).
 #define LATEST_TABLES 16
 
-//  The database back at version 13: partner usage summed through an
-//  index on log (partner) again (migration 14 undone).
-#define S_UNDO_14 "DROP TABLE partner_usage; CREATE INDEX log_partner ON log (partner);"
 
 //  Two distinct 40-character public keys (the registry checks only length).
 #define KEY_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -1320,7 +1318,7 @@ test_store_migration_14_sums_each_partner_s_usage (void **state)
     s_append_five (self->store);
     assert_int_equal (s_append_one (self->store, "west-isd", "w-1", "west/data"), 6);
     store_destroy (&self->store);
-    s_sql_exec (self->path, S_UNDO_14 "PRAGMA user_version = 13;");
+    s_sql_exec (self->path, SCHEMA_UNDO_14 "PRAGMA user_version = 13;");
     self->store = store_new (self->path, STORE_SYNC_NORMAL);
     assert_non_null (self->store);
     assert_int_equal (store_schema_version (self->store), LATEST_SCHEMA);
@@ -1924,7 +1922,7 @@ test_store_migrations_7_and_12_keep_every_row_of_data_values (void **state)
     //  a table in two versions: the first superseded, each a total and a cell.
     s_sql_exec (
         self->path,
-        S_UNDO_14 "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
+        SCHEMA_UNDO_14 "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
         "DROP TABLE log_key_secret; DROP INDEX log_partner; CREATE UNIQUE INDEX log_partner_id ON log (partner, id);"
         "DROP VIEW data_values; DROP TABLE data_tables;"
         "CREATE TABLE data_values (seq INTEGER NOT NULL, cell INTEGER NOT NULL,"
@@ -2032,7 +2030,7 @@ test_store_migration_8_failing_leaves_version_7_whole (void **state)
     s_append_five (self->store);
     store_destroy (&self->store);
     s_sql_exec (self->path,
-                S_UNDO_14 "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
+                SCHEMA_UNDO_14 "DROP TABLE key_runs; DROP TABLE table_keys; DROP TABLE log_keys;"
                 "DROP TABLE log_key_secret; DROP INDEX log_partner;"
                 "INSERT INTO log VALUES (6, 'north-isd', 'e3', 'north/data', 0, x'0a');"
                 "PRAGMA user_version = 7;");
