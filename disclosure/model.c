@@ -241,33 +241,34 @@ s_add_node (s_builder_t *self)
 static cibus_err_t
 s_check_counts (s_builder_t *self, node_t *node, const disclosure_cell_t *cell)
 {
-    char label [160];
-    s_label (node, label, sizeof label);
+    //  Labelled only for a refusal: every cell of every table is checked.
+    char buffer [160];
+#define S_LABEL s_label (node, buffer, sizeof buffer)
     disclosure_problem_t *problem = self->problem;
     long at = node->cell;
     node->suppressed = cell->suppressed;
     if (self->table->kind == DISCLOSURE_RATIO) {
         if (cell->suppressed && cell->has_numerator)
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, at,
-                                  "%s: is suppressed at source but carries a numerator", label);
+                                  "%s: is suppressed at source but carries a numerator", S_LABEL);
         if (!cell->suppressed && !(cell->has_numerator && cell->has_denominator))
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, at,
                                   "%s: a percent or rate needs a numerator and a denominator",
-                                  label);
+                                  S_LABEL);
         if (cell->has_denominator && cell->denominator == 0)
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, at, "%s: has a denominator of 0",
-                                  label);
+                                  S_LABEL);
         if (cell->has_numerator && cell->numerator > cell->denominator)
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, at,
                                   "%s: %" PRIu64 "/%" PRIu64
                                   " has a numerator above its denominator",
-                                  label, cell->numerator, cell->denominator);
+                                  S_LABEL, cell->numerator, cell->denominator);
         if (cell->has_n && cell->has_denominator && cell->n != cell->denominator)
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, at,
                                   "%s: n %" PRIu64 " disagrees with its denominator %" PRIu64,
-                                  label, cell->n, cell->denominator);
+                                  S_LABEL, cell->n, cell->denominator);
         if (cell->has_n && cell->n == 0)
-            return model_problem (problem, CIBUS_ERR_BAD_FIELD, at, "%s: has n 0", label);
+            return model_problem (problem, CIBUS_ERR_BAD_FIELD, at, "%s: has n 0", S_LABEL);
         node->size_known = cell->has_denominator || cell->has_n;
         node->size = cell->has_denominator ? cell->denominator : cell->n;
         node->num_known = cell->has_numerator;
@@ -277,21 +278,21 @@ s_check_counts (s_builder_t *self, node_t *node, const disclosure_cell_t *cell)
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, at,
                                   "%s: a count or amount carries a value and n, "
                                   "not a numerator or denominator",
-                                  label);
+                                  S_LABEL);
         if (cell->suppressed && cell->has_value)
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, at,
-                                  "%s: is suppressed at source but carries a value", label);
+                                  "%s: is suppressed at source but carries a value", S_LABEL);
         if (!cell->suppressed && !cell->has_value)
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, at,
-                                  "%s: has no value and is not suppressed at source", label);
+                                  "%s: has no value and is not suppressed at source", S_LABEL);
         if (cell->has_value && !isfinite (cell->value))
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, at, "%s: its value is not a number",
-                                  label);
+                                  S_LABEL);
         if (cell->has_value && cell->value < 0)
             return model_problem (problem, CIBUS_ERR_BAD_FIELD, at, "%s: its value %g is negative",
-                                  label, cell->value);
+                                  S_LABEL, cell->value);
         if (cell->has_n && cell->n == 0)
-            return model_problem (problem, CIBUS_ERR_BAD_FIELD, at, "%s: has n 0", label);
+            return model_problem (problem, CIBUS_ERR_BAD_FIELD, at, "%s: has n 0", S_LABEL);
         node->size_known = cell->has_n;
         node->size = cell->n;
         node->num_known = cell->has_value;
@@ -299,6 +300,7 @@ s_check_counts (s_builder_t *self, node_t *node, const disclosure_cell_t *cell)
     }
     return CIBUS_OK;
 }
+#undef S_LABEL
 
 static long
 s_find_dimension (const disclosure_table_t *table, const char *name)
@@ -822,8 +824,8 @@ s_build (s_builder_t *self)
     }
     size_t dims = table->dimension_count ? table->dimension_count : 1;
     size_t cells = table->cell_count ? table->cell_count : 1;
-    self->cat = cells <= SIZE_MAX / dims ? s_grow (self, NULL, 0, cells * dims, sizeof *self->cat)
-                                         : NULL;
+    self->cat =
+        cells <= SIZE_MAX / dims ? s_grow (self, NULL, 0, cells * dims, sizeof *self->cat) : NULL;
     self->mask = s_grow (self, NULL, 0, cells, sizeof *self->mask);
     if (!self->cat || !self->mask)
         return s_nomem (self);
