@@ -105,9 +105,15 @@ SMOKE = ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
         UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         $(TST)/cibus-bench --smoke
 
+# The count of appends PERFORMANCE.md measures instructions with, tiny.
+SMOKE_APPENDS = ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+        UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+        $(TST)/cibus-bench --appends 50
+
 check: test-build
 	@tests/run $(TST) $(TEST_NAMES)
 	@$(SMOKE)
+	@$(SMOKE_APPENDS)
 	@$(MAKE) --no-print-directory fuzz-check
 
 # The bench measures the optimised build: it starts the cibusd beside it,

@@ -126,6 +126,10 @@ static const opt_def_t s_opts [] = {
      "where to make the scratch directory; it must be on the filesystem being measured "
      "(default: the directory cibus-bench is in, i.e. build/)"},
     {"keep", OPT_FLAG, NULL, NULL, NULL, "keep the scratch directory and the brokers' logs"},
+    {"appends", OPT_VALUE, "N", NULL, NULL,
+     "append N of the bench's tables through the store API (a transaction per 1,000) and "
+     "exit, judging nothing: run it under valgrind to count the instructions an append takes "
+     "(two counts, N and M, differ by N - M appends)"},
     {NULL, 0, NULL, NULL, NULL, NULL}};
 
 //  ---------------------------------------------------------------- time, stats
@@ -332,6 +336,16 @@ main (int argc, char **argv)
         report_destroy (&self.report);
         opts_destroy (&opts);
         return S_EXIT_FAIL;
+    }
+    if (opts_get (opts, "appends")) {
+        long count = strtol (opts_get (opts, "appends"), &end, 10);
+        bool appended = !*end && count >= 1 && bench_store_appends (&self, (size_t) count);
+        if (*end || count < 1)
+            fprintf (stderr, "cibus-bench: --appends must be a whole number of 1 or more\n");
+        bench_world_down (&self, opts_flag (opts, "keep"));
+        report_destroy (&self.report);
+        opts_destroy (&opts);
+        return appended ? 0 : S_EXIT_FAIL;
     }
     report_machine (self.report, self.root);
     report_settings (self.report, self.smoke, self.runs, self.entry_size);

@@ -339,6 +339,11 @@ bool bench_sub_join (bench_t *self, const char *part, bench_sub_t *sub);
 //  ---------------------------------------------------------------- parts
 
 void bench_ceilings (bench_t *self);
+/* Append count of the bench's tables through the store API, a transaction
+   per BENCH_LOG_BATCH, and judge nothing (--appends): for counting what an
+   append costs in instructions under valgrind, which timings on a shared
+   machine cannot resolve. False after a failure. */
+bool bench_store_appends (bench_t *self, size_t count);
 void bench_s1_one_in_flight (bench_t *self);
 void bench_s2_pipelined (bench_t *self);
 void bench_s3_many_publishers (bench_t *self);

@@ -340,9 +340,9 @@ s_rows_run (bench_t *self, double *tables_per_sec)
 //  append path the broker takes (store_append: the dedupe lookup, the
 //  checks against the catalogue, the table's suppression decided, its two
 //  encodings, the insert and the projections); one commit per
-//  BENCH_LOG_BATCH.
+//  BENCH_LOG_BATCH; for span's time or count of rows.
 static bool
-s_store_run (bench_t *self, double *rows_per_sec)
+s_store_run (bench_t *self, const bench_span_t *span, double *rows_per_sec)
 {
     char path [PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/ceiling-store.db", self->root);
@@ -358,7 +358,7 @@ s_store_run (bench_t *self, double *rows_per_sec)
     cibus_err_t err = CIBUS_OK;
     size_t rows = 0;
     int64_t start = bench_now_nsec ();
-    while (err == CIBUS_OK && !bench_span_over (&self->size.batch, start, rows)) {
+    while (err == CIBUS_OK && !bench_span_over (span, start, rows)) {
         err = store_batch_begin (store);
         int64_t now = (int64_t) time (NULL) * 1000000;
         for (size_t k = 0; err == CIBUS_OK && k < BENCH_LOG_BATCH; k++, rows++) {
@@ -577,7 +577,7 @@ bench_ceilings (bench_t *self)
                         "transaction, a table's rows, store API");
         if (s_sqlite_run (self, 1, &self->size.fsync, &one [n2])
             && s_sqlite_run (self, BENCH_LOG_BATCH, &self->size.batch, &batch [n2])
-            && s_rows_run (self, &table_rows [n2]) && s_store_run (self, &store [n2]))
+            && s_rows_run (self, &table_rows [n2]) && s_store_run (self, &self->size.batch, &store [n2]))
             n2++;
     }
     for (int run = 1; bench_wants (self, "c3") && run <= self->runs && !zsys_interrupted; run++) {
@@ -598,4 +598,16 @@ bench_ceilings (bench_t *self)
     report_add (report, "c3.thr", "ZeroMQ CURVE: DEALER->ROUTER 256 B", "/s", thr, n3);
     report_add (report, "c3.rtt", "ZeroMQ CURVE: echo round trip p50", "us", rtt, n3);
     report_add (report, "c3.rtt_rate", "ZeroMQ CURVE: echo round trips", "/s", rtt_rate, n3);
+}
+
+bool
+bench_store_appends (bench_t *self, size_t count)
+{
+    //  A day's worth of time: the count ends it.
+    bench_span_t span = {.msec = 24 * 3600 * 1000, .count = count};
+    double rate = 0;
+    bool done = s_store_run (self, &span, &rate);
+    if (done)
+        printf ("appended %zu tables through the store API, %.0f a second\n", count, rate);
+    return done;
 }
