@@ -45,6 +45,20 @@
 #include <time.h>
 #include <unistd.h>
 
+//  data_values, a row per cell of every version, as migration 13 made it
+//  and 15 made it again with two columns more: the view's columns up to
+//  current, each migration adding its own and its FROM (13's text as it
+//  shipped, byte for byte).
+#define S_DATA_VALUES_VIEW                                                                         \
+    "CREATE VIEW data_values AS SELECT t.seq AS seq, c.cell AS cell, t.owner AS partner, "         \
+    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator, "                 \
+    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key, "         \
+    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value, "                 \
+    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator, "       \
+    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high, "                 \
+    "  c.size_shown AS size_shown, t.status AS status, t.source AS source, "                       \
+    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current"
+
 //  Numbered migrations: entry i brings the schema from version i to i + 1.
 //  Never edit one that has shipped; add the next.
 static const char *s_migrations [] = {
@@ -345,15 +359,7 @@ static const char *s_migrations [] = {
     //  function cibus_cells, row for row as it read data_cells.
     "DROP VIEW data_values;"
     "DROP TABLE data_cells;"
-    "CREATE VIEW data_values AS SELECT t.seq AS seq, c.cell AS cell, t.owner AS partner, "
-    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator, "
-    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key, "
-    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value, "
-    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator, "
-    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high, "
-    "  c.size_shown AS size_shown, t.status AS status, t.source AS source, "
-    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current "
-    "  FROM data_tables t, cibus_cells (t.cells) c;",
+    S_DATA_VALUES_VIEW "   FROM data_tables t, cibus_cells (t.cells) c;",
 
     //  14: the bytes each partner has stored, kept as entries are added
     //  (usage.c), instead of summed through an index on log (partner)
@@ -376,15 +382,7 @@ static const char *s_migrations [] = {
     "DROP INDEX data_tables_indicator;"
     "DROP INDEX data_tables_owner;"
     "DROP VIEW data_values;"
-    "CREATE VIEW data_values AS SELECT t.seq AS seq, c.cell AS cell, t.owner AS partner, "
-    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator, "
-    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key, "
-    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value, "
-    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator, "
-    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high, "
-    "  c.size_shown AS size_shown, t.status AS status, t.source AS source, "
-    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current, "
-    "  t.ikey AS ikey, t.okey AS okey "
+    S_DATA_VALUES_VIEW ", t.ikey AS ikey, t.okey AS okey "
     "  FROM data_tables t, cibus_cells (t.cells) c;",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))

@@ -132,25 +132,38 @@ tables_prepare (store_t *self)
     return store_prepare_all (self, self->tables, s_sql, TABLES__COUNT);
 }
 
-//  What migration 9's UPDATE calls for every table: its key's hash.
+//  What a migration's UPDATE calls for every table (s_fill): the hash of
+//  the names it is passed.
 typedef struct {
     store_t *store;
+    const char *step; //  for the progress lines
     uint64_t done;
     bool failed;
 } s_fill_t;
 
 #define S_FILL_PROGRESS 1000000 /* tables between two progress lines */
 
+//  One more table hashed; a progress line every S_FILL_PROGRESS.
+static void
+s_fill_done (s_fill_t *fill)
+{
+    if (++fill->done % S_FILL_PROGRESS == 0) {
+        log_value_t db;
+        log_info ("event=store-migrating db=\"%s\" step=%s tables=%llu",
+                  log_escape (&db, fill->store->path), fill->step,
+                  (unsigned long long)fill->done);
+    }
+}
+
+//  The key of a table's five names (migration 9's).
 static void
 s_fill_key (sqlite3_context *context, int argc, sqlite3_value **argv)
 {
     s_fill_t *fill = sqlite3_user_data (context);
-    const char *parts [5];
-    for (int i = 0; i < argc && i < 5; i++) {
-        parts [i] = (const char *)sqlite3_value_text (argv [i]);
-        if (!parts [i])
-            parts [i] = "";
-    }
+    const char *parts [5] = {"", "", "", "", ""};
+    for (int i = 0; i < argc && i < 5; i++)
+        if (sqlite3_value_text (argv [i]))
+            parts [i] = (const char *)sqlite3_value_text (argv [i]);
     int64_t key = 0;
     if (argc != 5
         || s_table_key (fill->store, parts [0], parts [1], parts [2], parts [3], parts [4],
@@ -160,48 +173,11 @@ s_fill_key (sqlite3_context *context, int argc, sqlite3_value **argv)
         return;
     }
     sqlite3_result_int64 (context, key);
-    if (++fill->done % S_FILL_PROGRESS == 0) {
-        log_value_t db;
-        log_info ("event=store-migrating db=\"%s\" step=table-keys tables=%llu",
-                  log_escape (&db, fill->store->path), (unsigned long long)fill->done);
-    }
+    s_fill_done (fill);
 }
 
-cibus_err_t
-tables_keys_fill (store_t *self)
-{
-    //  The secret was drawn by migration 8; a database made at 8 has not
-    //  read it yet.
-    cibus_err_t err = log_keys_prepare (self);
-    if (err)
-        return err;
-    s_fill_t fill = {.store = self};
-    if (sqlite3_create_function (self->db, "cibus_table_key", 5, SQLITE_UTF8, &fill, s_fill_key,
-                                 NULL, NULL)
-        != SQLITE_OK)
-        return store_fail (self, "table-keys-fill");
-    err = store_exec (self,
-                      "UPDATE data_tables SET tkey = cibus_table_key (network, owner, unit, "
-                      "indicator, period);",
-                      "table-keys-fill");
-    //  Gone once the step is done: it points into this frame. Should it
-    //  stay, the migration fails and its transaction is rolled back.
-    if (sqlite3_create_function (self->db, "cibus_table_key", 5, SQLITE_UTF8, NULL, NULL, NULL,
-                                 NULL)
-        != SQLITE_OK)
-        err = store_fail (self, "table-keys-fill");
-    if (err == CIBUS_OK && !fill.failed) {
-        log_value_t db;
-        log_info ("event=store-migrating db=\"%s\" step=table-keys-index tables=%llu",
-                  log_escape (&db, self->path), (unsigned long long)fill.done);
-        err = store_exec (self, "CREATE INDEX data_tables_tkey ON data_tables (tkey);",
-                          "table-keys-index");
-    }
-    return err || fill.failed ? CIBUS_ERR_STORE : CIBUS_OK;
-}
-
-//  What migration 15's UPDATE calls for every table: the key of its
-//  indicator (one argument) or of its network and owner (two).
+//  The key of a table's indicator (one argument) or of its network and
+//  owner (two): migration 15's, which calls it twice a table.
 static void
 s_fill_name_key (sqlite3_context *context, int argc, sqlite3_value **argv)
 {
@@ -217,43 +193,58 @@ s_fill_name_key (sqlite3_context *context, int argc, sqlite3_value **argv)
         return;
     }
     sqlite3_result_int64 (context, key);
-    if (argc == 2 && ++fill->done % S_FILL_PROGRESS == 0) {
+    if (argc == 2)
+        s_fill_done (fill);
+}
+
+//  A migration's step that hashes names of every table: function (of args
+//  arguments; -1 for any) is registered as name for the UPDATE update,
+//  then the indexes of index are made. The secret was drawn by migration
+//  8; a database made at 8 or later has not read it yet.
+static cibus_err_t
+s_fill (store_t *self, const char *step, const char *name, int args,
+        void (*function) (sqlite3_context *, int, sqlite3_value **), const char *update,
+        const char *index)
+{
+    cibus_err_t err = log_keys_prepare (self);
+    if (err)
+        return err;
+    s_fill_t fill = {.store = self, .step = step};
+    if (sqlite3_create_function (self->db, name, args, SQLITE_UTF8, &fill, function, NULL, NULL)
+        != SQLITE_OK)
+        return store_fail (self, step);
+    err = store_exec (self, update, step);
+    //  Gone once the step is done: it points into this frame. Should it
+    //  stay, the migration fails and its transaction is rolled back.
+    if (sqlite3_create_function (self->db, name, args, SQLITE_UTF8, NULL, NULL, NULL, NULL)
+        != SQLITE_OK)
+        err = store_fail (self, step);
+    if (err == CIBUS_OK && !fill.failed) {
         log_value_t db;
-        log_info ("event=store-migrating db=\"%s\" step=table-name-keys tables=%llu",
-                  log_escape (&db, fill->store->path), (unsigned long long)fill->done);
+        log_info ("event=store-migrating db=\"%s\" step=%s-index tables=%llu",
+                  log_escape (&db, self->path), step, (unsigned long long)fill.done);
+        err = store_exec (self, index, step);
     }
+    return err || fill.failed ? CIBUS_ERR_STORE : CIBUS_OK;
+}
+
+cibus_err_t
+tables_keys_fill (store_t *self)
+{
+    return s_fill (self, "table-keys", "cibus_table_key", 5, s_fill_key,
+                   "UPDATE data_tables SET tkey = cibus_table_key (network, owner, unit, "
+                   "indicator, period);",
+                   "CREATE INDEX data_tables_tkey ON data_tables (tkey);");
 }
 
 cibus_err_t
 tables_name_keys_fill (store_t *self)
 {
-    cibus_err_t err = log_keys_prepare (self);
-    if (err)
-        return err;
-    s_fill_t fill = {.store = self};
-    if (sqlite3_create_function (self->db, "cibus_name_key", -1, SQLITE_UTF8, &fill,
-                                 s_fill_name_key, NULL, NULL)
-        != SQLITE_OK)
-        return store_fail (self, "table-name-keys-fill");
-    err = store_exec (self,
-                      "UPDATE data_tables SET ikey = cibus_name_key (indicator), "
-                      "okey = cibus_name_key (network, owner);",
-                      "table-name-keys-fill");
-    //  Gone once the step is done, as migration 9's.
-    if (sqlite3_create_function (self->db, "cibus_name_key", -1, SQLITE_UTF8, NULL, NULL, NULL,
-                                 NULL)
-        != SQLITE_OK)
-        err = store_fail (self, "table-name-keys-fill");
-    if (err == CIBUS_OK && !fill.failed) {
-        log_value_t db;
-        log_info ("event=store-migrating db=\"%s\" step=table-name-keys-index tables=%llu",
-                  log_escape (&db, self->path), (unsigned long long)fill.done);
-        err = store_exec (self,
-                          "CREATE INDEX data_tables_ikey ON data_tables (ikey);"
-                          "CREATE INDEX data_tables_okey ON data_tables (okey);",
-                          "table-name-keys-index");
-    }
-    return err || fill.failed ? CIBUS_ERR_STORE : CIBUS_OK;
+    return s_fill (self, "table-name-keys", "cibus_name_key", -1, s_fill_name_key,
+                   "UPDATE data_tables SET ikey = cibus_name_key (indicator), "
+                   "okey = cibus_name_key (network, owner);",
+                   "CREATE INDEX data_tables_ikey ON data_tables (ikey);"
+                   "CREATE INDEX data_tables_okey ON data_tables (okey);");
 }
 
 //  Migration 12's step: one version's rows of data_cells, read in the

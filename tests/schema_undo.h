@@ -6,30 +6,34 @@
 #ifndef CIBUS_TEST_SCHEMA_UNDO_H_INCLUDED
 #define CIBUS_TEST_SCHEMA_UNDO_H_INCLUDED
 
+/* data_values's columns after its seq, from version 7 to 14. */
+#define SCHEMA_VALUES_COLUMNS                                                                      \
+    "c.cell AS cell, t.owner AS partner,"                                                          \
+    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator,"                  \
+    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key,"          \
+    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value,"                  \
+    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator,"        \
+    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high,"                  \
+    "  c.size_shown AS size_shown, t.status AS status, t.source AS source,"                        \
+    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current"
+
 /* The database back at version 14: data_tables indexed by the names of
    its indicator and period and of its network and owner, and data_values
    without the keys (migration 15 undone). */
-#define SCHEMA_UNDO_15                                                                       \
-    "DROP VIEW data_values;"                                                                 \
-    "DROP INDEX data_tables_ikey;"                                                           \
-    "DROP INDEX data_tables_okey;"                                                           \
-    "ALTER TABLE data_tables DROP COLUMN ikey;"                                              \
-    "ALTER TABLE data_tables DROP COLUMN okey;"                                              \
-    "CREATE INDEX data_tables_indicator ON data_tables (indicator, period);"                 \
-    "CREATE INDEX data_tables_owner ON data_tables (network, owner);"                        \
-    "CREATE VIEW data_values AS SELECT t.seq AS seq, c.cell AS cell, t.owner AS partner,"    \
-    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator,"             \
-    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key,"     \
-    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value,"            \
-    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator,"   \
-    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high,"             \
-    "  c.size_shown AS size_shown, t.status AS status, t.source AS source,"                   \
-    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current"    \
+#define SCHEMA_UNDO_15                                                                             \
+    "DROP VIEW data_values;"                                                                       \
+    "DROP INDEX data_tables_ikey;"                                                                 \
+    "DROP INDEX data_tables_okey;"                                                                 \
+    "ALTER TABLE data_tables DROP COLUMN ikey;"                                                    \
+    "ALTER TABLE data_tables DROP COLUMN okey;"                                                    \
+    "CREATE INDEX data_tables_indicator ON data_tables (indicator, period);"                       \
+    "CREATE INDEX data_tables_owner ON data_tables (network, owner);"                              \
+    "CREATE VIEW data_values AS SELECT t.seq AS seq, " SCHEMA_VALUES_COLUMNS                       \
     "  FROM data_tables t, cibus_cells (t.cells) c;"
 
 /* The database back at version 13: partner usage summed through an
    index on log (partner) again (migrations 15 and 14 undone). */
-#define SCHEMA_UNDO_14                                                                       \
+#define SCHEMA_UNDO_14                                                                             \
     SCHEMA_UNDO_15 "DROP TABLE partner_usage; CREATE INDEX log_partner ON log (partner);"
 
 #endif

@@ -2173,24 +2173,17 @@ s_count_rows (const char *path, const char *table)
 
 //  A version's cells back in data_cells, a row each, as migrations 7 to
 //  11 kept them (before 12 packed them into data_tables.cells).
-#define S_CELLS_UNPACKED                                                                      \
-    "CREATE TABLE data_cells (seq INTEGER NOT NULL, cell INTEGER NOT NULL,"                    \
-    "  dims_key TEXT NOT NULL, dim_count INTEGER NOT NULL, dim_key TEXT, dim_value TEXT,"     \
-    "  value REAL, n INTEGER, numerator INTEGER, denominator INTEGER,"                        \
-    "  suppressed INTEGER NOT NULL, mark INTEGER NOT NULL, low REAL, high REAL,"             \
-    "  size_shown INTEGER NOT NULL, PRIMARY KEY (seq, cell)) WITHOUT ROWID;"                  \
-    "INSERT INTO data_cells SELECT seq, cell, dims_key, dim_count, dim_key, dim_value, value," \
-    "  n, numerator, denominator, suppressed, mark, low, high, size_shown FROM data_values;"  \
-    "DROP VIEW data_values;"                                                                  \
-    "ALTER TABLE data_tables DROP COLUMN cells;"                                              \
-    "CREATE VIEW data_values AS SELECT c.seq AS seq, c.cell AS cell, t.owner AS partner,"    \
-    "  t.publisher AS publisher, t.network AS network, t.indicator AS indicator,"             \
-    "  t.period AS period, t.unit AS unit, t.version AS version, c.dims_key AS dims_key,"     \
-    "  c.dim_count AS dim_count, c.dim_key AS dim_key, c.dim_value AS dim_value,"            \
-    "  c.value AS value, c.n AS n, c.numerator AS numerator, c.denominator AS denominator,"   \
-    "  c.suppressed AS suppressed, c.mark AS mark, c.low AS low, c.high AS high,"             \
-    "  c.size_shown AS size_shown, t.status AS status, t.source AS source,"                   \
-    "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current"    \
+#define S_CELLS_UNPACKED                                                                           \
+    "CREATE TABLE data_cells (seq INTEGER NOT NULL, cell INTEGER NOT NULL,"                        \
+    "  dims_key TEXT NOT NULL, dim_count INTEGER NOT NULL, dim_key TEXT, dim_value TEXT,"          \
+    "  value REAL, n INTEGER, numerator INTEGER, denominator INTEGER,"                             \
+    "  suppressed INTEGER NOT NULL, mark INTEGER NOT NULL, low REAL, high REAL,"                   \
+    "  size_shown INTEGER NOT NULL, PRIMARY KEY (seq, cell)) WITHOUT ROWID;"                       \
+    "INSERT INTO data_cells SELECT seq, cell, dims_key, dim_count, dim_key, dim_value, value,"     \
+    "  n, numerator, denominator, suppressed, mark, low, high, size_shown FROM data_values;"       \
+    "DROP VIEW data_values;"                                                                       \
+    "ALTER TABLE data_tables DROP COLUMN cells;"                                                   \
+    "CREATE VIEW data_values AS SELECT c.seq AS seq, " SCHEMA_VALUES_COLUMNS                       \
     "  FROM data_tables t JOIN data_cells c ON c.seq = t.seq;"
 
 //  Create (or open) the database at path outside the store and run sql.
