@@ -90,17 +90,23 @@ log_keys_hash (store_t *self, const char *const *parts, size_t count, int64_t *k
         memcpy (input + at, parts [i], len);
         at += len;
     }
-    unsigned char out [crypto_shorthash_BYTES];
-    crypto_shorthash (out, input, size, self->key_secret);
+    log_keys_hash_bytes (self, input, size, key);
     if (input != local)
         free (input);
+    return CIBUS_OK;
+}
+
+void
+log_keys_hash_bytes (store_t *self, const void *input, size_t size, int64_t *key)
+{
+    unsigned char out [crypto_shorthash_BYTES];
+    crypto_shorthash (out, input, size, self->key_secret);
     //  Read as little-endian, as libsodium's own tests print it, so that
     //  a database moved to a host of the other byte order finds its keys.
     uint64_t bits = 0;
     for (int i = crypto_shorthash_BYTES - 1; i >= 0; i--)
         bits = bits << 8 | out [i];
     *key = (int64_t)bits;
-    return CIBUS_OK;
 }
 
 //  Whether the entry at seq is (partner, id).

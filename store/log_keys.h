@@ -38,6 +38,9 @@ cibus_err_t log_keys_find (store_t *self, const char *partner, const char *id, i
 //  table's for (network, owner, unit, indicator, period) (tables.c).
 cibus_err_t log_keys_hash (store_t *self, const char *const *parts, size_t count, int64_t *key);
 
+//  The same of input already joined (size bytes).
+void log_keys_hash_bytes (store_t *self, const void *input, size_t size, int64_t *key);
+
 //  Record that the entry at seq holds the pair log_keys_find placed at key.
 cibus_err_t log_keys_add (store_t *self, int64_t key, uint64_t seq);
 

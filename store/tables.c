@@ -105,14 +105,14 @@ tables_name_key (store_t *self, const char *const *parts, size_t count, int64_t 
         *key = last->key;
         return CIBUS_OK;
     }
-    cibus_err_t err = log_keys_hash (self, parts, count, key);
-    if (err == CIBUS_OK && fits) {
-        //  size + 1: an empty cache (size 0) matches nothing.
-        memcpy (last->input, input, size);
-        last->size = size + 1;
-        last->key = *key;
-    }
-    return err;
+    if (!fits)
+        return log_keys_hash (self, parts, count, key);
+    log_keys_hash_bytes (self, input, size, key);
+    //  size + 1: an empty cache (size 0) matches nothing.
+    memcpy (last->input, input, size);
+    last->size = size + 1;
+    last->key = *key;
+    return CIBUS_OK;
 }
 
 //  The two keys data_tables indexes a table by (tables_name_key).
