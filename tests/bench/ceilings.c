@@ -577,7 +577,8 @@ bench_ceilings (bench_t *self)
                         "transaction, a table's rows, store API");
         if (s_sqlite_run (self, 1, &self->size.fsync, &one [n2])
             && s_sqlite_run (self, BENCH_LOG_BATCH, &self->size.batch, &batch [n2])
-            && s_rows_run (self, &table_rows [n2]) && s_store_run (self, &self->size.batch, &store [n2]))
+            && s_rows_run (self, &table_rows [n2])
+            && s_store_run (self, &self->size.batch, &store [n2]))
             n2++;
     }
     for (int run = 1; bench_wants (self, "c3") && run <= self->runs && !zsys_interrupted; run++) {
