@@ -2462,6 +2462,50 @@ test_measure_migration_15_keys_every_table (void **state)
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
+//  Each table is keyed by the hash of its own indicator and of its own
+//  network and owner (migration 15), whatever the table before it was:
+//  tables of two indicators and two owners, interleaved, hold two keys
+//  of each, and a store opened afresh, which hashes each name anew,
+//  finds every table through them as the store that wrote them did.
+static void
+test_measure_tables_are_keyed_by_their_own_indicator_and_owner (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    world_define_absence (self);
+    world_table (self, &self->alice, "a1", "early-literacy", "k3", "2026-Q3", "168/410",
+                 "race=black", "52/160", NULL);
+    world_table (self, &self->alice, "a2", "early-literacy", "absence", "2026-09", "40/410",
+                 "grade=3", "12/160", NULL);
+    world_table (self, &self->carol, "c1", "early-literacy", "k3", "2026-Q3", "150/400",
+                 "race=black", "50/150", NULL);
+    world_table (self, &self->carol, "c2", "early-literacy", "absence", "2026-10", "30/400",
+                 "grade=3", "11/150", NULL);
+    world_table (self, &self->alice, "a3", "early-literacy", "k3", "2026-Q2", "160/410",
+                 "race=black", "51/160", NULL);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(DISTINCT ikey) FROM data_tables"), 2);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(DISTINCT okey) FROM data_tables"), 2);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM (SELECT indicator FROM "
+                                               "data_tables GROUP BY ikey HAVING "
+                                               "count(DISTINCT indicator) > 1)"),
+                      0);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM (SELECT owner FROM "
+                                               "data_tables GROUP BY okey HAVING "
+                                               "count(DISTINCT owner) > 1)"),
+                      0);
+    char *k3 = strdup (s_values (self, &self->hub, "k3", NULL, true));
+    char *absence = strdup (s_values (self, &self->hub, "absence", NULL, true));
+    store_destroy (&self->store);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_string_equal (s_values (self, &self->hub, "k3", NULL, true), k3);
+    assert_string_equal (s_values (self, &self->hub, "absence", NULL, true), absence);
+    assert_non_null (strstr (k3, "2026-Q2"));
+    assert_non_null (strstr (absence, "2026-10"));
+    free (k3);
+    free (absence);
+}
+
 //  Migration 12 packs every row a version has in data_cells, however
 //  many: here a table's three, and 300 more than a table may have (as a
 //  replica written before such a table was refused could hold), each
@@ -2598,6 +2642,7 @@ main (void)
         T (test_measure_migration_9_keys_every_table),
         T (test_measure_migration_12_packs_every_row_of_a_version),
         T (test_measure_migration_15_keys_every_table),
+        T (test_measure_tables_are_keyed_by_their_own_indicator_and_owner),
     };
 #undef T
     return cmocka_run_group_tests (tests, NULL, NULL);
