@@ -447,13 +447,6 @@ s_compare_text (const char *a, const char *b)
     return strcmp (a, b);
 }
 
-//  count zeroed items of size bytes in model's arena, freed with it.
-static void *
-s_alloc (const model_t *model, size_t count, size_t size)
-{
-    return count <= SIZE_MAX / size ? arena_alloc (model->arena, count * size) : NULL;
-}
-
 //  The earlier versions as the audit takes them; the models are freed by
 //  the caller, even after a failure, and the marks with the new version's
 //  model.
@@ -479,7 +472,7 @@ s_earlier (s_decider_t *self, const disclosure_view_t *earlier, size_t count,
             model_problem_prefix (self->problem, "earlier version %zu: ", e + 1);
             return rc;
         }
-        marks [e] = s_alloc (self->model, models [e]->node_count, sizeof **marks);
+        marks [e] = model_alloc (self->model, models [e]->node_count, sizeof **marks);
         if (!marks [e])
             return model_problem (self->problem, CIBUS_ERR_NOMEM, DISCLOSURE_NO_CELL,
                                   "out of memory");
@@ -518,14 +511,14 @@ s_decide (const disclosure_view_t *earlier, size_t earlier_count, const disclosu
     s_decider_t self = {
         .model = model,
         .rules = rules,
-        .marks = s_alloc (model, model->node_count, sizeof *self.marks),
-        .versions = s_alloc (model, earlier_count + 1, sizeof *self.versions),
+        .marks = model_alloc (model, model->node_count, sizeof *self.marks),
+        .versions = model_alloc (model, earlier_count + 1, sizeof *self.versions),
         .version_count = earlier_count + 1,
-        .known = s_alloc (model, model->node_count, sizeof *self.known),
+        .known = model_alloc (model, model->node_count, sizeof *self.known),
         .problem = problem,
     };
-    model_t **models = s_alloc (model, earlier_count + 1, sizeof *models);
-    disclosure_mark_t **marks = s_alloc (model, earlier_count + 1, sizeof *marks);
+    model_t **models = model_alloc (model, earlier_count + 1, sizeof *models);
+    disclosure_mark_t **marks = model_alloc (model, earlier_count + 1, sizeof *marks);
     if (!self.marks || !self.versions || !self.known || !models || !marks) {
         model_problem (problem, CIBUS_ERR_NOMEM, DISCLOSURE_NO_CELL, "out of memory");
         rc = CIBUS_ERR_NOMEM;

@@ -154,8 +154,7 @@ model_mark (const model_t *self, const disclosure_decision_t *decision, size_t n
 
 typedef struct {
     model_t *model;
-    arena_t *arena; //  the model's
-    text_t text;    //  where a key or a name is made before it is kept
+    text_t text; //  where a key or a name is made before it is kept
     const disclosure_table_t *table;
     disclosure_problem_t *problem;
     int *cat;       //  cell_count x dimension_count: the category of each dimension, or -1
@@ -193,12 +192,16 @@ s_nomem (s_builder_t *self)
 
 //  Room for alloc items of size bytes in the model's arena, the count
 //  items of array copied in: an array grown. NULL when out of memory.
+void *
+model_alloc (const model_t *self, size_t count, size_t size)
+{
+    return count <= SIZE_MAX / size ? arena_alloc (self->arena, count * size) : NULL;
+}
+
 static void *
 s_grow (s_builder_t *self, const void *array, size_t count, size_t alloc, size_t size)
 {
-    if (alloc > SIZE_MAX / size)
-        return NULL;
-    void *grown = arena_alloc (self->arena, alloc * size);
+    void *grown = model_alloc (self->model, alloc, size);
     if (grown && count)
         memcpy (grown, array, count * size);
     return grown;
@@ -213,7 +216,7 @@ s_keep (s_builder_t *self)
     text_t *text = &self->text;
     if (text->failed)
         return NULL;
-    char *kept = arena_alloc (self->arena, text->len + 1);
+    char *kept = arena_alloc (self->model->arena, text->len + 1);
     if (kept && text->len)
         memcpy (kept, text->text, text->len);
     text->len = 0;
@@ -801,8 +804,8 @@ s_build (s_builder_t *self)
     node_t *total = &model->nodes [0];
     total->kind = NODE_TOTAL;
     total->cell = DISCLOSURE_TOTAL;
-    total->key = arena_strdup (self->arena, "");
-    total->name = arena_strdup (self->arena, "total");
+    total->key = arena_strdup (self->model->arena, "");
+    total->name = arena_strdup (self->model->arena, "total");
     if (!total->key || !total->name)
         return s_nomem (self);
     if (table->total.coord_count)
@@ -884,7 +887,7 @@ model_new (const disclosure_table_t *table, model_t **model_p, disclosure_proble
     }
     model->arena = arena;
     model->table = table;
-    s_builder_t builder = {.model = model, .arena = arena, .table = table, .problem = problem};
+    s_builder_t builder = {.model = model, .table = table, .problem = problem};
     cibus_err_t rc = s_build (&builder);
     free (builder.text.text);
     if (rc) {

@@ -78,6 +78,10 @@ cibus_err_t model_new (const disclosure_table_t *table, model_t **model_p,
 
 void model_destroy (model_t **self_p);
 
+//  count zeroed items of size bytes in the model's arena, freed with the
+//  model; NULL when out of memory or when count * size overflows.
+void *model_alloc (const model_t *self, size_t count, size_t size);
+
 //  The node with this key, or -1.
 long model_find_node (const model_t *self, const char *key);
 
