@@ -384,6 +384,15 @@ static const char *s_migrations [] = {
     "DROP VIEW data_values;"
     S_DATA_VALUES_VIEW ", t.ikey AS ikey, t.okey AS okey "
     "  FROM data_tables t, cibus_cells (t.cells) c;",
+
+    //  16: a table's masked copy (or its marker) is a column of its
+    //  version's row, data_tables.masked, instead of a row of its own in
+    //  masked, keyed by the same seq and naming the same owner, that
+    //  every table wrote in one more b-tree. Its step checks that every
+    //  copy found its row before masked goes.
+    "ALTER TABLE data_tables ADD COLUMN masked BLOB;"
+    "UPDATE data_tables SET masked = (SELECT m.envelope FROM masked m "
+    "  WHERE m.seq = data_tables.seq);",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 
@@ -393,6 +402,7 @@ static cibus_err_t (*const s_migration_steps [S_MIGRATIONS]) (store_t *) = {
     [8] = tables_keys_fill,
     [11] = tables_cells_fill,
     [14] = tables_name_keys_fill,
+    [15] = tables_masked_move,
 };
 
 cibus_err_t
@@ -521,13 +531,13 @@ s_prepare_all (store_t *self)
                           "INSERT INTO log (seq, partner, id, topic, received_at, envelope) "
                           "VALUES (?, ?, ?, ?, ?, ?)")
         || store_prepare (self, &self->read,
-                          "SELECT l.seq, l.topic, l.envelope, m.owner, m.envelope FROM log l "
-                          "LEFT JOIN masked m ON m.seq = l.seq WHERE l.seq >= ? "
+                          "SELECT l.seq, l.topic, l.envelope, m.owner, m.masked FROM log l "
+                          "LEFT JOIN data_tables m ON m.seq = l.seq WHERE l.seq >= ? "
                           "ORDER BY l.seq LIMIT ?")
         || store_prepare (self, &self->read_topics,
                           "SELECT seq, topic FROM log WHERE seq >= ? ORDER BY seq LIMIT ?")
-        || store_prepare (self, &self->read_one, "SELECT l.envelope, m.owner, m.envelope FROM log l "
-                          "LEFT JOIN masked m ON m.seq = l.seq WHERE l.seq = ?")
+        || store_prepare (self, &self->read_one, "SELECT l.envelope, m.owner, m.masked FROM log l "
+                          "LEFT JOIN data_tables m ON m.seq = l.seq WHERE l.seq = ?")
         || store_prepare (self, &self->data_version, "PRAGMA data_version")
         || usage_prepare (self))
         return CIBUS_ERR_STORE;

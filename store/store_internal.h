@@ -51,7 +51,7 @@ typedef enum {
     TABLES_MARKS,
     TABLES_PARTNER_IN,
     TABLES_ADD,
-    TABLES_MASKED_PUT,
+    TABLES_MARKER,
     TABLES_SUPERSEDE,
     TABLES__COUNT
 } tables_stmt_t;

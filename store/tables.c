@@ -10,8 +10,8 @@
     low, high, size_shown), packed with the cells in the version's row of
     data_tables (cells.h), which the queries (through the view
     data_values, a row per cell) and the next correction read, and as the
-    masked copy of the entry in masked, which live delivery and replay
-    send. Both are written once, in the
+    masked copy of the entry, in the same row (data_tables.masked), which
+    live delivery and replay send. Both are written once, in the
     transaction that appends the entry, so no reader can ever be served
     a value before the decision that hides it exists.
 
@@ -58,10 +58,10 @@ static const char *s_sql [TABLES__COUNT] = {
                           "EXISTS (SELECT 1 FROM partners WHERE name = ?1)",
     [TABLES_ADD] = "INSERT INTO data_tables (network, owner, unit, indicator, period, version, "
                    "seq, publisher, status, source, extracted_on, received_at, current, tkey, "
-                   "cells, ikey, okey) "
+                   "cells, ikey, okey, masked) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?20, ?14, "
-                   "?15, ?16)",
-    [TABLES_MASKED_PUT] = "INSERT OR REPLACE INTO masked (seq, owner, envelope) VALUES (?, ?, ?)",
+                   "?15, ?16, ?17)",
+    [TABLES_MARKER] = "UPDATE data_tables SET masked = ?2 WHERE seq = ?1",
     [TABLES_SUPERSEDE] = "UPDATE data_tables SET current = 0 WHERE seq = ? AND current = 1",
 };
 
@@ -245,6 +245,31 @@ tables_name_keys_fill (store_t *self)
                    "okey = cibus_name_key (network, owner);",
                    "CREATE INDEX data_tables_ikey ON data_tables (ikey);"
                    "CREATE INDEX data_tables_okey ON data_tables (okey);");
+}
+
+cibus_err_t
+tables_masked_move (store_t *self)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT count(*) FROM masked m WHERE NOT EXISTS (SELECT 1 FROM "
+                            "data_tables t WHERE t.seq = m.seq AND t.owner = m.owner)",
+                            -1, &stmt, NULL)
+        != SQLITE_OK)
+        return store_fail (self, "migrate-masked");
+    int rc = sqlite3_step (stmt);
+    int64_t orphans = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : -1;
+    sqlite3_finalize (stmt);
+    if (orphans < 0)
+        return store_fail (self, "migrate-masked");
+    if (orphans > 0) {
+        log_value_t db;
+        log_error ("event=store-failed op=migrate-masked db=\"%s\" error=\"%lld masked copies "
+                   "have no table version of their seq and owner\"",
+                   log_escape (&db, self->path), (long long)orphans);
+        return CIBUS_ERR_STORE;
+    }
+    return store_exec (self, "DROP TABLE masked;", "migrate-masked");
 }
 
 //  Migration 12's step: one version's rows of data_cells, read in the
@@ -1078,9 +1103,8 @@ s_mask (const Cibus__IndicatorDefinition *def, Cibus__DataCell *cell,
 //  Make the previous version's masked copy a marker: the table's name and
 //  version, superseded, without a cell.
 static cibus_err_t
-s_marker (store_t *self, tables_work_t *work, const char *network)
+s_marker (store_t *self, tables_work_t *work)
 {
-    (void)network;
     const tables_version_t *previous = &work->versions [work->count - 2];
     const envelope_t *old = previous->env;
     Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
@@ -1107,21 +1131,24 @@ s_marker (store_t *self, tables_work_t *work, const char *network)
     codec_buf_t buf = {0};
     cibus_err_t err = codec_pack_envelope (&marker, &buf);
     if (err == CIBUS_OK) {
-        sqlite3_stmt *stmt = self->tables [TABLES_MASKED_PUT];
+        sqlite3_stmt *stmt = self->tables [TABLES_MARKER];
         sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)previous->seq);
-        sqlite3_bind_text (stmt, 2, work->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_blob (stmt, 3, buf.data, (int)buf.size, SQLITE_STATIC);
+        sqlite3_bind_blob (stmt, 2, buf.data, (int)buf.size, SQLITE_STATIC);
         err = store_step_done (self, stmt, "table-marker");
+        if (err == CIBUS_OK && sqlite3_changes (self->db) != 1)
+            err = store_fail (self, "table-marker");
     }
     codec_buf_release (&buf);
     return err;
 }
 
 //  The version's own row: what its cells share, whether it is the table's
-//  current version, and its cells packed (cells.h), or none.
+//  current version, its cells packed (cells.h), or none, and the copy
+//  other readers are sent (masked, or a marker).
 static cibus_err_t
 s_add_version (store_t *self, const envelope_t *env, const char *network,
-               const tables_work_t *work, bool current, const codec_buf_t *cells)
+               const tables_work_t *work, bool current, const codec_buf_t *cells,
+               const void *masked, size_t masked_size)
 {
     const Cibus__DataSubmission *data = env->data;
     int64_t ikey, okey;
@@ -1143,6 +1170,7 @@ s_add_version (store_t *self, const envelope_t *env, const char *network,
         sqlite3_bind_blob (stmt, 14, cells->data, (int)cells->size, SQLITE_STATIC);
     else
         sqlite3_bind_null (stmt, 14);
+    sqlite3_bind_blob (stmt, 17, masked, (int)masked_size, SQLITE_STATIC);
     cibus_err_t err = store_step_done (self, stmt, "table-add");
     //  Its key in memory, written to table_keys in order later; to the
     //  table now when memory is full.
@@ -1164,19 +1192,18 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
     *superseded = 0;
     cibus_err_t err = CIBUS_OK;
     if (work->count > 1) {
-        err = s_marker (self, work, network);
+        err = s_marker (self, work);
         *superseded = work->versions [work->count - 2].seq;
     }
-    //  The projection first, from the whole table; then the same cells
-    //  masked in place for the copy.
+    //  The projection's cells first, packed from the whole table; then
+    //  the same cells masked in place for the copy, which the version's
+    //  row holds beside them.
     //  A first version has no cells to supersede.
     for (size_t v = 0; err == CIBUS_OK && v + 1 < work->count; v++)
         err = s_supersede (self, &work->versions [v].seq, 1);
     if (err == CIBUS_OK)
         err = cells_pack (&self->cells, data->total, &latest->decision.total, data->cells,
                           latest->marks, data->n_cells);
-    if (err == CIBUS_OK)
-        err = s_add_version (self, env, network, work, true, &self->cells.buf);
     if (err)
         return err;
     const Cibus__IndicatorDefinition *def = work->def->indicator;
@@ -1185,14 +1212,9 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
         s_mask (def, data->cells [i], &latest->marks [i]);
     data->has_masked = data->masked = true;
     err = codec_pack_envelope (env, masked);
-    if (err == CIBUS_OK) {
-        sqlite3_stmt *stmt = self->tables [TABLES_MASKED_PUT];
-        sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
-        sqlite3_bind_text (stmt, 2, work->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_blob (stmt, 3, masked->data, (int)masked->size, SQLITE_STATIC);
-        err = store_step_done (self, stmt, "table-masked");
-    }
-    return err;
+    return err ? err
+               : s_add_version (self, env, network, work, true, &self->cells.buf, masked->data,
+                                masked->size);
 }
 
 //  ------------------------------------------------------------ a replica
@@ -1281,7 +1303,7 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
             versions [0].seq = previous;
             versions [0].data = versions [0].env->data;
             work.count = 2;
-            err = s_marker (self, &work, network);
+            err = s_marker (self, &work);
         }
     }
     codec_envelope_free (versions [0].env);
@@ -1318,13 +1340,6 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
     }
     //  A marker's total is projected hidden and not current.
     if (err == CIBUS_OK)
-        err = s_add_version (self, env, network, &work, !superseded, cells);
-    if (err == CIBUS_OK) {
-        sqlite3_stmt *stmt = self->tables [TABLES_MASKED_PUT];
-        sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
-        sqlite3_bind_text (stmt, 2, work.owner, -1, SQLITE_STATIC);
-        sqlite3_bind_blob (stmt, 3, bytes, (int)size, SQLITE_STATIC);
-        err = store_step_done (self, stmt, "table-masked");
-    }
+        err = s_add_version (self, env, network, &work, !superseded, cells, bytes, size);
     return err;
 }

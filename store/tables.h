@@ -109,6 +109,11 @@ cibus_err_t tables_name_key (store_t *self, const char *const *parts, size_t cou
 
 /* Migration 15's step: the two keys of every table, then their indexes. */
 cibus_err_t tables_name_keys_fill (store_t *self);
+
+/* Migration 16's step, after its copy of each masked copy into its
+   version's row: refuses (STORE, logged) if any copy of masked found no
+   row of its seq and owner, and drops masked otherwise. */
+cibus_err_t tables_masked_move (store_t *self);
 //  Hold the newest tables' keys in memory (key_run.h): those of the tables
 //  after the mark stored for table_keys, read back from data_tables.
 //  After the migrations and tables_prepare; full as key_run_new's.

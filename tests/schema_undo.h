@@ -17,11 +17,22 @@
     "  c.size_shown AS size_shown, t.status AS status, t.source AS source,"                        \
     "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current"
 
+/* The database back at version 15: each table's masked copy in a row of
+   its own in masked (migration 16 undone). */
+#define SCHEMA_UNDO_16                                                                             \
+    "CREATE TABLE masked (seq INTEGER PRIMARY KEY, owner TEXT NOT NULL,"                           \
+    "  envelope BLOB NOT NULL);"                                                                   \
+    "INSERT INTO masked SELECT seq, owner, masked FROM data_tables WHERE masked IS NOT NULL;"      \
+    "DROP VIEW data_values;"                                                                       \
+    "ALTER TABLE data_tables DROP COLUMN masked;"                                                  \
+    "CREATE VIEW data_values AS SELECT t.seq AS seq, " SCHEMA_VALUES_COLUMNS                       \
+    ", t.ikey AS ikey, t.okey AS okey FROM data_tables t, cibus_cells (t.cells) c;"
+
 /* The database back at version 14: data_tables indexed by the names of
    its indicator and period and of its network and owner, and data_values
-   without the keys (migration 15 undone). */
+   without the keys (migrations 16 and 15 undone). */
 #define SCHEMA_UNDO_15                                                                             \
-    "DROP VIEW data_values;"                                                                       \
+    SCHEMA_UNDO_16 "DROP VIEW data_values;"                                                        \
     "DROP INDEX data_tables_ikey;"                                                                 \
     "DROP INDEX data_tables_okey;"                                                                 \
     "ALTER TABLE data_tables DROP COLUMN ikey;"                                                    \
@@ -32,7 +43,7 @@
     "  FROM data_tables t, cibus_cells (t.cells) c;"
 
 /* The database back at version 13: partner usage summed through an
-   index on log (partner) again (migrations 15 and 14 undone). */
+   index on log (partner) again (migrations 16 to 14 undone). */
 #define SCHEMA_UNDO_14                                                                             \
     SCHEMA_UNDO_15 "DROP TABLE partner_usage; CREATE INDEX log_partner ON log (partner);"
 

@@ -29,7 +29,7 @@
 #include <sqlite3.h>
 
 //  The schema's version after every migration (store.c).
-#define S_LATEST_SCHEMA 15
+#define S_LATEST_SCHEMA 16
 
 //  ------------------------------------------------------------ the indicator
 
@@ -2462,6 +2462,91 @@ test_measure_migration_15_keys_every_table (void **state)
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
+//  Every copy a reader is sent on replay, as bytes, for seqs 1 to count:
+//  the owner's, the backbone's and another partner's, one after another.
+static void
+s_copies (world_t *self, uint64_t count, codec_buf_t *copies)
+{
+    const store_partner_t *readers [] = {&self->alice, &self->hub, &self->carol};
+    for (uint64_t seq = 1; seq <= count; seq++)
+        for (size_t r = 0; r < 3; r++)
+            world_replay_bytes (self, seq, readers [r], &copies [(seq - 1) * 3 + r]);
+}
+
+//  Migration 16 moves each table's masked copy, and each marker that
+//  replaced one, into its version's row: every reader is sent the same
+//  bytes for every seq after it as before, and a correction made after
+//  it turns the migrated copy into a marker as it did the old row.
+static void
+test_measure_migration_16_keeps_every_masked_copy (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    world_table (self, &self->alice, "a1", "early-literacy", "k3", "2026-Q3", "168/410",
+                 "race=black", "52/160", "race=white", "116/250", NULL);
+    world_table (self, &self->alice, "a2", "early-literacy", "k3", "2026-Q3", "170/410",
+                 "race=black", "53/160", "race=white", "117/250", NULL);
+    world_table (self, &self->carol, "c1", "early-literacy", "k3", "2026-Q2", "150/400",
+                 "race=black", "50/150", "race=white", "100/250", NULL);
+    uint64_t count = store_last_seq (self->store);
+    assert_int_equal (count, 4);
+    codec_buf_t before [4 * 3], after [4 * 3];
+    s_copies (self, count, before);
+    //  The other partner gets a copy of each table but not the whole one.
+    for (uint64_t seq = 2; seq <= count; seq++)
+        assert_true (before [(seq - 1) * 3 + 2].size > 0);
+    store_destroy (&self->store);
+    s_sql_run (self->path, SCHEMA_UNDO_16 "PRAGMA user_version = 15;");
+    assert_int_equal (s_count_rows (self->path, "masked"), 3);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
+    assert_int_equal (
+        s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'masked'"), 0);
+    assert_int_equal (s_count_rows (self->path, "data_tables WHERE masked IS NOT NULL"), 3);
+    s_copies (self, count, after);
+    for (size_t i = 0; i < count * 3; i++) {
+        assert_int_equal (after [i].size, before [i].size);
+        if (before [i].size)
+            assert_memory_equal (after [i].data, before [i].data, before [i].size);
+        codec_buf_release (&before [i]);
+        codec_buf_release (&after [i]);
+    }
+    //  A correction of c1, after the migration: c1's copy becomes a marker.
+    world_table (self, &self->carol, "c2", "early-literacy", "k3", "2026-Q2", "151/400",
+                 "race=black", "51/150", "race=white", "100/250", NULL);
+    envelope_t *marker = world_replay (self, 4, &self->alice);
+    assert_non_null (marker);
+    assert_true (marker->data->superseded);
+    assert_int_equal (marker->data->n_cells, 0);
+    assert_null (marker->data->total);
+    codec_envelope_free (marker);
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+}
+
+//  Migration 16 refuses a masked copy that has no version of its seq and
+//  owner to go to, rather than drop it: the store does not open, and the
+//  database stays as it was.
+static void
+test_measure_migration_16_refuses_a_copy_without_its_table (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    world_table (self, &self->alice, "a1", "early-literacy", "k3", "2026-Q3", "168/410",
+                 "race=black", "52/160", NULL);
+    store_destroy (&self->store);
+    s_sql_run (self->path, SCHEMA_UNDO_16 "UPDATE masked SET owner = 'carol';"
+                                          "PRAGMA user_version = 15;");
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_null (self->store);
+    assert_int_equal (s_sql_value (self->path, "PRAGMA user_version"), 15);
+    assert_int_equal (s_count_rows (self->path, "masked"), 1);
+    assert_int_equal (
+        s_sql_value (self->path, "SELECT count(*) FROM pragma_table_info ('data_tables') "
+                                 "WHERE name = 'masked'"),
+        0);
+}
+
 //  Each table is keyed by the hash of its own indicator and of its own
 //  network and owner (migration 15), whatever the table before it was:
 //  tables of two indicators and two owners, interleaved, hold two keys
@@ -2554,9 +2639,8 @@ test_measure_a_version_1_database_is_migrated_with_empty_projections (void **sta
     assert_non_null (self->store);
     assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
     assert_int_equal (store_last_seq (self->store), 1);
-    const char *projections [] = {"indicators", "data_values",   "data_tables", "masked",
-                                  "commitments", "notes",        "config",      "partner_feeds",
-                                  "practices"};
+    const char *projections [] = {"indicators", "data_values",   "data_tables", "commitments",
+                                  "notes",      "config",        "partner_feeds", "practices"};
     for (size_t i = 0; i < sizeof projections / sizeof projections [0]; i++)
         assert_int_equal (s_count_rows (path, projections [i]), 0);
     assert_int_equal (s_count_rows (path, "log"), 1);
@@ -2568,7 +2652,7 @@ test_measure_a_version_1_database_is_migrated_with_empty_projections (void **sta
                  "race=black", "52/160", "race=white", "75/140", NULL);
     assert_int_equal (s_count_rows (path, "data_values"), 3);
     assert_int_equal (s_count_rows (path, "data_tables"), 1);
-    assert_int_equal (s_count_rows (path, "masked"), 1);
+    assert_int_equal (s_count_rows (path, "data_tables WHERE masked IS NOT NULL"), 1);
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
@@ -2643,6 +2727,8 @@ main (void)
         T (test_measure_migration_12_packs_every_row_of_a_version),
         T (test_measure_migration_15_keys_every_table),
         T (test_measure_tables_are_keyed_by_their_own_indicator_and_owner),
+        T (test_measure_migration_16_keeps_every_masked_copy),
+        T (test_measure_migration_16_refuses_a_copy_without_its_table),
     };
 #undef T
     return cmocka_run_group_tests (tests, NULL, NULL);
