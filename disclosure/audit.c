@@ -165,7 +165,7 @@ s_run_table (disclosure_audit_t *self, const disclosure_view_t *views, const s_s
     cibus_err_t rc = CIBUS_OK;
     for (size_t k = 0; k < count && !rc; k++) {
         const disclosure_view_t *view = &views [sorted [k].index];
-        rc = model_new (view->table, &models [k], problem);
+        rc = model_new (view->table, NULL, &models [k], problem);
         if (rc) {
             model_problem_prefix (
                 problem,

@@ -467,7 +467,7 @@ s_earlier (s_decider_t *self, const disclosure_view_t *earlier, size_t count,
         if (view->table->kind != table->kind)
             return model_problem (self->problem, CIBUS_ERR_USAGE, DISCLOSURE_NO_CELL,
                                   "earlier version %zu is of another kind", e + 1);
-        cibus_err_t rc = model_new (view->table, &models [e], self->problem);
+        cibus_err_t rc = model_new (view->table, self->rules->shapes, &models [e], self->problem);
         if (rc) {
             model_problem_prefix (self->problem, "earlier version %zu: ", e + 1);
             return rc;
@@ -503,7 +503,7 @@ s_decide (const disclosure_view_t *earlier, size_t earlier_count, const disclosu
         return model_problem (problem, CIBUS_ERR_USAGE, DISCLOSURE_NO_CELL,
                               "the decision has no room for the cells' marks");
     model_t *model;
-    rc = model_new (table, &model, problem);
+    rc = model_new (table, rules->shapes, &model, problem);
     if (rc)
         return rc;
     //  What deciding needs besides the models lives as long as the new

@@ -160,6 +160,18 @@ typedef struct {
 /* The NCES 2011-603 bands above, in increasing max_size. */
 extern const disclosure_band_t DISCLOSURE_NCES_BANDS [5];
 
+/* The shapes of the tables a thread decided last - a shape is what of a
+   table its equations are made of: the catalogue's dimensions and
+   categories, in order, and each cell's categories, in the order given -
+   with the equations, keys and names made of each. A table of a shape
+   held is decided from it, its counts checked and summed anew; the
+   decision is the same as without one. Used by one thread at a time;
+   every model made from it is freed before it is.                        */
+typedef struct disclosure_shapes_s disclosure_shapes_t;
+
+disclosure_shapes_t *disclosure_shapes_new (void);
+void disclosure_shapes_destroy (disclosure_shapes_t **self_p);
+
 typedef struct {
     uint64_t min_cell;       /* a cell of fewer people is small (default 10; at least 1) */
     bool complement;         /* steps 3 and 4; false only to show what naive suppression leaks */
@@ -168,10 +180,11 @@ typedef struct {
     double value_protection; /* a small value's range must reach this part of it each side (0.1) */
     const disclosure_band_t *bands; /* in increasing max_size; NULL (with 0) codes nothing */
     size_t band_count;
+    disclosure_shapes_t *shapes; /* NULL, or the shapes deciding keeps and reuses */
 } disclosure_rules_t;
 
 /* The defaults: min_cell 10, complementary suppression on, hidden sizes
-   not shown, protection 0.5 and 0.1, the NCES bands.                     */
+   not shown, protection 0.5 and 0.1, the NCES bands, no shapes held.     */
 void disclosure_rules_default (disclosure_rules_t *rules);
 
 typedef enum {

@@ -9,7 +9,20 @@
 
     A model lives in an arena of its own: its nodes, relations, keys and
     names are some thirty pieces for a small table, made and dropped for
-    every table decided, and freed at once with it.                        */
+    every table decided, and freed at once with it.
+
+    Most of that is the table's shape, not its counts: the nodes of its
+    total and cells with their keys and names, the relations and their
+    members, the orders of their keys. A model is made in two steps: the
+    shape (checked as a whole table is, in the same order, so that the
+    refusal is the same), then the model of it, which copies the shape's
+    nodes and relations, checks the counts, sums each relation and adds
+    its remainder. Deciding a stream of tables of a few indicators makes
+    the same shapes again and again, so disclosure_shapes_t holds the last
+    few, each with a copy of what it is the shape of, compared in full
+    (every dimension, category and cell's categories, in order) before one
+    is used: a table of a shape held costs the second step only. A shape
+    is counted by the models made of it and freed with the last.           */
 
 #include "model.h"
 
@@ -152,8 +165,29 @@ model_mark (const model_t *self, const disclosure_decision_t *decision, size_t n
 
 //  ---------------------------------------------------------------- build
 
+//  The first block of a model's arena, and of a shape's: a small table's
+//  fits it.
+#define S_MODEL_FIRST 4096
+
+//  A table's shape, modelled: a model of its total and cells, linked
+//  into relations not yet summed (a relation's remainder depends on the
+//  counts), in an arena of its own, with what models of it share.
+struct model_shape_s {
+    model_t base;      //  its arena is the shape's; base.table is NULL once built
+    size_t refs;       //  the models made of it, and shapes if it is held there
+    char **rest_keys;  //  each relation's remainder's key: "~" and the relation's
+    size_t *identity;  //  0, 1, 2 ...: a remainder's one relation, &identity [r]
+    //  What it is the shape of, copied, when shapes hold it.
+    const disclosure_dimension_t *dimensions;
+    size_t dimension_count;
+    const disclosure_cell_t *cells; //  categories only
+    size_t cell_count;
+    uint64_t used; //  when shapes last found it
+};
+
 typedef struct {
     model_t *model;
+    const model_shape_t *shape; //  what a model is made of (NULL while making a shape)
     text_t text; //  where a key or a name is made before it is kept
     const disclosure_table_t *table;
     disclosure_problem_t *problem;
@@ -723,11 +757,11 @@ s_sum (s_builder_t *self, size_t r)
     rest->size = truth ? relation->rest : 0;
     rest->num_known = truth && margin->num_known && nums_known;
     rest->num = rest->num_known ? fmax (0, margin->num - num) : 0;
-    text_cat (&self->text, "~", relation->key, (char *)NULL);
-    rest->key = s_keep (self);
-    rest->name = relation->rest_name; //  the arena's, as long as the model
-    if (!rest->key || !rest->name)
-        return s_nomem (self);
+    //  The shape's, as long as the model.
+    rest->key = self->shape->rest_keys [r];
+    rest->name = relation->rest_name;
+    rest->relations = &self->shape->identity [r];
+    rest->relation_count = 1;
     relation->remainder = index;
     return CIBUS_OK;
 }
@@ -786,8 +820,12 @@ s_orders (s_builder_t *self)
     return model->node_order && model->relation_order ? CIBUS_OK : s_nomem (self);
 }
 
+//  The shape of a table: its nodes and relations, checked as a model is
+//  and in the same order (the counts, which a model of it checks again,
+//  where a whole build meets them), linked and ordered; each relation's
+//  remainder's key, and the identity its relations lists point into.
 static cibus_err_t
-s_build (s_builder_t *self)
+s_build_shape (s_builder_t *self, model_shape_t *shape)
 {
     const disclosure_table_t *table = self->table;
     model_t *model = self->model;
@@ -862,33 +900,285 @@ s_build (s_builder_t *self)
     }
     for (size_t m = 0; m < mask_count && !rc; m++)
         rc = s_relations_of (self, masks [m], masks, mask_count);
-    size_t relations = model->relation_count;
-    for (size_t r = 0; r < relations && !rc; r++)
-        rc = s_sum (self, r);
     if (!rc)
         rc = s_link (self);
-    return rc ? rc : s_orders (self);
+    if (!rc)
+        rc = s_orders (self);
+    if (rc)
+        return rc;
+    size_t relations = model->relation_count ? model->relation_count : 1;
+    shape->rest_keys = s_grow (self, NULL, 0, relations, sizeof *shape->rest_keys);
+    shape->identity = s_grow (self, NULL, 0, relations, sizeof *shape->identity);
+    if (!shape->rest_keys || !shape->identity)
+        return s_nomem (self);
+    for (size_t r = 0; r < model->relation_count; r++) {
+        text_cat (&self->text, "~", model->relations [r].key, (char *)NULL);
+        shape->rest_keys [r] = s_keep (self);
+        shape->identity [r] = r;
+        if (!shape->rest_keys [r])
+            return s_nomem (self);
+    }
+    return CIBUS_OK;
 }
 
-#define S_MODEL_FIRST 4096
+//  Whether node a comes before node b in the order of their keys (and of
+//  their indices, for equal keys), as s_order sorts them.
+static bool
+s_before (const model_t *model, size_t a, size_t b)
+{
+    int order = strcmp (model->nodes [a].key, model->nodes [b].key);
+    return order ? order < 0 : a < b;
+}
+
+//  A model of table from its shape: the shape's nodes and relations
+//  copied, the counts checked, each relation summed, its remainder (if
+//  it has one) added; the nodes' order is the shape's, with the
+//  remainders merged into it in their keys' order.
+static cibus_err_t
+s_instantiate (s_builder_t *self)
+{
+    model_t *model = self->model;
+    const model_t *base = &self->shape->base;
+    const disclosure_table_t *table = self->table;
+    //  A remainder at most for each relation.
+    self->node_alloc = base->node_count + base->relation_count;
+    self->relation_alloc = base->relation_count;
+    model->nodes = s_grow (self, base->nodes, base->node_count, self->node_alloc,
+                           sizeof *model->nodes);
+    model->relations = s_grow (self, base->relations, base->relation_count,
+                               base->relation_count ? base->relation_count : 1,
+                               sizeof *model->relations);
+    if (!model->nodes || !model->relations)
+        return s_nomem (self);
+    model->node_count = base->node_count;
+    model->relation_count = base->relation_count;
+    model->relation_order = base->relation_order;
+    cibus_err_t rc = s_check_counts (self, &model->nodes [0], &table->total);
+    for (size_t i = 0; i < table->cell_count && !rc; i++)
+        rc = s_check_counts (self, &model->nodes [NODE_OF_CELL (i)], &table->cells [i]);
+    for (size_t r = 0; r < model->relation_count && !rc; r++)
+        rc = s_sum (self, r);
+    if (rc)
+        return rc;
+    size_t *order = s_grow (self, NULL, 0, model->node_count ? model->node_count : 1,
+                            sizeof *order);
+    if (!order)
+        return s_nomem (self);
+    //  The remainders' keys are "~" and their relations', in that order.
+    size_t b = 0, n = 0;
+    for (size_t k = 0; k < model->relation_count; k++) {
+        long rest = model->relations [base->relation_order [k]].remainder;
+        if (rest < 0)
+            continue;
+        while (b < base->node_count && s_before (model, base->node_order [b], (size_t)rest))
+            order [n++] = base->node_order [b++];
+        order [n++] = (size_t)rest;
+    }
+    while (b < base->node_count)
+        order [n++] = base->node_order [b++];
+    assert (n == model->node_count);
+    model->node_order = order;
+    return CIBUS_OK;
+}
+
+//  ---------------------------------------------------------------- shapes
+
+//  Shapes held at most: a batch of tables is mostly of a few indicators.
+#define S_SHAPES 8
+
+struct disclosure_shapes_s {
+    model_shape_t *held [S_SHAPES];
+    uint64_t clock;
+};
+
+static void
+s_shape_release (model_shape_t **self_p)
+{
+    model_shape_t *self = *self_p;
+    *self_p = NULL;
+    if (self && --self->refs == 0) {
+        arena_t *arena = self->base.arena; //  the shape itself is in it
+        arena_destroy (&arena);
+    }
+}
+
+disclosure_shapes_t *
+disclosure_shapes_new (void)
+{
+    return calloc (1, sizeof (disclosure_shapes_t));
+}
+
+void
+disclosure_shapes_destroy (disclosure_shapes_t **self_p)
+{
+    assert (self_p);
+    disclosure_shapes_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < S_SHAPES; i++)
+        s_shape_release (&self->held [i]);
+    free (self);
+    *self_p = NULL;
+}
+
+static bool
+s_same_text (const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp (a, b) == 0);
+}
+
+//  Whether table has the shape: the same dimensions and categories, in
+//  the same order, and cells of the same categories, in the same order.
+static bool
+s_shape_of (const model_shape_t *self, const disclosure_table_t *table)
+{
+    if (table->dimension_count != self->dimension_count || table->cell_count != self->cell_count
+        || table->total.coord_count || (table->dimension_count && !table->dimensions)
+        || (table->cell_count && !table->cells))
+        return false;
+    for (size_t d = 0; d < table->dimension_count; d++) {
+        const disclosure_dimension_t *mine = &self->dimensions [d], *its = &table->dimensions [d];
+        if (its->category_count != mine->category_count || !s_same_text (its->name, mine->name)
+            || (its->category_count && !its->categories))
+            return false;
+        for (size_t c = 0; c < its->category_count; c++)
+            if (!s_same_text (its->categories [c], mine->categories [c]))
+                return false;
+    }
+    for (size_t i = 0; i < table->cell_count; i++) {
+        const disclosure_cell_t *mine = &self->cells [i], *its = &table->cells [i];
+        if (its->coord_count != mine->coord_count || (its->coord_count && !its->coords))
+            return false;
+        for (size_t k = 0; k < its->coord_count; k++)
+            if (!s_same_text (its->coords [k].dimension, mine->coords [k].dimension)
+                || !s_same_text (its->coords [k].category, mine->coords [k].category))
+                return false;
+    }
+    return true;
+}
+
+//  What table is the shape of, copied into the shape's arena. false when
+//  out of memory.
+static bool
+s_shape_keep (model_shape_t *self, const disclosure_table_t *table)
+{
+    arena_t *arena = self->base.arena;
+    disclosure_dimension_t *dims =
+        table->dimension_count ? model_alloc (&self->base, table->dimension_count, sizeof *dims)
+                               : NULL;
+    disclosure_cell_t *cells =
+        table->cell_count ? model_alloc (&self->base, table->cell_count, sizeof *cells) : NULL;
+    if ((table->dimension_count && !dims) || (table->cell_count && !cells))
+        return false;
+    for (size_t d = 0; d < table->dimension_count; d++) {
+        const disclosure_dimension_t *its = &table->dimensions [d];
+        const char **categories =
+            its->category_count
+                ? model_alloc (&self->base, its->category_count, sizeof *categories)
+                : NULL;
+        dims [d] = (disclosure_dimension_t){arena_strdup (arena, its->name), categories,
+                                            its->category_count};
+        if (!dims [d].name || (its->category_count && !categories))
+            return false;
+        for (size_t c = 0; c < its->category_count; c++)
+            if (its->categories [c]
+                && !(categories [c] = arena_strdup (arena, its->categories [c])))
+                return false;
+    }
+    for (size_t i = 0; i < table->cell_count; i++) {
+        const disclosure_cell_t *its = &table->cells [i];
+        disclosure_coord_t *coords = model_alloc (&self->base, its->coord_count, sizeof *coords);
+        if (!coords)
+            return false;
+        for (size_t k = 0; k < its->coord_count; k++) {
+            const disclosure_coord_t *coord = &its->coords [k];
+            coords [k].dimension = coord->dimension ? arena_strdup (arena, coord->dimension) : NULL;
+            coords [k].category = coord->category ? arena_strdup (arena, coord->category) : NULL;
+            if ((coord->dimension && !coords [k].dimension)
+                || (coord->category && !coords [k].category))
+                return false;
+        }
+        cells [i] = (disclosure_cell_t){.coords = coords, .coord_count = its->coord_count};
+    }
+    self->dimensions = dims;
+    self->dimension_count = table->dimension_count;
+    self->cells = cells;
+    self->cell_count = table->cell_count;
+    return true;
+}
+
+//  The shape of table: held in shapes, or made (and held there, the least
+//  recently found let go, when shapes is not NULL). A reference the
+//  caller releases; NULL with the refusal, or NOMEM, in problem.
+static model_shape_t *
+s_shape (disclosure_shapes_t *shapes, const disclosure_table_t *table,
+         disclosure_problem_t *problem, cibus_err_t *rc)
+{
+    size_t slot = 0;
+    for (size_t i = 0; shapes && i < S_SHAPES; i++) {
+        model_shape_t *held = shapes->held [i];
+        if (held && s_shape_of (held, table)) {
+            held->used = ++shapes->clock;
+            held->refs++;
+            return held;
+        }
+        if (!held || (shapes->held [slot] && held->used < shapes->held [slot]->used))
+            slot = i;
+    }
+    *rc = CIBUS_ERR_NOMEM;
+    arena_t *arena = arena_new_sized (S_MODEL_FIRST);
+    model_shape_t *shape = arena ? arena_alloc (arena, sizeof *shape) : NULL;
+    if (!shape) {
+        arena_destroy (&arena);
+        model_problem (problem, CIBUS_ERR_NOMEM, DISCLOSURE_NO_CELL, "out of memory");
+        return NULL;
+    }
+    shape->base.arena = arena;
+    shape->base.table = table;
+    shape->refs = 1;
+    s_builder_t builder = {.model = &shape->base, .table = table, .problem = problem};
+    *rc = s_build_shape (&builder, shape);
+    free (builder.text.text);
+    shape->base.table = NULL;
+    if (*rc == CIBUS_OK && shapes && !s_shape_keep (shape, table))
+        *rc = model_problem (problem, CIBUS_ERR_NOMEM, DISCLOSURE_NO_CELL, "out of memory");
+    if (*rc) {
+        s_shape_release (&shape);
+        return NULL;
+    }
+    if (shapes) {
+        s_shape_release (&shapes->held [slot]);
+        shapes->held [slot] = shape;
+        shape->used = ++shapes->clock;
+        shape->refs++;
+    }
+    return shape;
+}
 
 cibus_err_t
-model_new (const disclosure_table_t *table, model_t **model_p, disclosure_problem_t *problem)
+model_new (const disclosure_table_t *table, disclosure_shapes_t *shapes, model_t **model_p,
+           disclosure_problem_t *problem)
 {
     assert (table);
     assert (model_p);
     *model_p = NULL;
+    cibus_err_t rc = CIBUS_OK;
+    model_shape_t *shape = s_shape (shapes, table, problem, &rc);
+    if (!shape)
+        return rc;
     //  A small table's model fits the first block.
     arena_t *arena = arena_new_sized (S_MODEL_FIRST);
     model_t *model = arena ? arena_alloc (arena, sizeof *model) : NULL;
     if (!model) {
         arena_destroy (&arena);
+        s_shape_release (&shape);
         return model_problem (problem, CIBUS_ERR_NOMEM, DISCLOSURE_NO_CELL, "out of memory");
     }
     model->arena = arena;
+    model->shape = shape;
     model->table = table;
-    s_builder_t builder = {.model = model, .table = table, .problem = problem};
-    cibus_err_t rc = s_build (&builder);
+    s_builder_t builder = {.model = model, .shape = shape, .table = table, .problem = problem};
+    rc = s_instantiate (&builder);
     free (builder.text.text);
     if (rc) {
         model_destroy (&model);
@@ -905,6 +1195,7 @@ model_destroy (model_t **self_p)
     model_t *self = *self_p;
     if (!self)
         return;
+    s_shape_release (&self->shape);
     arena_t *arena = self->arena; //  the model itself is in it
     arena_destroy (&arena);
     *self_p = NULL;
@@ -933,7 +1224,7 @@ disclosure_table_check (const disclosure_table_t *table, disclosure_problem_t *p
 {
     assert (table);
     model_t *model;
-    cibus_err_t rc = model_new (table, &model, problem);
+    cibus_err_t rc = model_new (table, NULL, &model, problem);
     model_destroy (&model);
     return rc;
 }

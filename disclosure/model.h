@@ -60,8 +60,13 @@ typedef struct {
     char *rest_name; /* its remainder's: "race=?", "race=hispanic,income=?" */
 } relation_t;
 
+//  A table's shape, modelled (model.c): the nodes and relations a model
+//  of a table of that shape shares with every other.
+typedef struct model_shape_s model_shape_t;
+
 typedef struct {
-    arena_t *arena; /* holds the model and everything it points to but table */
+    arena_t *arena; /* holds the model and what it points to but table and its shape's */
+    model_shape_t *shape; /* the keys, names, members and orders it shares; a reference */
     const disclosure_table_t *table;
     node_t *nodes; /* the total first, then one per cell in the caller's order, then remainders */
     size_t node_count;
@@ -71,10 +76,13 @@ typedef struct {
     size_t *relation_order; /* the relations in the order of their keys */
 } model_t;
 
-//  Check a table and build its model. Returns CIBUS_OK, or the refusal
-//  (BAD_FIELD, naming the cell) or NOMEM in problem.
-cibus_err_t model_new (const disclosure_table_t *table, model_t **model_p,
-                       disclosure_problem_t *problem);
+//  Check a table and build its model, from the shape held in shapes (which
+//  may be NULL) that the table has, or from a shape made for it and then
+//  held there. The model, the refusal and the decision are the same
+//  either way. Returns CIBUS_OK, or the refusal (BAD_FIELD, naming the
+//  cell) or NOMEM in problem.
+cibus_err_t model_new (const disclosure_table_t *table, disclosure_shapes_t *shapes,
+                       model_t **model_p, disclosure_problem_t *problem);
 
 void model_destroy (model_t **self_p);
 

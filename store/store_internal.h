@@ -115,6 +115,9 @@ struct store_t {
     sqlite3_stmt *tables [TABLES__COUNT];
     //  what packs a version's cells for data_tables.cells (tables.c)
     cells_pack_t cells;
+    //  the shapes of the tables decided last, which the next of the same
+    //  shape is decided from (disclosure.h; tables.c)
+    disclosure_shapes_t *shapes;
     //  the last key tables_name_key made of one part (an indicator) and
     //  of two (a network and an owner), with the bytes it hashed: a
     //  batch's tables are mostly of one indicator and one owner

@@ -129,6 +129,8 @@ s_name_keys (store_t *self, const char *network, const char *owner, const char *
 cibus_err_t
 tables_prepare (store_t *self)
 {
+    if (!self->shapes && !(self->shapes = disclosure_shapes_new ()))
+        return CIBUS_ERR_NOMEM;
     return store_prepare_all (self, self->tables, s_sql, TABLES__COUNT);
 }
 
@@ -457,6 +459,7 @@ tables_finalize (store_t *self)
 {
     key_run_destroy (&self->table_run);
     cells_pack_release (&self->cells);
+    disclosure_shapes_destroy (&self->shapes);
     store_finalize_all (self->tables, TABLES__COUNT);
 }
 
@@ -1033,6 +1036,7 @@ tables_check (store_t *self, envelope_t *env, const char *network,
     if (!err) {
         disclosure_rules_t rules;
         tables_rules (self, &rules);
+        rules.shapes = self->shapes;
         tables_version_t *latest = &work->versions [work->count - 1];
         disclosure_problem_t found = {0};
         cibus_err_t rc;

@@ -5,9 +5,12 @@
     cells suppressed at source, sizes shown or not) under rules it also
     picks (min cell 1 to 15, sizes of hidden cells shown or not, coding on
     or off, percent or count). Each version is decided as a correction of
-    the ones before it; a table the checks refuse is skipped. The property:
-    deciding never fails, and the audit of everything decided finds no cell
-    a reader could work out. A failure prints the tables and aborts.
+    the ones before it, and again from the table shapes held since earlier
+    inputs (disclosure_shapes_t); a table the checks refuse is skipped. The
+    properties: deciding never fails, deciding from a shape held refuses
+    or marks exactly as deciding afresh, and the audit of everything
+    decided finds no cell a reader could work out. A failure prints the
+    tables and aborts.
 
     Pure functions, no broker: the module is fuzzed alone, as the design
     says it must be (DESIGN.md, "Data is released as tables").            */
@@ -145,6 +148,29 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         cibus_err_t rc = disclosure_decide_correction (views, count, &versions [count].table,
                                                        &rules, &versions [count].decision,
                                                        &problem);
+        //  Decided again from the shapes held since earlier inputs: the
+        //  same refusal, or the same marks.
+        static disclosure_shapes_t *shapes;
+        if (!shapes && !(shapes = disclosure_shapes_new ()))
+            abort ();
+        disclosure_rules_t shaped = rules;
+        shaped.shapes = shapes;
+        disclosure_mark_t total = versions [count].decision.total, marks [S_CELLS];
+        memcpy (marks, versions [count].marks, sizeof marks);
+        disclosure_problem_t shaped_problem;
+        cibus_err_t shaped_rc = disclosure_decide_correction (
+            views, count, &versions [count].table, &shaped, &versions [count].decision,
+            &shaped_problem);
+        if (shaped_rc != rc || (rc && strcmp (shaped_problem.message, problem.message))
+            || (!rc
+                && (memcmp (&total, &versions [count].decision.total, sizeof total)
+                    || memcmp (marks, versions [count].marks,
+                               versions [count].table.cell_count * sizeof *marks)))) {
+            fprintf (stderr, "decided otherwise from a shape held: %d %d %s\n", rc, shaped_rc,
+                     shaped_problem.message);
+            s_print (versions, count + 1);
+            abort ();
+        }
         if (rc == CIBUS_ERR_BAD_FIELD)
             continue; //  the checks refused the table: nothing to decide
         if (rc) {
