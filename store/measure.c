@@ -696,13 +696,19 @@ store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
     env->has_received_at = true;
     env->received_at = received_at;
     err = codec_pack_envelope (env, &out->whole);
-    if (err == CIBUS_OK)
-        err = store_batch_add (self, out->seq, publisher->name, env->id, env->topic,
-                               received_at, out->whole.data, out->whole.size);
+    //  A table's projection and masked copy first: the copy goes in the
+    //  entry's own log row, with the table's owner.
+    store_copy_t copy = {NULL, NULL, 0};
     if (err == CIBUS_OK && work) {
         text_put (out->owner, sizeof out->owner, 0, tables_owner (work));
         err = tables_append (self, env, network, work, &out->masked, &out->superseded);
-    } else if (err == CIBUS_OK)
+        copy = (store_copy_t){out->owner, out->masked.data, out->masked.size};
+    }
+    if (err == CIBUS_OK)
+        err = store_batch_add_copy (self, out->seq, publisher->name, env->id, env->topic,
+                                    received_at, out->whole.data, out->whole.size,
+                                    work ? &copy : NULL);
+    if (err == CIBUS_OK && !work)
         err = measure_project (self, env, network);
     env->partner = client_partner;
     tables_restore (env, &work);

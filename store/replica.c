@@ -59,10 +59,15 @@ store_replicate (store_t *self, const void *bytes, size_t size, const store_part
         codec_envelope_free (env);
         return CIBUS_ERR_EXISTS;
     }
+    //  A table's copy for this reader is what it received.
+    store_copy_t copy = {NULL, bytes, size};
+    if (env->body_case == CIBUS__ENVELOPE__BODY_DATA)
+        copy.owner = env->data->owner ? env->data->owner : env->partner;
     cibus_err_t err = store_log_insert (self, env->seq, env->partner, env->id, env->topic,
-                                        env->received_at, bytes, size, "replica-insert");
+                                        env->received_at, bytes, size, copy.owner ? &copy : NULL,
+                                        "replica-insert");
     if (err == CIBUS_OK && env->body_case == CIBUS__ENVELOPE__BODY_DATA)
-        err = tables_replicate (self, env, network, bytes, size);
+        err = tables_replicate (self, env, network);
     else if (err == CIBUS_OK)
         err = measure_project (self, env, network);
     if (err == CIBUS_OK)

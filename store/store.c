@@ -385,14 +385,16 @@ static const char *s_migrations [] = {
     S_DATA_VALUES_VIEW ", t.ikey AS ikey, t.okey AS okey "
     "  FROM data_tables t, cibus_cells (t.cells) c;",
 
-    //  16: a table's masked copy (or its marker) is a column of its
-    //  version's row, data_tables.masked, instead of a row of its own in
-    //  masked, keyed by the same seq and naming the same owner, that
-    //  every table wrote in one more b-tree. Its step checks that every
-    //  copy found its row before masked goes.
-    "ALTER TABLE data_tables ADD COLUMN masked BLOB;"
-    "UPDATE data_tables SET masked = (SELECT m.envelope FROM masked m "
-    "  WHERE m.seq = data_tables.seq);",
+    //  16: a table's masked copy (or its marker), and the table's owner,
+    //  are columns of its entry's log row instead of a row of their own
+    //  in masked, keyed by the same seq, that every table wrote in one
+    //  more b-tree and every replay read from one more. Its step checks
+    //  that every copy was of a table version of its seq and owner
+    //  before masked goes.
+    "ALTER TABLE log ADD COLUMN owner TEXT;"
+    "ALTER TABLE log ADD COLUMN masked BLOB;"
+    "UPDATE log SET (owner, masked) = (SELECT m.owner, m.envelope FROM masked m "
+    "  WHERE m.seq = log.seq) WHERE seq IN (SELECT seq FROM masked);",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 
@@ -528,16 +530,15 @@ s_prepare_all (store_t *self)
         || store_prepare (self, &self->commit, "COMMIT")
         || store_prepare (self, &self->rollback, "ROLLBACK")
         || store_prepare (self, &self->insert,
-                          "INSERT INTO log (seq, partner, id, topic, received_at, envelope) "
-                          "VALUES (?, ?, ?, ?, ?, ?)")
+                          "INSERT INTO log (seq, partner, id, topic, received_at, envelope, "
+                          "owner, masked) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         || store_prepare (self, &self->read,
-                          "SELECT l.seq, l.topic, l.envelope, m.owner, m.masked FROM log l "
-                          "LEFT JOIN data_tables m ON m.seq = l.seq WHERE l.seq >= ? "
-                          "ORDER BY l.seq LIMIT ?")
+                          "SELECT seq, topic, envelope, owner, masked FROM log "
+                          "WHERE seq >= ? ORDER BY seq LIMIT ?")
         || store_prepare (self, &self->read_topics,
                           "SELECT seq, topic FROM log WHERE seq >= ? ORDER BY seq LIMIT ?")
-        || store_prepare (self, &self->read_one, "SELECT l.envelope, m.owner, m.masked FROM log l "
-                          "LEFT JOIN data_tables m ON m.seq = l.seq WHERE l.seq = ?")
+        || store_prepare (self, &self->read_one,
+                          "SELECT envelope, owner, masked FROM log WHERE seq = ?")
         || store_prepare (self, &self->data_version, "PRAGMA data_version")
         || usage_prepare (self))
         return CIBUS_ERR_STORE;
@@ -1025,7 +1026,7 @@ s_key_place (store_t *self, uint64_t seq, const char *partner, const char *id, i
 cibus_err_t
 store_log_insert (store_t *self, uint64_t seq, const char *partner, const char *id,
                   const char *topic, int64_t received_at, const void *envelope, size_t size,
-                  const char *op)
+                  const store_copy_t *copy, const char *op)
 {
     //  The key is placed first, so that a pair already stored is refused
     //  before anything of it is written.
@@ -1039,6 +1040,10 @@ store_log_insert (store_t *self, uint64_t seq, const char *partner, const char *
     sqlite3_bind_text (self->insert, 4, topic, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (self->insert, 5, received_at);
     sqlite3_bind_blob (self->insert, 6, envelope, (int)size, SQLITE_STATIC);
+    if (copy) {
+        sqlite3_bind_text (self->insert, 7, copy->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_blob (self->insert, 8, copy->bytes, (int)copy->size, SQLITE_STATIC);
+    }
     rc = store_step_done (self, self->insert, op);
     if (rc == CIBUS_OK)
         rc = usage_add (self, partner, size);
@@ -1048,6 +1053,14 @@ store_log_insert (store_t *self, uint64_t seq, const char *partner, const char *
 cibus_err_t
 store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *id,
                  const char *topic, int64_t received_at, const void *envelope, size_t size)
+{
+    return store_batch_add_copy (self, seq, partner, id, topic, received_at, envelope, size, NULL);
+}
+
+cibus_err_t
+store_batch_add_copy (store_t *self, uint64_t seq, const char *partner, const char *id,
+                      const char *topic, int64_t received_at, const void *envelope, size_t size,
+                      const store_copy_t *copy)
 {
     if (!self->in_batch || seq != self->next_seq)
         return CIBUS_ERR_USAGE;
@@ -1059,7 +1072,7 @@ store_batch_add (store_t *self, uint64_t seq, const char *partner, const char *i
         return CIBUS_ERR_STORE;
     }
     cibus_err_t rc = store_log_insert (self, seq, partner, id, topic, received_at, envelope, size,
-                                       "insert");
+                                       copy, "insert");
     if (rc == CIBUS_OK)
         self->next_seq++;
     return rc;

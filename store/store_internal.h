@@ -171,14 +171,29 @@ void store_finalize_all (sqlite3_stmt **stmts, int count);
 void store_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text);
 cibus_err_t store_step_done (store_t *self, sqlite3_stmt *stmt, const char *op);
 
-//  Insert a log row at seq with its dedupe key (log_keys.c), reporting a
-//  failure under op: the key where store_batch_reserve placed the pair, or
-//  found now. A pair already stored fails before anything of it is
-//  written, as the log's unique index refused it. The broker's add and the
-//  replica's both insert through it.
+//  What a data table's log row holds besides the entry: the table's owner
+//  and the copy every other reader is sent (masked, or the marker of a
+//  version superseded).
+typedef struct {
+    const char *owner;
+    const void *bytes;
+    size_t size;
+} store_copy_t;
+
+//  Insert a log row at seq with its dedupe key (log_keys.c), and a data
+//  table's copy (or NULL), reporting a failure under op: the key where
+//  store_batch_reserve placed the pair, or found now. A pair already
+//  stored fails before anything of it is written, as the log's unique
+//  index refused it. The broker's add and the replica's both insert
+//  through it.
 cibus_err_t store_log_insert (store_t *self, uint64_t seq, const char *partner, const char *id,
                               const char *topic, int64_t received_at, const void *envelope,
-                              size_t size, const char *op);
+                              size_t size, const store_copy_t *copy, const char *op);
+
+//  store_batch_add, with a data table's copy in the row (or NULL).
+cibus_err_t store_batch_add_copy (store_t *self, uint64_t seq, const char *partner,
+                                  const char *id, const char *topic, int64_t received_at,
+                                  const void *envelope, size_t size, const store_copy_t *copy);
 
 cibus_err_t registry_prepare (store_t *self);
 void registry_finalize (store_t *self);

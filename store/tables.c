@@ -10,8 +10,9 @@
     low, high, size_shown), packed with the cells in the version's row of
     data_tables (cells.h), which the queries (through the view
     data_values, a row per cell) and the next correction read, and as the
-    masked copy of the entry, in the same row (data_tables.masked), which
-    live delivery and replay send. Both are written once, in the
+    masked copy of the entry, in its log row (log.masked, beside the
+    table's owner), which live delivery and replay send. Both are written
+    once, in the
     transaction that appends the entry, so no reader can ever be served
     a value before the decision that hides it exists.
 
@@ -58,10 +59,10 @@ static const char *s_sql [TABLES__COUNT] = {
                           "EXISTS (SELECT 1 FROM partners WHERE name = ?1)",
     [TABLES_ADD] = "INSERT INTO data_tables (network, owner, unit, indicator, period, version, "
                    "seq, publisher, status, source, extracted_on, received_at, current, tkey, "
-                   "cells, ikey, okey, masked) "
+                   "cells, ikey, okey) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?20, ?14, "
-                   "?15, ?16, ?17)",
-    [TABLES_MARKER] = "UPDATE data_tables SET masked = ?2 WHERE seq = ?1",
+                   "?15, ?16)",
+    [TABLES_MARKER] = "UPDATE log SET masked = ?2 WHERE seq = ?1",
     [TABLES_SUPERSEDE] = "UPDATE data_tables SET current = 0 WHERE seq = ? AND current = 1",
 };
 
@@ -255,7 +256,8 @@ tables_masked_move (store_t *self)
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2 (self->db,
                             "SELECT count(*) FROM masked m WHERE NOT EXISTS (SELECT 1 FROM "
-                            "data_tables t WHERE t.seq = m.seq AND t.owner = m.owner)",
+                            "data_tables t WHERE t.seq = m.seq AND t.owner = m.owner) OR NOT "
+                            "EXISTS (SELECT 1 FROM log l WHERE l.seq = m.seq)",
                             -1, &stmt, NULL)
         != SQLITE_OK)
         return store_fail (self, "migrate-masked");
@@ -1147,12 +1149,10 @@ s_marker (store_t *self, tables_work_t *work)
 }
 
 //  The version's own row: what its cells share, whether it is the table's
-//  current version, its cells packed (cells.h), or none, and the copy
-//  other readers are sent (masked, or a marker).
+//  current version, and its cells packed (cells.h), or none.
 static cibus_err_t
 s_add_version (store_t *self, const envelope_t *env, const char *network,
-               const tables_work_t *work, bool current, const codec_buf_t *cells,
-               const void *masked, size_t masked_size)
+               const tables_work_t *work, bool current, const codec_buf_t *cells)
 {
     const Cibus__DataSubmission *data = env->data;
     int64_t ikey, okey;
@@ -1174,7 +1174,6 @@ s_add_version (store_t *self, const envelope_t *env, const char *network,
         sqlite3_bind_blob (stmt, 14, cells->data, (int)cells->size, SQLITE_STATIC);
     else
         sqlite3_bind_null (stmt, 14);
-    sqlite3_bind_blob (stmt, 17, masked, (int)masked_size, SQLITE_STATIC);
     cibus_err_t err = store_step_done (self, stmt, "table-add");
     //  Its key in memory, written to table_keys in order later; to the
     //  table now when memory is full.
@@ -1200,8 +1199,8 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
         *superseded = work->versions [work->count - 2].seq;
     }
     //  The projection's cells first, packed from the whole table; then
-    //  the same cells masked in place for the copy, which the version's
-    //  row holds beside them.
+    //  the same cells masked in place for the copy, which the caller
+    //  writes in the entry's log row.
     //  A first version has no cells to supersede.
     for (size_t v = 0; err == CIBUS_OK && v + 1 < work->count; v++)
         err = s_supersede (self, &work->versions [v].seq, 1);
@@ -1214,11 +1213,11 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
     s_mask (def, data->total, &latest->decision.total);
     for (size_t i = 0; i < data->n_cells; i++)
         s_mask (def, data->cells [i], &latest->marks [i]);
+    err = s_add_version (self, env, network, work, true, &self->cells.buf);
+    if (err)
+        return err;
     data->has_masked = data->masked = true;
-    err = codec_pack_envelope (env, masked);
-    return err ? err
-               : s_add_version (self, env, network, work, true, &self->cells.buf, masked->data,
-                                masked->size);
+    return codec_pack_envelope (env, masked);
 }
 
 //  ------------------------------------------------------------ a replica
@@ -1252,8 +1251,7 @@ s_mark_of (const Cibus__DataCell *cell, bool rate, disclosure_mark_t *mark)
 }
 
 cibus_err_t
-tables_replicate (store_t *self, envelope_t *env, const char *network, const void *bytes,
-                  size_t size)
+tables_replicate (store_t *self, envelope_t *env, const char *network)
 {
     assert (env->body_case == CIBUS__ENVELOPE__BODY_DATA);
     Cibus__DataSubmission *data = env->data;
@@ -1344,6 +1342,6 @@ tables_replicate (store_t *self, envelope_t *env, const char *network, const voi
     }
     //  A marker's total is projected hidden and not current.
     if (err == CIBUS_OK)
-        err = s_add_version (self, env, network, &work, !superseded, cells, bytes, size);
+        err = s_add_version (self, env, network, &work, !superseded, cells);
     return err;
 }

@@ -64,22 +64,22 @@ cibus_err_t tables_check (store_t *self, envelope_t *env, const char *network,
                           const store_partner_t *publisher, tables_work_t **work,
                           codec_problem_t *problem);
 
-/* After the entry (env, stamped, encoded whole) was added at env->seq:
-   mask env in place and encode it into masked, store the masked copy,
-   make the previous version's masked copy a marker (*superseded = its
-   seq, 0 for a first version) and write the projection rows.            */
+/* For the entry env (stamped, encoded whole) about to be added at
+   env->seq: make the previous version's masked copy a marker
+   (*superseded = its seq, 0 for a first version), write the projection
+   rows, then mask env in place and encode it into masked, the copy the
+   caller stores in the entry's log row (store_copy_t).                  */
 cibus_err_t tables_append (store_t *self, envelope_t *env, const char *network,
                            tables_work_t *work, codec_buf_t *masked, uint64_t *superseded);
 
-/* For a replica: the entry env (decoded from bytes, as a broker delivered
-   it to this replica's reader, at env->seq) was added to the log. Store
-   bytes as its masked copy (what store_entry_bytes serves), make the
-   previous version's masked copy the broker's marker, and project the
-   cells of the copy received: a masked copy's cells with the marks their
+/* For a replica: the entry env (decoded from the bytes a broker delivered
+   to this replica's reader, at env->seq) was added to the log with those
+   bytes as its copy (what store_entry_bytes serves). Make the previous
+   version's masked copy the broker's marker, and project the cells of
+   the copy received: a masked copy's cells with the marks their
    disclosure carries, a whole copy's as shown. A marker is listed as a
    version and projects nothing.                                          */
-cibus_err_t tables_replicate (store_t *self, envelope_t *env, const char *network,
-                              const void *bytes, size_t size);
+cibus_err_t tables_replicate (store_t *self, envelope_t *env, const char *network);
 
 /* The owner tables_check decided (valid while work lives). */
 const char *tables_owner (const tables_work_t *work);
@@ -111,8 +111,9 @@ cibus_err_t tables_name_key (store_t *self, const char *const *parts, size_t cou
 cibus_err_t tables_name_keys_fill (store_t *self);
 
 /* Migration 16's step, after its copy of each masked copy into its
-   version's row: refuses (STORE, logged) if any copy of masked found no
-   row of its seq and owner, and drops masked otherwise. */
+   entry's log row: refuses (STORE, logged) if any copy of masked has no
+   table version of its seq and owner, or no log row, and drops masked
+   otherwise. */
 cibus_err_t tables_masked_move (store_t *self);
 //  Hold the newest tables' keys in memory (key_run.h): those of the tables
 //  after the mark stored for table_keys, read back from data_tables.

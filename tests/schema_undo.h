@@ -17,14 +17,17 @@
     "  c.size_shown AS size_shown, t.status AS status, t.source AS source,"                        \
     "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current"
 
-/* The database back at version 15: each table's masked copy in a row of
-   its own in masked (migration 16 undone). */
+/* The database back at version 15: each table's masked copy and owner
+   in a row of their own in masked (migration 16 undone; data_values is
+   made again around the change of log, whose schema SQLite checks whole
+   without the store's cibus_cells). */
 #define SCHEMA_UNDO_16                                                                             \
     "CREATE TABLE masked (seq INTEGER PRIMARY KEY, owner TEXT NOT NULL,"                           \
     "  envelope BLOB NOT NULL);"                                                                   \
-    "INSERT INTO masked SELECT seq, owner, masked FROM data_tables WHERE masked IS NOT NULL;"      \
+    "INSERT INTO masked SELECT seq, owner, masked FROM log WHERE masked IS NOT NULL;"              \
     "DROP VIEW data_values;"                                                                       \
-    "ALTER TABLE data_tables DROP COLUMN masked;"                                                  \
+    "ALTER TABLE log DROP COLUMN owner;"                                                           \
+    "ALTER TABLE log DROP COLUMN masked;"                                                          \
     "CREATE VIEW data_values AS SELECT t.seq AS seq, " SCHEMA_VALUES_COLUMNS                       \
     ", t.ikey AS ikey, t.okey AS okey FROM data_tables t, cibus_cells (t.cells) c;"
 

@@ -2474,7 +2474,7 @@ s_copies (world_t *self, uint64_t count, codec_buf_t *copies)
 }
 
 //  Migration 16 moves each table's masked copy, and each marker that
-//  replaced one, into its version's row: every reader is sent the same
+//  replaced one, into its entry's log row: every reader is sent the same
 //  bytes for every seq after it as before, and a correction made after
 //  it turns the migrated copy into a marker as it did the old row.
 static void
@@ -2503,7 +2503,7 @@ test_measure_migration_16_keeps_every_masked_copy (void **state)
     assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
     assert_int_equal (
         s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = 'masked'"), 0);
-    assert_int_equal (s_count_rows (self->path, "data_tables WHERE masked IS NOT NULL"), 3);
+    assert_int_equal (s_count_rows (self->path, "log WHERE masked IS NOT NULL"), 3);
     s_copies (self, count, after);
     for (size_t i = 0; i < count * 3; i++) {
         assert_int_equal (after [i].size, before [i].size);
@@ -2524,9 +2524,9 @@ test_measure_migration_16_keeps_every_masked_copy (void **state)
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
-//  Migration 16 refuses a masked copy that has no version of its seq and
-//  owner to go to, rather than drop it: the store does not open, and the
-//  database stays as it was.
+//  Migration 16 refuses a masked copy that is of no table version of its
+//  seq and owner, or of no entry of the log, rather than drop it: the
+//  store does not open, and the database stays as it was.
 static void
 test_measure_migration_16_refuses_a_copy_without_its_table (void **state)
 {
@@ -2535,16 +2535,24 @@ test_measure_migration_16_refuses_a_copy_without_its_table (void **state)
     world_table (self, &self->alice, "a1", "early-literacy", "k3", "2026-Q3", "168/410",
                  "race=black", "52/160", NULL);
     store_destroy (&self->store);
-    s_sql_run (self->path, SCHEMA_UNDO_16 "UPDATE masked SET owner = 'carol';"
-                                          "PRAGMA user_version = 15;");
-    self->store = store_new (self->path, STORE_SYNC_NORMAL);
-    assert_null (self->store);
-    assert_int_equal (s_sql_value (self->path, "PRAGMA user_version"), 15);
-    assert_int_equal (s_count_rows (self->path, "masked"), 1);
-    assert_int_equal (
-        s_sql_value (self->path, "SELECT count(*) FROM pragma_table_info ('data_tables') "
-                                 "WHERE name = 'masked'"),
-        0);
+    const char *breaks [] = {"UPDATE masked SET owner = 'carol';",
+                             "DELETE FROM log WHERE seq IN (SELECT seq FROM masked);"};
+    for (int b = 0; b < 2; b++) {
+        char sql [2048];
+        snprintf (sql, sizeof sql, "%s%s%s", b ? "" : SCHEMA_UNDO_16, breaks [b],
+                  "PRAGMA user_version = 15;");
+        s_sql_run (self->path, sql);
+        self->store = store_new (self->path, STORE_SYNC_NORMAL);
+        assert_null (self->store);
+        assert_int_equal (s_sql_value (self->path, "PRAGMA user_version"), 15);
+        assert_int_equal (s_count_rows (self->path, "masked"), 1);
+        assert_int_equal (
+            s_sql_value (self->path, "SELECT count(*) FROM pragma_table_info ('log') "
+                                     "WHERE name IN ('owner', 'masked')"),
+            0);
+        //  Mended again for the second break.
+        s_sql_run (self->path, "UPDATE masked SET owner = 'alice';");
+    }
 }
 
 //  Each table is keyed by the hash of its own indicator and of its own
@@ -2652,7 +2660,7 @@ test_measure_a_version_1_database_is_migrated_with_empty_projections (void **sta
                  "race=black", "52/160", "race=white", "75/140", NULL);
     assert_int_equal (s_count_rows (path, "data_values"), 3);
     assert_int_equal (s_count_rows (path, "data_tables"), 1);
-    assert_int_equal (s_count_rows (path, "data_tables WHERE masked IS NOT NULL"), 1);
+    assert_int_equal (s_count_rows (path, "log WHERE masked IS NOT NULL"), 1);
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 

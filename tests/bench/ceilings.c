@@ -214,9 +214,9 @@ s_sqlite_run (bench_t *self, size_t per_txn, const bench_span_t *span, double *r
 //  What one table asks of SQLite, raw, with the store's schema: the two
 //  lookups of a first version (its dedupe key; its earlier versions, by
 //  the hash of its key and its names) and the rows it adds (the log row
-//  and its key, the version's row with its total and three cells packed
-//  in it and its masked copy beside them, and its key), prepared once,
-//  1,000 tables per transaction. No rule, decision or encoding runs: the
+//  with the table's owner and masked copy, and its key, the version's row
+//  with its total and three cells packed in it, and its key), prepared
+//  once, 1,000 tables per transaction. No rule, decision or encoding runs: the
 //  cells are packed once, before the run, as the store packs them
 //  (store/cells.h). Each key is written as it comes, where its
 //  hash lands: what a build pays that writes its keys with its rows. The
@@ -234,13 +234,12 @@ static const char *const s_row_sql [S_ROW__COUNT] = {
     [S_ROW_VERSIONS] = "SELECT t.seq FROM table_keys k CROSS JOIN data_tables t ON t.seq = k.seq "
                        "WHERE k.tkey = ?20 AND t.network = ?1 AND t.owner = ?2 "
                        "AND t.unit = ?3 AND t.indicator = ?4 AND t.period = ?5",
-    [S_ROW_LOG] = "INSERT INTO log (seq, partner, id, topic, received_at, envelope) "
-                  "VALUES (?, ?, ?, ?, ?, ?)",
+    [S_ROW_LOG] = "INSERT INTO log (seq, partner, id, topic, received_at, envelope, owner, "
+                  "masked) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [S_ROW_KEY] = "INSERT INTO log_keys (key, seq) VALUES (?, ?)",
     [S_ROW_TABLE] = "INSERT INTO data_tables (network, owner, unit, indicator, period, version, "
                     "seq, publisher, status, source, extracted_on, received_at, current, tkey, "
-                    "cells, masked) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, 1, ?8, ?9, ?10, 1, "
-                    "?20, ?11, ?12)",
+                    "cells) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, 1, ?8, ?9, ?10, 1, ?20, ?11)",
     [S_ROW_TKEY] = "INSERT INTO table_keys (tkey, seq) VALUES (?, ?)",
 };
 
@@ -279,6 +278,8 @@ s_table_rows (s_rows_t *rows, const bench_update_t *update, uint64_t seq, uint64
     sqlite3_bind_text (log, 4, BENCH_TOPIC, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (log, 5, now);
     sqlite3_bind_blob (log, 6, entry->data, (int) entry->size, SQLITE_STATIC);
+    sqlite3_bind_text (log, 7, BENCH_PUBLISHER, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (log, 8, entry->data, (int) entry->size, SQLITE_STATIC);
     sqlite3_bind_int64 (st [S_ROW_KEY], 1, (sqlite3_int64) key);
     sqlite3_bind_int64 (st [S_ROW_KEY], 2, (sqlite3_int64) seq);
     sqlite3_bind_int64 (table, 6, (sqlite3_int64) seq);
@@ -287,7 +288,6 @@ s_table_rows (s_rows_t *rows, const bench_update_t *update, uint64_t seq, uint64
     sqlite3_bind_text (table, 9, data->extracted_on, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (table, 10, now);
     sqlite3_bind_blob (table, 11, rows->cells.buf.data, (int) rows->cells.buf.size, SQLITE_STATIC);
-    sqlite3_bind_blob (table, 12, entry->data, (int) entry->size, SQLITE_STATIC);
     sqlite3_bind_int64 (st [S_ROW_TKEY], 1, (sqlite3_int64) bench_mix (key));
     sqlite3_bind_int64 (st [S_ROW_TKEY], 2, (sqlite3_int64) seq);
     return s_look (st [S_ROW_FIND]) && s_look (versions) && s_step (log)

@@ -211,13 +211,13 @@ s_doc_write (const char *path, const char *table)
               "subject, Mosquitto's subscribe at QoS 1. The two SQLite rows under s2\n"
               "are cibus-bench's c2 (b) and (c) in the same run, 1,000 per transaction\n"
               "with no cibus code around them: (b) a log row and its dedupe key, (c)\n"
-              "every row and lookup one data table asks of SQLite (log row and dedupe\n"
-              "key, version row with its total, cells and masked copy in it and its\n"
-              "key), each key written where its hash lands, as it comes. cibus\n"
-              "writes the same rows but holds its newest keys in memory and writes them\n"
-              "to their tables in key order, a slice in each commit (store/key_run.c):\n"
-              "(b) and (c) are what SQLite does with the keys written as they come, not\n"
-              "a bound on cibus.\n\n"
+              "every row and lookup one data table asks of SQLite (log row with its\n"
+              "masked copy and dedupe key, version row with its total and cells packed\n"
+              "in it and its key), each key written where its hash lands, as it comes.\n"
+              "cibus writes the same rows but holds its newest keys in memory and writes\n"
+              "them to their tables in key order, a slice in each commit\n"
+              "(store/key_run.c): (b) and (c) are what SQLite does with the keys written\n"
+              "as they come, not a bound on cibus.\n\n"
               "```\n%s```\n\n",
               date, sysconf (_SC_NPROCESSORS_ONLN), PEERS_PAYLOAD, PEERS_SPAN_MSEC, table);
 
