@@ -1076,36 +1076,48 @@ test_disclosure_generated_tables_leak_when_suppression_is_off (void **state)
 
 //  ---------------------------------------------------------------- shapes
 
-//  Whether a model's orders are its nodes and relations sorted by their
-//  keys (equal keys by index), and each node lists the relations it is
-//  the margin, a member or the remainder of, each once, in order.
-static void
-s_model_holds (const model_t *model)
+typedef const char *(s_key_fn) (const model_t *model, size_t i);
+
+static const char *
+s_node_key (const model_t *model, size_t i)
 {
-    bool *seen = calloc (model->node_count + model->relation_count + 1, sizeof *seen);
+    return model->nodes [i].key;
+}
+
+static const char *
+s_relation_key (const model_t *model, size_t r)
+{
+    return model->relations [r].key;
+}
+
+//  Whether order is 0 .. count - 1, each once, sorted by key (equal keys
+//  by index).
+static void
+s_sorted (const model_t *model, const size_t *order, size_t count, s_key_fn *key)
+{
+    bool *seen = calloc (count + 1, sizeof *seen);
     assert_non_null (seen);
-    for (size_t k = 0; k < model->node_count; k++) {
-        size_t i = model->node_order [k];
-        assert_true (i < model->node_count && !seen [i]);
+    for (size_t k = 0; k < count; k++) {
+        size_t i = order [k];
+        assert_true (i < count && !seen [i]);
         seen [i] = true;
         if (k) {
-            size_t before = model->node_order [k - 1];
-            int order = strcmp (model->nodes [before].key, model->nodes [i].key);
-            assert_true (order < 0 || (order == 0 && before < i));
-        }
-    }
-    memset (seen, 0, model->node_count + model->relation_count + 1);
-    for (size_t k = 0; k < model->relation_count; k++) {
-        size_t r = model->relation_order [k];
-        assert_true (r < model->relation_count && !seen [r]);
-        seen [r] = true;
-        if (k) {
-            size_t before = model->relation_order [k - 1];
-            int order = strcmp (model->relations [before].key, model->relations [r].key);
-            assert_true (order < 0 || (order == 0 && before < r));
+            size_t before = order [k - 1];
+            int compared = strcmp (key (model, before), key (model, i));
+            assert_true (compared < 0 || (compared == 0 && before < i));
         }
     }
     free (seen);
+}
+
+//  Whether a model's orders are its nodes and relations sorted by their
+//  keys, and each node lists the relations it is the margin, a member or
+//  the remainder of, each once, in order.
+static void
+s_model_holds (const model_t *model)
+{
+    s_sorted (model, model->node_order, model->node_count, s_node_key);
+    s_sorted (model, model->relation_order, model->relation_count, s_relation_key);
     for (size_t i = 0; i < model->node_count; i++) {
         const node_t *node = &model->nodes [i];
         size_t listed = 0;
