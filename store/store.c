@@ -389,12 +389,10 @@ static const char *s_migrations [] = {
     //  are columns of its entry's log row instead of a row of their own
     //  in masked, keyed by the same seq, that every table wrote in one
     //  more b-tree and every replay read from one more. Its step checks
-    //  that every copy was of a table version of its seq and owner
-    //  before masked goes.
+    //  that every copy is of a table version of its seq and owner and of
+    //  an entry, copies each into its entry's row, and drops masked.
     "ALTER TABLE log ADD COLUMN owner TEXT;"
-    "ALTER TABLE log ADD COLUMN masked BLOB;"
-    "UPDATE log SET (owner, masked) = (SELECT m.owner, m.envelope FROM masked m "
-    "  WHERE m.seq = log.seq) WHERE seq IN (SELECT seq FROM masked);",
+    "ALTER TABLE log ADD COLUMN masked BLOB;",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 

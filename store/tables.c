@@ -200,14 +200,26 @@ s_fill_name_key (sqlite3_context *context, int argc, sqlite3_value **argv)
         s_fill_done (fill);
 }
 
-//  A migration's step that hashes names of every table: function (of args
+//  A copy of a table's masked copy (migration 16's): its argument, counted.
+static void
+s_fill_copy (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+    s_fill_t *fill = sqlite3_user_data (context);
+    if (argc == 1)
+        sqlite3_result_value (context, argv [0]);
+    s_fill_done (fill);
+}
+
+//  A migration's step that goes through every table: function (of args
 //  arguments; -1 for any) is registered as name for the UPDATE update,
-//  then the indexes of index are made. The secret was drawn by migration
-//  8; a database made at 8 or later has not read it yet.
+//  with a progress line every S_FILL_PROGRESS tables, then then runs
+//  (the indexes the step makes, named by then_name). The secret was
+//  drawn by migration 8; a database made at 8 or later has not read it
+//  yet.
 static cibus_err_t
 s_fill (store_t *self, const char *step, const char *name, int args,
         void (*function) (sqlite3_context *, int, sqlite3_value **), const char *update,
-        const char *index)
+        const char *then_name, const char *then)
 {
     cibus_err_t err = log_keys_prepare (self);
     if (err)
@@ -224,9 +236,9 @@ s_fill (store_t *self, const char *step, const char *name, int args,
         err = store_fail (self, step);
     if (err == CIBUS_OK && !fill.failed) {
         log_value_t db;
-        log_info ("event=store-migrating db=\"%s\" step=%s-index tables=%llu",
-                  log_escape (&db, self->path), step, (unsigned long long)fill.done);
-        err = store_exec (self, index, step);
+        log_info ("event=store-migrating db=\"%s\" step=%s-%s tables=%llu",
+                  log_escape (&db, self->path), step, then_name, (unsigned long long)fill.done);
+        err = store_exec (self, then, step);
     }
     return err || fill.failed ? CIBUS_ERR_STORE : CIBUS_OK;
 }
@@ -237,7 +249,7 @@ tables_keys_fill (store_t *self)
     return s_fill (self, "table-keys", "cibus_table_key", 5, s_fill_key,
                    "UPDATE data_tables SET tkey = cibus_table_key (network, owner, unit, "
                    "indicator, period);",
-                   "CREATE INDEX data_tables_tkey ON data_tables (tkey);");
+                   "index", "CREATE INDEX data_tables_tkey ON data_tables (tkey);");
 }
 
 cibus_err_t
@@ -245,7 +257,7 @@ tables_name_keys_fill (store_t *self)
 {
     return s_fill (self, "table-name-keys", "cibus_name_key", -1, s_fill_name_key,
                    "UPDATE data_tables SET ikey = cibus_name_key (indicator), "
-                   "okey = cibus_name_key (network, owner);",
+                   "okey = cibus_name_key (network, owner);", "index",
                    "CREATE INDEX data_tables_ikey ON data_tables (ikey);"
                    "CREATE INDEX data_tables_okey ON data_tables (okey);");
 }
@@ -273,7 +285,11 @@ tables_masked_move (store_t *self)
                    log_escape (&db, self->path), (long long)orphans);
         return CIBUS_ERR_STORE;
     }
-    return store_exec (self, "DROP TABLE masked;", "migrate-masked");
+    return s_fill (self, "masked-copies", "cibus_masked_copy", 1, s_fill_copy,
+                   "UPDATE log SET (owner, masked) = (SELECT m.owner, cibus_masked_copy "
+                   "(m.envelope) FROM masked m WHERE m.seq = log.seq) "
+                   "WHERE seq IN (SELECT seq FROM masked);",
+                   "drop", "DROP TABLE masked;");
 }
 
 //  Migration 12's step: one version's rows of data_cells, read in the

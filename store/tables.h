@@ -110,10 +110,10 @@ cibus_err_t tables_name_key (store_t *self, const char *const *parts, size_t cou
 /* Migration 15's step: the two keys of every table, then their indexes. */
 cibus_err_t tables_name_keys_fill (store_t *self);
 
-/* Migration 16's step, after its copy of each masked copy into its
-   entry's log row: refuses (STORE, logged) if any copy of masked has no
-   table version of its seq and owner, or no log row, and drops masked
-   otherwise. */
+/* Migration 16's step: refuses (STORE, logged) if any copy of masked has
+   no table version of its seq and owner, or no log row; otherwise copies
+   each copy and its owner into its entry's log row, with a progress line
+   every million, and drops masked. */
 cibus_err_t tables_masked_move (store_t *self);
 //  Hold the newest tables' keys in memory (key_run.h): those of the tables
 //  after the mark stored for table_keys, read back from data_tables.
