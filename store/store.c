@@ -391,8 +391,7 @@ static const char *s_migrations [] = {
     //  more b-tree and every replay read from one more. Its step checks
     //  that every copy is of a table version of its seq and owner and of
     //  an entry, copies each into its entry's row, and drops masked.
-    "ALTER TABLE log ADD COLUMN owner TEXT;"
-    "ALTER TABLE log ADD COLUMN masked BLOB;",
+    "ALTER TABLE log ADD COLUMN owner TEXT; ALTER TABLE log ADD COLUMN masked BLOB;",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 
