@@ -1057,6 +1057,15 @@ s_shape_of (const model_shape_t *self, const disclosure_table_t *table)
     return true;
 }
 
+//  A copy of text (NULL for NULL) in arena into *copy; false when out of
+//  memory.
+static bool
+s_keep_text (arena_t *arena, const char *text, const char **copy)
+{
+    *copy = text ? arena_strdup (arena, text) : NULL;
+    return !text || *copy;
+}
+
 //  What table is the shape of, copied into the shape's arena. false when
 //  out of memory.
 static bool
@@ -1076,13 +1085,12 @@ s_shape_keep (model_shape_t *self, const disclosure_table_t *table)
             its->category_count
                 ? model_alloc (&self->base, its->category_count, sizeof *categories)
                 : NULL;
-        dims [d] = (disclosure_dimension_t){arena_strdup (arena, its->name), categories,
-                                            its->category_count};
-        if (!dims [d].name || (its->category_count && !categories))
+        dims [d] = (disclosure_dimension_t){NULL, categories, its->category_count};
+        if (!s_keep_text (arena, its->name, &dims [d].name)
+            || (its->category_count && !categories))
             return false;
         for (size_t c = 0; c < its->category_count; c++)
-            if (its->categories [c]
-                && !(categories [c] = arena_strdup (arena, its->categories [c])))
+            if (!s_keep_text (arena, its->categories [c], &categories [c]))
                 return false;
     }
     for (size_t i = 0; i < table->cell_count; i++) {
@@ -1090,14 +1098,10 @@ s_shape_keep (model_shape_t *self, const disclosure_table_t *table)
         disclosure_coord_t *coords = model_alloc (&self->base, its->coord_count, sizeof *coords);
         if (!coords)
             return false;
-        for (size_t k = 0; k < its->coord_count; k++) {
-            const disclosure_coord_t *coord = &its->coords [k];
-            coords [k].dimension = coord->dimension ? arena_strdup (arena, coord->dimension) : NULL;
-            coords [k].category = coord->category ? arena_strdup (arena, coord->category) : NULL;
-            if ((coord->dimension && !coords [k].dimension)
-                || (coord->category && !coords [k].category))
+        for (size_t k = 0; k < its->coord_count; k++)
+            if (!s_keep_text (arena, its->coords [k].dimension, &coords [k].dimension)
+                || !s_keep_text (arena, its->coords [k].category, &coords [k].category))
                 return false;
-        }
         cells [i] = (disclosure_cell_t){.coords = coords, .coord_count = its->coord_count};
     }
     self->dimensions = dims;

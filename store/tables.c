@@ -281,7 +281,7 @@ tables_masked_move (store_t *self)
     if (orphans > 0) {
         log_value_t db;
         log_error ("event=store-failed op=migrate-masked db=\"%s\" error=\"%lld masked copies "
-                   "have no table version of their seq and owner\"",
+                   "have no table version of their seq and owner, or no entry in the log\"",
                    log_escape (&db, self->path), (long long)orphans);
         return CIBUS_ERR_STORE;
     }
@@ -1273,7 +1273,7 @@ tables_replicate (store_t *self, envelope_t *env, const char *network)
     Cibus__DataSubmission *data = env->data;
     tables_work_t work;
     memset (&work, 0, sizeof work);
-    snprintf (work.owner, sizeof work.owner, "%s", data->owner ? data->owner : env->partner);
+    snprintf (work.owner, sizeof work.owner, "%s", tables_received_owner (env));
     work.unit = data->unit ? data->unit : "";
     tables_version_t versions [2];
     memset (versions, 0, sizeof versions);
@@ -1357,7 +1357,11 @@ tables_replicate (store_t *self, envelope_t *env, const char *network)
         cells = &self->cells.buf;
     }
     //  A marker's total is projected hidden and not current.
-    if (err == CIBUS_OK)
-        err = s_add_version (self, env, network, &work, !superseded, cells);
-    return err;
+    return err ? err : s_add_version (self, env, network, &work, !superseded, cells);
+}
+
+const char *
+tables_received_owner (const envelope_t *env)
+{
+    return env->data->owner ? env->data->owner : env->partner;
 }

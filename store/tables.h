@@ -81,6 +81,10 @@ cibus_err_t tables_append (store_t *self, envelope_t *env, const char *network,
    version and projects nothing.                                          */
 cibus_err_t tables_replicate (store_t *self, envelope_t *env, const char *network);
 
+/* The owner of a table a replica receives: its data.owner, else the
+   partner that sent it (the log row's owner and the version's alike). */
+const char *tables_received_owner (const envelope_t *env);
+
 /* The owner tables_check decided (valid while work lives). */
 const char *tables_owner (const tables_work_t *work);
 
