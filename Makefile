@@ -45,7 +45,7 @@ TST := build/test
 REL_CFLAGS := -O2 -g
 TST_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-CORE_SRC := common/arena.c common/cibus_err.c common/cibus_json.c common/keys.c common/log.c common/opts.c common/resident.c common/text.c proto/codec.c $(GEN)/cibus.pb-c.c $(GEN)/cells.pb-c.c \
+CORE_SRC := common/arena.c common/cibus_err.c common/cibus_json.c common/keys.c common/log.c common/opts.c common/resident.c common/text.c proto/codec.c proto/pack.c $(GEN)/cibus.pb-c.c $(GEN)/cells.pb-c.c \
             $(wildcard store/*.c) $(wildcard disclosure/*.c)
 BROKER_SRC := $(wildcard broker/*.c)
 BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))

@@ -33,7 +33,8 @@ typedef struct {
 
 void codec_buf_release (codec_buf_t *buf);
 
-/* Encode into buf (replacing its content). Return CIBUS_OK or NOMEM. */
+/* Encode into buf (replacing its content): protobuf-c's bytes, written in
+   one pass (pack.h). Return CIBUS_OK or NOMEM. */
 cibus_err_t codec_pack_message (const ProtobufCMessage *msg, codec_buf_t *buf);
 cibus_err_t codec_pack_request (const request_t *msg, codec_buf_t *buf);
 cibus_err_t codec_pack_reply (const reply_t *msg, codec_buf_t *buf);

@@ -28,6 +28,7 @@
     global state, and in the test, not the broker.                        */
 
 #include "broker_internal.h"
+#include "codec.h"
 #include "datadir.h"
 #include "fuzz_seeds.h"
 #include "harness.h"
@@ -36,6 +37,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static struct {
     char *dir;
@@ -163,6 +165,28 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     return 0;
 }
 
+//  The one-pass encoder (proto/pack.c) writes what protobuf-c writes for
+//  whatever a request decodes to, unknown fields and all; abort if not.
+static void
+s_same_encoding (const uint8_t *data, size_t size)
+{
+    request_t *request = codec_request_decode (data, size);
+    if (!request)
+        return;
+    codec_buf_t buf = {0};
+    size_t packed = protobuf_c_message_get_packed_size (&request->base);
+    uint8_t *theirs = malloc (packed ? packed : 1);
+    if (!theirs || protobuf_c_message_pack (&request->base, theirs) != packed
+        || codec_pack_request (request, &buf) != CIBUS_OK || buf.size != packed
+        || (packed && memcmp (buf.data, theirs, packed) != 0)) {
+        fprintf (stderr, "fuzz-dispatch: codec_pack_request differs from protobuf-c\n");
+        abort ();
+    }
+    free (theirs);
+    codec_buf_release (&buf);
+    codec_request_free (request);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -177,5 +201,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     s_dispatch (data [0], data + 1, size - 1);
+    s_same_encoding (data + 1, size - 1);
     return 0;
 }

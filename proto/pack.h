@@ -1,0 +1,40 @@
+/*  pack.h - a protobuf-c message encoded in one pass (codec.c's encoder).
+
+    pack_message() writes exactly the bytes protobuf_c_message_pack() writes
+    for the same message, fields and unknown fields alike, in one walk of
+    the message instead of two. Hand-written because protobuf-c packs a
+    message in two walks, one that sizes it and one that writes it, and
+    the second moves each nested message of more than 127 bytes once for
+    every level it is nested in (its length is written after it, then the
+    bytes are moved to make room for it); a stored entry, its masked copy
+    and a table's cells are such nested messages, packed for every append.
+    No packaged C library packs protobuf-c's structs otherwise.
+
+    The bytes are written from the end of the buffer towards its start, so
+    that a nested message's length is known when its length is written;
+    they are moved to the buffer's start once, at the end.               */
+
+#ifndef CIBUS_PACK_H_INCLUDED
+#define CIBUS_PACK_H_INCLUDED
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    PACK_OK,
+    PACK_NOMEM,      /* memory ran out; *data is still the caller's to free */
+    PACK_UNLABELLED  /* a field of msg, or of a message in it, has no label
+                        (proto3): protobuf-c packs it, this encoder does not */
+} pack_result_t;
+
+/* Encode msg into *data, which holds *capacity bytes and is grown (realloc)
+   as needed; its length in *size. */
+pack_result_t pack_message (const ProtobufCMessage *msg, uint8_t **data, size_t *capacity,
+                            size_t *size);
+
+/* The size of one element of a repeated field's array of this type. */
+size_t pack_element_size (ProtobufCType type);
+
+#endif
