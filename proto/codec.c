@@ -862,45 +862,84 @@ typedef struct {
     bool id_cut;      /* the envelope's id is one of them */
 } s_nul_t;
 
-static void
-s_wire_nul (const uint8_t *data, size_t size, const ProtobufCMessageDescriptor *descriptor,
-            char *path, size_t len, s_nul_t *found)
+//  The next length-delimited field of a message's bytes from *at: its
+//  field number and value. False at the end of the bytes, or where they
+//  stop being what protobuf-c would have decoded.
+static bool
+s_wire_next (const uint8_t **at, const uint8_t *end, unsigned *number, const uint8_t **value,
+             size_t *size)
 {
-    const uint8_t *at = data, *end = data + size;
-    while (at < end) {
+    while (*at < end) {
         uint64_t tag, length;
-        if (!s_wire_varint (&at, end, &tag))
-            return;
+        if (!s_wire_varint (at, end, &tag))
+            return false;
         switch (tag & 7) {
             case 0:
-                if (!s_wire_varint (&at, end, &length))
-                    return;
+                if (!s_wire_varint (at, end, &length))
+                    return false;
                 continue;
             case 1:
-                at = (size_t)(end - at) >= 8 ? at + 8 : end;
+                *at = (size_t)(end - *at) >= 8 ? *at + 8 : end;
                 continue;
             case 5:
-                at = (size_t)(end - at) >= 4 ? at + 4 : end;
+                *at = (size_t)(end - *at) >= 4 ? *at + 4 : end;
                 continue;
             case 2:
                 break;
             default:
-                return; //  a group: protobuf-c would not have decoded this
+                return false; //  a group: protobuf-c would not have decoded this
         }
-        if (!s_wire_varint (&at, end, &length) || length > (uint64_t)(end - at))
-            return;
-        const uint8_t *value = at;
-        at += length;
-        if (tag >> 3 > UINT32_MAX)
+        if (!s_wire_varint (at, end, &length) || length > (uint64_t)(end - *at))
+            return false;
+        *value = *at;
+        *size = (size_t)length;
+        *at += length;
+        if (tag >> 3 <= UINT32_MAX) {
+            *number = (unsigned)(tag >> 3);
+            return true;
+        }
+    }
+    return false;
+}
+
+//  Whether any string of the message's bytes holds a NUL: the walk of
+//  every frame, which names nothing; s_wire_nul names what it finds.
+static bool
+s_wire_has_nul (const uint8_t *data, size_t size, const ProtobufCMessageDescriptor *descriptor)
+{
+    const uint8_t *at = data, *end = data + size, *value;
+    unsigned number;
+    size_t length;
+    while (s_wire_next (&at, end, &number, &value, &length)) {
+        const ProtobufCFieldDescriptor *field =
+            protobuf_c_message_descriptor_get_field (descriptor, number);
+        if (!field)
             continue;
-        unsigned number = (unsigned)(tag >> 3);
-        const ProtobufCFieldDescriptor *field;
-        if (!(field = protobuf_c_message_descriptor_get_field (descriptor, number)))
+        if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
+            if (s_wire_has_nul (value, length, field->descriptor))
+                return true;
+        } else if (field->type == PROTOBUF_C_TYPE_STRING && memchr (value, 0, length))
+            return true;
+    }
+    return false;
+}
+
+static void
+s_wire_nul (const uint8_t *data, size_t size, const ProtobufCMessageDescriptor *descriptor,
+            char *path, size_t len, s_nul_t *found)
+{
+    const uint8_t *at = data, *end = data + size, *value;
+    unsigned number;
+    size_t length;
+    while (s_wire_next (&at, end, &number, &value, &length)) {
+        const ProtobufCFieldDescriptor *field =
+            protobuf_c_message_descriptor_get_field (descriptor, number);
+        if (!field)
             continue;
         size_t name_len = s_path_push (path, sizeof found->first, len, field->name);
         if (field->type == PROTOBUF_C_TYPE_MESSAGE)
-            s_wire_nul (value, (size_t)length, field->descriptor, path, name_len, found);
-        else if (field->type == PROTOBUF_C_TYPE_STRING && memchr (value, 0, (size_t)length)) {
+            s_wire_nul (value, length, field->descriptor, path, name_len, found);
+        else if (field->type == PROTOBUF_C_TYPE_STRING && memchr (value, 0, length)) {
             if (!*found->first)
                 snprintf (found->first, sizeof found->first, "%s", path);
             if (strcmp (path, "publish.envelope.id") == 0)
@@ -934,7 +973,8 @@ codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *pr
 {
     s_nul_t found = {"", false};
     char path [sizeof found.first] = "";
-    s_wire_nul (data, size, &cibus__request__descriptor, path, 0, &found);
+    if (s_wire_has_nul (data, size, &cibus__request__descriptor))
+        s_wire_nul (data, size, &cibus__request__descriptor, path, 0, &found);
     if (id_cut)
         *id_cut = found.id_cut;
     return s_nul_refusal (&found, problem);
@@ -945,7 +985,8 @@ codec_validate_envelope_bytes (const void *data, size_t size, codec_problem_t *p
 {
     s_nul_t found = {"", false};
     char path [sizeof found.first] = "";
-    s_wire_nul (data, size, &cibus__envelope__descriptor, path, 0, &found);
+    if (s_wire_has_nul (data, size, &cibus__envelope__descriptor))
+        s_wire_nul (data, size, &cibus__envelope__descriptor, path, 0, &found);
     return s_nul_refusal (&found, problem);
 }
 
