@@ -371,10 +371,20 @@ s_error_reply (cibus_t *self, const Cibus__Error *error)
                    error->message ? error->message : "the broker refused the request");
 }
 
-//  An ack (given) or error (else) for an async publish.
-static void
+//  An ack (given) or error (else) for an async publish. Only an answer to a
+//  publish still in flight counts: a late answer to a publish whose wait
+//  timed out must not stand for another one. False when it was not one.
+static bool
 s_async_answer (cibus_t *self, const Cibus__Ack *given, const Cibus__Error *error)
 {
+    const char *id = given ? given->id : error->id;
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->async_ids, id ? id : "");
+    if (count == 0)
+        return false;
+    if (count > 1)
+        zhashx_update (self->async_ids, id, (void *) (count - 1));
+    else
+        zhashx_delete (self->async_ids, id);
     cibus_ack_t ack;
     memset (&ack, 0, sizeof ack);
     cibus_err_t err = CIBUS_OK;
@@ -391,19 +401,11 @@ s_async_answer (cibus_t *self, const Cibus__Ack *given, const Cibus__Error *erro
         err = s_error_reply (self, error);
         message = self->error;
     }
-    //  Only an answer to a publish still in flight counts: a late answer to a
-    //  publish whose wait timed out must not stand for another one.
-    uintptr_t count = (uintptr_t) zhashx_lookup (self->async_ids, ack.id);
-    if (count == 0)
-        return;
-    if (count > 1)
-        zhashx_update (self->async_ids, ack.id, (void *) (count - 1));
-    else
-        zhashx_delete (self->async_ids, ack.id);
     if (self->in_flight)
         self->in_flight--;
     if (self->handler)
         self->handler (&ack, err, message, self->handler_arg);
+    return true;
 }
 
 //  File one reply where it belongs. Takes ownership of frame.
@@ -455,9 +457,7 @@ s_dispatch (cibus_t *self, zframe_t *frame)
         bool others = false;
         for (size_t i = 0; i < reply->acks->n_acks; i++) {
             const Cibus__Ack *ack = reply->acks->acks [i];
-            if (ack->id && *ack->id && zhashx_lookup (self->async_ids, ack->id))
-                s_async_answer (self, ack, NULL);
-            else
+            if (!(ack->id && *ack->id && s_async_answer (self, ack, NULL)))
                 others = true;
         }
         for_sync = others && self->expect == S_ANY_REPLY;
@@ -903,8 +903,11 @@ cibus_drain (cibus_t *self, size_t limit)
 static void
 s_async_sent (cibus_t *self, const char *id)
 {
-    uintptr_t count = (uintptr_t) zhashx_lookup (self->async_ids, id);
-    zhashx_update (self->async_ids, id, (void *) (count + 1));
+    //  An id not in flight, as nearly every one is, in one step.
+    if (zhashx_insert (self->async_ids, id, (void *) (uintptr_t) 1) != 0) {
+        uintptr_t count = (uintptr_t) zhashx_lookup (self->async_ids, id);
+        zhashx_update (self->async_ids, id, (void *) (count + 1));
+    }
     self->in_flight++;
 }
 
