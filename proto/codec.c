@@ -902,51 +902,41 @@ s_wire_next (const uint8_t **at, const uint8_t *end, unsigned *number, const uin
     return false;
 }
 
-//  Whether any string of the message's bytes holds a NUL: the walk of
-//  every frame, which names nothing; s_wire_nul names what it finds.
+//  Whether a string of the message's bytes holds a NUL. With `found`, each
+//  such string is named in it (path holds the names down to here, len
+//  bytes of them); without, the walk names nothing and ends at the first:
+//  the walk of every frame, which only a frame holding one walks again.
 static bool
-s_wire_has_nul (const uint8_t *data, size_t size, const ProtobufCMessageDescriptor *descriptor)
-{
-    const uint8_t *at = data, *end = data + size, *value;
-    unsigned number;
-    size_t length;
-    while (s_wire_next (&at, end, &number, &value, &length)) {
-        const ProtobufCFieldDescriptor *field =
-            protobuf_c_message_descriptor_get_field (descriptor, number);
-        if (!field)
-            continue;
-        if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
-            if (s_wire_has_nul (value, length, field->descriptor))
-                return true;
-        } else if (field->type == PROTOBUF_C_TYPE_STRING && memchr (value, 0, length))
-            return true;
-    }
-    return false;
-}
-
-static void
 s_wire_nul (const uint8_t *data, size_t size, const ProtobufCMessageDescriptor *descriptor,
             char *path, size_t len, s_nul_t *found)
 {
     const uint8_t *at = data, *end = data + size, *value;
     unsigned number;
     size_t length;
+    bool any = false;
     while (s_wire_next (&at, end, &number, &value, &length)) {
         const ProtobufCFieldDescriptor *field =
             protobuf_c_message_descriptor_get_field (descriptor, number);
         if (!field)
             continue;
-        size_t name_len = s_path_push (path, sizeof found->first, len, field->name);
+        size_t name_len = found ? s_path_push (path, sizeof found->first, len, field->name) : 0;
+        bool nul = false;
         if (field->type == PROTOBUF_C_TYPE_MESSAGE)
-            s_wire_nul (value, length, field->descriptor, path, name_len, found);
+            nul = s_wire_nul (value, length, field->descriptor, path, name_len, found);
         else if (field->type == PROTOBUF_C_TYPE_STRING && memchr (value, 0, length)) {
-            if (!*found->first)
+            nul = true;
+            if (found && !*found->first)
                 snprintf (found->first, sizeof found->first, "%s", path);
-            if (strcmp (path, "publish.envelope.id") == 0)
+            if (found && strcmp (path, "publish.envelope.id") == 0)
                 found->id_cut = true;
         }
-        path [len] = 0;
+        if (found)
+            path [len] = 0;
+        else if (nul)
+            return true;
+        any |= nul;
     }
+    return any;
 }
 
 //  The refusal of the first string found holding a NUL, if any.
@@ -973,7 +963,7 @@ codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *pr
 {
     s_nul_t found = {"", false};
     char path [sizeof found.first] = "";
-    if (s_wire_has_nul (data, size, &cibus__request__descriptor))
+    if (s_wire_nul (data, size, &cibus__request__descriptor, NULL, 0, NULL))
         s_wire_nul (data, size, &cibus__request__descriptor, path, 0, &found);
     if (id_cut)
         *id_cut = found.id_cut;
@@ -985,7 +975,7 @@ codec_validate_envelope_bytes (const void *data, size_t size, codec_problem_t *p
 {
     s_nul_t found = {"", false};
     char path [sizeof found.first] = "";
-    if (s_wire_has_nul (data, size, &cibus__envelope__descriptor))
+    if (s_wire_nul (data, size, &cibus__envelope__descriptor, NULL, 0, NULL))
         s_wire_nul (data, size, &cibus__envelope__descriptor, path, 0, &found);
     return s_nul_refusal (&found, problem);
 }
