@@ -1475,15 +1475,17 @@ s_deliver_pending (broker_t *self)
     size_t n = 0;
     for (s_sub_t *sub = zhashx_first (self->subs); sub; sub = zhashx_next (self->subs))
         self->turn [n++] = sub;
-    bool more = false;
+    bool more = false, dead = false;
     self->waiting = false;
     uint64_t last = self->last_seq;
     size_t budget = S_TURN_ROWS;
     size_t first = n ? self->turn_rotate++ % n : 0;
     for (size_t i = 0; i < n; i++) {
         s_sub_t *sub = self->turn [(first + i) % n];
-        if (sub->dead)
+        if (sub->dead) {
+            dead = true;
             continue;
+        }
         if (budget == 0) {
             more |= sub->credit > 0 && sub->next_seq <= last;
             continue;
@@ -1492,6 +1494,7 @@ s_deliver_pending (broker_t *self)
         uint32_t step_bytes = sub->step_bytes;
         bool blocked =
             s_cursor_step (self, sub, budget < CIBUS_SCAN_MAX ? budget : CIBUS_SCAN_MAX, &rows);
+        dead |= sub->dead;
         budget -= rows < budget ? rows : budget;
         //  A frame of its start went out, and its frames are not yet full:
         //  its next step waits for the next poll (see S_STEP_FIRST).
@@ -1502,6 +1505,9 @@ s_deliver_pending (broker_t *self)
         more |= !blocked && !sub->dead && sub->credit > 0 && sub->next_seq <= last;
     }
     //  Remove the dead only now: zhashx cannot delete while iterating.
+    //  Most turns have none, and the list of keys is a copy of each.
+    if (!dead)
+        return more;
     zlistx_t *keys = zhashx_keys (self->subs);
     for (const char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
         s_sub_t *sub = zhashx_lookup (self->subs, key);
