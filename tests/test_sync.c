@@ -337,12 +337,35 @@ test_sync_unreachable_broker_queues_the_update (void **state)
     free (out);
 }
 
+//  Move the world's broker to an ipc socket, so that a restart answers on
+//  the same endpoint as before (a tcp restart binds a new port, which a
+//  running client would not know).
+static void
+s_broker_on_ipc (s_world_t *self)
+{
+    char socket [4200];
+    snprintf (socket, sizeof socket, "%s/broker.sock", self->world.dir);
+    assert_int_equal (harness_broker_stop (&self->world.broker, SIGTERM), 0);
+    assert_true (harness_broker_start_ipc (&self->world.broker, self->world.data, socket, NULL));
+}
+
+static void
+s_broker_restart (s_world_t *self)
+{
+    char socket [4200];
+    snprintf (socket, sizeof socket, "%s/broker.sock", self->world.dir);
+    assert_true (harness_broker_start_ipc (&self->world.broker, self->world.data, socket, NULL));
+}
+
 //  The broker killed -9 and restarted between syncs: the replica resumes
-//  from its last seq, no gap, no duplicate.
+//  from its last seq, no gap, no duplicate. On an ipc socket in the test's
+//  own directory, which nothing else can bind while the broker is down: a
+//  tcp port let go by the killed broker may be any other process's at once.
 static void
 test_sync_resumes_after_the_broker_is_killed (void **state)
 {
     s_world_t *self = *state;
+    s_broker_on_ipc (self);
     s_history (self);
     S_CIBUS (0, NULL, "sync", "--key", self->carol, "--once");
     assert_true (harness_broker_stop (&self->world.broker, SIGKILL) >= 0);
@@ -356,7 +379,7 @@ test_sync_resumes_after_the_broker_is_killed (void **state)
         fprintf (stderr, "sync status said: %s", out);
     assert_non_null (strstr (out, "\"last_error\":\"lost the broker: cannot reach the broker at "));
     free (out);
-    assert_true (harness_broker_start (&self->world.broker, self->world.data, NULL));
+    s_broker_restart (self);
     S_CIBUS (0, NULL, "note", "--key", self->world.alice, "--network", "early-literacy",
              "--title", "after the restart");
     S_CIBUS (0, NULL, "sync", "--key", self->carol, "--once");
@@ -589,26 +612,6 @@ s_stop (pid_t pid, int signal)
     if (pidfd >= 0)
         close (pidfd);
     return status;
-}
-
-//  Move the world's broker to an ipc socket, so that a restart answers on
-//  the same endpoint as before (a tcp restart binds a new port, which a
-//  running client would not know).
-static void
-s_broker_on_ipc (s_world_t *self)
-{
-    char socket [4200];
-    snprintf (socket, sizeof socket, "%s/broker.sock", self->world.dir);
-    assert_int_equal (harness_broker_stop (&self->world.broker, SIGTERM), 0);
-    assert_true (harness_broker_start_ipc (&self->world.broker, self->world.data, socket, NULL));
-}
-
-static void
-s_broker_restart (s_world_t *self)
-{
-    char socket [4200];
-    snprintf (socket, sizeof socket, "%s/broker.sock", self->world.dir);
-    assert_true (harness_broker_start_ipc (&self->world.broker, self->world.data, socket, NULL));
 }
 
 //  The sync client killed -9 while it writes a long catch-up: the next
