@@ -577,10 +577,15 @@ static void
 test_feed_broker_killed_mid_feed_then_rerun_stores_each_table_once (void **state)
 {
     s_fixture_t *self = *state;
-    //  Quotas off: this is about the crash, not the integrator's rate.
+    //  Quotas off: this is about the crash, not the integrator's rate. On
+    //  an ipc socket in the test's own directory, which nothing else can
+    //  bind while the broker is down: the feed must meet no broker there,
+    //  and a tcp port let go by the killed broker may be anyone's at once.
     static const char *const no_quota [] = {"--quota-rate", "0", NULL};
+    char socket [PATH_MAX];
+    snprintf (socket, sizeof socket, "%s/broker.sock", self->world.dir);
     assert_int_equal (harness_broker_stop (&self->world.broker, SIGTERM), 0);
-    assert_true (harness_broker_start (&self->world.broker, self->world.data, no_quota));
+    assert_true (harness_broker_start_ipc (&self->world.broker, self->world.data, socket, no_quota));
     s_write_many (self);
 
     cibus_t *alice = harness_client (&self->world, self->world.alice, S_TIMEOUT);
@@ -607,7 +612,7 @@ test_feed_broker_killed_mid_feed_then_rerun_stores_each_table_once (void **state
     assert_non_null (strstr (run.out, "stopped: "));
     free (run.out), free (run.err);
 
-    assert_true (harness_broker_start (&self->world.broker, self->world.data, no_quota));
+    assert_true (harness_broker_start_ipc (&self->world.broker, self->world.data, socket, no_quota));
     char *out = NULL, *err = NULL;
     int rc = FEED (self, &out, &err, self->csv, "--for", "alice");
     if (rc != 0)
