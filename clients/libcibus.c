@@ -378,7 +378,9 @@ static bool
 s_async_answer (cibus_t *self, const Cibus__Ack *given, const Cibus__Error *error)
 {
     const char *id = given ? given->id : error->id;
-    uintptr_t count = (uintptr_t) zhashx_lookup (self->async_ids, id ? id : "");
+    if (!id)
+        id = "";
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->async_ids, id);
     if (count == 0)
         return false;
     if (count > 1)
