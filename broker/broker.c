@@ -605,7 +605,7 @@ s_handle_publish (broker_t *self, zframe_t **routing_p, request_t **request_p,
     pending->refused = false;
     pending->quoted = quoted;
     pending->bytes = bytes;
-    snprintf (pending->partner, sizeof pending->partner, "%s", partner->name);
+    text_put (pending->partner, sizeof pending->partner, 0, partner->name);
     pthread_mutex_unlock (&self->hand);
     *routing_p = NULL;
     *request_p = NULL;

@@ -22,6 +22,7 @@
 
 #include "codec.h"
 #include "keys.h"
+#include "text.h"
 
 #include <czmq.h>
 #include <ctype.h>
@@ -391,15 +392,14 @@ s_async_answer (cibus_t *self, const Cibus__Ack *given, const Cibus__Error *erro
     memset (&ack, 0, sizeof ack);
     cibus_err_t err = CIBUS_OK;
     const char *message = NULL;
+    text_put (ack.id, sizeof ack.id, 0, id);
     if (given) {
-        snprintf (ack.id, sizeof ack.id, "%s", given->id ? given->id : "");
         ack.seq = given->seq;
         ack.duplicate = given->duplicate;
         ack.version = given->version;
         ack.dry_run = given->dry_run;
     }
     else {
-        snprintf (ack.id, sizeof ack.id, "%s", error->id ? error->id : "");
         err = s_error_reply (self, error);
         message = self->error;
     }
