@@ -688,6 +688,87 @@ s_optional_date (codec_problem_t *problem, const char *field, const char *value,
     return CIBUS_OK;
 }
 
+//  ---------------------------------------------------------------- plans
+
+//  What a walk reads of a message type is worked out once for every type
+//  a request holds, each with its inner types' plans: for clearing empty
+//  strings (S_CLEAR), the strings that may be cleared (single, outside a
+//  oneof) and the messages; for checking text (S_TEXT), every string and
+//  every message. Most fields are numbers, and a table's cells are most
+//  of an entry: a walk of every field of every message spent most of its
+//  time passing them by. The room below holds the schema many times
+//  over; were it too small, every clear and every text check would be
+//  refused (USAGE), and with them every append and test.
+#define S_PLAN_STEPS 32
+#define S_PLANS      48
+
+typedef enum { S_CLEAR, S_TEXT, S_PLAN_KINDS } s_plan_kind_t;
+
+typedef struct s_plan_t s_plan_t;
+typedef struct {
+    const ProtobufCFieldDescriptor *field;
+    const s_plan_t *plan; /* a message field's type; NULL for a string */
+} s_step_t;
+
+struct s_plan_t {
+    const ProtobufCMessageDescriptor *descriptor;
+    s_step_t steps [S_PLAN_STEPS];
+    unsigned count;
+};
+
+static s_plan_t s_plans [S_PLAN_KINDS][S_PLANS];
+static unsigned s_plan_count [S_PLAN_KINDS];
+static const s_plan_t *s_envelope_plan; /* S_CLEAR's of an envelope; NULL: no room */
+static pthread_once_t s_plans_once = PTHREAD_ONCE_INIT;
+
+//  The plan of a type, made with those of the types inside it (a type met
+//  again, as by recursion, is the plan already begun); NULL past the room.
+static const s_plan_t *
+s_plan_of (s_plan_kind_t kind, const ProtobufCMessageDescriptor *descriptor)
+{
+    for (unsigned i = 0; i < s_plan_count [kind]; i++)
+        if (s_plans [kind][i].descriptor == descriptor)
+            return &s_plans [kind][i];
+    if (s_plan_count [kind] == S_PLANS)
+        return NULL;
+    s_plan_t *plan = &s_plans [kind][s_plan_count [kind]++];
+    plan->descriptor = descriptor;
+    for (unsigned i = 0; i < descriptor->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &descriptor->fields [i];
+        bool oneof = field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF;
+        const s_plan_t *inner = NULL;
+        if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
+            if (!(inner = s_plan_of (kind, field->descriptor)))
+                return NULL;
+        } else if (field->type != PROTOBUF_C_TYPE_STRING
+                   || (kind == S_CLEAR && (field->label == PROTOBUF_C_LABEL_REPEATED || oneof)))
+            continue;
+        if (plan->count == S_PLAN_STEPS)
+            return NULL;
+        plan->steps [plan->count++] = (s_step_t){field, inner};
+    }
+    return plan;
+}
+
+static void
+s_plans_make (void)
+{
+    s_envelope_plan = s_plan_of (S_CLEAR, &cibus__envelope__descriptor);
+    //  Every type a request holds, an envelope's among them.
+    s_plan_of (S_TEXT, &cibus__request__descriptor);
+}
+
+//  The text plan of a type a request holds; NULL for any other.
+static const s_plan_t *
+s_text_plan (const ProtobufCMessageDescriptor *descriptor)
+{
+    pthread_once (&s_plans_once, s_plans_make);
+    for (unsigned i = 0; i < s_plan_count [S_TEXT]; i++)
+        if (s_plans [S_TEXT][i].descriptor == descriptor)
+            return &s_plans [S_TEXT][i];
+    return NULL;
+}
+
 //  ---------------------------------------------------------------- text
 
 bool
@@ -784,21 +865,20 @@ s_valid_text (codec_problem_t *problem, const s_path_t *path, const char *value)
 }
 
 //  Every string field of a message and of the messages inside it, walked
-//  through protobuf-c's descriptors rather than named one by one, so that a
-//  field added to the schema is checked without anyone remembering to. A
-//  field is named by its path from where the walk started (path "" for an
-//  envelope: "id", "note.decisions", "data.dimensions.key"); a repeated
-//  field's items share its name. The path is given back as it came.
+//  through protobuf-c's descriptors (its type's S_TEXT plan) rather than
+//  named one by one, so that a field added to the schema is checked
+//  without anyone remembering to. A field is named by its path from where
+//  the walk started (path "" for an envelope: "id", "note.decisions",
+//  "data.dimensions.key"); a repeated field's items share its name. The
+//  path is given back as it came.
 static cibus_err_t
-s_walk_text (const ProtobufCMessage *message, s_path_t *path, codec_problem_t *problem)
+s_walk_text (const ProtobufCMessage *message, const s_plan_t *plan, s_path_t *path,
+             codec_problem_t *problem)
 {
-    const ProtobufCMessageDescriptor *descriptor = message->descriptor;
     const char *base = (const char *)message;
     size_t depth = path->depth;
-    for (unsigned i = 0; i < descriptor->n_fields; i++) {
-        const ProtobufCFieldDescriptor *field = &descriptor->fields [i];
-        if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE)
-            continue;
+    for (unsigned i = 0; i < plan->count; i++) {
+        const ProtobufCFieldDescriptor *field = plan->steps [i].field;
         //  Members of a oneof share their storage: only the one set is there.
         if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
             && *(const uint32_t *)(base + field->quantifier_offset) != field->id)
@@ -814,10 +894,10 @@ s_walk_text (const ProtobufCMessage *message, s_path_t *path, codec_problem_t *p
         path->depth = depth < S_PATH_DEPTH ? depth + 1 : depth;
         for (size_t j = 0; j < count; j++) {
             cibus_err_t rc = CIBUS_OK;
-            if (items [j] && field->type == PROTOBUF_C_TYPE_STRING)
+            if (items [j] && !plan->steps [i].plan)
                 rc = s_valid_text (problem, path, items [j]);
             else if (items [j])
-                rc = s_walk_text (items [j], path, problem);
+                rc = s_walk_text (items [j], plan->steps [i].plan, path, problem);
             if (rc)
                 return rc;
         }
@@ -830,8 +910,13 @@ s_walk_text (const ProtobufCMessage *message, s_path_t *path, codec_problem_t *p
 static cibus_err_t
 s_walk_text_from (const ProtobufCMessage *message, const char *prefix, codec_problem_t *problem)
 {
+    const s_plan_t *plan = s_text_plan (message->descriptor);
+    if (!plan)
+        return codec_problem_set (problem, CIBUS_ERR_USAGE, NULL,
+                                  "the codec has no room to plan the check of a %s",
+                                  message->descriptor->name);
     s_path_t path = {prefix, {NULL}, 0};
-    return s_walk_text (message, &path, problem);
+    return s_walk_text (message, plan, &path, problem);
 }
 
 //  ---------------------------------------------------------------- NUL bytes
@@ -983,69 +1068,8 @@ codec_validate_envelope_bytes (const void *data, size_t size, codec_problem_t *p
 //  ---------------------------------------------------------------- empty strings
 
 //  Every optional string of a message and of the messages inside it that
-//  is present but empty is set to NULL (absent) with its slot remembered.
-//  What that reads of a message type is worked out once for every type an
-//  envelope holds: its strings that may be cleared (single, outside a
-//  oneof) and its messages, each with its type's plan. Most fields are
-//  numbers, and a table's cells are most of an entry: a walk of every
-//  field of every message spent most of its time passing them by. The
-//  room below holds the schema many times over; were it too small, every
-//  clear would be refused (USAGE), and with it every append and test.
-#define S_PLAN_STEPS 32
-#define S_PLANS      48
-
-typedef struct s_plan_t s_plan_t;
-typedef struct {
-    const ProtobufCFieldDescriptor *field;
-    const s_plan_t *plan; /* a message field's type; NULL for a string */
-} s_step_t;
-
-struct s_plan_t {
-    const ProtobufCMessageDescriptor *descriptor;
-    s_step_t steps [S_PLAN_STEPS];
-    unsigned count;
-};
-
-static s_plan_t s_plans [S_PLANS];
-static unsigned s_plan_count;
-static const s_plan_t *s_envelope_plan; /* NULL: the walk above */
-static pthread_once_t s_plans_once = PTHREAD_ONCE_INIT;
-
-//  The plan of a type, made with those of the types inside it (a type met
-//  again, as by recursion, is the plan already begun); NULL past the room.
-static const s_plan_t *
-s_plan_of (const ProtobufCMessageDescriptor *descriptor)
-{
-    for (unsigned i = 0; i < s_plan_count; i++)
-        if (s_plans [i].descriptor == descriptor)
-            return &s_plans [i];
-    if (s_plan_count == S_PLANS)
-        return NULL;
-    s_plan_t *plan = &s_plans [s_plan_count++];
-    plan->descriptor = descriptor;
-    for (unsigned i = 0; i < descriptor->n_fields; i++) {
-        const ProtobufCFieldDescriptor *field = &descriptor->fields [i];
-        bool oneof = field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF;
-        const s_plan_t *inner = NULL;
-        if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
-            if (!(inner = s_plan_of (field->descriptor)))
-                return NULL;
-        } else if (field->type != PROTOBUF_C_TYPE_STRING
-                   || field->label == PROTOBUF_C_LABEL_REPEATED || oneof)
-            continue;
-        if (plan->count == S_PLAN_STEPS)
-            return NULL;
-        plan->steps [plan->count++] = (s_step_t){field, inner};
-    }
-    return plan;
-}
-
-static void
-s_plans_make (void)
-{
-    s_envelope_plan = s_plan_of (&cibus__envelope__descriptor);
-}
-
+//  is present but empty is set to NULL (absent) with its slot remembered,
+//  as its S_CLEAR plan reads it.
 static cibus_err_t
 s_clear_planned (ProtobufCMessage *message, const s_plan_t *plan, codec_cleared_t *cleared)
 {
