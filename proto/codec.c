@@ -721,14 +721,24 @@ static unsigned s_plan_count [S_PLAN_KINDS];
 static const s_plan_t *s_envelope_plan; /* S_CLEAR's of an envelope; NULL: no room */
 static pthread_once_t s_plans_once = PTHREAD_ONCE_INIT;
 
+//  The plan of a type made already, or NULL.
+static const s_plan_t *
+s_plan_held (s_plan_kind_t kind, const ProtobufCMessageDescriptor *descriptor)
+{
+    for (unsigned i = 0; i < s_plan_count [kind]; i++)
+        if (s_plans [kind][i].descriptor == descriptor)
+            return &s_plans [kind][i];
+    return NULL;
+}
+
 //  The plan of a type, made with those of the types inside it (a type met
 //  again, as by recursion, is the plan already begun); NULL past the room.
 static const s_plan_t *
 s_plan_of (s_plan_kind_t kind, const ProtobufCMessageDescriptor *descriptor)
 {
-    for (unsigned i = 0; i < s_plan_count [kind]; i++)
-        if (s_plans [kind][i].descriptor == descriptor)
-            return &s_plans [kind][i];
+    const s_plan_t *held = s_plan_held (kind, descriptor);
+    if (held)
+        return held;
     if (s_plan_count [kind] == S_PLANS)
         return NULL;
     s_plan_t *plan = &s_plans [kind][s_plan_count [kind]++];
@@ -763,10 +773,7 @@ static const s_plan_t *
 s_text_plan (const ProtobufCMessageDescriptor *descriptor)
 {
     pthread_once (&s_plans_once, s_plans_make);
-    for (unsigned i = 0; i < s_plan_count [S_TEXT]; i++)
-        if (s_plans [S_TEXT][i].descriptor == descriptor)
-            return &s_plans [S_TEXT][i];
-    return NULL;
+    return s_plan_held (S_TEXT, descriptor);
 }
 
 //  ---------------------------------------------------------------- text
