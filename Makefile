@@ -45,7 +45,7 @@ TST := build/test
 REL_CFLAGS := -O2 -g
 TST_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-CORE_SRC := common/arena.c common/cibus_err.c common/cibus_json.c common/keys.c common/log.c common/opts.c common/resident.c common/text.c proto/codec.c proto/pack.c $(GEN)/cibus.pb-c.c $(GEN)/cells.pb-c.c \
+CORE_SRC := common/arena.c common/cibus_err.c common/cibus_json.c common/keys.c common/log.c common/opts.c common/resident.c common/text.c proto/codec.c proto/pack.c proto/unpack.c $(GEN)/cibus.pb-c.c $(GEN)/cells.pb-c.c \
             $(wildcard store/*.c) $(wildcard disclosure/*.c)
 BROKER_SRC := $(wildcard broker/*.c)
 BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
@@ -57,7 +57,7 @@ BROKER_LIB_SRC := $(filter-out broker/cibusd.c,$(BROKER_SRC))
 # never into the library others build against.
 CLIENT_LIB_SRC := clients/libcibus.c clients/public_api.c clients/render_json.c
 CLI_LIB_SRC := $(filter-out clients/cli.c $(CLIENT_LIB_SRC),$(wildcard clients/*.c))
-TEST_SUPPORT_SRC := tests/harness.c tests/proxy.c tests/feed_same.c
+TEST_SUPPORT_SRC := tests/harness.c tests/proxy.c tests/feed_same.c tests/message_same.c
 TEST_SRC := $(filter-out $(TEST_SUPPORT_SRC),$(wildcard tests/test_*.c))
 TEST_NAMES := $(patsubst tests/%.c,%,$(TEST_SRC))
 BENCH_SRC := $(wildcard tests/bench/*.c)

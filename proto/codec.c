@@ -28,6 +28,7 @@
 #include "codec.h"
 
 #include "pack.h"
+#include "unpack.h"
 #include "utf8.h"
 
 #include <ctype.h>
@@ -300,7 +301,15 @@ s_decode (const ProtobufCMessageDescriptor *descriptor, const void *data, size_t
     s_arena_t *arena = s_arena_new (size);
     if (!arena)
         return NULL;
-    ProtobufCMessage *msg = protobuf_c_message_unpack (descriptor, &arena->allocator, size, data);
+    ProtobufCMessage *msg = unpack_message (descriptor, &arena->allocator, size, data);
+    if (msg)
+        return msg;
+    //  Bytes not in protobuf-c's own form are protobuf-c's to decode (or
+    //  refuse), in a fresh arena: what the first try made is dropped.
+    s_arena_destroy (arena);
+    if (!(arena = s_arena_new (size)))
+        return NULL;
+    msg = protobuf_c_message_unpack (descriptor, &arena->allocator, size, data);
     if (!msg)
         s_arena_destroy (arena);
     return msg;

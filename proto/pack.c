@@ -116,50 +116,6 @@ s_tag (s_out_t *out, uint32_t id, ProtobufCWireType wire)
     s_varint (out, (uint64_t)id << 3 | (uint64_t)wire);
 }
 
-//  The wire type of a value of each type, by ProtobufCType.
-static const uint8_t s_wire [] = {
-    [PROTOBUF_C_TYPE_INT32] = PROTOBUF_C_WIRE_TYPE_VARINT,
-    [PROTOBUF_C_TYPE_SINT32] = PROTOBUF_C_WIRE_TYPE_VARINT,
-    [PROTOBUF_C_TYPE_SFIXED32] = PROTOBUF_C_WIRE_TYPE_32BIT,
-    [PROTOBUF_C_TYPE_INT64] = PROTOBUF_C_WIRE_TYPE_VARINT,
-    [PROTOBUF_C_TYPE_SINT64] = PROTOBUF_C_WIRE_TYPE_VARINT,
-    [PROTOBUF_C_TYPE_SFIXED64] = PROTOBUF_C_WIRE_TYPE_64BIT,
-    [PROTOBUF_C_TYPE_UINT32] = PROTOBUF_C_WIRE_TYPE_VARINT,
-    [PROTOBUF_C_TYPE_FIXED32] = PROTOBUF_C_WIRE_TYPE_32BIT,
-    [PROTOBUF_C_TYPE_UINT64] = PROTOBUF_C_WIRE_TYPE_VARINT,
-    [PROTOBUF_C_TYPE_FIXED64] = PROTOBUF_C_WIRE_TYPE_64BIT,
-    [PROTOBUF_C_TYPE_FLOAT] = PROTOBUF_C_WIRE_TYPE_32BIT,
-    [PROTOBUF_C_TYPE_DOUBLE] = PROTOBUF_C_WIRE_TYPE_64BIT,
-    [PROTOBUF_C_TYPE_BOOL] = PROTOBUF_C_WIRE_TYPE_VARINT,
-    [PROTOBUF_C_TYPE_ENUM] = PROTOBUF_C_WIRE_TYPE_VARINT,
-    [PROTOBUF_C_TYPE_STRING] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
-    [PROTOBUF_C_TYPE_BYTES] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
-    [PROTOBUF_C_TYPE_MESSAGE] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
-};
-
-size_t
-pack_element_size (ProtobufCType type)
-{
-    switch (type) {
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_FIXED64:
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return 8;
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof (protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof (void *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof (ProtobufCBinaryData);
-    default:
-        return 4;
-    }
-}
-
 static void s_message (s_out_t *out, const ProtobufCMessage *msg);
 
 //  A nested message, then its length.
@@ -267,7 +223,7 @@ s_repeated (s_out_t *out, const ProtobufCFieldDescriptor *field, size_t count, c
         s_tag (out, field->id, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
         return;
     }
-    ProtobufCWireType wire = s_wire [field->type];
+    ProtobufCWireType wire = pack_wire_type (field->type);
     for (size_t i = count; i-- > 0;) {
         s_value (out, field->type, array + i * step);
         s_tag (out, field->id, wire);
@@ -323,7 +279,7 @@ s_message (s_out_t *out, const ProtobufCMessage *msg)
         }
         if (write) {
             s_value (out, field->type, member);
-            s_tag (out, field->id, s_wire [field->type]);
+            s_tag (out, field->id, pack_wire_type (field->type));
         }
     }
 }

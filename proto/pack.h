@@ -34,7 +34,51 @@ typedef enum {
 pack_result_t pack_message (const ProtobufCMessage *msg, uint8_t **data, size_t *capacity,
                             size_t *size);
 
+/* The wire type a value of this type is written with (unpacked). Inline,
+   as the size below: the encoder and the decoder ask for every field. */
+static inline ProtobufCWireType
+pack_wire_type (ProtobufCType type)
+{
+    switch (type) {
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_FLOAT:
+        return PROTOBUF_C_WIRE_TYPE_32BIT;
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return PROTOBUF_C_WIRE_TYPE_64BIT;
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_BYTES:
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+    default:
+        return PROTOBUF_C_WIRE_TYPE_VARINT;
+    }
+}
+
 /* The size of one element of a repeated field's array of this type. */
-size_t pack_element_size (ProtobufCType type);
+static inline size_t
+pack_element_size (ProtobufCType type)
+{
+    switch (type) {
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return 8;
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof (protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof (void *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof (ProtobufCBinaryData);
+    default:
+        return 4;
+    }
+}
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "arena.h"
 #include "text.h"
+#include "unpack.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -136,13 +137,26 @@ cells_pack_release (cells_pack_t *self)
     memset (self, 0, sizeof *self);
 }
 
+//  A version's stored cells, decoded in one pass when they are in the
+//  form cibus writes them (unpack.h), by protobuf-c otherwise.
+static CibusStore__StoredCells *
+s_unpack (ProtobufCAllocator *allocator, size_t size, const void *bytes)
+{
+    ProtobufCMessage *stored =
+        unpack_message (&cibus_store__stored_cells__descriptor, allocator, size, bytes);
+    if (!stored)
+        stored = protobuf_c_message_unpack (&cibus_store__stored_cells__descriptor, allocator, size,
+                                            bytes);
+    return (CibusStore__StoredCells *)stored;
+}
+
 cibus_err_t
 cells_marks (const void *bytes, size_t size, size_t cells, disclosure_mark_t *total,
              disclosure_mark_t *marks)
 {
     if (!bytes || cells > CIBUS_MAX_CELLS)
         return CIBUS_ERR_BAD_FIELD;
-    CibusStore__StoredCells *stored = cibus_store__stored_cells__unpack (NULL, size, bytes);
+    CibusStore__StoredCells *stored = s_unpack (NULL, size, bytes);
     if (!stored)
         return CIBUS_ERR_BAD_FIELD;
     bool seen [CIBUS_MAX_CELLS + 1] = {false}; //  [0] the total, [i] the cell i - 1
@@ -326,7 +340,7 @@ s_filter (sqlite3_vtab_cursor *cursor, int idx_num, const char *idx_str, int arg
         return SQLITE_NOMEM;
     ProtobufCAllocator allocator = {s_arena_alloc, s_arena_free, self->arena};
     if (sqlite3_value_type (argv [0]) == SQLITE_BLOB)
-        self->stored = cibus_store__stored_cells__unpack (&allocator, size, bytes);
+        self->stored = s_unpack (&allocator, size, bytes);
     if (self->stored && self->stored->n_cells > 0)
         return SQLITE_OK;
     s_forget (self);

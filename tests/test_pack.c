@@ -1,4 +1,5 @@
-/*  test_pack.c - the one-pass encoder writes protobuf-c's bytes.
+/*  test_pack.c - the one-pass encoder writes protobuf-c's bytes, and the
+    one-pass decoder makes protobuf-c's messages of them.
 
     Messages of every type cibus encodes (every message reachable from a
     Request, a Reply, an Envelope and a table's stored cells) are filled
@@ -7,12 +8,18 @@
     the field's default, repeated fields of 0 to 4 elements, negative
     numbers, long strings and bytes, unknown fields of every wire type.
     Each is encoded by codec_pack_message (pack.c) and by protobuf-c's own
-    two walks, and the bytes must be the same.                          */
+    two walks, and the bytes must be the same. The bytes are decoded by
+    unpack_message (unpack.c) and by protobuf-c, and the messages must be
+    the same field for field; so must they be for the same bytes changed
+    at random (a byte, a cut, a byte more, the message twice), which
+    unpack_message may leave to protobuf-c but never decode otherwise.  */
 
 #include "arena.h"
 #include "cells.pb-c.h"
 #include "codec.h"
+#include "message_same.h"
 #include "pack.h"
+#include "unpack.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +38,8 @@
 typedef struct {
     uint64_t state; /* xorshift64 */
     arena_t *arena;
+    bool known_only; /* no unknown fields */
+    size_t unknowns; /* unknown fields made */
 } s_gen_t;
 
 static uint64_t
@@ -170,7 +179,8 @@ s_unknown (s_gen_t *gen, ProtobufCMessage *msg)
     static const ProtobufCWireType wires [] = {
         PROTOBUF_C_WIRE_TYPE_VARINT, PROTOBUF_C_WIRE_TYPE_64BIT,
         PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, PROTOBUF_C_WIRE_TYPE_32BIT};
-    msg->n_unknown_fields = s_below (gen, 4) == 0 ? 1 + s_below (gen, 3) : 0;
+    msg->n_unknown_fields = !gen->known_only && s_below (gen, 4) == 0 ? 1 + s_below (gen, 3) : 0;
+    gen->unknowns += msg->n_unknown_fields;
     msg->unknown_fields = s_alloc (gen, msg->n_unknown_fields * sizeof *msg->unknown_fields);
     for (size_t i = 0; i < msg->n_unknown_fields; i++) {
         ProtobufCMessageUnknownField *unknown = &msg->unknown_fields [i];
@@ -345,6 +355,10 @@ s_every_init (ProtobufCMessage *msg)
     every->text = (char *)s_text_default;
 }
 
+//  Numbers 1 to 50, fields 0 to 49: how protobuf-c finds a field.
+#define S_EVERY_FIELDS (sizeof s_every_fields / sizeof s_every_fields [0])
+static const ProtobufCIntRange s_every_ranges [] = {{1, 0}, {0, S_EVERY_FIELDS}};
+
 static const ProtobufCMessageDescriptor s_every_descriptor = {
     PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
     "t.Every",
@@ -352,11 +366,11 @@ static const ProtobufCMessageDescriptor s_every_descriptor = {
     "Every",
     "t",
     sizeof (s_every_t),
-    sizeof s_every_fields / sizeof s_every_fields [0],
+    S_EVERY_FIELDS,
     s_every_fields,
     NULL,
-    0,
-    NULL,
+    1,
+    s_every_ranges,
     s_every_init,
     NULL,
     NULL,
@@ -377,17 +391,27 @@ s_types (const ProtobufCMessageDescriptor *descriptor, const ProtobufCMessageDes
             s_types (descriptor->fields [i].descriptor, types, count, max);
 }
 
+#define S_TYPES_MAX 128
+
+//  Every type cibus encodes and decodes, and the hand-made one.
+static size_t
+s_all_types (const ProtobufCMessageDescriptor **types)
+{
+    size_t count = 0;
+    s_types (&cibus__request__descriptor, types, &count, S_TYPES_MAX);
+    s_types (&cibus__reply__descriptor, types, &count, S_TYPES_MAX);
+    s_types (&cibus__envelope__descriptor, types, &count, S_TYPES_MAX);
+    s_types (&cibus_store__stored_cells__descriptor, types, &count, S_TYPES_MAX);
+    s_types (&s_every_descriptor, types, &count, S_TYPES_MAX);
+    return count;
+}
+
 static void
 test_pack_writes_protobuf_c_s_bytes_for_every_message_type (void **state)
 {
     (void)state;
-    const ProtobufCMessageDescriptor *types [128];
-    size_t count = 0;
-    s_types (&cibus__request__descriptor, types, &count, 128);
-    s_types (&cibus__reply__descriptor, types, &count, 128);
-    s_types (&cibus__envelope__descriptor, types, &count, 128);
-    s_types (&cibus_store__stored_cells__descriptor, types, &count, 128);
-    s_types (&s_every_descriptor, types, &count, 128);
+    const ProtobufCMessageDescriptor *types [S_TYPES_MAX];
+    size_t count = s_all_types (types);
     //  Every kind of field the schemas have is exercised.
     bool oneof = false, required = false, nested = false;
     for (size_t t = 0; t < count; t++)
@@ -398,7 +422,7 @@ test_pack_writes_protobuf_c_s_bytes_for_every_message_type (void **state)
         }
     assert_true (oneof && required && nested && count > 20);
 
-    s_gen_t gen = {0x9E3779B97F4A7C15ull, NULL};
+    s_gen_t gen = {0x9E3779B97F4A7C15ull, NULL, false, 0};
     codec_buf_t fresh = {0}, reused = {0};
     for (size_t t = 0; t < count; t++)
         for (int m = 0; m < S_MESSAGES; m++) {
@@ -420,7 +444,7 @@ static void
 test_pack_grows_a_small_buffer_at_any_size (void **state)
 {
     (void)state;
-    s_gen_t gen = {12345, arena_new ()};
+    s_gen_t gen = {12345, arena_new (), false, 0};
     assert_non_null (gen.arena);
     ProtobufCMessage *msg = NULL;
     size_t size = 0;
@@ -436,6 +460,164 @@ test_pack_grows_a_small_buffer_at_any_size (void **state)
         codec_buf_release (&buf);
     }
     arena_destroy (&gen.arena);
+}
+
+
+//  ---------------------------------------------------------- decoding
+
+//  Decode `size` bytes both ways (malloc'd, so that a half-made message
+//  freed is seen by the sanitizers): when unpack_message decodes them,
+//  protobuf-c decodes them too, to the same message. True when
+//  unpack_message decoded them.
+static bool
+s_decodes_alike (const ProtobufCMessageDescriptor *descriptor, const uint8_t *data, size_t size)
+{
+    ProtobufCMessage *ours = unpack_message (descriptor, NULL, size, data);
+    ProtobufCMessage *theirs = protobuf_c_message_unpack (descriptor, NULL, size, data);
+    if (ours) {
+        const char *difference = message_same (ours, theirs);
+        if (difference)
+            fail_msg ("%s", difference);
+    }
+    protobuf_c_message_free_unpacked (ours, NULL);
+    protobuf_c_message_free_unpacked (theirs, NULL);
+    return ours != NULL;
+}
+
+static uint8_t *
+s_packed (const ProtobufCMessage *msg, size_t *size)
+{
+    *size = protobuf_c_message_get_packed_size (msg);
+    uint8_t *data = malloc (*size + 1);
+    assert_non_null (data);
+    assert_int_equal (protobuf_c_message_pack (msg, data), *size);
+    return data;
+}
+
+static void
+test_unpack_decodes_protobuf_c_s_bytes_as_protobuf_c_does (void **state)
+{
+    (void)state;
+    const ProtobufCMessageDescriptor *types [S_TYPES_MAX];
+    size_t count = s_all_types (types);
+    s_gen_t gen = {0xD1B54A32D192ED03ull, NULL, false, 0};
+    for (size_t t = 0; t < count; t++)
+        for (int m = 0; m < S_MESSAGES; m++) {
+            gen.arena = arena_new ();
+            assert_non_null (gen.arena);
+            gen.known_only = m % 2 == 0;
+            gen.unknowns = 0;
+            ProtobufCMessage *msg = s_message (&gen, types [t], 0);
+            size_t size;
+            uint8_t *data = s_packed (msg, &size);
+            //  Decoded in one pass unless a field is unknown, which is
+            //  protobuf-c's to keep.
+            assert_int_equal (s_decodes_alike (types [t], data, size), gen.unknowns == 0);
+            free (data);
+            arena_destroy (&gen.arena);
+        }
+}
+
+//  The bytes of a message changed at random: whatever unpack_message
+//  decodes, protobuf-c decodes alike. Some are decoded, some are left.
+static void
+test_unpack_decodes_changed_bytes_alike_or_leaves_them (void **state)
+{
+    (void)state;
+    const ProtobufCMessageDescriptor *types [S_TYPES_MAX];
+    size_t count = s_all_types (types);
+    s_gen_t gen = {0x2545F4914F6CDD1Dull, NULL, true, 0};
+    size_t decoded = 0, left = 0;
+    for (size_t t = 0; t < count; t++)
+        for (int m = 0; m < S_MESSAGES / 4; m++) {
+            gen.arena = arena_new ();
+            assert_non_null (gen.arena);
+            ProtobufCMessage *msg = s_message (&gen, types [t], 0);
+            size_t size;
+            uint8_t *data = s_packed (msg, &size);
+            uint8_t *changed = malloc (2 * size + 2);
+            assert_non_null (changed);
+            for (int change = 0; change < 16 && size > 0; change++) {
+                size_t at = s_below (&gen, (unsigned)size), length = size;
+                memcpy (changed, data, size);
+                switch (change % 4) {
+                case 0: //  one byte, any value
+                    changed [at] = (uint8_t)s_next (&gen);
+                    break;
+                case 1: //  cut short
+                    length = at;
+                    break;
+                case 2: //  a byte more
+                    memmove (changed + at + 1, changed + at, size - at);
+                    changed [at] = (uint8_t)s_next (&gen);
+                    length = size + 1;
+                    break;
+                default: //  every field given twice: protobuf-c takes the
+                         //  last value and merges messages
+                    memcpy (changed + size, data, size);
+                    length = 2 * size;
+                    break;
+                }
+                if (s_decodes_alike (types [t], changed, length))
+                    decoded++;
+                else
+                    left++;
+            }
+            free (changed);
+            free (data);
+            arena_destroy (&gen.arena);
+        }
+    assert_true (decoded > 1000 && left > 1000);
+}
+
+//  Bytes written by hand: what protobuf-c decides by rules of its own is
+//  left to it; the rest is decoded as it decodes them.
+static void
+test_unpack_leaves_protobuf_c_s_own_rules_to_it (void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes;
+        size_t size;
+        bool decoded;
+    } cases [] = {
+        {"\x08\x05", 2, true},                     //  i32 = 5
+        {"\x08\x05\x08\x06", 4, false},            //  i32 twice: the last wins
+        {"\x10\x01\x10\x02", 4, true},             //  ri32, one run
+        {"\x10\x01\x08\x05\x10\x02", 6, false},    //  ri32 in two runs: joined
+        {"\x12\x02\x01\x02", 4, true},             //  ri32 packed, not declared so
+        {"\x12\x02\x01\x02\x10\x03", 6, false},    //  then unpacked: joined
+        {"\xba\x02\x02\x01\x02", 5, false},        //  pbo, packed: a bool of 2
+        {"\xba\x02\x02\x01\x00", 5, true},         //  pbo, packed: 1 and 0
+        {"\xa8\x02\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02", 12, true}, //  bo: a bit past the 64th
+        {"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11, true},     //  i32 = -1 in ten bytes
+        {"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12, false}, //  a varint of 11 bytes
+        {"\xa9\x02\x01\x00\x00\x00\x00\x00\x00\x00", 10, false}, //  bo as 64 bits: read anyway
+        {"\x88\x03\x01\x92\x03\x01x", 7, false},   //  both members of the oneof
+        {"\x88\x03\x01", 3, true},                 //  one member of it
+        {"\xfa\x02\x00", 3, true},                 //  inner, empty
+        {"\xfa\x02\x02\x08\x01\xfa\x02\x02\x10\x01", 10, false}, //  inner twice: merged
+        {"\xd8\x02\x01", 3, false},                //  text as a varint: refused
+        {"\xa0\x06\x01", 3, false},                //  an unknown field (100)
+        {"\x0a\x05", 2, false},                    //  a length past the end
+        {"\x00", 1, false},                        //  field 0
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        const uint8_t *bytes = (const uint8_t *)cases [i].bytes;
+        assert_int_equal (s_decodes_alike (&s_every_descriptor, bytes, cases [i].size), cases [i].decoded);
+    }
+    //  A required field missing: neither decodes it.
+    const ProtobufCMessageDescriptor *with_required = NULL;
+    const ProtobufCMessageDescriptor *types [S_TYPES_MAX];
+    size_t count = s_all_types (types);
+    for (size_t t = 0; t < count && !with_required; t++)
+        for (unsigned f = 0; f < types [t]->n_fields; f++)
+            if (types [t]->fields [f].label == PROTOBUF_C_LABEL_REQUIRED
+                && !types [t]->fields [f].default_value)
+                with_required = types [t];
+    assert_non_null (with_required);
+    assert_null (unpack_message (with_required, NULL, 0, (const uint8_t *)""));
+    assert_null (protobuf_c_message_unpack (with_required, NULL, 0, (const uint8_t *)""));
 }
 
 //  -------------------------------------------- a field without a label
@@ -508,6 +690,9 @@ main (void)
         cmocka_unit_test (test_pack_writes_protobuf_c_s_bytes_for_every_message_type),
         cmocka_unit_test (test_pack_grows_a_small_buffer_at_any_size),
         cmocka_unit_test (test_pack_leaves_a_field_without_a_label_to_protobuf_c),
+        cmocka_unit_test (test_unpack_decodes_protobuf_c_s_bytes_as_protobuf_c_does),
+        cmocka_unit_test (test_unpack_decodes_changed_bytes_alike_or_leaves_them),
+        cmocka_unit_test (test_unpack_leaves_protobuf_c_s_own_rules_to_it),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

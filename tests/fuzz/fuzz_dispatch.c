@@ -28,10 +28,13 @@
     global state, and in the test, not the broker.                        */
 
 #include "broker_internal.h"
+#include "cells.pb-c.h"
 #include "codec.h"
 #include "datadir.h"
 #include "fuzz_seeds.h"
 #include "harness.h"
+#include "message_same.h"
+#include "unpack.h"
 
 #include <czmq.h>
 #include <limits.h>
@@ -187,6 +190,30 @@ s_same_encoding (const uint8_t *data, size_t size)
     codec_request_free (request);
 }
 
+//  The one-pass decoder (proto/unpack.c) decodes any bytes as protobuf-c
+//  does, or leaves them to it; abort if it decodes them otherwise. Each
+//  type a frame is decoded as, and a table's stored cells.
+static void
+s_same_decoding (const uint8_t *data, size_t size)
+{
+    static const ProtobufCMessageDescriptor *const roots [] = {
+        &cibus__request__descriptor, &cibus__reply__descriptor, &cibus__envelope__descriptor,
+        &cibus_store__stored_cells__descriptor};
+    for (size_t i = 0; i < sizeof roots / sizeof roots [0]; i++) {
+        ProtobufCMessage *ours = unpack_message (roots [i], NULL, size, data);
+        if (!ours)
+            continue;
+        ProtobufCMessage *theirs = protobuf_c_message_unpack (roots [i], NULL, size, data);
+        const char *difference = message_same (ours, theirs);
+        if (difference) {
+            fprintf (stderr, "fuzz-dispatch: unpack_message differs from protobuf-c: %s\n", difference);
+            abort ();
+        }
+        protobuf_c_message_free_unpacked (ours, NULL);
+        protobuf_c_message_free_unpacked (theirs, NULL);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -202,5 +229,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         return 0;
     s_dispatch (data [0], data + 1, size - 1);
     s_same_encoding (data + 1, size - 1);
+    s_same_decoding (data + 1, size - 1);
     return 0;
 }
