@@ -1810,7 +1810,7 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
         //  key may have been removed while they travelled. The id is only
         //  read, never trusted, and not echoed when a NUL cut it.
         if (one_frame && (request = codec_request_decode (data, size)))
-            (void)codec_validate_request_bytes (data, size, &problem, &id_cut);
+            (void)codec_validate_request_bytes (request, data, size, &problem, &id_cut);
         codec_problem_set (&problem, CIBUS_ERR_UNKNOWN_KEY, NULL,
                            "this key is not in the partner registry: ask the backbone to "
                            "register it");
@@ -1837,7 +1837,7 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
                    &problem));
     //  Structure, limits and UTF-8 of every field, before anything reads
     //  it; first a NUL byte, which the decoded strings hide by ending there.
-    else if (codec_validate_request_bytes (data, size, &problem, &id_cut)
+    else if (codec_validate_request_bytes (request, data, size, &problem, &id_cut)
              || codec_validate_request (request, &problem))
         s_refuse (self, routing, partner->name, s_kind_name (request),
                   id_cut ? NULL : s_publish_id (request), &problem);

@@ -147,7 +147,7 @@ cibus_publish_bytes (cibus_t *self, const void *envelope, size_t size, cibus_ack
     //  on would not be the one the program wrote: refused, as the broker
     //  refuses such a string in a frame it receives.
     codec_problem_t problem;
-    cibus_err_t err = codec_validate_envelope_bytes (envelope, size, &problem);
+    cibus_err_t err = codec_validate_envelope_bytes (env, envelope, size, &problem);
     if (err)
         err = cibus_fail (self, err, problem.field, "%s", problem.message);
     else {

@@ -110,6 +110,7 @@ typedef struct {
     ProtobufCAllocator allocator; /* allocator_data: this arena */
     s_chunk_t *chunk;             /* the block being carved; the first is last */
     size_t next_size;             /* the size of the next block */
+    bool strings_whole;           /* decoded in one pass, no string held a NUL */
 } s_arena_t;
 
 //  What precedes every block handed out: the address of its arena, padded
@@ -269,6 +270,7 @@ s_arena_new (size_t size)
     arena->allocator = (ProtobufCAllocator){s_arena_alloc, s_arena_free_block, arena};
     arena->chunk = chunk;
     arena->next_size = chunk->size; //  of its class, which may be larger
+    arena->strings_whole = false;
     return arena;
 }
 
@@ -301,9 +303,12 @@ s_decode (const ProtobufCMessageDescriptor *descriptor, const void *data, size_t
     s_arena_t *arena = s_arena_new (size);
     if (!arena)
         return NULL;
-    ProtobufCMessage *msg = unpack_message (descriptor, &arena->allocator, size, data);
-    if (msg)
+    bool nul = true;
+    ProtobufCMessage *msg = unpack_message (descriptor, &arena->allocator, size, data, &nul);
+    if (msg) {
+        arena->strings_whole = !nul;
         return msg;
+    }
     //  Bytes not in protobuf-c's own form are protobuf-c's to decode (or
     //  refuse), in a fresh arena: what the first try made is dropped.
     s_arena_destroy (arena);
@@ -1059,12 +1064,21 @@ s_nul_refusal (const s_nul_t *found, codec_problem_t *problem)
                               field);
 }
 
+//  Whether the decode of a message saw each of its strings whole.
+static bool
+s_strings_whole (const void *msg)
+{
+    return msg && s_arena_of (msg)->strings_whole;
+}
+
 cibus_err_t
-codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *problem, bool *id_cut)
+codec_validate_request_bytes (const request_t *request, const void *data, size_t size,
+                              codec_problem_t *problem, bool *id_cut)
 {
     s_nul_t found = {"", false};
     char path [sizeof found.first] = "";
-    if (s_wire_nul (data, size, &cibus__request__descriptor, NULL, 0, NULL))
+    if (!s_strings_whole (request)
+        && s_wire_nul (data, size, &cibus__request__descriptor, NULL, 0, NULL))
         s_wire_nul (data, size, &cibus__request__descriptor, path, 0, &found);
     if (id_cut)
         *id_cut = found.id_cut;
@@ -1072,11 +1086,13 @@ codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *pr
 }
 
 cibus_err_t
-codec_validate_envelope_bytes (const void *data, size_t size, codec_problem_t *problem)
+codec_validate_envelope_bytes (const envelope_t *env, const void *data, size_t size,
+                               codec_problem_t *problem)
 {
     s_nul_t found = {"", false};
     char path [sizeof found.first] = "";
-    if (s_wire_nul (data, size, &cibus__envelope__descriptor, NULL, 0, NULL))
+    if (!s_strings_whole (env)
+        && s_wire_nul (data, size, &cibus__envelope__descriptor, NULL, 0, NULL))
         s_wire_nul (data, size, &cibus__envelope__descriptor, path, 0, &found);
     return s_nul_refusal (&found, problem);
 }

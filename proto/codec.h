@@ -144,15 +144,18 @@ cibus_err_t codec_validate_request (const request_t *request, codec_problem_t *p
    message of a control character (U+0000); run it before
    codec_validate_request, which would judge the cut string. *id_cut (may
    be NULL) is set when a publish's envelope id holds one: the decoded id
-   is then not the id that was sent, and must not be echoed. */
-cibus_err_t codec_validate_request_bytes (const void *data, size_t size, codec_problem_t *problem,
-                                          bool *id_cut);
+   is then not the id that was sent, and must not be echoed. request (may
+   be NULL) is what codec_request_decode made of these bytes: when its
+   decode saw every string whole (a decode in one pass looks as it
+   copies), the bytes are not read again. */
+cibus_err_t codec_validate_request_bytes (const request_t *request, const void *data, size_t size,
+                                          codec_problem_t *problem, bool *id_cut);
 
 /* The same for the bytes of an Envelope (one that codec_envelope_decode
-   accepted), the field named from the envelope (note.title): for an
-   entry a program encoded itself, whose decoded strings are what the
-   client sends on. */
-cibus_err_t codec_validate_envelope_bytes (const void *data, size_t size,
+   accepted, and made env of), the field named from the envelope
+   (note.title): for an entry a program encoded itself, whose decoded
+   strings are what the client sends on. */
+cibus_err_t codec_validate_envelope_bytes (const envelope_t *env, const void *data, size_t size,
                                            codec_problem_t *problem);
 
 /* Optional strings that are present but empty, set aside while an entry is

@@ -57,10 +57,16 @@ s_free (void *data, void *block)
 
 static ProtobufCAllocator s_system = {s_malloc, s_free, NULL};
 
+//  A decode: how it allocates, and what it saw of the strings.
+typedef struct {
+    ProtobufCAllocator *allocator;
+    bool nul; /* a string held a NUL byte */
+} s_unpack_t;
+
 static inline void *
-s_alloc (ProtobufCAllocator *allocator, size_t size)
+s_alloc (s_unpack_t *self, size_t size)
 {
-    return allocator->alloc (allocator->allocator_data, size);
+    return self->allocator->alloc (self->allocator->allocator_data, size);
 }
 
 //  A varint of at most ten bytes; false when none ends there.
@@ -213,25 +219,27 @@ s_scalar (s_in_t *in, ProtobufCType type, void *member)
 }
 
 static ProtobufCMessage *s_message (const ProtobufCMessageDescriptor *descriptor,
-                                    ProtobufCAllocator *allocator, const uint8_t *data, size_t size,
+                                    s_unpack_t *self, const uint8_t *data, size_t size,
                                     int depth);
 
 //  One value of the field's type into member; the wire type is the
 //  type's.
 static bool
 s_value (s_in_t *in, const ProtobufCFieldDescriptor *field, void *member,
-         ProtobufCAllocator *allocator, int depth)
+         s_unpack_t *self, int depth)
 {
     size_t length;
     switch (field->type) {
     case PROTOBUF_C_TYPE_STRING: {
         if (!s_length (in, &length))
             return false;
-        char *text = s_alloc (allocator, length + 1);
+        char *text = s_alloc (self, length + 1);
         if (!text)
             return false;
         memcpy (text, in->at, length);
         text [length] = 0;
+        if (!self->nul && memchr (text, 0, length))
+            self->nul = true;
         memcpy (member, &text, sizeof text);
         in->at += length;
         return true;
@@ -241,7 +249,7 @@ s_value (s_in_t *in, const ProtobufCFieldDescriptor *field, void *member,
             return false;
         ProtobufCBinaryData bytes = {length, NULL};
         if (length) {
-            if (!(bytes.data = s_alloc (allocator, length)))
+            if (!(bytes.data = s_alloc (self, length)))
                 return false;
             memcpy (bytes.data, in->at, length);
         }
@@ -252,7 +260,7 @@ s_value (s_in_t *in, const ProtobufCFieldDescriptor *field, void *member,
     case PROTOBUF_C_TYPE_MESSAGE: {
         if (!s_length (in, &length))
             return false;
-        ProtobufCMessage *inner = s_message (field->descriptor, allocator, in->at, length, depth + 1);
+        ProtobufCMessage *inner = s_message (field->descriptor, self, in->at, length, depth + 1);
         if (!inner)
             return false;
         memcpy (member, &inner, sizeof inner);
@@ -268,9 +276,9 @@ s_value (s_in_t *in, const ProtobufCFieldDescriptor *field, void *member,
 //  element yet.
 static uint8_t *
 s_array (const ProtobufCFieldDescriptor *field, uint8_t *base, size_t count,
-         ProtobufCAllocator *allocator)
+         s_unpack_t *self)
 {
-    uint8_t *array = s_alloc (allocator, count * pack_element_size (field->type));
+    uint8_t *array = s_alloc (self, count * pack_element_size (field->type));
     if (array)
         memcpy (base + field->offset, &array, sizeof array);
     return array;
@@ -288,7 +296,7 @@ s_count_one (const ProtobufCFieldDescriptor *field, uint8_t *base)
 //  A packed run of numbers, its length next.
 static bool
 s_packed (s_in_t *in, const ProtobufCFieldDescriptor *field, uint8_t *base,
-          ProtobufCAllocator *allocator)
+          s_unpack_t *self)
 {
     size_t length, count = 0;
     if (!s_length (in, &length))
@@ -316,7 +324,7 @@ s_packed (s_in_t *in, const ProtobufCFieldDescriptor *field, uint8_t *base,
     if (count == 0)
         return length == 0;
     size_t step = pack_element_size (field->type);
-    uint8_t *array = s_array (field, base, count, allocator);
+    uint8_t *array = s_array (field, base, count, self);
     if (!array)
         return false;
     for (size_t i = 0; i < count; i++) {
@@ -331,7 +339,7 @@ s_packed (s_in_t *in, const ProtobufCFieldDescriptor *field, uint8_t *base,
 //  counted first, then read into an array of its size.
 static bool
 s_run (s_in_t *in, const ProtobufCFieldDescriptor *field, uint8_t *base, uint32_t tag,
-       unsigned wire, ProtobufCAllocator *allocator, int depth)
+       unsigned wire, s_unpack_t *self, int depth)
 {
     s_in_t ahead = *in;
     size_t count = 0;
@@ -347,13 +355,13 @@ s_run (s_in_t *in, const ProtobufCFieldDescriptor *field, uint8_t *base, uint32_
         ahead = next;
     }
     size_t step = pack_element_size (field->type);
-    uint8_t *array = s_array (field, base, count, allocator);
+    uint8_t *array = s_array (field, base, count, self);
     if (!array)
         return false;
     for (size_t i = 0; i < count; i++) {
         if (i > 0)
             (void)s_tag (in, &tag, &wire); //  read once ahead already
-        if (!s_value (in, field, array + i * step, allocator, depth))
+        if (!s_value (in, field, array + i * step, self, depth))
             return false;
         s_count_one (field, base);
     }
@@ -420,12 +428,12 @@ s_packable (ProtobufCType type)
 }
 
 static ProtobufCMessage *
-s_message (const ProtobufCMessageDescriptor *descriptor, ProtobufCAllocator *allocator,
+s_message (const ProtobufCMessageDescriptor *descriptor, s_unpack_t *self,
            const uint8_t *data, size_t size, int depth)
 {
     if (depth > S_DEPTH_MAX || descriptor->n_fields > S_FIELDS_MAX || !descriptor->message_init)
         return NULL;
-    ProtobufCMessage *msg = s_alloc (allocator, descriptor->sizeof_message);
+    ProtobufCMessage *msg = s_alloc (self, descriptor->sizeof_message);
     if (!msg)
         return NULL;
     descriptor->message_init (msg);
@@ -449,9 +457,9 @@ s_message (const ProtobufCMessageDescriptor *descriptor, ProtobufCAllocator *all
             if (count)
                 goto undecided;
             bool read = wire == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && s_packable (field->type)
-                            ? s_packed (&in, field, base, allocator)
+                            ? s_packed (&in, field, base, self)
                             : wire == pack_wire_type (field->type)
-                                  && s_run (&in, field, base, tag, wire, allocator, depth);
+                                  && s_run (&in, field, base, tag, wire, self, depth);
             if (!read)
                 goto undecided;
             continue;
@@ -472,7 +480,7 @@ s_message (const ProtobufCMessageDescriptor *descriptor, ProtobufCAllocator *all
         //  A number is read here, the rest in a call.
         void *member = base + field->offset;
         if (!(wire == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED
-                  ? s_value (&in, field, member, allocator, depth)
+                  ? s_value (&in, field, member, self, depth)
                   : s_scalar (&in, field->type, member)))
             goto undecided;
         if (oneof)
@@ -487,13 +495,17 @@ s_message (const ProtobufCMessageDescriptor *descriptor, ProtobufCAllocator *all
     return msg;
 
 undecided:
-    protobuf_c_message_free_unpacked (msg, allocator);
+    protobuf_c_message_free_unpacked (msg, self->allocator);
     return NULL;
 }
 
 ProtobufCMessage *
 unpack_message (const ProtobufCMessageDescriptor *descriptor, ProtobufCAllocator *allocator,
-                size_t size, const uint8_t *data)
+                size_t size, const uint8_t *data, bool *nul)
 {
-    return s_message (descriptor, allocator ? allocator : &s_system, data, size, 0);
+    s_unpack_t self = {allocator ? allocator : &s_system, false};
+    ProtobufCMessage *msg = s_message (descriptor, &self, data, size, 0);
+    if (msg && nul)
+        *nul = self.nul;
+    return msg;
 }

@@ -21,6 +21,7 @@
 #define CIBUS_UNPACK_H_INCLUDED
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,8 +29,12 @@
    allocator (NULL: malloc, as protobuf-c's default) and freed with
    protobuf_c_message_free_unpacked(). NULL when the bytes are not in the
    form described above, or memory ran out: nothing is left allocated, and
-   protobuf_c_message_unpack() is the one to ask. */
+   protobuf_c_message_unpack() is the one to ask. With a message, *nul (nul
+   may be NULL) says whether one of its strings held a NUL byte, which its
+   C string hides by ending there: when not, no search of the bytes for
+   one is needed. */
 ProtobufCMessage *unpack_message (const ProtobufCMessageDescriptor *descriptor,
-                                  ProtobufCAllocator *allocator, size_t size, const uint8_t *data);
+                                  ProtobufCAllocator *allocator, size_t size, const uint8_t *data,
+                                  bool *nul);
 
 #endif

@@ -143,7 +143,7 @@ static CibusStore__StoredCells *
 s_unpack (ProtobufCAllocator *allocator, size_t size, const void *bytes)
 {
     ProtobufCMessage *stored =
-        unpack_message (&cibus_store__stored_cells__descriptor, allocator, size, bytes);
+        unpack_message (&cibus_store__stored_cells__descriptor, allocator, size, bytes, NULL);
     if (!stored)
         stored = protobuf_c_message_unpack (&cibus_store__stored_cells__descriptor, allocator, size,
                                             bytes);

@@ -2870,22 +2870,29 @@ s_pack_with_nul (const request_t *request, const char *text, codec_buf_t *buf)
     *mark = 0;
 }
 
+//  Refused alike with the decoded request (whose decode noted the NUL as
+//  it copied the string) and without it (the bytes searched).
 #define assert_bytes_refused(buf, expected_field, expected_id_cut) \
     do { \
-        codec_problem_t problem_; \
-        bool id_cut_ = !(expected_id_cut); \
-        memset (&problem_, 0, sizeof problem_); \
-        assert_int_equal (codec_validate_request_bytes ((buf)->data, (buf)->size, &problem_, \
-                                                        &id_cut_), \
-                          CIBUS_ERR_BAD_FIELD); \
-        assert_string_equal (problem_.field, (expected_field)); \
-        char message_ [256]; \
-        snprintf (message_, sizeof message_, \
-                  "field '%s' holds the control character U+0000: text may hold tab, newline " \
-                  "and carriage return, no other", \
-                  (expected_field)); \
-        assert_string_equal (problem_.message, message_); \
-        assert_int_equal (id_cut_, (expected_id_cut)); \
+        request_t *decoded_ = codec_request_decode ((buf)->data, (buf)->size); \
+        assert_non_null (decoded_); \
+        for (int with_ = 0; with_ < 2; with_++) { \
+            codec_problem_t problem_; \
+            bool id_cut_ = !(expected_id_cut); \
+            memset (&problem_, 0, sizeof problem_); \
+            assert_int_equal (codec_validate_request_bytes (with_ ? decoded_ : NULL, (buf)->data, \
+                                                            (buf)->size, &problem_, &id_cut_), \
+                              CIBUS_ERR_BAD_FIELD); \
+            assert_string_equal (problem_.field, (expected_field)); \
+            char message_ [256]; \
+            snprintf (message_, sizeof message_, \
+                      "field '%s' holds the control character U+0000: text may hold tab, " \
+                      "newline and carriage return, no other", \
+                      (expected_field)); \
+            assert_string_equal (problem_.message, message_); \
+            assert_int_equal (id_cut_, (expected_id_cut)); \
+        } \
+        codec_request_free (decoded_); \
     } while (0)
 
 //  protobuf lets a string carry a NUL; the decoded C string would end
@@ -2908,9 +2915,16 @@ test_codec_validate_request_bytes_refuses_a_nul_in_any_string (void **state)
     assert_int_equal (codec_pack_request (&request, &buf), CIBUS_OK);
     codec_problem_t problem;
     bool id_cut = true;
-    assert_int_equal (codec_validate_request_bytes (buf.data, buf.size, &problem, &id_cut),
+    request_t *whole = codec_request_decode (buf.data, buf.size);
+    assert_non_null (whole);
+    assert_int_equal (codec_validate_request_bytes (whole, buf.data, buf.size, &problem, &id_cut),
                       CIBUS_OK);
     assert_false (id_cut);
+    id_cut = true;
+    assert_int_equal (codec_validate_request_bytes (NULL, buf.data, buf.size, &problem, &id_cut),
+                      CIBUS_OK);
+    assert_false (id_cut);
+    codec_request_free (whole);
     //  The id: refused, and said to be cut, so that no refusal echoes "n".
     s_pack_with_nul (&request, "n~1", &buf);
     request_t *decoded = codec_request_decode (buf.data, buf.size);
@@ -3141,18 +3155,31 @@ test_codec_validate_envelope_bytes_refuses_a_nul_in_any_string (void **state)
     codec_buf_t buf = {0};
     codec_problem_t problem;
     assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
-    assert_int_equal (codec_validate_envelope_bytes (buf.data, buf.size, &problem), CIBUS_OK);
+    envelope_t *decoded = codec_envelope_decode (buf.data, buf.size);
+    assert_non_null (decoded);
+    assert_int_equal (codec_validate_envelope_bytes (decoded, buf.data, buf.size, &problem),
+                      CIBUS_OK);
+    assert_int_equal (codec_validate_envelope_bytes (NULL, buf.data, buf.size, &problem), CIBUS_OK);
+    codec_envelope_free (decoded);
     sample.decisions [0] = "Extend~the pilot";
     assert_int_equal (codec_pack_envelope (&sample.env, &buf), CIBUS_OK);
     uint8_t *mark = memchr (buf.data, '~', buf.size);
     assert_non_null (mark);
     *mark = 0;
-    assert_int_equal (codec_validate_envelope_bytes (buf.data, buf.size, &problem),
-                      CIBUS_ERR_BAD_FIELD);
-    assert_string_equal (problem.field, "note.decisions");
-    assert_string_equal (problem.message, "field 'note.decisions' holds the control character "
-                                          "U+0000: text may hold tab, newline and carriage "
-                                          "return, no other");
+    //  With the decoded envelope, and the bytes alone.
+    decoded = codec_envelope_decode (buf.data, buf.size);
+    assert_non_null (decoded);
+    for (int with = 0; with < 2; with++) {
+        memset (&problem, 0, sizeof problem);
+        assert_int_equal (
+            codec_validate_envelope_bytes (with ? decoded : NULL, buf.data, buf.size, &problem),
+            CIBUS_ERR_BAD_FIELD);
+        assert_string_equal (problem.field, "note.decisions");
+        assert_string_equal (problem.message, "field 'note.decisions' holds the control "
+                                              "character U+0000: text may hold tab, newline "
+                                              "and carriage return, no other");
+    }
+    codec_envelope_free (decoded);
     codec_buf_release (&buf);
 }
 

@@ -200,11 +200,18 @@ s_same_decoding (const uint8_t *data, size_t size)
         &cibus__request__descriptor, &cibus__reply__descriptor, &cibus__envelope__descriptor,
         &cibus_store__stored_cells__descriptor};
     for (size_t i = 0; i < sizeof roots / sizeof roots [0]; i++) {
-        ProtobufCMessage *ours = unpack_message (roots [i], NULL, size, data);
+        bool nul = false;
+        ProtobufCMessage *ours = unpack_message (roots [i], NULL, size, data, &nul);
         if (!ours)
             continue;
         ProtobufCMessage *theirs = protobuf_c_message_unpack (roots [i], NULL, size, data);
         const char *difference = message_same (ours, theirs);
+        //  A NUL in a request's string is seen as the search of its bytes
+        //  sees it, which the decode's note replaces.
+        codec_problem_t problem;
+        if (!difference && i == 0
+            && nul != (codec_validate_request_bytes (NULL, data, size, &problem, NULL) != CIBUS_OK))
+            difference = "a NUL in a string seen by one and not the other";
         if (difference) {
             fprintf (stderr, "fuzz-dispatch: unpack_message differs from protobuf-c: %s\n", difference);
             abort ();
