@@ -34,51 +34,59 @@ typedef enum {
 pack_result_t pack_message (const ProtobufCMessage *msg, uint8_t **data, size_t *capacity,
                             size_t *size);
 
-/* The wire type a value of this type is written with (unpacked). Inline,
-   as the size below: the encoder and the decoder ask for every field. */
+/* The wire type a value of this type is written with (unpacked), and
+   the size of one element of a repeated field's array of it: tables, as
+   the encoder and the decoder ask for every field. */
+static const uint8_t pack_wire_types [] = {
+    [PROTOBUF_C_TYPE_INT32] = PROTOBUF_C_WIRE_TYPE_VARINT,
+    [PROTOBUF_C_TYPE_SINT32] = PROTOBUF_C_WIRE_TYPE_VARINT,
+    [PROTOBUF_C_TYPE_SFIXED32] = PROTOBUF_C_WIRE_TYPE_32BIT,
+    [PROTOBUF_C_TYPE_INT64] = PROTOBUF_C_WIRE_TYPE_VARINT,
+    [PROTOBUF_C_TYPE_SINT64] = PROTOBUF_C_WIRE_TYPE_VARINT,
+    [PROTOBUF_C_TYPE_SFIXED64] = PROTOBUF_C_WIRE_TYPE_64BIT,
+    [PROTOBUF_C_TYPE_UINT32] = PROTOBUF_C_WIRE_TYPE_VARINT,
+    [PROTOBUF_C_TYPE_FIXED32] = PROTOBUF_C_WIRE_TYPE_32BIT,
+    [PROTOBUF_C_TYPE_UINT64] = PROTOBUF_C_WIRE_TYPE_VARINT,
+    [PROTOBUF_C_TYPE_FIXED64] = PROTOBUF_C_WIRE_TYPE_64BIT,
+    [PROTOBUF_C_TYPE_FLOAT] = PROTOBUF_C_WIRE_TYPE_32BIT,
+    [PROTOBUF_C_TYPE_DOUBLE] = PROTOBUF_C_WIRE_TYPE_64BIT,
+    [PROTOBUF_C_TYPE_BOOL] = PROTOBUF_C_WIRE_TYPE_VARINT,
+    [PROTOBUF_C_TYPE_ENUM] = PROTOBUF_C_WIRE_TYPE_VARINT,
+    [PROTOBUF_C_TYPE_STRING] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+    [PROTOBUF_C_TYPE_BYTES] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+    [PROTOBUF_C_TYPE_MESSAGE] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+};
+
+static const uint8_t pack_element_sizes [] = {
+    [PROTOBUF_C_TYPE_INT32] = 4,
+    [PROTOBUF_C_TYPE_SINT32] = 4,
+    [PROTOBUF_C_TYPE_SFIXED32] = 4,
+    [PROTOBUF_C_TYPE_INT64] = 8,
+    [PROTOBUF_C_TYPE_SINT64] = 8,
+    [PROTOBUF_C_TYPE_SFIXED64] = 8,
+    [PROTOBUF_C_TYPE_UINT32] = 4,
+    [PROTOBUF_C_TYPE_FIXED32] = 4,
+    [PROTOBUF_C_TYPE_UINT64] = 8,
+    [PROTOBUF_C_TYPE_FIXED64] = 8,
+    [PROTOBUF_C_TYPE_FLOAT] = 4,
+    [PROTOBUF_C_TYPE_DOUBLE] = 8,
+    [PROTOBUF_C_TYPE_BOOL] = sizeof (protobuf_c_boolean),
+    [PROTOBUF_C_TYPE_ENUM] = 4,
+    [PROTOBUF_C_TYPE_STRING] = sizeof (char *),
+    [PROTOBUF_C_TYPE_BYTES] = sizeof (ProtobufCBinaryData),
+    [PROTOBUF_C_TYPE_MESSAGE] = sizeof (ProtobufCMessage *),
+};
+
 static inline ProtobufCWireType
 pack_wire_type (ProtobufCType type)
 {
-    switch (type) {
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_FIXED32:
-    case PROTOBUF_C_TYPE_FLOAT:
-        return PROTOBUF_C_WIRE_TYPE_32BIT;
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_FIXED64:
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return PROTOBUF_C_WIRE_TYPE_64BIT;
-    case PROTOBUF_C_TYPE_STRING:
-    case PROTOBUF_C_TYPE_BYTES:
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
-    default:
-        return PROTOBUF_C_WIRE_TYPE_VARINT;
-    }
+    return (ProtobufCWireType)pack_wire_types [type];
 }
 
-/* The size of one element of a repeated field's array of this type. */
 static inline size_t
 pack_element_size (ProtobufCType type)
 {
-    switch (type) {
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_FIXED64:
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return 8;
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof (protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof (void *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof (ProtobufCBinaryData);
-    default:
-        return 4;
-    }
+    return pack_element_sizes [type];
 }
 
 #endif
