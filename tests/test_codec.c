@@ -2932,6 +2932,17 @@ test_codec_validate_request_bytes_refuses_a_nul_in_any_string (void **state)
     assert_string_equal (decoded->publish->envelope->id, "n");
     codec_request_free (decoded);
     assert_bytes_refused (&buf, "id", true);
+    //  The same frame twice: a request given twice is protobuf-c's to
+    //  decode (its publish taken from the second), not the decoder's in
+    //  one pass, and its bytes are searched as before.
+    codec_buf_t twice = {0};
+    twice.data = malloc (2 * buf.size);
+    assert_non_null (twice.data);
+    memcpy (twice.data, buf.data, buf.size);
+    memcpy (twice.data + buf.size, buf.data, buf.size);
+    twice.size = twice.capacity = 2 * buf.size;
+    assert_bytes_refused (&twice, "id", true);
+    codec_buf_release (&twice);
     //  A field deeper in the body, and an item of a list.
     sample.env.id = "n-1";
     sample.note.title = "Quarterly~review";
