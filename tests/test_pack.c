@@ -239,15 +239,25 @@ s_fill (s_gen_t *gen, ProtobufCMessage *msg, int depth)
     s_unknown (gen, msg);
 }
 
+//  protobuf-c's bytes of msg, malloc'd (a byte more, so that none is
+//  an allocation of 0).
+static uint8_t *
+s_packed (const ProtobufCMessage *msg, size_t *size)
+{
+    *size = protobuf_c_message_get_packed_size (msg);
+    uint8_t *data = malloc (*size + 1);
+    assert_non_null (data);
+    assert_int_equal (protobuf_c_message_pack (msg, data), *size);
+    return data;
+}
+
 //  Encode msg both ways into `buf` (which keeps what an earlier encoding
 //  left) and compare.
 static void
 s_same_bytes (const ProtobufCMessage *msg, codec_buf_t *buf)
 {
-    size_t size = protobuf_c_message_get_packed_size (msg);
-    uint8_t *theirs = malloc (size ? size : 1);
-    assert_non_null (theirs);
-    assert_int_equal (protobuf_c_message_pack (msg, theirs), size);
+    size_t size;
+    uint8_t *theirs = s_packed (msg, &size);
     assert_int_equal (codec_pack_message (msg, buf), CIBUS_OK);
     assert_int_equal (buf->size, size);
     if (size)
@@ -492,16 +502,6 @@ s_decodes_alike (const ProtobufCMessageDescriptor *descriptor, const uint8_t *da
     protobuf_c_message_free_unpacked (ours, NULL);
     protobuf_c_message_free_unpacked (theirs, NULL);
     return ours != NULL;
-}
-
-static uint8_t *
-s_packed (const ProtobufCMessage *msg, size_t *size)
-{
-    *size = protobuf_c_message_get_packed_size (msg);
-    uint8_t *data = malloc (*size + 1);
-    assert_non_null (data);
-    assert_int_equal (protobuf_c_message_pack (msg, data), *size);
-    return data;
 }
 
 static void
