@@ -106,8 +106,7 @@ s_tag (s_in_t *in, uint32_t *tag, unsigned *wire)
 }
 
 //  A length and the room for it. protobuf-c reads at most five bytes of
-//  a length and wraps a fifth's high bits; four bytes (256 MiB) are
-//  plenty here, and a fifth is left to it.
+//  a length; four (256 MiB) are plenty here, and a fifth is left to it.
 static inline bool
 s_length (s_in_t *in, size_t *length)
 {
@@ -439,7 +438,7 @@ s_message (const ProtobufCMessageDescriptor *descriptor, s_unpack_t *self,
     descriptor->message_init (msg);
     uint8_t *base = (uint8_t *)msg;
     uint64_t met [S_FIELDS_MAX / 64] = {0};
-    s_in_t in = {data, data + size};
+    s_in_t in = {data, size ? data + size : data}; //  (NULL + 0 is undefined)
     unsigned next = 0, required = 0;
     while (in.at < in.end) {
         uint32_t tag;

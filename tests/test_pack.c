@@ -616,6 +616,8 @@ test_unpack_leaves_protobuf_c_s_own_rules_to_it (void **state)
         const uint8_t *bytes = (const uint8_t *)cases [i].bytes;
         assert_int_equal (s_decodes_alike (&s_every_descriptor, bytes, cases [i].size), cases [i].decoded);
     }
+    //  No bytes at all, as SQLite gives an empty blob: an empty message.
+    assert_true (s_decodes_alike (&s_every_descriptor, NULL, 0));
     //  A required field missing: neither decodes it.
     const ProtobufCMessageDescriptor *with_required = NULL;
     const ProtobufCMessageDescriptor *types [S_TYPES_MAX];
