@@ -1830,10 +1830,15 @@ s_handle_request (broker_t *self, zframe_t **routing_p, const char *key, int fd,
                    &problem));
     else if (!(request = codec_request_decode (data, size)))
         s_refuse (self, routing, partner->name, "any", NULL,
-                  (codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL,
-                                      "the frame (%zu bytes) does not decode as a cibus "
-                                      "Request",
-                                      size),
+                  (errno == E2BIG ? codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL,
+                                                       "the frame (%zu bytes) holds more than "
+                                                       "%d values (messages, strings and "
+                                                       "lists), over what any request needs",
+                                                       size, CIBUS_MAX_VALUES)
+                                  : codec_problem_set (&problem, CIBUS_ERR_MALFORMED, NULL,
+                                                       "the frame (%zu bytes) does not decode "
+                                                       "as a cibus Request",
+                                                       size),
                    &problem));
     //  Structure, limits and UTF-8 of every field, before anything reads
     //  it; first a NUL byte, which the decoded strings hide by ending there.

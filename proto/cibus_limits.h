@@ -19,6 +19,7 @@
 #define CIBUS_MAX_VERSIONS   32            /* versions of one data table: the first and its corrections */
 #define CIBUS_MAX_HISTORY    2048          /* cells of all the versions of one table, together */
 #define CIBUS_MAX_LIST       64            /* dimensions, attendees, decisions, indicators, prefixes */
+#define CIBUS_MAX_VALUES     16384         /* messages, strings, bytes and lists one Request decodes into */
 
 #define CIBUS_FRAME_SLACK    1024          /* CURVE box and Reply wrapping beyond MAX_FRAME */
 #define CIBUS_HEARTBEAT_MSEC 10000         /* an idle subscription hears from the broker this often */

@@ -32,6 +32,7 @@
 #include "utf8.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -111,6 +112,7 @@ typedef struct {
     s_chunk_t *chunk;             /* the block being carved; the first is last */
     size_t next_size;             /* the size of the next block */
     bool strings_whole;           /* decoded in one pass, no string held a NUL */
+    size_t blocks_left;           /* blocks the decode may still take */
 } s_arena_t;
 
 //  What precedes every block handed out: the address of its arena, padded
@@ -220,8 +222,9 @@ static void *
 s_arena_alloc (void *data, size_t size)
 {
     s_arena_t *arena = data;
-    if (size > SIZE_MAX / 2)
+    if (size > SIZE_MAX / 2 || arena->blocks_left == 0)
         return NULL;
+    arena->blocks_left--;
     size_t need = S_PREFIX + S_ALIGNED (size);
     s_chunk_t *chunk = arena->chunk;
     if (chunk->size - chunk->used < need) {
@@ -251,7 +254,7 @@ s_arena_free_block (void *data, void *block)
 //  one field needs it: malloc serves larger ones from mappings of their
 //  own, which cost page faults each time (a Deliver may be a megabyte).
 static s_arena_t *
-s_arena_new (size_t size)
+s_arena_new (size_t size, size_t blocks)
 {
     size_t header = S_ALIGNED (sizeof (s_arena_t));
     //  A message decodes into its bytes and more (a data table of 260
@@ -271,6 +274,7 @@ s_arena_new (size_t size)
     arena->chunk = chunk;
     arena->next_size = chunk->size; //  of its class, which may be larger
     arena->strings_whole = false;
+    arena->blocks_left = blocks;
     return arena;
 }
 
@@ -295,14 +299,19 @@ s_arena_of (const void *block)
     return arena;
 }
 
-//  Decode a message of descriptor into an arena of its own; NULL when the
-//  bytes do not decode (or memory ran out), with the arena gone.
+//  Decode a message of descriptor into an arena of its own, of at most
+//  `blocks` blocks (messages, strings, bytes, arrays, and protobuf-c's own
+//  work); NULL when the bytes do not decode (errno EPROTO), would take
+//  more blocks (E2BIG) or memory ran out (ENOMEM), with the arena gone.
 static void *
-s_decode (const ProtobufCMessageDescriptor *descriptor, const void *data, size_t size)
+s_decode (const ProtobufCMessageDescriptor *descriptor, const void *data, size_t size,
+          size_t blocks)
 {
-    s_arena_t *arena = s_arena_new (size);
-    if (!arena)
+    s_arena_t *arena = s_arena_new (size, blocks);
+    if (!arena) {
+        errno = ENOMEM;
         return NULL;
+    }
     bool nul = true;
     ProtobufCMessage *msg = unpack_message (descriptor, &arena->allocator, size, data, &nul);
     if (msg) {
@@ -311,12 +320,19 @@ s_decode (const ProtobufCMessageDescriptor *descriptor, const void *data, size_t
     }
     //  Bytes not in protobuf-c's own form are protobuf-c's to decode (or
     //  refuse), in a fresh arena: what the first try made is dropped.
+    //  Bytes the first try ran out of blocks for are refused as they are:
+    //  protobuf-c would make as many.
+    bool over = arena->blocks_left == 0;
     s_arena_destroy (arena);
-    if (!(arena = s_arena_new (size)))
+    if (over || !(arena = s_arena_new (size, blocks))) {
+        errno = over ? E2BIG : ENOMEM;
         return NULL;
+    }
     msg = protobuf_c_message_unpack (descriptor, &arena->allocator, size, data);
-    if (!msg)
+    if (!msg) {
+        errno = arena->blocks_left == 0 ? E2BIG : EPROTO;
         s_arena_destroy (arena);
+    }
     return msg;
 }
 
@@ -330,7 +346,7 @@ s_decoded_free (void *msg)
 request_t *
 codec_request_decode (const void *data, size_t size)
 {
-    return s_decode (&cibus__request__descriptor, data, size);
+    return s_decode (&cibus__request__descriptor, data, size, CIBUS_MAX_VALUES);
 }
 
 void
@@ -342,7 +358,7 @@ codec_request_free (request_t *msg)
 reply_t *
 codec_reply_decode (const void *data, size_t size)
 {
-    return s_decode (&cibus__reply__descriptor, data, size);
+    return s_decode (&cibus__reply__descriptor, data, size, SIZE_MAX);
 }
 
 void
@@ -354,7 +370,7 @@ codec_reply_free (reply_t *msg)
 envelope_t *
 codec_envelope_decode (const void *data, size_t size)
 {
-    return s_decode (&cibus__envelope__descriptor, data, size);
+    return s_decode (&cibus__envelope__descriptor, data, size, SIZE_MAX);
 }
 
 void

@@ -40,8 +40,13 @@ cibus_err_t codec_pack_request (const request_t *msg, codec_buf_t *buf);
 cibus_err_t codec_pack_reply (const reply_t *msg, codec_buf_t *buf);
 cibus_err_t codec_pack_envelope (const envelope_t *msg, codec_buf_t *buf);
 
-/* Decode; NULL when the bytes are not a valid message. Free with the
-   matching _free, which accepts NULL. */
+/* Decode; NULL when the bytes are not a valid message (errno EPROTO), or
+   memory ran out (ENOMEM). Free with the matching _free, which accepts
+   NULL. A request is also NULL, with errno E2BIG, when it would decode
+   into more than CIBUS_MAX_VALUES messages, strings, bytes and lists: the
+   largest a broker accepts takes about 4,600 (an indicator's definition of
+   64 dimensions of 64 categories), and a frame of a megabyte of empty
+   cells would take 524,288 (100 MiB, and 70 ms of the reactor's). */
 request_t *codec_request_decode (const void *data, size_t size);
 void codec_request_free (request_t *msg);
 reply_t *codec_reply_decode (const void *data, size_t size);

@@ -1363,6 +1363,49 @@ test_broker_bad_input_is_refused_naming_the_field (void **state)
     assert_int_equal (refused, cases);
 }
 
+//  A frame of a few kilobytes that would decode into more values than any
+//  request has (a table of empty cells: two bytes each on the wire, a
+//  cell's struct and its place in an array once decoded) is refused with
+//  the reason, before it is decoded whole; the broker goes on serving.
+static void
+test_broker_a_frame_of_more_values_than_any_request_is_refused (void **state)
+{
+    harness_world_t *world = *state;
+    size_t many = 2 * CIBUS_MAX_VALUES;
+    Cibus__DataCell empty_cell = CIBUS__DATA_CELL__INIT, **cells = malloc (many * sizeof *cells);
+    assert_non_null (cells);
+    for (size_t c = 0; c < many; c++)
+        cells [c] = &empty_cell;
+    s_update_t update;
+    s_data_init (&update, "early-literacy", "many-1", 1);
+    update.data.cells = cells;
+    update.data.n_cells = many;
+    codec_buf_t frame = {0};
+    s_pack_publish (&update.env, &frame);
+    free (cells);
+    char expected [200];
+    snprintf (expected, sizeof expected,
+              "the frame (%zu bytes) holds more than %d values (messages, strings and lists), "
+              "over what any request needs",
+              frame.size, CIBUS_MAX_VALUES);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    void *answer;
+    size_t size;
+    assert_int_equal (cibus_raw (alice, frame.data, frame.size, &answer, &size),
+                      CIBUS_ERR_MALFORMED);
+    reply_t *reply = codec_reply_decode (answer, size);
+    assert_non_null (reply);
+    assert_int_equal (reply->kind_case, CIBUS__REPLY__KIND_ERROR);
+    assert_string_equal (reply->error->code, "malformed");
+    assert_string_equal (reply->error->message, expected);
+    codec_reply_free (reply);
+    free (answer);
+    codec_buf_release (&frame);
+    //  Nothing stored, and the same connection still served.
+    assert_int_equal (s_last_seq (alice), 0);
+    cibus_destroy (&alice);
+}
+
 //  ---------------------------------------------------------------- PROTOCOL.md against the broker
 
 //  Send a frame with cibus_raw and decode the reply of kind it must be
@@ -2164,6 +2207,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_bad_input_is_refused_naming_the_field,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_broker_a_frame_of_more_values_than_any_request_is_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_broker_a_reader_other_than_the_owner_gets_the_masked_copy_live_and_on_replay,
             s_setup, s_teardown),

@@ -8,6 +8,7 @@
 #include "codec.h"
 #include "disclosure.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -3489,6 +3490,156 @@ test_codec_validate_request_checks_a_query_s_practice (void **state)
     free (practice);
 }
 
+//  ------------------------------------------------------ values decoded
+
+//  A request encoded, then decoded: NULL and errno when it is refused.
+static request_t *
+s_round_trip (const Cibus__Envelope *env, codec_buf_t *buf)
+{
+    Cibus__Publish publish = CIBUS__PUBLISH__INIT;
+    publish.envelope = (Cibus__Envelope *)env;
+    request_t request = CIBUS__REQUEST__INIT;
+    request.kind_case = CIBUS__REQUEST__KIND_PUBLISH;
+    request.publish = &publish;
+    assert_int_equal (codec_pack_request (&request, buf), CIBUS_OK);
+    errno = 0;
+    return codec_request_decode (buf->data, buf->size);
+}
+
+//  The largest requests the rules allow decode within CIBUS_MAX_VALUES: an
+//  indicator's definition with every list at its limit (64 dimensions of
+//  64 categories), a table of 256 cells each crossing 3 dimensions. A
+//  table of empty cells past it is refused (E2BIG), in protobuf-c's form
+//  and in two runs, which protobuf-c decodes rather than the one-pass
+//  decoder; bytes that are no request are EPROTO.
+static void
+test_codec_a_request_decodes_into_at_most_its_values (void **state)
+{
+    (void)state;
+    enum { L = CIBUS_MAX_LIST };
+    static char names [L][16];
+    static char *list [L];
+    static Cibus__DimensionCategories lists [L], *list_of [L];
+    static Cibus__Milestone targets [L], *target_of [L];
+    for (int i = 0; i < L; i++) {
+        snprintf (names [i], sizeof names [i], "d%d", i);
+        list [i] = names [i];
+        cibus__dimension_categories__init (&lists [i]);
+        lists [i].dimension = names [i];
+        lists [i].categories = list;
+        lists [i].n_categories = L;
+        lists [i].reference = names [0];
+        list_of [i] = &lists [i];
+        cibus__milestone__init (&targets [i]);
+        targets [i].period = names [i];
+        target_of [i] = &targets [i];
+    }
+    Cibus__IndicatorDefinition def = CIBUS__INDICATOR_DEFINITION__INIT;
+    def.indicator = "k3-reading";
+    def.name = "reading";
+    def.dimensions = list;
+    def.n_dimensions = L;
+    def.networks = list;
+    def.n_networks = L;
+    def.targets = target_of;
+    def.n_targets = L;
+    def.categories = list_of;
+    def.n_categories = L;
+    Cibus__Envelope env = CIBUS__ENVELOPE__INIT;
+    env.id = "i-1";
+    env.topic = "catalog/indicator";
+    env.body_case = CIBUS__ENVELOPE__BODY_INDICATOR;
+    env.indicator = &def;
+    codec_buf_t buf = {0};
+    request_t *decoded = s_round_trip (&env, &buf);
+    assert_non_null (decoded);
+    assert_int_equal (decoded->publish->envelope->indicator->categories [L - 1]->n_categories, L);
+    codec_request_free (decoded);
+
+    enum { C = CIBUS_MAX_CELLS, X = CIBUS_MAX_CROSS };
+    static Cibus__Dimension dims [X], *dim_of [X];
+    static Cibus__DataCell cells [C], *cell_of [C];
+    for (int d = 0; d < X; d++) {
+        cibus__dimension__init (&dims [d]);
+        dims [d].key = names [d];
+        dims [d].value = names [d + 1];
+        dim_of [d] = &dims [d];
+    }
+    for (int c = 0; c < C; c++) {
+        cibus__data_cell__init (&cells [c]);
+        cells [c].dimensions = dim_of;
+        cells [c].n_dimensions = X;
+        cells [c].has_n = true;
+        cells [c].n = 1;
+        cell_of [c] = &cells [c];
+    }
+    Cibus__DataSubmission data = CIBUS__DATA_SUBMISSION__INIT;
+    data.indicator = "k3-reading";
+    data.period = "2026-Q3";
+    data.cells = cell_of;
+    data.n_cells = C;
+    env.topic = "early-literacy/data";
+    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    env.data = &data;
+    assert_non_null (decoded = s_round_trip (&env, &buf));
+    assert_int_equal (decoded->publish->envelope->data->n_cells, C);
+    codec_request_free (decoded);
+
+    //  Empty cells, two bytes each: past the values any request has.
+    size_t many = CIBUS_MAX_VALUES;
+    Cibus__DataCell empty = CIBUS__DATA_CELL__INIT, **empties = malloc (many * sizeof *empties);
+    assert_non_null (empties);
+    for (size_t c = 0; c < many; c++)
+        empties [c] = &empty;
+    data.cells = empties;
+    data.n_cells = many;
+    assert_null (s_round_trip (&env, &buf));
+    assert_int_equal (errno, E2BIG);
+    free (empties);
+    //  The same cells in two runs, with the period between them: the
+    //  one-pass decoder leaves such bytes to protobuf-c, whose decode is
+    //  held to the same bound. Field 2 of a DataSubmission is its period.
+    uint8_t *twice = malloc (buf.size + 16);
+    assert_non_null (twice);
+    size_t at = 0;
+    twice [at++] = 0x0a; //  Request.publish, its length below
+    size_t publish_len_at = at;
+    at += 3;
+    twice [at++] = 0x0a; //  Publish.envelope
+    size_t envelope_len_at = at;
+    at += 3;
+    twice [at++] = 0x52; //  Envelope.data
+    size_t data_len_at = at;
+    at += 3;
+    size_t data_start = at;
+    for (size_t c = 0; c < many; c++) {
+        if (c == many / 2) {
+            memcpy (twice + at, "\x12\x01q", 3);
+            at += 3;
+        }
+        twice [at++] = 0x32; //  DataSubmission.cells, empty
+        twice [at++] = 0x00;
+    }
+    //  Lengths as varints of three bytes (over 16 KiB, under 2 MiB).
+    size_t data_len = at - data_start, envelope_len = data_len + 4, publish_len = envelope_len + 4;
+    const size_t lens [3] = {publish_len, envelope_len, data_len};
+    const size_t ats [3] = {publish_len_at, envelope_len_at, data_len_at};
+    for (int k = 0; k < 3; k++) {
+        assert_true (lens [k] >= 1u << 14 && lens [k] < 1u << 21);
+        twice [ats [k]] = (uint8_t)(lens [k] | 0x80);
+        twice [ats [k] + 1] = (uint8_t)(lens [k] >> 7 | 0x80);
+        twice [ats [k] + 2] = (uint8_t)(lens [k] >> 14);
+    }
+    errno = 0;
+    assert_null (codec_request_decode (twice, at));
+    assert_int_equal (errno, E2BIG);
+    free (twice);
+    errno = 0;
+    assert_null (codec_request_decode ("\x0a\xff\xff", 3));
+    assert_int_equal (errno, EPROTO);
+    codec_buf_release (&buf);
+}
+
 int
 main (void)
 {
@@ -3616,6 +3767,7 @@ main (void)
         cmocka_unit_test (test_codec_validate_refuses_a_practice_tag_off_its_topic),
         cmocka_unit_test (test_codec_validate_request_checks_the_other_kinds),
         cmocka_unit_test (test_codec_validate_request_bytes_refuses_a_nul_in_any_string),
+        cmocka_unit_test (test_codec_a_request_decodes_into_at_most_its_values),
         cmocka_unit_test (test_codec_validate_envelope_bytes_refuses_a_nul_in_any_string),
         cmocka_unit_test (test_codec_envelope_clear_empty_encodes_an_empty_string_as_absent),
         cmocka_unit_test (test_codec_problem_set_never_cuts_a_character_in_two),
