@@ -30,6 +30,7 @@
 #include "pack.h"
 #include "unpack.h"
 #include "utf8.h"
+#include "wire.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -963,21 +964,8 @@ s_walk_text_from (const ProtobufCMessage *message, const char *prefix, codec_pro
 //  "a<NUL>b" would be stored and acked as "a". The decoded structs cannot
 //  show it, so the frame's own bytes are read, walking the schema as
 //  protobuf-c did. The walk goes only where the schema leads (unknown
-//  fields and bytes are stepped over), so its depth is the schema's.
-
-//  A varint at *at; false when the bytes end first or it runs past 10 bytes.
-static bool
-s_wire_varint (const uint8_t **at, const uint8_t *end, uint64_t *value)
-{
-    *value = 0;
-    for (unsigned shift = 0; shift < 70 && *at < end; shift += 7) {
-        uint8_t byte = *(*at)++;
-        *value |= (uint64_t)(byte & 0x7F) << shift;
-        if (!(byte & 0x80))
-            return true;
-    }
-    return false;
-}
+//  fields and bytes are stepped over), so its depth is the schema's. Its
+//  varints are read as the decoder reads them (wire.h).
 
 typedef struct {
     char first [128]; /* path of the first string holding a NUL, "" if none */
@@ -993,11 +981,11 @@ s_wire_next (const uint8_t **at, const uint8_t *end, unsigned *number, const uin
 {
     while (*at < end) {
         uint64_t tag, length;
-        if (!s_wire_varint (at, end, &tag))
+        if (!wire_varint (at, end, &tag))
             return false;
         switch (tag & 7) {
             case 0:
-                if (!s_wire_varint (at, end, &length))
+                if (!wire_varint (at, end, &length))
                     return false;
                 continue;
             case 1:
@@ -1011,7 +999,7 @@ s_wire_next (const uint8_t **at, const uint8_t *end, unsigned *number, const uin
             default:
                 return false; //  a group: protobuf-c would not have decoded this
         }
-        if (!s_wire_varint (at, end, &length) || length > (uint64_t)(end - *at))
+        if (!wire_varint (at, end, &length) || length > (uint64_t)(end - *at))
             return false;
         *value = *at;
         *size = (size_t)length;

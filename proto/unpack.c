@@ -24,6 +24,7 @@
 #include "unpack.h"
 
 #include "pack.h"
+#include "wire.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -69,27 +70,10 @@ s_alloc (s_unpack_t *self, size_t size)
     return self->allocator->alloc (self->allocator->allocator_data, size);
 }
 
-//  A varint of at most ten bytes; false when none ends there.
 static inline bool
 s_varint (s_in_t *in, uint64_t *value)
 {
-    const uint8_t *at = in->at;
-    if (at < in->end && *at < 0x80) {
-        *value = *at;
-        in->at = at + 1;
-        return true;
-    }
-    size_t room = (size_t)(in->end - at) < 10 ? (size_t)(in->end - at) : 10;
-    uint64_t sum = 0;
-    for (size_t i = 0; i < room; i++) {
-        sum |= (uint64_t)(at [i] & 0x7f) << (7 * i);
-        if (!(at [i] & 0x80)) {
-            *value = sum;
-            in->at = at + i + 1;
-            return true;
-        }
-    }
-    return false;
+    return wire_varint (&in->at, in->end, value);
 }
 
 //  A field's tag: protobuf-c reads at most five bytes of it.
