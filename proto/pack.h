@@ -34,6 +34,11 @@ typedef enum {
 pack_result_t pack_message (const ProtobufCMessage *msg, uint8_t **data, size_t *capacity,
                             size_t *size);
 
+/* Whether the plans made for each message type (pack.c) are kept, as
+   they are by default, or made for each message and freed after it, as
+   they are only when the table of plans is full: for tests of that way. */
+void pack_plans_keep (bool keep);
+
 /* The wire type a value of this type is written with (unpacked), and
    the size of one element of a repeated field's array of it: tables, as
    the encoder and the decoder ask for every field. */

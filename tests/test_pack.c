@@ -21,6 +21,7 @@
 #include "pack.h"
 #include "unpack.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -448,6 +449,87 @@ test_pack_writes_protobuf_c_s_bytes_for_every_message_type (void **state)
     codec_buf_release (&reused);
 }
 
+//  The same with plans made for each message and freed after it, as they
+//  are once the table of kept plans is full.
+static void
+test_pack_writes_the_same_bytes_with_plans_not_kept (void **state)
+{
+    (void)state;
+    const ProtobufCMessageDescriptor *types [S_TYPES_MAX];
+    size_t count = s_all_types (types);
+    pack_plans_keep (false);
+    s_gen_t gen = {0x2545F4914F6CDD1Dull, NULL, false, 0};
+    codec_buf_t buf = {0};
+    for (size_t t = 0; t < count; t++)
+        for (int m = 0; m < S_MESSAGES / 8; m++) {
+            gen.arena = arena_new ();
+            assert_non_null (gen.arena);
+            s_same_bytes (s_message (&gen, types [t], 0), &buf);
+            arena_destroy (&gen.arena);
+        }
+    pack_plans_keep (true);
+    codec_buf_release (&buf);
+}
+
+//  Threads that encode at once, each type's plan made by whichever comes
+//  first: every thread writes protobuf-c's bytes (and the sanitizers
+//  watch the table shared between them).
+#define S_THREADS 4
+
+typedef struct {
+    uint64_t seed;
+    size_t wrong; /* messages whose bytes were not protobuf-c's */
+    size_t done;
+} s_thread_t;
+
+static void *
+s_encode_all (void *arg)
+{
+    s_thread_t *self = arg;
+    const ProtobufCMessageDescriptor *types [S_TYPES_MAX];
+    size_t count = s_all_types (types);
+    s_gen_t gen = {self->seed, NULL, false, 0};
+    codec_buf_t buf = {0};
+    for (int m = 0; m < S_MESSAGES / 8; m++)
+        for (size_t t = 0; t < count; t++) {
+            gen.arena = arena_new ();
+            if (!gen.arena)
+                break;
+            ProtobufCMessage *msg = s_message (&gen, types [(t + self->seed) % count], 0);
+            size_t size = protobuf_c_message_get_packed_size (msg);
+            uint8_t *theirs = malloc (size ? size : 1);
+            if (theirs && protobuf_c_message_pack (msg, theirs) == size
+                && codec_pack_message (msg, &buf) == CIBUS_OK && buf.size == size
+                && (size == 0 || memcmp (buf.data, theirs, size) == 0))
+                self->done++;
+            else
+                self->wrong++;
+            free (theirs);
+            arena_destroy (&gen.arena);
+        }
+    codec_buf_release (&buf);
+    return NULL;
+}
+
+static void
+test_pack_threads_share_the_plans (void **state)
+{
+    (void)state;
+    pthread_t threads [S_THREADS];
+    s_thread_t work [S_THREADS] = {{0}};
+    for (size_t i = 0; i < S_THREADS; i++) {
+        work [i].seed = 0x9E3779B97F4A7C15ull * (i + 1);
+        assert_int_equal (pthread_create (&threads [i], NULL, s_encode_all, &work [i]), 0);
+    }
+    const ProtobufCMessageDescriptor *types [S_TYPES_MAX];
+    size_t count = s_all_types (types);
+    for (size_t i = 0; i < S_THREADS; i++) {
+        assert_int_equal (pthread_join (threads [i], NULL), 0);
+        assert_int_equal (work [i].wrong, 0);
+        assert_int_equal (work [i].done, (size_t)(S_MESSAGES / 8) * count);
+    }
+}
+
 //  A buffer already holding bytes, too small for the message: the bytes
 //  written so far move when it grows, at every size it can start at.
 static void
@@ -700,6 +782,8 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_pack_writes_protobuf_c_s_bytes_for_every_message_type),
+        cmocka_unit_test (test_pack_threads_share_the_plans),
+        cmocka_unit_test (test_pack_writes_the_same_bytes_with_plans_not_kept),
         cmocka_unit_test (test_pack_grows_a_small_buffer_at_any_size),
         cmocka_unit_test (test_pack_leaves_a_field_without_a_label_to_protobuf_c),
         cmocka_unit_test (test_unpack_decodes_protobuf_c_s_bytes_as_protobuf_c_does),
