@@ -698,11 +698,12 @@ store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
     err = codec_pack_envelope (env, &out->whole);
     //  A table's projection and masked copy first: the copy goes in the
     //  entry's own log row, with the table's owner.
-    store_copy_t copy = {NULL, NULL, 0};
+    store_copy_t copy = {NULL, NULL, 0, NULL};
+    store_version_t columns;
     if (err == CIBUS_OK && work) {
         text_put (out->owner, sizeof out->owner, 0, tables_owner (work));
-        err = tables_append (self, env, network, work, &out->masked, &out->superseded);
-        copy = (store_copy_t){out->owner, out->masked.data, out->masked.size};
+        err = tables_append (self, env, network, work, &out->masked, &out->superseded, &columns);
+        copy = (store_copy_t){out->owner, out->masked.data, out->masked.size, &columns};
     }
     if (err == CIBUS_OK)
         err = store_batch_add_copy (self, out->seq, publisher->name, env->id, env->topic,

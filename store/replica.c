@@ -60,7 +60,7 @@ store_replicate (store_t *self, const void *bytes, size_t size, const store_part
         return CIBUS_ERR_EXISTS;
     }
     //  A table's copy for this reader is what it received.
-    store_copy_t copy = {NULL, bytes, size};
+    store_copy_t copy = {NULL, bytes, size, NULL};
     if (env->body_case == CIBUS__ENVELOPE__BODY_DATA)
         copy.owner = tables_received_owner (env);
     cibus_err_t err = store_log_insert (self, env->seq, env->partner, env->id, env->topic,

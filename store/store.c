@@ -392,6 +392,32 @@ static const char *s_migrations [] = {
     //  that every copy is of a table version of its seq and owner and of
     //  an entry, copies each into its entry's row, and drops masked.
     "ALTER TABLE log ADD COLUMN owner TEXT; ALTER TABLE log ADD COLUMN masked BLOB;",
+
+    //  17: a table version's own columns are columns of its entry's log
+    //  row too: a table was two rows in two b-trees, the log's and
+    //  data_tables', and is now one row with the entry. Its step checks
+    //  that every version is of an entry of its seq, owner and publisher,
+    //  copies each into its entry's row, and indexes the rows' two keys
+    //  of names' hashes.
+    "ALTER TABLE log ADD COLUMN network TEXT; ALTER TABLE log ADD COLUMN unit TEXT;"
+    "ALTER TABLE log ADD COLUMN indicator TEXT; ALTER TABLE log ADD COLUMN period TEXT;"
+    "ALTER TABLE log ADD COLUMN version INTEGER; ALTER TABLE log ADD COLUMN status INTEGER;"
+    "ALTER TABLE log ADD COLUMN source TEXT; ALTER TABLE log ADD COLUMN extracted_on TEXT;"
+    "ALTER TABLE log ADD COLUMN current INTEGER CHECK (current IN (0, 1));"
+    "ALTER TABLE log ADD COLUMN tkey INTEGER; ALTER TABLE log ADD COLUMN cells BLOB;"
+    "ALTER TABLE log ADD COLUMN ikey INTEGER; ALTER TABLE log ADD COLUMN okey INTEGER;",
+
+    //  18: data_tables is the view of the log's rows that hold a table
+    //  version (ikey set), column for column as the table was; the two
+    //  indexes of names' hashes are partial indexes of the log, of those
+    //  rows only (made by 17's step). data_values reads it as before.
+    "DROP VIEW data_values;"
+    "DROP TABLE data_tables;"
+    "CREATE VIEW data_tables AS SELECT seq, network, owner, unit, indicator, period, version, "
+    "  partner AS publisher, status, source, extracted_on, received_at, current, tkey, cells, "
+    "  ikey, okey FROM log WHERE ikey IS NOT NULL;"
+    S_DATA_VALUES_VIEW ", t.ikey AS ikey, t.okey AS okey "
+    "  FROM data_tables t, cibus_cells (t.cells) c;",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 
@@ -402,6 +428,7 @@ static cibus_err_t (*const s_migration_steps [S_MIGRATIONS]) (store_t *) = {
     [11] = tables_cells_fill,
     [14] = tables_name_keys_fill,
     [15] = tables_masked_move,
+    [16] = tables_log_merge,
 };
 
 cibus_err_t
@@ -528,7 +555,9 @@ s_prepare_all (store_t *self)
         || store_prepare (self, &self->rollback, "ROLLBACK")
         || store_prepare (self, &self->insert,
                           "INSERT INTO log (seq, partner, id, topic, received_at, envelope, "
-                          "owner, masked) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                          "owner, masked, network, unit, indicator, period, version, status, "
+                          "source, extracted_on, current, tkey, cells, ikey, okey) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         || store_prepare (self, &self->read,
                           "SELECT seq, topic, envelope, owner, masked FROM log "
                           "WHERE seq >= ? ORDER BY seq LIMIT ?")
@@ -1020,6 +1049,27 @@ s_key_place (store_t *self, uint64_t seq, const char *partner, const char *id, i
     return err;
 }
 
+//  A table version's columns, from ?9 on (store_copy_t); left unbound,
+//  NULL, in any other entry's row.
+static void
+s_bind_version (sqlite3_stmt *stmt, const store_version_t *v)
+{
+    sqlite3_bind_text (stmt, 9, v->network, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 10, v->unit, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 11, v->indicator, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 12, v->period, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 13, v->version);
+    sqlite3_bind_int (stmt, 14, v->status);
+    store_bind_text_or_null (stmt, 15, v->source);
+    store_bind_text_or_null (stmt, 16, v->extracted_on);
+    sqlite3_bind_int (stmt, 17, v->current);
+    sqlite3_bind_int64 (stmt, 18, v->tkey);
+    if (v->cells)
+        sqlite3_bind_blob (stmt, 19, v->cells, (int)v->cells_size, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 20, v->ikey);
+    sqlite3_bind_int64 (stmt, 21, v->okey);
+}
+
 cibus_err_t
 store_log_insert (store_t *self, uint64_t seq, const char *partner, const char *id,
                   const char *topic, int64_t received_at, const void *envelope, size_t size,
@@ -1041,6 +1091,8 @@ store_log_insert (store_t *self, uint64_t seq, const char *partner, const char *
         sqlite3_bind_text (self->insert, 7, copy->owner, -1, SQLITE_STATIC);
         sqlite3_bind_blob (self->insert, 8, copy->bytes, (int)copy->size, SQLITE_STATIC);
     }
+    if (copy && copy->version)
+        s_bind_version (self->insert, copy->version);
     rc = store_step_done (self, self->insert, op);
     if (rc == CIBUS_OK)
         rc = usage_add (self, partner, size);

@@ -171,13 +171,28 @@ void store_finalize_all (sqlite3_stmt **stmts, int count);
 void store_bind_text_or_null (sqlite3_stmt *stmt, int index, const char *text);
 cibus_err_t store_step_done (store_t *self, sqlite3_stmt *stmt, const char *op);
 
+//  What a table version's log row holds besides the entry and its copy:
+//  the columns of data_tables, a view of the log's rows that hold one
+//  (migration 17). Every pointer is the caller's, read when the row is
+//  inserted; cells NULL is a version without cells.
+typedef struct {
+    const char *network, *unit, *indicator, *period, *source, *extracted_on;
+    int64_t version, tkey, ikey, okey;
+    int status;
+    bool current;
+    const void *cells;
+    size_t cells_size;
+} store_version_t;
+
 //  What a data table's log row holds besides the entry: the table's owner
 //  and the copy every other reader is sent (masked, or the marker of a
-//  version superseded).
+//  version superseded), and the version's columns (NULL for a replica's
+//  row, whose columns tables_replicate sets after it).
 typedef struct {
     const char *owner;
     const void *bytes;
     size_t size;
+    const store_version_t *version;
 } store_copy_t;
 
 //  Insert a log row at seq with its dedupe key (log_keys.c), and a data

@@ -3,18 +3,19 @@
     Design
     ------
     A table is identified by its network, owner, unit, indicator and
-    period; each version is one log entry, listed in data_tables. Its
-    suppression is decided here, inside the append transaction, by the
-    disclosure module over the whole table and every earlier version as
-    readers received it, and the decision is kept twice: per cell (mark,
-    low, high, size_shown), packed with the cells in the version's row of
-    data_tables (cells.h), which the queries (through the view
+    period; each version is one log entry, whose log row also holds the
+    version's own columns (its names, version, status, whether it is
+    current, its cells): data_tables is the view of the rows that hold
+    them. Its suppression is decided here, inside the append transaction,
+    by the disclosure module over the whole table and every earlier
+    version as readers received it, and the decision is kept twice: per
+    cell (mark, low, high, size_shown), packed with the cells in the
+    row's column cells (cells.h), which the queries (through the view
     data_values, a row per cell) and the next correction read, and as the
-    masked copy of the entry, in its log row (log.masked, beside the
+    masked copy of the entry, in the same row (log.masked, beside the
     table's owner), which live delivery and replay send. Both are written
-    once, in the
-    transaction that appends the entry, so no reader can ever be served
-    a value before the decision that hides it exists.
+    once, in the row that appends the entry, so no reader can ever be
+    served a value before the decision that hides it exists.
 
     When a correction arrives the previous version's masked copy becomes
     a marker: the table's name and version, superseded, no cells. Readers
@@ -57,13 +58,14 @@ static const char *s_sql [TABLES__COUNT] = {
     [TABLES_PARTNER_IN] = "SELECT EXISTS (SELECT 1 FROM partner_networks "
                           "WHERE partner = ?1 AND network = ?2), "
                           "EXISTS (SELECT 1 FROM partners WHERE name = ?1)",
-    [TABLES_ADD] = "INSERT INTO data_tables (network, owner, unit, indicator, period, version, "
-                   "seq, publisher, status, source, extracted_on, received_at, current, tkey, "
-                   "cells, ikey, okey) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?20, ?14, "
-                   "?15, ?16)",
+    //  A replica's version, into the row its entry was inserted with (the
+    //  broker's are inserted with theirs, store_copy_t).
+    [TABLES_ADD] = "UPDATE log SET network = ?1, owner = ?2, unit = ?3, indicator = ?4, "
+                   "period = ?5, version = ?6, status = ?9, source = ?10, extracted_on = ?11, "
+                   "current = ?13, tkey = ?20, cells = ?14, ikey = ?15, okey = ?16 "
+                   "WHERE seq = ?7 AND partner = ?8 AND received_at = ?12",
     [TABLES_MARKER] = "UPDATE log SET masked = ?2 WHERE seq = ?1",
-    [TABLES_SUPERSEDE] = "UPDATE data_tables SET current = 0 WHERE seq = ? AND current = 1",
+    [TABLES_SUPERSEDE] = "UPDATE log SET current = 0 WHERE seq = ? AND current = 1",
 };
 
 //  The hash of a table's key - network, owner, unit, indicator, period -
@@ -116,7 +118,8 @@ tables_name_key (store_t *self, const char *const *parts, size_t count, int64_t 
     return CIBUS_OK;
 }
 
-//  The two keys data_tables indexes a table by (tables_name_key).
+//  The two keys a table is indexed by (tables_name_key; the log's
+//  partial indexes log_ikey and log_okey).
 static cibus_err_t
 s_name_keys (store_t *self, const char *network, const char *owner, const char *indicator,
              int64_t *ikey, int64_t *okey)
@@ -200,7 +203,8 @@ s_fill_name_key (sqlite3_context *context, int argc, sqlite3_value **argv)
         s_fill_done (fill);
 }
 
-//  A copy of a table's masked copy (migration 16's): its argument, counted.
+//  A copy of its argument, counted: a table's masked copy (migration 16's)
+//  or its network (17's).
 static void
 s_fill_copy (sqlite3_context *context, int argc, sqlite3_value **argv)
 {
@@ -290,6 +294,43 @@ tables_masked_move (store_t *self)
                    "(m.envelope) FROM masked m WHERE m.seq = log.seq) "
                    "WHERE seq IN (SELECT seq FROM masked);",
                    "drop", "DROP TABLE masked;");
+}
+
+cibus_err_t
+tables_log_merge (store_t *self)
+{
+    //  The view reads owner and publisher from the log row: a version of
+    //  another owner than its entry's would be shown to other readers.
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT count(*) FROM data_tables t WHERE NOT EXISTS (SELECT 1 FROM "
+                            "log l WHERE l.seq = t.seq AND l.owner = t.owner AND l.partner = "
+                            "t.publisher AND l.received_at = t.received_at)",
+                            -1, &stmt, NULL)
+        != SQLITE_OK)
+        return store_fail (self, "migrate-tables");
+    int rc = sqlite3_step (stmt);
+    int64_t orphans = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : -1;
+    sqlite3_finalize (stmt);
+    if (orphans < 0)
+        return store_fail (self, "migrate-tables");
+    if (orphans > 0) {
+        log_value_t db;
+        log_error ("event=store-failed op=migrate-tables db=\"%s\" error=\"%lld table versions "
+                   "have no entry in the log of their seq, owner, publisher and time\"",
+                   log_escape (&db, self->path), (long long)orphans);
+        return CIBUS_ERR_STORE;
+    }
+    return s_fill (self, "table-columns", "cibus_table_columns", 1, s_fill_copy,
+                   "UPDATE log SET (network, unit, indicator, period, version, status, source, "
+                   "extracted_on, current, tkey, cells, ikey, okey) = (SELECT "
+                   "cibus_table_columns (t.network), t.unit, t.indicator, t.period, t.version, "
+                   "t.status, t.source, t.extracted_on, t.current, t.tkey, t.cells, t.ikey, "
+                   "t.okey FROM data_tables t WHERE t.seq = log.seq) "
+                   "WHERE seq IN (SELECT seq FROM data_tables);",
+                   "index",
+                   "CREATE INDEX log_ikey ON log (ikey) WHERE ikey IS NOT NULL;"
+                   "CREATE INDEX log_okey ON log (okey) WHERE okey IS NOT NULL;");
 }
 
 //  Migration 12's step: one version's rows of data_cells, read in the
@@ -1164,47 +1205,84 @@ s_marker (store_t *self, tables_work_t *work)
     return err;
 }
 
-//  The version's own row: what its cells share, whether it is the table's
-//  current version, and its cells packed (cells.h), or none.
+//  The version's own columns, in its entry's log row: what its cells
+//  share, whether it is the table's current version, and its cells packed
+//  (cells.h), or none. Pointers into env, work and cells.
+static cibus_err_t
+s_version_columns (store_t *self, const envelope_t *env, const char *network,
+                   const tables_work_t *work, bool current, const codec_buf_t *cells,
+                   store_version_t *columns)
+{
+    const Cibus__DataSubmission *data = env->data;
+    *columns = (store_version_t){
+        .network = network,
+        .unit = work->unit,
+        .indicator = data->indicator,
+        .period = data->period,
+        .source = data->source,
+        .extracted_on = data->extracted_on,
+        .version = (int64_t)data->version,
+        .tkey = work->tkey,
+        .status = data->has_status ? data->status : CIBUS__VALUE_STATUS__FINAL,
+        .current = current,
+        .cells = cells ? cells->data : NULL,
+        .cells_size = cells ? cells->size : 0,
+    };
+    return s_name_keys (self, network, work->owner, data->indicator, &columns->ikey,
+                        &columns->okey)
+               ? CIBUS_ERR_NOMEM
+               : CIBUS_OK;
+}
+
+//  The version's key in memory, written to table_keys in order later; to
+//  the table now when memory is full.
+static cibus_err_t
+s_add_key (store_t *self, const tables_work_t *work, uint64_t seq)
+{
+    assert (self->keys_state != STORE_KEYS_DEFERRED);
+    if (self->table_run && key_run_add (self->table_run, work->tkey, seq))
+        return CIBUS_OK;
+    sqlite3_stmt *stmt = self->tables [TABLES_KEY_ADD];
+    sqlite3_bind_int64 (stmt, 1, work->tkey);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)seq);
+    return store_step_done (self, stmt, "table-key-add");
+}
+
+//  A replica's version: its columns into the log row of its entry,
+//  inserted already.
 static cibus_err_t
 s_add_version (store_t *self, const envelope_t *env, const char *network,
                const tables_work_t *work, bool current, const codec_buf_t *cells)
 {
-    const Cibus__DataSubmission *data = env->data;
-    int64_t ikey, okey;
-    if (s_name_keys (self, network, work->owner, data->indicator, &ikey, &okey))
-        return CIBUS_ERR_NOMEM;
+    store_version_t columns;
+    cibus_err_t err = s_version_columns (self, env, network, work, current, cells, &columns);
+    if (err)
+        return err;
     sqlite3_stmt *stmt = self->tables [TABLES_ADD];
-    s_bind_key (stmt, network, work, data);
-    sqlite3_bind_int64 (stmt, 15, ikey);
-    sqlite3_bind_int64 (stmt, 16, okey);
-    sqlite3_bind_int64 (stmt, 6, (sqlite3_int64)data->version);
+    s_bind_key (stmt, network, work, env->data);
+    sqlite3_bind_int64 (stmt, 15, columns.ikey);
+    sqlite3_bind_int64 (stmt, 16, columns.okey);
+    sqlite3_bind_int64 (stmt, 6, columns.version);
     sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
     sqlite3_bind_text (stmt, 8, env->partner, -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 9, data->has_status ? data->status : CIBUS__VALUE_STATUS__FINAL);
-    store_bind_text_or_null (stmt, 10, data->source);
-    store_bind_text_or_null (stmt, 11, data->extracted_on);
+    sqlite3_bind_int (stmt, 9, columns.status);
+    store_bind_text_or_null (stmt, 10, columns.source);
+    store_bind_text_or_null (stmt, 11, columns.extracted_on);
     sqlite3_bind_int64 (stmt, 12, env->received_at);
     sqlite3_bind_int (stmt, 13, current);
     if (cells)
         sqlite3_bind_blob (stmt, 14, cells->data, (int)cells->size, SQLITE_STATIC);
     else
         sqlite3_bind_null (stmt, 14);
-    cibus_err_t err = store_step_done (self, stmt, "table-add");
-    //  Its key in memory, written to table_keys in order later; to the
-    //  table now when memory is full.
-    assert (self->keys_state != STORE_KEYS_DEFERRED);
-    if (err || (self->table_run && key_run_add (self->table_run, work->tkey, env->seq)))
-        return err;
-    stmt = self->tables [TABLES_KEY_ADD];
-    sqlite3_bind_int64 (stmt, 1, work->tkey);
-    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)env->seq);
-    return store_step_done (self, stmt, "table-key-add");
+    err = store_step_done (self, stmt, "table-add");
+    if (err == CIBUS_OK && sqlite3_changes (self->db) != 1)
+        err = store_fail (self, "table-add");
+    return err ? err : s_add_key (self, work, env->seq);
 }
 
 cibus_err_t
 tables_append (store_t *self, envelope_t *env, const char *network, tables_work_t *work,
-               codec_buf_t *masked, uint64_t *superseded)
+               codec_buf_t *masked, uint64_t *superseded, store_version_t *columns)
 {
     Cibus__DataSubmission *data = env->data;
     const tables_version_t *latest = &work->versions [work->count - 1];
@@ -1229,7 +1307,9 @@ tables_append (store_t *self, envelope_t *env, const char *network, tables_work_
     s_mask (def, data->total, &latest->decision.total);
     for (size_t i = 0; i < data->n_cells; i++)
         s_mask (def, data->cells [i], &latest->marks [i]);
-    err = s_add_version (self, env, network, work, true, &self->cells.buf);
+    err = s_version_columns (self, env, network, work, true, &self->cells.buf, columns);
+    if (err == CIBUS_OK)
+        err = s_add_key (self, work, env->seq);
     if (err)
         return err;
     data->has_masked = data->masked = true;

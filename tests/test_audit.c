@@ -746,7 +746,7 @@ s_alter_mark (s_fixture_t *self, int64_t cell, disclosure_state_t state, double 
     codec_buf_t buf = {0};
     assert_int_equal (codec_pack_message (&stored->base, &buf), CIBUS_OK);
     cibus_store__stored_cells__free_unpacked (stored, NULL);
-    assert_int_equal (sqlite3_prepare_v2 (db, "UPDATE data_tables SET cells = ? WHERE seq = ?",
+    assert_int_equal (sqlite3_prepare_v2 (db, "UPDATE log SET cells = ? WHERE seq = ?",
                                           -1, &stmt, NULL),
                       SQLITE_OK);
     sqlite3_bind_blob (stmt, 1, buf.data, (int)buf.size, SQLITE_STATIC);

@@ -29,7 +29,7 @@
 #include <sqlite3.h>
 
 //  The schema's version after every migration (store.c).
-#define S_LATEST_SCHEMA 16
+#define S_LATEST_SCHEMA 18
 
 //  ------------------------------------------------------------ the indicator
 
@@ -2312,8 +2312,8 @@ test_measure_a_tables_key_is_the_keyed_hash_of_its_five_names (void **state)
 //  another table under the same hash (written here by hand, as two keys
 //  that hash alike would be) is neither taken as an earlier version of
 //  the table - its decision would then be made against the wrong table,
-//  and its seq, which the log does not hold, would fail the read - nor
-//  made not current by the table's correction.
+//  and its entry, which holds no table, would fail the read - nor made
+//  not current by the table's correction.
 static void
 test_measure_tables_sharing_a_key_hash_stay_apart (void **state)
 {
@@ -2324,10 +2324,10 @@ test_measure_tables_sharing_a_key_hash_stay_apart (void **state)
     store_destroy (&self->store);
     char sql [512];
     snprintf (sql, sizeof sql,
-              "INSERT INTO data_tables (seq, network, owner, unit, indicator, period, version, "
-              "publisher, status, received_at, current, tkey) SELECT 1000, network, owner, "
-              "unit, indicator, '2026-Q2', 1, publisher, status, received_at, 1, tkey "
-              "FROM data_tables WHERE seq = %llu",
+              "INSERT INTO log (seq, partner, id, topic, received_at, envelope, owner, network, "
+              "unit, indicator, period, version, status, current, tkey, ikey, okey) SELECT 1000, "
+              "partner, 'by-hand', topic, received_at, x'', owner, network, unit, indicator, "
+              "'2026-Q2', 1, status, 1, tkey, ikey, okey FROM log WHERE seq = %llu",
               (unsigned long long)a1);
     s_sql_run (self->path, sql);
     assert_int_equal (
@@ -2379,7 +2379,7 @@ test_measure_migration_9_keys_every_table (void **state)
     assert_non_null (self->store);
     assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                               "('table_keys', 'data_tables_okey')"),
+                                               "('table_keys', 'log_okey')"),
                       2);
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM table_keys k JOIN "
                                                "data_tables t ON t.seq = k.seq AND t.tkey = k.tkey"),
@@ -2444,7 +2444,7 @@ test_measure_migration_15_keys_every_table (void **state)
                                                "('data_tables_indicator', 'data_tables_owner')"),
                       0);
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                               "('data_tables_ikey', 'data_tables_okey')"),
+                                               "('log_ikey', 'log_okey')"),
                       2);
     assert_int_equal (
         s_sql_value (self->path, "SELECT count(*) FROM data_tables WHERE ikey = 0 OR okey = 0"), 0);
@@ -2538,7 +2538,7 @@ test_measure_migration_16_refuses_a_copy_without_its_table (void **state)
     const char *breaks [] = {"UPDATE masked SET owner = 'carol';",
                              "DELETE FROM log WHERE seq IN (SELECT seq FROM masked);"};
     for (int b = 0; b < 2; b++) {
-        char sql [2048];
+        char sql [4096];
         snprintf (sql, sizeof sql, "%s%s%s", b ? "" : SCHEMA_UNDO_16, breaks [b],
                   "PRAGMA user_version = 15;");
         s_sql_run (self->path, sql);
@@ -2553,6 +2553,148 @@ test_measure_migration_16_refuses_a_copy_without_its_table (void **state)
         //  Mended again for the second break.
         s_sql_run (self->path, "UPDATE masked SET owner = 'alice';");
     }
+}
+
+//  Every column of data_tables, as one text.
+static char *
+s_tables_text (const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (db,
+                            "SELECT group_concat (row, '|') FROM (SELECT quote (seq) || "
+                            "quote (network) || quote (owner) || quote (unit) || "
+                            "quote (indicator) || quote (period) || quote (version) || "
+                            "quote (publisher) || quote (status) || quote (source) || "
+                            "quote (extracted_on) || quote (received_at) || quote (current) || "
+                            "quote (tkey) || quote (cells) || quote (ikey) || quote (okey) "
+                            "AS row FROM data_tables ORDER BY seq)",
+                            -1, &stmt, NULL),
+        SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    const char *text = (const char *)sqlite3_column_text (stmt, 0);
+    char *copy = strdup (text ? text : "");
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return copy;
+}
+
+//  Migration 17 copies every version's columns into its entry's log row,
+//  and 18 makes data_tables the view of them: tables of two owners, a
+//  unit, a source and none, a correction (its first version not current)
+//  read the same through data_tables and data_values, every other entry's
+//  row holds none of them, and the store goes on: a correction after it
+//  supersedes the version before it.
+static void
+test_measure_migrations_17_and_18_keep_every_table_version (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    world_table (self, &self->alice, "a1", "early-literacy", "k3", "2026-Q3", "168/410",
+                 "race=black", "52/160", "race=white", "116/250", NULL);
+    world_table (self, &self->alice, "a2", "early-literacy", "k3", "2026-Q3", "170/410",
+                 "race=black", "53/160", "race=white", "117/250", NULL);
+    //  A unit's table, from a source system, provisional.
+    table_msg_t m;
+    table_msg (&m, "c1", "early-literacy", "k3", "2026-Q2", "150/400");
+    table_cell (&m, "race=black", "50/150");
+    table_cell (&m, "race=white", "100/250");
+    table_unit (&m, "adams");
+    table_status (&m, CIBUS__VALUE_STATUS__PROVISIONAL);
+    m.data.source = "sis";
+    m.data.extracted_on = "2026-04-01";
+    PUBLISH_OK (self, &self->carol, &m.env);
+    uint64_t count = store_last_seq (self->store);
+    assert_int_equal (count, 4);
+    assert_int_equal (s_count_rows (self->path, "data_tables WHERE unit = 'adams' AND source = "
+                                                "'sis' AND extracted_on = '2026-04-01' AND "
+                                                "status = 2"),
+                      1);
+    char *tables = s_tables_text (self->path);
+    char *values = s_values_text (self->path);
+    assert_int_equal (s_count_rows (self->path, "data_tables"), 3);
+    assert_int_equal (s_count_rows (self->path, "data_tables WHERE current = 0"), 1);
+    store_destroy (&self->store);
+    s_sql_run (self->path, SCHEMA_UNDO_17 "PRAGMA user_version = 16;");
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE "
+                                               "type = 'table' AND name = 'data_tables'"),
+                      1);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM pragma_table_info ('log') "
+                                               "WHERE name IN ('ikey', 'cells', 'current')"),
+                      0);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE "
+                                               "type = 'view' AND name = 'data_tables'"),
+                      1);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                               "('log_ikey', 'log_okey')"),
+                      2);
+    char *tables_after = s_tables_text (self->path);
+    char *values_after = s_values_text (self->path);
+    assert_string_equal (tables_after, tables);
+    assert_string_equal (values_after, values);
+    free (tables);
+    free (values);
+    free (tables_after);
+    free (values_after);
+    //  The catalogue's definition is an entry and no table.
+    assert_int_equal (s_count_rows (self->path, "log WHERE ikey IS NULL AND network IS NULL "
+                                                "AND cells IS NULL AND current IS NULL"),
+                      1);
+    //  A correction of c1 after the migrations: c1 is no longer current.
+    table_msg (&m, "c2", "early-literacy", "k3", "2026-Q2", "151/400");
+    table_cell (&m, "race=black", "51/150");
+    table_cell (&m, "race=white", "100/250");
+    table_unit (&m, "adams");
+    PUBLISH_OK (self, &self->carol, &m.env);
+    uint64_t c2 = self->appended.seq;
+    assert_int_equal (self->appended.superseded, 4);
+    assert_int_equal (s_table_field (self->path, "current", 4), 0);
+    assert_int_equal (s_table_field (self->path, "current", c2), 1);
+    assert_int_equal (s_table_field (self->path, "version", c2), 2);
+    assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
+}
+
+//  Migration 17 refuses a table version whose entry is not in the log, or
+//  is of another owner, publisher or time, rather than show it as the
+//  entry's: the store does not open, and the database stays at 16.
+static void
+test_measure_migration_17_refuses_a_version_without_its_entry (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    world_table (self, &self->alice, "a1", "early-literacy", "k3", "2026-Q3", "168/410",
+                 "race=black", "52/160", NULL);
+    store_destroy (&self->store);
+    s_sql_run (self->path, SCHEMA_UNDO_17 "PRAGMA user_version = 16;");
+    const char *breaks [] = {"UPDATE data_tables SET owner = 'carol';",
+                             "UPDATE data_tables SET publisher = 'carol';",
+                             "UPDATE data_tables SET received_at = received_at + 1;",
+                             "UPDATE data_tables SET seq = 99;"};
+    const char *mends [] = {"UPDATE data_tables SET owner = 'alice';",
+                            "UPDATE data_tables SET publisher = 'alice';",
+                            "UPDATE data_tables SET received_at = received_at - 1;",
+                            "UPDATE data_tables SET seq = 2;"};
+    for (size_t b = 0; b < sizeof breaks / sizeof breaks [0]; b++) {
+        s_sql_run (self->path, breaks [b]);
+        self->store = store_new (self->path, STORE_SYNC_NORMAL);
+        assert_null (self->store);
+        assert_int_equal (s_sql_value (self->path, "PRAGMA user_version"), 16);
+        assert_int_equal (s_count_rows (self->path, "data_tables"), 1);
+        assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM pragma_table_info "
+                                                   "('log') WHERE name = 'ikey'"),
+                          0);
+        s_sql_run (self->path, mends [b]);
+    }
+    //  Mended, it migrates.
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
+    assert_int_equal (s_count_rows (self->path, "data_tables WHERE owner = 'alice'"), 1);
 }
 
 //  Each table is keyed by the hash of its own indicator and of its own
@@ -2737,6 +2879,8 @@ main (void)
         T (test_measure_tables_are_keyed_by_their_own_indicator_and_owner),
         T (test_measure_migration_16_keeps_every_masked_copy),
         T (test_measure_migration_16_refuses_a_copy_without_its_table),
+        T (test_measure_migrations_17_and_18_keep_every_table_version),
+        T (test_measure_migration_17_refuses_a_version_without_its_entry),
     };
 #undef T
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -31,7 +31,7 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 16
+#define LATEST_SCHEMA 18
 
 //  The tables the migrations create: the log, partners and partner_networks
 //  (1); indicators, commitments, notes and config (2; 3 rebuilds
@@ -40,8 +40,9 @@
 //  log_keys and log_key_secret (8); key_runs (10); table_keys (11); 13
 //  drops data_cells, whose rows 12 packed into data_tables (cells.h);
 //  partner_usage (14); 16 drops masked, whose copies it moved into the
-//  log.
-#define LATEST_TABLES 15
+//  log; 18 drops data_tables, whose columns 17 moved into the log, and
+//  makes it a view of the log.
+#define LATEST_TABLES 14
 
 
 //  Two distinct 40-character public keys (the registry checks only length).
@@ -1574,6 +1575,61 @@ test_store_a_replica_refuses_a_table_without_its_names (void **state)
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables"), 0);
 }
 
+//  A replica that reads the log after a table's correction is delivered
+//  its first version as the marker the broker made of it (superseded, no
+//  cells) and then the correction: the marker's row is of version 1 and
+//  not current, the correction's of version 2 and current, each of its
+//  entry's owner and publisher, and only the correction's cells are read.
+static void
+test_store_a_replica_stores_a_marker_not_current (void **state)
+{
+    fixture_t *self = *state;
+    Cibus__DataSubmission marker = CIBUS__DATA_SUBMISSION__INIT;
+    marker.indicator = "k3";
+    marker.period = "2026-Q3";
+    marker.has_version = marker.has_masked = marker.has_superseded = true;
+    marker.version = 1;
+    marker.masked = marker.superseded = true;
+    Cibus__Envelope env = CIBUS__ENVELOPE__INIT;
+    env.has_seq = env.has_received_at = true;
+    env.seq = 1;
+    env.received_at = 1000;
+    env.topic = "north/data";
+    env.partner = "north-isd";
+    env.id = "t1";
+    env.body_case = CIBUS__ENVELOPE__BODY_DATA;
+    env.data = &marker;
+    uint8_t bytes [256];
+    assert_true (cibus__envelope__get_packed_size (&env) <= sizeof bytes);
+    size_t size = cibus__envelope__pack (&env, bytes);
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (store_replicate (self->store, bytes, size, NULL), CIBUS_OK);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    //  Not current even before the correction arrives.
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables WHERE seq = 1 "
+                                             "AND current = 0"),
+                      1);
+    size = s_pack_table (bytes, 2, "t2", "k3", "2026-Q3", 2);
+    assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+    assert_int_equal (store_replicate (self->store, bytes, size, NULL), CIBUS_OK);
+    assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables"), 2);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables WHERE seq = 1 "
+                                             "AND version = 1 AND current = 0 AND owner = "
+                                             "'north-isd' AND publisher = 'north-isd'"),
+                      1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables WHERE seq = 2 "
+                                             "AND version = 2 AND current = 1 AND owner = "
+                                             "'north-isd' AND publisher = 'north-isd'"),
+                      1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_values "
+                                             "WHERE current = 1 AND seq = 2"),
+                      1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_values "
+                                             "WHERE current = 1 AND seq = 1"),
+                      0);
+}
+
 //  A replica delivered more versions of one table than a table may have
 //  (which no broker sends: it keeps CIBUS_MAX_VERSIONS) refuses the one
 //  past them as a store failure, as the broker refuses it, and stores
@@ -1839,8 +1895,9 @@ test_store_migration_4_replaces_the_projection_of_cells (void **state)
                                "'publisher', 'unit')"),
         6);
     assert_int_equal (
-        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                               "name IN ('data_tables', 'partner_feeds')"),
+        s_sql_int (self->path, "SELECT count(*) FROM sqlite_master WHERE (type = 'table' AND "
+                               "name = 'partner_feeds') OR (type = 'view' AND "
+                               "name = 'data_tables')"),
         2);
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM pragma_table_info "
                                              "('log') WHERE name IN ('owner', 'masked')"),
@@ -1945,6 +2002,11 @@ test_store_migrations_7_and_12_keep_every_row_of_data_values (void **state)
         "  PRIMARY KEY (network, owner, unit, indicator, period, version));"
         "INSERT INTO data_tables VALUES ('north', 'north-isd', 'adams', 'k3', '2026-Q1', 1, 4),"
         "  ('north', 'north-isd', 'adams', 'k3', '2026-Q1', 2, 9);"
+        //  Each version's entry, by its publisher at its time, and its
+        //  masked copy, as the broker wrote them.
+        "INSERT OR REPLACE INTO log VALUES (4, 'feed', 'v4', 'north/data', 111, x'0a'),"
+        "  (9, 'north-isd', 'v9', 'north/data', 222, x'0a');"
+        "INSERT INTO masked VALUES (4, 'north-isd', x'0a'), (9, 'north-isd', x'0a');"
         "INSERT INTO data_values VALUES"
         "  (4, -1, 'north-isd', 'feed', 'north', 'k3', '2026-Q1', 'adams', 1, '', 0, NULL, NULL,"
         "   40.5, 410, 166, 410, 0, 0, NULL, NULL, 1, 1, 'sis', '2026-04-01', 111, 0),"
@@ -2705,6 +2767,7 @@ main (void)
         T_EMPTY (test_store_migration_5_gives_notes_their_ids),
         T_EMPTY (test_store_migration_8_keys_every_entry_of_the_log),
         T (test_store_a_replica_refuses_a_table_without_its_names),
+        T (test_store_a_replica_stores_a_marker_not_current),
         T (test_store_migrations_7_and_12_keep_every_row_of_data_values),
         T (test_store_open_twice_is_idempotent),
         T_EMPTY (test_store_failed_migration_leaves_the_old_version_whole),
