@@ -2645,6 +2645,7 @@ test_measure_migrations_17_and_18_keep_every_table_version (void **state)
     assert_int_equal (s_count_rows (self->path, "log WHERE ikey IS NULL AND network IS NULL "
                                                 "AND cells IS NULL AND current IS NULL"),
                       1);
+
     //  A correction of c1 after the migrations: c1 is no longer current.
     table_msg (&m, "c2", "early-literacy", "k3", "2026-Q2", "151/400");
     table_cell (&m, "race=black", "51/150");
@@ -2653,9 +2654,22 @@ test_measure_migrations_17_and_18_keep_every_table_version (void **state)
     PUBLISH_OK (self, &self->carol, &m.env);
     uint64_t c2 = self->appended.seq;
     assert_int_equal (self->appended.superseded, 4);
+    assert_int_equal (s_count_rows (self->path, "data_tables"), 4);
     assert_int_equal (s_table_field (self->path, "current", 4), 0);
     assert_int_equal (s_table_field (self->path, "current", c2), 1);
     assert_int_equal (s_table_field (self->path, "version", c2), 2);
+    //  So is an entry added right after a table, whose row the statement
+    //  that inserted the table's inserts.
+    world_define_absence (self);
+    assert_int_equal (s_count_rows (self->path, "log"), 6);
+    assert_int_equal (s_count_rows (self->path, "data_tables"), 4);
+    assert_int_equal (
+        s_sql_value (self->path, "SELECT count(*) FROM log WHERE seq = 6 AND ikey IS NULL AND "
+                                 "okey IS NULL AND network IS NULL AND unit IS NULL AND "
+                                 "indicator IS NULL AND period IS NULL AND version IS NULL AND "
+                                 "status IS NULL AND source IS NULL AND extracted_on IS NULL AND "
+                                 "current IS NULL AND tkey IS NULL AND cells IS NULL"),
+        1);
     assert_int_equal (store_check_integrity (self->store), CIBUS_OK);
 }
 
