@@ -266,34 +266,45 @@ tables_name_keys_fill (store_t *self)
                    "CREATE INDEX data_tables_okey ON data_tables (okey);");
 }
 
+//  A migration's check before it moves rows: CIBUS_OK when count (an SQL
+//  count of the rows it would lose or misplace) is 0; otherwise STORE,
+//  logged as op with that many of what.
+static cibus_err_t
+s_none_astray (store_t *self, const char *count, const char *op, const char *what)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2 (self->db, count, -1, &stmt, NULL) != SQLITE_OK)
+        return store_fail (self, op);
+    int rc = sqlite3_step (stmt);
+    int64_t astray = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : -1;
+    sqlite3_finalize (stmt);
+    if (astray < 0)
+        return store_fail (self, op);
+    if (astray > 0) {
+        log_value_t db;
+        log_error ("event=store-failed op=%s db=\"%s\" error=\"%lld %s\"", op,
+                   log_escape (&db, self->path), (long long)astray, what);
+        return CIBUS_ERR_STORE;
+    }
+    return CIBUS_OK;
+}
+
 cibus_err_t
 tables_masked_move (store_t *self)
 {
-    sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT count(*) FROM masked m WHERE NOT EXISTS (SELECT 1 FROM "
-                            "data_tables t WHERE t.seq = m.seq AND t.owner = m.owner) OR NOT "
-                            "EXISTS (SELECT 1 FROM log l WHERE l.seq = m.seq)",
-                            -1, &stmt, NULL)
-        != SQLITE_OK)
-        return store_fail (self, "migrate-masked");
-    int rc = sqlite3_step (stmt);
-    int64_t orphans = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : -1;
-    sqlite3_finalize (stmt);
-    if (orphans < 0)
-        return store_fail (self, "migrate-masked");
-    if (orphans > 0) {
-        log_value_t db;
-        log_error ("event=store-failed op=migrate-masked db=\"%s\" error=\"%lld masked copies "
-                   "have no table version of their seq and owner, or no entry in the log\"",
-                   log_escape (&db, self->path), (long long)orphans);
-        return CIBUS_ERR_STORE;
-    }
-    return s_fill (self, "masked-copies", "cibus_masked_copy", 1, s_fill_copy,
-                   "UPDATE log SET (owner, masked) = (SELECT m.owner, cibus_masked_copy "
-                   "(m.envelope) FROM masked m WHERE m.seq = log.seq) "
-                   "WHERE seq IN (SELECT seq FROM masked);",
-                   "drop", "DROP TABLE masked;");
+    cibus_err_t err = s_none_astray (
+        self,
+        "SELECT count(*) FROM masked m WHERE NOT EXISTS (SELECT 1 FROM data_tables t WHERE "
+        "t.seq = m.seq AND t.owner = m.owner) OR NOT EXISTS (SELECT 1 FROM log l WHERE "
+        "l.seq = m.seq)",
+        "migrate-masked",
+        "masked copies have no table version of their seq and owner, or no entry in the log");
+    return err ? err
+               : s_fill (self, "masked-copies", "cibus_masked_copy", 1, s_fill_copy,
+                         "UPDATE log SET (owner, masked) = (SELECT m.owner, cibus_masked_copy "
+                         "(m.envelope) FROM masked m WHERE m.seq = log.seq) "
+                         "WHERE seq IN (SELECT seq FROM masked);",
+                         "drop", "DROP TABLE masked;");
 }
 
 cibus_err_t
@@ -301,36 +312,24 @@ tables_log_merge (store_t *self)
 {
     //  The view reads owner and publisher from the log row: a version of
     //  another owner than its entry's would be shown to other readers.
-    sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT count(*) FROM data_tables t WHERE NOT EXISTS (SELECT 1 FROM "
-                            "log l WHERE l.seq = t.seq AND l.owner = t.owner AND l.partner = "
-                            "t.publisher AND l.received_at = t.received_at)",
-                            -1, &stmt, NULL)
-        != SQLITE_OK)
-        return store_fail (self, "migrate-tables");
-    int rc = sqlite3_step (stmt);
-    int64_t orphans = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : -1;
-    sqlite3_finalize (stmt);
-    if (orphans < 0)
-        return store_fail (self, "migrate-tables");
-    if (orphans > 0) {
-        log_value_t db;
-        log_error ("event=store-failed op=migrate-tables db=\"%s\" error=\"%lld table versions "
-                   "have no entry in the log of their seq, owner, publisher and time\"",
-                   log_escape (&db, self->path), (long long)orphans);
-        return CIBUS_ERR_STORE;
-    }
-    return s_fill (self, "table-columns", "cibus_table_columns", 1, s_fill_copy,
-                   "UPDATE log SET (network, unit, indicator, period, version, status, source, "
-                   "extracted_on, current, tkey, cells, ikey, okey) = (SELECT "
-                   "cibus_table_columns (t.network), t.unit, t.indicator, t.period, t.version, "
-                   "t.status, t.source, t.extracted_on, t.current, t.tkey, t.cells, t.ikey, "
-                   "t.okey FROM data_tables t WHERE t.seq = log.seq) "
-                   "WHERE seq IN (SELECT seq FROM data_tables);",
-                   "index",
-                   "CREATE INDEX log_ikey ON log (ikey) WHERE ikey IS NOT NULL;"
-                   "CREATE INDEX log_okey ON log (okey) WHERE okey IS NOT NULL;");
+    cibus_err_t err = s_none_astray (
+        self,
+        "SELECT count(*) FROM data_tables t WHERE NOT EXISTS (SELECT 1 FROM log l WHERE "
+        "l.seq = t.seq AND l.owner = t.owner AND l.partner = t.publisher AND "
+        "l.received_at = t.received_at)",
+        "migrate-tables",
+        "table versions have no entry in the log of their seq, owner, publisher and time");
+    return err ? err
+               : s_fill (self, "table-columns", "cibus_table_columns", 1, s_fill_copy,
+                         "UPDATE log SET (network, unit, indicator, period, version, status, "
+                         "source, extracted_on, current, tkey, cells, ikey, okey) = (SELECT "
+                         "cibus_table_columns (t.network), t.unit, t.indicator, t.period, "
+                         "t.version, t.status, t.source, t.extracted_on, t.current, t.tkey, "
+                         "t.cells, t.ikey, t.okey FROM data_tables t WHERE t.seq = log.seq) "
+                         "WHERE seq IN (SELECT seq FROM data_tables);",
+                         "index",
+                         "CREATE INDEX log_ikey ON log (ikey) WHERE ikey IS NOT NULL;"
+                         "CREATE INDEX log_okey ON log (okey) WHERE okey IS NOT NULL;");
 }
 
 //  Migration 12's step: one version's rows of data_cells, read in the

@@ -2131,36 +2131,40 @@ s_sql_value (const char *path, const char *sql)
     return value;
 }
 
-//  Every row of data_values, every column quoted, as one text: the caller
-//  frees it.
+//  The one text a query of the database at path returns (its rows
+//  joined by group_concat): the caller frees it.
 static char *
-s_values_text (const char *path)
+s_rows_text (const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal (cells_register (db), SQLITE_OK);
     sqlite3_stmt *stmt = NULL;
-    assert_int_equal (
-        sqlite3_prepare_v2 (db,
-                            "SELECT group_concat (row, '|') FROM (SELECT quote (seq) || "
-                            "quote (cell) || quote (partner) || quote (publisher) || "
-                            "quote (network) || quote (indicator) || quote (period) || "
-                            "quote (unit) || quote (version) || quote (dims_key) || "
-                            "quote (dim_count) || quote (dim_key) || quote (dim_value) || "
-                            "quote (value) || quote (n) || quote (numerator) || "
-                            "quote (denominator) || quote (suppressed) || quote (mark) || "
-                            "quote (low) || quote (high) || quote (size_shown) || "
-                            "quote (status) || quote (source) || quote (extracted_on) || "
-                            "quote (received_at) || quote (current) AS row "
-                            "FROM data_values ORDER BY seq, cell)",
-                            -1, &stmt, NULL),
-        SQLITE_OK);
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
     const char *text = (const char *)sqlite3_column_text (stmt, 0);
     char *copy = strdup (text ? text : "");
     sqlite3_finalize (stmt);
     sqlite3_close (db);
     return copy;
+}
+
+//  Every row of data_values, every column quoted, as one text: the caller
+//  frees it.
+static char *
+s_values_text (const char *path)
+{
+    return s_rows_text (path, "SELECT group_concat (row, '|') FROM (SELECT quote (seq) || "
+                              "quote (cell) || quote (partner) || quote (publisher) || "
+                              "quote (network) || quote (indicator) || quote (period) || "
+                              "quote (unit) || quote (version) || quote (dims_key) || "
+                              "quote (dim_count) || quote (dim_key) || quote (dim_value) || "
+                              "quote (value) || quote (n) || quote (numerator) || "
+                              "quote (denominator) || quote (suppressed) || quote (mark) || "
+                              "quote (low) || quote (high) || quote (size_shown) || "
+                              "quote (status) || quote (source) || quote (extracted_on) || "
+                              "quote (received_at) || quote (current) AS row "
+                              "FROM data_values ORDER BY seq, cell)");
 }
 
 static int
@@ -2559,26 +2563,13 @@ test_measure_migration_16_refuses_a_copy_without_its_table (void **state)
 static char *
 s_tables_text (const char *path)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal (
-        sqlite3_prepare_v2 (db,
-                            "SELECT group_concat (row, '|') FROM (SELECT quote (seq) || "
-                            "quote (network) || quote (owner) || quote (unit) || "
-                            "quote (indicator) || quote (period) || quote (version) || "
-                            "quote (publisher) || quote (status) || quote (source) || "
-                            "quote (extracted_on) || quote (received_at) || quote (current) || "
-                            "quote (tkey) || quote (cells) || quote (ikey) || quote (okey) "
-                            "AS row FROM data_tables ORDER BY seq)",
-                            -1, &stmt, NULL),
-        SQLITE_OK);
-    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    const char *text = (const char *)sqlite3_column_text (stmt, 0);
-    char *copy = strdup (text ? text : "");
-    sqlite3_finalize (stmt);
-    sqlite3_close (db);
-    return copy;
+    return s_rows_text (path, "SELECT group_concat (row, '|') FROM (SELECT quote (seq) || "
+                              "quote (network) || quote (owner) || quote (unit) || "
+                              "quote (indicator) || quote (period) || quote (version) || "
+                              "quote (publisher) || quote (status) || quote (source) || "
+                              "quote (extracted_on) || quote (received_at) || quote (current) || "
+                              "quote (tkey) || quote (cells) || quote (ikey) || quote (okey) "
+                              "AS row FROM data_tables ORDER BY seq)");
 }
 
 //  Migration 17 copies every version's columns into its entry's log row,
