@@ -396,9 +396,9 @@ static const char *s_migrations [] = {
     //  17: a table version's own columns are columns of its entry's log
     //  row too: a table was two rows in two b-trees, the log's and
     //  data_tables', and is now one row with the entry. Its step checks
-    //  that every version is of an entry of its seq, owner and publisher,
-    //  copies each into its entry's row, and indexes the rows' two keys
-    //  of names' hashes.
+    //  that every version is of an entry of its seq, owner, publisher and
+    //  time, copies each into its entry's row, and indexes the rows' two
+    //  keys of names' hashes.
     "ALTER TABLE log ADD COLUMN network TEXT; ALTER TABLE log ADD COLUMN unit TEXT;"
     "ALTER TABLE log ADD COLUMN indicator TEXT; ALTER TABLE log ADD COLUMN period TEXT;"
     "ALTER TABLE log ADD COLUMN version INTEGER; ALTER TABLE log ADD COLUMN status INTEGER;"

@@ -66,10 +66,11 @@ cibus_err_t tables_check (store_t *self, envelope_t *env, const char *network,
 
 /* For the entry env (stamped, encoded whole) about to be added at
    env->seq: make the previous version's masked copy a marker
-   (*superseded = its seq, 0 for a first version), write the projection
-   rows, then mask env in place and encode it into masked, the copy the
-   caller stores in the entry's log row (store_copy_t), with the version's
-   columns (pointing into env, work and the store, until the row is in). */
+   (*superseded = its seq, 0 for a first version) and the earlier versions
+   not current, fill the version's columns (pointing into env, work and
+   the store, until the row is in), then mask env in place and encode it
+   into masked: the copy and the columns the caller stores in the entry's
+   log row (store_copy_t). */
 cibus_err_t tables_append (store_t *self, envelope_t *env, const char *network,
                            tables_work_t *work, codec_buf_t *masked, uint64_t *superseded,
                            store_version_t *columns);
@@ -122,10 +123,12 @@ cibus_err_t tables_name_keys_fill (store_t *self);
    every million, and drops masked. */
 cibus_err_t tables_masked_move (store_t *self);
 
-/* Migration 17's step: each table version's columns into its entry's log
-   row, once every version is checked to be of an entry of its seq, owner
-   and publisher. */
+/* Migration 17's step: refuses (STORE, logged) if any table version has
+   no entry in the log of its seq, owner, publisher and time; otherwise
+   copies each version's columns into its entry's log row, with a
+   progress line every million, and makes the log's two partial indexes. */
 cibus_err_t tables_log_merge (store_t *self);
+
 //  Hold the newest tables' keys in memory (key_run.h): those of the tables
 //  after the mark stored for table_keys, read back from data_tables.
 //  After the migrations and tables_prepare; full as key_run_new's.
