@@ -699,7 +699,7 @@ store_append (store_t *self, envelope_t *env, const store_partner_t *publisher,
     //  A table's projection and masked copy first: the copy goes in the
     //  entry's own log row, with the table's owner.
     store_copy_t copy = {NULL, NULL, 0, NULL};
-    store_version_t columns;
+    store_version_t columns = {0};
     if (err == CIBUS_OK && work) {
         text_put (out->owner, sizeof out->owner, 0, tables_owner (work));
         err = tables_append (self, env, network, work, &out->masked, &out->superseded, &columns);

@@ -398,14 +398,19 @@ static const char *s_migrations [] = {
     //  data_tables', and is now one row with the entry. Its step checks
     //  that every version is of an entry of its seq, owner, publisher and
     //  time, copies each into its entry's row, and indexes the rows' two
-    //  keys of names' hashes.
+    //  keys of names' hashes. A row with ikey set is a version and must
+    //  have what data_tables held NOT NULL: its CHECK, in one place.
     "ALTER TABLE log ADD COLUMN network TEXT; ALTER TABLE log ADD COLUMN unit TEXT;"
     "ALTER TABLE log ADD COLUMN indicator TEXT; ALTER TABLE log ADD COLUMN period TEXT;"
     "ALTER TABLE log ADD COLUMN version INTEGER; ALTER TABLE log ADD COLUMN status INTEGER;"
     "ALTER TABLE log ADD COLUMN source TEXT; ALTER TABLE log ADD COLUMN extracted_on TEXT;"
     "ALTER TABLE log ADD COLUMN current INTEGER CHECK (current IN (0, 1));"
     "ALTER TABLE log ADD COLUMN tkey INTEGER; ALTER TABLE log ADD COLUMN cells BLOB;"
-    "ALTER TABLE log ADD COLUMN ikey INTEGER; ALTER TABLE log ADD COLUMN okey INTEGER;",
+    "ALTER TABLE log ADD COLUMN okey INTEGER;"
+    "ALTER TABLE log ADD COLUMN ikey INTEGER CHECK (ikey IS NULL OR (network IS NOT NULL "
+    "  AND owner IS NOT NULL AND unit IS NOT NULL AND indicator IS NOT NULL "
+    "  AND period IS NOT NULL AND version IS NOT NULL AND status IS NOT NULL "
+    "  AND current IS NOT NULL AND tkey IS NOT NULL AND okey IS NOT NULL));",
 
     //  18: data_tables is the view of the log's rows that hold a table
     //  version (ikey set), column for column as the table was; the two

@@ -79,8 +79,9 @@ s_table_key (store_t *self, const char *network, const char *owner, const char *
              const char *indicator, const char *period, int64_t *key)
 {
     //  An absent name is hashed as empty: the row that names it is then
-    //  refused by its NOT NULL, as before there was a hash (a replica is
-    //  delivered what the broker checked, but is not to crash on less).
+    //  refused by the log's CHECK on a version's columns, as it was by
+    //  data_tables' NOT NULL (a replica is delivered what the broker
+    //  checked, but is not to crash on less).
     const char *const parts [5] = {network ? network : "", owner ? owner : "", unit ? unit : "",
                                    indicator ? indicator : "", period ? period : ""};
     return log_keys_hash (self, parts, 5, key);
@@ -1274,8 +1275,13 @@ s_add_version (store_t *self, const envelope_t *env, const char *network,
     else
         sqlite3_bind_null (stmt, 14);
     err = store_step_done (self, stmt, "table-add");
-    if (err == CIBUS_OK && sqlite3_changes (self->db) != 1)
-        err = store_fail (self, "table-add");
+    if (err == CIBUS_OK && sqlite3_changes (self->db) != 1) {
+        log_value_t db;
+        log_error ("event=store-failed op=table-add db=\"%s\" seq=%llu error=\"the version's "
+                   "entry is not in the log as it was just added\"",
+                   log_escape (&db, self->path), (unsigned long long)env->seq);
+        err = CIBUS_ERR_STORE;
+    }
     return err ? err : s_add_key (self, work, env->seq);
 }
 

@@ -40,13 +40,13 @@
    columns (migrations 18 and 17 undone). */
 #define SCHEMA_UNDO_17                                                                             \
     SCHEMA_UNDO_18 "DROP VIEW data_values; DROP INDEX log_ikey; DROP INDEX log_okey;"              \
+    "ALTER TABLE log DROP COLUMN ikey;"                                                            \
     "ALTER TABLE log DROP COLUMN network; ALTER TABLE log DROP COLUMN unit;"                       \
     "ALTER TABLE log DROP COLUMN indicator; ALTER TABLE log DROP COLUMN period;"                   \
     "ALTER TABLE log DROP COLUMN version; ALTER TABLE log DROP COLUMN status;"                     \
     "ALTER TABLE log DROP COLUMN source; ALTER TABLE log DROP COLUMN extracted_on;"                \
     "ALTER TABLE log DROP COLUMN current; ALTER TABLE log DROP COLUMN tkey;"                       \
-    "ALTER TABLE log DROP COLUMN cells; ALTER TABLE log DROP COLUMN ikey;"                         \
-    "ALTER TABLE log DROP COLUMN okey;"                                                            \
+    "ALTER TABLE log DROP COLUMN cells; ALTER TABLE log DROP COLUMN okey;"                         \
     "CREATE VIEW data_values AS SELECT t.seq AS seq, " SCHEMA_VALUES_COLUMNS                       \
     ", t.ikey AS ikey, t.okey AS okey FROM data_tables t, cibus_cells (t.cells) c;"
 

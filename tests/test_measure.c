@@ -2559,6 +2559,19 @@ test_measure_migration_16_refuses_a_copy_without_its_table (void **state)
     }
 }
 
+//  The result code of one statement run at path (its error, if any, is
+//  the caller's to expect).
+static int
+s_sql_rc (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal (cells_register (db), SQLITE_OK);
+    int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+    sqlite3_close (db);
+    return rc;
+}
+
 //  Every column of data_tables, as one text.
 static char *
 s_tables_text (const char *path)
@@ -2649,6 +2662,15 @@ test_measure_migrations_17_and_18_keep_every_table_version (void **state)
     assert_int_equal (s_table_field (self->path, "current", 4), 0);
     assert_int_equal (s_table_field (self->path, "current", c2), 1);
     assert_int_equal (s_table_field (self->path, "version", c2), 2);
+    //  A version's row without what data_tables held NOT NULL is refused.
+    const char *unset [] = {"owner", "network", "unit", "indicator", "period", "version",
+                            "status", "current", "tkey", "okey"};
+    for (size_t i = 0; i < sizeof unset / sizeof unset [0]; i++) {
+        char sql [128];
+        snprintf (sql, sizeof sql, "UPDATE log SET %s = NULL WHERE seq = %llu", unset [i],
+                  (unsigned long long)c2);
+        assert_int_equal (s_sql_rc (self->path, sql), SQLITE_CONSTRAINT);
+    }
     //  So is an entry added right after a table, whose row the statement
     //  that inserted the table's inserts.
     world_define_absence (self);
