@@ -267,7 +267,7 @@ log_keys_fill (store_t *self)
 }
 
 cibus_err_t
-log_keys_load (store_t *self, bool full)
+log_keys_load_start (store_t *self, bool full, uint64_t *after)
 {
     static const key_run_index_t index = {
         .name = "log_keys",
@@ -275,48 +275,35 @@ log_keys_load (store_t *self, bool full)
         .check = "SELECT 1 FROM log_keys WHERE key = ? AND seq = ?",
         .fill = "SELECT key FROM log_keys",
     };
-    key_run_t *run = key_run_new (self, &index, full);
-    if (!run)
+    self->log_run = key_run_new (self, &index, full);
+    if (!self->log_run)
         return store_fail (self, "log-keys-load");
-    uint64_t flushed = 0;
-    key_run_marks (run, &flushed, NULL);
-    //  The keys of the entries after the mark, found again as they were
-    //  placed: in seq order, each probing past the keys of the entries
-    //  before it. A key already written (a slice flushed before the store
-    //  closed) is found holding its own entry, and is not held twice.
-    self->log_run = run;
-    sqlite3_stmt *after = NULL;
-    cibus_err_t err = CIBUS_OK;
-    if (sqlite3_prepare_v2 (self->db, "SELECT seq, partner, id FROM log WHERE seq > ? ORDER BY seq",
-                            -1, &after, NULL)
-        != SQLITE_OK)
-        err = store_fail (self, "log-keys-load");
-    else
-        sqlite3_bind_int64 (after, 1, (sqlite3_int64)flushed);
-    int rc = SQLITE_DONE;
-    while (err == CIBUS_OK && (rc = sqlite3_step (after)) == SQLITE_ROW) {
-        uint64_t seq = (uint64_t)sqlite3_column_int64 (after, 0);
-        const char *partner = (const char *)sqlite3_column_text (after, 1);
-        const char *id = (const char *)sqlite3_column_text (after, 2);
-        int64_t key = 0;
-        uint64_t stored = 0;
-        bool found = false;
-        err = log_keys_find (self, partner ? partner : "", id ? id : "", &key, &stored, &found);
-        if (err == CIBUS_OK && found && stored != seq) {
-            log_value_t db;
-            log_error ("event=store-failed op=log-keys-load db=\"%s\" seq=%llu error=\"the "
-                       "pair of this entry is stored at seq %llu too\"",
-                       log_escape (&db, self->path), (unsigned long long)seq,
-                       (unsigned long long)stored);
-            err = CIBUS_ERR_STORE;
-        }
-        if (err == CIBUS_OK && !found)
-            err = log_keys_add (self, key, seq);
+    *after = 0;
+    key_run_marks (self->log_run, after, NULL);
+    return CIBUS_OK;
+}
+
+cibus_err_t
+log_keys_load_entry (store_t *self, uint64_t seq, const char *partner, const char *id)
+{
+    //  Found again as it was placed: in seq order, each probing past the
+    //  keys of the entries before it. A key already written (a slice
+    //  flushed before the store closed) is found holding its own entry,
+    //  and is not held twice.
+    int64_t key = 0;
+    uint64_t stored = 0;
+    bool found = false;
+    cibus_err_t err =
+        log_keys_find (self, partner ? partner : "", id ? id : "", &key, &stored, &found);
+    if (err == CIBUS_OK && found && stored != seq) {
+        log_value_t db;
+        log_error ("event=store-failed op=log-keys-load db=\"%s\" seq=%llu error=\"the "
+                   "pair of this entry is stored at seq %llu too\"",
+                   log_escape (&db, self->path), (unsigned long long)seq,
+                   (unsigned long long)stored);
+        err = CIBUS_ERR_STORE;
     }
-    if (err == CIBUS_OK && rc != SQLITE_DONE)
-        err = store_fail (self, "log-keys-load");
-    sqlite3_finalize (after);
-    if (err)
-        key_run_destroy (&self->log_run);
+    if (err == CIBUS_OK && !found)
+        err = log_keys_add (self, key, seq);
     return err;
 }

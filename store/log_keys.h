@@ -45,9 +45,13 @@ void log_keys_hash_bytes (store_t *self, const void *input, size_t size, int64_t
 cibus_err_t log_keys_add (store_t *self, int64_t key, uint64_t seq);
 
 //  Hold the newest keys in memory (key_run.h): those of the entries after
-//  the mark stored for log_keys, computed again from the log. After the
-//  migrations and log_keys_prepare; full as key_run_new's.
-cibus_err_t log_keys_load (store_t *self, bool full);
+//  the mark stored for log_keys (*after), computed again from the log,
+//  where store_keys_load reads each and hands it to log_keys_load_entry,
+//  in seq order. After the migrations and log_keys_prepare; full as
+//  key_run_new's.
+cibus_err_t log_keys_load_start (store_t *self, bool full, uint64_t *after);
+cibus_err_t log_keys_load_entry (store_t *self, uint64_t seq, const char *partner,
+                                 const char *id);
 
 //  Migration 8's own step: draw the secret, then a key for every entry
 //  already in the log, in seq order; progress is logged for a long log.

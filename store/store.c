@@ -748,6 +748,42 @@ s_close (store_t *self)
 #define S_KEYS_LOAD_SAID_MSEC    1000
 #define S_KEYS_LOAD_SAID_ENTRIES 1000000
 
+//  Both runs, and the keys of the entries and the tables after their
+//  marks, read from the log in one walk of its rows after the lower mark:
+//  a table's row is its entry's, as wide as the entry, its copy and its
+//  cells, and was walked twice.
+static cibus_err_t
+s_keys_load (store_t *self, bool full)
+{
+    uint64_t entries = 0, tables = 0;
+    cibus_err_t err = log_keys_load_start (self, full, &entries);
+    if (err == CIBUS_OK)
+        err = tables_keys_load_start (self, full, &tables);
+    sqlite3_stmt *after = NULL;
+    if (err == CIBUS_OK
+        && sqlite3_prepare_v2 (self->db,
+                               "SELECT seq, partner, id, tkey, ikey IS NOT NULL FROM log "
+                               "WHERE seq > ? ORDER BY seq",
+                               -1, &after, NULL)
+               != SQLITE_OK)
+        err = store_fail (self, "keys-load");
+    if (err == CIBUS_OK)
+        sqlite3_bind_int64 (after, 1, (sqlite3_int64)(entries < tables ? entries : tables));
+    int rc = SQLITE_DONE;
+    while (err == CIBUS_OK && (rc = sqlite3_step (after)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64 (after, 0);
+        if (seq > entries)
+            err = log_keys_load_entry (self, seq, (const char *)sqlite3_column_text (after, 1),
+                                       (const char *)sqlite3_column_text (after, 2));
+        if (err == CIBUS_OK && seq > tables && sqlite3_column_int (after, 4))
+            err = tables_keys_load_entry (self, seq, sqlite3_column_int64 (after, 3));
+    }
+    if (err == CIBUS_OK && rc != SQLITE_DONE)
+        err = store_fail (self, "keys-load");
+    sqlite3_finalize (after);
+    return err;
+}
+
 cibus_err_t
 store_keys_load (store_t *self, bool full)
 {
@@ -765,7 +801,7 @@ store_keys_load (store_t *self, bool full)
     //  Loading looks keys up itself: in the runs as they fill.
     self->keys_state = STORE_KEYS_LOADING;
     self->keys_full = full;
-    if (log_keys_load (self, full) || tables_keys_load (self, full)) {
+    if (s_keys_load (self, full)) {
         key_run_destroy (&self->log_run);
         key_run_destroy (&self->table_run);
         self->keys_state = STORE_KEYS_DEFERRED;

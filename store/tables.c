@@ -472,7 +472,7 @@ tables_cells_fill (store_t *self)
 }
 
 cibus_err_t
-tables_keys_load (store_t *self, bool full)
+tables_keys_load_start (store_t *self, bool full, uint64_t *after)
 {
     static const key_run_index_t index = {
         .name = "table_keys",
@@ -482,35 +482,22 @@ tables_keys_load (store_t *self, bool full)
     self->table_run = key_run_new (self, &index, full);
     if (!self->table_run)
         return store_fail (self, "table-keys-load");
-    uint64_t flushed = 0;
-    key_run_marks (self->table_run, &flushed, NULL);
-    //  Each table's row holds its key's hash: the keys after the mark are
-    //  read back from there, those written before the store closed too
-    //  (a lookup takes a seq found twice once).
-    sqlite3_stmt *after = NULL;
-    cibus_err_t err = CIBUS_OK;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT seq, tkey FROM data_tables WHERE seq > ? ORDER BY seq", -1,
-                            &after, NULL)
-        != SQLITE_OK)
-        err = store_fail (self, "table-keys-load");
-    else
-        sqlite3_bind_int64 (after, 1, (sqlite3_int64)flushed);
-    int rc = SQLITE_DONE;
-    while (err == CIBUS_OK && (rc = sqlite3_step (after)) == SQLITE_ROW) {
-        uint64_t seq = (uint64_t)sqlite3_column_int64 (after, 0);
-        int64_t key = sqlite3_column_int64 (after, 1);
-        if (key_run_add (self->table_run, key, seq))
-            continue;
-        sqlite3_stmt *stmt = self->tables [TABLES_KEY_ADD];
-        sqlite3_bind_int64 (stmt, 1, key);
-        sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)seq);
-        err = store_step_done (self, stmt, "table-keys-load");
-    }
-    if (err == CIBUS_OK && rc != SQLITE_DONE)
-        err = store_fail (self, "table-keys-load");
-    sqlite3_finalize (after);
-    return err;
+    *after = 0;
+    key_run_marks (self->table_run, after, NULL);
+    return CIBUS_OK;
+}
+
+cibus_err_t
+tables_keys_load_entry (store_t *self, uint64_t seq, int64_t key)
+{
+    //  Those written before the store closed are held too: a lookup takes
+    //  a seq found twice once.
+    if (key_run_add (self->table_run, key, seq))
+        return CIBUS_OK;
+    sqlite3_stmt *stmt = self->tables [TABLES_KEY_ADD];
+    sqlite3_bind_int64 (stmt, 1, key);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)seq);
+    return store_step_done (self, stmt, "table-keys-load");
 }
 
 void

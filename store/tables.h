@@ -130,9 +130,12 @@ cibus_err_t tables_masked_move (store_t *self);
 cibus_err_t tables_log_merge (store_t *self);
 
 //  Hold the newest tables' keys in memory (key_run.h): those of the tables
-//  after the mark stored for table_keys, read back from data_tables.
-//  After the migrations and tables_prepare; full as key_run_new's.
-cibus_err_t tables_keys_load (store_t *self, bool full);
+//  after the mark stored for table_keys (*after), read back from their
+//  log rows, where store_keys_load reads each and hands it to
+//  tables_keys_load_entry, in seq order. After the migrations and
+//  tables_prepare; full as key_run_new's.
+cibus_err_t tables_keys_load_start (store_t *self, bool full, uint64_t *after);
+cibus_err_t tables_keys_load_entry (store_t *self, uint64_t seq, int64_t key);
 void tables_finalize (store_t *self);
 
 #endif

@@ -2352,6 +2352,40 @@ test_measure_tables_sharing_a_key_hash_stay_apart (void **state)
     assert_int_equal (s_table_field (self->path, "current", 1000), 1);
 }
 
+//  The keys of the tables and of the entries are read back after an open
+//  from one walk of the log, from the lower of their two marks: with the
+//  tables' mark behind the entries' (its run wrote fewer slices), a table
+//  between the two is still found, and its correction supersedes it.
+static void
+test_measure_table_keys_behind_the_entries_are_read_back (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    uint64_t a1 = world_table (self, &self->alice, "a1", "early-literacy", "k3", "2026-Q3",
+                               "168/410", "race=black", "52/160", NULL);
+    world_table (self, &self->alice, "b1", "early-literacy", "k3", "2026-Q2", "150/400",
+                 "race=black", "50/150", NULL);
+    assert_int_equal (store_keys_flush (self->store), CIBUS_OK);
+    uint64_t last = store_last_seq (self->store);
+    store_destroy (&self->store);
+    //  Every entry's key written, no table's: as if the tables' run had
+    //  held them since the catalogue's entry.
+    char sql [256];
+    snprintf (sql, sizeof sql,
+              "UPDATE key_runs SET flushed = %llu, frozen = %llu WHERE name = 'log_keys';"
+              "UPDATE key_runs SET flushed = 1, frozen = 1 WHERE name = 'table_keys';"
+              "DELETE FROM table_keys WHERE seq > 1;",
+              (unsigned long long)last, (unsigned long long)last);
+    s_sql_run (self->path, sql);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    world_table (self, &self->alice, "a2", "early-literacy", "k3", "2026-Q3", "170/410",
+                 "race=black", "53/160", NULL);
+    assert_int_equal (self->appended.superseded, a1);
+    assert_int_equal (s_table_field (self->path, "version", self->appended.seq), 2);
+    assert_int_equal (s_table_field (self->path, "current", a1), 0);
+}
+
 //  Migration 9 hashes the key of every table already stored, so that the
 //  next correction of each finds its versions; the unique index of the
 //  five names gives way to the hash's index and to the partner's, and
@@ -2908,6 +2942,7 @@ main (void)
         T (test_measure_migration_16_refuses_a_copy_without_its_table),
         T (test_measure_migrations_17_and_18_keep_every_table_version),
         T (test_measure_migration_17_refuses_a_version_without_its_entry),
+        T (test_measure_table_keys_behind_the_entries_are_read_back),
     };
 #undef T
     return cmocka_run_group_tests (tests, NULL, NULL);
