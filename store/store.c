@@ -1090,10 +1090,8 @@ s_key_place (store_t *self, uint64_t seq, const char *partner, const char *id, i
     return err;
 }
 
-//  A table version's columns, from ?9 on (store_copy_t); left unbound,
-//  NULL, in any other entry's row.
-static void
-s_bind_version (sqlite3_stmt *stmt, const store_version_t *v)
+void
+store_bind_version (sqlite3_stmt *stmt, const store_version_t *v)
 {
     sqlite3_bind_text (stmt, 9, v->network, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 10, v->unit, -1, SQLITE_STATIC);
@@ -1133,7 +1131,7 @@ store_log_insert (store_t *self, uint64_t seq, const char *partner, const char *
         sqlite3_bind_blob (self->insert, 8, copy->bytes, (int)copy->size, SQLITE_STATIC);
     }
     if (copy && copy->version)
-        s_bind_version (self->insert, copy->version);
+        store_bind_version (self->insert, copy->version);
     rc = store_step_done (self, self->insert, op);
     if (rc == CIBUS_OK)
         rc = usage_add (self, partner, size);

@@ -184,6 +184,11 @@ typedef struct {
     size_t cells_size;
 } store_version_t;
 
+//  Bind a table version's columns to ?9 to ?21, as the log's insert
+//  numbers them (and tables.c's update of a replica's row); left unbound,
+//  NULL, in any other entry's row.
+void store_bind_version (sqlite3_stmt *stmt, const store_version_t *v);
+
 //  What a data table's log row holds besides the entry: the table's owner
 //  and the copy every other reader is sent (masked, or the marker of a
 //  version superseded), and the version's columns (NULL for a replica's

@@ -60,10 +60,11 @@ static const char *s_sql [TABLES__COUNT] = {
                           "EXISTS (SELECT 1 FROM partners WHERE name = ?1)",
     //  A replica's version, into the row its entry was inserted with (the
     //  broker's are inserted with theirs, store_copy_t).
-    [TABLES_ADD] = "UPDATE log SET network = ?1, owner = ?2, unit = ?3, indicator = ?4, "
-                   "period = ?5, version = ?6, status = ?9, source = ?10, extracted_on = ?11, "
-                   "current = ?13, tkey = ?20, cells = ?14, ikey = ?15, okey = ?16 "
-                   "WHERE seq = ?7 AND partner = ?8 AND received_at = ?12",
+    //  Numbered as the insert numbers them (store_bind_version).
+    [TABLES_ADD] = "UPDATE log SET owner = ?7, network = ?9, unit = ?10, indicator = ?11, "
+                   "period = ?12, version = ?13, status = ?14, source = ?15, "
+                   "extracted_on = ?16, current = ?17, tkey = ?18, cells = ?19, ikey = ?20, "
+                   "okey = ?21 WHERE seq = ?1 AND partner = ?2 AND received_at = ?5",
     [TABLES_MARKER] = "UPDATE log SET masked = ?2 WHERE seq = ?1",
     [TABLES_SUPERSEDE] = "UPDATE log SET current = 0 WHERE seq = ? AND current = 1",
 };
@@ -1246,21 +1247,11 @@ s_add_version (store_t *self, const envelope_t *env, const char *network,
     if (err)
         return err;
     sqlite3_stmt *stmt = self->tables [TABLES_ADD];
-    s_bind_key (stmt, network, work, env->data);
-    sqlite3_bind_int64 (stmt, 15, columns.ikey);
-    sqlite3_bind_int64 (stmt, 16, columns.okey);
-    sqlite3_bind_int64 (stmt, 6, columns.version);
-    sqlite3_bind_int64 (stmt, 7, (sqlite3_int64)env->seq);
-    sqlite3_bind_text (stmt, 8, env->partner, -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 9, columns.status);
-    store_bind_text_or_null (stmt, 10, columns.source);
-    store_bind_text_or_null (stmt, 11, columns.extracted_on);
-    sqlite3_bind_int64 (stmt, 12, env->received_at);
-    sqlite3_bind_int (stmt, 13, current);
-    if (cells)
-        sqlite3_bind_blob (stmt, 14, cells->data, (int)cells->size, SQLITE_STATIC);
-    else
-        sqlite3_bind_null (stmt, 14);
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)env->seq);
+    sqlite3_bind_text (stmt, 2, env->partner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 5, env->received_at);
+    sqlite3_bind_text (stmt, 7, work->owner, -1, SQLITE_STATIC);
+    store_bind_version (stmt, &columns);
     err = store_step_done (self, stmt, "table-add");
     if (err == CIBUS_OK && sqlite3_changes (self->db) != 1) {
         log_value_t db;
