@@ -59,8 +59,9 @@ static const char *s_sql [QUERY__COUNT] = {
         "FROM notes n JOIN commitments c ON c.network = n.network AND c.from_note = n.id "
         "AND c.decision IS NULL WHERE n.seq = ?1 "
         "ORDER BY 8, 2, 6, 4",
-    [QUERY_SUBMITTED] = "SELECT COUNT (*) FROM data_values WHERE current = 1 AND okey = ?4 "
-                        "AND partner = ?1 AND network = ?2 AND cibus_period_within (period, ?3)",
+    [QUERY_SUBMITTED] = "SELECT partner, network, COUNT (*) FROM data_values "
+                        "WHERE current = 1 AND cibus_period_within (period, ?1) "
+                        "GROUP BY partner, network ORDER BY partner, network",
     [QUERY_HISTORY] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
                       "value, n, unit, status, received_at, current, mark, low, high, "
                       "size_shown, version, publisher "

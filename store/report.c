@@ -29,32 +29,78 @@
 
 //  ------------------------------------------------------------ submissions
 
+//  How many current values one partner has in one network for the period.
+typedef struct {
+    char *partner, *network;
+    int64_t count;
+} s_submitted_t;
+
 typedef struct {
     query_t *q;
     store_table_t *table;
-    const char *period;
-    cibus_err_t err;
+    s_submitted_t *counts; /* by partner, then network, as strcmp orders them */
+    size_t count;
 } s_submissions_t;
 
-//  How many current values a partner has in a network for the period.
-static cibus_err_t
-s_submitted (query_t *q, const char *partner, const char *network, const char *period,
-             int64_t *count)
+static int
+s_submitted_compare (const void *a, const void *b)
 {
+    const s_submitted_t *x = a, *y = b;
+    int order = strcmp (x->partner, y->partner);
+    return order ? order : strcmp (x->network, y->network);
+}
+
+//  Every partner's count in every network, in one pass over the current
+//  tables, grouped and ordered by SQLite (its BINARY collation orders as
+//  strcmp does). One pass costs what a lookup of each partner's tables
+//  did in total, and spares every append an index of owners.
+static cibus_err_t
+s_submitted_load (s_submissions_t *self, const char *period)
+{
+    query_t *q = self->q;
     sqlite3_stmt *stmt = q->store->query [QUERY_SUBMITTED];
-    const char *const owner [2] = {network, partner};
-    int64_t okey;
-    if (tables_name_key (q->store, owner, 2, &okey))
-        return CIBUS_ERR_NOMEM;
-    sqlite3_bind_text (stmt, 1, partner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 4, okey);
-    sqlite3_bind_text (stmt, 2, network, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, period, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    *count = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
-    cibus_err_t err = rc == SQLITE_ROW ? CIBUS_OK : store_fail (q->store, "query-submitted");
+    sqlite3_bind_text (stmt, 1, period, -1, SQLITE_STATIC);
+    size_t capacity = 0;
+    int rc = SQLITE_DONE;
+    while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (self->count == capacity) {
+            size_t grown = capacity ? 2 * capacity : 16;
+            s_submitted_t *counts = realloc (self->counts, grown * sizeof *counts);
+            if (!counts) {
+                q->nomem = true;
+                break;
+            }
+            self->counts = counts;
+            capacity = grown;
+        }
+        s_submitted_t *row = &self->counts [self->count];
+        const char *partner = (const char *)sqlite3_column_text (stmt, 0);
+        const char *network = (const char *)sqlite3_column_text (stmt, 1);
+        row->partner = strdup (partner ? partner : "");
+        row->network = row->partner ? strdup (network ? network : "") : NULL;
+        row->count = sqlite3_column_int64 (stmt, 2);
+        if (!row->network) {
+            free (row->partner);
+            q->nomem = true;
+            break;
+        }
+        self->count++;
+    }
+    cibus_err_t err = q->nomem           ? CIBUS_ERR_NOMEM
+                      : rc != SQLITE_DONE ? store_fail (q->store, "query-submitted")
+                                         : CIBUS_OK;
     store_reset (stmt);
     return err;
+}
+
+static int64_t
+s_submitted (const s_submissions_t *self, const char *partner, const char *network)
+{
+    s_submitted_t key = {.partner = (char *)partner, .network = (char *)network};
+    const s_submitted_t *found =
+        self->count ? bsearch (&key, self->counts, self->count, sizeof key, s_submitted_compare)
+                    : NULL;
+    return found ? found->count : 0;
 }
 
 //  One row per network of each registered partner (role partner) that the
@@ -63,15 +109,13 @@ static void
 s_submissions_of (const store_partner_t *partner, void *arg)
 {
     s_submissions_t *self = arg;
-    if (partner->role != ROLE_PARTNER || self->err)
+    if (partner->role != ROLE_PARTNER)
         return;
-    for (size_t i = 0; i < partner->network_count && !self->err; i++) {
+    for (size_t i = 0; i < partner->network_count; i++) {
         const char *network = partner->networks [i];
         if (!query_reads (self->q, network))
             continue;
-        int64_t count = 0;
-        if ((self->err = s_submitted (self->q, partner->name, network, self->period, &count)))
-            return;
+        int64_t count = s_submitted (self, partner->name, network);
         store_row_t *row = query_row (self->q, self->table);
         query_text (self->q, row, partner->name);
         query_text (self->q, row, network);
@@ -86,10 +130,16 @@ s_submissions (query_t *q, const char *period)
     static const char *const columns [] = {"partner", "network", "submitted", "values"};
     char title [CIBUS_MAX_NAME + 32];
     snprintf (title, sizeof title, "submissions for %s", period);
-    s_submissions_t self = {
-        .q = q, .table = query_table (q, title, columns, 4), .period = period};
-    cibus_err_t err = store_partner_each (q->store, s_submissions_of, &self);
-    return err ? err : self.err;
+    s_submissions_t self = {.q = q, .table = query_table (q, title, columns, 4)};
+    cibus_err_t err = s_submitted_load (&self, period);
+    if (!err)
+        err = store_partner_each (q->store, s_submissions_of, &self);
+    for (size_t i = 0; i < self.count; i++) {
+        free (self.counts [i].partner);
+        free (self.counts [i].network);
+    }
+    free (self.counts);
+    return err;
 }
 
 //  ------------------------------------------------------------ commitments

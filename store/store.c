@@ -423,6 +423,12 @@ static const char *s_migrations [] = {
     "  ikey, okey FROM log WHERE ikey IS NOT NULL;"
     S_DATA_VALUES_VIEW ", t.ikey AS ikey, t.okey AS okey "
     "  FROM data_tables t, cibus_cells (t.cells) c;",
+
+    //  19: a partner's count of values (QUERY_SUBMITTED) is read for
+    //  every partner in one pass over the current tables, so the index of
+    //  owners' hashes, which every table wrote and only that count read,
+    //  goes. okey stays a column, named by 17's CHECK.
+    "DROP INDEX log_okey;",
 };
 #define S_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations [0]))
 

@@ -120,8 +120,9 @@ tables_name_key (store_t *self, const char *const *parts, size_t count, int64_t 
     return CIBUS_OK;
 }
 
-//  The two keys a table is indexed by (tables_name_key; the log's
-//  partial indexes log_ikey and log_okey).
+//  The two keys of a table's names (tables_name_key): its indicator's,
+//  which the log's partial index log_ikey finds it by, and its network's
+//  and owner's (okey, no longer indexed: migration 19).
 static cibus_err_t
 s_name_keys (store_t *self, const char *network, const char *owner, const char *indicator,
              int64_t *ikey, int64_t *okey)

@@ -17,9 +17,14 @@
     "  c.size_shown AS size_shown, t.status AS status, t.source AS source,"                        \
     "  t.extracted_on AS extracted_on, t.received_at AS received_at, t.current AS current"
 
+/* The database back at version 18: the log's partial index of owners'
+   hashes back (migration 19 undone). */
+#define SCHEMA_UNDO_19 "CREATE INDEX log_okey ON log (okey) WHERE okey IS NOT NULL;"
+
 /* The database back at version 17: data_tables a table again, its rows
-   copied from the log's (migration 18 undone). */
+   copied from the log's (migrations 19 and 18 undone). */
 #define SCHEMA_UNDO_18                                                                             \
+    SCHEMA_UNDO_19                                                                                 \
     "DROP VIEW data_values;"                                                                       \
     "DROP VIEW data_tables;"                                                                       \
     "CREATE TABLE data_tables (seq INTEGER PRIMARY KEY, network TEXT NOT NULL,"                    \

@@ -29,7 +29,7 @@
 #include <sqlite3.h>
 
 //  The schema's version after every migration (store.c).
-#define S_LATEST_SCHEMA 18
+#define S_LATEST_SCHEMA 19
 
 //  ------------------------------------------------------------ the indicator
 
@@ -2417,7 +2417,7 @@ test_measure_migration_9_keys_every_table (void **state)
     assert_non_null (self->store);
     assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                               "('table_keys', 'log_okey')"),
+                                               "('table_keys', 'log_ikey')"),
                       2);
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM table_keys k JOIN "
                                                "data_tables t ON t.seq = k.seq AND t.tkey = k.tkey"),
@@ -2481,9 +2481,10 @@ test_measure_migration_15_keys_every_table (void **state)
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                                "('data_tables_indicator', 'data_tables_owner')"),
                       0);
+    //  The indicators' index; the owners' went with 19.
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                                "('log_ikey', 'log_okey')"),
-                      2);
+                      1);
     assert_int_equal (
         s_sql_value (self->path, "SELECT count(*) FROM data_tables WHERE ikey = 0 OR okey = 0"), 0);
     assert_int_equal (s_sql_value (self->path, "SELECT count(DISTINCT ikey) FROM data_tables"), 1);
@@ -2619,6 +2620,51 @@ s_tables_text (const char *path)
                               "AS row FROM data_tables ORDER BY seq)");
 }
 
+//  Migration 19 drops the log's index of owners' hashes and nothing else:
+//  a database at 18 (the index back, with its entries) opens at the latest
+//  schema without it, its tables and values read as before, and a partner's
+//  count, which that index served, is the same.
+static void
+test_measure_migration_19_drops_the_owners_index (void **state)
+{
+    world_t *self = *state;
+    s_define_k3 (self);
+    table_msg_t m;
+    table_msg (&m, "a1", "early-literacy", "k3", "2026-Q1", "150/400");
+    table_cell (&m, "race=black", "50/150");
+    PUBLISH_OK (self, &self->alice, &m.env);
+    table_msg (&m, "c1", "early-literacy", "k3", "2026-Q1", "10/40");
+    PUBLISH_OK (self, &self->carol, &m.env);
+    const char *count = "data_values WHERE current = 1 AND partner = 'alice' AND "
+                        "network = 'early-literacy'";
+    assert_int_equal (s_count_rows (self->path, count), 2);
+    char *tables = s_tables_text (self->path);
+    char *values = s_values_text (self->path);
+    store_destroy (&self->store);
+    s_sql_run (self->path, SCHEMA_UNDO_19 "PRAGMA user_version = 18;");
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                               "'log_okey'"),
+                      1);
+    self->store = store_new (self->path, STORE_SYNC_NORMAL);
+    assert_non_null (self->store);
+    assert_int_equal (store_schema_version (self->store), S_LATEST_SCHEMA);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                               "'log_okey'"),
+                      0);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                               "'log_ikey'"),
+                      1);
+    char *tables_after = s_tables_text (self->path);
+    char *values_after = s_values_text (self->path);
+    assert_string_equal (tables_after, tables);
+    assert_string_equal (values_after, values);
+    assert_int_equal (s_count_rows (self->path, count), 2);
+    free (tables);
+    free (values);
+    free (tables_after);
+    free (values_after);
+}
+
 //  Migration 17 copies every version's columns into its entry's log row,
 //  and 18 makes data_tables the view of them: tables of two owners, a
 //  unit, a source and none, a correction (its first version not current)
@@ -2668,9 +2714,13 @@ test_measure_migrations_17_and_18_keep_every_table_version (void **state)
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE "
                                                "type = 'view' AND name = 'data_tables'"),
                       1);
-    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                               "('log_ikey', 'log_okey')"),
-                      2);
+    //  17 made both indexes of names' hashes; 19 dropped the owners'.
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                               "'log_ikey'"),
+                      1);
+    assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                               "'log_okey'"),
+                      0);
     char *tables_after = s_tables_text (self->path);
     char *values_after = s_values_text (self->path);
     assert_string_equal (tables_after, tables);
@@ -2941,6 +2991,7 @@ main (void)
         T (test_measure_migration_16_keeps_every_masked_copy),
         T (test_measure_migration_16_refuses_a_copy_without_its_table),
         T (test_measure_migrations_17_and_18_keep_every_table_version),
+        T (test_measure_migration_19_drops_the_owners_index),
         T (test_measure_migration_17_refuses_a_version_without_its_entry),
         T (test_measure_table_keys_behind_the_entries_are_read_back),
     };

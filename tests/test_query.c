@@ -979,6 +979,63 @@ test_query_report_counts_a_cell_once_whatever_its_dimension_order (void **state)
                          "carol|early-literacy|no|0\n");
 }
 
+//  The submissions are counted for every partner in one pass: each
+//  partner's count is its own in each of its networks, a partner in two
+//  networks is counted in each apart, another partner's tables and a
+//  superseded version count for nobody, and a reader sees only the rows of
+//  its networks.
+static void
+test_query_report_counts_each_partner_in_each_of_its_networks (void **state)
+{
+    world_t *self = *state;
+    world_define_k3 (self);
+    world_define_absence (self);
+    const char *both [] = {"early-literacy", "postsecondary"};
+    char key [STORE_KEY_LEN + 1];
+    memset (key, 'Z', STORE_KEY_LEN);
+    key [STORE_KEY_LEN] = 0;
+    store_partner_t dora = {0};
+    assert_int_equal (store_partner_add (self->store, "dora", key, ROLE_PARTNER, both, 2),
+                      CIBUS_OK);
+    assert_int_equal (store_partner_by_key (self->store, key, &dora), CIBUS_OK);
+    world_table (self, &dora, "d1", "early-literacy", "k3-reading", "2026-Q1", "20/40",
+                 "race=black", "10/20", NULL);
+    world_table (self, &dora, "d2", "postsecondary", "absence", "2026-02", "4/40", NULL);
+    world_table (self, &self->alice, "a1", "early-literacy", "absence", "2026-01", "5/50",
+                 "grade=k", "2/20", "grade=1", "3/30", NULL);
+    //  Corrected: its first version's three values count no more.
+    world_table (self, &self->alice, "a2", "early-literacy", "absence", "2026-01", "6/50", NULL);
+    //  Outside the quarter.
+    world_table (self, &self->carol, "c1", "early-literacy", "absence", "2026-04", "1/10", NULL);
+    Cibus__Query query = s_query ("report");
+    query.period = "2026-Q1";
+    assert_string_equal (s_ask (self, &query, &self->hub, "submissions for 2026-Q1"),
+                         "partner|network|submitted|values\n"
+                         "alice|early-literacy|yes|1\n"
+                         "bob|postsecondary|no|0\n"
+                         "carol|early-literacy|no|0\n"
+                         "dora|early-literacy|yes|2\n"
+                         "dora|postsecondary|yes|1\n");
+    assert_string_equal (s_ask (self, &query, &self->carol, "submissions for 2026-Q1"),
+                         "partner|network|submitted|values\n"
+                         "alice|early-literacy|yes|1\n"
+                         "carol|early-literacy|no|0\n"
+                         "dora|early-literacy|yes|2\n");
+    assert_string_equal (s_ask (self, &query, &self->bob, "submissions for 2026-Q1"),
+                         "partner|network|submitted|values\n"
+                         "bob|postsecondary|no|0\n"
+                         "dora|postsecondary|yes|1\n");
+    query.period = "2026-04";
+    assert_string_equal (s_ask (self, &query, &self->hub, "submissions for 2026-04"),
+                         "partner|network|submitted|values\n"
+                         "alice|early-literacy|no|0\n"
+                         "bob|postsecondary|no|0\n"
+                         "carol|early-literacy|yes|1\n"
+                         "dora|early-literacy|no|0\n"
+                         "dora|postsecondary|no|0\n");
+    store_partner_release (&dora);
+}
+
 static void
 test_query_report_for_a_school_year_covers_its_quarters_and_months (void **state)
 {
@@ -1067,6 +1124,7 @@ main (void)
         T (test_query_report_compares_each_group_with_the_reference),
         T (test_query_values_suppression_of_small_totals),
         T (test_query_report_counts_a_cell_once_whatever_its_dimension_order),
+        T (test_query_report_counts_each_partner_in_each_of_its_networks),
         T (test_query_report_for_a_school_year_covers_its_quarters_and_months),
         T (test_query_an_empty_store_answers_empty_tables),
     };

@@ -31,7 +31,7 @@
 #include <cmocka.h>
 
 //  The number of migrations in store.c: a fresh database is at this version.
-#define LATEST_SCHEMA 18
+#define LATEST_SCHEMA 19
 
 //  The tables the migrations create: the log, partners and partner_networks
 //  (1); indicators, commitments, notes and config (2; 3 rebuilds
