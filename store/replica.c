@@ -47,11 +47,16 @@ store_replicate (store_t *self, const void *bytes, size_t size, const store_part
         return CIBUS_ERR_USAGE;
     envelope_t *env = codec_envelope_decode (bytes, size);
     char network [CIBUS_MAX_NETWORK + 1];
+    //  Names no broker sends are refused, not cut: a partner's or a
+    //  table's owner's longer than a name may be would be stored cut in
+    //  the log row and whole in the copy.
     if (!env || !env->has_seq || env->seq == 0 || !env->topic || !env->partner || !env->id
+        || strlen (env->partner) > CIBUS_MAX_NAME
         || !codec_topic_network (env->topic, network, sizeof network)
         || (env->body_case == CIBUS__ENVELOPE__BODY_DATA
             && (!env->data || !env->data->indicator || !env->data->period
-                || env->data->n_cells > CIBUS_MAX_CELLS))) {
+                || env->data->n_cells > CIBUS_MAX_CELLS
+                || strlen (tables_received_owner (env)) > CIBUS_MAX_NAME))) {
         codec_envelope_free (env);
         return CIBUS_ERR_MALFORMED;
     }

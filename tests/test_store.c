@@ -1575,6 +1575,53 @@ test_store_a_replica_refuses_a_table_without_its_names (void **state)
     assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables"), 0);
 }
 
+//  A replica refuses a name longer than a name may be, as its partner or
+//  as its table's owner, rather than store it cut in the log row and
+//  whole in the copy; a name of the most a name may be is stored whole.
+static void
+test_store_a_replica_refuses_a_name_too_long (void **state)
+{
+    fixture_t *self = *state;
+    char longest [CIBUS_MAX_NAME + 2];
+    memset (longest, 'o', sizeof longest - 1);
+    longest [sizeof longest - 1] = 0;
+    for (int c = 0; c < 4; c++) {
+        uint8_t bytes [256];
+        size_t size = s_pack_table (bytes, 4 + (uint64_t)c, c < 2 ? "t1" : "t2", "k3",
+                                    c < 2 ? "2026-Q3" : "2026-Q4", 0);
+        envelope_t *env = codec_envelope_decode (bytes, size);
+        assert_non_null (env);
+        //  c: 0 and 1 a partner of one more than the most and of the most,
+        //  2 and 3 an owner of the same.
+        longest [CIBUS_MAX_NAME] = c % 2 == 0 ? 'o' : 0;
+        char *partner = env->partner, *owner = env->data->owner;
+        if (c < 2) {
+            env->partner = longest;
+            env->data->owner = "north-isd";
+        } else
+            env->data->owner = longest;
+        codec_buf_t buf = {0};
+        assert_int_equal (codec_pack_envelope (env, &buf), CIBUS_OK);
+        env->partner = partner;
+        env->data->owner = owner;
+        codec_envelope_free (env);
+        assert_int_equal (store_batch_begin (self->store), CIBUS_OK);
+        assert_int_equal (store_replicate (self->store, buf.data, buf.size, NULL),
+                          c % 2 == 0 ? CIBUS_ERR_MALFORMED : CIBUS_OK);
+        assert_int_equal (store_batch_commit (self->store), CIBUS_OK);
+        codec_buf_release (&buf);
+    }
+    //  The partner's case publishes for north-isd; the owner's is
+    //  published by north-isd.
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log"), 2);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM log WHERE seq = 5 AND "
+                                             "length (partner) = 128 AND owner = 'north-isd'"),
+                      1);
+    assert_int_equal (s_sql_int (self->path, "SELECT count(*) FROM data_tables WHERE seq = 7 AND "
+                                             "publisher = 'north-isd' AND length (owner) = 128"),
+                      1);
+}
+
 //  A replica that reads the log after a table's correction is delivered
 //  its first version as the marker the broker made of it (superseded, no
 //  cells) and then the correction: the marker's row is of version 1 and
@@ -2766,6 +2813,7 @@ main (void)
         T_EMPTY (test_store_migration_4_replaces_the_projection_of_cells),
         T_EMPTY (test_store_migration_5_gives_notes_their_ids),
         T_EMPTY (test_store_migration_8_keys_every_entry_of_the_log),
+        T (test_store_a_replica_refuses_a_name_too_long),
         T (test_store_a_replica_refuses_a_table_without_its_names),
         T (test_store_a_replica_stores_a_marker_not_current),
         T (test_store_migrations_7_and_12_keep_every_row_of_data_values),
