@@ -125,7 +125,8 @@ static const opt_def_t s_opts [] = {
     {"dir", OPT_VALUE, "DIR", NULL, NULL,
      "where to make the scratch directory; it must be on the filesystem being measured "
      "(default: the directory cibus-bench is in, i.e. build/)"},
-    {"keep", OPT_FLAG, NULL, NULL, NULL, "keep the scratch directory and the brokers' logs"},
+    {"keep", OPT_FLAG, NULL, NULL, NULL,
+     "keep the scratch directory and the brokers' logs (their data directories go)"},
     {"appends", OPT_VALUE, "N", NULL, NULL,
      "append N of the bench's tables through the store API (a transaction per 1,000) and "
      "exit, judging nothing: run it under valgrind to count the instructions an append takes "
@@ -306,6 +307,7 @@ main (int argc, char **argv)
     }
     bench_t self = {0};
     self.smoke = opts_flag (opts, "smoke");
+    self.keep = opts_flag (opts, "keep") || getenv ("CIBUS_KEEP");
     self.scale = opts_flag (opts, "scale");
     self.size = self.smoke ? s_smoke : s_full;
     char *end;
@@ -342,7 +344,7 @@ main (int argc, char **argv)
         bool appended = !*end && count >= 1 && bench_store_appends (&self, (size_t) count);
         if (*end || count < 1)
             fprintf (stderr, "cibus-bench: --appends must be a whole number of 1 or more\n");
-        bench_world_down (&self, opts_flag (opts, "keep"));
+        bench_world_down (&self, self.keep);
         report_destroy (&self.report);
         opts_destroy (&opts);
         return appended ? 0 : S_EXIT_FAIL;
@@ -361,7 +363,7 @@ main (int argc, char **argv)
     fflush (stdout);
     const char *json = opts_get (opts, "json");
     bool written = !json || report_write_json (self.report, json);
-    bench_world_down (&self, opts_flag (opts, "keep") || getenv ("CIBUS_KEEP"));
+    bench_world_down (&self, self.keep);
     int rc = self.failures || !written ? S_EXIT_FAIL : 0;
     report_destroy (&self.report);
     opts_destroy (&opts);

@@ -81,6 +81,7 @@ typedef struct {
     bench_sizes_t size;
     int runs;
     bool smoke;                 /* correctness only: no timing is judged */
+    bool keep;                  /* --keep: the scratch directory and the brokers' logs stay */
     const char *only;           /* comma-separated parts to run, NULL for the default set */
     bool scale;                 /* scenario 9 at full size */
     char root [PATH_MAX];       /* the scratch directory, removed at the end */
@@ -139,7 +140,7 @@ void bench_world_down (bench_t *self, bool keep);
 /* A fresh data directory with both partners registered (written straight
    into its database, as `cibusd partner add` would). */
 bool bench_data_new (bench_t *self, char *data, size_t size);
-void bench_data_remove (const char *data);
+void bench_data_remove (const bench_t *self, const char *data);
 
 /* Append count entries straight into data's database through the
    store's one append path (store_append), before any broker runs on it:

@@ -150,7 +150,7 @@ bench_s5_replay (bench_t *self)
         }
         bench_broker_down (self, &broker);
     }
-    bench_data_remove (data);
+    bench_data_remove (self, data);
     char label [64];
     snprintf (label, sizeof label, "replay %zu entries from seq 1: delivered", entries);
     report_add (self->report, "s5.replay", label, "/s", rate, n);

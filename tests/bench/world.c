@@ -110,13 +110,16 @@ bench_data_new (bench_t *self, char *data, size_t size)
     return ok;
 }
 
+//  The broker's log stays with --keep (its data, up to gigabytes for
+//  scenario 9, goes either way).
 void
-bench_data_remove (const char *data)
+bench_data_remove (const bench_t *self, const char *data)
 {
     char log [PATH_MAX + 8];
     snprintf (log, sizeof log, "%s.log", data);
     harness_rmtree (data);
-    unlink (log);
+    if (!self->keep)
+        unlink (log);
 }
 
 static int64_t
@@ -501,7 +504,7 @@ bench_stage_down (bench_t *self, bench_stage_t *stage)
 {
     bool ok = bench_broker_down (self, &stage->broker);
     if (*stage->data)
-        bench_data_remove (stage->data);
+        bench_data_remove (self, stage->data);
     stage->data [0] = 0;
     return ok;
 }
