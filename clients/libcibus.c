@@ -28,6 +28,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
+#include <poll.h>
 #include <string.h>
 
 #define S_NO_REPLY ((Cibus__Reply__KindCase) -1)
@@ -41,6 +43,8 @@
 struct cibus_t {
     zsock_t *dealer;
     zsock_t *monitor;         /* PAIR receiving the DEALER's handshake events */
+    int monitor_fd;           /* its ZMQ_FD, polled as a descriptor (s_read_monitor) */
+    int dealer_fd;            /* the DEALER's ZMQ_FD, polled as one too (s_pump) */
     char endpoint [256];
     int timeout_msec;
     char error [512];
@@ -170,6 +174,7 @@ s_forget_prefixes (cibus_t *self)
 }
 
 static cibus_err_t s_send (cibus_t *self, const request_t *request);
+static void s_read_monitor (cibus_t *self);
 
 //  Open the cursor again where it was, on a new connection: the broker
 //  keys a subscription by connection, so a reconnect (a broker restart, a
@@ -276,6 +281,11 @@ cibus_new (const cibus_config_t *config, char *error, size_t size)
         && (self->monitor = zsock_new (ZMQ_PAIR)) != NULL) {
         zsock_set_linger (self->monitor, 0);
         zsock_connect (self->monitor, "%s", monitor_endpoint);
+        size_t fd_size = sizeof self->monitor_fd;
+        if (zmq_getsockopt (zsock_resolve (self->monitor), ZMQ_FD, &self->monitor_fd, &fd_size))
+            zsock_destroy (&self->monitor);
+        else
+            s_read_monitor (self);
     }
     if (zsock_connect (self->dealer, "%s", self->endpoint) != 0) {
         snprintf (error, size, "cannot connect to '%s': %s (expected tcp://HOST:PORT)",
@@ -283,6 +293,7 @@ cibus_new (const cibus_config_t *config, char *error, size_t size)
         cibus_destroy (&self);
         return NULL;
     }
+    self->dealer_fd = zsock_fd (self->dealer);
     return self;
 }
 
@@ -308,7 +319,11 @@ cibus_destroy (cibus_t **self_p)
 
 //  ---------------------------------------------------------------- receiving
 
-//  Read the handshake events waiting on the monitor.
+//  Read the handshake events waiting on the monitor, to the last: the
+//  waits poll its descriptor instead of asking it ZMQ_EVENTS (a poll(2)
+//  and a getpid(2) before and after each sleep), which is sound because
+//  nothing else reads it. A monitor read empty has taken every command
+//  its descriptor signalled, so the next event makes it readable again.
 static void
 s_read_monitor (cibus_t *self)
 {
@@ -546,52 +561,52 @@ s_drain_ready (cibus_t *self, size_t max, bool (*done) (cibus_t *))
     return count;
 }
 
-//  Wait at most msec for one reply and dispatch it, or dispatch those
+//  Wait at most msec for replies and dispatch them, or dispatch those
 //  already waiting (until done, if given). TIMEOUT when nothing came; the
 //  fatal error when the connection is refused.
+//  The wait is a poll(2) of the two sockets' descriptors (ZMQ_FD), not
+//  zmq_poll, which asks each socket ZMQ_EVENTS before and after it
+//  sleeps, a poll(2) and a getpid(2) each time, several a reply. It is
+//  sound because a receive that finds nothing (s_drain_ready's last, and
+//  s_read_monitor's) has taken every command the descriptor signalled:
+//  anything that arrives after it makes the descriptor readable again.
 static cibus_err_t
 s_pump (cibus_t *self, int msec, bool (*done) (cibus_t *))
 {
-    if (s_drain_ready (self, S_DRAIN_MAX, done) > 0)
-        return self->fatal ? self->fatal : CIBUS_OK;
-    zmq_pollitem_t items [] = {{zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0},
-                               {self->monitor ? zsock_resolve (self->monitor) : NULL, 0,
-                                ZMQ_POLLIN, 0}};
+    struct pollfd items [] = {{self->dealer_fd, POLLIN, 0}, {self->monitor_fd, POLLIN, 0}};
     int64_t until = zclock_mono () + msec;
     while (!self->fatal) {
+        if (s_drain_ready (self, S_DRAIN_MAX, done) > 0)
+            return self->fatal ? self->fatal : CIBUS_OK;
+        //  Past the deadline, whatever the monitor said: a stream of its
+        //  events must not keep the caller waiting beyond its timeout.
         int64_t left = until - zclock_mono ();
-        int rc = zmq_poll (items, self->monitor ? 2 : 1, left > 0 ? (long) left : 0);
+        if (self->fatal || left <= 0)
+            break;
+        int rc = poll (items, self->monitor ? 2 : 1, left > INT_MAX ? INT_MAX : (int) left);
         if (rc < 0) {
-            if (zmq_errno () == EINTR && !zsys_interrupted)
+            if (errno == EINTR && !zsys_interrupted)
                 continue;
             return s_fail (self, CIBUS_ERR_CLOSED, NULL, "interrupted");
         }
-        if (self->monitor && (items [1].revents & ZMQ_POLLIN))
+        if (self->monitor && (items [1].revents & POLLIN))
             s_read_monitor (self);
-        if (items [0].revents & ZMQ_POLLIN) {
-            zframe_t *frame = zframe_recv (self->dealer);
-            if (frame)
-                s_dispatch (self, frame);
-            return self->fatal ? self->fatal : CIBUS_OK;
-        }
-        //  Past the deadline, whatever the monitor said: a stream of its
-        //  events must not keep the caller waiting beyond its timeout.
-        if (left <= 0)
-            return CIBUS_ERR_TIMEOUT;
     }
-    return self->fatal;
+    return self->fatal ? self->fatal : CIBUS_ERR_TIMEOUT;
 }
 
 //  Hand one frame to the DEALER. A handshake the broker refused takes the
 //  connection with it, and libzmq does not reconnect after a refusal: a
 //  DEALER with no connection cannot take a message (EAGAIN), and a send
-//  that blocked would wait for one that never comes. So the monitor is
-//  read first, and while the socket cannot take the frame the wait is for
-//  either that or the monitor's verdict, never longer than the timeout.
+//  that blocked would wait for one that never comes. So while the socket
+//  cannot take the frame the wait is for either that or the monitor's
+//  verdict, never longer than the timeout. A frame it takes goes out
+//  without a look at the monitor: every wait for an answer reads it
+//  whenever its descriptor says it has events (s_pump), and a refusal
+//  read before leaves the library failed (self->fatal).
 static cibus_err_t
 s_send_bytes (cibus_t *self, const void *data, size_t size)
 {
-    s_read_monitor (self);
     void *handle = zsock_resolve (self->dealer);
     int64_t until = zclock_mono () + self->timeout_msec;
     while (!self->fatal) {
@@ -604,8 +619,7 @@ s_send_bytes (cibus_t *self, const void *data, size_t size)
         if (left <= 0)
             return s_fail_timeout (self);
         zmq_pollitem_t items [] = {{handle, 0, ZMQ_POLLOUT, 0},
-                                   {self->monitor ? zsock_resolve (self->monitor) : NULL, 0,
-                                    ZMQ_POLLIN, 0}};
+                                   {NULL, self->monitor_fd, ZMQ_POLLIN, 0}};
         if (zmq_poll (items, self->monitor ? 2 : 1, (long) left) < 0 && zmq_errno () == EINTR
             && zsys_interrupted)
             return s_fail (self, CIBUS_ERR_CLOSED, NULL, "interrupted");
