@@ -63,6 +63,10 @@ s_submitted_load (s_submissions_t *self, const char *period)
     size_t capacity = 0;
     int rc = SQLITE_DONE;
     while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        //  Only the networks the reader may see are kept at all.
+        const char *network = (const char *)sqlite3_column_text (stmt, 1);
+        if (!network || !query_reads (q, network))
+            continue;
         if (self->count == capacity) {
             size_t grown = capacity ? 2 * capacity : 16;
             s_submitted_t *counts = realloc (self->counts, grown * sizeof *counts);
@@ -75,9 +79,8 @@ s_submitted_load (s_submissions_t *self, const char *period)
         }
         s_submitted_t *row = &self->counts [self->count];
         const char *partner = (const char *)sqlite3_column_text (stmt, 0);
-        const char *network = (const char *)sqlite3_column_text (stmt, 1);
         row->partner = strdup (partner ? partner : "");
-        row->network = row->partner ? strdup (network ? network : "") : NULL;
+        row->network = row->partner ? strdup (network) : NULL;
         row->count = sqlite3_column_int64 (stmt, 2);
         if (!row->network) {
             free (row->partner);
