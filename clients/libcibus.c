@@ -575,15 +575,21 @@ s_pump (cibus_t *self, int msec, bool (*done) (cibus_t *))
 {
     struct pollfd items [] = {{self->dealer_fd, POLLIN, 0}, {self->monitor_fd, POLLIN, 0}};
     int64_t until = zclock_mono () + msec;
+    //  The poll at the deadline is made too, with no wait: a caller that
+    //  only ever asks with a timeout of 0 still has the monitor read (a
+    //  reconnect renews its cursor, a refusal fails it) and its replies
+    //  taken. Past it the loop ends, whatever the monitor said: a stream
+    //  of its events must not keep the caller waiting beyond its timeout.
+    bool last = false;
     while (!self->fatal) {
         if (s_drain_ready (self, S_DRAIN_MAX, done) > 0)
             return self->fatal ? self->fatal : CIBUS_OK;
-        //  Past the deadline, whatever the monitor said: a stream of its
-        //  events must not keep the caller waiting beyond its timeout.
-        int64_t left = until - zclock_mono ();
-        if (self->fatal || left <= 0)
+        if (self->fatal || last)
             break;
-        int rc = poll (items, self->monitor ? 2 : 1, left > INT_MAX ? INT_MAX : (int) left);
+        int64_t left = until - zclock_mono ();
+        last = left <= 0;
+        int rc = poll (items, self->monitor ? 2 : 1,
+                       last ? 0 : left > INT_MAX ? INT_MAX : (int) left);
         if (rc < 0) {
             if (errno == EINTR && !zsys_interrupted)
                 continue;

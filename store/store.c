@@ -754,10 +754,6 @@ s_close (store_t *self)
 #define S_KEYS_LOAD_SAID_MSEC    1000
 #define S_KEYS_LOAD_SAID_ENTRIES 1000000
 
-//  Both runs, and the keys of the entries and the tables after their
-//  marks, read from the log in one walk of its rows after the lower mark:
-//  a table's row is its entry's, as wide as the entry, its copy and its
-//  cells, and was walked twice.
 static long long
 s_msec_since (const struct timespec *start)
 {
@@ -767,8 +763,11 @@ s_msec_since (const struct timespec *start)
            + (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
-//  filters_msec: the time the runs took to fill their filters from every
-//  key written; the rest is the walk.
+//  Both runs, and the keys of the entries and the tables after their
+//  marks, read from the log in one walk of its rows after the lower mark:
+//  a table's row is its entry's, as wide as the entry, its copy and its
+//  cells, and was walked twice. filters_msec: the time the runs took to
+//  fill their filters from every key written; the rest is the walk.
 static cibus_err_t
 s_keys_load (store_t *self, bool full, long long *filters_msec)
 {

@@ -7,6 +7,7 @@
 #include "cibus_wire.h"
 #include "codec.h"
 #include "harness.h"
+#include "proxy.h"
 #include "store.h"
 
 #include <czmq.h>
@@ -169,6 +170,50 @@ s_check_log (harness_world_t *world, const s_acks_t *acks, size_t ids, bool exac
 }
 
 //  ---------------------------------------------------------------- durability
+
+//  A reader that only ever asks with a timeout of 0, polling in a loop of
+//  its own, still follows its connection being cut: the library reads the
+//  new connection's handshake, opens the cursor again on it, and what was
+//  published meanwhile is delivered.
+static void
+test_broker_a_reader_asking_without_waiting_follows_a_reconnect (void **state)
+{
+    harness_world_t *world = *state;
+    proxy_t *proxy = proxy_new (world->broker.endpoint);
+    assert_non_null (proxy);
+    char broker_cert [PATH_MAX + 16], error [512];
+    snprintf (broker_cert, sizeof broker_cert, "%s/broker", world->data);
+    cibus_config_t config = {proxy_endpoint (proxy), broker_cert, world->hub, S_TIMEOUT};
+    cibus_t *hub = cibus_new (&config, error, sizeof error);
+    assert_non_null (hub);
+    cibus_t *alice = harness_client (world, world->alice, S_TIMEOUT);
+    assert_non_null (alice);
+    s_update_t update;
+    cibus_ack_t ack;
+    s_update_init (&update, "early-literacy", "before-cut", 1);
+    assert_int_equal (cibus_publish (alice, &update.env, &ack), CIBUS_OK);
+    assert_int_equal (cibus_subscribe (hub, NULL, 0, 1, 64, NULL), CIBUS_OK);
+    cibus_envelope_t *env = NULL;
+    assert_int_equal (cibus_next (hub, S_TIMEOUT, &env), CIBUS_OK);
+    assert_string_equal (env->id, "before-cut");
+    cibus_envelope_free (env);
+    assert_true (proxy_cut (proxy) >= 1);
+    s_update_init (&update, "early-literacy", "after-cut", 2);
+    assert_int_equal (cibus_publish (alice, &update.env, &ack), CIBUS_OK);
+    //  Asked without waiting, as a reader with a loop of its own asks,
+    //  until the entry comes or the deadline passes.
+    int64_t until = zclock_mono () + S_TIMEOUT;
+    cibus_err_t err;
+    env = NULL;
+    while ((err = cibus_next (hub, 0, &env)) == CIBUS_ERR_TIMEOUT && zclock_mono () < until)
+        zclock_sleep (5);
+    assert_int_equal (err, CIBUS_OK);
+    assert_string_equal (env->id, "after-cut");
+    cibus_envelope_free (env);
+    cibus_destroy (&hub);
+    cibus_destroy (&alice);
+    proxy_destroy (&proxy);
+}
 
 static void
 test_broker_acked_updates_survive_kill_9 (void **state)
@@ -2162,6 +2207,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (
+            test_broker_a_reader_asking_without_waiting_follows_a_reconnect, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_broker_acked_updates_survive_kill_9, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (
