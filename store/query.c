@@ -60,7 +60,8 @@ static const char *s_sql [QUERY__COUNT] = {
         "AND c.decision IS NULL WHERE n.seq = ?1 "
         "ORDER BY 8, 2, 6, 4",
     [QUERY_SUBMITTED] = "SELECT partner, network, COUNT (*) FROM data_values "
-                        "WHERE current = 1 AND cibus_period_within (period, ?1) "
+                        "WHERE current = 1 AND (?2 IS NULL OR network = ?2) "
+                        "AND cibus_period_within (period, ?1) "
                         "GROUP BY partner, network ORDER BY partner, network",
     [QUERY_HISTORY] = "SELECT seq, partner, network, period, dim_count, dim_key, dim_value, "
                       "value, n, unit, status, received_at, current, mark, low, high, "

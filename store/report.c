@@ -60,6 +60,12 @@ s_submitted_load (s_submissions_t *self, const char *period)
     query_t *q = self->q;
     sqlite3_stmt *stmt = q->store->query [QUERY_SUBMITTED];
     sqlite3_bind_text (stmt, 1, period, -1, SQLITE_STATIC);
+    //  A report of one network (asked so, or the only one a partner reads)
+    //  expands the cells of that network's tables alone.
+    const char *only = q->network;
+    if (!only && q->reader->role != ROLE_BACKBONE && q->reader->network_count == 1)
+        only = q->reader->networks [0];
+    sqlite3_bind_text (stmt, 2, only, -1, SQLITE_STATIC);
     size_t capacity = 0;
     int rc = SQLITE_DONE;
     while (!q->nomem && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {

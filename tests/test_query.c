@@ -983,7 +983,7 @@ test_query_report_counts_a_cell_once_whatever_its_dimension_order (void **state)
 //  partner's count is its own in each of its networks, a partner in two
 //  networks is counted in each apart, another partner's tables and a
 //  superseded version count for nobody, and a reader sees only the rows of
-//  its networks.
+//  its networks (one, two, or the one a query names).
 static void
 test_query_report_counts_each_partner_in_each_of_its_networks (void **state)
 {
@@ -1025,6 +1025,21 @@ test_query_report_counts_each_partner_in_each_of_its_networks (void **state)
                          "partner|network|submitted|values\n"
                          "bob|postsecondary|no|0\n"
                          "dora|postsecondary|yes|1\n");
+    //  A partner of two networks reads both.
+    assert_string_equal (s_ask (self, &query, &dora, "submissions for 2026-Q1"),
+                         "partner|network|submitted|values\n"
+                         "alice|early-literacy|yes|1\n"
+                         "bob|postsecondary|no|0\n"
+                         "carol|early-literacy|no|0\n"
+                         "dora|early-literacy|yes|2\n"
+                         "dora|postsecondary|yes|1\n");
+    //  The backbone asking of one network reads that one.
+    query.network = "postsecondary";
+    assert_string_equal (s_ask (self, &query, &self->hub, "submissions for 2026-Q1"),
+                         "partner|network|submitted|values\n"
+                         "bob|postsecondary|no|0\n"
+                         "dora|postsecondary|yes|1\n");
+    query.network = NULL;
     query.period = "2026-04";
     assert_string_equal (s_ask (self, &query, &self->hub, "submissions for 2026-04"),
                          "partner|network|submitted|values\n"
