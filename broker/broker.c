@@ -2042,10 +2042,13 @@ broker_run (broker_t *self)
     zmq_pollitem_t items [] = {
         {zsock_resolve (auth_sock (self->auth)), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (self->router), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve (conns_sock (self->conns)), 0, ZMQ_POLLIN, 0},
+        {NULL, conns_fd (self->conns), ZMQ_POLLIN, 0},
         {NULL, writer_fd (self->writer), ZMQ_POLLIN, 0},
         {NULL, self->finished_fd, ZMQ_POLLIN, 0},
     };
+    //  Read empty before the first poll: from then on its descriptor
+    //  says when an event arrives (conns_fd).
+    conns_handle (self->conns, s_conn_gone, self);
     while (!zsys_interrupted) {
         int idle =
             self->heartbeat_msec < S_IDLE_POLL_MSEC ? self->heartbeat_msec : S_IDLE_POLL_MSEC;

@@ -96,10 +96,10 @@ conns_destroy (conns_t **self_p)
     *self_p = NULL;
 }
 
-zsock_t *
-conns_sock (conns_t *self)
+int
+conns_fd (conns_t *self)
 {
-    return self->monitor;
+    return zsock_fd (self->monitor);
 }
 
 static s_conn_t *

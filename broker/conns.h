@@ -38,8 +38,12 @@ typedef void (conns_gone_fn) (int fd, void *arg);
 conns_t *conns_new (zsock_t *router, size_t max_pending);
 void conns_destroy (conns_t **self_p);
 
-/* The monitor socket, to poll for events. */
-zsock_t *conns_sock (conns_t *self);
+/* The monitor socket's descriptor (ZMQ_FD), to poll for events as a
+   descriptor rather than as a socket (which asks ZMQ_EVENTS, a poll(2)
+   and a getpid(2), before and after each sleep). It is readable once an
+   event arrives after conns_handle has taken every event waiting:
+   nothing but conns_handle reads the monitor, and it reads it empty. */
+int conns_fd (conns_t *self);
 
 /* Take every event waiting: keep the account, call gone for each closed
    connection, and close the oldest connections in their handshake while
