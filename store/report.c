@@ -50,10 +50,13 @@ s_submitted_compare (const void *a, const void *b)
     return order ? order : strcmp (x->network, y->network);
 }
 
-//  Every partner's count in every network, in one pass over the current
-//  tables, grouped and ordered by SQLite (its BINARY collation orders as
-//  strcmp does). One pass costs what a lookup of each partner's tables
-//  did in total, and spares every append an index of owners.
+//  Every partner's count in every network the reader may see, in one
+//  pass over the current tables, grouped and ordered by SQLite (its
+//  BINARY collation orders as strcmp does). For the backbone the pass
+//  reads what a lookup of each partner's tables did in total; a partner
+//  of some networks among more has every table's row read, and only its
+//  networks' cells expanded when it reads one. It spares every append an
+//  index of owners.
 static cibus_err_t
 s_submitted_load (s_submissions_t *self, const char *period)
 {

@@ -2620,6 +2620,32 @@ s_tables_text (const char *path)
                               "AS row FROM data_tables ORDER BY seq)");
 }
 
+//  Every column of data_tables and data_values, as text: taken before a
+//  migration is run again, and compared with what the store reads after.
+typedef struct {
+    char *tables, *values;
+} s_snapshot_t;
+
+static s_snapshot_t
+s_snapshot (const char *path)
+{
+    return (s_snapshot_t){s_tables_text (path), s_values_text (path)};
+}
+
+//  The tables and values read now are those of before; both are freed.
+static void
+s_snapshot_same (const char *path, s_snapshot_t *before)
+{
+    s_snapshot_t after = s_snapshot (path);
+    assert_string_equal (after.tables, before->tables);
+    assert_string_equal (after.values, before->values);
+    free (before->tables);
+    free (before->values);
+    free (after.tables);
+    free (after.values);
+    *before = (s_snapshot_t){NULL, NULL};
+}
+
 //  Migration 19 drops the log's index of owners' hashes and nothing else:
 //  a database at 18 (the index back, with its entries) opens at the latest
 //  schema without it, its tables and values read as before, and a partner's
@@ -2638,8 +2664,7 @@ test_measure_migration_19_drops_the_owners_index (void **state)
     const char *count = "data_values WHERE current = 1 AND partner = 'alice' AND "
                         "network = 'early-literacy'";
     assert_int_equal (s_count_rows (self->path, count), 2);
-    char *tables = s_tables_text (self->path);
-    char *values = s_values_text (self->path);
+    s_snapshot_t before = s_snapshot (self->path);
     store_destroy (&self->store);
     s_sql_run (self->path, SCHEMA_UNDO_19 "PRAGMA user_version = 18;");
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = "
@@ -2654,15 +2679,8 @@ test_measure_migration_19_drops_the_owners_index (void **state)
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = "
                                                "'log_ikey'"),
                       1);
-    char *tables_after = s_tables_text (self->path);
-    char *values_after = s_values_text (self->path);
-    assert_string_equal (tables_after, tables);
-    assert_string_equal (values_after, values);
+    s_snapshot_same (self->path, &before);
     assert_int_equal (s_count_rows (self->path, count), 2);
-    free (tables);
-    free (values);
-    free (tables_after);
-    free (values_after);
 }
 
 //  Migration 17 copies every version's columns into its entry's log row,
@@ -2696,8 +2714,7 @@ test_measure_migrations_17_and_18_keep_every_table_version (void **state)
                                                 "'sis' AND extracted_on = '2026-04-01' AND "
                                                 "status = 2"),
                       1);
-    char *tables = s_tables_text (self->path);
-    char *values = s_values_text (self->path);
+    s_snapshot_t before = s_snapshot (self->path);
     assert_int_equal (s_count_rows (self->path, "data_tables"), 3);
     assert_int_equal (s_count_rows (self->path, "data_tables WHERE current = 0"), 1);
     store_destroy (&self->store);
@@ -2721,14 +2738,7 @@ test_measure_migrations_17_and_18_keep_every_table_version (void **state)
     assert_int_equal (s_sql_value (self->path, "SELECT count(*) FROM sqlite_master WHERE name = "
                                                "'log_okey'"),
                       0);
-    char *tables_after = s_tables_text (self->path);
-    char *values_after = s_values_text (self->path);
-    assert_string_equal (tables_after, tables);
-    assert_string_equal (values_after, values);
-    free (tables);
-    free (values);
-    free (tables_after);
-    free (values_after);
+    s_snapshot_same (self->path, &before);
     //  The catalogue's definition is an entry and no table.
     assert_int_equal (s_count_rows (self->path, "log WHERE ikey IS NULL AND network IS NULL "
                                                 "AND cells IS NULL AND current IS NULL"),
