@@ -4,11 +4,14 @@
         cibus-bench-peers [--doc FILE]
 
     cibus's figures are cibus-bench's own (the binary beside this one, run
-    with --only c2,s1,s2,s3,s6 --runs 1 --json): the same scenarios, its
-    ceilings untouched. Beside s2 go two of c2's raw figures, with no
+    with --only c2,c3,s1,s2,s3,s6 --runs 1 --json): the same scenarios,
+    its ceilings untouched. Beside s2 go two of c2's raw figures, with no
     cibus code around them: SQLite (b), a log row and its dedupe key, and
     SQLite (c), every row and lookup one data table asks of SQLite. Each
-    is the most an s2 that commits those rows before its ack could reach. Then each peer is started privately in the scratch
+    is the most an s2 that commits those rows before its ack could reach.
+    Beside s1 goes the most any broker could do that commits with SQLite
+    and answers over ZeroMQ CURVE: one commit of SQLite (a) and one CURVE
+    echo of c3, in turn. Then each peer is started privately in the scratch
     directory and driven through the same shapes (peers.h). Prints one
     table: per shape, each system's figure, whether it was durable before
     it acked, and cibus's figure over the peer's. When every figure was
@@ -74,31 +77,39 @@ static const struct {
 
 //  ---------------------------------------------------------------- cibus
 
-//  Run cibus-bench (beside this binary) on c2, s1, s2, s3 and s6, once
-//  each, and read its JSON; a figure it could not take stays NAN.
-typedef enum { S_FLOOR_LOG, S_FLOOR_TABLE, S_FLOORS } s_floor_t;
+//  What SQLite and ZeroMQ do with no cibus code around them, in the same
+//  run, printed under the shape they bound. A floor of one figure is that
+//  figure; of two, the rate of doing one of each in turn (1 / (1/a + 1/b)):
+//  s1's publish is acked only after a commit (SQLite (a), one row a
+//  transaction) and a CURVE round trip (c3's echo between two contexts,
+//  the threads a broker and a client go through), one after the other.
+typedef enum { S_FLOOR_ONE, S_FLOOR_LOG, S_FLOOR_TABLE, S_FLOORS } s_floor_t;
 
 static const struct {
-    const char *id; /* cibus-bench's figure */
+    int shape;
+    const char *id [2]; /* cibus-bench's figures; the second may be NULL */
     const char *label;
 } s_floors [S_FLOORS] = {
-    [S_FLOOR_LOG] = {"c2.batch", "SQLite (b), a log row + key raw"},
-    [S_FLOOR_TABLE] = {"c2.rows", "SQLite (c), a table's rows raw"},
+    [S_FLOOR_ONE] = {PEERS_S1, {"c2.one", "c3.rtt_rate"}, "SQLite (a) + CURVE echo, raw"},
+    [S_FLOOR_LOG] = {PEERS_S2, {"c2.batch", NULL}, "SQLite (b), a log row + key raw"},
+    [S_FLOOR_TABLE] = {PEERS_S2, {"c2.rows", NULL}, "SQLite (c), a table's rows raw"},
 };
 
+//  Run cibus-bench (beside this binary) on c2, c3, s1, s2, s3 and s6, once
+//  each, and read its JSON; a figure it could not take stays NAN.
 static void
 s_cibus_measure (const char *bin_dir, const char *root, peers_figures_t *out, double *floor)
 {
     char bench [PATH_MAX + 16], json [PATH_MAX + 16];
     snprintf (bench, sizeof bench, "%s/cibus-bench", bin_dir);
     snprintf (json, sizeof json, "%s/cibus.json", root);
-    peers_progress ("cibus", "%s --only c2,s1,s2,s3,s6 --runs 1", bench);
+    peers_progress ("cibus", "%s --only c2,c3,s1,s2,s3,s6 --runs 1", bench);
     pid_t pid = fork ();
     if (pid == 0) {
         //  Its table goes to stderr with the progress: ours is the one
         //  on stdout.
         dup2 (STDERR_FILENO, STDOUT_FILENO);
-        execl (bench, bench, "--only", "c2,s1,s2,s3,s6", "--runs", "1", "--dir", root, "--json",
+        execl (bench, bench, "--only", "c2,c3,s1,s2,s3,s6", "--runs", "1", "--dir", root, "--json",
                json, (char *)NULL);
         fprintf (stderr, "peers: cannot run %s: %s\n", bench, strerror (errno));
         _exit (127);
@@ -109,20 +120,32 @@ s_cibus_measure (const char *bin_dir, const char *root, peers_figures_t *out, do
         fprintf (stderr, "peers: cibus-bench did not complete; its figures are left out\n");
     json_error_t error;
     json_t *report = json_load_file (json, 0, &error);
+    double part [S_FLOORS][2] = {{NAN, NAN}, {NAN, NAN}, {NAN, NAN}};
     json_t *figure;
     size_t i;
     json_array_foreach (json_object_get (report, "figures"), i, figure)
     {
         const char *id = json_string_value (json_object_get (figure, "id"));
         json_t *runs = json_object_get (figure, "runs");
-        for (int shape = 0; id && shape < PEERS_SHAPES; shape++)
-            if (strcmp (id, s_shapes [shape].id) == 0 && json_array_size (runs) > 0)
-                out->rate [shape] = json_number_value (json_object_get (figure, "median"));
-        for (int f = 0; id && f < S_FLOORS; f++)
-            if (strcmp (id, s_floors [f].id) == 0 && json_array_size (runs) > 0)
-                floor [f] = json_number_value (json_object_get (figure, "median"));
+        if (!id || json_array_size (runs) == 0)
+            continue;
+        double median = json_number_value (json_object_get (figure, "median"));
+        for (int shape = 0; shape < PEERS_SHAPES; shape++)
+            if (strcmp (id, s_shapes [shape].id) == 0)
+                out->rate [shape] = median;
+        for (int f = 0; f < S_FLOORS; f++)
+            for (int k = 0; k < 2; k++)
+                if (s_floors [f].id [k] && strcmp (id, s_floors [f].id [k]) == 0)
+                    part [f][k] = median;
     }
     json_decref (report);
+    for (int f = 0; f < S_FLOORS; f++) {
+        double a = part [f][0], b = part [f][1];
+        if (!s_floors [f].id [1])
+            floor [f] = a;
+        else if (a > 0 && b > 0) //  NAN compares false: a missing part leaves NAN
+            floor [f] = 1.0 / (1.0 / a + 1.0 / b);
+    }
 }
 
 //  ---------------------------------------------------------------- table
@@ -153,7 +176,9 @@ s_table (char *text, size_t size, const peers_figures_t *figures, const double *
                        cibus / rate >= s_shapes [shape].target ? "pass" : "MISS");
             S_ADD ("\n");
         }
-        for (int f = 0; shape == PEERS_S2 && f < S_FLOORS; f++) {
+        for (int f = 0; f < S_FLOORS; f++) {
+            if (s_floors [f].shape != shape)
+                continue;
             double redis = figures [S_TARGET_PEER].rate [shape];
             S_ADD ("%-5.2s %-37s %-33s %-7s ", s_shapes [shape].id, s_shapes [shape].label,
                    s_floors [f].label, "yes");
@@ -208,8 +233,13 @@ s_doc_write (const char *path, const char *table)
               "and Mosquitto persists on an interval. s6 is deliveries a second to 10 live\n"
               "subscribers while one client publishes 1,000 in flight: Redis's read the\n"
               "stream with XREAD BLOCK, NATS's are core subscriptions on the stream's\n"
-              "subject, Mosquitto's subscribe at QoS 1. The two SQLite rows under s2\n"
-              "are cibus-bench's c2 (b) and (c) in the same run, 1,000 per transaction\n"
+              "subject, Mosquitto's subscribe at QoS 1.\n\n"
+              "The raw row under s1 is the most a broker could do that commits each\n"
+              "publish with SQLite and answers over ZeroMQ CURVE, with no cibus code\n"
+              "around them: cibus-bench's c2 (a), one row a transaction, and c3's echo\n"
+              "round trip between two contexts, in the same run, one after the other\n"
+              "(1 / (1/a + 1/echo)). The two raw rows under s2 are cibus-bench's c2\n"
+              "(b) and (c) in the same run, 1,000 per transaction\n"
               "with no cibus code around them: (b) a log row and its dedupe key, (c)\n"
               "every row and lookup one data table asks of SQLite (its log row, with\n"
               "its masked copy and its version's columns, its total and cells packed\n"
@@ -282,7 +312,7 @@ main (int argc, char **argv)
         for (int shape = 0; shape < PEERS_SHAPES; shape++)
             figures [sys].rate [shape] = NAN;
 
-    double floor [S_FLOORS] = {NAN, NAN};
+    double floor [S_FLOORS] = {NAN, NAN, NAN};
     s_cibus_measure (bin_dir, root, &figures [0], floor);
     for (size_t sys = 1; sys < S_SYSTEMS; sys++) {
         peers_server_t server = {.name = s_systems [sys].name};
@@ -298,7 +328,9 @@ main (int argc, char **argv)
     s_table (table, sizeof table, figures, floor);
     fputs (table, stdout);
     fflush (stdout);
-    bool complete = !isnan (floor [S_FLOOR_LOG]) && !isnan (floor [S_FLOOR_TABLE]);
+    bool complete = true;
+    for (int f = 0; f < S_FLOORS; f++)
+        complete = complete && !isnan (floor [f]);
     for (size_t sys = 0; sys < S_SYSTEMS; sys++)
         for (int shape = 0; shape < PEERS_SHAPES; shape++)
             complete = complete && !isnan (figures [sys].rate [shape]);
