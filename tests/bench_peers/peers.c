@@ -96,7 +96,8 @@ static const struct {
 };
 
 //  Run cibus-bench (beside this binary) on c2, c3, s1, s2, s3 and s6, once
-//  each, and read its JSON; a figure it could not take stays NAN.
+//  each, and read its JSON into out and floor; a figure it could not take
+//  is NAN, and so is a floor with a part missing.
 static void
 s_cibus_measure (const char *bin_dir, const char *root, peers_figures_t *out, double *floor)
 {
@@ -120,7 +121,9 @@ s_cibus_measure (const char *bin_dir, const char *root, peers_figures_t *out, do
         fprintf (stderr, "peers: cibus-bench did not complete; its figures are left out\n");
     json_error_t error;
     json_t *report = json_load_file (json, 0, &error);
-    double part [S_FLOORS][2] = {{NAN, NAN}, {NAN, NAN}, {NAN, NAN}};
+    double part [S_FLOORS][2];
+    for (int f = 0; f < S_FLOORS; f++)
+        floor [f] = part [f][0] = part [f][1] = NAN;
     json_t *figure;
     size_t i;
     json_array_foreach (json_object_get (report, "figures"), i, figure)
@@ -312,7 +315,7 @@ main (int argc, char **argv)
         for (int shape = 0; shape < PEERS_SHAPES; shape++)
             figures [sys].rate [shape] = NAN;
 
-    double floor [S_FLOORS] = {NAN, NAN, NAN};
+    double floor [S_FLOORS];
     s_cibus_measure (bin_dir, root, &figures [0], floor);
     for (size_t sys = 1; sys < S_SYSTEMS; sys++) {
         peers_server_t server = {.name = s_systems [sys].name};
